@@ -2,7 +2,9 @@
 
 function(gp_target_settings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Werror -Wshadow
-                                           -Wnon-virtual-dtor -Wconversion -Wno-sign-conversion)
+                                           -Wnon-virtual-dtor -Wconversion -Wno-sign-conversion
+                                           # GCC 12 false positive on std::string operator+ (PR105651)
+                                           -Wno-restrict)
   if(GPUPOOL_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
                                              -fno-sanitize-recover=all)

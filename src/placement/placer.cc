@@ -1,0 +1,94 @@
+#include "placement/placer.h"
+
+#include <numeric>
+
+#include "common/check.h"
+
+namespace gpupool::placement {
+
+std::size_t Placer::ShapeHash::operator()(const PodRequest& r) const {
+  std::uint64_t h = static_cast<std::uint64_t>(r.cpu_milli) * 0x9e3779b97f4a7c15ULL;
+  h ^= static_cast<std::uint64_t>(r.memory_mib) + 0x7f4a7c159e3779b9ULL + (h << 6) + (h >> 2);
+  h ^= (static_cast<std::uint64_t>(r.num_gpu) << 32 | static_cast<std::uint32_t>(r.gpu_milli)) + (h << 6) + (h >> 2);
+  h ^= r.allowed_models + (h << 6) + (h >> 2);
+  return static_cast<std::size_t>(h);
+}
+
+Placer::Placer(const Policy& policy, int num_nodes, std::uint64_t seed)
+    : policy_(policy), rng_(seed ^ 0x5bd1e9955bd1e995ULL) {
+  order_.resize(static_cast<std::size_t>(num_nodes));
+  std::iota(order_.begin(), order_.end(), 0);
+  Rng order_rng(seed);
+  order_rng.Shuffle(order_);
+  rank_.resize(order_.size());
+  for (std::size_t i = 0; i < order_.size(); ++i) rank_[static_cast<std::size_t>(order_[i])] = static_cast<int>(i);
+  feasible_scratch_.reserve(order_.size());
+}
+
+int Placer::ShapeId(const PodRequest& r) {
+  auto [it, inserted] = shape_ids_.try_emplace(r, static_cast<int>(cache_.size()));
+  if (inserted) cache_.emplace_back(order_.size());
+  return it->second;
+}
+
+NodeScore Placer::ScoreNode(const PodRequest& r, int shape_id, const cluster::ClusterState& state, int n) {
+  CacheEntry& e = cache_[static_cast<std::size_t>(shape_id)][static_cast<std::size_t>(n)];
+  const cluster::NodeState& node = state.node(n);
+  if (e.version != node.version) {
+    ++evaluations_;
+    e.version = node.version;
+    if (cluster::Fits(r, node)) {
+      const NodeScore s = policy_.Score(r, node);
+      GP_CHECK(s.score >= 0 && s.score <= 100);
+      e.score = static_cast<std::int16_t>(s.score);
+      e.gpu_mask = s.gpu_mask;
+    } else {
+      e.score = -1;
+      e.gpu_mask = 0;
+    }
+  }
+  return {e.score, e.gpu_mask};
+}
+
+std::optional<cluster::Allocation> Placer::Place(const PodRequest& r, int shape_id,
+                                                 const cluster::ClusterState& state) {
+  GP_CHECK(static_cast<std::size_t>(state.num_nodes()) == order_.size());
+  if (policy_.random_choice()) return PlaceRandom(r, state);
+  int best_score = -1;
+  int best_node = -1;
+  std::uint32_t best_mask = 0;
+  for (const int n : order_) {
+    const NodeScore s = ScoreNode(r, shape_id, state, n);
+    if (s.score > best_score) {
+      best_score = s.score;
+      best_node = n;
+      best_mask = s.gpu_mask;
+      if (best_score == 100) break;  // nothing beats 100, and later nodes lose ties
+    }
+  }
+  if (best_node < 0) return std::nullopt;
+  return cluster::Allocation{best_node, best_mask, r.num_gpu == 0 ? 0 : r.gpu_milli,
+                             r.cpu_milli, r.memory_mib, r.tag()};
+}
+
+std::optional<cluster::Allocation> Placer::PlaceRandom(const PodRequest& r, const cluster::ClusterState& state) {
+  feasible_scratch_.clear();
+  for (int n = 0; n < state.num_nodes(); ++n) {
+    if (cluster::Fits(r, state.node(n))) feasible_scratch_.push_back(n);
+  }
+  if (feasible_scratch_.empty()) return std::nullopt;
+  const int n = feasible_scratch_[static_cast<std::size_t>(rng_.Uniform(feasible_scratch_.size()))];
+  const cluster::NodeState& node = state.node(n);
+  std::uint32_t mask = DefaultGpuChoice(r, node);
+  if (r.shape() == cluster::PodShape::kSharedGpu) {
+    int fitting[cluster::kMaxGpusPerNode];
+    int count = 0;
+    for (int g = 0; g < node.num_gpus; ++g) {
+      if (node.gpu_left[static_cast<std::size_t>(g)] >= r.gpu_milli) fitting[count++] = g;
+    }
+    mask = 1U << fitting[rng_.Uniform(static_cast<std::uint64_t>(count))];
+  }
+  return cluster::Allocation{n, mask, r.num_gpu == 0 ? 0 : r.gpu_milli, r.cpu_milli, r.memory_mib, r.tag()};
+}
+
+}  // namespace gpupool::placement

@@ -1,0 +1,47 @@
+// Policy: how placement ranks the nodes where a pod fits, as a Kubernetes-style filter + scorer
+// plug-in. The feasibility filter is shared (cluster::Fits: CPU, memory, GPU model, GPUs); a
+// policy scores each feasible node 0-100 (integers, truncated from its formula) and names the
+// GPUs it would use there. The Placer (placement/placer.h) takes the highest score, ties going to
+// the node with the best priority in one seeded node order (see placer.h).
+//
+// Contract: Score() is a pure function of (request, node state): no clock, no I/O, no hidden
+// state, no allocation. That purity is what lets the Placer cache a node's score per request
+// shape until the node changes.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "cluster/cluster_state.h"
+#include "cluster/pod_request.h"
+
+namespace gpupool::placement {
+
+using cluster::NodeState;
+using cluster::PodRequest;
+
+// A node's score for a pod and the GPUs the pod would take there (bit g = GPU g).
+struct NodeScore {
+  int score = 0;  // 0..100
+  std::uint32_t gpu_mask = 0;
+};
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+  virtual std::string_view name() const = 0;
+
+  // Score of feasible node `n` for `r` (the caller has checked cluster::Fits(r, n)).
+  virtual NodeScore Score(const PodRequest& r, const NodeState& n) const = 0;
+
+  // True for policies that ignore scores and draw a uniformly random feasible node and a random
+  // fitting GPU (the Random baseline); the Placer then uses its Rng instead of Score().
+  virtual bool random_choice() const { return false; }
+};
+
+// The default choice of GPUs inside a node, shared by the baselines: a shared-GPU pod goes to the
+// fitting GPU with the least milli left (lowest index on ties); whole-GPU pods take the
+// lowest-index fully free GPUs; CPU-only pods take none. Requires Fits(r, n).
+std::uint32_t DefaultGpuChoice(const PodRequest& r, const NodeState& n);
+
+}  // namespace gpupool::placement

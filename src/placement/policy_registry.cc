@@ -1,0 +1,29 @@
+#include "placement/policy_registry.h"
+
+#include "placement/bestfit_policy.h"
+#include "placement/clustering_policy.h"
+#include "placement/dotprod_policy.h"
+#include "placement/fgd_policy.h"
+#include "placement/packing_policy.h"
+#include "placement/random_policy.h"
+
+namespace gpupool::placement {
+
+const std::vector<std::string>& PolicyNames() {
+  static const std::vector<std::string> names = {"random", "dotprod", "clustering", "packing", "bestfit", "fgd"};
+  return names;
+}
+
+Result<std::unique_ptr<Policy>> MakePolicy(std::string_view name, const PolicyContext& ctx) {
+  if (name == "random") return std::make_unique<RandomPolicy>();
+  if (name == "dotprod") return std::make_unique<DotProdPolicy>();
+  if (name == "clustering") return std::make_unique<ClusteringPolicy>();
+  if (name == "packing") return std::make_unique<PackingPolicy>();
+  if (name == "bestfit") return std::make_unique<BestFitPolicy>();
+  if (name == "fgd") return std::make_unique<FgdPolicy>(ctx.workload);
+  std::string known;
+  for (const auto& n : PolicyNames()) known += (known.empty() ? "" : ", ") + n;
+  return Error(Status::NotFound("unknown policy '" + std::string(name) + "'; known policies: " + known));
+}
+
+}  // namespace gpupool::placement

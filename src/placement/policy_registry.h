@@ -1,0 +1,27 @@
+// The policy registry: policies are looked up by name ("fgd", "packing", ...). An unknown name is
+// a configuration error that lists the known ones.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "placement/policy.h"
+#include "placement/workload.h"
+
+namespace gpupool::placement {
+
+// What a policy may be built from: the target workload (FGD and the project's own policies).
+struct PolicyContext {
+  Workload workload;
+};
+
+// Names of every registered policy, in presentation order.
+const std::vector<std::string>& PolicyNames();
+
+// Builds the policy `name`; NotFound lists the known names.
+Result<std::unique_ptr<Policy>> MakePolicy(std::string_view name, const PolicyContext& ctx);
+
+}  // namespace gpupool::placement
