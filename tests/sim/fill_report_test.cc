@@ -1,0 +1,48 @@
+#include "sim/fill_report.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace gpupool::sim {
+namespace {
+
+TEST(SummarizeTest, MeanMedianSampleSd) {
+  // 2, 4, 4, 4, 5, 5, 7, 9: mean 5, median (4 + 5) / 2 = 4.5, sum of squares 32, sd sqrt(32/7)
+  Stat s = Summarize({9, 2, 4, 4, 5, 4, 5, 7});
+  EXPECT_DOUBLE_EQ(s.mean, 5.0);
+  EXPECT_DOUBLE_EQ(s.median, 4.5);
+  EXPECT_DOUBLE_EQ(s.sd, std::sqrt(32.0 / 7.0));
+  EXPECT_DOUBLE_EQ(s.min, 2.0);
+  EXPECT_DOUBLE_EQ(s.max, 9.0);
+}
+
+TEST(FillReportTest, JsonHasTheDocumentedMembers) {
+  FillRun a;
+  a.policy = "fgd";
+  a.seed = 1;
+  a.unallocated_at_100 = 4.0;
+  a.allocation_at_130 = 95.0;
+  a.pods_arrived = 1000;
+  a.seconds = 0.01;
+  FillRun b = a;
+  b.seed = 2;
+  b.unallocated_at_100 = 6.0;
+  auto rows = SummarizeRuns({a, b}, {"fgd"});
+  auto j = ToJson("default", rows, 0.5, 1, FillOptions{});
+  EXPECT_EQ(j["trace"], "default");
+  ASSERT_EQ(j["policies"].size(), 1u);
+  const auto& p = j["policies"][0];
+  EXPECT_EQ(p["policy"], "fgd");
+  EXPECT_EQ(p["seeds"], 2);
+  EXPECT_DOUBLE_EQ(p["unallocated_at_100"]["mean"].get<double>(), 5.0);
+  EXPECT_DOUBLE_EQ(p["unallocated_at_100"]["median"].get<double>(), 5.0);
+  EXPECT_DOUBLE_EQ(p["unallocated_at_100"]["sd"].get<double>(), std::sqrt(2.0));
+  EXPECT_DOUBLE_EQ(p["allocation_at_130"]["mean"].get<double>(), 95.0);
+  EXPECT_TRUE(p.contains("frag_amount_at_100"));
+  EXPECT_DOUBLE_EQ(p["pods_per_second"].get<double>(), 2000.0 / 0.02);
+  EXPECT_DOUBLE_EQ(j["wall_seconds"].get<double>(), 0.5);
+}
+
+}  // namespace
+}  // namespace gpupool::sim
