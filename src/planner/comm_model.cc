@@ -1,0 +1,47 @@
+#include "planner/comm_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace gpupool::planner {
+
+double RingAllReduceSeconds(double bytes, int n, const LinkTier& link) {
+  if (n <= 1) return 0;
+  const double nn = n;
+  return 2.0 * (nn - 1) / nn * bytes / link.EffectiveBytesPerSecond() +
+         2.0 * (nn - 1) * link.latency_us * 1e-6;
+}
+
+double TreeAllReduceSeconds(double bytes, int n, const LinkTier& link) {
+  if (n <= 1) return 0;
+  return 2.0 * bytes / link.EffectiveBytesPerSecond() +
+         2.0 * std::log2(static_cast<double>(n)) * link.latency_us * 1e-6;
+}
+
+bool SpansNodes(int n, int stride, const Fabric& fabric) {
+  if (n <= 1) return false;
+  // Ranks r, r+stride, ..., r+(n-1)stride; they share a node when the span fits in one node
+  // (group start aligned to node boundaries for the layouts the planner builds).
+  return static_cast<long long>(n - 1) * stride + 1 > fabric.gpus_per_node;
+}
+
+double CollectiveSeconds(Collective c, double bytes, int n, int stride, const Fabric& fabric) {
+  if (n <= 1 || bytes <= 0) return 0;
+  const LinkTier& link = SpansNodes(n, stride, fabric) ? fabric.scale_out : fabric.scale_up;
+  const double nn = n;
+  const double bw = link.EffectiveBytesPerSecond();
+  const double alpha = link.latency_us * 1e-6;
+  switch (c) {
+    case Collective::kAllReduce:
+      return std::min(RingAllReduceSeconds(bytes, n, link), TreeAllReduceSeconds(bytes, n, link));
+    case Collective::kAllGather:
+    case Collective::kReduceScatter:
+    case Collective::kAllToAll:
+      return (nn - 1) / nn * bytes / bw + (nn - 1) * alpha;
+    case Collective::kSendRecv:
+      return bytes / bw + alpha;
+  }
+  return 0;
+}
+
+}  // namespace gpupool::planner

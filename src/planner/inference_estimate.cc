@@ -1,0 +1,214 @@
+#include "planner/inference_estimate.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "planner/gpu_rates.h"
+
+namespace gpupool::planner {
+namespace {
+
+constexpr int kInt4GroupSize = 128;
+// Per group: one FP16 scale (16 bits) and one packed 4-bit zero point.
+constexpr double kInt4GroupOverheadBits = 16.0 + 4.0;
+
+std::string Name(hw::Precision p) { return PrecisionLabel(p); }
+
+}  // namespace
+
+double QuantizedBytesPerParam(hw::Precision p) {
+  if (p == hw::Precision::kInt4 || p == hw::Precision::kFp4) {
+    return (4.0 + kInt4GroupOverheadBits / kInt4GroupSize) / 8.0;
+  }
+  return BytesPerElement(p);
+}
+
+double KvBytesPerTokenPerGpu(const ModelSpec& m, int tp, double kv_bytes, int* heads_per_gpu) {
+  if (m.mla.enabled) {
+    if (heads_per_gpu != nullptr) *heads_per_gpu = 0;
+    return double(m.mla.kv_lora_rank + m.mla.qk_rope_head_dim) * m.num_layers * kv_bytes;
+  }
+  const int per_gpu = m.num_kv_heads >= tp ? m.num_kv_heads / tp : 1;
+  if (heads_per_gpu != nullptr) *heads_per_gpu = per_gpu;
+  return 2.0 * m.num_layers * per_gpu * m.head_dim * kv_bytes;
+}
+
+Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& gpu,
+                                        const InferOptions& o) {
+  InferEstimate e;
+  const int tp = o.tp;
+  if (tp < 1) return Error(Status::InvalidArgument("--tp must be >= 1"));
+  if (o.batch < 1) return Error(Status::InvalidArgument("--batch must be >= 1"));
+  if (o.context < 1) return Error(Status::InvalidArgument("--context must be >= 1"));
+  if (o.gpu_memory_utilization <= 0 || o.gpu_memory_utilization > 1) {
+    return Error(Status::InvalidArgument("--gpu-memory-utilization must be in (0, 1]"));
+  }
+  if (m.num_heads % tp != 0) {
+    return Error(Status::InvalidArgument("tp " + std::to_string(tp) + " does not divide the " +
+                                         std::to_string(m.num_heads) + " attention heads of " +
+                                         m.name));
+  }
+  if (!m.mla.enabled && m.num_kv_heads % tp != 0 && tp % m.num_kv_heads != 0) {
+    return Error(Status::InvalidArgument(
+        "tp " + std::to_string(tp) + " and the " + std::to_string(m.num_kv_heads) +
+        " KV heads of " + m.name + " neither divide the other (KV heads cannot be split evenly)"));
+  }
+
+  // --- Which rate the matmuls run at.
+  const auto sixteen = SixteenBitPrecision(gpu);
+  if (!sixteen) {
+    return Error(Status::InvalidArgument(gpu.name + " has no 16-bit tensor rate in the catalog"));
+  }
+  hw::Precision compute = o.precision;
+  switch (o.precision) {
+    case hw::Precision::kBf16:
+    case hw::Precision::kFp16:
+      if (!PeakTflops(gpu, o.precision)) {
+        return Error(Status::InvalidArgument(
+            gpu.name + " cannot run " + Name(o.precision) + " natively (" + gpu.architecture +
+            "); use --precision " + Name(*sixteen)));
+      }
+      break;
+    case hw::Precision::kFp8:
+      if (!PeakTflops(gpu, hw::Precision::kFp8)) {
+        return Error(Status::InvalidArgument(
+            gpu.name + " (" + gpu.architecture +
+            ") has no FP8 tensor cores, so FP8 weights and activations cannot run natively; use "
+            "--precision int8 (W8A8" +
+            std::string(PeakTflops(gpu, hw::Precision::kInt8) ? "" : ", weight-only here") +
+            "), int4 (weight-only) or " + Name(*sixteen)));
+      }
+      break;
+    case hw::Precision::kInt8:
+      if (!PeakTflops(gpu, hw::Precision::kInt8)) {
+        compute = *sixteen;
+        e.notes.push_back(gpu.name + " has no INT8 tensor rate: weight-only INT8, matmuls at " +
+                          Name(*sixteen));
+      }
+      break;
+    case hw::Precision::kInt4:
+      compute = *sixteen;
+      e.notes.push_back("INT4 is weight-only (AWQ/GPTQ style): weights dequantised in the kernel, "
+                        "matmuls at " + Name(*sixteen) + "; group size 128 with FP16 scale and "
+                        "4-bit zero point");
+      break;
+    case hw::Precision::kFp4:
+      if (!PeakTflops(gpu, hw::Precision::kFp4)) {
+        return Error(Status::InvalidArgument(gpu.name + " has no FP4 tensor cores (Blackwell "
+                                             "and later); use --precision int4 (weight-only)"));
+      }
+      break;
+    default:
+      return Error(Status::InvalidArgument("inference precision must be one of bf16, fp16, fp8, "
+                                           "int8, int4"));
+  }
+  e.compute_precision = Name(compute);
+  const double peak = *PeakTflops(gpu, compute) * 1e12;
+  const double peak16 = *PeakTflops(gpu, *sixteen) * 1e12;
+  const hw::Precision kv_precision = o.kv_precision.value_or(*sixteen);
+  const double kv_bytes = BytesPerElement(kv_precision);
+
+  // --- Weights.
+  const ParamCounts pc = CountParams(m);
+  double linear = 0, router = 0, norms = 0;
+  for (int i = 0; i < m.num_layers; ++i) {
+    const LayerParams lp = CountLayer(m, i);
+    linear += double(lp.attention + lp.dense_ffn + lp.routed_experts + lp.shared_experts);
+    router += double(lp.router);
+    norms += double(lp.norms);
+  }
+  const double embed = double(pc.embedding + pc.lm_head);
+  norms += double(pc.final_norm);
+  e.weight_bytes_per_param = QuantizedBytesPerParam(o.precision);
+  const double embed_bytes = o.quantize_embeddings ? e.weight_bytes_per_param : 2.0;
+  e.weights_bytes_per_gpu =
+      (linear * e.weight_bytes_per_param + embed * embed_bytes) / tp + (router + norms) * 2.0;
+  e.weights_gib_per_gpu = e.weights_bytes_per_gpu / kGiB;
+
+  // --- KV cache.
+  e.kv_bytes_per_token_per_gpu = KvBytesPerTokenPerGpu(m, tp, kv_bytes, &e.kv_heads_per_gpu);
+  e.kv_bytes_per_token_all_gpus = e.kv_bytes_per_token_per_gpu * tp;
+  if (!m.mla.enabled && m.num_kv_heads < tp) {
+    e.notes.push_back(std::to_string(m.num_kv_heads) + " KV heads on tp " + std::to_string(tp) +
+                      ": each KV head replicated on " + std::to_string(tp / m.num_kv_heads) +
+                      " GPUs");
+  }
+  if (m.mla.enabled) {
+    e.notes.push_back("MLA: compressed latent (" + std::to_string(m.mla.kv_lora_rank) + " + " +
+                      std::to_string(m.mla.qk_rope_head_dim) +
+                      " RoPE) cached per layer, replicated on every TP rank");
+  }
+  const double batch_tokens = double(o.batch) * double(o.context);
+  e.kv_gib_per_gpu = e.kv_bytes_per_token_per_gpu * batch_tokens / kGiB;
+
+  // --- Runtime overhead.
+  const double h = double(m.hidden);
+  double ffn_tokens = double(m.ffn);  // MLP intermediate width one token passes through
+  if (m.IsMoe()) ffn_tokens = double(m.moe.top_k * m.moe.expert_ffn + m.moe.shared_ffn);
+  const double qkv = double(m.num_heads) * QkHeadDim(m) * 2.0 +
+                     (m.mla.enabled ? double(m.num_heads) * VHeadDim(m)
+                                    : double(m.num_kv_heads) * m.head_dim * 2.0);
+  const double act_tokens =
+      double(std::min<int64_t>(o.max_batched_tokens, int64_t(o.batch) * o.context));
+  // residual + norm output (2 x 2h), QKV (2 bytes each), MLP gate/up/product (3 x 2 bytes).
+  const double per_token = 4.0 * h + 2.0 * qkv / tp + 6.0 * ffn_tokens / tp;
+  const double logits = double(o.batch) * double(m.vocab) / tp * 4.0 * 2.0;  // fp32 + softmax
+  e.cuda_context_gib = o.cuda_context_gib;
+  e.workspace_gib = o.workspace_gib + (tp > 1 ? 0.25 : 0.0);
+  e.activation_gib = o.activation_gib.value_or((act_tokens * per_token + logits) / kGiB);
+  e.overhead_gib = o.overhead_gib.value_or(e.cuda_context_gib + e.workspace_gib + e.activation_gib);
+
+  e.total_gib_per_gpu = e.weights_gib_per_gpu + e.kv_gib_per_gpu + e.overhead_gib;
+  e.budget_gib_per_gpu = gpu.memory_gib.value * o.gpu_memory_utilization;
+  e.fits = e.total_gib_per_gpu <= e.budget_gib_per_gpu;
+  const double free_gib = e.budget_gib_per_gpu - e.weights_gib_per_gpu - e.overhead_gib;
+  e.max_kv_tokens =
+      free_gib > 0 ? int64_t(std::floor(free_gib * kGiB / e.kv_bytes_per_token_per_gpu)) : 0;
+  e.max_sequences_at_context = e.max_kv_tokens / o.context;
+  if (!e.fits) {
+    e.notes.push_back(free_gib <= 0 ? "weights and overhead alone exceed the memory budget"
+                                    : "KV cache for batch x context exceeds the memory left");
+  }
+
+  // --- Time.
+  const double mem_bw = MemoryBytesPerSecond(gpu) * o.memory_efficiency;
+  const double active_linear = double(pc.active) - double(pc.embedding) + double(m.vocab) * h;
+  const auto tp_allreduce = [&](double bytes) {
+    return CollectiveSeconds(Collective::kAllReduce, bytes, tp, 1, o.fabric);
+  };
+  // Decode: weights touched this step.
+  double touched_bytes = e.weights_bytes_per_gpu;
+  if (m.IsMoe()) {
+    const double ek = double(m.moe.num_experts);
+    const double frac = 1.0 - std::pow(1.0 - double(m.moe.top_k) / ek, double(o.batch));
+    double experts_bytes = 0;
+    for (int i = 0; i < m.num_layers; ++i) {
+      experts_bytes += double(CountLayer(m, i).routed_experts);
+    }
+    experts_bytes *= e.weight_bytes_per_param / tp;
+    touched_bytes -= experts_bytes * (1.0 - frac);
+  }
+  const double kv_read = e.kv_bytes_per_token_per_gpu * batch_tokens;
+  const double decode_mem = (touched_bytes + kv_read) / mem_bw;
+  const double decode_flops =
+      double(o.batch) * (2.0 * active_linear + AttentionFlopsPerToken(m, double(o.context))) / tp;
+  const double decode_compute = decode_flops / (peak * o.compute_efficiency);
+  const double decode_comm = 2.0 * m.num_layers * tp_allreduce(double(o.batch) * h * 2.0);
+  e.decode_bound = decode_mem >= decode_compute ? "memory" : "compute";
+  const double step = std::max(decode_mem, decode_compute) + decode_comm;
+  e.decode_ms_per_token = step * 1e3;
+  e.decode_tokens_per_second = double(o.batch) / step;
+
+  const double prompt = double(o.prompt_tokens > 0 ? o.prompt_tokens : o.context);
+  const double prefill_tokens = prompt * o.batch;
+  // Linear layers at the compute rate; attention (causal: half the context on average) at 16-bit.
+  const double prefill_linear = prefill_tokens * 2.0 * active_linear / tp;
+  const double prefill_attn = prefill_tokens * AttentionFlopsPerToken(m, prompt / 2.0) / tp;
+  e.prefill_seconds = prefill_linear / (peak * o.compute_efficiency) +
+                      prefill_attn / (peak16 * o.compute_efficiency) +
+                      e.weights_bytes_per_gpu / mem_bw +
+                      2.0 * m.num_layers * tp_allreduce(prefill_tokens * h * 2.0);
+  return e;
+}
+
+}  // namespace gpupool::planner

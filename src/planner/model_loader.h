@@ -1,0 +1,69 @@
+// Model loading: Hugging Face config.json files and the presets under data/models/.
+//
+// - ParseHfConfig reads one config.json document. Supported model_type values: llama, mistral,
+//   mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, deepseek_v2, deepseek_v3, gpt2, gpt_neox. A
+//   missing required field is an InvalidArgument naming the field and the model_type; an unknown
+//   model_type is InvalidArgument listing the known ones.
+// - LoadModel resolves --model: a preset name (case-insensitive, punctuation-insensitive:
+//   "llama-3-8b", "Llama3-8B", "meta-llama/Meta-Llama-3-8B"), a path to a config.json, or a folder
+//   holding one. NotFound lists the presets.
+// - Presets are config.json documents with an extra "gpupool" member: {"name", "aliases",
+//   "published_total", "published_active", "source"}; the published figures are what the tests
+//   compare parameter counts with.
+// - ApplyOverrides applies the shape flags; Validate checks the result is a usable shape.
+//
+// Thread safety: functions are reentrant; they read files but hold no state.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "planner/model_spec.h"
+
+namespace gpupool::planner {
+
+struct PresetInfo {
+  std::string name;
+  std::vector<std::string> aliases;
+  double published_total = 0;   // parameters, as the model's authors state them
+  double published_active = 0;  // MoE: per token; 0 = dense
+  std::string source;
+  std::filesystem::path path;
+};
+
+// `origin` names the document in error messages ("config.json", a path or a preset).
+Result<ModelSpec> ParseHfConfig(const nlohmann::json& config, std::string_view origin);
+
+// The presets in `models_dir` (normally DataDir()/models), sorted by name.
+Result<std::vector<PresetInfo>> ListPresets(const std::filesystem::path& models_dir);
+
+// Resolves a preset name, a config.json path, or a folder holding config.json.
+Result<ModelSpec> LoadModel(std::string_view name_or_path, const std::filesystem::path& models_dir);
+
+struct ShapeOverrides {
+  std::optional<int> layers;
+  std::optional<int64_t> hidden;
+  std::optional<int> heads;
+  std::optional<int> kv_heads;
+  std::optional<int64_t> ffn;     // dense FFN; for MoE models also the expert FFN when no dense
+  std::optional<int64_t> vocab;
+  std::optional<int> experts;
+  std::optional<int> top_k;
+};
+
+// Applies the overrides (head_dim follows hidden/heads unless the config set it apart) and
+// validates the result.
+Status ApplyOverrides(const ShapeOverrides& o, ModelSpec& m);
+
+// InvalidArgument naming the first inconsistent field (heads not dividing hidden, kv_heads not
+// dividing heads, top_k > experts, non-positive sizes).
+Status Validate(const ModelSpec& m);
+
+}  // namespace gpupool::planner

@@ -1,0 +1,358 @@
+#include "planner/training_estimate.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include "planner/gpu_rates.h"
+
+namespace gpupool::planner {
+
+std::string RecomputeName(Recompute r) {
+  switch (r) {
+    case Recompute::kNone: return "none";
+    case Recompute::kSelective: return "selective";
+    case Recompute::kFull: return "full";
+  }
+  return "?";
+}
+
+Result<Recompute> ParseRecompute(std::string_view s) {
+  if (s == "none") return Recompute::kNone;
+  if (s == "selective") return Recompute::kSelective;
+  if (s == "full") return Recompute::kFull;
+  return Error(Status::InvalidArgument("unknown --recompute '" + std::string(s) +
+                                       "' (one of none, selective, full)"));
+}
+
+ModelProfile MakeProfile(const ModelSpec& model) {
+  ModelProfile p;
+  p.spec = model;
+  p.counts = CountParams(model);
+  p.layers.reserve(static_cast<size_t>(model.num_layers));
+  for (int i = 0; i < model.num_layers; ++i) p.layers.push_back(CountLayer(model, i));
+  return p;
+}
+
+double LayerActivationBytesPerToken(const ModelSpec& m, bool moe_layer, int tp, bool sp,
+                                    Recompute recompute, bool flash, int64_t seq) {
+  const double h = double(m.hidden);
+  const double t = tp;
+  const bool gpt_style = m.ffn_kind == FfnKind::kPlain;  // trained with dropout
+  // Parts split over TP only with sequence parallelism: the two norm inputs (4h), the inputs of
+  // the QKV and MLP blocks (2h + 2h), and dropout masks after attention and MLP (h + h).
+  const double sp_part = 8.0 * h + (gpt_style ? 2.0 * h : 0.0);
+  const double sp_div = sp ? t : 1.0;
+  if (recompute == Recompute::kFull) return 2.0 * h / sp_div;  // the layer input only
+
+  const double a = m.num_heads;
+  const double dqk = QkHeadDim(m);
+  const double dv = VHeadDim(m);
+  const double kv = m.mla.enabled ? a : double(m.num_kv_heads);
+  // Q, K (for QK^T), V, and the input of the output projection, 2 bytes each.
+  double tp_part = 2.0 * a * dqk + 2.0 * kv * dqk + 2.0 * kv * dv + 2.0 * a * dv;
+  if (!flash && recompute == Recompute::kNone) {
+    // Softmax output (2as), and with dropout its mask (as) and output (2as).
+    tp_part += (gpt_style ? 5.0 : 2.0) * a * double(seq);
+  }
+  const double mlp_bytes_per_width = m.ffn_kind == FfnKind::kGated ? 6.0 : 4.0;
+  if (moe_layer) {
+    const double k = m.moe.top_k;
+    tp_part += k * (4.0 * h + mlp_bytes_per_width * double(m.moe.expert_ffn));
+    tp_part += mlp_bytes_per_width * double(m.moe.shared_ffn);
+  } else {
+    tp_part += mlp_bytes_per_width * double(m.ffn);
+  }
+  return sp_part / sp_div + tp_part / t;
+}
+
+namespace {
+
+Status CheckLayout(const ModelSpec& m, const TrainOptions& o, Layout& l) {
+  auto bad = [](std::string s) { return Status::InvalidArgument(std::move(s)); };
+  const auto str = [](auto v) { return std::to_string(v); };
+  if (o.gpus < 1) return bad("--gpus must be >= 1");
+  if (l.tp < 1 || l.pp < 1 || l.cp < 1 || l.ep < 1 || l.vp < 1 || l.dp < 0) {
+    return bad("--tp, --pp, --cp, --ep must be >= 1");
+  }
+  const int64_t tpc = int64_t{l.tp} * l.pp * l.cp;
+  if (l.dp == 0) {
+    if (o.gpus % tpc != 0) {
+      return bad("tp x pp x cp = " + str(tpc) + " does not divide --gpus " + str(o.gpus));
+    }
+    l.dp = static_cast<int>(o.gpus / tpc);
+  } else if (tpc * l.dp != o.gpus) {
+    return bad("tp x pp x cp x dp = " + str(tpc * l.dp) + " is not --gpus " + str(o.gpus));
+  }
+  if (m.num_layers % (l.pp * l.vp) != 0) {
+    return bad("pp" + std::string(l.vp > 1 ? " x virtual stages" : "") + " = " +
+               str(l.pp * l.vp) + " does not divide the " + str(m.num_layers) + " layers of " +
+               m.name);
+  }
+  if (m.num_heads % l.tp != 0) {
+    return bad("tp " + str(l.tp) + " does not divide the " + str(m.num_heads) + " heads of " +
+               m.name);
+  }
+  if (!m.mla.enabled && m.num_kv_heads % l.tp != 0 && l.tp % m.num_kv_heads != 0) {
+    return bad("tp " + str(l.tp) + " and the " + str(m.num_kv_heads) + " KV heads of " + m.name +
+               " neither divide the other");
+  }
+  if (l.ep > 1 && !m.IsMoe()) return bad("--ep " + str(l.ep) + " given for a dense model");
+  if (m.IsMoe() && m.moe.num_experts % l.ep != 0) {
+    return bad("ep " + str(l.ep) + " does not divide the " + str(m.moe.num_experts) + " experts");
+  }
+  if ((int64_t{l.dp} * l.cp) % l.ep != 0) {
+    return bad("ep " + str(l.ep) + " does not divide dp x cp = " + str(int64_t{l.dp} * l.cp));
+  }
+  if (l.zero < 0 || l.zero > 3) return bad("--zero must be 0..3");
+  if (l.micro_batch < 1) return bad("--micro-batch must be >= 1");
+  if (o.seq < 1 || o.seq % l.cp != 0) {
+    return bad("cp " + str(l.cp) + " does not divide --seq " + str(o.seq));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<TrainEstimate> EstimateTraining(const ModelSpec& model, const hw::GpuModel& gpu,
+                                       const TrainOptions& options) {
+  return EstimateTraining(MakeProfile(model), gpu, options);
+}
+
+Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuModel& gpu,
+                                       const TrainOptions& o) {
+  const ModelSpec& m = prof.spec;
+  TrainEstimate e;
+  Layout l = o.layout;
+  if (Status st = CheckLayout(m, o, l); !st.ok()) return Error(st);
+  e.layout = l;
+
+  // --- Precision and rates.
+  const auto sixteen = SixteenBitPrecision(gpu);
+  if (o.precision != hw::Precision::kBf16 && o.precision != hw::Precision::kFp16 &&
+      o.precision != hw::Precision::kFp8) {
+    return Error(Status::InvalidArgument("training precision must be bf16, fp16 or fp8"));
+  }
+  if (!PeakTflops(gpu, o.precision)) {
+    std::string why = gpu.name + " (" + gpu.architecture + ") cannot train in " +
+                      PrecisionLabel(o.precision) + " natively";
+    if (sixteen) why += "; use --precision " + PrecisionLabel(*sixteen);
+    return Error(Status::InvalidArgument(why));
+  }
+  const bool fp8 = o.precision == hw::Precision::kFp8;
+  const double peak16 = *PeakTflops(gpu, sixteen.value_or(o.precision)) * 1e12;
+  const double peak_train = *PeakTflops(gpu, o.precision) * 1e12;
+  const double rate_linear =
+      fp8 ? peak_train * o.fp8_compute_efficiency : peak_train * o.compute_efficiency;
+  const double rate_attn = peak16 * o.compute_efficiency;
+
+  // --- Batch.
+  const int64_t dp_mb = int64_t{l.dp} * l.micro_batch;
+  e.global_batch = o.global_batch;
+  if (e.global_batch == 0) {
+    const int64_t target = (int64_t{4} << 20) / o.seq;
+    e.global_batch = std::max<int64_t>(1, (target + dp_mb - 1) / dp_mb) * dp_mb;
+  }
+  if (e.global_batch % dp_mb != 0) {
+    return Error(Status::InvalidArgument(
+        "--global-batch " + std::to_string(e.global_batch) + " is not a multiple of dp x " +
+        "micro-batch = " + std::to_string(dp_mb)));
+  }
+  e.microbatches = e.global_batch / dp_mb;
+  const double m_count = double(e.microbatches);
+
+  // --- Memory, stage by stage.
+  const double h = double(m.hidden);
+  const double vocab_h = double(m.vocab) * h;
+  const int layers_per_stage = m.num_layers / l.pp;
+  const double w_bytes = 2.0 + (fp8 ? 1.0 : 0.0);
+  const double g_bytes = o.grad_fp32 ? 4.0 : 2.0;
+  const double opt_bytes = 12.0;
+  e.bytes_per_param = w_bytes + g_bytes + opt_bytes;
+  const double d_ne = double(l.dp) * l.cp;
+  const double d_e = d_ne / l.ep;
+  const double tokens_mb = double(o.seq) * l.micro_batch / l.cp;
+  const bool sp = o.sequence_parallel && l.tp > 1;
+  const bool last_tied_copy = m.tied_embeddings && l.pp > 1;
+
+  double best_total = -1;
+  double stage_flops_hw_max = 0;  // per token, per GPU-shard of the heaviest-compute stage
+  double stage_tp_comm_max = 0, stage_ep_comm_max = 0, stage_cp_comm_max = 0;
+  double max_ne = 0, max_e = 0;
+  const double attn_fwd_per_layer = AttentionFlopsPerToken(m, double(o.seq)) / m.num_layers;
+  const auto tp_ar = [&](double bytes) {
+    return CollectiveSeconds(Collective::kAllReduce, bytes, l.tp, 1, o.fabric);
+  };
+  const double tp_ar_layer = l.tp > 1 ? tp_ar(tokens_mb * h * 2.0) : 0.0;
+  const double n_tp = o.layout.recompute == Recompute::kFull ? 6.0 : 4.0;
+  const double a2a_bytes = tokens_mb / (sp ? l.tp : 1) * m.moe.top_k * h * (fp8 ? 1.5 : 2.0);
+  const double ep_a2a =
+      l.ep > 1 ? CollectiveSeconds(Collective::kAllToAll, a2a_bytes, l.ep, l.tp * l.cp, o.fabric)
+               : 0.0;
+  const double kv_width =
+      m.mla.enabled ? double(m.num_heads) * (QkHeadDim(m) + VHeadDim(m))
+                    : 2.0 * std::max(1, m.num_kv_heads / l.tp) * double(m.head_dim) * l.tp;
+  const double cp_bytes = double(o.seq) * l.micro_batch * kv_width * 2.0 / l.tp;
+  const double cp_layer =
+      l.cp > 1 ? 3.0 * CollectiveSeconds(Collective::kAllGather, cp_bytes, l.cp, l.tp, o.fabric)
+               : 0.0;
+
+  for (int s = 0; s < l.pp; ++s) {
+    double ne = 0, ex = 0, flops_model = 0, flops_hw = 0, act = 0, act_one_layer_max = 0;
+    int moe_layers = 0;
+    for (int i = s * layers_per_stage; i < (s + 1) * layers_per_stage; ++i) {
+      const LayerParams& lp = prof.layers[static_cast<size_t>(i)];
+      ne += double(lp.Total() - lp.routed_experts);
+      ex += double(lp.routed_experts);
+      const bool moe = lp.routed_experts > 0;
+      moe_layers += moe ? 1 : 0;
+      const double linear = double(lp.Active(m.moe.top_k) - lp.norms);
+      flops_model += 6.0 * linear + 3.0 * attn_fwd_per_layer;
+      double hw = 6.0 * linear + 3.0 * attn_fwd_per_layer;
+      if (l.recompute == Recompute::kFull) hw += 2.0 * linear + attn_fwd_per_layer;
+      if (l.recompute == Recompute::kSelective && !o.flash_attention) hw += attn_fwd_per_layer;
+      flops_hw += hw;
+      act += LayerActivationBytesPerToken(m, moe, l.tp, sp, l.recompute, o.flash_attention, o.seq);
+      act_one_layer_max = std::max(
+          act_one_layer_max,
+          LayerActivationBytesPerToken(m, moe, l.tp, sp, Recompute::kNone, o.flash_attention,
+                                       o.seq));
+    }
+    if (s == 0) ne += double(prof.counts.embedding);
+    double logits_bytes = 0;
+    if (s == l.pp - 1) {
+      ne += double(prof.counts.lm_head + prof.counts.final_norm) + (last_tied_copy ? vocab_h : 0);
+      flops_model += 6.0 * vocab_h;
+      flops_hw += 6.0 * vocab_h + (l.recompute == Recompute::kFull ? 2.0 * vocab_h : 0.0);
+      logits_bytes = 4.0 * tokens_mb * double(m.vocab) / l.tp;
+    }
+    const double p_ne = ne / l.tp;
+    const double p_e = ex / (double(l.ep) * l.tp);
+    MemoryParts mp;
+    const double w = (p_ne / (l.zero >= 3 ? d_ne : 1.0) + p_e / (l.zero >= 3 ? d_e : 1.0)) * w_bytes;
+    const double g = (p_ne / (l.zero >= 2 ? d_ne : 1.0) + p_e / (l.zero >= 2 ? d_e : 1.0)) * g_bytes;
+    const double op =
+        (p_ne / (l.zero >= 1 ? d_ne : 1.0) + p_e / (l.zero >= 1 ? d_e : 1.0)) * opt_bytes;
+    const double in_flight = std::min<double>(l.pp - s, m_count);
+    double act_bytes = in_flight * act * tokens_mb + logits_bytes;
+    if (l.recompute == Recompute::kFull) act_bytes += act_one_layer_max * tokens_mb;
+    mp.weights_gib = w / kGiB;
+    mp.gradients_gib = g / kGiB;
+    mp.optimizer_gib = op / kGiB;
+    mp.activations_gib = act_bytes / kGiB;
+    mp.buffers_gib = o.buffers_gib;
+    mp.total_gib =
+        mp.weights_gib + mp.gradients_gib + mp.optimizer_gib + mp.activations_gib + mp.buffers_gib;
+    if (mp.total_gib > best_total) {
+      best_total = mp.total_gib;
+      e.memory = mp;
+      e.heaviest_stage = s;
+      e.params_per_gpu = p_ne + p_e;
+    }
+    max_ne = std::max(max_ne, p_ne);
+    max_e = std::max(max_e, p_e);
+    e.model_flops_per_token += flops_model;
+    stage_flops_hw_max = std::max(stage_flops_hw_max, flops_hw);
+    stage_tp_comm_max = std::max(stage_tp_comm_max, n_tp * tp_ar_layer * layers_per_stage);
+    stage_ep_comm_max = std::max(
+        stage_ep_comm_max,
+        (l.recompute == Recompute::kFull ? 6.0 : 4.0) * ep_a2a * moe_layers * (1.0 - o.ep_overlap));
+    stage_cp_comm_max = std::max(stage_cp_comm_max, cp_layer * layers_per_stage);
+  }
+  e.memory_budget_gib = gpu.memory_gib.value;
+  e.fits = e.memory.total_gib <= e.memory_budget_gib;
+
+  // --- FLOPs and time.
+  const double tokens_per_step = double(e.global_batch) * double(o.seq);
+  e.model_flops_per_step = e.model_flops_per_token * tokens_per_step;
+  // Hardware FLOPs: the heaviest stage sets the pace; the others idle for the difference.
+  double hw_total = 0;
+  {
+    double per_token = 0;
+    for (int i = 0; i < m.num_layers; ++i) {
+      const LayerParams& lp = prof.layers[static_cast<size_t>(i)];
+      const double linear = double(lp.Active(m.moe.top_k) - lp.norms);
+      per_token += 6.0 * linear + 3.0 * attn_fwd_per_layer;
+      if (l.recompute == Recompute::kFull) per_token += 2.0 * linear + attn_fwd_per_layer;
+      if (l.recompute == Recompute::kSelective && !o.flash_attention) {
+        per_token += attn_fwd_per_layer;
+      }
+    }
+    per_token += 6.0 * vocab_h + (l.recompute == Recompute::kFull ? 2.0 * vocab_h : 0.0);
+    hw_total = per_token * tokens_per_step;
+  }
+  e.hardware_flops_per_step = hw_total;
+  // Split the stage's FLOPs between linear (precision rate) and attention (16-bit rate).
+  const double attn_share_per_token = 3.0 * attn_fwd_per_layer * layers_per_stage;
+  const double linear_stage = std::max(0.0, stage_flops_hw_max - attn_share_per_token);
+  const double stage_compute =
+      tokens_mb / l.tp * (linear_stage / rate_linear + attn_share_per_token / rate_attn);
+  const double p2p_bytes = tokens_mb * h * 2.0 / (sp ? l.tp : 1);
+  const double pp_p2p =
+      l.pp > 1 ? 2.0 * CollectiveSeconds(Collective::kSendRecv, p2p_bytes, 2,
+                                         l.tp * l.cp * l.dp, o.fabric)
+               : 0.0;
+  const double stage_time =
+      stage_compute + stage_tp_comm_max + stage_ep_comm_max + stage_cp_comm_max + pp_p2p;
+  const double slots = m_count + double(l.pp - 1) / l.vp;
+  const double pipeline = slots * stage_time;
+  e.compute_seconds = slots * stage_compute;
+  e.bubble_seconds = double(l.pp - 1) / l.vp * stage_time;
+  e.tp_comm_seconds = slots * stage_tp_comm_max;
+  e.ep_comm_seconds = slots * stage_ep_comm_max;
+  e.cp_comm_seconds = slots * stage_cp_comm_max;
+  e.pp_comm_seconds = slots * pp_p2p;
+
+  // DP: gradients of the heaviest stage, non-expert over DP x CP, experts over DP x CP / EP.
+  const double zero3 = l.zero >= 3 ? 1.5 : 1.0;
+  const int dne = static_cast<int>(d_ne);
+  const int de = static_cast<int>(d_e);
+  e.dp_comm_seconds =
+      zero3 * (CollectiveSeconds(Collective::kAllReduce, max_ne * g_bytes, dne, l.tp, o.fabric) +
+               CollectiveSeconds(Collective::kAllReduce, max_e * g_bytes, de,
+                                 l.tp * l.cp * l.ep, o.fabric));
+  e.dp_exposed_seconds = e.dp_comm_seconds * (1.0 - o.dp_overlap);
+  const double opt_shard = (max_ne / (l.zero >= 1 ? d_ne : 1.0) + max_e / (l.zero >= 1 ? d_e : 1.0));
+  e.optimizer_seconds = 2.0 * opt_shard * (opt_bytes + w_bytes + g_bytes) /
+                        (MemoryBytesPerSecond(gpu) * 0.8);
+  e.step_seconds = pipeline + e.dp_exposed_seconds + e.optimizer_seconds;
+
+  // Exposed communication, and the part of it that crosses nodes.
+  const double exposed = e.tp_comm_seconds + e.ep_comm_seconds + e.cp_comm_seconds +
+                         e.pp_comm_seconds + e.dp_exposed_seconds;
+  e.comm_share = exposed / e.step_seconds;
+  double inter = 0;
+  if (SpansNodes(l.tp, 1, o.fabric)) inter += e.tp_comm_seconds;
+  if (SpansNodes(l.cp, l.tp, o.fabric)) inter += e.cp_comm_seconds;
+  if (SpansNodes(l.ep, l.tp * l.cp, o.fabric)) inter += e.ep_comm_seconds;
+  if (l.pp > 1 && SpansNodes(2, l.tp * l.cp * l.dp, o.fabric)) inter += e.pp_comm_seconds;
+  if (SpansNodes(dne, l.tp, o.fabric)) inter += e.dp_exposed_seconds;
+  e.inter_node_comm_seconds = inter;
+
+  const double n = o.gpus;
+  e.mfu = e.model_flops_per_step / (n * peak_train * e.step_seconds);
+  e.mfu_bf16 = e.model_flops_per_step / (n * peak16 * e.step_seconds);
+  e.hfu = e.hardware_flops_per_step / (n * peak_train * e.step_seconds);
+  e.tokens_per_second_per_gpu = tokens_per_step / e.step_seconds / n;
+  e.tokens = o.tokens;
+  e.gpu_hours = o.tokens / e.tokens_per_second_per_gpu / 3600.0;
+  e.days = e.gpu_hours / n / 24.0;
+
+  if (l.tp > o.fabric.gpus_per_node) {
+    e.notes.push_back("tp " + std::to_string(l.tp) + " spans nodes: TP all-reduces cross the "
+                      "scale-out network");
+  }
+  if (l.vp > 1) {
+    e.notes.push_back("interleaved schedule: the first stage also holds up to (pp-1)/(pp x vp) "
+                      "more microbatches than estimated");
+  }
+  if (!e.fits) {
+    e.notes.push_back("does not fit: heaviest stage needs " +
+                      std::to_string(static_cast<int>(std::ceil(e.memory.total_gib))) +
+                      " GiB of " +
+                      std::to_string(static_cast<int>(e.memory_budget_gib)) + " GiB");
+  }
+  return e;
+}
+
+}  // namespace gpupool::planner

@@ -1,0 +1,153 @@
+// Training estimate: per-GPU memory of the heaviest pipeline stage, FLOPs per step, step time with
+// the communication of every parallel dimension, MFU, throughput and GPU-hours for a token budget,
+// for one model, GPU type, GPU count and layout (TP x PP x DP x CP, EP inside DP x CP).
+//
+// Memory per GPU (docs/planner.md "Training memory"):
+// - Weights 2 B/param (+1 B FP8 cast cache when training in FP8), gradients 2 B (bf16, the
+//   16 B/param convention of ZeRO, Rajbhandari et al. 2020) or 4 B (--grad-fp32: Megatron's FP32
+//   main-grad buffer, giving the 18 B/param that Megatron's distributed-optimizer notes quote),
+//   Adam states 12 B (FP32 master weights + two FP32 moments). ZeRO stage 1/2/3 divides optimizer /
+//   +gradients / +weights by the data-parallel group (DP x CP; experts by DP x CP / EP).
+// - Non-expert weights split over TP; routed experts over EP x TP. Stages get L/PP consecutive
+//   layers; the first holds the embedding, the last the final norm and the head (and a copy of a
+//   tied embedding). The estimate reports the heaviest stage.
+// - Activations after Korthikanti et al. 2022 ("Reducing Activation Recomputation in Large
+//   Transformer Models"), per layer per token: GPT-style (dropout) 34h + 5as bytes, split as
+//   10h (norm inputs, layer inputs, dropout masks; divided by TP only with sequence parallelism)
+//   + 24h + 5as (divided by TP). Generalised to GQA/MLA widths, SwiGLU (6f bytes: gate, up, product)
+//   and MoE (top_k copies of the expert MLP plus dispatch/combine buffers). Selective recompute and
+//   flash attention drop the as-term; full recompute keeps 2h per layer plus one layer's working
+//   set. With 1F1B, stage i holds min(PP - i, microbatches) microbatches in flight; the last stage
+//   also holds FP32 logits (4 s b V / TP bytes).
+// - Buffers: CUDA context, NCCL and bucket buffers, allocator slack (buffers_gib, default 2).
+//
+// Time per step:
+// - FLOPs per token (model FLOPs, MFU numerator): 6 x linear params touched (incl. the head, not the
+//   embedding lookup) + 12 x L x s x (a d_qk + a d_v)/2 attention (= 12 L s h for MHA; the full
+//   s x s score matrix, as Narayanan et al. 2021 and PaLM count it). Hardware FLOPs add the
+//   recomputed forward (full: everything; selective with eager attention: the score products).
+// - Stage time per microbatch = stage FLOPs / (TP x peak x compute_efficiency) + TP all-reduces
+//   (4 per layer, 6 with full recompute, of s b h x 2 bytes) + CP K/V all-gathers + EP all-to-alls
+//   (dispatch and combine, forward and backward) + the PP send/recv; the pipeline takes
+//   (m + (PP-1)/V) stage times (V = virtual stages, interleaved 1F1B bubble).
+// - DP gradient reduction (1.5x with ZeRO-3 for the parameter all-gathers) over the DP x CP group,
+//   with dp_overlap of it hidden behind backward; the optimizer step reads/writes its states at
+//   HBM bandwidth.
+// - Collectives come from comm_model.h over the fabric's scale-up (inside a node) and scale-out
+//   links, with ranks ordered TP, CP, EP/DP, PP (TP innermost, as Megatron-LM).
+//
+// Errors: InvalidArgument naming the flag that does not divide (GPU count, layers, heads, KV
+// heads, experts, batch) or a precision the GPU cannot train in. "Does not fit" is not an error:
+// fits = false, with the memory parts saying why.
+// Thread safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "hw/catalog.h"
+#include "planner/comm_model.h"
+#include "planner/model_spec.h"
+
+namespace gpupool::planner {
+
+enum class Recompute { kNone, kSelective, kFull };
+std::string RecomputeName(Recompute r);
+Result<Recompute> ParseRecompute(std::string_view s);
+
+struct Layout {
+  int tp = 1;
+  int pp = 1;
+  int dp = 0;   // 0 = derived: gpus / (tp x pp x cp)
+  int cp = 1;
+  int ep = 1;   // expert parallel, a divisor of dp x cp
+  int vp = 1;   // virtual pipeline stages per GPU (interleaved schedule)
+  int zero = 1;
+  Recompute recompute = Recompute::kSelective;
+  int micro_batch = 1;
+};
+
+struct TrainOptions {
+  hw::Precision precision = hw::Precision::kBf16;
+  int gpus = 8;
+  Layout layout;
+  int64_t global_batch = 0;      // sequences per step; 0 = the multiple of dp x micro_batch
+                                 // nearest above 4 Mi tokens
+  int64_t seq = 4096;
+  double tokens = 1e12;          // training budget for gpu_hours / days
+  bool grad_fp32 = false;        // 18 B/param instead of 16 (Megatron FP32 main grads)
+  bool flash_attention = true;   // false: eager attention stores the s x s scores (5as term)
+  bool sequence_parallel = true; // with TP > 1
+  double buffers_gib = 2.0;
+  double compute_efficiency = 0.6;       // share of the 16-bit dense peak matmuls reach
+  double fp8_compute_efficiency = 0.42;  // share of the FP8 peak (FP8 GEMMs scale less than 2x)
+  double dp_overlap = 0.5;               // share of DP communication hidden behind backward
+  double ep_overlap = 0.0;               // share of EP all-to-all hidden (DualPipe-style ~1)
+  Fabric fabric;
+};
+
+struct MemoryParts {
+  double weights_gib = 0;
+  double gradients_gib = 0;
+  double optimizer_gib = 0;
+  double activations_gib = 0;
+  double buffers_gib = 0;
+  double total_gib = 0;
+};
+
+struct TrainEstimate {
+  Layout layout;                  // resolved (dp filled in)
+  int64_t global_batch = 0;
+  int64_t microbatches = 0;       // per pipeline per step
+  double bytes_per_param = 0;     // weights + grads + optimizer before sharding (16 or 18, +1 FP8)
+  int heaviest_stage = 0;
+  MemoryParts memory;             // of the heaviest stage, per GPU
+  double memory_budget_gib = 0;
+  bool fits = false;
+  double params_per_gpu = 0;      // heaviest stage
+  double model_flops_per_token = 0;
+  double model_flops_per_step = 0;
+  double hardware_flops_per_step = 0;
+  double compute_seconds = 0;     // pipeline compute incl. the bubble
+  double bubble_seconds = 0;
+  double tp_comm_seconds = 0;     // per step, exposed
+  double cp_comm_seconds = 0;
+  double ep_comm_seconds = 0;
+  double pp_comm_seconds = 0;
+  double dp_comm_seconds = 0;     // total DP collective time
+  double dp_exposed_seconds = 0;
+  double optimizer_seconds = 0;
+  double inter_node_comm_seconds = 0;  // exposed communication over scale-out links
+  double comm_share = 0;          // exposed communication / step
+  double step_seconds = 0;
+  double mfu = 0;                 // against the training precision's dense peak
+  double mfu_bf16 = 0;            // against the BF16 (16-bit) dense peak
+  double hfu = 0;
+  double tokens_per_second_per_gpu = 0;
+  double tokens = 0;
+  double gpu_hours = 0;
+  double days = 0;
+  std::vector<std::string> notes;
+};
+
+// Precomputed per-layer parameters of a model, reused across many layouts by the search.
+struct ModelProfile {
+  ModelSpec spec;
+  ParamCounts counts;
+  std::vector<LayerParams> layers;
+};
+ModelProfile MakeProfile(const ModelSpec& model);
+
+Result<TrainEstimate> EstimateTraining(const ModelProfile& model, const hw::GpuModel& gpu,
+                                       const TrainOptions& options);
+Result<TrainEstimate> EstimateTraining(const ModelSpec& model, const hw::GpuModel& gpu,
+                                       const TrainOptions& options);
+
+// Activation bytes per token of one layer (no pipeline factor), see the header comment.
+double LayerActivationBytesPerToken(const ModelSpec& m, bool moe_layer, int tp, bool sp,
+                                    Recompute recompute, bool flash, int64_t seq);
+
+}  // namespace gpupool::planner
