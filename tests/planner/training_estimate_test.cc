@@ -1,0 +1,188 @@
+#include "planner/training_estimate.h"
+
+#include <gtest/gtest.h>
+
+#include "planner/gpu_rates.h"
+#include "planner_fixtures.h"
+
+namespace gpupool::planner {
+namespace {
+
+using testing::A100;
+using testing::H100;
+using testing::Preset;
+
+TrainOptions Opts(int gpus, Layout layout) {
+  TrainOptions o;
+  o.gpus = gpus;
+  o.layout = layout;
+  o.fabric = testing::NvlinkIb(H100());
+  return o;
+}
+
+Layout L(int tp, int pp, int zero = 1, Recompute r = Recompute::kSelective) {
+  Layout l;
+  l.tp = tp;
+  l.pp = pp;
+  l.zero = zero;
+  l.recompute = r;
+  return l;
+}
+
+TEST(ActivationTest, KorthikantiGpt3Table) {
+  // GPT-3 175B (h 12288, a 96, s 2048), TP 8, per token per layer, after Korthikanti et al. 2022:
+  const ModelSpec m = Preset("GPT-3-175B");
+  // no recompute, eager, SP:  h(34 + 5as/h)/t = 12288 x (34 + 80) / 8 = 175,104
+  EXPECT_DOUBLE_EQ(LayerActivationBytesPerToken(m, false, 8, true, Recompute::kNone, false, 2048),
+                   175104.0);
+  // without SP: h(10 + 24/t + 5as/(ht)) = 12288 x (10 + 3 + 10) = 282,624
+  EXPECT_DOUBLE_EQ(LayerActivationBytesPerToken(m, false, 8, false, Recompute::kNone, false, 2048),
+                   282624.0);
+  // selective recompute + SP: 34h/t = 52,224 (flash attention stores the same)
+  EXPECT_DOUBLE_EQ(
+      LayerActivationBytesPerToken(m, false, 8, true, Recompute::kSelective, false, 2048), 52224.0);
+  EXPECT_DOUBLE_EQ(LayerActivationBytesPerToken(m, false, 8, true, Recompute::kNone, true, 2048),
+                   52224.0);
+  // full recompute: the layer input, 2h/t = 3,072
+  EXPECT_DOUBLE_EQ(LayerActivationBytesPerToken(m, false, 8, true, Recompute::kFull, false, 2048),
+                   3072.0);
+}
+
+TEST(ActivationTest, SwiGluAndGqa) {
+  // Llama-3-8B, TP 1, flash: norms + block inputs 8h = 32,768; Q 2x4096 + K 2x1024 + V 2x1024 +
+  // out-proj input 2x4096 = 20,480; SwiGLU 6 x 14,336 = 86,016 -> 139,264 B per token per layer.
+  EXPECT_DOUBLE_EQ(LayerActivationBytesPerToken(Preset("Llama-3-8B"), false, 1, false,
+                                                Recompute::kSelective, true, 8192),
+                   139264.0);
+}
+
+TEST(TrainingMemoryTest, BytesPerParamConventions) {
+  const ModelSpec m = Preset("Llama-3-8B");
+  auto e = EstimateTraining(m, H100(), Opts(8, L(1, 1, 0)));
+  ASSERT_TRUE(e.has_value()) << e.error().ToString();
+  // 2 (bf16 weights) + 2 (bf16 grads) + 12 (fp32 master, m, v) = 16.
+  EXPECT_DOUBLE_EQ(e->bytes_per_param, 16.0);
+  const double p = 8'030'261'248.0;
+  EXPECT_NEAR(e->memory.weights_gib * kGiB, 2 * p, 1.0);
+  EXPECT_NEAR(e->memory.gradients_gib * kGiB, 2 * p, 1.0);
+  EXPECT_NEAR(e->memory.optimizer_gib * kGiB, 12 * p, 1.0);
+  // Megatron's FP32 main grads: 2 + 4 + 12 = 18.
+  TrainOptions o = Opts(8, L(1, 1, 0));
+  o.grad_fp32 = true;
+  EXPECT_DOUBLE_EQ(EstimateTraining(m, H100(), o)->bytes_per_param, 18.0);
+  // FP8 training keeps bf16 weights plus an FP8 copy: 17.
+  o = Opts(8, L(1, 1, 0));
+  o.precision = hw::Precision::kFp8;
+  EXPECT_DOUBLE_EQ(EstimateTraining(m, H100(), o)->bytes_per_param, 17.0);
+}
+
+TEST(TrainingMemoryTest, ZeroStagesAsInTheZeroPaper) {
+  // ZeRO (Rajbhandari et al. 2020) Figure 1, N_d = 64, K = 12, per parameter:
+  // stage 0: 16; 1: 2 + 2 + 12/64 = 4.1875; 2: 2 + 14/64 = 2.21875; 3: 16/64 = 0.25.
+  const ModelSpec m = Preset("Llama-3-8B");
+  const double p = 8'030'261'248.0;
+  const double expected[] = {16.0, 4.1875, 2.21875, 0.25};
+  for (int zero = 0; zero <= 3; ++zero) {
+    auto e = EstimateTraining(m, H100(), Opts(64, L(1, 1, zero)));
+    ASSERT_TRUE(e.has_value());
+    const double states =
+        (e->memory.weights_gib + e->memory.gradients_gib + e->memory.optimizer_gib) * kGiB;
+    EXPECT_NEAR(states / p, expected[zero], 1e-9) << "zero " << zero;
+  }
+}
+
+TEST(TrainingMemoryTest, HeaviestStageIsTheFirstWithOneFOneB) {
+  // PP 4, no recompute: stage 0 holds 4 microbatches of 8 layers, stage 3 one microbatch + logits.
+  TrainOptions o = Opts(32, L(1, 4, 1, Recompute::kNone));
+  o.global_batch = 64;
+  auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->heaviest_stage, 0);
+  EXPECT_EQ(e->microbatches, 8);  // 64 / (dp 8 x micro-batch 1)
+}
+
+TEST(TrainingFlopsTest, SixNPlusAttentionByHand) {
+  // Llama-3-8B, s 4096: linear params 32 x (218,112,000 - 8,192) + head 525,336,576
+  // = 7,504,658,432 x 6 = 45,027,950,592; attention 12 L s h = 12 x 32 x 4096 x 4096
+  // = 6,442,450,944 -> 51,470,401,536 FLOPs per token.
+  auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), Opts(8, L(1, 1)));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_DOUBLE_EQ(e->model_flops_per_token, 51'470'401'536.0);
+}
+
+TEST(TrainingTimeTest, SingleGpuStepIsComputePlusOptimizer) {
+  TrainOptions o = Opts(1, L(1, 1, 0));
+  o.global_batch = 4;
+  auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  // 4 x 4096 tokens x 51,470,401,536 FLOPs at 989e12 x 0.6 = 1.4212 s, no communication.
+  EXPECT_NEAR(e->compute_seconds, 4 * 4096 * 51'470'401'536.0 / (989e12 * 0.6), 1e-6);
+  EXPECT_DOUBLE_EQ(e->tp_comm_seconds + e->dp_comm_seconds + e->pp_comm_seconds, 0.0);
+  EXPECT_NEAR(e->step_seconds, e->compute_seconds + e->optimizer_seconds, 1e-12);
+  EXPECT_NEAR(e->mfu, 0.6 * e->compute_seconds / e->step_seconds, 1e-9);
+}
+
+TEST(TrainingTimeTest, GpuHoursFromTokensPerSecond) {
+  TrainOptions o = Opts(64, L(8, 1));
+  o.tokens = 1e12;
+  auto e = EstimateTraining(Preset("Llama-3-70B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_NEAR(e->gpu_hours, 1e12 / e->tokens_per_second_per_gpu / 3600, 1e-6);
+  EXPECT_NEAR(e->days, e->gpu_hours / 64 / 24, 1e-9);
+  EXPECT_GT(e->tp_comm_seconds, 0.0);
+}
+
+TEST(TrainingTimeTest, PipelineBubble) {
+  // Bubble = (pp - 1) / vp stage times; with m microbatches compute takes (m + pp - 1) slots.
+  TrainOptions o = Opts(32, L(1, 4));
+  o.global_batch = 64;
+  auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  const double slot = e->bubble_seconds / 3.0;
+  EXPECT_NEAR(e->compute_seconds + e->tp_comm_seconds + e->pp_comm_seconds, slot * (8 + 3), 1e-9);
+}
+
+struct BadLayout {
+  const char* model;
+  int gpus;
+  int tp, pp, ep;
+  const char* says;
+};
+
+TEST(TrainingLayoutTest, RefusesLayoutsThatDoNotDivide) {
+  for (const BadLayout& b : {BadLayout{"Llama-3-8B", 12, 8, 1, 1, "does not divide --gpus"},
+                             BadLayout{"Llama-3-8B", 24, 8, 3, 1, "32 layers"},
+                             BadLayout{"Llama-3-8B", 48, 3, 1, 1, "heads"},
+                             BadLayout{"Llama-3-8B", 16, 1, 1, 2, "dense model"},
+                             BadLayout{"Mixtral-8x7B", 48, 1, 1, 3, "experts"}}) {
+    Layout l = L(b.tp, b.pp);
+    l.ep = b.ep;
+    auto e = EstimateTraining(Preset(b.model), H100(), Opts(b.gpus, l));
+    ASSERT_FALSE(e.has_value()) << b.says;
+    EXPECT_EQ(e.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(e.error().message().find(b.says), std::string::npos) << e.error().message();
+  }
+}
+
+TEST(TrainingLayoutTest, Fp8TrainingRefusedOnA100) {
+  TrainOptions o = Opts(8, L(1, 1));
+  o.precision = hw::Precision::kFp8;
+  auto e = EstimateTraining(Preset("Llama-3-8B"), A100(), o);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_NE(e.error().message().find("bf16"), std::string::npos);
+}
+
+TEST(TrainingMemoryTest, ExpertsSplitOverEp) {
+  // Mixtral on 64 GPUs, EP 8: routed experts / 8; non-expert params whole (TP 1).
+  Layout l = L(1, 1, 0);
+  l.ep = 8;
+  auto e = EstimateTraining(Preset("Mixtral-8x7B"), H100(), Opts(64, l));
+  ASSERT_TRUE(e.has_value());
+  const ParamCounts pc = CountParams(Preset("Mixtral-8x7B"));
+  const double expected = double(pc.total - pc.experts_total) + double(pc.experts_total) / 8;
+  EXPECT_NEAR(e->params_per_gpu, expected, 1.0);
+  EXPECT_GT(e->ep_comm_seconds, 0.0);
+}
+
+}  // namespace
+}  // namespace gpupool::planner
