@@ -1,0 +1,42 @@
+#include "discovery/model_names.h"
+
+#include <gtest/gtest.h>
+
+namespace gpupool::discovery {
+namespace {
+
+TEST(ModelNamesTest, MapsNvmlProductNamesOntoCatalogNames) {
+  const struct {
+    const char* nvml;
+    const char* model;
+  } cases[] = {
+      {"NVIDIA H100 80GB HBM3", "H100-SXM"},
+      {"NVIDIA H100 PCIe", "H100-PCIe"},
+      {"NVIDIA H100 NVL", "H100-NVL"},
+      {"NVIDIA H200", "H200"},
+      {"NVIDIA H200 NVL", "H200-NVL"},
+      {"NVIDIA GH200 480GB", "GH200"},           // contains "H200" too: the longer rule wins
+      {"NVIDIA A100-SXM4-80GB", "A100-SXM-80GB"},
+      {"NVIDIA A100-SXM4-40GB", "A100-SXM-40GB"},
+      {"NVIDIA A100 80GB PCIe", "A100-PCIe-80GB"},
+      {"NVIDIA A100-PCIE-40GB", "A100-PCIe-40GB"},
+      {"NVIDIA L40S", "L40S"},
+      {"NVIDIA L4", "L4"},                       // not taken for L40S, nor L40S for L4
+      {"NVIDIA A10G", "A10G"},
+      {"NVIDIA A10", "A10"},                     // A10 must not match A100 and vice versa
+      {"NVIDIA GeForce RTX 4090", "RTX-4090"},
+      {"Tesla V100-SXM2-32GB", "V100-32GB"},
+      {"Tesla T4", "T4"},
+      {"NVIDIA B200", "B200"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(CatalogModelForNvmlName(c.nvml), c.model) << c.nvml;
+}
+
+TEST(ModelNamesTest, UnknownNameMapsToEmptyAndKeepsRawName) {
+  EXPECT_EQ(CatalogModelForNvmlName("NVIDIA Quadro P400"), "");
+  EXPECT_EQ(ModelOrRawName("NVIDIA Quadro P400"), "NVIDIA Quadro P400");
+  EXPECT_EQ(ModelOrRawName("NVIDIA H200"), "H200");
+}
+
+}  // namespace
+}  // namespace gpupool::discovery
