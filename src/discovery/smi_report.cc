@@ -91,13 +91,14 @@ std::string FormatSmiTable(const SmiView& view) {
                                                  "Mem-Util", "SM/Mem MHz", "ECC(C/U)", "MIG",
                                                  "Throttle"}};
   std::vector<std::string> errors;
+  std::vector<std::vector<std::string>> migs = {{"GPU", "MIG", "GI", "Name", "Memory", "UUID"}};
   for (std::size_t i = 0; i < view.samples.size(); ++i) {
     const GpuSample& s = view.samples[i];
     const GpuDevice* d = DeviceAt(view, i);
     const std::string error = !s.error.empty() ? s.error : (d != nullptr ? d->error : "");
     if (!error.empty()) {
       const std::string name = !s.name.empty() ? s.name : (d != nullptr ? d->name : "");
-      rows.push_back({std::to_string(s.index), name.empty() ? "?" : name, "ERROR"});
+      rows.push_back({std::to_string(s.index), name.empty() ? NA() : name, "ERROR"});
       errors.push_back("GPU " + std::to_string(s.index) + ": " + error);
       continue;
     }
@@ -124,13 +125,15 @@ std::string FormatSmiTable(const SmiView& view) {
                     MigText(s.mig_enabled, d), throttle});
     if (d != nullptr) {
       for (const MigInstance& m : d->mig_instances) {
-        rows.push_back({"  " + std::to_string(s.index) + ":" + std::to_string(m.index), m.name,
-                        "MIG", m.uuid, "", "", OptMiB(m.memory_total_mib) + " total"});
+        migs.push_back({std::to_string(s.index), std::to_string(m.index),
+                        m.gpu_instance_id ? std::to_string(*m.gpu_instance_id) : NA(), m.name,
+                        OptMiB(m.memory_total_mib), m.uuid});
       }
     }
   }
   out += FormatColumns(rows);
   for (const std::string& e : errors) out += e + "\n";
+  if (migs.size() > 1) out += "\nMIG devices:\n" + FormatColumns(migs);
 
   out += "\nProcesses:\n";
   std::vector<std::vector<std::string>> procs = {{"GPU", "PID", "Name", "GPU-Memory"}};

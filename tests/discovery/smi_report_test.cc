@@ -59,8 +59,12 @@ TEST_F(SmiReportTest, TableHasOneLinePerGpuThenProcesses) {
   const std::string g2 = LineStartingWith(table, "2 ");
   EXPECT_NE(g2.find("On (2)"), std::string::npos);
   EXPECT_NE(g2.find("sw_power_cap,hw_thermal_slowdown"), std::string::npos);  // 68 = 0x4 + 0x40
-  EXPECT_NE(LineStartingWith(table, "  2:1").find("MIG-aaaaaaaa-0000-0000-0000-000000000002"),
-            std::string::npos);
+  // MIG devices get their own table: GPU, MIG index, GPU instance id, name, memory, UUID.
+  EXPECT_NE(table.find("\nMIG devices:\n"), std::string::npos);
+  EXPECT_NE(table.find("2    1    2   NVIDIA A100-SXM4-80GB MIG 3g.40gb  40192MiB  "
+                       "MIG-aaaaaaaa-0000-0000-0000-000000000002\n"),
+            std::string::npos)
+      << table;
 
   EXPECT_NE(LineStartingWith(table, "3 ").find("ERROR"), std::string::npos);
   EXPECT_NE(LineStartingWith(table, "GPU 3: GPU is lost (NVML error 15)"), "");
