@@ -165,6 +165,7 @@ Status WriteFillOutputs(const std::string& dir, const std::string& trace, const 
     gp += fmt::format("{}'unallocated.csv' using 1:{} with lines lw 2 title '{}'", i ? ", " : "", i + 2, rows[i].policy);
   }
   gp += "\n";
+  gp += "set terminal pngcairo size 900,560 font 'sans,11'\nset output 'unallocated.png'\nreplot\n";
   GP_RETURN_IF_ERROR(WriteFile(fs::path(dir) / "unallocated.gp", gp));
   const std::string cmd = "cd '" + dir + "' && gnuplot unallocated.gp 2>/dev/null";
   if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {

@@ -1,6 +1,6 @@
 // Reports of the fill experiment: per-policy summaries over seeds, the human table, the JSON
 // document of `gpupool sim fill --json`, per-seed curves as CSV and a plot of unallocated GPU %
-// against arrived % for all policies side by side (gnuplot, SVG; the gnuplot script is written
+// against arrived % for all policies side by side (gnuplot, SVG and PNG; the gnuplot script is written
 // beside it so the figure can be redrawn).
 #pragma once
 
@@ -37,7 +37,8 @@ nlohmann::json ToJson(const std::string& trace, const std::vector<PolicySummary>
                       const FillOptions& opt);
 
 // Writes DIR/curves/<policy>_seed<N>.csv, DIR/summary.json, DIR/unallocated.csv, DIR/unallocated.gp
-// and DIR/unallocated.svg (the last only where gnuplot is installed; a warning otherwise).
+// and the figure as DIR/unallocated.svg and DIR/unallocated.png (only where gnuplot is installed;
+// a warning otherwise).
 Status WriteFillOutputs(const std::string& dir, const std::string& trace, const std::vector<FillRun>& runs,
                         const std::vector<PolicySummary>& s, const nlohmann::json& summary, std::string* warning);
 
