@@ -15,13 +15,15 @@ struct Rule {
 // "H200", "H100 NVL" before "H100"). NVML names seen in the field are in the comments.
 constexpr Rule kRules[] = {
     {{"GH200", "", ""}, "GH200"},                        // NVIDIA GH200 480GB
+    {{"GB200", "", ""}, "GB200"},                        // NVIDIA GB200
     {{"H200", "NVL", ""}, "H200-NVL"},                   // NVIDIA H200 NVL
-    {{"H200", "", ""}, "H200"},                          // NVIDIA H200
+    {{"H200", "", ""}, "H200-SXM"},                      // NVIDIA H200
     {{"H100", "NVL", ""}, "H100-NVL"},                   // NVIDIA H100 NVL
     {{"H100", "PCIE", ""}, "H100-PCIe"},                 // NVIDIA H100 PCIe
     {{"H100", "HBM3", ""}, "H100-SXM"},                  // NVIDIA H100 80GB HBM3
     {{"H100", "SXM", ""}, "H100-SXM"},                   // NVIDIA H100 SXM5 80GB
-    {{"H800", "", ""}, "H800"},                          // NVIDIA H800
+    {{"H800", "PCIE", ""}, "H800-PCIe"},
+    {{"H800", "", ""}, "H800-SXM"},                      // NVIDIA H800
     {{"H20", "", ""}, "H20"},                            // NVIDIA H20
     {{"B200", "", ""}, "B200"},                          // NVIDIA B200
     {{"B100", "", ""}, "B100"},
@@ -29,7 +31,8 @@ constexpr Rule kRules[] = {
     {{"A100", "SXM", "40GB"}, "A100-SXM-40GB"},          // NVIDIA A100-SXM4-40GB
     {{"A100", "PCIE", "80GB"}, "A100-PCIe-80GB"},        // NVIDIA A100 80GB PCIe
     {{"A100", "PCIE", ""}, "A100-PCIe-40GB"},            // NVIDIA A100-PCIE-40GB
-    {{"A800", "", ""}, "A800"},
+    {{"A800", "PCIE", ""}, "A800-PCIe"},
+    {{"A800", "", ""}, "A800-SXM-80GB"},                 // NVIDIA A800-SXM4-80GB
     {{"L40S", "", ""}, "L40S"},                          // NVIDIA L40S
     {{"L40", "", ""}, "L40"},
     {{"L4", "", ""}, "L4"},                              // NVIDIA L4
@@ -42,8 +45,8 @@ constexpr Rule kRules[] = {
     {{"RTX 5090", "", ""}, "RTX-5090"},                  // NVIDIA GeForce RTX 5090
     {{"RTX 4090", "", ""}, "RTX-4090"},                  // NVIDIA GeForce RTX 4090
     {{"RTX 3090", "", ""}, "RTX-3090"},
-    {{"V100", "32GB", ""}, "V100-32GB"},                 // Tesla V100-SXM2-32GB
-    {{"V100", "", ""}, "V100-16GB"},                     // Tesla V100-SXM2-16GB
+    {{"V100", "PCIE", ""}, "V100-PCIe"},                 // Tesla V100-PCIE-32GB
+    {{"V100", "", ""}, "V100-SXM2"},                     // Tesla V100-SXM2-32GB
     {{"T4", "", ""}, "T4"},                              // Tesla T4
 };
 

@@ -105,6 +105,27 @@ void ReadIdentity(const NvmlLibrary& nvml, DeviceCalls& call, std::string& name,
   }
 }
 
+struct MemoryMiB {
+  std::int64_t total = 0;
+  std::int64_t used = 0;
+  std::int64_t free = 0;
+};
+
+// nvmlDeviceGetMemoryInfo_v2 where the driver has it (its "used" leaves out memory the driver
+// reserves, as nvidia-smi shows it since R510), else the original call.
+std::optional<MemoryMiB> ReadMemory(const NvmlLibrary& nvml, DeviceCalls& call) {
+  nvmlMemory_v2_t v2{};
+  v2.version = kNvmlMemoryV2Version;
+  if (call.Call(nvml.fn().DeviceGetMemoryInfoV2, &v2)) {
+    return MemoryMiB{BytesToMiB(v2.total), BytesToMiB(v2.used), BytesToMiB(v2.free)};
+  }
+  nvmlMemory_t v1{};
+  if (call.Call(nvml.fn().DeviceGetMemoryInfo, &v1)) {
+    return MemoryMiB{BytesToMiB(v1.total), BytesToMiB(v1.used), BytesToMiB(v1.free)};
+  }
+  return std::nullopt;
+}
+
 std::optional<bool> ReadMigMode(const NvmlLibrary& nvml, DeviceCalls& call) {
   unsigned int current = 0;
   unsigned int pending = 0;
@@ -169,8 +190,7 @@ Result<std::vector<GpuDevice>> DiscoverGpus(const NvmlLibrary& nvml,
     DeviceCalls call(nvml, handles->devices[i], g.error);
     ReadIdentity(nvml, call, g.name, g.uuid, g.model);
 
-    nvmlMemory_t mem{};
-    if (call.Call(f.DeviceGetMemoryInfo, &mem)) g.memory_total_mib = BytesToMiB(mem.total);
+    if (auto mem = ReadMemory(nvml, call)) g.memory_total_mib = mem->total;
 
     nvmlPciInfo_t pci{};
     std::string legacy_bus_id;
@@ -210,10 +230,7 @@ Result<std::vector<GpuDevice>> DiscoverGpus(const NvmlLibrary& nvml,
         DeviceCalls mig_call(nvml, mig, mig_error);
         std::string unused_model;
         ReadIdentity(nvml, mig_call, inst.name, inst.uuid, unused_model);
-        nvmlMemory_t mig_mem{};
-        if (mig_call.Call(f.DeviceGetMemoryInfo, &mig_mem)) {
-          inst.memory_total_mib = BytesToMiB(mig_mem.total);
-        }
+        if (auto mig_mem = ReadMemory(nvml, mig_call)) inst.memory_total_mib = mig_mem->total;
         unsigned int gi = 0;
         if (mig_call.Call(f.DeviceGetGpuInstanceId, &gi)) inst.gpu_instance_id = static_cast<int>(gi);
         g.mig_instances.push_back(std::move(inst));
@@ -286,11 +303,10 @@ Result<std::vector<GpuSample>> SampleGpus(const NvmlLibrary& nvml) {
     DeviceCalls call(nvml, handles->devices[i], s.error);
     ReadIdentity(nvml, call, s.name, s.uuid, s.model);
 
-    nvmlMemory_t mem{};
-    if (call.Call(f.DeviceGetMemoryInfo, &mem)) {
-      s.memory_total_mib = BytesToMiB(mem.total);
-      s.memory_used_mib = BytesToMiB(mem.used);
-      s.memory_free_mib = BytesToMiB(mem.free);
+    if (auto mem = ReadMemory(nvml, call)) {
+      s.memory_total_mib = mem->total;
+      s.memory_used_mib = mem->used;
+      s.memory_free_mib = mem->free;
     }
     nvmlUtilization_t util{};
     if (call.Call(f.DeviceGetUtilizationRates, &util)) {

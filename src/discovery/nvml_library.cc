@@ -68,6 +68,7 @@ Result<std::unique_ptr<NvmlLibrary>> NvmlLibrary::Open(const NvmlLoadOptions& op
       Resolve(handle, "nvmlDeviceGetName", f.DeviceGetName);
       Resolve(handle, "nvmlDeviceGetUUID", f.DeviceGetUUID);
       Resolve(handle, "nvmlDeviceGetMemoryInfo", f.DeviceGetMemoryInfo);
+      Resolve(handle, "nvmlDeviceGetMemoryInfo_v2", f.DeviceGetMemoryInfoV2);
       Resolve(handle, "nvmlDeviceGetPciInfo_v3", f.DeviceGetPciInfo);
       Resolve(handle, "nvmlDeviceGetCudaComputeCapability", f.DeviceGetCudaComputeCapability);
       Resolve(handle, "nvmlDeviceGetMigMode", f.DeviceGetMigMode);

@@ -42,6 +42,7 @@ struct NvmlFunctions {
   decltype(&::nvmlDeviceGetName) DeviceGetName = nullptr;
   decltype(&::nvmlDeviceGetUUID) DeviceGetUUID = nullptr;
   decltype(&::nvmlDeviceGetMemoryInfo) DeviceGetMemoryInfo = nullptr;
+  decltype(&::nvmlDeviceGetMemoryInfo_v2) DeviceGetMemoryInfoV2 = nullptr;
   decltype(&::nvmlDeviceGetPciInfo_v3) DeviceGetPciInfo = nullptr;
   decltype(&::nvmlDeviceGetCudaComputeCapability) DeviceGetCudaComputeCapability = nullptr;
   decltype(&::nvmlDeviceGetMigMode) DeviceGetMigMode = nullptr;

@@ -10,6 +10,7 @@
 //   pcie_levels      matrix of nvmlGpuTopologyLevel_t values by GPU index (default SYSTEM)
 //   gpus: [{
 //     name, uuid, bus_id ("00000000:18:00.0"), memory_total_mib, memory_used_mib,
+//     memory_reserved_mib (counted as used by the v1 memory call only),
 //     cc [major, minor], power_limit_mw, power_mw, temp, util [gpu, memory], sm_clock, mem_clock,
 //     ecc [corrected, uncorrected], throttle (bit mask), numa_node, cpus [first, last],
 //     mig (bool; absent = MIG not supported), mig_devices [{name, uuid, memory_total_mib, gi}],
@@ -211,10 +212,25 @@ FAKE_EXPORT nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t d, char* uuid, unsigned 
 FAKE_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t* memory) {
   if (nvmlReturn_t rc = Check(d, "nvmlDeviceGetMemoryInfo"); rc != NVML_SUCCESS) return rc;
   const unsigned long long total = d->spec.value("memory_total_mib", 0ULL) * kMiB;
-  const unsigned long long used = d->spec.value("memory_used_mib", 0ULL) * kMiB;
+  const unsigned long long used = (d->spec.value("memory_used_mib", 0ULL) +
+                                   d->spec.value("memory_reserved_mib", 0ULL)) * kMiB;
   memory->total = total;
   memory->used = used;
   memory->free = total - used;
+  return NVML_SUCCESS;
+}
+
+// v2 leaves driver-reserved memory out of "used"; v1 counts it (memory_reserved_mib, default 0).
+FAKE_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t d, nvmlMemory_v2_t* memory) {
+  if (nvmlReturn_t rc = Check(d, "nvmlDeviceGetMemoryInfo_v2"); rc != NVML_SUCCESS) return rc;
+  if (memory->version != kNvmlMemoryV2Version) return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+  const unsigned long long total = d->spec.value("memory_total_mib", 0ULL) * kMiB;
+  const unsigned long long used = d->spec.value("memory_used_mib", 0ULL) * kMiB;
+  const unsigned long long reserved = d->spec.value("memory_reserved_mib", 0ULL) * kMiB;
+  memory->total = total;
+  memory->reserved = reserved;
+  memory->used = used;
+  memory->free = total - used - reserved;
   return NVML_SUCCESS;
 }
 

@@ -151,7 +151,7 @@ TEST(NvmlDiscoveryTest, NvSwitchBoardIsOneIsland) {
     for (int j = 0; j < 4; ++j) EXPECT_EQ(LinkLabel(t.links[i][j]), i == j ? "X" : "NV4");
   }
   EXPECT_EQ(NvlinkIslands(t), (std::vector<std::vector<int>>{{0, 1, 2, 3}}));
-  EXPECT_EQ((*gpus)[0].model, "H200");
+  EXPECT_EQ((*gpus)[0].model, "H200-SXM");
   EXPECT_EQ((*gpus)[3].numa_node, 1);
   EXPECT_EQ((*gpus)[0].cpu_affinity, "");  // NVML did not say: unknown, not "none"
 }
@@ -190,6 +190,27 @@ TEST(NvmlDiscoveryTest, NumaNodeFallsBackToSysfsWhenNvmlCannotTell) {
   auto gpus = DiscoverGpus(**nvml, options);
   ASSERT_TRUE(gpus.has_value());
   EXPECT_EQ((*gpus)[0].numa_node, 3);  // from sysfs, bus id lower-cased, 4-digit domain
+}
+
+TEST(NvmlDiscoveryTest, MemoryV2LeavesReservedOutAndV1IsTheFallback) {
+  // total 10000 MiB, used 1000, reserved 512.
+  // v2: used 1000, free 10000 - 1000 - 512 = 8488. v1 (v2 not supported): used 1000 + 512 = 1512,
+  // free 10000 - 1512 = 8488.
+  TempDir dir;
+  const std::string script = dir.Write("s.json", R"({"gpus": [
+      {"memory_total_mib": 10000, "memory_used_mib": 1000, "memory_reserved_mib": 512},
+      {"memory_total_mib": 10000, "memory_used_mib": 1000, "memory_reserved_mib": 512,
+       "unsupported": ["nvmlDeviceGetMemoryInfo_v2"]}]})");
+  setenv("FAKE_NVML_SCRIPT", script.c_str(), 1);
+  auto nvml = NvmlLibrary::Open({FAKE_NVML_LIBRARY});
+  ASSERT_TRUE(nvml.has_value());
+  auto samples = SampleGpus(**nvml);
+  ASSERT_TRUE(samples.has_value());
+  EXPECT_EQ((*samples)[0].memory_used_mib, 1000);
+  EXPECT_EQ((*samples)[0].memory_free_mib, 8488);
+  EXPECT_EQ((*samples)[1].memory_used_mib, 1512);
+  EXPECT_EQ((*samples)[1].memory_free_mib, 8488);
+  EXPECT_EQ((*samples)[1].memory_total_mib, 10000);
 }
 
 TEST(NvmlDiscoveryTest, CountFailureFailsTheWholeCall) {

@@ -104,7 +104,7 @@ TEST_F(SmiCliTest, InventoryFileIsWrittenAndReadable) {
   ASSERT_TRUE(inv.has_value()) << inv.error().ToString();
   const cluster::NodeSpec spec = ToNodeSpec(*inv);
   EXPECT_EQ(spec.gpus.size(), 4u);
-  EXPECT_EQ(spec.gpus[0].model, "H200");
+  EXPECT_EQ(spec.gpus[0].model, "H200-SXM");
   EXPECT_EQ(spec.nvlink_islands, (std::vector<std::vector<int>>{{0, 1, 2, 3}}));
 }
 
