@@ -1,16 +1,583 @@
-// Placeholder until the module behind `gpupool plan` lands; replaced by its owner.
+// `gpupool plan`: the capacity planner (src/planner). Subcommands:
+//   plan models                       presets with their parameter counts
+//   plan infer  --model --gpu ...     memory, KV capacity, prefill/decode time for serving
+//   plan train  --model --gpu --gpus  memory of the heaviest stage, step time, MFU, GPU-hours
+//   plan search --model --gpu --goal  fewest GPUs and best layouts, with discarded reasons
+// Thin: parse flags, resolve the model and GPU, call the planner, print (text or --json).
+// --emit-request prints the scheduler's job request instead. Exit codes: 0, 2 bad input, 1 other.
+#include <cmath>
+#include <cstdio>
 #include <iostream>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "common/data_dir.h"
+#include "hw/catalog.h"
+#include "planner/comm_model.h"
+#include "planner/gpu_rates.h"
+#include "planner/inference_estimate.h"
+#include "planner/layout_search.h"
+#include "planner/model_loader.h"
+#include "planner/plan_json.h"
+#include "planner/training_estimate.h"
 
 namespace gpupool::app {
+namespace {
+
+namespace pl = gpupool::planner;
+
+std::string F(double v, int digits = 2) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+// Readable large counts: 8.03B, 131.1K.
+std::string Big(double v) {
+  const char* unit[] = {"", "K", "M", "B", "T"};
+  int i = 0;
+  while (std::abs(v) >= 1000 && i < 4) {
+    v /= 1000;
+    ++i;
+  }
+  return F(v, v < 10 ? 2 : 1) + unit[i];
+}
+
+struct Common {
+  std::string model;
+  std::string gpu = "H100";
+  std::string precision = "bf16";
+  std::string network = "IB-NDR";
+  int gpus_per_node = 0;  // 0: 8 (72 for GB200 NVL72)
+  bool json = false;
+  bool emit_request = false;
+  pl::ShapeOverrides shape;
+};
+
+void AddCommonFlags(CLI::App* c, Common& f, bool gpu_required) {
+  c->add_option("--model", f.model,
+                "preset name (see `gpupool plan models`), config.json path, or a folder with one")
+      ->required();
+  auto* g = c->add_option("--gpu", f.gpu, "GPU model (catalog name or alias: H100, a100-80gb, ...)");
+  if (gpu_required) g->required();
+  c->add_option("--precision", f.precision, "bf16|fp16|fp8|int8|int4");
+  c->add_option("--network", f.network,
+                "scale-out network between nodes: IB-HDR, IB-NDR, IB-XDR, RoCE-100G, RoCE-200G, "
+                "RoCE-400G");
+  c->add_option("--gpus-per-node", f.gpus_per_node, "GPUs in one scale-up domain (default 8)");
+  c->add_flag("--json", f.json, "print JSON (see docs/planner.md)");
+  c->add_flag("--emit-request", f.emit_request,
+              "print the scheduler job request {num_gpu, gpu_milli, gpu_models, gpu_memory_mib}");
+  c->add_option("--layers", f.shape.layers, "override: decoder layers");
+  c->add_option("--hidden", f.shape.hidden, "override: hidden size");
+  c->add_option("--heads", f.shape.heads, "override: attention heads");
+  c->add_option("--kv-heads", f.shape.kv_heads, "override: KV heads (GQA)");
+  c->add_option("--ffn", f.shape.ffn, "override: FFN intermediate size");
+  c->add_option("--vocab", f.shape.vocab, "override: vocabulary size");
+  c->add_option("--experts", f.shape.experts, "override: routed experts");
+  c->add_option("--top-k", f.shape.top_k, "override: experts per token");
+}
+
+// Built-in scale-out links used when the catalog has no entry of that name. Per-step latency is
+// the NCCL step overhead (several microseconds), not the wire latency.
+std::optional<pl::LinkTier> BuiltinLink(const std::string& name) {
+  struct Row {
+    const char* name;
+    double gbs, latency_us, fraction;
+  };
+  static const Row kRows[] = {{"IB-HDR", 25, 10, 0.9},     {"IB-NDR", 50, 10, 0.9},
+                              {"IB-XDR", 100, 10, 0.9},    {"RoCE-100G", 12.5, 15, 0.8},
+                              {"RoCE-200G", 25, 15, 0.8},  {"RoCE-400G", 50, 15, 0.8}};
+  std::string lower;
+  for (char ch : name) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+  for (const Row& r : kRows) {
+    std::string n;
+    for (const char* p = r.name; *p; ++p) n.push_back(static_cast<char>(std::tolower(*p)));
+    if (n == lower) return pl::LinkTier{r.name, r.gbs, r.latency_us, r.fraction};
+  }
+  return std::nullopt;
+}
+
+Result<pl::LinkTier> ScaleOutLink(const hw::Catalog& cat, const std::string& name) {
+  auto builtin = BuiltinLink(name);
+  auto found = cat.FindInterconnect(name);
+  if (found) {
+    const hw::Interconnect& ic = **found;
+    pl::LinkTier t{ic.name, ic.bandwidth_gbs.value, builtin ? builtin->latency_us : 10.0,
+                   ic.achievable_fraction};
+    return t;
+  }
+  if (builtin) return *builtin;
+  return Error(Status::NotFound("unknown --network '" + name +
+                                "' (IB-HDR, IB-NDR, IB-XDR, RoCE-100G, RoCE-200G, RoCE-400G)"));
+}
+
+Result<pl::Fabric> MakeFabric(const hw::Catalog& cat, const hw::GpuModel& gpu, const Common& f) {
+  pl::Fabric fab;
+  if (gpu.scale_up_bandwidth_gbs.value > 0 && !gpu.scale_up_link.empty()) {
+    fab.scale_up = pl::LinkTier{gpu.scale_up_link, gpu.scale_up_bandwidth_gbs.value / 2, 5.0, 0.8};
+    if (auto ic = cat.FindInterconnect(gpu.scale_up_link)) {
+      fab.scale_up.achievable_fraction = (*ic)->achievable_fraction;
+    }
+  } else {
+    // No scale-up link: GPUs in a node talk over PCIe (x16 per direction by generation).
+    const double pcie = gpu.pcie_gen >= 6 ? 121 : gpu.pcie_gen == 5 ? 63 : gpu.pcie_gen == 3 ? 15.75
+                                                                                               : 31.5;
+    fab.scale_up = pl::LinkTier{"PCIe" + std::to_string(gpu.pcie_gen > 0 ? gpu.pcie_gen : 4), pcie,
+                                10.0, 0.8};
+  }
+  auto out = ScaleOutLink(cat, f.network);
+  if (!out) return Error(out.error());
+  fab.scale_out = *out;
+  fab.gpus_per_node = f.gpus_per_node > 0 ? f.gpus_per_node
+                      : (gpu.name.find("GB200") != std::string::npos ? 72 : 8);
+  return fab;
+}
+
+struct Resolved {
+  pl::ModelSpec model;
+  const hw::GpuModel* gpu = nullptr;
+  const hw::Catalog* catalog = nullptr;
+  pl::Fabric fabric;
+  hw::Precision precision = hw::Precision::kBf16;
+};
+
+Result<Resolved> Resolve(const Common& f) {
+  Resolved r;
+  auto model = pl::LoadModel(f.model, DataDir() / "models");
+  if (!model) return Error(model.error());
+  r.model = std::move(*model);
+  if (Status s = pl::ApplyOverrides(f.shape, r.model); !s.ok()) return Error(s);
+  auto cat = hw::Catalog::Default();
+  if (!cat) return Error(cat.error());
+  r.catalog = *cat;
+  auto gpu = r.catalog->FindGpu(f.gpu);
+  if (!gpu) return Error(gpu.error());
+  r.gpu = *gpu;
+  auto fab = MakeFabric(*r.catalog, *r.gpu, f);
+  if (!fab) return Error(fab.error());
+  r.fabric = *fab;
+  auto p = pl::ParsePrecisionLabel(f.precision);
+  if (!p) return Error(p.error());
+  r.precision = *p;
+  return r;
+}
+
+void Fail(const Status& s, int& exit_code) {
+  std::cerr << "gpupool plan: " << s.message() << "\n";
+  exit_code = s.ExitCode();
+}
+
+// --- plan infer --------------------------------------------------------------------------
+struct InferFlags {
+  Common c;
+  pl::InferOptions o;
+  std::string kv_precision;
+  std::optional<double> overhead_gib;
+};
+
+void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOptions& o,
+                const pl::InferEstimate& e) {
+  const pl::ParamCounts pc = pl::CountParams(m);
+  std::cout << m.name << " (" << Big(double(pc.total)) << " params"
+            << (m.IsMoe() ? ", " + Big(double(pc.active)) + " active" : "") << ") on " << o.tp
+            << " x " << g.name << ", " << pl::PrecisionLabel(o.precision) << " weights (matmuls "
+            << e.compute_precision << "), batch " << o.batch << " x context " << o.context << "\n";
+  std::cout << "  weights            " << F(e.weights_gib_per_gpu) << " GiB per GPU ("
+            << F(e.weight_bytes_per_param, 3) << " B/param in linear layers)\n";
+  std::cout << "  KV cache           " << F(e.kv_bytes_per_token_per_gpu, 0)
+            << " B/token per GPU" << (m.mla.enabled ? " (MLA latent)" : "")
+            << (e.kv_heads_per_gpu > 0 ? " (" + std::to_string(e.kv_heads_per_gpu) +
+                                             " KV heads per GPU)"
+                                       : "")
+            << "; " << F(e.kv_gib_per_gpu) << " GiB for the batch\n";
+  std::cout << "  runtime overhead   " << F(e.overhead_gib) << " GiB (CUDA context "
+            << F(e.cuda_context_gib) << ", workspace " << F(e.workspace_gib) << ", activations "
+            << F(e.activation_gib) << ")\n";
+  std::cout << "  total              " << F(e.total_gib_per_gpu) << " GiB per GPU of "
+            << F(e.budget_gib_per_gpu) << " (" << F(o.gpu_memory_utilization, 2) << " x "
+            << F(g.memory_gib.value, 0) << ") -> " << (e.fits ? "FITS" : "DOES NOT FIT") << "\n";
+  std::cout << "  max KV tokens      " << e.max_kv_tokens << " (" << e.max_sequences_at_context
+            << " sequences at " << o.context << ")\n";
+  std::cout << "  prefill            " << F(e.prefill_seconds * 1e3, 1) << " ms for "
+            << (o.prompt_tokens > 0 ? o.prompt_tokens : o.context) << " tokens x " << o.batch
+            << "\n";
+  std::cout << "  decode             " << F(e.decode_ms_per_token) << " ms per step ("
+            << e.decode_bound << "-bound), " << F(e.decode_tokens_per_second, 0) << " tokens/s\n";
+  for (const auto& n : e.notes) std::cout << "  note: " << n << "\n";
+}
+
+void RunInfer(InferFlags& f, int& exit_code) {
+  auto r = Resolve(f.c);
+  if (!r) return Fail(r.error(), exit_code);
+  pl::InferOptions o = f.o;
+  o.precision = r->precision;
+  o.fabric = r->fabric;
+  o.overhead_gib = f.overhead_gib;
+  if (!f.kv_precision.empty()) {
+    auto kp = pl::ParsePrecisionLabel(f.kv_precision);
+    if (!kp) return Fail(kp.error(), exit_code);
+    o.kv_precision = *kp;
+  }
+  auto e = pl::EstimateInference(r->model, *r->gpu, o);
+  if (!e) return Fail(e.error(), exit_code);
+  if (f.c.emit_request) {
+    std::cout << pl::JobRequestJson(o.tp, r->gpu->name, e->total_gib_per_gpu).dump() << "\n";
+  } else if (f.c.json) {
+    std::cout << pl::InferJson(r->model, *r->gpu, o, *e).dump(2) << "\n";
+  } else {
+    PrintInfer(r->model, *r->gpu, o, *e);
+  }
+  exit_code = 0;
+}
+
+// --- plan train --------------------------------------------------------------------------
+struct TrainFlags {
+  Common c;
+  pl::TrainOptions o;
+  std::string recompute = "selective";
+  bool eager = false;
+  bool no_sp = false;
+};
+
+void PrintTrain(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::TrainOptions& o,
+                const pl::TrainEstimate& e) {
+  const pl::ParamCounts pc = pl::CountParams(m);
+  const pl::Layout& l = e.layout;
+  std::cout << m.name << " (" << Big(double(pc.total)) << " params"
+            << (m.IsMoe() ? ", " + Big(double(pc.active)) + " active" : "") << ") on " << o.gpus
+            << " x " << g.name << ", " << pl::PrecisionLabel(o.precision) << "\n";
+  std::cout << "  layout             tp " << l.tp << " x pp " << l.pp << " x dp " << l.dp << " x cp "
+            << l.cp << (l.ep > 1 ? ", ep " + std::to_string(l.ep) : "")
+            << (l.vp > 1 ? ", vp " + std::to_string(l.vp) : "") << ", ZeRO-" << l.zero
+            << ", recompute " << pl::RecomputeName(l.recompute) << ", micro-batch "
+            << l.micro_batch << ", global batch " << e.global_batch << " x " << o.seq
+            << " tokens (" << e.microbatches << " microbatches)\n";
+  std::cout << "  memory per GPU     " << F(e.memory.total_gib, 1) << " GiB of "
+            << F(e.memory_budget_gib, 0) << " (stage " << e.heaviest_stage << "): weights "
+            << F(e.memory.weights_gib, 1) << ", grads " << F(e.memory.gradients_gib, 1)
+            << ", optimizer " << F(e.memory.optimizer_gib, 1) << ", activations "
+            << F(e.memory.activations_gib, 1) << ", buffers " << F(e.memory.buffers_gib, 1)
+            << " -> " << (e.fits ? "FITS" : "DOES NOT FIT") << "\n";
+  std::cout << "  bytes per param    " << F(e.bytes_per_param, 0)
+            << " before sharding (bf16 weights 2 + grads " << (o.grad_fp32 ? 4 : 2)
+            << " + Adam fp32 master/m/v 12" << (e.bytes_per_param == 17 ? " + fp8 copy 1" : "")
+            << ")\n";
+  std::cout << "  FLOPs              " << Big(e.model_flops_per_token) << " per token (6N + attention), "
+            << Big(e.model_flops_per_step) << " per step\n";
+  std::cout << "  step               " << F(e.step_seconds, 3) << " s: compute "
+            << F(e.compute_seconds, 3) << " (with bubble)"
+            << ", bubble " << F(e.bubble_seconds, 3) << ", TP " << F(e.tp_comm_seconds, 3)
+            << ", CP " << F(e.cp_comm_seconds, 3) << ", EP " << F(e.ep_comm_seconds, 3) << ", PP "
+            << F(e.pp_comm_seconds, 3) << ", DP exposed " << F(e.dp_exposed_seconds, 3) << " (of "
+            << F(e.dp_comm_seconds, 3) << "), optimizer " << F(e.optimizer_seconds, 3) << "\n";
+  std::cout << "  MFU                " << F(100 * e.mfu, 1) << " % (HFU " << F(100 * e.hfu, 1)
+            << " %), " << F(e.tokens_per_second_per_gpu, 0) << " tokens/s per GPU, comm share "
+            << F(100 * e.comm_share, 1) << " %\n";
+  std::cout << "  budget             " << Big(e.tokens) << " tokens: " << Big(e.gpu_hours)
+            << " GPU-hours, " << F(e.days, 1) << " days on " << o.gpus << " GPUs\n";
+  for (const auto& n : e.notes) std::cout << "  note: " << n << "\n";
+}
+
+void RunTrain(TrainFlags& f, int& exit_code) {
+  auto r = Resolve(f.c);
+  if (!r) return Fail(r.error(), exit_code);
+  pl::TrainOptions o = f.o;
+  o.precision = r->precision;
+  o.fabric = r->fabric;
+  auto rc = pl::ParseRecompute(f.recompute);
+  if (!rc) return Fail(rc.error(), exit_code);
+  o.layout.recompute = *rc;
+  o.flash_attention = !f.eager;
+  o.sequence_parallel = !f.no_sp;
+  auto e = pl::EstimateTraining(r->model, *r->gpu, o);
+  if (!e) return Fail(e.error(), exit_code);
+  if (f.c.emit_request) {
+    std::cout << pl::JobRequestJson(o.gpus, r->gpu->name, e->memory.total_gib).dump() << "\n";
+  } else if (f.c.json) {
+    std::cout << pl::TrainJson(r->model, *r->gpu, o, *e).dump(2) << "\n";
+  } else {
+    PrintTrain(r->model, *r->gpu, o, *e);
+  }
+  exit_code = 0;
+}
+
+// --- plan search -------------------------------------------------------------------------
+struct SearchFlags {
+  Common c;
+  std::string goal = "train";
+  double tokens = 1e12;
+  double days = 30;
+  int max_gpus = 65536;
+  int gpus = 0;  // search layouts on exactly this count instead of a goal
+  int64_t seq = 4096;
+  int64_t batch_tokens = int64_t{4} << 20;
+  int top = 5;
+  int show_discarded = 10;
+  pl::InferOptions infer;
+};
+
+std::string LayoutText(const pl::Layout& l) {
+  std::string s = "tp" + std::to_string(l.tp) + " pp" + std::to_string(l.pp) + " dp" +
+                  std::to_string(l.dp) + " cp" + std::to_string(l.cp);
+  if (l.ep > 1) s += " ep" + std::to_string(l.ep);
+  if (l.vp > 1) s += " vp" + std::to_string(l.vp);
+  s += " zero" + std::to_string(l.zero) + " " + pl::RecomputeName(l.recompute) + " mb" +
+       std::to_string(l.micro_batch);
+  return s;
+}
+
+void RunSearch(SearchFlags& f, int& exit_code) {
+  auto r = Resolve(f.c);
+  if (!r) return Fail(r.error(), exit_code);
+  using nlohmann::json;
+  if (f.goal == "serve") {
+    pl::InferOptions o = f.infer;
+    o.precision = r->precision;
+    o.fabric = r->fabric;
+    pl::ServeGoalResult s = pl::FewestGpusForServing(r->model, *r->gpu, o);
+    if (!s.found) {
+      std::cerr << "gpupool plan: no tensor-parallel degree up to 64 serves " << r->model.name
+                << " at batch " << o.batch << " x context " << o.context << " on " << r->gpu->name
+                << "\n";
+      for (const auto& t : s.tried) std::cerr << "  tp " << t.gpus << ": " << t.outcome << "\n";
+      exit_code = 1;
+      return;
+    }
+    const auto& best = s.ranked.front();
+    if (f.c.emit_request) {
+      std::cout << pl::JobRequestJson(best.tp, r->gpu->name, best.estimate.total_gib_per_gpu).dump()
+                << "\n";
+    } else if (f.c.json) {
+      json j = {{"goal", "serve"}, {"model", r->model.name}, {"gpu", r->gpu->name},
+                {"gpus", best.tp}, {"tried", json::array()}, {"ranked", json::array()}};
+      for (const auto& t : s.tried) j["tried"].push_back({{"tp", t.gpus}, {"outcome", t.outcome}});
+      for (const auto& l : s.ranked) {
+        pl::InferOptions lo = o;
+        lo.tp = l.tp;
+        j["ranked"].push_back(pl::InferJson(r->model, *r->gpu, lo, l.estimate));
+      }
+      std::cout << j.dump(2) << "\n";
+    } else {
+      std::cout << "Serve " << r->model.name << " at batch " << o.batch << " x context "
+                << o.context << " on " << r->gpu->name << ": fewest GPUs = " << best.tp
+                << " (tensor parallel)\n";
+      for (const auto& t : s.tried) std::cout << "  tp " << t.gpus << ": " << t.outcome << "\n";
+      for (const auto& l : s.ranked) {
+        std::cout << "  tp " << l.tp << ": " << F(l.estimate.total_gib_per_gpu, 1)
+                  << " GiB/GPU, max KV tokens " << l.estimate.max_kv_tokens << ", decode "
+                  << F(l.estimate.decode_ms_per_token) << " ms/step, prefill "
+                  << F(l.estimate.prefill_seconds * 1e3, 0) << " ms\n";
+      }
+    }
+    exit_code = 0;
+    return;
+  }
+  if (f.goal != "train") {
+    return Fail(Status::InvalidArgument("--goal must be train or serve"), exit_code);
+  }
+  pl::SearchOptions so;
+  so.base.precision = r->precision;
+  so.base.seq = f.seq;
+  so.base.tokens = f.tokens;
+  so.base.fabric = r->fabric;
+  so.global_batch_tokens = f.batch_tokens;
+  const pl::ModelProfile prof = pl::MakeProfile(r->model);
+  pl::TrainGoalResult g;
+  if (f.gpus > 0) {
+    g.best = pl::SearchLayouts(prof, *r->gpu, f.gpus, so);
+    g.found = !g.best.ranked.empty();
+    if (g.found) {
+      pl::TrainOptions chosen = so.base;
+      chosen.gpus = f.gpus;
+      chosen.layout = g.best.ranked.front().estimate.layout;
+      chosen.global_batch = g.best.ranked.front().estimate.global_batch;
+      pl::RecommendInterconnect(prof, *r->gpu, chosen, *BuiltinLink("RoCE-400G"),
+                                *BuiltinLink("IB-NDR"), g.interconnect, g.interconnect_reason);
+    }
+  } else {
+    pl::TrainGoal goal{f.tokens, f.days, f.max_gpus};
+    g = pl::FewestGpusForTraining(prof, *r->gpu, goal, so, *BuiltinLink("RoCE-400G"),
+                                  *BuiltinLink("IB-NDR"));
+  }
+  if (!g.found) {
+    std::cerr << "gpupool plan: no layout of " << r->model.name << " on " << r->gpu->name
+              << (f.gpus > 0 ? " x " + std::to_string(f.gpus)
+                             : " meets " + Big(f.tokens) + " tokens in " + F(f.days, 1) +
+                                   " days up to " + std::to_string(f.max_gpus) + " GPUs")
+              << "\n";
+    for (const auto& t : g.tried) std::cerr << "  " << t.gpus << " GPUs: " << t.outcome << "\n";
+    exit_code = 1;
+    return;
+  }
+  const pl::SearchResult& best = g.best;
+  const pl::TrainEstimate& top = best.ranked.front().estimate;
+  if (f.c.emit_request) {
+    std::cout << pl::JobRequestJson(best.gpus, r->gpu->name, top.memory.total_gib).dump() << "\n";
+  } else if (f.c.json) {
+    json j = {{"goal", "train"},
+              {"model", r->model.name},
+              {"gpu", r->gpu->name},
+              {"gpus", best.gpus},
+              {"tokens", f.tokens},
+              {"days_goal", f.days},
+              {"evaluated", best.evaluated},
+              {"interconnect", g.interconnect},
+              {"interconnect_reason", g.interconnect_reason},
+              {"tried", json::array()},
+              {"ranked", json::array()},
+              {"discarded", json::array()},
+              {"discarded_count", best.discarded.size()}};
+    for (const auto& t : g.tried) j["tried"].push_back({{"gpus", t.gpus}, {"outcome", t.outcome}});
+    for (size_t i = 0; i < best.ranked.size() && int(i) < f.top; ++i) {
+      pl::TrainOptions o = so.base;
+      o.gpus = best.gpus;
+      j["ranked"].push_back(pl::TrainJson(r->model, *r->gpu, o, best.ranked[i].estimate));
+    }
+    for (size_t i = 0; i < best.discarded.size() && int(i) < f.show_discarded; ++i) {
+      j["discarded"].push_back(
+          {{"layout", pl::LayoutJson(best.discarded[i].layout)}, {"reason", best.discarded[i].reason}});
+    }
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << "Train " << r->model.name << " on " << r->gpu->name << ": " << Big(f.tokens)
+              << " tokens" << (f.gpus > 0 ? "" : " within " + F(f.days, 1) + " days") << "\n";
+    for (const auto& t : g.tried) std::cout << "  " << t.gpus << " GPUs: " << t.outcome << "\n";
+    std::cout << "Fewest GPUs: " << best.gpus << " (" << best.evaluated << " layouts evaluated, "
+              << best.ranked.size() << " feasible)\n";
+    std::cout << "  rank  layout                                  step s   MFU %  GiB/GPU  days\n";
+    for (size_t i = 0; i < best.ranked.size() && int(i) < f.top; ++i) {
+      const auto& e = best.ranked[i].estimate;
+      char line[200];
+      std::snprintf(line, sizeof line, "  %4zu  %-38s %7.3f  %6.1f  %7.1f  %5.1f\n", i + 1,
+                    LayoutText(e.layout).c_str(), e.step_seconds, 100 * e.mfu, e.memory.total_gib,
+                    e.days);
+      std::cout << line;
+    }
+    std::cout << "Interconnect: " << g.interconnect << " (" << g.interconnect_reason << ")\n";
+    std::cout << "Discarded " << best.discarded.size() << " layouts, e.g.:\n";
+    // Show a spread of reasons: the first few of each distinct kind.
+    int shown = 0;
+    std::string last_kind;
+    for (const auto& d : best.discarded) {
+      if (shown >= f.show_discarded) break;
+      const std::string kind = d.reason.substr(0, 12);
+      if (kind == last_kind) continue;
+      last_kind = kind;
+      std::cout << "  " << LayoutText(d.layout) << ": " << d.reason << "\n";
+      ++shown;
+    }
+  }
+  exit_code = 0;
+}
+
+void RunModels(bool json, int& exit_code) {
+  auto presets = pl::ListPresets(DataDir() / "models");
+  if (!presets) return Fail(presets.error(), exit_code);
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& p : *presets) {
+    auto m = pl::LoadModel(p.name, DataDir() / "models");
+    if (!m) return Fail(m.error(), exit_code);
+    const pl::ParamCounts pc = pl::CountParams(*m);
+    if (json) {
+      nlohmann::json row = pl::ModelJson(*m);
+      row["published_total"] = p.published_total;
+      row["source"] = p.source;
+      j.push_back(row);
+    } else {
+      char line[200];
+      std::snprintf(line, sizeof line, "%-18s %-12s total %8s (published %8s)  active %8s%s\n",
+                    p.name.c_str(), m->architecture.c_str(), Big(double(pc.total)).c_str(),
+                    Big(p.published_total).c_str(), Big(double(pc.active)).c_str(),
+                    pc.mtp > 0 ? ("  + MTP module " + Big(double(pc.mtp))).c_str() : "");
+      std::cout << line;
+    }
+  }
+  if (json) std::cout << j.dump(2) << "\n";
+  exit_code = 0;
+}
+
+}  // namespace
 
 void AddPlanCommand(CLI::App& app, int& exit_code) {
-  auto* cmd = app.add_subcommand("plan", "(not built yet)");
-  cmd->callback([&exit_code] {
-    std::cerr << "gpupool plan: not built yet\n";
-    exit_code = 1;
-  });
+  auto* plan = app.add_subcommand(
+      "plan", "capacity planner: memory, time and GPUs a model needs to serve or train");
+  plan->require_subcommand(1);
+
+  static bool models_json = false;
+  auto* models = plan->add_subcommand("models", "list the model presets and parameter counts");
+  models->add_flag("--json", models_json, "print JSON");
+  models->callback([&exit_code] { RunModels(models_json, exit_code); });
+
+  static InferFlags inf;
+  auto* infer = plan->add_subcommand("infer", "serving: per-GPU memory, KV capacity, latency");
+  AddCommonFlags(infer, inf.c, true);
+  infer->add_option("--tp", inf.o.tp, "tensor-parallel GPUs");
+  infer->add_option("--batch", inf.o.batch, "concurrent sequences");
+  infer->add_option("--context", inf.o.context, "tokens per sequence in the KV cache");
+  infer->add_option("--prompt", inf.o.prompt_tokens, "prefill tokens (default: context)");
+  infer->add_option("--gpu-memory-utilization", inf.o.gpu_memory_utilization,
+                    "share of GPU memory the server may use (vLLM's default 0.9)");
+  infer->add_option("--kv-precision", inf.kv_precision, "KV cache precision (default 16-bit)");
+  infer->add_flag("--quantize-embeddings", inf.o.quantize_embeddings,
+                  "store embeddings and head at --precision too");
+  infer->add_option("--overhead-gib", inf.overhead_gib,
+                    "replace the runtime overhead (CUDA context + workspace + activations)");
+  infer->add_option("--cuda-context-gib", inf.o.cuda_context_gib, "CUDA context (default 0.5)");
+  infer->add_option("--workspace-gib", inf.o.workspace_gib, "cuBLAS/NCCL workspace (0.25)");
+  infer->add_option("--max-batched-tokens", inf.o.max_batched_tokens,
+                    "tokens in one prefill forward (activation peak, default 8192)");
+  infer->callback([&exit_code] { RunInfer(inf, exit_code); });
+
+  static TrainFlags tr;
+  auto* train = plan->add_subcommand("train", "training: memory, step time, MFU, GPU-hours");
+  AddCommonFlags(train, tr.c, true);
+  train->add_option("--gpus", tr.o.gpus, "GPU count")->required();
+  train->add_option("--tp", tr.o.layout.tp, "tensor parallel");
+  train->add_option("--pp", tr.o.layout.pp, "pipeline stages");
+  train->add_option("--dp", tr.o.layout.dp, "data parallel (default: the rest)");
+  train->add_option("--cp", tr.o.layout.cp, "context parallel");
+  train->add_option("--ep", tr.o.layout.ep, "expert parallel (inside dp x cp)");
+  train->add_option("--vp", tr.o.layout.vp, "virtual stages per GPU (interleaved 1F1B)");
+  train->add_option("--zero", tr.o.layout.zero, "ZeRO stage 0-3 (1 = distributed optimizer)");
+  train->add_option("--recompute", tr.recompute, "none|selective|full");
+  train->add_option("--micro-batch", tr.o.layout.micro_batch, "sequences per microbatch");
+  train->add_option("--global-batch", tr.o.global_batch, "sequences per step (default ~4M tokens)");
+  train->add_option("--seq", tr.o.seq, "sequence length");
+  train->add_option("--tokens", tr.o.tokens, "training tokens (default 1e12)");
+  train->add_flag("--grad-fp32", tr.o.grad_fp32, "FP32 gradient buffers (18 B/param)");
+  train->add_flag("--eager-attention", tr.eager, "no flash attention: store the s x s scores");
+  train->add_flag("--no-sequence-parallel", tr.no_sp, "TP without sequence parallelism");
+  train->add_option("--buffers-gib", tr.o.buffers_gib, "CUDA context + NCCL + slack (2)");
+  train->add_option("--efficiency", tr.o.compute_efficiency,
+                    "share of the 16-bit dense peak matmuls reach (0.6)");
+  train->add_option("--fp8-efficiency", tr.o.fp8_compute_efficiency,
+                    "share of the FP8 dense peak (0.42)");
+  train->add_option("--dp-overlap", tr.o.dp_overlap, "share of DP comm hidden (0.5)");
+  train->add_option("--ep-overlap", tr.o.ep_overlap, "share of EP all-to-all hidden (0)");
+  train->callback([&exit_code] { RunTrain(tr, exit_code); });
+
+  static SearchFlags se;
+  auto* search = plan->add_subcommand(
+      "search", "fewest GPUs and best layouts for a goal, with why others were discarded");
+  AddCommonFlags(search, se.c, true);
+  search->add_option("--goal", se.goal, "train (tokens within days) or serve (context x batch)");
+  search->add_option("--tokens", se.tokens, "train: token budget");
+  search->add_option("--days", se.days, "train: deadline in days");
+  search->add_option("--max-gpus", se.max_gpus, "train: largest GPU count to try");
+  search->add_option("--gpus", se.gpus, "train: rank layouts on exactly this many GPUs");
+  search->add_option("--seq", se.seq, "train: sequence length");
+  search->add_option("--batch-tokens", se.batch_tokens, "train: tokens per step (4Mi)");
+  search->add_option("--top", se.top, "layouts to show");
+  search->add_option("--show-discarded", se.show_discarded, "discarded layouts to show");
+  search->add_option("--batch", se.infer.batch, "serve: concurrent sequences");
+  search->add_option("--context", se.infer.context, "serve: tokens per sequence");
+  search->add_option("--gpu-memory-utilization", se.infer.gpu_memory_utilization,
+                     "serve: share of GPU memory usable");
+  search->callback([&exit_code] { RunSearch(se, exit_code); });
 }
 
 }  // namespace gpupool::app

@@ -1,0 +1,132 @@
+#include "planner/plan_json.h"
+
+#include <cmath>
+
+#include "planner/gpu_rates.h"
+
+namespace gpupool::planner {
+
+using nlohmann::json;
+
+json ModelJson(const ModelSpec& m) {
+  const ParamCounts pc = CountParams(m);
+  json j = {{"name", m.name},
+            {"architecture", m.architecture},
+            {"layers", m.num_layers},
+            {"hidden", m.hidden},
+            {"heads", m.num_heads},
+            {"kv_heads", m.num_kv_heads},
+            {"head_dim", m.head_dim},
+            {"ffn", m.ffn},
+            {"vocab", m.vocab},
+            {"params_total", pc.total},
+            {"params_active", pc.active},
+            {"params_embedding", pc.embedding + pc.lm_head}};
+  if (m.IsMoe()) {
+    j["experts"] = m.moe.num_experts;
+    j["top_k"] = m.moe.top_k;
+    j["expert_ffn"] = m.moe.expert_ffn;
+  }
+  if (m.mla.enabled) {
+    j["mla"] = {{"kv_lora_rank", m.mla.kv_lora_rank}, {"qk_rope_head_dim", m.mla.qk_rope_head_dim}};
+  }
+  if (pc.mtp > 0) j["params_mtp_module"] = pc.mtp;
+  return j;
+}
+
+json LayoutJson(const Layout& l) {
+  return {{"tp", l.tp},         {"pp", l.pp},     {"dp", l.dp},
+          {"cp", l.cp},         {"ep", l.ep},     {"vp", l.vp},
+          {"zero", l.zero},     {"recompute", RecomputeName(l.recompute)},
+          {"micro_batch", l.micro_batch}};
+}
+
+json InferJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& o,
+               const InferEstimate& e) {
+  return {{"model", ModelJson(m)},
+          {"gpu", gpu.name},
+          {"precision", PrecisionLabel(o.precision)},
+          {"compute_precision", e.compute_precision},
+          {"tp", o.tp},
+          {"batch", o.batch},
+          {"context", o.context},
+          {"gpu_memory_utilization", o.gpu_memory_utilization},
+          {"weight_bytes_per_param", e.weight_bytes_per_param},
+          {"weights_gib_per_gpu", e.weights_gib_per_gpu},
+          {"kv_bytes_per_token_per_gpu", e.kv_bytes_per_token_per_gpu},
+          {"kv_bytes_per_token_all_gpus", e.kv_bytes_per_token_all_gpus},
+          {"kv_heads_per_gpu", e.kv_heads_per_gpu},
+          {"kv_gib_per_gpu", e.kv_gib_per_gpu},
+          {"overhead_gib", e.overhead_gib},
+          {"overhead_parts_gib",
+           {{"cuda_context", e.cuda_context_gib},
+            {"workspace", e.workspace_gib},
+            {"activations", e.activation_gib}}},
+          {"total_gib_per_gpu", e.total_gib_per_gpu},
+          {"budget_gib_per_gpu", e.budget_gib_per_gpu},
+          {"fits", e.fits},
+          {"max_kv_tokens", e.max_kv_tokens},
+          {"max_sequences_at_context", e.max_sequences_at_context},
+          {"prefill_seconds", e.prefill_seconds},
+          {"decode_ms_per_token", e.decode_ms_per_token},
+          {"decode_tokens_per_second", e.decode_tokens_per_second},
+          {"decode_bound", e.decode_bound},
+          {"notes", e.notes}};
+}
+
+json TrainJson(const ModelSpec& m, const hw::GpuModel& gpu, const TrainOptions& o,
+               const TrainEstimate& e) {
+  return {{"model", ModelJson(m)},
+          {"gpu", gpu.name},
+          {"precision", PrecisionLabel(o.precision)},
+          {"gpus", o.gpus},
+          {"layout", LayoutJson(e.layout)},
+          {"seq", o.seq},
+          {"global_batch", e.global_batch},
+          {"microbatches", e.microbatches},
+          {"bytes_per_param", e.bytes_per_param},
+          {"heaviest_stage", e.heaviest_stage},
+          {"params_per_gpu", e.params_per_gpu},
+          {"memory_gib_per_gpu",
+           {{"weights", e.memory.weights_gib},
+            {"gradients", e.memory.gradients_gib},
+            {"optimizer", e.memory.optimizer_gib},
+            {"activations", e.memory.activations_gib},
+            {"buffers", e.memory.buffers_gib},
+            {"total", e.memory.total_gib}}},
+          {"memory_budget_gib", e.memory_budget_gib},
+          {"fits", e.fits},
+          {"model_flops_per_token", e.model_flops_per_token},
+          {"model_flops_per_step", e.model_flops_per_step},
+          {"hardware_flops_per_step", e.hardware_flops_per_step},
+          {"step_seconds", e.step_seconds},
+          {"step_parts_seconds",
+           {{"compute", e.compute_seconds},
+            {"bubble", e.bubble_seconds},
+            {"tp_comm", e.tp_comm_seconds},
+            {"cp_comm", e.cp_comm_seconds},
+            {"ep_comm", e.ep_comm_seconds},
+            {"pp_comm", e.pp_comm_seconds},
+            {"dp_comm_exposed", e.dp_exposed_seconds},
+            {"optimizer", e.optimizer_seconds}}},
+          {"dp_comm_seconds", e.dp_comm_seconds},
+          {"comm_share", e.comm_share},
+          {"inter_node_comm_seconds", e.inter_node_comm_seconds},
+          {"mfu", e.mfu},
+          {"mfu_bf16", e.mfu_bf16},
+          {"hfu", e.hfu},
+          {"tokens_per_second_per_gpu", e.tokens_per_second_per_gpu},
+          {"tokens", e.tokens},
+          {"gpu_hours", e.gpu_hours},
+          {"days", e.days},
+          {"notes", e.notes}};
+}
+
+json JobRequestJson(int num_gpu, const std::string& gpu_model, double gib_per_gpu) {
+  return {{"num_gpu", num_gpu},
+          {"gpu_milli", 1000},
+          {"gpu_models", json::array({gpu_model})},
+          {"gpu_memory_mib", static_cast<int64_t>(std::ceil(gib_per_gpu * 1024.0))}};
+}
+
+}  // namespace gpupool::planner
