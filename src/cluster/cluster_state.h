@@ -27,6 +27,9 @@ struct NodeState {
   std::int64_t cpu_capacity = 0;
   std::int64_t memory_capacity = 0;
   std::array<std::int32_t, kMaxGpusPerNode> gpu_left{};  // milli left per GPU, 0..1000
+  // GPU memory left per GPU, MiB; a GPU whose memory is unknown (traces) has 0 and fits only
+  // requests that ask for no GPU memory.
+  std::array<std::int32_t, kMaxGpusPerNode> gpu_memory_left{};
   std::int32_t gpu_left_sum = 0;   // sum of gpu_left
   std::int32_t num_gpus = 0;
   std::int32_t num_free_gpus = 0;  // GPUs with all 1000 milli left
@@ -40,6 +43,7 @@ struct Allocation {
   int node = -1;
   std::uint32_t gpu_mask = 0;
   std::int32_t gpu_milli = 0;  // per GPU in gpu_mask
+  std::int32_t gpu_memory_mib = 0;  // per GPU in gpu_mask
   std::int64_t cpu_milli = 0;
   std::int64_t memory_mib = 0;
   std::uint32_t tag = 0;
@@ -47,6 +51,16 @@ struct Allocation {
 
 // True when `r` fits node `n` now: CPU, memory, model constraint and GPUs.
 bool Fits(const PodRequest& r, const NodeState& n);
+
+// True when GPU `g` of `n` can take one GPU's worth of `r`: milli (a whole-GPU request needs all
+// 1000) and GPU memory.
+inline bool GpuFits(const PodRequest& r, const NodeState& n, int g) {
+  const auto i = static_cast<std::size_t>(g);
+  return n.gpu_left[i] >= r.gpu_milli && (r.gpu_memory_mib == 0 || n.gpu_memory_left[i] >= r.gpu_memory_mib);
+}
+
+// The allocation of `r` on node `node` with the GPUs of `gpu_mask`.
+Allocation MakeAllocation(const PodRequest& r, int node, std::uint32_t gpu_mask);
 
 class ClusterState {
  public:

@@ -1,5 +1,6 @@
 #include "cluster/pod_request.h"
 
+#include <cstdint>
 #include <string>
 
 namespace gpupool::cluster {
@@ -9,6 +10,15 @@ Status ValidatePodRequest(const PodRequest& r) {
   if (r.memory_mib < 0) return Status::InvalidArgument("memory_mib: negative amount " + std::to_string(r.memory_mib));
   if (r.num_gpu < 0) return Status::InvalidArgument("num_gpu: negative amount " + std::to_string(r.num_gpu));
   if (r.gpu_milli < 0) return Status::InvalidArgument("gpu_milli: negative amount " + std::to_string(r.gpu_milli));
+  if (r.gpu_memory_mib < 0) {
+    return Status::InvalidArgument("gpu_memory_mib: negative amount " + std::to_string(r.gpu_memory_mib));
+  }
+  if (r.gpu_memory_mib > INT32_MAX) {
+    return Status::InvalidArgument("gpu_memory_mib: " + std::to_string(r.gpu_memory_mib) + " is too large");
+  }
+  if (r.num_gpu == 0 && r.gpu_memory_mib != 0) {
+    return Status::InvalidArgument("gpu_memory_mib: " + std::to_string(r.gpu_memory_mib) + " with num_gpu 0");
+  }
   if (r.gpu_milli > 1000) {
     return Status::InvalidArgument("gpu_milli: " + std::to_string(r.gpu_milli) + " is over 1000 (one whole GPU)");
   }

@@ -4,7 +4,8 @@
 //   CPU-only      num_gpu == 0, gpu_milli == 0
 //   shared GPU    num_gpu == 1, 0 < gpu_milli < 1000 (a share of one GPU's compute and memory)
 //   whole GPUs    num_gpu == k >= 1, gpu_milli == 1000
-// plus an optional GPU-model constraint (a set of allowed models; empty = any).
+// plus an optional GPU-model constraint (a set of allowed models; empty = any) and an optional
+// amount of GPU memory per GPU (a fractional job sized by memory, as the planner emits it).
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,7 @@ struct PodRequest {
   std::int64_t memory_mib = 0;
   std::int32_t num_gpu = 0;
   std::int32_t gpu_milli = 0;  // per GPU
+  std::int64_t gpu_memory_mib = 0;  // GPU memory per GPU; 0 = not asked (the share of milli only)
   ModelMask allowed_models = kAnyModel;
 
   PodShape shape() const {

@@ -36,7 +36,7 @@ NodeScore FgdPolicy::Score(const PodRequest& r, const NodeState& n) const {
   NodeScore best{-1, 0};
   for (int g = 0; g < n.num_gpus; ++g) {
     const std::int32_t left = after[g];
-    if (left < r.gpu_milli) continue;
+    if (!cluster::GpuFits(r, n, g)) continue;
     int score = -1;
     for (int i = 0; i < num_seen; ++i) {
       if (seen_left[i] == left) score = seen_score[i];

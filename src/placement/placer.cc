@@ -11,6 +11,7 @@ std::size_t Placer::ShapeHash::operator()(const PodRequest& r) const {
   h ^= static_cast<std::uint64_t>(r.memory_mib) + 0x7f4a7c159e3779b9ULL + (h << 6) + (h >> 2);
   h ^= (static_cast<std::uint64_t>(r.num_gpu) << 32 | static_cast<std::uint32_t>(r.gpu_milli)) + (h << 6) + (h >> 2);
   h ^= r.allowed_models + (h << 6) + (h >> 2);
+  h ^= static_cast<std::uint64_t>(r.gpu_memory_mib) + (h << 6) + (h >> 2);
   return static_cast<std::size_t>(h);
 }
 
@@ -67,8 +68,7 @@ std::optional<cluster::Allocation> Placer::Place(const PodRequest& r, int shape_
     }
   }
   if (best_node < 0) return std::nullopt;
-  return cluster::Allocation{best_node, best_mask, r.num_gpu == 0 ? 0 : r.gpu_milli,
-                             r.cpu_milli, r.memory_mib, r.tag()};
+  return cluster::MakeAllocation(r, best_node, best_mask);
 }
 
 std::optional<cluster::Allocation> Placer::PlaceRandom(const PodRequest& r, const cluster::ClusterState& state) {
@@ -84,11 +84,11 @@ std::optional<cluster::Allocation> Placer::PlaceRandom(const PodRequest& r, cons
     int fitting[cluster::kMaxGpusPerNode];
     int count = 0;
     for (int g = 0; g < node.num_gpus; ++g) {
-      if (node.gpu_left[static_cast<std::size_t>(g)] >= r.gpu_milli) fitting[count++] = g;
+      if (cluster::GpuFits(r, node, g)) fitting[count++] = g;
     }
     mask = 1U << fitting[rng_.Uniform(static_cast<std::uint64_t>(count))];
   }
-  return cluster::Allocation{n, mask, r.num_gpu == 0 ? 0 : r.gpu_milli, r.cpu_milli, r.memory_mib, r.tag()};
+  return cluster::MakeAllocation(r, n, mask);
 }
 
 }  // namespace gpupool::placement

@@ -8,14 +8,14 @@ std::uint32_t DefaultGpuChoice(const PodRequest& r, const NodeState& n) {
     int best = -1;
     for (int g = 0; g < n.num_gpus; ++g) {
       const auto left = n.gpu_left[static_cast<std::size_t>(g)];
-      if (left >= r.gpu_milli && (best < 0 || left < n.gpu_left[static_cast<std::size_t>(best)])) best = g;
+      if (cluster::GpuFits(r, n, g) && (best < 0 || left < n.gpu_left[static_cast<std::size_t>(best)])) best = g;
     }
     return best < 0 ? 0U : (1U << best);
   }
   std::uint32_t mask = 0;
   int taken = 0;
   for (int g = 0; g < n.num_gpus && taken < r.num_gpu; ++g) {
-    if (n.gpu_left[static_cast<std::size_t>(g)] == 1000) {
+    if (cluster::GpuFits(r, n, g)) {
       mask |= 1U << g;
       ++taken;
     }

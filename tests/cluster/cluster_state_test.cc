@@ -42,7 +42,7 @@ TEST(ClusterStateTest, AllocateAndReleaseKeepAggregates) {
   auto s = ClusterState::Build({Spec("a", 32000, 2, "T4")}, models);
   ASSERT_TRUE(s.has_value());
   const auto v0 = s->node(0).version;
-  Allocation share{0, 0b10, 300, 4000, 1024, 1};
+  Allocation share{.node = 0, .gpu_mask = 0b10, .gpu_milli = 300, .cpu_milli = 4000, .memory_mib = 1024, .tag = 1};
   s->Allocate(share);
   // GPU1: 1000 - 300 = 700 left; sum 1700; one fully free GPU; CPU 32000 - 4000.
   EXPECT_EQ(s->node(0).gpu_left[1], 700);
@@ -61,9 +61,11 @@ TEST(ClusterStateDeathTest, OvercommitAborts) {
   ModelTable models;
   auto s = ClusterState::Build({Spec("a", 32000, 1, "T4")}, models);
   ASSERT_TRUE(s.has_value());
-  s->Allocate(Allocation{0, 0b1, 800, 1000, 0, 1});
-  EXPECT_DEATH(s->Allocate(Allocation{0, 0b1, 300, 1000, 0, 1}), "check failed");
-  EXPECT_DEATH(s->Allocate(Allocation{0, 0, 0, 40000, 0, 0}), "check failed");
+  s->Allocate(Allocation{.node = 0, .gpu_mask = 0b1, .gpu_milli = 800, .cpu_milli = 1000, .tag = 1});
+  // 800 + 300 > 1000 milli on GPU0; 1000 + 40000 > 32000 milli-CPU.
+  EXPECT_DEATH(s->Allocate(Allocation{.node = 0, .gpu_mask = 0b1, .gpu_milli = 300, .cpu_milli = 1000, .tag = 1}),
+               "check failed");
+  EXPECT_DEATH(s->Allocate(Allocation{.node = 0, .cpu_milli = 40000}), "check failed");
 }
 
 TEST(FitsTest, ChecksEveryResourceAndTheModel) {
@@ -79,6 +81,47 @@ TEST(FitsTest, ChecksEveryResourceAndTheModel) {
   EXPECT_FALSE(Fits(constrained, n));
   constrained.allowed_models = 0b10;
   EXPECT_TRUE(Fits(constrained, n));
+}
+
+}  // namespace
+}  // namespace gpupool::cluster
+
+namespace gpupool::cluster {
+namespace {
+
+TEST(GpuMemoryTest, RequestsCountGpuMemoryPerGpu) {
+  ModelTable models;
+  NodeSpec spec;
+  spec.name = "h100";
+  spec.cpu_milli = 64000;
+  spec.memory_mib = 65536;
+  spec.gpus.assign(2, GpuSpec{"H100", 81920, "", -1});  // 80 GiB each
+  auto s = ClusterState::Build({spec}, models);
+  ASSERT_TRUE(s.has_value());
+  PodRequest r = testing::Pod(1000, 1, 300);
+  r.gpu_memory_mib = 50000;
+  ASSERT_TRUE(Fits(r, s->node(0)));
+  s->Allocate(MakeAllocation(r, 0, 0b01));
+  // GPU0 has 81920 - 50000 = 31920 MiB left: a second 50000 MiB share fits only GPU1, though GPU0
+  // has 700 milli left.
+  EXPECT_FALSE(GpuFits(r, s->node(0), 0));
+  EXPECT_TRUE(GpuFits(r, s->node(0), 1));
+  s->Allocate(MakeAllocation(r, 0, 0b10));
+  EXPECT_FALSE(Fits(r, s->node(0)));
+  // A request without GPU memory still fits on the milli left.
+  EXPECT_TRUE(Fits(testing::Pod(1000, 1, 700), s->node(0)));
+  // Two whole GPUs of 40000 MiB: no GPU is free any more.
+  PodRequest whole = testing::Pod(1000, 2, 1000);
+  whole.gpu_memory_mib = 40000;
+  EXPECT_FALSE(Fits(whole, s->node(0)));
+}
+
+TEST(GpuMemoryTest, UnknownGpuMemoryFitsOnlyRequestsWithoutMemory) {
+  const NodeState n = testing::NodeBuilder().Gpus(1).Build();  // gpu_memory_left = 0 (unknown)
+  PodRequest r = testing::Pod(1000, 1, 1000);
+  EXPECT_TRUE(Fits(r, n));
+  r.gpu_memory_mib = 1;
+  EXPECT_FALSE(Fits(r, n));
 }
 
 }  // namespace

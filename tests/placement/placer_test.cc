@@ -66,7 +66,7 @@ TEST(PlacerTest, HigherScoreBeatsPriority) {
   Placer placer(policy, state.num_nodes(), 5);
   const int last = placer.node_order().back();
   // A shared pod on the worst-priority node makes it the only used node: packing scores it 95+.
-  state.Allocate(cluster::Allocation{last, 1, 500, 1000, 0, 1});
+  state.Allocate(cluster::Allocation{.node = last, .gpu_mask = 1, .gpu_milli = 500, .cpu_milli = 1000, .tag = 1});
   auto a = placer.Place(Pod(1000, 1, 300), state);
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->node, last);
