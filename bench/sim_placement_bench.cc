@@ -25,7 +25,8 @@ const sim::FillInput& Input(int copies) {
   auto& slot = cache[static_cast<std::size_t>(copies)];
   if (!slot) {
     const std::string dir = (DataDir() / "traces" / "openb").string() + "/";
-    auto in = sim::LoadFillInput(dir + "openb_node_list_gpu_node.csv", dir + "openb_pod_list_default.csv");
+    auto in = sim::LoadFillInput(dir + "openb_node_list_gpu_node.csv",
+                                 dir + "openb_pod_list_default.csv");
     if (!in) {
       std::fprintf(stderr, "%s\n", in.error().ToString().c_str());
       std::abort();
@@ -68,19 +69,26 @@ void BM_PlaceDecision(benchmark::State& state, const std::string& policy_name, i
     }
   }
   std::sort(micros.begin(), micros.end());
-  auto pct = [&](double p) { return micros.empty() ? 0.0 : micros[static_cast<std::size_t>(p * static_cast<double>(micros.size() - 1))]; };
+  auto pct = [&](double p) {
+    return micros.empty()
+               ? 0.0
+               : micros[static_cast<std::size_t>(p * static_cast<double>(micros.size() - 1))];
+  };
   state.counters["nodes"] = static_cast<double>(in.nodes.size());
   state.counters["p50_us"] = pct(0.50);
   state.counters["p99_us"] = pct(0.99);
-  state.counters["decisions"] = benchmark::Counter(static_cast<double>(micros.size()), benchmark::Counter::kIsRate);
+  state.counters["decisions"] =
+      benchmark::Counter(static_cast<double>(micros.size()), benchmark::Counter::kIsRate);
 }
 
 void Register() {
   for (const std::string p : {"fgd", "bestfit", "packing"}) {
     benchmark::RegisterBenchmark(("place/" + p + "/1213_nodes").c_str(), BM_PlaceDecision, p, 1)
-        ->Unit(benchmark::kMillisecond)->MinTime(1.0);
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(1.0);
     benchmark::RegisterBenchmark(("place/" + p + "/10000_nodes").c_str(), BM_PlaceDecision, p, 9)
-        ->Unit(benchmark::kMillisecond)->MinTime(1.0);
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(1.0);
   }
 }
 

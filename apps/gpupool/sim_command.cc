@@ -1,5 +1,6 @@
 // `gpupool sim`: the scheduling simulator. `sim fill` runs the openb fill experiment
 // (src/sim/fill_experiment.h) over policies x seeds and prints the comparison table.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -7,8 +8,6 @@
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "commands.h"
 #include "common/data_dir.h"
@@ -52,7 +51,8 @@ Result<std::vector<std::uint64_t>> ParseSeeds(const std::string& text) {
         for (auto s = lo; s <= hi; ++s) seeds.push_back(s);
       }
     } catch (const std::exception&) {
-      return Error(Status::InvalidArgument("--seeds: '" + part + "' is not a seed or a range like 42-51"));
+      return Error(
+          Status::InvalidArgument("--seeds: '" + part + "' is not a seed or a range like 42-51"));
     }
     start = comma + 1;
   }
@@ -73,7 +73,8 @@ Result<std::vector<std::string>> ParsePolicies(const std::string& text) {
     if (!known) {
       std::string list;
       for (const auto& n : placement::PolicyNames()) list += (list.empty() ? "" : ", ") + n;
-      return Error(Status::NotFound("--policy: unknown policy '" + name + "'; known policies: " + list + ", all"));
+      return Error(Status::NotFound("--policy: unknown policy '" + name +
+                                    "'; known policies: " + list + ", all"));
     }
     out.push_back(name);
     start = comma + 1;
@@ -90,8 +91,10 @@ int RunFillCommand(const FillArgs& a) {
   if (!seeds) return fail(seeds.error());
   auto policies = ParsePolicies(a.policy);
   if (!policies) return fail(policies.error());
-  if (a.tune < 1.0 || a.tune > 3.0) return fail(Status::InvalidArgument("--tune: must be between 1.0 and 3.0"));
-  if (a.batch < 1 || a.batch > 100000) return fail(Status::InvalidArgument("--batch: must be between 1 and 100000"));
+  if (a.tune < 1.0 || a.tune > 3.0)
+    return fail(Status::InvalidArgument("--tune: must be between 1.0 and 3.0"));
+  if (a.batch < 1 || a.batch > 100000)
+    return fail(Status::InvalidArgument("--batch: must be between 1 and 100000"));
   const auto wall_start = std::chrono::steady_clock::now();
   auto input = sim::LoadFillInput(a.nodes, a.pods);
   if (!input) return fail(input.error());
@@ -99,31 +102,38 @@ int RunFillCommand(const FillArgs& a) {
   sim::FillOptions opt{a.tune, a.batch};
   const bool tty = isatty(fileno(stderr)) != 0;
   auto progress = [&](int done, int total) {
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
     if (!tty || elapsed < 1.0) return;
     const int width = 30;
     const int filled = done * width / total;
-    std::fprintf(stderr, "\r[%s%s] %d/%d runs, %.1f s", std::string(static_cast<std::size_t>(filled), '#').c_str(),
-                 std::string(static_cast<std::size_t>(width - filled), '.').c_str(), done, total, elapsed);
+    std::fprintf(stderr, "\r[%s%s] %d/%d runs, %.1f s",
+                 std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                 std::string(static_cast<std::size_t>(width - filled), '.').c_str(), done, total,
+                 elapsed);
     if (done == total) std::fprintf(stderr, "\n");
   };
   auto runs = sim::RunFillGrid(*input, *policies, *seeds, opt, a.threads, progress);
   if (!runs) return fail(runs.error());
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   auto rows = sim::SummarizeRuns(*runs, *policies);
   auto json = sim::ToJson(input->trace_name, rows, wall, a.batch, opt);
   if (!a.out.empty()) {
     std::string warning;
-    if (Status s = sim::WriteFillOutputs(a.out, input->trace_name, *runs, rows, json, &warning); !s.ok()) return fail(s);
+    if (Status s = sim::WriteFillOutputs(a.out, input->trace_name, *runs, rows, json, &warning);
+        !s.ok())
+      return fail(s);
     if (!warning.empty()) std::cerr << "gpupool sim fill: warning: " << warning << "\n";
   }
   if (a.json) {
     std::cout << json.dump() << "\n";
   } else {
     std::cout << sim::FormatTable(input->trace_name, rows, a.batch);
-    std::cout << fmt::format("{} runs ({} pods, {} nodes) in {:.2f} s wall\n", runs->size(), input->pods.size(),
-                             input->nodes.size(), wall);
-    if (!a.out.empty()) std::cout << "wrote " << a.out << "/{summary.json,unallocated.svg,curves/}\n";
+    std::cout << fmt::format("{} runs ({} pods, {} nodes) in {:.2f} s wall\n", runs->size(),
+                             input->pods.size(), input->nodes.size(), wall);
+    if (!a.out.empty())
+      std::cout << "wrote " << a.out << "/{summary.json,unallocated.svg,curves/}\n";
   }
   return 0;
 }
@@ -131,28 +141,39 @@ int RunFillCommand(const FillArgs& a) {
 }  // namespace
 
 void AddSimCommand(CLI::App& app, int& exit_code) {
-  auto* sim = app.add_subcommand("sim", "Replay the scheduler on cluster traces to compare policies");
+  auto* sim =
+      app.add_subcommand("sim", "Replay the scheduler on cluster traces to compare policies");
   sim->require_subcommand(1);
   auto args = std::make_shared<FillArgs>();
   const std::string openb = (DataDir() / "traces" / "openb").string();
   args->nodes = openb + "/openb_node_list_gpu_node.csv";
   args->pods = openb + "/openb_pod_list_default.csv";
-  auto* fill = sim->add_subcommand(
-      "fill",
-      "The openb fill experiment (Weng et al., ATC '23): pods arrive in a seeded order until the GPU request "
-      "reaches --tune x capacity, never leave; reports unallocated GPU % at arrived 100 % per policy (mean, median, "
-      "sd over seeds), allocation at 130 %, fragmentation and placement speed");
-  fill->add_option("--nodes", args->nodes, "Node list CSV (sn,cpu_milli,memory_mib,gpu,model)")->capture_default_str();
-  fill->add_option("--pods", args->pods, "Pod list CSV (11-column or 5-column openb form)")->capture_default_str();
-  fill->add_option("--policy", args->policy, "Policies, comma-separated, or 'all'")->capture_default_str();
-  fill->add_option("--seeds", args->seeds, "Seeds: a list and/or ranges, e.g. 42-51 or 1,5,9")->capture_default_str();
-  fill->add_option("--tune", args->tune, "Resample the arrivals to this multiple of GPU capacity")->capture_default_str();
-  fill->add_option("--batch", args->batch,
-                   "Scheduling window in pods: arrivals wait until K are queued, then are placed together "
-                   "(waiting pods count as arrived, not allocated)")
+  auto* fill =
+      sim->add_subcommand("fill",
+                          "The openb fill experiment (Weng et al., ATC '23): pods arrive in a "
+                          "seeded order until the GPU request "
+                          "reaches --tune x capacity, never leave; reports unallocated GPU % at "
+                          "arrived 100 % per policy (mean, median, "
+                          "sd over seeds), allocation at 130 %, fragmentation and placement speed");
+  fill->add_option("--nodes", args->nodes, "Node list CSV (sn,cpu_milli,memory_mib,gpu,model)")
       ->capture_default_str();
-  fill->add_option("--threads", args->threads, "Worker threads (0 = one per core)")->capture_default_str();
-  fill->add_option("--out", args->out, "Write per-seed curves (CSV), summary.json and a plot (SVG) here");
+  fill->add_option("--pods", args->pods, "Pod list CSV (11-column or 5-column openb form)")
+      ->capture_default_str();
+  fill->add_option("--policy", args->policy, "Policies, comma-separated, or 'all'")
+      ->capture_default_str();
+  fill->add_option("--seeds", args->seeds, "Seeds: a list and/or ranges, e.g. 42-51 or 1,5,9")
+      ->capture_default_str();
+  fill->add_option("--tune", args->tune, "Resample the arrivals to this multiple of GPU capacity")
+      ->capture_default_str();
+  fill->add_option(
+          "--batch", args->batch,
+          "Scheduling window in pods: arrivals wait until K are queued, then are placed together "
+          "(waiting pods count as arrived, not allocated)")
+      ->capture_default_str();
+  fill->add_option("--threads", args->threads, "Worker threads (0 = one per core)")
+      ->capture_default_str();
+  fill->add_option("--out", args->out,
+                   "Write per-seed curves (CSV), summary.json and a plot (SVG) here");
   fill->add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");
   fill->callback([args, &exit_code] { exit_code = RunFillCommand(*args); });
 }

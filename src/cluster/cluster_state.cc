@@ -20,8 +20,13 @@ bool Fits(const PodRequest& r, const NodeState& n) {
 }
 
 Allocation MakeAllocation(const PodRequest& r, int node, std::uint32_t gpu_mask) {
-  return Allocation{node, gpu_mask, r.num_gpu == 0 ? 0 : r.gpu_milli, static_cast<std::int32_t>(r.gpu_memory_mib),
-                    r.cpu_milli, r.memory_mib, r.tag()};
+  return Allocation{node,
+                    gpu_mask,
+                    r.num_gpu == 0 ? 0 : r.gpu_milli,
+                    static_cast<std::int32_t>(r.gpu_memory_mib),
+                    r.cpu_milli,
+                    r.memory_mib,
+                    r.tag()};
 }
 
 Result<ClusterState> ClusterState::Build(const std::vector<NodeSpec>& nodes, ModelTable& models) {
@@ -32,8 +37,9 @@ Result<ClusterState> ClusterState::Build(const std::vector<NodeSpec>& nodes, Mod
       return Error(Status::InvalidArgument("node " + spec.name + ": negative CPU or memory"));
     }
     if (spec.gpus.size() > static_cast<std::size_t>(kMaxGpusPerNode)) {
-      return Error(Status::InvalidArgument("node " + spec.name + ": " + std::to_string(spec.gpus.size()) +
-                                           " GPUs, at most " + std::to_string(kMaxGpusPerNode) + " supported"));
+      return Error(Status::InvalidArgument("node " + spec.name + ": " +
+                                           std::to_string(spec.gpus.size()) + " GPUs, at most " +
+                                           std::to_string(kMaxGpusPerNode) + " supported"));
     }
     NodeState n;
     n.cpu_left = n.cpu_capacity = spec.cpu_milli;
@@ -43,8 +49,9 @@ Result<ClusterState> ClusterState::Build(const std::vector<NodeSpec>& nodes, Mod
     for (int g = 0; g < n.num_gpus; ++g) {
       const auto& gpu = spec.gpus[static_cast<std::size_t>(g)];
       if (gpu.memory_mib < 0 || gpu.memory_mib > INT32_MAX) {
-        return Error(Status::InvalidArgument("node " + spec.name + ": GPU " + std::to_string(g) +
-                                             ": memory_mib out of range: " + std::to_string(gpu.memory_mib)));
+        return Error(Status::InvalidArgument(
+            "node " + spec.name + ": GPU " + std::to_string(g) +
+            ": memory_mib out of range: " + std::to_string(gpu.memory_mib)));
       }
       n.gpu_left[static_cast<std::size_t>(g)] = 1000;
       n.gpu_memory_left[static_cast<std::size_t>(g)] = static_cast<std::int32_t>(gpu.memory_mib);

@@ -30,7 +30,7 @@ struct NodeState {
   // GPU memory left per GPU, MiB; a GPU whose memory is unknown (traces) has 0 and fits only
   // requests that ask for no GPU memory.
   std::array<std::int32_t, kMaxGpusPerNode> gpu_memory_left{};
-  std::int32_t gpu_left_sum = 0;   // sum of gpu_left
+  std::int32_t gpu_left_sum = 0;  // sum of gpu_left
   std::int32_t num_gpus = 0;
   std::int32_t num_free_gpus = 0;  // GPUs with all 1000 milli left
   ModelId model = 0;               // the node's GPU model (meaningless when num_gpus == 0)
@@ -42,7 +42,7 @@ struct NodeState {
 struct Allocation {
   int node = -1;
   std::uint32_t gpu_mask = 0;
-  std::int32_t gpu_milli = 0;  // per GPU in gpu_mask
+  std::int32_t gpu_milli = 0;       // per GPU in gpu_mask
   std::int32_t gpu_memory_mib = 0;  // per GPU in gpu_mask
   std::int64_t cpu_milli = 0;
   std::int64_t memory_mib = 0;
@@ -56,7 +56,8 @@ bool Fits(const PodRequest& r, const NodeState& n);
 // 1000) and GPU memory.
 inline bool GpuFits(const PodRequest& r, const NodeState& n, int g) {
   const auto i = static_cast<std::size_t>(g);
-  return n.gpu_left[i] >= r.gpu_milli && (r.gpu_memory_mib == 0 || n.gpu_memory_left[i] >= r.gpu_memory_mib);
+  return n.gpu_left[i] >= r.gpu_milli &&
+         (r.gpu_memory_mib == 0 || n.gpu_memory_left[i] >= r.gpu_memory_mib);
 }
 
 // The allocation of `r` on node `node` with the GPUs of `gpu_mask`.

@@ -22,7 +22,7 @@ struct PodRequest {
   std::int64_t cpu_milli = 0;
   std::int64_t memory_mib = 0;
   std::int32_t num_gpu = 0;
-  std::int32_t gpu_milli = 0;  // per GPU
+  std::int32_t gpu_milli = 0;       // per GPU
   std::int64_t gpu_memory_mib = 0;  // GPU memory per GPU; 0 = not asked (the share of milli only)
   ModelMask allowed_models = kAnyModel;
 

@@ -1,7 +1,7 @@
 // Status and Result<T>: the operational-error tier of gpupool (see ../shared STYLE: errors in
 // three tiers). Domain outcomes are plain values; I/O, parsing and bad input return a Status with a
-// small closed set of codes and a human message that names the file, line, field or member at fault;
-// broken invariants abort through GP_CHECK (common/check.h).
+// small closed set of codes and a human message that names the file, line, field or member at
+// fault; broken invariants abort through GP_CHECK (common/check.h).
 //
 // Thread safety: values, freely copyable.
 #pragma once
@@ -15,10 +15,10 @@ namespace gpupool {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // bad user input: a flag, a file's content, a request member
-  kNotFound,          // a named thing (file, GPU model, policy, job) does not exist
-  kIoError,           // the OS refused (open, read, write, dlopen)
-  kUnavailable,       // a dependency is missing or not answering (NVML, a driver)
+  kInvalidArgument,  // bad user input: a flag, a file's content, a request member
+  kNotFound,         // a named thing (file, GPU model, policy, job) does not exist
+  kIoError,          // the OS refused (open, read, write, dlopen)
+  kUnavailable,      // a dependency is missing or not answering (NVML, a driver)
   kFailedPrecondition,
   kInternal,
 };
@@ -32,7 +32,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
@@ -64,8 +66,8 @@ inline std::unexpected<Status> Error(Status s) { return std::unexpected<Status>(
 }  // namespace gpupool
 
 // Propagates a non-OK Status from an expression that yields Status.
-#define GP_RETURN_IF_ERROR(expr)            \
-  do {                                      \
-    ::gpupool::Status gp_status_ = (expr);  \
+#define GP_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::gpupool::Status gp_status_ = (expr);   \
     if (!gp_status_.ok()) return gp_status_; \
   } while (false)

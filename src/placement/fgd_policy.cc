@@ -12,7 +12,8 @@ int FgdScoreFromDelta(double delta_milli) {
   return static_cast<int>(100.0 * s);
 }
 
-double FgdPolicy::FragmentDelta(const PodRequest& r, const NodeState& n, std::uint32_t gpu_mask) const {
+double FgdPolicy::FragmentDelta(const PodRequest& r, const NodeState& n,
+                                std::uint32_t gpu_mask) const {
   const double before = NodeFragment(workload_, n);
   std::int32_t after[cluster::kMaxGpusPerNode];
   for (int g = 0; g < n.num_gpus; ++g) after[g] = n.gpu_left[static_cast<std::size_t>(g)];
@@ -43,8 +44,8 @@ NodeScore FgdPolicy::Score(const PodRequest& r, const NodeState& n) const {
     }
     if (score < 0) {
       after[g] = left - r.gpu_milli;
-      score = FgdScoreFromDelta(before - NodeFragment(workload_, n.cpu_left - r.cpu_milli, after,
-                                                      n.num_gpus, n.model));
+      score = FgdScoreFromDelta(
+          before - NodeFragment(workload_, n.cpu_left - r.cpu_milli, after, n.num_gpus, n.model));
       after[g] = left;
       seen_left[num_seen] = left;
       seen_score[num_seen] = score;

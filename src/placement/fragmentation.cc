@@ -10,7 +10,8 @@ double NodeFragment(const Workload& w, std::int64_t cpu_left, const std::int32_t
   double f = 0;
   for (const TaskClass& m : w.classes) {
     std::int64_t frag = total;
-    if (m.num_gpu > 0 && cpu_left >= m.cpu_milli && cluster::ModelAllowed(m.allowed_models, model)) {
+    if (m.num_gpu > 0 && cpu_left >= m.cpu_milli &&
+        cluster::ModelAllowed(m.allowed_models, model)) {
       int fitting = 0;
       std::int64_t below = 0;
       for (int g = 0; g < num_gpus; ++g) {

@@ -9,7 +9,8 @@ namespace gpupool::placement {
 std::size_t Placer::ShapeHash::operator()(const PodRequest& r) const {
   std::uint64_t h = static_cast<std::uint64_t>(r.cpu_milli) * 0x9e3779b97f4a7c15ULL;
   h ^= static_cast<std::uint64_t>(r.memory_mib) + 0x7f4a7c159e3779b9ULL + (h << 6) + (h >> 2);
-  h ^= (static_cast<std::uint64_t>(r.num_gpu) << 32 | static_cast<std::uint32_t>(r.gpu_milli)) + (h << 6) + (h >> 2);
+  h ^= (static_cast<std::uint64_t>(r.num_gpu) << 32 | static_cast<std::uint32_t>(r.gpu_milli)) +
+       (h << 6) + (h >> 2);
   h ^= r.allowed_models + (h << 6) + (h >> 2);
   h ^= static_cast<std::uint64_t>(r.gpu_memory_mib) + (h << 6) + (h >> 2);
   return static_cast<std::size_t>(h);
@@ -22,7 +23,8 @@ Placer::Placer(const Policy& policy, int num_nodes, std::uint64_t seed)
   Rng order_rng(seed);
   order_rng.Shuffle(order_);
   rank_.resize(order_.size());
-  for (std::size_t i = 0; i < order_.size(); ++i) rank_[static_cast<std::size_t>(order_[i])] = static_cast<int>(i);
+  for (std::size_t i = 0; i < order_.size(); ++i)
+    rank_[static_cast<std::size_t>(order_[i])] = static_cast<int>(i);
   feasible_scratch_.reserve(order_.size());
 }
 
@@ -32,7 +34,8 @@ int Placer::ShapeId(const PodRequest& r) {
   return it->second;
 }
 
-NodeScore Placer::ScoreNode(const PodRequest& r, int shape_id, const cluster::ClusterState& state, int n) {
+NodeScore Placer::ScoreNode(const PodRequest& r, int shape_id, const cluster::ClusterState& state,
+                            int n) {
   CacheEntry& e = cache_[static_cast<std::size_t>(shape_id)][static_cast<std::size_t>(n)];
   const cluster::NodeState& node = state.node(n);
   if (e.version != node.version) {
@@ -71,7 +74,8 @@ std::optional<cluster::Allocation> Placer::Place(const PodRequest& r, int shape_
   return cluster::MakeAllocation(r, best_node, best_mask);
 }
 
-std::optional<cluster::Allocation> Placer::PlaceRandom(const PodRequest& r, const cluster::ClusterState& state) {
+std::optional<cluster::Allocation> Placer::PlaceRandom(const PodRequest& r,
+                                                       const cluster::ClusterState& state) {
   feasible_scratch_.clear();
   for (int n = 0; n < state.num_nodes(); ++n) {
     if (cluster::Fits(r, state.node(n))) feasible_scratch_.push_back(n);

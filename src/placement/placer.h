@@ -34,7 +34,8 @@ class Placer {
   // ShapeId(r) on this Placer.
   std::optional<cluster::Allocation> Place(const PodRequest& r, int shape_id,
                                            const cluster::ClusterState& state);
-  std::optional<cluster::Allocation> Place(const PodRequest& r, const cluster::ClusterState& state) {
+  std::optional<cluster::Allocation> Place(const PodRequest& r,
+                                           const cluster::ClusterState& state) {
     return Place(r, ShapeId(r), state);
   }
 
@@ -59,7 +60,8 @@ class Placer {
     std::size_t operator()(const PodRequest& r) const;
   };
 
-  std::optional<cluster::Allocation> PlaceRandom(const PodRequest& r, const cluster::ClusterState& state);
+  std::optional<cluster::Allocation> PlaceRandom(const PodRequest& r,
+                                                 const cluster::ClusterState& state);
 
   const Policy& policy_;
   std::vector<int> order_;

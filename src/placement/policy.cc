@@ -8,7 +8,9 @@ std::uint32_t DefaultGpuChoice(const PodRequest& r, const NodeState& n) {
     int best = -1;
     for (int g = 0; g < n.num_gpus; ++g) {
       const auto left = n.gpu_left[static_cast<std::size_t>(g)];
-      if (cluster::GpuFits(r, n, g) && (best < 0 || left < n.gpu_left[static_cast<std::size_t>(best)])) best = g;
+      if (cluster::GpuFits(r, n, g) &&
+          (best < 0 || left < n.gpu_left[static_cast<std::size_t>(best)]))
+        best = g;
     }
     return best < 0 ? 0U : (1U << best);
   }

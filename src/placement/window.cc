@@ -2,8 +2,9 @@
 
 namespace gpupool::placement {
 
-void PlaceWindow(Placer& placer, std::span<const cluster::PodRequest> requests, std::span<const int> shapes,
-                 const cluster::ClusterState& state, const CommitFn& commit) {
+void PlaceWindow(Placer& placer, std::span<const cluster::PodRequest> requests,
+                 std::span<const int> shapes, const cluster::ClusterState& state,
+                 const CommitFn& commit) {
   if (const auto* wp = dynamic_cast<const WindowPolicy*>(&placer.policy())) {
     wp->PlaceWindow(placer, requests, shapes, state, commit);
     return;

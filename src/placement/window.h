@@ -26,7 +26,8 @@ class WindowPolicy {
                            const CommitFn& commit) const = 0;
 };
 
-void PlaceWindow(Placer& placer, std::span<const cluster::PodRequest> requests, std::span<const int> shapes,
-                 const cluster::ClusterState& state, const CommitFn& commit);
+void PlaceWindow(Placer& placer, std::span<const cluster::PodRequest> requests,
+                 std::span<const int> shapes, const cluster::ClusterState& state,
+                 const CommitFn& commit);
 
 }  // namespace gpupool::placement

@@ -18,8 +18,10 @@ Workload Workload::FromPods(const std::vector<WorkloadPod>& pods, double coverag
     Key key{r.cpu_milli, r.gpu_milli, r.num_gpu, r.num_gpu == 0 ? std::string() : pods[i].spec_key};
     auto [it, inserted] = groups.try_emplace(key, Entry{});
     if (inserted) {
-      it->second.cls = TaskClass{r.cpu_milli, r.num_gpu, r.gpu_milli,
-                                 r.num_gpu == 0 ? cluster::kAnyModel : r.allowed_models, 0, 0};
+      it->second.cls =
+          TaskClass{r.cpu_milli, r.num_gpu,
+                    r.gpu_milli, r.num_gpu == 0 ? cluster::kAnyModel : r.allowed_models,
+                    0,           0};
       it->second.first_seen = i;
     }
     ++it->second.cls.count;

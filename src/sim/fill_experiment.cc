@@ -23,7 +23,8 @@ Result<FillInput> LoadFillInput(const std::string& nodes_path, const std::string
   // Intern the cluster's models first so pod constraints can be checked against them.
   auto state = cluster::ClusterState::Build(in.nodes, in.models);
   if (!state) return Error(Status::InvalidArgument(nodes_path + ": " + state.error().message()));
-  if (state->num_gpus() == 0) return Error(Status::InvalidArgument(nodes_path + ": the nodes hold no GPU"));
+  if (state->num_gpus() == 0)
+    return Error(Status::InvalidArgument(nodes_path + ": the nodes hold no GPU"));
   auto pods = LoadOpenbPods(pods_path, in.models);
   if (!pods) return Error(pods.error());
   in.pods = std::move(*pods);
@@ -47,7 +48,8 @@ std::vector<int> ArrivalOrder(const FillInput& in, std::uint64_t seed, double tu
   for (const auto& n : in.nodes) capacity += 1000 * static_cast<std::int64_t>(n.gpus.size());
   const double target = tune * static_cast<double>(capacity);
   double total = 0;
-  for (const int i : order) total += static_cast<double>(in.pods[static_cast<std::size_t>(i)].request.total_gpu_milli());
+  for (const int i : order)
+    total += static_cast<double>(in.pods[static_cast<std::size_t>(i)].request.total_gpu_milli());
   if (total < target) {
     while (true) {
       const int draw = static_cast<int>(rng.Uniform(in.pods.size()));
@@ -60,15 +62,16 @@ std::vector<int> ArrivalOrder(const FillInput& in, std::uint64_t seed, double tu
   } else {
     while (total > target && !order.empty()) {
       const auto k = static_cast<std::size_t>(rng.Uniform(order.size()));
-      total -= static_cast<double>(in.pods[static_cast<std::size_t>(order[k])].request.total_gpu_milli());
+      total -= static_cast<double>(
+          in.pods[static_cast<std::size_t>(order[k])].request.total_gpu_milli());
       order.erase(order.begin() + static_cast<std::ptrdiff_t>(k));
     }
   }
   return order;
 }
 
-std::vector<double> BinMeans(const std::vector<double>& arrived_fraction, const std::vector<double>& values,
-                             int max_bin) {
+std::vector<double> BinMeans(const std::vector<double>& arrived_fraction,
+                             const std::vector<double>& values, int max_bin) {
   const auto bins = static_cast<std::size_t>(max_bin + 1);
   std::vector<double> sum(bins, 0.0);
   std::vector<int> count(bins, 0);
@@ -126,7 +129,8 @@ Result<FillRun> RunFill(const FillInput& in, const std::string& policy_name, std
   }
   const double capacity = static_cast<double>(state.gpu_capacity_milli());
 
-  std::vector<double> arrived(order.size()), alloc(order.size()), frag_amount(order.size()), frag_ratio(order.size());
+  std::vector<double> arrived(order.size()), alloc(order.size()), frag_amount(order.size()),
+      frag_ratio(order.size());
   FillRun run;
   run.policy = policy_name;
   run.seed = seed;
@@ -146,8 +150,9 @@ Result<FillRun> RunFill(const FillInput& in, const std::string& policy_name, std
     requested += static_cast<double>(requests[i].total_gpu_milli());
     const bool last = (i + 1 == order.size());
     if (i + 1 - window_start == window || last) {
-      placement::PlaceWindow(placer, std::span(requests).subspan(window_start, i + 1 - window_start),
-                             std::span(shapes).subspan(window_start, i + 1 - window_start), state, commit);
+      placement::PlaceWindow(
+          placer, std::span(requests).subspan(window_start, i + 1 - window_start),
+          std::span(shapes).subspan(window_start, i + 1 - window_start), state, commit);
       window_start = i + 1;
     }
     arrived[i] = requested / capacity;
@@ -173,9 +178,11 @@ Result<FillRun> RunFill(const FillInput& in, const std::string& policy_name, std
   return run;
 }
 
-Result<std::vector<FillRun>> RunFillGrid(const FillInput& in, const std::vector<std::string>& policies,
-                                         const std::vector<std::uint64_t>& seeds, const FillOptions& opt,
-                                         int threads, const std::function<void(int, int)>& progress) {
+Result<std::vector<FillRun>> RunFillGrid(const FillInput& in,
+                                         const std::vector<std::string>& policies,
+                                         const std::vector<std::uint64_t>& seeds,
+                                         const FillOptions& opt, int threads,
+                                         const std::function<void(int, int)>& progress) {
   struct Job {
     std::string policy;
     std::uint64_t seed;

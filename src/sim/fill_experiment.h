@@ -69,13 +69,15 @@ Result<FillRun> RunFill(const FillInput& in, const std::string& policy, std::uin
 
 // Runs every (policy, seed) on `threads` threads (0 = hardware concurrency). `progress` (may be
 // empty) is called after each finished run with (done, total), from worker threads, serialised.
-Result<std::vector<FillRun>> RunFillGrid(const FillInput& in, const std::vector<std::string>& policies,
-                                         const std::vector<std::uint64_t>& seeds, const FillOptions& opt,
-                                         int threads, const std::function<void(int, int)>& progress);
+Result<std::vector<FillRun>> RunFillGrid(const FillInput& in,
+                                         const std::vector<std::string>& policies,
+                                         const std::vector<std::uint64_t>& seeds,
+                                         const FillOptions& opt, int threads,
+                                         const std::function<void(int, int)>& progress);
 
 // Bins events by round-half-even(100 x arrived) and averages; empty bins fall back to the
 // neighbours x-1..x+1. Exposed for tests.
-std::vector<double> BinMeans(const std::vector<double>& arrived_fraction, const std::vector<double>& values,
-                             int max_bin);
+std::vector<double> BinMeans(const std::vector<double>& arrived_fraction,
+                             const std::vector<double>& values, int max_bin);
 
 }  // namespace gpupool::sim

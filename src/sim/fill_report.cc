@@ -1,5 +1,7 @@
 #include "sim/fill_report.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -9,8 +11,6 @@
 #include <map>
 #include <numeric>
 #include <sstream>
-
-#include <fmt/format.h>
 
 namespace gpupool::sim {
 
@@ -31,7 +31,8 @@ Stat Summarize(std::vector<double> v) {
   return s;
 }
 
-std::vector<PolicySummary> SummarizeRuns(const std::vector<FillRun>& runs, const std::vector<std::string>& policies) {
+std::vector<PolicySummary> SummarizeRuns(const std::vector<FillRun>& runs,
+                                         const std::vector<std::string>& policies) {
   std::vector<PolicySummary> out;
   for (const auto& p : policies) {
     PolicySummary s;
@@ -72,16 +73,20 @@ std::vector<PolicySummary> SummarizeRuns(const std::vector<FillRun>& runs, const
   return out;
 }
 
-std::string FormatTable(const std::string& trace, const std::vector<PolicySummary>& rows, int batch) {
-  std::string out = fmt::format("trace {}{}: unallocated GPU % at arrived 100 % (lower is better)\n", trace,
-                                batch > 1 ? fmt::format(", scheduling window {} pods", batch) : "");
-  out += fmt::format("{:<12} {:>5} {:>7} {:>7} {:>6} {:>10} {:>10} {:>10} {:>12}\n", "policy", "seeds", "mean",
-                     "median", "sd", "alloc@130", "frag@100", "fragratio", "pods/s");
+std::string FormatTable(const std::string& trace, const std::vector<PolicySummary>& rows,
+                        int batch) {
+  std::string out =
+      fmt::format("trace {}{}: unallocated GPU % at arrived 100 % (lower is better)\n", trace,
+                  batch > 1 ? fmt::format(", scheduling window {} pods", batch) : "");
+  out +=
+      fmt::format("{:<12} {:>5} {:>7} {:>7} {:>6} {:>10} {:>10} {:>10} {:>12}\n", "policy", "seeds",
+                  "mean", "median", "sd", "alloc@130", "frag@100", "fragratio", "pods/s");
   for (const auto& s : rows) {
-    out += fmt::format("{:<12} {:>5} {:>7.2f} {:>7.2f} {:>6.2f} {:>10.2f} {:>10.2f} {:>10.2f} {:>12.0f}\n", s.policy,
-                       s.seeds, s.unallocated_at_100.mean, s.unallocated_at_100.median, s.unallocated_at_100.sd,
-                       s.allocation_at_130.mean, s.frag_amount_at_100.mean, s.frag_ratio_at_100.mean,
-                       s.pods_per_second);
+    out += fmt::format(
+        "{:<12} {:>5} {:>7.2f} {:>7.2f} {:>6.2f} {:>10.2f} {:>10.2f} {:>10.2f} {:>12.0f}\n",
+        s.policy, s.seeds, s.unallocated_at_100.mean, s.unallocated_at_100.median,
+        s.unallocated_at_100.sd, s.allocation_at_130.mean, s.frag_amount_at_100.mean,
+        s.frag_ratio_at_100.mean, s.pods_per_second);
   }
   return out;
 }
@@ -92,8 +97,8 @@ nlohmann::json StatJson(const Stat& s) {
 }
 }  // namespace
 
-nlohmann::json ToJson(const std::string& trace, const std::vector<PolicySummary>& rows, double wall_seconds, int batch,
-                      const FillOptions& opt) {
+nlohmann::json ToJson(const std::string& trace, const std::vector<PolicySummary>& rows,
+                      double wall_seconds, int batch, const FillOptions& opt) {
   nlohmann::json j;
   j["trace"] = trace;
   j["tune"] = opt.tune;
@@ -125,8 +130,9 @@ Status WriteFile(const std::filesystem::path& p, const std::string& text) {
 std::string Num(double v) { return std::isnan(v) ? std::string("") : fmt::format("{:.4f}", v); }
 }  // namespace
 
-Status WriteFillOutputs(const std::string& dir, const std::string& trace, const std::vector<FillRun>& runs,
-                        const std::vector<PolicySummary>& rows, const nlohmann::json& summary, std::string* warning) {
+Status WriteFillOutputs(const std::string& dir, const std::string& trace,
+                        const std::vector<FillRun>& runs, const std::vector<PolicySummary>& rows,
+                        const nlohmann::json& summary, std::string* warning) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(fs::path(dir) / "curves", ec);
@@ -135,10 +141,12 @@ Status WriteFillOutputs(const std::string& dir, const std::string& trace, const 
     std::string csv = "arrived_pct,allocation_pct,unallocated_pct,frag_amount_pct,frag_ratio_pct\n";
     for (std::size_t x = 0; x < r.curve.allocation_pct.size(); ++x) {
       const double a = r.curve.allocation_pct[x];
-      csv += fmt::format("{},{},{},{},{}\n", x, Num(a), std::isnan(a) ? "" : Num(std::max(0.0, static_cast<double>(x) - a)),
+      csv += fmt::format("{},{},{},{},{}\n", x, Num(a),
+                         std::isnan(a) ? "" : Num(std::max(0.0, static_cast<double>(x) - a)),
                          Num(r.curve.frag_amount_pct[x]), Num(r.curve.frag_ratio_pct[x]));
     }
-    GP_RETURN_IF_ERROR(WriteFile(fs::path(dir) / "curves" / fmt::format("{}_seed{}.csv", r.policy, r.seed), csv));
+    GP_RETURN_IF_ERROR(
+        WriteFile(fs::path(dir) / "curves" / fmt::format("{}_seed{}.csv", r.policy, r.seed), csv));
   }
   GP_RETURN_IF_ERROR(WriteFile(fs::path(dir) / "summary.json", summary.dump(2) + "\n"));
 
@@ -150,7 +158,8 @@ Status WriteFillOutputs(const std::string& dir, const std::string& trace, const 
   for (const auto& s : rows) bins = std::max(bins, s.mean_unallocated_curve.size());
   for (std::size_t x = 0; x < bins; ++x) {
     table += std::to_string(x);
-    for (const auto& s : rows) table += "," + (x < s.mean_unallocated_curve.size() ? Num(s.mean_unallocated_curve[x]) : "");
+    for (const auto& s : rows)
+      table += "," + (x < s.mean_unallocated_curve.size() ? Num(s.mean_unallocated_curve[x]) : "");
     table += "\n";
   }
   GP_RETURN_IF_ERROR(WriteFile(fs::path(dir) / "unallocated.csv", table));
@@ -159,17 +168,21 @@ Status WriteFillOutputs(const std::string& dir, const std::string& trace, const 
   gp += "set output 'unallocated.svg'\nset datafile separator ','\n";
   gp += fmt::format("set title 'openb {}: unallocated GPU vs arrived workload'\n", trace);
   gp += "set xlabel 'Arrived workload (% of cluster GPU capacity)'\n";
-  gp += "set ylabel 'Unallocated GPU (% of capacity)'\nset key top left\nset grid\nset xrange [0:*]\n";
+  gp +=
+      "set ylabel 'Unallocated GPU (% of capacity)'\nset key top left\nset grid\nset xrange "
+      "[0:*]\n";
   gp += "plot ";
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    gp += fmt::format("{}'unallocated.csv' using 1:{} with lines lw 2 title '{}'", i ? ", " : "", i + 2, rows[i].policy);
+    gp += fmt::format("{}'unallocated.csv' using 1:{} with lines lw 2 title '{}'", i ? ", " : "",
+                      i + 2, rows[i].policy);
   }
   gp += "\n";
   gp += "set terminal pngcairo size 900,560 font 'sans,11'\nset output 'unallocated.png'\nreplot\n";
   GP_RETURN_IF_ERROR(WriteFile(fs::path(dir) / "unallocated.gp", gp));
   const std::string cmd = "cd '" + dir + "' && gnuplot unallocated.gp 2>/dev/null";
   if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
-    if (warning) *warning = "gnuplot not found: wrote unallocated.gp and unallocated.csv but no SVG";
+    if (warning)
+      *warning = "gnuplot not found: wrote unallocated.gp and unallocated.csv but no SVG";
   } else if (std::system(cmd.c_str()) != 0) {
     if (warning) *warning = "gnuplot failed: see " + dir + "/unallocated.gp";
   }

@@ -14,7 +14,8 @@ std::vector<std::string_view> SplitCsv(std::string_view line) {
   std::size_t start = 0;
   while (true) {
     const std::size_t comma = line.find(',', start);
-    out.push_back(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    out.push_back(line.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
@@ -22,7 +23,8 @@ std::vector<std::string_view> SplitCsv(std::string_view line) {
 }
 
 std::string Trim(std::string_view s) {
-  while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   return std::string(s);
 }
@@ -39,7 +41,8 @@ class CsvFile {
     f.text_ = ss.str();
     f.pos_ = 0;
     std::string header_line;
-    if (!f.NextLine(header_line)) return Error(Status::InvalidArgument(path + ":1: empty file (no header line)"));
+    if (!f.NextLine(header_line))
+      return Error(Status::InvalidArgument(path + ":1: empty file (no header line)"));
     for (auto col : SplitCsv(header_line)) f.header_.push_back(Trim(col));
     for (const auto& r : required) {
       if (f.Column(r) < 0) {
@@ -100,7 +103,8 @@ Result<std::int64_t> ParseAmount(const CsvFile& f, const std::vector<std::string
                                          std::to_string(f.num_columns()) + ")"));
   }
   const std::string text = Trim(fields[static_cast<std::size_t>(c)]);
-  if (text.empty()) return Error(Status::InvalidArgument(f.Where(column) + "empty, expected a number"));
+  if (text.empty())
+    return Error(Status::InvalidArgument(f.Where(column) + "empty, expected a number"));
   std::int64_t v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || ptr != text.data() + text.size()) {
@@ -113,13 +117,14 @@ Result<std::int64_t> ParseAmount(const CsvFile& f, const std::vector<std::string
 Status CheckColumnCount(const CsvFile& f, const std::vector<std::string_view>& fields) {
   if (fields.size() < f.num_columns()) {
     // Name the first column the line lacks.
-    return Status::InvalidArgument(f.Where(std::string("column ") + std::to_string(fields.size() + 1)) +
-                                   "missing column (the line has " + std::to_string(fields.size()) + " of " +
-                                   std::to_string(f.num_columns()) + ")");
+    return Status::InvalidArgument(
+        f.Where(std::string("column ") + std::to_string(fields.size() + 1)) +
+        "missing column (the line has " + std::to_string(fields.size()) + " of " +
+        std::to_string(f.num_columns()) + ")");
   }
   if (fields.size() > f.num_columns()) {
-    return Status::InvalidArgument(f.Where("line") + std::to_string(fields.size()) + " columns, the header has " +
-                                   std::to_string(f.num_columns()));
+    return Status::InvalidArgument(f.Where("line") + std::to_string(fields.size()) +
+                                   " columns, the header has " + std::to_string(f.num_columns()));
   }
   return Status::Ok();
 }
@@ -145,24 +150,29 @@ Result<std::vector<cluster::NodeSpec>> LoadOpenbNodes(const std::string& path) {
     auto gpus = ParseAmount(f, fields, "gpu");
     if (!gpus) return Error(gpus.error());
     if (*gpus > cluster::kMaxGpusPerNode) {
-      return Error(Status::InvalidArgument(f.Where("gpu") + std::to_string(*gpus) + " GPUs, at most " +
+      return Error(Status::InvalidArgument(f.Where("gpu") + std::to_string(*gpus) +
+                                           " GPUs, at most " +
                                            std::to_string(cluster::kMaxGpusPerNode) + " per node"));
     }
     std::string model = Trim(fields[model_col]);
     if (model == "nan") model.clear();
     if (*gpus > 0 && model.empty()) {
-      return Error(Status::InvalidArgument(f.Where("model") + "empty for a node with " + std::to_string(*gpus) + " GPUs"));
+      return Error(Status::InvalidArgument(f.Where("model") + "empty for a node with " +
+                                           std::to_string(*gpus) + " GPUs"));
     }
     n.cpu_milli = *cpu;
     n.memory_mib = *mem;
     for (std::int64_t g = 0; g < *gpus; ++g) n.gpus.push_back(cluster::GpuSpec{model, 0, "", -1});
     nodes.push_back(std::move(n));
   }
-  if (nodes.empty()) return Error(Status::InvalidArgument(path + ":" + std::to_string(f.line()) + ": no nodes in the file"));
+  if (nodes.empty())
+    return Error(
+        Status::InvalidArgument(path + ":" + std::to_string(f.line()) + ": no nodes in the file"));
   return nodes;
 }
 
-Result<std::vector<TracePod>> LoadOpenbPods(const std::string& path, const cluster::ModelTable& models) {
+Result<std::vector<TracePod>> LoadOpenbPods(const std::string& path,
+                                            const cluster::ModelTable& models) {
   auto file = CsvFile::Open(path, {"name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"});
   if (!file) return Error(file.error());
   CsvFile& f = *file;
@@ -184,19 +194,22 @@ Result<std::vector<TracePod>> LoadOpenbPods(const std::string& path, const clust
     auto milli = ParseAmount(f, fields, "gpu_milli");
     if (!milli) return Error(milli.error());
     if (*num > cluster::kMaxGpusPerNode) {
-      return Error(Status::InvalidArgument(f.Where("num_gpu") + std::to_string(*num) + " GPUs, more than one node holds (" +
+      return Error(Status::InvalidArgument(f.Where("num_gpu") + std::to_string(*num) +
+                                           " GPUs, more than one node holds (" +
                                            std::to_string(cluster::kMaxGpusPerNode) + ")"));
     }
     if (*milli > 1000) {
-      return Error(Status::InvalidArgument(f.Where("gpu_milli") + std::to_string(*milli) + " is over 1000 (one whole GPU)"));
+      return Error(Status::InvalidArgument(f.Where("gpu_milli") + std::to_string(*milli) +
+                                           " is over 1000 (one whole GPU)"));
     }
     p.request.cpu_milli = *cpu;
     p.request.memory_mib = *mem;
     p.request.num_gpu = static_cast<std::int32_t>(*num);
     p.request.gpu_milli = static_cast<std::int32_t>(*milli);
     if (p.request.num_gpu > 1 && p.request.gpu_milli != 1000) {
-      return Error(Status::InvalidArgument(f.Where("gpu_milli") + std::to_string(*milli) + " with num_gpu " +
-                                           std::to_string(*num) + ": a multi-GPU pod must take whole GPUs (1000)"));
+      return Error(Status::InvalidArgument(f.Where("gpu_milli") + std::to_string(*milli) +
+                                           " with num_gpu " + std::to_string(*num) +
+                                           ": a multi-GPU pod must take whole GPUs (1000)"));
     }
     if (Status s = cluster::ValidatePodRequest(p.request); !s.ok()) {
       return Error(Status::InvalidArgument(f.Where("pod") + s.message()));
@@ -212,8 +225,9 @@ Result<std::vector<TracePod>> LoadOpenbPods(const std::string& path, const clust
         if (!model.empty()) {
           auto id = models.Find(model);
           if (!id) {
-            return Error(Status::InvalidArgument(f.Where("gpu_spec") + "unknown GPU model '" + model +
-                                                 "' (the cluster has: " + models.Known() + ")"));
+            return Error(Status::InvalidArgument(f.Where("gpu_spec") + "unknown GPU model '" +
+                                                 model + "' (the cluster has: " + models.Known() +
+                                                 ")"));
           }
           p.request.allowed_models |= cluster::ModelMask{1} << *id;
           if (!p.spec_key.empty()) p.spec_key += '|';
@@ -224,7 +238,9 @@ Result<std::vector<TracePod>> LoadOpenbPods(const std::string& path, const clust
     }
     pods.push_back(std::move(p));
   }
-  if (pods.empty()) return Error(Status::InvalidArgument(path + ":" + std::to_string(f.line()) + ": no pods in the file"));
+  if (pods.empty())
+    return Error(
+        Status::InvalidArgument(path + ":" + std::to_string(f.line()) + ": no pods in the file"));
   return pods;
 }
 

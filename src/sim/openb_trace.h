@@ -32,6 +32,7 @@ Result<std::vector<cluster::NodeSpec>> LoadOpenbNodes(const std::string& path);
 
 // `models` must already hold every GPU model of the cluster (ClusterState::Build interns them);
 // a constraint naming another model is an error.
-Result<std::vector<TracePod>> LoadOpenbPods(const std::string& path, const cluster::ModelTable& models);
+Result<std::vector<TracePod>> LoadOpenbPods(const std::string& path,
+                                            const cluster::ModelTable& models);
 
 }  // namespace gpupool::sim

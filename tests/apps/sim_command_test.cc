@@ -1,8 +1,7 @@
 // End-to-end tests of `gpupool sim fill` through the real binary: exit codes, the error line for
 // bad input, nothing written on error, and the JSON document.
-#include <sys/wait.h>
-
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
@@ -32,11 +31,13 @@ class SimCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           (std::string("gpupool_cli_") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           (std::string("gpupool_cli_") +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     nodes_ = (dir_ / "nodes.csv").string();
-    std::ofstream(nodes_) << "sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,2,T4\nn1,96000,262144,8,G2\n";
+    std::ofstream(nodes_)
+        << "sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,2,T4\nn1,96000,262144,8,G2\n";
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::filesystem::path dir_;
@@ -45,9 +46,11 @@ class SimCommandTest : public ::testing::Test {
 
 TEST_F(SimCommandTest, BadInputExitsTwoWithFileLineColumnAndWritesNothing) {
   const auto pods = (dir_ / "pods.csv").string();
-  std::ofstream(pods) << "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,100,1,500\np1,1000,100,2,300\n";
+  std::ofstream(pods)
+      << "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,100,1,500\np1,1000,100,2,300\n";
   const auto out = dir_ / "out";
-  Output r = RunGpupool("sim fill --nodes " + nodes_ + " --pods " + pods + " --policy fgd --seeds 1-2 --out " + out.string());
+  Output r = RunGpupool("sim fill --nodes " + nodes_ + " --pods " + pods +
+                        " --policy fgd --seeds 1-2 --out " + out.string());
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find(pods + ":3: gpu_milli:"), std::string::npos) << r.out;
   EXPECT_FALSE(std::filesystem::exists(out));
@@ -61,11 +64,12 @@ TEST_F(SimCommandTest, UnknownPolicyListsTheKnownOnes) {
 
 TEST_F(SimCommandTest, JsonRunAndOutputs) {
   const auto pods = (dir_ / "pods.csv").string();
-  std::ofstream(pods) << "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,100,1,500\np1,4000,100,2,1000\n"
-                         "p2,2000,100,0,0\np3,1000,100,1,250\n";
+  std::ofstream(pods)
+      << "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,100,1,500\np1,4000,100,2,1000\n"
+         "p2,2000,100,0,0\np3,1000,100,1,250\n";
   const auto out = dir_ / "out";
-  Output r = RunGpupool("sim fill --nodes " + nodes_ + " --pods " + pods + " --policy fgd,packing --seeds 1-3 --json --out " +
-                 out.string());
+  Output r = RunGpupool("sim fill --nodes " + nodes_ + " --pods " + pods +
+                        " --policy fgd,packing --seeds 1-3 --json --out " + out.string());
   ASSERT_EQ(r.code, 0) << r.out;
   auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
   EXPECT_EQ(j["trace"], "pods");

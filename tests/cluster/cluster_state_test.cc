@@ -20,7 +20,8 @@ NodeSpec Spec(const std::string& name, std::int64_t cpu, int gpus, const std::st
 
 TEST(ClusterStateTest, BuildCountsCapacity) {
   ModelTable models;
-  auto s = ClusterState::Build({Spec("a", 32000, 2, "T4"), Spec("b", 96000, 8, "V100"), Spec("c", 8000, 0, "")}, models);
+  auto s = ClusterState::Build(
+      {Spec("a", 32000, 2, "T4"), Spec("b", 96000, 8, "V100"), Spec("c", 8000, 0, "")}, models);
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->num_gpus(), 10);
   EXPECT_EQ(s->gpu_capacity_milli(), 10000);
@@ -42,7 +43,12 @@ TEST(ClusterStateTest, AllocateAndReleaseKeepAggregates) {
   auto s = ClusterState::Build({Spec("a", 32000, 2, "T4")}, models);
   ASSERT_TRUE(s.has_value());
   const auto v0 = s->node(0).version;
-  Allocation share{.node = 0, .gpu_mask = 0b10, .gpu_milli = 300, .cpu_milli = 4000, .memory_mib = 1024, .tag = 1};
+  Allocation share{.node = 0,
+                   .gpu_mask = 0b10,
+                   .gpu_milli = 300,
+                   .cpu_milli = 4000,
+                   .memory_mib = 1024,
+                   .tag = 1};
   s->Allocate(share);
   // GPU1: 1000 - 300 = 700 left; sum 1700; one fully free GPU; CPU 32000 - 4000.
   EXPECT_EQ(s->node(0).gpu_left[1], 700);
@@ -61,9 +67,11 @@ TEST(ClusterStateDeathTest, OvercommitAborts) {
   ModelTable models;
   auto s = ClusterState::Build({Spec("a", 32000, 1, "T4")}, models);
   ASSERT_TRUE(s.has_value());
-  s->Allocate(Allocation{.node = 0, .gpu_mask = 0b1, .gpu_milli = 800, .cpu_milli = 1000, .tag = 1});
+  s->Allocate(
+      Allocation{.node = 0, .gpu_mask = 0b1, .gpu_milli = 800, .cpu_milli = 1000, .tag = 1});
   // 800 + 300 > 1000 milli on GPU0; 1000 + 40000 > 32000 milli-CPU.
-  EXPECT_DEATH(s->Allocate(Allocation{.node = 0, .gpu_mask = 0b1, .gpu_milli = 300, .cpu_milli = 1000, .tag = 1}),
+  EXPECT_DEATH(s->Allocate(Allocation{
+                   .node = 0, .gpu_mask = 0b1, .gpu_milli = 300, .cpu_milli = 1000, .tag = 1}),
                "check failed");
   EXPECT_DEATH(s->Allocate(Allocation{.node = 0, .cpu_milli = 40000}), "check failed");
 }
@@ -73,11 +81,11 @@ TEST(FitsTest, ChecksEveryResourceAndTheModel) {
   // GPU0 full, GPU1 has 600 left; no fully free GPU.
   EXPECT_TRUE(Fits(Pod(8000, 1, 600), n));
   EXPECT_FALSE(Fits(Pod(8000, 1, 601), n));
-  EXPECT_FALSE(Fits(Pod(8001, 0, 0), n));            // CPU
-  EXPECT_FALSE(Fits(Pod(100, 1, 1000), n));          // no free GPU
-  EXPECT_FALSE(Fits(Pod(100, 0, 0, 300000), n));     // memory
+  EXPECT_FALSE(Fits(Pod(8001, 0, 0), n));         // CPU
+  EXPECT_FALSE(Fits(Pod(100, 1, 1000), n));       // no free GPU
+  EXPECT_FALSE(Fits(Pod(100, 0, 0, 300000), n));  // memory
   PodRequest constrained = Pod(100, 1, 100);
-  constrained.allowed_models = 0b01;                  // only model 0; the node is model 1
+  constrained.allowed_models = 0b01;  // only model 0; the node is model 1
   EXPECT_FALSE(Fits(constrained, n));
   constrained.allowed_models = 0b10;
   EXPECT_TRUE(Fits(constrained, n));

@@ -13,7 +13,7 @@ TEST(PodRequestTest, ShapesAndTags) {
   EXPECT_EQ(Pod(1000, 1, 500).shape(), PodShape::kSharedGpu);
   EXPECT_EQ(Pod(1000, 4, 1000).shape(), PodShape::kWholeGpus);
   EXPECT_EQ(Pod(1000, 0, 0).tag(), 0u);
-  EXPECT_EQ(Pod(1000, 1, 500).tag(), 1u);       // share -> bit 0
+  EXPECT_EQ(Pod(1000, 1, 500).tag(), 1u);        // share -> bit 0
   EXPECT_EQ(Pod(1000, 4, 1000).tag(), 1u << 4);  // 4-gpu -> bit 4
   EXPECT_EQ(Pod(1000, 4, 1000).total_gpu_milli(), 4000);
 }
@@ -23,11 +23,10 @@ TEST(PodRequestTest, ValidationNamesTheField) {
     PodRequest r;
     const char* field;
   } cases[] = {
-      {Pod(-1, 0, 0), "cpu_milli"},
-      {Pod(0, 1, 1200), "gpu_milli"},      // over one GPU
-      {Pod(0, 2, 500), "gpu_milli"},       // multi-GPU with a fractional share
-      {Pod(0, 0, 300), "gpu_milli"},       // share without a GPU
-      {Pod(0, 1, 0), "gpu_milli"},         // GPU without a share
+      {Pod(-1, 0, 0), "cpu_milli"},  {Pod(0, 1, 1200), "gpu_milli"},  // over one GPU
+      {Pod(0, 2, 500), "gpu_milli"},  // multi-GPU with a fractional share
+      {Pod(0, 0, 300), "gpu_milli"},  // share without a GPU
+      {Pod(0, 1, 0), "gpu_milli"},    // GPU without a share
       {Pod(0, -1, 1000), "num_gpu"},
   };
   for (const auto& c : cases) {

@@ -32,7 +32,8 @@ Fixture RandomFixture(std::uint64_t seed) {
     n.cpu_milli = 8000 * static_cast<std::int64_t>(1 + rng.Uniform(16));
     n.memory_mib = 16384 * static_cast<std::int64_t>(1 + rng.Uniform(16));
     const int g = gpu_counts[rng.Uniform(5)];
-    n.gpus.assign(static_cast<std::size_t>(g), cluster::GpuSpec{model_names[rng.Uniform(3)], 0, "", -1});
+    n.gpus.assign(static_cast<std::size_t>(g),
+                  cluster::GpuSpec{model_names[rng.Uniform(3)], 0, "", -1});
     f.specs.push_back(n);
   }
   std::vector<WorkloadPod> wp;
@@ -41,12 +42,23 @@ Fixture RandomFixture(std::uint64_t seed) {
     r.cpu_milli = 500 * static_cast<std::int64_t>(1 + rng.Uniform(32));
     r.memory_mib = 1024 * static_cast<std::int64_t>(1 + rng.Uniform(64));
     switch (rng.Uniform(4)) {
-      case 0: break;  // CPU-only
-      case 1: r.num_gpu = 1; r.gpu_milli = static_cast<std::int32_t>(50 + 10 * rng.Uniform(95)); break;
-      case 2: r.num_gpu = 1; r.gpu_milli = 1000; break;
-      default: r.num_gpu = 1 << rng.Uniform(4); r.gpu_milli = 1000; break;
+      case 0:
+        break;  // CPU-only
+      case 1:
+        r.num_gpu = 1;
+        r.gpu_milli = static_cast<std::int32_t>(50 + 10 * rng.Uniform(95));
+        break;
+      case 2:
+        r.num_gpu = 1;
+        r.gpu_milli = 1000;
+        break;
+      default:
+        r.num_gpu = 1 << rng.Uniform(4);
+        r.gpu_milli = 1000;
+        break;
     }
-    if (r.num_gpu > 0 && rng.Uniform(5) == 0) r.allowed_models = 1 + rng.Uniform(7);  // some subset of A, B, C
+    if (r.num_gpu > 0 && rng.Uniform(5) == 0)
+      r.allowed_models = 1 + rng.Uniform(7);  // some subset of A, B, C
     f.pods.push_back(r);
     wp.push_back({r, std::to_string(r.allowed_models)});
   }
@@ -112,11 +124,14 @@ TEST_P(PolicyConformanceTest, NeverOvercommitsAndIsDeterministicPerSeed) {
         if (!a) continue;
         cpu[a->node] += r.cpu_milli;
         mem[a->node] += r.memory_mib;
-        for (std::uint32_t m = a->gpu_mask; m != 0; m &= m - 1) gpu[{a->node, std::countr_zero(m)}] += r.gpu_milli;
+        for (std::uint32_t m = a->gpu_mask; m != 0; m &= m - 1)
+          gpu[{a->node, std::countr_zero(m)}] += r.gpu_milli;
         state->Allocate(*a);
       }
-      for (const auto& [n, used] : cpu) ASSERT_LE(used, f.specs[static_cast<std::size_t>(n)].cpu_milli);
-      for (const auto& [n, used] : mem) ASSERT_LE(used, f.specs[static_cast<std::size_t>(n)].memory_mib);
+      for (const auto& [n, used] : cpu)
+        ASSERT_LE(used, f.specs[static_cast<std::size_t>(n)].cpu_milli);
+      for (const auto& [n, used] : mem)
+        ASSERT_LE(used, f.specs[static_cast<std::size_t>(n)].memory_mib);
       for (const auto& [key, used] : gpu) ASSERT_LE(used, 1000);
       runs.push_back(decisions);
     }
@@ -127,7 +142,8 @@ TEST_P(PolicyConformanceTest, NeverOvercommitsAndIsDeterministicPerSeed) {
 INSTANTIATE_TEST_SUITE_P(AllPolicies, PolicyConformanceTest, ::testing::ValuesIn(PolicyNames()),
                          [](const auto& param_info) {
                            std::string n = param_info.param;
-                           for (char& c : n) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           for (char& c : n)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                            return n;
                          });
 

@@ -23,8 +23,10 @@ TEST(DotProdPolicyTest, ScoresByHand) {
 TEST(DotProdPolicyTest, PrefersNodeWithLessOfWhatThePodNeeds) {
   DotProdPolicy p;
   const auto pod = Pod(4000, 1, 1000);
-  const int big = p.Score(pod, NodeBuilder().Cpu(96000).Gpus(8).Build()).score;    // (0.75,1).(1/32,1/8)=0.1484 -> 92
-  const int small = p.Score(pod, NodeBuilder().Cpu(32000).Gpus(2).Build()).score;  // (0.25,.25).(..)=0.0391 -> 98
+  const int big = p.Score(pod, NodeBuilder().Cpu(96000).Gpus(8).Build())
+                      .score;  // (0.75,1).(1/32,1/8)=0.1484 -> 92
+  const int small =
+      p.Score(pod, NodeBuilder().Cpu(32000).Gpus(2).Build()).score;  // (0.25,.25).(..)=0.0391 -> 98
   EXPECT_EQ(big, 92);
   EXPECT_EQ(small, 98);
 }

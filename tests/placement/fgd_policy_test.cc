@@ -18,16 +18,17 @@ Workload HalfGpuWorkload() {
 }
 
 TEST(FgdScoreTest, SigmoidTruncated) {
-  EXPECT_EQ(FgdScoreFromDelta(0), 50);        // sigmoid(0) = 0.5
-  EXPECT_EQ(FgdScoreFromDelta(-400), 40);     // 1 / (1 + e^0.4) = 0.4013
-  EXPECT_EQ(FgdScoreFromDelta(1000), 73);     // 1 / (1 + e^-1) = 0.7311
-  EXPECT_EQ(FgdScoreFromDelta(-5000), 0);     // 0.0067 -> 0
+  EXPECT_EQ(FgdScoreFromDelta(0), 50);     // sigmoid(0) = 0.5
+  EXPECT_EQ(FgdScoreFromDelta(-400), 40);  // 1 / (1 + e^0.4) = 0.4013
+  EXPECT_EQ(FgdScoreFromDelta(1000), 73);  // 1 / (1 + e^-1) = 0.7311
+  EXPECT_EQ(FgdScoreFromDelta(-5000), 0);  // 0.0067 -> 0
 }
 
 TEST(FgdPolicyTest, PrefersThePlacementThatKeepsTheClassFitting) {
   FgdPolicy p(HalfGpuWorkload());
   const auto free_gpu = NodeBuilder().Gpus(1).Build();
-  // before: 1000 >= 500 fits, fragment 0. A 600 pod leaves 400 < 500: f = L = 400, delta -400 -> 40.
+  // before: 1000 >= 500 fits, fragment 0. A 600 pod leaves 400 < 500: f = L = 400, delta -400
+  // -> 40.
   EXPECT_EQ(p.Score(Pod(0, 1, 600), free_gpu).score, 40);
   // A 500 pod leaves 500: still fits, fragment 0, delta 0 -> 50.
   EXPECT_EQ(p.Score(Pod(0, 1, 500), free_gpu).score, 50);
@@ -42,7 +43,8 @@ TEST(FgdPolicyTest, SharedPodTriesEveryGpuAndKeepsTheBest) {
   const NodeScore s = p.Score(Pod(0, 1, 300), n);
   EXPECT_EQ(s.score, 50);
   EXPECT_EQ(s.gpu_mask, 1u << 0);
-  // a 200 pod: GPU0 -> [800, 700] delta 0 -> 50; GPU1 -> [1000, 500] delta 0 -> 50: tie, lowest index.
+  // a 200 pod: GPU0 -> [800, 700] delta 0 -> 50; GPU1 -> [1000, 500] delta 0 -> 50: tie, lowest
+  // index.
   EXPECT_EQ(p.Score(Pod(0, 1, 200), n).gpu_mask, 1u << 0);
 }
 

@@ -20,7 +20,8 @@ TEST(NodeFragmentTest, CasesByHand) {
   EXPECT_DOUBLE_EQ(NodeFragment(w, NodeBuilder().Gpus(2).UsedMilli({400, 700}).Build()), 600.0);
   // model not allowed for either class: f = L = 1300 for both
   w.classes[0].allowed_models = w.classes[1].allowed_models = 0b10;
-  EXPECT_DOUBLE_EQ(NodeFragment(w, NodeBuilder().Gpus(2).Model(0).UsedMilli({0, 700}).Build()), 1300.0);
+  EXPECT_DOUBLE_EQ(NodeFragment(w, NodeBuilder().Gpus(2).Model(0).UsedMilli({0, 700}).Build()),
+                   1300.0);
 }
 
 TEST(NodeFragmentTest, CpuOnlyClassCountsAllIdleGpu) {
@@ -33,7 +34,8 @@ TEST(NodeFragmentTest, CpuOnlyClassCountsAllIdleGpu) {
 // (../shared/specs/openb-fill.md).
 TEST(NodeFragmentTest, EmptyDefaultClusterMatchesThePublishedFigure) {
   const std::string dir = std::string(GPUPOOL_SOURCE_DATA_DIR) + "/traces/openb/";
-  auto in = sim::LoadFillInput(dir + "openb_node_list_gpu_node.csv", dir + "openb_pod_list_default.csv");
+  auto in =
+      sim::LoadFillInput(dir + "openb_node_list_gpu_node.csv", dir + "openb_pod_list_default.csv");
   ASSERT_TRUE(in.has_value()) << in.error().ToString();
   cluster::ModelTable models;
   auto state = cluster::ClusterState::Build(in->nodes, models);

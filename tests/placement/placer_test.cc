@@ -66,7 +66,8 @@ TEST(PlacerTest, HigherScoreBeatsPriority) {
   Placer placer(policy, state.num_nodes(), 5);
   const int last = placer.node_order().back();
   // A shared pod on the worst-priority node makes it the only used node: packing scores it 95+.
-  state.Allocate(cluster::Allocation{.node = last, .gpu_mask = 1, .gpu_milli = 500, .cpu_milli = 1000, .tag = 1});
+  state.Allocate(cluster::Allocation{
+      .node = last, .gpu_mask = 1, .gpu_milli = 500, .cpu_milli = 1000, .tag = 1});
   auto a = placer.Place(Pod(1000, 1, 300), state);
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->node, last);
@@ -78,8 +79,8 @@ TEST(PlacerTest, NothingFitsGivesNoPlacement) {
   auto state = Identical(3, models);
   PackingPolicy policy;
   Placer placer(policy, state.num_nodes(), 1);
-  EXPECT_FALSE(placer.Place(Pod(1000, 9, 1000), state).has_value());     // 9 GPUs on 8-GPU nodes
-  EXPECT_FALSE(placer.Place(Pod(100000, 1, 1000), state).has_value());   // CPU
+  EXPECT_FALSE(placer.Place(Pod(1000, 9, 1000), state).has_value());    // 9 GPUs on 8-GPU nodes
+  EXPECT_FALSE(placer.Place(Pod(100000, 1, 1000), state).has_value());  // CPU
 }
 
 TEST(PlacerTest, CacheRecomputesOnlyChangedNodes) {

@@ -10,7 +10,8 @@ using testing::Pod;
 
 std::vector<WorkloadPod> Pods(int a, int b, int c) {
   std::vector<WorkloadPod> v;
-  for (int i = 0; i < a; ++i) v.push_back({Pod(4000, 1, 500, 100 + i), ""});  // memory is not in the key
+  for (int i = 0; i < a; ++i)
+    v.push_back({Pod(4000, 1, 500, 100 + i), ""});  // memory is not in the key
   for (int i = 0; i < b; ++i) v.push_back({Pod(8000, 1, 1000), ""});
   for (int i = 0; i < c; ++i) v.push_back({Pod(2000, 0, 0), ""});
   return v;
@@ -33,7 +34,8 @@ TEST(WorkloadTest, CoversNinetyFivePercentMostPopularFirst) {
 TEST(WorkloadTest, SpecWithDuplicatesIsItsOwnClass) {
   auto r = Pod(4000, 1, 1000);
   r.allowed_models = 0b11;
-  std::vector<WorkloadPod> v = {{r, "V100M16|V100M32"}, {r, "V100M16|V100M32|V100M32"}, {r, "V100M16|V100M32"}};
+  std::vector<WorkloadPod> v = {
+      {r, "V100M16|V100M32"}, {r, "V100M16|V100M32|V100M32"}, {r, "V100M16|V100M32"}};
   Workload w = Workload::FromPods(v, 1.0);
   ASSERT_EQ(w.classes.size(), 2u);
   EXPECT_EQ(w.classes[0].count, 2);

@@ -33,10 +33,11 @@ class FidelityTest : public ::testing::TestWithParam<Published> {};
 TEST_P(FidelityTest, BaselinesMatchThePaper) {
   const Published& p = GetParam();
   const std::string dir = std::string(GPUPOOL_SOURCE_DATA_DIR) + "/traces/openb/";
-  auto in = LoadFillInput(dir + "openb_node_list_gpu_node.csv", dir + "openb_pod_list_" + p.trace + ".csv");
+  auto in = LoadFillInput(dir + "openb_node_list_gpu_node.csv",
+                          dir + "openb_pod_list_" + p.trace + ".csv");
   ASSERT_TRUE(in.has_value()) << in.error().ToString();
   const std::vector<std::pair<std::string, double>> expected = {
-      {"random", p.random}, {"dotprod", p.dotprod}, {"clustering", p.clustering},
+      {"random", p.random},   {"dotprod", p.dotprod}, {"clustering", p.clustering},
       {"packing", p.packing}, {"bestfit", p.bestfit}, {"fgd", p.fgd}};
   std::vector<std::string> names;
   for (const auto& e : expected) names.push_back(e.first);
@@ -59,7 +60,9 @@ TEST_P(FidelityTest, BaselinesMatchThePaper) {
 }
 
 INSTANTIATE_TEST_SUITE_P(PublishedVariants, FidelityTest, ::testing::ValuesIn(kPublished),
-                         [](const auto& param_info) { return std::string(param_info.param.trace); });
+                         [](const auto& param_info) {
+                           return std::string(param_info.param.trace);
+                         });
 
 }  // namespace
 }  // namespace gpupool::sim

@@ -26,7 +26,8 @@ TEST(BinMeansTest, RoundsHalfToEvenAndFallsBackToNeighbours) {
 class FillTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto in = LoadFillInput(kDir + "openb_node_list_gpu_node.csv", kDir + "openb_pod_list_default.csv");
+    auto in =
+        LoadFillInput(kDir + "openb_node_list_gpu_node.csv", kDir + "openb_pod_list_default.csv");
     ASSERT_TRUE(in.has_value()) << in.error().ToString();
     input_ = new FillInput(std::move(*in));
   }
@@ -49,18 +50,24 @@ TEST_F(FillTest, ArrivalsAreTheShuffledOriginalsThenResampledToTarget) {
   const auto order = ArrivalOrder(*input_, 42, 1.3);
   ASSERT_GT(order.size(), input_->pods.size());
   // The originals come first, each once.
-  std::vector<int> prefix(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(input_->pods.size()));
+  std::vector<int> prefix(order.begin(),
+                          order.begin() + static_cast<std::ptrdiff_t>(input_->pods.size()));
   std::sort(prefix.begin(), prefix.end());
   for (std::size_t i = 0; i < prefix.size(); ++i) ASSERT_EQ(prefix[i], static_cast<int>(i));
   double total = 0;
-  for (int i : order) total += static_cast<double>(input_->pods[static_cast<std::size_t>(i)].request.total_gpu_milli());
+  for (int i : order)
+    total +=
+        static_cast<double>(input_->pods[static_cast<std::size_t>(i)].request.total_gpu_milli());
   const double target = 1.3 * 6212000.0;
-  EXPECT_LE(total, target + 8000);  // the stop rule checks per-GPU milli, so an 8-GPU draw may pass by < 8000
+  EXPECT_LE(
+      total,
+      target + 8000);  // the stop rule checks per-GPU milli, so an 8-GPU draw may pass by < 8000
   EXPECT_GT(total, target - 1000);  // it stopped at a draw that would pass the target
   // Below-target lists are trimmed instead: tune 0.5 keeps a random subset at or under 50 %.
   const auto trimmed = ArrivalOrder(*input_, 42, 0.5);
   double t2 = 0;
-  for (int i : trimmed) t2 += static_cast<double>(input_->pods[static_cast<std::size_t>(i)].request.total_gpu_milli());
+  for (int i : trimmed)
+    t2 += static_cast<double>(input_->pods[static_cast<std::size_t>(i)].request.total_gpu_milli());
   EXPECT_LE(t2, 0.5 * 6212000.0);
   EXPECT_LT(trimmed.size(), input_->pods.size());
 }

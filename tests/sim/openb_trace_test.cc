@@ -11,9 +11,10 @@ namespace {
 class OpenbTraceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("gpupool_trace_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ =
+        std::filesystem::temp_directory_path() /
+        ("gpupool_trace_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+         "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
     models_.Intern("T4").value();
     models_.Intern("V100M16").value();
@@ -31,14 +32,17 @@ class OpenbTraceTest : public ::testing::Test {
   cluster::ModelTable models_;
 };
 
-const char* kHeader11 = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n";
+const char* kHeader11 =
+    "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_"
+    "time,scheduled_time\n";
 
 TEST_F(OpenbTraceTest, LoadsElevenColumnFormWithSpecs) {
-  const auto p = Write("pods.csv", std::string(kHeader11) +
-                                       "p0,12000,16384,1,1000,,LS,Running,0,1,0\n"
-                                       "p1,6000,12288,1,460,V100M16|V100M32|V100M32,LS,Running,0,1,0\n"
-                                       "p2,88000,327680,8,1000,nan,Burstable,Succeeded,0,1,0\n"
-                                       "p3,4000,100,0,0,,BE,Running,0,1,0\n");
+  const auto p =
+      Write("pods.csv", std::string(kHeader11) +
+                            "p0,12000,16384,1,1000,,LS,Running,0,1,0\n"
+                            "p1,6000,12288,1,460,V100M16|V100M32|V100M32,LS,Running,0,1,0\n"
+                            "p2,88000,327680,8,1000,nan,Burstable,Succeeded,0,1,0\n"
+                            "p3,4000,100,0,0,,BE,Running,0,1,0\n");
   auto pods = LoadOpenbPods(p, models_);
   ASSERT_TRUE(pods.has_value()) << pods.error().ToString();
   ASSERT_EQ(pods->size(), 4u);
@@ -52,7 +56,9 @@ TEST_F(OpenbTraceTest, LoadsElevenColumnFormWithSpecs) {
 }
 
 TEST_F(OpenbTraceTest, LoadsFiveColumnForm) {
-  const auto p = Write("pods5.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,100,1,500\np1,2000,200,2,1000\n");
+  const auto p =
+      Write("pods5.csv",
+            "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,100,1,500\np1,2000,200,2,1000\n");
   auto pods = LoadOpenbPods(p, models_);
   ASSERT_TRUE(pods.has_value()) << pods.error().ToString();
   ASSERT_EQ(pods->size(), 2u);
@@ -60,7 +66,9 @@ TEST_F(OpenbTraceTest, LoadsFiveColumnForm) {
 }
 
 TEST_F(OpenbTraceTest, LoadsNodes) {
-  const auto p = Write("nodes.csv", "sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,2,P100\nn1,32000,1000,0,nan\n");
+  const auto p =
+      Write("nodes.csv",
+            "sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,2,P100\nn1,32000,1000,0,nan\n");
   auto nodes = LoadOpenbNodes(p);
   ASSERT_TRUE(nodes.has_value()) << nodes.error().ToString();
   ASSERT_EQ(nodes->size(), 2u);
@@ -84,14 +92,16 @@ TEST_F(OpenbTraceTest, MalformedPodsNameFileLineAndColumn) {
       {"unknown model", h + "p0,1000,100,1,500,T4|A100\n", "2: gpu_spec: unknown GPU model 'A100'"},
       {"empty file", "", "1: empty file"},
       {"header only", h, "1: no pods in the file"},
-      {"missing header column", "name,cpu_milli,num_gpu,gpu_milli\n", "1: memory_mib: missing column"},
+      {"missing header column", "name,cpu_milli,num_gpu,gpu_milli\n",
+       "1: memory_mib: missing column"},
   };
   for (const auto& c : cases) {
     const auto p = Write("bad.csv", c.text);
     auto pods = LoadOpenbPods(p, models_);
     ASSERT_FALSE(pods.has_value()) << c.what;
     EXPECT_EQ(pods.error().code(), StatusCode::kInvalidArgument) << c.what;
-    EXPECT_EQ(pods.error().message().rfind(p + ":" + c.expected, 0), 0u) << c.what << ": " << pods.error().message();
+    EXPECT_EQ(pods.error().message().rfind(p + ":" + c.expected, 0), 0u)
+        << c.what << ": " << pods.error().message();
   }
 }
 

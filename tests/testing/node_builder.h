@@ -11,13 +11,35 @@ namespace gpupool::testing {
 
 class NodeBuilder {
  public:
-  NodeBuilder& Cpu(std::int64_t milli) { cpu_ = milli; cpu_left_ = milli; return *this; }
-  NodeBuilder& CpuLeft(std::int64_t milli) { cpu_left_ = milli; return *this; }
-  NodeBuilder& Memory(std::int64_t mib) { mem_ = mib; return *this; }
-  NodeBuilder& Gpus(int n) { gpus_ = n; return *this; }
-  NodeBuilder& Model(cluster::ModelId m) { model_ = m; return *this; }
-  NodeBuilder& UsedMilli(std::initializer_list<int> used) { used_ = used; return *this; }
-  NodeBuilder& Tags(std::uint32_t t) { tags_ = t; return *this; }
+  NodeBuilder& Cpu(std::int64_t milli) {
+    cpu_ = milli;
+    cpu_left_ = milli;
+    return *this;
+  }
+  NodeBuilder& CpuLeft(std::int64_t milli) {
+    cpu_left_ = milli;
+    return *this;
+  }
+  NodeBuilder& Memory(std::int64_t mib) {
+    mem_ = mib;
+    return *this;
+  }
+  NodeBuilder& Gpus(int n) {
+    gpus_ = n;
+    return *this;
+  }
+  NodeBuilder& Model(cluster::ModelId m) {
+    model_ = m;
+    return *this;
+  }
+  NodeBuilder& UsedMilli(std::initializer_list<int> used) {
+    used_ = used;
+    return *this;
+  }
+  NodeBuilder& Tags(std::uint32_t t) {
+    tags_ = t;
+    return *this;
+  }
 
   cluster::NodeState Build() const {
     cluster::NodeState n;
@@ -47,7 +69,8 @@ class NodeBuilder {
   std::uint32_t tags_ = 0;
 };
 
-inline cluster::PodRequest Pod(std::int64_t cpu, int num_gpu, int gpu_milli, std::int64_t mem = 1024) {
+inline cluster::PodRequest Pod(std::int64_t cpu, int num_gpu, int gpu_milli,
+                               std::int64_t mem = 1024) {
   cluster::PodRequest r;
   r.cpu_milli = cpu;
   r.memory_mib = mem;
