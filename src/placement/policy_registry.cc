@@ -4,13 +4,15 @@
 #include "placement/clustering_policy.h"
 #include "placement/dotprod_policy.h"
 #include "placement/fgd_policy.h"
+#include "placement/fgd_window_policy.h"
 #include "placement/packing_policy.h"
 #include "placement/random_policy.h"
 
 namespace gpupool::placement {
 
 const std::vector<std::string>& PolicyNames() {
-  static const std::vector<std::string> names = {"random", "dotprod", "clustering", "packing", "bestfit", "fgd"};
+  static const std::vector<std::string> names = {"random",  "dotprod", "clustering", "packing",
+                                                 "bestfit", "fgd",     "fgd-window"};
   return names;
 }
 
@@ -21,6 +23,7 @@ Result<std::unique_ptr<Policy>> MakePolicy(std::string_view name, const PolicyCo
   if (name == "packing") return std::make_unique<PackingPolicy>();
   if (name == "bestfit") return std::make_unique<BestFitPolicy>();
   if (name == "fgd") return std::make_unique<FgdPolicy>(ctx.workload);
+  if (name == "fgd-window") return std::make_unique<FgdWindowPolicy>(ctx.workload);
   std::string known;
   for (const auto& n : PolicyNames()) known += (known.empty() ? "" : ", ") + n;
   return Error(Status::NotFound("unknown policy '" + std::string(name) + "'; known policies: " + known));

@@ -1,0 +1,235 @@
+#include "placement/fgd_window_policy.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "placement/fgd_policy.h"
+#include "placement/placer.h"
+#include "placement/window.h"
+#include "testing/node_builder.h"
+
+namespace gpupool::placement {
+namespace {
+using testing::Pod;
+
+// Target workload: whole 1-GPU pods and 470-milli sharing pods, half each (no CPU term).
+Workload TwoClassWorkload() {
+  Workload w;
+  w.classes.push_back(TaskClass{1000, 1, 1000, cluster::kAnyModel, 0.5, 1});
+  w.classes.push_back(TaskClass{1000, 1, 470, cluster::kAnyModel, 0.5, 1});
+  w.total_pods = w.covered_pods = 2;
+  return w;
+}
+
+// `n` identical nodes of `gpus` GPUs and `cpu` milli-CPU.
+cluster::ClusterState Nodes(int n, int gpus, std::int64_t cpu, cluster::ModelTable& models) {
+  std::vector<cluster::NodeSpec> specs(static_cast<std::size_t>(n));
+  for (auto& s : specs) {
+    s.name = "n";
+    s.cpu_milli = cpu;
+    s.memory_mib = 1 << 20;
+    s.gpus.assign(static_cast<std::size_t>(gpus), cluster::GpuSpec{"G2", 0, "", -1});
+  }
+  return *cluster::ClusterState::Build(specs, models);
+}
+
+// Places `window` with the placer's policy on `state`, committing; returns the allocations in commit order.
+std::vector<cluster::Allocation> PlaceAll(Placer& placer, const std::vector<cluster::PodRequest>& window,
+                                          cluster::ClusterState& state) {
+  std::vector<int> shapes;
+  for (const auto& r : window) shapes.push_back(placer.ShapeId(r));
+  std::vector<cluster::Allocation> out;
+  PlaceWindow(placer, window, shapes, state, [&](const cluster::Allocation& a) {
+    state.Allocate(a);
+    out.push_back(a);
+  });
+  return out;
+}
+
+TEST(FormGroupsTest, FillsGpusBestFitDecreasing) {
+  //                      0: 470  1: 810  2: 470  3: 160  4: 650  5: 320
+  const std::vector<cluster::PodRequest> w = {Pod(1000, 1, 470), Pod(2000, 1, 810), Pod(3000, 1, 470),
+                                              Pod(4000, 1, 160), Pod(5000, 1, 650), Pod(6000, 1, 320)};
+  const WindowGroups g = FormGroups(w, FgdWindowOptions{});
+  // Descending: 810, 650, 470(0), 470(2), 320; 160 is below min_member_milli (200).
+  // 810 leaves 190: nothing of >= 200 fits -> alone.
+  // 650 + 320 = 970, leaves 30 <= 100 -> group 0 (the 470s do not fit next to 650).
+  // 470 + 470 = 940, leaves 60 <= 100 -> group 1.
+  EXPECT_EQ(g.group, (std::vector<int>{1, -1, 1, -1, 0, 0}));
+  ASSERT_EQ(g.requests.size(), 2u);
+  EXPECT_EQ(g.requests[0].gpu_milli, 970);
+  EXPECT_EQ(g.requests[0].cpu_milli, 5000 + 6000);
+  EXPECT_EQ(g.requests[0].num_gpu, 1);
+  EXPECT_EQ(g.requests[1].gpu_milli, 940);
+  EXPECT_EQ(g.requests[1].cpu_milli, 1000 + 3000);
+  EXPECT_EQ(g.requests[1].memory_mib, 2 * 1024);
+}
+
+TEST(FormGroupsTest, SmallPodsAreHoleFillersNotPartners) {
+  const std::vector<cluster::PodRequest> w = {Pod(1000, 1, 810), Pod(1000, 1, 160)};
+  // Default: 160 < 200, so 810 stays alone and 160 too.
+  EXPECT_EQ(FormGroups(w, FgdWindowOptions{}).group, (std::vector<int>{-1, -1}));
+  // Without the floor, 810 + 160 = 970 leaves 30: one group.
+  FgdWindowOptions all;
+  all.min_member_milli = 0;
+  const WindowGroups g = FormGroups(w, all);
+  EXPECT_EQ(g.group, (std::vector<int>{0, 0}));
+  EXPECT_EQ(g.requests[0].gpu_milli, 970);
+}
+
+TEST(FormGroupsTest, KeepsOnlyGroupsThatNearlyFillTheGpu) {
+  // 470 + 320 = 790 leaves 210 > 100: no group. 550 + 440 = 990 leaves 10: a group.
+  EXPECT_EQ(FormGroups(std::vector{Pod(0, 1, 470), Pod(0, 1, 320)}, {}).group, (std::vector<int>{-1, -1}));
+  EXPECT_EQ(FormGroups(std::vector{Pod(0, 1, 550), Pod(0, 1, 440)}, {}).group, (std::vector<int>{0, 0}));
+  // 250 x 4 = 1000 exactly: a whole-GPU request.
+  const WindowGroups g = FormGroups(std::vector(4, Pod(500, 1, 250)), {});
+  EXPECT_EQ(g.group, (std::vector<int>{0, 0, 0, 0}));
+  EXPECT_EQ(g.requests[0].gpu_milli, 1000);
+  EXPECT_EQ(g.requests[0].shape(), cluster::PodShape::kWholeGpus);
+  // Whole-GPU and CPU-only pods never join a group.
+  EXPECT_EQ(FormGroups(std::vector{Pod(0, 1, 1000), Pod(1000, 0, 0), Pod(0, 1, 470)}, {}).group,
+            (std::vector<int>{-1, -1, -1}));
+}
+
+TEST(FormGroupsTest, ModelConstraintsMustIntersect) {
+  auto a = Pod(0, 1, 470);
+  a.allowed_models = 0b01;
+  auto b = Pod(0, 1, 470);
+  b.allowed_models = 0b10;
+  EXPECT_EQ(FormGroups(std::vector{a, b}, {}).group, (std::vector<int>{-1, -1}));
+  // Any model + model 0 only: the group may use model 0 only.
+  const WindowGroups g = FormGroups(std::vector{a, Pod(0, 1, 470)}, {});
+  EXPECT_EQ(g.group, (std::vector<int>{0, 0}));
+  EXPECT_EQ(g.requests[0].allowed_models, 0b01u);
+}
+
+TEST(FgdWindowPolicyTest, GroupMembersShareOneGpu) {
+  cluster::ModelTable models;
+  auto state = Nodes(4, 2, 64000, models);
+  FgdWindowPolicy policy(TwoClassWorkload());
+  Placer placer(policy, state.num_nodes(), 7);
+  // 650 + 320 = 970: placed as one request, both on the same node and GPU, which keeps 30.
+  const auto a = PlaceAll(placer, {Pod(1000, 1, 650), Pod(1000, 1, 320)}, state);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].node, a[1].node);
+  EXPECT_EQ(a[0].gpu_mask, a[1].gpu_mask);
+  EXPECT_EQ(a[0].gpu_milli, 650);
+  EXPECT_EQ(a[1].gpu_milli, 320);
+  const auto& n = state.node(a[0].node);
+  EXPECT_EQ(n.gpu_left_sum, 2000 - 970);
+  EXPECT_EQ(n.cpu_left, 64000 - 2000);
+}
+
+TEST(FgdWindowPolicyTest, An810And160ShareAGpuWhenSmallPodsMayPair) {
+  cluster::ModelTable models;
+  auto state = Nodes(4, 2, 64000, models);
+  FgdWindowOptions opt;
+  opt.min_member_milli = 0;
+  FgdWindowPolicy policy(TwoClassWorkload(), opt);
+  Placer placer(policy, state.num_nodes(), 3);
+  const auto a = PlaceAll(placer, {Pod(1000, 1, 810), Pod(1000, 1, 160)}, state);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].node, a[1].node);
+  EXPECT_EQ(a[0].gpu_mask, a[1].gpu_mask);
+  EXPECT_EQ(state.node(a[0].node).gpu_left_sum, 2000 - 970);
+}
+
+TEST(FgdWindowPolicyTest, ASmallPodFillsA190HoleAlone) {
+  cluster::ModelTable models;
+  auto state = Nodes(4, 2, 64000, models);
+  FgdWindowPolicy policy(TwoClassWorkload());
+  Placer placer(policy, state.num_nodes(), 3);
+  // An old 810 left a 190 hole on the last node of the seed's order: lefts [1000, 190].
+  const int old = placer.node_order().back();
+  state.Allocate(cluster::Allocation{.node = old, .gpu_mask = 2, .gpu_milli = 810, .cpu_milli = 1000, .tag = 1});
+  const auto a = PlaceAll(placer, {Pod(1000, 1, 810), Pod(1000, 1, 160)}, state);
+  ASSERT_EQ(a.size(), 2u);
+  // Not grouped (160 < 200); in arrival order. F = 0.5 f(whole) + 0.5 f(470).
+  // The 810: on an empty node [1000, 1000] -> [190, 1000]: F 0 -> 190, delta -190 -> 45; on the
+  //   old node [1000, 190] -> [190, 190]: F 190 -> 380 (neither class fits), delta -190 -> 45.
+  //   Tie: the first node of the seed's order (an empty one) wins.
+  EXPECT_EQ(a[0].node, placer.node_order()[0]);
+  // The 160: either 190 hole -> 30: F 190 -> 30, delta +160 -> int(100 sigmoid(0.16)) = 53; a
+  //   free GPU: [1000, x] -> [840, x] loses the whole class: delta -420 at best -> 39. A hole
+  //   wins; both holes tie at 53 and the earlier node in the order (the new 810's) takes it.
+  EXPECT_EQ(a[1].gpu_milli, 160);
+  EXPECT_EQ(a[1].node, a[0].node);
+  EXPECT_EQ(a[1].gpu_mask, a[0].gpu_mask);
+  EXPECT_EQ(state.node(a[0].node).gpu_left_sum, 2000 - 970);
+  EXPECT_EQ(state.node(old).gpu_left_sum, 1190);
+}
+
+TEST(FgdWindowPolicyTest, PlacesInArrivalOrderWithAGroupAtItsEarliestPod) {
+  cluster::ModelTable models;
+  auto state = Nodes(4, 4, 64000, models);
+  FgdWindowPolicy policy(TwoClassWorkload());
+  Placer placer(policy, state.num_nodes(), 11);
+  // A whole GPU, a 470, a CPU-only pod, a second 470: the 470s form a group placed at the first
+  // 470's turn, so commits come as: whole, 470, 470, CPU-only.
+  const auto a =
+      PlaceAll(placer, {Pod(1000, 1, 1000), Pod(2000, 1, 470), Pod(3000, 0, 0), Pod(4000, 1, 470)}, state);
+  ASSERT_EQ(a.size(), 4u);
+  EXPECT_EQ(a[0].cpu_milli, 1000);
+  EXPECT_EQ(a[1].cpu_milli, 2000);
+  EXPECT_EQ(a[2].cpu_milli, 4000);
+  EXPECT_EQ(a[3].cpu_milli, 3000);
+  EXPECT_EQ(a[1].node, a[2].node);
+  EXPECT_EQ(a[1].gpu_mask, a[2].gpu_mask);
+}
+
+TEST(FgdWindowPolicyTest, AGroupThatFitsNowhereIsPlacedMemberByMember) {
+  cluster::ModelTable models;
+  // Nodes of 8 cores: a 470 pod of 5 cores fits, the pair (10 cores) fits no node.
+  auto state = Nodes(3, 2, 8000, models);
+  FgdWindowPolicy policy(TwoClassWorkload());
+  Placer placer(policy, state.num_nodes(), 5);
+  const auto a = PlaceAll(placer, {Pod(5000, 1, 470), Pod(5000, 1, 470)}, state);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_NE(a[0].node, a[1].node);
+}
+
+TEST(FgdWindowPolicyTest, AWindowOfOnePodIsFgd) {
+  cluster::ModelTable models;
+  auto mine = Nodes(6, 4, 32000, models);
+  auto ref = Nodes(6, 4, 32000, models);
+  FgdWindowPolicy policy(TwoClassWorkload());
+  FgdPolicy fgd(TwoClassWorkload());
+  Placer p_mine(policy, mine.num_nodes(), 9);
+  Placer p_ref(fgd, ref.num_nodes(), 9);
+  const std::vector<cluster::PodRequest> pods = {Pod(4000, 1, 470), Pod(2000, 1, 1000), Pod(3000, 1, 650),
+                                                 Pod(1000, 0, 0),   Pod(4000, 1, 470),  Pod(8000, 2, 1000),
+                                                 Pod(1000, 1, 320), Pod(2000, 1, 810),  Pod(3000, 1, 160)};
+  for (const auto& r : pods) {
+    const auto a = PlaceAll(p_mine, {r}, mine);
+    const auto b = p_ref.Place(r, ref);
+    ASSERT_EQ(a.size(), b.has_value() ? 1u : 0u);
+    if (!b) continue;
+    ref.Allocate(*b);
+    EXPECT_EQ(a[0].node, b->node);
+    EXPECT_EQ(a[0].gpu_mask, b->gpu_mask);
+  }
+}
+
+TEST(FgdWindowPolicyTest, DeterministicPerSeed) {
+  const std::vector<cluster::PodRequest> window = {Pod(4000, 1, 470), Pod(2000, 1, 1000), Pod(3000, 1, 650),
+                                                   Pod(1000, 0, 0),   Pod(4000, 1, 470),  Pod(1000, 1, 320),
+                                                   Pod(2000, 1, 810), Pod(3000, 1, 230),  Pod(3000, 1, 230),
+                                                   Pod(3000, 1, 230), Pod(3000, 1, 230)};
+  FgdWindowPolicy policy(TwoClassWorkload());
+  auto run = [&](std::uint64_t seed) {
+    cluster::ModelTable models;
+    auto state = Nodes(8, 4, 32000, models);
+    Placer placer(policy, state.num_nodes(), seed);
+    std::vector<std::pair<int, std::uint32_t>> out;
+    for (int rep = 0; rep < 3; ++rep) {
+      for (const auto& a : PlaceAll(placer, window, state)) out.emplace_back(a.node, a.gpu_mask);
+    }
+    return out;
+  };
+  EXPECT_EQ(run(21), run(21));
+  EXPECT_EQ(run(21).size(), 33u);  // everything fits: 3 windows x 11 pods
+}
+
+}  // namespace
+}  // namespace gpupool::placement
