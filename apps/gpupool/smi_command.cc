@@ -93,9 +93,9 @@ int RunTopo(const SmiFlags& f) {
   auto view = d::ReadSmiView(**nvml, /*with_topology=*/true, options);
   if (!view) return Fail(view.error());
   if (f.json) {
-    nlohmann::json j = d::SmiJson(*view);
-    std::cout << nlohmann::json{{"topology", j["topology"]},
-                                {"nvlink_islands", j["nvlink_islands"]}}
+    const nlohmann::ordered_json j = d::SmiJson(*view);
+    std::cout << nlohmann::ordered_json{{"topology", j["topology"]},
+                                        {"nvlink_islands", j["nvlink_islands"]}}
                      .dump(2)
               << "\n";
   } else {

@@ -15,6 +15,7 @@ namespace gpupool::discovery {
 namespace {
 
 using nlohmann::json;
+using nlohmann::ordered_json;
 
 constexpr const char* kProcDriverVersion = "/proc/driver/nvidia/version";
 constexpr const char* kWslLibDir = "/usr/lib/wsl/lib";
@@ -86,12 +87,12 @@ DoctorCheck CheckDriver(DoctorProbes& probes, bool wsl, std::string& module_vers
                 "Install the current NVIDIA driver for Windows on the host (it serves WSL too); do "
                 "not install a Linux NVIDIA driver inside WSL. Then `wsl --shutdown` and reopen.");
   }
-  return Make("driver", CheckState::kMissing, true,
-              std::string("no NVIDIA kernel module is loaded (") + kProcDriverVersion +
-                  " does not exist)",
-              "Install the NVIDIA driver (your distribution's nvidia-driver package or NVIDIA's "
-              "installer), reboot, and check `nvidia-smi`. On a cloud VM, pick an instance type "
-              "with a GPU.");
+  return Make(
+      "driver", CheckState::kMissing, true,
+      std::string("no NVIDIA kernel module is loaded (") + kProcDriverVersion + " does not exist)",
+      "Install the NVIDIA driver (your distribution's nvidia-driver package or NVIDIA's "
+      "installer), reboot, and check `nvidia-smi`. On a cloud VM, pick an instance type "
+      "with a GPU.");
 }
 
 DoctorCheck CheckNvml(DoctorProbes& probes, const std::string& module_version,
@@ -102,22 +103,25 @@ DoctorCheck CheckNvml(DoctorProbes& probes, const std::string& module_version,
                 "Fix the driver first (see the driver check); NVML ships with it.");
   }
   cuda_version = report->driver.cuda_version;
-  std::string detail = "NVML " + (report->driver.nvml_version.empty() ? std::string("N/A")
-                                                                     : report->driver.nvml_version) +
-                       ", driver " + report->driver.driver_version + ", CUDA " +
-                       CudaVersionString(report->driver.cuda_version) + ", " +
-                       std::to_string(report->gpu_names.size()) + " GPU(s)";
+  std::string detail =
+      "NVML " +
+      (report->driver.nvml_version.empty() ? std::string("N/A") : report->driver.nvml_version) +
+      ", driver " + report->driver.driver_version + ", CUDA " +
+      CudaVersionString(report->driver.cuda_version) + ", " +
+      std::to_string(report->gpu_names.size()) + " GPU(s)";
   if (!report->gpu_names.empty()) {
     std::map<std::string, int> counts;
     for (const std::string& n : report->gpu_names) ++counts[n];
     std::string list;
-    for (const auto& [n, c] : counts) list += (list.empty() ? "" : ", ") + std::to_string(c) + "x " + n;
+    for (const auto& [n, c] : counts)
+      list += (list.empty() ? "" : ", ") + std::to_string(c) + "x " + n;
     detail += ": " + list;
   }
   if (report->gpu_names.empty()) {
-    return Make("nvml", CheckState::kMissing, true, detail + "; NVML sees no GPU",
-                "Check that the GPU is visible (`lspci | grep -i nvidia`) and, in a container, that "
-                "it was started with GPU access (`--gpus all`).");
+    return Make(
+        "nvml", CheckState::kMissing, true, detail + "; NVML sees no GPU",
+        "Check that the GPU is visible (`lspci | grep -i nvidia`) and, in a container, that "
+        "it was started with GPU access (`--gpus all`).");
   }
   if (!module_version.empty() && !report->driver.driver_version.empty() &&
       module_version != report->driver.driver_version) {
@@ -143,15 +147,14 @@ DoctorCheck CheckCuda(DoctorProbes& probes, const DoctorOptions& options,
     return Make("cuda_toolkit", CheckState::kWarning, false,
                 "nvcc not found on PATH or in /usr/local/cuda/bin",
                 "Only needed to compile CUDA code (PyTorch wheels bring their own CUDA runtime). "
-                "Install the CUDA toolkit matching CUDA " + CudaVersionString(driver_cuda) +
-                    " or older, and add its bin/ to PATH.");
+                "Install the CUDA toolkit matching CUDA " +
+                    CudaVersionString(driver_cuda) + " or older, and add its bin/ to PATH.");
   }
   const CommandResult r = probes.Run({nvcc, "--version"}, options.command_timeout_ms);
   const std::optional<int> release = ParseNvccRelease(r.output);
   if (!r.started || r.exit_code != 0 || !release) {
     return Make("cuda_toolkit", CheckState::kWarning, false,
-                nvcc + " --version failed: " + LastLine(r.output),
-                "Reinstall the CUDA toolkit.");
+                nvcc + " --version failed: " + LastLine(r.output), "Reinstall the CUDA toolkit.");
   }
   const std::string found = "nvcc " + CudaVersionString(release) + " (" + nvcc + ")";
   if (!driver_cuda) {
@@ -159,12 +162,12 @@ DoctorCheck CheckCuda(DoctorProbes& probes, const DoctorOptions& options,
                 found + "; the driver's CUDA version is unknown");
   }
   if (*release > *driver_cuda) {
-    return Make("cuda_toolkit", CheckState::kWarning, false,
-                found + " is newer than the driver supports (CUDA " +
-                    CudaVersionString(driver_cuda) + ")",
-                "Programs built with it may fail with \"CUDA driver version is insufficient\": "
-                "upgrade the driver, or use a toolkit no newer than CUDA " +
-                    CudaVersionString(driver_cuda) + ".");
+    return Make(
+        "cuda_toolkit", CheckState::kWarning, false,
+        found + " is newer than the driver supports (CUDA " + CudaVersionString(driver_cuda) + ")",
+        "Programs built with it may fail with \"CUDA driver version is insufficient\": "
+        "upgrade the driver, or use a toolkit no newer than CUDA " +
+            CudaVersionString(driver_cuda) + ".");
   }
   return Make("cuda_toolkit", CheckState::kOk, false,
               found + ", driver supports up to CUDA " + CudaVersionString(driver_cuda));
@@ -182,9 +185,9 @@ DoctorCheck CheckCudnn(DoctorProbes& probes, const DoctorOptions& options) {
       return Make("cudnn", CheckState::kOk, false, lib + " in the loader cache");
     }
   }
-  for (const char* header : {"/usr/include/cudnn_version.h",
-                             "/usr/include/x86_64-linux-gnu/cudnn_version.h",
-                             "/usr/local/cuda/include/cudnn_version.h"}) {
+  for (const char* header :
+       {"/usr/include/cudnn_version.h", "/usr/include/x86_64-linux-gnu/cudnn_version.h",
+        "/usr/local/cuda/include/cudnn_version.h"}) {
     auto text = probes.ReadFile(header);
     if (!text) continue;
     std::smatch m;
@@ -213,8 +216,8 @@ DoctorCheck CheckPython(DoctorProbes& probes, const DoctorOptions& options) {
   const CommandResult r = probes.Run({python, "-c", kPythonProbe}, options.python_timeout_ms);
   if (r.timed_out) {
     return Make("python_torch", CheckState::kWarning, false,
-                "python3 did not answer within " + std::to_string(options.python_timeout_ms / 1000) +
-                    " s (importing torch hung)",
+                "python3 did not answer within " +
+                    std::to_string(options.python_timeout_ms / 1000) + " s (importing torch hung)",
                 "Run `python3 -c 'import torch; print(torch.cuda.is_available())'` by hand.");
   }
   const auto pos = r.output.find(kPythonMarker);
@@ -251,7 +254,8 @@ DoctorCheck CheckPython(DoctorProbes& probes, const DoctorOptions& options) {
     return Make("python_torch", CheckState::kWarning, false,
                 head + " (CUDA " + cuda + "): torch.cuda.is_available() is False",
                 "PyTorch cannot use the driver: check the driver and nvml checks above, and that "
-                "the driver supports CUDA " + cuda + " or newer.");
+                "the driver supports CUDA " +
+                    cuda + " or newer.");
   }
   return Make("python_torch", CheckState::kOk, false,
               head + " (CUDA " + cuda + "): torch.cuda.is_available() is True, " +
@@ -269,11 +273,12 @@ DoctorCheck CheckWsl(DoctorProbes& probes, bool wsl) {
   }
   std::string missing;
   if (!dxg) missing += "/dev/dxg";
-  if (!libcuda) missing += std::string(missing.empty() ? "" : " and ") + kWslLibDir + "/libcuda.so.1";
+  if (!libcuda)
+    missing += std::string(missing.empty() ? "" : " and ") + kWslLibDir + "/libcuda.so.1";
   return Make("wsl", CheckState::kMissing, true, "WSL detected but " + missing + " absent",
               "Use WSL 2 (`wsl --set-version <distro> 2`), update WSL (`wsl --update`) and the "
-              "Windows NVIDIA driver, and make sure " + std::string(kWslLibDir) +
-                  " is on the loader path (ldconfig).");
+              "Windows NVIDIA driver, and make sure " +
+                  std::string(kWslLibDir) + " is on the loader path (ldconfig).");
 }
 
 DoctorCheck CheckDocker(DoctorProbes& probes, const DoctorOptions& options) {
@@ -311,9 +316,12 @@ DoctorCheck CheckDocker(DoctorProbes& probes, const DoctorOptions& options) {
 
 std::string_view CheckStateName(CheckState state) {
   switch (state) {
-    case CheckState::kOk: return "ok";
-    case CheckState::kWarning: return "warning";
-    case CheckState::kMissing: return "missing";
+    case CheckState::kOk:
+      return "ok";
+    case CheckState::kWarning:
+      return "warning";
+    case CheckState::kMissing:
+      return "missing";
   }
   return "missing";
 }
@@ -321,7 +329,8 @@ std::string_view CheckStateName(CheckState state) {
 std::string ParseKernelModuleVersion(const std::string& text) {
   std::smatch m;
   const std::string line = FirstLine(text);
-  if (std::regex_search(line, m, std::regex(R"(Kernel Module\s+(?:for \S+\s+)?(\d+\.\d+(?:\.\d+)?))"))) {
+  if (std::regex_search(line, m,
+                        std::regex(R"(Kernel Module\s+(?:for \S+\s+)?(\d+\.\d+(?:\.\d+)?))"))) {
     return m[1].str();
   }
   if (std::regex_search(line, m, std::regex(R"((\d+\.\d+(?:\.\d+)?))"))) return m[1].str();
@@ -410,8 +419,8 @@ std::string FormatDoctor(const std::vector<DoctorCheck>& checks) {
   return out;
 }
 
-json DoctorJson(const std::vector<DoctorCheck>& checks) {
-  json list = json::array();
+ordered_json DoctorJson(const std::vector<DoctorCheck>& checks) {
+  ordered_json list = ordered_json::array();
   for (const DoctorCheck& c : checks) {
     list.push_back({{"name", c.name},
                     {"state", CheckStateName(c.state)},

@@ -14,11 +14,10 @@
 // Thread safety: RunDoctor is as thread-safe as its probes.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 #include "discovery/gpu_info.h"
@@ -33,7 +32,7 @@ enum class CheckState { kOk, kWarning, kMissing };
 std::string_view CheckStateName(CheckState state);
 
 struct DoctorCheck {
-  std::string name;       // "driver", "nvml", ...
+  std::string name;  // "driver", "nvml", ...
   CheckState state = CheckState::kMissing;
   bool required = false;  // a missing required check fails the doctor
   std::string detail;     // what was found, or why not
@@ -60,7 +59,8 @@ class DoctorProbes {
 // The real machine: files, PATH, child processes and NVML (loaded with `nvml_options`).
 class SystemProbes : public DoctorProbes {
  public:
-  explicit SystemProbes(NvmlLoadOptions nvml_options = {}) : nvml_options_(std::move(nvml_options)) {}
+  explicit SystemProbes(NvmlLoadOptions nvml_options = {})
+      : nvml_options_(std::move(nvml_options)) {}
   std::optional<std::string> ReadFile(const std::string& path) override;
   bool Exists(const std::string& path) override;
   std::string FindProgram(const std::string& name) override;
@@ -82,12 +82,13 @@ std::vector<DoctorCheck> RunDoctor(DoctorProbes& probes, const DoctorOptions& op
 bool DoctorPassed(const std::vector<DoctorCheck>& checks);
 
 std::string FormatDoctor(const std::vector<DoctorCheck>& checks);
-nlohmann::json DoctorJson(const std::vector<DoctorCheck>& checks);
+nlohmann::ordered_json DoctorJson(const std::vector<DoctorCheck>& checks);
 
 // Parsers, exposed for tests.
 // "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.15  ..." -> "550.54.15".
 std::string ParseKernelModuleVersion(const std::string& proc_version_text);
-// nvcc --version output "... release 12.4, V12.4.131" -> 12040 (NVML's encoding); nullopt if absent.
+// nvcc --version output "... release 12.4, V12.4.131" -> 12040 (NVML's encoding); nullopt if
+// absent.
 std::optional<int> ParseNvccRelease(const std::string& nvcc_output);
 
 }  // namespace gpupool::discovery

@@ -12,9 +12,15 @@ std::string CudaVersionString(std::optional<int> cuda_version) {
 
 std::vector<std::string> ThrottleReasonNames(std::uint64_t reasons) {
   static constexpr const char* kNames[] = {
-      "gpu_idle",            "applications_clocks_setting", "sw_power_cap",
-      "hw_slowdown",         "sync_boost",                  "sw_thermal_slowdown",
-      "hw_thermal_slowdown", "hw_power_brake_slowdown",     "display_clock_setting",
+      "gpu_idle",
+      "applications_clocks_setting",
+      "sw_power_cap",
+      "hw_slowdown",
+      "sync_boost",
+      "sw_thermal_slowdown",
+      "hw_thermal_slowdown",
+      "hw_power_brake_slowdown",
+      "display_clock_setting",
   };
   constexpr int kKnown = static_cast<int>(sizeof kNames / sizeof kNames[0]);
   std::vector<std::string> names;

@@ -32,9 +32,9 @@ struct NicInfo {
 
 struct HostInfo {
   std::string hostname;
-  int cpu_count = 0;              // logical CPUs ("processor" entries in /proc/cpuinfo)
-  std::int64_t memory_mib = 0;    // MemTotal
-  std::vector<NicInfo> nics;      // sorted by name
+  int cpu_count = 0;            // logical CPUs ("processor" entries in /proc/cpuinfo)
+  std::int64_t memory_mib = 0;  // MemTotal
+  std::vector<NicInfo> nics;    // sorted by name
 };
 
 Result<HostInfo> ProbeHost(const HostPaths& paths = {});

@@ -7,18 +7,23 @@ namespace gpupool::discovery {
 namespace {
 
 using nlohmann::json;
+using nlohmann::ordered_json;
 
 template <typename T>
-json OrNull(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
+ordered_json OrNull(const std::optional<T>& v) {
+  return v ? ordered_json(*v) : ordered_json(nullptr);
 }
 
 std::string_view FabricName(cluster::FabricKind kind) {
   switch (kind) {
-    case cluster::FabricKind::kNone: return "none";
-    case cluster::FabricKind::kEthernet: return "ethernet";
-    case cluster::FabricKind::kRoCE: return "roce";
-    case cluster::FabricKind::kInfiniBand: return "infiniband";
+    case cluster::FabricKind::kNone:
+      return "none";
+    case cluster::FabricKind::kEthernet:
+      return "ethernet";
+    case cluster::FabricKind::kRoCE:
+      return "roce";
+    case cluster::FabricKind::kInfiniBand:
+      return "infiniband";
   }
   return "none";
 }
@@ -98,15 +103,15 @@ cluster::NodeSpec ToNodeSpec(const NodeInventory& inv) {
   return spec;
 }
 
-json InventoryToJson(const NodeInventory& inv) {
-  json j;
+ordered_json InventoryToJson(const NodeInventory& inv) {
+  ordered_json j;
   j["format"] = "gpupool-inventory";
   j["version"] = 1;
   j["hostname"] = inv.hostname;
   j["driver"] = {{"driver_version", inv.driver.driver_version},
                  {"nvml_version", inv.driver.nvml_version},
                  {"cuda_version", OrNull(inv.driver.cuda_version)}};
-  json nics = json::array();
+  ordered_json nics = ordered_json::array();
   for (const NicInfo& n : inv.host.nics) {
     nics.push_back({{"name", n.name},
                     {"port", n.port},
@@ -115,12 +120,11 @@ json InventoryToJson(const NodeInventory& inv) {
                     {"rate_gbps", n.rate_gbps},
                     {"kind", FabricName(n.kind)}});
   }
-  j["host"] = {{"cpu_count", inv.host.cpu_count},
-               {"memory_mib", inv.host.memory_mib},
-               {"nics", nics}};
-  json gpus = json::array();
+  j["host"] = {
+      {"cpu_count", inv.host.cpu_count}, {"memory_mib", inv.host.memory_mib}, {"nics", nics}};
+  ordered_json gpus = ordered_json::array();
   for (const GpuDevice& g : inv.gpus) {
-    json migs = json::array();
+    ordered_json migs = ordered_json::array();
     for (const MigInstance& m : g.mig_instances) {
       migs.push_back({{"index", m.index},
                       {"uuid", m.uuid},
@@ -128,9 +132,10 @@ json InventoryToJson(const NodeInventory& inv) {
                       {"memory_total_mib", OrNull(m.memory_total_mib)},
                       {"gpu_instance_id", OrNull(m.gpu_instance_id)}});
     }
-    json cc = nullptr;
-    if (g.cc_major && g.cc_minor) cc = std::to_string(*g.cc_major) + "." + std::to_string(*g.cc_minor);
-    json power = nullptr;
+    ordered_json cc = nullptr;
+    if (g.cc_major && g.cc_minor)
+      cc = std::to_string(*g.cc_major) + "." + std::to_string(*g.cc_minor);
+    ordered_json power = nullptr;
     if (g.power_limit_mw) power = static_cast<double>(*g.power_limit_mw) / 1000.0;
     gpus.push_back({{"index", g.index},
                     {"uuid", g.uuid},
@@ -147,9 +152,9 @@ json InventoryToJson(const NodeInventory& inv) {
                     {"power_limit_w", power}});
   }
   j["gpus"] = gpus;
-  json matrix = json::array();
+  ordered_json matrix = ordered_json::array();
   for (const auto& row : inv.topology.links) {
-    json r = json::array();
+    ordered_json r = ordered_json::array();
     for (const GpuLink& l : row) r.push_back(LinkLabel(l));
     matrix.push_back(r);
   }

@@ -17,10 +17,9 @@
 // Thread safety: plain values and stateless functions.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cluster/node_spec.h"
 #include "common/status.h"
@@ -42,7 +41,7 @@ struct NodeInventory {
 // renumbered to the kept GPUs' positions. NICs with an unknown link layer are left out.
 cluster::NodeSpec ToNodeSpec(const NodeInventory& inventory);
 
-nlohmann::json InventoryToJson(const NodeInventory& inventory);
+nlohmann::ordered_json InventoryToJson(const NodeInventory& inventory);
 // `origin` names the source in error messages ("inventory.json").
 Result<NodeInventory> InventoryFromJson(const nlohmann::json& json, const std::string& origin);
 

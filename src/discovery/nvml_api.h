@@ -1,5 +1,5 @@
-// The slice of the NVML C ABI that gpupool calls, declared here from NVML's documented signatures so
-// that the build never needs an NVIDIA header or CUDA. NVML itself is loaded at run time
+// The slice of the NVML C ABI that gpupool calls, declared here from NVML's documented signatures
+// so that the build never needs an NVIDIA header or CUDA. NVML itself is loaded at run time
 // (discovery/nvml_library.h); the test suite's fake library (tests/discovery/fake_nvml.cc) exports
 // the same symbols with these declarations.
 //
@@ -46,7 +46,7 @@ struct nvmlMemory_t {
 };
 
 struct nvmlMemory_v2_t {  // nvmlDeviceGetMemoryInfo_v2: "used" excludes driver-reserved memory
-  unsigned int version;    // kNvmlMemoryV2Version
+  unsigned int version;   // kNvmlMemoryV2Version
   unsigned long long total;
   unsigned long long reserved;
   unsigned long long free;
@@ -56,14 +56,14 @@ struct nvmlMemory_v2_t {  // nvmlDeviceGetMemoryInfo_v2: "used" excludes driver-
 inline constexpr unsigned int kNvmlMemoryV2Version =
     static_cast<unsigned int>(sizeof(nvmlMemory_v2_t)) | (2U << 24U);
 
-struct nvmlPciInfo_t {    // layout used by nvmlDeviceGetPciInfo_v3 and GetNvLinkRemotePciInfo_v2
-  char busIdLegacy[16];   // "0000:18:00.0"
+struct nvmlPciInfo_t {   // layout used by nvmlDeviceGetPciInfo_v3 and GetNvLinkRemotePciInfo_v2
+  char busIdLegacy[16];  // "0000:18:00.0"
   unsigned int domain;
   unsigned int bus;
   unsigned int device;
   unsigned int pciDeviceId;
   unsigned int pciSubSystemId;
-  char busId[32];         // "00000000:18:00.0"
+  char busId[32];  // "00000000:18:00.0"
 };
 
 struct nvmlUtilization_t {

@@ -85,8 +85,8 @@ Result<Handles> GetHandles(const NvmlLibrary& nvml) {
     const nvmlReturn_t hr = nvml.fn().DeviceGetHandleByIndex(i, &h.devices[i]);
     if (hr != NVML_SUCCESS) {
       h.devices[i] = nullptr;
-      h.errors[i] = IsFatalForGpu(hr) ? LostMessage(nvml, hr)
-                                      : "cannot open GPU: " + nvml.ErrorString(hr);
+      h.errors[i] =
+          IsFatalForGpu(hr) ? LostMessage(nvml, hr) : "cannot open GPU: " + nvml.ErrorString(hr);
     }
   }
   return h;
@@ -232,7 +232,8 @@ Result<std::vector<GpuDevice>> DiscoverGpus(const NvmlLibrary& nvml,
         ReadIdentity(nvml, mig_call, inst.name, inst.uuid, unused_model);
         if (auto mig_mem = ReadMemory(nvml, mig_call)) inst.memory_total_mib = mig_mem->total;
         unsigned int gi = 0;
-        if (mig_call.Call(f.DeviceGetGpuInstanceId, &gi)) inst.gpu_instance_id = static_cast<int>(gi);
+        if (mig_call.Call(f.DeviceGetGpuInstanceId, &gi))
+          inst.gpu_instance_id = static_cast<int>(gi);
         g.mig_instances.push_back(std::move(inst));
       }
     }
@@ -247,8 +248,7 @@ Topology DiscoverTopology(const NvmlLibrary& nvml, const std::vector<GpuDevice>&
   std::vector<GpuLinkReport> reports(n);
   std::vector<std::vector<std::optional<int>>> levels(n, std::vector<std::optional<int>>(n));
   auto usable = [&](std::size_t i) {
-    return handles && i < handles->devices.size() && handles->devices[i] != nullptr &&
-           gpus[i].ok();
+    return handles && i < handles->devices.size() && handles->devices[i] != nullptr && gpus[i].ok();
   };
   for (std::size_t i = 0; i < n; ++i) {
     reports[i].bus_id = gpus[i].pci_bus_id;
@@ -330,8 +330,8 @@ Result<std::vector<GpuSample>> SampleGpus(const NvmlLibrary& nvml) {
                   &count)) {
       s.ecc_corrected = static_cast<std::int64_t>(count);
     }
-    if (call.Call(f.DeviceGetTotalEccErrors, NVML_MEMORY_ERROR_TYPE_UNCORRECTED,
-                  NVML_VOLATILE_ECC, &count)) {
+    if (call.Call(f.DeviceGetTotalEccErrors, NVML_MEMORY_ERROR_TYPE_UNCORRECTED, NVML_VOLATILE_ECC,
+                  &count)) {
       s.ecc_uncorrected = static_cast<std::int64_t>(count);
     }
     unsigned long long reasons = 0;

@@ -17,8 +17,8 @@ void Resolve(void* handle, const char* name, Fn& out) {
 }  // namespace
 
 std::string DescribeInitFailure(nvmlReturn_t code, const std::string& nvml_message) {
-  const std::string what = "nvmlInit failed: " + nvml_message + " (NVML error " +
-                           std::to_string(code) + ")";
+  const std::string what =
+      "nvmlInit failed: " + nvml_message + " (NVML error " + std::to_string(code) + ")";
   switch (code) {
     case NVML_ERROR_DRIVER_NOT_LOADED:
       return what +
@@ -30,8 +30,9 @@ std::string DescribeInitFailure(nvmlReturn_t code, const std::string& nvml_messa
              "after a driver upgrade without a reboot. Reboot the machine (or reload the nvidia "
              "kernel modules).";
     case NVML_ERROR_NO_PERMISSION:
-      return what + ": no permission to open /dev/nvidia*. Add the user to the group that owns "
-                    "the device files, or run inside a container started with GPU access.";
+      return what +
+             ": no permission to open /dev/nvidia*. Add the user to the group that owns "
+             "the device files, or run inside a container started with GPU access.";
     case NVML_ERROR_LIBRARY_NOT_FOUND:
       return what + ": NVML could not find a driver component. Reinstall the NVIDIA driver.";
     default:

@@ -6,10 +6,11 @@ namespace gpupool::discovery {
 namespace {
 
 using nlohmann::json;
+using nlohmann::ordered_json;
 
 template <typename T>
-json OrNull(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
+ordered_json OrNull(const std::optional<T>& v) {
+  return v ? ordered_json(*v) : ordered_json(nullptr);
 }
 
 std::string NA() { return "N/A"; }
@@ -82,14 +83,13 @@ Result<SmiView> ReadSmiView(const NvmlLibrary& nvml, bool with_topology,
 }
 
 std::string FormatSmiTable(const SmiView& view) {
-  std::string out = "Driver " + (view.driver.driver_version.empty() ? NA()
-                                                                      : view.driver.driver_version) +
+  std::string out = "Driver " +
+                    (view.driver.driver_version.empty() ? NA() : view.driver.driver_version) +
                     "   CUDA " + CudaVersionString(view.driver.cuda_version) + "   NVML " +
                     (view.driver.nvml_version.empty() ? NA() : view.driver.nvml_version) + "\n";
-  std::vector<std::vector<std::string>> rows = {{"GPU", "Name", "Model", "Bus-Id", "Temp",
-                                                 "Power/Cap", "Memory-Usage", "GPU-Util",
-                                                 "Mem-Util", "SM/Mem MHz", "ECC(C/U)", "MIG",
-                                                 "Throttle"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"GPU", "Name", "Model", "Bus-Id", "Temp", "Power/Cap", "Memory-Usage", "GPU-Util",
+       "Mem-Util", "SM/Mem MHz", "ECC(C/U)", "MIG", "Throttle"}};
   std::vector<std::string> errors;
   std::vector<std::vector<std::string>> migs = {{"GPU", "MIG", "GI", "Name", "Memory", "UUID"}};
   for (std::size_t i = 0; i < view.samples.size(); ++i) {
@@ -104,7 +104,8 @@ std::string FormatSmiTable(const SmiView& view) {
     }
     std::string throttle = NA();
     if (s.throttle_reasons) {
-      throttle = *s.throttle_reasons == 0 ? "none" : Join(ThrottleReasonNames(*s.throttle_reasons), ",");
+      throttle =
+          *s.throttle_reasons == 0 ? "none" : Join(ThrottleReasonNames(*s.throttle_reasons), ",");
     }
     std::string ecc = NA();
     if (s.ecc_corrected || s.ecc_uncorrected) {
@@ -116,13 +117,12 @@ std::string FormatSmiTable(const SmiView& view) {
       clocks = (s.sm_clock_mhz ? std::to_string(*s.sm_clock_mhz) : NA()) + "/" +
                (s.memory_clock_mhz ? std::to_string(*s.memory_clock_mhz) : NA());
     }
-    rows.push_back({std::to_string(s.index), s.name, s.model,
-                    d != nullptr && !d->pci_bus_id.empty() ? d->pci_bus_id : NA(),
-                    Opt(s.temperature_c, "C"),
-                    Watts(s.power_draw_mw) + " / " + Watts(s.power_limit_mw),
-                    OptMiB(s.memory_used_mib) + " / " + OptMiB(s.memory_total_mib),
-                    Opt(s.gpu_util_pct, "%"), Opt(s.memory_util_pct, "%"), clocks, ecc,
-                    MigText(s.mig_enabled, d), throttle});
+    rows.push_back(
+        {std::to_string(s.index), s.name, s.model,
+         d != nullptr && !d->pci_bus_id.empty() ? d->pci_bus_id : NA(), Opt(s.temperature_c, "C"),
+         Watts(s.power_draw_mw) + " / " + Watts(s.power_limit_mw),
+         OptMiB(s.memory_used_mib) + " / " + OptMiB(s.memory_total_mib), Opt(s.gpu_util_pct, "%"),
+         Opt(s.memory_util_pct, "%"), clocks, ecc, MigText(s.mig_enabled, d), throttle});
     if (d != nullptr) {
       for (const MigInstance& m : d->mig_instances) {
         migs.push_back({std::to_string(s.index), std::to_string(m.index),
@@ -151,51 +151,56 @@ std::string FormatSmiTable(const SmiView& view) {
   return out;
 }
 
-json SmiJson(const SmiView& view) {
-  json j;
+ordered_json SmiJson(const SmiView& view) {
+  ordered_json j;
   j["driver"] = {{"driver_version", view.driver.driver_version},
                  {"nvml_version", view.driver.nvml_version},
                  {"cuda_version", view.driver.cuda_version
-                                      ? json(CudaVersionString(view.driver.cuda_version))
-                                      : json(nullptr)}};
-  json gpus = json::array();
-  json procs = json::array();
+                                      ? ordered_json(CudaVersionString(view.driver.cuda_version))
+                                      : ordered_json(nullptr)}};
+  ordered_json gpus = ordered_json::array();
+  ordered_json procs = ordered_json::array();
   for (std::size_t i = 0; i < view.samples.size(); ++i) {
     const GpuSample& s = view.samples[i];
     const GpuDevice* d = DeviceAt(view, i);
-    json g;
+    ordered_json g;
     g["index"] = s.index;
     g["uuid"] = !s.uuid.empty() ? s.uuid : (d != nullptr ? d->uuid : "");
     g["name"] = !s.name.empty() ? s.name : (d != nullptr ? d->name : "");
     g["model"] = !s.model.empty() ? s.model : (d != nullptr ? d->model : "");
     const std::string error = !s.error.empty() ? s.error : (d != nullptr ? d->error : "");
-    g["error"] = error.empty() ? json(nullptr) : json(error);
-    g["pci_bus_id"] = d != nullptr && !d->pci_bus_id.empty() ? json(d->pci_bus_id) : json(nullptr);
+    g["error"] = error.empty() ? ordered_json(nullptr) : ordered_json(error);
+    g["pci_bus_id"] = d != nullptr && !d->pci_bus_id.empty() ? ordered_json(d->pci_bus_id)
+                                                             : ordered_json(nullptr);
     g["compute_capability"] = nullptr;
     if (d != nullptr && d->cc_major && d->cc_minor) {
       g["compute_capability"] = std::to_string(*d->cc_major) + "." + std::to_string(*d->cc_minor);
     }
-    g["numa_node"] = d != nullptr && d->numa_node >= 0 ? json(d->numa_node) : json(nullptr);
-    g["cpu_affinity"] =
-        d != nullptr && !d->cpu_affinity.empty() ? json(d->cpu_affinity) : json(nullptr);
+    g["numa_node"] =
+        d != nullptr && d->numa_node >= 0 ? ordered_json(d->numa_node) : ordered_json(nullptr);
+    g["cpu_affinity"] = d != nullptr && !d->cpu_affinity.empty() ? ordered_json(d->cpu_affinity)
+                                                                 : ordered_json(nullptr);
     g["memory_total_mib"] = OrNull(s.memory_total_mib);
     g["memory_used_mib"] = OrNull(s.memory_used_mib);
     g["memory_free_mib"] = OrNull(s.memory_free_mib);
     g["utilization_gpu_pct"] = OrNull(s.gpu_util_pct);
     g["utilization_memory_pct"] = OrNull(s.memory_util_pct);
     g["temperature_c"] = OrNull(s.temperature_c);
-    g["power_draw_w"] = s.power_draw_mw ? json(static_cast<double>(*s.power_draw_mw) / 1000.0)
-                                        : json(nullptr);
-    g["power_limit_w"] = s.power_limit_mw ? json(static_cast<double>(*s.power_limit_mw) / 1000.0)
-                                          : json(nullptr);
+    g["power_draw_w"] = s.power_draw_mw
+                            ? ordered_json(static_cast<double>(*s.power_draw_mw) / 1000.0)
+                            : ordered_json(nullptr);
+    g["power_limit_w"] = s.power_limit_mw
+                             ? ordered_json(static_cast<double>(*s.power_limit_mw) / 1000.0)
+                             : ordered_json(nullptr);
     g["clocks_sm_mhz"] = OrNull(s.sm_clock_mhz);
     g["clocks_memory_mhz"] = OrNull(s.memory_clock_mhz);
     g["ecc_corrected_volatile"] = OrNull(s.ecc_corrected);
     g["ecc_uncorrected_volatile"] = OrNull(s.ecc_uncorrected);
-    g["throttle_reasons"] = s.throttle_reasons ? json(ThrottleReasonNames(*s.throttle_reasons))
-                                               : json(nullptr);
+    g["throttle_reasons"] = s.throttle_reasons
+                                ? ordered_json(ThrottleReasonNames(*s.throttle_reasons))
+                                : ordered_json(nullptr);
     g["mig_enabled"] = OrNull(s.mig_enabled);
-    json migs = json::array();
+    ordered_json migs = ordered_json::array();
     if (d != nullptr) {
       for (const MigInstance& m : d->mig_instances) {
         migs.push_back({{"index", m.index},
@@ -217,9 +222,9 @@ json SmiJson(const SmiView& view) {
   j["gpus"] = gpus;
   j["processes"] = procs;
   if (!view.topology.links.empty()) {
-    json matrix = json::array();
+    ordered_json matrix = ordered_json::array();
     for (const auto& row : view.topology.links) {
-      json r = json::array();
+      ordered_json r = ordered_json::array();
       for (const GpuLink& l : row) r.push_back(LinkLabel(l));
       matrix.push_back(r);
     }

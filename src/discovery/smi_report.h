@@ -6,10 +6,9 @@
 // Thread safety: stateless functions.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 #include "discovery/gpu_info.h"
@@ -30,7 +29,7 @@ Result<SmiView> ReadSmiView(const NvmlLibrary& nvml, bool with_topology,
                             const DiscoveryOptions& options = {});
 
 std::string FormatSmiTable(const SmiView& view);
-nlohmann::json SmiJson(const SmiView& view);
+nlohmann::ordered_json SmiJson(const SmiView& view);
 // The GPU x GPU matrix with CPU and NUMA affinity columns, then the legend.
 std::string FormatTopologyMatrix(const SmiView& view);
 

@@ -17,14 +17,22 @@ std::string Upper(std::string_view s) {
 
 std::string LinkLabel(const GpuLink& link) {
   switch (link.kind) {
-    case LinkKind::kSelf: return "X";
-    case LinkKind::kNvLink: return "NV" + std::to_string(link.nvlinks);
-    case LinkKind::kPix: return "PIX";
-    case LinkKind::kPxb: return "PXB";
-    case LinkKind::kPhb: return "PHB";
-    case LinkKind::kNode: return "NODE";
-    case LinkKind::kSys: return "SYS";
-    case LinkKind::kUnknown: return "N/A";
+    case LinkKind::kSelf:
+      return "X";
+    case LinkKind::kNvLink:
+      return "NV" + std::to_string(link.nvlinks);
+    case LinkKind::kPix:
+      return "PIX";
+    case LinkKind::kPxb:
+      return "PXB";
+    case LinkKind::kPhb:
+      return "PHB";
+    case LinkKind::kNode:
+      return "NODE";
+    case LinkKind::kSys:
+      return "SYS";
+    case LinkKind::kUnknown:
+      return "N/A";
   }
   return "N/A";
 }
@@ -88,8 +96,7 @@ Topology BuildTopology(const std::vector<GpuLinkReport>& gpus,
       }
       // Each side reports its own end of a direct link; take the larger count so that one side
       // failing to report a link does not hide it.
-      const int nv = std::max(direct[i][j], direct[j][i]) +
-                     std::min(to_switch[i], to_switch[j]);
+      const int nv = std::max(direct[i][j], direct[j][i]) + std::min(to_switch[i], to_switch[j]);
       if (nv > 0) {
         link = {LinkKind::kNvLink, nv};
         continue;

@@ -1,7 +1,8 @@
-// Topology: how each pair of GPUs in a node is connected, in the vocabulary of `nvidia-smi topo -m`:
-// NV<n> (n NVLink links, directly or through NVSwitch), else the PCIe path: PIX (one PCIe switch),
-// PXB (several PCIe switches, no host bridge), PHB (through a host bridge / CPU root complex), NODE
-// (across host bridges within one NUMA node), SYS (across sockets, over the CPU interconnect).
+// Topology: how each pair of GPUs in a node is connected, in the vocabulary of `nvidia-smi topo
+// -m`: NV<n> (n NVLink links, directly or through NVSwitch), else the PCIe path: PIX (one PCIe
+// switch), PXB (several PCIe switches, no host bridge), PHB (through a host bridge / CPU root
+// complex), NODE (across host bridges within one NUMA node), SYS (across sockets, over the CPU
+// interconnect).
 //
 // Building it is pure (BuildTopology takes what NVML reported); reading NVML lives in
 // nvml_discovery.h. NVLink islands are the connected components of the NVLink graph: the GPU sets
@@ -41,8 +42,8 @@ struct Topology {
 
 // What NVML told about one GPU, the input of BuildTopology.
 struct GpuLinkReport {
-  std::string bus_id;                     // this GPU's PCI bus id
-  std::vector<std::string> nvlink_remote; // remote bus id of each active NVLink link
+  std::string bus_id;                      // this GPU's PCI bus id
+  std::vector<std::string> nvlink_remote;  // remote bus id of each active NVLink link
 };
 
 // Builds the matrix. pcie_level[i][j] is an NVML topology level (nullopt: unknown). A link whose

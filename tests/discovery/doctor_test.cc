@@ -1,8 +1,8 @@
 #include "discovery/doctor.h"
 
-#include <map>
-
 #include <gtest/gtest.h>
+
+#include <map>
 
 #include "discovery/fake_nvml_env.h"
 
@@ -54,15 +54,16 @@ FakeProbes Healthy() {
   p.programs = {{"nvcc", "/usr/local/cuda/bin/nvcc"},
                 {"python3", "/usr/bin/python3"},
                 {"docker", "/usr/bin/docker"}};
-  p.commands["/usr/local/cuda/bin/nvcc --version"] =
-      Ok("nvcc: NVIDIA (R) Cuda compiler driver\nCuda compilation tools, release 12.4, V12.4.131\n");
+  p.commands["/usr/local/cuda/bin/nvcc --version"] = Ok(
+      "nvcc: NVIDIA (R) Cuda compiler driver\nCuda compilation tools, release 12.4, V12.4.131\n");
   p.commands["ldconfig -p"] =
       Ok("\tlibcudnn.so.9 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libcudnn.so.9\n");
-  p.commands["/usr/bin/python3 -c"] = Ok(
-      "some warning\nGPUPOOL_DOCTOR {\"python\": \"3.11.7\", \"torch\": \"2.4.0\", \"cuda\": "
-      "\"12.1\", \"available\": true, \"devices\": 2}\n");
-  p.commands["/usr/bin/docker info"] = Ok("{\"nvidia\":{\"path\":\"nvidia-container-runtime\"},"
-                                          "\"runc\":{\"path\":\"runc\"}}\n");
+  p.commands["/usr/bin/python3 -c"] =
+      Ok("some warning\nGPUPOOL_DOCTOR {\"python\": \"3.11.7\", \"torch\": \"2.4.0\", \"cuda\": "
+         "\"12.1\", \"available\": true, \"devices\": 2}\n");
+  p.commands["/usr/bin/docker info"] =
+      Ok("{\"nvidia\":{\"path\":\"nvidia-container-runtime\"},"
+         "\"runc\":{\"path\":\"runc\"}}\n");
   return p;
 }
 
@@ -110,7 +111,8 @@ TEST(DoctorTest, NoDriverFailsWithNextSteps) {
 
 TEST(DoctorTest, ToolkitNewerThanDriverWarnsButPasses) {
   FakeProbes p = Healthy();
-  p.commands["/usr/local/cuda/bin/nvcc --version"] = Ok("Cuda compilation tools, release 12.6, V12.6.20\n");
+  p.commands["/usr/local/cuda/bin/nvcc --version"] =
+      Ok("Cuda compilation tools, release 12.6, V12.6.20\n");
   const auto checks = RunDoctor(p);
   const DoctorCheck& cuda = Find(checks, "cuda_toolkit");
   EXPECT_EQ(cuda.state, CheckState::kWarning);
@@ -146,15 +148,15 @@ TEST(DoctorTest, NoGpusOrLostGpus) {
 
 TEST(DoctorTest, PythonTorchStates) {
   FakeProbes cpu = Healthy();
-  cpu.commands["/usr/bin/python3 -c"] = Ok(
-      "GPUPOOL_DOCTOR {\"python\": \"3.12.1\", \"torch\": \"2.4.0+cpu\", \"cuda\": null, "
-      "\"available\": false, \"devices\": 0}\n");
+  cpu.commands["/usr/bin/python3 -c"] =
+      Ok("GPUPOOL_DOCTOR {\"python\": \"3.12.1\", \"torch\": \"2.4.0+cpu\", \"cuda\": null, "
+         "\"available\": false, \"devices\": 0}\n");
   EXPECT_NE(Find(RunDoctor(cpu), "python_torch").detail.find("CPU-only"), std::string::npos);
 
   FakeProbes unavailable = Healthy();
-  unavailable.commands["/usr/bin/python3 -c"] = Ok(
-      "GPUPOOL_DOCTOR {\"python\": \"3.12.1\", \"torch\": \"2.4.0\", \"cuda\": \"12.1\", "
-      "\"available\": false, \"devices\": 0}\n");
+  unavailable.commands["/usr/bin/python3 -c"] =
+      Ok("GPUPOOL_DOCTOR {\"python\": \"3.12.1\", \"torch\": \"2.4.0\", \"cuda\": \"12.1\", "
+         "\"available\": false, \"devices\": 0}\n");
   const DoctorCheck u = Find(RunDoctor(unavailable), "python_torch");
   EXPECT_EQ(u.state, CheckState::kWarning);
   EXPECT_NE(u.detail.find("is_available() is False"), std::string::npos);
@@ -224,15 +226,17 @@ TEST(DoctorTest, CudnnFromHeaderWhenNotInLoaderCache) {
   p.commands["ldconfig -p"] = Ok("\tlibc.so.6 (libc6,x86-64) => /lib/libc.so.6\n");
   p.files["/usr/include/cudnn_version.h"] =
       "#define CUDNN_MAJOR 9\n#define CUDNN_MINOR 1\n#define CUDNN_PATCHLEVEL 0\n";
-  EXPECT_EQ(Find(RunDoctor(p), "cudnn").detail, "cuDNN 9.1.0 header at /usr/include/cudnn_version.h");
+  EXPECT_EQ(Find(RunDoctor(p), "cudnn").detail,
+            "cuDNN 9.1.0 header at /usr/include/cudnn_version.h");
   p.files.erase("/usr/include/cudnn_version.h");
   EXPECT_EQ(Find(RunDoctor(p), "cudnn").state, CheckState::kWarning);
 }
 
 TEST(DoctorTest, Parsers) {
-  EXPECT_EQ(ParseKernelModuleVersion(
-                "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  560.35.03  Release Build"),
-            "560.35.03");
+  EXPECT_EQ(
+      ParseKernelModuleVersion(
+          "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  560.35.03  Release Build"),
+      "560.35.03");
   EXPECT_EQ(ParseKernelModuleVersion("garbage"), "");
   EXPECT_EQ(ParseNvccRelease("Cuda compilation tools, release 11.8, V11.8.89"), 11080);
   EXPECT_FALSE(ParseNvccRelease("no version here").has_value());

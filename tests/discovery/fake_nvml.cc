@@ -25,10 +25,9 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "discovery/nvml_api.h"
 
@@ -142,17 +141,28 @@ FAKE_EXPORT nvmlReturn_t nvmlShutdown(void) {
 
 FAKE_EXPORT const char* nvmlErrorString(nvmlReturn_t result) {
   switch (result) {
-    case NVML_SUCCESS: return "Success";
-    case NVML_ERROR_UNINITIALIZED: return "Uninitialized";
-    case NVML_ERROR_INVALID_ARGUMENT: return "Invalid Argument";
-    case NVML_ERROR_NOT_SUPPORTED: return "Not Supported";
-    case NVML_ERROR_NO_PERMISSION: return "Insufficient Permissions";
-    case NVML_ERROR_NOT_FOUND: return "Not Found";
-    case NVML_ERROR_INSUFFICIENT_SIZE: return "Insufficient Size";
-    case NVML_ERROR_DRIVER_NOT_LOADED: return "Driver Not Loaded";
-    case NVML_ERROR_GPU_IS_LOST: return "GPU is lost";
-    case NVML_ERROR_LIB_RM_VERSION_MISMATCH: return "Driver/library version mismatch";
-    default: return "Unknown Error";
+    case NVML_SUCCESS:
+      return "Success";
+    case NVML_ERROR_UNINITIALIZED:
+      return "Uninitialized";
+    case NVML_ERROR_INVALID_ARGUMENT:
+      return "Invalid Argument";
+    case NVML_ERROR_NOT_SUPPORTED:
+      return "Not Supported";
+    case NVML_ERROR_NO_PERMISSION:
+      return "Insufficient Permissions";
+    case NVML_ERROR_NOT_FOUND:
+      return "Not Found";
+    case NVML_ERROR_INSUFFICIENT_SIZE:
+      return "Insufficient Size";
+    case NVML_ERROR_DRIVER_NOT_LOADED:
+      return "Driver Not Loaded";
+    case NVML_ERROR_GPU_IS_LOST:
+      return "GPU is lost";
+    case NVML_ERROR_LIB_RM_VERSION_MISMATCH:
+      return "Driver/library version mismatch";
+    default:
+      return "Unknown Error";
   }
 }
 
@@ -212,8 +222,8 @@ FAKE_EXPORT nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t d, char* uuid, unsigned 
 FAKE_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t* memory) {
   if (nvmlReturn_t rc = Check(d, "nvmlDeviceGetMemoryInfo"); rc != NVML_SUCCESS) return rc;
   const unsigned long long total = d->spec.value("memory_total_mib", 0ULL) * kMiB;
-  const unsigned long long used = (d->spec.value("memory_used_mib", 0ULL) +
-                                   d->spec.value("memory_reserved_mib", 0ULL)) * kMiB;
+  const unsigned long long used =
+      (d->spec.value("memory_used_mib", 0ULL) + d->spec.value("memory_reserved_mib", 0ULL)) * kMiB;
   memory->total = total;
   memory->used = used;
   memory->free = total - used;
@@ -338,8 +348,7 @@ FAKE_EXPORT nvmlReturn_t nvmlDeviceGetTotalEccErrors(nvmlDevice_t d, int error_t
 
 FAKE_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksThrottleReasons(nvmlDevice_t d,
                                                                    unsigned long long* reasons) {
-  if (nvmlReturn_t rc = Check(d, "nvmlDeviceGetCurrentClocksThrottleReasons");
-      rc != NVML_SUCCESS) {
+  if (nvmlReturn_t rc = Check(d, "nvmlDeviceGetCurrentClocksThrottleReasons"); rc != NVML_SUCCESS) {
     return rc;
   }
   *reasons = d->spec.value("throttle", 0ULL);

@@ -1,10 +1,10 @@
 #include "discovery/model_names.h"
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace gpupool::discovery {
 namespace {
@@ -19,15 +19,15 @@ TEST(ModelNamesTest, MapsNvmlProductNamesOntoCatalogNames) {
       {"NVIDIA H100 NVL", "H100-NVL"},
       {"NVIDIA H200", "H200-SXM"},
       {"NVIDIA H200 NVL", "H200-NVL"},
-      {"NVIDIA GH200 480GB", "GH200"},           // contains "H200" too: the longer rule wins
+      {"NVIDIA GH200 480GB", "GH200"},  // contains "H200" too: the longer rule wins
       {"NVIDIA A100-SXM4-80GB", "A100-SXM-80GB"},
       {"NVIDIA A100-SXM4-40GB", "A100-SXM-40GB"},
       {"NVIDIA A100 80GB PCIe", "A100-PCIe-80GB"},
       {"NVIDIA A100-PCIE-40GB", "A100-PCIe-40GB"},
       {"NVIDIA L40S", "L40S"},
-      {"NVIDIA L4", "L4"},                       // not taken for L40S, nor L40S for L4
+      {"NVIDIA L4", "L4"},  // not taken for L40S, nor L40S for L4
       {"NVIDIA A10G", "A10G"},
-      {"NVIDIA A10", "A10"},                     // A10 must not match A100 and vice versa
+      {"NVIDIA A10", "A10"},  // A10 must not match A100 and vice versa
       {"NVIDIA GeForce RTX 4090", "RTX-4090"},
       {"Tesla V100-SXM2-32GB", "V100-SXM2"},
       {"Tesla V100-PCIE-32GB", "V100-PCIe"},
@@ -53,11 +53,11 @@ TEST(ModelNamesTest, MappedNamesExistInTheHardwareCatalog) {
   for (std::string line; std::getline(in, line);) {
     if (line.rfind("- name: ", 0) == 0) catalog.insert(line.substr(8));
   }
-  for (const char* nvml : {"NVIDIA H100 80GB HBM3", "NVIDIA H100 PCIe", "NVIDIA H200",
-                           "NVIDIA A100-SXM4-80GB", "NVIDIA A100-SXM4-40GB", "NVIDIA A100 80GB PCIe",
-                           "NVIDIA A100-PCIE-40GB", "NVIDIA B200", "NVIDIA L40S", "NVIDIA L4",
-                           "NVIDIA GeForce RTX 4090", "Tesla V100-SXM2-32GB", "NVIDIA H20",
-                           "NVIDIA H800", "NVIDIA A800-SXM4-80GB"}) {
+  for (const char* nvml :
+       {"NVIDIA H100 80GB HBM3", "NVIDIA H100 PCIe", "NVIDIA H200", "NVIDIA A100-SXM4-80GB",
+        "NVIDIA A100-SXM4-40GB", "NVIDIA A100 80GB PCIe", "NVIDIA A100-PCIE-40GB", "NVIDIA B200",
+        "NVIDIA L40S", "NVIDIA L4", "NVIDIA GeForce RTX 4090", "Tesla V100-SXM2-32GB", "NVIDIA H20",
+        "NVIDIA H800", "NVIDIA A800-SXM4-80GB"}) {
     EXPECT_TRUE(catalog.contains(CatalogModelForNvmlName(nvml)))
         << nvml << " -> " << CatalogModelForNvmlName(nvml) << " is not a catalog name";
   }

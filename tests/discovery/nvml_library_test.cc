@@ -1,8 +1,8 @@
 #include "discovery/nvml_library.h"
 
-#include <cstdlib>
-
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 #include "discovery/fake_nvml_env.h"
 
@@ -64,9 +64,9 @@ TEST(NvmlLibraryTest, OpensTheFakeAndNamesErrors) {
 TEST(NvmlLibraryTest, DescribesOtherInitFailuresGenerically) {
   const std::string m = DescribeInitFailure(999, "Unknown Error");
   EXPECT_NE(m.find("nvmlInit failed: Unknown Error (NVML error 999)"), std::string::npos);
-  EXPECT_NE(DescribeInitFailure(NVML_ERROR_NO_PERMISSION, "Insufficient Permissions")
-                .find("/dev/nvidia"),
-            std::string::npos);
+  EXPECT_NE(
+      DescribeInitFailure(NVML_ERROR_NO_PERMISSION, "Insufficient Permissions").find("/dev/nvidia"),
+      std::string::npos);
 }
 
 }  // namespace

@@ -18,8 +18,10 @@ TEST(PrometheusExporterTest, ExportsDcgmStyleSeriesFromTheFake) {
   ASSERT_TRUE(nvml.has_value());
   auto text = CollectPrometheusMetrics(**nvml);
   ASSERT_TRUE(text.has_value()) << text.error().ToString();
-  const std::string l0 = R"({gpu="0",uuid="GPU-11111111-aaaa-bbbb-cccc-000000000000",model="H100-SXM"})";
-  const std::string l1 = R"({gpu="1",uuid="GPU-22222222-aaaa-bbbb-cccc-000000000000",model="H100-SXM"})";
+  const std::string l0 =
+      R"({gpu="0",uuid="GPU-11111111-aaaa-bbbb-cccc-000000000000",model="H100-SXM"})";
+  const std::string l1 =
+      R"({gpu="1",uuid="GPU-22222222-aaaa-bbbb-cccc-000000000000",model="H100-SXM"})";
   EXPECT_TRUE(Has(*text, "# HELP DCGM_FI_DEV_GPU_UTIL GPU utilization (in %)."));
   EXPECT_TRUE(Has(*text, "# TYPE DCGM_FI_DEV_GPU_UTIL gauge"));
   EXPECT_TRUE(Has(*text, "DCGM_FI_DEV_GPU_UTIL" + l0 + " 87"));
@@ -65,7 +67,9 @@ TEST(PrometheusExporterTest, EachFamilyHasHelpThenTypeOnce) {
 }
 
 TEST(PrometheusExporterTest, LabelValuesAreEscaped) {
-  EXPECT_EQ(EscapeLabelValue(R"(a"b\c)" "\n"), R"(a\"b\\c\n)");
+  EXPECT_EQ(EscapeLabelValue(R"(a"b\c)"
+                             "\n"),
+            R"(a\"b\\c\n)");
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // The real `gpupool` binary, end to end, against the fake NVML (or none at all).
-#include <cstdlib>
-
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "discovery/fake_nvml_env.h"

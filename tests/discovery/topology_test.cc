@@ -65,9 +65,8 @@ TEST(TopologyTest, NvSwitchLinksConnectEveryPairWithTheSmallerLinkCount) {
   // 0-1: min(18,18) = NV18; 0-2 and 1-2: min(18,4) = NV4.
   const std::vector<std::string> eighteen(18, "00000000:05:00.0");
   const std::vector<std::string> four(4, "00000000:06:00.0");
-  std::vector<GpuLinkReport> gpus = {{"00000000:10:00.0", eighteen},
-                                     {"00000000:20:00.0", eighteen},
-                                     {"00000000:30:00.0", four}};
+  std::vector<GpuLinkReport> gpus = {
+      {"00000000:10:00.0", eighteen}, {"00000000:20:00.0", eighteen}, {"00000000:30:00.0", four}};
   Topology t = BuildTopology(gpus, {});
   EXPECT_EQ(t.links[0][1], NV(18));
   EXPECT_EQ(t.links[0][2], NV(4));
