@@ -551,6 +551,8 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   train->add_flag("--grad-fp32", tr.o.grad_fp32, "FP32 gradient buffers (18 B/param)");
   train->add_flag("--eager-attention", tr.eager, "no flash attention: store the s x s scores");
   train->add_flag("--no-sequence-parallel", tr.no_sp, "TP without sequence parallelism");
+  train->add_flag("--uneven-stages", tr.o.uneven_stages,
+                  "allow pp not dividing the layers (the middle stages get one more)");
   train->add_option("--buffers-gib", tr.o.buffers_gib, "CUDA context + NCCL + slack (2)");
   train->add_option("--efficiency", tr.o.compute_efficiency,
                     "share of the 16-bit dense peak matmuls reach (0.6)");

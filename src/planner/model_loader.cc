@@ -220,8 +220,13 @@ Status Validate(const ModelSpec& m) {
 
 Status ApplyOverrides(const ShapeOverrides& o, ModelSpec& m) {
   const bool head_dim_follows = !m.mla.enabled && m.head_dim * m.num_heads == m.hidden;
+  // GPT-style configs derive the FFN width as 4 x hidden; keep that rule when only hidden changes.
+  const bool ffn_follows = m.ffn_kind == FfnKind::kPlain && m.ffn == 4 * m.hidden;
   if (o.layers) m.num_layers = *o.layers;
-  if (o.hidden) m.hidden = *o.hidden;
+  if (o.hidden) {
+    m.hidden = *o.hidden;
+    if (ffn_follows && !o.ffn) m.ffn = 4 * m.hidden;
+  }
   if (o.heads) {
     // Keep MHA models MHA when only the head count changes.
     if (m.num_kv_heads == m.num_heads && !o.kv_heads) m.num_kv_heads = *o.heads;

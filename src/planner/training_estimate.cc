@@ -68,6 +68,32 @@ double LayerActivationBytesPerToken(const ModelSpec& m, bool moe_layer, int tp, 
 
 namespace {
 
+// Bytes read and written by element-wise kernels per token per layer per pass, in units of the
+// hidden size: two norms (read 2h, write 2h each), two residual adds with bias/dropout (read 4h,
+// write 2h, mask h each), and the MLP activation (read/write about 16h for a 4h-wide GELU or
+// SwiGLU's gate and up): about 40 h.
+constexpr double kElementwiseBytesPerHidden = 40.0;
+constexpr double kHbmEfficiency = 0.8;
+
+}  // namespace
+
+std::vector<int> StageLayerCounts(int layers, int pp) {
+  std::vector<int> counts(static_cast<size_t>(pp), layers / pp);
+  int extra = layers % pp;
+  // Middle stages take the extra layers first: the first stage also holds the embedding and the
+  // most microbatches in flight, the last the head and the logits.
+  for (int s = 1; s < pp - 1 && extra > 0; ++s, --extra) ++counts[static_cast<size_t>(s)];
+  for (int s : {0, pp - 1}) {
+    if (extra > 0) {
+      ++counts[static_cast<size_t>(s)];
+      --extra;
+    }
+  }
+  return counts;
+}
+
+namespace {
+
 Status CheckLayout(const ModelSpec& m, const TrainOptions& o, Layout& l) {
   auto bad = [](std::string s) { return Status::InvalidArgument(std::move(s)); };
   const auto str = [](auto v) { return std::to_string(v); };
@@ -84,10 +110,13 @@ Status CheckLayout(const ModelSpec& m, const TrainOptions& o, Layout& l) {
   } else if (tpc * l.dp != o.gpus) {
     return bad("tp x pp x cp x dp = " + str(tpc * l.dp) + " is not --gpus " + str(o.gpus));
   }
-  if (m.num_layers % (l.pp * l.vp) != 0) {
+  if (l.pp > m.num_layers) {
+    return bad("pp " + str(l.pp) + " is more than the " + str(m.num_layers) + " layers");
+  }
+  if (m.num_layers % (l.pp * l.vp) != 0 && !o.uneven_stages) {
     return bad("pp" + std::string(l.vp > 1 ? " x virtual stages" : "") + " = " +
                str(l.pp * l.vp) + " does not divide the " + str(m.num_layers) + " layers of " +
-               m.name);
+               m.name + " (--uneven-stages allows unequal stages)");
   }
   if (m.num_heads % l.tp != 0) {
     return bad("tp " + str(l.tp) + " does not divide the " + str(m.num_heads) + " heads of " +
@@ -144,7 +173,6 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   const double peak_train = *PeakTflops(gpu, o.precision) * 1e12;
   const double rate_linear =
       fp8 ? peak_train * o.fp8_compute_efficiency : peak_train * o.compute_efficiency;
-  const double rate_attn = peak16 * o.compute_efficiency;
 
   // --- Batch.
   const int64_t dp_mb = int64_t{l.dp} * l.micro_batch;
@@ -161,10 +189,10 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   e.microbatches = e.global_batch / dp_mb;
   const double m_count = double(e.microbatches);
 
-  // --- Memory, stage by stage.
+  // --- Memory and time, stage by stage.
   const double h = double(m.hidden);
   const double vocab_h = double(m.vocab) * h;
-  const int layers_per_stage = m.num_layers / l.pp;
+  const std::vector<int> stage_layers = StageLayerCounts(m.num_layers, l.pp);
   const double w_bytes = 2.0 + (fp8 ? 1.0 : 0.0);
   const double g_bytes = o.grad_fp32 ? 4.0 : 2.0;
   const double opt_bytes = 12.0;
@@ -176,15 +204,12 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   const bool last_tied_copy = m.tied_embeddings && l.pp > 1;
 
   double best_total = -1;
-  double stage_flops_hw_max = 0;  // per token, per GPU-shard of the heaviest-compute stage
-  double stage_tp_comm_max = 0, stage_ep_comm_max = 0, stage_cp_comm_max = 0;
   double max_ne = 0, max_e = 0;
   const double attn_fwd_per_layer = AttentionFlopsPerToken(m, double(o.seq)) / m.num_layers;
-  const auto tp_ar = [&](double bytes) {
-    return CollectiveSeconds(Collective::kAllReduce, bytes, l.tp, 1, o.fabric);
-  };
-  const double tp_ar_layer = l.tp > 1 ? tp_ar(tokens_mb * h * 2.0) : 0.0;
-  const double n_tp = o.layout.recompute == Recompute::kFull ? 6.0 : 4.0;
+  const double tp_ar_layer =
+      l.tp > 1 ? CollectiveSeconds(Collective::kAllReduce, tokens_mb * h * 2.0, l.tp, 1, o.fabric)
+               : 0.0;
+  const double n_tp = l.recompute == Recompute::kFull ? 6.0 : 4.0;
   const double a2a_bytes = tokens_mb / (sp ? l.tp : 1) * m.moe.top_k * h * (fp8 ? 1.5 : 2.0);
   const double ep_a2a =
       l.ep > 1 ? CollectiveSeconds(Collective::kAllToAll, a2a_bytes, l.ep, l.tp * l.cp, o.fabric)
@@ -196,11 +221,31 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   const double cp_layer =
       l.cp > 1 ? 3.0 * CollectiveSeconds(Collective::kAllGather, cp_bytes, l.cp, l.tp, o.fabric)
                : 0.0;
+  // Attention products run at 16-bit: flash kernels at flash_efficiency, eager batched GEMMs at
+  // compute_efficiency; linear layers at the training precision's rate.
+  const bool attn_recomputed = l.recompute == Recompute::kFull ||
+                               (l.recompute == Recompute::kSelective && !o.flash_attention);
+  const double attn_passes = 3.0 + (attn_recomputed ? 1.0 : 0.0);
+  const double rate_attn = peak16 * (o.flash_attention ? o.flash_efficiency : o.compute_efficiency);
+  // Memory-bound element-wise work (norms, residual adds, activation functions, dropout; with
+  // eager attention also the softmax/mask/dropout passes over the a x s scores), per token per
+  // layer: passes x kElementwiseBytesPerHidden x h + attention passes x (9 or 6) x a x s bytes.
+  const double passes = 3.0 + (l.recompute == Recompute::kFull ? 1.0 : 0.0);
+  double bytes_tok_layer = passes * kElementwiseBytesPerHidden * h / (sp ? l.tp : 1);
+  if (!o.flash_attention) {
+    const double per_score = m.ffn_kind == FfnKind::kPlain ? 9.0 : 6.0;
+    bytes_tok_layer += attn_passes * per_score * m.num_heads * double(o.seq) / l.tp;
+  }
+  const double hbm = MemoryBytesPerSecond(gpu) * kHbmEfficiency;
 
+  // The slowest stage sets the pipeline's pace.
+  double stage_compute = 0, stage_tp = 0, stage_ep = 0, stage_cp = 0, stage_total = -1;
+  int first = 0;
   for (int s = 0; s < l.pp; ++s) {
-    double ne = 0, ex = 0, flops_model = 0, flops_hw = 0, act = 0, act_one_layer_max = 0;
+    const int count = stage_layers[static_cast<size_t>(s)];
+    double ne = 0, ex = 0, flops_model = 0, linear_hw = 0, act = 0, act_one_layer_max = 0;
     int moe_layers = 0;
-    for (int i = s * layers_per_stage; i < (s + 1) * layers_per_stage; ++i) {
+    for (int i = first; i < first + count; ++i) {
       const LayerParams& lp = prof.layers[static_cast<size_t>(i)];
       ne += double(lp.Total() - lp.routed_experts);
       ex += double(lp.routed_experts);
@@ -208,22 +253,20 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       moe_layers += moe ? 1 : 0;
       const double linear = double(lp.Active(m.moe.top_k) - lp.norms);
       flops_model += 6.0 * linear + 3.0 * attn_fwd_per_layer;
-      double hw = 6.0 * linear + 3.0 * attn_fwd_per_layer;
-      if (l.recompute == Recompute::kFull) hw += 2.0 * linear + attn_fwd_per_layer;
-      if (l.recompute == Recompute::kSelective && !o.flash_attention) hw += attn_fwd_per_layer;
-      flops_hw += hw;
+      linear_hw += (l.recompute == Recompute::kFull ? 8.0 : 6.0) * linear;
       act += LayerActivationBytesPerToken(m, moe, l.tp, sp, l.recompute, o.flash_attention, o.seq);
       act_one_layer_max = std::max(
           act_one_layer_max,
           LayerActivationBytesPerToken(m, moe, l.tp, sp, Recompute::kNone, o.flash_attention,
                                        o.seq));
     }
+    first += count;
     if (s == 0) ne += double(prof.counts.embedding);
     double logits_bytes = 0;
     if (s == l.pp - 1) {
       ne += double(prof.counts.lm_head + prof.counts.final_norm) + (last_tied_copy ? vocab_h : 0);
       flops_model += 6.0 * vocab_h;
-      flops_hw += 6.0 * vocab_h + (l.recompute == Recompute::kFull ? 2.0 * vocab_h : 0.0);
+      linear_hw += (l.recompute == Recompute::kFull ? 8.0 : 6.0) * vocab_h;
       logits_bytes = 4.0 * tokens_mb * double(m.vocab) / l.tp;
     }
     const double p_ne = ne / l.tp;
@@ -252,12 +295,22 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     max_ne = std::max(max_ne, p_ne);
     max_e = std::max(max_e, p_e);
     e.model_flops_per_token += flops_model;
-    stage_flops_hw_max = std::max(stage_flops_hw_max, flops_hw);
-    stage_tp_comm_max = std::max(stage_tp_comm_max, n_tp * tp_ar_layer * layers_per_stage);
-    stage_ep_comm_max = std::max(
-        stage_ep_comm_max,
-        (l.recompute == Recompute::kFull ? 6.0 : 4.0) * ep_a2a * moe_layers * (1.0 - o.ep_overlap));
-    stage_cp_comm_max = std::max(stage_cp_comm_max, cp_layer * layers_per_stage);
+
+    // Time of one microbatch (forward + backward) on this stage.
+    const double compute =
+        tokens_mb / l.tp *
+            (linear_hw / rate_linear + attn_passes * attn_fwd_per_layer * count / rate_attn) +
+        tokens_mb * bytes_tok_layer * count / hbm;
+    const double tp_c = n_tp * tp_ar_layer * count;
+    const double ep_c = n_tp * ep_a2a * moe_layers * (1.0 - o.ep_overlap);
+    const double cp_c = cp_layer * count;
+    if (compute + tp_c + ep_c + cp_c > stage_total) {
+      stage_total = compute + tp_c + ep_c + cp_c;
+      stage_compute = compute;
+      stage_tp = tp_c;
+      stage_ep = ep_c;
+      stage_cp = cp_c;
+    }
   }
   e.memory_budget_gib = gpu.memory_gib.value;
   e.fits = e.memory.total_gib <= e.memory_budget_gib;
@@ -265,42 +318,30 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   // --- FLOPs and time.
   const double tokens_per_step = double(e.global_batch) * double(o.seq);
   e.model_flops_per_step = e.model_flops_per_token * tokens_per_step;
-  // Hardware FLOPs: the heaviest stage sets the pace; the others idle for the difference.
-  double hw_total = 0;
   {
     double per_token = 0;
     for (int i = 0; i < m.num_layers; ++i) {
       const LayerParams& lp = prof.layers[static_cast<size_t>(i)];
       const double linear = double(lp.Active(m.moe.top_k) - lp.norms);
-      per_token += 6.0 * linear + 3.0 * attn_fwd_per_layer;
-      if (l.recompute == Recompute::kFull) per_token += 2.0 * linear + attn_fwd_per_layer;
-      if (l.recompute == Recompute::kSelective && !o.flash_attention) {
-        per_token += attn_fwd_per_layer;
-      }
+      per_token += (l.recompute == Recompute::kFull ? 8.0 : 6.0) * linear +
+                   attn_passes * attn_fwd_per_layer;
     }
-    per_token += 6.0 * vocab_h + (l.recompute == Recompute::kFull ? 2.0 * vocab_h : 0.0);
-    hw_total = per_token * tokens_per_step;
+    per_token += (l.recompute == Recompute::kFull ? 8.0 : 6.0) * vocab_h;
+    e.hardware_flops_per_step = per_token * tokens_per_step;
   }
-  e.hardware_flops_per_step = hw_total;
-  // Split the stage's FLOPs between linear (precision rate) and attention (16-bit rate).
-  const double attn_share_per_token = 3.0 * attn_fwd_per_layer * layers_per_stage;
-  const double linear_stage = std::max(0.0, stage_flops_hw_max - attn_share_per_token);
-  const double stage_compute =
-      tokens_mb / l.tp * (linear_stage / rate_linear + attn_share_per_token / rate_attn);
   const double p2p_bytes = tokens_mb * h * 2.0 / (sp ? l.tp : 1);
   const double pp_p2p =
       l.pp > 1 ? 2.0 * CollectiveSeconds(Collective::kSendRecv, p2p_bytes, 2,
                                          l.tp * l.cp * l.dp, o.fabric)
                : 0.0;
-  const double stage_time =
-      stage_compute + stage_tp_comm_max + stage_ep_comm_max + stage_cp_comm_max + pp_p2p;
+  const double stage_time = stage_total + pp_p2p;
   const double slots = m_count + double(l.pp - 1) / l.vp;
   const double pipeline = slots * stage_time;
   e.compute_seconds = slots * stage_compute;
   e.bubble_seconds = double(l.pp - 1) / l.vp * stage_time;
-  e.tp_comm_seconds = slots * stage_tp_comm_max;
-  e.ep_comm_seconds = slots * stage_ep_comm_max;
-  e.cp_comm_seconds = slots * stage_cp_comm_max;
+  e.tp_comm_seconds = slots * stage_tp;
+  e.ep_comm_seconds = slots * stage_ep;
+  e.cp_comm_seconds = slots * stage_cp;
   e.pp_comm_seconds = slots * pp_p2p;
 
   // DP: gradients of the heaviest stage, non-expert over DP x CP, experts over DP x CP / EP.

@@ -26,7 +26,10 @@
 //   embedding lookup) + 12 x L x s x (a d_qk + a d_v)/2 attention (= 12 L s h for MHA; the full
 //   s x s score matrix, as Narayanan et al. 2021 and PaLM count it). Hardware FLOPs add the
 //   recomputed forward (full: everything; selective with eager attention: the score products).
-// - Stage time per microbatch = stage FLOPs / (TP x peak x compute_efficiency) + TP all-reduces
+// - Stage time per microbatch = linear FLOPs / (TP x peak x compute_efficiency) + attention FLOPs /
+//   (TP x 16-bit peak x flash_efficiency) + memory-bound element-wise passes (norms, residuals,
+//   activation functions: ~40 h bytes per token per layer per pass; eager attention adds the
+//   softmax/mask/dropout passes over the a x s scores) at HBM bandwidth + TP all-reduces
 //   (4 per layer, 6 with full recompute, of s b h x 2 bytes) + CP K/V all-gathers + EP all-to-alls
 //   (dispatch and combine, forward and backward) + the PP send/recv; the pipeline takes
 //   (m + (PP-1)/V) stage times (V = virtual stages, interleaved 1F1B bubble).
@@ -81,8 +84,10 @@ struct TrainOptions {
   bool grad_fp32 = false;        // 18 B/param instead of 16 (Megatron FP32 main grads)
   bool flash_attention = true;   // false: eager attention stores the s x s scores (5as term)
   bool sequence_parallel = true; // with TP > 1
+  bool uneven_stages = false;    // allow pp not dividing the layers (middle stages get +1)
   double buffers_gib = 2.0;
-  double compute_efficiency = 0.6;       // share of the 16-bit dense peak matmuls reach
+  double compute_efficiency = 0.7;       // share of the 16-bit dense peak GEMMs reach
+  double flash_efficiency = 0.5;         // share of the 16-bit peak flash attention reaches
   double fp8_compute_efficiency = 0.42;  // share of the FP8 peak (FP8 GEMMs scale less than 2x)
   double dp_overlap = 0.5;               // share of DP communication hidden behind backward
   double ep_overlap = 0.0;               // share of EP all-to-all hidden (DualPipe-style ~1)
@@ -145,6 +150,9 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& model, const hw::GpuM
                                        const TrainOptions& options);
 Result<TrainEstimate> EstimateTraining(const ModelSpec& model, const hw::GpuModel& gpu,
                                        const TrainOptions& options);
+
+// Layers per pipeline stage: layers / pp each, the remainder to the middle stages first.
+std::vector<int> StageLayerCounts(int layers, int pp);
 
 // Activation bytes per token of one layer (no pipeline factor), see the header comment.
 double LayerActivationBytesPerToken(const ModelSpec& m, bool moe_layer, int tp, bool sp,

@@ -115,11 +115,16 @@ TEST(TrainingTimeTest, SingleGpuStepIsComputePlusOptimizer) {
   o.global_batch = 4;
   auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
   ASSERT_TRUE(e.has_value());
-  // 4 x 4096 tokens x 51,470,401,536 FLOPs at 989e12 x 0.6 = 1.4212 s, no communication.
-  EXPECT_NEAR(e->compute_seconds, 4 * 4096 * 51'470'401'536.0 / (989e12 * 0.6), 1e-6);
+  // Per token: linear 6 x 7,504,658,432 = 45,027,950,592 FLOPs at 989e12 x 0.7; attention
+  // 6,442,450,944 at 989e12 x 0.5 (flash); element-wise 3 passes x 40 x 4096 x 32 layers =
+  // 15,728,640 bytes at 3.35e12 x 0.8. Times 4 x 4096 tokens = 1.3752 s.
+  const double per_token = 45'027'950'592.0 / (989e12 * 0.7) + 6'442'450'944.0 / (989e12 * 0.5) +
+                           15'728'640.0 / (3350e9 * 0.8);
+  EXPECT_NEAR(e->compute_seconds, 4 * 4096 * per_token, 1e-9);
   EXPECT_DOUBLE_EQ(e->tp_comm_seconds + e->dp_comm_seconds + e->pp_comm_seconds, 0.0);
   EXPECT_NEAR(e->step_seconds, e->compute_seconds + e->optimizer_seconds, 1e-12);
-  EXPECT_NEAR(e->mfu, 0.6 * e->compute_seconds / e->step_seconds, 1e-9);
+  // MFU = model FLOPs / (peak x step).
+  EXPECT_NEAR(e->mfu, 4 * 4096 * 51'470'401'536.0 / (989e12 * e->step_seconds), 1e-9);
 }
 
 TEST(TrainingTimeTest, GpuHoursFromTokensPerSecond) {
@@ -162,6 +167,24 @@ TEST(TrainingLayoutTest, RefusesLayoutsThatDoNotDivide) {
     EXPECT_EQ(e.error().code(), StatusCode::kInvalidArgument);
     EXPECT_NE(e.error().message().find(b.says), std::string::npos) << e.error().message();
   }
+}
+
+TEST(TrainingLayoutTest, UnevenStagesOnlyWhenAsked) {
+  // DeepSeek-V3's 61 layers on 16 stages: 61 = 16 x 3 + 13 -> stages 1..13 get 4 layers.
+  const std::vector<int> counts = StageLayerCounts(61, 16);
+  EXPECT_EQ(counts.front(), 3);
+  EXPECT_EQ(counts[1], 4);
+  EXPECT_EQ(counts[13], 4);
+  EXPECT_EQ(counts[14], 3);
+  EXPECT_EQ(counts.back(), 3);
+  int sum = 0;
+  for (int c : counts) sum += c;
+  EXPECT_EQ(sum, 61);
+  TrainOptions o = Opts(16, L(1, 16));
+  o.global_batch = 64;
+  EXPECT_FALSE(EstimateTraining(Preset("DeepSeek-V3"), H100(), o).has_value());
+  o.uneven_stages = true;
+  EXPECT_TRUE(EstimateTraining(Preset("DeepSeek-V3"), H100(), o).has_value());
 }
 
 TEST(TrainingLayoutTest, Fp8TrainingRefusedOnA100) {
