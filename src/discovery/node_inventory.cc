@@ -141,7 +141,7 @@ ordered_json InventoryToJson(const NodeInventory& inv) {
                     {"uuid", g.uuid},
                     {"name", g.name},
                     {"model", g.model},
-                    {"error", g.error},
+                    {"error", g.error.empty() ? ordered_json(nullptr) : ordered_json(g.error)},
                     {"memory_total_mib", OrNull(g.memory_total_mib)},
                     {"pci_bus_id", g.pci_bus_id},
                     {"compute_capability", cc},
