@@ -37,6 +37,14 @@ int Fail(const Status& status) {
   return status.ExitCode();
 }
 
+// Like nvidia-smi's "No devices were found": a driver without GPUs is a failure for a GPU tool.
+int NoGpus(const d::DriverInfo& driver) {
+  return Fail(Status::Unavailable(
+      "NVML (driver " + driver.driver_version +
+      ") sees no GPU. Check that the GPU is on the bus (`lspci | grep -i nvidia`) and, in a "
+      "container, that it was started with GPU access (`--gpus all`)."));
+}
+
 std::string Now() {
   const std::time_t t = std::time(nullptr);
   char buf[64];
@@ -67,6 +75,7 @@ int RunSmi(const SmiFlags& f) {
   for (int round = 1;; ++round) {
     auto view = d::ReadSmiView(**nvml, /*with_topology=*/false, options);
     if (!view) return Fail(view.error());
+    if (view->devices.empty()) return NoGpus(view->driver);
     if (clear) std::cout << "\033[H\033[2J";
     if (f.json) {
       std::cout << d::SmiJson(*view).dump(watching ? -1 : 2) << "\n";
@@ -92,6 +101,7 @@ int RunTopo(const SmiFlags& f) {
   options.host = {f.proc_root, f.sys_root};
   auto view = d::ReadSmiView(**nvml, /*with_topology=*/true, options);
   if (!view) return Fail(view.error());
+  if (view->devices.empty()) return NoGpus(view->driver);
   if (f.json) {
     const nlohmann::ordered_json j = d::SmiJson(*view);
     std::cout << nlohmann::ordered_json{{"topology", j["topology"]},

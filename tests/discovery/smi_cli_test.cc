@@ -108,6 +108,17 @@ TEST_F(SmiCliTest, InventoryFileIsWrittenAndReadable) {
   EXPECT_EQ(spec.nvlink_islands, (std::vector<std::vector<int>>{{0, 1, 2, 3}}));
 }
 
+TEST_F(SmiCliTest, DriverWithoutGpusFails) {
+  testing::TempDir dir;
+  const std::string script = dir.Write("empty.json", R"({"gpus": []})");
+  setenv("GPUPOOL_NVML_LIBRARY", FAKE_NVML_LIBRARY, 1);
+  setenv("FAKE_NVML_SCRIPT", script.c_str(), 1);
+  const CommandResult r = Gpupool({"smi"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("NVML (driver 550.54.15) sees no GPU"), std::string::npos) << r.output;
+  EXPECT_EQ(Gpupool({"smi", "topo"}).exit_code, 1);
+}
+
 TEST_F(SmiCliTest, BadFlagIsBadInput) {
   UseFake("node4.json");
   EXPECT_EQ(Gpupool({"smi", "--watch", "-1"}).exit_code, 2);
