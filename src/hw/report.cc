@@ -228,8 +228,14 @@ std::string GpuText(const GpuModel& g) {
                      g.structured_sparsity ? "yes (sparse = 2 x dense)" : "no");
   out += "  entry source: " + g.source + "\n\n";
   TextTable t({"FIGURE", "VALUE", "UNIT", "SPARSE", "VERIFIED", "SOURCE"});
+  // A figure from the entry's own source says "entry source" (plus any derivation) instead of
+  // repeating a long citation on every row.
+  const auto source = [&](const std::string& s) {
+    if (!g.source.empty() && s.rfind(g.source, 0) == 0) return "entry source" + s.substr(g.source.size());
+    return s;
+  };
   const auto add = [&](const std::string& name, const Sourced& s, const std::string& unit, const std::string& sparse) {
-    t.AddRow({name, FormatNumber(s.value), unit, sparse, s.verified ? "yes" : "no", s.source});
+    t.AddRow({name, FormatNumber(s.value), unit, sparse, s.verified ? "yes" : "no", source(s.source)});
   };
   add("memory", g.memory_gib, "GiB", "");
   add("memory bandwidth", g.memory_bandwidth_gbs, "GB/s", "");
