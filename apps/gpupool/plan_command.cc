@@ -269,7 +269,7 @@ void PrintTrain(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::TrainOp
   std::cout << "  FLOPs              " << Big(e.model_flops_per_token) << " per token (6N + attention), "
             << Big(e.model_flops_per_step) << " per step\n";
   std::cout << "  step               " << F(e.step_seconds, 3) << " s: compute "
-            << F(e.compute_seconds, 3) << " (with bubble)"
+            << F(e.compute_seconds, 3)
             << ", bubble " << F(e.bubble_seconds, 3) << ", TP " << F(e.tp_comm_seconds, 3)
             << ", CP " << F(e.cp_comm_seconds, 3) << ", EP " << F(e.ep_comm_seconds, 3) << ", PP "
             << F(e.pp_comm_seconds, 3) << ", DP exposed " << F(e.dp_exposed_seconds, 3) << " (of "
@@ -526,8 +526,8 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
                   "store embeddings and head at --precision too");
   infer->add_option("--overhead-gib", inf.overhead_gib,
                     "replace the runtime overhead (CUDA context + workspace + activations)");
-  infer->add_option("--cuda-context-gib", inf.o.cuda_context_gib, "CUDA context (default 0.5)");
-  infer->add_option("--workspace-gib", inf.o.workspace_gib, "cuBLAS/NCCL workspace (0.25)");
+  infer->add_option("--cuda-context-gib", inf.o.cuda_context_gib, "CUDA context and non-torch memory (default 1.0)");
+  infer->add_option("--workspace-gib", inf.o.workspace_gib, "CUDA-graph pool, sampler workspace (0.5)");
   infer->add_option("--max-batched-tokens", inf.o.max_batched_tokens,
                     "tokens in one prefill forward (activation peak, default 8192)");
   infer->callback([&exit_code] { RunInfer(inf, exit_code); });

@@ -51,8 +51,8 @@ struct InferOptions {
   int64_t prompt_tokens = 0;         // prefill length; 0 = context
   double gpu_memory_utilization = 0.9;
   int64_t max_batched_tokens = 8192; // tokens in one prefill forward (activation peak)
-  double cuda_context_gib = 0.5;
-  double workspace_gib = 0.25;       // + 0.25 GiB NCCL buffers when tp > 1
+  double cuda_context_gib = 1.0;     // CUDA context + non-torch allocations (cuBLAS, NCCL)
+  double workspace_gib = 0.5;        // CUDA-graph pool, sampler; + 0.25 GiB when tp > 1
   std::optional<double> activation_gib;  // override the computed activation peak
   std::optional<double> overhead_gib;    // override the whole runtime overhead
   double compute_efficiency = 0.6;   // share of dense peak a prefill reaches

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <limits>
 
 #include "planner/gpu_rates.h"
 
@@ -88,6 +89,42 @@ std::vector<int> StageLayerCounts(int layers, int pp) {
       ++counts[static_cast<size_t>(s)];
       --extra;
     }
+  }
+  return counts;
+}
+
+std::vector<int> BalancedStageLayerCounts(const std::vector<double>& layer_cost, double last_extra,
+                                         int pp) {
+  const int n = static_cast<int>(layer_cost.size());
+  std::vector<double> prefix(static_cast<size_t>(n) + 1, 0.0);
+  for (int i = 0; i < n; ++i) prefix[static_cast<size_t>(i) + 1] = prefix[static_cast<size_t>(i)] + layer_cost[static_cast<size_t>(i)];
+  const double inf = std::numeric_limits<double>::infinity();
+  // best[k][i]: smallest possible largest stage cost putting the first i layers on k stages.
+  std::vector<std::vector<double>> best(static_cast<size_t>(pp) + 1,
+                                        std::vector<double>(static_cast<size_t>(n) + 1, inf));
+  std::vector<std::vector<int>> cut(static_cast<size_t>(pp) + 1,
+                                    std::vector<int>(static_cast<size_t>(n) + 1, 0));
+  best[0][0] = 0;
+  for (int k = 1; k <= pp; ++k) {
+    for (int i = k; i <= n - (pp - k); ++i) {
+      for (int j = k - 1; j < i; ++j) {
+        double c = prefix[static_cast<size_t>(i)] - prefix[static_cast<size_t>(j)];
+        if (k == pp) c += last_extra;
+        const double v = std::max(best[static_cast<size_t>(k) - 1][static_cast<size_t>(j)], c);
+        // Ties keep the later cut, so earlier stages (more microbatches in flight) stay lighter.
+        if (v <= best[static_cast<size_t>(k)][static_cast<size_t>(i)]) {
+          best[static_cast<size_t>(k)][static_cast<size_t>(i)] = v;
+          cut[static_cast<size_t>(k)][static_cast<size_t>(i)] = j;
+        }
+      }
+    }
+  }
+  std::vector<int> counts(static_cast<size_t>(pp), 0);
+  int i = n;
+  for (int k = pp; k >= 1; --k) {
+    const int j = cut[static_cast<size_t>(k)][static_cast<size_t>(i)];
+    counts[static_cast<size_t>(k) - 1] = i - j;
+    i = j;
   }
   return counts;
 }
@@ -192,7 +229,20 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   // --- Memory and time, stage by stage.
   const double h = double(m.hidden);
   const double vocab_h = double(m.vocab) * h;
-  const std::vector<int> stage_layers = StageLayerCounts(m.num_layers, l.pp);
+  std::vector<int> stage_layers;
+  if (m.num_layers % l.pp == 0 || !o.uneven_stages) {
+    stage_layers = StageLayerCounts(m.num_layers, l.pp);
+  } else {
+    // Unequal stages: balance the per-token FLOPs, with the head (and MTP) on the last stage.
+    const double attn = AttentionFlopsPerToken(m, double(o.seq)) / m.num_layers;
+    std::vector<double> cost;
+    for (const LayerParams& lp : prof.layers) {
+      cost.push_back(6.0 * double(lp.Active(m.moe.top_k) - lp.norms) + 3.0 * attn);
+    }
+    double last_extra = 6.0 * double(m.vocab) * double(m.hidden);
+    if (m.mtp_layers > 0) last_extra = last_extra * (1 + m.mtp_layers) + m.mtp_layers * cost.back();
+    stage_layers = BalancedStageLayerCounts(cost, last_extra, l.pp);
+  }
   const double w_bytes = 2.0 + (fp8 ? 1.0 : 0.0);
   const double g_bytes = o.grad_fp32 ? 4.0 : 2.0;
   const double opt_bytes = 12.0;
@@ -240,11 +290,13 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
 
   // The slowest stage sets the pipeline's pace.
   double stage_compute = 0, stage_tp = 0, stage_ep = 0, stage_cp = 0, stage_total = -1;
+  double hw_per_token = 0;  // hardware FLOPs per token, all stages
   int first = 0;
   for (int s = 0; s < l.pp; ++s) {
     const int count = stage_layers[static_cast<size_t>(s)];
     double ne = 0, ex = 0, flops_model = 0, linear_hw = 0, act = 0, act_one_layer_max = 0;
     int moe_layers = 0;
+    int attn_layers = count;
     for (int i = first; i < first + count; ++i) {
       const LayerParams& lp = prof.layers[static_cast<size_t>(i)];
       ne += double(lp.Total() - lp.routed_experts);
@@ -268,6 +320,22 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       flops_model += 6.0 * vocab_h;
       linear_hw += (l.recompute == Recompute::kFull ? 8.0 : 6.0) * vocab_h;
       logits_bytes = 4.0 * tokens_mb * double(m.vocab) / l.tp;
+      if (m.mtp_layers > 0) {
+        // DeepSeek's multi-token prediction module trains with the model on the last stage: per
+        // depth one more decoder layer, the 2h x h projection and another pass through the
+        // (shared) output head.
+        const LayerParams& last = prof.layers.back();
+        const double mtp_linear = double(last.Active(m.moe.top_k) - last.norms) + 2.0 * h * h;
+        ne += m.mtp_layers * (double(last.Total() - last.routed_experts) + 2.0 * h * h);
+        ex += m.mtp_layers * double(last.routed_experts);
+        flops_model += m.mtp_layers * (6.0 * (mtp_linear + vocab_h) + 3.0 * attn_fwd_per_layer);
+        linear_hw += m.mtp_layers * (l.recompute == Recompute::kFull ? 8.0 : 6.0) *
+                     (mtp_linear + vocab_h);
+        moe_layers += m.mtp_layers;
+        attn_layers += m.mtp_layers;
+        act += m.mtp_layers * LayerActivationBytesPerToken(m, true, l.tp, sp, l.recompute,
+                                                           o.flash_attention, o.seq);
+      }
     }
     const double p_ne = ne / l.tp;
     const double p_e = ex / (double(l.ep) * l.tp);
@@ -299,8 +367,9 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     // Time of one microbatch (forward + backward) on this stage.
     const double compute =
         tokens_mb / l.tp *
-            (linear_hw / rate_linear + attn_passes * attn_fwd_per_layer * count / rate_attn) +
-        tokens_mb * bytes_tok_layer * count / hbm;
+            (linear_hw / rate_linear + attn_passes * attn_fwd_per_layer * attn_layers / rate_attn) +
+        tokens_mb * bytes_tok_layer * attn_layers / hbm;
+    hw_per_token += linear_hw + attn_passes * attn_fwd_per_layer * attn_layers;
     const double tp_c = n_tp * tp_ar_layer * count;
     const double ep_c = n_tp * ep_a2a * moe_layers * (1.0 - o.ep_overlap);
     const double cp_c = cp_layer * count;
@@ -318,17 +387,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   // --- FLOPs and time.
   const double tokens_per_step = double(e.global_batch) * double(o.seq);
   e.model_flops_per_step = e.model_flops_per_token * tokens_per_step;
-  {
-    double per_token = 0;
-    for (int i = 0; i < m.num_layers; ++i) {
-      const LayerParams& lp = prof.layers[static_cast<size_t>(i)];
-      const double linear = double(lp.Active(m.moe.top_k) - lp.norms);
-      per_token += (l.recompute == Recompute::kFull ? 8.0 : 6.0) * linear +
-                   attn_passes * attn_fwd_per_layer;
-    }
-    per_token += (l.recompute == Recompute::kFull ? 8.0 : 6.0) * vocab_h;
-    e.hardware_flops_per_step = per_token * tokens_per_step;
-  }
+  e.hardware_flops_per_step = hw_per_token * tokens_per_step;
   const double p2p_bytes = tokens_mb * h * 2.0 / (sp ? l.tp : 1);
   const double pp_p2p =
       l.pp > 1 ? 2.0 * CollectiveSeconds(Collective::kSendRecv, p2p_bytes, 2,
@@ -337,12 +396,13 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   const double stage_time = stage_total + pp_p2p;
   const double slots = m_count + double(l.pp - 1) / l.vp;
   const double pipeline = slots * stage_time;
-  e.compute_seconds = slots * stage_compute;
+  // Parts add up to the step: m stage times split by kind, plus the bubble.
+  e.compute_seconds = m_count * stage_compute;
   e.bubble_seconds = double(l.pp - 1) / l.vp * stage_time;
-  e.tp_comm_seconds = slots * stage_tp;
-  e.ep_comm_seconds = slots * stage_ep;
-  e.cp_comm_seconds = slots * stage_cp;
-  e.pp_comm_seconds = slots * pp_p2p;
+  e.tp_comm_seconds = m_count * stage_tp;
+  e.ep_comm_seconds = m_count * stage_ep;
+  e.cp_comm_seconds = m_count * stage_cp;
+  e.pp_comm_seconds = m_count * pp_p2p;
 
   // DP: gradients of the heaviest stage, non-expert over DP x CP, experts over DP x CP / EP.
   const double zero3 = l.zero >= 3 ? 1.5 : 1.0;

@@ -116,8 +116,10 @@ struct TrainEstimate {
   double model_flops_per_token = 0;
   double model_flops_per_step = 0;
   double hardware_flops_per_step = 0;
-  double compute_seconds = 0;     // pipeline compute incl. the bubble
-  double bubble_seconds = 0;
+  // Step parts (they add up to step_seconds): m stage times split by kind, the bubble, exposed DP,
+  // the optimizer.
+  double compute_seconds = 0;     // m x the slowest stage's compute
+  double bubble_seconds = 0;      // (pp - 1) / vp stage times
   double tp_comm_seconds = 0;     // per step, exposed
   double cp_comm_seconds = 0;
   double ep_comm_seconds = 0;
@@ -153,6 +155,11 @@ Result<TrainEstimate> EstimateTraining(const ModelSpec& model, const hw::GpuMode
 
 // Layers per pipeline stage: layers / pp each, the remainder to the middle stages first.
 std::vector<int> StageLayerCounts(int layers, int pp);
+
+// With --uneven-stages and pp not dividing the layers: contiguous stages that minimise the
+// largest stage cost (dynamic programme over cut points), the last stage carrying `last_extra`.
+std::vector<int> BalancedStageLayerCounts(const std::vector<double>& layer_cost, double last_extra,
+                                         int pp);
 
 // Activation bytes per token of one layer (no pipeline factor), see the header comment.
 double LayerActivationBytesPerToken(const ModelSpec& m, bool moe_layer, int tp, bool sp,

@@ -70,6 +70,16 @@ inline Fabric NvlinkIb(const hw::GpuModel& g, double nic_gbs = 50) {
   return f;
 }
 
+// A named scale-out network with the CLI's defaults (per GPU, per direction).
+inline Fabric WithNetwork(const hw::GpuModel& g, const std::string& net) {
+  Fabric f = NvlinkIb(g);
+  if (net == "IB-HDR") f.scale_out = LinkTier{"IB-HDR", 25, 10.0, 0.9};
+  if (net == "IB-NDR") f.scale_out = LinkTier{"IB-NDR", 50, 10.0, 0.9};
+  if (net == "RoCE-200G") f.scale_out = LinkTier{"RoCE-200G", 25, 15.0, 0.8};
+  if (net == "RoCE-400G") f.scale_out = LinkTier{"RoCE-400G", 50, 15.0, 0.8};
+  return f;
+}
+
 inline std::filesystem::path ModelsDir() {
   return std::filesystem::path(GPUPOOL_SOURCE_DATA_DIR) / "models";
 }

@@ -138,13 +138,17 @@ TEST(TrainingTimeTest, GpuHoursFromTokensPerSecond) {
 }
 
 TEST(TrainingTimeTest, PipelineBubble) {
-  // Bubble = (pp - 1) / vp stage times; with m microbatches compute takes (m + pp - 1) slots.
+  // Bubble = (pp - 1) / vp stage times; m microbatches take m stage times; parts add up.
   TrainOptions o = Opts(32, L(1, 4));
   o.global_batch = 64;
   auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
   ASSERT_TRUE(e.has_value());
   const double slot = e->bubble_seconds / 3.0;
-  EXPECT_NEAR(e->compute_seconds + e->tp_comm_seconds + e->pp_comm_seconds, slot * (8 + 3), 1e-9);
+  EXPECT_NEAR(e->compute_seconds + e->tp_comm_seconds + e->pp_comm_seconds, slot * 8, 1e-9);
+  EXPECT_NEAR(e->step_seconds,
+              e->compute_seconds + e->tp_comm_seconds + e->pp_comm_seconds + e->bubble_seconds +
+                  e->dp_exposed_seconds + e->optimizer_seconds,
+              1e-9);
 }
 
 struct BadLayout {
