@@ -64,8 +64,10 @@ void RunShow(const HwArgs& a, int& exit_code) {
   if (!c) return Fail(c.error(), exit_code);
   const hw::Catalog& cat = **c;
   if (auto g = cat.FindGpu(a.name)) return Print(a, hw::GpuJson(**g), hw::GpuText(**g));
-  if (auto l = cat.FindInterconnect(a.name)) return Print(a, hw::InterconnectJson(**l), hw::InterconnectText(**l));
-  if (auto s = cat.FindServer(a.name)) return Print(a, hw::ServerJson(cat, **s), hw::ServerText(cat, **s));
+  if (auto l = cat.FindInterconnect(a.name))
+    return Print(a, hw::InterconnectJson(**l), hw::InterconnectText(**l));
+  if (auto s = cat.FindServer(a.name))
+    return Print(a, hw::ServerJson(cat, **s), hw::ServerText(cat, **s));
   if (auto p = cat.FindCpu(a.name)) return Print(a, hw::CpuJson(**p), hw::CpuText(**p));
   // Not found anywhere: report the GPU miss (its message lists close GPU names).
   Fail(cat.FindGpu(a.name).error(), exit_code);
@@ -102,7 +104,8 @@ void RunSpeedup(const HwArgs& a, int& exit_code) {
   if (!cpu) return Fail(cpu.error(), exit_code);
   auto precision = hw::ParsePrecision(a.precision);
   if (!precision) return Fail(precision.error(), exit_code);
-  auto input = hw::SpeedupInputFor(**gpu, **cpu, *precision, a.parallel_fraction, a.gpus, a.sockets, a.vector);
+  auto input = hw::SpeedupInputFor(**gpu, **cpu, *precision, a.parallel_fraction, a.gpus, a.sockets,
+                                   a.vector);
   if (!input) return Fail(input.error(), exit_code);
   auto result = hw::AmdahlSpeedup(*input);
   if (!result) return Fail(result.error(), exit_code);
@@ -114,9 +117,11 @@ void RunSpeedup(const HwArgs& a, int& exit_code) {
 
 void AddHwCommand(CLI::App& app, int& exit_code) {
   static HwArgs args;
-  auto* hw = app.add_subcommand("hw", "Hardware catalog: GPUs, interconnects, servers, CPUs; requirement checks");
+  auto* hw = app.add_subcommand(
+      "hw", "Hardware catalog: GPUs, interconnects, servers, CPUs; requirement checks");
   hw->require_subcommand(1);
-  hw->add_option("--catalog", args.catalog_dir, "Catalog directory (default: $GPUPOOL_DATA_DIR/hw or data/hw)");
+  hw->add_option("--catalog", args.catalog_dir,
+                 "Catalog directory (default: $GPUPOOL_DATA_DIR/hw or data/hw)");
 
   auto* list = hw->add_subcommand("list", "List the catalog");
   list->add_option("--what", args.what, "all | gpus | links | servers | cpus")
@@ -124,8 +129,10 @@ void AddHwCommand(CLI::App& app, int& exit_code) {
   list->add_flag("--json", args.json, "JSON output");
   list->callback([&exit_code] { RunList(args, exit_code); });
 
-  auto* show = hw->add_subcommand("show", "Show one GPU, interconnect, server or CPU with the source of each figure");
-  show->add_option("name", args.name, "Name in a common spelling (H100, a100-sxm4-80gb, 4090, NVLink4, DGX-H100)")
+  auto* show = hw->add_subcommand(
+      "show", "Show one GPU, interconnect, server or CPU with the source of each figure");
+  show->add_option("name", args.name,
+                   "Name in a common spelling (H100, a100-sxm4-80gb, 4090, NVLink4, DGX-H100)")
       ->required();
   show->add_flag("--json", args.json, "JSON output");
   show->callback([&exit_code] { RunShow(args, exit_code); });
@@ -135,21 +142,29 @@ void AddHwCommand(CLI::App& app, int& exit_code) {
   compare->add_flag("--json", args.json, "JSON output");
   compare->callback([&exit_code] { RunCompare(args, exit_code); });
 
-  auto* check = hw->add_subcommand("check", "Which catalog servers meet a requirement sheet (YAML), and by how much the others miss");
+  auto* check = hw->add_subcommand(
+      "check",
+      "Which catalog servers meet a requirement sheet (YAML), and by how much the others miss");
   check->add_option("sheet", args.sheet, "Requirement sheet (see docs/hw.md)")->required();
-  check->add_flag("--accept-sparse", args.accept_sparse, "Let 2:4-sparse rates meet tensor-rate lines");
+  check->add_flag("--accept-sparse", args.accept_sparse,
+                  "Let 2:4-sparse rates meet tensor-rate lines");
   check->add_flag("--json", args.json, "JSON output");
   check->callback([&exit_code] { RunCheck(args, exit_code); });
 
-  auto* speedup = hw->add_subcommand("speedup", "Amdahl speed-up of a program on a GPU against a CPU, from peak rates");
+  auto* speedup = hw->add_subcommand(
+      "speedup", "Amdahl speed-up of a program on a GPU against a CPU, from peak rates");
   speedup->add_option("--gpu", args.gpu, "GPU name")->capture_default_str();
-  speedup->add_option("--cpu", args.cpu, "CPU name (see `gpupool hw list --what cpus`)")->capture_default_str();
-  speedup->add_option("-p,--parallel-fraction", args.parallel_fraction, "Share of CPU run time the GPU accelerates, 0..1")
+  speedup->add_option("--cpu", args.cpu, "CPU name (see `gpupool hw list --what cpus`)")
+      ->capture_default_str();
+  speedup
+      ->add_option("-p,--parallel-fraction", args.parallel_fraction,
+                   "Share of CPU run time the GPU accelerates, 0..1")
       ->capture_default_str();
   speedup->add_option("--precision", args.precision, "fp64 or fp32")->capture_default_str();
   speedup->add_option("--gpus", args.gpus, "Number of GPUs")->capture_default_str();
   speedup->add_option("--sockets", args.sockets, "Number of CPU sockets")->capture_default_str();
-  speedup->add_flag("--vector", args.vector, "Use the GPU's vector (non-tensor) rate where the catalog has one");
+  speedup->add_flag("--vector", args.vector,
+                    "Use the GPU's vector (non-tensor) rate where the catalog has one");
   speedup->add_flag("--json", args.json, "JSON output");
   speedup->callback([&exit_code] { RunSpeedup(args, exit_code); });
 }

@@ -1,13 +1,13 @@
 #include "hw/catalog.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <filesystem>
 #include <set>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "common/check.h"
 #include "common/data_dir.h"
@@ -57,10 +57,10 @@ Result<GpuModel> ReadGpu(const std::string& file, const YAML::Node& node) {
   GpuModel g;
   GP_HW_ASSIGN(g.name, r.String("name"));
   r = YamlReader(file, node, g.name);
-  GP_HW_TRY(r.OnlyKeys({"name", "aliases", "vendor", "architecture", "year", "form_factor", "pcie_gen",
-                         "scale_up_link", "sparsity", "source", "sources", "verified", "memory_gib",
-                         "memory_bandwidth_gbs", "tdp_w", "scale_up_bandwidth_gbs", "dense_tflops",
-                         "vector_tflops", "notes"}));
+  GP_HW_TRY(r.OnlyKeys({"name", "aliases", "vendor", "architecture", "year", "form_factor",
+                        "pcie_gen", "scale_up_link", "sparsity", "source", "sources", "verified",
+                        "memory_gib", "memory_bandwidth_gbs", "tdp_w", "scale_up_bandwidth_gbs",
+                        "dense_tflops", "vector_tflops", "notes"}));
   GP_HW_TRY(r.LoadDefaults());
   g.source = r.default_source();
   g.verified = r.default_verified();
@@ -80,7 +80,8 @@ Result<GpuModel> ReadGpu(const std::string& file, const YAML::Node& node) {
   GP_HW_ASSIGN(g.dense_tflops, ReadRates(r, "dense_tflops"));
   GP_HW_ASSIGN(g.vector_tflops, ReadRates(r, "vector_tflops"));
   GP_HW_ASSIGN(g.notes, r.StringList("notes"));
-  if (g.source.empty()) return Error(r.Bad("source", "missing (every entry needs a default source)"));
+  if (g.source.empty())
+    return Error(r.Bad("source", "missing (every entry needs a default source)"));
   if (g.pcie_gen < 1 || g.pcie_gen > 7) return Error(r.Bad("pcie_gen", "expected 1..7"));
   if (g.memory_gib.value <= 0) return Error(r.Bad("memory_gib", "must be positive"));
   return g;
@@ -100,7 +101,7 @@ Result<Interconnect> ReadInterconnect(const std::string& file, const YAML::Node&
   GP_HW_ASSIGN(link.name, r.String("name"));
   r = YamlReader(file, node, link.name);
   GP_HW_TRY(r.OnlyKeys({"name", "aliases", "kind", "source", "sources", "verified", "bandwidth_gbs",
-                         "latency_us", "achievable_fraction"}));
+                        "latency_us", "achievable_fraction"}));
   GP_HW_TRY(r.LoadDefaults());
   link.source = r.default_source();
   GP_HW_ASSIGN(link.aliases, r.StringList("aliases"));
@@ -121,9 +122,9 @@ Result<CpuModel> ReadCpu(const std::string& file, const YAML::Node& node) {
   CpuModel c;
   GP_HW_ASSIGN(c.name, r.String("name"));
   r = YamlReader(file, node, c.name);
-  GP_HW_TRY(r.OnlyKeys({"name", "aliases", "vendor", "arch", "architecture", "year", "source", "sources",
-                         "verified", "cores", "base_ghz", "fp64_flops_per_cycle",
-                         "fp32_flops_per_cycle"}));
+  GP_HW_TRY(r.OnlyKeys({"name", "aliases", "vendor", "arch", "architecture", "year", "source",
+                        "sources", "verified", "cores", "base_ghz", "fp64_flops_per_cycle",
+                        "fp32_flops_per_cycle"}));
   GP_HW_TRY(r.LoadDefaults());
   c.source = r.default_source();
   GP_HW_ASSIGN(c.aliases, r.StringList("aliases"));
@@ -145,9 +146,9 @@ Result<ServerModel> ReadServer(const std::string& file, const YAML::Node& node) 
   ServerModel s;
   GP_HW_ASSIGN(s.name, r.String("name"));
   r = YamlReader(file, node, s.name);
-  GP_HW_TRY(r.OnlyKeys({"name", "aliases", "vendor", "source", "sources", "verified", "gpu", "gpu_count",
-                         "gpu_p2p_gbs", "cpu", "memory", "drives", "nics", "psus", "rack_units",
-                         "notes"}));
+  GP_HW_TRY(r.OnlyKeys({"name", "aliases", "vendor", "source", "sources", "verified", "gpu",
+                        "gpu_count", "gpu_p2p_gbs", "cpu", "memory", "drives", "nics", "psus",
+                        "rack_units", "notes"}));
   GP_HW_TRY(r.LoadDefaults());
   s.source = r.default_source();
   s.verified = r.default_verified();
@@ -194,7 +195,8 @@ Result<ServerModel> ReadServer(const std::string& file, const YAML::Node& node) 
         GP_HW_ASSIGN(d.count, it.Int("count"));
         GP_HW_ASSIGN(d.tb, it.Number("tb"));
         if (d.kind != "nvme" && d.kind != "sata-ssd" && d.kind != "sas-ssd" && d.kind != "hdd") {
-          return Error(it.Bad("kind", "'" + d.kind + "' is not one of nvme, sata-ssd, sas-ssd, hdd"));
+          return Error(
+              it.Bad("kind", "'" + d.kind + "' is not one of nvme, sata-ssd, sas-ssd, hdd"));
         }
         s.drives.push_back(d);
       } else {
@@ -230,7 +232,8 @@ Result<std::vector<T>> ReadList(const std::string& dir, const std::string& name,
   }
   for (const auto& node : root) {
     if (!node.IsMap()) {
-      return Error(Status::InvalidArgument(fmt::format("{}:{}: expected an entry (a mapping)", path, LineOf(node))));
+      return Error(Status::InvalidArgument(
+          fmt::format("{}:{}: expected an entry (a mapping)", path, LineOf(node))));
     }
     GP_HW_ASSIGN(T entry, read(path, node));
     out.push_back(std::move(entry));
@@ -248,7 +251,8 @@ Status CheckUniqueNames(const std::vector<T>& entries, const std::string& what) 
     std::set<std::string> own;
     for (const auto& s : spellings) {
       const std::string key = NormalizeName(s);
-      if (key.empty()) return Status::InvalidArgument(what + " " + e.name + ": empty name or alias");
+      if (key.empty())
+        return Status::InvalidArgument(what + " " + e.name + ": empty name or alias");
       if (!own.insert(key).second) continue;
       const auto [it, inserted] = seen.emplace(key, e.name);
       if (!inserted) {
@@ -305,13 +309,12 @@ Result<Precision> ParsePrecision(std::string_view name) {
   for (const auto& [v, n] : kPrecisionNames) {
     if (lower == n) return v;
   }
-  return Error(Status::InvalidArgument("unknown precision '" + std::string(name) +
-                                       "' (one of fp64, fp32, tf32, bf16, fp16, fp8, int8, fp4, int4)"));
+  return Error(
+      Status::InvalidArgument("unknown precision '" + std::string(name) +
+                              "' (one of fp64, fp32, tf32, bf16, fp16, fp8, int8, fp4, int4)"));
 }
 
-bool IsTensorPrecision(Precision p) {
-  return p != Precision::kFp64 && p != Precision::kFp32;
-}
+bool IsTensorPrecision(Precision p) { return p != Precision::kFp64 && p != Precision::kFp32; }
 
 const std::vector<Precision>& AllPrecisions() {
   static const std::vector<Precision> all = [] {
@@ -324,9 +327,12 @@ const std::vector<Precision>& AllPrecisions() {
 
 std::string_view LinkKindName(LinkKind kind) {
   switch (kind) {
-    case LinkKind::kScaleUp: return "scale_up";
-    case LinkKind::kPcie: return "pcie";
-    case LinkKind::kScaleOut: return "scale_out";
+    case LinkKind::kScaleUp:
+      return "scale_up";
+    case LinkKind::kPcie:
+      return "pcie";
+    case LinkKind::kScaleOut:
+      return "scale_out";
   }
   return "?";
 }
@@ -353,8 +359,10 @@ std::vector<std::pair<std::string, const Sourced*>> GpuModel::Figures() const {
       {"tdp_w", &tdp_w},
       {"scale_up_bandwidth_gbs", &scale_up_bandwidth_gbs},
   };
-  for (const auto& [p, s] : dense_tflops) out.emplace_back("dense." + std::string(PrecisionName(p)), &s);
-  for (const auto& [p, s] : vector_tflops) out.emplace_back("vector." + std::string(PrecisionName(p)), &s);
+  for (const auto& [p, s] : dense_tflops)
+    out.emplace_back("dense." + std::string(PrecisionName(p)), &s);
+  for (const auto& [p, s] : vector_tflops)
+    out.emplace_back("vector." + std::string(PrecisionName(p)), &s);
   return out;
 }
 
@@ -375,7 +383,8 @@ std::optional<double> CpuModel::PeakTflops(Precision p) const {
 Result<Catalog> Catalog::Load(const std::string& dir) {
   Catalog c;
   GP_HW_ASSIGN(c.gpus_, ReadList<GpuModel>(dir, "gpus.yaml", true, ReadGpu));
-  GP_HW_ASSIGN(c.interconnects_, ReadList<Interconnect>(dir, "interconnects.yaml", true, ReadInterconnect));
+  GP_HW_ASSIGN(c.interconnects_,
+               ReadList<Interconnect>(dir, "interconnects.yaml", true, ReadInterconnect));
   GP_HW_ASSIGN(c.cpus_, ReadList<CpuModel>(dir, "cpus.yaml", false, ReadCpu));
   GP_HW_ASSIGN(c.servers_, ReadList<ServerModel>(dir, "servers.yaml", false, ReadServer));
   GP_HW_TRY(CheckUniqueNames(c.gpus_, "GPU"));
@@ -386,15 +395,16 @@ Result<Catalog> Catalog::Load(const std::string& dir) {
   for (const auto& g : c.gpus_) {
     if (g.scale_up_link.empty()) continue;
     if (!c.FindInterconnect(g.scale_up_link)) {
-      return Error(Status::InvalidArgument(gpus_file + ": " + g.name + ": scale_up_link: '" + g.scale_up_link +
-                                           "' is not in interconnects.yaml"));
+      return Error(Status::InvalidArgument(gpus_file + ": " + g.name + ": scale_up_link: '" +
+                                           g.scale_up_link + "' is not in interconnects.yaml"));
     }
   }
   const std::string servers_file = (std::filesystem::path(dir) / "servers.yaml").string();
   for (auto& s : c.servers_) {
     auto gpu = c.FindGpu(s.gpu);
     if (!gpu) {
-      return Error(Status::InvalidArgument(servers_file + ": " + s.name + ": gpu: " + gpu.error().message()));
+      return Error(Status::InvalidArgument(servers_file + ": " + s.name +
+                                           ": gpu: " + gpu.error().message()));
     }
     s.gpu = (*gpu)->name;  // canonical, so ServerGpu() is an exact look-up
   }

@@ -29,8 +29,8 @@ Result<Precision> ParsePrecision(std::string_view name);
 
 struct Sourced {
   double value = 0;
-  std::string source;     // URL or document + page
-  bool verified = true;   // false: not checked against a primary source
+  std::string source;    // URL or document + page
+  bool verified = true;  // false: not checked against a primary source
 };
 
 struct GpuModel {
@@ -39,21 +39,22 @@ struct GpuModel {
   std::string vendor;                // "NVIDIA", "AMD", "Huawei"
   std::string architecture;          // "Hopper"
   int year = 0;
-  std::string form_factor;           // "SXM", "PCIe", "OAM", ...
+  std::string form_factor;  // "SXM", "PCIe", "OAM", ...
   Sourced memory_gib;
-  Sourced memory_bandwidth_gbs;      // GB/s
+  Sourced memory_bandwidth_gbs;  // GB/s
   Sourced tdp_w;
   int pcie_gen = 0;
-  std::string scale_up_link;         // interconnect name in the catalog ("NVLink4"), "" = PCIe only
-  Sourced scale_up_bandwidth_gbs;    // per GPU, bidirectional GB/s (PCIe-only GPUs: the x16 slot, both directions)
+  std::string scale_up_link;       // interconnect name in the catalog ("NVLink4"), "" = PCIe only
+  Sourced scale_up_bandwidth_gbs;  // per GPU, bidirectional GB/s (PCIe-only GPUs: the x16 slot,
+                                   // both directions)
   std::map<Precision, Sourced> dense_tflops;  // absent = not supported natively
 
   std::optional<double> DenseTflops(Precision p) const;
 
   // --- Added by src/hw (additive; the fields above are the planner's contract). ---
-  std::string source;                 // the entry's default source (architecture, year, PCIe gen)
-  bool verified = true;               // the entry's default verification state
-  bool structured_sparsity = false;   // 2:4 sparsity doubles the tensor rates
+  std::string source;                // the entry's default source (architecture, year, PCIe gen)
+  bool verified = true;              // the entry's default verification state
+  bool structured_sparsity = false;  // 2:4 sparsity doubles the tensor rates
   std::map<Precision, Sourced> vector_tflops;  // non-tensor (CUDA core / vector) rates that differ
   std::vector<std::string> notes;
 
@@ -73,15 +74,15 @@ const std::vector<Precision>& AllPrecisions();
 enum class LinkKind { kScaleUp, kPcie, kScaleOut };
 
 struct Interconnect {
-  std::string name;           // "NVLink4", "PCIe5-x16", "IB-NDR", "RoCE-400G"
+  std::string name;  // "NVLink4", "PCIe5-x16", "IB-NDR", "RoCE-400G"
   LinkKind kind = LinkKind::kScaleOut;
-  Sourced bandwidth_gbs;      // per direction per GPU/NIC, GB/s
-  Sourced latency_us;         // one-way small-message latency
+  Sourced bandwidth_gbs;             // per direction per GPU/NIC, GB/s
+  Sourced latency_us;                // one-way small-message latency
   double achievable_fraction = 0.8;  // share of bandwidth collectives reach in practice
 
   // --- Added by src/hw (additive). ---
   std::vector<std::string> aliases;
-  std::string source;                 // the entry's default source
+  std::string source;                   // the entry's default source
   Sourced achievable_fraction_sourced;  // the same figure with its source
 };
 
@@ -89,16 +90,16 @@ std::string_view LinkKindName(LinkKind kind);  // "scale_up", "pcie", "scale_out
 
 // A host CPU (one socket) with the peak vector rate that `gpupool hw speedup` compares against.
 struct CpuModel {
-  std::string name;                  // "EPYC-9654"
+  std::string name;  // "EPYC-9654"
   std::vector<std::string> aliases;
-  std::string vendor;                // "Intel", "AMD"
-  std::string arch;                  // "x86", "arm"
-  std::string architecture;          // "Zen 4"
+  std::string vendor;        // "Intel", "AMD"
+  std::string arch;          // "x86", "arm"
+  std::string architecture;  // "Zen 4"
   int year = 0;
   std::string source;
   Sourced cores;
   Sourced base_ghz;
-  Sourced fp64_flops_per_cycle;      // per core
+  Sourced fp64_flops_per_cycle;  // per core
   Sourced fp32_flops_per_cycle;
 
   // cores x base GHz x FLOPs/cycle / 1000; fp64 or fp32 only (nullopt for other precisions).
@@ -108,29 +109,29 @@ struct CpuModel {
 // One fixed server configuration, for requirement checks (`gpupool hw check`).
 struct ServerCpu {
   std::string model;
-  std::string arch;   // "x86", "arm"
+  std::string arch;  // "x86", "arm"
   int sockets = 0;
   int cores_per_socket = 0;
   double base_ghz = 0;
 };
 struct ServerMemory {
   int gib = 0;
-  std::string type;   // "DDR5"
-  int mhz = 0;        // 0 = not stated
-  int dimms = 0;      // 0 = not stated
-  int dimm_gib = 0;   // 0 = not stated
+  std::string type;  // "DDR5"
+  int mhz = 0;       // 0 = not stated
+  int dimms = 0;     // 0 = not stated
+  int dimm_gib = 0;  // 0 = not stated
 };
 struct Drive {
-  std::string kind;   // "nvme", "sata-ssd", "sas-ssd", "hdd"
+  std::string kind;  // "nvme", "sata-ssd", "sas-ssd", "hdd"
   int count = 0;
-  double tb = 0;      // decimal TB per drive
+  double tb = 0;  // decimal TB per drive
 };
 struct Nic {
   std::string model;
-  std::string kind;   // "ib", "ethernet", "vpi" (either)
-  int gbps = 0;       // per port
+  std::string kind;  // "ib", "ethernet", "vpi" (either)
+  int gbps = 0;      // per port
   int ports = 1;
-  int count = 0;      // cards
+  int count = 0;  // cards
 };
 struct PowerSupplies {
   int count = 0;
@@ -138,14 +139,14 @@ struct PowerSupplies {
   bool hot_swap = false;
 };
 struct ServerModel {
-  std::string name;                  // "DGX-H100"
+  std::string name;  // "DGX-H100"
   std::vector<std::string> aliases;
   std::string vendor;
   std::string source;
   bool verified = false;
-  std::string gpu;                   // canonical GPU name in the catalog
+  std::string gpu;  // canonical GPU name in the catalog
   int gpu_count = 0;
-  Sourced gpu_p2p_gbs;               // bidirectional GB/s between any two GPUs
+  Sourced gpu_p2p_gbs;  // bidirectional GB/s between any two GPUs
   ServerCpu cpu;
   ServerMemory memory;
   std::vector<Drive> drives;

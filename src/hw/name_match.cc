@@ -9,8 +9,8 @@ namespace gpupool::hw {
 namespace {
 
 // Words people put in front of a product name that no catalog key carries.
-constexpr std::array<std::string_view, 7> kPrefixes = {"nvidia", "amd", "huawei", "geforce",
-                                                        "tesla", "instinct", "intel"};
+constexpr std::array<std::string_view, 7> kPrefixes = {"nvidia", "amd",      "huawei", "geforce",
+                                                       "tesla",  "instinct", "intel"};
 
 }  // namespace
 

@@ -1,8 +1,8 @@
 #include "hw/report.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "hw/text_table.h"
 
@@ -35,17 +35,20 @@ int CountUnverified(const GpuModel& g) {
 constexpr const char* kLegend = "* = not checked against a primary source (verified: false)\n";
 
 std::string GpuListTable(const Catalog& c) {
-  TextTable t({"GPU", "VENDOR", "ARCH", "YEAR", "MEM GiB", "HBM GB/s", "FP64", "FP32", "TF32", "BF16", "FP16",
-               "FP8", "INT8", "FP4", "SCALE-UP", "GB/s", "TDP W"});
+  TextTable t({"GPU", "VENDOR", "ARCH", "YEAR", "MEM GiB", "HBM GB/s", "FP64", "FP32", "TF32",
+               "BF16", "FP16", "FP8", "INT8", "FP4", "SCALE-UP", "GB/s", "TDP W"});
   for (const auto& g : c.gpus()) {
     t.AddRow({g.name, g.vendor, g.architecture, std::to_string(g.year), Cell(g.memory_gib),
-              Cell(g.memory_bandwidth_gbs), RateCell(g, Precision::kFp64), RateCell(g, Precision::kFp32),
-              RateCell(g, Precision::kTf32), RateCell(g, Precision::kBf16), RateCell(g, Precision::kFp16),
-              RateCell(g, Precision::kFp8), RateCell(g, Precision::kInt8), RateCell(g, Precision::kFp4),
+              Cell(g.memory_bandwidth_gbs), RateCell(g, Precision::kFp64),
+              RateCell(g, Precision::kFp32), RateCell(g, Precision::kTf32),
+              RateCell(g, Precision::kBf16), RateCell(g, Precision::kFp16),
+              RateCell(g, Precision::kFp8), RateCell(g, Precision::kInt8),
+              RateCell(g, Precision::kFp4),
               g.scale_up_link.empty() ? "PCIe" + std::to_string(g.pcie_gen) : g.scale_up_link,
               Cell(g.scale_up_bandwidth_gbs), Cell(g.tdp_w)});
   }
-  return "GPUs: dense peak TFLOPS (INT8 in TOPS; '-' = no native support); scale-up GB/s per GPU, both "
+  return "GPUs: dense peak TFLOPS (INT8 in TOPS; '-' = no native support); scale-up GB/s per GPU, "
+         "both "
          "directions\n" +
          t.Render();
 }
@@ -60,12 +63,13 @@ std::string LinkTable(const Catalog& c) {
 }
 
 std::string ServerTable(const Catalog& c) {
-  TextTable t({"SERVER", "VENDOR", "GPUS", "GPU", "GPU-GPU GB/s", "CPU", "CORES", "MEMORY GiB", "NICS"});
+  TextTable t(
+      {"SERVER", "VENDOR", "GPUS", "GPU", "GPU-GPU GB/s", "CPU", "CORES", "MEMORY GiB", "NICS"});
   for (const auto& s : c.servers()) {
     int nics = 0;
     for (const auto& n : s.nics) nics += n.count;
-    t.AddRow({s.name + (s.verified ? "" : "*"), s.vendor, std::to_string(s.gpu_count), s.gpu, Cell(s.gpu_p2p_gbs),
-              fmt::format("{}x {}", s.cpu.sockets, s.cpu.model),
+    t.AddRow({s.name + (s.verified ? "" : "*"), s.vendor, std::to_string(s.gpu_count), s.gpu,
+              Cell(s.gpu_p2p_gbs), fmt::format("{}x {}", s.cpu.sockets, s.cpu.model),
               std::to_string(s.cpu.sockets * s.cpu.cores_per_socket), std::to_string(s.memory.gib),
               std::to_string(nics)});
   }
@@ -156,36 +160,42 @@ nlohmann::json CpuJson(const CpuModel& c) {
 
 nlohmann::json ServerJson(const Catalog& catalog, const ServerModel& s) {
   nlohmann::json drives = nlohmann::json::array();
-  for (const auto& d : s.drives) drives.push_back({{"kind", d.kind}, {"count", d.count}, {"tb", d.tb}});
+  for (const auto& d : s.drives)
+    drives.push_back({{"kind", d.kind}, {"count", d.count}, {"tb", d.tb}});
   nlohmann::json nics = nlohmann::json::array();
   for (const auto& n : s.nics) {
-    nics.push_back({{"model", n.model}, {"kind", n.kind}, {"gbps", n.gbps}, {"ports", n.ports}, {"count", n.count}});
+    nics.push_back({{"model", n.model},
+                    {"kind", n.kind},
+                    {"gbps", n.gbps},
+                    {"ports", n.ports},
+                    {"count", n.count}});
   }
-  return {{"name", s.name},
-          {"aliases", s.aliases},
-          {"vendor", s.vendor},
-          {"source", s.source},
-          {"verified", s.verified},
-          {"gpu", catalog.ServerGpu(s).name},
-          {"gpu_count", s.gpu_count},
-          {"gpu_p2p_gbs", FigureJson(s.gpu_p2p_gbs)},
-          {"cpu",
-           {{"model", s.cpu.model},
-            {"arch", s.cpu.arch},
-            {"sockets", s.cpu.sockets},
-            {"cores_per_socket", s.cpu.cores_per_socket},
-            {"base_ghz", s.cpu.base_ghz}}},
-          {"memory",
-           {{"gib", s.memory.gib},
-            {"type", s.memory.type},
-            {"mhz", s.memory.mhz},
-            {"dimms", s.memory.dimms},
-            {"dimm_gib", s.memory.dimm_gib}}},
-          {"drives", drives},
-          {"nics", nics},
-          {"psus", {{"count", s.psus.count}, {"watts", s.psus.watts}, {"hot_swap", s.psus.hot_swap}}},
-          {"rack_units", s.rack_units},
-          {"notes", s.notes}};
+  return {
+      {"name", s.name},
+      {"aliases", s.aliases},
+      {"vendor", s.vendor},
+      {"source", s.source},
+      {"verified", s.verified},
+      {"gpu", catalog.ServerGpu(s).name},
+      {"gpu_count", s.gpu_count},
+      {"gpu_p2p_gbs", FigureJson(s.gpu_p2p_gbs)},
+      {"cpu",
+       {{"model", s.cpu.model},
+        {"arch", s.cpu.arch},
+        {"sockets", s.cpu.sockets},
+        {"cores_per_socket", s.cpu.cores_per_socket},
+        {"base_ghz", s.cpu.base_ghz}}},
+      {"memory",
+       {{"gib", s.memory.gib},
+        {"type", s.memory.type},
+        {"mhz", s.memory.mhz},
+        {"dimms", s.memory.dimms},
+        {"dimm_gib", s.memory.dimm_gib}}},
+      {"drives", drives},
+      {"nics", nics},
+      {"psus", {{"count", s.psus.count}, {"watts", s.psus.watts}, {"hot_swap", s.psus.hot_swap}}},
+      {"rack_units", s.rack_units},
+      {"notes", s.notes}};
 }
 
 std::string ListText(const Catalog& c, const std::string& what) {
@@ -221,7 +231,8 @@ nlohmann::json ListJson(const Catalog& c, const std::string& what) {
 }
 
 std::string GpuText(const GpuModel& g) {
-  std::string out = fmt::format("{} ({} {}, {}, {})\n", g.name, g.vendor, g.architecture, g.year, g.form_factor);
+  std::string out =
+      fmt::format("{} ({} {}, {}, {})\n", g.name, g.vendor, g.architecture, g.year, g.form_factor);
   if (!g.aliases.empty()) out += "  also: " + Join(g.aliases, ", ") + "\n";
   out += fmt::format("  host link: PCIe gen {}; scale-up: {}; 2:4 sparsity: {}\n", g.pcie_gen,
                      g.scale_up_link.empty() ? "none (PCIe only)" : g.scale_up_link,
@@ -231,11 +242,14 @@ std::string GpuText(const GpuModel& g) {
   // A figure from the entry's own source says "entry source" (plus any derivation) instead of
   // repeating a long citation on every row.
   const auto source = [&](const std::string& s) {
-    if (!g.source.empty() && s.rfind(g.source, 0) == 0) return "entry source" + s.substr(g.source.size());
+    if (!g.source.empty() && s.rfind(g.source, 0) == 0)
+      return "entry source" + s.substr(g.source.size());
     return s;
   };
-  const auto add = [&](const std::string& name, const Sourced& s, const std::string& unit, const std::string& sparse) {
-    t.AddRow({name, FormatNumber(s.value), unit, sparse, s.verified ? "yes" : "no", source(s.source)});
+  const auto add = [&](const std::string& name, const Sourced& s, const std::string& unit,
+                       const std::string& sparse) {
+    t.AddRow(
+        {name, FormatNumber(s.value), unit, sparse, s.verified ? "yes" : "no", source(s.source)});
   };
   add("memory", g.memory_gib, "GiB", "");
   add("memory bandwidth", g.memory_bandwidth_gbs, "GB/s", "");
@@ -274,7 +288,8 @@ std::string InterconnectText(const Interconnect& l) {
 }
 
 std::string CpuText(const CpuModel& c) {
-  std::string out = fmt::format("{} ({} {}, {}, {})\n", c.name, c.vendor, c.architecture, c.arch, c.year);
+  std::string out =
+      fmt::format("{} ({} {}, {}, {})\n", c.name, c.vendor, c.architecture, c.arch, c.year);
   if (!c.aliases.empty()) out += "  also: " + Join(c.aliases, ", ") + "\n";
   TextTable t({"FIGURE", "VALUE", "VERIFIED", "SOURCE"});
   const auto add = [&](const std::string& name, const Sourced& s) {
@@ -285,31 +300,37 @@ std::string CpuText(const CpuModel& c) {
   add("fp64 FLOPs/cycle/core", c.fp64_flops_per_cycle);
   add("fp32 FLOPs/cycle/core", c.fp32_flops_per_cycle);
   out += "\n" + t.Render();
-  out += fmt::format("  peak fp64 = {} x {} x {} / 1000 = {} TFLOPS; fp32 = {} TFLOPS (per socket)\n",
-                     FormatNumber(c.cores.value), FormatNumber(c.base_ghz.value),
-                     FormatNumber(c.fp64_flops_per_cycle.value), FormatNumber(*c.PeakTflops(Precision::kFp64)),
-                     FormatNumber(*c.PeakTflops(Precision::kFp32)));
+  out += fmt::format(
+      "  peak fp64 = {} x {} x {} / 1000 = {} TFLOPS; fp32 = {} TFLOPS (per socket)\n",
+      FormatNumber(c.cores.value), FormatNumber(c.base_ghz.value),
+      FormatNumber(c.fp64_flops_per_cycle.value), FormatNumber(*c.PeakTflops(Precision::kFp64)),
+      FormatNumber(*c.PeakTflops(Precision::kFp32)));
   return out;
 }
 
 std::string ServerText(const Catalog& catalog, const ServerModel& s) {
   const GpuModel& g = catalog.ServerGpu(s);
-  std::string out = fmt::format("{} ({}){}\n", s.name, s.vendor, s.verified ? "" : "  [unverified]");
+  std::string out =
+      fmt::format("{} ({}){}\n", s.name, s.vendor, s.verified ? "" : "  [unverified]");
   if (!s.aliases.empty()) out += "  also: " + Join(s.aliases, ", ") + "\n";
   out += "  source: " + s.source + "\n";
-  out += fmt::format("  GPUs:    {} x {} ({} GiB each, {} GiB total); any two GPUs: {} GB/s ({})\n", s.gpu_count,
-                     g.name, FormatNumber(g.memory_gib.value), FormatNumber(g.memory_gib.value * s.gpu_count),
+  out += fmt::format("  GPUs:    {} x {} ({} GiB each, {} GiB total); any two GPUs: {} GB/s ({})\n",
+                     s.gpu_count, g.name, FormatNumber(g.memory_gib.value),
+                     FormatNumber(g.memory_gib.value * s.gpu_count),
                      FormatNumber(s.gpu_p2p_gbs.value), s.gpu_p2p_gbs.source);
-  out += fmt::format("  CPUs:    {} x {} ({}, {} cores at {} GHz base)\n", s.cpu.sockets, s.cpu.model, s.cpu.arch,
-                     s.cpu.cores_per_socket, FormatNumber(s.cpu.base_ghz));
+  out += fmt::format("  CPUs:    {} x {} ({}, {} cores at {} GHz base)\n", s.cpu.sockets,
+                     s.cpu.model, s.cpu.arch, s.cpu.cores_per_socket, FormatNumber(s.cpu.base_ghz));
   const auto stated = [](int v) { return v > 0 ? std::to_string(v) : std::string("?"); };
   out += fmt::format("  memory:  {} GiB {} ({} x {} GiB at {} MHz)\n", s.memory.gib, s.memory.type,
                      stated(s.memory.dimms), stated(s.memory.dimm_gib), stated(s.memory.mhz));
-  for (const auto& d : s.drives) out += fmt::format("  drive:   {} x {} TB {}\n", d.count, FormatNumber(d.tb), d.kind);
+  for (const auto& d : s.drives)
+    out += fmt::format("  drive:   {} x {} TB {}\n", d.count, FormatNumber(d.tb), d.kind);
   for (const auto& n : s.nics) {
-    out += fmt::format("  NIC:     {} x {} ({}, {} x {} Gb/s)\n", n.count, n.model, n.kind, n.ports, n.gbps);
+    out += fmt::format("  NIC:     {} x {} ({}, {} x {} Gb/s)\n", n.count, n.model, n.kind, n.ports,
+                       n.gbps);
   }
-  out += fmt::format("  power:   {} x {} W PSU{}\n", s.psus.count, s.psus.watts, s.psus.hot_swap ? ", hot-swap" : "");
+  out += fmt::format("  power:   {} x {} W PSU{}\n", s.psus.count, s.psus.watts,
+                     s.psus.hot_swap ? ", hot-swap" : "");
   if (s.rack_units > 0) out += fmt::format("  size:    {}U\n", s.rack_units);
   for (const auto& n : s.notes) out += "  note: " + n + "\n";
   return out;
@@ -330,7 +351,8 @@ std::string CompareText(const std::vector<const GpuModel*>& gpus) {
   row("memory GiB", [](const GpuModel& g) { return Cell(g.memory_gib); });
   row("memory GB/s", [](const GpuModel& g) { return Cell(g.memory_bandwidth_gbs); });
   for (const Precision p : AllPrecisions()) {
-    row(std::string(PrecisionName(p)) + " dense " + RateUnit(p), [p](const GpuModel& g) { return RateCell(g, p); });
+    row(std::string(PrecisionName(p)) + " dense " + RateUnit(p),
+        [p](const GpuModel& g) { return RateCell(g, p); });
   }
   row("bf16 sparse TFLOPS", [](const GpuModel& g) {
     const auto s = g.SparseTflops(Precision::kBf16);
@@ -339,7 +361,8 @@ std::string CompareText(const std::vector<const GpuModel*>& gpus) {
   // Ridge point of the roofline: FLOPs per byte of memory traffic needed to be compute-bound.
   row("bf16 FLOP/byte", [](const GpuModel& g) {
     const auto r = g.DenseTflops(Precision::kBf16);
-    return r ? FormatNumber(std::round(*r * 1000 / g.memory_bandwidth_gbs.value)) : std::string("-");
+    return r ? FormatNumber(std::round(*r * 1000 / g.memory_bandwidth_gbs.value))
+             : std::string("-");
   });
   row("scale-up link", [](const GpuModel& g) {
     return g.scale_up_link.empty() ? "PCIe" + std::to_string(g.pcie_gen) : g.scale_up_link;
@@ -348,7 +371,8 @@ std::string CompareText(const std::vector<const GpuModel*>& gpus) {
   row("PCIe gen", [](const GpuModel& g) { return std::to_string(g.pcie_gen); });
   row("TDP W", [](const GpuModel& g) { return Cell(g.tdp_w); });
   row("unverified figures", [](const GpuModel& g) { return std::to_string(CountUnverified(g)); });
-  return "Dense peak rates ('-' = no native support); bf16 FLOP/byte = dense bf16 / memory bandwidth\n" +
+  return "Dense peak rates ('-' = no native support); bf16 FLOP/byte = dense bf16 / memory "
+         "bandwidth\n" +
          t.Render() + "\n" + kLegend;
 }
 
@@ -359,8 +383,9 @@ nlohmann::json CompareJson(const std::vector<const GpuModel*>& gpus) {
 }
 
 std::string CheckText(const RequirementSheet& sheet, const std::vector<ServerCheck>& checks) {
-  std::string out = fmt::format("{} ({}): {} requirement lines; 2:4-sparse rates {}\n", sheet.name, sheet.file,
-                                sheet.lines.size(), sheet.accept_sparse ? "accepted" : "not accepted (dense only)");
+  std::string out = fmt::format("{} ({}): {} requirement lines; 2:4-sparse rates {}\n", sheet.name,
+                                sheet.file, sheet.lines.size(),
+                                sheet.accept_sparse ? "accepted" : "not accepted (dense only)");
   if (!sheet.source.empty()) out += "  source: " + sheet.source + "\n";
   out += "\n";
   TextTable summary({"SERVER", "GPUS", "RESULT", "FAILED LINES"});
@@ -377,8 +402,8 @@ std::string CheckText(const RequirementSheet& sheet, const std::vector<ServerChe
       if (l.met) continue;
       const bool numeric = l.requirement->number.has_value() && l.actual_value.has_value();
       t.AddRow({std::to_string(l.requirement->line), OpLine(*l.requirement), l.actual,
-                numeric ? FormatNumber(l.shortfall) : "", numeric ? FormatNumber(std::round(l.shortfall_percent * 10) / 10) : "",
-                l.note});
+                numeric ? FormatNumber(l.shortfall) : "",
+                numeric ? FormatNumber(std::round(l.shortfall_percent * 10) / 10) : "", l.note});
     }
     out += t.Render();
   }
@@ -388,7 +413,8 @@ std::string CheckText(const RequirementSheet& sheet, const std::vector<ServerChe
   }
   if (sparse_only > 0 && !sheet.accept_sparse) {
     out += fmt::format(
-        "\n{} line(s) are met only by 2:4-sparse datasheet rates (2 x dense). Dense training and inference "
+        "\n{} line(s) are met only by 2:4-sparse datasheet rates (2 x dense). Dense training and "
+        "inference "
         "get the dense rate; set accept_sparse: true only if the buyer meant sparse.\n",
         sparse_only);
   }
@@ -400,12 +426,9 @@ nlohmann::json CheckJson(const RequirementSheet& sheet, const std::vector<Server
   for (const auto& c : checks) {
     nlohmann::json lines = nlohmann::json::array();
     for (const auto& l : c.lines) {
-      nlohmann::json j = {{"line", l.requirement->line},
-                          {"requirement", l.requirement->text},
-                          {"met", l.met},
-                          {"actual", l.actual},
-                          {"sparse_only", l.sparse_only},
-                          {"note", l.note}};
+      nlohmann::json j = {
+          {"line", l.requirement->line}, {"requirement", l.requirement->text}, {"met", l.met},
+          {"actual", l.actual},          {"sparse_only", l.sparse_only},       {"note", l.note}};
       if (l.actual_value) j["actual_value"] = *l.actual_value;
       if (!l.met && l.requirement->number && l.actual_value) {
         j["shortfall"] = l.shortfall;
@@ -420,8 +443,12 @@ nlohmann::json CheckJson(const RequirementSheet& sheet, const std::vector<Server
                        {"failed", c.failed},
                        {"lines", lines}});
   }
-  return {{"sheet", {{"name", sheet.name}, {"file", sheet.file}, {"source", sheet.source},
-                     {"accept_sparse", sheet.accept_sparse}, {"lines", sheet.lines.size()}}},
+  return {{"sheet",
+           {{"name", sheet.name},
+            {"file", sheet.file},
+            {"source", sheet.source},
+            {"accept_sparse", sheet.accept_sparse},
+            {"lines", sheet.lines.size()}}},
           {"servers", servers}};
 }
 
@@ -430,29 +457,37 @@ std::string SpeedupText(const SpeedupReport& r) {
   const auto& res = r.result;
   const std::string pname(PrecisionName(r.precision));
   const double p = in.parallel_fraction;
-  std::string out = fmt::format("Amdahl speed-up, {} x {} against {} x {} ({}), parallel fraction p = {}\n\n",
-                                in.gpus, r.gpu->name, in.sockets, r.cpu->name,
-                                in.sockets == 1 ? "one socket" : "sockets", FormatNumber(p));
-  out += fmt::format("  GPU peak  {} TFLOPS  ({} {} {})\n", FormatNumber(in.gpu_tflops), r.gpu->name,
-                     r.vector ? "vector" : "dense", pname);
-  out += fmt::format("  CPU peak  {} TFLOPS  = {} cores x {} GHz x {} FLOP/cycle / 1000\n",
-                     FormatNumber(in.cpu_tflops), FormatNumber(r.cpu->cores.value),
-                     FormatNumber(r.cpu->base_ghz.value),
-                     FormatNumber(r.precision == Precision::kFp64 ? r.cpu->fp64_flops_per_cycle.value
-                                                                  : r.cpu->fp32_flops_per_cycle.value));
-  out += fmt::format("  k = (gpus x GPU peak) / (sockets x CPU peak) = ({} x {}) / ({} x {}) = {}\n", in.gpus,
-                     FormatNumber(in.gpu_tflops), in.sockets, FormatNumber(in.cpu_tflops), FormatNumber(res.k));
+  std::string out =
+      fmt::format("Amdahl speed-up, {} x {} against {} x {} ({}), parallel fraction p = {}\n\n",
+                  in.gpus, r.gpu->name, in.sockets, r.cpu->name,
+                  in.sockets == 1 ? "one socket" : "sockets", FormatNumber(p));
+  out += fmt::format("  GPU peak  {} TFLOPS  ({} {} {})\n", FormatNumber(in.gpu_tflops),
+                     r.gpu->name, r.vector ? "vector" : "dense", pname);
+  out += fmt::format(
+      "  CPU peak  {} TFLOPS  = {} cores x {} GHz x {} FLOP/cycle / 1000\n",
+      FormatNumber(in.cpu_tflops), FormatNumber(r.cpu->cores.value),
+      FormatNumber(r.cpu->base_ghz.value),
+      FormatNumber(r.precision == Precision::kFp64 ? r.cpu->fp64_flops_per_cycle.value
+                                                   : r.cpu->fp32_flops_per_cycle.value));
+  out += fmt::format(
+      "  k = (gpus x GPU peak) / (sockets x CPU peak) = ({} x {}) / ({} x {}) = {}\n", in.gpus,
+      FormatNumber(in.gpu_tflops), in.sockets, FormatNumber(in.cpu_tflops), FormatNumber(res.k));
   out += fmt::format("  S = 1 / ((1 - p) + p / k) = 1 / ({} + {} / {}) = 1 / ({} + {}) = {}\n",
                      FormatNumber(res.serial_share), FormatNumber(p), FormatNumber(res.k),
-                     FormatNumber(res.serial_share), FormatNumber(res.parallel_share), FormatNumber(res.speedup));
-  out += fmt::format("  limit as k grows: 1 / (1 - p) = {}; S / k = {} % of the raw rate ratio survives\n",
-                     FormatNumber(res.limit), FormatNumber(std::round(res.efficiency * 1000) / 10));
-  out += "  (peak against peak: an upper bound; PCIe transfers and achieved efficiency are not counted)\n";
+                     FormatNumber(res.serial_share), FormatNumber(res.parallel_share),
+                     FormatNumber(res.speedup));
+  out += fmt::format(
+      "  limit as k grows: 1 / (1 - p) = {}; S / k = {} % of the raw rate ratio survives\n",
+      FormatNumber(res.limit), FormatNumber(std::round(res.efficiency * 1000) / 10));
+  out +=
+      "  (peak against peak: an upper bound; PCIe transfers and achieved efficiency are not "
+      "counted)\n";
   return out;
 }
 
 nlohmann::json SpeedupJson(const SpeedupReport& r) {
-  nlohmann::json limit = std::isinf(r.result.limit) ? nlohmann::json(nullptr) : nlohmann::json(r.result.limit);
+  nlohmann::json limit =
+      std::isinf(r.result.limit) ? nlohmann::json(nullptr) : nlohmann::json(r.result.limit);
   return {{"gpu", r.gpu->name},
           {"cpu", r.cpu->name},
           {"precision", std::string(PrecisionName(r.precision))},

@@ -8,10 +8,9 @@
 // Thread safety: pure functions over immutable inputs.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "hw/catalog.h"
 #include "hw/requirements.h"

@@ -1,5 +1,7 @@
 #include "hw/requirements.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -9,8 +11,6 @@
 #include <iterator>
 #include <numeric>
 #include <tuple>
-
-#include <fmt/format.h>
 
 #include "hw/name_match.h"
 #include "hw/yaml_reader.h"
@@ -59,10 +59,14 @@ struct FieldInfo {
 const std::vector<FieldInfo>& Fields() {
   static const std::vector<FieldInfo> fields = [] {
     std::vector<FieldInfo> f = {
-        {"gpu.count", FieldType::kNumber},        {"gpu.model", FieldType::kWord},
-        {"gpu.vendor", FieldType::kWord},         {"gpu.memory_gb", FieldType::kNumber},
-        {"gpu.total_memory_gb", FieldType::kNumber}, {"gpu.memory_bandwidth_gbs", FieldType::kNumber},
-        {"gpu.p2p_gbs", FieldType::kNumber},      {"gpu.scale_up_gbs", FieldType::kNumber},
+        {"gpu.count", FieldType::kNumber},
+        {"gpu.model", FieldType::kWord},
+        {"gpu.vendor", FieldType::kWord},
+        {"gpu.memory_gb", FieldType::kNumber},
+        {"gpu.total_memory_gb", FieldType::kNumber},
+        {"gpu.memory_bandwidth_gbs", FieldType::kNumber},
+        {"gpu.p2p_gbs", FieldType::kNumber},
+        {"gpu.scale_up_gbs", FieldType::kNumber},
         {"gpu.tdp_w", FieldType::kNumber},
     };
     for (const Precision p : AllPrecisions()) {
@@ -71,14 +75,22 @@ const std::vector<FieldInfo>& Fields() {
     f.push_back({"gpu.int8_tops", FieldType::kNumber});
     f.push_back({"gpu.int4_tops", FieldType::kNumber});
     const std::vector<FieldInfo> rest = {
-        {"cpu.arch", FieldType::kWord},           {"cpu.sockets", FieldType::kNumber},
-        {"cpu.cores_per_socket", FieldType::kNumber}, {"cpu.cores", FieldType::kNumber},
-        {"cpu.base_ghz", FieldType::kNumber},     {"memory.gb", FieldType::kNumber},
-        {"memory.type", FieldType::kWord},        {"memory.mhz", FieldType::kNumber},
-        {"memory.dimms", FieldType::kNumber},     {"memory.dimm_gb", FieldType::kNumber},
-        {"drives", FieldType::kNumber},           {"nics", FieldType::kNumber},
-        {"psus.count", FieldType::kNumber},       {"psus.hot_swap", FieldType::kNumber},
-        {"psus.watts", FieldType::kNumber},       {"rack_units", FieldType::kNumber},
+        {"cpu.arch", FieldType::kWord},
+        {"cpu.sockets", FieldType::kNumber},
+        {"cpu.cores_per_socket", FieldType::kNumber},
+        {"cpu.cores", FieldType::kNumber},
+        {"cpu.base_ghz", FieldType::kNumber},
+        {"memory.gb", FieldType::kNumber},
+        {"memory.type", FieldType::kWord},
+        {"memory.mhz", FieldType::kNumber},
+        {"memory.dimms", FieldType::kNumber},
+        {"memory.dimm_gb", FieldType::kNumber},
+        {"drives", FieldType::kNumber},
+        {"nics", FieldType::kNumber},
+        {"psus.count", FieldType::kNumber},
+        {"psus.hot_swap", FieldType::kNumber},
+        {"psus.watts", FieldType::kNumber},
+        {"rack_units", FieldType::kNumber},
     };
     f.insert(f.end(), rest.begin(), rest.end());
     return f;
@@ -115,7 +127,8 @@ Status ParseSelectors(Requirement& r, const std::string& where) {
     r.kind = Lower(r.args[0]);
     if (r.kind != "nvme" && r.kind != "sata-ssd" && r.kind != "sas-ssd" && r.kind != "hdd" &&
         r.kind != "ssd" && r.kind != "any") {
-      return bad("drive kind '" + r.args[0] + "' is not one of nvme, sata-ssd, sas-ssd, hdd, ssd, any");
+      return bad("drive kind '" + r.args[0] +
+                 "' is not one of nvme, sata-ssd, sas-ssd, hdd, ssd, any");
     }
     const auto size = NumberWithUnit(r.args[1]);
     if (!size || (size->second != "tb" && size->second != "gb" && !size->second.empty())) {
@@ -162,12 +175,18 @@ bool Compare(double actual, CompareOp op, double required) {
   // A tolerance for decimal data (2.1 GHz stored as 2.1 must meet >= 2.1).
   constexpr double kEps = 1e-9;
   switch (op) {
-    case CompareOp::kGe: return actual >= required - kEps;
-    case CompareOp::kGt: return actual > required + kEps;
-    case CompareOp::kLe: return actual <= required + kEps;
-    case CompareOp::kLt: return actual < required - kEps;
-    case CompareOp::kEq: return std::fabs(actual - required) <= kEps;
-    case CompareOp::kNe: return std::fabs(actual - required) > kEps;
+    case CompareOp::kGe:
+      return actual >= required - kEps;
+    case CompareOp::kGt:
+      return actual > required + kEps;
+    case CompareOp::kLe:
+      return actual <= required + kEps;
+    case CompareOp::kLt:
+      return actual < required - kEps;
+    case CompareOp::kEq:
+      return std::fabs(actual - required) <= kEps;
+    case CompareOp::kNe:
+      return std::fabs(actual - required) > kEps;
   }
   return false;
 }
@@ -175,11 +194,15 @@ bool Compare(double actual, CompareOp op, double required) {
 double Shortfall(double actual, CompareOp op, double required) {
   switch (op) {
     case CompareOp::kGe:
-    case CompareOp::kGt: return required - actual;
+    case CompareOp::kGt:
+      return required - actual;
     case CompareOp::kLe:
-    case CompareOp::kLt: return actual - required;
-    case CompareOp::kEq: return std::fabs(actual - required);
-    case CompareOp::kNe: return 0;
+    case CompareOp::kLt:
+      return actual - required;
+    case CompareOp::kEq:
+      return std::fabs(actual - required);
+    case CompareOp::kNe:
+      return 0;
   }
   return 0;
 }
@@ -212,8 +235,9 @@ struct PoolItem {
 };
 
 bool DriveQualifies(const PoolItem& d, const Requirement& r) {
-  const bool kind_ok = r.kind == "any" || d.kind == r.kind ||
-                       (r.kind == "ssd" && (d.kind == "nvme" || d.kind == "sata-ssd" || d.kind == "sas-ssd"));
+  const bool kind_ok =
+      r.kind == "any" || d.kind == r.kind ||
+      (r.kind == "ssd" && (d.kind == "nvme" || d.kind == "sata-ssd" || d.kind == "sas-ssd"));
   return kind_ok && d.size >= r.min_tb - 1e-9;
 }
 
@@ -230,8 +254,8 @@ int Needed(const Requirement& r) {
 }
 
 struct PoolCount {
-  int available = 0;  // qualifying items not taken by a more demanding line
-  int qualifying = 0; // qualifying items in all
+  int available = 0;   // qualifying items not taken by a more demanding line
+  int qualifying = 0;  // qualifying items in all
 };
 
 // Counts, per drives/nics line, the qualifying items not taken by a more demanding line.
@@ -246,7 +270,8 @@ std::vector<PoolCount> CountPools(const ServerModel& s, const RequirementSheet& 
       }
     } else {
       for (const auto& n : s.nics) {
-        for (int i = 0; i < n.count; ++i) pool.push_back({n.kind, static_cast<double>(n.gbps), n.ports, false});
+        for (int i = 0; i < n.count; ++i)
+          pool.push_back({n.kind, static_cast<double>(n.gbps), n.ports, false});
       }
     }
     std::vector<std::size_t> order;
@@ -289,9 +314,10 @@ void CheckRate(LineCheck& c, const GpuModel& gpu, Precision p, bool accept_spars
   if (!dense) {
     c.met = false;
     c.actual = "none";
-    c.note = fmt::format("no {} rate in the catalog for {} (no native support, or none published: see its "
-                         "notes)",
-                         pname, gpu.name);
+    c.note = fmt::format(
+        "no {} rate in the catalog for {} (no native support, or none published: see its "
+        "notes)",
+        pname, gpu.name);
     return;
   }
   SetNumeric(c, dense);
@@ -305,13 +331,15 @@ void CheckRate(LineCheck& c, const GpuModel& gpu, Precision p, bool accept_spars
         c.met = true;
         c.shortfall = 0;
         c.shortfall_percent = 0;
-        c.note = fmt::format("met with 2:4 structured sparsity only (sparse {} {} {}; dense {}), as the sheet "
-                             "accepts sparse rates",
-                             Num(*sparse), CompareOpText(r.op), Num(*r.number), Num(*dense));
+        c.note = fmt::format(
+            "met with 2:4 structured sparsity only (sparse {} {} {}; dense {}), as the sheet "
+            "accepts sparse rates",
+            Num(*sparse), CompareOpText(r.op), Num(*r.number), Num(*dense));
       } else {
-        c.note = fmt::format("met only with 2:4 structured sparsity: the datasheet's sparse {} {} {}, but "
-                             "dense work gets {}",
-                             Num(*sparse), CompareOpText(r.op), Num(*r.number), Num(*dense));
+        c.note = fmt::format(
+            "met only with 2:4 structured sparsity: the datasheet's sparse {} {} {}, but "
+            "dense work gets {}",
+            Num(*sparse), CompareOpText(r.op), Num(*r.number), Num(*dense));
       }
     } else if (sparse) {
       c.note = fmt::format("short even with 2:4 sparsity (sparse {})", Num(*sparse));
@@ -328,7 +356,8 @@ void CheckRate(LineCheck& c, const GpuModel& gpu, Precision p, bool accept_spars
   if (p == Precision::kFp64) {
     const auto it = gpu.vector_tflops.find(Precision::kFp64);
     if (it != gpu.vector_tflops.end() && !Compare(it->second.value, r.op, *r.number)) {
-      c.note = fmt::format("met by the FP64 tensor-core rate; vector FP64 is {}", Num(it->second.value));
+      c.note =
+          fmt::format("met by the FP64 tensor-core rate; vector FP64 is {}", Num(it->second.value));
     }
   }
 }
@@ -345,12 +374,18 @@ void CheckWord(LineCheck& c, const std::string& actual, bool equal) {
 
 std::string_view CompareOpText(CompareOp op) {
   switch (op) {
-    case CompareOp::kGe: return ">=";
-    case CompareOp::kGt: return ">";
-    case CompareOp::kLe: return "<=";
-    case CompareOp::kLt: return "<";
-    case CompareOp::kEq: return "==";
-    case CompareOp::kNe: return "!=";
+    case CompareOp::kGe:
+      return ">=";
+    case CompareOp::kGt:
+      return ">";
+    case CompareOp::kLe:
+      return "<=";
+    case CompareOp::kLt:
+      return "<";
+    case CompareOp::kEq:
+      return "==";
+    case CompareOp::kNe:
+      return "!=";
   }
   return "?";
 }
@@ -433,11 +468,12 @@ Result<Requirement> ParseRequirementLine(std::string_view text, const std::strin
   if (info == nullptr) {
     std::string known;
     for (const auto& f : RequirementFields()) known += (known.empty() ? "" : ", ") + f;
-    return Error(Status::InvalidArgument(
-        fmt::format("{}: {}: unknown field (known: {})", where, r.field.empty() ? "(none)" : r.field, known)));
+    return Error(Status::InvalidArgument(fmt::format("{}: {}: unknown field (known: {})", where,
+                                                     r.field.empty() ? "(none)" : r.field, known)));
   }
   if (rhs.empty()) {
-    return Error(Status::InvalidArgument(fmt::format("{}: {}: missing value after '{}'", where, r.field, op)));
+    return Error(Status::InvalidArgument(
+        fmt::format("{}: {}: missing value after '{}'", where, r.field, op)));
   }
   if (info->type == FieldType::kWord) {
     if (r.op != CompareOp::kEq && r.op != CompareOp::kNe) {
@@ -448,7 +484,8 @@ Result<Requirement> ParseRequirementLine(std::string_view text, const std::strin
   } else {
     r.number = ParseNumber(rhs);
     if (!r.number) {
-      return Error(Status::InvalidArgument(fmt::format("{}: {}: '{}' is not a number", where, r.field, rhs)));
+      return Error(Status::InvalidArgument(
+          fmt::format("{}: {}: '{}' is not a number", where, r.field, rhs)));
     }
   }
   GP_HW_TRY(ParseSelectors(r, where));
@@ -458,7 +495,8 @@ Result<Requirement> ParseRequirementLine(std::string_view text, const std::strin
 Result<RequirementSheet> ParseRequirementSheet(std::string_view yaml, const std::string& file) {
   GP_HW_ASSIGN(const YAML::Node root, LoadYamlText(yaml, file));
   if (!root.IsMap()) {
-    return Error(Status::InvalidArgument(file + ": expected a mapping with name: and requirements:"));
+    return Error(
+        Status::InvalidArgument(file + ": expected a mapping with name: and requirements:"));
   }
   const YamlReader r(file, root, "");
   GP_HW_TRY(r.OnlyKeys({"name", "source", "accept_sparse", "requirements", "notes"}));
@@ -470,13 +508,15 @@ Result<RequirementSheet> ParseRequirementSheet(std::string_view yaml, const std:
   if (!r.Has("requirements")) return Error(r.Bad("requirements", "missing"));
   const YAML::Node list = r.Get("requirements");
   if (!list.IsSequence() || list.size() == 0) {
-    return Error(r.Bad("requirements", "expected a non-empty list of lines like '- gpu.count >= 8'"));
+    return Error(
+        r.Bad("requirements", "expected a non-empty list of lines like '- gpu.count >= 8'"));
   }
   for (const auto& item : list) {
     const std::string where = fmt::format("{}:{}", file, LineOf(item));
     if (!item.IsScalar()) {
       return Error(Status::InvalidArgument(
-          where + ": requirements: expected a line like 'gpu.count >= 8' (quote it if it holds ': ')"));
+          where +
+          ": requirements: expected a line like 'gpu.count >= 8' (quote it if it holds ': ')"));
     }
     GP_HW_ASSIGN(Requirement req, ParseRequirementLine(item.Scalar(), where));
     req.line = LineOf(item);
@@ -494,7 +534,8 @@ Result<RequirementSheet> LoadRequirementSheet(const std::string& path) {
   return ParseRequirementSheet(text, path);
 }
 
-ServerCheck CheckServer(const Catalog& catalog, const ServerModel& server, const RequirementSheet& sheet) {
+ServerCheck CheckServer(const Catalog& catalog, const ServerModel& server,
+                        const RequirementSheet& sheet) {
   ServerCheck out;
   out.server = &server;
   out.gpu = &catalog.ServerGpu(server);
@@ -511,7 +552,8 @@ ServerCheck CheckServer(const Catalog& catalog, const ServerModel& server, const
       CheckRate(c, gpu, *p, sheet.accept_sparse);
     } else if (r.field == "gpu.model") {
       auto wanted = catalog.FindGpu(r.word);
-      const bool equal = wanted ? (*wanted)->name == gpu.name : NormalizeName(r.word) == NormalizeName(gpu.name);
+      const bool equal =
+          wanted ? (*wanted)->name == gpu.name : NormalizeName(r.word) == NormalizeName(gpu.name);
       CheckWord(c, gpu.name, equal);
     } else if (r.field == "gpu.vendor") {
       CheckWord(c, gpu.vendor, Lower(r.word) == Lower(gpu.vendor));
@@ -521,40 +563,61 @@ ServerCheck CheckServer(const Catalog& catalog, const ServerModel& server, const
       CheckWord(c, server.memory.type, Lower(r.word) == Lower(server.memory.type));
     } else {
       std::optional<double> v;
-      if (r.field == "gpu.count") v = server.gpu_count;
-      else if (r.field == "gpu.memory_gb") v = gpu.memory_gib.value;
-      else if (r.field == "gpu.total_memory_gb") v = gpu.memory_gib.value * server.gpu_count;
-      else if (r.field == "gpu.memory_bandwidth_gbs") v = gpu.memory_bandwidth_gbs.value;
-      else if (r.field == "gpu.p2p_gbs") v = server.gpu_p2p_gbs.value;
-      else if (r.field == "gpu.scale_up_gbs") v = gpu.scale_up_bandwidth_gbs.value;
-      else if (r.field == "gpu.tdp_w") v = gpu.tdp_w.value;
-      else if (r.field == "cpu.sockets") v = server.cpu.sockets;
-      else if (r.field == "cpu.cores_per_socket") v = server.cpu.cores_per_socket;
-      else if (r.field == "cpu.cores") v = server.cpu.cores_per_socket * server.cpu.sockets;
-      else if (r.field == "cpu.base_ghz") v = server.cpu.base_ghz;
-      else if (r.field == "memory.gb") v = stated(server.memory.gib);
-      else if (r.field == "memory.mhz") v = stated(server.memory.mhz);
-      else if (r.field == "memory.dimms") v = stated(server.memory.dimms);
-      else if (r.field == "memory.dimm_gb") v = stated(server.memory.dimm_gib);
-      else if (r.field == "drives" || r.field == "nics") v = pool_counts[i].available;
-      else if (r.field == "psus.count") v = server.psus.count;
-      else if (r.field == "psus.hot_swap") v = server.psus.hot_swap ? server.psus.count : 0;
-      else if (r.field == "psus.watts") v = stated(server.psus.watts);
-      else if (r.field == "rack_units") v = stated(server.rack_units);
+      if (r.field == "gpu.count")
+        v = server.gpu_count;
+      else if (r.field == "gpu.memory_gb")
+        v = gpu.memory_gib.value;
+      else if (r.field == "gpu.total_memory_gb")
+        v = gpu.memory_gib.value * server.gpu_count;
+      else if (r.field == "gpu.memory_bandwidth_gbs")
+        v = gpu.memory_bandwidth_gbs.value;
+      else if (r.field == "gpu.p2p_gbs")
+        v = server.gpu_p2p_gbs.value;
+      else if (r.field == "gpu.scale_up_gbs")
+        v = gpu.scale_up_bandwidth_gbs.value;
+      else if (r.field == "gpu.tdp_w")
+        v = gpu.tdp_w.value;
+      else if (r.field == "cpu.sockets")
+        v = server.cpu.sockets;
+      else if (r.field == "cpu.cores_per_socket")
+        v = server.cpu.cores_per_socket;
+      else if (r.field == "cpu.cores")
+        v = server.cpu.cores_per_socket * server.cpu.sockets;
+      else if (r.field == "cpu.base_ghz")
+        v = server.cpu.base_ghz;
+      else if (r.field == "memory.gb")
+        v = stated(server.memory.gib);
+      else if (r.field == "memory.mhz")
+        v = stated(server.memory.mhz);
+      else if (r.field == "memory.dimms")
+        v = stated(server.memory.dimms);
+      else if (r.field == "memory.dimm_gb")
+        v = stated(server.memory.dimm_gib);
+      else if (r.field == "drives" || r.field == "nics")
+        v = pool_counts[i].available;
+      else if (r.field == "psus.count")
+        v = server.psus.count;
+      else if (r.field == "psus.hot_swap")
+        v = server.psus.hot_swap ? server.psus.count : 0;
+      else if (r.field == "psus.watts")
+        v = stated(server.psus.watts);
+      else if (r.field == "rack_units")
+        v = stated(server.rack_units);
       SetNumeric(c, v);
       if (!c.met && r.field == "gpu.p2p_gbs" && gpu.scale_up_link.empty()) {
         c.note = "no NVLink-class link: GPUs talk over PCIe";
       }
       if (!c.met && (r.field == "drives" || r.field == "nics")) {
         const std::string what =
-            r.field == "drives" ? fmt::format("{} drive(s) of >= {:g} TB", r.kind, r.min_tb)
-                                : fmt::format("{}-capable card(s) of >= {}G{}", r.kind, r.min_gbps,
-                                              r.min_ports > 1 ? fmt::format(" with >= {} ports", r.min_ports) : "");
+            r.field == "drives"
+                ? fmt::format("{} drive(s) of >= {:g} TB", r.kind, r.min_tb)
+                : fmt::format("{}-capable card(s) of >= {}G{}", r.kind, r.min_gbps,
+                              r.min_ports > 1 ? fmt::format(" with >= {} ports", r.min_ports) : "");
         const PoolCount& pc = pool_counts[i];
         c.note = pc.qualifying == pc.available
                      ? fmt::format("has {} {}", pc.qualifying, what)
-                     : fmt::format("has {} {}, {} of them counted by a more demanding line", pc.qualifying, what,
-                                   pc.qualifying - pc.available);
+                     : fmt::format("has {} {}, {} of them counted by a more demanding line",
+                                   pc.qualifying, what, pc.qualifying - pc.available);
       }
     }
     if (!c.met) ++out.failed;

@@ -40,18 +40,18 @@ enum class CompareOp { kGe, kGt, kLe, kLt, kEq, kNe };
 std::string_view CompareOpText(CompareOp op);
 
 struct Requirement {
-  int line = 0;                 // 1-based line in the sheet
-  std::string text;             // as written
-  std::string field;            // "gpu.fp16_tflops", "drives", "nics"
+  int line = 0;                   // 1-based line in the sheet
+  std::string text;               // as written
+  std::string field;              // "gpu.fp16_tflops", "drives", "nics"
   std::vector<std::string> args;  // bracket arguments, trimmed: {"nvme", "7.68TB"}
   CompareOp op = CompareOp::kGe;
-  std::optional<double> number; // numeric right-hand side
-  std::string word;             // text right-hand side (cpu.arch == x86)
+  std::optional<double> number;  // numeric right-hand side
+  std::string word;              // text right-hand side (cpu.arch == x86)
   // Parsed selectors (drives / nics).
-  std::string kind;             // drives: nvme|sata-ssd|sas-ssd|hdd|ssd|any; nics: ib|ethernet|any
-  double min_tb = 0;            // drives: per-drive size
-  int min_gbps = 0;             // nics: per-port speed
-  int min_ports = 1;            // nics: ports per card
+  std::string kind;   // drives: nvme|sata-ssd|sas-ssd|hdd|ssd|any; nics: ib|ethernet|any
+  double min_tb = 0;  // drives: per-drive size
+  int min_gbps = 0;   // nics: per-port speed
+  int min_ports = 1;  // nics: ports per card
 };
 
 struct RequirementSheet {
@@ -75,7 +75,7 @@ Result<RequirementSheet> LoadRequirementSheet(const std::string& path);
 struct LineCheck {
   const Requirement* requirement = nullptr;
   bool met = false;
-  std::string actual;            // what the server has, for display ("989.5", "DDR4", "0")
+  std::string actual;  // what the server has, for display ("989.5", "DDR4", "0")
   std::optional<double> actual_value;
   double shortfall = 0;          // how far from the requirement when failed (same unit)
   double shortfall_percent = 0;  // shortfall / required x 100

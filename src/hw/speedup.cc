@@ -1,15 +1,16 @@
 #include "hw/speedup.h"
 
-#include <limits>
-
 #include <fmt/format.h>
+
+#include <limits>
 
 namespace gpupool::hw {
 
 Result<SpeedupResult> AmdahlSpeedup(const SpeedupInput& in) {
   const double p = in.parallel_fraction;
   if (!(p >= 0 && p <= 1)) {
-    return Error(Status::InvalidArgument(fmt::format("--parallel-fraction: {:g} is not in [0, 1]", p)));
+    return Error(
+        Status::InvalidArgument(fmt::format("--parallel-fraction: {:g} is not in [0, 1]", p)));
   }
   if (!(in.gpu_tflops > 0) || !(in.cpu_tflops > 0)) {
     return Error(Status::InvalidArgument("peak rates must be positive"));
@@ -45,7 +46,8 @@ Result<SpeedupInput> SpeedupInputFor(const GpuModel& gpu, const CpuModel& cpu, P
   const auto c = cpu.PeakTflops(p);
   if (!c) {
     return Error(Status::InvalidArgument(
-        fmt::format("{}: CPU peaks are catalogued for fp64 and fp32 only, not {}", cpu.name, PrecisionName(p))));
+        fmt::format("{}: CPU peaks are catalogued for fp64 and fp32 only, not {}", cpu.name,
+                    PrecisionName(p))));
   }
   in.gpu_tflops = *g;
   in.cpu_tflops = *c;

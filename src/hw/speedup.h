@@ -19,9 +19,9 @@
 namespace gpupool::hw {
 
 struct SpeedupInput {
-  double parallel_fraction = 0;   // p, in [0, 1]
-  double gpu_tflops = 0;          // peak of ONE GPU at the chosen precision
-  double cpu_tflops = 0;          // peak of ONE CPU socket at the same precision
+  double parallel_fraction = 0;  // p, in [0, 1]
+  double gpu_tflops = 0;         // peak of ONE GPU at the chosen precision
+  double cpu_tflops = 0;         // peak of ONE CPU socket at the same precision
   int gpus = 1;
   int sockets = 1;
 };

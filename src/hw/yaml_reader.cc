@@ -1,9 +1,9 @@
 #include "hw/yaml_reader.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace gpupool::hw {
 namespace {
@@ -50,7 +50,8 @@ Status YamlReader::Bad(std::string_view field, std::string_view what) const {
   return BadAt(at, field, what);
 }
 
-Status YamlReader::BadAt(const YAML::Node& at, std::string_view field, std::string_view what) const {
+Status YamlReader::BadAt(const YAML::Node& at, std::string_view field,
+                         std::string_view what) const {
   const std::string who = entry_name_.empty() ? "" : entry_name_ + ": ";
   return Status::InvalidArgument(
       fmt::format("{}: {}{}: {}", Location(file_, LineOf(at)), who, field, what));
@@ -193,7 +194,8 @@ Result<Sourced> YamlReader::FigureFrom(const YAML::Node& node, std::string_view 
   } else {
     return Error(BadAt(node, field, "expected a number or {value:, source:, verified:}"));
   }
-  if (out.source.empty()) return Error(BadAt(node, field, "no source (give source: here or on the entry)"));
+  if (out.source.empty())
+    return Error(BadAt(node, field, "no source (give source: here or on the entry)"));
   if (out.value < 0) return Error(BadAt(node, field, "negative"));
   return out;
 }
@@ -217,7 +219,8 @@ Result<YamlReader> YamlReader::Child(std::string_view key) const {
   if (!Has(key)) return Error(Bad(key, "missing"));
   const YAML::Node n = Get(key);
   if (!n.IsMap()) return Error(Bad(key, "expected a mapping"));
-  YamlReader child(file_, n, entry_name_.empty() ? std::string(key) : entry_name_ + "." + std::string(key));
+  YamlReader child(file_, n,
+                   entry_name_.empty() ? std::string(key) : entry_name_ + "." + std::string(key));
   child.sources_ = sources_;
   child.default_source_ = default_source_;
   child.default_verified_ = default_verified_;

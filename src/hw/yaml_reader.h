@@ -5,20 +5,20 @@
 // Thread safety: a YamlReader is used by one thread; the functions keep no global state.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
 #include "common/status.h"
 #include "hw/catalog.h"
 
 // In a function returning Result<T>: return the error of a Status-returning expression.
-#define GP_HW_TRY(expr)                                          \
-  do {                                                           \
-    ::gpupool::Status gp_hw_status_ = (expr);                    \
+#define GP_HW_TRY(expr)                                              \
+  do {                                                               \
+    ::gpupool::Status gp_hw_status_ = (expr);                        \
     if (!gp_hw_status_.ok()) return ::gpupool::Error(gp_hw_status_); \
   } while (false)
 
@@ -26,10 +26,11 @@
 // of a Result or returns its error.
 #define GP_HW_CONCAT_INNER(a, b) a##b
 #define GP_HW_CONCAT(a, b) GP_HW_CONCAT_INNER(a, b)
-#define GP_HW_ASSIGN(decl, expr) GP_HW_ASSIGN_IMPL(GP_HW_CONCAT(gp_hw_result_, __LINE__), decl, expr)
-#define GP_HW_ASSIGN_IMPL(tmp, decl, expr)          \
-  auto tmp = (expr);                                \
-  if (!tmp) return ::gpupool::Error(tmp.error());   \
+#define GP_HW_ASSIGN(decl, expr) \
+  GP_HW_ASSIGN_IMPL(GP_HW_CONCAT(gp_hw_result_, __LINE__), decl, expr)
+#define GP_HW_ASSIGN_IMPL(tmp, decl, expr)        \
+  auto tmp = (expr);                              \
+  if (!tmp) return ::gpupool::Error(tmp.error()); \
   decl = std::move(*tmp)
 
 namespace gpupool::hw {
@@ -56,10 +57,10 @@ class YamlReader {
   bool Has(std::string_view key) const;
   YAML::Node Get(std::string_view key) const;
 
-  Result<std::string> String(std::string_view key) const;               // required
+  Result<std::string> String(std::string_view key) const;  // required
   Result<std::string> StringOr(std::string_view key, std::string fallback) const;
-  Result<double> Number(std::string_view key) const;                    // required
-  Result<int> Int(std::string_view key) const;                          // required
+  Result<double> Number(std::string_view key) const;  // required
+  Result<int> Int(std::string_view key) const;        // required
   Result<int> IntOr(std::string_view key, int fallback) const;
   Result<bool> BoolOr(std::string_view key, bool fallback) const;
   Result<std::vector<std::string>> StringList(std::string_view key) const;  // optional: empty

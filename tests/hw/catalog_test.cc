@@ -15,7 +15,8 @@ using testing::kOneLink;
 using testing::ScratchDir;
 using testing::Shipped;
 
-// --- Name matching over the shipped catalog -------------------------------------------------------
+// --- Name matching over the shipped catalog
+// -------------------------------------------------------
 
 struct Spelling {
   const char* query;
@@ -26,20 +27,30 @@ TEST(CatalogTest, FindsGpusByTheirCommonSpellings) {
   // Each spelling normalizes (lower case, letters and digits only, vendor word dropped) to a
   // name or alias of exactly one entry:
   //   "H100" -> "h100" = alias of H100-SXM; "h100-sxm" -> "h100sxm" = alias of H100-SXM;
-  //   "A100-80GB" -> "a10080gb" = alias of A100-SXM-80GB; "a100-sxm4-80gb" -> "a100sxm480gb" = alias;
-  //   "H800" -> "h800" = alias of H800-SXM; "4090" = alias of RTX-4090;
-  //   "NVIDIA GeForce RTX 4090" -> drop "nvidia", "geforce" -> "rtx4090" = alias.
+  //   "A100-80GB" -> "a10080gb" = alias of A100-SXM-80GB; "a100-sxm4-80gb" -> "a100sxm480gb" =
+  //   alias; "H800" -> "h800" = alias of H800-SXM; "4090" = alias of RTX-4090; "NVIDIA GeForce RTX
+  //   4090" -> drop "nvidia", "geforce" -> "rtx4090" = alias.
   const Spelling table[] = {
-      {"H100", "H100-SXM"},           {"h100-sxm", "H100-SXM"},
-      {"H100 SXM5 80GB", "H100-SXM"}, {"A100-80GB", "A100-SXM-80GB"},
-      {"a100-sxm4-80gb", "A100-SXM-80GB"}, {"A100", "A100-SXM-80GB"},
-      {"a100-40gb", "A100-SXM-40GB"}, {"A100-PCIe", "A100-PCIe-80GB"},
-      {"H800", "H800-SXM"},           {"4090", "RTX-4090"},
-      {"NVIDIA GeForce RTX 4090", "RTX-4090"}, {"h200", "H200-SXM"},
-      {"MI300X", "MI300X"},           {"AMD Instinct MI300X", "MI300X"},
-      {"910B", "Ascend-910B"},        {"l40s", "L40S"},
-      {"L4", "L4"},                   {"gb200", "GB200"},
-      {"v100", "V100-SXM2"},          {"Tesla V100", "V100-SXM2"},
+      {"H100", "H100-SXM"},
+      {"h100-sxm", "H100-SXM"},
+      {"H100 SXM5 80GB", "H100-SXM"},
+      {"A100-80GB", "A100-SXM-80GB"},
+      {"a100-sxm4-80gb", "A100-SXM-80GB"},
+      {"A100", "A100-SXM-80GB"},
+      {"a100-40gb", "A100-SXM-40GB"},
+      {"A100-PCIe", "A100-PCIe-80GB"},
+      {"H800", "H800-SXM"},
+      {"4090", "RTX-4090"},
+      {"NVIDIA GeForce RTX 4090", "RTX-4090"},
+      {"h200", "H200-SXM"},
+      {"MI300X", "MI300X"},
+      {"AMD Instinct MI300X", "MI300X"},
+      {"910B", "Ascend-910B"},
+      {"l40s", "L40S"},
+      {"L4", "L4"},
+      {"gb200", "GB200"},
+      {"v100", "V100-SXM2"},
+      {"Tesla V100", "V100-SXM2"},
   };
   for (const auto& [query, canonical] : table) {
     auto g = Shipped().FindGpu(query);
@@ -65,9 +76,9 @@ TEST(CatalogTest, UnknownGpuIsNotFoundAndListsCloseNames) {
 }
 
 TEST(CatalogTest, CoversEveryGpuTheIssueNames) {
-  for (const char* name : {"V100", "A100-40GB", "A100-80GB", "A100-PCIe-40GB", "A100-PCIe-80GB", "A800",
-                           "H100-SXM", "H100-PCIe", "H800", "H20", "H200", "B200", "GB200", "L40S", "L4",
-                           "RTX 4090", "MI300X", "Ascend 910B"}) {
+  for (const char* name : {"V100", "A100-40GB", "A100-80GB", "A100-PCIe-40GB", "A100-PCIe-80GB",
+                           "A800", "H100-SXM", "H100-PCIe", "H800", "H20", "H200", "B200", "GB200",
+                           "L40S", "L4", "RTX 4090", "MI300X", "Ascend 910B"}) {
     EXPECT_TRUE(Shipped().FindGpu(name).has_value()) << name;
   }
 }
@@ -87,7 +98,8 @@ TEST(CatalogTest, StoresDenseRatesAsHalfTheSparseDatasheetFigure) {
   // Sparse = 2 x dense: 2 x 989.5 = 1979.
   EXPECT_DOUBLE_EQ(*h100.SparseTflops(Precision::kBf16), 1979.0);
   // The derivation is kept in the source text.
-  EXPECT_NE(h100.dense_tflops.at(Precision::kBf16).source.find("(sparse 1979 / 2)"), std::string::npos);
+  EXPECT_NE(h100.dense_tflops.at(Precision::kBf16).source.find("(sparse 1979 / 2)"),
+            std::string::npos);
 
   // A100: sparse 624 / 2 = 312 BF16; sparse 1248 / 2 = 624 INT8.
   const GpuModel& a100 = **Shipped().FindGpu("A100");
@@ -104,11 +116,13 @@ TEST(CatalogTest, AbsentPrecisionMeansNoNativeSupport) {
     Precision p;
   };
   // V100: no BF16/TF32/FP8; A100/A800: no FP8; Hopper and Ada: no FP4; 910B: no FP8.
-  const Case absent[] = {{"V100", Precision::kBf16}, {"V100", Precision::kTf32}, {"V100", Precision::kFp8},
-                         {"A100", Precision::kFp8},  {"A800", Precision::kFp8},  {"H100", Precision::kFp4},
+  const Case absent[] = {{"V100", Precision::kBf16}, {"V100", Precision::kTf32},
+                         {"V100", Precision::kFp8},  {"A100", Precision::kFp8},
+                         {"A800", Precision::kFp8},  {"H100", Precision::kFp4},
                          {"L40S", Precision::kFp4},  {"910B", Precision::kFp8}};
   for (const auto& [gpu, p] : absent) {
-    EXPECT_FALSE((*Shipped().FindGpu(gpu))->DenseTflops(p).has_value()) << gpu << " " << PrecisionName(p);
+    EXPECT_FALSE((*Shipped().FindGpu(gpu))->DenseTflops(p).has_value())
+        << gpu << " " << PrecisionName(p);
   }
   EXPECT_TRUE((*Shipped().FindGpu("L4"))->DenseTflops(Precision::kFp8).has_value());
   EXPECT_TRUE((*Shipped().FindGpu("B200"))->DenseTflops(Precision::kFp4).has_value());
@@ -159,10 +173,11 @@ TEST(CatalogTest, ScaleUpLinksAreCatalogInterconnects) {
   EXPECT_EQ(ndr.name, "IB-NDR");
   EXPECT_EQ(ndr.kind, LinkKind::kScaleOut);
   EXPECT_DOUBLE_EQ(ndr.bandwidth_gbs.value, 50.0);  // 400 Gb/s / 8
-  EXPECT_DOUBLE_EQ((*Shipped().FindInterconnect("RoCE-200G"))->bandwidth_gbs.value, 25.0);  // 200 / 8
+  EXPECT_DOUBLE_EQ((*Shipped().FindInterconnect("RoCE-200G"))->bandwidth_gbs.value,
+                   25.0);  // 200 / 8
   EXPECT_DOUBLE_EQ((*Shipped().FindInterconnect("nvlink4"))->bandwidth_gbs.value, 450.0);
-  for (const char* name : {"NVLink2", "NVLink3", "NVLink5", "PCIe3", "PCIe4", "PCIe5", "IB-HDR", "IB-XDR",
-                           "RoCE-100G", "RoCE-400G"}) {
+  for (const char* name : {"NVLink2", "NVLink3", "NVLink5", "PCIe3", "PCIe4", "PCIe5", "IB-HDR",
+                           "IB-XDR", "RoCE-100G", "RoCE-400G"}) {
     EXPECT_TRUE(Shipped().FindInterconnect(name).has_value()) << name;
   }
 }
@@ -206,7 +221,8 @@ TEST(CatalogTest, DefaultLoadsOnce) {
   EXPECT_EQ(*a, *b);
 }
 
-// --- Load errors name file, line and field --------------------------------------------------------
+// --- Load errors name file, line and field
+// --------------------------------------------------------
 
 struct BadCatalog {
   const char* what;
@@ -226,9 +242,11 @@ TEST(CatalogTest, LoadErrorsNameFileLineAndField) {
   const BadCatalog cases[] = {
       {"not a number", Replace(ok, "memory_gib: 80", "memory_gib: eighty"),
        "gpus.yaml:11: Test-GPU: memory_gib: 'eighty' is not a number"},
-      {"unknown field", Replace(ok, "tdp_w: 700", "tdp_watts: 700"), "gpus.yaml:13: Test-GPU: tdp_watts: unknown field"},
+      {"unknown field", Replace(ok, "tdp_w: 700", "tdp_watts: 700"),
+       "gpus.yaml:13: Test-GPU: tdp_watts: unknown field"},
       {"missing field", Replace(ok, "  tdp_w: 700\n", ""), "Test-GPU: tdp_w: missing"},
-      {"unknown precision", Replace(ok, "bf16: {sparse", "bf17: {sparse"), "gpus.yaml:17: Test-GPU: dense_tflops.bf17"},
+      {"unknown precision", Replace(ok, "bf16: {sparse", "bf17: {sparse"),
+       "gpus.yaml:17: Test-GPU: dense_tflops.bf17"},
       {"value and sparse", Replace(ok, "{sparse: 1979}", "{sparse: 1979, value: 3}"),
        "dense_tflops.bf16: give exactly one of value: or sparse:"},
       {"no source", Replace(ok, "  source: \"test sheet\"\n", ""), "no source"},

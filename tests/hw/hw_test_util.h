@@ -26,7 +26,8 @@ class ScratchDir {
  public:
   explicit ScratchDir(const std::string& tag) {
     path_ = std::filesystem::temp_directory_path() /
-            ("gpupool_hw_" + tag + "_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+            ("gpupool_hw_" + tag + "_" +
+             std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
              std::to_string(reinterpret_cast<std::uintptr_t>(this)));
     std::filesystem::create_directories(path_);
   }

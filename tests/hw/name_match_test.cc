@@ -11,11 +11,11 @@ TEST(NameMatchTest, NormalizeKeepsLettersAndDigitsInLowerCase) {
       {"h100-sxm", "h100sxm"},
       {"A100-80GB", "a10080gb"},
       {"a100-sxm4-80gb", "a100sxm480gb"},
-      {"A100 SXM4 80 GB", "a100sxm480gb"},   // spaces drop like dashes
-      {"NVIDIA H800", "h800"},               // vendor word dropped
+      {"A100 SXM4 80 GB", "a100sxm480gb"},     // spaces drop like dashes
+      {"NVIDIA H800", "h800"},                 // vendor word dropped
       {"NVIDIA GeForce RTX 4090", "rtx4090"},  // two leading words dropped
       {"AMD Instinct MI300X", "mi300x"},
-      {"nvidia", "nvidia"},                  // nothing would be left: kept
+      {"nvidia", "nvidia"},  // nothing would be left: kept
       {"4090", "4090"},
       {"", ""},
   };
@@ -25,9 +25,9 @@ TEST(NameMatchTest, NormalizeKeepsLettersAndDigitsInLowerCase) {
 TEST(NameMatchTest, EditDistanceCountsSingleCharacterEdits) {
   EXPECT_EQ(EditDistance("", ""), 0);
   EXPECT_EQ(EditDistance("h100", "h100"), 0);
-  EXPECT_EQ(EditDistance("h100", "h200"), 1);   // one substitution
-  EXPECT_EQ(EditDistance("h100", "h10"), 1);    // one deletion
-  EXPECT_EQ(EditDistance("a100", "a1000"), 1);  // one insertion
+  EXPECT_EQ(EditDistance("h100", "h200"), 1);       // one substitution
+  EXPECT_EQ(EditDistance("h100", "h10"), 1);        // one deletion
+  EXPECT_EQ(EditDistance("a100", "a1000"), 1);      // one insertion
   EXPECT_EQ(EditDistance("kitten", "sitting"), 3);  // k->s, e->i, +g
   EXPECT_EQ(EditDistance("", "abc"), 3);
 }

@@ -14,7 +14,7 @@ TEST(ReportTest, FormatNumberDropsTrailingZeros) {
   EXPECT_EQ(FormatNumber(989.5), "989.5");
   EXPECT_EQ(FormatNumber(1979.0), "1979");
   EXPECT_EQ(FormatNumber(3.6864), "3.6864");
-  EXPECT_EQ(FormatNumber(0.1 + 0.2), "0.3");     // 0.30000000000000004 -> 4 decimals -> 0.3
+  EXPECT_EQ(FormatNumber(0.1 + 0.2), "0.3");  // 0.30000000000000004 -> 4 decimals -> 0.3
   EXPECT_EQ(FormatNumber(18.174913194), "18.1749");
   EXPECT_EQ(FormatNumber(-0.00001), "0");
 }
@@ -39,11 +39,13 @@ TEST(ReportTest, ShowMarksAbsentRatesAndUnverifiedFigures) {
 }
 
 TEST(ReportTest, CompareHasOneColumnPerGpu) {
-  const std::vector<const GpuModel*> gpus = {*Shipped().FindGpu("H100"), *Shipped().FindGpu("MI300X")};
+  const std::vector<const GpuModel*> gpus = {*Shipped().FindGpu("H100"),
+                                             *Shipped().FindGpu("MI300X")};
   const std::string text = CompareText(gpus);
   EXPECT_NE(text.find("H100-SXM"), std::string::npos);
   EXPECT_NE(text.find("MI300X"), std::string::npos);
-  // bf16 FLOP/byte: H100 989.5 TFLOPS / 3350 GB/s x 1000 = 295.4 -> 295; MI300X 1307.4 / 5300 = 246.7 -> 247.
+  // bf16 FLOP/byte: H100 989.5 TFLOPS / 3350 GB/s x 1000 = 295.4 -> 295; MI300X 1307.4 / 5300 =
+  // 246.7 -> 247.
   EXPECT_NE(text.find("295"), std::string::npos);
   EXPECT_NE(text.find("247"), std::string::npos);
   const nlohmann::json json = CompareJson(gpus);
@@ -56,7 +58,8 @@ TEST(ReportTest, ListSectionsFollowWhat) {
   EXPECT_NE(gpus.find("H100-SXM"), std::string::npos);
   EXPECT_EQ(gpus.find("IB-NDR"), std::string::npos);
   const std::string all = ListText(Shipped(), "all");
-  for (const char* s : {"H100-SXM", "IB-NDR", "DGX-H100", "EPYC-9654"}) EXPECT_NE(all.find(s), std::string::npos) << s;
+  for (const char* s : {"H100-SXM", "IB-NDR", "DGX-H100", "EPYC-9654"})
+    EXPECT_NE(all.find(s), std::string::npos) << s;
   const nlohmann::json json = ListJson(Shipped(), "links");
   EXPECT_TRUE(json.contains("interconnects"));
   EXPECT_FALSE(json.contains("gpus"));
@@ -87,8 +90,9 @@ TEST(ReportTest, SpeedupShowsTheFormulaWithNumbers) {
   const SpeedupReport report{&h100, &epyc, Precision::kFp64, false, *in, *res};
   const std::string text = SpeedupText(report);
   EXPECT_NE(text.find("S = 1 / ((1 - p) + p / k)"), std::string::npos);
-  EXPECT_NE(text.find("k = (gpus x GPU peak) / (sockets x CPU peak) = (1 x 67) / (1 x 3.6864) = 18.1749"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find("k = (gpus x GPU peak) / (sockets x CPU peak) = (1 x 67) / (1 x 3.6864) = 18.1749"),
+      std::string::npos);
   EXPECT_NE(text.find("= 6.6881"), std::string::npos);
   EXPECT_NE(text.find("1 / (1 - p) = 10"), std::string::npos);
   const nlohmann::json json = SpeedupJson(report);

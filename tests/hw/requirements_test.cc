@@ -13,7 +13,8 @@ using testing::Shipped;
 using testing::TestDataDir;
 
 const RequirementSheet& Tender() {
-  static const Result<RequirementSheet> sheet = LoadRequirementSheet(TestDataDir() + "/h100_tender.yaml");
+  static const Result<RequirementSheet> sheet =
+      LoadRequirementSheet(TestDataDir() + "/h100_tender.yaml");
   if (!sheet) ADD_FAILURE() << sheet.error().ToString();
   static const RequirementSheet empty;
   return sheet ? *sheet : empty;
@@ -47,8 +48,8 @@ const LineCheck& Line(const ServerCheck& c, int line) {
 }
 
 // Sheet line numbers of tests/data/hw/h100_tender.yaml (first requirement on line 7).
-constexpr int kBaseGhz = 10, kMemType = 12, kMemMhz = 15, kSata = 16, kNvme = 17, kIb400 = 18, kIb200 = 19,
-              kFp32 = 21, kFp16 = 22, kP2p = 24, kEth25 = 25;
+constexpr int kBaseGhz = 10, kMemType = 12, kMemMhz = 15, kSata = 16, kNvme = 17, kIb400 = 18,
+              kIb200 = 19, kFp32 = 21, kFp16 = 22, kP2p = 24, kEth25 = 25;
 
 TEST(RequirementsTest, TenderSheetParses) {
   const RequirementSheet& s = Tender();
@@ -161,7 +162,8 @@ TEST(RequirementsTest, DgxA100ShowsTheFp32AndNvlinkGaps) {
   EXPECT_DOUBLE_EQ(failed.at(kFp32)->shortfall, 40.5);
   EXPECT_NEAR(failed.at(kFp32)->shortfall_percent, 67.5, 1e-9);
   EXPECT_NE(failed.at(kFp32)->note.find("TF32"), std::string::npos);
-  // FP16 dense 312 and sparse 624 are both short of 1900: short by 1588 = 83.58 %, no sparse rescue.
+  // FP16 dense 312 and sparse 624 are both short of 1900: short by 1588 = 83.58 %, no sparse
+  // rescue.
   EXPECT_DOUBLE_EQ(failed.at(kFp16)->shortfall, 1588);
   EXPECT_FALSE(failed.at(kFp16)->sparse_only);
   // NVLink 3: 600 vs 900, short 300 = 33.3 %.
@@ -219,12 +221,14 @@ TEST(RequirementsTest, BadLinesAreRefusedWithFileLineAndField) {
       {"gpu.count[2] >= 2", "sheet.yaml:4: gpu.count: takes no [arguments]"},
   };
   for (const auto& [line, expect] : table) {
-    const std::string yaml = std::string("name: t\nrequirements:\n  - gpu.count >= 1\n  - ") + line + "\n";
+    const std::string yaml =
+        std::string("name: t\nrequirements:\n  - gpu.count >= 1\n  - ") + line + "\n";
     auto sheet = ParseRequirementSheet(yaml, "sheet.yaml");
     ASSERT_FALSE(sheet.has_value()) << line;
     EXPECT_EQ(sheet.error().code(), StatusCode::kInvalidArgument);
     EXPECT_EQ(sheet.error().ExitCode(), 2);
-    EXPECT_NE(sheet.error().message().find(expect), std::string::npos) << line << " -> " << sheet.error().message();
+    EXPECT_NE(sheet.error().message().find(expect), std::string::npos)
+        << line << " -> " << sheet.error().message();
   }
 }
 
@@ -232,15 +236,18 @@ TEST(RequirementsTest, BadSheetsAreRefused) {
   // A mapping instead of a line (line 3), no requirements, a typo'd key, malformed YAML.
   auto item = ParseRequirementSheet("name: t\nrequirements:\n  - {gpu.count: 8}\n", "s.yaml");
   ASSERT_FALSE(item.has_value());
-  EXPECT_NE(item.error().message().find("s.yaml:3: requirements: expected a line"), std::string::npos);
+  EXPECT_NE(item.error().message().find("s.yaml:3: requirements: expected a line"),
+            std::string::npos);
 
   auto none = ParseRequirementSheet("name: t\n", "s.yaml");
   ASSERT_FALSE(none.has_value());
   EXPECT_NE(none.error().message().find("requirements: missing"), std::string::npos);
 
-  auto typo = ParseRequirementSheet("name: t\naccept_sparce: true\nrequirements:\n  - gpu.count >= 1\n", "s.yaml");
+  auto typo = ParseRequirementSheet(
+      "name: t\naccept_sparce: true\nrequirements:\n  - gpu.count >= 1\n", "s.yaml");
   ASSERT_FALSE(typo.has_value());
-  EXPECT_NE(typo.error().message().find("s.yaml:2: accept_sparce: unknown field"), std::string::npos);
+  EXPECT_NE(typo.error().message().find("s.yaml:2: accept_sparce: unknown field"),
+            std::string::npos);
 
   auto malformed = ParseRequirementSheet("name: [t\nrequirements:\n", "s.yaml");
   ASSERT_FALSE(malformed.has_value());
@@ -253,7 +260,8 @@ TEST(RequirementsTest, BadSheetsAreRefused) {
 
 TEST(RequirementsTest, Fp64LineMetOnlyByTensorCoresSaysSo) {
   // H100: FP64 tensor 67 >= 40, but vector FP64 is 34 < 40.
-  auto sheet = ParseRequirementSheet("name: t\nrequirements:\n  - gpu.fp64_tflops >= 40\n", "s.yaml");
+  auto sheet =
+      ParseRequirementSheet("name: t\nrequirements:\n  - gpu.fp64_tflops >= 40\n", "s.yaml");
   ASSERT_TRUE(sheet.has_value());
   const auto check = CheckServer(Shipped(), **Shipped().FindServer("DGX-H100"), *sheet);
   ASSERT_TRUE(check.passes());
@@ -262,8 +270,8 @@ TEST(RequirementsTest, Fp64LineMetOnlyByTensorCoresSaysSo) {
 
 TEST(RequirementsTest, UpperBoundsAndNotStatedValues) {
   // L40S TDP 350 <= 400 passes; DGX-B200 states no DIMM speed: "not stated" fails.
-  auto sheet = ParseRequirementSheet("name: t\nrequirements:\n  - gpu.tdp_w <= 400\n  - memory.mhz >= 4800\n",
-                                     "s.yaml");
+  auto sheet = ParseRequirementSheet(
+      "name: t\nrequirements:\n  - gpu.tdp_w <= 400\n  - memory.mhz >= 4800\n", "s.yaml");
   ASSERT_TRUE(sheet.has_value());
   const auto l40s = CheckServer(Shipped(), **Shipped().FindServer("L40S-8GPU-PCIe"), *sheet);
   EXPECT_TRUE(l40s.lines[0].met);

@@ -26,7 +26,8 @@ TEST(SpeedupTest, AmdahlTable) {
       {0.0, 100, 1, 1, 1, 100, 1},
       // p = 1: S = k
       {1.0, 50, 2, 1, 1, 25, 25},
-      // 4 GPUs of 10 against 2 sockets of 1: k = 40 / 2 = 20; p = 0.9: S = 1 / (0.1 + 0.045) = 6.8966
+      // 4 GPUs of 10 against 2 sockets of 1: k = 40 / 2 = 20; p = 0.9: S = 1 / (0.1 + 0.045)
+      // = 6.8966
       {0.9, 10, 1, 4, 2, 20, 1 / 0.145},
   };
   for (const auto& c : table) {
@@ -59,7 +60,8 @@ TEST(SpeedupTest, H100AgainstEpyc9654FromTheCatalog) {
   ASSERT_TRUE(r.has_value());
   EXPECT_NEAR(r->k, 18.1749, 1e-4);
   EXPECT_NEAR(r->speedup, 6.6881, 1e-4);
-  // --vector: FP64 on CUDA cores, 34: k = 9.2231; p = 0.95: S = 1 / (0.05 + 0.95 / 9.2231) = 6.5358.
+  // --vector: FP64 on CUDA cores, 34: k = 9.2231; p = 0.95: S = 1 / (0.05 + 0.95 / 9.2231)
+  // = 6.5358.
   auto vin = SpeedupInputFor(h100, epyc, Precision::kFp64, 0.95, 1, 1, true);
   ASSERT_TRUE(vin.has_value());
   EXPECT_DOUBLE_EQ(vin->gpu_tflops, 34);
@@ -74,8 +76,10 @@ TEST(SpeedupTest, RefusesBadInput) {
   EXPECT_EQ(AmdahlSpeedup({0.5, 1, 1, 0, 1}).error().code(), StatusCode::kInvalidArgument);
   // The 910B has no FP64 rate; CPUs have no BF16 peak in the catalog.
   const CpuModel& epyc = **Shipped().FindCpu("EPYC-9654");
-  EXPECT_FALSE(SpeedupInputFor(**Shipped().FindGpu("910B"), epyc, Precision::kFp64, 0.9, 1, 1, false));
-  EXPECT_FALSE(SpeedupInputFor(**Shipped().FindGpu("H100"), epyc, Precision::kBf16, 0.9, 1, 1, false));
+  EXPECT_FALSE(
+      SpeedupInputFor(**Shipped().FindGpu("910B"), epyc, Precision::kFp64, 0.9, 1, 1, false));
+  EXPECT_FALSE(
+      SpeedupInputFor(**Shipped().FindGpu("H100"), epyc, Precision::kBf16, 0.9, 1, 1, false));
 }
 
 }  // namespace
