@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <sstream>
 
 #include "discovery/nvml_discovery.h"
@@ -63,6 +62,41 @@ std::string LastLine(const std::string& text) {
     if (line.find_first_not_of(" \t\r") != std::string::npos) last = line;
   }
   return last.empty() ? "(no output)" : last;
+}
+
+// The first "N.N" or "N.N.N" token at or after `from` ("550.54.15"); "" when none.
+std::string VersionToken(const std::string& text, std::size_t from) {
+  std::size_t i = from;
+  while (i < text.size()) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) {
+      ++j;
+    }
+    std::string token = text.substr(i, j - i);
+    while (!token.empty() && token.back() == '.') token.pop_back();
+    if (token.find('.') != std::string::npos) return token;
+    i = j;
+  }
+  return "";
+}
+
+// The number after "#define NAME" in a C header; "" when absent.
+std::string DefineValue(const std::string& header, const std::string& name) {
+  const std::string key = "#define " + name;
+  for (auto pos = header.find(key); pos != std::string::npos; pos = header.find(key, pos + 1)) {
+    std::size_t i = pos + key.size();
+    if (i < header.size() && header[i] != ' ' && header[i] != '\t') continue;  // a longer name
+    while (i < header.size() && (header[i] == ' ' || header[i] == '\t')) ++i;
+    std::size_t j = i;
+    while (j < header.size() && std::isdigit(static_cast<unsigned char>(header[j]))) ++j;
+    if (j > i) return header.substr(i, j - i);
+  }
+  return "";
 }
 
 DoctorCheck CheckDriver(DoctorProbes& probes, bool wsl, std::string& module_version) {
@@ -190,12 +224,10 @@ DoctorCheck CheckCudnn(DoctorProbes& probes, const DoctorOptions& options) {
         "/usr/local/cuda/include/cudnn_version.h"}) {
     auto text = probes.ReadFile(header);
     if (!text) continue;
-    std::smatch m;
     std::string version;
     for (const char* key : {"CUDNN_MAJOR", "CUDNN_MINOR", "CUDNN_PATCHLEVEL"}) {
-      if (std::regex_search(*text, m, std::regex(std::string("#define ") + key + R"(\s+(\d+))"))) {
-        version += (version.empty() ? "" : ".") + m[1].str();
-      }
+      const std::string v = DefineValue(*text, key);
+      if (!v.empty()) version += (version.empty() ? "" : ".") + v;
     }
     return Make("cudnn", CheckState::kOk, false,
                 "cuDNN " + (version.empty() ? std::string("(version unknown)") : version) +
@@ -327,22 +359,20 @@ std::string_view CheckStateName(CheckState state) {
 }
 
 std::string ParseKernelModuleVersion(const std::string& text) {
-  std::smatch m;
   const std::string line = FirstLine(text);
-  if (std::regex_search(line, m,
-                        std::regex(R"(Kernel Module\s+(?:for \S+\s+)?(\d+\.\d+(?:\.\d+)?))"))) {
-    return m[1].str();
-  }
-  if (std::regex_search(line, m, std::regex(R"((\d+\.\d+(?:\.\d+)?))"))) return m[1].str();
-  return "";
+  const auto module = line.find("Kernel Module");
+  std::string version = VersionToken(line, module == std::string::npos ? 0 : module);
+  if (version.empty() && module != std::string::npos) version = VersionToken(line, 0);
+  return version;
 }
 
 std::optional<int> ParseNvccRelease(const std::string& output) {
-  std::smatch m;
-  if (std::regex_search(output, m, std::regex(R"(release (\d+)\.(\d+))"))) {
-    return std::stoi(m[1].str()) * 1000 + std::stoi(m[2].str()) * 10;
-  }
-  return std::nullopt;
+  const auto pos = output.find("release ");
+  if (pos == std::string::npos) return std::nullopt;
+  int major = 0;
+  int minor = 0;
+  if (std::sscanf(output.c_str() + pos, "release %d.%d", &major, &minor) != 2) return std::nullopt;
+  return major * 1000 + minor * 10;
 }
 
 std::optional<std::string> SystemProbes::ReadFile(const std::string& path) {
