@@ -24,7 +24,7 @@ struct HwArgs {
   bool accept_sparse = false;
   std::string gpu = "H100";
   std::string cpu = "EPYC-9654";
-  double parallel_fraction = 0.95;
+  std::vector<double> parallel_fractions = {0.95};
   std::string precision = "fp64";
   int gpus = 1;
   int sockets = 1;
@@ -104,13 +104,18 @@ void RunSpeedup(const HwArgs& a, int& exit_code) {
   if (!cpu) return Fail(cpu.error(), exit_code);
   auto precision = hw::ParsePrecision(a.precision);
   if (!precision) return Fail(precision.error(), exit_code);
-  auto input = hw::SpeedupInputFor(**gpu, **cpu, *precision, a.parallel_fraction, a.gpus, a.sockets,
-                                   a.vector);
-  if (!input) return Fail(input.error(), exit_code);
-  auto result = hw::AmdahlSpeedup(*input);
-  if (!result) return Fail(result.error(), exit_code);
-  const hw::SpeedupReport report{*gpu, *cpu, *precision, a.vector, *input, *result};
-  Print(a, hw::SpeedupJson(report), hw::SpeedupText(report));
+  std::vector<hw::SpeedupReport> reports;
+  for (const double p : a.parallel_fractions) {
+    auto input = hw::SpeedupInputFor(**gpu, **cpu, *precision, p, a.gpus, a.sockets, a.vector);
+    if (!input) return Fail(input.error(), exit_code);
+    auto result = hw::AmdahlSpeedup(*input);
+    if (!result) return Fail(result.error(), exit_code);
+    reports.push_back({*gpu, *cpu, *precision, a.vector, *input, *result});
+  }
+  if (reports.size() == 1) {
+    return Print(a, hw::SpeedupJson(reports[0]), hw::SpeedupText(reports[0]));
+  }
+  Print(a, hw::SpeedupSweepJson(reports), hw::SpeedupSweepText(reports));
 }
 
 }  // namespace
@@ -157,8 +162,10 @@ void AddHwCommand(CLI::App& app, int& exit_code) {
   speedup->add_option("--cpu", args.cpu, "CPU name (see `gpupool hw list --what cpus`)")
       ->capture_default_str();
   speedup
-      ->add_option("-p,--parallel-fraction", args.parallel_fraction,
-                   "Share of CPU run time the GPU accelerates, 0..1")
+      ->add_option("-p,--parallel-fraction", args.parallel_fractions,
+                   "Share of CPU run time the GPU accelerates, 0..1; several (0.5,0.9,0.99) give "
+                   "a table")
+      ->delimiter(',')
       ->capture_default_str();
   speedup->add_option("--precision", args.precision, "fp64 or fp32")->capture_default_str();
   speedup->add_option("--gpus", args.gpus, "Number of GPUs")->capture_default_str();

@@ -485,6 +485,33 @@ std::string SpeedupText(const SpeedupReport& r) {
   return out;
 }
 
+std::string SpeedupSweepText(const std::vector<SpeedupReport>& rows) {
+  if (rows.empty()) return "";
+  const SpeedupReport& r = rows.front();
+  const auto& in = r.input;
+  std::string out =
+      fmt::format("Amdahl speed-up, {} x {} against {} x {}, {} peak rates\n\n", in.gpus,
+                  r.gpu->name, in.sockets, r.cpu->name, PrecisionName(r.precision));
+  out +=
+      fmt::format("  k = (gpus x GPU peak) / (sockets x CPU peak) = ({} x {}) / ({} x {}) = {}\n",
+                  in.gpus, FormatNumber(in.gpu_tflops), in.sockets, FormatNumber(in.cpu_tflops),
+                  FormatNumber(r.result.k));
+  out += "  S = 1 / ((1 - p) + p / k); ceiling 1 / (1 - p)\n\n";
+  TextTable t({"p", "S", "CEILING", "S / k"});
+  for (const auto& row : rows) {
+    t.AddRow({FormatNumber(row.input.parallel_fraction), FormatNumber(row.result.speedup),
+              FormatNumber(row.result.limit),
+              FormatNumber(std::round(row.result.efficiency * 1000) / 10) + "%"});
+  }
+  return out + t.Render();
+}
+
+nlohmann::json SpeedupSweepJson(const std::vector<SpeedupReport>& rows) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : rows) out.push_back(SpeedupJson(r));
+  return {{"results", out}};
+}
+
 nlohmann::json SpeedupJson(const SpeedupReport& r) {
   nlohmann::json limit =
       std::isinf(r.result.limit) ? nlohmann::json(nullptr) : nlohmann::json(r.result.limit);

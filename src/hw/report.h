@@ -56,5 +56,9 @@ struct SpeedupReport {
 };
 std::string SpeedupText(const SpeedupReport& r);
 nlohmann::json SpeedupJson(const SpeedupReport& r);
+// Several parallel fractions on the same GPU and CPU (`-p 0.5,0.9,0.99`): k once, then one row per
+// p with S, the 1 / (1 - p) ceiling and S / k. `rows` share gpu, cpu, precision and rates.
+std::string SpeedupSweepText(const std::vector<SpeedupReport>& rows);
+nlohmann::json SpeedupSweepJson(const std::vector<SpeedupReport>& rows);
 
 }  // namespace gpupool::hw

@@ -19,7 +19,7 @@ std::size_t Width(const std::string& s) {
 }  // namespace
 
 bool LooksNumeric(const std::string& cell) {
-  if (cell == "-") return true;
+  if (cell == "-" || cell == "inf") return true;
   std::string s = cell;
   while (!s.empty() && (s.back() == '*' || s.back() == '%' || s.back() == 'x')) s.pop_back();
   if (s.empty()) return false;

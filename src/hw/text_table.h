@@ -25,7 +25,8 @@ class TextTable {
   std::vector<std::vector<std::string>> rows_;
 };
 
-// True when a cell reads as a number, possibly with a trailing '*', '%' or 'x', or is "-".
+// True when a cell reads as a number, possibly with a trailing '*', '%' or 'x', or is "-" or
+// "inf".
 bool LooksNumeric(const std::string& cell);
 
 }  // namespace gpupool::hw

@@ -39,6 +39,7 @@ expect 0 "HGX-H100-TNHR    8x H100-SXM       PASS" -- hw check "$data/h100_tende
 expect 0 '"sparse_only": true' -- hw check "$data/h100_tender.yaml" --json
 expect 0 "= 6.6881" -- hw speedup --gpu H100 --cpu EPYC-9654 -p 0.9
 expect 0 '"speedup"' -- hw speedup --gpu A100 --cpu 7742 -p 0.5 --precision fp32 --json
+expect 0 "0.99  15.8837      100" -- hw speedup --gpu H100 --cpu 8480 -p 0.5,0.9,0.99
 
 # Bad input: exit 2 with the reason.
 expect 2 "unknown GPU 'H10'; did you mean H100-SXM" -- hw show H10

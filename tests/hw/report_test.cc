@@ -100,5 +100,28 @@ TEST(ReportTest, SpeedupShowsTheFormulaWithNumbers) {
   EXPECT_NEAR(json["limit"].get<double>(), 10, 1e-12);
 }
 
+TEST(ReportTest, SpeedupSweepHasOneRowPerParallelFraction) {
+  const GpuModel& h100 = **Shipped().FindGpu("H100");
+  const CpuModel& xeon = **Shipped().FindCpu("8480");
+  std::vector<SpeedupReport> rows;
+  for (const double p : {0.5, 0.99, 1.0}) {
+    auto in = SpeedupInputFor(h100, xeon, Precision::kFp64, p, 1, 1, false);
+    ASSERT_TRUE(in.has_value());
+    rows.push_back({&h100, &xeon, Precision::kFp64, false, *in, *AmdahlSpeedup(*in)});
+  }
+  // k = 67 / (56 x 2.0 x 32 / 1000 = 3.584) = 18.6942.
+  // p = 0.5: S = 1 / (0.5 + 0.5 / 18.6942) = 1 / 0.526746 = 1.8984, ceiling 2.
+  // p = 0.99: S = 1 / (0.01 + 0.99 / 18.6942) = 1 / 0.062958 = 15.8837, ceiling 100.
+  // p = 1: S = k = 18.6942, ceiling inf.
+  const std::string text = SpeedupSweepText(rows);
+  EXPECT_NE(text.find("= 18.6942"), std::string::npos);
+  EXPECT_NE(text.find("1.8984"), std::string::npos);
+  EXPECT_NE(text.find("15.8837"), std::string::npos);
+  EXPECT_NE(text.find("inf"), std::string::npos);
+  const nlohmann::json json = SpeedupSweepJson(rows);
+  ASSERT_EQ(json["results"].size(), 3u);
+  EXPECT_TRUE(json["results"][2]["limit"].is_null());  // 1 / (1 - 1): no ceiling
+}
+
 }  // namespace
 }  // namespace gpupool::hw

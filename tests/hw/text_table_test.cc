@@ -33,7 +33,7 @@ TEST(TextTableTest, CountsUtf8CodePointsForWidth) {
 }
 
 TEST(TextTableTest, LooksNumeric) {
-  for (const char* yes : {"1", "989.5", "-", "121*", "47.9%", "2x", "-3", "1,979"}) {
+  for (const char* yes : {"1", "989.5", "-", "121*", "47.9%", "2x", "-3", "1,979", "inf"}) {
     EXPECT_TRUE(LooksNumeric(yes)) << yes;
   }
   for (const char* no : {"", "H100", "PCIe4", "*", "1.2.3a", "not stated"}) {
