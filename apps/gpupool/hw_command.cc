@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "hw/catalog.h"
+#include "hw/name_match.h"
 #include "hw/report.h"
 #include "hw/requirements.h"
 #include "hw/speedup.h"
@@ -69,8 +70,25 @@ void RunShow(const HwArgs& a, int& exit_code) {
   if (auto s = cat.FindServer(a.name))
     return Print(a, hw::ServerJson(cat, **s), hw::ServerText(cat, **s));
   if (auto p = cat.FindCpu(a.name)) return Print(a, hw::CpuJson(**p), hw::CpuText(**p));
-  // Not found anywhere: report the GPU miss (its message lists close GPU names).
-  Fail(cat.FindGpu(a.name).error(), exit_code);
+  // Not found anywhere: suggest close names of every kind.
+  std::vector<hw::NameKeys> keys;
+  const auto add = [&keys](const auto& entries) {
+    for (const auto& e : entries) {
+      hw::NameKeys k{e.name, e.aliases};
+      k.spellings.push_back(e.name);
+      keys.push_back(std::move(k));
+    }
+  };
+  add(cat.gpus());
+  add(cat.interconnects());
+  add(cat.servers());
+  add(cat.cpus());
+  std::string msg = "unknown name '" + a.name + "' (no GPU, interconnect, server or CPU)";
+  const auto close = hw::ClosestNames(a.name, keys);
+  for (std::size_t i = 0; i < close.size(); ++i) {
+    msg += (i == 0 ? "; did you mean " : ", ") + close[i];
+  }
+  Fail(Status::NotFound(close.empty() ? msg + "; see `gpupool hw list`" : msg + "?"), exit_code);
 }
 
 void RunCompare(const HwArgs& a, int& exit_code) {

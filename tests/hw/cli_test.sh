@@ -42,7 +42,8 @@ expect 0 '"speedup"' -- hw speedup --gpu A100 --cpu 7742 -p 0.5 --precision fp32
 expect 0 "0.99  15.8837      100" -- hw speedup --gpu H100 --cpu 8480 -p 0.5,0.9,0.99
 
 # Bad input: exit 2 with the reason.
-expect 2 "unknown GPU 'H10'; did you mean H100-SXM" -- hw show H10
+expect 2 "unknown name 'H10' (no GPU, interconnect, server or CPU); did you mean H100-SXM" -- hw show H10
+expect 2 "did you mean DGX-H100" -- hw show DGX-H10
 expect 2 "unknown GPU 'Z100'" -- hw compare H100 Z100
 expect 2 "unknown CPU 'EPYC-1'" -- hw speedup --cpu EPYC-1
 expect 2 "not in [0, 1]" -- hw speedup -p 1.5
