@@ -386,6 +386,9 @@ void RunSearch(SearchFlags& f, int& exit_code) {
   so.base.fabric = r->fabric;
   so.global_batch_tokens = f.batch_tokens;
   const pl::ModelProfile prof = pl::MakeProfile(r->model);
+  auto roce = ScaleOutLink(*r->catalog, "RoCE-400G");
+  auto ib = ScaleOutLink(*r->catalog, "IB-NDR");
+  if (!roce || !ib) return Fail(!roce ? roce.error() : ib.error(), exit_code);
   pl::TrainGoalResult g;
   if (f.gpus > 0) {
     g.best = pl::SearchLayouts(prof, *r->gpu, f.gpus, so);
@@ -395,13 +398,12 @@ void RunSearch(SearchFlags& f, int& exit_code) {
       chosen.gpus = f.gpus;
       chosen.layout = g.best.ranked.front().estimate.layout;
       chosen.global_batch = g.best.ranked.front().estimate.global_batch;
-      pl::RecommendInterconnect(prof, *r->gpu, chosen, *BuiltinLink("RoCE-400G"),
-                                *BuiltinLink("IB-NDR"), g.interconnect, g.interconnect_reason);
+      pl::RecommendInterconnect(prof, *r->gpu, chosen, *roce, *ib, g.interconnect,
+                                g.interconnect_reason);
     }
   } else {
     pl::TrainGoal goal{f.tokens, f.days, f.max_gpus};
-    g = pl::FewestGpusForTraining(prof, *r->gpu, goal, so, *BuiltinLink("RoCE-400G"),
-                                  *BuiltinLink("IB-NDR"));
+    g = pl::FewestGpusForTraining(prof, *r->gpu, goal, so, *roce, *ib);
   }
   if (!g.found) {
     std::cerr << "gpupool plan: no layout of " << r->model.name << " on " << r->gpu->name
