@@ -1,0 +1,129 @@
+// `gpupool plan` end to end: JSON members promised in docs/planner.md, the job request shape, and
+// exit code 2 with a reason for bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct CliRun {
+  int code = -1;
+  std::string out;  // stdout and stderr
+};
+
+CliRun Gpupool(const std::string& args) {
+  const std::string cmd = std::string(GPUPOOL_BINARY) + " " + args + " 2>&1";
+  CliRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+nlohmann::json Json(const CliRun& r) {
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << r.out;
+  return j;
+}
+
+TEST(PlanCliTest, InferJsonHasTheDocumentedMembers) {
+  const CliRun r = Gpupool("plan infer --model llama-3-8b --gpu h100 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = Json(r);
+  for (const char* k : {"weights_gib_per_gpu", "kv_bytes_per_token_per_gpu", "total_gib_per_gpu",
+                        "fits", "max_kv_tokens", "decode_ms_per_token", "prefill_seconds",
+                        "overhead_parts_gib", "notes"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+  // 8,030,261,248 x 2 bytes / 2^30 = 14.957 GiB; 131,072 B/token (GQA).
+  EXPECT_NEAR(j["weights_gib_per_gpu"].get<double>(), 14.957, 0.001);
+  EXPECT_EQ(j["kv_bytes_per_token_per_gpu"].get<double>(), 131072.0);
+}
+
+TEST(PlanCliTest, TrainJsonHasTheDocumentedMembers) {
+  const CliRun r = Gpupool(
+      "plan train --model llama-3-70b --gpu h100 --gpus 64 --tp 8 --pp 2 --tokens 1e11 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = Json(r);
+  for (const char* k : {"weights", "gradients", "optimizer", "activations", "buffers", "total"}) {
+    EXPECT_TRUE(j["memory_gib_per_gpu"].contains(k)) << k;
+  }
+  for (const char* k : {"step_seconds", "mfu", "tokens_per_second_per_gpu", "gpu_hours", "days",
+                        "step_parts_seconds", "layout"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+  EXPECT_EQ(j["layout"]["dp"].get<int>(), 4);
+}
+
+TEST(PlanCliTest, EmitRequestIsTheSchedulerShape) {
+  const CliRun r = Gpupool("plan infer --model llama-3-70b --gpu h100 --tp 4 --emit-request");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = Json(r);
+  EXPECT_EQ(j["num_gpu"].get<int>(), 4);
+  EXPECT_EQ(j["gpu_milli"].get<int>(), 1000);
+  ASSERT_TRUE(j["gpu_models"].is_array());
+  EXPECT_EQ(j["gpu_models"][0].get<std::string>(), "H100-SXM");
+  EXPECT_TRUE(j["gpu_memory_mib"].is_number_integer());
+  EXPECT_GT(j["gpu_memory_mib"].get<int64_t>(), 32 * 1024);  // > the 32.9 GiB of weights
+  EXPECT_EQ(j.size(), 4u);
+}
+
+TEST(PlanCliTest, SearchRanksAndExplains) {
+  const CliRun r = Gpupool("plan search --model llama-3-70b --gpu h100 --gpus 64 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = Json(r);
+  EXPECT_FALSE(j["ranked"].empty());
+  EXPECT_FALSE(j["discarded"].empty());
+  EXPECT_FALSE(j["discarded"][0]["reason"].get<std::string>().empty());
+  EXPECT_FALSE(j["interconnect"].get<std::string>().empty());
+}
+
+TEST(PlanCliTest, ConfigFolderAccepted) {
+  const std::string dir = std::string(GPUPOOL_SOURCE_DATA_DIR) + "/models/samples/gpt2";
+  const CliRun r = Gpupool("plan infer --model " + dir + " --gpu a100 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(Json(r)["model"]["params_total"].get<int64_t>(), 124'439'808);
+}
+
+struct Bad {
+  std::string args;
+  std::string says;
+};
+
+TEST(PlanCliTest, BadInputExitsTwoWithTheReason) {
+  const std::filesystem::path cfg =
+      std::filesystem::temp_directory_path() / "gpupool_plan_cli_test_config.json";
+  {
+    std::ofstream f(cfg);
+    f << R"({"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32})";
+  }
+  for (const Bad& b : {
+           Bad{"plan infer --model llama-3-8b --gpu z100", "unknown GPU"},
+           Bad{"plan infer --model llama-9 --gpu h100", "unknown model"},
+           Bad{"plan infer --model " + cfg.string() + " --gpu h100", "num_attention_heads"},
+           Bad{"plan infer --model llama-3-8b --gpu a100 --precision fp8", "FP8"},
+           Bad{"plan infer --model llama-3-8b --gpu h100 --precision fp7", "precision"},
+           Bad{"plan train --model llama-3-8b --gpu h100 --gpus 12 --tp 8", "does not divide"},
+           Bad{"plan train --model llama-3-8b --gpu h100 --gpus 24 --tp 8 --pp 3", "layers"},
+           Bad{"plan train --model llama-3-8b --gpu h100 --gpus 8 --kv-heads 3", "kv heads"},
+           Bad{"plan train --model llama-3-8b --gpu h100 --gpus 8 --recompute some", "recompute"},
+       }) {
+    const CliRun r = Gpupool(b.args);
+    EXPECT_EQ(r.code, 2) << b.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(b.says), std::string::npos) << b.args << "\n" << r.out;
+  }
+  std::filesystem::remove(cfg);
+}
+
+}  // namespace
