@@ -91,6 +91,16 @@ Result<std::unique_ptr<NvmlLibrary>> NvmlLibrary::Open(const NvmlLoadOptions& op
       Resolve(handle, "nvmlDeviceGetTopologyCommonAncestor", f.DeviceGetTopologyCommonAncestor);
       Resolve(handle, "nvmlDeviceGetCpuAffinity", f.DeviceGetCpuAffinity);
       Resolve(handle, "nvmlDeviceGetNumaNodeId", f.DeviceGetNumaNodeId);
+      // Same signatures under other names: drivers before R510 lack the _v3 process query (the
+      // _v2 one fills the same struct); CUDA 12 drivers renamed throttle reasons "clock events".
+      if (f.DeviceGetComputeRunningProcesses == nullptr) {
+        Resolve(handle, "nvmlDeviceGetComputeRunningProcesses_v2",
+                f.DeviceGetComputeRunningProcesses);
+      }
+      if (f.DeviceGetCurrentClocksThrottleReasons == nullptr) {
+        Resolve(handle, "nvmlDeviceGetCurrentClocksEventReasons",
+                f.DeviceGetCurrentClocksThrottleReasons);
+      }
 
       const std::pair<const char*, bool> required[] = {
           {"nvmlInit_v2", f.Init != nullptr},

@@ -57,6 +57,17 @@ State& S() {
 
 #define FAKE_EXPORT extern "C" __attribute__((visibility("default")))
 
+// FAKE_NVML_LEGACY builds a driver of another generation: no nvmlDeviceGetMemoryInfo_v2 and no
+// nvmlDeviceGetNumaNodeId, the process query only as _v2, throttle reasons only under the CUDA 12
+// name "clock events". gpupool must fall back or show N/A.
+#ifdef FAKE_NVML_LEGACY
+#define FAKE_RUNNING_PROCESSES nvmlDeviceGetComputeRunningProcesses_v2
+#define FAKE_THROTTLE_REASONS nvmlDeviceGetCurrentClocksEventReasons
+#else
+#define FAKE_RUNNING_PROCESSES nvmlDeviceGetComputeRunningProcesses_v3
+#define FAKE_THROTTLE_REASONS nvmlDeviceGetCurrentClocksThrottleReasons
+#endif
+
 bool Unsupported(const nvmlDevice_st* d, const char* fn) {
   if (!d->spec.contains("unsupported")) return false;
   for (const auto& name : d->spec["unsupported"]) {
@@ -230,6 +241,7 @@ FAKE_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t* m
   return NVML_SUCCESS;
 }
 
+#ifndef FAKE_NVML_LEGACY  // R470-era drivers: no _v2 memory call
 // v2 leaves driver-reserved memory out of "used"; v1 counts it (memory_reserved_mib, default 0).
 FAKE_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t d, nvmlMemory_v2_t* memory) {
   if (nvmlReturn_t rc = Check(d, "nvmlDeviceGetMemoryInfo_v2"); rc != NVML_SUCCESS) return rc;
@@ -243,6 +255,7 @@ FAKE_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t d, nvmlMemory_v
   memory->free = total - used - reserved;
   return NVML_SUCCESS;
 }
+#endif
 
 FAKE_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t d, nvmlPciInfo_t* pci) {
   if (nvmlReturn_t rc = Check(d, "nvmlDeviceGetPciInfo_v3"); rc != NVML_SUCCESS) return rc;
@@ -346,8 +359,7 @@ FAKE_EXPORT nvmlReturn_t nvmlDeviceGetTotalEccErrors(nvmlDevice_t d, int error_t
   return NVML_SUCCESS;
 }
 
-FAKE_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksThrottleReasons(nvmlDevice_t d,
-                                                                   unsigned long long* reasons) {
+FAKE_EXPORT nvmlReturn_t FAKE_THROTTLE_REASONS(nvmlDevice_t d, unsigned long long* reasons) {
   if (nvmlReturn_t rc = Check(d, "nvmlDeviceGetCurrentClocksThrottleReasons"); rc != NVML_SUCCESS) {
     return rc;
   }
@@ -355,9 +367,8 @@ FAKE_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksThrottleReasons(nvmlDevice_t 
   return NVML_SUCCESS;
 }
 
-FAKE_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d,
-                                                                 unsigned int* count,
-                                                                 nvmlProcessInfo_t* infos) {
+FAKE_EXPORT nvmlReturn_t FAKE_RUNNING_PROCESSES(nvmlDevice_t d, unsigned int* count,
+                                                nvmlProcessInfo_t* infos) {
   if (nvmlReturn_t rc = Check(d, "nvmlDeviceGetComputeRunningProcesses_v3"); rc != NVML_SUCCESS) {
     return rc;
   }
@@ -432,9 +443,11 @@ FAKE_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinity(nvmlDevice_t d, unsigned int c
   return NVML_SUCCESS;
 }
 
+#ifndef FAKE_NVML_LEGACY  // added in later drivers
 FAKE_EXPORT nvmlReturn_t nvmlDeviceGetNumaNodeId(nvmlDevice_t d, unsigned int* node) {
   if (nvmlReturn_t rc = Check(d, "nvmlDeviceGetNumaNodeId"); rc != NVML_SUCCESS) return rc;
   if (!d->spec.contains("numa_node")) return NVML_ERROR_NOT_SUPPORTED;
   *node = d->spec["numa_node"].get<unsigned int>();
   return NVML_SUCCESS;
 }
+#endif

@@ -213,6 +213,32 @@ TEST(NvmlDiscoveryTest, MemoryV2LeavesReservedOutAndV1IsTheFallback) {
   EXPECT_EQ((*samples)[1].memory_total_mib, 10000);
 }
 
+TEST(NvmlDiscoveryTest, OtherDriverGenerationsFallBackOrShowNotAvailable) {
+  // The legacy fake lacks nvmlDeviceGetMemoryInfo_v2 and nvmlDeviceGetNumaNodeId, and has the
+  // process query only as _v2 and throttle reasons only as "clock event reasons".
+  setenv("FAKE_NVML_SCRIPT", testing::ScriptPath("node4.json").c_str(), 1);
+  auto nvml = NvmlLibrary::Open({FAKE_NVML_LEGACY_LIBRARY});
+  ASSERT_TRUE(nvml.has_value()) << nvml.error().ToString();
+  EXPECT_EQ((*nvml)->fn().DeviceGetMemoryInfoV2, nullptr);
+  EXPECT_EQ((*nvml)->fn().DeviceGetNumaNodeId, nullptr);
+
+  TempDir dir;
+  dir.Write("sys/bus/pci/devices/0000:18:00.0/numa_node", "1\n");  // the script says 0
+  DiscoveryOptions options;
+  options.host.sys_root = (dir.path() / "sys").string();
+  auto gpus = DiscoverGpus(**nvml, options);
+  ASSERT_TRUE(gpus.has_value());
+  EXPECT_EQ((*gpus)[0].numa_node, 1);             // from sysfs, not NVML
+  EXPECT_EQ((*gpus)[1].numa_node, -1);            // neither knows
+  EXPECT_EQ((*gpus)[0].memory_total_mib, 81559);  // through the v1 memory call
+
+  auto samples = SampleGpus(**nvml);
+  ASSERT_TRUE(samples.has_value());
+  EXPECT_EQ((*samples)[0].memory_used_mib, 20480);
+  EXPECT_EQ((*samples)[0].processes.size(), 2u);   // through the _v2 process query
+  EXPECT_EQ((*samples)[2].throttle_reasons, 68u);  // through nvmlDeviceGetCurrentClocksEventReasons
+}
+
 TEST(NvmlDiscoveryTest, CountFailureFailsTheWholeCall) {
   TempDir dir;
   const std::string script = dir.Write("s.json", R"({"count_error": 999})");
