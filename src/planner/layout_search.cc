@@ -178,9 +178,9 @@ TrainGoalResult FewestGpusForTraining(const ModelProfile& prof, const hw::GpuMod
                                   " layouts tried)"});
       continue;
     }
-    const TrainEstimate& best = r.ranked.front().estimate;
-    if (best.days > goal.days) {
-      out.tried.push_back({n, "fastest layout takes " + Fixed(best.days, 1) + " days > " +
+    const double best_days = r.ranked.front().estimate.days;
+    if (best_days > goal.days) {
+      out.tried.push_back({n, "fastest layout takes " + Fixed(best_days, 1) + " days > " +
                                   Fixed(goal.days, 1)});
       continue;
     }
@@ -195,7 +195,7 @@ TrainGoalResult FewestGpusForTraining(const ModelProfile& prof, const hw::GpuMod
       }
     }
     r.ranked = std::move(kept);
-    out.tried.push_back({n, "meets the goal in " + Fixed(best.days, 1) + " days"});
+    out.tried.push_back({n, "meets the goal in " + Fixed(best_days, 1) + " days"});
     out.found = true;
     TrainOptions chosen = opts.base;
     chosen.gpus = n;
