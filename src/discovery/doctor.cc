@@ -208,7 +208,12 @@ DoctorCheck CheckCuda(DoctorProbes& probes, const DoctorOptions& options,
 }
 
 DoctorCheck CheckCudnn(DoctorProbes& probes, const DoctorOptions& options) {
-  const CommandResult r = probes.Run({"ldconfig", "-p"}, options.command_timeout_ms);
+  // ldconfig lives in /sbin, which is often not on a user's PATH.
+  CommandResult r = probes.Run({"ldconfig", "-p"}, options.command_timeout_ms);
+  for (const char* path : {"/sbin/ldconfig", "/usr/sbin/ldconfig"}) {
+    if (r.started) break;
+    r = probes.Run({path, "-p"}, options.command_timeout_ms);
+  }
   if (r.started && r.exit_code == 0) {
     std::istringstream lines(r.output);
     for (std::string line; std::getline(lines, line);) {

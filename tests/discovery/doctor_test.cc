@@ -232,6 +232,13 @@ TEST(DoctorTest, CudnnFromHeaderWhenNotInLoaderCache) {
   EXPECT_EQ(Find(RunDoctor(p), "cudnn").state, CheckState::kWarning);
 }
 
+TEST(DoctorTest, LdconfigOutsidePathIsFound) {
+  FakeProbes p = Healthy();
+  p.commands["/sbin/ldconfig -p"] = p.commands["ldconfig -p"];
+  p.commands.erase("ldconfig -p");  // not on PATH: does not start
+  EXPECT_EQ(Find(RunDoctor(p), "cudnn").state, CheckState::kOk);
+}
+
 TEST(DoctorTest, Parsers) {
   EXPECT_EQ(
       ParseKernelModuleVersion(
