@@ -164,6 +164,41 @@ TEST(CatalogTest, EveryFigureHasASourceAndUnverifiedOnesAreMarked) {
   EXPECT_TRUE((*Shipped().FindGpu("H100"))->memory_bandwidth_gbs.verified);
 }
 
+TEST(CatalogTest, ShippedFiguresAreInternallyConsistent) {
+  // Sanity rules that catch a mistyped figure: a narrower tensor format is never slower
+  // (tf32 <= bf16 = fp16 <= fp8 <= fp4), a GPU's scale-up figure (both directions) never exceeds
+  // twice its link generation's per-direction figure, and years fall in the catalog's span.
+  const auto rate = [](const GpuModel& g, Precision p) { return g.DenseTflops(p); };
+  for (const auto& g : Shipped().gpus()) {
+    SCOPED_TRACE(g.name);
+    const auto tf32 = rate(g, Precision::kTf32);
+    const auto bf16 = rate(g, Precision::kBf16);
+    const auto fp16 = rate(g, Precision::kFp16);
+    const auto fp8 = rate(g, Precision::kFp8);
+    const auto fp4 = rate(g, Precision::kFp4);
+    if (tf32 && bf16) {
+      EXPECT_LE(*tf32, *bf16);
+    }
+    if (bf16 && fp16) {
+      EXPECT_DOUBLE_EQ(*bf16, *fp16);
+    }
+    if (fp16 && fp8) {
+      EXPECT_LE(*fp16, *fp8);
+    }
+    if (fp8 && fp4) {
+      EXPECT_LE(*fp8, *fp4);
+    }
+    EXPECT_GE(g.year, 2017);
+    EXPECT_LE(g.year, 2025);
+    EXPECT_GT(g.memory_bandwidth_gbs.value, 0);
+    EXPECT_GT(g.tdp_w.value, 0);
+    if (!g.scale_up_link.empty()) {
+      const Interconnect& link = **Shipped().FindInterconnect(g.scale_up_link);
+      EXPECT_LE(g.scale_up_bandwidth_gbs.value, 2 * link.bandwidth_gbs.value + 1e-9);
+    }
+  }
+}
+
 TEST(CatalogTest, ScaleUpLinksAreCatalogInterconnects) {
   for (const auto& g : Shipped().gpus()) {
     if (g.scale_up_link.empty()) continue;
