@@ -153,7 +153,7 @@ std::vector<Case> Cases() {
   // DeepSeek-V3 technical report (arXiv 2412.19437), section 1: "each trillion tokens requires
   // 180K H800 GPU hours" on 2,048 H800; PP 16 (DualPipe), EP 64 over 8 nodes, ZeRO-1, no TP,
   // FP8 mixed precision, seq 4096, batch 15,360. DualPipe hides most of the all-to-all: 80 %
-  // assumed (at 90 %: 152K, -15 %; at 100 %: 137K).
+  // assumed (at 90 %: 152K, -15 %; at 100 %: 141K).
   c.push_back({"DeepSeek-V3 per 1T tokens on 2048 H800", "GPU-hours", 180e3,
                [] {
                  const TrainEstimate e = Train(
@@ -284,7 +284,7 @@ std::vector<Case> Cases() {
                "KV capacity is the small difference of two large numbers (77.6 GiB budget - "
                "67.7 GiB weights): the 80 GB card shows 79.2 GiB to CUDA, and vLLM V1 also "
                "reserves torch.compile / CUDA-graph memory (about 3 GiB in this log) that the "
-               "planner's default overhead (about 2 GiB) does not include; each GiB is 3,200 tokens "
+               "planner's default overhead (2.0 GiB) does not include; each GiB is 3,200 tokens "
                "(15 %) here",
                0.45});
   // ZeRO (Rajbhandari et al. 2020, SC'20, Figure 1): 7.5B parameters, mixed-precision Adam
