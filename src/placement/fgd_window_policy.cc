@@ -27,12 +27,14 @@ void AddGpuMemory(Req& sum, const Req& r) {
 template <typename Alloc, typename Req>
 void SetGpuMemory(Alloc& a, const Req& r) {
   if constexpr (requires { a.gpu_memory_mib; }) {
-    a.gpu_memory_mib = static_cast<decltype(a.gpu_memory_mib)>(r.num_gpu == 0 ? 0 : r.gpu_memory_mib);
+    a.gpu_memory_mib =
+        static_cast<decltype(a.gpu_memory_mib)>(r.num_gpu == 0 ? 0 : r.gpu_memory_mib);
   }
 }
 
 // Allocation of member `r` on the node and GPU its group was given.
-cluster::Allocation MemberAllocation(const cluster::PodRequest& r, const cluster::Allocation& group) {
+cluster::Allocation MemberAllocation(const cluster::PodRequest& r,
+                                     const cluster::Allocation& group) {
   cluster::Allocation a;
   a.node = group.node;
   a.gpu_mask = group.gpu_mask;
@@ -58,7 +60,8 @@ WindowGroups FormGroups(std::span<const cluster::PodRequest> window, const FgdWi
   }
   // Descending milli, arrival order on ties (stable): the best-fit-decreasing order.
   std::stable_sort(share.begin(), share.end(), [&](int a, int b) {
-    return window[static_cast<std::size_t>(a)].gpu_milli > window[static_cast<std::size_t>(b)].gpu_milli;
+    return window[static_cast<std::size_t>(a)].gpu_milli >
+           window[static_cast<std::size_t>(b)].gpu_milli;
   });
   std::vector<char> used(share.size(), 0);
   std::vector<std::size_t> members;

@@ -27,20 +27,23 @@
 //  expected fragment against the trace's target workload).
 //
 // Why small pods (< min_member_milli) are never grouped: there are few of them (on the default
-// trace 105 pods of <= 190 milli against 1,078 pods of 810 that leave 190 behind), so a small
+// trace 106 pods of <= 190 milli against 1,078 pods of 810 that leave 190 behind), so a small
 // pod is worth most filling a hole that is already there; pairing it with a fresh 810 only moves
-// the hole. Measured: grouping them costs 0.1-0.2 point on default and cpu250.
+// the hole. Measured (seeds 1-30): grouping them gains nothing on default (4.13 % against 4.12 %)
+// and costs 0.2 point on cpu250 (6.98 % against 6.77 %; FGD 6.87 %).
 // Why arrival order and not hardest-first: ordering the window whole-GPU pods first and sharing
 // pods by descending milli makes FGD worse (5.45 % instead of 4.72 % on default at K = 64).
 //
 // Tie rule: nodes with the top score tie to the Placer's one seeded node order (placer.h), as
 // FGD. Kept because it concentrates placements on the same nodes (a packing effect): a
-// best-fit tie-break (least GPU left) measured 4.55 % instead of 4.12 %; for CPU-only pods a
-// "most spare CPU" tie-break 9.0 % instead of 6.8 % on cpu250.
+// best-fit tie-break (least GPU left) measured 4.55 % instead of 4.09 % (first prototype, seeds
+// 42-51); for CPU-only pods, "most spare CPU" gave 9.01 % instead of 6.98 % on cpu250 and no
+// CPU-only rule tried was better on every variant (docs/adr/0001-own-policy.md).
 //
-// Which K: 64 (the largest the project allows). Waiting pods count as arrived but not
-// allocated; at arrived 100 % the allocation curve is almost flat (most arrivals fail there), so
-// the wait costs little there (0.0 point on default, about 0.3 on cpu300 where CPU is short).
+// Which K: 64 (the largest the project allows; 32 gives nearly the same: 4.14 % against 4.11 % on
+// default). Waiting pods count as arrived but not allocated; at arrived 100 % the allocation curve
+// is almost flat (most arrivals fail there), so the wait costs little there (0.0 point on
+// default, about 0.3 on cpu300 where CPU is short). At K = 1 the policy is FGD.
 //
 // Contract: Score() is FGD's (pure). PlaceWindow() is deterministic for a given Placer (seed)
 // and window; it allocates per window (group bookkeeping), never per candidate node; new group
@@ -79,9 +82,12 @@ class FgdWindowPolicy final : public Policy, public WindowPolicy {
  public:
   explicit FgdWindowPolicy(Workload w, FgdWindowOptions opt = {}) : fgd_(std::move(w)), opt_(opt) {}
   std::string_view name() const override { return "fgd-window"; }
-  NodeScore Score(const PodRequest& r, const NodeState& n) const override { return fgd_.Score(r, n); }
-  void PlaceWindow(Placer& placer, std::span<const cluster::PodRequest> requests, std::span<const int> shapes,
-                   const cluster::ClusterState& state, const CommitFn& commit) const override;
+  NodeScore Score(const PodRequest& r, const NodeState& n) const override {
+    return fgd_.Score(r, n);
+  }
+  void PlaceWindow(Placer& placer, std::span<const cluster::PodRequest> requests,
+                   std::span<const int> shapes, const cluster::ClusterState& state,
+                   const CommitFn& commit) const override;
 
   const FgdWindowOptions& options() const { return opt_; }
 

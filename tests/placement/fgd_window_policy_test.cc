@@ -34,8 +34,10 @@ cluster::ClusterState Nodes(int n, int gpus, std::int64_t cpu, cluster::ModelTab
   return *cluster::ClusterState::Build(specs, models);
 }
 
-// Places `window` with the placer's policy on `state`, committing; returns the allocations in commit order.
-std::vector<cluster::Allocation> PlaceAll(Placer& placer, const std::vector<cluster::PodRequest>& window,
+// Places `window` with the placer's policy on `state`, committing; returns the allocations in
+// commit order.
+std::vector<cluster::Allocation> PlaceAll(Placer& placer,
+                                          const std::vector<cluster::PodRequest>& window,
                                           cluster::ClusterState& state) {
   std::vector<int> shapes;
   for (const auto& r : window) shapes.push_back(placer.ShapeId(r));
@@ -49,8 +51,9 @@ std::vector<cluster::Allocation> PlaceAll(Placer& placer, const std::vector<clus
 
 TEST(FormGroupsTest, FillsGpusBestFitDecreasing) {
   //                      0: 470  1: 810  2: 470  3: 160  4: 650  5: 320
-  const std::vector<cluster::PodRequest> w = {Pod(1000, 1, 470), Pod(2000, 1, 810), Pod(3000, 1, 470),
-                                              Pod(4000, 1, 160), Pod(5000, 1, 650), Pod(6000, 1, 320)};
+  const std::vector<cluster::PodRequest> w = {Pod(1000, 1, 470), Pod(2000, 1, 810),
+                                              Pod(3000, 1, 470), Pod(4000, 1, 160),
+                                              Pod(5000, 1, 650), Pod(6000, 1, 320)};
   const WindowGroups g = FormGroups(w, FgdWindowOptions{});
   // Descending: 810, 650, 470(0), 470(2), 320; 160 is below min_member_milli (200).
   // 810 leaves 190: nothing of >= 200 fits -> alone.
@@ -80,8 +83,10 @@ TEST(FormGroupsTest, SmallPodsAreHoleFillersNotPartners) {
 
 TEST(FormGroupsTest, KeepsOnlyGroupsThatNearlyFillTheGpu) {
   // 470 + 320 = 790 leaves 210 > 100: no group. 550 + 440 = 990 leaves 10: a group.
-  EXPECT_EQ(FormGroups(std::vector{Pod(0, 1, 470), Pod(0, 1, 320)}, {}).group, (std::vector<int>{-1, -1}));
-  EXPECT_EQ(FormGroups(std::vector{Pod(0, 1, 550), Pod(0, 1, 440)}, {}).group, (std::vector<int>{0, 0}));
+  EXPECT_EQ(FormGroups(std::vector{Pod(0, 1, 470), Pod(0, 1, 320)}, {}).group,
+            (std::vector<int>{-1, -1}));
+  EXPECT_EQ(FormGroups(std::vector{Pod(0, 1, 550), Pod(0, 1, 440)}, {}).group,
+            (std::vector<int>{0, 0}));
   // 250 x 4 = 1000 exactly: a whole-GPU request.
   const WindowGroups g = FormGroups(std::vector(4, Pod(500, 1, 250)), {});
   EXPECT_EQ(g.group, (std::vector<int>{0, 0, 0, 0}));
@@ -142,7 +147,8 @@ TEST(FgdWindowPolicyTest, ASmallPodFillsA190HoleAlone) {
   Placer placer(policy, state.num_nodes(), 3);
   // An old 810 left a 190 hole on the last node of the seed's order: lefts [1000, 190].
   const int old = placer.node_order().back();
-  state.Allocate(cluster::Allocation{.node = old, .gpu_mask = 2, .gpu_milli = 810, .cpu_milli = 1000, .tag = 1});
+  state.Allocate(cluster::Allocation{
+      .node = old, .gpu_mask = 2, .gpu_milli = 810, .cpu_milli = 1000, .tag = 1});
   const auto a = PlaceAll(placer, {Pod(1000, 1, 810), Pod(1000, 1, 160)}, state);
   ASSERT_EQ(a.size(), 2u);
   // Not grouped (160 < 200); in arrival order. F = 0.5 f(whole) + 0.5 f(470).
@@ -167,8 +173,8 @@ TEST(FgdWindowPolicyTest, PlacesInArrivalOrderWithAGroupAtItsEarliestPod) {
   Placer placer(policy, state.num_nodes(), 11);
   // A whole GPU, a 470, a CPU-only pod, a second 470: the 470s form a group placed at the first
   // 470's turn, so commits come as: whole, 470, 470, CPU-only.
-  const auto a =
-      PlaceAll(placer, {Pod(1000, 1, 1000), Pod(2000, 1, 470), Pod(3000, 0, 0), Pod(4000, 1, 470)}, state);
+  const auto a = PlaceAll(
+      placer, {Pod(1000, 1, 1000), Pod(2000, 1, 470), Pod(3000, 0, 0), Pod(4000, 1, 470)}, state);
   ASSERT_EQ(a.size(), 4u);
   EXPECT_EQ(a[0].cpu_milli, 1000);
   EXPECT_EQ(a[1].cpu_milli, 2000);
@@ -197,9 +203,10 @@ TEST(FgdWindowPolicyTest, AWindowOfOnePodIsFgd) {
   FgdPolicy fgd(TwoClassWorkload());
   Placer p_mine(policy, mine.num_nodes(), 9);
   Placer p_ref(fgd, ref.num_nodes(), 9);
-  const std::vector<cluster::PodRequest> pods = {Pod(4000, 1, 470), Pod(2000, 1, 1000), Pod(3000, 1, 650),
-                                                 Pod(1000, 0, 0),   Pod(4000, 1, 470),  Pod(8000, 2, 1000),
-                                                 Pod(1000, 1, 320), Pod(2000, 1, 810),  Pod(3000, 1, 160)};
+  const std::vector<cluster::PodRequest> pods = {
+      Pod(4000, 1, 470), Pod(2000, 1, 1000), Pod(3000, 1, 650),
+      Pod(1000, 0, 0),   Pod(4000, 1, 470),  Pod(8000, 2, 1000),
+      Pod(1000, 1, 320), Pod(2000, 1, 810),  Pod(3000, 1, 160)};
   for (const auto& r : pods) {
     const auto a = PlaceAll(p_mine, {r}, mine);
     const auto b = p_ref.Place(r, ref);
@@ -212,10 +219,10 @@ TEST(FgdWindowPolicyTest, AWindowOfOnePodIsFgd) {
 }
 
 TEST(FgdWindowPolicyTest, DeterministicPerSeed) {
-  const std::vector<cluster::PodRequest> window = {Pod(4000, 1, 470), Pod(2000, 1, 1000), Pod(3000, 1, 650),
-                                                   Pod(1000, 0, 0),   Pod(4000, 1, 470),  Pod(1000, 1, 320),
-                                                   Pod(2000, 1, 810), Pod(3000, 1, 230),  Pod(3000, 1, 230),
-                                                   Pod(3000, 1, 230), Pod(3000, 1, 230)};
+  const std::vector<cluster::PodRequest> window = {
+      Pod(4000, 1, 470), Pod(2000, 1, 1000), Pod(3000, 1, 650), Pod(1000, 0, 0),
+      Pod(4000, 1, 470), Pod(1000, 1, 320),  Pod(2000, 1, 810), Pod(3000, 1, 230),
+      Pod(3000, 1, 230), Pod(3000, 1, 230),  Pod(3000, 1, 230)};
   FgdWindowPolicy policy(TwoClassWorkload());
   auto run = [&](std::uint64_t seed) {
     cluster::ModelTable models;
