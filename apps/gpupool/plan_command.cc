@@ -5,11 +5,13 @@
 //   plan search --model --gpu --goal  fewest GPUs and best layouts, with discarded reasons
 // Thin: parse flags, resolve the model and GPU, call the planner, print (text or --json).
 // --emit-request prints the scheduler's job request instead. Exit codes: 0, 2 bad input, 1 other.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -412,6 +414,13 @@ void RunSearch(SearchFlags& f, int& exit_code) {
                                    " days up to " + std::to_string(f.max_gpus) + " GPUs")
               << "\n";
     for (const auto& t : g.tried) std::cerr << "  " << t.gpus << " GPUs: " << t.outcome << "\n";
+    std::vector<std::string> seen;
+    for (const auto& d : g.best.discarded) {
+      const std::string kind = d.reason.substr(0, d.reason.find_first_of("0123456789"));
+      if (std::find(seen.begin(), seen.end(), kind) != seen.end()) continue;
+      seen.push_back(kind);
+      std::cerr << "  e.g. " << LayoutText(d.layout) << ": " << d.reason << "\n";
+    }
     exit_code = 1;
     return;
   }
@@ -461,16 +470,23 @@ void RunSearch(SearchFlags& f, int& exit_code) {
     }
     std::cout << "Interconnect: " << g.interconnect << " (" << g.interconnect_reason << ")\n";
     std::cout << "Discarded " << best.discarded.size() << " layouts, e.g.:\n";
-    // Show a spread of reasons: the first few of each distinct kind.
-    int shown = 0;
-    std::string last_kind;
-    for (const auto& d : best.discarded) {
-      if (shown >= f.show_discarded) break;
-      const std::string kind = d.reason.substr(0, 12);
-      if (kind == last_kind) continue;
-      last_kind = kind;
-      std::cout << "  " << LayoutText(d.layout) << ": " << d.reason << "\n";
-      ++shown;
+    // One example of each kind of reason first (does not divide, needs memory, misses the
+    // deadline, ...), then more of the rest up to --show-discarded.
+    std::vector<size_t> shown;
+    std::vector<std::string> kinds;
+    for (size_t i = 0; i < best.discarded.size() && int(shown.size()) < f.show_discarded; ++i) {
+      const std::string& why = best.discarded[i].reason;
+      const std::string kind = why.substr(0, why.find_first_of("0123456789"));
+      if (std::find(kinds.begin(), kinds.end(), kind) != kinds.end()) continue;
+      kinds.push_back(kind);
+      shown.push_back(i);
+    }
+    for (size_t i = 0; i < best.discarded.size() && int(shown.size()) < f.show_discarded; ++i) {
+      if (std::find(shown.begin(), shown.end(), i) == shown.end()) shown.push_back(i);
+    }
+    for (size_t i : shown) {
+      std::cout << "  " << LayoutText(best.discarded[i].layout) << ": "
+                << best.discarded[i].reason << "\n";
     }
   }
   exit_code = 0;

@@ -43,10 +43,32 @@ SearchResult SearchLayouts(const ModelProfile& prof, const hw::GpuModel& gpu, in
     if (so.keep_discarded) r.discarded.push_back(Discarded{l, std::move(why)});
   };
 
+  // Shape checks that rule out a whole family of layouts are recorded once, with the family's
+  // first member as the example.
+  auto family = [&](int tp, int cp, int pp, int ep) {
+    Layout l;
+    l.tp = tp;
+    l.cp = cp;
+    l.pp = pp;
+    l.ep = ep;
+    l.dp = gpus / std::max(1, tp * cp * pp);
+    ++r.evaluated;
+    return l;
+  };
   std::vector<int> tps;
-  for (int tp = 1; tp <= node; tp *= 2) {
-    if (m.num_heads % tp != 0) continue;
-    if (!m.mla.enabled && m.num_kv_heads % tp != 0 && tp % m.num_kv_heads != 0) continue;
+  for (int tp = 1; tp <= node && tp <= gpus; tp *= 2) {
+    if (gpus % tp != 0) continue;
+    if (m.num_heads % tp != 0) {
+      discard(family(tp, 1, 1, 1), "tp " + std::to_string(tp) + " does not divide the " +
+                                       std::to_string(m.num_heads) + " heads");
+      continue;
+    }
+    if (!m.mla.enabled && m.num_kv_heads % tp != 0 && tp % m.num_kv_heads != 0) {
+      discard(family(tp, 1, 1, 1), "tp " + std::to_string(tp) + " and the " +
+                                       std::to_string(m.num_kv_heads) +
+                                       " KV heads neither divide the other");
+      continue;
+    }
     tps.push_back(tp);
   }
   std::vector<int> eps{1};
@@ -61,13 +83,26 @@ SearchResult SearchLayouts(const ModelProfile& prof, const hw::GpuModel& gpu, in
   o.global_batch = global_batch;
   for (int tp : tps) {
     for (int cp : {1, 2, 4, 8}) {
-      if (seq % cp != 0 || gpus % (tp * cp) != 0) continue;
-      for (int pp = 1; pp <= m.num_layers; ++pp) {
-        if (m.num_layers % pp != 0) continue;
+      if (gpus % (tp * cp) != 0) continue;
+      if (seq % cp != 0) {
+        discard(family(tp, cp, 1, 1), "cp " + std::to_string(cp) + " does not divide the sequence");
+        continue;
+      }
+      for (int pp = 1; pp <= gpus / (tp * cp); ++pp) {
         if (gpus % (tp * cp * pp) != 0) continue;
+        if (pp > m.num_layers || m.num_layers % pp != 0) {
+          discard(family(tp, cp, pp, 1), "pp " + std::to_string(pp) + " does not divide the " +
+                                             std::to_string(m.num_layers) + " layers");
+          continue;
+        }
         const int dp = gpus / (tp * cp * pp);
         for (int ep : eps) {
-          if ((int64_t{dp} * cp) % ep != 0) continue;
+          if ((int64_t{dp} * cp) % ep != 0) {
+            discard(family(tp, cp, pp, ep), "ep " + std::to_string(ep) +
+                                                 " does not divide dp x cp = " +
+                                                 std::to_string(int64_t{dp} * cp));
+            continue;
+          }
           for (int vp : {1, 2}) {
             if (vp > 1 && (pp == 1 || m.num_layers % (pp * vp) != 0)) continue;
             for (int mb : {1, 2, 4}) {
