@@ -5,6 +5,7 @@
 // The table is small and explicit (discovery does not depend on the catalog being loaded); a name
 // it does not know maps to "" and callers keep the NVML name. Rules are tried in order, most
 // specific first; a rule matches when every one of its tokens occurs in the upper-cased name.
+// Thread safety: pure functions over a constant table.
 #pragma once
 
 #include <string>

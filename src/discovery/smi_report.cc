@@ -78,6 +78,7 @@ Result<SmiView> ReadSmiView(const NvmlLibrary& nvml, bool with_topology,
   view.samples = std::move(*samples);
   // A GPU can be lost between the two reads; keep the two lists the same length.
   view.samples.resize(view.devices.size());
+  for (std::size_t i = 0; i < view.samples.size(); ++i) view.samples[i].index = static_cast<int>(i);
   if (with_topology) view.topology = DiscoverTopology(nvml, view.devices);
   return view;
 }

@@ -7,6 +7,7 @@
 // Building it is pure (BuildTopology takes what NVML reported); reading NVML lives in
 // nvml_discovery.h. NVLink islands are the connected components of the NVLink graph: the GPU sets
 // the scheduler may treat as one fast domain.
+// Thread safety: plain values and pure functions.
 #pragma once
 
 #include <optional>
