@@ -6,18 +6,21 @@
 // Sources: the per-pod score is FGD (Weng et al., "Beware of Fragmentation: Scheduling
 // GPU-Sharing Workloads with Fragmentation Gradient Descent", USENIX ATC '23; placement/
 // fgd_policy.h). The grouping is the bin-completion step of best-fit-decreasing bin packing
-// (Johnson, "Fast algorithms for bin packing", JCSS 1974): fill one bin (a GPU) as full as the
-// items at hand allow before opening the next. Design, alternatives tried and measured figures:
+// (Johnson, "Fast algorithms for bin packing", JCSS 1974) with the bin filled by a subset-sum
+// (knapsack) search instead of first fit, as in bin-completion algorithms (Korf, "A new
+// algorithm for optimal bin packing", AAAI 2002): fill one bin (a GPU) as full as the items at
+// hand allow before opening the next. Design, alternatives tried and measured figures:
 // docs/adr/0001-own-policy.md.
 //
 // Algorithm, for the pods of one window (arrival order i = 0..K-1):
 //  1. Groups. Take the sharing pods (one GPU, milli < 1000) of at least `min_member_milli`, in
-//     descending milli (arrival order on ties). Each pod not yet grouped is an anchor: walk the
-//     later ones (still descending) and add every pod that still fits the anchor's GPU
-//     (sum of milli <= 1000; GPU-model constraints must intersect), at most `max_members`
-//     pods. Keep the group when it has >= 2 pods and leaves at most `pair_slack_milli` of its
-//     GPU (810+160 is not formed: 160 is below min_member_milli; 650+320, 590+370, 550+440,
-//     470+470, 470+460, 320x3, 230x4 are).
+//     descending milli (arrival order on ties). Each pod not yet grouped is an anchor: among the
+//     later ones (GPU-model constraints must intersect) pick the set that fills the anchor's GPU
+//     best (largest sum <= 1000 - anchor; 0/1 knapsack in steps of the gcd of the pods' milli;
+//     among equal fills the set reached first, i.e. the larger pods), with at most
+//     `max_members` pods in all. Keep the group when it has >= 2 pods and leaves at most
+//     `pair_slack_milli` of its GPU (810+160 is not formed: 160 is below min_member_milli;
+//     650+320, 590+370, 550+440, 470+470, 470+460, 320x3, 230x4, 500+250+250 are).
 //  2. Placement, in arrival order: a single pod is placed as FGD places it (Placer, FGD score);
 //     a group, at the turn of its earliest pod, is placed as ONE request (sum of the members'
 //     CPU, memory, milli; intersection of their model constraints) with FGD's score, and each

@@ -97,6 +97,29 @@ TEST(FormGroupsTest, KeepsOnlyGroupsThatNearlyFillTheGpu) {
             (std::vector<int>{-1, -1, -1}));
 }
 
+TEST(FormGroupsTest, FindsTheBestFillNotTheFirstFit) {
+  // 500 + 300 = 800 (first fit; 250 no longer fits) would leave 200 > 100: no group. The
+  // knapsack finds 500 + 250 + 250 = 1000 and leaves the 300 alone.
+  const WindowGroups g =
+      FormGroups(std::vector{Pod(0, 1, 500), Pod(0, 1, 300), Pod(0, 1, 250), Pod(0, 1, 250)}, {});
+  EXPECT_EQ(g.group, (std::vector<int>{0, -1, 0, 0}));
+  ASSERT_EQ(g.requests.size(), 1u);
+  EXPECT_EQ(g.requests[0].gpu_milli, 1000);
+  // At most max_members pods: with 2, 500 + 300 = 800 is the best and leaves 200: no group.
+  FgdWindowOptions two;
+  two.max_members = 2;
+  EXPECT_EQ(
+      FormGroups(std::vector{Pod(0, 1, 500), Pod(0, 1, 300), Pod(0, 1, 250), Pod(0, 1, 250)}, two)
+          .group,
+      (std::vector<int>{-1, -1, -1, -1}));
+  // Equal fills: the larger partner wins (reached first in descending order): 600 + 400 over
+  // 600 + 200 + 200; the two 200s are left alone (400 leaves 600).
+  EXPECT_EQ(
+      FormGroups(std::vector{Pod(0, 1, 200), Pod(0, 1, 600), Pod(0, 1, 200), Pod(0, 1, 400)}, {})
+          .group,
+      (std::vector<int>{-1, 0, -1, 0}));
+}
+
 TEST(FormGroupsTest, ModelConstraintsMustIntersect) {
   auto a = Pod(0, 1, 470);
   a.allowed_models = 0b01;
