@@ -120,6 +120,14 @@ TEST(FormGroupsTest, FindsTheBestFillNotTheFirstFit) {
       (std::vector<int>{-1, 0, -1, 0}));
 }
 
+TEST(FormGroupsTest, AnyMilliStepWorks) {
+  // The knapsack steps by the gcd of the candidates' milli: 333 x 3 = 999 (step 333), 505 + 495 =
+  // 1000 (step 5).
+  EXPECT_EQ(FormGroups(std::vector(3, Pod(0, 1, 333)), {}).requests.at(0).gpu_milli, 999);
+  EXPECT_EQ(FormGroups(std::vector{Pod(0, 1, 495), Pod(0, 1, 505)}, {}).group,
+            (std::vector<int>{0, 0}));
+}
+
 TEST(FormGroupsTest, ModelConstraintsMustIntersect) {
   auto a = Pod(0, 1, 470);
   a.allowed_models = 0b01;
