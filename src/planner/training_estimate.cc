@@ -352,6 +352,12 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     mp.optimizer_gib = op / kGiB;
     mp.activations_gib = act_bytes / kGiB;
     mp.buffers_gib = o.buffers_gib;
+    if (l.zero >= 3 && count > 0) {
+      // ZeRO-3 gathers each layer's full (TP-sharded) weights before use, and prefetches the
+      // next: two layers of 16-bit weights live at once.
+      const double layer_params = (ne + ex / double(l.ep)) / count / l.tp;
+      mp.buffers_gib += 2.0 * layer_params * 2.0 / kGiB;
+    }
     mp.total_gib =
         mp.weights_gib + mp.gradients_gib + mp.optimizer_gib + mp.activations_gib + mp.buffers_gib;
     if (mp.total_gib > best_total) {

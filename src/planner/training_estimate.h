@@ -19,7 +19,8 @@
 //   flash attention drop the as-term; full recompute keeps 2h per layer plus one layer's working
 //   set. With 1F1B, stage i holds min(PP - i, microbatches) microbatches in flight; the last stage
 //   also holds FP32 logits (4 s b V / TP bytes).
-// - Buffers: CUDA context, NCCL and bucket buffers, allocator slack (buffers_gib, default 2).
+// - Buffers: CUDA context, NCCL and bucket buffers, allocator slack (buffers_gib, default 2); with
+//   ZeRO-3 also two gathered layers of 16-bit weights (the one in use and the prefetched one).
 //
 // Time per step:
 // - FLOPs per token (model FLOPs, MFU numerator): 6 x linear params touched (incl. the head, not the
