@@ -297,10 +297,13 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     double ne = 0, ex = 0, flops_model = 0, linear_hw = 0, act = 0, act_one_layer_max = 0;
     int moe_layers = 0;
     int attn_layers = count;
+    double largest_layer = 0;  // parameters of the largest layer on one EP rank
     for (int i = first; i < first + count; ++i) {
       const LayerParams& lp = prof.layers[static_cast<size_t>(i)];
       ne += double(lp.Total() - lp.routed_experts);
       ex += double(lp.routed_experts);
+      largest_layer = std::max(largest_layer, double(lp.Total() - lp.routed_experts) +
+                                                  double(lp.routed_experts) / l.ep);
       const bool moe = lp.routed_experts > 0;
       moe_layers += moe ? 1 : 0;
       const double linear = double(lp.Active(m.moe.top_k) - lp.norms);
@@ -355,8 +358,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     if (l.zero >= 3 && count > 0) {
       // ZeRO-3 gathers each layer's full (TP-sharded) weights before use, and prefetches the
       // next: two layers of 16-bit weights live at once.
-      const double layer_params = (ne + ex / double(l.ep)) / count / l.tp;
-      mp.buffers_gib += 2.0 * layer_params * 2.0 / kGiB;
+      mp.buffers_gib += 2.0 * largest_layer / l.tp * 2.0 / kGiB;
     }
     mp.total_gib =
         mp.weights_gib + mp.gradients_gib + mp.optimizer_gib + mp.activations_gib + mp.buffers_gib;

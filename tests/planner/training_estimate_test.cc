@@ -91,6 +91,15 @@ TEST(TrainingMemoryTest, ZeroStagesAsInTheZeroPaper) {
   }
 }
 
+TEST(TrainingMemoryTest, ZeroThreeHoldsTwoGatheredLayers) {
+  // Llama-3-8B layer: 218,112,000 params x 2 bytes x 2 layers = 872,448,000 B on top of the 2 GiB.
+  auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), Opts(64, L(1, 1, 3)));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_NEAR(e->memory.buffers_gib, 2.0 + 872'448'000.0 / kGiB, 1e-9);
+  auto z1 = EstimateTraining(Preset("Llama-3-8B"), H100(), Opts(64, L(1, 1, 1)));
+  EXPECT_DOUBLE_EQ(z1->memory.buffers_gib, 2.0);
+}
+
 TEST(TrainingMemoryTest, HeaviestStageIsTheFirstWithOneFOneB) {
   // PP 4, no recompute: stage 0 holds 4 microbatches of 8 layers, stage 3 one microbatch + logits.
   TrainOptions o = Opts(32, L(1, 4, 1, Recompute::kNone));
