@@ -209,8 +209,22 @@ TrainGoalResult FewestGpusForTraining(const ModelProfile& prof, const hw::GpuMod
   for (int n : CandidateGpuCounts(so.base.fabric.gpus_per_node, goal.max_gpus)) {
     SearchResult r = SearchLayouts(prof, gpu, n, opts);
     if (r.ranked.empty()) {
-      out.tried.push_back({n, "no layout fits in memory (" + std::to_string(r.evaluated) +
-                                  " layouts tried)"});
+      int64_t memory = 0;
+      const Discarded* other = nullptr;
+      for (const Discarded& d : r.discarded) {
+        if (d.reason.rfind("needs ", 0) == 0) {
+          ++memory;
+        } else if (other == nullptr) {
+          other = &d;
+        }
+      }
+      std::string why = "no feasible layout of " + std::to_string(r.evaluated) + ": " +
+                        std::to_string(memory) + " do not fit in memory";
+      if (other != nullptr) {
+        why += ", " + std::to_string(int64_t(r.discarded.size()) - memory) +
+               " do not divide (e.g. " + other->reason + ")";
+      }
+      out.tried.push_back({n, why});
       continue;
     }
     const double best_days = r.ranked.front().estimate.days;
