@@ -239,8 +239,8 @@ TrainGoalResult FewestGpusForTraining(const ModelProfile& prof, const hw::GpuMod
       if (rl.estimate.days <= goal.days) {
         kept.push_back(std::move(rl));
       } else if (opts.keep_discarded) {
-        r.discarded.push_back({rl.estimate.layout, "takes " + Fixed(rl.estimate.days, 1) +
-                                                       " days > " + Fixed(goal.days, 1)});
+        r.discarded.push_back({rl.estimate.layout, "takes " + Fixed(rl.estimate.days, 2) +
+                                                       " days > " + Fixed(goal.days, 2)});
       }
     }
     r.ranked = std::move(kept);
