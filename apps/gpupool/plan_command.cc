@@ -226,6 +226,13 @@ void RunInfer(InferFlags& f, int& exit_code) {
   }
   auto e = pl::EstimateInference(r->model, *r->gpu, o);
   if (!e) return Fail(e.error(), exit_code);
+  if (f.c.emit_request && !e->fits) {
+    return Fail(Status::FailedPrecondition(
+                    r->model.name + " does not fit: " + F(e->total_gib_per_gpu, 1) +
+                    " GiB per GPU of " + F(e->budget_gib_per_gpu, 1) +
+                    "; no request emitted (try `gpupool plan search --goal serve`)"),
+                exit_code);
+  }
   if (f.c.emit_request) {
     std::cout << pl::JobRequestJson(o.tp, r->gpu->name, e->total_gib_per_gpu).dump() << "\n";
   } else if (f.c.json) {
@@ -297,6 +304,13 @@ void RunTrain(TrainFlags& f, int& exit_code) {
   o.sequence_parallel = !f.no_sp;
   auto e = pl::EstimateTraining(r->model, *r->gpu, o);
   if (!e) return Fail(e.error(), exit_code);
+  if (f.c.emit_request && !e->fits) {
+    return Fail(Status::FailedPrecondition(
+                    r->model.name + " does not fit: heaviest stage needs " +
+                    F(e->memory.total_gib, 1) + " GiB per GPU of " + F(e->memory_budget_gib, 0) +
+                    "; no request emitted (try `gpupool plan search`)"),
+                exit_code);
+  }
   if (f.c.emit_request) {
     std::cout << pl::JobRequestJson(o.gpus, r->gpu->name, e->memory.total_gib).dump() << "\n";
   } else if (f.c.json) {

@@ -79,6 +79,14 @@ TEST(PlanCliTest, EmitRequestIsTheSchedulerShape) {
   EXPECT_EQ(j.size(), 4u);
 }
 
+TEST(PlanCliTest, NoRequestForAPlanThatDoesNotFit) {
+  // 70B bf16 on one 80 GB GPU: 131 GiB of weights.
+  const CliRun r = Gpupool("plan infer --model llama-3-70b --gpu h100 --emit-request");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("does not fit"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("num_gpu"), std::string::npos) << r.out;
+}
+
 TEST(PlanCliTest, SearchRanksAndExplains) {
   const CliRun r = Gpupool("plan search --model llama-3-70b --gpu h100 --gpus 64 --json");
   ASSERT_EQ(r.code, 0) << r.out;
