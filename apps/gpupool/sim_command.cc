@@ -24,7 +24,7 @@ struct FillArgs {
   std::string policy = "all";
   std::string seeds = "42-51";
   double tune = 1.3;
-  int batch = 1;
+  int batch = 0;
   int threads = 0;
   std::string out;
   bool json = false;
@@ -93,8 +93,8 @@ int RunFillCommand(const FillArgs& a) {
   if (!policies) return fail(policies.error());
   if (a.tune < 1.0 || a.tune > 3.0)
     return fail(Status::InvalidArgument("--tune: must be between 1.0 and 3.0"));
-  if (a.batch < 1 || a.batch > 100000)
-    return fail(Status::InvalidArgument("--batch: must be between 1 and 100000"));
+  if (a.batch < 0 || a.batch > 100000)
+    return fail(Status::InvalidArgument("--batch: must be between 1 and 100000 (0: each policy's own)"));
   const auto wall_start = std::chrono::steady_clock::now();
   auto input = sim::LoadFillInput(a.nodes, a.pods);
   if (!input) return fail(input.error());
@@ -118,7 +118,7 @@ int RunFillCommand(const FillArgs& a) {
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   auto rows = sim::SummarizeRuns(*runs, *policies);
-  auto json = sim::ToJson(input->trace_name, rows, wall, a.batch, opt);
+  auto json = sim::ToJson(input->trace_name, rows, wall, opt);
   if (!a.out.empty()) {
     std::string warning;
     if (Status s = sim::WriteFillOutputs(a.out, input->trace_name, *runs, rows, json, &warning);
@@ -129,7 +129,7 @@ int RunFillCommand(const FillArgs& a) {
   if (a.json) {
     std::cout << json.dump() << "\n";
   } else {
-    std::cout << sim::FormatTable(input->trace_name, rows, a.batch);
+    std::cout << sim::FormatTable(input->trace_name, rows);
     std::cout << fmt::format("{} runs ({} pods, {} nodes) in {:.2f} s wall\n", runs->size(),
                              input->pods.size(), input->nodes.size(), wall);
     if (!a.out.empty())
@@ -167,13 +167,14 @@ void AddSimCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   fill->add_option(
           "--batch", args->batch,
-          "Scheduling window in pods: arrivals wait until K are queued, then are placed together "
-          "(waiting pods count as arrived, not allocated)")
+          "Scheduling window in pods for every policy: arrivals wait until K are queued, then are "
+          "placed together (waiting pods count as arrived, not allocated). 0: each policy's own "
+          "(1 for the published policies, 64 for fgd-window)")
       ->capture_default_str();
   fill->add_option("--threads", args->threads, "Worker threads (0 = one per core)")
       ->capture_default_str();
   fill->add_option("--out", args->out,
-                   "Write per-seed curves (CSV), summary.json and a plot (SVG) here");
+                   "Write per-seed curves (CSV), summary.json and a plot (SVG, PNG) here");
   fill->add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");
   fill->callback([args, &exit_code] { exit_code = RunFillCommand(*args); });
 }

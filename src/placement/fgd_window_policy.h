@@ -92,6 +92,10 @@ class FgdWindowPolicy final : public Policy, public WindowPolicy {
                    std::span<const int> shapes, const cluster::ClusterState& state,
                    const CommitFn& commit) const override;
 
+  // 64 pods: the largest window the project allows (see "Which K" above).
+  int default_window() const override { return kDefaultWindow; }
+  static constexpr int kDefaultWindow = 64;
+
   const FgdWindowOptions& options() const { return opt_; }
 
  private:

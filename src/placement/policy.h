@@ -37,6 +37,10 @@ class Policy {
   // True for policies that ignore scores and draw a uniformly random feasible node and a random
   // fitting GPU (the Random baseline); the Placer then uses its Rng instead of Score().
   virtual bool random_choice() const { return false; }
+
+  // The scheduling window (pods placed together) this policy is meant to run with when the
+  // scheduler is not told one: 1 (online, one pod at a time) for the published policies.
+  virtual int default_window() const { return 1; }
 };
 
 // The default choice of GPUs inside a node, shared by the baselines: a shared-GPU pod goes to the

@@ -136,7 +136,8 @@ Result<FillRun> RunFill(const FillInput& in, const std::string& policy_name, std
   run.seed = seed;
   double requested = 0;
   std::size_t window_start = 0;
-  const std::size_t window = static_cast<std::size_t>(opt.batch < 1 ? 1 : opt.batch);
+  run.window = opt.batch > 0 ? opt.batch : (*policy)->default_window();
+  const auto window = static_cast<std::size_t>(run.window);
   std::vector<std::optional<cluster::Allocation>> decisions;
   auto commit = [&](const cluster::Allocation& a) {
     state.Allocate(a);

@@ -37,7 +37,7 @@ Result<FillInput> LoadFillInput(const std::string& nodes_path, const std::string
 
 struct FillOptions {
   double tune = 1.3;  // resample the arrivals to this share of GPU capacity
-  int batch = 1;      // scheduling window, in pods
+  int batch = 0;      // scheduling window, in pods; 0 = each policy's default_window()
 };
 
 // Per-bin means over the events of one run; index = arrived percent 0..max_bin. NaN where neither
@@ -51,6 +51,7 @@ struct FillCurve {
 struct FillRun {
   std::string policy;
   std::uint64_t seed = 0;
+  int window = 1;  // the scheduling window the run used
   FillCurve curve;
   double unallocated_at_100 = 0;  // 100 - allocation at bin 100
   double allocation_at_130 = 0;   // allocation at the last bin (round(100 x tune))

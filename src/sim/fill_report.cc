@@ -44,6 +44,7 @@ std::vector<PolicySummary> SummarizeRuns(const std::vector<FillRun>& runs,
     for (const auto& r : runs) {
       if (r.policy != p) continue;
       ++s.seeds;
+      s.window = r.window;
       u.push_back(r.unallocated_at_100);
       a.push_back(r.allocation_at_130);
       fa.push_back(r.frag_amount_at_100);
@@ -73,18 +74,16 @@ std::vector<PolicySummary> SummarizeRuns(const std::vector<FillRun>& runs,
   return out;
 }
 
-std::string FormatTable(const std::string& trace, const std::vector<PolicySummary>& rows,
-                        int batch) {
+std::string FormatTable(const std::string& trace, const std::vector<PolicySummary>& rows) {
   std::string out =
-      fmt::format("trace {}{}: unallocated GPU % at arrived 100 % (lower is better)\n", trace,
-                  batch > 1 ? fmt::format(", scheduling window {} pods", batch) : "");
-  out +=
-      fmt::format("{:<12} {:>5} {:>7} {:>7} {:>6} {:>10} {:>10} {:>10} {:>12}\n", "policy", "seeds",
-                  "mean", "median", "sd", "alloc@130", "frag@100", "fragratio", "pods/s");
+      fmt::format("trace {}: unallocated GPU % at arrived 100 % (lower is better)\n", trace);
+  out += fmt::format("{:<12} {:>6} {:>5} {:>7} {:>7} {:>6} {:>10} {:>10} {:>10} {:>12}\n", "policy",
+                     "window", "seeds", "mean", "median", "sd", "alloc@130", "frag@100",
+                     "fragratio", "pods/s");
   for (const auto& s : rows) {
     out += fmt::format(
-        "{:<12} {:>5} {:>7.2f} {:>7.2f} {:>6.2f} {:>10.2f} {:>10.2f} {:>10.2f} {:>12.0f}\n",
-        s.policy, s.seeds, s.unallocated_at_100.mean, s.unallocated_at_100.median,
+        "{:<12} {:>6} {:>5} {:>7.2f} {:>7.2f} {:>6.2f} {:>10.2f} {:>10.2f} {:>10.2f} {:>12.0f}\n",
+        s.policy, s.window, s.seeds, s.unallocated_at_100.mean, s.unallocated_at_100.median,
         s.unallocated_at_100.sd, s.allocation_at_130.mean, s.frag_amount_at_100.mean,
         s.frag_ratio_at_100.mean, s.pods_per_second);
   }
@@ -98,14 +97,14 @@ nlohmann::json StatJson(const Stat& s) {
 }  // namespace
 
 nlohmann::json ToJson(const std::string& trace, const std::vector<PolicySummary>& rows,
-                      double wall_seconds, int batch, const FillOptions& opt) {
+                      double wall_seconds, const FillOptions& opt) {
   nlohmann::json j;
   j["trace"] = trace;
   j["tune"] = opt.tune;
-  j["batch"] = batch;
   j["policies"] = nlohmann::json::array();
   for (const auto& s : rows) {
     j["policies"].push_back({{"policy", s.policy},
+                             {"batch", s.window},
                              {"seeds", s.seeds},
                              {"unallocated_at_100", StatJson(s.unallocated_at_100)},
                              {"allocation_at_130", StatJson(s.allocation_at_130)},

@@ -21,6 +21,7 @@ Stat Summarize(std::vector<double> values);  // sd: sample standard deviation (n
 struct PolicySummary {
   std::string policy;
   int seeds = 0;
+  int window = 1;  // scheduling window, pods
   Stat unallocated_at_100;
   Stat allocation_at_130;
   Stat frag_amount_at_100;
@@ -32,9 +33,10 @@ struct PolicySummary {
 std::vector<PolicySummary> SummarizeRuns(const std::vector<FillRun>& runs,
                                          const std::vector<std::string>& policies);
 
-std::string FormatTable(const std::string& trace, const std::vector<PolicySummary>& s, int batch);
+std::string FormatTable(const std::string& trace, const std::vector<PolicySummary>& s);
 nlohmann::json ToJson(const std::string& trace, const std::vector<PolicySummary>& s,
-                      double wall_seconds, int batch, const FillOptions& opt);
+                      double wall_seconds,
+                      const FillOptions& opt);
 
 // Writes DIR/curves/<policy>_seed<N>.csv, DIR/summary.json, DIR/unallocated.csv, DIR/unallocated.gp
 // and the figure as DIR/unallocated.svg and DIR/unallocated.png (only where gnuplot is installed;

@@ -66,3 +66,53 @@ INSTANTIATE_TEST_SUITE_P(PublishedVariants, FidelityTest, ::testing::ValuesIn(kP
 
 }  // namespace
 }  // namespace gpupool::sim
+
+namespace gpupool::sim {
+namespace {
+
+double MeanUnallocated(const std::vector<FillRun>& runs, const std::string& policy) {
+  double sum = 0;
+  int n = 0;
+  for (const auto& r : runs) {
+    if (r.policy == policy) {
+      sum += r.unallocated_at_100;
+      ++n;
+    }
+  }
+  return n ? sum / n : 100.0;
+}
+
+// The project's own policy (issue 2's acceptance): fgd-window at its default window of 64 pods
+// leaves at most 4.3 % of GPUs unallocated at arrived 100 % on default (FGD's published figure
+// is 4.77) and is not worse than FGD on any pod list here, on the tuning seeds 42-51 and on the
+// 40 fresh seeds 100-139 (docs/adr/0001-own-policy.md).
+class OwnPolicyTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(OwnPolicyTest, FgdWindowBeatsFgd) {
+  const std::string trace = GetParam();
+  const std::string dir = std::string(GPUPOOL_SOURCE_DATA_DIR) + "/traces/openb/";
+  auto in = LoadFillInput(dir + "openb_node_list_gpu_node.csv", dir + "openb_pod_list_" + trace + ".csv");
+  ASSERT_TRUE(in.has_value()) << in.error().ToString();
+  for (const auto& [lo, hi] : {std::pair<std::uint64_t, std::uint64_t>{42, 51}, {100, 139}}) {
+    std::vector<std::uint64_t> seeds;
+    for (auto s = lo; s <= hi; ++s) seeds.push_back(s);
+    auto runs = RunFillGrid(*in, {"fgd", "fgd-window"}, seeds, FillOptions{}, 0, {});
+    ASSERT_TRUE(runs.has_value());
+    for (const auto& r : *runs) ASSERT_EQ(r.window, r.policy == "fgd" ? 1 : 64);
+    const double fgd = MeanUnallocated(*runs, "fgd");
+    const double own = MeanUnallocated(*runs, "fgd-window");
+    EXPECT_LT(own, fgd) << trace << " seeds " << lo << "-" << hi;
+    if (trace == "default") {
+      EXPECT_LE(own, 4.3) << "seeds " << lo << "-" << hi;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllPodLists, OwnPolicyTest,
+                         ::testing::Values("default", "gpushare20", "gpushare40", "gpushare60",
+                                           "gpushare80", "gpushare100", "cpu0", "cpu037", "cpu050",
+                                           "cpu072", "cpu100", "cpu200", "cpu235", "cpu250",
+                                           "cpu300"));
+
+}  // namespace
+}  // namespace gpupool::sim

@@ -29,12 +29,13 @@ TEST(FillReportTest, JsonHasTheDocumentedMembers) {
   b.seed = 2;
   b.unallocated_at_100 = 6.0;
   auto rows = SummarizeRuns({a, b}, {"fgd"});
-  auto j = ToJson("default", rows, 0.5, 1, FillOptions{});
+  auto j = ToJson("default", rows, 0.5, FillOptions{});
   EXPECT_EQ(j["trace"], "default");
   ASSERT_EQ(j["policies"].size(), 1u);
   const auto& p = j["policies"][0];
   EXPECT_EQ(p["policy"], "fgd");
   EXPECT_EQ(p["seeds"], 2);
+  EXPECT_EQ(p["batch"], 1);
   EXPECT_DOUBLE_EQ(p["unallocated_at_100"]["mean"].get<double>(), 5.0);
   EXPECT_DOUBLE_EQ(p["unallocated_at_100"]["median"].get<double>(), 5.0);
   EXPECT_DOUBLE_EQ(p["unallocated_at_100"]["sd"].get<double>(), std::sqrt(2.0));
