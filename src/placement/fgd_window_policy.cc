@@ -17,35 +17,6 @@ std::optional<cluster::ModelMask> Intersect(cluster::ModelMask a, cluster::Model
   return a & b;
 }
 
-// Per-GPU memory, where the request type carries it (the field is optional in PodRequest and
-// Allocation); generic so the code compiles with and without it.
-template <typename Req>
-void AddGpuMemory(Req& sum, const Req& r) {
-  if constexpr (requires { sum.gpu_memory_mib; }) sum.gpu_memory_mib += r.gpu_memory_mib;
-}
-
-template <typename Alloc, typename Req>
-void SetGpuMemory(Alloc& a, const Req& r) {
-  if constexpr (requires { a.gpu_memory_mib; }) {
-    a.gpu_memory_mib =
-        static_cast<decltype(a.gpu_memory_mib)>(r.num_gpu == 0 ? 0 : r.gpu_memory_mib);
-  }
-}
-
-// Allocation of member `r` on the node and GPU its group was given.
-cluster::Allocation MemberAllocation(const cluster::PodRequest& r,
-                                     const cluster::Allocation& group) {
-  cluster::Allocation a;
-  a.node = group.node;
-  a.gpu_mask = group.gpu_mask;
-  a.gpu_milli = r.gpu_milli;
-  a.cpu_milli = r.cpu_milli;
-  a.memory_mib = r.memory_mib;
-  a.tag = r.tag();
-  SetGpuMemory(a, r);
-  return a;
-}
-
 }  // namespace
 
 WindowGroups FormGroups(std::span<const cluster::PodRequest> window, const FgdWindowOptions& opt) {
@@ -114,7 +85,7 @@ WindowGroups FormGroups(std::span<const cluster::PodRequest> window, const FgdWi
       g.cpu_milli += at(b).cpu_milli;
       g.memory_mib += at(b).memory_mib;
       g.allowed_models = *models;
-      AddGpuMemory(g, at(b));
+      g.gpu_memory_mib += at(b).gpu_memory_mib;
       members.push_back(b);
     }
     if (members.size() < 2 || 1000 - g.gpu_milli > opt.pair_slack_milli) continue;
@@ -149,7 +120,7 @@ void FgdWindowPolicy::PlaceWindow(Placer& placer, std::span<const cluster::PodRe
     for (std::size_t j = i; j < requests.size(); ++j) {
       if (groups.group[j] != g) continue;
       if (where) {
-        commit(MemberAllocation(requests[j], *where));
+        commit(cluster::MakeAllocation(requests[j], where->node, where->gpu_mask));
       } else {
         place_alone(j);  // the group fits nowhere as one: its members may still fit apart
       }
