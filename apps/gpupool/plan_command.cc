@@ -536,16 +536,16 @@ void RunModels(bool json, int& exit_code) {
 
 void AddPlanCommand(CLI::App& app, int& exit_code) {
   auto* plan = app.add_subcommand(
-      "plan", "capacity planner: memory, time and GPUs a model needs to serve or train");
+      "plan", "Capacity planner: memory, time and GPUs a model needs to serve or train");
   plan->require_subcommand(1);
 
   static bool models_json = false;
-  auto* models = plan->add_subcommand("models", "list the model presets and parameter counts");
+  auto* models = plan->add_subcommand("models", "List the model presets and parameter counts");
   models->add_flag("--json", models_json, "print JSON");
   models->callback([&exit_code] { RunModels(models_json, exit_code); });
 
   static InferFlags inf;
-  auto* infer = plan->add_subcommand("infer", "serving: per-GPU memory, KV capacity, latency");
+  auto* infer = plan->add_subcommand("infer", "Serving: per-GPU memory, KV capacity, latency");
   AddCommonFlags(infer, inf.c, true);
   infer->add_option("--tp", inf.o.tp, "tensor-parallel GPUs");
   infer->add_option("--batch", inf.o.batch, "concurrent sequences");
@@ -565,7 +565,7 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   infer->callback([&exit_code] { RunInfer(inf, exit_code); });
 
   static TrainFlags tr;
-  auto* train = plan->add_subcommand("train", "training: memory, step time, MFU, GPU-hours");
+  auto* train = plan->add_subcommand("train", "Training: memory, step time, MFU, GPU-hours");
   AddCommonFlags(train, tr.c, true);
   train->add_option("--gpus", tr.o.gpus, "GPU count")->required();
   train->add_option("--tp", tr.o.layout.tp, "tensor parallel");
@@ -596,7 +596,7 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
 
   static SearchFlags se;
   auto* search = plan->add_subcommand(
-      "search", "fewest GPUs and best layouts for a goal, with why others were discarded");
+      "search", "Fewest GPUs and best layouts for a goal, with why others were discarded");
   AddCommonFlags(search, se.c, true);
   search->add_option("--goal", se.goal, "train (tokens within days) or serve (context x batch)");
   search->add_option("--tokens", se.tokens, "train: token budget");
