@@ -2,16 +2,13 @@
 
 #include <algorithm>
 
+#include "discovery/json_optional.h"
+
 namespace gpupool::discovery {
 namespace {
 
 using nlohmann::json;
 using nlohmann::ordered_json;
-
-template <typename T>
-ordered_json OrNull(const std::optional<T>& v) {
-  return v ? ordered_json(*v) : ordered_json(nullptr);
-}
 
 std::string NA() { return "N/A"; }
 
