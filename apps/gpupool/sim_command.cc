@@ -68,13 +68,9 @@ Result<std::vector<std::string>> ParsePolicies(const std::string& text) {
     std::size_t comma = text.find(',', start);
     if (comma == std::string::npos) comma = text.size();
     std::string name = text.substr(start, comma - start);
-    bool known = false;
-    for (const auto& n : placement::PolicyNames()) known |= (n == name);
-    if (!known) {
-      std::string list;
-      for (const auto& n : placement::PolicyNames()) list += (list.empty() ? "" : ", ") + n;
-      return Error(Status::NotFound("--policy: unknown policy '" + name +
-                                    "'; known policies: " + list + ", all"));
+    // The registry is the one place that knows the names (and words the error).
+    if (auto p = placement::MakePolicy(name, placement::PolicyContext{}); !p) {
+      return Error(Status::NotFound("--policy: " + p.error().message() + ", all"));
     }
     out.push_back(name);
     start = comma + 1;
@@ -94,7 +90,8 @@ int RunFillCommand(const FillArgs& a) {
   if (a.tune < 1.0 || a.tune > 3.0)
     return fail(Status::InvalidArgument("--tune: must be between 1.0 and 3.0"));
   if (a.batch < 0 || a.batch > 100000)
-    return fail(Status::InvalidArgument("--batch: must be between 1 and 100000 (0: each policy's own)"));
+    return fail(
+        Status::InvalidArgument("--batch: must be between 1 and 100000 (0: each policy's own)"));
   const auto wall_start = std::chrono::steady_clock::now();
   auto input = sim::LoadFillInput(a.nodes, a.pods);
   if (!input) return fail(input.error());

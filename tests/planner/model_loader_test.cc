@@ -4,16 +4,14 @@
 
 #include <filesystem>
 
+#include "planner_fixtures.h"
+
 namespace gpupool::planner {
 namespace {
 
-const std::filesystem::path kModels = std::filesystem::path(GPUPOOL_SOURCE_DATA_DIR) / "models";
+const std::filesystem::path kModels = testing::ModelsDir();
 
-ModelSpec Load(const std::string& name) {
-  auto m = LoadModel(name, kModels);
-  EXPECT_TRUE(m.has_value()) << (m ? "" : m.error().ToString());
-  return m.value_or(ModelSpec{});
-}
+ModelSpec Load(const std::string& name) { return testing::Preset(name); }
 
 TEST(ModelLoaderTest, SampleConfigsFromFolders) {
   struct Sample {
@@ -60,8 +58,11 @@ TEST(ModelLoaderTest, UnknownModelListsPresets) {
 }
 
 TEST(ModelLoaderTest, MissingFieldNamed) {
-  nlohmann::json j = {{"model_type", "llama"}, {"hidden_size", 4096}, {"num_hidden_layers", 32},
-                      {"num_attention_heads", 32}, {"vocab_size", 32000}};
+  nlohmann::json j = {{"model_type", "llama"},
+                      {"hidden_size", 4096},
+                      {"num_hidden_layers", 32},
+                      {"num_attention_heads", 32},
+                      {"vocab_size", 32000}};
   auto m = ParseHfConfig(j, "config.json");
   ASSERT_FALSE(m.has_value());
   EXPECT_EQ(m.error().code(), StatusCode::kInvalidArgument);
@@ -76,9 +77,9 @@ TEST(ModelLoaderTest, UnknownModelTypeListsKnown) {
 }
 
 TEST(ModelLoaderTest, WrongTypeRefused) {
-  nlohmann::json j = {{"model_type", "llama"}, {"hidden_size", "4096"}, {"num_hidden_layers", 2},
-                      {"num_attention_heads", 32}, {"vocab_size", 32000},
-                      {"intermediate_size", 11008}};
+  nlohmann::json j = {{"model_type", "llama"},  {"hidden_size", "4096"},
+                      {"num_hidden_layers", 2}, {"num_attention_heads", 32},
+                      {"vocab_size", 32000},    {"intermediate_size", 11008}};
   auto m = ParseHfConfig(j, "config.json");
   ASSERT_FALSE(m.has_value());
   EXPECT_NE(m.error().message().find("'hidden_size' must be an integer"), std::string::npos);
@@ -91,8 +92,8 @@ TEST(ModelLoaderTest, OverridesChangeShape) {
   o.kv_heads = 32;
   ASSERT_TRUE(ApplyOverrides(o, m).ok());
   // 16 x (4 x 4096^2 + 176,160,768 + 8,192) + 1,050,673,152 + 4,096
-  EXPECT_EQ(CountParams(m).total, 16LL * (4LL * 4096 * 4096 + 176'160'768 + 8'192) +
-                                      1'050'673'152 + 4'096);
+  EXPECT_EQ(CountParams(m).total,
+            16LL * (4LL * 4096 * 4096 + 176'160'768 + 8'192) + 1'050'673'152 + 4'096);
   // hidden follows head_dim: 32 heads of 5120/32 = 160.
   o = ShapeOverrides{};
   o.hidden = 5120;

@@ -6,17 +6,14 @@
 #include <filesystem>
 
 #include "planner/model_loader.h"
+#include "planner_fixtures.h"
 
 namespace gpupool::planner {
 namespace {
 
-const std::filesystem::path kModels = std::filesystem::path(GPUPOOL_SOURCE_DATA_DIR) / "models";
+const std::filesystem::path kModels = testing::ModelsDir();
 
-ModelSpec Load(const std::string& name) {
-  auto m = LoadModel(name, kModels);
-  EXPECT_TRUE(m.has_value()) << (m ? "" : m.error().ToString());
-  return m.value_or(ModelSpec{});
-}
+ModelSpec Load(const std::string& name) { return testing::Preset(name); }
 
 // Hand-worked totals (independent arithmetic, not this code):
 // Llama-3-8B: per layer q 4096^2 + k,v 2x4096x1024 + o 4096^2 = 41,943,040; MLP 3x4096x14336
@@ -43,14 +40,11 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         CountCase{"Llama-3-8B", 8'030'261'248, 0},
         // 80 x (2x8192^2 + 2x8192x1024 + 3x8192x28672 + 2x8192) + 2x128256x8192 + 8192
-        CountCase{"Llama-3-70B", 70'553'706'496, 0},
-        CountCase{"Llama-3-405B", 405'853'388'800, 0},
-        CountCase{"Llama-2-7B", 6'738'415'616, 0},
-        CountCase{"Llama-2-13B", 13'015'864'320, 0},
+        CountCase{"Llama-3-70B", 70'553'706'496, 0}, CountCase{"Llama-3-405B", 405'853'388'800, 0},
+        CountCase{"Llama-2-7B", 6'738'415'616, 0}, CountCase{"Llama-2-13B", 13'015'864'320, 0},
         CountCase{"Llama-2-70B", 68'976'648'192, 0},
         // Qwen2 adds q/k/v biases: 3584 + 2x512 per layer.
-        CountCase{"Qwen2.5-7B", 7'615'616'512, 0},
-        CountCase{"Qwen2.5-72B", 72'706'203'648, 0},
+        CountCase{"Qwen2.5-7B", 7'615'616'512, 0}, CountCase{"Qwen2.5-72B", 72'706'203'648, 0},
         // Mixtral: 8 experts x 3x4096x14336 per layer, router 8x4096; active: 2 experts.
         CountCase{"Mixtral-8x7B", 46'702'792'704, 12'879'925'248},
         // Qwen3: head_dim 128, q/k norms 2x128, 128 experts of 3x4096x1536, top 8.

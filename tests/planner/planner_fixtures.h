@@ -2,6 +2,8 @@
 // so the planner's tests do not depend on the catalog's data files.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <string>
 
@@ -14,10 +16,22 @@ namespace gpupool::planner::testing {
 class GpuBuilder {
  public:
   explicit GpuBuilder(std::string name) { g_.name = std::move(name); }
-  GpuBuilder& Arch(std::string a) { g_.architecture = std::move(a); return *this; }
-  GpuBuilder& MemoryGib(double v) { g_.memory_gib.value = v; return *this; }
-  GpuBuilder& BandwidthGbs(double v) { g_.memory_bandwidth_gbs.value = v; return *this; }
-  GpuBuilder& ScaleUpGbs(double v) { g_.scale_up_bandwidth_gbs.value = v; return *this; }
+  GpuBuilder& Arch(std::string a) {
+    g_.architecture = std::move(a);
+    return *this;
+  }
+  GpuBuilder& MemoryGib(double v) {
+    g_.memory_gib.value = v;
+    return *this;
+  }
+  GpuBuilder& BandwidthGbs(double v) {
+    g_.memory_bandwidth_gbs.value = v;
+    return *this;
+  }
+  GpuBuilder& ScaleUpGbs(double v) {
+    g_.scale_up_bandwidth_gbs.value = v;
+    return *this;
+  }
   GpuBuilder& Rate(hw::Precision p, double tflops) {
     g_.dense_tflops[p].value = tflops;
     return *this;
@@ -30,9 +44,16 @@ class GpuBuilder {
 
 // H100 SXM: 80 GB HBM3 at 3.35 TB/s, BF16/FP16 989, FP8/INT8 1979 dense, NVLink 4 900 GB/s.
 inline hw::GpuModel H100() {
-  return GpuBuilder("H100-SXM").Arch("Hopper").MemoryGib(80).BandwidthGbs(3350).ScaleUpGbs(900)
-      .Rate(hw::Precision::kBf16, 989).Rate(hw::Precision::kFp16, 989)
-      .Rate(hw::Precision::kFp8, 1979).Rate(hw::Precision::kInt8, 1979).Build();
+  return GpuBuilder("H100-SXM")
+      .Arch("Hopper")
+      .MemoryGib(80)
+      .BandwidthGbs(3350)
+      .ScaleUpGbs(900)
+      .Rate(hw::Precision::kBf16, 989)
+      .Rate(hw::Precision::kFp16, 989)
+      .Rate(hw::Precision::kFp8, 1979)
+      .Rate(hw::Precision::kInt8, 1979)
+      .Build();
 }
 // H800: as H100 with NVLink cut to 400 GB/s.
 inline hw::GpuModel H800() {
@@ -43,9 +64,15 @@ inline hw::GpuModel H800() {
 }
 // A100 SXM 80GB: 2.039 TB/s, BF16 312, INT8 624, no FP8, NVLink 3 600 GB/s.
 inline hw::GpuModel A100() {
-  return GpuBuilder("A100-SXM-80GB").Arch("Ampere").MemoryGib(80).BandwidthGbs(2039)
-      .ScaleUpGbs(600).Rate(hw::Precision::kBf16, 312).Rate(hw::Precision::kFp16, 312)
-      .Rate(hw::Precision::kInt8, 624).Build();
+  return GpuBuilder("A100-SXM-80GB")
+      .Arch("Ampere")
+      .MemoryGib(80)
+      .BandwidthGbs(2039)
+      .ScaleUpGbs(600)
+      .Rate(hw::Precision::kBf16, 312)
+      .Rate(hw::Precision::kFp16, 312)
+      .Rate(hw::Precision::kInt8, 624)
+      .Build();
 }
 inline hw::GpuModel A100_40() {
   hw::GpuModel g = A100();
@@ -56,8 +83,13 @@ inline hw::GpuModel A100_40() {
 }
 // V100 SXM2 32GB: FP16 125 only, 0.9 TB/s, NVLink 2 300 GB/s.
 inline hw::GpuModel V100() {
-  return GpuBuilder("V100-SXM2").Arch("Volta").MemoryGib(32).BandwidthGbs(900).ScaleUpGbs(300)
-      .Rate(hw::Precision::kFp16, 125).Build();
+  return GpuBuilder("V100-SXM2")
+      .Arch("Volta")
+      .MemoryGib(32)
+      .BandwidthGbs(900)
+      .ScaleUpGbs(300)
+      .Rate(hw::Precision::kFp16, 125)
+      .Build();
 }
 
 // NVLink at half the bidirectional figure per direction, 80 % achievable, 8 GPUs a node;
@@ -84,8 +116,10 @@ inline std::filesystem::path ModelsDir() {
   return std::filesystem::path(GPUPOOL_SOURCE_DATA_DIR) / "models";
 }
 
+// A preset or config path loaded from data/models; a load failure fails the calling test.
 inline ModelSpec Preset(const std::string& name) {
   auto m = LoadModel(name, ModelsDir());
+  EXPECT_TRUE(m.has_value()) << (m ? "" : m.error().ToString());
   return m.value_or(ModelSpec{});
 }
 
