@@ -1,0 +1,69 @@
+// The rows of the store: what `gpupool serve` keeps across restarts. The store knows nothing of
+// scheduling; job specs, placements and executor handles are opaque text (JSON by convention)
+// that it stores and returns byte for byte. Times are Unix milliseconds.
+//
+// Thread safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gpupool::store {
+
+struct JobRow {
+  std::int64_t id = 0;  // assigned by InsertJob (1, 2, ...; never reused)
+  std::string user, queue, name;
+  std::string state;  // "pending", "running", "succeeded", ... (opaque text)
+  std::int32_t priority = 0;
+  std::int64_t submitted_ms = 0, started_ms = 0, finished_ms = 0;  // 0 = not yet
+  std::string reason;          // current pending reason or final reason
+  std::string spec_json;       // the normalised submission; opaque
+  std::string placement_json;  // "" = not placed; opaque
+  std::string runtime_json;    // the executor's handle (pids...); opaque
+  std::optional<int> exit_code;
+
+  friend bool operator==(const JobRow&, const JobRow&) = default;
+};
+
+// One step of a job's history.
+struct EventRow {
+  std::int64_t job_id = 0;
+  std::int64_t time_ms = 0;
+  std::string state;
+  std::string reason;
+
+  friend bool operator==(const EventRow&, const EventRow&) = default;
+};
+
+// An API token. Only the hash of the secret is stored.
+struct TokenRow {
+  std::int64_t id = 0;  // assigned by InsertToken (1, 2, ...; never reused)
+  std::string user;
+  std::string hash_hex;             // unique among all tokens, revoked ones included
+  std::vector<std::string> queues;  // the queues it may submit to, in the given order
+  bool admin = false;
+  std::int64_t created_ms = 0;
+  bool revoked = false;
+
+  friend bool operator==(const TokenRow&, const TokenRow&) = default;
+};
+
+// A filtered, newest-first page of jobs. Unset filters match everything; set ones must match
+// exactly.
+struct JobQuery {
+  std::optional<std::string> user, state, queue;
+  std::int64_t before_id = 0;  // 0 = start from the newest job; else only ids < before_id
+  int limit = 100;             // 1 .. kMaxPageLimit
+};
+
+struct JobPage {
+  std::vector<JobRow> jobs;         // newest (largest id) first
+  std::int64_t next_before_id = 0;  // before_id of the next page; 0 = no more
+  std::int64_t total = 0;           // jobs matching the filters, all pages together
+};
+
+inline constexpr int kMaxPageLimit = 10000;
+
+}  // namespace gpupool::store

@@ -1,0 +1,37 @@
+// The store's schema and its versioning.
+//
+// The schema version lives in the `meta` table under the reserved key kSchemaVersionKey. A new
+// database is created at kSchemaVersion; an older one is migrated forward step by step in one
+// transaction; a newer one (written by a later gpupool) is refused, because this binary cannot
+// know what the later version means.
+//
+// Tables (version 1):
+//   meta(key PRIMARY KEY, value)                        service metadata and the schema version
+//   jobs(id INTEGER PRIMARY KEY AUTOINCREMENT, ...)     one row per job; AUTOINCREMENT so that an
+//                                                       id is never reused, even after deletes
+//   events(id, job_id, time_ms, state, reason)          a job's history; id keeps insertion order
+//   tokens(id AUTOINCREMENT, user, hash_hex UNIQUE, admin, created_ms, revoked)
+//   token_queues(token_id, pos, queue)                  the queues a token may submit to, in order
+//   node_conditions(node PRIMARY KEY, condition)        only nodes that are not "ready"
+// Indexes serve the reads of Store: jobs by (state, id), (user, id), (queue, id) and
+// (user, state, id) for newest-first filtered pages; events by (job_id, time_ms, id).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "common/status.h"
+#include "store/sqlite_db.h"
+
+namespace gpupool::store {
+
+inline constexpr std::int64_t kSchemaVersion = 1;
+inline constexpr std::string_view kSchemaVersionKey = "schema_version";
+
+// Brings the database behind `db` (the writer connection, no transaction open) to kSchemaVersion.
+// Errors: kFailedPrecondition when the file's schema version is newer than kSchemaVersion or is not
+// a number (the message names the file and both versions); SQLite failures as SqliteDb reports
+// them. Nothing is changed on error.
+Status EnsureSchema(SqliteDb& db);
+
+}  // namespace gpupool::store

@@ -1,0 +1,78 @@
+#include "store/schema.h"
+
+#include <gtest/gtest.h>
+
+#include "store/temp_dir.h"
+
+namespace gpupool::store {
+namespace {
+
+using testing::TempDir;
+
+std::unique_ptr<SqliteDb> OpenOrDie(const std::filesystem::path& file) {
+  auto db = SqliteDb::Open(file, SqliteDb::Mode::kReadWriteCreate, 1000);
+  EXPECT_TRUE(db.has_value()) << db.error().ToString();
+  return db ? std::move(*db) : nullptr;
+}
+
+std::string Query(SqliteDb& db, const std::string& sql) {
+  auto s = db.Prepare(sql);
+  if (!s) return "error: " + s.error().ToString();
+  auto row = s->Step();
+  if (!row || !*row) return "no row";
+  return s->ColumnText(0);
+}
+
+TEST(SchemaTest, NewDatabaseGetsCurrentVersionAndTables) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("s.db"));
+  ASSERT_NE(db, nullptr);
+  Status st = EnsureSchema(*db);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "1");
+  EXPECT_EQ(Query(*db,
+                  "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
+                  "('jobs', 'events', 'tokens', 'token_queues', 'node_conditions', 'meta')"),
+            "6");
+  EXPECT_FALSE(db->InTransaction());
+}
+
+TEST(SchemaTest, SecondRunChangesNothing) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("s.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(EnsureSchema(*db).ok());
+  ASSERT_TRUE(db->Exec("INSERT INTO meta VALUES ('mine', 'kept')", "insert").ok());
+  Status st = EnsureSchema(*db);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'mine'"), "kept");
+}
+
+TEST(SchemaTest, NewerVersionIsRefusedNamingFileAndVersions) {
+  TempDir dir;
+  auto file = dir.File("future.db");
+  auto db = OpenOrDie(file);
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(EnsureSchema(*db).ok());
+  ASSERT_TRUE(db->Exec("UPDATE meta SET value = '7' WHERE key = 'schema_version'", "bump").ok());
+  Status st = EnsureSchema(*db);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find(file.string()), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("7"), std::string::npos) << st.message();
+  EXPECT_FALSE(db->InTransaction());
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "7");  // untouched
+}
+
+TEST(SchemaTest, GarbledVersionIsRefused) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("g.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(EnsureSchema(*db).ok());
+  ASSERT_TRUE(db->Exec("UPDATE meta SET value = '1x' WHERE key = 'schema_version'", "x").ok());
+  Status st = EnsureSchema(*db);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("'1x'"), std::string::npos) << st.message();
+}
+
+}  // namespace
+}  // namespace gpupool::store
