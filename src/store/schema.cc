@@ -29,6 +29,8 @@ CREATE INDEX jobs_state ON jobs(state, id);
 CREATE INDEX jobs_user ON jobs(user, id);
 CREATE INDEX jobs_queue ON jobs(queue, id);
 CREATE INDEX jobs_user_state ON jobs(user, state, id);
+CREATE INDEX jobs_user_queue ON jobs(user, queue, id);
+CREATE INDEX jobs_state_queue ON jobs(state, queue, id);
 CREATE TABLE events(
   id INTEGER PRIMARY KEY,
   job_id INTEGER NOT NULL,

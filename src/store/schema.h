@@ -13,8 +13,11 @@
 //   tokens(id AUTOINCREMENT, user, hash_hex UNIQUE, admin, created_ms, revoked)
 //   token_queues(token_id, pos, queue)                  the queues a token may submit to, in order
 //   node_conditions(node PRIMARY KEY, condition)        only nodes that are not "ready"
-// Indexes serve the reads of Store: jobs by (state, id), (user, id), (queue, id) and
-// (user, state, id) for newest-first filtered pages; events by (job_id, time_ms, id).
+// Indexes serve the reads of Store: jobs by (state, id), (user, id), (queue, id), (user, state,
+// id), (user, queue, id) and (state, queue, id), so that every combination of ListJobs filters
+// finds an index whose equality columns cover at least two of its filters and whose last column
+// gives the newest-first order without a sort (SQLite prefers the index with more equality
+// columns); events by (job_id, time_ms, id).
 #pragma once
 
 #include <cstdint>

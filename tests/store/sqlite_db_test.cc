@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-
 #include "store/temp_dir.h"
 
 namespace gpupool::store {

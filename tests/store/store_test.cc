@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -390,9 +391,24 @@ TEST(StoreTest, OneBadUpdateAmongConcurrentWritesFailsAlone) {
     for (int i = 0; i <= kJobs; ++i) {
       threads.emplace_back([&, i] {
         JobRow row = Job("a", "running", "q");
-        row.id = i < kJobs ? i + 1 : 1000 + round;  // the last one names no job
         row.reason = "round " + std::to_string(round);
-        results[i] = store->UpdateJob(row, {Event(10 + round, "running", row.reason)});
+        if (i < kJobs) {
+          row.id = i + 1;
+          results[i] = store->UpdateJob(row, {Event(10 + round, "running", row.reason)});
+          return;
+        }
+        // The bad caller: an update of job 1 that must be undone, then one of a job that
+        // does not exist.
+        JobRow first = row;
+        first.id = 1;
+        first.reason = "bad";
+        JobRow ghost = row;
+        ghost.id = 1000 + round;
+        std::vector<WriteOp> ops;
+        ops.emplace_back(UpdateJobOp{first, {Event(10 + round, "running", "bad")}});
+        ops.emplace_back(UpdateJobOp{ghost, {Event(10 + round, "running", "bad")}});
+        auto result = store->Write(std::move(ops));
+        results[i] = result ? Status::Ok() : result.error();
       });
     }
     for (std::thread& th : threads) th.join();
@@ -412,6 +428,7 @@ TEST(StoreTest, OneBadUpdateAmongConcurrentWritesFailsAlone) {
     auto events = store->ListEvents(i);
     ASSERT_TRUE(events.has_value());
     EXPECT_EQ(events->size(), 6u);  // the first one + one per round
+    for (const EventRow& e : *events) EXPECT_NE(e.reason, "bad");
   }
 }
 
