@@ -12,5 +12,8 @@ void AddHwCommand(CLI::App& app, int& exit_code);      // hw_command.cc     (har
 void AddPlanCommand(CLI::App& app, int& exit_code);    // plan_command.cc   (capacity planner)
 void AddSmiCommand(CLI::App& app, int& exit_code);     // smi_command.cc    (NVML monitoring)
 void AddDoctorCommand(CLI::App& app, int& exit_code);  // doctor_command.cc (environment checks)
+// client_command.cc (the service's client): submit, jobs, job, cancel, logs, nodes, top, token,
+// whoami.
+void AddClientCommands(CLI::App& app, int& exit_code);
 
 }  // namespace gpupool::app

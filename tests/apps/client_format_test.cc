@@ -1,0 +1,192 @@
+// Text views of the service's JSON: the jobs table from a hand-written GET /api/v1/jobs answer
+// (column widths and the REASON cut worked out by hand), one job, the nodes table, a top frame.
+#include "client_format.h"
+
+#include <gtest/gtest.h>
+
+namespace gpupool::app {
+namespace {
+
+using json = nlohmann::json;
+
+// 2026-11-30T10:05:00Z: 20787 days since 1970-01-01 x 86400 + 10 x 3600 + 5 x 60.
+constexpr std::int64_t kNow = 1796033100;
+
+const json kJobs = json::parse(R"json([
+  {"id": 12, "name": "train", "user": "alice", "queue": "default", "priority": 0,
+   "state": "running", "reason": null,
+   "resources": {"gpus": 2, "num_gpu": 2, "gpu_milli": 1000, "replicas": 1},
+   "submitted_at": "2026-11-30T10:00:00.000Z",
+   "placement": [{"replica": 0, "node": "h100-a", "gpus": []}]},
+  {"id": 11, "name": "notebook", "user": "bob", "queue": "interactive", "priority": 0,
+   "state": "pending",
+   "reason": "not now: fits in total but fragmented (no GPU has 500 milli free)",
+   "resources": {"gpus": 0.5, "num_gpu": 1, "gpu_milli": 500, "replicas": 1},
+   "submitted_at": "2026-11-30T09:58:30Z", "placement": []
+},
+  {"id": 9, "name": "sweep", "user": "alice", "queue": "default", "priority": 5,
+   "state": "running", "reason": "",
+   "resources": {"gpus": 4, "num_gpu": 4, "gpu_milli": 1000, "replicas": 2},
+   "submitted_at": "2026-11-29T10:00:00.000Z",
+   "placement": [{"replica": 0, "node": "h100-a"}, {"replica": 1, "node": "h100-b"}]}
+])json");
+
+TEST(ClientFormatTest, TimestampsAgesDurations) {
+  EXPECT_EQ(ParseTimestamp("2026-11-30T10:05:00Z"), kNow);
+  EXPECT_EQ(ParseTimestamp("2026-11-30T10:05:00.123Z"), kNow);
+  EXPECT_EQ(ParseTimestamp("1970-01-01T00:01:00Z"), 60);
+  EXPECT_EQ(ParseTimestamp("yesterday"), std::nullopt);
+  EXPECT_EQ(ParseTimestamp("2026-11-30T10:05:00+02:00"), std::nullopt);  // UTC only
+  EXPECT_EQ(FormatAge(45), "45s");
+  EXPECT_EQ(FormatAge(390), "6m");  // 6.5 minutes, rounded down
+  EXPECT_EQ(FormatAge(7199), "1h");
+  EXPECT_EQ(FormatAge(86700), "1d");  // 1 day 5 minutes
+  EXPECT_EQ(FormatDuration(7200), "2h");
+  EXPECT_EQ(FormatDuration(5400), "1h30m");
+  EXPECT_EQ(FormatDuration(90), "1m30s");
+  EXPECT_EQ(FormatDuration(93600), "1d2h");
+}
+
+TEST(ClientFormatTest, JobGpus) {
+  EXPECT_EQ(FormatJobGpus(kJobs[0]), "2");
+  EXPECT_EQ(FormatJobGpus(kJobs[1]), "0.5");
+  EXPECT_EQ(FormatJobGpus(kJobs[2]), "4x2");  // 2 replicas of 4
+  EXPECT_EQ(FormatJobGpus(json::object()), "-");
+}
+
+TEST(ClientFormatTest, JobsTableFitsTheWidth) {
+  // Widths: ID 2, NAME 8, USER 5, QUEUE 11, STATE 7, GPUS 4, NODE 8, AGE 3; with two spaces each
+  // REASON starts at 4+10+7+13+9+6+10+5 = 64; 80 columns leave 16: 13 characters and "...".
+  // Ages: 10:05:00 - 10:00:00 = 5m; - 09:58:30 = 390 s = 6m; - a day before = 1d.
+  const std::string expected =
+      "ID  NAME      USER   QUEUE        STATE    GPUS  NODE      AGE  REASON\n"
+      "12  train     alice  default      running  2     h100-a    5m\n"
+      "11  notebook  bob    interactive  pending  0.5   -         6m   not now: fits...\n"
+      "9   sweep     alice  default      running  4x2   h100-a+1  1d\n";
+  EXPECT_EQ(FormatJobsTable(kJobs, kNow, 80), expected);
+}
+
+TEST(ClientFormatTest, JobsTableWithoutWidthKeepsTheWholeReason) {
+  const std::string table = FormatJobsTable(kJobs, kNow, 0);
+  EXPECT_NE(table.find("6m   not now: fits in total but fragmented (no GPU has 500 milli free)\n"),
+            std::string::npos)
+      << table;
+}
+
+TEST(ClientFormatTest, NarrowTerminalStillShowsTenReasonCharacters) {
+  const std::string table = FormatJobsTable(kJobs, kNow, 40);
+  EXPECT_NE(table.find("6m   not now..."), std::string::npos) << table;  // 7 + "..."
+}
+
+TEST(ClientFormatTest, EmptyListIsTheHeader) {
+  EXPECT_EQ(FormatJobsTable(json::array(), kNow, 80),
+            "ID  NAME  USER  QUEUE  STATE  GPUS  NODE  AGE  REASON\n");
+}
+
+TEST(ClientFormatTest, PendingJobShowsItsReasonOnItsOwnLineThenEvents) {
+  json job = kJobs[1];
+  job["command"] = {"jupyter", "lab", "--ip", "0.0.0.0", "it's"};
+  job["env"] = {{"A", "1"}};
+  job["time_limit_s"] = 5400;
+  job["started_at"] = nullptr;
+  job["exit_code"] = nullptr;
+  job["future_member"] = "kept";
+  const json events = json::parse(R"([
+    {"time": "2026-11-30T09:58:30.000Z", "state": "pending", "reason": "not now: busy"}])");
+  const std::string text = FormatJobDetail(job, events, kNow);
+  EXPECT_NE(text.find("\nstate:        pending\n"
+                      "reason:       not now: fits in total but fragmented (no GPU has 500 milli "
+                      "free)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("command:      jupyter lab --ip 0.0.0.0 'it'\\''s'\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("env:          A=1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("time_limit_s: 1h30m (5400 s)\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("submitted_at: 2026-11-30T09:58:30Z (6m ago)\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("started_at:   -\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("future_member: kept\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("placement:    -\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("events:\n  2026-11-30T09:58:30.000Z  pending  not now: busy\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(ClientFormatTest, RunningJobShowsPlacementPerReplicaWithGpuUuids) {
+  json job = kJobs[2];
+  job["placement"] = json::parse(R"([
+    {"replica": 0, "node": "h100-a", "cpu_milli": 8000, "memory_mib": 65536,
+     "gpus": [{"index": 0, "uuid": "GPU-aaaa", "milli": 1000, "memory_mib": 0},
+              {"index": 1, "uuid": "GPU-bbbb", "milli": 500, "memory_mib": 20480}]},
+    {"replica": 1, "node": "h100-b", "cpu_milli": 8000, "memory_mib": 65536, "gpus": []}])");
+  const std::string text = FormatJobDetail(job, json::array(), kNow);
+  EXPECT_NE(text.find("placement:\n"
+                      "  replica 0 on h100-a: cpu 8, memory 65536 MiB\n"
+                      "    GPU 0  GPU-aaaa  1 GPU\n"
+                      "    GPU 1  GPU-bbbb  0.5 GPU, 20480 MiB\n"
+                      "  replica 1 on h100-b: cpu 8, memory 65536 MiB\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("reason:"), std::string::npos) << text;  // running, empty reason
+  EXPECT_NE(text.find("events:\n  -\n"), std::string::npos) << text;
+}
+
+const json kNodes = json::parse(R"([
+  {"name": "h100-a", "simulated": false, "condition": "ready", "gpu_model": "H100-SXM",
+   "cpu_milli": 64000, "cpu_used_milli": 12500, "memory_mib": 524288, "memory_used_mib": 102400,
+   "jobs": [12, 9],
+   "gpus": [{"index": 0, "milli_used": 1000, "healthy": true},
+            {"index": 1, "milli_used": 500, "healthy": true},
+            {"index": 2, "milli_used": 0, "healthy": true},
+            {"index": 3, "milli_used": 0, "healthy": false}]},
+  {"name": "sim-0", "simulated": true, "condition": "cordoned", "gpu_model": "A100",
+   "cpu_milli": 32000, "cpu_used_milli": 0, "memory_mib": 262144, "memory_used_mib": 0,
+   "jobs": [], "gpus": [{"index": 0, "milli_used": 0}, {"index": 1, "milli_used": 0}]}
+])");
+
+TEST(ClientFormatTest, NodesTable) {
+  // h100-a: 2 of 4 GPUs in use, 1000 + 500 milli; 12.5 of 64 cores; 102400 MiB = 100 GiB of 512.
+  const std::string expected =
+      "NAME    CONDITION  MODEL     GPUS  MILLI      CPU      MEM       JOBS\n"
+      "h100-a  ready      H100-SXM  2/4   1500/4000  12.5/64  100/512G  2\n"
+      "sim-0*  cordoned   A100      0/2   0/2000     0/32     0/256G    0\n"
+      "* simulated node (no processes run there)\n";
+  EXPECT_EQ(FormatNodesTable(kNodes), expected);
+}
+
+TEST(ClientFormatTest, TopFrame) {
+  const json pool = json::parse(R"({"fragmentation": {"gpu_milli": 500, "percent": 8.3},
+                                    "per_gpu": [{"node": "h100-a"}]})");
+  const std::string text = FormatTopFrame(pool, kNodes, "gpupool top");
+  // 1500 of 6 x 1000 milli = 25 %; idle (healthy, unused): GPU 2 of h100-a and both of sim-0 = 3;
+  // shared: GPU 1 of h100-a; GPU 3 of h100-a is unhealthy ('x').
+  EXPECT_NE(text.find("GPUs   1.5/6 allocated (25 %), 3 idle, 1 shared, 2 node(s)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("CPU    12.5/96 cores   MEM 100/768 GiB\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("fragmentation gpu_milli=500 percent=8.3\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("per_gpu"), std::string::npos) << text;
+  EXPECT_NE(text.find("h100-a  ready     [#+.x]  1.5/4 GPU  cpu 12.5/64  mem 100/512G  jobs 2\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("sim-0*  cordoned  [..]    0/2 GPU"), std::string::npos) << text;
+}
+
+TEST(ClientFormatTest, TokensAndWhoami) {
+  const json tokens = json::parse(R"([
+    {"id": 1, "user": "admin", "queues": [], "admin": true, "created_at": "2026-11-30T09:00:00Z",
+     "revoked": false},
+    {"id": 3, "user": "alice", "queues": ["default", "gpu"], "admin": false,
+     "created_at": "2026-11-30T09:30:00Z", "revoked": true}])");
+  EXPECT_EQ(FormatTokensTable(tokens),
+            "ID  USER   QUEUES       ADMIN  CREATED               REVOKED\n"
+            "1   admin  -            true   2026-11-30T09:00:00Z  false\n"
+            "3   alice  default,gpu  false  2026-11-30T09:30:00Z  true\n");
+  EXPECT_EQ(FormatWhoami(json::parse(R"({"user": "alice", "admin": false, "queues": ["a"]})")),
+            "alice\nqueues: a\n");
+  EXPECT_EQ(FormatWhoami(json::parse(R"({"user": "root", "admin": true, "queues": []})")),
+            "root (admin)\nqueues: -\n");
+}
+
+}  // namespace
+}  // namespace gpupool::app
