@@ -1,0 +1,102 @@
+#include "executor/launch_plan.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include "executor/exit_record.h"
+
+extern char** environ;
+
+namespace gpupool::executor {
+namespace {
+
+// The default search path of glibc's execvp when PATH is unset.
+constexpr std::string_view kDefaultPath = "/bin:/usr/bin";
+
+std::string CannotRun(const std::string& name, int err) {
+  return "cannot run '" + name + "': " + std::generic_category().message(err);
+}
+
+bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+
+std::string_view NameOf(std::string_view entry) { return entry.substr(0, entry.find('=')); }
+
+}  // namespace
+
+Result<std::string> ResolveProgram(const std::string& name, std::string_view path) {
+  if (name.empty()) return Error(Status::InvalidArgument(CannotRun(name, ENOENT)));
+  if (name.find('/') != std::string::npos) return name;  // execve reports what is wrong with it
+  bool saw_eacces = false;
+  std::size_t begin = 0;
+  for (;;) {
+    const std::size_t end = std::min(path.find(':', begin), path.size());
+    std::string dir(path.substr(begin, end - begin));
+    if (dir.empty()) dir = ".";
+    const std::string candidate = dir + "/" + name;
+    struct stat st {};
+    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      if (access(candidate.c_str(), X_OK) == 0) return candidate;
+      saw_eacces = true;
+    }
+    if (end == path.size()) break;
+    begin = end + 1;
+  }
+  return Error(Status::InvalidArgument(CannotRun(name, saw_eacces ? EACCES : ENOENT)));
+}
+
+std::vector<std::string> ServiceEnvironment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
+  return env;
+}
+
+Result<LaunchPlan> MakeLaunchPlan(const LaunchSpec& spec,
+                                  const std::vector<std::string>& service_env) {
+  if (spec.argv.empty()) return Error(Status::InvalidArgument("job has an empty argv"));
+  for (std::size_t i = 0; i < spec.argv.size(); ++i) {
+    if (HasNul(spec.argv[i])) {
+      return Error(Status::InvalidArgument("argv[" + std::to_string(i) + "] contains a NUL byte"));
+    }
+  }
+  if (spec.job_dir.empty()) return Error(Status::InvalidArgument("job has no job_dir"));
+  LaunchPlan plan;
+  plan.env = service_env;
+  for (const auto& [name, value] : spec.env) {
+    if (name.empty() || name.find('=') != std::string::npos || HasNul(name) || HasNul(value)) {
+      return Error(Status::InvalidArgument("invalid environment variable name '" + name + "'"));
+    }
+    bool replaced = false;
+    for (std::string& entry : plan.env) {
+      if (NameOf(entry) == name) {
+        entry = name + "=" + value;
+        replaced = true;
+      }
+    }
+    if (!replaced) plan.env.push_back(name + "=" + value);
+  }
+  // PATH from the environment the job will actually have (the job's override wins).
+  std::string_view path = kDefaultPath;
+  for (const std::string& entry : plan.env) {
+    if (NameOf(entry) == "PATH") path = std::string_view(entry).substr(5);
+  }
+  auto program = ResolveProgram(spec.argv[0], path);
+  if (!program) return Error(program.error());
+  plan.program = std::move(*program);
+  plan.args = spec.argv;
+  for (std::string& a : plan.args) plan.argv.push_back(a.data());
+  plan.argv.push_back(nullptr);
+  for (std::string& e : plan.env) plan.envp.push_back(e.data());
+  plan.envp.push_back(nullptr);
+  plan.job_dir = spec.job_dir.string();
+  plan.workdir = spec.workdir.empty() ? plan.job_dir : spec.workdir.string();
+  plan.stdout_path = (spec.job_dir / "stdout.log").string();
+  plan.stderr_path = (spec.job_dir / "stderr.log").string();
+  plan.record_path = (spec.job_dir / kExitRecordName).string();
+  plan.record_temp_path = (spec.job_dir / kExitRecordTempName).string();
+  return plan;
+}
+
+}  // namespace gpupool::executor
