@@ -22,8 +22,10 @@
 // Errors. Operational failures come back as Status / Result: kNotFound (no such job or token),
 // kInvalidArgument (bad arguments, named in the message), kFailedPrecondition (a constraint, a
 // schema newer than this binary), kUnavailable (the database is locked by another process past
-// the busy timeout), kIoError (everything else SQLite or the OS reports). Messages start with
-// the database file's path. Nothing throws.
+// the busy timeout), kIoError (everything else SQLite or the OS reports). Messages of open,
+// schema and SQLite failures start with the database file's path; those of domain outcomes
+// ("job 12 does not exist", a reserved meta key, a duplicate token hash) do not, so that the
+// server may pass them on to a client. Nothing throws.
 //
 // Thread safety: every method may be called from any thread concurrently, except that no call may
 // overlap or follow the destructor. One process should open a given file once (a second Store on
