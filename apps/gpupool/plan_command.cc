@@ -4,7 +4,8 @@
 //   plan train  --model --gpu --gpus  memory of the heaviest stage, step time, MFU, GPU-hours
 //   plan search --model --gpu --goal  fewest GPUs and best layouts, with discarded reasons
 // Thin: parse flags, resolve the model and GPU, call the planner, print (text or --json).
-// --emit-request prints the scheduler's job request instead. Exit codes: 0, 2 bad input, 1 other.
+// --emit-request prints the scheduler's job request instead (cluster/job_request.h): one replica
+// per node of the plan's fabric. Exit codes: 0, 2 bad input, 1 other.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cluster/job_request.h"
 #include "commands.h"
 #include "common/data_dir.h"
 #include "hw/catalog.h"
@@ -72,7 +74,8 @@ void AddCommonFlags(CLI::App* c, Common& f, bool gpu_required) {
   c->add_option("--gpus-per-node", f.gpus_per_node, "GPUs in one scale-up domain (default 8)");
   c->add_flag("--json", f.json, "print JSON (see docs/planner.md)");
   c->add_flag("--emit-request", f.emit_request,
-              "print the scheduler job request {num_gpu, gpu_milli, gpu_models, gpu_memory_mib}");
+              "print the scheduler job request {num_gpu, gpu_milli, gpu_models, gpu_memory_mib, "
+              "replicas}: num_gpu per node, replicas = nodes (absent when one)");
   c->add_option("--layers", f.shape.layers, "override: decoder layers");
   c->add_option("--hidden", f.shape.hidden, "override: hidden size");
   c->add_option("--heads", f.shape.heads, "override: attention heads");
@@ -168,6 +171,22 @@ Result<Resolved> Resolve(const Common& f) {
   return r;
 }
 
+// The scheduler's job request for a plan of `gpus` GPUs whose tensor-parallel groups are `tp`
+// wide: a gang of one replica per node of the plan's fabric (cluster::SplitIntoGang keeps a TP
+// group inside a node), e.g. 64 GPUs on 8-GPU nodes -> "replicas": 8, "num_gpu": 8. The
+// gpu_memory_mib is per GPU, so it is the same for every replica. "replicas" is left out when it
+// is 1, so a one-node request reads exactly as before gangs.
+Result<nlohmann::json> EmitRequest(int gpus, int tp, const Resolved& r, double gib_per_gpu) {
+  auto shape = cluster::SplitIntoGang(gpus, r.fabric.gpus_per_node, tp);
+  if (!shape) {
+    return Error(Status::InvalidArgument("no job request for " + std::to_string(gpus) + " x " +
+                                         r.gpu->name + ": " + shape.error().message()));
+  }
+  nlohmann::json j = pl::JobRequestJson(shape->gpus_per_replica, r.gpu->name, gib_per_gpu);
+  if (shape->replicas > 1) j["replicas"] = shape->replicas;
+  return j;
+}
+
 void Fail(const Status& s, int& exit_code) {
   std::cerr << "gpupool plan: " << s.message() << "\n";
   exit_code = s.ExitCode();
@@ -234,7 +253,9 @@ void RunInfer(InferFlags& f, int& exit_code) {
                 exit_code);
   }
   if (f.c.emit_request) {
-    std::cout << pl::JobRequestJson(o.tp, r->gpu->name, e->total_gib_per_gpu).dump() << "\n";
+    auto request = EmitRequest(o.tp, o.tp, *r, e->total_gib_per_gpu);
+    if (!request) return Fail(request.error(), exit_code);
+    std::cout << request->dump() << "\n";
   } else if (f.c.json) {
     std::cout << pl::InferJson(r->model, *r->gpu, o, *e).dump(2) << "\n";
   } else {
@@ -312,7 +333,9 @@ void RunTrain(TrainFlags& f, int& exit_code) {
                 exit_code);
   }
   if (f.c.emit_request) {
-    std::cout << pl::JobRequestJson(o.gpus, r->gpu->name, e->memory.total_gib).dump() << "\n";
+    auto request = EmitRequest(o.gpus, e->layout.tp, *r, e->memory.total_gib);
+    if (!request) return Fail(request.error(), exit_code);
+    std::cout << request->dump() << "\n";
   } else if (f.c.json) {
     std::cout << pl::TrainJson(r->model, *r->gpu, o, *e).dump(2) << "\n";
   } else {
@@ -365,8 +388,9 @@ void RunSearch(SearchFlags& f, int& exit_code) {
     }
     const auto& best = s.ranked.front();
     if (f.c.emit_request) {
-      std::cout << pl::JobRequestJson(best.tp, r->gpu->name, best.estimate.total_gib_per_gpu).dump()
-                << "\n";
+      auto request = EmitRequest(best.tp, best.tp, *r, best.estimate.total_gib_per_gpu);
+      if (!request) return Fail(request.error(), exit_code);
+      std::cout << request->dump() << "\n";
     } else if (f.c.json) {
       json j = {{"goal", "serve"}, {"model", r->model.name}, {"gpu", r->gpu->name},
                 {"gpus", best.tp}, {"tried", json::array()}, {"ranked", json::array()}};
@@ -441,7 +465,9 @@ void RunSearch(SearchFlags& f, int& exit_code) {
   const pl::SearchResult& best = g.best;
   const pl::TrainEstimate& top = best.ranked.front().estimate;
   if (f.c.emit_request) {
-    std::cout << pl::JobRequestJson(best.gpus, r->gpu->name, top.memory.total_gib).dump() << "\n";
+    auto request = EmitRequest(best.gpus, top.layout.tp, *r, top.memory.total_gib);
+    if (!request) return Fail(request.error(), exit_code);
+    std::cout << request->dump() << "\n";
   } else if (f.c.json) {
     json j = {{"goal", "train"},
               {"model", r->model.name},

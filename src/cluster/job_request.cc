@@ -1,5 +1,6 @@
 #include "cluster/job_request.h"
 
+#include <algorithm>
 #include <string>
 
 namespace gpupool::cluster {
@@ -17,18 +18,18 @@ Result<std::int64_t> Integer(const nlohmann::json& j, const char* member, std::i
 
 }  // namespace
 
-Result<PodRequest> ParseJobRequest(const nlohmann::json& j, const ModelTable& models) {
+Result<GangRequest> ParseJobRequest(const nlohmann::json& j, const ModelTable& models) {
   if (!j.is_object())
     return Error(Status::InvalidArgument("request: expected a JSON object, got " + j.dump()));
-  static const char* kKnown[] = {"num_gpu",        "gpu_milli", "gpu_models",
-                                 "gpu_memory_mib", "cpu_milli", "memory_mib"};
+  static const char* kKnown[] = {"num_gpu",   "gpu_milli",  "gpu_models", "gpu_memory_mib",
+                                 "cpu_milli", "memory_mib", "replicas"};
   for (const auto& [key, value] : j.items()) {
     bool known = false;
     for (const char* k : kKnown) known |= (key == k);
     if (!known) {
       return Error(
           Status::InvalidArgument(key + ": unknown member (known: num_gpu, gpu_milli, gpu_models, "
-                                        "gpu_memory_mib, cpu_milli, memory_mib)"));
+                                        "gpu_memory_mib, cpu_milli, memory_mib, replicas)"));
     }
   }
   if (!j.contains("num_gpu")) return Error(Status::InvalidArgument("num_gpu: missing"));
@@ -76,8 +77,47 @@ Result<PodRequest> ParseJobRequest(const nlohmann::json& j, const ModelTable& mo
       r.allowed_models |= ModelMask{1} << *id;
     }
   }
+  auto replicas = Integer(j, "replicas", 1);
+  if (!replicas) return Error(replicas.error());
+  if (*replicas < 1 || *replicas > kMaxReplicas) {
+    return Error(Status::InvalidArgument("replicas: " + std::to_string(*replicas) +
+                                         " is not between 1 and " + std::to_string(kMaxReplicas)));
+  }
   if (Status s = ValidatePodRequest(r); !s.ok()) return Error(s);
-  return r;
+  return GangRequest{r, static_cast<int>(*replicas)};
+}
+
+Result<GangShape> SplitIntoGang(int gpus, int gpus_per_node, int keep_together) {
+  if (gpus < 1) {
+    return Error(Status::InvalidArgument("gpus: " + std::to_string(gpus) + " is not positive"));
+  }
+  if (gpus_per_node < 1 || gpus_per_node > kMaxGpusPerNode) {
+    return Error(Status::InvalidArgument(
+        "gpus per node: " + std::to_string(gpus_per_node) + " is not between 1 and " +
+        std::to_string(kMaxGpusPerNode) + " (the most GPUs a scheduler node holds)"));
+  }
+  if (keep_together < 1) {
+    return Error(Status::InvalidArgument("GPUs kept together: " + std::to_string(keep_together) +
+                                         " is not positive"));
+  }
+  if (gpus <= gpus_per_node) return GangShape{1, gpus};
+  const int group = std::min(keep_together, gpus_per_node);
+  int per_replica = 0;
+  for (int d = gpus_per_node; d >= 1 && per_replica == 0; --d) {
+    if (gpus % d == 0 && d % group == 0) per_replica = d;
+  }
+  // A group that does not divide the job: keep as many GPUs per node as divide evenly.
+  for (int d = gpus_per_node; d >= 1 && per_replica == 0; --d) {
+    if (gpus % d == 0) per_replica = d;
+  }
+  const int replicas = gpus / per_replica;
+  if (replicas > kMaxReplicas) {
+    return Error(Status::InvalidArgument("replicas: " + std::to_string(gpus) + " GPUs at " +
+                                         std::to_string(per_replica) + " per node make " +
+                                         std::to_string(replicas) + " replicas, more than " +
+                                         std::to_string(kMaxReplicas)));
+  }
+  return GangShape{replicas, per_replica};
 }
 
 }  // namespace gpupool::cluster
