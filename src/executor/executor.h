@@ -32,7 +32,8 @@ struct LaunchSpec {
   // Variables set on top of the service's environment (a name given here overrides the service's).
   std::vector<std::pair<std::string, std::string>> env;
   std::filesystem::path workdir;  // the job's working directory; empty = job_dir
-  // Created if missing. Holds stdout.log and stderr.log (appended to) and the exit record.
+  // Created if missing. Holds stdout.log and stderr.log (appended to) and the exit record; one
+  // running job per directory (a directory may be reused once its job's exit has been polled).
   std::filesystem::path job_dir;
 };
 

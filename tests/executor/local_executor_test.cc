@@ -270,6 +270,44 @@ TEST(LocalExecutorTest, AdoptsARunningJobAfterTheExecutorIsGone) {
   EXPECT_EQ(second.running(), 0u);
 }
 
+TEST(LocalExecutorTest, JobsSurviveTheServiceBeingKilledWithItsProcessGroup) {
+  ScratchDir dir;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  // The "service": a child process in its own process group that launches a job, hands over the
+  // ProcessRef it would have stored, and is then SIGKILLed together with its whole group.
+  const pid_t service = fork();
+  ASSERT_GE(service, 0);
+  if (service == 0) {
+    setpgid(0, 0);
+    close(fds[0]);
+    LocalExecutor executor;
+    const auto ref = executor.Launch(Shell(20, dir.path(), "sleep 1; exit 9"));
+    const std::string text = (ref ? ToJson(*ref).dump() : std::string("{}")) + "\n";
+    (void)!write(fds[1], text.data(), text.size());
+    for (;;) pause();
+  }
+  close(fds[1]);
+  std::string text;
+  char c;
+  while (read(fds[0], &c, 1) == 1 && c != '\n') text += c;
+  close(fds[0]);
+  setpgid(service, service);  // whichever of the two ran first
+  ASSERT_EQ(kill(-service, SIGKILL), 0);
+  ASSERT_EQ(waitpid(service, nullptr, 0), service);
+
+  const auto ref = ProcessRefFromJson(nlohmann::json::parse(text));
+  ASSERT_TRUE(ref.has_value()) << text;
+  EXPECT_FALSE(Gone(ref->pgid));  // neither the kill of the service nor of its group reached it
+  LocalExecutor restarted;
+  const auto adopted = restarted.Adopt(20, *ref, dir.path());
+  ASSERT_TRUE(adopted.has_value() && *adopted);
+  const auto exit = AwaitExit(restarted, 20);
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_EQ(exit->exit_code, 9);
+  EXPECT_EQ(exit->reason, "exited with code 9");
+}
+
 TEST(LocalExecutorTest, AdoptsAJobThatEndedWhileNobodyWatched) {
   ScratchDir dir;
   ProcessRef ref;
