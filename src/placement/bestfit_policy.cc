@@ -5,8 +5,13 @@
 namespace gpupool::placement {
 
 NodeScore BestFitPolicy::Score(const PodRequest& r, const NodeState& n) const {
-  const double cpu_after = static_cast<double>(n.cpu_left - r.cpu_milli) / 128000.0;
-  const double gpu_after = static_cast<double>(n.gpu_left_sum - r.total_gpu_milli()) / 8000.0;
+  // The same division in both modes, so the paper's mode gives the published figures bit for bit.
+  const double cpu_norm = paper_ ? 128000.0 : static_cast<double>(n.cpu_capacity);
+  const double gpu_norm = paper_ ? 8000.0 : 1000.0 * static_cast<double>(n.num_gpus);
+  const double cpu_after =
+      cpu_norm > 0 ? static_cast<double>(n.cpu_left - r.cpu_milli) / cpu_norm : 0.0;
+  const double gpu_after =
+      gpu_norm > 0 ? static_cast<double>(n.gpu_left_sum - r.total_gpu_milli()) / gpu_norm : 0.0;
   const int score = static_cast<int>(100.0 * (1.0 - (0.5 * cpu_after + 0.5 * gpu_after)));
   return {std::clamp(score, 0, 100), DefaultGpuChoice(r, n)};
 }

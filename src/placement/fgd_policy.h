@@ -19,6 +19,7 @@ class FgdPolicy final : public Policy {
   std::string_view name() const override { return "fgd"; }
   NodeScore Score(const PodRequest& r, const NodeState& n) const override;
 
+  void SetWorkload(const Workload& w) override { workload_ = w; }
   const Workload& workload() const { return workload_; }
 
   // The fragment decrease F(before) - F(after) in milli-GPU for placing `r` on `n` with the GPUs

@@ -104,7 +104,7 @@ void FgdWindowPolicy::PlaceWindow(Placer& placer, std::span<const cluster::PodRe
                                   const CommitFn& commit) const {
   const WindowGroups groups = FormGroups(requests, opt_);
   auto place_alone = [&](std::size_t i) {
-    if (auto a = placer.Place(requests[i], shapes[i], state)) commit(*a);
+    if (auto a = placer.Place(requests[i], shapes[i], state)) commit(i, *a);
   };
   std::vector<char> group_done(groups.requests.size(), 0);
   for (std::size_t i = 0; i < requests.size(); ++i) {
@@ -120,7 +120,7 @@ void FgdWindowPolicy::PlaceWindow(Placer& placer, std::span<const cluster::PodRe
     for (std::size_t j = i; j < requests.size(); ++j) {
       if (groups.group[j] != g) continue;
       if (where) {
-        commit(cluster::MakeAllocation(requests[j], where->node, where->gpu_mask));
+        commit(j, cluster::MakeAllocation(requests[j], where->node, where->gpu_mask));
       } else {
         place_alone(j);  // the group fits nowhere as one: its members may still fit apart
       }

@@ -88,6 +88,7 @@ class FgdWindowPolicy final : public Policy, public WindowPolicy {
   NodeScore Score(const PodRequest& r, const NodeState& n) const override {
     return fgd_.Score(r, n);
   }
+  void SetWorkload(const Workload& w) override { fgd_.SetWorkload(w); }
   void PlaceWindow(Placer& placer, std::span<const cluster::PodRequest> requests,
                    std::span<const int> shapes, const cluster::ClusterState& state,
                    const CommitFn& commit) const override;

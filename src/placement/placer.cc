@@ -1,5 +1,6 @@
 #include "placement/placer.h"
 
+#include <algorithm>
 #include <numeric>
 
 #include "common/check.h"
@@ -16,8 +17,9 @@ std::size_t Placer::ShapeHash::operator()(const PodRequest& r) const {
   return static_cast<std::size_t>(h);
 }
 
-Placer::Placer(const Policy& policy, int num_nodes, std::uint64_t seed)
-    : policy_(policy), rng_(seed ^ 0x5bd1e9955bd1e995ULL) {
+Placer::Placer(const Policy& policy, int num_nodes, std::uint64_t seed, PlacerOptions options)
+    : policy_(policy), options_(options), seed_(seed), rng_(seed ^ 0x5bd1e9955bd1e995ULL) {
+  if (options_.max_cached_shapes < 1) options_.max_cached_shapes = 1;
   order_.resize(static_cast<std::size_t>(num_nodes));
   std::iota(order_.begin(), order_.end(), 0);
   Rng order_rng(seed);
@@ -29,14 +31,64 @@ Placer::Placer(const Policy& policy, int num_nodes, std::uint64_t seed)
 }
 
 int Placer::ShapeId(const PodRequest& r) {
-  auto [it, inserted] = shape_ids_.try_emplace(r, static_cast<int>(cache_.size()));
-  if (inserted) cache_.emplace_back(order_.size());
-  return it->second;
+  if (auto it = shape_ids_.find(r); it != shape_ids_.end()) {
+    slots_[static_cast<std::size_t>(it->second)].last_used = ++tick_;
+    return it->second;
+  }
+  int slot = static_cast<int>(slots_.size());
+  if (slot < options_.max_cached_shapes) {
+    slots_.push_back(ShapeSlot{r, ++tick_});
+    cache_.emplace_back(order_.size());
+  } else {
+    // Evict the least recently used shape; a linear scan, paid only when a new shape arrives
+    // (which then scores every node anyway).
+    slot = 0;
+    for (std::size_t i = 1; i < slots_.size(); ++i) {
+      if (slots_[i].last_used < slots_[static_cast<std::size_t>(slot)].last_used)
+        slot = static_cast<int>(i);
+    }
+    const auto si = static_cast<std::size_t>(slot);
+    shape_ids_.erase(slots_[si].request);
+    slots_[si] = ShapeSlot{r, ++tick_};
+    std::fill(cache_[si].begin(), cache_[si].end(), CacheEntry{});
+    ++evictions_;
+  }
+  shape_ids_.emplace(r, slot);
+  return slot;
 }
 
-NodeScore Placer::ScoreNode(const PodRequest& r, int shape_id, const cluster::ClusterState& state,
-                            int n) {
-  CacheEntry& e = cache_[static_cast<std::size_t>(shape_id)][static_cast<std::size_t>(n)];
+int Placer::Resolve(const PodRequest& r, int shape_id) {
+  if (shape_id >= 0 && shape_id < cached_shapes()) {
+    ShapeSlot& s = slots_[static_cast<std::size_t>(shape_id)];
+    if (s.request == r) {
+      s.last_used = ++tick_;
+      return shape_id;
+    }
+  }
+  return ShapeId(r);
+}
+
+void Placer::OnNodeAdded(int node) {
+  GP_CHECK(node == num_nodes());
+  // The position depends only on the seed and the node's index, so replaying the same adds
+  // gives the same order.
+  Rng pos_rng(seed_ ^ (0x9e3779b97f4a7c15ULL * (static_cast<std::uint64_t>(node) + 1)));
+  const auto pos = static_cast<std::size_t>(pos_rng.Uniform(order_.size() + 1));
+  order_.insert(order_.begin() + static_cast<std::ptrdiff_t>(pos), node);
+  rank_.push_back(0);
+  for (std::size_t i = pos; i < order_.size(); ++i)
+    rank_[static_cast<std::size_t>(order_[i])] = static_cast<int>(i);
+  for (auto& row : cache_) row.emplace_back();
+  feasible_scratch_.reserve(order_.size());
+}
+
+void Placer::InvalidateScores() {
+  for (auto& row : cache_) std::fill(row.begin(), row.end(), CacheEntry{});
+}
+
+NodeScore Placer::ScoreCached(const PodRequest& r, int slot, const cluster::ClusterState& state,
+                              int n) {
+  CacheEntry& e = cache_[static_cast<std::size_t>(slot)][static_cast<std::size_t>(n)];
   const cluster::NodeState& node = state.node(n);
   if (e.version != node.version) {
     ++evaluations_;
@@ -54,15 +106,22 @@ NodeScore Placer::ScoreNode(const PodRequest& r, int shape_id, const cluster::Cl
   return {e.score, e.gpu_mask};
 }
 
+NodeScore Placer::ScoreNode(const PodRequest& r, int shape_id, const cluster::ClusterState& state,
+                            int n) {
+  GP_CHECK(state.num_nodes() == num_nodes());
+  return ScoreCached(r, Resolve(r, shape_id), state, n);
+}
+
 std::optional<cluster::Allocation> Placer::Place(const PodRequest& r, int shape_id,
                                                  const cluster::ClusterState& state) {
-  GP_CHECK(static_cast<std::size_t>(state.num_nodes()) == order_.size());
+  GP_CHECK(state.num_nodes() == num_nodes());
   if (policy_.random_choice()) return PlaceRandom(r, state);
+  const int slot = Resolve(r, shape_id);
   int best_score = -1;
   int best_node = -1;
   std::uint32_t best_mask = 0;
   for (const int n : order_) {
-    const NodeScore s = ScoreNode(r, shape_id, state, n);
+    const NodeScore s = ScoreCached(r, slot, state, n);
     if (s.score > best_score) {
       best_score = s.score;
       best_node = n;

@@ -7,7 +7,27 @@
 //
 // Hot path: no allocation per candidate node. A node's score for a request shape is cached with
 // the node's version and recomputed only when the node changed since (policies are pure
-// functions of request and node state, placement/policy.h).
+// functions of request and node state, placement/policy.h). Node versions are unique across
+// copies of a ClusterState (cluster_state.h), so one Placer may serve the original and what-if
+// copies in turn and never returns a score computed for other contents.
+//
+// The cache is bounded: at most PlacerOptions::max_cached_shapes request shapes keep a row of
+// one entry per node; interning a shape beyond the bound evicts the least recently used shape
+// (the one interned or placed least recently) and reuses its row. Memory ceiling: one entry is
+// 16 bytes, so 16 x nodes x max_cached_shapes = 16 x 10,000 x 256 = 40,960,000 bytes (about
+// 41 MB) at 10,000 nodes with the default bound (16 x 1,213 x 256 = 5.0 MB on the openb
+// cluster), plus one PodRequest and one hash-map entry per shape.
+//
+// Shape ids: a shape id is a hint, not a handle. It names its shape until an eviction reuses its
+// row; Place() and ScoreNode() check that the id still names `r` and re-intern `r` transparently
+// when it does not, so a stale id costs a re-score, never a wrong answer. The fill experiment's
+// shapes (at most 151 distinct pods per openb trace, plus fgd-window's groups) fit the default
+// bound or cost a re-score when a rare one was evicted.
+//
+// Nodes added to the ClusterState (ClusterState::AddNode) must be announced with OnNodeAdded():
+// the node takes a place in the seeded node order drawn from the seed and the node's index,
+// without moving the others relative to each other, and every cached row grows by one entry.
+// (A Placer built later on the grown state draws one shuffle over all nodes instead.)
 //
 // Thread safety: one Placer per scheduler thread.
 #pragma once
@@ -23,15 +43,22 @@
 
 namespace gpupool::placement {
 
+struct PlacerOptions {
+  // Most request shapes whose per-node scores are cached (least recently used evicted beyond
+  // it); values below 1 count as 1.
+  int max_cached_shapes = 256;
+};
+
 class Placer {
  public:
-  Placer(const Policy& policy, int num_nodes, std::uint64_t seed);
+  Placer(const Policy& policy, int num_nodes, std::uint64_t seed, PlacerOptions options = {});
 
-  // Interns a request shape: equal requests get equal ids (the key of the score cache).
+  // Interns a request shape: equal requests get equal ids (the key of the score cache) while the
+  // shape stays cached; may evict the least recently used shape (see "Shape ids" above).
   int ShapeId(const PodRequest& r);
 
-  // Where `r` goes on `state` now, or nullopt when it fits nowhere. `shape_id` must come from
-  // ShapeId(r) on this Placer.
+  // Where `r` goes on `state` now, or nullopt when it fits nowhere. `shape_id` should come from
+  // ShapeId(r) on this Placer; when it no longer names `r` (evicted), `r` is re-interned.
   std::optional<cluster::Allocation> Place(const PodRequest& r, int shape_id,
                                            const cluster::ClusterState& state);
   std::optional<cluster::Allocation> Place(const PodRequest& r,
@@ -39,38 +66,66 @@ class Placer {
     return Place(r, ShapeId(r), state);
   }
 
-  // Score of node `n` for `r` (-1 when it does not fit), through the cache.
+  // Score of node `n` for `r` (-1 when it does not fit), through the cache (re-interning `r` as
+  // Place() does).
   NodeScore ScoreNode(const PodRequest& r, int shape_id, const cluster::ClusterState& state, int n);
+
+  // Node `node` was appended to the ClusterState; it must be num_nodes() of this Placer (checked).
+  // It is inserted into the node order at a position drawn from the seed and `node`; the other
+  // nodes keep their relative order and every cached shape keeps its scores.
+  void OnNodeAdded(int node);
+
+  // Forgets every cached score (the shapes stay interned): call after the policy's parameters
+  // changed, e.g. Policy::SetWorkload.
+  void InvalidateScores();
 
   // Node indices, best tie-break priority first.
   const std::vector<int>& node_order() const { return order_; }
   // Position of each node in node_order() (0 = best).
   const std::vector<int>& node_rank() const { return rank_; }
+  int num_nodes() const { return static_cast<int>(order_.size()); }
   const Policy& policy() const { return policy_; }
-  // Score evaluations actually computed (cache misses), for benchmarks.
+  const PlacerOptions& options() const { return options_; }
+  // Score evaluations actually computed (cache misses), for benchmarks and tests.
   std::uint64_t evaluations() const { return evaluations_; }
+  // Shapes with a cached row now (at most max_cached_shapes) and evictions so far.
+  int cached_shapes() const { return static_cast<int>(slots_.size()); }
+  std::uint64_t evictions() const { return evictions_; }
 
  private:
   struct CacheEntry {
-    std::uint32_t version = 0;  // node version the entry was computed at; 0 = never
-    std::int16_t score = -1;    // -1 = does not fit
+    std::uint64_t version = 0;  // node version the entry was computed at; 0 = never
     std::uint32_t gpu_mask = 0;
+    std::int16_t score = -1;  // -1 = does not fit
+  };
+  static_assert(sizeof(CacheEntry) == 16, "the memory ceiling above assumes 16-byte entries");
+  struct ShapeSlot {
+    PodRequest request;
+    std::uint64_t last_used = 0;
   };
   struct ShapeHash {
     std::size_t operator()(const PodRequest& r) const;
   };
 
+  // `shape_id` when it names `r` (marked used), else ShapeId(r).
+  int Resolve(const PodRequest& r, int shape_id);
+  NodeScore ScoreCached(const PodRequest& r, int slot, const cluster::ClusterState& state, int n);
   std::optional<cluster::Allocation> PlaceRandom(const PodRequest& r,
                                                  const cluster::ClusterState& state);
 
   const Policy& policy_;
+  PlacerOptions options_;
+  std::uint64_t seed_;
   std::vector<int> order_;
   std::vector<int> rank_;
   Rng rng_;
   std::unordered_map<PodRequest, int, ShapeHash> shape_ids_;
-  std::vector<std::vector<CacheEntry>> cache_;  // [shape][node]
+  std::vector<ShapeSlot> slots_;
+  std::vector<std::vector<CacheEntry>> cache_;  // [slot][node]
+  std::uint64_t tick_ = 0;
   std::vector<int> feasible_scratch_;
   std::uint64_t evaluations_ = 0;
+  std::uint64_t evictions_ = 0;
 };
 
 }  // namespace gpupool::placement

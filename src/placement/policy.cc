@@ -1,6 +1,36 @@
 #include "placement/policy.h"
 
+#include <bit>
+
 namespace gpupool::placement {
+
+namespace {
+
+// The k lowest-index fitting GPUs of the fullest island that has k fitting; 0 when none has.
+std::uint32_t IslandChoice(const PodRequest& r, const NodeState& n) {
+  std::uint32_t best_fitting = 0;
+  int best_count = cluster::kMaxGpusPerNode + 1;
+  for (int i = 0; i < n.num_islands; ++i) {
+    std::uint32_t fitting = 0;
+    for (std::uint32_t m = n.island_masks[static_cast<std::size_t>(i)]; m != 0; m &= m - 1) {
+      const int g = std::countr_zero(m);
+      if (cluster::GpuFits(r, n, g)) fitting |= 1U << g;
+    }
+    const int count = std::popcount(fitting);
+    if (count >= r.num_gpu && count < best_count) {
+      best_count = count;
+      best_fitting = fitting;
+    }
+  }
+  std::uint32_t mask = 0;
+  for (int taken = 0; taken < r.num_gpu && best_fitting != 0; ++taken) {
+    mask |= best_fitting & (~best_fitting + 1);  // lowest set bit
+    best_fitting &= best_fitting - 1;
+  }
+  return mask;
+}
+
+}  // namespace
 
 std::uint32_t DefaultGpuChoice(const PodRequest& r, const NodeState& n) {
   if (r.num_gpu == 0) return 0;
@@ -13,6 +43,9 @@ std::uint32_t DefaultGpuChoice(const PodRequest& r, const NodeState& n) {
         best = g;
     }
     return best < 0 ? 0U : (1U << best);
+  }
+  if (r.num_gpu > 1 && n.num_islands > 0) {
+    if (const std::uint32_t in_island = IslandChoice(r, n); in_island != 0) return in_island;
   }
   std::uint32_t mask = 0;
   int taken = 0;

@@ -14,6 +14,7 @@
 
 #include "cluster/cluster_state.h"
 #include "cluster/pod_request.h"
+#include "placement/workload.h"
 
 namespace gpupool::placement {
 
@@ -41,11 +42,21 @@ class Policy {
   // The scheduling window (pods placed together) this policy is meant to run with when the
   // scheduler is not told one: 1 (online, one pod at a time) for the published policies.
   virtual int default_window() const { return 1; }
+
+  // The target workload changed (a service that learns it, placement/workload_learner.h): a
+  // policy that scores against a workload (fgd, fgd-window) takes the new one; the others ignore
+  // it. Scores change, so every Placer that uses this policy must be told
+  // (Placer::InvalidateScores) before its next decision. Not thread-safe against Score().
+  virtual void SetWorkload(const Workload& /*w*/) {}
 };
 
 // The default choice of GPUs inside a node, shared by the baselines: a shared-GPU pod goes to the
 // fitting GPU with the least milli left (lowest index on ties); whole-GPU pods take the
 // lowest-index fully free GPUs; CPU-only pods take none. Requires Fits(r, n).
+// NVLink islands: a pod of k > 1 whole GPUs on a node with known islands takes the k lowest-index
+// free GPUs of ONE island when some island has k free: the island with the fewest free GPUs that
+// still holds k (lowest island index on ties), which keeps the bigger free islands whole for
+// bigger pods. When no island has k free, or the node's islands are unknown, the rule above.
 std::uint32_t DefaultGpuChoice(const PodRequest& r, const NodeState& n);
 
 }  // namespace gpupool::placement

@@ -18,15 +18,16 @@ const std::vector<std::string>& PolicyNames() {
 
 Result<std::unique_ptr<Policy>> MakePolicy(std::string_view name, const PolicyContext& ctx) {
   if (name == "random") return std::make_unique<RandomPolicy>();
-  if (name == "dotprod") return std::make_unique<DotProdPolicy>();
-  if (name == "clustering") return std::make_unique<ClusteringPolicy>();
+  if (name == "dotprod") return std::make_unique<DotProdPolicy>(ctx.paper_normalisers);
+  if (name == "clustering") return std::make_unique<ClusteringPolicy>(ctx.paper_normalisers);
   if (name == "packing") return std::make_unique<PackingPolicy>();
-  if (name == "bestfit") return std::make_unique<BestFitPolicy>();
+  if (name == "bestfit") return std::make_unique<BestFitPolicy>(ctx.paper_normalisers);
   if (name == "fgd") return std::make_unique<FgdPolicy>(ctx.workload);
   if (name == "fgd-window") return std::make_unique<FgdWindowPolicy>(ctx.workload);
   std::string known;
   for (const auto& n : PolicyNames()) known += (known.empty() ? "" : ", ") + n;
-  return Error(Status::NotFound("unknown policy '" + std::string(name) + "'; known policies: " + known));
+  return Error(
+      Status::NotFound("unknown policy '" + std::string(name) + "'; known policies: " + known));
 }
 
 }  // namespace gpupool::placement

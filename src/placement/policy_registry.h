@@ -13,9 +13,13 @@
 
 namespace gpupool::placement {
 
-// What a policy may be built from: the target workload (FGD and the project's own policies).
+// What a policy may be built from: the target workload (FGD and the project's own policies), and
+// whether dotprod, bestfit and clustering normalise by the paper's fixed node (128,000 milli-CPU,
+// 8,000 milli-GPU; the fill experiment sets it so its figures stay the published ones) instead of
+// each node's own capacity (the default, right for a pool of mixed machines).
 struct PolicyContext {
   Workload workload;
+  bool paper_normalisers = false;
 };
 
 // Names of every registered policy, in presentation order.

@@ -10,7 +10,7 @@ void PlaceWindow(Placer& placer, std::span<const cluster::PodRequest> requests,
     return;
   }
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    if (auto a = placer.Place(requests[i], shapes[i], state)) commit(*a);
+    if (auto a = placer.Place(requests[i], shapes[i], state)) commit(i, *a);
   }
 }
 

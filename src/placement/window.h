@@ -13,14 +13,15 @@
 
 namespace gpupool::placement {
 
-using CommitFn = std::function<void(const cluster::Allocation&)>;
+// Commits the allocation of the pod at position `index` of the window's `requests`.
+using CommitFn = std::function<void(std::size_t index, const cluster::Allocation&)>;
 
 // Optional interface of a Policy that plans a window of pods together.
 class WindowPolicy {
  public:
   virtual ~WindowPolicy() = default;
-  // Places `requests` (with their Placer shape ids) on `state`, calling `commit` for each pod that
-  // is placed; pods that fit nowhere are dropped.
+  // Places `requests` (with their Placer shape ids) on `state`, calling `commit` once for each pod
+  // that is placed, with its index in `requests`; pods that fit nowhere are dropped (no call).
   virtual void PlaceWindow(Placer& placer, std::span<const cluster::PodRequest> requests,
                            std::span<const int> shapes, const cluster::ClusterState& state,
                            const CommitFn& commit) const = 0;

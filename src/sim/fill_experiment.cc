@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/check.h"
 #include "common/rng.h"
 #include "placement/fragmentation.h"
 #include "placement/placer.h"
@@ -100,7 +101,8 @@ std::vector<double> BinMeans(const std::vector<double>& arrived_fraction,
 
 Result<FillRun> RunFill(const FillInput& in, const std::string& policy_name, std::uint64_t seed,
                         const FillOptions& opt) {
-  placement::PolicyContext ctx{in.workload};
+  // The paper's fixed node normalisers: the published figures assume them.
+  placement::PolicyContext ctx{in.workload, /*paper_normalisers=*/true};
   auto policy = placement::MakePolicy(policy_name, ctx);
   if (!policy) return Error(policy.error());
   cluster::ModelTable models;
@@ -139,8 +141,10 @@ Result<FillRun> RunFill(const FillInput& in, const std::string& policy_name, std
   run.window = opt.batch > 0 ? opt.batch : (*policy)->default_window();
   const auto window = static_cast<std::size_t>(run.window);
   std::vector<std::optional<cluster::Allocation>> decisions;
-  auto commit = [&](const cluster::Allocation& a) {
-    state.Allocate(a);
+  auto commit = [&](std::size_t /*index*/, const cluster::Allocation& a) {
+    // Placement found it to fit: an error here is a bug.
+    const Status committed = state.Allocate(a);
+    GP_CHECK(committed.ok());
     const auto n = static_cast<std::size_t>(a.node);
     const double f = placement::NodeFragment(in.workload, state.node(a.node));
     frag_total += f - node_frag[n];

@@ -49,7 +49,7 @@ TEST(ClusterStateTest, AllocateAndReleaseKeepAggregates) {
                    .cpu_milli = 4000,
                    .memory_mib = 1024,
                    .tag = 1};
-  s->Allocate(share);
+  ASSERT_TRUE(s->Allocate(share).ok());
   // GPU1: 1000 - 300 = 700 left; sum 1700; one fully free GPU; CPU 32000 - 4000.
   EXPECT_EQ(s->node(0).gpu_left[1], 700);
   EXPECT_EQ(s->node(0).gpu_left_sum, 1700);
@@ -57,23 +57,291 @@ TEST(ClusterStateTest, AllocateAndReleaseKeepAggregates) {
   EXPECT_EQ(s->node(0).cpu_left, 28000);
   EXPECT_EQ(s->gpu_allocated_milli(), 300);
   EXPECT_NE(s->node(0).version, v0);
-  s->Release(share);
+  ASSERT_TRUE(s->Release(share).ok());
   EXPECT_EQ(s->node(0).gpu_left_sum, 2000);
   EXPECT_EQ(s->node(0).num_free_gpus, 2);
   EXPECT_EQ(s->gpu_allocated_milli(), 0);
 }
 
-TEST(ClusterStateDeathTest, OvercommitAborts) {
+// A node state with the version left out, for "nothing changed but the version" checks.
+NodeState NoVersion(NodeState n) {
+  n.version = 0;
+  return n;
+}
+
+bool Contains(const Status& s, const std::string& text) {
+  return s.message().find(text) != std::string::npos;
+}
+
+TEST(ClusterStateTest, OvercommitIsAnErrorAndChangesNothing) {
   ModelTable models;
-  auto s = ClusterState::Build({Spec("a", 32000, 1, "T4")}, models);
+  NodeSpec spec = Spec("a", 32000, 2, "T4");
+  spec.gpus[0].memory_mib = spec.gpus[1].memory_mib = 16384;
+  auto s = ClusterState::Build({spec}, models);
   ASSERT_TRUE(s.has_value());
-  s->Allocate(
-      Allocation{.node = 0, .gpu_mask = 0b1, .gpu_milli = 800, .cpu_milli = 1000, .tag = 1});
-  // 800 + 300 > 1000 milli on GPU0; 1000 + 40000 > 32000 milli-CPU.
-  EXPECT_DEATH(s->Allocate(Allocation{
-                   .node = 0, .gpu_mask = 0b1, .gpu_milli = 300, .cpu_milli = 1000, .tag = 1}),
-               "check failed");
-  EXPECT_DEATH(s->Allocate(Allocation{.node = 0, .cpu_milli = 40000}), "check failed");
+  ASSERT_TRUE(s->Allocate(Allocation{.node = 0,
+                                     .gpu_mask = 0b1,
+                                     .gpu_milli = 800,
+                                     .gpu_memory_mib = 10000,
+                                     .cpu_milli = 1000,
+                                     .memory_mib = 1000,
+                                     .tag = 1})
+                  .ok());
+  const NodeState before = s->node(0);
+  struct Case {
+    Allocation a;
+    StatusCode code;
+    std::string text;
+  };
+  const Case cases[] = {
+      // GPU0: 1000 - 800 = 200 milli left, 300 asked.
+      {{.node = 0, .gpu_mask = 0b1, .gpu_milli = 300, .tag = 1},
+       StatusCode::kFailedPrecondition,
+       "node 0 (a): GPU 0: 300 milli asked, 200 left"},
+      // GPU0: 16384 - 10000 = 6384 MiB left, 7000 asked.
+      {{.node = 0, .gpu_mask = 0b1, .gpu_milli = 100, .gpu_memory_mib = 7000, .tag = 1},
+       StatusCode::kFailedPrecondition,
+       "GPU 0: 7000 MiB of GPU memory asked, 6384 left"},
+      // 32000 - 1000 = 31000 milli-CPU left.
+      {{.node = 0, .cpu_milli = 40000},
+       StatusCode::kFailedPrecondition,
+       "40000 milli-CPU asked, 31000 left"},
+      // 65536 - 1000 = 64536 MiB left.
+      {{.node = 0, .memory_mib = 70000},
+       StatusCode::kFailedPrecondition,
+       "70000 MiB of memory asked, 64536 left"},
+      // GPU1 fits but GPU0 does not: nothing is taken from GPU1 either.
+      {{.node = 0, .gpu_mask = 0b11, .gpu_milli = 1000, .tag = 4},
+       StatusCode::kFailedPrecondition,
+       "GPU 0: 1000 milli asked, 200 left"},
+      {{.node = 0, .gpu_mask = 0b100, .gpu_milli = 100},
+       StatusCode::kInvalidArgument,
+       "names GPU 2; the node has 2 GPUs"},
+      {{.node = 1, .cpu_milli = 1}, StatusCode::kInvalidArgument, "node 1 out of range"},
+      {{.node = -1}, StatusCode::kInvalidArgument, "node -1 out of range"},
+      {{.node = 0, .cpu_milli = -5}, StatusCode::kInvalidArgument, "negative amount"},
+      {{.node = 0, .gpu_mask = 0b10, .gpu_milli = 1200},
+       StatusCode::kInvalidArgument,
+       "gpu_milli 1200 is over 1000"},
+  };
+  for (const Case& c : cases) {
+    const Status st = s->Allocate(c.a);
+    EXPECT_EQ(st.code(), c.code) << c.text;
+    EXPECT_TRUE(Contains(st, c.text)) << st.message();
+    EXPECT_EQ(s->node(0), before) << c.text;  // version included: nothing changed
+    EXPECT_EQ(s->gpu_allocated_milli(), 800);
+  }
+}
+
+TEST(ClusterStateTest, ReleasingMoreThanAllocatedIsAnErrorAndChangesNothing) {
+  ModelTable models;
+  auto s = ClusterState::Build({Spec("a", 32000, 2, "T4")}, models);
+  ASSERT_TRUE(s.has_value());
+  const Allocation share{.node = 0,
+                         .gpu_mask = 0b10,
+                         .gpu_milli = 300,
+                         .cpu_milli = 4000,
+                         .memory_mib = 1024,
+                         .tag = 1};
+  ASSERT_TRUE(s->Allocate(share).ok());
+  const NodeState before = s->node(0);
+  Allocation more_cpu = share;
+  more_cpu.cpu_milli = 5000;  // 4000 allocated
+  Allocation more_gpu = share;
+  more_gpu.gpu_milli = 400;  // 300 allocated on GPU1
+  Allocation other_gpu = share;
+  other_gpu.gpu_mask = 0b01;  // nothing on GPU0
+  Allocation other_tag = share;
+  other_tag.tag = 1U << 2;  // no 2-GPU pod on the node
+  const std::pair<Allocation, std::string> cases[] = {
+      {more_cpu, "5000 milli-CPU given back, 4000 allocated"},
+      {more_gpu, "GPU 1: 400 milli given back, 300 allocated"},
+      {other_gpu, "GPU 0: 300 milli given back, 0 allocated"},
+      {other_tag, "no pod of tag bit 2"},
+  };
+  for (const auto& [a, text] : cases) {
+    const Status st = s->Release(a);
+    EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << text;
+    EXPECT_TRUE(Contains(st, text)) << st.message();
+    EXPECT_EQ(s->node(0), before) << text;
+  }
+  ASSERT_TRUE(s->Release(share).ok());
+  // A second release of the same pod gives back what is no longer allocated.
+  EXPECT_EQ(s->Release(share).code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(ClusterStateTest, ReleaseRestoresTheNodeAsIfThePodNeverCame) {
+  ModelTable models;
+  NodeSpec spec = Spec("a", 64000, 4, "A100");
+  for (auto& g : spec.gpus) g.memory_mib = 40960;
+  auto s = ClusterState::Build({spec}, models);
+  ASSERT_TRUE(s.has_value());
+  PodRequest share = Pod(2000, 1, 500);
+  share.gpu_memory_mib = 8000;
+  ASSERT_TRUE(s->Allocate(MakeAllocation(share, 0, 0b0001)).ok());
+  const NodeState with_share = s->node(0);
+  EXPECT_EQ(with_share.gpu_tags, 1u);  // bit 0: shared GPU
+  const Allocation two = MakeAllocation(Pod(8000, 2, 1000), 0, 0b0110);
+  ASSERT_TRUE(s->Allocate(two).ok());
+  // Tags: shared (bit 0) and 2 whole GPUs (bit 2) = 0b101; free GPUs: only GPU3.
+  EXPECT_EQ(s->node(0).gpu_tags, 0b101u);
+  EXPECT_EQ(s->node(0).num_free_gpus, 1);
+  ASSERT_TRUE(s->Release(two).ok());
+  EXPECT_EQ(NoVersion(s->node(0)), NoVersion(with_share));
+  EXPECT_NE(s->node(0).version, with_share.version);
+  // Two pods of one tag: the tag stays until the last one leaves.
+  ASSERT_TRUE(s->Allocate(MakeAllocation(share, 0, 0b0010)).ok());
+  ASSERT_TRUE(s->Release(MakeAllocation(share, 0, 0b0001)).ok());
+  EXPECT_EQ(s->node(0).gpu_tags, 1u);
+  ASSERT_TRUE(s->Release(MakeAllocation(share, 0, 0b0010)).ok());
+  EXPECT_EQ(s->node(0).gpu_tags, 0u);
+  // Empty again: GPU memory 40960 each, 4 free GPUs, sum 4000.
+  EXPECT_EQ(s->node(0).gpu_memory_left[0], 40960);
+  EXPECT_EQ(s->node(0).gpu_memory_left[1], 40960);
+  EXPECT_EQ(s->node(0).num_free_gpus, 4);
+  EXPECT_EQ(s->node(0).gpu_left_sum, 4000);
+  EXPECT_EQ(s->node(0).cpu_left, 64000);
+  EXPECT_EQ(s->gpu_allocated_milli(), 0);
+}
+
+TEST(ClusterStateTest, VersionsAreUniqueAcrossCopies) {
+  ModelTable models;
+  auto s = ClusterState::Build({Spec("a", 32000, 2, "T4"), Spec("b", 32000, 2, "T4")}, models);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_GE(s->node(0).version, 1u);
+  EXPECT_NE(s->node(0).version, s->node(1).version);
+  ClusterState copy = *s;
+  EXPECT_EQ(copy.node(0).version, s->node(0).version);  // same contents, same version
+  // Different changes to node 0 of each: once per-node counters would both read v0 + 1.
+  ASSERT_TRUE(copy.Allocate(Allocation{.node = 0, .cpu_milli = 1000}).ok());
+  ASSERT_TRUE(s->Allocate(Allocation{.node = 0, .cpu_milli = 2000}).ok());
+  EXPECT_NE(copy.node(0).version, s->node(0).version);
+}
+
+TEST(ClusterStateTest, AddNodeAppendsAndGrowsTheTotals) {
+  ModelTable models;
+  auto s = ClusterState::Build({Spec("a", 32000, 2, "T4")}, models);
+  ASSERT_TRUE(s.has_value());
+  auto i = s->AddNode(Spec("b", 96000, 8, "V100"), models);
+  ASSERT_TRUE(i.has_value());
+  EXPECT_EQ(*i, 1);
+  EXPECT_EQ(s->num_nodes(), 2);
+  EXPECT_EQ(s->num_gpus(), 2 + 8);
+  EXPECT_EQ(s->gpu_capacity_milli(), 10000);
+  EXPECT_EQ(s->node_name(1), "b");
+  EXPECT_EQ(models.Name(s->node(1).model), "V100");
+  // A refused node changes nothing, the model table included.
+  NodeSpec mixed = Spec("m", 1000, 1, "H100");
+  mixed.gpus.push_back(GpuSpec{"L4", 0, "", -1});
+  auto bad = s->AddNode(mixed, models);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_TRUE(Contains(bad.error(), "node m: mixes GPU models H100 and L4"));
+  EXPECT_EQ(s->num_nodes(), 2);
+  EXPECT_EQ(models.size(), 2);
+}
+
+TEST(ClusterStateTest, ACordonedNodeTakesNoWorkButReleases) {
+  ModelTable models;
+  auto s = ClusterState::Build({Spec("a", 32000, 2, "T4")}, models);
+  ASSERT_TRUE(s.has_value());
+  const Allocation a = MakeAllocation(Pod(1000, 1, 1000), 0, 0b01);
+  ASSERT_TRUE(s->Allocate(a).ok());
+  ASSERT_TRUE(s->SetSchedulable(0, false).ok());
+  EXPECT_FALSE(s->node(0).schedulable);
+  EXPECT_FALSE(Fits(Pod(1000, 0, 0), s->node(0)));
+  const Status refused = s->Allocate(MakeAllocation(Pod(1000, 1, 1000), 0, 0b10));
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Contains(refused, "cordoned"));
+  ASSERT_TRUE(s->Release(a).ok());
+  EXPECT_EQ(s->node(0).num_free_gpus, 2);
+  ASSERT_TRUE(s->SetSchedulable(0, true).ok());
+  EXPECT_TRUE(Fits(Pod(1000, 2, 1000), s->node(0)));
+  EXPECT_EQ(s->SetSchedulable(3, false).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ClusterStateTest, AnUnhealthyGpuTakesNoWorkAndKeepsExactBooks) {
+  ModelTable models;
+  NodeSpec spec = Spec("a", 32000, 2, "T4");
+  spec.gpus[0].memory_mib = spec.gpus[1].memory_mib = 16384;
+  auto s = ClusterState::Build({spec}, models);
+  ASSERT_TRUE(s.has_value());
+  const Allocation a{.node = 0,
+                     .gpu_mask = 0b01,
+                     .gpu_milli = 400,
+                     .gpu_memory_mib = 4000,
+                     .cpu_milli = 1000,
+                     .tag = 1};
+  ASSERT_TRUE(s->Allocate(a).ok());
+  ASSERT_TRUE(s->SetGpuHealthy(0, 0, false).ok());
+  // GPU0 offers nothing: 0 left in the view; GPU1 still 1000. Sum 1000, one free GPU.
+  EXPECT_EQ(s->node(0).gpu_left[0], 0);
+  EXPECT_EQ(s->node(0).gpu_memory_left[0], 0);
+  EXPECT_EQ(s->node(0).gpu_left_sum, 1000);
+  EXPECT_EQ(s->node(0).num_free_gpus, 1);
+  EXPECT_EQ(s->node(0).unhealthy_gpus, 0b01u);
+  EXPECT_EQ(s->gpu_used_milli(0, 0), 400);
+  EXPECT_EQ(s->gpu_allocated_milli(), 400);
+  EXPECT_FALSE(Fits(Pod(1000, 2, 1000), s->node(0)));
+  const Status refused = s->Allocate(Allocation{.node = 0, .gpu_mask = 0b01, .gpu_milli = 100});
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Contains(refused, "GPU 0 is unhealthy"));
+  // Its pod leaves: the books drop to 0; the view stays 0 while unhealthy.
+  ASSERT_TRUE(s->Release(a).ok());
+  EXPECT_EQ(s->gpu_used_milli(0, 0), 0);
+  EXPECT_EQ(s->gpu_allocated_milli(), 0);
+  EXPECT_EQ(s->node(0).gpu_left[0], 0);
+  ASSERT_TRUE(s->SetGpuHealthy(0, 0, true).ok());
+  EXPECT_EQ(s->node(0).gpu_left[0], 1000);
+  EXPECT_EQ(s->node(0).gpu_memory_left[0], 16384);
+  EXPECT_EQ(s->node(0).num_free_gpus, 2);
+  EXPECT_EQ(s->node(0).gpu_left_sum, 2000);
+  EXPECT_EQ(s->SetGpuHealthy(0, 2, false).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ClusterStateTest, RemoveNodeLeavesATombstone) {
+  ModelTable models;
+  auto s = ClusterState::Build({Spec("a", 32000, 2, "T4"), Spec("b", 32000, 4, "T4")}, models);
+  ASSERT_TRUE(s.has_value());
+  const Allocation a = MakeAllocation(Pod(1000, 1, 500), 0, 0b01);
+  ASSERT_TRUE(s->Allocate(a).ok());
+  const Status busy = s->RemoveNode(0);
+  EXPECT_EQ(busy.code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Contains(busy, "node 0 (a) still holds allocations"));
+  EXPECT_EQ(s->num_gpus(), 6);
+  ASSERT_TRUE(s->Release(a).ok());
+  ASSERT_TRUE(s->RemoveNode(0).ok());
+  EXPECT_EQ(s->num_nodes(), 2);  // indices stay
+  EXPECT_TRUE(s->node(0).removed);
+  EXPECT_FALSE(Fits(Pod(0, 0, 0), s->node(0)));
+  // Totals: 6 - 2 = 4 GPUs, 4000 milli.
+  EXPECT_EQ(s->num_gpus(), 4);
+  EXPECT_EQ(s->gpu_capacity_milli(), 4000);
+  EXPECT_EQ(s->RemoveNode(0).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s->SetSchedulable(0, true).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s->Allocate(Allocation{.node = 0}).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s->node_name(1), "b");
+  EXPECT_TRUE(Fits(Pod(1000, 4, 1000), s->node(1)));
+}
+
+TEST(ClusterStateTest, KeepsNvlinkIslandsAsMasks) {
+  ModelTable models;
+  NodeSpec spec = Spec("dgx", 128000, 8, "H100");
+  spec.nvlink_islands = {{0, 1, 2, 3}, {4, 5, 6, 7}};
+  auto s = ClusterState::Build({spec, Spec("plain", 1000, 2, "H100")}, models);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->node(0).num_islands, 2);
+  EXPECT_EQ(s->node(0).island_masks[0], 0x0Fu);
+  EXPECT_EQ(s->node(0).island_masks[1], 0xF0u);
+  EXPECT_EQ(s->node(1).num_islands, 0);
+  NodeSpec bad = spec;
+  bad.nvlink_islands = {{0, 1}, {1, 2}};
+  EXPECT_TRUE(Contains(ClusterState::Build({bad}, models).error(), "GPU 1 is in more than one"));
+  bad.nvlink_islands = {{0, 8}};
+  EXPECT_TRUE(Contains(ClusterState::Build({bad}, models).error(), "names GPU 8"));
+  bad.nvlink_islands = std::vector<std::vector<int>>(9, std::vector<int>{});
+  EXPECT_TRUE(Contains(ClusterState::Build({bad}, models).error(), "9 NVLink islands"));
+  bad.nvlink_islands = {{}};
+  EXPECT_TRUE(Contains(ClusterState::Build({bad}, models).error(), "is empty"));
 }
 
 TEST(FitsTest, ChecksEveryResourceAndTheModel) {
@@ -109,12 +377,12 @@ TEST(GpuMemoryTest, RequestsCountGpuMemoryPerGpu) {
   PodRequest r = testing::Pod(1000, 1, 300);
   r.gpu_memory_mib = 50000;
   ASSERT_TRUE(Fits(r, s->node(0)));
-  s->Allocate(MakeAllocation(r, 0, 0b01));
+  ASSERT_TRUE(s->Allocate(MakeAllocation(r, 0, 0b01)).ok());
   // GPU0 has 81920 - 50000 = 31920 MiB left: a second 50000 MiB share fits only GPU1, though GPU0
   // has 700 milli left.
   EXPECT_FALSE(GpuFits(r, s->node(0), 0));
   EXPECT_TRUE(GpuFits(r, s->node(0), 1));
-  s->Allocate(MakeAllocation(r, 0, 0b10));
+  ASSERT_TRUE(s->Allocate(MakeAllocation(r, 0, 0b10)).ok());
   EXPECT_FALSE(Fits(r, s->node(0)));
   // A request without GPU memory still fits on the milli left.
   EXPECT_TRUE(Fits(testing::Pod(1000, 1, 700), s->node(0)));

@@ -99,7 +99,9 @@ TEST_P(PolicyConformanceTest, ScoresArePureInRangeAndChooseValidGpus) {
       ASSERT_EQ(s.score, forward[static_cast<std::size_t>(n)].score);
       ASSERT_EQ(s.gpu_mask, forward[static_cast<std::size_t>(n)].gpu_mask);
     }
-    if (auto a = placer.Place(r, *state)) state->Allocate(*a);
+    if (auto a = placer.Place(r, *state)) {
+      ASSERT_TRUE(state->Allocate(*a).ok());
+    }
   }
 }
 
@@ -126,7 +128,7 @@ TEST_P(PolicyConformanceTest, NeverOvercommitsAndIsDeterministicPerSeed) {
         mem[a->node] += r.memory_mib;
         for (std::uint32_t m = a->gpu_mask; m != 0; m &= m - 1)
           gpu[{a->node, std::countr_zero(m)}] += r.gpu_milli;
-        state->Allocate(*a);
+        ASSERT_TRUE(state->Allocate(*a).ok());
       }
       for (const auto& [n, used] : cpu)
         ASSERT_LE(used, f.specs[static_cast<std::size_t>(n)].cpu_milli);
@@ -136,6 +138,45 @@ TEST_P(PolicyConformanceTest, NeverOvercommitsAndIsDeterministicPerSeed) {
       runs.push_back(decisions);
     }
     EXPECT_EQ(runs[0], runs[1]) << "seed " << seed;
+  }
+}
+
+TEST_P(PolicyConformanceTest, ReleaseThenPlaceDecidesAsIfThePodNeverCame) {
+  Fixture f = RandomFixture(7);
+  auto policy = MakePolicy(GetParam(), f.ctx);
+  ASSERT_TRUE(policy.has_value());
+  cluster::ModelTable m1, m2;
+  auto placed = cluster::ClusterState::Build(f.specs, m1);
+  auto never = cluster::ClusterState::Build(f.specs, m2);
+  ASSERT_TRUE(placed.has_value() && never.has_value());
+  Placer p1(**policy, placed->num_nodes(), 5);
+  Placer p2(**policy, never->num_nodes(), 5);
+  // Both states take the same first half of the pods.
+  const std::size_t half = f.pods.size() / 2;
+  for (std::size_t i = 0; i < half; ++i) {
+    const auto a = p1.Place(f.pods[i], *placed);
+    const auto b = p2.Place(f.pods[i], *never);
+    ASSERT_EQ(a, b);
+    if (!a) continue;
+    ASSERT_TRUE(placed->Allocate(*a).ok());
+    ASSERT_TRUE(never->Allocate(*b).ok());
+  }
+  // Then each later pod is placed, allocated and released on `placed` only (the Placer of
+  // `never` makes the same Place call, so the random policy's draws stay in step), and the next
+  // pod's decision must be the same on both.
+  for (std::size_t i = half; i + 1 < f.pods.size(); ++i) {
+    const auto a = p1.Place(f.pods[i], *placed);
+    const auto b = p2.Place(f.pods[i], *never);
+    ASSERT_EQ(a, b) << i;
+    if (!a) continue;
+    ASSERT_TRUE(placed->Allocate(*a).ok());
+    ASSERT_TRUE(placed->Release(*a).ok());
+    for (int n = 0; n < placed->num_nodes(); ++n) {
+      cluster::NodeState x = placed->node(n);
+      x.version = never->node(n).version;
+      ASSERT_EQ(x, never->node(n)) << "node " << n << " after pod " << i;
+    }
+    ASSERT_EQ(placed->gpu_allocated_milli(), never->gpu_allocated_milli());
   }
 }
 

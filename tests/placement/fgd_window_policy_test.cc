@@ -42,8 +42,8 @@ std::vector<cluster::Allocation> PlaceAll(Placer& placer,
   std::vector<int> shapes;
   for (const auto& r : window) shapes.push_back(placer.ShapeId(r));
   std::vector<cluster::Allocation> out;
-  PlaceWindow(placer, window, shapes, state, [&](const cluster::Allocation& a) {
-    state.Allocate(a);
+  PlaceWindow(placer, window, shapes, state, [&](std::size_t, const cluster::Allocation& a) {
+    ASSERT_TRUE(state.Allocate(a).ok());
     out.push_back(a);
   });
   return out;
@@ -178,8 +178,10 @@ TEST(FgdWindowPolicyTest, ASmallPodFillsA190HoleAlone) {
   Placer placer(policy, state.num_nodes(), 3);
   // An old 810 left a 190 hole on the last node of the seed's order: lefts [1000, 190].
   const int old = placer.node_order().back();
-  state.Allocate(cluster::Allocation{
-      .node = old, .gpu_mask = 2, .gpu_milli = 810, .cpu_milli = 1000, .tag = 1});
+  ASSERT_TRUE(state
+                  .Allocate(cluster::Allocation{
+                      .node = old, .gpu_mask = 2, .gpu_milli = 810, .cpu_milli = 1000, .tag = 1})
+                  .ok());
   const auto a = PlaceAll(placer, {Pod(1000, 1, 810), Pod(1000, 1, 160)}, state);
   ASSERT_EQ(a.size(), 2u);
   // Not grouped (160 < 200); in arrival order. F = 0.5 f(whole) + 0.5 f(470).
@@ -215,6 +217,51 @@ TEST(FgdWindowPolicyTest, PlacesInArrivalOrderWithAGroupAtItsEarliestPod) {
   EXPECT_EQ(a[1].gpu_mask, a[2].gpu_mask);
 }
 
+TEST(FgdWindowPolicyTest, CommitsNameEachPodsIndexInTheWindow) {
+  cluster::ModelTable models;
+  auto state = Nodes(4, 4, 64000, models);
+  FgdWindowPolicy policy(TwoClassWorkload());
+  Placer placer(policy, state.num_nodes(), 11);
+  // As above: the 470s (1 and 3) are one group placed at pod 1's turn, each member committed
+  // with its own index; pod 4 (9 GPUs) fits nowhere and is not committed.
+  const std::vector<cluster::PodRequest> window = {Pod(1000, 1, 1000), Pod(2000, 1, 470),
+                                                   Pod(3000, 0, 0), Pod(4000, 1, 470),
+                                                   Pod(1000, 9, 1000)};
+  std::vector<int> shapes;
+  for (const auto& r : window) shapes.push_back(placer.ShapeId(r));
+  std::vector<std::size_t> indices;
+  PlaceWindow(placer, window, shapes, state, [&](std::size_t i, const cluster::Allocation& a) {
+    EXPECT_EQ(a.cpu_milli, window[i].cpu_milli);
+    ASSERT_TRUE(state.Allocate(a).ok());
+    indices.push_back(i);
+  });
+  EXPECT_EQ(indices, (std::vector<std::size_t>{0, 1, 3, 2}));
+}
+
+TEST(FgdWindowPolicyTest, SetWorkloadReachesTheScore) {
+  // Node lefts [1000, 530] and a 470 pod (classes of no CPU):
+  // whole-GPU workload: GPU1 -> [1000, 60]: F 530 -> 60, delta 470 -> int(100 sigmoid(0.47)) = 61;
+  //   GPU0 -> [530, 530]: no GPU of 1000, F 530 -> 1060, delta -530 -> 37. Best GPU1, 61.
+  // 470 workload: GPU0 -> [530, 530]: both fit, F 0 -> 0, delta 0 -> 50; GPU1 -> [1000, 60]:
+  //   F 0 -> 60 -> int(100 sigmoid(-0.06)) = 48. Best GPU0, 50.
+  Workload whole, share;
+  whole.classes.push_back(TaskClass{0, 1, 1000, cluster::kAnyModel, 1.0, 1});
+  share.classes.push_back(TaskClass{0, 1, 470, cluster::kAnyModel, 1.0, 1});
+  cluster::ModelTable models;
+  auto state = Nodes(1, 2, 64000, models);
+  ASSERT_TRUE(state.Allocate(cluster::MakeAllocation(Pod(0, 1, 470), 0, 0b10)).ok());
+  FgdWindowPolicy policy(whole);
+  Placer placer(policy, 1, 1);
+  const auto pod = Pod(1000, 1, 470);
+  const int id = placer.ShapeId(pod);
+  EXPECT_EQ(placer.ScoreNode(pod, id, state, 0).score, 61);
+  EXPECT_EQ(placer.ScoreNode(pod, id, state, 0).gpu_mask, 0b10u);
+  policy.SetWorkload(share);
+  placer.InvalidateScores();
+  EXPECT_EQ(placer.ScoreNode(pod, id, state, 0).score, 50);
+  EXPECT_EQ(placer.ScoreNode(pod, id, state, 0).gpu_mask, 0b01u);
+}
+
 TEST(FgdWindowPolicyTest, AGroupThatFitsNowhereIsPlacedMemberByMember) {
   cluster::ModelTable models;
   // Nodes of 8 cores: a 470 pod of 5 cores fits, the pair (10 cores) fits no node.
@@ -243,7 +290,7 @@ TEST(FgdWindowPolicyTest, AWindowOfOnePodIsFgd) {
     const auto b = p_ref.Place(r, ref);
     ASSERT_EQ(a.size(), b.has_value() ? 1u : 0u);
     if (!b) continue;
-    ref.Allocate(*b);
+    ASSERT_TRUE(ref.Allocate(*b).ok());
     EXPECT_EQ(a[0].node, b->node);
     EXPECT_EQ(a[0].gpu_mask, b->gpu_mask);
   }

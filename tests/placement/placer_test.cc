@@ -51,7 +51,7 @@ TEST(PlacerTest, TheOrderIsFixedPerSeedNotDrawnPerDecision) {
     auto a = placer.Place(Pod(1000, 1, 1000), state);
     ASSERT_TRUE(a.has_value());
     EXPECT_EQ(a->node, placer.node_order()[0]);
-    state.Allocate(*a);
+    ASSERT_TRUE(state.Allocate(*a).ok());
   }
   // The ninth no longer fits there (no free GPU): it goes to the next node in the same order.
   auto a = placer.Place(Pod(1000, 1, 1000), state);
@@ -66,8 +66,10 @@ TEST(PlacerTest, HigherScoreBeatsPriority) {
   Placer placer(policy, state.num_nodes(), 5);
   const int last = placer.node_order().back();
   // A shared pod on the worst-priority node makes it the only used node: packing scores it 95+.
-  state.Allocate(cluster::Allocation{
-      .node = last, .gpu_mask = 1, .gpu_milli = 500, .cpu_milli = 1000, .tag = 1});
+  ASSERT_TRUE(state
+                  .Allocate(cluster::Allocation{
+                      .node = last, .gpu_mask = 1, .gpu_milli = 500, .cpu_milli = 1000, .tag = 1})
+                  .ok());
   auto a = placer.Place(Pod(1000, 1, 300), state);
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->node, last);
@@ -94,10 +96,158 @@ TEST(PlacerTest, CacheRecomputesOnlyChangedNodes) {
   // The first decision scores all 10 nodes (packing never reaches 100, so no early stop).
   const auto first = placer.evaluations();
   EXPECT_EQ(first, 10u);
-  state.Allocate(*a);
+  ASSERT_TRUE(state.Allocate(*a).ok());
   placer.Place(pod, state);
   // The second decision re-scores only the node that changed.
   EXPECT_EQ(placer.evaluations() - first, 1u);
+}
+
+TEST(PlacerTest, EvictsTheLeastRecentlyUsedShape) {
+  cluster::ModelTable models;
+  auto state = Identical(4, models);
+  PackingPolicy policy;
+  Placer placer(policy, state.num_nodes(), 1, PlacerOptions{.max_cached_shapes = 2});
+  const auto a = Pod(1000, 1, 100), b = Pod(1000, 1, 200), c = Pod(1000, 1, 300);
+  EXPECT_EQ(placer.ShapeId(a), 0);
+  EXPECT_EQ(placer.ShapeId(b), 1);
+  EXPECT_EQ(placer.ShapeId(a), 0);  // a used again: b is now the least recently used
+  EXPECT_EQ(placer.ShapeId(c), 1);  // evicts b, reuses its row
+  EXPECT_EQ(placer.evictions(), 1u);
+  EXPECT_EQ(placer.cached_shapes(), 2);
+  EXPECT_EQ(placer.ShapeId(a), 0);  // still cached
+  EXPECT_EQ(placer.ShapeId(b), 1);  // c was least recent (a touched after it): b takes row 1
+  // Id 1 now names b: placing c with its stale id 1 re-interns c (evicting a, the least recent)
+  // and decides as a fresh Placer of the same seed does.
+  Placer fresh(policy, state.num_nodes(), 1);
+  const auto placed = placer.Place(c, 1, state);
+  const auto expected = fresh.Place(c, state);
+  ASSERT_TRUE(placed.has_value());
+  EXPECT_EQ(*placed, *expected);
+  EXPECT_EQ(placer.evictions(), 3u);
+  EXPECT_EQ(placer.ShapeId(c), 0);
+}
+
+TEST(PlacerTest, ATinyCacheDecidesAsALargeOne) {
+  // Five shapes through a cache of two: every decision equals the one of an unbounded cache.
+  const std::vector<cluster::PodRequest> shapes = {
+      Pod(1000, 1, 300), Pod(2000, 1, 1000), Pod(4000, 2, 1000), Pod(500, 1, 600), Pod(3000, 0, 0)};
+  for (const bool bestfit : {false, true}) {
+    PackingPolicy packing;
+    BestFitPolicy best;
+    const Policy& policy = bestfit ? static_cast<const Policy&>(best) : packing;
+    cluster::ModelTable m1, m2;
+    auto s1 = Identical(12, m1);
+    auto s2 = Identical(12, m2);
+    Placer small(policy, 12, 9, PlacerOptions{.max_cached_shapes = 2});
+    Placer large(policy, 12, 9);
+    std::vector<int> ids;
+    for (const auto& r : shapes) ids.push_back(small.ShapeId(r));  // most are stale by now
+    for (int i = 0; i < 60; ++i) {
+      const auto k = static_cast<std::size_t>((i * 7) % 5);
+      const auto a = small.Place(shapes[k], ids[k], s1);
+      const auto b = large.Place(shapes[k], s2);
+      ASSERT_EQ(a.has_value(), b.has_value()) << i;
+      if (!a) continue;
+      EXPECT_EQ(*a, *b) << i;
+      ASSERT_TRUE(s1.Allocate(*a).ok());
+      ASSERT_TRUE(s2.Allocate(*b).ok());
+    }
+    EXPECT_GT(small.evictions(), 0u);
+    EXPECT_EQ(large.evictions(), 0u);
+  }
+}
+
+TEST(PlacerTest, ACopyAndTheOriginalNeverShareAStaleScore) {
+  cluster::ModelTable models;
+  auto state = Identical(6, models);
+  PackingPolicy policy;
+  Placer placer(policy, state.num_nodes(), 2);
+  const auto pod = Pod(1000, 1, 300);
+  ASSERT_TRUE(placer.Place(pod, state).has_value());
+  // A what-if copy takes 500 milli on GPU0 of node 0 and is scored; the original then takes a
+  // different 200 on the same GPU. With per-node counters both would now read the same version.
+  cluster::ClusterState what_if = state;
+  ASSERT_TRUE(what_if
+                  .Allocate(cluster::Allocation{
+                      .node = 0, .gpu_mask = 1, .gpu_milli = 500, .cpu_milli = 1000, .tag = 1})
+                  .ok());
+  ASSERT_TRUE(placer.Place(pod, what_if).has_value());
+  ASSERT_TRUE(state
+                  .Allocate(cluster::Allocation{
+                      .node = 0, .gpu_mask = 1, .gpu_milli = 200, .cpu_milli = 1000, .tag = 1})
+                  .ok());
+  const int id = placer.ShapeId(pod);
+  for (const cluster::ClusterState* s : {&state, &what_if, &state}) {
+    for (int n = 0; n < s->num_nodes(); ++n) {
+      const NodeScore expected = policy.Score(pod, s->node(n));
+      const NodeScore got = placer.ScoreNode(pod, id, *s, n);
+      EXPECT_EQ(got.score, expected.score) << n;
+      EXPECT_EQ(got.gpu_mask, expected.gpu_mask) << n;
+    }
+  }
+  // Packing on node 0, lefts [800, 1000 x 7] in the original: none fully free used -> the 300
+  // goes to GPU0: max(100 - floor(800 x 100 / 1000) / 10, 50) = max(100 - 8, 50) = 92.
+  EXPECT_EQ(placer.ScoreNode(pod, id, state, 0).score, 92);
+  // In the copy, lefts [500, ...]: 100 - 50 / 10 = 95.
+  EXPECT_EQ(placer.ScoreNode(pod, id, what_if, 0).score, 95);
+}
+
+TEST(PlacerTest, AnAddedNodeTakesASeededPlaceWithoutReshufflingTheOthers) {
+  std::set<int> positions;
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    cluster::ModelTable models;
+    auto state = Identical(10, models);
+    PackingPolicy policy;
+    Placer placer(policy, state.num_nodes(), seed);
+    const std::vector<int> before = placer.node_order();
+    const auto pod = Pod(1000, 1, 1000);
+    ASSERT_TRUE(placer.Place(pod, state).has_value());
+    const auto evaluated = placer.evaluations();
+    cluster::NodeSpec spec;
+    spec.name = "new";
+    spec.cpu_milli = 64000;
+    spec.memory_mib = 65536;
+    spec.gpus.assign(8, cluster::GpuSpec{"G2", 0, "", -1});
+    auto added = state.AddNode(spec, models);
+    ASSERT_TRUE(added.has_value());
+    placer.OnNodeAdded(*added);
+    std::vector<int> order = placer.node_order();
+    ASSERT_EQ(order.size(), 11u);
+    const auto pos = static_cast<std::size_t>(placer.node_rank()[10]);
+    EXPECT_EQ(order[pos], 10);
+    positions.insert(static_cast<int>(pos));
+    order.erase(order.begin() + static_cast<std::ptrdiff_t>(pos));
+    EXPECT_EQ(order, before) << seed;  // the others keep their order
+    for (std::size_t i = 0; i < placer.node_order().size(); ++i)
+      EXPECT_EQ(placer.node_rank()[static_cast<std::size_t>(placer.node_order()[i])],
+                static_cast<int>(i));
+    // The cache survives: the next decision scores only the new node; all 11 tie at packing's
+    // max(33 - 8, 8) = 25, so the winner is the first node of the new order.
+    const auto a = placer.Place(pod, state);
+    EXPECT_EQ(placer.evaluations() - evaluated, 1u);
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(a->node, placer.node_order()[0]);
+    // The same seed and index give the same place.
+    Placer again(policy, 10, seed);
+    again.OnNodeAdded(10);
+    EXPECT_EQ(again.node_order(), placer.node_order());
+  }
+  EXPECT_GT(positions.size(), 3u);  // the place depends on the seed
+}
+
+TEST(PlacerTest, InvalidateScoresRecomputesEveryNode) {
+  cluster::ModelTable models;
+  auto state = Identical(10, models);
+  PackingPolicy policy;
+  Placer placer(policy, state.num_nodes(), 1);
+  const auto pod = Pod(1000, 1, 300);
+  ASSERT_TRUE(placer.Place(pod, state).has_value());
+  EXPECT_EQ(placer.evaluations(), 10u);
+  ASSERT_TRUE(placer.Place(pod, state).has_value());
+  EXPECT_EQ(placer.evaluations(), 10u);  // all cached
+  placer.InvalidateScores();
+  ASSERT_TRUE(placer.Place(pod, state).has_value());
+  EXPECT_EQ(placer.evaluations(), 20u);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // UsedMilli lists the milli already taken on GPUs 0, 1, ... (the rest are free).
 #pragma once
 
+#include <array>
 #include <initializer_list>
 
 #include "cluster/cluster_state.h"
@@ -40,6 +41,12 @@ class NodeBuilder {
     tags_ = t;
     return *this;
   }
+  // NVLink islands as GPU masks: Islands({0x0F, 0xF0}) = GPUs 0-3 and 4-7.
+  NodeBuilder& Islands(std::initializer_list<std::uint32_t> masks) {
+    num_islands_ = 0;
+    for (std::uint32_t m : masks) islands_[static_cast<std::size_t>(num_islands_++)] = m;
+    return *this;
+  }
 
   cluster::NodeState Build() const {
     cluster::NodeState n;
@@ -49,6 +56,8 @@ class NodeBuilder {
     n.num_gpus = gpus_;
     n.model = model_;
     n.gpu_tags = tags_;
+    n.island_masks = islands_;
+    n.num_islands = num_islands_;
     std::size_t i = 0;
     for (int g = 0; g < gpus_; ++g) n.gpu_left[static_cast<std::size_t>(g)] = 1000;
     for (int u : used_) n.gpu_left[i++] -= u;
@@ -67,6 +76,8 @@ class NodeBuilder {
   cluster::ModelId model_ = 0;
   std::initializer_list<int> used_ = {};
   std::uint32_t tags_ = 0;
+  std::array<std::uint32_t, cluster::kMaxIslandsPerNode> islands_{};
+  int num_islands_ = 0;
 };
 
 inline cluster::PodRequest Pod(std::int64_t cpu, int num_gpu, int gpu_milli,
