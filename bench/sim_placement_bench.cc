@@ -47,7 +47,7 @@ const sim::FillInput& Input(int copies) {
 
 void BM_PlaceDecision(benchmark::State& state, const std::string& policy_name, int copies) {
   const sim::FillInput& in = Input(copies);
-  placement::PolicyContext ctx{in.workload};
+  placement::PolicyContext ctx{in.workload, /*paper_normalisers=*/true};
   auto policy = placement::MakePolicy(policy_name, ctx);
   std::vector<double> micros;
   std::uint64_t seed = 42;
@@ -65,7 +65,7 @@ void BM_PlaceDecision(benchmark::State& state, const std::string& policy_name, i
       auto a = placer.Place(r, *cs);
       const auto t1 = std::chrono::steady_clock::now();
       micros.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
-      if (a) cs->Allocate(*a);
+      if (a && !cs->Allocate(*a).ok()) std::abort();
     }
   }
   std::sort(micros.begin(), micros.end());
