@@ -149,20 +149,21 @@ Status ClusterState::CheckNodeIndex(int node) const {
 }
 
 Status ClusterState::CheckAllocationShape(const Allocation& a, const char* what) const {
-  const std::string who = std::string(what) + " on " + NodeLabel(a.node) + ": ";
+  // Messages are built only on error: this runs on every commit.
+  auto who = [&] { return std::string(what) + " on " + NodeLabel(a.node) + ": "; };
   if (a.cpu_milli < 0 || a.memory_mib < 0 || a.gpu_milli < 0 || a.gpu_memory_mib < 0) {
-    return Status::InvalidArgument(who + "negative amount (cpu_milli " + Str(a.cpu_milli) +
+    return Status::InvalidArgument(who() + "negative amount (cpu_milli " + Str(a.cpu_milli) +
                                    ", memory_mib " + Str(a.memory_mib) + ", gpu_milli " +
                                    Str(a.gpu_milli) + ", gpu_memory_mib " + Str(a.gpu_memory_mib) +
                                    ")");
   }
   if (a.gpu_milli > 1000) {
-    return Status::InvalidArgument(who + "gpu_milli " + Str(a.gpu_milli) +
+    return Status::InvalidArgument(who() + "gpu_milli " + Str(a.gpu_milli) +
                                    " is over 1000 (one whole GPU)");
   }
   const NodeState& n = node(a.node);
   if (n.num_gpus < 32 && (a.gpu_mask >> n.num_gpus) != 0) {
-    return Status::InvalidArgument(who + "GPU mask names GPU " +
+    return Status::InvalidArgument(who() + "GPU mask names GPU " +
                                    Str(31 - std::countl_zero(a.gpu_mask)) + "; the node has " +
                                    Str(n.num_gpus) + " GPUs");
   }
@@ -189,29 +190,29 @@ Status ClusterState::Allocate(const Allocation& a) {
   const auto ni = static_cast<std::size_t>(a.node);
   NodeState& n = nodes_[ni];
   NodeBook& b = books_[ni];
-  const std::string who = "allocation on " + NodeLabel(a.node) + ": ";
-  if (n.removed) return Status::FailedPrecondition(who + "the node is removed");
-  if (!n.schedulable) return Status::FailedPrecondition(who + "the node is cordoned");
+  auto who = [&] { return "allocation on " + NodeLabel(a.node) + ": "; };
+  if (n.removed) return Status::FailedPrecondition(who() + "the node is removed");
+  if (!n.schedulable) return Status::FailedPrecondition(who() + "the node is cordoned");
   if (a.cpu_milli > n.cpu_left) {
-    return Status::FailedPrecondition(who + Str(a.cpu_milli) + " milli-CPU asked, " +
+    return Status::FailedPrecondition(who() + Str(a.cpu_milli) + " milli-CPU asked, " +
                                       Str(n.cpu_left) + " left");
   }
   if (a.memory_mib > n.memory_left) {
-    return Status::FailedPrecondition(who + Str(a.memory_mib) + " MiB of memory asked, " +
+    return Status::FailedPrecondition(who() + Str(a.memory_mib) + " MiB of memory asked, " +
                                       Str(n.memory_left) + " left");
   }
   for (std::uint32_t m = a.gpu_mask; m != 0; m &= m - 1) {
     const int g = std::countr_zero(m);
     const auto gi = static_cast<std::size_t>(g);
     if (((n.unhealthy_gpus >> g) & 1U) != 0) {
-      return Status::FailedPrecondition(who + "GPU " + Str(g) + " is unhealthy");
+      return Status::FailedPrecondition(who() + "GPU " + Str(g) + " is unhealthy");
     }
     if (a.gpu_milli > n.gpu_left[gi]) {
-      return Status::FailedPrecondition(who + "GPU " + Str(g) + ": " + Str(a.gpu_milli) +
+      return Status::FailedPrecondition(who() + "GPU " + Str(g) + ": " + Str(a.gpu_milli) +
                                         " milli asked, " + Str(n.gpu_left[gi]) + " left");
     }
     if (a.gpu_memory_mib > n.gpu_memory_left[gi]) {
-      return Status::FailedPrecondition(who + "GPU " + Str(g) + ": " + Str(a.gpu_memory_mib) +
+      return Status::FailedPrecondition(who() + "GPU " + Str(g) + ": " + Str(a.gpu_memory_mib) +
                                         " MiB of GPU memory asked, " + Str(n.gpu_memory_left[gi]) +
                                         " left");
     }
@@ -237,26 +238,26 @@ Status ClusterState::Release(const Allocation& a) {
   const auto ni = static_cast<std::size_t>(a.node);
   NodeState& n = nodes_[ni];
   NodeBook& b = books_[ni];
-  const std::string who = "release on " + NodeLabel(a.node) + ": ";
-  if (n.removed) return Status::FailedPrecondition(who + "the node is removed");
+  auto who = [&] { return "release on " + NodeLabel(a.node) + ": "; };
+  if (n.removed) return Status::FailedPrecondition(who() + "the node is removed");
   if (a.cpu_milli > n.cpu_capacity - n.cpu_left) {
-    return Status::FailedPrecondition(who + Str(a.cpu_milli) + " milli-CPU given back, " +
+    return Status::FailedPrecondition(who() + Str(a.cpu_milli) + " milli-CPU given back, " +
                                       Str(n.cpu_capacity - n.cpu_left) + " allocated");
   }
   if (a.memory_mib > n.memory_capacity - n.memory_left) {
-    return Status::FailedPrecondition(who + Str(a.memory_mib) + " MiB of memory given back, " +
+    return Status::FailedPrecondition(who() + Str(a.memory_mib) + " MiB of memory given back, " +
                                       Str(n.memory_capacity - n.memory_left) + " allocated");
   }
   for (std::uint32_t m = a.gpu_mask; m != 0; m &= m - 1) {
     const int g = std::countr_zero(m);
     const auto gi = static_cast<std::size_t>(g);
     if (a.gpu_milli > b.gpu_used_milli[gi]) {
-      return Status::FailedPrecondition(who + "GPU " + Str(g) + ": " + Str(a.gpu_milli) +
+      return Status::FailedPrecondition(who() + "GPU " + Str(g) + ": " + Str(a.gpu_milli) +
                                         " milli given back, " + Str(b.gpu_used_milli[gi]) +
                                         " allocated");
     }
     if (a.gpu_memory_mib > b.gpu_memory_used[gi]) {
-      return Status::FailedPrecondition(who + "GPU " + Str(g) + ": " + Str(a.gpu_memory_mib) +
+      return Status::FailedPrecondition(who() + "GPU " + Str(g) + ": " + Str(a.gpu_memory_mib) +
                                         " MiB of GPU memory given back, " +
                                         Str(b.gpu_memory_used[gi]) + " allocated");
     }
@@ -264,7 +265,7 @@ Status ClusterState::Release(const Allocation& a) {
   for (std::uint32_t t = a.tag; t != 0; t &= t - 1) {
     const int bit = std::countr_zero(t);
     if (b.tag_count[static_cast<std::size_t>(bit)] == 0) {
-      return Status::FailedPrecondition(who + "no pod of tag bit " + Str(bit) +
+      return Status::FailedPrecondition(who() + "no pod of tag bit " + Str(bit) +
                                         " is allocated on the node");
     }
   }
