@@ -1,0 +1,698 @@
+#include "scheduler/scheduler.h"
+
+#include <algorithm>
+#include <bit>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "common/check.h"
+#include "placement/fragmentation.h"
+#include "placement/policy_registry.h"
+#include "placement/window.h"
+
+namespace gpupool::scheduler {
+namespace {
+
+using cluster::NodeState;
+using cluster::PodRequest;
+
+constexpr int kMaxReplicas = 4096;
+// Observations a gang feeds into the learned workload at most (one per replica up to this).
+constexpr int kMaxObservationsPerJob = 64;
+
+// (replica request, replicas): the key under which a cycle remembers a shape that fitted nowhere.
+struct ShapeKey {
+  PodRequest replica;
+  int replicas = 1;
+  friend bool operator==(const ShapeKey&, const ShapeKey&) = default;
+};
+struct ShapeKeyHash {
+  std::size_t operator()(const ShapeKey& k) const {
+    std::uint64_t h = 1469598103934665603ULL;
+    const auto mix = [&h](std::uint64_t v) {
+      h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    };
+    mix(static_cast<std::uint64_t>(k.replica.cpu_milli));
+    mix(static_cast<std::uint64_t>(k.replica.memory_mib));
+    mix(static_cast<std::uint64_t>(k.replica.num_gpu) << 32 |
+        static_cast<std::uint32_t>(k.replica.gpu_milli));
+    mix(static_cast<std::uint64_t>(k.replica.gpu_memory_mib));
+    mix(k.replica.allowed_models);
+    mix(static_cast<std::uint64_t>(k.replicas));
+    return static_cast<std::size_t>(h);
+  }
+};
+
+// How many replicas of `r` node `n` can hold now, at most `cap`, counting only the GPUs of
+// `usable` (bit g = GPU g may take work). Exact for the filter's rules (cluster::Fits): CPU,
+// memory, model, per-GPU milli and per-GPU memory.
+int Holdable(const PodRequest& r, const NodeState& n, std::uint32_t usable, int cap) {
+  std::int64_t k = cap;
+  if (r.cpu_milli > 0) k = std::min(k, n.cpu_left / r.cpu_milli);
+  if (r.memory_mib > 0) k = std::min(k, n.memory_left / r.memory_mib);
+  if (k <= 0) return 0;
+  if (r.num_gpu == 0) return static_cast<int>(k);
+  if (!cluster::ModelAllowed(r.allowed_models, n.model)) return 0;
+  std::int64_t gpu_slots = 0;  // replicas the GPUs alone can take
+  if (r.gpu_milli < 1000) {
+    for (int g = 0; g < n.num_gpus; ++g) {
+      if (((usable >> g) & 1U) == 0) continue;
+      const auto i = static_cast<std::size_t>(g);
+      std::int64_t on_gpu = n.gpu_left[i] / r.gpu_milli;
+      if (r.gpu_memory_mib > 0)
+        on_gpu = std::min<std::int64_t>(on_gpu, n.gpu_memory_left[i] / r.gpu_memory_mib);
+      gpu_slots += on_gpu;
+    }
+  } else {
+    int free = 0;
+    for (int g = 0; g < n.num_gpus; ++g) {
+      const auto i = static_cast<std::size_t>(g);
+      if (((usable >> g) & 1U) != 0 && n.gpu_left[i] == 1000 &&
+          (r.gpu_memory_mib == 0 || n.gpu_memory_left[i] >= r.gpu_memory_mib))
+        ++free;
+    }
+    gpu_slots = free / r.num_gpu;
+  }
+  return static_cast<int>(std::min(k, gpu_slots));
+}
+
+std::string Mib(std::int64_t mib) {
+  if (mib >= 1024 && mib % 1024 == 0) return std::to_string(mib / 1024) + " GiB";
+  return std::to_string(mib) + " MiB";
+}
+
+std::string Cpu(std::int64_t milli) {
+  if (milli % 1000 == 0) return std::to_string(milli / 1000) + " CPU";
+  return std::to_string(milli) + " milli-CPU";
+}
+
+std::string Gpus(std::int64_t milli) {
+  if (milli % 1000 == 0) return std::to_string(milli / 1000) + " GPU" + (milli == 1000 ? "" : "s");
+  return std::to_string(milli) + " milli-GPU";
+}
+
+std::string ModelsText(cluster::ModelMask mask, const cluster::ModelTable& models) {
+  if (mask == cluster::kAnyModel) return "";
+  std::string out;
+  for (int id = 0; id < models.size(); ++id) {
+    if (((mask >> id) & 1U) == 0) continue;
+    out += (out.empty() ? "" : "|") + models.Name(static_cast<cluster::ModelId>(id));
+  }
+  return out;
+}
+
+// "2 x H100-SXM GPUs, 8 CPU, 64 GiB": one replica, for messages.
+std::string Describe(const PodRequest& r, const cluster::ModelTable& models) {
+  std::string out;
+  if (r.num_gpu > 0) {
+    out =
+        r.shape() == cluster::PodShape::kSharedGpu ? Gpus(r.gpu_milli) : Gpus(r.total_gpu_milli());
+    const std::string m = ModelsText(r.allowed_models, models);
+    if (!m.empty()) out += " of " + m;
+    if (r.gpu_memory_mib > 0) out += " with " + Mib(r.gpu_memory_mib) + " GPU memory each";
+  } else {
+    out = "no GPU";
+  }
+  if (r.cpu_milli > 0) out += ", " + Cpu(r.cpu_milli);
+  if (r.memory_mib > 0) out += ", " + Mib(r.memory_mib) + " memory";
+  return out;
+}
+
+std::uint32_t AllGpus(int num_gpus) { return num_gpus >= 32 ? ~0U : ((1U << num_gpus) - 1U); }
+
+}  // namespace
+
+std::string_view NodeConditionName(NodeCondition c) {
+  switch (c) {
+    case NodeCondition::kReady:
+      return "ready";
+    case NodeCondition::kCordoned:
+      return "cordoned";
+    case NodeCondition::kDraining:
+      return "draining";
+    case NodeCondition::kUnhealthy:
+      return "unhealthy";
+    case NodeCondition::kRemoved:
+      return "removed";
+  }
+  return "unknown";
+}
+
+Scheduler::~Scheduler() = default;
+
+Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::NodeSpec>& nodes,
+                                                     const SchedulerOptions& opt) {
+  std::unique_ptr<Scheduler> s(new Scheduler());
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].name.empty()) {
+      return Error(Status::InvalidArgument("node " + std::to_string(i) + ": empty name"));
+    }
+    if (!s->node_index_.emplace(nodes[i].name, static_cast<int>(i)).second) {
+      return Error(Status::InvalidArgument("node " + nodes[i].name + ": listed twice"));
+    }
+  }
+  auto state = cluster::ClusterState::Build(nodes, s->models_);
+  if (!state) return Error(state.error());
+  s->state_ = std::move(*state);
+  auto empty = cluster::ClusterState::Build(nodes, s->models_);
+  if (!empty) return Error(empty.error());
+  s->empty_ = std::move(*empty);
+  s->specs_ = nodes;
+  s->conditions_.assign(nodes.size(), NodeCondition::kReady);
+  s->unhealthy_gpus_.assign(nodes.size(), 0);
+
+  s->learner_ = placement::WorkloadLearner(opt.workload_half_life);
+  s->relearn_every_ = std::max(1, opt.relearn_every);
+  placement::PolicyContext ctx;
+  ctx.workload = s->workload_;
+  auto policy = placement::MakePolicy(opt.policy, ctx);
+  if (!policy) return Error(policy.error());
+  s->policy_ = std::move(*policy);
+  s->placer_ =
+      std::make_unique<placement::Placer>(*s->policy_, s->state_.num_nodes(), opt.seed, opt.placer);
+  if (opt.window < 0) {
+    return Error(Status::InvalidArgument("window: " + std::to_string(opt.window) + " is negative"));
+  }
+  s->window_ = opt.window > 0 ? opt.window : s->policy_->default_window();
+  auto order = MakeJobOrder(opt.order);
+  if (!order) return Error(order.error());
+  s->order_ = std::move(*order);
+  return s;
+}
+
+// ---------------------------------------------------------------- nodes
+
+std::optional<int> Scheduler::NodeIndex(std::string_view name) const {
+  const auto it = node_index_.find(std::string(name));
+  if (it == node_index_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool Scheduler::gpu_healthy(int node, int gpu) const {
+  return ((unhealthy_gpus_[static_cast<std::size_t>(node)] >> gpu) & 1U) == 0;
+}
+
+Result<int> Scheduler::AddNode(const cluster::NodeSpec& spec) {
+  if (spec.name.empty()) return Error(Status::InvalidArgument("node: empty name"));
+  if (node_index_.contains(spec.name)) {
+    return Error(Status::InvalidArgument("node " + spec.name + ": already in the pool"));
+  }
+  auto index = state_.AddNode(spec, models_);
+  if (!index) return Error(index.error());
+  auto empty_index = empty_.AddNode(spec, models_);
+  GP_CHECK(empty_index && *empty_index == *index);
+  placer_->OnNodeAdded(*index);
+  freed_ = true;
+  specs_.push_back(spec);
+  conditions_.push_back(NodeCondition::kReady);
+  unhealthy_gpus_.push_back(0);
+  node_index_.emplace(spec.name, *index);
+  return *index;
+}
+
+Status Scheduler::SetNodeCondition(std::string_view node, NodeCondition c) {
+  const auto i = NodeIndex(node);
+  if (!i) return Status::NotFound("node " + std::string(node) + ": not in the pool");
+  if (c == NodeCondition::kRemoved) return RemoveNode(node);
+  GP_RETURN_IF_ERROR(state_.SetSchedulable(*i, c == NodeCondition::kReady));
+  conditions_[static_cast<std::size_t>(*i)] = c;
+  if (c == NodeCondition::kReady) freed_ = true;
+  return Status::Ok();
+}
+
+Status Scheduler::SetGpuHealthy(std::string_view node, int gpu, bool healthy) {
+  const auto i = NodeIndex(node);
+  if (!i) return Status::NotFound("node " + std::string(node) + ": not in the pool");
+  GP_RETURN_IF_ERROR(state_.SetGpuHealthy(*i, gpu, healthy));
+  auto& mask = unhealthy_gpus_[static_cast<std::size_t>(*i)];
+  if (healthy) {
+    freed_ = true;
+    mask &= ~(1U << gpu);
+  } else {
+    mask |= 1U << gpu;
+  }
+  return Status::Ok();
+}
+
+Status Scheduler::RemoveNode(std::string_view node) {
+  const auto i = NodeIndex(node);
+  if (!i) return Status::NotFound("node " + std::string(node) + ": not in the pool");
+  const std::vector<JobId> jobs = JobsOnNode(*i);
+  if (!jobs.empty()) {
+    return Status::FailedPrecondition("node " + std::string(node) + ": still holds " +
+                                      std::to_string(jobs.size()) + " job(s), first job " +
+                                      std::to_string(jobs.front()) + "; drain it first");
+  }
+  GP_RETURN_IF_ERROR(state_.RemoveNode(*i));
+  GP_RETURN_IF_ERROR(empty_.RemoveNode(*i));
+  conditions_[static_cast<std::size_t>(*i)] = NodeCondition::kRemoved;
+  node_index_.erase(std::string(node));
+  return Status::Ok();
+}
+
+std::vector<JobId> Scheduler::JobsOnNode(int i) const {
+  std::vector<JobId> out;
+  for (const auto& [id, placement] : placed_) {
+    for (const auto& a : placement) {
+      if (a.node == i) {
+        out.push_back(id);
+        break;
+      }
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// ---------------------------------------------------------------- jobs
+
+Status Scheduler::ValidateRequest(const JobRequest& r) const {
+  GP_RETURN_IF_ERROR(cluster::ValidatePodRequest(r.replica));
+  if (r.replicas < 1 || r.replicas > kMaxReplicas) {
+    return Status::InvalidArgument("replicas: " + std::to_string(r.replicas) +
+                                   " is out of range 1.." + std::to_string(kMaxReplicas));
+  }
+  return Status::Ok();
+}
+
+Status Scheduler::CheckFeasible(const JobRequest& r) const {
+  GP_RETURN_IF_ERROR(ValidateRequest(r));
+  const PodRequest& p = r.replica;
+  std::int64_t holdable = 0;
+  bool model_exists = p.num_gpu == 0;
+  int most_gpus = 0;                           // largest GPU count on a node of an allowed model
+  std::int64_t most_gpu_memory = 0;            // largest GPU memory of an allowed model
+  std::int64_t most_cpu = 0, most_memory = 0;  // on nodes whose GPUs could hold a replica
+  bool gpus_fit_somewhere = p.num_gpu == 0;
+  for (int i = 0; i < empty_.num_nodes(); ++i) {
+    if (conditions_[static_cast<std::size_t>(i)] == NodeCondition::kRemoved) continue;
+    const NodeState& n = empty_.node(i);
+    holdable += Holdable(p, n, AllGpus(n.num_gpus), r.replicas - static_cast<int>(holdable));
+    if (holdable >= r.replicas) return Status::Ok();
+    if (p.num_gpu > 0) {
+      if (n.num_gpus == 0 || !cluster::ModelAllowed(p.allowed_models, n.model)) continue;
+      model_exists = true;
+      most_gpus = std::max(most_gpus, n.num_gpus);
+      for (int g = 0; g < n.num_gpus; ++g) {
+        most_gpu_memory =
+            std::max<std::int64_t>(most_gpu_memory, n.gpu_memory_left[static_cast<std::size_t>(g)]);
+      }
+      PodRequest gpus_only = p;
+      gpus_only.cpu_milli = 0;
+      gpus_only.memory_mib = 0;
+      if (Holdable(gpus_only, n, AllGpus(n.num_gpus), 1) == 0) continue;
+      gpus_fit_somewhere = true;
+    }
+    most_cpu = std::max(most_cpu, n.cpu_left);
+    most_memory = std::max(most_memory, n.memory_left);
+  }
+  const std::string what = Describe(p, models_);
+  if (!model_exists) {
+    return Status::FailedPrecondition("never: no node has GPUs of model " +
+                                      ModelsText(p.allowed_models, models_) +
+                                      " (the pool has: " + models_.Known() + ")");
+  }
+  if (!gpus_fit_somewhere) {
+    if (p.num_gpu > most_gpus) {
+      return Status::FailedPrecondition("never: " + std::to_string(p.num_gpu) +
+                                        " GPUs per replica, but the largest node" +
+                                        (p.allowed_models == cluster::kAnyModel
+                                             ? ""
+                                             : " of " + ModelsText(p.allowed_models, models_)) +
+                                        " has " + std::to_string(most_gpus));
+    }
+    return Status::FailedPrecondition("never: " + Mib(p.gpu_memory_mib) +
+                                      " of GPU memory per GPU, but the largest GPU has " +
+                                      Mib(most_gpu_memory));
+  }
+  if (holdable == 0) {
+    if (p.cpu_milli > most_cpu) {
+      return Status::FailedPrecondition(
+          "never: " + Cpu(p.cpu_milli) +
+          " per replica, but the largest node that has the GPUs has " + Cpu(most_cpu));
+    }
+    if (p.memory_mib > most_memory) {
+      return Status::FailedPrecondition("never: " + Mib(p.memory_mib) +
+                                        " of memory per replica, but the largest node that has the "
+                                        "GPUs has " +
+                                        Mib(most_memory));
+    }
+    return Status::FailedPrecondition("never: no node can hold " + what + " at once");
+  }
+  return Status::FailedPrecondition("never: a gang of " + std::to_string(r.replicas) + " x (" +
+                                    what + "), but the whole pool holds at most " +
+                                    std::to_string(holdable) + " such replicas");
+}
+
+Status Scheduler::AddPending(JobId id, const JobRequest& r) {
+  GP_RETURN_IF_ERROR(ValidateRequest(r));
+  if (pending_.contains(id) || placed_.contains(id)) {
+    return Status::FailedPrecondition("job " + std::to_string(id) + ": already known");
+  }
+  pending_.emplace(id, PendingJob{id, r, next_seq_++});
+  arrivals_.push_back(id);
+  const int observe = std::min(r.replicas, kMaxObservationsPerJob);
+  for (int i = 0; i < observe; ++i) learner_.Observe(r.replica);
+  return Status::Ok();
+}
+
+Status Scheduler::RemovePending(JobId id) {
+  if (pending_.erase(id) == 0) {
+    return Status::NotFound("job " + std::to_string(id) + ": not pending");
+  }
+  reasons_.erase(id);
+  return Status::Ok();
+}
+
+Status Scheduler::Allocate(JobId id, const Placement& placement) {
+  if (placed_.contains(id)) {
+    return Status::FailedPrecondition("job " + std::to_string(id) + ": already holds a placement");
+  }
+  if (placement.empty()) {
+    return Status::InvalidArgument("job " + std::to_string(id) + ": empty placement");
+  }
+  for (std::size_t k = 0; k < placement.size(); ++k) {
+    const cluster::Allocation& a = placement[k];
+    Status s =
+        a.node >= 0 && a.node < state_.num_nodes()
+            ? state_.Allocate(a)
+            : Status::InvalidArgument("node index " + std::to_string(a.node) + " is out of range");
+    if (!s.ok()) {
+      for (std::size_t j = 0; j < k; ++j) GP_CHECK(state_.Release(placement[j]).ok());
+      return Status(s.code(), "job " + std::to_string(id) + " replica " + std::to_string(k) + ": " +
+                                  s.message());
+    }
+  }
+  placed_.emplace(id, placement);
+  pending_.erase(id);
+  reasons_.erase(id);
+  return Status::Ok();
+}
+
+Status Scheduler::Release(JobId id) {
+  const auto it = placed_.find(id);
+  if (it == placed_.end()) {
+    return Status::NotFound("job " + std::to_string(id) + ": holds nothing (released twice?)");
+  }
+  freed_ = true;
+  Status first = Status::Ok();
+  for (const auto& a : it->second) {
+    Status s = state_.Release(a);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  placed_.erase(it);
+  return first;
+}
+
+const Placement* Scheduler::placement(JobId id) const {
+  const auto it = placed_.find(id);
+  return it == placed_.end() ? nullptr : &it->second;
+}
+
+std::string Scheduler::PendingReason(JobId id) const {
+  const auto it = reasons_.find(id);
+  return it == reasons_.end() ? std::string() : it->second;
+}
+
+// ---------------------------------------------------------------- the cycle
+
+void Scheduler::MaybeRelearn() {
+  const std::int64_t seen = learner_.observed();
+  if (seen == learned_at_) return;
+  if (!workload_.classes.empty() && seen - learned_at_ < relearn_every_) return;
+  workload_ = learner_.Current();
+  learned_at_ = seen;
+  policy_->SetWorkload(workload_);
+  placer_->InvalidateScores();
+}
+
+std::optional<Placement> Scheduler::PlaceGang(const PodRequest& r, int replicas) {
+  const int shape = placer_->ShapeId(r);
+  Placement out;
+  out.reserve(static_cast<std::size_t>(replicas));
+  const auto rollback = [&] {
+    for (const auto& a : out) GP_CHECK(state_.Release(a).ok());
+  };
+  const auto& rank = placer_->node_rank();
+  while (static_cast<int>(out.size()) < replicas) {
+    const int remaining = replicas - static_cast<int>(out.size());
+    int best = -1, best_k = 0, best_score = -1;
+    for (int n = 0; n < state_.num_nodes(); ++n) {
+      const NodeState& node = state_.node(n);
+      if (!cluster::Fits(r, node)) continue;
+      const int k =
+          Holdable(r, node, AllGpus(node.num_gpus) & ~unhealthy_gpus_[static_cast<std::size_t>(n)],
+                   remaining);
+      if (k == 0) continue;
+      const int score = placer_->ScoreNode(r, shape, state_, n).score;
+      if (best < 0 || k > best_k || (k == best_k && score > best_score) ||
+          (k == best_k && score == best_score &&
+           rank[static_cast<std::size_t>(n)] < rank[static_cast<std::size_t>(best)])) {
+        best = n;
+        best_k = k;
+        best_score = score;
+      }
+    }
+    if (best < 0) {
+      rollback();
+      return std::nullopt;
+    }
+    int taken = 0;
+    for (; taken < best_k; ++taken) {
+      const placement::NodeScore s = placer_->ScoreNode(r, shape, state_, best);
+      if (s.score < 0) break;
+      const cluster::Allocation a = cluster::MakeAllocation(r, best, s.gpu_mask);
+      if (!state_.Allocate(a).ok()) break;
+      out.push_back(a);
+    }
+    if (taken == 0) {  // the estimate and the filter disagree: never loop forever
+      rollback();
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+std::string Scheduler::ReasonNotNow(const PodRequest& r, int replicas) const {
+  const std::string what = Describe(r, models_);
+  std::int64_t holdable = 0;
+  int usable_nodes = 0, model_nodes = 0;
+  std::int64_t free_gpus = 0, most_free_gpus = 0;       // whole free GPUs
+  std::int64_t free_milli = 0, most_milli_one_gpu = 0;  // shares
+  std::int64_t most_gpu_memory = 0;
+  std::int64_t most_cpu = -1, most_memory = -1;  // on nodes whose GPUs fit
+  PodRequest gpus_only = r;
+  gpus_only.cpu_milli = 0;
+  gpus_only.memory_mib = 0;
+  for (int i = 0; i < state_.num_nodes(); ++i) {
+    if (conditions_[static_cast<std::size_t>(i)] == NodeCondition::kRemoved) continue;
+    const NodeState& n = state_.node(i);
+    if (r.num_gpu > 0 && (n.num_gpus == 0 || !cluster::ModelAllowed(r.allowed_models, n.model)))
+      continue;
+    ++model_nodes;
+    if (conditions_[static_cast<std::size_t>(i)] != NodeCondition::kReady) continue;
+    ++usable_nodes;
+    const std::uint32_t usable =
+        AllGpus(n.num_gpus) & ~unhealthy_gpus_[static_cast<std::size_t>(i)];
+    holdable += Holdable(r, n, usable, replicas);
+    std::int64_t node_free = 0;
+    for (int g = 0; g < n.num_gpus; ++g) {
+      if (((usable >> g) & 1U) == 0) continue;
+      const auto gi = static_cast<std::size_t>(g);
+      if (n.gpu_left[gi] == 1000) ++node_free;
+      free_milli += n.gpu_left[gi];
+      most_milli_one_gpu = std::max<std::int64_t>(most_milli_one_gpu, n.gpu_left[gi]);
+      most_gpu_memory = std::max<std::int64_t>(most_gpu_memory, n.gpu_memory_left[gi]);
+    }
+    free_gpus += node_free;
+    most_free_gpus = std::max(most_free_gpus, node_free);
+    if (r.num_gpu == 0 || Holdable(gpus_only, n, usable, 1) > 0) {
+      most_cpu = std::max(most_cpu, n.cpu_left);
+      most_memory = std::max(most_memory, n.memory_left);
+    }
+  }
+  const std::string models = ModelsText(r.allowed_models, models_);
+  const std::string of_model = models.empty() ? "" : " " + models;
+  if (usable_nodes == 0) {
+    return "not now: every node" + (models.empty() ? std::string() : " with" + of_model + " GPUs") +
+           " is cordoned, draining or unhealthy (" + std::to_string(model_nodes) + " node(s))";
+  }
+  if (replicas > 1) {
+    if (holdable > 0) {
+      return "not now: gang of " + std::to_string(replicas) + " x (" + what +
+             ") not yet placeable: " + std::to_string(holdable) + " of " +
+             std::to_string(replicas) + " replicas fit now, all or none";
+    }
+  }
+  if (r.num_gpu > 0 && r.shape() == cluster::PodShape::kWholeGpus) {
+    const std::int64_t need = std::int64_t{r.num_gpu} * replicas;
+    if (free_gpus < need) {
+      return "not now: needs " + std::to_string(need) + of_model + " GPU(s) free, the pool has " +
+             std::to_string(free_gpus) + " free";
+    }
+    if (most_free_gpus < r.num_gpu) {
+      return "not now: fits in total but fragmented: " + std::to_string(free_gpus) + of_model +
+             " GPUs free in the pool, at most " + std::to_string(most_free_gpus) +
+             " free on one node (needs " + std::to_string(r.num_gpu) + ")";
+    }
+  }
+  if (r.num_gpu > 0 && r.shape() == cluster::PodShape::kSharedGpu) {
+    const std::int64_t need = std::int64_t{r.gpu_milli} * replicas;
+    if (free_milli < need) {
+      return "not now: needs " + Gpus(need) + of_model + " free, the pool has " + Gpus(free_milli) +
+             " free";
+    }
+    if (most_milli_one_gpu < r.gpu_milli) {
+      return "not now: fits in total but fragmented: " + Gpus(free_milli) + of_model +
+             " free in the pool, at most " + Gpus(most_milli_one_gpu) + " on one GPU (needs " +
+             Gpus(r.gpu_milli) + ")";
+    }
+  }
+  if (r.num_gpu > 0 && r.gpu_memory_mib > most_gpu_memory) {
+    return "not now: needs " + Mib(r.gpu_memory_mib) + " of GPU memory on one GPU, at most " +
+           Mib(most_gpu_memory) + " free";
+  }
+  if (most_cpu >= 0 && r.cpu_milli > most_cpu) {
+    return "not now: CPU is short: needs " + Cpu(r.cpu_milli) + ", at most " + Cpu(most_cpu) +
+           " free on a node that has the GPUs";
+  }
+  if (most_memory >= 0 && r.memory_mib > most_memory) {
+    return "not now: memory is short: needs " + Mib(r.memory_mib) + ", at most " +
+           Mib(most_memory) + " free on a node that has the GPUs";
+  }
+  if (replicas > 1) {
+    return "not now: gang of " + std::to_string(replicas) + " x (" + what +
+           ") not yet placeable, all or none";
+  }
+  return "not now: no node has " + what + " free together";
+}
+
+CycleResult Scheduler::RunCycle(bool full) {
+  CycleResult result;
+  if (full) freed_ = true;
+  MaybeRelearn();
+  // Fits is monotone: a job that fitted nowhere in the last cycle fits nowhere now unless
+  // something was freed since (a release, a node back in service). Without that, only the jobs
+  // that arrived since are tried; the others keep their reasons.
+  std::vector<const PendingJob*> order;
+  if (freed_) {
+    order.reserve(pending_.size());
+    for (const auto& [id, job] : pending_) order.push_back(&job);
+  } else {
+    for (const JobId id : arrivals_) {
+      if (const auto it = pending_.find(id); it != pending_.end()) order.push_back(&it->second);
+    }
+  }
+  result.full = freed_;
+  freed_ = false;
+  arrivals_.clear();
+  order_->Sort(order);
+  result.considered = static_cast<int>(order.size());
+
+  std::unordered_map<ShapeKey, std::vector<JobId>, ShapeKeyHash> failed;
+  std::vector<JobId> win_ids;
+  std::vector<PodRequest> win_requests;
+  std::vector<int> win_shapes;
+  std::vector<char> committed;
+  std::vector<JobId> placed_ids;
+
+  std::size_t i = 0;
+  while (i < order.size()) {
+    const PendingJob* job = order[i];
+    const ShapeKey key{job->request.replica, job->request.replicas};
+    if (auto it = failed.find(key); it != failed.end()) {
+      it->second.push_back(job->id);
+      ++i;
+      continue;
+    }
+    if (job->request.replicas > 1) {
+      ++result.node_scans;
+      if (auto p = PlaceGang(job->request.replica, job->request.replicas)) {
+        placed_.emplace(job->id, *p);
+        placed_ids.push_back(job->id);
+        result.placed.emplace_back(job->id, std::move(*p));
+      } else {
+        failed[key].push_back(job->id);
+      }
+      ++i;
+      continue;
+    }
+    // One scheduling window: up to window_ consecutive single-replica jobs whose shape has not
+    // failed in this cycle.
+    win_ids.clear();
+    win_requests.clear();
+    win_shapes.clear();
+    while (i < order.size() && static_cast<int>(win_ids.size()) < window_) {
+      const PendingJob* j = order[i];
+      if (j->request.replicas > 1) break;
+      if (auto it = failed.find(ShapeKey{j->request.replica, 1}); it != failed.end()) {
+        it->second.push_back(j->id);
+        ++i;
+        continue;
+      }
+      win_ids.push_back(j->id);
+      win_requests.push_back(j->request.replica);
+      win_shapes.push_back(placer_->ShapeId(j->request.replica));
+      ++i;
+    }
+    if (win_ids.empty()) continue;
+    committed.assign(win_ids.size(), 0);
+    result.node_scans += static_cast<int>(win_ids.size());
+    placement::PlaceWindow(*placer_, win_requests, win_shapes, state_,
+                           [&](std::size_t idx, const cluster::Allocation& a) {
+                             GP_CHECK(state_.Allocate(a).ok());
+                             committed[idx] = 1;
+                             placed_.emplace(win_ids[idx], Placement{a});
+                             placed_ids.push_back(win_ids[idx]);
+                             result.placed.emplace_back(win_ids[idx], Placement{a});
+                           });
+    for (std::size_t k = 0; k < win_ids.size(); ++k) {
+      if (!committed[k]) failed[ShapeKey{win_requests[k], 1}].push_back(win_ids[k]);
+    }
+  }
+
+  for (const JobId id : placed_ids) {
+    pending_.erase(id);
+    reasons_.erase(id);
+  }
+  for (const auto& [key, jobs] : failed) {
+    const std::string reason = ReasonNotNow(key.replica, key.replicas);
+    for (std::size_t k = 0; k < jobs.size(); ++k) {
+      reasons_[jobs[k]] =
+          k == 0 ? reason
+                 : reason + "; " + std::to_string(k) + " job(s) of the same shape ahead of it";
+    }
+  }
+  return result;
+}
+
+PoolTotals Scheduler::Totals() const {
+  PoolTotals t;
+  for (int i = 0; i < state_.num_nodes(); ++i) {
+    const auto c = conditions_[static_cast<std::size_t>(i)];
+    if (c == NodeCondition::kRemoved) continue;
+    const NodeState& n = state_.node(i);
+    const std::uint32_t unhealthy = unhealthy_gpus_[static_cast<std::size_t>(i)];
+    for (int g = 0; g < n.num_gpus; ++g) {
+      const int left = n.gpu_left[static_cast<std::size_t>(g)];
+      ++t.gpus;
+      t.capacity_milli += 1000;
+      t.allocated_milli += 1000 - left;
+      if (left == 0) {
+        ++t.gpus_whole_allocated;
+      } else if (left < 1000) {
+        ++t.gpus_shared;
+      } else {
+        ++t.gpus_free;
+      }
+      if (c != NodeCondition::kReady || ((unhealthy >> g) & 1U) != 0) ++t.gpus_unusable;
+    }
+    if (c == NodeCondition::kReady && !workload_.classes.empty()) {
+      t.fragmented_milli += placement::NodeFragment(workload_, n);
+    }
+  }
+  return t;
+}
+
+}  // namespace gpupool::scheduler

@@ -1,0 +1,187 @@
+// Scheduler: the pool's scheduler as a long-running component - the SAME placement core
+// (cluster::ClusterState, placement::Placer and the registered policies) that `gpupool sim`
+// replays, wrapped with jobs, gangs, nodes that come and go, and a scheduling cycle that says why
+// each waiting job waits. It performs no I/O: the service (src/server/) persists what it decides
+// and runs the jobs; the simulators drive it directly.
+//
+// Jobs. A job asks for R replicas of one per-node request (JobRequest). It is either pending
+// (AddPending), holding a placement (Allocate, or placed by RunCycle), or unknown to the
+// scheduler (finished: Release). Allocate and Release return a Status instead of aborting: an
+// overcommit, a double release or a bad row restored from a database is an error the caller
+// survives and reports, and nothing is half applied.
+//
+// The scheduling cycle (RunCycle): every pending job, in the order of the replaceable ordering
+// step (JobOrder: priority, then submission), placed window by window: consecutive single-replica
+// jobs form one scheduling window of `window` jobs that the policy places together (the
+// project's own `fgd-window` groups sharing jobs that fill a GPU); a gang (R > 1) is placed at its
+// turn, all replicas or none, on the fewest nodes (each step takes the node that holds the most
+// of the replicas still to place; ties to the policy's score, then the seeded node order), each
+// replica's GPUs inside one NVLink island where the node has islands (placement's GPU choice).
+// Within a cycle the pool only fills, so a request shape that fitted nowhere is not tried again
+// in the same cycle: the cycle costs O(placements + distinct failed shapes) node scans. For the
+// same reason (the filter is monotone in what is allocated), a cycle after which nothing was freed
+// (no release, no node or GPU back in service, no node added) tries only the jobs that arrived
+// since the last cycle; the jobs already waiting keep their reasons until the next full cycle.
+//
+// Reasons. "Never" (no node of this pool could hold the job even empty: wrong size or model) is
+// CheckFeasible's error, for the service to refuse at submission. A pending job's reason is a
+// "not now" from the cycle in the scheduler's own words: which resource is short and by how much,
+// "fits in total but fragmented", a gang not yet placeable, or jobs of the same shape ahead of it.
+//
+// The FGD target workload is learned from the requests the scheduler has seen (a decaying
+// histogram, placement::WorkloadLearner), never from jobs that have not arrived; it is re-derived
+// at the start of a cycle after `relearn_every` new requests (scores are then recomputed).
+//
+// Thread safety: none; one owner (the service's scheduling thread, under its lock).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cluster/cluster_state.h"
+#include "cluster/model_table.h"
+#include "cluster/node_spec.h"
+#include "common/status.h"
+#include "placement/placer.h"
+#include "placement/policy.h"
+#include "placement/workload_learner.h"
+#include "scheduler/job.h"
+#include "scheduler/job_order.h"
+
+namespace gpupool::scheduler {
+
+enum class NodeCondition { kReady, kCordoned, kDraining, kUnhealthy, kRemoved };
+// "ready", "cordoned", "draining", "unhealthy", "removed".
+std::string_view NodeConditionName(NodeCondition c);
+
+struct SchedulerOptions {
+  std::string policy = "fgd-window";
+  int window = 0;  // jobs per scheduling window; 0 = the policy's default
+  std::uint64_t seed = 42;
+  std::string order = "priority";
+  double workload_half_life = 1000;  // in observed replica requests
+  int relearn_every = 64;            // new observations before the workload is re-derived
+  placement::PlacerOptions placer;
+};
+
+struct CycleResult {
+  std::vector<std::pair<JobId, Placement>> placed;  // in the order they were placed
+  int considered = 0;                               // pending jobs the cycle tried
+  int node_scans = 0;                               // placement attempts (Place calls)
+  bool full = false;  // every pending job was considered (else only the new arrivals)
+};
+
+// Totals of the pool for reports (the service's /pool and /metrics).
+struct PoolTotals {
+  int gpus = 0;
+  int gpus_whole_allocated = 0;  // GPUs with nothing left
+  int gpus_shared = 0;           // GPUs partly allocated
+  int gpus_free = 0;             // GPUs with all 1000 milli left
+  int gpus_unusable = 0;         // on cordoned, draining, unhealthy nodes or unhealthy GPUs
+  std::int64_t capacity_milli = 0;
+  std::int64_t allocated_milli = 0;
+  // Free milli-GPU that the learned workload's requests cannot use (FGD's expected fragment,
+  // summed over schedulable nodes): the measure the scheduler optimises.
+  double fragmented_milli = 0;
+};
+
+class Scheduler {
+ public:
+  static Result<std::unique_ptr<Scheduler>> Create(const std::vector<cluster::NodeSpec>& nodes,
+                                                   const SchedulerOptions& opt);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // ---- nodes
+  // Adds a node (a new name); it gets a place in the seeded node order.
+  Result<int> AddNode(const cluster::NodeSpec& spec);
+  // kReady, kCordoned, kDraining (no new work; running jobs stay) or kUnhealthy.
+  Status SetNodeCondition(std::string_view node, NodeCondition c);
+  // A GPU lost (NVML) or back; a lost GPU takes no new work.
+  Status SetGpuHealthy(std::string_view node, int gpu, bool healthy);
+  // Removes a node that holds no job (FailedPrecondition otherwise).
+  Status RemoveNode(std::string_view node);
+  std::optional<int> NodeIndex(std::string_view name) const;
+  int num_nodes() const { return static_cast<int>(specs_.size()); }
+  const cluster::NodeSpec& node_spec(int i) const { return specs_[static_cast<std::size_t>(i)]; }
+  NodeCondition node_condition(int i) const { return conditions_[static_cast<std::size_t>(i)]; }
+  bool gpu_healthy(int node, int gpu) const;
+  const cluster::ClusterState& state() const { return state_; }
+  const cluster::ModelTable& models() const { return models_; }
+  // The jobs holding anything on node `i`, by id.
+  std::vector<JobId> JobsOnNode(int i) const;
+
+  // ---- jobs
+  // OK when some node of the pool (empty, whatever its condition) could hold one replica and the
+  // whole pool the gang; otherwise FailedPrecondition whose message starts with "never: " and
+  // says what is missing. InvalidArgument for a malformed request.
+  Status CheckFeasible(const JobRequest& r) const;
+  // Queues a job (its requests feed the learned workload). FailedPrecondition for a known id.
+  Status AddPending(JobId id, const JobRequest& r);
+  // Drops a pending job (cancelled). NotFound when it is not pending.
+  Status RemovePending(JobId id);
+  // Commits `placement` for job `id` (restoring from the database, or a decision taken
+  // elsewhere): every replica checked, all or nothing. The job must not hold a placement; a
+  // pending job with that id leaves the queue.
+  Status Allocate(JobId id, const Placement& placement);
+  // Frees everything job `id` holds. NotFound when it holds nothing (a double release).
+  Status Release(JobId id);
+  const Placement* placement(JobId id) const;
+  const std::unordered_map<JobId, Placement>& placements() const { return placed_; }
+  bool is_pending(JobId id) const { return pending_.contains(id); }
+  // The current reason of a pending job ("" when it has not been through a cycle yet).
+  std::string PendingReason(JobId id) const;
+  std::size_t num_pending() const { return pending_.size(); }
+  std::size_t num_placed() const { return placed_.size(); }
+
+  // ---- the cycle
+  // `full`: consider every pending job even when nothing was freed (reasons are recomputed).
+  CycleResult RunCycle(bool full = false);
+  int window() const { return window_; }
+  const placement::Policy& policy() const { return *policy_; }
+  const JobOrder& order() const { return *order_; }
+  void SetOrder(std::unique_ptr<JobOrder> order) { order_ = std::move(order); }
+
+  PoolTotals Totals() const;
+  // The workload the FGD score currently targets (learned).
+  const placement::Workload& workload() const { return workload_; }
+
+ private:
+  Scheduler() = default;
+  Status ValidateRequest(const JobRequest& r) const;
+  void MaybeRelearn();
+  // Places the gang on the real state (all replicas or none).
+  std::optional<Placement> PlaceGang(const cluster::PodRequest& replica, int replicas);
+  std::string ReasonNotNow(const cluster::PodRequest& replica, int replicas) const;
+
+  std::vector<cluster::NodeSpec> specs_;
+  std::vector<NodeCondition> conditions_;
+  std::vector<std::uint32_t> unhealthy_gpus_;  // per node, bit g = GPU g lost
+  std::unordered_map<std::string, int> node_index_;
+  cluster::ModelTable models_;
+  cluster::ClusterState state_;
+  cluster::ClusterState empty_;  // every node as if nothing ran: what "never" is checked against
+  std::unique_ptr<placement::Policy> policy_;
+  std::unique_ptr<placement::Placer> placer_;
+  std::unique_ptr<JobOrder> order_;
+  placement::WorkloadLearner learner_;
+  placement::Workload workload_;
+  std::int64_t learned_at_ = 0;  // learner_.observed() when workload_ was derived
+  int relearn_every_ = 64;
+  int window_ = 1;
+
+  std::unordered_map<JobId, PendingJob> pending_;
+  std::unordered_map<JobId, std::string> reasons_;
+  std::unordered_map<JobId, Placement> placed_;
+  std::int64_t next_seq_ = 1;
+  std::vector<JobId> arrivals_;  // pending since the last cycle
+  bool freed_ = true;            // something was freed since the last cycle
+};
+
+}  // namespace gpupool::scheduler

@@ -1,0 +1,321 @@
+#include "scheduler/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+
+namespace gpupool::scheduler {
+namespace {
+
+using cluster::NodeSpec;
+
+NodeSpec Node(const std::string& name, int gpus, const std::string& model = "H100",
+              std::vector<std::vector<int>> islands = {}, std::int64_t cpu_milli = 64000,
+              std::int64_t memory_mib = 512 * 1024) {
+  NodeSpec n;
+  n.name = name;
+  n.cpu_milli = cpu_milli;
+  n.memory_mib = memory_mib;
+  for (int g = 0; g < gpus; ++g) {
+    n.gpus.push_back({model, 81920, name + "-gpu" + std::to_string(g), -1});
+  }
+  n.nvlink_islands = std::move(islands);
+  return n;
+}
+
+JobRequest Whole(int gpus, int replicas = 1, int priority = 0) {
+  JobRequest r;
+  r.replica.num_gpu = gpus;
+  r.replica.gpu_milli = 1000;
+  r.replica.cpu_milli = 1000;
+  r.replica.memory_mib = 1024;
+  r.replicas = replicas;
+  r.priority = priority;
+  return r;
+}
+
+JobRequest Share(int milli) {
+  JobRequest r;
+  r.replica.num_gpu = 1;
+  r.replica.gpu_milli = milli;
+  r.replica.cpu_milli = 1000;
+  r.replica.memory_mib = 1024;
+  return r;
+}
+
+std::unique_ptr<Scheduler> Make(const std::vector<NodeSpec>& nodes, const std::string& policy,
+                                int window = 0) {
+  SchedulerOptions opt;
+  opt.policy = policy;
+  opt.window = window;
+  opt.workload_half_life = 1e12;  // no decay: learned weights are plain frequencies
+  auto s = Scheduler::Create(nodes, opt);
+  EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().ToString());
+  return std::move(*s);
+}
+
+std::string NodeOf(const Scheduler& s, JobId id, std::size_t replica = 0) {
+  const Placement* p = s.placement(id);
+  if (p == nullptr || replica >= p->size()) return "";
+  return s.node_spec((*p)[replica].node).name;
+}
+
+TEST(SchedulerTest, BestFitPutsFourGpusOnTheNodeTheyFillExactly) {
+  // a: 8 free -> 4 left after; b: 4 free -> 0 left: bestfit scores b higher.
+  auto s = Make({Node("a", 8), Node("b", 4)}, "bestfit");
+  ASSERT_TRUE(s->AddPending(1, Whole(4)).ok());
+  const CycleResult r = s->RunCycle();
+  ASSERT_EQ(r.placed.size(), 1U);
+  EXPECT_EQ(NodeOf(*s, 1), "b");
+  EXPECT_EQ(std::popcount((*s->placement(1))[0].gpu_mask), 4);
+  EXPECT_EQ(s->num_pending(), 0U);
+}
+
+TEST(SchedulerTest, GangGoesOnTheFewestNodesEachReplicaInsideOneIsland) {
+  // Two 8-GPU nodes with islands {0-3}, {4-7}: 2 replicas x 4 GPUs fit on one node, one island
+  // each (masks 0x0f and 0xf0), rather than on two nodes.
+  auto s = Make({Node("a", 8, "H100", {{0, 1, 2, 3}, {4, 5, 6, 7}}),
+                 Node("b", 8, "H100", {{0, 1, 2, 3}, {4, 5, 6, 7}})},
+                "fgd");
+  ASSERT_TRUE(s->AddPending(7, Whole(4, 2)).ok());
+  s->RunCycle();
+  const Placement* p = s->placement(7);
+  ASSERT_NE(p, nullptr);
+  ASSERT_EQ(p->size(), 2U);
+  EXPECT_EQ((*p)[0].node, (*p)[1].node);
+  std::vector<std::uint32_t> masks = {(*p)[0].gpu_mask, (*p)[1].gpu_mask};
+  std::sort(masks.begin(), masks.end());
+  EXPECT_EQ(masks, (std::vector<std::uint32_t>{0x0fU, 0xf0U}));
+}
+
+TEST(SchedulerTest, GangIsAllOrNothingAndSaysHowManyReplicasFit) {
+  // a has 8 GPUs, b has 4 with 2 taken: 3 x 4 GPUs = a (2 replicas) + nothing on b -> 2 of 3.
+  auto s = Make({Node("a", 8), Node("b", 4)}, "bestfit");
+  ASSERT_TRUE(s->AddPending(1, Whole(2)).ok());
+  s->RunCycle();
+  ASSERT_EQ(NodeOf(*s, 1), "b");  // bestfit: b is left with 2, a would be left with 6
+  const auto before = s->state().gpu_allocated_milli();
+  ASSERT_TRUE(s->AddPending(2, Whole(4, 3)).ok());
+  s->RunCycle();
+  EXPECT_EQ(s->placement(2), nullptr);
+  EXPECT_EQ(s->state().gpu_allocated_milli(), before);  // nothing half placed
+  EXPECT_EQ(s->PendingReason(2),
+            "not now: gang of 3 x (4 GPUs, 1 CPU, 1 GiB memory) not yet placeable: 2 of 3 "
+            "replicas fit now, all or none");
+}
+
+TEST(SchedulerTest, NeverIsRefusedWithTheReason) {
+  auto s = Make({Node("a", 8), Node("b", 4, "L40S")}, "fgd");
+  Status st = s->CheckFeasible(Whole(9));
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(st.message(), "never: 9 GPUs per replica, but the largest node has 8");
+
+  JobRequest on_l40s = Whole(8);
+  on_l40s.replica.allowed_models = cluster::ModelMask{1} << *s->models().Find("L40S");
+  EXPECT_EQ(s->CheckFeasible(on_l40s).message(),
+            "never: 8 GPUs per replica, but the largest node of L40S has 4");
+
+  JobRequest too_much_memory = Share(500);
+  too_much_memory.replica.gpu_memory_mib = 100000;
+  EXPECT_EQ(s->CheckFeasible(too_much_memory).message(),
+            "never: 100000 MiB of GPU memory per GPU, but the largest GPU has 80 GiB");
+
+  JobRequest cpu = Whole(1);
+  cpu.replica.cpu_milli = 65000;
+  EXPECT_EQ(s->CheckFeasible(cpu).message(),
+            "never: 65 CPU per replica, but the largest node that has the GPUs has 64 CPU");
+
+  // Gang: a holds 2 x 4, b holds 1 x 4 -> at most 3.
+  EXPECT_EQ(s->CheckFeasible(Whole(4, 4)).message(),
+            "never: a gang of 4 x (4 GPUs, 1 CPU, 1 GiB memory), but the whole pool holds at most "
+            "3 such replicas");
+  EXPECT_TRUE(s->CheckFeasible(Whole(4, 3)).ok());
+}
+
+TEST(SchedulerTest, FragmentedAndShortAreTold) {
+  // Two 4-GPU nodes with 2 GPUs taken on each: 4 free in all, at most 2 on one node.
+  auto s = Make({Node("a", 4), Node("b", 4)}, "bestfit");
+  ASSERT_TRUE(s->Allocate(1, {cluster::MakeAllocation(Whole(2).replica, 0, 0b0011)}).ok());
+  ASSERT_TRUE(s->Allocate(2, {cluster::MakeAllocation(Whole(2).replica, 1, 0b0011)}).ok());
+  ASSERT_TRUE(s->AddPending(3, Whole(3)).ok());
+  ASSERT_TRUE(s->AddPending(4, Whole(3)).ok());
+  ASSERT_TRUE(s->AddPending(5, Whole(4, 2)).ok());
+  s->RunCycle();
+  EXPECT_EQ(s->PendingReason(3),
+            "not now: fits in total but fragmented: 4 GPUs free in the pool, at most 2 free on "
+            "one node (needs 3)");
+  EXPECT_EQ(s->PendingReason(4),
+            "not now: fits in total but fragmented: 4 GPUs free in the pool, at most 2 free on "
+            "one node (needs 3); 1 job(s) of the same shape ahead of it");
+  EXPECT_EQ(s->PendingReason(5), "not now: needs 8 GPU(s) free, the pool has 4 free");
+}
+
+TEST(SchedulerTest, ShareReasonsCountMilli) {
+  // One GPU with 700 taken: 300 free; a 500 share is short, not fragmented.
+  auto s = Make({Node("a", 1)}, "bestfit");
+  ASSERT_TRUE(s->Allocate(1, {cluster::MakeAllocation(Share(700).replica, 0, 1)}).ok());
+  ASSERT_TRUE(s->AddPending(2, Share(500)).ok());
+  s->RunCycle();
+  EXPECT_EQ(s->PendingReason(2),
+            "not now: needs 500 milli-GPU free, the pool has 300 milli-GPU free");
+}
+
+TEST(SchedulerTest, HigherPriorityGoesFirstWhateverTheSubmissionOrder) {
+  auto s = Make({Node("a", 8)}, "fgd");
+  ASSERT_TRUE(s->AddPending(1, Whole(8, 1, 0)).ok());
+  ASSERT_TRUE(s->AddPending(2, Whole(8, 1, 5)).ok());
+  s->RunCycle();
+  EXPECT_EQ(s->placement(1), nullptr);
+  EXPECT_EQ(NodeOf(*s, 2), "a");
+  EXPECT_EQ(s->PendingReason(1), "not now: needs 8 GPU(s) free, the pool has 0 free");
+}
+
+TEST(SchedulerTest, AllocateAndReleaseAreCheckedAndExact) {
+  auto s = Make({Node("a", 2)}, "fgd");
+  const auto one = Whole(1).replica;
+  // Overcommit: two replicas on the same GPU -> error, nothing booked.
+  Status st = s->Allocate(
+      1, {cluster::MakeAllocation(one, 0, 0b01), cluster::MakeAllocation(one, 0, 0b01)});
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("job 1 replica 1"), std::string::npos) << st.message();
+  EXPECT_EQ(s->state().gpu_allocated_milli(), 0);
+  // A bad node index from a database row.
+  cluster::Allocation bad = cluster::MakeAllocation(one, 5, 0b01);
+  EXPECT_EQ(s->Allocate(2, {bad}).code(), StatusCode::kInvalidArgument);
+  // Release twice.
+  ASSERT_TRUE(s->Allocate(3, {cluster::MakeAllocation(one, 0, 0b10)}).ok());
+  EXPECT_EQ(s->state().gpu_allocated_milli(), 1000);
+  EXPECT_TRUE(s->Release(3).ok());
+  EXPECT_EQ(s->Release(3).code(), StatusCode::kNotFound);
+  EXPECT_EQ(s->state().gpu_allocated_milli(), 0);
+}
+
+TEST(SchedulerTest, ReleaseAndReplaceGivesTheSameDecisionAsNeverPlaced) {
+  const std::vector<NodeSpec> nodes = {Node("a", 4), Node("b", 8), Node("c", 2)};
+  for (const std::string policy : {"bestfit", "fgd", "dotprod", "clustering", "packing"}) {
+    auto fresh = Make(nodes, policy);
+    auto used = Make(nodes, policy);
+    // `used` places and releases a job first.
+    ASSERT_TRUE(used->AddPending(1, Share(300)).ok());
+    used->RunCycle();
+    ASSERT_TRUE(used->Release(1).ok());
+    ASSERT_TRUE(fresh->AddPending(1, Share(300)).ok());  // the same observations for FGD
+    ASSERT_TRUE(fresh->RemovePending(1).ok());
+    ASSERT_TRUE(fresh->AddPending(2, Whole(2)).ok());
+    ASSERT_TRUE(used->AddPending(2, Whole(2)).ok());
+    fresh->RunCycle();
+    used->RunCycle();
+    ASSERT_NE(fresh->placement(2), nullptr) << policy;
+    ASSERT_NE(used->placement(2), nullptr) << policy;
+    EXPECT_EQ((*fresh->placement(2))[0].node, (*used->placement(2))[0].node) << policy;
+    EXPECT_EQ((*fresh->placement(2))[0].gpu_mask, (*used->placement(2))[0].gpu_mask) << policy;
+  }
+}
+
+TEST(SchedulerTest, CordonedNodesTakeNoWorkAndAllCordonedIsTold) {
+  auto s = Make({Node("a", 4), Node("b", 4)}, "bestfit");
+  ASSERT_TRUE(s->SetNodeCondition("a", NodeCondition::kCordoned).ok());
+  ASSERT_TRUE(s->AddPending(1, Whole(1)).ok());
+  s->RunCycle();
+  EXPECT_EQ(NodeOf(*s, 1), "b");
+  ASSERT_TRUE(s->SetNodeCondition("b", NodeCondition::kDraining).ok());
+  ASSERT_TRUE(s->AddPending(2, Whole(1)).ok());
+  s->RunCycle();
+  EXPECT_EQ(s->PendingReason(2),
+            "not now: every node is cordoned, draining or unhealthy (2 node(s))");
+  ASSERT_TRUE(s->SetNodeCondition("a", NodeCondition::kReady).ok());
+  s->RunCycle();
+  EXPECT_EQ(NodeOf(*s, 2), "a");
+  EXPECT_EQ(s->SetNodeCondition("zz", NodeCondition::kReady).code(), StatusCode::kNotFound);
+}
+
+TEST(SchedulerTest, LostGpuTakesNoNewWork) {
+  auto s = Make({Node("a", 2)}, "bestfit");
+  ASSERT_TRUE(s->SetGpuHealthy("a", 0, false).ok());
+  ASSERT_TRUE(s->AddPending(1, Whole(1)).ok());
+  ASSERT_TRUE(s->AddPending(2, Whole(1)).ok());
+  s->RunCycle();
+  ASSERT_NE(s->placement(1), nullptr);
+  EXPECT_EQ((*s->placement(1))[0].gpu_mask, 0b10U);
+  EXPECT_EQ(s->placement(2), nullptr);
+}
+
+TEST(SchedulerTest, NodesComeAndGo) {
+  auto s = Make({Node("a", 2)}, "fgd");
+  ASSERT_TRUE(s->AddPending(1, Whole(4)).ok());
+  s->RunCycle();
+  EXPECT_EQ(s->placement(1), nullptr);
+  auto added = s->AddNode(Node("b", 4));
+  ASSERT_TRUE(added.has_value());
+  EXPECT_EQ(*added, 1);
+  EXPECT_FALSE(s->AddNode(Node("b", 4)).has_value());  // the name is taken
+  s->RunCycle();
+  EXPECT_EQ(NodeOf(*s, 1), "b");
+  EXPECT_EQ(s->RemoveNode("b").code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(s->Release(1).ok());
+  EXPECT_TRUE(s->RemoveNode("b").ok());
+  EXPECT_FALSE(s->NodeIndex("b").has_value());
+  EXPECT_EQ(s->Totals().gpus, 2);
+}
+
+TEST(SchedulerTest, WorkloadIsLearnedFromSubmittedRequestsOnly) {
+  auto s = Make({Node("a", 8)}, "fgd");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(s->AddPending(10 + i, Share(500)).ok());
+  ASSERT_TRUE(s->AddPending(20, Whole(1)).ok());
+  s->RunCycle();
+  // 3 shares of 500 and one whole GPU seen: weights 3/4 and 1/4, most popular first.
+  ASSERT_EQ(s->workload().classes.size(), 2U);
+  EXPECT_EQ(s->workload().classes[0].gpu_milli, 500);
+  EXPECT_NEAR(s->workload().classes[0].weight, 0.75, 1e-9);
+  EXPECT_EQ(s->workload().classes[1].gpu_milli, 1000);
+  EXPECT_NEAR(s->workload().classes[1].weight, 0.25, 1e-9);
+}
+
+TEST(SchedulerTest, WindowPolicyPairsSharesThatFillAGpu) {
+  // fgd-window groups 600 + 400 (sum 1000) onto one GPU in one window.
+  auto s = Make({Node("a", 2), Node("b", 2)}, "fgd-window", 8);
+  ASSERT_TRUE(s->AddPending(1, Share(600)).ok());
+  ASSERT_TRUE(s->AddPending(2, Share(400)).ok());
+  s->RunCycle();
+  ASSERT_NE(s->placement(1), nullptr);
+  ASSERT_NE(s->placement(2), nullptr);
+  EXPECT_EQ((*s->placement(1))[0].node, (*s->placement(2))[0].node);
+  EXPECT_EQ((*s->placement(1))[0].gpu_mask, (*s->placement(2))[0].gpu_mask);
+}
+
+TEST(SchedulerTest, WithNothingFreedACycleTriesOnlyNewArrivals) {
+  auto s = Make({Node("a", 2)}, "bestfit");
+  ASSERT_TRUE(s->AddPending(1, Whole(2)).ok());
+  ASSERT_TRUE(s->AddPending(2, Whole(1)).ok());
+  CycleResult r = s->RunCycle();
+  EXPECT_TRUE(r.full);  // the first cycle sees everything
+  EXPECT_EQ(r.considered, 2);
+  ASSERT_NE(s->placement(1), nullptr);  // 2 GPUs first (submitted first, same priority)
+  ASSERT_TRUE(s->AddPending(3, Share(500)).ok());
+  r = s->RunCycle();
+  EXPECT_FALSE(r.full);
+  EXPECT_EQ(r.considered, 1);  // job 3 only; job 2 cannot fit a fuller pool
+  EXPECT_EQ(s->PendingReason(2), "not now: needs 1 GPU(s) free, the pool has 0 free");
+  ASSERT_TRUE(s->Release(1).ok());
+  r = s->RunCycle();
+  EXPECT_TRUE(r.full);
+  EXPECT_EQ(r.considered, 2);
+  EXPECT_NE(s->placement(2), nullptr);
+  EXPECT_NE(s->placement(3), nullptr);
+}
+
+TEST(SchedulerTest, BadRequestsAndUnknownNamesAreErrors) {
+  auto s = Make({Node("a", 2)}, "fgd");
+  JobRequest r = Whole(1, 0);
+  EXPECT_EQ(s->AddPending(1, r).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(s->AddPending(1, Whole(1)).ok());
+  EXPECT_EQ(s->AddPending(1, Whole(1)).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s->RemovePending(99).code(), StatusCode::kNotFound);
+  SchedulerOptions bad;
+  bad.policy = "nope";
+  EXPECT_FALSE(Scheduler::Create({Node("a", 1)}, bad).has_value());
+  EXPECT_FALSE(Scheduler::Create({Node("a", 1), Node("a", 2)}, {}).has_value());
+}
+
+}  // namespace
+}  // namespace gpupool::scheduler
