@@ -15,5 +15,6 @@ void AddDoctorCommand(CLI::App& app, int& exit_code);  // doctor_command.cc (env
 // client_command.cc (the service's client): submit, jobs, job, cancel, logs, nodes, top, token,
 // whoami.
 void AddClientCommands(CLI::App& app, int& exit_code);
+void AddServeCommand(CLI::App& app, int& exit_code);  // serve_command.cc (the service)
 
 }  // namespace gpupool::app

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   gpupool::app::AddPlanCommand(app, exit_code);
   gpupool::app::AddSmiCommand(app, exit_code);
   gpupool::app::AddDoctorCommand(app, exit_code);
+  gpupool::app::AddServeCommand(app, exit_code);
   gpupool::app::AddClientCommands(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -18,6 +18,8 @@
 //     unsupported ["nvmlDeviceGetPowerUsage", ...]  -> NVML_ERROR_NOT_SUPPORTED
 //     lost (bool)         every call on the GPU answers NVML_ERROR_GPU_IS_LOST
 //     lost_handle (bool)  even nvmlDeviceGetHandleByIndex_v2 answers it
+//     lost_if_exists (path)  lost from the moment that file exists (a GPU lost while a
+//                            service runs; the service tests create the file)
 //   }]
 // Not thread-safe; the tests call it from one thread.
 #include <cstdio>
@@ -81,6 +83,9 @@ nvmlReturn_t Check(nvmlDevice_t d, const char* fn) {
   if (S().init_count == 0) return NVML_ERROR_UNINITIALIZED;
   if (d == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
   if (d->spec.value("lost", false)) return NVML_ERROR_GPU_IS_LOST;
+  if (const std::string f = d->spec.value("lost_if_exists", std::string()); !f.empty()) {
+    if (std::ifstream(f).good()) return NVML_ERROR_GPU_IS_LOST;
+  }
   if (Unsupported(d, fn)) return NVML_ERROR_NOT_SUPPORTED;
   return NVML_SUCCESS;
 }

@@ -1,0 +1,214 @@
+// `gpupool serve`: the GPU pool as a service (src/server/). Thin: flags, the inventory (this host's
+// GPUs through NVML, else --inventory FILE, else the bundled demo), then serve until SIGINT or
+// SIGTERM. Running jobs keep running when the service stops; the next start adopts them.
+#include <fmt/format.h>
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "commands.h"
+#include "common/data_dir.h"
+#include "discovery/cluster_inventory.h"
+#include "discovery/node_inventory.h"
+#include "discovery/nvml_discovery.h"
+#include "discovery/nvml_library.h"
+#include "executor/local_executor.h"
+#include "placement/policy_registry.h"
+#include "server/http_server.h"
+#include "server/pool_service.h"
+
+namespace gpupool::app {
+namespace {
+
+struct ServeFlags {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "gpupool-data";
+  std::string inventory;
+  std::string policy = "fgd-window";
+  int window = 0;
+  std::uint64_t seed = 42;
+  std::string sync = "full";
+  int max_connections = 128;
+  int stop_grace_s = 10;
+};
+
+Result<std::pair<std::string, int>> ParseListen(const std::string& s) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Error(Status::InvalidArgument("--listen: '" + s + "' is not HOST:PORT"));
+  }
+  const std::string host = s.substr(0, colon);
+  int port = -1;
+  try {
+    std::size_t used = 0;
+    port = std::stoi(s.substr(colon + 1), &used);
+    if (used != s.size() - colon - 1) port = -1;
+  } catch (const std::exception&) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535) {
+    return Error(Status::InvalidArgument("--listen: '" + s.substr(colon + 1) + "' is not a port"));
+  }
+  return std::make_pair(host, port);
+}
+
+int RunServe(const ServeFlags& f) {
+  const auto fail = [](const Status& s) {
+    std::fprintf(stderr, "gpupool serve: %s\n", s.message().c_str());
+    return s.ExitCode();
+  };
+  auto listen = ParseListen(f.listen);
+  if (!listen) return fail(listen.error());
+  if (f.sync != "full" && f.sync != "normal") {
+    return fail(Status::InvalidArgument("--sync: '" + f.sync + "' is not full or normal"));
+  }
+  if (!placement::MakePolicy(f.policy, {})) {
+    return fail(placement::MakePolicy(f.policy, {}).error());
+  }
+
+  server::ServiceOptions opt;
+  opt.data_dir = f.data_dir;
+  opt.scheduler.policy = f.policy;
+  opt.scheduler.window = f.window;
+  opt.scheduler.seed = f.seed;
+  opt.synchronous_full = f.sync == "full";
+  opt.stop_grace = std::chrono::seconds(f.stop_grace_s);
+
+  // The inventory: a file, else this host's GPUs, else the demo.
+  std::unique_ptr<discovery::NvmlLibrary> nvml;
+  std::string nvml_note;
+  if (!f.inventory.empty()) {
+    auto inv = discovery::ReadClusterInventory(f.inventory);
+    if (!inv) return fail(inv.error());
+    opt.nodes = inv->nodes;
+    opt.simulated = inv->simulated;
+    opt.inventory_source = f.inventory;
+  } else {
+    auto lib = discovery::NvmlLibrary::Open();
+    if (lib) {
+      auto node = discovery::DiscoverNode(**lib);
+      if (node && !node->gpus.empty()) {
+        opt.nodes = {discovery::ToNodeSpec(*node)};
+        opt.simulated = false;
+        opt.inventory_source = "this host (NVML)";
+        nvml = std::move(*lib);
+      } else {
+        nvml_note = node ? "NVML lists no GPU" : node.error().message();
+      }
+    } else {
+      nvml_note = lib.error().message();
+    }
+    if (opt.nodes.empty()) {
+      const auto demo = DataDir() / "inventory" / "demo.yaml";
+      auto inv = discovery::ReadClusterInventory(demo);
+      if (!inv) return fail(inv.error());
+      opt.nodes = inv->nodes;
+      opt.simulated = true;
+      opt.inventory_source = "demo (" + demo.string() + ")";
+    }
+  }
+  opt.nvml = nvml.get();
+
+  std::ifstream openapi_file(DataDir() / "api" / "openapi.json");
+  if (!openapi_file) {
+    return fail(Status::IoError((DataDir() / "api" / "openapi.json").string() + ": cannot read"));
+  }
+  std::stringstream openapi;
+  openapi << openapi_file.rdbuf();
+
+  // Signals are taken by sigwait below, never by another thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::string admin_token;
+  auto service =
+      server::PoolService::Start(opt, std::make_unique<executor::LocalExecutor>(), &admin_token);
+  if (!service) return fail(service.error());
+  server::HttpOptions http;
+  http.host = listen->first;
+  http.port = listen->second;
+  http.max_connections = f.max_connections;
+  http.openapi_json = openapi.str();
+  server::HttpServer httpd(**service, http);
+  if (Status st = httpd.Start(); !st.ok()) return fail(st);
+
+  int gpus = 0;
+  for (const auto& n : opt.nodes) gpus += static_cast<int>(n.gpus.size());
+  const std::string url = fmt::format("http://{}:{}", http.host, httpd.port());
+  const auto token_file = std::filesystem::path(f.data_dir) / "admin.token";
+  std::printf("gpupool serve: listening on %s (REST API under /api/v1, metrics at /metrics)\n",
+              url.c_str());
+  std::printf("  inventory: %s: %zu node(s), %d GPU(s)%s\n", opt.inventory_source.c_str(),
+              opt.nodes.size(), gpus,
+              opt.simulated ? ", simulated (commands run on this host)" : "");
+  if (!nvml_note.empty() && f.inventory.empty()) std::printf("  NVML: %s\n", nvml_note.c_str());
+  std::printf("  data: %s (SQLite gpupool.db, job logs in jobs/)\n", f.data_dir.c_str());
+  if (!admin_token.empty()) {
+    std::printf("  admin token (shown once, kept in %s, mode 0600): %s\n", token_file.c_str(),
+                admin_token.c_str());
+  } else {
+    std::printf("  admin token: in %s\n", token_file.c_str());
+  }
+  std::printf(
+      "  try: gpupool submit --server %s --gpus 0.5 -- sh -c 'echo $CUDA_VISIBLE_DEVICES'\n",
+      url.c_str());
+  std::printf("  policy %s; Ctrl-C stops the service (running jobs keep running)\n",
+              f.policy.c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::printf("gpupool serve: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
+  std::fflush(stdout);
+  httpd.Stop();
+  service->reset();
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve",
+      "Run the GPU pool as a service: REST API, scheduler, job execution, metrics. Inventory: "
+      "--inventory FILE, else this host's GPUs (NVML), else the bundled demo (simulated).");
+  cmd->add_option("--listen", flags->listen, "Address to listen on, HOST:PORT")
+      ->capture_default_str();
+  cmd->add_option("--data-dir", flags->data_dir, "Database, job logs and the admin token live here")
+      ->capture_default_str();
+  cmd->add_option("--inventory", flags->inventory,
+                  "Cluster inventory (YAML: nodes, GPU models and counts, CPU, memory, NVLink "
+                  "islands); see data/inventory/demo.yaml");
+  cmd->add_option("--policy", flags->policy,
+                  "Placement policy (random, dotprod, clustering, packing, bestfit, fgd, "
+                  "fgd-window)")
+      ->capture_default_str();
+  cmd->add_option("--window", flags->window,
+                  "Jobs per scheduling window; 0 = the policy's own (fgd-window: 64)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", flags->seed, "Seed of the node order (tie-breaks)")
+      ->capture_default_str();
+  cmd->add_option("--sync", flags->sync,
+                  "full: fsync every commit (survives a machine crash); normal: survives a "
+                  "crash of the service only")
+      ->capture_default_str();
+  cmd->add_option("--max-connections", flags->max_connections,
+                  "Concurrent HTTP connections; more are answered 503")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--stop-grace", flags->stop_grace_s,
+                  "Seconds between SIGTERM and SIGKILL when a job is cancelled or times out")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3600));
+  cmd->callback([flags, &exit_code] { exit_code = RunServe(*flags); });
+}
+
+}  // namespace gpupool::app

@@ -1,0 +1,1154 @@
+#include "server/pool_service.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <set>
+
+#include "common/check.h"
+#include "discovery/nvml_discovery.h"
+#include "discovery/nvml_library.h"
+#include "discovery/prometheus_exporter.h"
+#include "executor/process_ref.h"
+
+namespace gpupool::server {
+namespace {
+
+using nlohmann::json;
+using scheduler::JobState;
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// "2026-11-30T10:00:00.000Z"; null for 0 (not yet).
+json TimeJson(std::int64_t ms) {
+  if (ms <= 0) return nullptr;
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03d}Z", buf, static_cast<int>(ms % 1000));
+}
+
+std::string StateName(JobState s) { return std::string(scheduler::JobStateName(s)); }
+
+void Log(const std::string& line) { std::fprintf(stderr, "gpupool serve: %s\n", line.c_str()); }
+
+Status WriteSecretFile(const std::filesystem::path& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IoError(path.string() + ": " + std::strerror(errno));
+  ::fchmod(fd, 0600);
+  const std::string data = text + "\n";
+  const bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
+                  ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok) return Status::IoError(path.string() + ": " + std::strerror(err));
+  return Status::Ok();
+}
+
+json TokenJson(const store::TokenRow& r) {
+  return json{{"id", r.id},
+              {"user", r.user},
+              {"queues", r.queues},
+              {"admin", r.admin},
+              {"created_at", TimeJson(r.created_ms)},
+              {"revoked", r.revoked}};
+}
+
+bool ValidUserName(const std::string& u) {
+  if (u.empty() || u.size() > 64) return false;
+  return std::all_of(u.begin(), u.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '@';
+  });
+}
+
+}  // namespace
+
+enum class StopCause { kNone, kCancel, kTimeLimit, kLost };
+
+struct PoolService::ActiveJob {
+  store::JobRow row;  // as last committed, or about to be
+  JobSpec spec;
+  scheduler::JobRequest request;
+  bool launched = false;  // the process runs (row.runtime_json known)
+  bool stopping = false;  // Stop sent or to be sent once launched
+  StopCause cause = StopCause::kNone;
+  std::string stop_reason;
+  std::int64_t deadline_ms = 0;  // time limit; 0 = none
+};
+
+PoolService::PoolService(ServiceOptions options) : opt_(std::move(options)) {}
+
+PoolService::~PoolService() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (loop_.joinable()) loop_.join();
+  if (monitor_.joinable()) monitor_.join();
+  store_.reset();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Result<std::unique_ptr<PoolService>> PoolService::Start(
+    ServiceOptions options, std::unique_ptr<executor::Executor> executor,
+    std::string* admin_token) {
+  std::unique_ptr<PoolService> s(new PoolService(std::move(options)));
+  s->executor_ = std::move(executor);
+  if (Status st = s->Restore(admin_token); !st.ok()) return Error(st);
+  s->loop_ = std::thread([p = s.get()] { p->Loop(); });
+  if (s->opt_.nvml != nullptr) s->monitor_ = std::thread([p = s.get()] { p->Monitor(); });
+  return s;
+}
+
+std::vector<std::string> PoolService::ModelNames() const {
+  std::vector<std::string> out;
+  const auto& m = scheduler_->models();
+  for (int i = 0; i < m.size(); ++i) out.push_back(m.Name(static_cast<cluster::ModelId>(i)));
+  return out;
+}
+
+// ---------------------------------------------------------------- restore
+
+Status PoolService::Restore(std::string* admin_token) {
+  std::error_code ec;
+  std::filesystem::create_directories(opt_.data_dir / "jobs", ec);
+  if (ec) return Status::IoError(opt_.data_dir.string() + ": " + ec.message());
+  // One service per data directory: a second one would book the same GPUs twice.
+  const auto lock_path = opt_.data_dir / "gpupool.lock";
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0) return Status::IoError(lock_path.string() + ": " + std::strerror(errno));
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return Status::FailedPrecondition(opt_.data_dir.string() +
+                                      ": another gpupool serve uses this data directory");
+  }
+  store::StoreOptions so;
+  so.synchronous_full = opt_.synchronous_full;
+  auto store = store::Store::Open(opt_.data_dir / "gpupool.db", so);
+  if (!store) return store.error();
+  store_ = std::move(*store);
+
+  auto tokens = store_->LoadTokens();
+  if (!tokens) return tokens.error();
+  tokens_.Load(*tokens);
+  if (!tokens_.HasAdmin()) {
+    auto secret = NewTokenSecret();
+    if (!secret) return secret.error();
+    store::TokenRow row;
+    row.user = "admin";
+    row.hash_hex = Sha256Hex(*secret);
+    row.admin = true;
+    row.created_ms = NowMs();
+    GP_RETURN_IF_ERROR(WriteSecretFile(opt_.data_dir / "admin.token", *secret));
+    auto id = store_->InsertToken(row);
+    if (!id) return id.error();
+    row.id = *id;
+    tokens_.Add(row);
+    if (admin_token != nullptr) *admin_token = *secret;
+  }
+
+  auto sched = scheduler::Scheduler::Create(opt_.nodes, opt_.scheduler);
+  if (!sched) return sched.error();
+  scheduler_ = std::move(*sched);
+  auto conditions = store_->LoadNodeConditions();
+  if (!conditions) return conditions.error();
+  for (const auto& [node, cond] : *conditions) {
+    scheduler::NodeCondition c = scheduler::NodeCondition::kReady;
+    if (cond == "cordoned") c = scheduler::NodeCondition::kCordoned;
+    if (cond == "draining") c = scheduler::NodeCondition::kDraining;
+    if (!scheduler_->NodeIndex(node)) continue;  // no longer in the inventory
+    if (Status st = scheduler_->SetNodeCondition(node, c); !st.ok()) Log(st.ToString());
+  }
+
+  auto rows = store_->LoadJobsInStates({"pending", "running"});
+  if (!rows) return rows.error();
+  const std::int64_t now = NowMs();
+  std::vector<store::WriteOp> ops;
+  std::vector<std::int64_t> dropped;  // jobs that ended here: not active
+  const auto end_job = [&](ActiveJob& job, JobState state, const std::string& reason) {
+    job.row.state = StateName(state);
+    job.row.reason = reason;
+    job.row.finished_ms = now;
+    ops.push_back(
+        store::UpdateJobOp{job.row, {store::EventRow{job.row.id, now, job.row.state, reason}}});
+    dropped.push_back(job.row.id);
+  };
+  const auto requeue = [&](ActiveJob& job, const std::string& reason) {
+    job.row.state = "pending";
+    job.row.reason = "requeued: " + reason;
+    job.row.placement_json.clear();
+    job.row.runtime_json.clear();
+    job.row.started_ms = 0;
+    ops.push_back(
+        store::UpdateJobOp{job.row, {store::EventRow{job.row.id, now, "pending", job.row.reason}}});
+  };
+  // Running jobs first: their placements are booked before any pending job can be placed.
+  for (const bool running_pass : {true, false}) {
+    for (const store::JobRow& row : *rows) {
+      if ((row.state == "running") != running_pass) continue;
+      auto job = std::make_unique<ActiveJob>();
+      job->row = row;
+      Result<JobSpec> spec = Error(Status::Internal("unparsed"));
+      try {
+        spec = SpecFromJson(json::parse(row.spec_json));
+      } catch (const json::exception& e) {
+        spec = Error(Status::InvalidArgument(std::string("job spec: ") + e.what()));
+      }
+      Result<scheduler::JobRequest> req =
+          spec ? ToJobRequest(*spec, scheduler_->models()) : Error(spec.error());
+      if (!req) {
+        end_job(*job, running_pass ? JobState::kLost : JobState::kFailed,
+                "restart: cannot read the job back: " + req.error().message());
+        continue;
+      }
+      job->spec = *spec;
+      job->request = *req;
+      const std::int64_t id = row.id;
+      if (!running_pass) {
+        if (Status st = scheduler_->CheckFeasible(job->request); !st.ok()) {
+          end_job(*job, JobState::kFailed,
+                  "the pool changed while the service was down: " + st.message());
+          continue;
+        }
+        GP_CHECK(scheduler_->AddPending(id, job->request).ok());
+        active_.emplace(id, std::move(job));
+        continue;
+      }
+      // A running job: its placement back, then its process.
+      std::string lost;
+      Result<scheduler::Placement> placement = Error(Status::Internal("unparsed"));
+      try {
+        placement = PlacementFromJson(json::parse(row.placement_json), job->request);
+      } catch (const json::exception& e) {
+        placement = Error(Status::InvalidArgument(std::string("placement: ") + e.what()));
+      }
+      if (!placement) {
+        lost = "lost at restart: its placement cannot be restored: " + placement.error().message();
+      } else if (Status st = scheduler_->Allocate(id, *placement); !st.ok()) {
+        lost = "lost at restart: its placement cannot be booked again: " + st.message();
+      } else if (row.runtime_json.empty()) {
+        lost = "lost at restart: the service stopped before the job's process was recorded";
+        (void)scheduler_->Release(id);
+      } else {
+        Result<bool> adopted = Error(Status::Internal("unparsed"));
+        try {
+          auto ref = executor::ProcessRefFromJson(json::parse(row.runtime_json));
+          adopted = ref ? executor_->Adopt(id, *ref, opt_.data_dir / "jobs" / std::to_string(id))
+                        : Result<bool>(Error(ref.error()));
+        } catch (const json::exception& e) {
+          adopted = Error(Status::InvalidArgument(std::string("runtime: ") + e.what()));
+        }
+        if (!adopted || !*adopted) {
+          lost = adopted ? "lost at restart: its process is gone and left no exit record"
+                         : "lost at restart: " + adopted.error().message();
+          (void)scheduler_->Release(id);
+        }
+      }
+      if (lost.empty()) {
+        job->launched = true;
+        if (job->spec.time_limit_s > 0) {
+          job->deadline_ms = row.started_ms + job->spec.time_limit_s * 1000;
+        }
+        active_.emplace(id, std::move(job));
+      } else if (job->spec.requeue) {
+        requeue(*job, lost);
+        GP_CHECK(scheduler_->AddPending(id, job->request).ok());
+        active_.emplace(id, std::move(job));
+      } else {
+        end_job(*job, JobState::kLost, lost);
+      }
+    }
+  }
+  if (!ops.empty()) {
+    auto w = store_->Write(std::move(ops));
+    if (!w) return w.error();
+  }
+  if (!dropped.empty())
+    Log(fmt::format("restart: {} job(s) ended while restoring", dropped.size()));
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- placements as JSON
+
+json PoolService::PlacementJson(const scheduler::Placement& p) const {
+  json out = json::array();
+  for (std::size_t k = 0; k < p.size(); ++k) {
+    const cluster::Allocation& a = p[k];
+    const cluster::NodeSpec& spec = scheduler_->node_spec(a.node);
+    json gpus = json::array();
+    for (std::uint32_t m = a.gpu_mask; m != 0; m &= m - 1) {
+      const int g = std::countr_zero(m);
+      gpus.push_back({{"index", g},
+                      {"uuid", spec.gpus[static_cast<std::size_t>(g)].uuid},
+                      {"milli", a.gpu_milli},
+                      {"memory_mib", a.gpu_memory_mib}});
+    }
+    out.push_back({{"replica", k},
+                   {"node", spec.name},
+                   {"cpu_milli", a.cpu_milli},
+                   {"memory_mib", a.memory_mib},
+                   {"gpus", std::move(gpus)}});
+  }
+  return out;
+}
+
+Result<scheduler::Placement> PoolService::PlacementFromJson(const json& j,
+                                                            const scheduler::JobRequest& r) const {
+  if (!j.is_array() || j.empty())
+    return Error(Status::InvalidArgument("placement: not a list of replicas"));
+  if (static_cast<int>(j.size()) != r.replicas) {
+    return Error(Status::InvalidArgument(
+        fmt::format("placement: {} replicas, the job has {}", j.size(), r.replicas)));
+  }
+  scheduler::Placement out;
+  for (const auto& rep : j) {
+    const std::string node = rep.at("node").get<std::string>();
+    const auto index = scheduler_->NodeIndex(node);
+    if (!index) return Error(Status::NotFound("node " + node + " is no longer in the pool"));
+    std::uint32_t mask = 0;
+    for (const auto& g : rep.at("gpus")) {
+      const int gi = g.at("index").get<int>();
+      if (gi < 0 || gi >= static_cast<int>(scheduler_->node_spec(*index).gpus.size())) {
+        return Error(Status::InvalidArgument(fmt::format("node {}: no GPU {}", node, gi)));
+      }
+      mask |= 1U << gi;
+    }
+    if (std::popcount(mask) != r.replica.num_gpu) {
+      return Error(
+          Status::InvalidArgument(fmt::format("node {}: {} GPUs booked, the job asks {}", node,
+                                              std::popcount(mask), r.replica.num_gpu)));
+    }
+    out.push_back(cluster::MakeAllocation(r.replica, *index, mask));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> PoolService::JobEnv(const ActiveJob& job) const {
+  std::vector<std::pair<std::string, std::string>> env = job.spec.env;
+  const scheduler::Placement* p = scheduler_->placement(job.row.id);
+  std::string visible, all;
+  if (p != nullptr) {
+    for (std::size_t k = 0; k < p->size(); ++k) {
+      const cluster::Allocation& a = (*p)[k];
+      const cluster::NodeSpec& spec = scheduler_->node_spec(a.node);
+      std::string uuids;
+      for (std::uint32_t m = a.gpu_mask; m != 0; m &= m - 1) {
+        uuids += (uuids.empty() ? "" : ",") +
+                 spec.gpus[static_cast<std::size_t>(std::countr_zero(m))].uuid;
+      }
+      if (k == 0) visible = uuids;
+      all += (all.empty() ? "" : ";") + spec.name + ":" + uuids;
+    }
+    env.emplace_back("GPUPOOL_NODE", scheduler_->node_spec((*p)[0].node).name);
+  }
+  env.emplace_back("CUDA_VISIBLE_DEVICES", visible);
+  env.emplace_back("GPUPOOL_JOB_ID", std::to_string(job.row.id));
+  env.emplace_back("GPUPOOL_GPU_MILLI",
+                   std::to_string(job.spec.num_gpu > 0 ? job.spec.gpu_milli : 0));
+  env.emplace_back("GPUPOOL_GPU_MEMORY_MIB", std::to_string(job.spec.gpu_memory_mib));
+  env.emplace_back("GPUPOOL_NUM_GPUS", std::to_string(job.spec.num_gpu));
+  env.emplace_back("GPUPOOL_REPLICAS", std::to_string(job.spec.replicas));
+  env.emplace_back("GPUPOOL_REPLICA", "0");
+  env.emplace_back("GPUPOOL_PLACEMENT", all);
+  if (opt_.simulated) env.emplace_back("GPUPOOL_SIMULATED", "1");
+  return env;
+}
+
+// ---------------------------------------------------------------- the scheduling thread
+
+store::UpdateJobOp PoolService::FinishLocked(ActiveJob& job, const executor::ExitInfo& exit,
+                                             std::int64_t now_ms) {
+  const std::int64_t id = job.row.id;
+  if (Status st = scheduler_->Release(id); !st.ok()) Log(st.ToString());
+  JobState state = JobState::kFailed;
+  std::string reason = exit.reason;
+  if (exit.lost || job.cause == StopCause::kLost) {
+    state = JobState::kLost;
+    if (job.cause == StopCause::kLost) reason = job.stop_reason + " (" + exit.reason + ")";
+  } else if (job.cause == StopCause::kCancel) {
+    state = JobState::kCancelled;
+    reason = job.stop_reason + " (" + exit.reason + ")";
+  } else if (job.cause == StopCause::kTimeLimit) {
+    state = JobState::kTimedOut;
+    reason = job.stop_reason + " (" + exit.reason + ")";
+  } else if (exit.signal == 0 && exit.exit_code == 0) {
+    state = JobState::kSucceeded;
+  }
+  job.row.exit_code = exit.exit_code >= 0 ? std::optional<int>(exit.exit_code) : std::nullopt;
+  metrics_.finished.fetch_add(1, std::memory_order_relaxed);
+  if (state == JobState::kLost && job.spec.requeue) {
+    job.row.state = "pending";
+    job.row.reason = "requeued: " + reason;
+    job.row.placement_json.clear();
+    job.row.runtime_json.clear();
+    job.row.started_ms = 0;
+    job.launched = false;
+    job.stopping = false;
+    job.cause = StopCause::kNone;
+    GP_CHECK(scheduler_->AddPending(id, job.request).ok());
+    return store::UpdateJobOp{job.row,
+                              {store::EventRow{id, now_ms, "lost", reason},
+                               store::EventRow{id, now_ms, "pending", job.row.reason}}};
+  }
+  job.row.state = StateName(state);
+  job.row.reason = reason;
+  job.row.finished_ms = now_ms;
+  return store::UpdateJobOp{job.row, {store::EventRow{id, now_ms, job.row.state, reason}}};
+}
+
+void PoolService::Loop() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, opt_.tick, [this] { return stop_ || dirty_; });
+    if (stop_) break;
+    lock.unlock();
+    std::vector<executor::ExitInfo> exits = executor_->Poll();
+    const std::int64_t now = NowMs();
+    std::vector<store::WriteOp> ops;
+    std::vector<std::int64_t> finished;
+    std::vector<std::pair<std::int64_t, executor::LaunchSpec>> launches;
+    lock.lock();
+    for (const auto& exit : exits) {
+      const auto it = active_.find(exit.job_id);
+      if (it == active_.end()) continue;
+      ops.push_back(FinishLocked(*it->second, exit, now));
+      if (it->second->row.state != "pending") finished.push_back(exit.job_id);
+    }
+    for (auto& [id, job] : active_) {
+      if (job->launched && !job->stopping && job->deadline_ms > 0 && now >= job->deadline_ms) {
+        job->stopping = true;
+        job->cause = StopCause::kTimeLimit;
+        job->stop_reason = fmt::format("time limit of {} s reached", job->spec.time_limit_s);
+        if (Status st = executor_->Stop(id, opt_.stop_grace); !st.ok()) Log(st.ToString());
+      }
+    }
+    const bool run = dirty_ || !exits.empty();
+    dirty_ = false;
+    if (run && scheduler_->num_pending() > 0) {
+      const auto t0 = std::chrono::steady_clock::now();
+      scheduler::CycleResult cycle = scheduler_->RunCycle();
+      metrics_.cycle_seconds.Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      metrics_.cycles.fetch_add(1, std::memory_order_relaxed);
+      metrics_.placed.fetch_add(cycle.placed.size(), std::memory_order_relaxed);
+      for (const auto& [id, placement] : cycle.placed) {
+        ActiveJob& job = *active_.at(id);
+        job.row.state = "running";
+        job.row.started_ms = now;
+        job.row.placement_json = PlacementJson(placement).dump();
+        std::string where;
+        for (const auto& a : placement) {
+          const std::string& n = scheduler_->node_spec(a.node).name;
+          if (where.find(n) == std::string::npos) where += (where.empty() ? "" : ", ") + n;
+        }
+        job.row.reason = "placed on " + where;
+        if (job.spec.time_limit_s > 0) job.deadline_ms = now + job.spec.time_limit_s * 1000;
+        ops.push_back(
+            store::UpdateJobOp{job.row, {store::EventRow{id, now, "running", job.row.reason}}});
+        executor::LaunchSpec ls;
+        ls.job_id = id;
+        ls.argv = job.spec.command;
+        ls.env = JobEnv(job);
+        ls.workdir = job.spec.workdir;
+        ls.job_dir = opt_.data_dir / "jobs" / std::to_string(id);
+        launches.emplace_back(id, std::move(ls));
+      }
+    }
+    lock.unlock();
+    // Placements and endings are durable before any process starts.
+    if (!ops.empty()) {
+      if (auto w = store_->Write(std::move(ops)); !w) Log("store: " + w.error().ToString());
+    }
+    std::vector<store::WriteOp> started;
+    for (auto& [id, spec] : launches) {
+      Result<executor::ProcessRef> ref = executor_->Launch(spec);
+      const std::int64_t t = NowMs();
+      std::lock_guard relock(mu_);
+      ActiveJob& job = *active_.at(id);
+      if (ref) {
+        job.launched = true;
+        job.row.runtime_json = executor::ToJson(*ref).dump();
+        started.push_back(store::UpdateJobOp{job.row, {}});
+        if (job.stopping) {
+          if (Status st = executor_->Stop(id, opt_.stop_grace); !st.ok()) Log(st.ToString());
+        }
+      } else {
+        (void)scheduler_->Release(id);
+        job.row.state = job.stopping && job.cause == StopCause::kCancel ? "cancelled" : "failed";
+        job.row.reason = ref.error().message();
+        job.row.finished_ms = t;
+        started.push_back(
+            store::UpdateJobOp{job.row, {store::EventRow{id, t, job.row.state, job.row.reason}}});
+        finished.push_back(id);
+        dirty_ = true;
+      }
+    }
+    if (!started.empty()) {
+      if (auto w = store_->Write(std::move(started)); !w) Log("store: " + w.error().ToString());
+    }
+    lock.lock();
+    for (const std::int64_t id : finished) active_.erase(id);
+    idle_cv_.notify_all();
+  }
+}
+
+bool PoolService::WaitIdle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return idle_cv_.wait_for(lock, timeout, [this] { return active_.empty(); });
+}
+
+void PoolService::Monitor() {
+  // uuid -> (node, gpu) of this host's GPUs.
+  std::map<std::string, std::pair<std::string, int>> where;
+  {
+    std::lock_guard lock(mu_);
+    for (int i = 0; i < scheduler_->num_nodes(); ++i) {
+      const auto& spec = scheduler_->node_spec(i);
+      for (std::size_t g = 0; g < spec.gpus.size(); ++g) {
+        if (!spec.gpus[g].uuid.empty()) where[spec.gpus[g].uuid] = {spec.name, static_cast<int>(g)};
+      }
+    }
+  }
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    auto samples = discovery::SampleGpus(*opt_.nvml);
+    std::set<std::string> healthy;
+    std::map<std::string, std::string> errors;
+    if (samples) {
+      for (const auto& s : *samples) {
+        if (s.ok()) {
+          healthy.insert(s.uuid);
+        } else {
+          errors[s.uuid] = s.error;
+        }
+      }
+    }
+    lock.lock();
+    if (samples) {
+      for (const auto& [uuid, pos] : where) {
+        const auto& [node, g] = pos;
+        const auto index = scheduler_->NodeIndex(node);
+        if (!index) continue;
+        const bool ok = healthy.contains(uuid);
+        if (ok == scheduler_->gpu_healthy(*index, g)) continue;
+        if (Status st = scheduler_->SetGpuHealthy(node, g, ok); !st.ok()) Log(st.ToString());
+        if (ok) {
+          Log(fmt::format("GPU {} ({} GPU {}) is back", uuid, node, g));
+          dirty_ = true;
+          continue;
+        }
+        const std::string why = errors.contains(uuid) ? errors[uuid] : "no longer listed by NVML";
+        Log(fmt::format("GPU {} ({} GPU {}) lost: {}", uuid, node, g, why));
+        for (const auto& [id, placement] : scheduler_->placements()) {
+          const bool uses = std::any_of(placement.begin(), placement.end(), [&](const auto& a) {
+            return a.node == *index && ((a.gpu_mask >> g) & 1U) != 0;
+          });
+          if (!uses) continue;
+          auto it = active_.find(id);
+          if (it == active_.end() || it->second->cause == StopCause::kLost) continue;
+          ActiveJob& job = *it->second;
+          job.stopping = true;
+          job.cause = StopCause::kLost;
+          job.stop_reason = fmt::format("lost: GPU {} ({} GPU {}) lost: {}", uuid, node, g, why);
+          if (job.launched) {
+            if (Status st = executor_->Stop(id, std::chrono::milliseconds(0)); !st.ok())
+              Log(st.ToString());
+          }
+        }
+      }
+    }
+    cv_.wait_for(lock, opt_.nvml_interval, [this] { return stop_; });
+  }
+}
+
+// ---------------------------------------------------------------- jobs
+
+ApiResult<Principal> PoolService::Authenticate(std::string_view header) const {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.empty()) return Fail(Unauthenticated("missing Authorization: Bearer TOKEN"));
+  if (!header.starts_with(kBearer))
+    return Fail(Unauthenticated("Authorization must be 'Bearer TOKEN'"));
+  auto p = tokens_.Find(header.substr(kBearer.size()));
+  if (!p) return Fail(Unauthenticated("unknown or revoked token"));
+  return *p;
+}
+
+json PoolService::JobJson(const ActiveJob& job) const {
+  json j = RowJson(job.row);
+  if (job.row.state == "pending") {
+    const std::string reason = scheduler_->PendingReason(job.row.id);
+    if (!reason.empty()) j["reason"] = reason;
+  } else if (job.row.state == "running" && job.stopping) {
+    j["reason"] =
+        job.stop_reason.empty() ? std::string("stopping") : "stopping: " + job.stop_reason;
+  }
+  return j;
+}
+
+json PoolService::RowJson(const store::JobRow& row) const {
+  json spec;
+  try {
+    spec = json::parse(row.spec_json);
+  } catch (const json::exception&) {
+    spec = json::object();
+  }
+  json placement = json::array();
+  if (!row.placement_json.empty()) {
+    try {
+      placement = json::parse(row.placement_json);
+    } catch (const json::exception&) {
+    }
+  }
+  return json{{"id", row.id},
+              {"name", row.name},
+              {"user", row.user},
+              {"queue", row.queue},
+              {"priority", row.priority},
+              {"state", row.state},
+              {"reason", row.reason},
+              {"command", spec.value("command", json::array())},
+              {"env", spec.value("env", json::object())},
+              {"workdir", spec.value("workdir", "")},
+              {"resources", spec.value("resources", json::object())},
+              {"time_limit_s", spec.value("time_limit_s", 0)},
+              {"preemptible", spec.value("preemptible", false)},
+              {"requeue", spec.value("requeue", false)},
+              {"submitted_at", TimeJson(row.submitted_ms)},
+              {"started_at", TimeJson(row.started_ms)},
+              {"finished_at", TimeJson(row.finished_ms)},
+              {"exit_code", row.exit_code ? json(*row.exit_code) : json(nullptr)},
+              {"placement", std::move(placement)}};
+}
+
+ApiResult<json> PoolService::Submit(const Principal& p, const json& body) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::string> models;
+  {
+    std::lock_guard lock(mu_);
+    models = ModelNames();
+  }
+  auto spec = ParseSubmission(body, models, true);
+  if (!spec) {
+    metrics_.rejected.fetch_add(1, std::memory_order_relaxed);
+    return Fail(spec.error());
+  }
+  if (!p.MaySubmitTo(spec->queue)) {
+    metrics_.rejected.fetch_add(1, std::memory_order_relaxed);
+    std::string allowed;
+    for (const auto& q : p.queues) allowed += (allowed.empty() ? "" : ", ") + q;
+    return Fail(PermissionDenied("user " + p.user + " may not submit to queue '" + spec->queue +
+                                 "' (allowed: " + (allowed.empty() ? "none" : allowed) + ")"));
+  }
+  scheduler::JobRequest request;
+  {
+    std::lock_guard lock(mu_);
+    auto r = ToJobRequest(*spec, scheduler_->models());
+    if (!r) return Fail(FromStatus(r.error(), "gpu_models"));
+    if (Status st = scheduler_->CheckFeasible(*r); !st.ok()) {
+      metrics_.rejected.fetch_add(1, std::memory_order_relaxed);
+      return Fail(FromStatus(st));
+    }
+    request = *r;
+  }
+  const std::int64_t now = NowMs();
+  store::JobRow row;
+  row.user = p.user;
+  row.queue = spec->queue;
+  row.name = spec->name;
+  row.state = "pending";
+  row.priority = spec->priority;
+  row.submitted_ms = now;
+  row.reason = "waiting for the next scheduling cycle";
+  row.spec_json = SpecToJson(*spec).dump();
+  auto id = store_->InsertJob(row, store::EventRow{0, now, "pending", "submitted by " + p.user});
+  if (!id) {
+    return Fail(
+        ApiError{503, "UNAVAILABLE", {}, "the job could not be stored: " + id.error().message()});
+  }
+  row.id = *id;
+  json out;
+  {
+    std::lock_guard lock(mu_);
+    auto job = std::make_unique<ActiveJob>();
+    job->row = row;
+    job->spec = std::move(*spec);
+    job->request = request;
+    GP_CHECK(scheduler_->AddPending(*id, request).ok());
+    out = JobJson(*job);
+    active_.emplace(*id, std::move(job));
+    dirty_ = true;
+  }
+  cv_.notify_one();
+  metrics_.submitted.fetch_add(1, std::memory_order_relaxed);
+  metrics_.submit_seconds.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  return out;
+}
+
+ApiResult<store::JobRow> PoolService::VisibleJob(const Principal& p, std::int64_t id) {
+  auto row = store_->GetJob(id);
+  if (!row) return Fail(FromStatus(row.error()));
+  if (!row->has_value() || (!p.admin && (*row)->user != p.user)) {
+    return Fail(NotFoundError(fmt::format("job {} not found", id)));
+  }
+  return **row;
+}
+
+ApiResult<json> PoolService::GetJob(const Principal& p, std::int64_t id) {
+  {
+    std::lock_guard lock(mu_);
+    const auto it = active_.find(id);
+    if (it != active_.end()) {
+      if (!p.admin && it->second->row.user != p.user) {
+        return Fail(NotFoundError(fmt::format("job {} not found", id)));
+      }
+      return JobJson(*it->second);
+    }
+  }
+  auto row = VisibleJob(p, id);
+  if (!row) return Fail(row.error());
+  return RowJson(*row);
+}
+
+ApiResult<json> PoolService::ListJobs(const Principal& p, const store::JobQuery& query) {
+  store::JobQuery q = query;
+  if (!p.admin) {
+    if (q.user && *q.user != p.user) {
+      return Fail(PermissionDenied("user " + p.user + " may list only their own jobs"));
+    }
+    q.user = p.user;
+  }
+  auto page = store_->ListJobs(q);
+  if (!page) return Fail(FromStatus(page.error()));
+  json jobs = json::array();
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& row : page->jobs) {
+      const auto it = active_.find(row.id);
+      jobs.push_back(it != active_.end() ? JobJson(*it->second) : RowJson(row));
+    }
+  }
+  return json{{"jobs", std::move(jobs)},
+              {"next_cursor", page->next_before_id > 0 ? json(std::to_string(page->next_before_id))
+                                                       : json(nullptr)},
+              {"total", page->total}};
+}
+
+ApiResult<json> PoolService::Events(const Principal& p, std::int64_t id) {
+  auto row = VisibleJob(p, id);
+  if (!row) return Fail(row.error());
+  auto events = store_->ListEvents(id);
+  if (!events) return Fail(FromStatus(events.error()));
+  json out = json::array();
+  for (const auto& e : *events) {
+    out.push_back({{"time", TimeJson(e.time_ms)}, {"state", e.state}, {"reason", e.reason}});
+  }
+  return json{{"events", std::move(out)}};
+}
+
+ApiResult<json> PoolService::Logs(const Principal& p, std::int64_t id, const LogQuery& q) {
+  if (q.stream != "stdout" && q.stream != "stderr") {
+    return Fail(BadRequest("stream", "stream: '" + q.stream + "' is not stdout or stderr"));
+  }
+  if (q.offset < 0) return Fail(BadRequest("offset", "offset: is negative"));
+  if (q.limit < 1 || q.limit > (1 << 20)) {
+    return Fail(BadRequest("limit", "limit: must be 1..1048576 bytes"));
+  }
+  auto row = VisibleJob(p, id);
+  if (!row) return Fail(row.error());
+  bool ended = false;
+  {
+    std::lock_guard lock(mu_);
+    ended = !active_.contains(id);
+  }
+  const auto path = opt_.data_dir / "jobs" / std::to_string(id) / (q.stream + ".log");
+  std::string data;
+  std::int64_t size = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (in) {
+    in.seekg(0, std::ios::end);
+    size = static_cast<std::int64_t>(in.tellg());
+    if (q.offset < size) {
+      const std::int64_t n = std::min(q.limit, size - q.offset);
+      data.resize(static_cast<std::size_t>(n));
+      in.seekg(q.offset);
+      in.read(data.data(), n);
+      data.resize(static_cast<std::size_t>(in.gcount()));
+    }
+  }
+  const std::int64_t next = q.offset + static_cast<std::int64_t>(data.size());
+  return json{{"data", std::move(data)}, {"offset", next}, {"eof", ended && next >= size}};
+}
+
+ApiResult<json> PoolService::Cancel(const Principal& p, std::int64_t id) {
+  std::unique_lock lock(mu_);
+  const auto it = active_.find(id);
+  if (it == active_.end()) {
+    lock.unlock();
+    auto row = VisibleJob(p, id);
+    if (!row) return Fail(row.error());
+    return Fail(Conflict(fmt::format("job {} already ended ({})", id, row->state)));
+  }
+  ActiveJob& job = *it->second;
+  if (!p.admin && job.row.user != p.user)
+    return Fail(NotFoundError(fmt::format("job {} not found", id)));
+  const std::string who = "cancelled by " + p.user;
+  if (job.row.state == "pending") {
+    GP_CHECK(scheduler_->RemovePending(id).ok());
+    const std::int64_t now = NowMs();
+    job.row.state = "cancelled";
+    job.row.reason = who + " while pending";
+    job.row.finished_ms = now;
+    store::JobRow row = job.row;
+    active_.erase(it);
+    lock.unlock();
+    if (auto w = store_->UpdateJob(row, {store::EventRow{id, now, row.state, row.reason}});
+        !w.ok()) {
+      return Fail(FromStatus(w));
+    }
+    idle_cv_.notify_all();
+    return RowJson(row);
+  }
+  if (!job.stopping) {
+    job.stopping = true;
+    job.cause = StopCause::kCancel;
+    job.stop_reason = who;
+    if (job.launched) {
+      if (Status st = executor_->Stop(id, opt_.stop_grace); !st.ok()) Log(st.ToString());
+    }
+  }
+  return JobJson(job);
+}
+
+// ---------------------------------------------------------------- nodes and the pool
+
+json PoolService::Nodes() const {
+  std::lock_guard lock(mu_);
+  // node -> gpu -> jobs, and node -> jobs.
+  std::map<int, std::map<int, std::vector<std::int64_t>>> gpu_jobs;
+  std::map<int, std::set<std::int64_t>> node_jobs;
+  std::map<int, std::map<int, std::int64_t>> gpu_memory_used;
+  for (const auto& [id, placement] : scheduler_->placements()) {
+    for (const auto& a : placement) {
+      node_jobs[a.node].insert(id);
+      for (std::uint32_t m = a.gpu_mask; m != 0; m &= m - 1) {
+        const int g = std::countr_zero(m);
+        gpu_jobs[a.node][g].push_back(id);
+        gpu_memory_used[a.node][g] += a.gpu_memory_mib;
+      }
+    }
+  }
+  json nodes = json::array();
+  const auto& state = scheduler_->state();
+  for (int i = 0; i < scheduler_->num_nodes(); ++i) {
+    if (scheduler_->node_condition(i) == scheduler::NodeCondition::kRemoved) continue;
+    const auto& spec = scheduler_->node_spec(i);
+    const auto& n = state.node(i);
+    json gpus = json::array();
+    for (std::size_t g = 0; g < spec.gpus.size(); ++g) {
+      const int gi = static_cast<int>(g);
+      auto jobs = gpu_jobs[i][gi];
+      std::sort(jobs.begin(), jobs.end());
+      gpus.push_back({{"index", gi},
+                      {"uuid", spec.gpus[g].uuid},
+                      {"model", spec.gpus[g].model},
+                      {"memory_mib", spec.gpus[g].memory_mib},
+                      {"milli_used", 1000 - n.gpu_left[g]},
+                      {"memory_used_mib", gpu_memory_used[i][gi]},
+                      {"healthy", scheduler_->gpu_healthy(i, gi)},
+                      {"jobs", jobs}});
+    }
+    const auto& nj = node_jobs[i];
+    nodes.push_back({{"name", spec.name},
+                     {"simulated", opt_.simulated},
+                     {"condition", scheduler::NodeConditionName(scheduler_->node_condition(i))},
+                     {"gpu_model", spec.gpus.empty() ? json(nullptr) : json(spec.gpus[0].model)},
+                     {"cpu_milli", spec.cpu_milli},
+                     {"cpu_used_milli", spec.cpu_milli - n.cpu_left},
+                     {"memory_mib", spec.memory_mib},
+                     {"memory_used_mib", spec.memory_mib - n.memory_left},
+                     {"nvlink_islands", spec.nvlink_islands},
+                     {"jobs", std::vector<std::int64_t>(nj.begin(), nj.end())},
+                     {"gpus", std::move(gpus)}});
+  }
+  return json{{"nodes", std::move(nodes)}};
+}
+
+ApiResult<json> PoolService::SetNodeCondition(const Principal& p, const std::string& node,
+                                              const std::string& action) {
+  if (!p.admin) return Fail(PermissionDenied("only the admin may cordon, drain or uncordon nodes"));
+  scheduler::NodeCondition c;
+  if (action == "cordon") {
+    c = scheduler::NodeCondition::kCordoned;
+  } else if (action == "drain") {
+    c = scheduler::NodeCondition::kDraining;
+  } else if (action == "uncordon") {
+    c = scheduler::NodeCondition::kReady;
+  } else {
+    return Fail(NotFoundError("unknown node action '" + action + "' (cordon, drain, uncordon)"));
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (!scheduler_->NodeIndex(node)) return Fail(NotFoundError("node " + node + " not found"));
+  }
+  if (Status st = store_->SetNodeCondition(node, std::string(scheduler::NodeConditionName(c)));
+      !st.ok()) {
+    return Fail(FromStatus(st));
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (Status st = scheduler_->SetNodeCondition(node, c); !st.ok()) return Fail(FromStatus(st));
+    dirty_ = true;
+  }
+  cv_.notify_one();
+  json all = Nodes();
+  for (auto& n : all["nodes"]) {
+    if (n["name"] == node) return n;
+  }
+  return Fail(NotFoundError("node " + node + " not found"));
+}
+
+json PoolService::Pool() const {
+  std::lock_guard lock(mu_);
+  const scheduler::PoolTotals t = scheduler_->Totals();
+  struct ByModel {
+    int gpus = 0, free_gpus = 0;
+    std::int64_t allocated = 0, capacity = 0;
+  };
+  std::map<std::string, ByModel> by_model;
+  json gpu_list = json::array();
+  std::map<std::pair<int, int>, std::int64_t> memory_used;
+  for (const auto& [id, placement] : scheduler_->placements()) {
+    for (const auto& a : placement) {
+      for (std::uint32_t m = a.gpu_mask; m != 0; m &= m - 1) {
+        memory_used[{a.node, std::countr_zero(m)}] += a.gpu_memory_mib;
+      }
+    }
+  }
+  const auto& state = scheduler_->state();
+  for (int i = 0; i < scheduler_->num_nodes(); ++i) {
+    if (scheduler_->node_condition(i) == scheduler::NodeCondition::kRemoved) continue;
+    const auto& spec = scheduler_->node_spec(i);
+    const auto& n = state.node(i);
+    for (std::size_t g = 0; g < spec.gpus.size(); ++g) {
+      const int left = n.gpu_left[g];
+      ByModel& b = by_model[spec.gpus[g].model];
+      ++b.gpus;
+      if (left == 1000) ++b.free_gpus;
+      b.allocated += 1000 - left;
+      b.capacity += 1000;
+      const auto key = std::make_pair(i, static_cast<int>(g));
+      gpu_list.push_back({{"node", spec.name},
+                          {"index", static_cast<int>(g)},
+                          {"uuid", spec.gpus[g].uuid},
+                          {"model", spec.gpus[g].model},
+                          {"milli_used", 1000 - left},
+                          {"memory_mib", spec.gpus[g].memory_mib},
+                          {"memory_used_mib", memory_used.contains(key) ? memory_used.at(key) : 0},
+                          {"healthy", scheduler_->gpu_healthy(i, static_cast<int>(g))}});
+    }
+  }
+  json models = json::array();
+  for (const auto& [name, b] : by_model) {
+    models.push_back({{"model", name},
+                      {"gpus", b.gpus},
+                      {"free_gpus", b.free_gpus},
+                      {"allocated_milli", b.allocated},
+                      {"capacity_milli", b.capacity}});
+  }
+  std::int64_t running = 0;
+  for (const auto& [id, job] : active_) running += job->row.state == "running";
+  const std::int64_t free_milli = t.capacity_milli - t.allocated_milli;
+  return json{
+      {"simulated", opt_.simulated},
+      {"gpus",
+       {{"total", t.gpus},
+        {"free", t.gpus_free},
+        {"shared", t.gpus_shared},
+        {"allocated", t.gpus_whole_allocated},
+        {"unusable", t.gpus_unusable}}},
+      {"milli",
+       {{"capacity", t.capacity_milli}, {"allocated", t.allocated_milli}, {"free", free_milli}}},
+      {"fragmented_milli", t.fragmented_milli},
+      {"fragmentation_pct",
+       free_milli > 0 ? 100.0 * t.fragmented_milli / static_cast<double>(free_milli) : 0.0},
+      {"by_model", std::move(models)},
+      {"jobs",
+       {{"pending", static_cast<std::int64_t>(scheduler_->num_pending())}, {"running", running}}},
+      {"gpu_list", std::move(gpu_list)}};
+}
+
+std::string PoolService::Metrics() const {
+  std::string out;
+  const json pool = Pool();
+  out += "# HELP gpupool_gpus GPUs of the pool by state and model.\n# TYPE gpupool_gpus gauge\n";
+  {
+    std::lock_guard lock(mu_);
+    std::map<std::pair<std::string, std::string>, int> counts;
+    const auto& state = scheduler_->state();
+    for (int i = 0; i < scheduler_->num_nodes(); ++i) {
+      const auto c = scheduler_->node_condition(i);
+      if (c == scheduler::NodeCondition::kRemoved) continue;
+      const auto& spec = scheduler_->node_spec(i);
+      for (std::size_t g = 0; g < spec.gpus.size(); ++g) {
+        const int left = state.node(i).gpu_left[g];
+        std::string s = left == 1000 ? "free" : (left == 0 ? "allocated" : "shared");
+        if (c != scheduler::NodeCondition::kReady ||
+            !scheduler_->gpu_healthy(i, static_cast<int>(g))) {
+          s = "unusable";
+        }
+        ++counts[{s, spec.gpus[g].model}];
+      }
+    }
+    for (const auto& [key, n] : counts) {
+      out += fmt::format("gpupool_gpus{{state=\"{}\",model=\"{}\"}} {}\n", key.first,
+                         discovery::EscapeLabelValue(key.second), n);
+    }
+  }
+  out +=
+      "# HELP gpupool_gpu_milli_capacity milli-GPU of the pool (1000 = one GPU).\n"
+      "# TYPE gpupool_gpu_milli_capacity gauge\n";
+  out +=
+      fmt::format("gpupool_gpu_milli_capacity {}\n", pool["milli"]["capacity"].get<std::int64_t>());
+  out +=
+      "# HELP gpupool_gpu_milli_allocated milli-GPU allocated to jobs.\n"
+      "# TYPE gpupool_gpu_milli_allocated gauge\n";
+  out += fmt::format("gpupool_gpu_milli_allocated {}\n",
+                     pool["milli"]["allocated"].get<std::int64_t>());
+  out +=
+      "# HELP gpupool_fragmented_milli Free milli-GPU the learned workload cannot use (FGD).\n"
+      "# TYPE gpupool_fragmented_milli gauge\n";
+  out += fmt::format("gpupool_fragmented_milli {}\n", pool["fragmented_milli"].get<double>());
+  out +=
+      "# HELP gpupool_jobs Jobs by state (active ones from memory, ended ones from the store).\n"
+      "# TYPE gpupool_jobs gauge\n";
+  if (auto counts = store_->CountJobsByState()) {
+    for (const char* s :
+         {"pending", "running", "succeeded", "failed", "cancelled", "timed_out", "lost"}) {
+      const auto it = counts->find(s);
+      out +=
+          fmt::format("gpupool_jobs{{state=\"{}\"}} {}\n", s, it == counts->end() ? 0 : it->second);
+    }
+  }
+  out +=
+      "# HELP gpupool_jobs_submitted_total Jobs acknowledged (201).\n"
+      "# TYPE gpupool_jobs_submitted_total counter\n";
+  out += fmt::format("gpupool_jobs_submitted_total {}\n", metrics_.submitted.load());
+  out +=
+      "# HELP gpupool_jobs_rejected_total Submissions refused (4xx).\n"
+      "# TYPE gpupool_jobs_rejected_total counter\n";
+  out += fmt::format("gpupool_jobs_rejected_total {}\n", metrics_.rejected.load());
+  out +=
+      "# HELP gpupool_jobs_placed_total Jobs placed by the scheduler.\n"
+      "# TYPE gpupool_jobs_placed_total counter\n";
+  out += fmt::format("gpupool_jobs_placed_total {}\n", metrics_.placed.load());
+  out +=
+      "# HELP gpupool_jobs_finished_total Jobs whose process ended.\n"
+      "# TYPE gpupool_jobs_finished_total counter\n";
+  out += fmt::format("gpupool_jobs_finished_total {}\n", metrics_.finished.load());
+  out += metrics_.cycle_seconds.Format("gpupool_schedule_cycle_seconds",
+                                       "Time of one scheduling cycle.");
+  out += metrics_.submit_seconds.Format("gpupool_submit_seconds",
+                                        "Time from a submission's arrival to its acknowledgement.");
+  if (opt_.nvml != nullptr) {
+    if (auto nvml = discovery::CollectPrometheusMetrics(*opt_.nvml)) out += *nvml;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- tokens
+
+ApiResult<json> PoolService::CreateToken(const Principal& p, const json& body) {
+  if (!p.admin) return Fail(PermissionDenied("only the admin may create tokens"));
+  if (!body.is_object()) return Fail(BadRequest("", "the body must be a JSON object"));
+  for (const auto& [k, v] : body.items()) {
+    if (k != "user" && k != "queues" && k != "admin") {
+      return Fail(BadRequest(k, k + ": unknown member (known: user, queues, admin)"));
+    }
+  }
+  if (!body.contains("user") || !body["user"].is_string()) {
+    return Fail(BadRequest("user", "user: required, a string"));
+  }
+  store::TokenRow row;
+  row.user = body["user"].get<std::string>();
+  if (!ValidUserName(row.user)) {
+    return Fail(BadRequest(
+        "user", "user: '" + row.user + "' is not a user name (1-64 of letters, digits, - _ . @)"));
+  }
+  if (body.contains("queues")) {
+    const json& q = body["queues"];
+    if (!q.is_array()) return Fail(BadRequest("queues", "queues: must be an array of strings"));
+    for (std::size_t i = 0; i < q.size(); ++i) {
+      if (!q[i].is_string() || q[i].get<std::string>().empty()) {
+        return Fail(BadRequest("queues[" + std::to_string(i) + "]",
+                               "queues[" + std::to_string(i) + "]: must be a queue name"));
+      }
+      row.queues.push_back(q[i].get<std::string>());
+    }
+  } else {
+    row.queues = {"default"};
+  }
+  if (body.contains("admin")) {
+    if (!body["admin"].is_boolean())
+      return Fail(BadRequest("admin", "admin: must be true or false"));
+    row.admin = body["admin"].get<bool>();
+  }
+  auto secret = NewTokenSecret();
+  if (!secret) return Fail(FromStatus(secret.error()));
+  row.hash_hex = Sha256Hex(*secret);
+  row.created_ms = NowMs();
+  auto id = store_->InsertToken(row);
+  if (!id) return Fail(FromStatus(id.error()));
+  row.id = *id;
+  tokens_.Add(row);
+  return json{{"id", row.id},
+              {"user", row.user},
+              {"queues", row.queues},
+              {"admin", row.admin},
+              {"token", *secret}};
+}
+
+ApiResult<json> PoolService::ListTokens(const Principal& p) {
+  if (!p.admin) return Fail(PermissionDenied("only the admin may list tokens"));
+  auto rows = store_->LoadTokens();
+  if (!rows) return Fail(FromStatus(rows.error()));
+  json out = json::array();
+  for (const auto& r : *rows) out.push_back(TokenJson(r));
+  return json{{"tokens", std::move(out)}};
+}
+
+ApiResult<json> PoolService::RevokeToken(const Principal& p, std::int64_t id) {
+  if (!p.admin) return Fail(PermissionDenied("only the admin may revoke tokens"));
+  if (id == p.token_id) return Fail(Conflict("a token cannot revoke itself"));
+  if (Status st = store_->RevokeToken(id); !st.ok()) return Fail(FromStatus(st));
+  tokens_.Revoke(id);
+  auto rows = store_->LoadTokens();
+  if (!rows) return Fail(FromStatus(rows.error()));
+  for (const auto& r : *rows) {
+    if (r.id == id) return TokenJson(r);
+  }
+  return Fail(NotFoundError(fmt::format("token {} not found", id)));
+}
+
+json PoolService::WhoAmI(const Principal& p) {
+  return json{{"user", p.user}, {"admin", p.admin}, {"queues", p.queues}};
+}
+
+}  // namespace gpupool::server

@@ -1,0 +1,158 @@
+// PoolService: the GPU pool as a durable service. It ties the scheduler (src/scheduler/, the same
+// code the simulators replay), the store (SQLite, src/store/) and the executor (src/executor/)
+// together, and answers the requests of the HTTP layer (http_server.h) as JSON values.
+//
+// The life of a job:
+//   Submit:  checked (ParseSubmission, then the scheduler's "never" check: 409), committed to the
+//            store, and only then acknowledged (201); then queued in the scheduler.
+//   Cycle:   the scheduling thread runs a cycle when something changed (a submission, an exit, a
+//            node) and at least every tick; placements are committed to the store (state running,
+//            one transaction per cycle) before any process starts; then each job is launched
+//            with CUDA_VISIBLE_DEVICES and the GPUPOOL_* variables of its placement, and its
+//            process reference committed.
+//   Exit:    the executor reports the exit; the job becomes succeeded / failed / cancelled /
+//            timed_out / lost (requeued when lost and the job allows it); its share is released.
+//   Restart: pending jobs are queued again; running jobs get their placements back (a placement
+//            that no longer fits, a node that is gone, a share booked twice: the job is lost with
+//            the reason) and are adopted when their process still runs or left an exit record,
+//            otherwise lost (requeued when allowed).
+//
+// The variables a job sees: CUDA_VISIBLE_DEVICES (its GPUs' UUIDs, comma-separated),
+// GPUPOOL_JOB_ID, GPUPOOL_NODE, GPUPOOL_GPU_MILLI (per GPU, 1000 = whole), GPUPOOL_GPU_MEMORY_MIB
+// (per GPU; 0 = not capped), GPUPOOL_NUM_GPUS, GPUPOOL_REPLICAS, GPUPOOL_REPLICA (0) and
+// GPUPOOL_PLACEMENT (every replica as "node:uuid,uuid;node:uuid,..."), GPUPOOL_SIMULATED=1 on a
+// described (not discovered) inventory. A gang runs its command once, as replica 0 on the first
+// replica's node, the way a Slurm batch script does; it starts its other replicas itself from
+// GPUPOOL_PLACEMENT (cluster engines launch per replica).
+//
+// Thread safety: every public method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "cluster/node_spec.h"
+#include "executor/executor.h"
+#include "scheduler/scheduler.h"
+#include "server/api_error.h"
+#include "server/job_spec.h"
+#include "server/metrics.h"
+#include "server/tokens.h"
+#include "store/store.h"
+
+namespace gpupool::discovery {
+class NvmlLibrary;
+}
+
+namespace gpupool::server {
+
+struct ServiceOptions {
+  std::filesystem::path data_dir = "gpupool-data";
+  std::vector<cluster::NodeSpec> nodes;
+  bool simulated = true;  // the inventory is described (demo or --inventory), not discovered
+  std::string inventory_source = "demo";
+  scheduler::SchedulerOptions scheduler;
+  std::chrono::milliseconds stop_grace{10000};  // SIGTERM -> SIGKILL on cancel and time limit
+  std::chrono::milliseconds tick{50};           // longest wait between two looks at exits
+  bool synchronous_full = true;                 // fsync every commit (see store.h)
+  // NVML for this host's node (not owned; may be null): watched for lost GPUs, and its readings
+  // go into /metrics.
+  const discovery::NvmlLibrary* nvml = nullptr;
+  std::chrono::milliseconds nvml_interval{2000};
+};
+
+struct LogQuery {
+  std::string stream = "stdout";
+  std::int64_t offset = 0;
+  std::int64_t limit = 65536;
+};
+
+class PoolService {
+ public:
+  // Opens (or creates) the data directory, restores and reconciles, and starts the scheduling
+  // thread. `admin_token` receives the admin token when one was created now (first start).
+  static Result<std::unique_ptr<PoolService>> Start(ServiceOptions options,
+                                                    std::unique_ptr<executor::Executor> executor,
+                                                    std::string* admin_token = nullptr);
+  // Stops the threads; jobs keep running and are adopted by the next start.
+  ~PoolService();
+  PoolService(const PoolService&) = delete;
+  PoolService& operator=(const PoolService&) = delete;
+
+  // Authentication: the principal of "Bearer TOKEN", or 401.
+  ApiResult<Principal> Authenticate(std::string_view authorization_header) const;
+
+  ApiResult<nlohmann::json> Submit(const Principal& p, const nlohmann::json& body);
+  ApiResult<nlohmann::json> GetJob(const Principal& p, std::int64_t id);
+  ApiResult<nlohmann::json> ListJobs(const Principal& p, const store::JobQuery& q);
+  ApiResult<nlohmann::json> Events(const Principal& p, std::int64_t id);
+  ApiResult<nlohmann::json> Logs(const Principal& p, std::int64_t id, const LogQuery& q);
+  ApiResult<nlohmann::json> Cancel(const Principal& p, std::int64_t id);
+
+  nlohmann::json Nodes() const;
+  ApiResult<nlohmann::json> SetNodeCondition(const Principal& p, const std::string& node,
+                                             const std::string& action);
+  nlohmann::json Pool() const;
+  std::string Metrics() const;
+
+  ApiResult<nlohmann::json> CreateToken(const Principal& p, const nlohmann::json& body);
+  ApiResult<nlohmann::json> ListTokens(const Principal& p);
+  ApiResult<nlohmann::json> RevokeToken(const Principal& p, std::int64_t id);
+  static nlohmann::json WhoAmI(const Principal& p);
+
+  // Waits until no job is pending or running, or `timeout` passes; true when idle (tests, benches).
+  bool WaitIdle(std::chrono::milliseconds timeout);
+  const std::filesystem::path& data_dir() const { return opt_.data_dir; }
+  bool simulated() const { return opt_.simulated; }
+
+ private:
+  struct ActiveJob;
+  explicit PoolService(ServiceOptions options);
+
+  Status Restore(std::string* admin_token);
+  void Loop();
+  void Monitor();
+  // Under mu_: the job object of an active job.
+  nlohmann::json JobJson(const ActiveJob& job) const;
+  nlohmann::json RowJson(const store::JobRow& row) const;
+  nlohmann::json PlacementJson(const scheduler::Placement& p) const;
+  Result<scheduler::Placement> PlacementFromJson(const nlohmann::json& j,
+                                                 const scheduler::JobRequest& r) const;
+  std::vector<std::pair<std::string, std::string>> JobEnv(const ActiveJob& job) const;
+  // Under mu_: the final state of a job whose process ended; returns the store op.
+  store::UpdateJobOp FinishLocked(ActiveJob& job, const executor::ExitInfo& exit,
+                                  std::int64_t now_ms);
+  std::vector<std::string> ModelNames() const;
+  ApiResult<store::JobRow> VisibleJob(const Principal& p, std::int64_t id);
+
+  ServiceOptions opt_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<executor::Executor> executor_;
+  TokenRegistry tokens_;
+  ServiceMetrics metrics_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable idle_cv_;
+  bool dirty_ = true;
+  bool stop_ = false;
+  std::unique_ptr<scheduler::Scheduler> scheduler_;
+  std::unordered_map<std::int64_t, std::unique_ptr<ActiveJob>> active_;
+  std::thread loop_;
+  std::thread monitor_;
+  int lock_fd_ = -1;  // flock on DATA_DIR/gpupool.lock, held for the service's life
+};
+
+}  // namespace gpupool::server

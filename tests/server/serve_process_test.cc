@@ -1,0 +1,261 @@
+// The real `gpupool serve` binary as a process: killed with SIGKILL in the middle of a storm of
+// concurrent submissions and restarted (durability), and driven through the CLI commands.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "discovery/run_command.h"
+
+namespace gpupool::server {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  const int port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "gpupool-proc-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// `gpupool serve` on a fixed port and data directory; Start again after a kill reuses both.
+class ServeProcess {
+ public:
+  ServeProcess(std::filesystem::path data, int port) : data_(std::move(data)), port_(port) {}
+  ~ServeProcess() {
+    if (pid_ > 0) Signal(SIGTERM);
+  }
+  void Start() {
+    pid_ = fork();
+    if (pid_ == 0) {
+      const std::string listen = "127.0.0.1:" + std::to_string(port_);
+      const std::string log = (data_.parent_path() / "serve.log").string();
+      if (!freopen(log.c_str(), "a", stdout) || !freopen(log.c_str(), "a", stderr)) _exit(126);
+      execl(GPUPOOL_BINARY, GPUPOOL_BINARY, "serve", "--listen", listen.c_str(), "--data-dir",
+            data_.c_str(), "--stop-grace", "0", nullptr);
+      _exit(127);
+    }
+    httplib::Client c("127.0.0.1", port_);
+    for (int i = 0; i < 500; ++i) {
+      auto r = c.Get("/healthz");
+      if (r && r->status == 200) break;
+      std::this_thread::sleep_for(20ms);
+    }
+    std::ifstream(data_ / "admin.token") >> token_;
+  }
+  void Signal(int sig) {
+    kill(pid_, sig);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  std::unique_ptr<httplib::Client> Client() const {
+    auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    c->set_bearer_token_auth(token_);
+    c->set_keep_alive(true);
+    c->set_read_timeout(10, 0);
+    return c;
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  const std::string& token() const { return token_; }
+
+ private:
+  std::filesystem::path data_;
+  int port_;
+  pid_t pid_ = -1;
+  std::string token_;
+};
+
+// Every job of the service, through the paged listing.
+std::vector<json> AllJobs(httplib::Client& c) {
+  std::vector<json> out;
+  std::string cursor;
+  for (;;) {
+    auto r = c.Get("/api/v1/jobs?limit=1000" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    EXPECT_TRUE(r && r->status == 200);
+    if (!r) break;
+    const json page = json::parse(r->body);
+    for (const auto& j : page["jobs"]) out.push_back(j);
+    if (page["next_cursor"].is_null()) break;
+    cursor = page["next_cursor"];
+  }
+  return out;
+}
+
+TEST(ServeProcessTest, EveryAcknowledgedJobSurvivesSigkillExactlyOnceAndNoShareIsBookedTwice) {
+  TempDir dir;
+  ServeProcess serve(dir.path() / "data", FreePort());
+  serve.Start();
+  std::set<std::int64_t> acknowledged;
+  std::mutex mu;
+  for (int round = 0; round < 3; ++round) {
+    std::atomic<bool> stop{false};
+    std::atomic<int> acks{0};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 16; ++t) {
+      clients.emplace_back([&, t] {
+        auto c = serve.Client();
+        c->set_connection_timeout(1, 0);
+        const double sizes[] = {0.25, 0.5, 1, 2};
+        int i = 0;
+        while (!stop) {
+          const json body = {{"command", {"sleep", "2"}}, {"gpus", sizes[(t + i++) % 4]}};
+          auto r = c->Post("/api/v1/jobs", body.dump(), "application/json");
+          if (r && r->status == 201) {
+            std::lock_guard lock(mu);
+            acknowledged.insert(json::parse(r->body)["id"].get<std::int64_t>());
+            ++acks;
+          }
+        }
+      });
+    }
+    while (acks < 150) std::this_thread::sleep_for(1ms);
+    serve.Signal(SIGKILL);  // mid-storm: submissions are in flight
+    stop = true;
+    for (auto& t : clients) t.join();
+    serve.Start();
+
+    auto c = serve.Client();
+    const std::vector<json> jobs = AllJobs(*c);
+    std::map<std::int64_t, int> seen;
+    for (const auto& j : jobs) ++seen[j["id"].get<std::int64_t>()];
+    for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << "job " << id << " listed " << n << " times";
+    for (const std::int64_t id : acknowledged) {
+      EXPECT_TRUE(seen.contains(id)) << "round " << round << ": acknowledged job " << id << " lost";
+    }
+    // No GPU share booked twice: the running jobs' placements, added up per GPU, stay within
+    // one GPU (1000 milli), and agree with the nodes' own accounting.
+    std::map<std::string, int> booked;  // uuid -> milli
+    for (const auto& j : jobs) {
+      if (j["state"] != "running") continue;
+      for (const auto& rep : j["placement"]) {
+        for (const auto& g : rep["gpus"]) booked[g["uuid"]] += g["milli"].get<int>();
+      }
+    }
+    // Re-read the jobs: some may have ended between the listing and now; only overbooking counts.
+    for (const auto& [uuid, milli] : booked) EXPECT_LE(milli, 1000) << uuid << " booked " << milli;
+    const json nodes = json::parse(c->Get("/api/v1/nodes")->body);
+    for (const auto& n : nodes["nodes"]) {
+      for (const auto& g : n["gpus"]) EXPECT_LE(g["milli_used"].get<int>(), 1000);
+    }
+  }
+  // Let the last jobs run out, then cancel whatever is left so no process outlives the test.
+  auto c = serve.Client();
+  for (const auto& j : AllJobs(*c)) {
+    if (j["state"] == "pending" || j["state"] == "running") {
+      c->Delete("/api/v1/jobs/" + std::to_string(j["id"].get<std::int64_t>()));
+    }
+  }
+}
+
+// The CLI finds the server and token in GPUPOOL_SERVER / GPUPOOL_TOKEN (flags would have to come
+// before `--` of submit).
+discovery::CommandResult Cli(const ServeProcess& s, std::vector<std::string> args) {
+  setenv("GPUPOOL_SERVER", s.url().c_str(), 1);
+  setenv("GPUPOOL_TOKEN", s.token().c_str(), 1);
+  std::vector<std::string> argv = {GPUPOOL_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return discovery::RunCommand(argv, 20000);
+}
+
+TEST(ServeProcessTest, TheCliSubmitsListsFollowsAndCancels) {
+  TempDir dir;
+  ServeProcess serve(dir.path() / "data", FreePort());
+  serve.Start();
+  // submit prints the id alone.
+  auto r = Cli(serve, {"submit", "--name", "hello", "--gpus", "0.5", "--", "sh", "-c",
+                       "echo hi from $GPUPOOL_NODE"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string id = r.output.substr(0, r.output.find('\n'));
+  ASSERT_EQ(id, "1");
+  // The job ends; its log and its detail say so.
+  for (int i = 0; i < 500; ++i) {
+    r = Cli(serve, {"job", id, "--json"});
+    if (json::parse(r.output, nullptr, false).value("state", "") == "succeeded") break;
+    std::this_thread::sleep_for(20ms);
+  }
+  const json job = json::parse(r.output);
+  ASSERT_EQ(job["state"], "succeeded");
+  r = Cli(serve, {"logs", id});
+  EXPECT_EQ(r.output, "hi from " + job["placement"][0]["node"].get<std::string>() + "\n");
+  // A job that cannot run now shows its reason; cancel ends it.
+  r = Cli(serve,
+          {"submit", "--gpus", "8", "--model", "A100", "--replicas", "2", "--", "sleep", "60"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = Cli(serve, {"submit", "--gpus", "8", "--model", "A100", "--", "sleep", "60"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string waiting = r.output.substr(0, r.output.find('\n'));
+  std::string reason;
+  for (int i = 0; i < 500 && reason.find("not now") == std::string::npos; ++i) {
+    reason = json::parse(Cli(serve, {"job", waiting, "--json"}).output)["reason"];
+    std::this_thread::sleep_for(20ms);
+  }
+  // The two A100 nodes are taken by the gang of 2 x 8.
+  EXPECT_EQ(reason, "not now: needs 8 A100-SXM-80GB GPU(s) free, the pool has 0 free") << reason;
+  r = Cli(serve, {"job", waiting});
+  EXPECT_NE(r.output.find("reason:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("not now: needs 8 A100-SXM-80GB GPU(s) free"), std::string::npos)
+      << r.output;
+  r = Cli(serve, {"jobs"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("hello"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("succeeded"), std::string::npos);
+  r = Cli(serve, {"cancel", waiting, "2"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(json::parse(Cli(serve, {"job", waiting, "--json"}).output)["state"], "cancelled");
+  // A job that can never fit is refused with the scheduler's reason, exit 1.
+  r = Cli(serve, {"submit", "--gpus", "16", "--", "true"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("never: 16 GPUs per replica, but the largest node has 8"),
+            std::string::npos)
+      << r.output;
+  // Nodes, top, tokens.
+  r = Cli(serve, {"nodes"});
+  EXPECT_NE(r.output.find("h100-0"), std::string::npos) << r.output;
+  r = Cli(serve, {"top", "--once"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = Cli(serve, {"token", "create", "--user", "alice", "--queue", "default"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(r.output.starts_with("gp_")) << r.output;
+  r = Cli(serve, {"token", "list"});
+  EXPECT_NE(r.output.find("alice"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace gpupool::server

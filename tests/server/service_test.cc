@@ -1,0 +1,441 @@
+// The service over real HTTP on loopback: PoolService + HttpServer in this process, the local
+// executor running real processes, SQLite in a temporary directory, cpp-httplib as the client.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "discovery/node_inventory.h"
+#include "discovery/nvml_discovery.h"
+#include "discovery/nvml_library.h"
+#include "executor/local_executor.h"
+#include "server/http_server.h"
+#include "server/pool_service.h"
+
+namespace gpupool::server {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "gpupool-srv-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+cluster::NodeSpec Node(const std::string& name, int gpus, const std::string& model = "H100-SXM") {
+  cluster::NodeSpec n;
+  n.name = name;
+  n.cpu_milli = 32000;
+  n.memory_mib = 256 * 1024;
+  for (int g = 0; g < gpus; ++g) {
+    n.gpus.push_back({model, 81559, "GPU-" + name + "-" + std::to_string(g), -1});
+  }
+  return n;
+}
+
+// One service on a free port, torn down (jobs left running are killed by the test's end).
+struct Server {
+  explicit Server(const std::filesystem::path& dir, std::vector<cluster::NodeSpec> nodes,
+                  int max_connections = 64, const discovery::NvmlLibrary* nvml = nullptr) {
+    ServiceOptions opt;
+    opt.data_dir = dir;
+    opt.nodes = std::move(nodes);
+    opt.stop_grace = 300ms;
+    opt.tick = 10ms;
+    opt.synchronous_full = false;
+    opt.nvml = nvml;
+    opt.nvml_interval = 50ms;
+    std::string token;
+    auto s = PoolService::Start(opt, std::make_unique<executor::LocalExecutor>(), &token);
+    EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().ToString());
+    service = std::move(*s);
+    if (token.empty()) {
+      std::ifstream in(dir / "admin.token");
+      in >> token;
+    }
+    admin_token = token;
+    HttpOptions http;
+    http.port = 0;
+    http.max_connections = max_connections;
+    http.max_body_bytes = 64 * 1024;
+    http.openapi_json = R"({"openapi": "3.1.0"})";
+    httpd = std::make_unique<HttpServer>(*service, http);
+    EXPECT_TRUE(httpd->Start().ok());
+  }
+  ~Server() {
+    httpd->Stop();
+    httpd.reset();
+    service.reset();
+  }
+  std::unique_ptr<httplib::Client> Client(const std::string& token) const {
+    auto c = std::make_unique<httplib::Client>("127.0.0.1", httpd->port());
+    c->set_read_timeout(10, 0);
+    if (!token.empty()) c->set_bearer_token_auth(token);
+    return c;
+  }
+
+  std::unique_ptr<PoolService> service;
+  std::unique_ptr<HttpServer> httpd;
+  std::string admin_token;
+};
+
+json Body(const httplib::Result& r) {
+  EXPECT_TRUE(r) << "no answer";
+  if (!r) return json();
+  return json::parse(r->body, nullptr, false);
+}
+
+json Submit(httplib::Client& c, const json& job, int expect = 201) {
+  auto r = c.Post("/api/v1/jobs", job.dump(), "application/json");
+  EXPECT_TRUE(r);
+  if (!r) return json();
+  EXPECT_EQ(r->status, expect) << r->body;
+  return json::parse(r->body, nullptr, false);
+}
+
+// Polls the job until `pred` holds or 15 s pass.
+json WaitJob(httplib::Client& c, std::int64_t id, const std::function<bool(const json&)>& pred) {
+  json j;
+  for (int i = 0; i < 1500; ++i) {
+    j = Body(c.Get("/api/v1/jobs/" + std::to_string(id)));
+    if (pred(j)) return j;
+    std::this_thread::sleep_for(10ms);
+  }
+  ADD_FAILURE() << "job " << id << " never reached the expected state: " << j.dump();
+  return j;
+}
+
+json WaitState(httplib::Client& c, std::int64_t id, const std::string& state) {
+  return WaitJob(c, id, [&](const json& j) { return j.value("state", "") == state; });
+}
+
+std::int64_t Total(httplib::Client& c) {
+  return Body(c.Get("/api/v1/jobs?limit=1"))["total"].get<std::int64_t>();
+}
+
+TEST(ServiceTest, AJobRunsOnItsShareAndSucceedsWithItsLogs) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 2)});
+  auto c = s.Client(s.admin_token);
+  const json job = Submit(
+      *c,
+      {{"command", {"sh", "-c", "echo hello; echo \"$CUDA_VISIBLE_DEVICES $GPUPOOL_GPU_MILLI\""}},
+       {"gpus", 0.5}});
+  ASSERT_EQ(job["state"], "pending");
+  ASSERT_EQ(job["resources"]["gpu_milli"], 500);
+  const std::int64_t id = job["id"];
+  const json done = WaitState(*c, id, "succeeded");
+  EXPECT_EQ(done["exit_code"], 0);
+  ASSERT_EQ(done["placement"].size(), 1U);
+  const std::string uuid = done["placement"][0]["gpus"][0]["uuid"];
+  EXPECT_EQ(done["placement"][0]["node"], "a");
+  const json logs = Body(c->Get("/api/v1/jobs/" + std::to_string(id) + "/logs"));
+  EXPECT_EQ(logs["data"], "hello\n" + uuid + " 500\n");
+  EXPECT_EQ(logs["eof"], true);
+  const json events = Body(c->Get("/api/v1/jobs/" + std::to_string(id) + "/events"));
+  std::vector<std::string> states;
+  for (const auto& e : events["events"]) states.push_back(e["state"]);
+  EXPECT_EQ(states, (std::vector<std::string>{"pending", "running", "succeeded"}));
+}
+
+TEST(ServiceTest, ExitCodeTimeLimitAndCancelEndTheJobAsTheySay) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 4)});
+  auto c = s.Client(s.admin_token);
+  const std::int64_t failed = Submit(*c, {{"command", {"sh", "-c", "exit 3"}}, {"gpus", 1}})["id"];
+  const std::int64_t timed =
+      Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 1}, {"time_limit_s", 1}})["id"];
+  const std::int64_t cancelled = Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 1}})["id"];
+  EXPECT_EQ(WaitState(*c, failed, "failed")["exit_code"], 3);
+  WaitState(*c, cancelled, "running");
+  auto del = c->Delete("/api/v1/jobs/" + std::to_string(cancelled));
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 200);
+  const json cj = WaitState(*c, cancelled, "cancelled");
+  EXPECT_NE(cj["reason"].get<std::string>().find("cancelled by admin"), std::string::npos)
+      << cj["reason"];
+  const json tj = WaitState(*c, timed, "timed_out");
+  EXPECT_NE(tj["reason"].get<std::string>().find("time limit of 1 s reached"), std::string::npos)
+      << tj["reason"];
+  // Cancelling an ended job is a conflict.
+  EXPECT_EQ(c->Delete("/api/v1/jobs/" + std::to_string(failed))->status, 409);
+}
+
+TEST(ServiceTest, APendingJobCarriesTheSchedulersReasonAndCanBeCancelled) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 2)});
+  auto c = s.Client(s.admin_token);
+  const std::int64_t big = Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 2}})["id"];
+  WaitState(*c, big, "running");
+  const std::int64_t waiting = Submit(*c, {{"command", {"true"}}, {"gpus", 1}})["id"];
+  const json j = WaitJob(
+      *c, waiting, [](const json& x) { return x.value("reason", "").starts_with("not now"); });
+  EXPECT_EQ(j["reason"], "not now: needs 1 GPU(s) free, the pool has 0 free");
+  EXPECT_EQ(Body(c->Delete("/api/v1/jobs/" + std::to_string(waiting)))["state"], "cancelled");
+  EXPECT_EQ(Body(c->Delete("/api/v1/jobs/" + std::to_string(big)))["state"], "running");
+  WaitState(*c, big, "cancelled");
+}
+
+TEST(ServiceTest, EveryRoleSeesAndDoesOnlyWhatItMay) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 2)});
+  auto admin = s.Client(s.admin_token);
+  auto make_token = [&](const std::string& user, json queues) {
+    auto r = admin->Post("/api/v1/tokens", json{{"user", user}, {"queues", queues}}.dump(),
+                         "application/json");
+    EXPECT_EQ(r->status, 201) << r->body;
+    return json::parse(r->body)["token"].get<std::string>();
+  };
+  const std::string alice_token = make_token("alice", {"default"});
+  const std::string bob_token = make_token("bob", {"default"});
+  auto alice = s.Client(alice_token);
+  auto bob = s.Client(bob_token);
+  const std::int64_t id = Submit(*alice, {{"command", {"sleep", "30"}}, {"gpus", 1}})["id"];
+  const std::string path = "/api/v1/jobs/" + std::to_string(id);
+  EXPECT_EQ(alice->Get(path)->status, 200);
+  EXPECT_EQ(bob->Get(path)->status, 404);
+  EXPECT_EQ(bob->Get(path + "/logs")->status, 404);
+  EXPECT_EQ(bob->Get(path + "/events")->status, 404);
+  EXPECT_EQ(bob->Delete(path)->status, 404);
+  EXPECT_EQ(Body(bob->Get("/api/v1/jobs"))["total"], 0);
+  EXPECT_EQ(bob->Get("/api/v1/jobs?user=alice")->status, 403);
+  EXPECT_EQ(Body(admin->Get("/api/v1/jobs"))["total"], 1);
+  // Queues: alice may use only "default".
+  EXPECT_EQ(Submit(*alice, {{"command", {"true"}}, {"queue", "research"}}, 403)["error"]["code"],
+            "PERMISSION_DENIED");
+  // Admin-only endpoints.
+  EXPECT_EQ(alice->Post("/api/v1/tokens", R"({"user": "mallory"})", "application/json")->status,
+            403);
+  EXPECT_EQ(alice->Get("/api/v1/tokens")->status, 403);
+  EXPECT_EQ(alice->Post("/api/v1/nodes/a/cordon", "", "application/json")->status, 403);
+  EXPECT_EQ(admin->Post("/api/v1/nodes/a/cordon", "", "application/json")->status, 200);
+  EXPECT_EQ(Body(admin->Post("/api/v1/nodes/a/uncordon", "", "application/json"))["condition"],
+            "ready");
+  // Who is who.
+  EXPECT_EQ(Body(alice->Get("/api/v1/whoami"))["user"], "alice");
+  // No token, a wrong token, a revoked token: 401; healthz and metrics need none.
+  auto anon = s.Client("");
+  EXPECT_EQ(anon->Get("/api/v1/jobs")->status, 401);
+  EXPECT_EQ(s.Client("gp_0000")->Get("/api/v1/jobs")->status, 401);
+  EXPECT_EQ(anon->Get("/healthz")->status, 200);
+  EXPECT_EQ(anon->Get("/metrics")->status, 200);
+  const json tokens = Body(admin->Get("/api/v1/tokens"));
+  std::int64_t bob_id = 0;
+  for (const auto& t : tokens["tokens"]) {
+    if (t["user"] == "bob") bob_id = t["id"];
+  }
+  ASSERT_GT(bob_id, 0);
+  EXPECT_EQ(admin->Delete("/api/v1/tokens/" + std::to_string(bob_id))->status, 200);
+  EXPECT_EQ(bob->Get("/api/v1/whoami")->status, 401);
+  // Alice cancels her own job.
+  EXPECT_EQ(alice->Delete(path)->status, 200);
+  WaitState(*alice, id, "cancelled");
+}
+
+TEST(ServiceTest, EachClassOfBadRequestIsRefusedNamingTheMemberAndStoresNothing) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 2)});
+  auto c = s.Client(s.admin_token);
+  struct Case {
+    std::string body;
+    int status;
+    std::string member;
+    std::string message_start;
+  };
+  const std::vector<Case> cases = {
+      {R"({"command": ["true"],)", 400, "", "the body is not valid JSON"},
+      {R"([1, 2])", 400, "", "the body must be a JSON object"},
+      {R"({"command": ["true"], "gpus": 1e999})", 400, "", "the body is not valid JSON"},
+      {R"({"command": ["true"], "weird": 1})", 400, "weird", "weird: unknown member"},
+      {R"({"gpus": 1})", 400, "command", "command: required"},
+      {R"({"command": "true"})", 400, "command",
+       "command: must be an array of strings, not string"},
+      {R"({"command": ["true", 5]})", 400, "command[1]",
+       "command[1]: must be a string, not number"},
+      {R"({"command": ["true"], "gpus": "two"})", 400, "gpus",
+       "gpus: must be a number, not string"},
+      {R"({"command": ["true"], "gpus": -1})", 400, "gpus", "gpus: -1 is negative"},
+      {R"({"command": ["true"], "gpus": 1.5})", 400, "gpus",
+       "gpus: 1.5: more than one GPU must be a whole number"},
+      {R"({"command": ["true"], "gpus": 1e9})", 400, "gpus",
+       "gpus: 1000000000.0 is over 16 per replica"},
+      {R"({"command": ["true"], "cpu_milli": -1})", 400, "cpu_milli", "cpu_milli: -1 is negative"},
+      {R"({"command": ["true"], "memory_mib": 1e30})", 400, "memory_mib",
+       "memory_mib: 1e+30 is not a whole number"},
+      {R"({"command": ["true"], "replicas": 0})", 400, "replicas",
+       "replicas: 0 is below the minimum 1"},
+      {R"({"command": ["true"], "priority": 2.5})", 400, "priority",
+       "priority: 2.5 is not a whole number"},
+      {R"({"command": ["true"], "preemptible": "yes"})", 400, "preemptible",
+       "preemptible: must be true or false"},
+      {R"({"command": ["true"], "env": {"CUDA_VISIBLE_DEVICES": "0"}})", 400,
+       "env.CUDA_VISIBLE_DEVICES", "env.CUDA_VISIBLE_DEVICES: set by gpupool"},
+      {R"({"command": ["true"], "gpus": 1, "gpu_models": ["B300"]})", 400, "gpu_models[0]",
+       "gpu_models[0]: unknown GPU model 'B300' (the pool has: H100-SXM)"},
+      {R"({"command": ["true"], "workdir": "relative/dir"})", 400, "workdir",
+       "workdir: 'relative/dir' is not an absolute path"},
+      {R"({"command": ["true"], "gpus": 4})", 409, "",
+       "never: 4 GPUs per replica, but the largest node has 2"},
+      {R"({"command": ["true"], "gpus": 1, "replicas": 3})", 409, "", "never: a gang of 3 x"},
+  };
+  for (const Case& k : cases) {
+    auto r = c->Post("/api/v1/jobs", k.body, "application/json");
+    ASSERT_TRUE(r) << k.body;
+    EXPECT_EQ(r->status, k.status) << k.body << " -> " << r->body;
+    const json e = json::parse(r->body, nullptr, false);
+    ASSERT_TRUE(e.contains("error")) << r->body;
+    EXPECT_EQ(e["error"]["status"], k.status);
+    EXPECT_EQ(e["error"].value("member", ""), k.member) << k.body;
+    EXPECT_TRUE(e["error"]["message"].get<std::string>().starts_with(k.message_start))
+        << k.body << " -> " << e["error"]["message"];
+  }
+  // A body over the limit (64 KiB here) and a body that is not JSON by its type.
+  const std::string huge =
+      R"({"command": ["true"], "name": ")" + std::string(100 * 1024, 'x') + "\"}";
+  auto r = c->Post("/api/v1/jobs", huge, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(json::parse(r->body)["error"]["code"], "PAYLOAD_TOO_LARGE");
+  r = c->Post("/api/v1/jobs", "command=true", "application/x-www-form-urlencoded");
+  EXPECT_EQ(r->status, 415);
+  EXPECT_EQ(c->Get("/api/v1/jobs?limit=0")->status, 400);
+  EXPECT_EQ(c->Get("/api/v1/jobs?state=done")->status, 400);
+  EXPECT_EQ(c->Get("/api/v1/nothing")->status, 404);
+  EXPECT_EQ(Total(*c), 0);  // nothing was stored
+}
+
+TEST(ServiceTest, ConnectionsOverTheLimitGet503) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 1)}, /*max_connections=*/2);
+  auto c1 = s.Client(s.admin_token);
+  auto c2 = s.Client(s.admin_token);
+  c1->set_keep_alive(true);
+  c2->set_keep_alive(true);
+  ASSERT_EQ(c1->Get("/api/v1/whoami")->status, 200);
+  ASSERT_EQ(c2->Get("/api/v1/whoami")->status, 200);
+  auto c3 = s.Client(s.admin_token);
+  auto r = c3->Get("/api/v1/whoami");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(json::parse(r->body)["error"]["code"], "UNAVAILABLE");
+  c1->stop();
+  c1.reset();
+}
+
+TEST(ServiceTest, ARestartAdoptsRunningJobsAndKeepsPendingOnes) {
+  TempDir dir;
+  std::int64_t running = 0, pending = 0;
+  {
+    Server s(dir.path(), {Node("a", 1)});
+    auto c = s.Client(s.admin_token);
+    running = Submit(*c, {{"command", {"sh", "-c", "sleep 1; echo done"}}, {"gpus", 1}})["id"];
+    WaitState(*c, running, "running");
+    pending = Submit(*c, {{"command", {"true"}}, {"gpus", 1}})["id"];
+  }  // the service stops; the job's process keeps running
+  Server s(dir.path(), {Node("a", 1)});
+  auto c = s.Client(s.admin_token);
+  const json j = Body(c->Get("/api/v1/jobs/" + std::to_string(running)));
+  EXPECT_EQ(j["state"], "running");
+  EXPECT_EQ(WaitState(*c, running, "succeeded")["exit_code"], 0);
+  EXPECT_EQ(Body(c->Get("/api/v1/jobs/" + std::to_string(running) + "/logs"))["data"], "done\n");
+  WaitState(*c, pending, "succeeded");
+}
+
+TEST(ServiceTest, PoolAndMetricsCountWhatIsAllocated) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 2), Node("b", 2, "L40S")});
+  auto c = s.Client(s.admin_token);
+  const std::int64_t id =
+      Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 0.25}, {"gpu_models", {"L40S"}}})["id"];
+  WaitState(*c, id, "running");
+  const json pool = Body(c->Get("/api/v1/pool"));
+  // 4 GPUs; one L40S holds 250 milli: 3 free, 1 shared, 0 whole.
+  EXPECT_EQ(pool["gpus"]["total"], 4);
+  EXPECT_EQ(pool["gpus"]["free"], 3);
+  EXPECT_EQ(pool["gpus"]["shared"], 1);
+  EXPECT_EQ(pool["milli"]["allocated"], 250);
+  EXPECT_EQ(pool["jobs"]["running"], 1);
+  const std::string metrics = c->Get("/metrics")->body;
+  EXPECT_NE(metrics.find("gpupool_gpus{state=\"shared\",model=\"L40S\"} 1\n"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("gpupool_gpus{state=\"free\",model=\"H100-SXM\"} 2\n"), std::string::npos);
+  EXPECT_NE(metrics.find("gpupool_gpu_milli_allocated 250\n"), std::string::npos);
+  EXPECT_NE(metrics.find("gpupool_jobs{state=\"running\"} 1\n"), std::string::npos);
+  EXPECT_NE(metrics.find("gpupool_schedule_cycle_seconds_count"), std::string::npos);
+  const json nodes = Body(c->Get("/api/v1/nodes"));
+  ASSERT_EQ(nodes["nodes"].size(), 2U);
+  EXPECT_EQ(nodes["nodes"][1]["name"], "b");
+  EXPECT_EQ(nodes["nodes"][1]["jobs"], json::array({id}));
+  c->Delete("/api/v1/jobs/" + std::to_string(id));
+  WaitState(*c, id, "cancelled");
+}
+
+#ifdef FAKE_NVML_LIBRARY
+TEST(ServiceTest, AGpuLostWhileAJobRunsMarksItUnhealthyAndTheJobLost) {
+  TempDir dir;
+  const auto lost_flag = dir.path() / "gpu1-lost";
+  const auto script = dir.path() / "nvml.json";
+  std::ofstream(script) << json{{"driver_version", "550.54.15"},
+                                {"cuda_version", 12040},
+                                {"gpus",
+                                 {{{"name", "NVIDIA H100 80GB HBM3"},
+                                   {"uuid", "GPU-aaaa-0"},
+                                   {"bus_id", "00000000:18:00.0"},
+                                   {"memory_total_mib", 81559},
+                                   {"memory_used_mib", 0}},
+                                  {{"name", "NVIDIA H100 80GB HBM3"},
+                                   {"uuid", "GPU-aaaa-1"},
+                                   {"bus_id", "00000000:2A:00.0"},
+                                   {"memory_total_mib", 81559},
+                                   {"memory_used_mib", 0},
+                                   {"lost_if_exists", lost_flag.string()}}}}}
+                               .dump();
+  setenv("FAKE_NVML_SCRIPT", script.c_str(), 1);
+  auto nvml = discovery::NvmlLibrary::Open({FAKE_NVML_LIBRARY});
+  ASSERT_TRUE(nvml.has_value()) << nvml.error().ToString();
+  auto node = discovery::DiscoverNode(**nvml);
+  ASSERT_TRUE(node.has_value());
+  cluster::NodeSpec spec = discovery::ToNodeSpec(*node);
+  ASSERT_EQ(spec.gpus.size(), 2U);
+  const std::string host = spec.name;
+  {
+    Server s(dir.path() / "data", {spec}, 64, nvml->get());
+    auto c = s.Client(s.admin_token);
+    // Both GPUs: the job holds GPU 1, which is then lost; a requeued job waits again.
+    const std::int64_t id =
+        Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 2}, {"requeue", false}})["id"];
+    WaitState(*c, id, "running");
+    std::ofstream(lost_flag) << "lost";
+    const json j = WaitState(*c, id, "lost");
+    EXPECT_NE(j["reason"].get<std::string>().find("GPU GPU-aaaa-1"), std::string::npos)
+        << j["reason"];
+    const json nodes = Body(c->Get("/api/v1/nodes"));
+    EXPECT_EQ(nodes["nodes"][0]["gpus"][1]["healthy"], false);
+    EXPECT_EQ(nodes["nodes"][0]["gpus"][0]["healthy"], true);
+    // A new job of 2 GPUs cannot run now; one of 1 GPU runs on the healthy GPU.
+    const std::int64_t one = Submit(*c, {{"command", {"true"}}, {"gpus", 1}})["id"];
+    const json done = WaitState(*c, one, "succeeded");
+    EXPECT_EQ(done["placement"][0]["gpus"][0]["uuid"], "GPU-aaaa-0");
+  }
+  unsetenv("FAKE_NVML_SCRIPT");
+}
+#endif
+
+}  // namespace
+}  // namespace gpupool::server
