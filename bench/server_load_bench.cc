@@ -10,7 +10,7 @@
 // The server and the clients share this machine's cores, as with wrk on the same host.
 //
 //   server_load_bench --gpupool build/apps/gpupool/gpupool [--mode submit|e2e] [--clients 64]
-//                     [--seconds 10] [--jobs 2000] [--sync full|normal]
+//                     [--seconds 10] [--rate SUBMISSIONS_PER_S] [--jobs 2000] [--sync full|normal]
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -63,21 +63,24 @@ int main(int argc, char** argv) {
   std::string mode = "submit";
   std::string sync = "full";
   int clients = 64, seconds = 10, jobs = 2000;
+  double rate = 0;  // submissions per second over all clients; 0 = as fast as they can
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--gpupool")
+    if (k == "--gpupool") {
       gpupool = v;
-    else if (k == "--mode")
+    } else if (k == "--mode") {
       mode = v;
-    else if (k == "--clients")
+    } else if (k == "--clients") {
       clients = std::stoi(v);
-    else if (k == "--seconds")
+    } else if (k == "--seconds") {
       seconds = std::stoi(v);
-    else if (k == "--jobs")
+    } else if (k == "--jobs") {
       jobs = std::stoi(v);
-    else if (k == "--sync")
+    } else if (k == "--sync") {
       sync = v;
-    else {
+    } else if (k == "--rate") {
+      rate = std::stod(v);
+    } else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
     }
@@ -134,13 +137,25 @@ int main(int argc, char** argv) {
     std::vector<std::thread> threads;
     const auto t0 = Clock::now();
     for (int c = 0; c < clients; ++c) {
-      threads.emplace_back([&] {
+      threads.emplace_back([&, c] {
         httplib::Client cli("127.0.0.1", port);
         cli.set_keep_alive(true);
+        cli.set_tcp_nodelay(true);
         cli.set_bearer_token_auth(token);
         std::vector<double> mine;
+        // With --rate, each client sends on a fixed schedule (staggered between clients) and a
+        // request's latency counts from its scheduled time, so a stall is not hidden by sending
+        // less (no coordinated omission).
+        const auto period = rate > 0 ? std::chrono::duration<double>(clients / rate)
+                                     : std::chrono::duration<double>(0);
+        auto next = t0 + period * (static_cast<double>(c) / clients);
         while (Clock::now() < end) {
-          const auto s = Clock::now();
+          if (rate > 0) {
+            std::this_thread::sleep_until(std::chrono::time_point_cast<Clock::duration>(next));
+          }
+          const auto s =
+              rate > 0 ? std::chrono::time_point_cast<Clock::duration>(next) : Clock::now();
+          next += period;
           auto r = cli.Post("/api/v1/jobs", body, "application/json");
           const double ms = std::chrono::duration<double, std::milli>(Clock::now() - s).count();
           if (r && r->status == 201) {
@@ -157,8 +172,12 @@ int main(int argc, char** argv) {
     for (auto& t : threads) t.join();
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     const json listed = json::parse(probe.Get("/api/v1/jobs?limit=1")->body);
-    std::printf("submit: %d keep-alive clients, %d s, sync=%s, %d GPUs in the pool (cordoned)\n",
-                clients, seconds, sync.c_str(), gpus);
+    std::printf(
+        "submit: %d keep-alive clients, %d s, sync=%s, %s, %d GPUs in the pool (cordoned)\n",
+        clients, seconds, sync.c_str(),
+        rate > 0 ? ("offered " + std::to_string(static_cast<int>(rate)) + "/s").c_str()
+                 : "as fast as they can",
+        gpus);
     std::printf("  acknowledged (201): %ld, failed: %ld, in the database: %lld\n", ok.load(),
                 failed.load(), listed["total"].get<long long>());
     std::printf("  throughput: %.0f durable submissions/s\n",
@@ -175,6 +194,7 @@ int main(int argc, char** argv) {
       threads.emplace_back([&] {
         httplib::Client cli("127.0.0.1", port);
         cli.set_keep_alive(true);
+        cli.set_tcp_nodelay(true);
         cli.set_bearer_token_auth(token);
         while (next.fetch_add(1) < jobs) {
           auto r = cli.Post("/api/v1/jobs", body, "application/json");

@@ -92,6 +92,7 @@ class ApiClient::Impl {
  public:
   Impl(const std::string& server, const std::string& token) : client(server) {
     client.set_keep_alive(true);
+    client.set_tcp_nodelay(true);  // headers and body are two writes: no Nagle delay
     client.set_connection_timeout(5, 0);
     client.set_read_timeout(60, 0);
     client.set_write_timeout(60, 0);

@@ -1,6 +1,7 @@
 #include "server/http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <charconv>
@@ -118,6 +119,16 @@ Status HttpServer::Start() {
   svr.set_read_timeout(opt_.read_timeout);
   svr.set_keep_alive_timeout(opt_.keep_alive_timeout.count());
   svr.set_keep_alive_max_count(1000000);
+  // Responses go out as headers then body; without TCP_NODELAY, Nagle's algorithm and the peer's
+  // delayed ACK hold the second write for ~40 ms on keep-alive connections.
+  svr.set_tcp_nodelay(true);
+  // The library listens with a backlog of 5, so a burst of clients connecting at once loses SYNs
+  // and waits a second for the retry. Remember the listening socket to listen again with more.
+  std::atomic<int>* listen_fd = &listen_fd_;
+  svr.set_socket_options([listen_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd->store(sock);
+  });
 
   svr.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
     if (!tl_over_limit) return httplib::Server::HandlerResponse::Unhandled;
@@ -304,6 +315,7 @@ Status HttpServer::Start() {
     }
     port_ = opt_.port;
   }
+  if (const int fd = listen_fd_.load(); fd >= 0) ::listen(fd, 1024);
   thread_ = std::thread([this] { impl_->svr.listen_after_bind(); });
   return Status::Ok();
 }

@@ -14,6 +14,7 @@
 // Thread safety: Start and Stop from one thread; handlers run on the pool's threads.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -52,6 +53,7 @@ class HttpServer {
   PoolService& service_;
   HttpOptions opt_;
   int port_ = 0;
+  std::atomic<int> listen_fd_{-1};
   std::thread thread_;
 };
 

@@ -264,6 +264,7 @@ Status PoolService::Restore(std::string* admin_token) {
         job->launched = true;
         if (job->spec.time_limit_s > 0) {
           job->deadline_ms = row.started_ms + job->spec.time_limit_s * 1000;
+          deadlines_.emplace(job->deadline_ms, id);
         }
         active_.emplace(id, std::move(job));
       } else if (job->spec.requeue) {
@@ -430,13 +431,17 @@ void PoolService::Loop() {
       ops.push_back(FinishLocked(*it->second, exit, now));
       if (it->second->row.state != "pending") finished.push_back(exit.job_id);
     }
-    for (auto& [id, job] : active_) {
-      if (job->launched && !job->stopping && job->deadline_ms > 0 && now >= job->deadline_ms) {
-        job->stopping = true;
-        job->cause = StopCause::kTimeLimit;
-        job->stop_reason = fmt::format("time limit of {} s reached", job->spec.time_limit_s);
-        if (Status st = executor_->Stop(id, opt_.stop_grace); !st.ok()) Log(st.ToString());
-      }
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      const std::int64_t id = deadlines_.begin()->second;
+      deadlines_.erase(deadlines_.begin());
+      const auto it = active_.find(id);
+      if (it == active_.end()) continue;
+      ActiveJob& job = *it->second;
+      if (!job.launched || job.stopping || job.deadline_ms == 0 || job.deadline_ms > now) continue;
+      job.stopping = true;
+      job.cause = StopCause::kTimeLimit;
+      job.stop_reason = fmt::format("time limit of {} s reached", job.spec.time_limit_s);
+      if (Status st = executor_->Stop(id, opt_.stop_grace); !st.ok()) Log(st.ToString());
     }
     const bool run = dirty_ || !exits.empty();
     dirty_ = false;
@@ -458,7 +463,10 @@ void PoolService::Loop() {
           if (where.find(n) == std::string::npos) where += (where.empty() ? "" : ", ") + n;
         }
         job.row.reason = "placed on " + where;
-        if (job.spec.time_limit_s > 0) job.deadline_ms = now + job.spec.time_limit_s * 1000;
+        if (job.spec.time_limit_s > 0) {
+          job.deadline_ms = now + job.spec.time_limit_s * 1000;
+          deadlines_.emplace(job.deadline_ms, id);
+        }
         ops.push_back(
             store::UpdateJobOp{job.row, {store::EventRow{id, now, "running", job.row.reason}}});
         executor::LaunchSpec ls;

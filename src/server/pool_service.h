@@ -38,6 +38,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -150,6 +151,7 @@ class PoolService {
   bool stop_ = false;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   std::unordered_map<std::int64_t, std::unique_ptr<ActiveJob>> active_;
+  std::set<std::pair<std::int64_t, std::int64_t>> deadlines_;  // (time limit in ms, job), running
   std::thread loop_;
   std::thread monitor_;
   int lock_fd_ = -1;  // flock on DATA_DIR/gpupool.lock, held for the service's life

@@ -216,6 +216,15 @@ struct Store::Impl {
   std::mutex readers_mu;
   std::vector<std::unique_ptr<SqliteDb>> idle_readers;  // guarded by readers_mu
 
+  // Checkpoints run on their own connection and thread (PASSIVE: they never block the writer or
+  // the readers), instead of SQLite's automatic checkpoint inside a committing transaction, which
+  // stalls every caller of that commit while the WAL is copied into the database and synced.
+  std::unique_ptr<SqliteDb> checkpointer;
+  std::thread checkpoint_thread;
+  std::uint64_t commits = 0;              // guarded by queue_mu
+  std::condition_variable checkpoint_cv;  // its own: queue_cv's notify_one is for the writer
+  void CheckpointLoop();
+
   void WriterLoop();
   void CommitBatch(const std::vector<WriteRequest*>& batch);
   Result<std::vector<std::int64_t>> ApplyOps(const std::vector<WriteOp>& ops);
@@ -291,6 +300,10 @@ void Store::Impl::CommitBatch(const std::vector<WriteRequest*>& batch) {
     results.push_back(std::move(result));
   }
   if (batch_error.ok()) batch_error = writer->Exec("COMMIT", "committing");
+  if (batch_error.ok()) {
+    std::lock_guard lock(queue_mu);
+    ++commits;
+  }
   if (!batch_error.ok()) {
     if (writer->InTransaction()) {
       (void)writer->Exec("ROLLBACK", "rolling back a failed transaction");
@@ -335,8 +348,23 @@ Store::~Store() {
     std::lock_guard lock(impl_->queue_mu);
     impl_->stopping = true;
   }
-  impl_->queue_cv.notify_one();
+  impl_->queue_cv.notify_all();
+  impl_->checkpoint_cv.notify_all();
   impl_->writer_thread.join();
+  if (impl_->checkpoint_thread.joinable()) impl_->checkpoint_thread.join();
+}
+
+void Store::Impl::CheckpointLoop() {
+  std::uint64_t seen = 0;
+  std::unique_lock lock(queue_mu);
+  while (!stopping) {
+    checkpoint_cv.wait_for(lock, std::chrono::milliseconds(1000));
+    if (commits == seen) continue;
+    seen = commits;
+    lock.unlock();
+    (void)checkpointer->Exec("PRAGMA wal_checkpoint(PASSIVE)", "checkpointing");
+    lock.lock();
+  }
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& db_file,
@@ -376,8 +404,20 @@ Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& db_file,
   st = EnsureSchema(db);
   if (!st.ok()) return Error(st);
 
+  st = db.Exec("PRAGMA wal_autocheckpoint = 0", "turning off automatic checkpoints");
+  if (!st.ok()) return Error(st);
+  Result<std::unique_ptr<SqliteDb>> checkpointer =
+      SqliteDb::Open(db_file, SqliteDb::Mode::kReadWriteCreate, options.busy_timeout_ms);
+  if (!checkpointer) return Error(checkpointer.error());
+  impl->checkpointer = std::move(*checkpointer);
+  st = impl->checkpointer->Exec(
+      options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+      "setting synchronous");
+  if (!st.ok()) return Error(st);
+
   try {
     impl->writer_thread = std::thread([p = impl.get()] { p->WriterLoop(); });
+    impl->checkpoint_thread = std::thread([p = impl.get()] { p->CheckpointLoop(); });
   } catch (const std::system_error& e) {
     return Error(
         Status::Unavailable(db_file.string() + ": cannot start the writer thread: " + e.what()));

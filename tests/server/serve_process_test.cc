@@ -58,7 +58,8 @@ class TempDir {
 // `gpupool serve` on a fixed port and data directory; Start again after a kill reuses both.
 class ServeProcess {
  public:
-  ServeProcess(std::filesystem::path data, int port) : data_(std::move(data)), port_(port) {}
+  ServeProcess(std::filesystem::path data, int port, std::string inventory = {})
+      : data_(std::move(data)), port_(port), inventory_(std::move(inventory)) {}
   ~ServeProcess() {
     if (pid_ > 0) Signal(SIGTERM);
   }
@@ -68,8 +69,13 @@ class ServeProcess {
       const std::string listen = "127.0.0.1:" + std::to_string(port_);
       const std::string log = (data_.parent_path() / "serve.log").string();
       if (!freopen(log.c_str(), "a", stdout) || !freopen(log.c_str(), "a", stderr)) _exit(126);
-      execl(GPUPOOL_BINARY, GPUPOOL_BINARY, "serve", "--listen", listen.c_str(), "--data-dir",
-            data_.c_str(), "--stop-grace", "0", nullptr);
+      if (inventory_.empty()) {
+        execl(GPUPOOL_BINARY, GPUPOOL_BINARY, "serve", "--listen", listen.c_str(), "--data-dir",
+              data_.c_str(), "--stop-grace", "0", nullptr);
+      } else {
+        execl(GPUPOOL_BINARY, GPUPOOL_BINARY, "serve", "--listen", listen.c_str(), "--data-dir",
+              data_.c_str(), "--stop-grace", "0", "--inventory", inventory_.c_str(), nullptr);
+      }
       _exit(127);
     }
     httplib::Client c("127.0.0.1", port_);
@@ -98,6 +104,7 @@ class ServeProcess {
  private:
   std::filesystem::path data_;
   int port_;
+  std::string inventory_;
   pid_t pid_ = -1;
   std::string token_;
 };
@@ -255,6 +262,75 @@ TEST(ServeProcessTest, TheCliSubmitsListsFollowsAndCancels) {
   EXPECT_TRUE(r.output.starts_with("gp_")) << r.output;
   r = Cli(serve, {"token", "list"});
   EXPECT_NE(r.output.find("alice"), std::string::npos) << r.output;
+}
+
+TEST(ServeProcessTest, APlannersSixtyFourGpuRequestRunsAsAGangOfEightNodes) {
+  TempDir dir;
+  const auto inventory = dir.path() / "h100x64.yaml";
+  std::ofstream(inventory) << "nodes:\n"
+                              "  - name: h100\n"
+                              "    count: 8\n"
+                              "    gpu_model: H100-SXM\n"
+                              "    gpus: 8\n"
+                              "    cpu: 224\n"
+                              "    memory: 2048Gi\n"
+                              "    nvlink: all\n";
+  ServeProcess serve(dir.path() / "data", FreePort(), inventory.string());
+  serve.Start();
+  // The README's 64-GPU training plan, as a request: 8 replicas x 8 GPUs.
+  auto plan = discovery::RunCommand({GPUPOOL_BINARY,
+                                     "plan",
+                                     "train",
+                                     "--model",
+                                     "llama-3-70b",
+                                     "--precision",
+                                     "bf16",
+                                     "--gpu",
+                                     "h100",
+                                     "--gpus",
+                                     "64",
+                                     "--tp",
+                                     "8",
+                                     "--pp",
+                                     "4",
+                                     "--dp",
+                                     "2",
+                                     "--zero",
+                                     "1",
+                                     "--recompute",
+                                     "selective",
+                                     "--micro-batch",
+                                     "1",
+                                     "--global-batch",
+                                     "512",
+                                     "--seq",
+                                     "8192",
+                                     "--tokens",
+                                     "1e12",
+                                     "--emit-request"},
+                                    20000);
+  ASSERT_EQ(plan.exit_code, 0) << plan.output;
+  const auto request = dir.path() / "request.json";
+  std::ofstream(request) << plan.output;
+  ASSERT_EQ(json::parse(plan.output)["replicas"], 8) << plan.output;
+  auto r = Cli(serve, {"submit", "--plan", request.string(), "--", "sleep", "30"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string id = r.output.substr(0, r.output.find('\n'));
+  json job;
+  for (int i = 0; i < 500; ++i) {
+    job = json::parse(Cli(serve, {"job", id, "--json"}).output);
+    if (job["state"] == "running") break;
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(job["state"], "running") << job.dump();
+  ASSERT_EQ(job["placement"].size(), 8U);
+  std::set<std::string> nodes;
+  for (const auto& rep : job["placement"]) {
+    nodes.insert(rep["node"].get<std::string>());
+    EXPECT_EQ(rep["gpus"].size(), 8U);
+  }
+  EXPECT_EQ(nodes.size(), 8U);  // one whole node per replica
+  EXPECT_EQ(Cli(serve, {"cancel", id}).exit_code, 0);
 }
 
 }  // namespace

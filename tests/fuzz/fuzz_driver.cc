@@ -5,7 +5,7 @@
 // Inputs that parse as JSON objects join the corpus (up to a bound), so mutations build on
 // structure. Deterministic for a seed.
 //
-//   job_spec_fuzz [--runs N] [--seed S] CORPUS_DIR
+//   job_spec_fuzz [--runs N] [--seed S] CORPUS_DIR   (tests/fuzz/CMakeLists.txt)
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
