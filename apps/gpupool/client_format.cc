@@ -37,6 +37,12 @@ std::int64_t Int(const json& j, const char* key) {
 }
 
 // Thousandths as a trimmed decimal: 2000 -> "2", 500 -> "0.5", 1250 -> "1.25".
+std::string Fixed(double v, int decimals) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
 std::string Milli(std::int64_t milli) {
   std::string out = std::to_string(milli / 1000);
   std::int64_t frac = milli % 1000;
@@ -427,12 +433,31 @@ std::string FormatTopFrame(const json& pool, const json& nodes, std::string_view
       << free_whole << " idle, " << shared << " shared, " << node_count << " node(s)\n";
   out << "CPU    " << Milli(cpu_used) << "/" << Milli(cpu) << " cores   MEM " << Gib(mem_used)
       << "/" << Gib(mem) << " GiB\n";
+  // The pool's own figures (GET /api/v1/pool, docs/api.md): fragmentation, jobs, models.
   if (pool.is_object()) {
-    for (const auto& [k, v] : pool.items()) {
-      if (k == "per_gpu" || k == "gpus") continue;  // the bars below show each GPU
-      std::string key = k;
-      if (key.size() < 6) key.resize(6, ' ');
-      out << key << " " << (v.is_structured() ? Flat(v) : Text(v)) << "\n";
+    const json& milli = Member(pool, "milli");
+    if (Member(pool, "fragmented_milli").is_number() && milli.is_object()) {
+      const double frag = pool["fragmented_milli"].get<double>();
+      const double frag_pct = Member(pool, "fragmentation_pct").is_number()
+                                  ? pool["fragmentation_pct"].get<double>()
+                                  : 0.0;
+      out << "FRAG   " << Milli(static_cast<std::int64_t>(frag + 0.5)) << " of "
+          << Milli(Int(milli, "free")) << " free GPUs unusable by the learned workload ("
+          << Fixed(frag_pct, 1) << " %)\n";
+    }
+    const json& jobs = Member(pool, "jobs");
+    if (jobs.is_object()) {
+      out << "JOBS   " << Int(jobs, "running") << " running, " << Int(jobs, "pending")
+          << " pending\n";
+    }
+    const json& models = Member(pool, "by_model");
+    if (models.is_array() && !models.empty()) {
+      std::vector<std::vector<std::string>> model_rows{{"MODEL", "GPUS", "FREE", "ALLOCATED"}};
+      for (const auto& m : models) {
+        model_rows.push_back({Str(m, "model"), Str(m, "gpus"), Str(m, "free_gpus"),
+                              Milli(Int(m, "allocated_milli"))});
+      }
+      out << "\n" << Table(model_rows);
     }
   }
   out << "\n" << Table(rows);

@@ -30,7 +30,8 @@
 //
 // The FGD target workload is learned from the requests the scheduler has seen (a decaying
 // histogram, placement::WorkloadLearner), never from jobs that have not arrived; it is re-derived
-// at the start of a cycle after `relearn_every` new requests (scores are then recomputed).
+// at the start of a cycle after `relearn_every` new requests, and sooner while the history is
+// short (whenever it has doubled); scores are then recomputed.
 //
 // Thread safety: none; one owner (the service's scheduling thread, under its lock).
 #pragma once

@@ -155,8 +155,14 @@ TEST(ClientFormatTest, NodesTable) {
 }
 
 TEST(ClientFormatTest, TopFrame) {
-  const json pool = json::parse(R"({"fragmentation": {"gpu_milli": 500, "percent": 8.3},
-                                    "per_gpu": [{"node": "h100-a"}]})");
+  const json pool =
+      json::parse(R"({"simulated": true, "milli": {"capacity": 6000, "allocated": 1500,
+                                    "free": 4500}, "fragmented_milli": 499.6,
+                                    "fragmentation_pct": 11.1,
+                                    "jobs": {"pending": 3, "running": 2},
+                                    "by_model": [{"model": "H100-SXM", "gpus": 4, "free_gpus": 1,
+                                                  "allocated_milli": 1500, "capacity_milli": 4000}],
+                                    "gpu_list": [{"node": "h100-a"}]})");
   const std::string text = FormatTopFrame(pool, kNodes, "gpupool top");
   // 1500 of 6 x 1000 milli = 25 %; idle (healthy, unused): GPU 2 of h100-a and both of sim-0 = 3;
   // shared: GPU 1 of h100-a; GPU 3 of h100-a is unhealthy ('x').
@@ -164,8 +170,15 @@ TEST(ClientFormatTest, TopFrame) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("CPU    12.5/96 cores   MEM 100/768 GiB\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("fragmentation gpu_milli=500 percent=8.3\n"), std::string::npos) << text;
-  EXPECT_EQ(text.find("per_gpu"), std::string::npos) << text;
+  // 499.6 milli rounds to 500 = 0.5 GPU; 4500 free = 4.5.
+  EXPECT_NE(text.find("FRAG   0.5 of 4.5 free GPUs unusable by the learned workload (11.1 %)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("JOBS   2 running, 3 pending\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("MODEL     GPUS  FREE  ALLOCATED\nH100-SXM  4     1     1.5\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("gpu_list"), std::string::npos) << text;
   EXPECT_NE(text.find("h100-a  ready     [#+.x]  1.5/4 GPU  cpu 12.5/64  mem 100/512G  jobs 2\n"),
             std::string::npos)
       << text;

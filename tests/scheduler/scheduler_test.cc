@@ -271,6 +271,21 @@ TEST(SchedulerTest, WorkloadIsLearnedFromSubmittedRequestsOnly) {
   EXPECT_NEAR(s->workload().classes[1].weight, 0.25, 1e-9);
 }
 
+TEST(SchedulerTest, AnEarlyWorkloadIsRelearnedWhenTheHistoryDoubles) {
+  // relearn_every 64: after job 1 the workload is its one class; after 3 more (4 >= 2 x 1) the
+  // cycle re-derives it, although fewer than 64 requests came.
+  auto s = Make({Node("a", 8)}, "fgd");
+  ASSERT_TRUE(s->AddPending(1, Whole(8)).ok());
+  s->RunCycle();
+  ASSERT_EQ(s->workload().classes.size(), 1U);
+  EXPECT_EQ(s->workload().classes[0].num_gpu, 8);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(s->AddPending(10 + i, Share(500)).ok());
+  s->RunCycle();
+  ASSERT_EQ(s->workload().classes.size(), 2U);
+  EXPECT_EQ(s->workload().classes[0].gpu_milli, 500);  // 3 of 4 requests
+  EXPECT_NEAR(s->workload().classes[0].weight, 0.75, 1e-9);
+}
+
 TEST(SchedulerTest, WindowPolicyPairsSharesThatFillAGpu) {
   // fgd-window groups 600 + 400 (sum 1000) onto one GPU in one window.
   auto s = Make({Node("a", 2), Node("b", 2)}, "fgd-window", 8);
