@@ -27,6 +27,7 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -184,6 +185,30 @@ int main(int argc, char** argv) {
                 static_cast<double>(ok.load()) / secs);
     std::printf("  latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", Percentile(latencies, 50),
                 Percentile(latencies, 90), Percentile(latencies, 99), Percentile(latencies, 100));
+    // The server's own view (arrival to acknowledgement, no network or client scheduling): the
+    // share of submissions under each bound of its histogram.
+    if (auto m = probe.Get("/metrics"); m && m->status == 200) {
+      std::printf("  server-side (gpupool_submit_seconds):");
+      double count = 0;
+      std::vector<std::pair<std::string, double>> buckets;
+      std::istringstream lines(m->body);
+      for (std::string line; std::getline(lines, line);) {
+        const std::string prefix = "gpupool_submit_seconds_bucket{le=\"";
+        if (line.rfind(prefix, 0) == 0) {
+          const auto q = line.find('"', prefix.size());
+          buckets.emplace_back(line.substr(prefix.size(), q - prefix.size()),
+                               std::stod(line.substr(line.rfind(' ') + 1)));
+        } else if (line.rfind("gpupool_submit_seconds_count ", 0) == 0) {
+          count = std::stod(line.substr(line.rfind(' ') + 1));
+        }
+      }
+      for (const auto& [le, n] : buckets) {
+        if (le == "0.001" || le == "0.005" || le == "0.01" || le == "0.02" || le == "0.05") {
+          std::printf("  <=%gms %.2f%%", std::stod(le) * 1000, count > 0 ? 100.0 * n / count : 0.0);
+        }
+      }
+      std::printf("\n");
+    }
   } else if (mode == "e2e") {
     const std::string body = json{{"name", "e2e"}, {"command", {"true"}}, {"gpus", 1}}.dump();
     const int e2e_clients = std::min(clients, 16);
