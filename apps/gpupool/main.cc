@@ -8,7 +8,7 @@ int main(int argc, char** argv) {
       "gpupool: GPU pooling, scheduling, capacity planning, hardware catalog, monitoring and "
       "simulation in one tool."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "gpupool 0.1.0");
+  app.set_version_flag("--version", "gpupool " GPUPOOL_VERSION " (git " GPUPOOL_GIT_REVISION ")");
   int exit_code = 0;
   gpupool::app::AddSimCommand(app, exit_code);
   gpupool::app::AddHwCommand(app, exit_code);
