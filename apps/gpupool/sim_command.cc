@@ -25,6 +25,7 @@ struct FillArgs {
   std::string seeds = "42-51";
   double tune = 1.3;
   int batch = 0;
+  std::string workload = "trace";
   int threads = 0;
   std::string out;
   bool json = false;
@@ -92,11 +93,15 @@ int RunFillCommand(const FillArgs& a) {
   if (a.batch < 0 || a.batch > 100000)
     return fail(
         Status::InvalidArgument("--batch: must be between 1 and 100000 (0: each policy's own)"));
+  if (a.workload != "trace" && a.workload != "learned") {
+    return fail(
+        Status::InvalidArgument("--workload: '" + a.workload + "' is not trace or learned"));
+  }
   const auto wall_start = std::chrono::steady_clock::now();
   auto input = sim::LoadFillInput(a.nodes, a.pods);
   if (!input) return fail(input.error());
 
-  sim::FillOptions opt{a.tune, a.batch};
+  sim::FillOptions opt{a.tune, a.batch, a.workload == "learned"};
   const bool tty = isatty(fileno(stderr)) != 0;
   auto progress = [&](int done, int total) {
     const double elapsed =
@@ -167,6 +172,11 @@ void AddSimCommand(CLI::App& app, int& exit_code) {
           "Scheduling window in pods for every policy: arrivals wait until K are queued, then are "
           "placed together (waiting pods count as arrived, not allocated). 0: each policy's own "
           "(1 for the published policies, 64 for fgd-window)")
+      ->capture_default_str();
+  fill->add_option("--workload", args->workload,
+                   "FGD's target workload: trace (the whole pod list, as the paper) or learned "
+                   "(from the pods that have arrived, as gpupool serve does); fragmentation is "
+                   "reported against the trace's either way")
       ->capture_default_str();
   fill->add_option("--threads", args->threads, "Worker threads (0 = one per core)")
       ->capture_default_str();

@@ -36,6 +36,15 @@ class WorkloadLearner {
   Workload Current(double coverage = 0.95) const;
   std::int64_t observed() const { return observed_; }
 
+  // When a workload derived after `learned_at` observations should be derived again: after
+  // `every` more observations, and while the history is short whenever it has doubled (after 1,
+  // 2, 4, ... observations), so the first requests do not stand for the workload for long. The
+  // one rule of the scheduler's cycle and of `sim fill --workload learned`.
+  bool Stale(std::int64_t learned_at, std::int64_t every) const {
+    return observed_ != learned_at &&
+           (observed_ - learned_at >= every || observed_ >= 2 * learned_at);
+  }
+
  private:
   // (cpu_milli, gpu_milli, num_gpu, allowed models)
   using Key = std::tuple<std::int64_t, std::int32_t, std::int32_t, cluster::ModelMask>;

@@ -418,11 +418,8 @@ std::string Scheduler::PendingReason(JobId id) const {
 // ---------------------------------------------------------------- the cycle
 
 void Scheduler::MaybeRelearn() {
-  // Re-derived after relearn_every new requests, and while the history is short whenever it has
-  // doubled (after 1, 2, 4, ... requests), so the first jobs do not stand for the workload long.
+  if (!learner_.Stale(learned_at_, relearn_every_)) return;
   const std::int64_t seen = learner_.observed();
-  if (seen == learned_at_) return;
-  if (seen - learned_at_ < relearn_every_ && seen < 2 * learned_at_) return;
   workload_ = learner_.Current();
   learned_at_ = seen;
   policy_->SetWorkload(workload_);

@@ -13,6 +13,8 @@
 #include "placement/placer.h"
 #include "placement/policy_registry.h"
 #include "placement/window.h"
+#include "placement/workload_learner.h"
+#include "scheduler/scheduler.h"
 
 namespace gpupool::sim {
 
@@ -151,10 +153,20 @@ Result<FillRun> RunFill(const FillInput& in, const std::string& policy_name, std
     node_frag[n] = f;
     ++run.pods_placed;
   };
+  // --workload learned: the service's learner and re-derivation rule, with its defaults.
+  const scheduler::SchedulerOptions service;
+  placement::WorkloadLearner learner(service.workload_half_life);
+  std::int64_t learned_at = 0;
   for (std::size_t i = 0; i < order.size(); ++i) {
     requested += static_cast<double>(requests[i].total_gpu_milli());
     const bool last = (i + 1 == order.size());
+    if (opt.learned_workload) learner.Observe(requests[i]);
     if (i + 1 - window_start == window || last) {
+      if (opt.learned_workload && learner.Stale(learned_at, service.relearn_every)) {
+        (*policy)->SetWorkload(learner.Current());
+        placer.InvalidateScores();
+        learned_at = learner.observed();
+      }
       placement::PlaceWindow(
           placer, std::span(requests).subspan(window_start, i + 1 - window_start),
           std::span(shapes).subspan(window_start, i + 1 - window_start), state, commit);

@@ -38,6 +38,11 @@ Result<FillInput> LoadFillInput(const std::string& nodes_path, const std::string
 struct FillOptions {
   double tune = 1.3;  // resample the arrivals to this share of GPU capacity
   int batch = 0;      // scheduling window, in pods; 0 = each policy's default_window()
+  // false: FGD's target workload is the whole trace's (the paper's, and the default here);
+  // true: learned from the pods that have arrived, as the service does (placement/
+  // workload_learner.h, re-derived by its Stale rule with every = 64). Fragmentation is reported
+  // against the whole trace's workload either way, so the figures compare.
+  bool learned_workload = false;
 };
 
 // Per-bin means over the events of one run; index = arrived percent 0..max_bin. NaN where neither

@@ -83,6 +83,26 @@ TEST_F(FillTest, SameSeedSameResultOtherSeedOther) {
   EXPECT_NE(a->curve.allocation_pct, c->curve.allocation_pct);
 }
 
+TEST_F(FillTest, LearnedWorkloadChangesFgdOnlyAndIsReportedAgainstTheTrace) {
+  FillOptions trace_opt;
+  FillOptions learned_opt;
+  learned_opt.learned_workload = true;
+  // FGD scores against its workload: learning it from arrivals changes the run (deterministically).
+  auto fgd_trace = RunFill(*input_, "fgd", 42, trace_opt);
+  auto fgd_learned = RunFill(*input_, "fgd", 42, learned_opt);
+  auto fgd_learned_again = RunFill(*input_, "fgd", 42, learned_opt);
+  ASSERT_TRUE(fgd_trace && fgd_learned && fgd_learned_again);
+  EXPECT_NE(fgd_trace->unallocated_at_100, fgd_learned->unallocated_at_100);
+  EXPECT_EQ(fgd_learned->unallocated_at_100, fgd_learned_again->unallocated_at_100);
+  // BestFit ignores the workload: the same placements, and the same fragmentation, because the
+  // report measures it against the trace's workload either way.
+  auto bf_trace = RunFill(*input_, "bestfit", 42, trace_opt);
+  auto bf_learned = RunFill(*input_, "bestfit", 42, learned_opt);
+  ASSERT_TRUE(bf_trace && bf_learned);
+  EXPECT_EQ(bf_trace->unallocated_at_100, bf_learned->unallocated_at_100);
+  EXPECT_EQ(bf_trace->frag_amount_at_100, bf_learned->frag_amount_at_100);
+}
+
 TEST_F(FillTest, AllocationNeverExceedsArrivedNorCapacity) {
   FillOptions opt;
   auto run = RunFill(*input_, "packing", 7, opt);
