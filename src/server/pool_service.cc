@@ -691,15 +691,16 @@ ApiResult<json> PoolService::Submit(const Principal& p, const json& body) {
         ApiError{503, "UNAVAILABLE", {}, "the job could not be stored: " + id.error().message()});
   }
   row.id = *id;
-  json out;
+  // The answer is the job as committed (no cycle has seen it yet): built before taking the lock
+  // that the scheduling thread and every other submission need.
+  json out = RowJson(row);
+  auto job = std::make_unique<ActiveJob>();
+  job->row = row;
+  job->spec = std::move(*spec);
+  job->request = request;
   {
     std::lock_guard lock(mu_);
-    auto job = std::make_unique<ActiveJob>();
-    job->row = row;
-    job->spec = std::move(*spec);
-    job->request = request;
     GP_CHECK(scheduler_->AddPending(*id, request).ok());
-    out = JobJson(*job);
     active_.emplace(*id, std::move(job));
     dirty_ = true;
   }
