@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "discovery/run_command.h"
+#include "testing/temp_dir.h"
 
 namespace gpupool::server {
 namespace {
@@ -39,21 +40,7 @@ int FreePort() {
   return port;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "gpupool-proc-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using gpupool::testing::TempDir;
 
 // `gpupool serve` on a fixed port and data directory; Start again after a kill reuses both.
 class ServeProcess {

@@ -15,6 +15,7 @@
 #include "executor/local_executor.h"
 #include "server/http_server.h"
 #include "server/pool_service.h"
+#include "testing/temp_dir.h"
 
 namespace gpupool::server {
 namespace {
@@ -22,21 +23,7 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "gpupool-srv-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using gpupool::testing::TempDir;
 
 cluster::NodeSpec Node(const std::string& name, int gpus, const std::string& model = "H100-SXM") {
   cluster::NodeSpec n;
