@@ -65,9 +65,7 @@ int RunServe(const ServeFlags& f) {
   if (f.sync != "full" && f.sync != "normal") {
     return fail(Status::InvalidArgument("--sync: '" + f.sync + "' is not full or normal"));
   }
-  if (!placement::MakePolicy(f.policy, {})) {
-    return fail(placement::MakePolicy(f.policy, {}).error());
-  }
+  if (auto policy = placement::MakePolicy(f.policy, {}); !policy) return fail(policy.error());
 
   server::ServiceOptions opt;
   opt.data_dir = f.data_dir;

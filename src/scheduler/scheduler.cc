@@ -44,10 +44,10 @@ struct ShapeKeyHash {
   }
 };
 
-// How many replicas of `r` node `n` can hold now, at most `cap`, counting only the GPUs of
-// `usable` (bit g = GPU g may take work). Exact for the filter's rules (cluster::Fits): CPU,
+// How many replicas of `r` node `n` can hold now, at most `cap`. A lost GPU shows nothing left in
+// NodeState (cluster_state.h), so it holds none. Exact for the filter's rules (cluster::Fits): CPU,
 // memory, model, per-GPU milli and per-GPU memory.
-int Holdable(const PodRequest& r, const NodeState& n, std::uint32_t usable, int cap) {
+int Holdable(const PodRequest& r, const NodeState& n, int cap) {
   std::int64_t k = cap;
   if (r.cpu_milli > 0) k = std::min(k, n.cpu_left / r.cpu_milli);
   if (r.memory_mib > 0) k = std::min(k, n.memory_left / r.memory_mib);
@@ -57,7 +57,6 @@ int Holdable(const PodRequest& r, const NodeState& n, std::uint32_t usable, int 
   std::int64_t gpu_slots = 0;  // replicas the GPUs alone can take
   if (r.gpu_milli < 1000) {
     for (int g = 0; g < n.num_gpus; ++g) {
-      if (((usable >> g) & 1U) == 0) continue;
       const auto i = static_cast<std::size_t>(g);
       std::int64_t on_gpu = n.gpu_left[i] / r.gpu_milli;
       if (r.gpu_memory_mib > 0)
@@ -68,7 +67,7 @@ int Holdable(const PodRequest& r, const NodeState& n, std::uint32_t usable, int 
     int free = 0;
     for (int g = 0; g < n.num_gpus; ++g) {
       const auto i = static_cast<std::size_t>(g);
-      if (((usable >> g) & 1U) != 0 && n.gpu_left[i] == 1000 &&
+      if (n.gpu_left[i] == 1000 &&
           (r.gpu_memory_mib == 0 || n.gpu_memory_left[i] >= r.gpu_memory_mib))
         ++free;
     }
@@ -119,8 +118,6 @@ std::string Describe(const PodRequest& r, const cluster::ModelTable& models) {
   return out;
 }
 
-std::uint32_t AllGpus(int num_gpus) { return num_gpus >= 32 ? ~0U : ((1U << num_gpus) - 1U); }
-
 }  // namespace
 
 std::string_view NodeConditionName(NodeCondition c) {
@@ -160,7 +157,6 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::
   s->empty_ = std::move(*empty);
   s->specs_ = nodes;
   s->conditions_.assign(nodes.size(), NodeCondition::kReady);
-  s->unhealthy_gpus_.assign(nodes.size(), 0);
 
   s->learner_ = placement::WorkloadLearner(opt.workload_half_life);
   s->relearn_every_ = std::max(1, opt.relearn_every);
@@ -190,7 +186,7 @@ std::optional<int> Scheduler::NodeIndex(std::string_view name) const {
 }
 
 bool Scheduler::gpu_healthy(int node, int gpu) const {
-  return ((unhealthy_gpus_[static_cast<std::size_t>(node)] >> gpu) & 1U) == 0;
+  return ((state_.node(node).unhealthy_gpus >> gpu) & 1U) == 0;
 }
 
 Result<int> Scheduler::AddNode(const cluster::NodeSpec& spec) {
@@ -206,7 +202,6 @@ Result<int> Scheduler::AddNode(const cluster::NodeSpec& spec) {
   freed_ = true;
   specs_.push_back(spec);
   conditions_.push_back(NodeCondition::kReady);
-  unhealthy_gpus_.push_back(0);
   node_index_.emplace(spec.name, *index);
   return *index;
 }
@@ -225,13 +220,7 @@ Status Scheduler::SetGpuHealthy(std::string_view node, int gpu, bool healthy) {
   const auto i = NodeIndex(node);
   if (!i) return Status::NotFound("node " + std::string(node) + ": not in the pool");
   GP_RETURN_IF_ERROR(state_.SetGpuHealthy(*i, gpu, healthy));
-  auto& mask = unhealthy_gpus_[static_cast<std::size_t>(*i)];
-  if (healthy) {
-    freed_ = true;
-    mask &= ~(1U << gpu);
-  } else {
-    mask |= 1U << gpu;
-  }
+  if (healthy) freed_ = true;
   return Status::Ok();
 }
 
@@ -288,7 +277,7 @@ Status Scheduler::CheckFeasible(const JobRequest& r) const {
   for (int i = 0; i < empty_.num_nodes(); ++i) {
     if (conditions_[static_cast<std::size_t>(i)] == NodeCondition::kRemoved) continue;
     const NodeState& n = empty_.node(i);
-    holdable += Holdable(p, n, AllGpus(n.num_gpus), r.replicas - static_cast<int>(holdable));
+    holdable += Holdable(p, n, r.replicas - static_cast<int>(holdable));
     if (holdable >= r.replicas) return Status::Ok();
     if (p.num_gpu > 0) {
       if (n.num_gpus == 0 || !cluster::ModelAllowed(p.allowed_models, n.model)) continue;
@@ -301,7 +290,7 @@ Status Scheduler::CheckFeasible(const JobRequest& r) const {
       PodRequest gpus_only = p;
       gpus_only.cpu_milli = 0;
       gpus_only.memory_mib = 0;
-      if (Holdable(gpus_only, n, AllGpus(n.num_gpus), 1) == 0) continue;
+      if (Holdable(gpus_only, n, 1) == 0) continue;
       gpus_fit_somewhere = true;
     }
     most_cpu = std::max(most_cpu, n.cpu_left);
@@ -440,9 +429,7 @@ std::optional<Placement> Scheduler::PlaceGang(const PodRequest& r, int replicas)
     for (int n = 0; n < state_.num_nodes(); ++n) {
       const NodeState& node = state_.node(n);
       if (!cluster::Fits(r, node)) continue;
-      const int k =
-          Holdable(r, node, AllGpus(node.num_gpus) & ~unhealthy_gpus_[static_cast<std::size_t>(n)],
-                   remaining);
+      const int k = Holdable(r, node, remaining);
       if (k == 0) continue;
       const int score = placer_->ScoreNode(r, shape, state_, n).score;
       if (best < 0 || k > best_k || (k == best_k && score > best_score) ||
@@ -492,12 +479,9 @@ std::string Scheduler::ReasonNotNow(const PodRequest& r, int replicas) const {
     ++model_nodes;
     if (conditions_[static_cast<std::size_t>(i)] != NodeCondition::kReady) continue;
     ++usable_nodes;
-    const std::uint32_t usable =
-        AllGpus(n.num_gpus) & ~unhealthy_gpus_[static_cast<std::size_t>(i)];
-    holdable += Holdable(r, n, usable, replicas);
+    holdable += Holdable(r, n, replicas);
     std::int64_t node_free = 0;
     for (int g = 0; g < n.num_gpus; ++g) {
-      if (((usable >> g) & 1U) == 0) continue;
       const auto gi = static_cast<std::size_t>(g);
       if (n.gpu_left[gi] == 1000) ++node_free;
       free_milli += n.gpu_left[gi];
@@ -506,7 +490,7 @@ std::string Scheduler::ReasonNotNow(const PodRequest& r, int replicas) const {
     }
     free_gpus += node_free;
     most_free_gpus = std::max(most_free_gpus, node_free);
-    if (r.num_gpu == 0 || Holdable(gpus_only, n, usable, 1) > 0) {
+    if (r.num_gpu == 0 || Holdable(gpus_only, n, 1) > 0) {
       most_cpu = std::max(most_cpu, n.cpu_left);
       most_memory = std::max(most_memory, n.memory_left);
     }
@@ -672,9 +656,10 @@ PoolTotals Scheduler::Totals() const {
     const auto c = conditions_[static_cast<std::size_t>(i)];
     if (c == NodeCondition::kRemoved) continue;
     const NodeState& n = state_.node(i);
-    const std::uint32_t unhealthy = unhealthy_gpus_[static_cast<std::size_t>(i)];
+    const std::uint32_t unhealthy = n.unhealthy_gpus;
     for (int g = 0; g < n.num_gpus; ++g) {
-      const int left = n.gpu_left[static_cast<std::size_t>(g)];
+      // What jobs hold, also on a lost GPU (whose NodeState shows nothing left).
+      const int left = 1000 - state_.gpu_used_milli(i, g);
       ++t.gpus;
       t.capacity_milli += 1000;
       t.allocated_milli += 1000 - left;

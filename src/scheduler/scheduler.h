@@ -163,7 +163,6 @@ class Scheduler {
 
   std::vector<cluster::NodeSpec> specs_;
   std::vector<NodeCondition> conditions_;
-  std::vector<std::uint32_t> unhealthy_gpus_;  // per node, bit g = GPU g lost
   std::unordered_map<std::string, int> node_index_;
   cluster::ModelTable models_;
   cluster::ClusterState state_;

@@ -879,7 +879,7 @@ json PoolService::Nodes() const {
                       {"uuid", spec.gpus[g].uuid},
                       {"model", spec.gpus[g].model},
                       {"memory_mib", spec.gpus[g].memory_mib},
-                      {"milli_used", 1000 - n.gpu_left[g]},
+                      {"milli_used", state.gpu_used_milli(i, gi)},
                       {"memory_used_mib", gpu_memory_used[i][gi]},
                       {"healthy", scheduler_->gpu_healthy(i, gi)},
                       {"jobs", jobs}});
@@ -955,9 +955,9 @@ json PoolService::Pool() const {
   for (int i = 0; i < scheduler_->num_nodes(); ++i) {
     if (scheduler_->node_condition(i) == scheduler::NodeCondition::kRemoved) continue;
     const auto& spec = scheduler_->node_spec(i);
-    const auto& n = state.node(i);
     for (std::size_t g = 0; g < spec.gpus.size(); ++g) {
-      const int left = n.gpu_left[g];
+      // What jobs hold, also on a lost GPU (whose NodeState shows nothing left).
+      const int left = 1000 - state.gpu_used_milli(i, static_cast<int>(g));
       ByModel& b = by_model[spec.gpus[g].model];
       ++b.gpus;
       if (left == 1000) ++b.free_gpus;
@@ -1017,7 +1017,7 @@ std::string PoolService::Metrics() const {
       if (c == scheduler::NodeCondition::kRemoved) continue;
       const auto& spec = scheduler_->node_spec(i);
       for (std::size_t g = 0; g < spec.gpus.size(); ++g) {
-        const int left = state.node(i).gpu_left[g];
+        const int left = 1000 - state.gpu_used_milli(i, static_cast<int>(g));
         std::string s = left == 1000 ? "free" : (left == 0 ? "allocated" : "shared");
         if (c != scheduler::NodeCondition::kReady ||
             !scheduler_->gpu_healthy(i, static_cast<int>(g))) {

@@ -238,6 +238,13 @@ TEST(SchedulerTest, LostGpuTakesNoNewWork) {
   ASSERT_NE(s->placement(1), nullptr);
   EXPECT_EQ((*s->placement(1))[0].gpu_mask, 0b10U);
   EXPECT_EQ(s->placement(2), nullptr);
+  // Totals count what jobs hold: GPU 1's 1000 milli, not the lost GPU 0 (which takes no work).
+  const PoolTotals t = s->Totals();
+  EXPECT_EQ(t.allocated_milli, 1000);
+  EXPECT_EQ(t.gpus_free, 1);
+  EXPECT_EQ(t.gpus_unusable, 1);
+  EXPECT_FALSE(s->gpu_healthy(0, 0));
+  EXPECT_TRUE(s->gpu_healthy(0, 1));
 }
 
 TEST(SchedulerTest, NodesComeAndGo) {

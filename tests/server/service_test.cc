@@ -414,6 +414,8 @@ TEST(ServiceTest, AGpuLostWhileAJobRunsMarksItUnhealthyAndTheJobLost) {
         << j["reason"];
     const json nodes = Body(c->Get("/api/v1/nodes"));
     EXPECT_EQ(nodes["nodes"][0]["gpus"][1]["healthy"], false);
+    EXPECT_EQ(nodes["nodes"][0]["gpus"][1]["milli_used"], 0);  // the lost job was released
+    EXPECT_EQ(Body(c->Get("/api/v1/pool"))["gpus"]["unusable"], 1);
     EXPECT_EQ(nodes["nodes"][0]["gpus"][0]["healthy"], true);
     // A new job of 2 GPUs cannot run now; one of 1 GPU runs on the healthy GPU.
     const std::int64_t one = Submit(*c, {{"command", {"true"}}, {"gpus", 1}})["id"];
