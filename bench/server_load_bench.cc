@@ -7,13 +7,16 @@
 //   e2e     --jobs trivial jobs (`true`, one GPU each) submitted by 16 clients, run and finished;
 //           prints jobs/s from the first submission to the last job's end.
 //
-// The server and the clients share this machine's cores, as with wrk on the same host.
+// The server and the clients share this machine's cores, as with wrk on the same host; the submit
+// mode's clients are one epoll thread, so they take little of them.
 //
 //   server_load_bench --gpupool build/apps/gpupool/gpupool [--mode submit|e2e] [--clients 64]
 //                     [--seconds 10] [--rate SUBMISSIONS_PER_S] [--jobs 2000] [--sync full|normal]
 #include <httplib.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,7 +28,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -55,6 +57,117 @@ double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   const auto i = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
   return v[std::min(i, v.size() - 1)];
+}
+
+// The submit mode's clients: one thread drives every keep-alive connection through epoll, as wrk
+// does, so the load generator itself needs little CPU beside the server. With a rate, connection c
+// sends at t0 + (k + c / clients) * clients / rate; a request whose time comes while its
+// connection still waits for the previous answer goes out right after that answer, and every
+// latency counts from the scheduled time, so a stall is not hidden by sending less (no
+// coordinated omission). Without a rate each connection sends again as soon as it is answered.
+void DriveConnections(int port, const std::string& token, const std::string& body, int clients,
+                      double rate, Clock::time_point end, std::vector<double>* latencies,
+                      std::atomic<long>* ok, std::atomic<long>* failed) {
+  const std::string request =
+      "POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Authorization: Bearer " +
+      token +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + body;
+  struct Conn {
+    int fd = -1;
+    bool busy = false;
+    Clock::time_point next;  // scheduled time of the next request
+    Clock::time_point sent;  // scheduled time of the request in flight
+    std::string in;
+  };
+  const int ep = epoll_create1(0);
+  const auto start = Clock::now();
+  const auto period = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(rate > 0 ? clients / rate : 0));
+  std::vector<Conn> conns(static_cast<std::size_t>(clients));
+  for (int c = 0; c < clients; ++c) {
+    Conn& k = conns[static_cast<std::size_t>(c)];
+    k.fd = socket(AF_INET, SOCK_STREAM, 0);
+    const int one = 1;
+    setsockopt(k.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    if (connect(k.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      std::perror("connect");
+      std::exit(1);
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = static_cast<std::uint32_t>(c);
+    epoll_ctl(ep, EPOLL_CTL_ADD, k.fd, &ev);
+    k.next = start + period * c / clients;
+  }
+  const auto send_due = [&](Conn& k, Clock::time_point now) {
+    if (k.busy || now >= end || k.next > now) return;
+    k.sent = rate > 0 ? k.next : now;
+    k.next += period;
+    k.busy = true;
+    for (std::size_t off = 0; off < request.size();) {
+      const ssize_t n = send(k.fd, request.data() + off, request.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) {
+        std::perror("send");
+        std::exit(1);
+      }
+      off += static_cast<std::size_t>(n);
+    }
+  };
+  std::vector<epoll_event> events(static_cast<std::size_t>(clients));
+  char buf[65536];
+  for (;;) {
+    auto now = Clock::now();
+    bool any_busy = false;
+    Clock::time_point wake = end;
+    for (Conn& k : conns) {
+      send_due(k, now);
+      any_busy = any_busy || k.busy;
+      if (!k.busy) wake = std::min(wake, k.next);
+    }
+    if (now >= end && !any_busy) break;
+    // Sleep until the next scheduled send to the nanosecond (epoll_wait's milliseconds would
+    // either spin or send late).
+    const auto wait_ns =
+        now >= end
+            ? 1'000'000'000L
+            : std::max<long>(
+                  0, std::chrono::duration_cast<std::chrono::nanoseconds>(wake - now).count());
+    const timespec timeout{wait_ns / 1'000'000'000L, wait_ns % 1'000'000'000L};
+    const int n = epoll_pwait2(ep, events.data(), clients, &timeout, nullptr);
+    now = Clock::now();
+    for (int e = 0; e < n; ++e) {
+      Conn& k = conns[events[static_cast<std::size_t>(e)].data.u32];
+      const ssize_t got = recv(k.fd, buf, sizeof buf, 0);
+      if (got <= 0) {
+        std::fprintf(stderr, "connection closed by the server\n");
+        std::exit(1);
+      }
+      k.in.append(buf, static_cast<std::size_t>(got));
+      const auto head_end = k.in.find("\r\n\r\n");
+      if (head_end == std::string::npos) continue;
+      const auto cl = k.in.find("Content-Length: ");
+      const std::size_t length =
+          cl == std::string::npos || cl > head_end ? 0 : std::stoul(k.in.substr(cl + 16));
+      if (k.in.size() < head_end + 4 + length) continue;
+      const double ms = std::chrono::duration<double, std::milli>(now - k.sent).count();
+      if (k.in.compare(0, 12, "HTTP/1.1 201") == 0) {
+        ++*ok;
+        latencies->push_back(ms);
+      } else {
+        ++*failed;
+      }
+      k.in.erase(0, head_end + 4 + length);
+      k.busy = false;
+    }
+  }
+  for (Conn& k : conns) close(k.fd);
+  close(ep);
 }
 
 }  // namespace
@@ -125,7 +238,6 @@ int main(int argc, char** argv) {
   int gpus = 0;
   for (const auto& n : nodes["nodes"]) gpus += static_cast<int>(n["gpus"].size());
 
-  std::mutex mu;
   std::vector<double> latencies;
   std::atomic<long> ok{0}, failed{0};
   if (mode == "submit") {
@@ -135,42 +247,8 @@ int main(int argc, char** argv) {
     }
     const std::string body = json{{"name", "load"}, {"command", {"true"}}, {"gpus", 0.5}}.dump();
     const auto end = Clock::now() + std::chrono::seconds(seconds);
-    std::vector<std::thread> threads;
     const auto t0 = Clock::now();
-    for (int c = 0; c < clients; ++c) {
-      threads.emplace_back([&, c] {
-        httplib::Client cli("127.0.0.1", port);
-        cli.set_keep_alive(true);
-        cli.set_tcp_nodelay(true);
-        cli.set_bearer_token_auth(token);
-        std::vector<double> mine;
-        // With --rate, each client sends on a fixed schedule (staggered between clients) and a
-        // request's latency counts from its scheduled time, so a stall is not hidden by sending
-        // less (no coordinated omission).
-        const auto period = rate > 0 ? std::chrono::duration<double>(clients / rate)
-                                     : std::chrono::duration<double>(0);
-        auto next = t0 + period * (static_cast<double>(c) / clients);
-        while (Clock::now() < end) {
-          if (rate > 0) {
-            std::this_thread::sleep_until(std::chrono::time_point_cast<Clock::duration>(next));
-          }
-          const auto s =
-              rate > 0 ? std::chrono::time_point_cast<Clock::duration>(next) : Clock::now();
-          next += period;
-          auto r = cli.Post("/api/v1/jobs", body, "application/json");
-          const double ms = std::chrono::duration<double, std::milli>(Clock::now() - s).count();
-          if (r && r->status == 201) {
-            ++ok;
-            mine.push_back(ms);
-          } else {
-            ++failed;
-          }
-        }
-        std::lock_guard lock(mu);
-        latencies.insert(latencies.end(), mine.begin(), mine.end());
-      });
-    }
-    for (auto& t : threads) t.join();
+    DriveConnections(port, token, body, clients, rate, end, &latencies, &ok, &failed);
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     const json listed = json::parse(probe.Get("/api/v1/jobs?limit=1")->body);
     std::printf(
