@@ -1,11 +1,12 @@
 #include "client_connection.h"
 
-#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <system_error>
+
+#include "common/strings.h"
 
 namespace gpupool::app {
 
@@ -69,12 +70,8 @@ Result<Connection> ResolveConnection(const ConnectionFlags& flags, const EnvLook
         return Error(Status::IoError("cannot read the token file " + c.token_file +
                                      " (pass --token or set GPUPOOL_TOKEN)"));
       }
-      std::string token = text.str();
       // The file holds the token and perhaps a newline.
-      while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) {
-        token.pop_back();
-      }
-      c.token = token;
+      c.token = Trim(text.str());
       c.token_from = c.token_file;
     }
   }

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/strings.h"
+
 namespace gpupool::app {
 namespace {
 
@@ -33,12 +35,6 @@ std::optional<std::int64_t> ParseMilli(std::string_view text) {
   if (i != text.size() || whole_digits + frac_digits == 0) return std::nullopt;
   for (int d = frac_digits; d < 3; ++d) frac *= 10;
   return whole * 1000 + frac;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 Status Bad(std::string_view flag, std::string_view text, std::string_view what) {

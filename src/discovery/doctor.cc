@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "common/strings.h"
 #include "discovery/nvml_discovery.h"
 
 namespace gpupool::discovery {
@@ -37,11 +38,6 @@ constexpr const char* kPythonProbe =
 DoctorCheck Make(std::string name, CheckState state, bool required, std::string detail,
                  std::string next = "") {
   return {std::move(name), state, required, std::move(detail), std::move(next)};
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 bool IsWsl(DoctorProbes& probes) {

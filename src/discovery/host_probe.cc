@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/strings.h"
+
 namespace gpupool::discovery {
 namespace {
 
@@ -18,13 +20,6 @@ bool ReadWholeFile(const fs::path& path, std::string& out) {
   ss << in.rdbuf();
   out = ss.str();
   return true;
-}
-
-std::string Trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <array>
 #include <cctype>
 
+#include "common/strings.h"
+
 namespace gpupool::discovery {
 namespace {
 
@@ -67,9 +69,8 @@ bool ContainsToken(const std::string& upper, std::string_view token) {
 }  // namespace
 
 std::string CatalogModelForNvmlName(std::string_view nvml_name) {
-  std::string upper(nvml_name);
+  std::string upper = Upper(nvml_name);
   for (char& c : upper) {
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     if (c == '-' || c == '_') c = ' ';
   }
   // "SXM4" / "SXM5" count as "SXM".

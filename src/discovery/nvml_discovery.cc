@@ -1,11 +1,11 @@
 #include "discovery/nvml_discovery.h"
 
-#include <cctype>
 #include <climits>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 
+#include "common/strings.h"
 #include "discovery/model_names.h"
 
 namespace gpupool::discovery {
@@ -57,8 +57,7 @@ std::string CString(const char* buffer, std::size_t size) {
 
 int ReadNumaFromSysfs(const std::string& sys_root, const std::string& legacy_bus_id) {
   if (legacy_bus_id.empty()) return -1;
-  std::string id = legacy_bus_id;
-  for (char& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string id = Lower(legacy_bus_id);
   std::ifstream in(std::filesystem::path(sys_root) / "bus" / "pci" / "devices" / id / "numa_node");
   int node = -1;
   if (in >> node) return node < 0 ? -1 : node;

@@ -1,19 +1,11 @@
 #include "discovery/topology.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
+#include "common/strings.h"
+
 namespace gpupool::discovery {
-namespace {
-
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-}  // namespace
 
 std::string LinkLabel(const GpuLink& link) {
   switch (link.kind) {

@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <limits>
+
+#include "common/strings.h"
 
 namespace gpupool::hw {
 namespace {
@@ -15,12 +16,7 @@ constexpr std::array<std::string_view, 7> kPrefixes = {"nvidia", "amd",      "hu
 }  // namespace
 
 std::string NormalizeName(std::string_view name) {
-  std::string out;
-  out.reserve(name.size());
-  for (const char c : name) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) != 0) out.push_back(static_cast<char>(std::tolower(u)));
-  }
+  std::string out = AlnumLower(name);
   // Drop leading vendor words repeatedly ("nvidiageforcertx4090" -> "rtx4090").
   bool dropped = true;
   while (dropped) {

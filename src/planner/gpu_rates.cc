@@ -2,15 +2,22 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <utility>
+
+#include "common/strings.h"
 
 namespace gpupool::planner {
 namespace {
 constexpr std::array<std::pair<hw::Precision, const char*>, 9> kLabels{{
-    {hw::Precision::kFp64, "fp64"}, {hw::Precision::kFp32, "fp32"}, {hw::Precision::kTf32, "tf32"},
-    {hw::Precision::kBf16, "bf16"}, {hw::Precision::kFp16, "fp16"}, {hw::Precision::kFp8, "fp8"},
-    {hw::Precision::kInt8, "int8"}, {hw::Precision::kFp4, "fp4"}, {hw::Precision::kInt4, "int4"},
+    {hw::Precision::kFp64, "fp64"},
+    {hw::Precision::kFp32, "fp32"},
+    {hw::Precision::kTf32, "tf32"},
+    {hw::Precision::kBf16, "bf16"},
+    {hw::Precision::kFp16, "fp16"},
+    {hw::Precision::kFp8, "fp8"},
+    {hw::Precision::kInt8, "int8"},
+    {hw::Precision::kFp4, "fp4"},
+    {hw::Precision::kInt4, "int4"},
 }};
 }  // namespace
 
@@ -22,27 +29,31 @@ std::string PrecisionLabel(hw::Precision p) {
 }
 
 Result<hw::Precision> ParsePrecisionLabel(std::string_view s) {
-  std::string lower(s);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = Lower(s);
   for (const auto& [v, label] : kLabels) {
     if (lower == label) return v;
   }
-  return Error(Status::InvalidArgument("unknown precision '" + std::string(s) +
-                                       "' (one of fp64, fp32, tf32, bf16, fp16, fp8, int8, fp4, int4)"));
+  return Error(
+      Status::InvalidArgument("unknown precision '" + std::string(s) +
+                              "' (one of fp64, fp32, tf32, bf16, fp16, fp8, int8, fp4, int4)"));
 }
 
 double BytesPerElement(hw::Precision p) {
   switch (p) {
-    case hw::Precision::kFp64: return 8;
+    case hw::Precision::kFp64:
+      return 8;
     case hw::Precision::kFp32:
-    case hw::Precision::kTf32: return 4;
+    case hw::Precision::kTf32:
+      return 4;
     case hw::Precision::kBf16:
-    case hw::Precision::kFp16: return 2;
+    case hw::Precision::kFp16:
+      return 2;
     case hw::Precision::kFp8:
-    case hw::Precision::kInt8: return 1;
+    case hw::Precision::kInt8:
+      return 1;
     case hw::Precision::kFp4:
-    case hw::Precision::kInt4: return 0.5;
+    case hw::Precision::kInt4:
+      return 0.5;
   }
   return 2;
 }

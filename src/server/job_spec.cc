@@ -9,6 +9,7 @@
 #include <set>
 
 #include "cluster/node_spec.h"
+#include "common/strings.h"
 
 namespace gpupool::server {
 namespace {
@@ -28,12 +29,6 @@ const std::vector<std::string>& KnownMembers() {
       "gpu_memory_mib", "gpu_models", "cpu_milli",    "memory_mib",  "replicas",
       "queue",          "priority",   "time_limit_s", "preemptible", "requeue"};
   return k;
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 std::string TypeName(const json& v) { return v.type_name(); }

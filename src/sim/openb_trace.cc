@@ -5,6 +5,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "common/strings.h"
+
 namespace gpupool::sim {
 namespace {
 
@@ -20,13 +22,6 @@ std::vector<std::string_view> SplitCsv(std::string_view line) {
     start = comma + 1;
   }
   return out;
-}
-
-std::string Trim(std::string_view s) {
-  while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  return std::string(s);
 }
 
 class CsvFile {
