@@ -7,7 +7,7 @@ PACKAGES=(
   g++ cmake make pkg-config
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev libsqlite3-dev
-  gnuplot-nox libcpp-httplib-dev libssl-dev python3 python3-jsonschema
+  gnuplot-nox libcpp-httplib-dev libmicrohttpd-dev libssl-dev python3 python3-jsonschema
 )
 
 missing=()

@@ -1,12 +1,19 @@
 #include "server/http_server.h"
 
-#include <httplib.h>
-#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
 
 #include <atomic>
 #include <charconv>
+#include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <functional>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "scheduler/job.h"
 
@@ -15,95 +22,244 @@ namespace {
 
 using nlohmann::json;
 
-// True on the accept thread while it answers a connection over the limit.
-thread_local bool tl_over_limit = false;
+// One request as the handlers see it: the decoded path, its captures, the query parameters in
+// their order, the two headers the API reads, and the whole body.
+struct Request {
+  std::string method;
+  std::string path;
+  std::vector<std::string> matches;  // [0] the path, then one per ':' segment of the route
+  std::vector<std::pair<std::string, std::string>> params;
+  std::string authorization;
+  std::string content_type;
+  std::string body;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  bool close = false;  // answer with `Connection: close`
+};
+
+using Handler = std::function<void(const Request&, Response&)>;
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-void SendJson(httplib::Response& res, int status, const json& body) {
+void SendJson(Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(Dump(body) + "\n", "application/json");
+  res.content_type = "application/json";
+  res.body = Dump(body) + "\n";
 }
 
-void SendError(httplib::Response& res, const ApiError& e) {
-  SendJson(res, e.http_status, e.ToJson());
-}
+void SendError(Response& res, const ApiError& e) { SendJson(res, e.http_status, e.ToJson()); }
 
-std::string DefaultMessage(int status) {
-  switch (status) {
-    case 404:
-      return "no such endpoint (see /api/v1/openapi.json)";
-    case 405:
-      return "method not allowed on this endpoint";
-    case 413:
-      return "the request body is over the size limit";
-    case 400:
-      return "malformed HTTP request";
-    default:
-      return "request failed";
-  }
-}
-
-std::string CodeFor(int status) {
-  switch (status) {
-    case 400:
-      return "INVALID_ARGUMENT";
-    case 401:
-      return "UNAUTHENTICATED";
-    case 403:
-      return "PERMISSION_DENIED";
-    case 404:
-      return "NOT_FOUND";
-    case 409:
-      return "FAILED_PRECONDITION";
-    case 413:
-      return "PAYLOAD_TOO_LARGE";
-    case 415:
-      return "UNSUPPORTED_MEDIA_TYPE";
-    case 503:
-      return "UNAVAILABLE";
-    default:
-      return status >= 500 ? "INTERNAL" : "INVALID_ARGUMENT";
-  }
-}
-
-// Connections beyond the limit are not queued behind busy threads (a keep-alive client holds its
-// thread): the accept thread answers them itself with 503 and closes them.
-class BoundedTaskQueue final : public httplib::TaskQueue {
- public:
-  explicit BoundedTaskQueue(int limit) : limit_(limit), pool_(static_cast<std::size_t>(limit)) {}
-  void enqueue(std::function<void()> fn) override {
-    if (active_.load(std::memory_order_relaxed) >= limit_) {
-      tl_over_limit = true;
-      fn();
-      tl_over_limit = false;
-      return;
-    }
-    active_.fetch_add(1, std::memory_order_relaxed);
-    pool_.enqueue([this, fn = std::move(fn)] {
-      fn();
-      active_.fetch_sub(1, std::memory_order_relaxed);
-    });
-  }
-  void shutdown() override { pool_.shutdown(); }
-
- private:
-  int limit_;
-  std::atomic<int> active_{0};
-  httplib::ThreadPool pool_;
-};
-
-std::optional<std::int64_t> ParseId(const std::string& s) {
+std::optional<std::int64_t> ParseId(std::string_view s) {
   std::int64_t v = 0;
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v < 0) return std::nullopt;
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v < 0) return std::nullopt;
   return v;
 }
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    const std::size_t j = std::min(path.find('/', i), path.size());
+    out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+// Routes by path segments. A route segment ":id" matches a non-negative 64-bit number, any other
+// ":word" one non-empty segment; the rest match literally. A path that no route has is 404, a
+// path that a route has under another method is 405.
+class Router {
+ public:
+  void Add(std::string method, std::string_view pattern, Handler handler) {
+    Route r{std::move(method), {}, std::move(handler)};
+    for (std::string_view s : Segments(pattern)) r.segments.emplace_back(s);
+    routes_.push_back(std::move(r));
+  }
+
+  void Dispatch(Request& req, Response& res) const {
+    const std::vector<std::string_view> parts = Segments(req.path);
+    bool path_known = false;
+    for (const Route& r : routes_) {
+      if (r.segments.size() != parts.size()) continue;
+      std::vector<std::string> captures{req.path};
+      bool match = true;
+      for (std::size_t i = 0; i < parts.size() && match; ++i) {
+        const std::string& want = r.segments[i];
+        if (want == ":id") {
+          match = ParseId(parts[i]).has_value();
+        } else if (!want.empty() && want[0] == ':') {
+          match = !parts[i].empty();
+        } else {
+          match = want == parts[i];
+          continue;
+        }
+        if (match) captures.emplace_back(parts[i]);
+      }
+      if (!match) continue;
+      path_known = true;
+      if (r.method != req.method) continue;
+      req.matches = std::move(captures);
+      r.handler(req, res);
+      return;
+    }
+    if (path_known) {
+      SendError(res, ApiError{405, "INVALID_ARGUMENT", {}, "method not allowed on this endpoint"});
+    } else {
+      SendError(res, NotFoundError("no such endpoint (see /api/v1/openapi.json)"));
+    }
+  }
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+// What MHD keeps for one HTTP request between the calls of the access handler.
+struct Pending {
+  Request req;
+  bool too_large = false;
+};
+
+// What MHD keeps for one connection: whether it came in over the limit.
+struct ConnectionState {
+  bool over_limit = false;
+};
 
 }  // namespace
 
 struct HttpServer::Impl {
-  httplib::Server svr;
+  Router router;
+  std::size_t max_body_bytes = 0;
+  int max_connections = 0;
+  std::atomic<int> open_connections{0};
+  MHD_Daemon* daemon = nullptr;
+
+  static void OnConnection(void* cls, MHD_Connection*, void** socket_context,
+                           MHD_ConnectionNotificationCode code) {
+    auto* self = static_cast<Impl*>(cls);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+      auto* state = new ConnectionState;
+      state->over_limit = self->open_connections.fetch_add(1) >= self->max_connections;
+      *socket_context = state;
+    } else {
+      self->open_connections.fetch_sub(1);
+      delete static_cast<ConnectionState*>(*socket_context);
+      *socket_context = nullptr;
+    }
+  }
+
+  static void OnCompleted(void*, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode) {
+    delete static_cast<Pending*>(*con_cls);
+    *con_cls = nullptr;
+  }
+
+  static MHD_Result Queue(MHD_Connection* connection, const Response& res) {
+    MHD_Response* r = MHD_create_response_from_buffer(
+        res.body.size(), const_cast<char*>(res.body.data()), MHD_RESPMEM_MUST_COPY);
+    if (r == nullptr) return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res.content_type.c_str());
+    if (res.close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    const MHD_Result ok = MHD_queue_response(connection, static_cast<unsigned>(res.status), r);
+    MHD_destroy_response(r);
+    return ok;
+  }
+
+  static MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url,
+                              const char* method, const char*, const char* upload_data,
+                              std::size_t* upload_data_size, void** con_cls) {
+    auto* self = static_cast<Impl*>(cls);
+    auto* pending = static_cast<Pending*>(*con_cls);
+    if (pending == nullptr) {
+      const auto* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+      const auto* state =
+          info != nullptr ? static_cast<const ConnectionState*>(info->socket_context) : nullptr;
+      if (state != nullptr && state->over_limit) {
+        Response res;
+        SendError(res,
+                  ApiError{503, "UNAVAILABLE", {}, "too many concurrent connections; retry later"});
+        res.close = true;
+        return Queue(connection, res);
+      }
+      // A declared length over the limit is answered before the body is read.
+      const char* length =
+          MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+      if (length != nullptr) {
+        const auto n = ParseId(length);
+        if (n && static_cast<std::uint64_t>(*n) > self->max_body_bytes) {
+          Response res;
+          SendError(res, ApiError{413,
+                                  "PAYLOAD_TOO_LARGE",
+                                  {},
+                                  "the request body is over the size limit of " +
+                                      std::to_string(self->max_body_bytes) + " bytes"});
+          res.close = true;
+          return Queue(connection, res);
+        }
+      }
+      pending = new Pending;
+      pending->req.method = method;
+      pending->req.path = url;
+      const auto header = [&](const char* name) {
+        const char* v = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
+        return v != nullptr ? std::string(v) : std::string();
+      };
+      pending->req.authorization = header(MHD_HTTP_HEADER_AUTHORIZATION);
+      pending->req.content_type = header(MHD_HTTP_HEADER_CONTENT_TYPE);
+      MHD_get_connection_values(
+          connection, MHD_GET_ARGUMENT_KIND,
+          [](void* params, MHD_ValueKind, const char* key, const char* value) {
+            static_cast<std::vector<std::pair<std::string, std::string>>*>(params)->emplace_back(
+                key, value != nullptr ? value : "");
+            return MHD_YES;
+          },
+          &pending->req.params);
+      *con_cls = pending;
+      return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+      if (!pending->too_large) {
+        if (pending->req.body.size() + *upload_data_size > self->max_body_bytes) {
+          pending->too_large = true;
+          pending->req.body.clear();
+        } else {
+          pending->req.body.append(upload_data, *upload_data_size);
+        }
+      }
+      *upload_data_size = 0;
+      return MHD_YES;
+    }
+    Response res;
+    if (pending->too_large) {
+      SendError(res, ApiError{413,
+                              "PAYLOAD_TOO_LARGE",
+                              {},
+                              "the request body is over the size limit of " +
+                                  std::to_string(self->max_body_bytes) + " bytes"});
+      res.close = true;
+      return Queue(connection, res);
+    }
+    try {
+      self->router.Dispatch(pending->req, res);
+    } catch (const std::exception& e) {
+      res = Response{};
+      SendError(res, ApiError{500, "INTERNAL", {}, e.what()});
+    }
+    return Queue(connection, res);
+  }
 };
 
 HttpServer::HttpServer(PoolService& service, HttpOptions options)
@@ -112,61 +268,19 @@ HttpServer::HttpServer(PoolService& service, HttpOptions options)
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start() {
-  httplib::Server& svr = impl_->svr;
-  const int max_conn = opt_.max_connections;
-  svr.new_task_queue = [max_conn] { return new BoundedTaskQueue(max_conn); };
-  svr.set_payload_max_length(opt_.max_body_bytes);
-  svr.set_read_timeout(opt_.read_timeout);
-  svr.set_keep_alive_timeout(opt_.keep_alive_timeout.count());
-  svr.set_keep_alive_max_count(1000000);
-  // Responses go out as headers then body; without TCP_NODELAY, Nagle's algorithm and the peer's
-  // delayed ACK hold the second write for ~40 ms on keep-alive connections.
-  svr.set_tcp_nodelay(true);
-  // The library listens with a backlog of 5, so a burst of clients connecting at once loses SYNs
-  // and waits a second for the retry. Remember the listening socket to listen again with more.
-  std::atomic<int>* listen_fd = &listen_fd_;
-  svr.set_socket_options([listen_fd](socket_t sock) {
-    httplib::default_socket_options(sock);
-    listen_fd->store(sock);
-  });
-
-  svr.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!tl_over_limit) return httplib::Server::HandlerResponse::Unhandled;
-    res.set_header("Connection", "close");
-    SendError(res,
-              ApiError{503, "UNAVAILABLE", {}, "too many concurrent connections; retry later"});
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    SendJson(res, res.status,
-             ApiError{res.status, CodeFor(res.status), {}, DefaultMessage(res.status)}.ToJson());
-  });
-  svr.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "unexpected error";
-        try {
-          if (ep) std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        SendError(res, ApiError{500, "INTERNAL", {}, what});
-      });
-
+  Router& router = impl_->router;
   PoolService& service = service_;
   // Wraps a handler that needs a principal.
   const auto authed = [&service](auto fn) {
-    return [&service, fn](const httplib::Request& req, httplib::Response& res) {
-      auto p = service.Authenticate(req.get_header_value("Authorization"));
+    return [&service, fn](const Request& req, Response& res) {
+      auto p = service.Authenticate(req.authorization);
       if (!p) return SendError(res, p.error());
       fn(*p, req, res);
     };
   };
   // Parses the JSON body of a POST.
-  const auto body_json = [](const httplib::Request& req,
-                            httplib::Response& res) -> std::optional<json> {
-    const std::string ct = req.get_header_value("Content-Type");
+  const auto body_json = [](const Request& req, Response& res) -> std::optional<json> {
+    const std::string ct = req.content_type;
     if (!ct.empty() && ct.find("application/json") == std::string::npos) {
       SendError(res, ApiError{415,
                               "UNSUPPORTED_MEDIA_TYPE",
@@ -181,37 +295,36 @@ Status HttpServer::Start() {
       return std::nullopt;
     }
   };
-  const auto reply = [](httplib::Response& res, const ApiResult<json>& r, int ok_status = 200) {
+  const auto reply = [](Response& res, const ApiResult<json>& r, int ok_status = 200) {
     if (r) return SendJson(res, ok_status, *r);
     SendError(res, r.error());
   };
 
-  svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+  router.Add("GET", "/healthz", [](const Request&, Response& res) {
     SendJson(res, 200, json{{"status", "ok"}});
   });
-  svr.Get("/metrics", [&service](const httplib::Request&, httplib::Response& res) {
-    res.set_content(service.Metrics(), "text/plain; version=0.0.4");
+  router.Add("GET", "/metrics", [&service](const Request&, Response& res) {
+    res.body = service.Metrics();
+    res.content_type = "text/plain; version=0.0.4";
   });
   const std::string openapi = opt_.openapi_json;
-  svr.Get("/api/v1/openapi.json",
-          authed([openapi](const Principal&, const httplib::Request&, httplib::Response& res) {
-            res.set_content(openapi, "application/json");
-          }));
-  svr.Get("/api/v1/whoami",
-          authed([](const Principal& p, const httplib::Request&, httplib::Response& res) {
-            SendJson(res, 200, PoolService::WhoAmI(p));
-          }));
+  router.Add(
+      "GET", "/api/v1/openapi.json",
+      authed([openapi](const Principal&, const Request&, Response& res) { res.body = openapi; }));
+  router.Add("GET", "/api/v1/whoami", authed([](const Principal& p, const Request&, Response& res) {
+               SendJson(res, 200, PoolService::WhoAmI(p));
+             }));
 
-  svr.Post("/api/v1/jobs",
-           authed([&service, body_json, reply](const Principal& p, const httplib::Request& req,
-                                               httplib::Response& res) {
-             auto body = body_json(req, res);
-             if (!body) return;
-             reply(res, service.Submit(p, *body), 201);
-           }));
-  svr.Get(
-      "/api/v1/jobs", authed([&service, reply](const Principal& p, const httplib::Request& req,
-                                               httplib::Response& res) {
+  router.Add(
+      "POST", "/api/v1/jobs",
+      authed([&service, body_json, reply](const Principal& p, const Request& req, Response& res) {
+        auto body = body_json(req, res);
+        if (!body) return;
+        reply(res, service.Submit(p, *body), 201);
+      }));
+  router.Add(
+      "GET", "/api/v1/jobs",
+      authed([&service, reply](const Principal& p, const Request& req, Response& res) {
         store::JobQuery q;
         for (const auto& [k, v] : req.params) {
           if (k == "state") {
@@ -241,89 +354,104 @@ Status HttpServer::Start() {
         }
         reply(res, service.ListJobs(p, q));
       }));
-  svr.Get(R"(/api/v1/jobs/(\d+))",
-          authed([&service, reply](const Principal& p, const httplib::Request& req,
-                                   httplib::Response& res) {
-            reply(res, service.GetJob(p, *ParseId(req.matches[1])));
-          }));
-  svr.Get(R"(/api/v1/jobs/(\d+)/events)",
-          authed([&service, reply](const Principal& p, const httplib::Request& req,
-                                   httplib::Response& res) {
-            reply(res, service.Events(p, *ParseId(req.matches[1])));
-          }));
-  svr.Get(R"(/api/v1/jobs/(\d+)/logs)",
-          authed([&service, reply](const Principal& p, const httplib::Request& req,
-                                   httplib::Response& res) {
-            LogQuery q;
-            for (const auto& [k, v] : req.params) {
-              if (k == "stream") {
-                q.stream = v;
-              } else if (k == "offset" || k == "limit") {
-                const auto n = ParseId(v);
-                if (!n) return SendError(res, BadRequest(k, k + ": '" + v + "' is not a number"));
-                (k == "offset" ? q.offset : q.limit) = *n;
-              } else {
-                return SendError(res,
-                                 BadRequest(k, k + ": unknown parameter (stream, offset, limit)"));
-              }
-            }
-            reply(res, service.Logs(p, *ParseId(req.matches[1]), q));
-          }));
-  svr.Delete(R"(/api/v1/jobs/(\d+))",
-             authed([&service, reply](const Principal& p, const httplib::Request& req,
-                                      httplib::Response& res) {
+  router.Add("GET", "/api/v1/jobs/:id",
+             authed([&service, reply](const Principal& p, const Request& req, Response& res) {
+               reply(res, service.GetJob(p, *ParseId(req.matches[1])));
+             }));
+  router.Add("GET", "/api/v1/jobs/:id/events",
+             authed([&service, reply](const Principal& p, const Request& req, Response& res) {
+               reply(res, service.Events(p, *ParseId(req.matches[1])));
+             }));
+  router.Add("GET", "/api/v1/jobs/:id/logs",
+             authed([&service, reply](const Principal& p, const Request& req, Response& res) {
+               LogQuery q;
+               for (const auto& [k, v] : req.params) {
+                 if (k == "stream") {
+                   q.stream = v;
+                 } else if (k == "offset" || k == "limit") {
+                   const auto n = ParseId(v);
+                   if (!n)
+                     return SendError(res, BadRequest(k, k + ": '" + v + "' is not a number"));
+                   (k == "offset" ? q.offset : q.limit) = *n;
+                 } else {
+                   return SendError(
+                       res, BadRequest(k, k + ": unknown parameter (stream, offset, limit)"));
+                 }
+               }
+               reply(res, service.Logs(p, *ParseId(req.matches[1]), q));
+             }));
+  router.Add("DELETE", "/api/v1/jobs/:id",
+             authed([&service, reply](const Principal& p, const Request& req, Response& res) {
                reply(res, service.Cancel(p, *ParseId(req.matches[1])));
              }));
 
-  svr.Get("/api/v1/nodes",
-          authed([&service](const Principal&, const httplib::Request&, httplib::Response& res) {
-            SendJson(res, 200, service.Nodes());
-          }));
-  svr.Post(R"(/api/v1/nodes/([^/]+)/([a-z]+))",
-           authed([&service, reply](const Principal& p, const httplib::Request& req,
-                                    httplib::Response& res) {
-             reply(res, service.SetNodeCondition(p, req.matches[1], req.matches[2]));
-           }));
-  svr.Get("/api/v1/pool",
-          authed([&service](const Principal&, const httplib::Request&, httplib::Response& res) {
-            SendJson(res, 200, service.Pool());
-          }));
+  router.Add("GET", "/api/v1/nodes",
+             authed([&service](const Principal&, const Request&, Response& res) {
+               SendJson(res, 200, service.Nodes());
+             }));
+  router.Add("POST", "/api/v1/nodes/:name/:action",
+             authed([&service, reply](const Principal& p, const Request& req, Response& res) {
+               reply(res, service.SetNodeCondition(p, req.matches[1], req.matches[2]));
+             }));
+  router.Add("GET", "/api/v1/pool",
+             authed([&service](const Principal&, const Request&, Response& res) {
+               SendJson(res, 200, service.Pool());
+             }));
 
-  svr.Post("/api/v1/tokens",
-           authed([&service, body_json, reply](const Principal& p, const httplib::Request& req,
-                                               httplib::Response& res) {
-             auto body = body_json(req, res);
-             if (!body) return;
-             reply(res, service.CreateToken(p, *body), 201);
-           }));
-  svr.Get("/api/v1/tokens",
-          authed([&service, reply](const Principal& p, const httplib::Request&,
-                                   httplib::Response& res) { reply(res, service.ListTokens(p)); }));
-  svr.Delete(R"(/api/v1/tokens/(\d+))",
-             authed([&service, reply](const Principal& p, const httplib::Request& req,
-                                      httplib::Response& res) {
+  router.Add(
+      "POST", "/api/v1/tokens",
+      authed([&service, body_json, reply](const Principal& p, const Request& req, Response& res) {
+        auto body = body_json(req, res);
+        if (!body) return;
+        reply(res, service.CreateToken(p, *body), 201);
+      }));
+  router.Add("GET", "/api/v1/tokens",
+             authed([&service, reply](const Principal& p, const Request&, Response& res) {
+               reply(res, service.ListTokens(p));
+             }));
+  router.Add("DELETE", "/api/v1/tokens/:id",
+             authed([&service, reply](const Principal& p, const Request& req, Response& res) {
                reply(res, service.RevokeToken(p, *ParseId(req.matches[1])));
              }));
 
-  if (opt_.port == 0) {
-    port_ = svr.bind_to_any_port(opt_.host);
-    if (port_ <= 0) return Status::Unavailable("cannot listen on " + opt_.host + ": no free port");
-  } else {
-    if (!svr.bind_to_port(opt_.host, opt_.port)) {
-      return Status::Unavailable("cannot listen on " + opt_.host + ":" + std::to_string(opt_.port) +
-                                 " (in use, or not an address of this host)");
-    }
-    port_ = opt_.port;
+  impl_->max_body_bytes = opt_.max_body_bytes;
+  impl_->max_connections = opt_.max_connections;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(opt_.port));
+  if (inet_pton(AF_INET, opt_.host.c_str(), &addr.sin_addr) != 1) {
+    return Status::InvalidArgument("cannot listen on " + opt_.host +
+                                   ": not an IPv4 address (use e.g. 127.0.0.1 or 0.0.0.0)");
   }
-  if (const int fd = listen_fd_.load(); fd >= 0) ::listen(fd, 1024);
-  thread_ = std::thread([this] { impl_->svr.listen_after_bind(); });
+  // A thread per connection: handlers are plain blocking code (a submission waits for its commit),
+  // and an idle keep-alive connection's thread sleeps in poll() until the client sends. Connections
+  // over the limit are still accepted (up to a margin) so that they get a 503 in JSON.
+  const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                         MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+  impl_->daemon = MHD_start_daemon(
+      flags, 0, nullptr, nullptr, &Impl::OnRequest, impl_.get(),  //
+      MHD_OPTION_EXTERNAL_LOGGER,
+      +[](void*, const char* fmt, va_list ap) { std::vfprintf(stderr, fmt, ap); }, nullptr,
+      MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&addr),  //
+      MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,                     //
+      MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(opt_.max_connections + 64),
+      MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(opt_.idle_timeout.count()),
+      MHD_OPTION_NOTIFY_CONNECTION, &Impl::OnConnection, impl_.get(),  //
+      MHD_OPTION_NOTIFY_COMPLETED, &Impl::OnCompleted, nullptr,        //
+      MHD_OPTION_END);
+  if (impl_->daemon == nullptr) {
+    return Status::Unavailable("cannot listen on " + opt_.host + ":" + std::to_string(opt_.port) +
+                               " (in use, or not an address of this host)");
+  }
+  const MHD_DaemonInfo* info = MHD_get_daemon_info(impl_->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  port_ = info != nullptr ? info->port : opt_.port;
   return Status::Ok();
 }
 
 void HttpServer::Stop() {
-  if (thread_.joinable()) {
-    impl_->svr.stop();
-    thread_.join();
+  if (impl_->daemon != nullptr) {
+    MHD_stop_daemon(impl_->daemon);
+    impl_->daemon = nullptr;
   }
 }
 

@@ -617,6 +617,10 @@ json PoolService::RowJson(const store::JobRow& row) const {
   } catch (const json::exception&) {
     spec = json::object();
   }
+  return RowJson(row, spec);
+}
+
+json PoolService::RowJson(const store::JobRow& row, const json& spec) const {
   json placement = json::array();
   if (!row.placement_json.empty()) {
     try {
@@ -684,7 +688,8 @@ ApiResult<json> PoolService::Submit(const Principal& p, const json& body) {
   row.priority = spec->priority;
   row.submitted_ms = now;
   row.reason = "waiting for the next scheduling cycle";
-  row.spec_json = SpecToJson(*spec).dump();
+  const json spec_json = SpecToJson(*spec);
+  row.spec_json = spec_json.dump();
   auto id = store_->InsertJob(row, store::EventRow{0, now, "pending", "submitted by " + p.user});
   if (!id) {
     return Fail(
@@ -693,7 +698,7 @@ ApiResult<json> PoolService::Submit(const Principal& p, const json& body) {
   row.id = *id;
   // The answer is the job as committed (no cycle has seen it yet): built before taking the lock
   // that the scheduling thread and every other submission need.
-  json out = RowJson(row);
+  json out = RowJson(row, spec_json);
   auto job = std::make_unique<ActiveJob>();
   job->row = row;
   job->spec = std::move(*spec);

@@ -128,6 +128,8 @@ class PoolService {
   // Under mu_: the job object of an active job.
   nlohmann::json JobJson(const ActiveJob& job) const;
   nlohmann::json RowJson(const store::JobRow& row) const;
+  // The same with the row's spec already parsed (the submission path has it).
+  nlohmann::json RowJson(const store::JobRow& row, const nlohmann::json& spec) const;
   nlohmann::json PlacementJson(const scheduler::Placement& p) const;
   Result<scheduler::Placement> PlacementFromJson(const nlohmann::json& j,
                                                  const scheduler::JobRequest& r) const;
