@@ -304,6 +304,13 @@ TEST(ServiceTest, EachClassOfBadRequestIsRefusedNamingTheMemberAndStoresNothing)
   EXPECT_EQ(c->Get("/api/v1/jobs?limit=0")->status, 400);
   EXPECT_EQ(c->Get("/api/v1/jobs?state=done")->status, 400);
   EXPECT_EQ(c->Get("/api/v1/nothing")->status, 404);
+  // A known path under a method it does not have; an id that is not a 64-bit number.
+  r = c->Delete("/api/v1/pool");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(json::parse(r->body)["error"]["status"], 405);
+  EXPECT_EQ(c->Get("/api/v1/jobs/99999999999999999999999")->status, 404);
+  EXPECT_EQ(c->Get("/api/v1/jobs/-1")->status, 404);
   EXPECT_EQ(Total(*c), 0);  // nothing was stored
 }
 
