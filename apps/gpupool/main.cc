@@ -1,7 +1,9 @@
 // gpupool: one binary, subcommands. See README.md and `gpupool --help`.
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "commands.h"
+#include "common/data_dir.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -23,6 +25,12 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     // Help and version are successes; every other parse failure is bad input (exit 2).
     return code == 0 ? 0 : 2;
+  }
+  // A command that failed without a data directory also says where gpupool looked for one.
+  if (exit_code != 0) {
+    if (auto data = gpupool::FindDataDir(); !data) {
+      std::cerr << "gpupool: " << data.error().message() << "\n";
+    }
   }
   return exit_code;
 }
