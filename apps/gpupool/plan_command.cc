@@ -21,6 +21,7 @@
 #include "common/data_dir.h"
 #include "hw/catalog.h"
 #include "planner/comm_model.h"
+#include "planner/fabric.h"
 #include "planner/gpu_rates.h"
 #include "planner/inference_estimate.h"
 #include "planner/layout_search.h"
@@ -50,11 +51,23 @@ std::string Big(double v) {
   return F(v, v < 10 ? 2 : 1) + unit[i];
 }
 
+// " (default X)" for a flag's help, from the value the planner's options start with, so the help
+// cannot name a default the code does not use.
+std::string Default(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, " (default %g)", v);
+  return buf;
+}
+std::string Default(const std::string& v) { return " (default " + v + ")"; }
+
+const pl::TrainOptions kTrain{};
+const pl::InferOptions kInfer{};
+
 struct Common {
   std::string model;
   std::string gpu = "H100";
   std::string precision = "bf16";
-  std::string network = "IB-NDR";
+  std::string network{pl::kDefaultNetwork};
   int gpus_per_node = 0;  // 0: 8 (72 for GB200 NVL72)
   bool json = false;
   bool emit_request = false;
@@ -69,9 +82,11 @@ void AddCommonFlags(CLI::App* c, Common& f, bool gpu_required) {
   if (gpu_required) g->required();
   c->add_option("--precision", f.precision, "bf16|fp16|fp8|int8|int4");
   c->add_option("--network", f.network,
-                "scale-out network between nodes: IB-HDR, IB-NDR, IB-XDR, RoCE-100G, RoCE-200G, "
-                "RoCE-400G");
-  c->add_option("--gpus-per-node", f.gpus_per_node, "GPUs in one scale-up domain (default 8)");
+                "scale-out network between nodes, a scale-out link of the hardware catalog: "
+                "IB-HDR, IB-NDR, IB-XDR, RoCE-100G, RoCE-200G, RoCE-400G" +
+                    Default(std::string(pl::kDefaultNetwork)));
+  c->add_option("--gpus-per-node", f.gpus_per_node,
+                "GPUs in one scale-up domain (default 8; 72 for GB200)");
   c->add_flag("--json", f.json, "print JSON (see docs/planner.md)");
   c->add_flag("--emit-request", f.emit_request,
               "print the scheduler job request {num_gpu, gpu_milli, gpu_models, gpu_memory_mib, "
@@ -84,62 +99,6 @@ void AddCommonFlags(CLI::App* c, Common& f, bool gpu_required) {
   c->add_option("--vocab", f.shape.vocab, "override: vocabulary size");
   c->add_option("--experts", f.shape.experts, "override: routed experts");
   c->add_option("--top-k", f.shape.top_k, "override: experts per token");
-}
-
-// Built-in scale-out links used when the catalog has no entry of that name. Per-step latency is
-// the NCCL step overhead (several microseconds), not the wire latency.
-std::optional<pl::LinkTier> BuiltinLink(const std::string& name) {
-  struct Row {
-    const char* name;
-    double gbs, latency_us, fraction;
-  };
-  static const Row kRows[] = {{"IB-HDR", 25, 10, 0.9},     {"IB-NDR", 50, 10, 0.9},
-                              {"IB-XDR", 100, 10, 0.9},    {"RoCE-100G", 12.5, 15, 0.8},
-                              {"RoCE-200G", 25, 15, 0.8},  {"RoCE-400G", 50, 15, 0.8}};
-  std::string lower;
-  for (char ch : name) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
-  for (const Row& r : kRows) {
-    std::string n;
-    for (const char* p = r.name; *p; ++p) n.push_back(static_cast<char>(std::tolower(*p)));
-    if (n == lower) return pl::LinkTier{r.name, r.gbs, r.latency_us, r.fraction};
-  }
-  return std::nullopt;
-}
-
-Result<pl::LinkTier> ScaleOutLink(const hw::Catalog& cat, const std::string& name) {
-  auto builtin = BuiltinLink(name);
-  auto found = cat.FindInterconnect(name);
-  if (found) {
-    const hw::Interconnect& ic = **found;
-    pl::LinkTier t{ic.name, ic.bandwidth_gbs.value, builtin ? builtin->latency_us : 10.0,
-                   ic.achievable_fraction};
-    return t;
-  }
-  if (builtin) return *builtin;
-  return Error(Status::NotFound("unknown --network '" + name +
-                                "' (IB-HDR, IB-NDR, IB-XDR, RoCE-100G, RoCE-200G, RoCE-400G)"));
-}
-
-Result<pl::Fabric> MakeFabric(const hw::Catalog& cat, const hw::GpuModel& gpu, const Common& f) {
-  pl::Fabric fab;
-  if (gpu.scale_up_bandwidth_gbs.value > 0 && !gpu.scale_up_link.empty()) {
-    fab.scale_up = pl::LinkTier{gpu.scale_up_link, gpu.scale_up_bandwidth_gbs.value / 2, 5.0, 0.8};
-    if (auto ic = cat.FindInterconnect(gpu.scale_up_link)) {
-      fab.scale_up.achievable_fraction = (*ic)->achievable_fraction;
-    }
-  } else {
-    // No scale-up link: GPUs in a node talk over PCIe (x16 per direction by generation).
-    const double pcie = gpu.pcie_gen >= 6 ? 121 : gpu.pcie_gen == 5 ? 63 : gpu.pcie_gen == 3 ? 15.75
-                                                                                               : 31.5;
-    fab.scale_up = pl::LinkTier{"PCIe" + std::to_string(gpu.pcie_gen > 0 ? gpu.pcie_gen : 4), pcie,
-                                10.0, 0.8};
-  }
-  auto out = ScaleOutLink(cat, f.network);
-  if (!out) return Error(out.error());
-  fab.scale_out = *out;
-  fab.gpus_per_node = f.gpus_per_node > 0 ? f.gpus_per_node
-                      : (gpu.name.find("GB200") != std::string::npos ? 72 : 8);
-  return fab;
 }
 
 struct Resolved {
@@ -162,7 +121,7 @@ Result<Resolved> Resolve(const Common& f) {
   auto gpu = r.catalog->FindGpu(f.gpu);
   if (!gpu) return Error(gpu.error());
   r.gpu = *gpu;
-  auto fab = MakeFabric(*r.catalog, *r.gpu, f);
+  auto fab = pl::CatalogFabric(*r.catalog, *r.gpu, f.network, f.gpus_per_node);
   if (!fab) return Error(fab.error());
   r.fabric = *fab;
   auto p = pl::ParsePrecisionLabel(f.precision);
@@ -426,8 +385,8 @@ void RunSearch(SearchFlags& f, int& exit_code) {
   so.base.fabric = r->fabric;
   so.global_batch_tokens = f.batch_tokens;
   const pl::ModelProfile prof = pl::MakeProfile(r->model);
-  auto roce = ScaleOutLink(*r->catalog, "RoCE-400G");
-  auto ib = ScaleOutLink(*r->catalog, "IB-NDR");
+  auto roce = pl::ScaleOutTier(*r->catalog, "RoCE-400G");
+  auto ib = pl::ScaleOutTier(*r->catalog, "IB-NDR");
   if (!roce || !ib) return Fail(!roce ? roce.error() : ib.error(), exit_code);
   pl::TrainGoalResult g;
   if (f.gpus > 0) {
@@ -578,16 +537,20 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   infer->add_option("--context", inf.o.context, "tokens per sequence in the KV cache");
   infer->add_option("--prompt", inf.o.prompt_tokens, "prefill tokens (default: context)");
   infer->add_option("--gpu-memory-utilization", inf.o.gpu_memory_utilization,
-                    "share of GPU memory the server may use (vLLM's default 0.9)");
+                    "share of GPU memory the server may use" + Default(kInfer.gpu_memory_utilization));
   infer->add_option("--kv-precision", inf.kv_precision, "KV cache precision (default 16-bit)");
   infer->add_flag("--quantize-embeddings", inf.o.quantize_embeddings,
                   "store embeddings and head at --precision too");
   infer->add_option("--overhead-gib", inf.overhead_gib,
                     "replace the runtime overhead (CUDA context + workspace + activations)");
-  infer->add_option("--cuda-context-gib", inf.o.cuda_context_gib, "CUDA context and non-torch memory (default 1.0)");
-  infer->add_option("--workspace-gib", inf.o.workspace_gib, "CUDA-graph pool, sampler workspace (0.5)");
+  infer->add_option("--cuda-context-gib", inf.o.cuda_context_gib,
+                    "CUDA context and non-torch memory" + Default(kInfer.cuda_context_gib));
+  infer->add_option("--workspace-gib", inf.o.workspace_gib,
+                    "CUDA-graph pool, sampler workspace; +0.25 with tp > 1" +
+                        Default(kInfer.workspace_gib));
   infer->add_option("--max-batched-tokens", inf.o.max_batched_tokens,
-                    "tokens in one prefill forward (activation peak, default 8192)");
+                    "tokens in one prefill forward (activation peak)" +
+                        Default(double(kInfer.max_batched_tokens)));
   infer->callback([&exit_code] { RunInfer(inf, exit_code); });
 
   static TrainFlags tr;
@@ -605,19 +568,25 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   train->add_option("--micro-batch", tr.o.layout.micro_batch, "sequences per microbatch");
   train->add_option("--global-batch", tr.o.global_batch, "sequences per step (default ~4M tokens)");
   train->add_option("--seq", tr.o.seq, "sequence length");
-  train->add_option("--tokens", tr.o.tokens, "training tokens (default 1e12)");
+  train->add_option("--tokens", tr.o.tokens, "training tokens" + Default(kTrain.tokens));
   train->add_flag("--grad-fp32", tr.o.grad_fp32, "FP32 gradient buffers (18 B/param)");
   train->add_flag("--eager-attention", tr.eager, "no flash attention: store the s x s scores");
   train->add_flag("--no-sequence-parallel", tr.no_sp, "TP without sequence parallelism");
   train->add_flag("--uneven-stages", tr.o.uneven_stages,
-                  "allow pp not dividing the layers (the middle stages get one more)");
-  train->add_option("--buffers-gib", tr.o.buffers_gib, "CUDA context + NCCL + slack (2)");
+                  "allow pp not dividing the layers: contiguous stages chosen to make the "
+                  "heaviest stage's FLOPs per token smallest, the head counted on the last stage "
+                  "(no effect when pp divides the layers)");
+  train->add_option("--buffers-gib", tr.o.buffers_gib,
+                    "CUDA context + NCCL + slack" + Default(kTrain.buffers_gib));
   train->add_option("--efficiency", tr.o.compute_efficiency,
-                    "share of the 16-bit dense peak matmuls reach (0.6)");
+                    "share of the 16-bit dense peak linear-layer GEMMs reach" +
+                        Default(kTrain.compute_efficiency));
   train->add_option("--fp8-efficiency", tr.o.fp8_compute_efficiency,
-                    "share of the FP8 dense peak (0.42)");
-  train->add_option("--dp-overlap", tr.o.dp_overlap, "share of DP comm hidden (0.5)");
-  train->add_option("--ep-overlap", tr.o.ep_overlap, "share of EP all-to-all hidden (0)");
+                    "share of the FP8 dense peak" + Default(kTrain.fp8_compute_efficiency));
+  train->add_option("--dp-overlap", tr.o.dp_overlap,
+                    "share of DP comm hidden" + Default(kTrain.dp_overlap));
+  train->add_option("--ep-overlap", tr.o.ep_overlap,
+                    "share of EP all-to-all hidden" + Default(kTrain.ep_overlap));
   train->callback([&exit_code] { RunTrain(tr, exit_code); });
 
   static SearchFlags se;

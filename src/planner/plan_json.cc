@@ -71,7 +71,21 @@ json InferJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& 
           {"decode_ms_per_token", e.decode_ms_per_token},
           {"decode_tokens_per_second", e.decode_tokens_per_second},
           {"decode_bound", e.decode_bound},
+          {"fabric", FabricJson(o.fabric)},
           {"notes", e.notes}};
+}
+
+json LinkJson(const LinkTier& t) {
+  return {{"name", t.name},
+          {"bandwidth_gbs", t.bandwidth_gbs},
+          {"achievable_fraction", t.achievable_fraction},
+          {"latency_us", t.latency_us}};
+}
+
+json FabricJson(const Fabric& f) {
+  return {{"scale_up", LinkJson(f.scale_up)},
+          {"scale_out", LinkJson(f.scale_out)},
+          {"gpus_per_node", f.gpus_per_node}};
 }
 
 json TrainJson(const ModelSpec& m, const hw::GpuModel& gpu, const TrainOptions& o,
@@ -119,6 +133,7 @@ json TrainJson(const ModelSpec& m, const hw::GpuModel& gpu, const TrainOptions& 
           {"tokens", e.tokens},
           {"gpu_hours", e.gpu_hours},
           {"days", e.days},
+          {"fabric", FabricJson(o.fabric)},
           {"notes", e.notes}};
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hw/catalog.h"
+#include "planner/comm_model.h"
 #include "planner/inference_estimate.h"
 #include "planner/layout_search.h"
 #include "planner/model_spec.h"
@@ -21,6 +22,10 @@ namespace gpupool::planner {
 
 nlohmann::json ModelJson(const ModelSpec& model);
 nlohmann::json LayoutJson(const Layout& layout);
+// The links an estimate used: {"scale_up", "scale_out"} each {name, bandwidth_gbs (per direction),
+// achievable_fraction, latency_us (per collective step)}, and gpus_per_node.
+nlohmann::json LinkJson(const LinkTier& tier);
+nlohmann::json FabricJson(const Fabric& fabric);
 nlohmann::json InferJson(const ModelSpec& model, const hw::GpuModel& gpu, const InferOptions& o,
                          const InferEstimate& e);
 nlohmann::json TrainJson(const ModelSpec& model, const hw::GpuModel& gpu, const TrainOptions& o,

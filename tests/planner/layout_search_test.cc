@@ -15,7 +15,7 @@ using testing::Preset;
 SearchOptions Opts() {
   SearchOptions so;
   so.base.seq = 4096;
-  so.base.fabric = testing::NvlinkIb(H100());
+  so.base.fabric = testing::WithNetwork(H100());
   return so;
 }
 
@@ -74,8 +74,8 @@ TEST(FewestGpusTest, TrainGoalPicksTheSmallestCountThatMeetsIt) {
   goal.tokens = 1e11;
   goal.days = 7;
   goal.max_gpus = 1024;
-  LinkTier roce{"RoCE-400G", 50, 15, 0.8};
-  LinkTier ib{"IB-NDR", 50, 10, 0.9};
+  const LinkTier roce = testing::Network("RoCE-400G");
+  const LinkTier ib = testing::Network("IB-NDR");
   const TrainGoalResult r = FewestGpusForTraining(p, H100(), goal, Opts(), roce, ib);
   ASSERT_TRUE(r.found);
   const TrainEstimate& best = r.best.ranked.front().estimate;
@@ -94,9 +94,9 @@ TEST(FewestGpusTest, OneNodeMeansNvlinkOnly) {
   const ModelProfile p = MakeProfile(Preset("Llama-3-8B"));
   TrainOptions o;
   o.gpus = 8;
-  o.fabric = testing::NvlinkIb(H100());
+  o.fabric = testing::WithNetwork(H100());
   std::string choice, reason;
-  RecommendInterconnect(p, H100(), o, LinkTier{"RoCE", 50, 15, 0.8}, LinkTier{"IB", 50, 10, 0.9},
+  RecommendInterconnect(p, H100(), o, testing::Network("RoCE-400G"), testing::Network("IB-NDR"),
                         choice, reason);
   EXPECT_EQ(choice, "NVLink only");
 }
@@ -109,10 +109,10 @@ TEST(FewestGpusTest, SlowNetworkRecommendsInfiniBand) {
   o.layout.tp = 8;
   o.layout.pp = 1;
   o.layout.zero = 3;
-  o.fabric = testing::NvlinkIb(H100());
+  o.fabric = testing::WithNetwork(H100());
   std::string choice, reason;
-  RecommendInterconnect(p, H100(), o, LinkTier{"RoCE-100G", 12.5, 15, 0.8},
-                        LinkTier{"IB-NDR", 50, 10, 0.9}, choice, reason);
+  RecommendInterconnect(p, H100(), o, testing::Network("RoCE-100G"), testing::Network("IB-NDR"),
+                        choice, reason);
   EXPECT_EQ(choice, "InfiniBand") << reason;
 }
 
@@ -121,7 +121,7 @@ TEST(FewestGpusTest, ServeGoalFindsTheSmallestTensorParallelDegree) {
   InferOptions o;
   o.context = 8192;
   o.batch = 8;
-  o.fabric = testing::NvlinkIb(H100());
+  o.fabric = testing::WithNetwork(H100());
   const ServeGoalResult r = FewestGpusForServing(Preset("Llama-3-70B"), H100(), o);
   ASSERT_TRUE(r.found);
   EXPECT_EQ(r.ranked.front().tp, 4);
