@@ -10,11 +10,10 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cluster/job_request.h"
 #include "commands.h"
@@ -78,7 +77,8 @@ void AddCommonFlags(CLI::App* c, Common& f, bool gpu_required) {
   c->add_option("--model", f.model,
                 "preset name (see `gpupool plan models`), config.json path, or a folder with one")
       ->required();
-  auto* g = c->add_option("--gpu", f.gpu, "GPU model (catalog name or alias: H100, a100-80gb, ...)");
+  auto* g =
+      c->add_option("--gpu", f.gpu, "GPU model (catalog name or alias: H100, a100-80gb, ...)");
   if (gpu_required) g->required();
   c->add_option("--precision", f.precision, "bf16|fp16|fp8|int8|int4");
   c->add_option("--network", f.network,
@@ -168,11 +168,11 @@ void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOp
             << e.compute_precision << "), batch " << o.batch << " x context " << o.context << "\n";
   std::cout << "  weights            " << F(e.weights_gib_per_gpu) << " GiB per GPU ("
             << F(e.weight_bytes_per_param, 3) << " B/param in linear layers)\n";
-  std::cout << "  KV cache           " << F(e.kv_bytes_per_token_per_gpu, 0)
-            << " B/token per GPU" << (m.mla.enabled ? " (MLA latent)" : "")
-            << (e.kv_heads_per_gpu > 0 ? " (" + std::to_string(e.kv_heads_per_gpu) +
-                                             " KV heads per GPU)"
-                                       : "")
+  std::cout << "  KV cache           " << F(e.kv_bytes_per_token_per_gpu, 0) << " B/token per GPU"
+            << (m.mla.enabled ? " (MLA latent)" : "")
+            << (e.kv_heads_per_gpu > 0
+                    ? " (" + std::to_string(e.kv_heads_per_gpu) + " KV heads per GPU)"
+                    : "")
             << "; " << F(e.kv_gib_per_gpu) << " GiB for the batch\n";
   std::cout << "  runtime overhead   " << F(e.overhead_gib) << " GiB (CUDA context "
             << F(e.cuda_context_gib) << ", workspace " << F(e.workspace_gib) << ", activations "
@@ -205,11 +205,11 @@ void RunInfer(InferFlags& f, int& exit_code) {
   auto e = pl::EstimateInference(r->model, *r->gpu, o);
   if (!e) return Fail(e.error(), exit_code);
   if (f.c.emit_request && !e->fits) {
-    return Fail(Status::FailedPrecondition(
-                    r->model.name + " does not fit: " + F(e->total_gib_per_gpu, 1) +
-                    " GiB per GPU of " + F(e->budget_gib_per_gpu, 1) +
-                    "; no request emitted (try `gpupool plan search --goal serve`)"),
-                exit_code);
+    return Fail(
+        Status::FailedPrecondition(r->model.name + " does not fit: " + F(e->total_gib_per_gpu, 1) +
+                                   " GiB per GPU of " + F(e->budget_gib_per_gpu, 1) +
+                                   "; no request emitted (try `gpupool plan search --goal serve`)"),
+        exit_code);
   }
   if (f.c.emit_request) {
     auto request = EmitRequest(o.tp, o.tp, *r, e->total_gib_per_gpu);
@@ -239,12 +239,12 @@ void PrintTrain(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::TrainOp
   std::cout << m.name << " (" << Big(double(pc.total)) << " params"
             << (m.IsMoe() ? ", " + Big(double(pc.active)) + " active" : "") << ") on " << o.gpus
             << " x " << g.name << ", " << pl::PrecisionLabel(o.precision) << "\n";
-  std::cout << "  layout             tp " << l.tp << " x pp " << l.pp << " x dp " << l.dp << " x cp "
-            << l.cp << (l.ep > 1 ? ", ep " + std::to_string(l.ep) : "")
+  std::cout << "  layout             tp " << l.tp << " x pp " << l.pp << " x dp " << l.dp
+            << " x cp " << l.cp << (l.ep > 1 ? ", ep " + std::to_string(l.ep) : "")
             << (l.vp > 1 ? ", vp " + std::to_string(l.vp) : "") << ", ZeRO-" << l.zero
-            << ", recompute " << pl::RecomputeName(l.recompute) << ", micro-batch "
-            << l.micro_batch << ", global batch " << e.global_batch << " x " << o.seq
-            << " tokens (" << e.microbatches << " microbatches)\n";
+            << ", recompute " << pl::RecomputeName(l.recompute) << ", micro-batch " << l.micro_batch
+            << ", global batch " << e.global_batch << " x " << o.seq << " tokens ("
+            << e.microbatches << " microbatches)\n";
   std::cout << "  memory per GPU     " << F(e.memory.total_gib, 1) << " GiB of "
             << F(e.memory_budget_gib, 0) << " (stage " << e.heaviest_stage << "): weights "
             << F(e.memory.weights_gib, 1) << ", grads " << F(e.memory.gradients_gib, 1)
@@ -255,14 +255,14 @@ void PrintTrain(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::TrainOp
             << " before sharding (bf16 weights 2 + grads " << (o.grad_fp32 ? 4 : 2)
             << " + Adam fp32 master/m/v 12" << (e.bytes_per_param == 17 ? " + fp8 copy 1" : "")
             << ")\n";
-  std::cout << "  FLOPs              " << Big(e.model_flops_per_token) << " per token (6N + attention), "
-            << Big(e.model_flops_per_step) << " per step\n";
+  std::cout << "  FLOPs              " << Big(e.model_flops_per_token)
+            << " per token (6N + attention), " << Big(e.model_flops_per_step) << " per step\n";
   std::cout << "  step               " << F(e.step_seconds, 3) << " s: compute "
-            << F(e.compute_seconds, 3)
-            << ", bubble " << F(e.bubble_seconds, 3) << ", TP " << F(e.tp_comm_seconds, 3)
-            << ", CP " << F(e.cp_comm_seconds, 3) << ", EP " << F(e.ep_comm_seconds, 3) << ", PP "
-            << F(e.pp_comm_seconds, 3) << ", DP exposed " << F(e.dp_exposed_seconds, 3) << " (of "
-            << F(e.dp_comm_seconds, 3) << "), optimizer " << F(e.optimizer_seconds, 3) << "\n";
+            << F(e.compute_seconds, 3) << ", bubble " << F(e.bubble_seconds, 3) << ", TP "
+            << F(e.tp_comm_seconds, 3) << ", CP " << F(e.cp_comm_seconds, 3) << ", EP "
+            << F(e.ep_comm_seconds, 3) << ", PP " << F(e.pp_comm_seconds, 3) << ", DP exposed "
+            << F(e.dp_exposed_seconds, 3) << " (of " << F(e.dp_comm_seconds, 3) << "), optimizer "
+            << F(e.optimizer_seconds, 3) << "\n";
   std::cout << "  MFU                " << F(100 * e.mfu, 1) << " % (HFU " << F(100 * e.hfu, 1)
             << " %), " << F(e.tokens_per_second_per_gpu, 0) << " tokens/s per GPU, comm share "
             << F(100 * e.comm_share, 1) << " %\n";
@@ -285,10 +285,10 @@ void RunTrain(TrainFlags& f, int& exit_code) {
   auto e = pl::EstimateTraining(r->model, *r->gpu, o);
   if (!e) return Fail(e.error(), exit_code);
   if (f.c.emit_request && !e->fits) {
-    return Fail(Status::FailedPrecondition(
-                    r->model.name + " does not fit: heaviest stage needs " +
-                    F(e->memory.total_gib, 1) + " GiB per GPU of " + F(e->memory_budget_gib, 0) +
-                    "; no request emitted (try `gpupool plan search`)"),
+    return Fail(Status::FailedPrecondition(r->model.name + " does not fit: heaviest stage needs " +
+                                           F(e->memory.total_gib, 1) + " GiB per GPU of " +
+                                           F(e->memory_budget_gib, 0) +
+                                           "; no request emitted (try `gpupool plan search`)"),
                 exit_code);
   }
   if (f.c.emit_request) {
@@ -448,8 +448,8 @@ void RunSearch(SearchFlags& f, int& exit_code) {
       j["ranked"].push_back(pl::TrainJson(r->model, *r->gpu, o, best.ranked[i].estimate));
     }
     for (size_t i = 0; i < best.discarded.size() && int(i) < f.show_discarded; ++i) {
-      j["discarded"].push_back(
-          {{"layout", pl::LayoutJson(best.discarded[i].layout)}, {"reason", best.discarded[i].reason}});
+      j["discarded"].push_back({{"layout", pl::LayoutJson(best.discarded[i].layout)},
+                                {"reason", best.discarded[i].reason}});
     }
     std::cout << j.dump(2) << "\n";
   } else {
@@ -484,8 +484,8 @@ void RunSearch(SearchFlags& f, int& exit_code) {
       if (std::find(shown.begin(), shown.end(), i) == shown.end()) shown.push_back(i);
     }
     for (size_t i : shown) {
-      std::cout << "  " << LayoutText(best.discarded[i].layout) << ": "
-                << best.discarded[i].reason << "\n";
+      std::cout << "  " << LayoutText(best.discarded[i].layout) << ": " << best.discarded[i].reason
+                << "\n";
     }
   }
   exit_code = 0;
@@ -536,8 +536,9 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   infer->add_option("--batch", inf.o.batch, "concurrent sequences");
   infer->add_option("--context", inf.o.context, "tokens per sequence in the KV cache");
   infer->add_option("--prompt", inf.o.prompt_tokens, "prefill tokens (default: context)");
-  infer->add_option("--gpu-memory-utilization", inf.o.gpu_memory_utilization,
-                    "share of GPU memory the server may use" + Default(kInfer.gpu_memory_utilization));
+  infer->add_option(
+      "--gpu-memory-utilization", inf.o.gpu_memory_utilization,
+      "share of GPU memory the server may use" + Default(kInfer.gpu_memory_utilization));
   infer->add_option("--kv-precision", inf.kv_precision, "KV cache precision (default 16-bit)");
   infer->add_flag("--quantize-embeddings", inf.o.quantize_embeddings,
                   "store embeddings and head at --precision too");
@@ -545,9 +546,9 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
                     "replace the runtime overhead (CUDA context + workspace + activations)");
   infer->add_option("--cuda-context-gib", inf.o.cuda_context_gib,
                     "CUDA context and non-torch memory" + Default(kInfer.cuda_context_gib));
-  infer->add_option("--workspace-gib", inf.o.workspace_gib,
-                    "CUDA-graph pool, sampler workspace; +0.25 with tp > 1" +
-                        Default(kInfer.workspace_gib));
+  infer->add_option(
+      "--workspace-gib", inf.o.workspace_gib,
+      "CUDA-graph pool, sampler workspace; +0.25 with tp > 1" + Default(kInfer.workspace_gib));
   infer->add_option("--max-batched-tokens", inf.o.max_batched_tokens,
                     "tokens in one prefill forward (activation peak)" +
                         Default(double(kInfer.max_batched_tokens)));
@@ -574,12 +575,13 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   train->add_flag("--no-sequence-parallel", tr.no_sp, "TP without sequence parallelism");
   train->add_flag("--uneven-stages", tr.o.uneven_stages,
                   "allow pp not dividing the layers: contiguous stages chosen to make the "
-                  "heaviest stage's FLOPs per token smallest, the head counted on the last stage "
-                  "(no effect when pp divides the layers)");
+                  "heaviest stage's FLOPs per token smallest, the head (and an MTP layer) counted "
+                  "on the last stage (no effect when pp divides the layers)");
   train->add_option("--buffers-gib", tr.o.buffers_gib,
                     "CUDA context + NCCL + slack" + Default(kTrain.buffers_gib));
   train->add_option("--efficiency", tr.o.compute_efficiency,
-                    "share of the 16-bit dense peak linear-layer GEMMs reach" +
+                    "share of the 16-bit dense peak GEMMs reach (linear layers; attention too "
+                    "with --eager-attention)" +
                         Default(kTrain.compute_efficiency));
   train->add_option("--fp8-efficiency", tr.o.fp8_compute_efficiency,
                     "share of the FP8 dense peak" + Default(kTrain.fp8_compute_efficiency));

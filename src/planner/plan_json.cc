@@ -35,9 +35,14 @@ json ModelJson(const ModelSpec& m) {
 }
 
 json LayoutJson(const Layout& l) {
-  return {{"tp", l.tp},         {"pp", l.pp},     {"dp", l.dp},
-          {"cp", l.cp},         {"ep", l.ep},     {"vp", l.vp},
-          {"zero", l.zero},     {"recompute", RecomputeName(l.recompute)},
+  return {{"tp", l.tp},
+          {"pp", l.pp},
+          {"dp", l.dp},
+          {"cp", l.cp},
+          {"ep", l.ep},
+          {"vp", l.vp},
+          {"zero", l.zero},
+          {"recompute", RecomputeName(l.recompute)},
           {"micro_batch", l.micro_batch}};
 }
 

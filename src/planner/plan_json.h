@@ -7,9 +7,8 @@
 // Thread safety: pure functions.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "hw/catalog.h"
 #include "planner/comm_model.h"

@@ -142,7 +142,8 @@ TEST(InferenceTest, DecodeIsMemoryBoundAtBatchOne) {
   auto e = EstimateInference(Preset("Llama-3-8B"), H100(), o);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->decode_bound, "memory");
-  EXPECT_NEAR(e->decode_ms_per_token, 16'060'522'496.0 / (MemoryBytesPerSecond(H100()) * 0.8) * 1e3, 0.01);
+  EXPECT_NEAR(e->decode_ms_per_token, 16'060'522'496.0 / (MemoryBytesPerSecond(H100()) * 0.8) * 1e3,
+              0.01);
 }
 
 TEST(InferenceTest, MoeDecodeReadsOnlyRoutedExperts) {
@@ -151,7 +152,8 @@ TEST(InferenceTest, MoeDecodeReadsOnlyRoutedExperts) {
   o.context = 1;
   auto e = EstimateInference(Preset("Mixtral-8x7B"), H100(), o);
   ASSERT_TRUE(e.has_value());
-  const double all_weights_ms = e->weights_bytes_per_gpu / (MemoryBytesPerSecond(H100()) * 0.8) * 1e3;
+  const double all_weights_ms =
+      e->weights_bytes_per_gpu / (MemoryBytesPerSecond(H100()) * 0.8) * 1e3;
   EXPECT_LT(e->decode_ms_per_token, 0.5 * all_weights_ms);
 }
 

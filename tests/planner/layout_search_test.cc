@@ -21,7 +21,8 @@ SearchOptions Opts() {
 
 TEST(CandidateGpuCountsTest, PowersThenWholeNodes) {
   // 1, 2, 4 below a node; then p and 1.5 p nodes: 8, 16, 24, 32, 48, 64, 96, 128.
-  EXPECT_EQ(CandidateGpuCounts(8, 128), (std::vector<int>{1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128}));
+  EXPECT_EQ(CandidateGpuCounts(8, 128),
+            (std::vector<int>{1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128}));
 }
 
 TEST(LayoutSearchTest, RankedIsATotalOrderAndAllFit) {
