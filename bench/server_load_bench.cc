@@ -39,19 +39,6 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  const int port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
-
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -201,10 +188,9 @@ int main(int argc, char** argv) {
   }
   char tmpl[] = "/tmp/gpupool-bench-XXXXXX";
   const std::filesystem::path dir = mkdtemp(tmpl);
-  const int port = FreePort();
   const pid_t server = fork();
   if (server == 0) {
-    const std::string listen = "127.0.0.1:" + std::to_string(port);
+    const std::string listen = "127.0.0.1:0";  // the port serve binds is in DATA/server.url
     const std::string data = (dir / "data").string();
     const std::string log = (dir / "serve.log").string();
     freopen(log.c_str(), "w", stdout);
@@ -219,13 +205,15 @@ int main(int argc, char** argv) {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   };
-  httplib::Client probe("127.0.0.1", port);
-  bool up = false;
-  for (int i = 0; i < 500 && !up; ++i) {
-    auto r = probe.Get("/healthz");
-    up = r && r->status == 200;
-    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::string url;
+  for (int i = 0; i < 500 && url.empty(); ++i) {
+    std::ifstream(dir / "data" / "server.url") >> url;
+    if (url.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  const int port = url.empty() ? 0 : std::stoi(url.substr(url.rfind(':') + 1));
+  httplib::Client probe("127.0.0.1", port);
+  auto health = probe.Get("/healthz");
+  const bool up = port > 0 && health && health->status == 200;
   std::string token;
   std::ifstream(dir / "data" / "admin.token") >> token;
   if (!up || token.empty()) {

@@ -48,11 +48,26 @@ Result<Connection> ResolveConnection(const ConnectionFlags& flags, const EnvLook
     raw_server = *v;
     c.server_from = "GPUPOOL_SERVER";
   }
+  const std::filesystem::path dir = flags.data_dir.empty() ? kDefaultDataDir : flags.data_dir;
+  if (c.server_from == "default") {
+    const std::filesystem::path url_file = dir / "server.url";
+    std::error_code ec;
+    if (std::filesystem::exists(url_file, ec)) {
+      std::ifstream in(url_file);
+      std::stringstream text;
+      if (in) text << in.rdbuf();
+      if (!in) {
+        return Error(Status::IoError("cannot read the server address file " + url_file.string() +
+                                     " (pass --server or set GPUPOOL_SERVER)"));
+      }
+      raw_server = Trim(text.str());
+      c.server_from = url_file.string();
+    }
+  }
   auto server = NormaliseServerUrl(raw_server, c.server_from);
   if (!server) return Error(server.error());
   c.server = *server;
 
-  const std::filesystem::path dir = flags.data_dir.empty() ? kDefaultDataDir : flags.data_dir;
   c.token_file = (dir / "admin.token").string();
   if (!flags.token.empty()) {
     c.token = flags.token;

@@ -1,8 +1,10 @@
 // Where the client commands find the service and which token they present. In this order:
 //   1. the flags --server URL / --token TOKEN,
 //   2. the environment: GPUPOOL_SERVER / GPUPOOL_TOKEN,
-//   3. the defaults: http://127.0.0.1:8080 and the admin token `gpupool serve` writes to
-//      DATA_DIR/admin.token, DATA_DIR being --data-dir or ./gpupool-data (serve's default).
+//   3. the data directory of `gpupool serve`: the address it listens on (DATA_DIR/server.url,
+//      written while it runs) and the admin token (DATA_DIR/admin.token), DATA_DIR being
+//      --data-dir or ./gpupool-data (serve's default),
+//   4. http://127.0.0.1:8080 when no server.url is there.
 // Server and token are resolved independently (a --server flag with the token from the
 // environment is fine). Pure but for reading the token file; the environment is injected.
 #pragma once
@@ -27,7 +29,7 @@ struct ConnectionFlags {
 struct Connection {
   std::string server;       // normalised base URL, "http://host:port", no trailing slash
   std::string token;        // empty: none found (the server will answer 401)
-  std::string server_from;  // "--server", "GPUPOOL_SERVER" or "default"
+  std::string server_from;  // "--server", "GPUPOOL_SERVER", the server.url file's path or "default"
   std::string token_from;   // "--token", "GPUPOOL_TOKEN", the token file's path, or "" (none)
   std::string token_file;   // the file the default looks at (for hints)
 };

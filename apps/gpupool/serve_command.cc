@@ -23,6 +23,22 @@
 namespace gpupool::app {
 namespace {
 
+// Writes `url` and a newline to `file` through a temporary file and a rename, so that a reader
+// sees the old content or the new, never a part.
+Status WriteUrlFile(const std::filesystem::path& file, const std::string& url) {
+  const std::filesystem::path tmp = file.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << url << "\n";
+    if (!out.flush()) return Status::IoError(tmp.string() + ": cannot write the server address");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec)
+    return Status::IoError(file.string() + ": cannot write the server address: " + ec.message());
+  return Status::Ok();
+}
+
 struct ServeFlags {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "gpupool-data";
@@ -140,6 +156,11 @@ int RunServe(const ServeFlags& f) {
   for (const auto& n : opt.nodes) gpus += static_cast<int>(n.gpus.size());
   const std::string url = fmt::format("http://{}:{}", http.host, httpd.port());
   const auto token_file = std::filesystem::path(f.data_dir) / "admin.token";
+  // The address as bound (with --listen HOST:0, the port the system chose), for the client
+  // commands of this data directory and for scripts: written whole (a rename), removed on a clean
+  // stop.
+  const auto url_file = std::filesystem::path(f.data_dir) / "server.url";
+  if (Status st = WriteUrlFile(url_file, url); !st.ok()) return fail(st);
   std::printf("gpupool serve: listening on %s (REST API under /api/v1, metrics at /metrics)\n",
               url.c_str());
   std::printf("  inventory: %s: %zu node(s), %d GPU(s)%s\n", opt.inventory_source.c_str(),
@@ -165,6 +186,8 @@ int RunServe(const ServeFlags& f) {
   std::printf("gpupool serve: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
   std::fflush(stdout);
   httpd.Stop();
+  std::error_code ec;
+  std::filesystem::remove(url_file, ec);
   service->reset();
   return 0;
 }

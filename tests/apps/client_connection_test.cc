@@ -1,4 +1,5 @@
-// Connection settings: flag > environment > defaults (the data directory's admin.token), server
+// Connection settings: flag > environment > the data directory (server.url, admin.token) >
+// the default address, server
 // and token each on their own; URL normalisation; and the Status made of a server's error answer.
 #include "client_connection.h"
 
@@ -64,6 +65,24 @@ TEST_F(ClientConnectionTest, DefaultsReadTheDataDirectoryToken) {
   EXPECT_EQ(c->server_from, "default");
   EXPECT_EQ(c->token, "gp_from_file");  // trailing newline dropped
   EXPECT_EQ(c->token_from, (dir_ / "admin.token").string());
+}
+
+TEST_F(ClientConnectionTest, TheAddressServeWroteBeatsTheDefaultButNotTheEnvironment) {
+  std::ofstream(dir_ / "server.url") << "http://127.0.0.1:40123\n";
+  auto c = ResolveConnection({"", "", dir_.string()}, Env());
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->server, "http://127.0.0.1:40123");
+  EXPECT_EQ(c->server_from, (dir_ / "server.url").string());
+  env_ = {{"GPUPOOL_SERVER", "http://env-host:9000"}};
+  c = ResolveConnection({"", "", dir_.string()}, Env());
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->server, "http://env-host:9000");
+  // A file that holds no address is an error naming the file, not a silent default.
+  std::ofstream(dir_ / "server.url") << "http://host:1/path\n";
+  env_.clear();
+  c = ResolveConnection({"", "", dir_.string()}, Env());
+  ASSERT_FALSE(c.has_value());
+  EXPECT_NE(c.error().message().find("server.url"), std::string::npos) << c.error().message();
 }
 
 TEST_F(ClientConnectionTest, ServerAndTokenResolveIndependently) {

@@ -27,33 +27,23 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  const int port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
-
 using gpupool::testing::TempDir;
 
-// `gpupool serve` on a fixed port and data directory; Start again after a kill reuses both.
+// `gpupool serve` on a port the system chooses (--listen 127.0.0.1:0), found in the server.url
+// file it writes to its data directory; Start again after a kill reuses the data directory.
 class ServeProcess {
  public:
-  ServeProcess(std::filesystem::path data, int port, std::string inventory = {})
-      : data_(std::move(data)), port_(port), inventory_(std::move(inventory)) {}
+  explicit ServeProcess(std::filesystem::path data, std::string inventory = {})
+      : data_(std::move(data)), inventory_(std::move(inventory)) {}
   ~ServeProcess() {
     if (pid_ > 0) Signal(SIGTERM);
   }
   void Start() {
+    const std::filesystem::path url_file = data_ / "server.url";
+    std::filesystem::remove(url_file);  // a SIGKILLed server leaves its file behind
     pid_ = fork();
     if (pid_ == 0) {
-      const std::string listen = "127.0.0.1:" + std::to_string(port_);
+      const std::string listen = "127.0.0.1:0";
       const std::string log = (data_.parent_path() / "serve.log").string();
       if (!freopen(log.c_str(), "a", stdout) || !freopen(log.c_str(), "a", stderr)) _exit(126);
       if (inventory_.empty()) {
@@ -65,12 +55,16 @@ class ServeProcess {
       }
       _exit(127);
     }
-    httplib::Client c("127.0.0.1", port_);
-    for (int i = 0; i < 500; ++i) {
-      auto r = c.Get("/healthz");
-      if (r && r->status == 200) break;
-      std::this_thread::sleep_for(20ms);
+    std::string url;
+    for (int i = 0; i < 500 && url.empty(); ++i) {
+      std::ifstream(url_file) >> url;
+      if (url.empty()) std::this_thread::sleep_for(20ms);
     }
+    ASSERT_TRUE(url.starts_with("http://127.0.0.1:")) << "no server.url from gpupool serve";
+    port_ = std::stoi(url.substr(url.rfind(':') + 1));
+    httplib::Client c("127.0.0.1", port_);
+    auto health = c.Get("/healthz");
+    ASSERT_TRUE(health && health->status == 200);
     std::ifstream(data_ / "admin.token") >> token_;
   }
   void Signal(int sig) {
@@ -90,7 +84,7 @@ class ServeProcess {
 
  private:
   std::filesystem::path data_;
-  int port_;
+  int port_ = 0;
   std::string inventory_;
   pid_t pid_ = -1;
   std::string token_;
@@ -114,7 +108,7 @@ std::vector<json> AllJobs(httplib::Client& c) {
 
 TEST(ServeProcessTest, EveryAcknowledgedJobSurvivesSigkillExactlyOnceAndNoShareIsBookedTwice) {
   TempDir dir;
-  ServeProcess serve(dir.path() / "data", FreePort());
+  ServeProcess serve(dir.path() / "data");
   serve.Start();
   std::set<std::int64_t> acknowledged;
   std::mutex mu;
@@ -190,7 +184,7 @@ discovery::CommandResult Cli(const ServeProcess& s, std::vector<std::string> arg
 
 TEST(ServeProcessTest, TheCliSubmitsListsFollowsAndCancels) {
   TempDir dir;
-  ServeProcess serve(dir.path() / "data", FreePort());
+  ServeProcess serve(dir.path() / "data");
   serve.Start();
   // submit prints the id alone.
   auto r = Cli(serve, {"submit", "--name", "hello", "--gpus", "0.5", "--", "sh", "-c",
@@ -206,6 +200,16 @@ TEST(ServeProcessTest, TheCliSubmitsListsFollowsAndCancels) {
   }
   const json job = json::parse(r.output);
   ASSERT_EQ(job["state"], "succeeded");
+  // With neither flags nor environment, the data directory tells the CLI where the server
+  // listens (server.url) and which token to show (admin.token).
+  {
+    unsetenv("GPUPOOL_SERVER");
+    unsetenv("GPUPOOL_TOKEN");
+    const auto plain = discovery::RunCommand(
+        {GPUPOOL_BINARY, "job", id, "--json", "--data-dir", (dir.path() / "data").string()}, 20000);
+    ASSERT_EQ(plain.exit_code, 0) << plain.output;
+    EXPECT_EQ(json::parse(plain.output)["state"], "succeeded");
+  }
   r = Cli(serve, {"logs", id});
   EXPECT_EQ(r.output, "hi from " + job["placement"][0]["node"].get<std::string>() + "\n");
   // A job that cannot run now shows its reason; cancel ends it.
@@ -262,7 +266,7 @@ TEST(ServeProcessTest, APlannersSixtyFourGpuRequestRunsAsAGangOfEightNodes) {
                               "    cpu: 224\n"
                               "    memory: 2048Gi\n"
                               "    nvlink: all\n";
-  ServeProcess serve(dir.path() / "data", FreePort(), inventory.string());
+  ServeProcess serve(dir.path() / "data", inventory.string());
   serve.Start();
   // The README's 64-GPU training plan, as a request: 8 replicas x 8 GPUs.
   auto plan = discovery::RunCommand({GPUPOOL_BINARY,
