@@ -30,6 +30,9 @@ class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  // The error of a Result: `return Error(s);` means the same in a function returning Status as in
+  // one returning Result<T>, which is what lets GP_RETURN_IF_ERROR serve both.
+  Status(std::unexpected<Status> error) : Status(std::move(error.error())) {}  // NOLINT: implicit
 
   static Status Ok() { return Status(); }
   static Status InvalidArgument(std::string m) {
@@ -65,9 +68,51 @@ inline std::unexpected<Status> Error(Status s) { return std::unexpected<Status>(
 
 }  // namespace gpupool
 
-// Propagates a non-OK Status from an expression that yields Status.
-#define GP_RETURN_IF_ERROR(expr)             \
-  do {                                       \
-    ::gpupool::Status gp_status_ = (expr);   \
-    if (!gp_status_.ok()) return gp_status_; \
+namespace gpupool::internal {
+
+// What the error macros below need of a Status or a Result<T>.
+inline bool IsOk(const Status& s) { return s.ok(); }
+template <typename T>
+bool IsOk(const Result<T>& r) {
+  return r.has_value();
+}
+inline const Status& ErrorOf(const Status& s) { return s; }
+template <typename T>
+const Status& ErrorOf(const Result<T>& r) {
+  return r.error();
+}
+
+}  // namespace gpupool::internal
+
+// The two error macros of gpupool, for functions that return Status or Result<T>.
+//
+// GP_RETURN_IF_ERROR(expr): `expr` yields a Status or a Result<T>; when it holds an error, the
+// enclosing function returns that error (its value, if any, is dropped).
+//
+//   GP_RETURN_IF_ERROR(WriteFile(path, text));
+//
+// GP_ASSIGN_OR_RETURN(lhs, expr): `expr` yields a Result<T>; on success its value is moved into
+// `lhs`, a declaration or an assignable expression; on error the enclosing function returns it.
+//
+//   GP_ASSIGN_OR_RETURN(const YAML::Node root, LoadYamlFile(path));
+//   GP_ASSIGN_OR_RETURN(sheet.name, r.StringOr("name", file));
+//
+// GP_ASSIGN_OR_RETURN expands to several statements (it has to declare `lhs` in the enclosing
+// scope, under a name made unique with __COUNTER__): do not use it as the unbraced body of an if
+// or a loop, and declare a `lhs` whose type holds a comma (std::map<K, V>) before the macro.
+#define GP_RETURN_IF_ERROR(expr)                                            \
+  do {                                                                      \
+    auto&& gp_status_or_ = (expr);                                          \
+    if (!::gpupool::internal::IsOk(gp_status_or_)) {                        \
+      return ::gpupool::Error(::gpupool::internal::ErrorOf(gp_status_or_)); \
+    }                                                                       \
   } while (false)
+
+#define GP_ASSIGN_OR_RETURN(lhs, expr) \
+  GP_ASSIGN_OR_RETURN_IMPL_(GP_STATUS_CONCAT_(gp_result_, __COUNTER__), lhs, expr)
+#define GP_STATUS_CONCAT_INNER_(a, b) a##b
+#define GP_STATUS_CONCAT_(a, b) GP_STATUS_CONCAT_INNER_(a, b)
+#define GP_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)                        \
+  auto tmp = (expr);                                                     \
+  if (!tmp.has_value()) return ::gpupool::Error(std::move(tmp).error()); \
+  lhs = std::move(*tmp)

@@ -4,13 +4,13 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <filesystem>
 #include <set>
 #include <utility>
 
 #include "common/check.h"
 #include "common/data_dir.h"
+#include "common/strings.h"
 #include "hw/name_match.h"
 #include "hw/yaml_reader.h"
 
@@ -29,12 +29,6 @@ constexpr std::array<std::pair<Precision, std::string_view>, 9> kPrecisionNames 
     {Precision::kInt4, "int4"},
 }};
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // --- Loading ------------------------------------------------------------------------------------
 
 Result<std::map<Precision, Sourced>> ReadRates(const YamlReader& r, std::string_view key) {
@@ -46,7 +40,7 @@ Result<std::map<Precision, Sourced>> ReadRates(const YamlReader& r, std::string_
     const std::string field = std::string(key) + "." + kv.first.Scalar();
     auto p = ParsePrecision(kv.first.Scalar());
     if (!p) return Error(r.BadAt(kv.first, field, p.error().message()));
-    GP_HW_ASSIGN(Sourced figure, r.FigureFrom(kv.second, field));
+    GP_ASSIGN_OR_RETURN(Sourced figure, r.FigureFrom(kv.second, field));
     out[*p] = std::move(figure);
   }
   return out;
@@ -55,31 +49,32 @@ Result<std::map<Precision, Sourced>> ReadRates(const YamlReader& r, std::string_
 Result<GpuModel> ReadGpu(const std::string& file, const YAML::Node& node) {
   YamlReader r(file, node, "");
   GpuModel g;
-  GP_HW_ASSIGN(g.name, r.String("name"));
+  GP_ASSIGN_OR_RETURN(g.name, r.String("name"));
   r = YamlReader(file, node, g.name);
-  GP_HW_TRY(r.OnlyKeys({"name", "aliases", "vendor", "architecture", "year", "form_factor",
-                        "pcie_gen", "scale_up_link", "sparsity", "source", "sources", "verified",
-                        "memory_gib", "memory_bandwidth_gbs", "tdp_w", "scale_up_bandwidth_gbs",
-                        "dense_tflops", "vector_tflops", "notes"}));
-  GP_HW_TRY(r.LoadDefaults());
+  GP_RETURN_IF_ERROR(
+      r.OnlyKeys({"name", "aliases", "vendor", "architecture", "year", "form_factor", "pcie_gen",
+                  "scale_up_link", "sparsity", "source", "sources", "verified", "memory_gib",
+                  "memory_bandwidth_gbs", "tdp_w", "scale_up_bandwidth_gbs", "dense_tflops",
+                  "vector_tflops", "notes"}));
+  GP_RETURN_IF_ERROR(r.LoadDefaults());
   g.source = r.default_source();
   g.verified = r.default_verified();
-  GP_HW_ASSIGN(g.aliases, r.StringList("aliases"));
-  GP_HW_ASSIGN(g.vendor, r.String("vendor"));
-  GP_HW_ASSIGN(g.architecture, r.String("architecture"));
-  GP_HW_ASSIGN(g.year, r.Int("year"));
-  GP_HW_ASSIGN(g.form_factor, r.String("form_factor"));
-  GP_HW_ASSIGN(g.pcie_gen, r.Int("pcie_gen"));
-  GP_HW_ASSIGN(g.scale_up_link, r.StringOr("scale_up_link", ""));
-  GP_HW_ASSIGN(g.structured_sparsity, r.BoolOr("sparsity", false));
-  GP_HW_ASSIGN(g.memory_gib, r.Figure("memory_gib"));
-  GP_HW_ASSIGN(g.memory_bandwidth_gbs, r.Figure("memory_bandwidth_gbs"));
-  GP_HW_ASSIGN(g.tdp_w, r.Figure("tdp_w"));
-  GP_HW_ASSIGN(g.scale_up_bandwidth_gbs, r.Figure("scale_up_bandwidth_gbs"));
+  GP_ASSIGN_OR_RETURN(g.aliases, r.StringList("aliases"));
+  GP_ASSIGN_OR_RETURN(g.vendor, r.String("vendor"));
+  GP_ASSIGN_OR_RETURN(g.architecture, r.String("architecture"));
+  GP_ASSIGN_OR_RETURN(g.year, r.Int("year"));
+  GP_ASSIGN_OR_RETURN(g.form_factor, r.String("form_factor"));
+  GP_ASSIGN_OR_RETURN(g.pcie_gen, r.Int("pcie_gen"));
+  GP_ASSIGN_OR_RETURN(g.scale_up_link, r.StringOr("scale_up_link", ""));
+  GP_ASSIGN_OR_RETURN(g.structured_sparsity, r.BoolOr("sparsity", false));
+  GP_ASSIGN_OR_RETURN(g.memory_gib, r.Figure("memory_gib"));
+  GP_ASSIGN_OR_RETURN(g.memory_bandwidth_gbs, r.Figure("memory_bandwidth_gbs"));
+  GP_ASSIGN_OR_RETURN(g.tdp_w, r.Figure("tdp_w"));
+  GP_ASSIGN_OR_RETURN(g.scale_up_bandwidth_gbs, r.Figure("scale_up_bandwidth_gbs"));
   if (!r.Has("dense_tflops")) return Error(r.Bad("dense_tflops", "missing"));
-  GP_HW_ASSIGN(g.dense_tflops, ReadRates(r, "dense_tflops"));
-  GP_HW_ASSIGN(g.vector_tflops, ReadRates(r, "vector_tflops"));
-  GP_HW_ASSIGN(g.notes, r.StringList("notes"));
+  GP_ASSIGN_OR_RETURN(g.dense_tflops, ReadRates(r, "dense_tflops"));
+  GP_ASSIGN_OR_RETURN(g.vector_tflops, ReadRates(r, "vector_tflops"));
+  GP_ASSIGN_OR_RETURN(g.notes, r.StringList("notes"));
   if (g.source.empty())
     return Error(r.Bad("source", "missing (every entry needs a default source)"));
   if (g.pcie_gen < 1 || g.pcie_gen > 7) return Error(r.Bad("pcie_gen", "expected 1..7"));
@@ -88,7 +83,7 @@ Result<GpuModel> ReadGpu(const std::string& file, const YAML::Node& node) {
 }
 
 Result<LinkKind> ParseLinkKind(const YamlReader& r) {
-  GP_HW_ASSIGN(const std::string kind, r.String("kind"));
+  GP_ASSIGN_OR_RETURN(const std::string kind, r.String("kind"));
   if (kind == "scale_up") return LinkKind::kScaleUp;
   if (kind == "pcie") return LinkKind::kPcie;
   if (kind == "scale_out") return LinkKind::kScaleOut;
@@ -98,17 +93,17 @@ Result<LinkKind> ParseLinkKind(const YamlReader& r) {
 Result<Interconnect> ReadInterconnect(const std::string& file, const YAML::Node& node) {
   YamlReader r(file, node, "");
   Interconnect link;
-  GP_HW_ASSIGN(link.name, r.String("name"));
+  GP_ASSIGN_OR_RETURN(link.name, r.String("name"));
   r = YamlReader(file, node, link.name);
-  GP_HW_TRY(r.OnlyKeys({"name", "aliases", "kind", "source", "sources", "verified", "bandwidth_gbs",
-                        "latency_us", "achievable_fraction"}));
-  GP_HW_TRY(r.LoadDefaults());
+  GP_RETURN_IF_ERROR(r.OnlyKeys({"name", "aliases", "kind", "source", "sources", "verified",
+                                 "bandwidth_gbs", "latency_us", "achievable_fraction"}));
+  GP_RETURN_IF_ERROR(r.LoadDefaults());
   link.source = r.default_source();
-  GP_HW_ASSIGN(link.aliases, r.StringList("aliases"));
-  GP_HW_ASSIGN(link.kind, ParseLinkKind(r));
-  GP_HW_ASSIGN(link.bandwidth_gbs, r.Figure("bandwidth_gbs"));
-  GP_HW_ASSIGN(link.latency_us, r.Figure("latency_us"));
-  GP_HW_ASSIGN(link.achievable_fraction_sourced, r.Figure("achievable_fraction"));
+  GP_ASSIGN_OR_RETURN(link.aliases, r.StringList("aliases"));
+  GP_ASSIGN_OR_RETURN(link.kind, ParseLinkKind(r));
+  GP_ASSIGN_OR_RETURN(link.bandwidth_gbs, r.Figure("bandwidth_gbs"));
+  GP_ASSIGN_OR_RETURN(link.latency_us, r.Figure("latency_us"));
+  GP_ASSIGN_OR_RETURN(link.achievable_fraction_sourced, r.Figure("achievable_fraction"));
   link.achievable_fraction = link.achievable_fraction_sourced.value;
   if (link.achievable_fraction <= 0 || link.achievable_fraction > 1) {
     return Error(r.Bad("achievable_fraction", "expected a fraction in (0, 1]"));
@@ -120,22 +115,22 @@ Result<Interconnect> ReadInterconnect(const std::string& file, const YAML::Node&
 Result<CpuModel> ReadCpu(const std::string& file, const YAML::Node& node) {
   YamlReader r(file, node, "");
   CpuModel c;
-  GP_HW_ASSIGN(c.name, r.String("name"));
+  GP_ASSIGN_OR_RETURN(c.name, r.String("name"));
   r = YamlReader(file, node, c.name);
-  GP_HW_TRY(r.OnlyKeys({"name", "aliases", "vendor", "arch", "architecture", "year", "source",
-                        "sources", "verified", "cores", "base_ghz", "fp64_flops_per_cycle",
-                        "fp32_flops_per_cycle"}));
-  GP_HW_TRY(r.LoadDefaults());
+  GP_RETURN_IF_ERROR(r.OnlyKeys({"name", "aliases", "vendor", "arch", "architecture", "year",
+                                 "source", "sources", "verified", "cores", "base_ghz",
+                                 "fp64_flops_per_cycle", "fp32_flops_per_cycle"}));
+  GP_RETURN_IF_ERROR(r.LoadDefaults());
   c.source = r.default_source();
-  GP_HW_ASSIGN(c.aliases, r.StringList("aliases"));
-  GP_HW_ASSIGN(c.vendor, r.String("vendor"));
-  GP_HW_ASSIGN(c.arch, r.String("arch"));
-  GP_HW_ASSIGN(c.architecture, r.String("architecture"));
-  GP_HW_ASSIGN(c.year, r.Int("year"));
-  GP_HW_ASSIGN(c.cores, r.Figure("cores"));
-  GP_HW_ASSIGN(c.base_ghz, r.Figure("base_ghz"));
-  GP_HW_ASSIGN(c.fp64_flops_per_cycle, r.Figure("fp64_flops_per_cycle"));
-  GP_HW_ASSIGN(c.fp32_flops_per_cycle, r.Figure("fp32_flops_per_cycle"));
+  GP_ASSIGN_OR_RETURN(c.aliases, r.StringList("aliases"));
+  GP_ASSIGN_OR_RETURN(c.vendor, r.String("vendor"));
+  GP_ASSIGN_OR_RETURN(c.arch, r.String("arch"));
+  GP_ASSIGN_OR_RETURN(c.architecture, r.String("architecture"));
+  GP_ASSIGN_OR_RETURN(c.year, r.Int("year"));
+  GP_ASSIGN_OR_RETURN(c.cores, r.Figure("cores"));
+  GP_ASSIGN_OR_RETURN(c.base_ghz, r.Figure("base_ghz"));
+  GP_ASSIGN_OR_RETURN(c.fp64_flops_per_cycle, r.Figure("fp64_flops_per_cycle"));
+  GP_ASSIGN_OR_RETURN(c.fp32_flops_per_cycle, r.Figure("fp32_flops_per_cycle"));
   if (c.cores.value < 1) return Error(r.Bad("cores", "must be at least 1"));
   if (c.base_ghz.value <= 0) return Error(r.Bad("base_ghz", "must be positive"));
   return c;
@@ -144,43 +139,43 @@ Result<CpuModel> ReadCpu(const std::string& file, const YAML::Node& node) {
 Result<ServerModel> ReadServer(const std::string& file, const YAML::Node& node) {
   YamlReader r(file, node, "");
   ServerModel s;
-  GP_HW_ASSIGN(s.name, r.String("name"));
+  GP_ASSIGN_OR_RETURN(s.name, r.String("name"));
   r = YamlReader(file, node, s.name);
-  GP_HW_TRY(r.OnlyKeys({"name", "aliases", "vendor", "source", "sources", "verified", "gpu",
-                        "gpu_count", "gpu_p2p_gbs", "cpu", "memory", "drives", "nics", "psus",
-                        "rack_units", "notes"}));
-  GP_HW_TRY(r.LoadDefaults());
+  GP_RETURN_IF_ERROR(r.OnlyKeys({"name", "aliases", "vendor", "source", "sources", "verified",
+                                 "gpu", "gpu_count", "gpu_p2p_gbs", "cpu", "memory", "drives",
+                                 "nics", "psus", "rack_units", "notes"}));
+  GP_RETURN_IF_ERROR(r.LoadDefaults());
   s.source = r.default_source();
   s.verified = r.default_verified();
-  GP_HW_ASSIGN(s.aliases, r.StringList("aliases"));
-  GP_HW_ASSIGN(s.vendor, r.String("vendor"));
-  GP_HW_ASSIGN(s.gpu, r.String("gpu"));
-  GP_HW_ASSIGN(s.gpu_count, r.Int("gpu_count"));
-  GP_HW_ASSIGN(s.gpu_p2p_gbs, r.Figure("gpu_p2p_gbs"));
-  GP_HW_ASSIGN(s.rack_units, r.IntOr("rack_units", 0));
-  GP_HW_ASSIGN(s.notes, r.StringList("notes"));
+  GP_ASSIGN_OR_RETURN(s.aliases, r.StringList("aliases"));
+  GP_ASSIGN_OR_RETURN(s.vendor, r.String("vendor"));
+  GP_ASSIGN_OR_RETURN(s.gpu, r.String("gpu"));
+  GP_ASSIGN_OR_RETURN(s.gpu_count, r.Int("gpu_count"));
+  GP_ASSIGN_OR_RETURN(s.gpu_p2p_gbs, r.Figure("gpu_p2p_gbs"));
+  GP_ASSIGN_OR_RETURN(s.rack_units, r.IntOr("rack_units", 0));
+  GP_ASSIGN_OR_RETURN(s.notes, r.StringList("notes"));
 
-  GP_HW_ASSIGN(const YamlReader cpu, r.Child("cpu"));
-  GP_HW_TRY(cpu.OnlyKeys({"model", "arch", "sockets", "cores_per_socket", "base_ghz"}));
-  GP_HW_ASSIGN(s.cpu.model, cpu.String("model"));
-  GP_HW_ASSIGN(s.cpu.arch, cpu.String("arch"));
-  GP_HW_ASSIGN(s.cpu.sockets, cpu.Int("sockets"));
-  GP_HW_ASSIGN(s.cpu.cores_per_socket, cpu.Int("cores_per_socket"));
-  GP_HW_ASSIGN(s.cpu.base_ghz, cpu.Number("base_ghz"));
+  GP_ASSIGN_OR_RETURN(const YamlReader cpu, r.Child("cpu"));
+  GP_RETURN_IF_ERROR(cpu.OnlyKeys({"model", "arch", "sockets", "cores_per_socket", "base_ghz"}));
+  GP_ASSIGN_OR_RETURN(s.cpu.model, cpu.String("model"));
+  GP_ASSIGN_OR_RETURN(s.cpu.arch, cpu.String("arch"));
+  GP_ASSIGN_OR_RETURN(s.cpu.sockets, cpu.Int("sockets"));
+  GP_ASSIGN_OR_RETURN(s.cpu.cores_per_socket, cpu.Int("cores_per_socket"));
+  GP_ASSIGN_OR_RETURN(s.cpu.base_ghz, cpu.Number("base_ghz"));
 
-  GP_HW_ASSIGN(const YamlReader mem, r.Child("memory"));
-  GP_HW_TRY(mem.OnlyKeys({"gib", "type", "mhz", "dimms", "dimm_gib"}));
-  GP_HW_ASSIGN(s.memory.gib, mem.Int("gib"));
-  GP_HW_ASSIGN(s.memory.type, mem.String("type"));
-  GP_HW_ASSIGN(s.memory.mhz, mem.IntOr("mhz", 0));
-  GP_HW_ASSIGN(s.memory.dimms, mem.IntOr("dimms", 0));
-  GP_HW_ASSIGN(s.memory.dimm_gib, mem.IntOr("dimm_gib", 0));
+  GP_ASSIGN_OR_RETURN(const YamlReader mem, r.Child("memory"));
+  GP_RETURN_IF_ERROR(mem.OnlyKeys({"gib", "type", "mhz", "dimms", "dimm_gib"}));
+  GP_ASSIGN_OR_RETURN(s.memory.gib, mem.Int("gib"));
+  GP_ASSIGN_OR_RETURN(s.memory.type, mem.String("type"));
+  GP_ASSIGN_OR_RETURN(s.memory.mhz, mem.IntOr("mhz", 0));
+  GP_ASSIGN_OR_RETURN(s.memory.dimms, mem.IntOr("dimms", 0));
+  GP_ASSIGN_OR_RETURN(s.memory.dimm_gib, mem.IntOr("dimm_gib", 0));
 
-  GP_HW_ASSIGN(const YamlReader psu, r.Child("psus"));
-  GP_HW_TRY(psu.OnlyKeys({"count", "watts", "hot_swap"}));
-  GP_HW_ASSIGN(s.psus.count, psu.Int("count"));
-  GP_HW_ASSIGN(s.psus.watts, psu.IntOr("watts", 0));
-  GP_HW_ASSIGN(s.psus.hot_swap, psu.BoolOr("hot_swap", false));
+  GP_ASSIGN_OR_RETURN(const YamlReader psu, r.Child("psus"));
+  GP_RETURN_IF_ERROR(psu.OnlyKeys({"count", "watts", "hot_swap"}));
+  GP_ASSIGN_OR_RETURN(s.psus.count, psu.Int("count"));
+  GP_ASSIGN_OR_RETURN(s.psus.watts, psu.IntOr("watts", 0));
+  GP_ASSIGN_OR_RETURN(s.psus.hot_swap, psu.BoolOr("hot_swap", false));
 
   for (const std::string_view list : {"drives", "nics"}) {
     if (!r.Has(list)) continue;
@@ -189,24 +184,24 @@ Result<ServerModel> ReadServer(const std::string& file, const YAML::Node& node) 
     for (const auto& item : items) {
       const YamlReader it(file, item, s.name + "." + std::string(list));
       if (list == "drives") {
-        GP_HW_TRY(it.OnlyKeys({"kind", "count", "tb"}));
+        GP_RETURN_IF_ERROR(it.OnlyKeys({"kind", "count", "tb"}));
         Drive d;
-        GP_HW_ASSIGN(d.kind, it.String("kind"));
-        GP_HW_ASSIGN(d.count, it.Int("count"));
-        GP_HW_ASSIGN(d.tb, it.Number("tb"));
+        GP_ASSIGN_OR_RETURN(d.kind, it.String("kind"));
+        GP_ASSIGN_OR_RETURN(d.count, it.Int("count"));
+        GP_ASSIGN_OR_RETURN(d.tb, it.Number("tb"));
         if (d.kind != "nvme" && d.kind != "sata-ssd" && d.kind != "sas-ssd" && d.kind != "hdd") {
           return Error(
               it.Bad("kind", "'" + d.kind + "' is not one of nvme, sata-ssd, sas-ssd, hdd"));
         }
         s.drives.push_back(d);
       } else {
-        GP_HW_TRY(it.OnlyKeys({"model", "kind", "gbps", "ports", "count"}));
+        GP_RETURN_IF_ERROR(it.OnlyKeys({"model", "kind", "gbps", "ports", "count"}));
         Nic n;
-        GP_HW_ASSIGN(n.model, it.String("model"));
-        GP_HW_ASSIGN(n.kind, it.String("kind"));
-        GP_HW_ASSIGN(n.gbps, it.Int("gbps"));
-        GP_HW_ASSIGN(n.ports, it.IntOr("ports", 1));
-        GP_HW_ASSIGN(n.count, it.Int("count"));
+        GP_ASSIGN_OR_RETURN(n.model, it.String("model"));
+        GP_ASSIGN_OR_RETURN(n.kind, it.String("kind"));
+        GP_ASSIGN_OR_RETURN(n.gbps, it.Int("gbps"));
+        GP_ASSIGN_OR_RETURN(n.ports, it.IntOr("ports", 1));
+        GP_ASSIGN_OR_RETURN(n.count, it.Int("count"));
         if (n.kind != "ib" && n.kind != "ethernet" && n.kind != "vpi") {
           return Error(it.Bad("kind", "'" + n.kind + "' is not one of ib, ethernet, vpi"));
         }
@@ -226,7 +221,7 @@ Result<std::vector<T>> ReadList(const std::string& dir, const std::string& name,
   std::vector<T> out;
   std::error_code ec;
   if (!required && !std::filesystem::exists(path, ec)) return out;
-  GP_HW_ASSIGN(const YAML::Node root, LoadYamlFile(path));
+  GP_ASSIGN_OR_RETURN(const YAML::Node root, LoadYamlFile(path));
   if (!root.IsSequence()) {
     return Error(Status::InvalidArgument(path + ": expected a list of entries ('- name: ...')"));
   }
@@ -235,7 +230,7 @@ Result<std::vector<T>> ReadList(const std::string& dir, const std::string& name,
       return Error(Status::InvalidArgument(
           fmt::format("{}:{}: expected an entry (a mapping)", path, LineOf(node))));
     }
-    GP_HW_ASSIGN(T entry, read(path, node));
+    GP_ASSIGN_OR_RETURN(T entry, read(path, node));
     out.push_back(std::move(entry));
   }
   return out;
@@ -382,15 +377,15 @@ std::optional<double> CpuModel::PeakTflops(Precision p) const {
 
 Result<Catalog> Catalog::Load(const std::string& dir) {
   Catalog c;
-  GP_HW_ASSIGN(c.gpus_, ReadList<GpuModel>(dir, "gpus.yaml", true, ReadGpu));
-  GP_HW_ASSIGN(c.interconnects_,
-               ReadList<Interconnect>(dir, "interconnects.yaml", true, ReadInterconnect));
-  GP_HW_ASSIGN(c.cpus_, ReadList<CpuModel>(dir, "cpus.yaml", false, ReadCpu));
-  GP_HW_ASSIGN(c.servers_, ReadList<ServerModel>(dir, "servers.yaml", false, ReadServer));
-  GP_HW_TRY(CheckUniqueNames(c.gpus_, "GPU"));
-  GP_HW_TRY(CheckUniqueNames(c.interconnects_, "interconnect"));
-  GP_HW_TRY(CheckUniqueNames(c.cpus_, "CPU"));
-  GP_HW_TRY(CheckUniqueNames(c.servers_, "server"));
+  GP_ASSIGN_OR_RETURN(c.gpus_, ReadList<GpuModel>(dir, "gpus.yaml", true, ReadGpu));
+  GP_ASSIGN_OR_RETURN(c.interconnects_,
+                      ReadList<Interconnect>(dir, "interconnects.yaml", true, ReadInterconnect));
+  GP_ASSIGN_OR_RETURN(c.cpus_, ReadList<CpuModel>(dir, "cpus.yaml", false, ReadCpu));
+  GP_ASSIGN_OR_RETURN(c.servers_, ReadList<ServerModel>(dir, "servers.yaml", false, ReadServer));
+  GP_RETURN_IF_ERROR(CheckUniqueNames(c.gpus_, "GPU"));
+  GP_RETURN_IF_ERROR(CheckUniqueNames(c.interconnects_, "interconnect"));
+  GP_RETURN_IF_ERROR(CheckUniqueNames(c.cpus_, "CPU"));
+  GP_RETURN_IF_ERROR(CheckUniqueNames(c.servers_, "server"));
   const std::string gpus_file = (std::filesystem::path(dir) / "gpus.yaml").string();
   for (const auto& g : c.gpus_) {
     if (g.scale_up_link.empty()) continue;

@@ -12,25 +12,12 @@
 #include <numeric>
 #include <tuple>
 
+#include "common/strings.h"
 #include "hw/name_match.h"
 #include "hw/yaml_reader.h"
 
 namespace gpupool::hw {
 namespace {
-
-std::string Trim(std::string_view s) {
-  std::size_t b = 0;
-  std::size_t e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b])) != 0) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])) != 0) --e;
-  return std::string(s.substr(b, e - b));
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::optional<double> ParseNumber(std::string_view s) {
   double v = 0;
@@ -488,23 +475,23 @@ Result<Requirement> ParseRequirementLine(std::string_view text, const std::strin
           fmt::format("{}: {}: '{}' is not a number", where, r.field, rhs)));
     }
   }
-  GP_HW_TRY(ParseSelectors(r, where));
+  GP_RETURN_IF_ERROR(ParseSelectors(r, where));
   return r;
 }
 
 Result<RequirementSheet> ParseRequirementSheet(std::string_view yaml, const std::string& file) {
-  GP_HW_ASSIGN(const YAML::Node root, LoadYamlText(yaml, file));
+  GP_ASSIGN_OR_RETURN(const YAML::Node root, LoadYamlText(yaml, file));
   if (!root.IsMap()) {
     return Error(
         Status::InvalidArgument(file + ": expected a mapping with name: and requirements:"));
   }
   const YamlReader r(file, root, "");
-  GP_HW_TRY(r.OnlyKeys({"name", "source", "accept_sparse", "requirements", "notes"}));
+  GP_RETURN_IF_ERROR(r.OnlyKeys({"name", "source", "accept_sparse", "requirements", "notes"}));
   RequirementSheet sheet;
   sheet.file = file;
-  GP_HW_ASSIGN(sheet.name, r.StringOr("name", file));
-  GP_HW_ASSIGN(sheet.source, r.StringOr("source", ""));
-  GP_HW_ASSIGN(sheet.accept_sparse, r.BoolOr("accept_sparse", false));
+  GP_ASSIGN_OR_RETURN(sheet.name, r.StringOr("name", file));
+  GP_ASSIGN_OR_RETURN(sheet.source, r.StringOr("source", ""));
+  GP_ASSIGN_OR_RETURN(sheet.accept_sparse, r.BoolOr("accept_sparse", false));
   if (!r.Has("requirements")) return Error(r.Bad("requirements", "missing"));
   const YAML::Node list = r.Get("requirements");
   if (!list.IsSequence() || list.size() == 0) {
@@ -518,7 +505,7 @@ Result<RequirementSheet> ParseRequirementSheet(std::string_view yaml, const std:
           where +
           ": requirements: expected a line like 'gpu.count >= 8' (quote it if it holds ': ')"));
     }
-    GP_HW_ASSIGN(Requirement req, ParseRequirementLine(item.Scalar(), where));
+    GP_ASSIGN_OR_RETURN(Requirement req, ParseRequirementLine(item.Scalar(), where));
     req.line = LineOf(item);
     sheet.lines.push_back(std::move(req));
   }

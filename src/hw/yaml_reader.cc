@@ -172,7 +172,7 @@ Result<Sourced> YamlReader::FigureFrom(const YAML::Node& node, std::string_view 
     sub.sources_ = sources_;
     sub.default_source_ = default_source_;
     sub.default_verified_ = default_verified_;
-    GP_HW_TRY(sub.OnlyKeys({"value", "sparse", "source", "verified"}));
+    GP_RETURN_IF_ERROR(sub.OnlyKeys({"value", "sparse", "source", "verified"}));
     const bool has_value = sub.Has("value");
     const bool has_sparse = sub.Has("sparse");
     if (has_value == has_sparse) {

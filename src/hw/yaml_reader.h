@@ -15,24 +15,6 @@
 #include "common/status.h"
 #include "hw/catalog.h"
 
-// In a function returning Result<T>: return the error of a Status-returning expression.
-#define GP_HW_TRY(expr)                                              \
-  do {                                                               \
-    ::gpupool::Status gp_hw_status_ = (expr);                        \
-    if (!gp_hw_status_.ok()) return ::gpupool::Error(gp_hw_status_); \
-  } while (false)
-
-// In a function returning Result<T> or Status: `GP_HW_ASSIGN(auto x, Expr());` binds the value
-// of a Result or returns its error.
-#define GP_HW_CONCAT_INNER(a, b) a##b
-#define GP_HW_CONCAT(a, b) GP_HW_CONCAT_INNER(a, b)
-#define GP_HW_ASSIGN(decl, expr) \
-  GP_HW_ASSIGN_IMPL(GP_HW_CONCAT(gp_hw_result_, __LINE__), decl, expr)
-#define GP_HW_ASSIGN_IMPL(tmp, decl, expr)        \
-  auto tmp = (expr);                              \
-  if (!tmp) return ::gpupool::Error(tmp.error()); \
-  decl = std::move(*tmp)
-
 namespace gpupool::hw {
 
 // Parses a whole YAML file. NOT_FOUND when missing, INVALID_ARGUMENT "file:line: ..." when the

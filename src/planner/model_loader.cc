@@ -1,9 +1,12 @@
 #include "planner/model_loader.h"
 
 #include <algorithm>
-#include <cctype>
 #include <fstream>
+#include <limits>
 #include <sstream>
+#include <utility>
+
+#include "common/strings.h"
 
 namespace gpupool::planner {
 namespace {
@@ -19,8 +22,10 @@ class Reader {
   Reader(const json& j, std::string_view origin, std::string model_type)
       : j_(j), origin_(origin), type_(std::move(model_type)) {}
 
-  // First of `keys` present and not null; NotFound-style error naming all spellings.
-  Result<int64_t> Int(std::initializer_list<const char*> keys) const {
+  // First of `keys` present and not null, as a T; an error naming all spellings when none is
+  // there, naming the member when it is not an integer or does not fit a T.
+  template <typename T>
+  Result<T> Int(std::initializer_list<const char*> keys) const {
     for (const char* k : keys) {
       auto it = j_.find(k);
       if (it == j_.end() || it->is_null()) continue;
@@ -28,7 +33,13 @@ class Reader {
         return Error(Status::InvalidArgument(std::string(origin_) + ": field '" + k +
                                              "' must be an integer"));
       }
-      return it->get<int64_t>();
+      if (it->is_number_unsigned()
+              ? it->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<T>::max())
+              : !std::in_range<T>(it->get<std::int64_t>())) {
+        return Error(Status::InvalidArgument(std::string(origin_) + ": field '" + k + "' (" +
+                                             it->dump() + ") is out of range"));
+      }
+      return static_cast<T>(it->get<std::int64_t>());
     }
     std::string names;
     for (const char* k : keys) names += (names.empty() ? "" : " or ") + std::string("'") + k + "'";
@@ -56,23 +67,12 @@ class Reader {
   std::string type_;
 };
 
-#define GP_ASSIGN_INT(lhs, expr)          \
-  do {                                    \
-    auto gp_r_ = (expr);                  \
-    if (!gp_r_) return Error(gp_r_.error()); \
-    lhs = static_cast<decltype(lhs)>(*gp_r_); \
-  } while (false)
-
-// Lower-case letters and digits only: "Meta-Llama-3-8B" -> "metallama38b".
-std::string Normalize(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (std::isalnum(static_cast<unsigned char>(c))) {
-      out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    }
-  }
-  return out;
-}
+// A preset key: lower-case letters and digits only ("Meta-Llama-3-8B" -> "metallama38b").
+// Deliberately not hw::NormalizeName: that one also drops leading vendor words ("nvidia",
+// "intel", "amd", ...) because no GPU key carries them, but in a model name such a word is part of
+// the name ("nvidia/Nemotron-4-340B", "intel/neural-chat-7b"), so model keys keep it. The
+// organisation before a '/' is handled by LoadModel's second key instead.
+std::string Normalize(std::string_view s) { return AlnumLower(s); }
 
 Result<json> ReadJsonFile(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -117,11 +117,12 @@ Result<ModelSpec> ParseHfConfig(const json& config, std::string_view origin) {
   }
 
   if (gpt2) {
-    GP_ASSIGN_INT(m.num_layers, r.Int({"n_layer", "num_hidden_layers"}));
-    GP_ASSIGN_INT(m.hidden, r.Int({"n_embd", "hidden_size"}));
-    GP_ASSIGN_INT(m.num_heads, r.Int({"n_head", "num_attention_heads"}));
-    GP_ASSIGN_INT(m.vocab, r.Int({"vocab_size"}));
-    GP_ASSIGN_INT(m.max_positions, r.Int({"n_positions", "max_position_embeddings"}));
+    GP_ASSIGN_OR_RETURN(m.num_layers, r.Int<int>({"n_layer", "num_hidden_layers"}));
+    GP_ASSIGN_OR_RETURN(m.hidden, r.Int<int64_t>({"n_embd", "hidden_size"}));
+    GP_ASSIGN_OR_RETURN(m.num_heads, r.Int<int>({"n_head", "num_attention_heads"}));
+    GP_ASSIGN_OR_RETURN(m.vocab, r.Int<int64_t>({"vocab_size"}));
+    GP_ASSIGN_OR_RETURN(m.max_positions,
+                        r.Int<int64_t>({"n_positions", "max_position_embeddings"}));
     m.num_kv_heads = m.num_heads;
     m.ffn = r.IntOr("n_inner", 4 * m.hidden);
     m.learned_positions = true;
@@ -130,16 +131,17 @@ Result<ModelSpec> ParseHfConfig(const json& config, std::string_view origin) {
     m.norm_kind = NormKind::kLayer;
     m.linear_bias = true;
   } else {
-    GP_ASSIGN_INT(m.num_layers, r.Int({"num_hidden_layers"}));
-    GP_ASSIGN_INT(m.hidden, r.Int({"hidden_size"}));
-    GP_ASSIGN_INT(m.num_heads, r.Int({"num_attention_heads"}));
-    GP_ASSIGN_INT(m.vocab, r.Int({"vocab_size"}));
+    GP_ASSIGN_OR_RETURN(m.num_layers, r.Int<int>({"num_hidden_layers"}));
+    GP_ASSIGN_OR_RETURN(m.hidden, r.Int<int64_t>({"hidden_size"}));
+    GP_ASSIGN_OR_RETURN(m.num_heads, r.Int<int>({"num_attention_heads"}));
+    GP_ASSIGN_OR_RETURN(m.vocab, r.Int<int64_t>({"vocab_size"}));
     m.num_kv_heads = static_cast<int>(r.IntOr("num_key_value_heads", m.num_heads));
-    GP_ASSIGN_INT(m.ffn, r.Int({"intermediate_size"}));
+    GP_ASSIGN_OR_RETURN(m.ffn, r.Int<int64_t>({"intermediate_size"}));
     m.tied_embeddings = r.BoolOr("tie_word_embeddings", false);
   }
   if (m.num_heads <= 0) {
-    return Error(Status::InvalidArgument(std::string(origin) + ": num_attention_heads must be > 0"));
+    return Error(
+        Status::InvalidArgument(std::string(origin) + ": num_attention_heads must be > 0"));
   }
   m.head_dim = static_cast<int>(r.IntOr("head_dim", m.hidden / m.num_heads));
 
@@ -153,14 +155,14 @@ Result<ModelSpec> ParseHfConfig(const json& config, std::string_view origin) {
   if (r.BoolOr("attention_bias", false)) m.qkv_bias = true;
 
   if (type == "mixtral") {
-    GP_ASSIGN_INT(m.moe.num_experts, r.Int({"num_local_experts"}));
-    GP_ASSIGN_INT(m.moe.top_k, r.Int({"num_experts_per_tok"}));
+    GP_ASSIGN_OR_RETURN(m.moe.num_experts, r.Int<int>({"num_local_experts"}));
+    GP_ASSIGN_OR_RETURN(m.moe.top_k, r.Int<int>({"num_experts_per_tok"}));
     m.moe.expert_ffn = m.ffn;
   }
   if (type == "qwen3_moe" || type == "qwen2_moe") {
-    GP_ASSIGN_INT(m.moe.num_experts, r.Int({"num_experts"}));
-    GP_ASSIGN_INT(m.moe.top_k, r.Int({"num_experts_per_tok"}));
-    GP_ASSIGN_INT(m.moe.expert_ffn, r.Int({"moe_intermediate_size"}));
+    GP_ASSIGN_OR_RETURN(m.moe.num_experts, r.Int<int>({"num_experts"}));
+    GP_ASSIGN_OR_RETURN(m.moe.top_k, r.Int<int>({"num_experts_per_tok"}));
+    GP_ASSIGN_OR_RETURN(m.moe.expert_ffn, r.Int<int64_t>({"moe_intermediate_size"}));
     m.moe.layer_freq = static_cast<int>(r.IntOr("decoder_sparse_step", 1));
     if (type == "qwen2_moe") {
       m.moe.shared_ffn = r.IntOr("shared_expert_intermediate_size", 0);
@@ -170,16 +172,16 @@ Result<ModelSpec> ParseHfConfig(const json& config, std::string_view origin) {
   if (deepseek) {
     m.mla.enabled = true;
     m.mla.q_lora_rank = static_cast<int>(r.IntOr("q_lora_rank", 0));
-    GP_ASSIGN_INT(m.mla.kv_lora_rank, r.Int({"kv_lora_rank"}));
-    GP_ASSIGN_INT(m.mla.qk_nope_head_dim, r.Int({"qk_nope_head_dim"}));
-    GP_ASSIGN_INT(m.mla.qk_rope_head_dim, r.Int({"qk_rope_head_dim"}));
-    GP_ASSIGN_INT(m.mla.v_head_dim, r.Int({"v_head_dim"}));
+    GP_ASSIGN_OR_RETURN(m.mla.kv_lora_rank, r.Int<int>({"kv_lora_rank"}));
+    GP_ASSIGN_OR_RETURN(m.mla.qk_nope_head_dim, r.Int<int>({"qk_nope_head_dim"}));
+    GP_ASSIGN_OR_RETURN(m.mla.qk_rope_head_dim, r.Int<int>({"qk_rope_head_dim"}));
+    GP_ASSIGN_OR_RETURN(m.mla.v_head_dim, r.Int<int>({"v_head_dim"}));
     m.head_dim = m.mla.qk_nope_head_dim + m.mla.qk_rope_head_dim;
     m.num_kv_heads = m.num_heads;
     if (r.Has("n_routed_experts")) {
-      GP_ASSIGN_INT(m.moe.num_experts, r.Int({"n_routed_experts"}));
-      GP_ASSIGN_INT(m.moe.top_k, r.Int({"num_experts_per_tok"}));
-      GP_ASSIGN_INT(m.moe.expert_ffn, r.Int({"moe_intermediate_size"}));
+      GP_ASSIGN_OR_RETURN(m.moe.num_experts, r.Int<int>({"n_routed_experts"}));
+      GP_ASSIGN_OR_RETURN(m.moe.top_k, r.Int<int>({"num_experts_per_tok"}));
+      GP_ASSIGN_OR_RETURN(m.moe.expert_ffn, r.Int<int64_t>({"moe_intermediate_size"}));
       m.moe.shared_ffn = r.IntOr("n_shared_experts", 0) * m.moe.expert_ffn;
       m.moe.first_dense_layers = static_cast<int>(r.IntOr("first_k_dense_replace", 0));
       m.moe.layer_freq = static_cast<int>(r.IntOr("moe_layer_freq", 1));
@@ -251,7 +253,8 @@ Status ApplyOverrides(const ShapeOverrides& o, ModelSpec& m) {
     m.head_dim = static_cast<int>(m.hidden / m.num_heads);
   }
   if (m.mla.enabled && o.kv_heads) {
-    return Status::InvalidArgument(m.name + ": --kv-heads does not apply to multi-latent attention");
+    return Status::InvalidArgument(m.name +
+                                   ": --kv-heads does not apply to multi-latent attention");
   }
   return Validate(m);
 }
@@ -319,7 +322,8 @@ Result<ModelSpec> LoadModel(std::string_view name_or_path,
   std::string known;
   for (const PresetInfo& p : *presets) {
     bool match = Normalize(p.name) == key || Normalize(p.name) == tail_key;
-    for (const auto& a : p.aliases) match = match || Normalize(a) == key || Normalize(a) == tail_key;
+    for (const auto& a : p.aliases)
+      match = match || Normalize(a) == key || Normalize(a) == tail_key;
     if (match) {
       auto j = ReadJsonFile(p.path);
       if (!j) return Error(j.error());
@@ -331,7 +335,8 @@ Result<ModelSpec> LoadModel(std::string_view name_or_path,
   }
   return Error(Status::NotFound("unknown model '" + std::string(name_or_path) +
                                 "': not a preset, a config.json or a folder holding one "
-                                "(presets: " + known + ")"));
+                                "(presets: " +
+                                known + ")"));
 }
 
 }  // namespace gpupool::planner
