@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
+#include "common/run_command.h"
 #include "common/status.h"
 #include "discovery/gpu_info.h"
 #include "discovery/nvml_library.h"
-#include "discovery/run_command.h"
 
 namespace gpupool::discovery {
 

@@ -1,24 +1,14 @@
-// Running a helper program (nvcc, python3, docker, ldconfig) with a time limit and capturing its
-// output, for `gpupool doctor`. No shell is involved: argv goes to execvp as given.
-//
-// Thread safety: each call is independent (fork/exec); safe from one thread at a time per child.
+// Moved: the runner lives in common/run_command.h (the simulator's plot step needs it, and sim
+// may not depend on discovery). This header keeps the old names for the callers not yet moved;
+// new code includes common/run_command.h and uses gpupool::RunCommand.
 #pragma once
 
-#include <string>
-#include <vector>
+#include "common/run_command.h"
 
 namespace gpupool::discovery {
 
-struct CommandResult {
-  bool started = false;    // false: the program could not be executed (not found, not executable)
-  bool timed_out = false;  // killed after the time limit
-  int exit_code = -1;      // the program's exit status when it exited normally
-  std::string output;      // stdout and stderr together (at most 1 MiB kept)
-};
-
-CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_ms);
-
-// Full path of `name` found on $PATH (or `path_env` when given), "" when absent.
-std::string FindOnPath(const std::string& name, const char* path_env = nullptr);
+using ::gpupool::CommandResult;
+using ::gpupool::FindOnPath;
+using ::gpupool::RunCommand;
 
 }  // namespace gpupool::discovery

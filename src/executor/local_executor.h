@@ -14,7 +14,7 @@
 // - Never signals a stranger. A group is signalled only after checking that its shepherd is still
 //   alive; the shepherd keeps the job's zombie unreaped until it exits, so while it lives the pgid
 //   cannot have been reused.
-// - Does not steal other children. The service runs other programs (discovery's RunCommand), so
+// - Does not steal other children. The service runs other programs (common's RunCommand), so
 //   shepherds are reaped by pid (waitpid(pid, WNOHANG)), never with waitpid(-1); SIGCHLD is left
 //   alone.
 //

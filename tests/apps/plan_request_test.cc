@@ -2,29 +2,24 @@
 // is read by cluster::ParseJobRequest and fits a cluster that has the GPUs it names; a plan wider
 // than a node comes out as a gang of one replica per node.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <cmath>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 
 #include "cluster/cluster_state.h"
 #include "cluster/job_request.h"
+#include "testing/run_program.h"
 
 namespace gpupool {
 namespace {
 
+// stdout of `gpupool ARGS` (split at spaces); stderr is dropped, as the request goes to stdout.
 std::string Capture(const std::string& args, int* code) {
-  const std::string cmd = std::string(GPUPOOL_BINARY) + " " + args;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (p != nullptr && std::fgets(buf.data(), buf.size(), p) != nullptr) out += buf.data();
-  const int status = p != nullptr ? pclose(p) : -1;
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+  testing::ProgramRun run = testing::RunGpupool(testing::Words(args));
+  *code = run.exit_code;
+  return std::move(run.out);
 }
 
 cluster::NodeSpec Node(const std::string& name, const std::string& model, std::int64_t gpu_mib) {

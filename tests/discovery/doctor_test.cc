@@ -37,7 +37,18 @@ class FakeProbes : public DoctorProbes {
   }
 };
 
-CommandResult Ok(std::string output) { return {true, false, 0, std::move(output)}; }
+// A program that ran and exited with `exit_code` (or, timed out, was killed) after printing
+// `output`.
+CommandResult Ran(int exit_code, std::string output, bool timed_out = false) {
+  CommandResult r;
+  r.started = true;
+  r.timed_out = timed_out;
+  r.exit_code = exit_code;
+  r.output = std::move(output);
+  return r;
+}
+
+CommandResult Ok(std::string output) { return Ran(0, std::move(output)); }
 
 // A healthy machine: driver 550.54.15 (CUDA 12.4), 2 GPUs, nvcc 12.4, cuDNN 9, torch with CUDA,
 // Docker with the nvidia runtime.
@@ -169,7 +180,7 @@ TEST(DoctorTest, PythonTorchStates) {
             std::string::npos);
 
   FakeProbes hung = Healthy();
-  hung.commands["/usr/bin/python3 -c"] = CommandResult{true, true, -1, ""};
+  hung.commands["/usr/bin/python3 -c"] = Ran(-1, "", /*timed_out=*/true);
   EXPECT_NE(Find(RunDoctor(hung), "python_torch").detail.find("did not answer"), std::string::npos);
 
   FakeProbes no_python = Healthy();
@@ -210,7 +221,7 @@ TEST(DoctorTest, DockerRuntimeStates) {
 
   FakeProbes daemon_down = Healthy();
   daemon_down.commands["/usr/bin/docker info"] =
-      CommandResult{true, false, 1, "null\nCannot connect to the Docker daemon\n"};
+      Ran(1, "null\nCannot connect to the Docker daemon\n");
   EXPECT_NE(Find(RunDoctor(daemon_down), "docker").detail.find("Cannot connect"),
             std::string::npos);
 

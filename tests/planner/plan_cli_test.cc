@@ -1,15 +1,14 @@
 // `gpupool plan` end to end: JSON members promised in docs/planner.md, the job request shape, and
 // exit code 2 with a reason for bad input.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "testing/run_program.h"
 
 namespace {
 
@@ -18,17 +17,11 @@ struct CliRun {
   std::string out;  // stdout and stderr
 };
 
+// `args` is split at spaces (the arguments here hold none); stderr follows stdout in `out`.
 CliRun Gpupool(const std::string& args) {
-  const std::string cmd = std::string(GPUPOOL_BINARY) + " " + args + " 2>&1";
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  const gpupool::testing::ProgramRun run =
+      gpupool::testing::RunGpupool(gpupool::testing::Words(args));
+  return {run.exit_code, run.out + run.err};
 }
 
 nlohmann::json Json(const CliRun& r) {
