@@ -4,13 +4,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <numeric>
 #include <sstream>
+#include <string_view>
+
+#include "common/run_command.h"
+#include "common/strings.h"
 
 namespace gpupool::sim {
 
@@ -127,6 +129,24 @@ Status WriteFile(const std::filesystem::path& p, const std::string& text) {
 }
 
 std::string Num(double v) { return std::isnan(v) ? std::string("") : fmt::format("{:.4f}", v); }
+
+// `text` as a gnuplot single-quoted string literal. Inside single quotes gnuplot treats only the
+// quote itself specially (written twice); backslashes, backquotes and '@' are literal, so
+// nothing in a trace or policy name is run or expanded. A literal cannot span lines: control
+// characters become '?'. The title is printed with `noenhanced`, so '_' or '^' stay as written.
+std::string GnuplotString(std::string_view text) {
+  std::string out = "'";
+  for (const char c : text) {
+    if (c == '\'') {
+      out += "''";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += '?';
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
 }  // namespace
 
 Status WriteFillOutputs(const std::string& dir, const std::string& trace,
@@ -165,25 +185,41 @@ Status WriteFillOutputs(const std::string& dir, const std::string& trace,
 
   std::string gp = "set terminal svg size 900,560 dynamic font 'sans,13'\n";
   gp += "set output 'unallocated.svg'\nset datafile separator ','\n";
-  gp += fmt::format("set title 'openb {}: unallocated GPU vs arrived workload'\n", trace);
+  gp += fmt::format("set title {} noenhanced\n",
+                    GnuplotString("openb " + trace + ": unallocated GPU vs arrived workload"));
   gp += "set xlabel 'Arrived workload (% of cluster GPU capacity)'\n";
   gp +=
       "set ylabel 'Unallocated GPU (% of capacity)'\nset key top left\nset grid\nset xrange "
       "[0:*]\n";
   gp += "plot ";
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    gp += fmt::format("{}'unallocated.csv' using 1:{} with lines lw 2 title '{}'", i ? ", " : "",
-                      i + 2, rows[i].policy);
+    gp += fmt::format("{}'unallocated.csv' using 1:{} with lines lw 2 title {} noenhanced",
+                      i ? ", " : "", i + 2, GnuplotString(rows[i].policy));
   }
   gp += "\n";
   gp += "set terminal pngcairo size 900,560 font 'sans,11'\nset output 'unallocated.png'\nreplot\n";
   GP_RETURN_IF_ERROR(WriteFile(fs::path(dir) / "unallocated.gp", gp));
-  const std::string cmd = "cd '" + dir + "' && gnuplot unallocated.gp 2>/dev/null";
-  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+  // The script names only files of `dir`, relative to it, so the folder's name never appears in
+  // it: gnuplot runs with `dir` as its working directory (chdir in the child) and the script's
+  // name as its one argument, through execvp with no shell. Any byte in the path (quotes, '$',
+  // spaces) is then just part of a name; the same script also works when re-run by hand in the
+  // folder (`gnuplot unallocated.gp`).
+  const std::string gnuplot = FindOnPath("gnuplot");
+  if (gnuplot.empty()) {
     if (warning)
       *warning = "gnuplot not found: wrote unallocated.gp and unallocated.csv but no SVG";
-  } else if (std::system(cmd.c_str()) != 0) {
-    if (warning) *warning = "gnuplot failed: see " + dir + "/unallocated.gp";
+    return Status::Ok();
+  }
+  CommandOptions options;
+  options.timeout_ms = 60'000;
+  options.working_dir = dir;
+  const CommandResult plot = RunCommand({gnuplot, "unallocated.gp"}, options);
+  if (plot.exit_code != 0 && warning) {
+    const std::string why = !plot.started    ? plot.start_error
+                            : plot.timed_out ? std::string("killed after 60 s")
+                                             : Trim(plot.output);
+    *warning = "gnuplot failed on " + (fs::path(dir) / "unallocated.gp").string() +
+               (why.empty() ? "" : ": " + why);
   }
   return Status::Ok();
 }

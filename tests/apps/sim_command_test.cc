@@ -1,31 +1,19 @@
 // End-to-end tests of `gpupool sim fill` through the real binary: exit codes, the error line for
 // bad input, nothing written on error, and the JSON document.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
+
+#include "testing/run_program.h"
 
 namespace {
 
-struct Output {
-  int code;
-  std::string out;
-};
-
-Output RunGpupool(const std::string& args) {
-  const std::string cmd = std::string(GPUPOOL_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (p != nullptr && std::fgets(buf.data(), buf.size(), p) != nullptr) out += buf.data();
-  const int status = p != nullptr ? pclose(p) : -1;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using gpupool::testing::ProgramRun;
+using gpupool::testing::RunGpupool;
 
 class SimCommandTest : public ::testing::Test {
  protected:
@@ -49,17 +37,17 @@ TEST_F(SimCommandTest, BadInputExitsTwoWithFileLineColumnAndWritesNothing) {
   std::ofstream(pods)
       << "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,100,1,500\np1,1000,100,2,300\n";
   const auto out = dir_ / "out";
-  Output r = RunGpupool("sim fill --nodes " + nodes_ + " --pods " + pods +
-                        " --policy fgd --seeds 1-2 --out " + out.string());
-  EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find(pods + ":3: gpu_milli:"), std::string::npos) << r.out;
+  const ProgramRun r = RunGpupool({"sim", "fill", "--nodes", nodes_, "--pods", pods, "--policy",
+                                   "fgd", "--seeds", "1-2", "--out", out.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(pods + ":3: gpu_milli:"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 TEST_F(SimCommandTest, UnknownPolicyListsTheKnownOnes) {
-  Output r = RunGpupool("sim fill --nodes " + nodes_ + " --policy tetris");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.out.find("known policies: random"), std::string::npos) << r.out;
+  const ProgramRun r = RunGpupool({"sim", "fill", "--nodes", nodes_, "--policy", "tetris"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("known policies: random"), std::string::npos) << r.err;
 }
 
 TEST_F(SimCommandTest, JsonRunAndOutputs) {
@@ -68,10 +56,11 @@ TEST_F(SimCommandTest, JsonRunAndOutputs) {
       << "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,100,1,500\np1,4000,100,2,1000\n"
          "p2,2000,100,0,0\np3,1000,100,1,250\n";
   const auto out = dir_ / "out";
-  Output r = RunGpupool("sim fill --nodes " + nodes_ + " --pods " + pods +
-                        " --policy fgd,packing --seeds 1-3 --json --out " + out.string());
-  ASSERT_EQ(r.code, 0) << r.out;
-  auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  const ProgramRun r =
+      RunGpupool({"sim", "fill", "--nodes", nodes_, "--pods", pods, "--policy", "fgd,packing",
+                  "--seeds", "1-3", "--json", "--out", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);  // stdout is the JSON document alone
   EXPECT_EQ(j["trace"], "pods");
   ASSERT_EQ(j["policies"].size(), 2u);
   EXPECT_EQ(j["policies"][0]["policy"], "fgd");
@@ -82,12 +71,59 @@ TEST_F(SimCommandTest, JsonRunAndOutputs) {
   EXPECT_TRUE(std::filesystem::exists(out / "unallocated.csv"));
 }
 
+// Every name below dir_, relative to it, sorted: what a run created.
+std::set<std::string> Tree(const std::filesystem::path& dir) {
+  std::set<std::string> names;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    names.insert(e.path().lexically_relative(dir).string());
+  }
+  return names;
+}
+
+// The plot step once ran `cd '<out>' && gnuplot ...` through the shell: the quote in this name
+// ended the shell string, and the $(...) after it ran. Now gnuplot starts in the folder
+// (chdir, no shell) and its script names only fixed relative files.
+TEST_F(SimCommandTest, AwkwardOutPathIsPlottedThereAndNothingElseHappens) {
+  if (gpupool::FindOnPath("gnuplot").empty()) GTEST_SKIP() << "no gnuplot";
+  const auto pods = (dir_ / "it's \"pods\" $(touch pwned-pods).csv").string();
+  std::ofstream(pods) << "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,100,1,500\n"
+                         "p1,4000,100,2,1000\np2,1000,100,1,250\n";
+  const std::string awkward = "out dir 'single' \"double\" $(touch pwned) `touch pwned2` ; x";
+  const auto out = dir_ / awkward;
+  const std::set<std::string> before = Tree(dir_);
+  // The binary runs with dir_ as its working directory, so a command a shell ran would leave its
+  // file here, where Tree sees it.
+  const ProgramRun r = RunGpupool({"sim", "fill", "--nodes", nodes_, "--pods", pods, "--policy",
+                                   "fgd,bestfit", "--seeds", "1", "--out", out.string()},
+                                  dir_.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;  // gnuplot ran and succeeded
+
+  std::set<std::string> want = before;
+  for (const char* f :
+       {"", "/summary.json", "/unallocated.csv", "/unallocated.gp", "/unallocated.svg",
+        "/unallocated.png", "/curves", "/curves/fgd_seed1.csv", "/curves/bestfit_seed1.csv"}) {
+    want.insert(awkward + f);
+  }
+  EXPECT_EQ(Tree(dir_), want);
+  // The figures are real SVG and PNG, not empty files.
+  std::ifstream svg(out / "unallocated.svg");
+  std::string svg_text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
+  EXPECT_NE(svg_text.find("<svg"), std::string::npos);
+  // The trace name (the pods file's stem, quotes and all) is in the title, as written.
+  EXPECT_NE(svg_text.find("openb it's \"pods\" $(touch pwned-pods): unallocated GPU"),
+            std::string::npos)
+      << svg_text.substr(0, 2000);
+  std::error_code ec;
+  EXPECT_GT(std::filesystem::file_size(out / "unallocated.png", ec), 1000u) << ec.message();
+}
+
 TEST(GpupoolHelpTest, HelpListsSubcommands) {
-  Output r = RunGpupool("--help");
-  EXPECT_EQ(r.code, 0);
+  const ProgramRun r = RunGpupool({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("sim"), std::string::npos);
-  Output f = RunGpupool("sim fill --help");
-  EXPECT_EQ(f.code, 0);
+  const ProgramRun f = RunGpupool({"sim", "fill", "--help"});
+  EXPECT_EQ(f.exit_code, 0);
   EXPECT_NE(f.out.find("--batch"), std::string::npos);
   EXPECT_NE(f.out.find("--tune"), std::string::npos);
 }
