@@ -17,6 +17,40 @@ constexpr std::string_view kKnownTypes =
     "llama, mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, deepseek_v2, deepseek_v3, gpt2, "
     "gpt_neox";
 
+// "the number 8.0", "the string \"4096\"", "an array": what a member holds, for an error.
+std::string Describe(const json& v) {
+  switch (v.type()) {
+    case json::value_t::number_float:
+      return "the number " + v.dump();
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+      return "the integer " + v.dump();
+    case json::value_t::string:
+      return "the string " + v.dump();
+    case json::value_t::boolean:
+      return "the boolean " + v.dump();
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::object:
+      return "an object";
+    default:
+      return v.type_name();
+  }
+}
+
+Status WrongType(std::string_view origin, std::string_view key, std::string_view want,
+                 const json& v) {
+  std::string m = std::string(origin) + ": field '" + std::string(key) + "' must be " +
+                  std::string(want) + ", not " + Describe(v);
+  // 8.0 for 8: HF configs write integers, and reading 8.0 as 8 would hide a config that was
+  // edited or generated wrongly.
+  if (v.is_number_float()) m += " (write it without a decimal point)";
+  return Status::InvalidArgument(std::move(m));
+}
+
+// The members of one config.json. Every read is strict: a member of the wrong JSON type is an
+// error naming the document and the member, never a silent default. Absent or null means "not
+// given" (HF configs write null for unused options such as q_lora_rank).
 class Reader {
  public:
   Reader(const json& j, std::string_view origin, std::string model_type)
@@ -29,31 +63,24 @@ class Reader {
     for (const char* k : keys) {
       auto it = j_.find(k);
       if (it == j_.end() || it->is_null()) continue;
-      if (!it->is_number_integer()) {
-        return Error(Status::InvalidArgument(std::string(origin_) + ": field '" + k +
-                                             "' must be an integer"));
-      }
-      if (it->is_number_unsigned()
-              ? it->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<T>::max())
-              : !std::in_range<T>(it->get<std::int64_t>())) {
-        return Error(Status::InvalidArgument(std::string(origin_) + ": field '" + k + "' (" +
-                                             it->dump() + ") is out of range"));
-      }
-      return static_cast<T>(it->get<std::int64_t>());
+      return AsInt<T>(k, *it);
     }
     std::string names;
     for (const char* k : keys) names += (names.empty() ? "" : " or ") + std::string("'") + k + "'";
     return Error(Status::InvalidArgument(std::string(origin_) + ": missing field " + names +
                                          " (required for model_type '" + type_ + "')"));
   }
-  int64_t IntOr(const char* key, int64_t fallback) const {
+  // `key` as a T, or `fallback` when absent or null.
+  template <typename T>
+  Result<T> IntOr(const char* key, T fallback) const {
     auto it = j_.find(key);
-    if (it == j_.end() || it->is_null() || !it->is_number_integer()) return fallback;
-    return it->get<int64_t>();
+    if (it == j_.end() || it->is_null()) return fallback;
+    return AsInt<T>(key, *it);
   }
-  bool BoolOr(const char* key, bool fallback) const {
+  Result<bool> BoolOr(const char* key, bool fallback) const {
     auto it = j_.find(key);
-    if (it == j_.end() || !it->is_boolean()) return fallback;
+    if (it == j_.end() || it->is_null()) return fallback;
+    if (!it->is_boolean()) return Error(WrongType(origin_, key, "true or false", *it));
     return it->get<bool>();
   }
   bool Has(const char* key) const {
@@ -62,6 +89,18 @@ class Reader {
   }
 
  private:
+  template <typename T>
+  Result<T> AsInt(const char* key, const json& v) const {
+    if (!v.is_number_integer()) return Error(WrongType(origin_, key, "an integer", v));
+    const bool fits = v.is_number_unsigned() ? std::in_range<T>(v.get<std::uint64_t>())
+                                             : std::in_range<T>(v.get<std::int64_t>());
+    if (!fits) {
+      return Error(Status::InvalidArgument(std::string(origin_) + ": field '" + key + "' (" +
+                                           v.dump() + ") is out of range"));
+    }
+    return static_cast<T>(v.get<std::int64_t>());
+  }
+
   const json& j_;
   std::string_view origin_;
   std::string type_;
@@ -74,17 +113,85 @@ class Reader {
 // organisation before a '/' is handled by LoadModel's second key instead.
 std::string Normalize(std::string_view s) { return AlnumLower(s); }
 
+// "LINE:COLUMN" (both from 1, the column counted in bytes) of the character at 1-based byte
+// `byte`, as nlohmann's parse_error reports it: the last character read, the one that made the
+// text invalid; text.size() + 1 is the end of the text.
+std::string JsonErrorPosition(std::string_view text, std::size_t byte) {
+  const std::size_t at = std::min(byte == 0 ? 0 : byte - 1, text.size());  // 0-based
+  const std::string_view before = text.substr(0, at);
+  const std::size_t line =
+      1 + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
+  const std::size_t line_start =
+      before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
+  return std::to_string(line) + ":" + std::to_string(at - line_start + 1);
+}
+
+// The reason in a parse_error's message, without its "[json.exception...] parse error at line L,
+// column C: " prefix (the position is reported by JsonErrorPosition).
+std::string ParseErrorReason(std::string_view what) {
+  const std::size_t column = what.find("column ");
+  const std::size_t colon = what.find(": ", column == std::string_view::npos ? 0 : column);
+  return std::string(colon == std::string_view::npos ? what : what.substr(colon + 2));
+}
+
 Result<json> ReadJsonFile(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) return Error(Status::IoError(path.string() + ": cannot open"));
   std::stringstream ss;
   ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Error(Status::InvalidArgument(path.string() + ": not valid JSON"));
+  const std::string text = ss.str();
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return Error(Status::InvalidArgument(path.string() + ":" + JsonErrorPosition(text, e.byte) +
+                                         ": not valid JSON: " + ParseErrorReason(e.what())));
+  }
   if (!j.is_object()) {
     return Error(Status::InvalidArgument(path.string() + ": expected a JSON object"));
   }
   return j;
+}
+
+// The "gpupool" member of a preset: {"name", "aliases", "published_total", "published_active",
+// "source"}, each optional, each of its one type.
+Result<PresetInfo> ReadPresetMeta(const json& doc, const std::filesystem::path& path) {
+  const std::string origin = path.string();
+  const json& meta = doc.at("gpupool");
+  if (!meta.is_object()) return Error(WrongType(origin, "gpupool", "an object", meta));
+  PresetInfo p;
+  p.path = path;
+  p.name = path.stem().string();
+  auto string_member = [&](const char* key, std::string& out) -> Status {
+    auto it = meta.find(key);
+    if (it == meta.end() || it->is_null()) return Status::Ok();
+    if (!it->is_string()) return WrongType(origin, std::string("gpupool.") + key, "a string", *it);
+    out = it->get<std::string>();
+    return Status::Ok();
+  };
+  auto number_member = [&](const char* key, double& out) -> Status {
+    auto it = meta.find(key);
+    if (it == meta.end() || it->is_null()) return Status::Ok();
+    if (!it->is_number()) return WrongType(origin, std::string("gpupool.") + key, "a number", *it);
+    out = it->get<double>();
+    return Status::Ok();
+  };
+  GP_RETURN_IF_ERROR(string_member("name", p.name));
+  GP_RETURN_IF_ERROR(string_member("source", p.source));
+  GP_RETURN_IF_ERROR(number_member("published_total", p.published_total));
+  GP_RETURN_IF_ERROR(number_member("published_active", p.published_active));
+  if (auto a = meta.find("aliases"); a != meta.end() && !a->is_null()) {
+    if (!a->is_array()) return Error(WrongType(origin, "gpupool.aliases", "an array", *a));
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const json& alias = (*a)[i];
+      if (!alias.is_string()) {
+        return Error(
+            WrongType(origin, "gpupool.aliases[" + std::to_string(i) + "]", "a string", alias));
+      }
+      p.aliases.push_back(alias.get<std::string>());
+    }
+  }
+  return p;
 }
 
 }  // namespace
@@ -94,6 +201,9 @@ Result<ModelSpec> ParseHfConfig(const json& config, std::string_view origin) {
     return Error(Status::InvalidArgument(std::string(origin) + ": expected a JSON object"));
   }
   auto type_it = config.find("model_type");
+  if (type_it != config.end() && !type_it->is_null() && !type_it->is_string()) {
+    return Error(WrongType(origin, "model_type", "a string", *type_it));
+  }
   if (type_it == config.end() || !type_it->is_string()) {
     return Error(Status::InvalidArgument(std::string(origin) +
                                          ": missing field 'model_type' (one of " +
@@ -124,9 +234,9 @@ Result<ModelSpec> ParseHfConfig(const json& config, std::string_view origin) {
     GP_ASSIGN_OR_RETURN(m.max_positions,
                         r.Int<int64_t>({"n_positions", "max_position_embeddings"}));
     m.num_kv_heads = m.num_heads;
-    m.ffn = r.IntOr("n_inner", 4 * m.hidden);
+    GP_ASSIGN_OR_RETURN(m.ffn, r.IntOr<int64_t>("n_inner", 4 * m.hidden));
     m.learned_positions = true;
-    m.tied_embeddings = r.BoolOr("tie_word_embeddings", true);
+    GP_ASSIGN_OR_RETURN(m.tied_embeddings, r.BoolOr("tie_word_embeddings", true));
     m.ffn_kind = FfnKind::kPlain;
     m.norm_kind = NormKind::kLayer;
     m.linear_bias = true;
@@ -135,15 +245,16 @@ Result<ModelSpec> ParseHfConfig(const json& config, std::string_view origin) {
     GP_ASSIGN_OR_RETURN(m.hidden, r.Int<int64_t>({"hidden_size"}));
     GP_ASSIGN_OR_RETURN(m.num_heads, r.Int<int>({"num_attention_heads"}));
     GP_ASSIGN_OR_RETURN(m.vocab, r.Int<int64_t>({"vocab_size"}));
-    m.num_kv_heads = static_cast<int>(r.IntOr("num_key_value_heads", m.num_heads));
+    GP_ASSIGN_OR_RETURN(m.num_kv_heads, r.IntOr<int>("num_key_value_heads", m.num_heads));
     GP_ASSIGN_OR_RETURN(m.ffn, r.Int<int64_t>({"intermediate_size"}));
-    m.tied_embeddings = r.BoolOr("tie_word_embeddings", false);
+    GP_ASSIGN_OR_RETURN(m.tied_embeddings, r.BoolOr("tie_word_embeddings", false));
   }
   if (m.num_heads <= 0) {
     return Error(
         Status::InvalidArgument(std::string(origin) + ": num_attention_heads must be > 0"));
   }
-  m.head_dim = static_cast<int>(r.IntOr("head_dim", m.hidden / m.num_heads));
+  GP_ASSIGN_OR_RETURN(m.head_dim,
+                      r.IntOr<int>("head_dim", static_cast<int>(m.hidden / m.num_heads)));
 
   if (neox) {
     m.ffn_kind = FfnKind::kPlain;
@@ -152,7 +263,8 @@ Result<ModelSpec> ParseHfConfig(const json& config, std::string_view origin) {
   }
   if (type == "qwen2" || type == "qwen2_moe") m.qkv_bias = true;
   if (type == "qwen3" || type == "qwen3_moe") m.qk_norm = true;
-  if (r.BoolOr("attention_bias", false)) m.qkv_bias = true;
+  GP_ASSIGN_OR_RETURN(const bool attention_bias, r.BoolOr("attention_bias", false));
+  if (attention_bias) m.qkv_bias = true;
 
   if (type == "mixtral") {
     GP_ASSIGN_OR_RETURN(m.moe.num_experts, r.Int<int>({"num_local_experts"}));
@@ -163,15 +275,15 @@ Result<ModelSpec> ParseHfConfig(const json& config, std::string_view origin) {
     GP_ASSIGN_OR_RETURN(m.moe.num_experts, r.Int<int>({"num_experts"}));
     GP_ASSIGN_OR_RETURN(m.moe.top_k, r.Int<int>({"num_experts_per_tok"}));
     GP_ASSIGN_OR_RETURN(m.moe.expert_ffn, r.Int<int64_t>({"moe_intermediate_size"}));
-    m.moe.layer_freq = static_cast<int>(r.IntOr("decoder_sparse_step", 1));
+    GP_ASSIGN_OR_RETURN(m.moe.layer_freq, r.IntOr<int>("decoder_sparse_step", 1));
     if (type == "qwen2_moe") {
-      m.moe.shared_ffn = r.IntOr("shared_expert_intermediate_size", 0);
+      GP_ASSIGN_OR_RETURN(m.moe.shared_ffn, r.IntOr<int64_t>("shared_expert_intermediate_size", 0));
       m.moe.shared_expert_gate = m.moe.shared_ffn > 0;
     }
   }
   if (deepseek) {
     m.mla.enabled = true;
-    m.mla.q_lora_rank = static_cast<int>(r.IntOr("q_lora_rank", 0));
+    GP_ASSIGN_OR_RETURN(m.mla.q_lora_rank, r.IntOr<int>("q_lora_rank", 0));
     GP_ASSIGN_OR_RETURN(m.mla.kv_lora_rank, r.Int<int>({"kv_lora_rank"}));
     GP_ASSIGN_OR_RETURN(m.mla.qk_nope_head_dim, r.Int<int>({"qk_nope_head_dim"}));
     GP_ASSIGN_OR_RETURN(m.mla.qk_rope_head_dim, r.Int<int>({"qk_rope_head_dim"}));
@@ -182,13 +294,14 @@ Result<ModelSpec> ParseHfConfig(const json& config, std::string_view origin) {
       GP_ASSIGN_OR_RETURN(m.moe.num_experts, r.Int<int>({"n_routed_experts"}));
       GP_ASSIGN_OR_RETURN(m.moe.top_k, r.Int<int>({"num_experts_per_tok"}));
       GP_ASSIGN_OR_RETURN(m.moe.expert_ffn, r.Int<int64_t>({"moe_intermediate_size"}));
-      m.moe.shared_ffn = r.IntOr("n_shared_experts", 0) * m.moe.expert_ffn;
-      m.moe.first_dense_layers = static_cast<int>(r.IntOr("first_k_dense_replace", 0));
-      m.moe.layer_freq = static_cast<int>(r.IntOr("moe_layer_freq", 1));
+      GP_ASSIGN_OR_RETURN(const int64_t shared_experts, r.IntOr<int64_t>("n_shared_experts", 0));
+      m.moe.shared_ffn = shared_experts * m.moe.expert_ffn;
+      GP_ASSIGN_OR_RETURN(m.moe.first_dense_layers, r.IntOr<int>("first_k_dense_replace", 0));
+      GP_ASSIGN_OR_RETURN(m.moe.layer_freq, r.IntOr<int>("moe_layer_freq", 1));
       // V3 routes with sigmoid scores plus a per-expert correction bias; V2 has none.
       m.moe.router_bias = type == "deepseek_v3";
     }
-    m.mtp_layers = static_cast<int>(r.IntOr("num_nextn_predict_layers", 0));
+    GP_ASSIGN_OR_RETURN(m.mtp_layers, r.IntOr<int>("num_nextn_predict_layers", 0));
   }
   if (Status st = Validate(m); !st.ok()) return Error(st);
   return m;
@@ -269,25 +382,8 @@ Result<std::vector<PresetInfo>> ListPresets(const std::filesystem::path& models_
     if (!entry.is_regular_file() || entry.path().extension() != ".json") continue;
     auto j = ReadJsonFile(entry.path());
     if (!j) return Error(j.error());
-    auto meta = j->find("gpupool");
-    if (meta == j->end() || !meta->is_object()) continue;  // a sample config, not a preset
-    PresetInfo p;
-    p.path = entry.path();
-    p.name = meta->value("name", entry.path().stem().string());
-    if (auto a = meta->find("aliases"); a != meta->end() && a->is_array()) {
-      for (const auto& s : *a) {
-        if (s.is_string()) p.aliases.push_back(s.get<std::string>());
-      }
-    }
-    if (auto v = meta->find("published_total"); v != meta->end() && v->is_number()) {
-      p.published_total = v->get<double>();
-    }
-    if (auto v = meta->find("published_active"); v != meta->end() && v->is_number()) {
-      p.published_active = v->get<double>();
-    }
-    if (auto v = meta->find("source"); v != meta->end() && v->is_string()) {
-      p.source = v->get<std::string>();
-    }
+    if (!j->contains("gpupool")) continue;  // a sample config, not a preset
+    GP_ASSIGN_OR_RETURN(PresetInfo p, ReadPresetMeta(*j, entry.path()));
     out.push_back(std::move(p));
   }
   std::sort(out.begin(), out.end(),
@@ -303,11 +399,10 @@ Result<ModelSpec> LoadModel(std::string_view name_or_path,
   if (std::filesystem::is_regular_file(path, ec)) {
     auto j = ReadJsonFile(path);
     if (!j) return Error(j.error());
-    auto m = ParseHfConfig(*j, path.string());
-    if (m) {
-      if (auto meta = j->find("gpupool"); meta != j->end() && meta->is_object()) {
-        m->name = meta->value("name", m->name);
-      }
+    GP_ASSIGN_OR_RETURN(ModelSpec m, ParseHfConfig(*j, path.string()));
+    if (j->contains("gpupool")) {
+      GP_ASSIGN_OR_RETURN(const PresetInfo meta, ReadPresetMeta(*j, path));
+      m.name = meta.name;
     }
     return m;
   }

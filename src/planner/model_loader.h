@@ -3,7 +3,12 @@
 // - ParseHfConfig reads one config.json document. Supported model_type values: llama, mistral,
 //   mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, deepseek_v2, deepseek_v3, gpt2, gpt_neox. A
 //   missing required field is an InvalidArgument naming the field and the model_type; an unknown
-//   model_type is InvalidArgument listing the known ones.
+//   model_type is InvalidArgument listing the known ones. Every member read is strict: one of the
+//   wrong JSON type is an InvalidArgument naming the document and the member, never a default
+//   (`"num_key_value_heads": 8.0` is refused: HF configs write integers); absent or null means
+//   "not given".
+// - A file that is not valid JSON is an InvalidArgument "PATH:LINE:COLUMN: not valid JSON: why"
+//   (the column counted in bytes).
 // - LoadModel resolves --model: a preset name (case-insensitive, punctuation-insensitive:
 //   "llama-3-8b", "Llama3-8B", "meta-llama/Meta-Llama-3-8B"), a path to a config.json, or a folder
 //   holding one. NotFound lists the presets.

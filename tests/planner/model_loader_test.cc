@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "planner_fixtures.h"
+#include "testing/temp_dir.h"
 
 namespace gpupool::planner {
 namespace {
@@ -116,6 +117,136 @@ TEST(ModelLoaderTest, BadOverridesRefused) {
   o.top_k = 4;
   ASSERT_TRUE(ApplyOverrides(o, m).ok());
   EXPECT_EQ(m.moe.num_experts, 16);
+}
+
+// --- Strict input: a wrong JSON type is an error naming the document and the member -------------
+
+nlohmann::json Llama() {
+  return {{"model_type", "llama"},     {"hidden_size", 4096}, {"num_hidden_layers", 32},
+          {"num_attention_heads", 32}, {"vocab_size", 32000}, {"intermediate_size", 11008},
+          {"num_key_value_heads", 8}};
+}
+
+TEST(ModelLoaderTest, WrongTypeOfEachKindOfMemberIsNamed) {
+  struct Case {
+    const char* member;
+    nlohmann::json value;
+    std::string message;  // the whole message, written out by hand
+  };
+  const std::vector<Case> table = {
+      // required integer, written as a float
+      {"hidden_size", 4096.0,
+       "cfg.json: field 'hidden_size' must be an integer, not the number 4096.0 (write it without "
+       "a decimal point)"},
+      // optional integer as a float: was silently ignored, leaving 32 KV heads (full MHA)
+      {"num_key_value_heads", 8.0,
+       "cfg.json: field 'num_key_value_heads' must be an integer, not the number 8.0 (write it "
+       "without a decimal point)"},
+      {"num_key_value_heads", 8.5,
+       "cfg.json: field 'num_key_value_heads' must be an integer, not the number 8.5 (write it "
+       "without a decimal point)"},
+      // optional integer as a string, an array, a boolean
+      {"head_dim", "128", "cfg.json: field 'head_dim' must be an integer, not the string \"128\""},
+      {"head_dim", nlohmann::json::array({128}),
+       "cfg.json: field 'head_dim' must be an integer, not an array"},
+      {"vocab_size", true, "cfg.json: field 'vocab_size' must be an integer, not the boolean true"},
+      // booleans
+      {"tie_word_embeddings", "false",
+       "cfg.json: field 'tie_word_embeddings' must be true or false, not the string \"false\""},
+      {"attention_bias", 1,
+       "cfg.json: field 'attention_bias' must be true or false, not the "
+       "integer 1"},
+      // the type tag
+      {"model_type", 5, "cfg.json: field 'model_type' must be a string, not the integer 5"},
+      // an integer that does not fit the field (int: at most 2,147,483,647)
+      {"num_hidden_layers", 3'000'000'000LL,
+       "cfg.json: field 'num_hidden_layers' (3000000000) is out of range"},
+      {"num_hidden_layers", -3'000'000'000LL,
+       "cfg.json: field 'num_hidden_layers' (-3000000000) is out of range"},
+  };
+  for (const Case& c : table) {
+    nlohmann::json j = Llama();
+    j[c.member] = c.value;
+    auto m = ParseHfConfig(j, "cfg.json");
+    ASSERT_FALSE(m.has_value()) << c.member << " = " << c.value.dump();
+    EXPECT_EQ(m.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(m.error().message(), c.message);
+  }
+}
+
+TEST(ModelLoaderTest, NullOrAbsentOptionalMembersTakeTheirDefaults) {
+  auto gqa = ParseHfConfig(Llama(), "cfg.json");
+  ASSERT_TRUE(gqa.has_value()) << gqa.error().ToString();
+  EXPECT_EQ(gqa->num_kv_heads, 8);
+  EXPECT_EQ(gqa->head_dim, 128);  // 4096 / 32
+  nlohmann::json j = Llama();
+  j["num_key_value_heads"] = nullptr;  // HF writes null for "not used": MHA, 32 KV heads
+  j["head_dim"] = nullptr;
+  j["tie_word_embeddings"] = nullptr;
+  auto mha = ParseHfConfig(j, "cfg.json");
+  ASSERT_TRUE(mha.has_value()) << mha.error().ToString();
+  EXPECT_EQ(mha->num_kv_heads, 32);
+  EXPECT_EQ(mha->head_dim, 128);
+  EXPECT_FALSE(mha->tied_embeddings);
+}
+
+TEST(ModelLoaderTest, PresetMetadataOfTheWrongTypeIsNamed) {
+  ::gpupool::testing::TempDir tmp;
+  struct Case {
+    nlohmann::json meta;
+    std::string what;  // the message after "<path>: "
+  };
+  const std::vector<Case> table = {
+      {{{"name", 5}}, "field 'gpupool.name' must be a string, not the integer 5"},
+      {{{"aliases", "l3"}}, "field 'gpupool.aliases' must be an array, not the string \"l3\""},
+      {{{"aliases", {"l3", 7}}}, "field 'gpupool.aliases[1]' must be a string, not the integer 7"},
+      {{{"published_total", "8B"}},
+       "field 'gpupool.published_total' must be a number, not the string \"8B\""},
+      {nlohmann::json::array(), "field 'gpupool' must be an object, not an array"},
+  };
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    nlohmann::json doc = Llama();
+    doc["gpupool"] = table[i].meta;
+    const std::string path = tmp.Write("m" + std::to_string(i) + "/config.json", doc.dump());
+    auto m = LoadModel(path, kModels);
+    ASSERT_FALSE(m.has_value()) << table[i].meta.dump();
+    EXPECT_EQ(m.error().message(), path + ": " + table[i].what);
+  }
+  nlohmann::json doc = Llama();
+  doc["gpupool"] = {{"name", "My-Llama"}, {"aliases", {"ml"}}, {"published_total", 7e9}};
+  auto ok = LoadModel(tmp.Write("ok/config.json", doc.dump()), kModels);
+  ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
+  EXPECT_EQ(ok->name, "My-Llama");
+}
+
+TEST(ModelLoaderTest, MalformedConfigIsReportedWithLineAndColumn) {
+  ::gpupool::testing::TempDir tmp;
+  struct Case {
+    std::string text;
+    std::string position;  // LINE:COLUMN, counted by hand
+  };
+  const std::vector<Case> table = {
+      // Line 3 is `  "hidden_size": 4096,,`: 2 spaces, the 13-character key (columns 3-15), ':'
+      // at 16, a space at 17, 4096 at 18-21, ',' at 22: the second ',' at column 23 is the error.
+      {"{\n  \"model_type\": \"llama\",\n  \"hidden_size\": 4096,,\n  \"x\": 1\n}\n", "3:23"},
+      // 22 characters and no closing brace: the error is at the end, column 23 of line 1.
+      {R"({"model_type": "llama")", "1:23"},
+      // An empty file: the end of input at line 1, column 1.
+      {"", "1:1"},
+      // A stray 'x' after a complete document: line 2 is `}x`, so column 2.
+      {"{\"model_type\": \"llama\"\n}x", "2:2"},
+  };
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const std::string path = tmp.Write("bad" + std::to_string(i) + ".json", table[i].text);
+    auto m = LoadModel(path, kModels);
+    ASSERT_FALSE(m.has_value()) << table[i].text;
+    EXPECT_EQ(m.error().code(), StatusCode::kInvalidArgument);
+    const std::string want = path + ":" + table[i].position + ": not valid JSON: ";
+    EXPECT_EQ(m.error().message().substr(0, want.size()), want) << m.error().message();
+    // The reason follows, without nlohmann's own "[json.exception...]" prefix.
+    EXPECT_EQ(m.error().message().find("json.exception"), std::string::npos) << m.error().message();
+    EXPECT_GT(m.error().message().size(), want.size()) << m.error().message();
+  }
 }
 
 }  // namespace
