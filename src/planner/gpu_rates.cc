@@ -1,42 +1,12 @@
 #include "planner/gpu_rates.h"
 
 #include <algorithm>
-#include <array>
-#include <utility>
-
-#include "common/strings.h"
 
 namespace gpupool::planner {
-namespace {
-constexpr std::array<std::pair<hw::Precision, const char*>, 9> kLabels{{
-    {hw::Precision::kFp64, "fp64"},
-    {hw::Precision::kFp32, "fp32"},
-    {hw::Precision::kTf32, "tf32"},
-    {hw::Precision::kBf16, "bf16"},
-    {hw::Precision::kFp16, "fp16"},
-    {hw::Precision::kFp8, "fp8"},
-    {hw::Precision::kInt8, "int8"},
-    {hw::Precision::kFp4, "fp4"},
-    {hw::Precision::kInt4, "int4"},
-}};
-}  // namespace
 
-std::string PrecisionLabel(hw::Precision p) {
-  for (const auto& [v, s] : kLabels) {
-    if (v == p) return s;
-  }
-  return "?";
-}
+std::string PrecisionLabel(hw::Precision p) { return std::string(hw::PrecisionName(p)); }
 
-Result<hw::Precision> ParsePrecisionLabel(std::string_view s) {
-  const std::string lower = Lower(s);
-  for (const auto& [v, label] : kLabels) {
-    if (lower == label) return v;
-  }
-  return Error(
-      Status::InvalidArgument("unknown precision '" + std::string(s) +
-                              "' (one of fp64, fp32, tf32, bf16, fp16, fp8, int8, fp4, int4)"));
-}
+Result<hw::Precision> ParsePrecisionLabel(std::string_view s) { return hw::ParsePrecision(s); }
 
 double BytesPerElement(hw::Precision p) {
   switch (p) {

@@ -11,7 +11,6 @@
 #include <string_view>
 
 #include "common/status.h"
-
 #include "hw/catalog.h"
 
 namespace gpupool::planner {
@@ -27,9 +26,9 @@ std::optional<double> PeakTflops(const hw::GpuModel& gpu, hw::Precision p);
 // BF16 when the GPU runs it, else FP16, else nullopt (no 16-bit tensor rate at all).
 std::optional<hw::Precision> SixteenBitPrecision(const hw::GpuModel& gpu);
 
-// "bf16", "fp8", ... (the planner's own copy, so the core does not need gp_hw's code).
+// "bf16", "fp8", ...: hw::PrecisionName as a string (the catalog holds the one list of names).
 std::string PrecisionLabel(hw::Precision p);
-// Parses the labels above (case-insensitive); InvalidArgument lists them.
+// hw::ParsePrecision: the labels above, case-insensitive; InvalidArgument lists them.
 Result<hw::Precision> ParsePrecisionLabel(std::string_view s);
 
 // Memory bandwidth in bytes/s (the catalog stores GB/s).
