@@ -1,13 +1,45 @@
 // Fidelity of the re-implemented baselines against the published 10-seed means (Weng et al.,
 // "Beware of Fragmentation", USENIX ATC '23, as listed in ../shared/specs/openb-fill.md), on every
-// variant with a published number: every baseline within 1.0 point, FGD within 0.5. The expected
-// values are the paper's, not this code's. Not run under the sanitizers (60 runs per variant).
+// variant with a published number: every baseline within 0.5 point, FGD within 0.25, the figures
+// docs/fill-experiment.md states. The expected values are the paper's, not this code's. Not run
+// under the sanitizers (60 runs per variant).
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <set>
 
 #include "sim/fill_experiment.h"
 
 namespace gpupool::sim {
 namespace {
+
+// The tolerances docs/fill-experiment.md states (section "Fidelity").
+constexpr double kBaselineTolerance = 0.5;
+constexpr double kFgdTolerance = 0.25;
+
+// Mean unallocated GPU % at arrived 100 % over the runs of `policy`, after checking that every
+// seed actually ran: exactly one run per seed, each with a curve reaching bin 100 and placed pods.
+// A missing or empty run fails the calling test and never enters the mean.
+double MeanOfCompleteRuns(const std::vector<FillRun>& runs, const std::string& policy,
+                          const std::vector<std::uint64_t>& seeds) {
+  const std::set<std::uint64_t> wanted(seeds.begin(), seeds.end());
+  std::set<std::uint64_t> seen;
+  double sum = 0;
+  for (const auto& r : runs) {
+    if (r.policy != policy) continue;
+    EXPECT_TRUE(wanted.count(r.seed)) << policy << ": unexpected seed " << r.seed;
+    EXPECT_TRUE(seen.insert(r.seed).second) << policy << ": seed " << r.seed << " ran twice";
+    EXPECT_GT(r.curve.allocation_pct.size(), 100u) << policy << " seed " << r.seed;
+    EXPECT_GT(r.pods_arrived, 0) << policy << " seed " << r.seed;
+    EXPECT_GT(r.pods_placed, 0) << policy << " seed " << r.seed;
+    sum += r.unallocated_at_100;
+  }
+  EXPECT_EQ(seen, wanted) << policy << ": not every seed ran";
+  if (seen != wanted) return std::numeric_limits<double>::quiet_NaN();
+  return sum / double(seen.size());
+}
 
 struct Published {
   const char* trace;
@@ -45,17 +77,13 @@ TEST_P(FidelityTest, BaselinesMatchThePaper) {
   for (std::uint64_t s = 42; s <= 51; ++s) seeds.push_back(s);
   auto runs = RunFillGrid(*in, names, seeds, FillOptions{}, 0, {});
   ASSERT_TRUE(runs.has_value());
+  ASSERT_EQ(runs->size(), expected.size() * seeds.size());
   for (const auto& [name, value] : expected) {
-    double sum = 0;
-    int n = 0;
-    for (const auto& r : *runs) {
-      if (r.policy == name) {
-        sum += r.unallocated_at_100;
-        ++n;
-      }
-    }
-    ASSERT_EQ(n, 10);
-    EXPECT_NEAR(sum / n, value, name == "fgd" ? 0.5 : 1.0) << p.trace << " " << name;
+    const double mean = MeanOfCompleteRuns(*runs, name, seeds);
+    std::printf("%s %s %.3f (published %.2f, %+.3f)\n", p.trace, name.c_str(), mean, value,
+                mean - value);
+    EXPECT_NEAR(mean, value, name == "fgd" ? kFgdTolerance : kBaselineTolerance)
+        << p.trace << " " << name;
   }
 }
 
@@ -64,43 +92,29 @@ INSTANTIATE_TEST_SUITE_P(PublishedVariants, FidelityTest, ::testing::ValuesIn(kP
                            return std::string(param_info.param.trace);
                          });
 
-}  // namespace
-}  // namespace gpupool::sim
-
-namespace gpupool::sim {
-namespace {
-
-double MeanUnallocated(const std::vector<FillRun>& runs, const std::string& policy) {
-  double sum = 0;
-  int n = 0;
-  for (const auto& r : runs) {
-    if (r.policy == policy) {
-      sum += r.unallocated_at_100;
-      ++n;
-    }
-  }
-  return n ? sum / n : 100.0;
-}
-
 // The project's own policy (issue 2's acceptance): fgd-window at its default window of 64 pods
 // leaves at most 4.3 % of GPUs unallocated at arrived 100 % on default (FGD's published figure
 // is 4.77) and is not worse than FGD on any pod list here, on the tuning seeds 42-51 and on the
-// 40 fresh seeds 100-139 (docs/adr/0001-own-policy.md).
+// 40 fresh seeds 100-139 (docs/adr/0001-own-policy.md). Every run averaged must have run: one
+// per policy and seed, each with a curve and placed pods (MeanOfCompleteRuns).
 class OwnPolicyTest : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(OwnPolicyTest, FgdWindowBeatsFgd) {
   const std::string trace = GetParam();
   const std::string dir = std::string(GPUPOOL_SOURCE_DATA_DIR) + "/traces/openb/";
-  auto in = LoadFillInput(dir + "openb_node_list_gpu_node.csv", dir + "openb_pod_list_" + trace + ".csv");
+  auto in =
+      LoadFillInput(dir + "openb_node_list_gpu_node.csv", dir + "openb_pod_list_" + trace + ".csv");
   ASSERT_TRUE(in.has_value()) << in.error().ToString();
   for (const auto& [lo, hi] : {std::pair<std::uint64_t, std::uint64_t>{42, 51}, {100, 139}}) {
     std::vector<std::uint64_t> seeds;
     for (auto s = lo; s <= hi; ++s) seeds.push_back(s);
     auto runs = RunFillGrid(*in, {"fgd", "fgd-window"}, seeds, FillOptions{}, 0, {});
     ASSERT_TRUE(runs.has_value());
+    // Both policies on every seed, nothing else: a run that did not happen cannot be averaged.
+    ASSERT_EQ(runs->size(), 2 * seeds.size());
     for (const auto& r : *runs) ASSERT_EQ(r.window, r.policy == "fgd" ? 1 : 64);
-    const double fgd = MeanUnallocated(*runs, "fgd");
-    const double own = MeanUnallocated(*runs, "fgd-window");
+    const double fgd = MeanOfCompleteRuns(*runs, "fgd", seeds);
+    const double own = MeanOfCompleteRuns(*runs, "fgd-window", seeds);
     EXPECT_LT(own, fgd) << trace << " seeds " << lo << "-" << hi;
     if (trace == "default") {
       EXPECT_LE(own, 4.3) << "seeds " << lo << "-" << hi;
