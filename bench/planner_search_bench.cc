@@ -1,12 +1,14 @@
 // Layout search speed: every layout of a 70B model on 1,024 H100 (goal: under 100 ms), and one
-// training estimate. GPU figures are written out here (H100 SXM from ../shared/specs/hardware.md)
-// so the benchmark does not depend on the catalog files.
+// training estimate. The GPU and the fabric (NVLink inside a node, InfiniBand NDR between nodes)
+// come from the bundled hardware catalog, as `gpupool plan --gpu H100-SXM` takes them.
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
+#include <stdexcept>
 
 #include "common/data_dir.h"
-
+#include "hw/catalog.h"
+#include "planner/fabric.h"
 #include "planner/layout_search.h"
 #include "planner/model_loader.h"
 
@@ -15,16 +17,15 @@ namespace {
 using namespace gpupool;
 using namespace gpupool::planner;
 
-hw::GpuModel H100() {
-  hw::GpuModel g;
-  g.name = "H100-SXM";
-  g.memory_gib.value = 80;
-  g.memory_bandwidth_gbs.value = 3350;
-  g.scale_up_bandwidth_gbs.value = 900;
-  g.dense_tflops[hw::Precision::kBf16].value = 989;
-  g.dense_tflops[hw::Precision::kFp16].value = 989;
-  g.dense_tflops[hw::Precision::kFp8].value = 1979;
-  return g;
+const hw::GpuModel& H100() {
+  static const hw::GpuModel* g = [] {
+    auto catalog = hw::Catalog::Default();
+    if (!catalog) throw std::runtime_error(catalog.error().ToString());
+    auto gpu = (*catalog)->FindGpu("H100-SXM");
+    if (!gpu) throw std::runtime_error(gpu.error().ToString());
+    return *gpu;
+  }();
+  return *g;
 }
 
 ModelProfile Llama70b() {
@@ -35,15 +36,15 @@ ModelProfile Llama70b() {
 SearchOptions Options() {
   SearchOptions so;
   so.base.seq = 4096;
-  so.base.fabric.scale_up = LinkTier{"NVLink4", 450, 5, 0.8};
-  so.base.fabric.scale_out = LinkTier{"IB-NDR", 50, 10, 0.9};
-  so.base.fabric.gpus_per_node = 8;
+  auto fabric = CatalogFabric(**hw::Catalog::Default(), H100(), "IB-NDR");
+  if (!fabric) throw std::runtime_error(fabric.error().ToString());
+  so.base.fabric = *fabric;
   return so;
 }
 
 void BM_SearchLayouts70bOn1024(benchmark::State& state) {
   const ModelProfile p = Llama70b();
-  const hw::GpuModel g = H100();
+  const hw::GpuModel& g = H100();
   const SearchOptions so = Options();
   int64_t evaluated = 0;
   for (auto _ : state) {
@@ -57,7 +58,7 @@ BENCHMARK(BM_SearchLayouts70bOn1024)->Unit(benchmark::kMillisecond);
 
 void BM_EstimateTraining70b(benchmark::State& state) {
   const ModelProfile p = Llama70b();
-  const hw::GpuModel g = H100();
+  const hw::GpuModel& g = H100();
   TrainOptions o = Options().base;
   o.gpus = 1024;
   o.layout.tp = 8;
