@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  g++ cmake make pkg-config
+  g++ cmake make pkg-config dpkg-dev file
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev libsqlite3-dev
   gnuplot-nox libcpp-httplib-dev libmicrohttpd-dev libssl-dev python3 python3-jsonschema
