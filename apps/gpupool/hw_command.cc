@@ -144,7 +144,8 @@ void AddHwCommand(CLI::App& app, int& exit_code) {
       "hw", "Hardware catalog: GPUs, interconnects, servers, CPUs; requirement checks");
   hw->require_subcommand(1);
   hw->add_option("--catalog", args.catalog_dir,
-                 "Catalog directory (default: $GPUPOOL_DATA_DIR/hw or data/hw)");
+                 "Catalog directory (default: hw/ of the data directory: $GPUPOOL_DATA_DIR, "
+                 "else share/gpupool beside the installed binary)");
 
   auto* list = hw->add_subcommand("list", "List the catalog");
   list->add_option("--what", args.what, "all | gpus | links | servers | cpus")

@@ -3,6 +3,7 @@
 // SIGTERM. Running jobs keep running when the service stops; the next start adopts them.
 #include <fmt/format.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -168,9 +169,13 @@ int RunServe(const ServeFlags& f) {
               opt.simulated ? ", simulated (commands run on this host)" : "");
   if (!nvml_note.empty() && f.inventory.empty()) std::printf("  NVML: %s\n", nvml_note.c_str());
   std::printf("  data: %s (SQLite gpupool.db, job logs in jobs/)\n", f.data_dir.c_str());
-  if (!admin_token.empty()) {
+  // The new token itself only on a terminal: under systemd stdout goes to the journal, which
+  // more users may read than the 0600 file.
+  if (!admin_token.empty() && isatty(STDOUT_FILENO) == 1) {
     std::printf("  admin token (shown once, kept in %s, mode 0600): %s\n", token_file.c_str(),
                 admin_token.c_str());
+  } else if (!admin_token.empty()) {
+    std::printf("  admin token: new, in %s (mode 0600)\n", token_file.c_str());
   } else {
     std::printf("  admin token: in %s\n", token_file.c_str());
   }
