@@ -8,6 +8,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev libsqlite3-dev
   gnuplot-nox libcpp-httplib-dev libmicrohttpd-dev libssl-dev python3 python3-jsonschema
+  clang-format clang-tidy-19
 )
 
 missing=()

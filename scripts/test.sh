@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test: the full suite (Release), then the
-# scheduling core's tests again under AddressSanitizer + UBSan.
+# Installs what is missing, builds, and runs every test: the full suite (Release), the lint
+# (clang-format and clang-tidy, scripts/lint.sh), then the scheduling core's tests again under
+# AddressSanitizer + UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -11,6 +12,8 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$jobs"
 echo "== tests (Release) =="
 ctest --test-dir build --output-on-failure -j "$jobs"
+echo "== lint =="
+scripts/lint.sh build
 
 echo "== build (core, AddressSanitizer + UBSan) =="
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DGPUPOOL_SANITIZE=ON -DGPUPOOL_CORE_ONLY=ON \

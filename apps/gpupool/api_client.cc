@@ -103,7 +103,7 @@ class ApiClient::Impl {
   bool has_token = false;
 };
 
-ApiClient::ApiClient(std::string server, std::string token)
+ApiClient::ApiClient(std::string server, const std::string& token)
     : server_(std::move(server)), impl_(std::make_unique<Impl>(server_, token)) {}
 
 ApiClient::~ApiClient() = default;

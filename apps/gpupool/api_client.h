@@ -28,7 +28,7 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 class ApiClient {
  public:
   // `server`: "http://host:port" (see client_connection.h); `token`: may be empty.
-  ApiClient(std::string server, std::string token);
+  ApiClient(std::string server, const std::string& token);
   ~ApiClient();
   ApiClient(const ApiClient&) = delete;
   ApiClient& operator=(const ApiClient&) = delete;

@@ -288,7 +288,10 @@ std::string FormatJobDetail(const json& job, const json& events, std::int64_t no
     if (r.is_object()) {
       for (const auto& [k, v] : r.items()) {
         std::string value = v.is_array() ? (v.empty() ? "any" : Flat(v)) : Text(v);
-        res += (res.empty() ? "" : " ") + k + "=" + value;
+        if (!res.empty()) res += ' ';
+        res += k;
+        res += '=';
+        res += value;
       }
     }
     show("resources", res.empty() ? "-" : res);
@@ -441,9 +444,8 @@ std::string FormatTopFrame(const json& pool, const json& nodes, std::string_view
       const double frag_pct = Member(pool, "fragmentation_pct").is_number()
                                   ? pool["fragmentation_pct"].get<double>()
                                   : 0.0;
-      out << "FRAG   " << Milli(static_cast<std::int64_t>(frag + 0.5)) << " of "
-          << Milli(Int(milli, "free")) << " free GPUs unusable by the learned workload ("
-          << Fixed(frag_pct, 1) << " %)\n";
+      out << "FRAG   " << Milli(std::llround(frag)) << " of " << Milli(Int(milli, "free"))
+          << " free GPUs unusable by the learned workload (" << Fixed(frag_pct, 1) << " %)\n";
     }
     const json& jobs = Member(pool, "jobs");
     if (jobs.is_object()) {

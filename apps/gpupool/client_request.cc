@@ -73,7 +73,7 @@ Result<std::int64_t> ParseSizeMib(std::string_view text, std::string_view flag) 
   } else if (unit == "g" || unit == "gi" || unit == "gib" || unit == "gb") {
     mib_per_unit = 1024;
   } else if (unit == "t" || unit == "ti" || unit == "tib" || unit == "tb") {
-    mib_per_unit = 1024 * 1024;
+    mib_per_unit = std::int64_t{1024} * 1024;
   } else {
     return Error(Bad(flag, text, kWhat));
   }

@@ -5,7 +5,9 @@
 #include "commands.h"
 #include "common/data_dir.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Run(int argc, char** argv) {
   CLI::App app{
       "gpupool: GPU pooling, scheduling, capacity planning, hardware catalog, monitoring and "
       "simulation in one tool."};
@@ -33,4 +35,18 @@ int main(int argc, char** argv) {
     }
   }
   return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // A command that throws (a bug: errors are Status values) says so instead of aborting.
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "gpupool: internal error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "gpupool: internal error\n";
+  }
+  return 1;
 }

@@ -147,7 +147,7 @@ void AddSmiCommand(CLI::App& app, int& exit_code) {
   AddCommonFlags(topo, flags);
   topo->callback([&exit_code] { exit_code = RunTopo(flags); });
 
-  cmd->callback([cmd, topo, &exit_code] {
+  cmd->callback([topo, &exit_code] {
     if (topo->parsed()) return;
     exit_code = RunSmi(flags);
   });

@@ -21,8 +21,9 @@ Result<std::int64_t> Integer(const nlohmann::json& j, const char* member, std::i
 Result<GangRequest> ParseJobRequest(const nlohmann::json& j, const ModelTable& models) {
   if (!j.is_object())
     return Error(Status::InvalidArgument("request: expected a JSON object, got " + j.dump()));
-  static const char* kKnown[] = {"num_gpu",   "gpu_milli",  "gpu_models", "gpu_memory_mib",
-                                 "cpu_milli", "memory_mib", "replicas"};
+  static constexpr const char* kKnown[] = {"num_gpu",        "gpu_milli", "gpu_models",
+                                           "gpu_memory_mib", "cpu_milli", "memory_mib",
+                                           "replicas"};
   for (const auto& [key, value] : j.items()) {
     bool known = false;
     for (const char* k : kKnown) known |= (key == k);

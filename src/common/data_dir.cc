@@ -58,7 +58,7 @@ Result<fs::path> FindDataDir(const DataDirProbe& probe) {
     looked += "; the source tree's " + probe.source_data_dir.string() +
               " (not used: cannot tell whether this binary lies in its build tree)";
   } else {
-    const fs::path installed = InstallLayoutDir(probe);
+    fs::path installed = InstallLayoutDir(probe);
     if (IsDirectory(installed)) return installed;
     looked += "; " + installed.string() + " (install layout beside " + probe.exe.string() +
               ": no such directory)";

@@ -48,6 +48,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOpti
   }
   // Built before fork: the child only calls async-signal-safe functions.
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   const char* dir = options.working_dir.empty() ? nullptr : options.working_dir.c_str();
@@ -145,7 +146,9 @@ std::string FindOnPath(const std::string& name, const char* path_env) {
   std::stringstream dirs(path);
   for (std::string dir; std::getline(dirs, dir, ':');) {
     if (dir.empty()) dir = ".";
-    const std::string candidate = dir + "/" + name;
+    std::string candidate = dir;
+    candidate += '/';
+    candidate += name;
     if (access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return "";

@@ -76,7 +76,10 @@ template <typename T>
 bool IsOk(const Result<T>& r) {
   return r.has_value();
 }
+// Only called on the macros' named lvalue, never on a temporary.
+// NOLINTBEGIN(bugprone-return-const-ref-from-parameter)
 inline const Status& ErrorOf(const Status& s) { return s; }
+// NOLINTEND(bugprone-return-const-ref-from-parameter)
 template <typename T>
 const Status& ErrorOf(const Result<T>& r) {
   return r.error();
@@ -112,7 +115,8 @@ const Status& ErrorOf(const Result<T>& r) {
   GP_ASSIGN_OR_RETURN_IMPL_(GP_STATUS_CONCAT_(gp_result_, __COUNTER__), lhs, expr)
 #define GP_STATUS_CONCAT_INNER_(a, b) a##b
 #define GP_STATUS_CONCAT_(a, b) GP_STATUS_CONCAT_INNER_(a, b)
-#define GP_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)                        \
-  auto tmp = (expr);                                                     \
-  if (!tmp.has_value()) return ::gpupool::Error(std::move(tmp).error()); \
-  lhs = std::move(*tmp)
+// One line, so that the NOLINT covers it: `tmp` is a name and `lhs` may be a declaration
+// (`auto x`), neither of which can be parenthesised.
+// clang-format off
+#define GP_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) auto tmp = (expr); if (!tmp.has_value()) return ::gpupool::Error(std::move(tmp).error()); lhs = std::move(*tmp)  // NOLINT(bugprone-macro-parentheses)
+// clang-format on

@@ -2,9 +2,8 @@
 // GPU). Shared by the smi report and the inventory file so both spell "no reading" the same way.
 #pragma once
 
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace gpupool::discovery {
 

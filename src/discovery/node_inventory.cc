@@ -1,5 +1,6 @@
 #include "discovery/node_inventory.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -252,7 +253,7 @@ Result<NodeInventory> InventoryFromJson(const json& j, const std::string& origin
       r.Get(g, "cpu_affinity", where, d.cpu_affinity);
       std::optional<double> watts;
       r.GetOptional(g, "power_limit_w", where, watts);
-      if (watts) d.power_limit_mw = static_cast<std::int64_t>(*watts * 1000.0 + 0.5);
+      if (watts) d.power_limit_mw = std::llround(*watts * 1000.0);
       inv.gpus.push_back(std::move(d));
     }
   }

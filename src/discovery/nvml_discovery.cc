@@ -11,7 +11,7 @@
 namespace gpupool::discovery {
 namespace {
 
-constexpr std::int64_t kMiB = 1024 * 1024;
+constexpr std::int64_t kMiB = std::int64_t{1024} * 1024;
 
 std::int64_t BytesToMiB(unsigned long long bytes) {
   return static_cast<std::int64_t>(bytes / static_cast<unsigned long long>(kMiB));

@@ -35,7 +35,9 @@ Result<std::string> ResolveProgram(const std::string& name, std::string_view pat
     const std::size_t end = std::min(path.find(':', begin), path.size());
     std::string dir(path.substr(begin, end - begin));
     if (dir.empty()) dir = ".";
-    const std::string candidate = dir + "/" + name;
+    std::string candidate = dir;
+    candidate += '/';
+    candidate += name;
     struct stat st {};
     if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
       if (access(candidate.c_str(), X_OK) == 0) return candidate;

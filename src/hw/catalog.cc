@@ -312,12 +312,12 @@ Result<Precision> ParsePrecision(std::string_view name) {
 bool IsTensorPrecision(Precision p) { return p != Precision::kFp64 && p != Precision::kFp32; }
 
 const std::vector<Precision>& AllPrecisions() {
-  static const std::vector<Precision> all = [] {
+  static const std::vector<Precision> kAll = [] {
     std::vector<Precision> v;
     for (const auto& [p, name] : kPrecisionNames) v.push_back(p);
     return v;
   }();
-  return all;
+  return kAll;
 }
 
 std::string_view LinkKindName(LinkKind kind) {
@@ -408,9 +408,9 @@ Result<Catalog> Catalog::Load(const std::string& dir) {
 
 Result<const Catalog*> Catalog::Default() {
   // Loaded once; a magic static is thread-safe, and the catalog is immutable afterwards.
-  static const Result<Catalog> loaded = Load((DataDir() / "hw").string());
-  if (!loaded) return Error(loaded.error());
-  return &*loaded;
+  static const Result<Catalog> kLoaded = Load((DataDir() / "hw").string());
+  if (!kLoaded) return Error(kLoaded.error());
+  return &*kLoaded;
 }
 
 Result<const GpuModel*> Catalog::FindGpu(std::string_view name) const {

@@ -22,7 +22,8 @@ namespace {
 std::optional<double> ParseNumber(std::string_view s) {
   double v = 0;
   const auto* end = s.data() + s.size();
-  const auto [ptr, ec] = std::from_chars(s.data(), end, v);
+  const auto [ptr, ec] = std::from_chars(
+      s.data(), end, v);  // NOLINT(bugprone-suspicious-stringview-data-usage): bounded by end
   if (ec != std::errc() || ptr != end || s.empty()) return std::nullopt;
   return v;
 }
@@ -44,7 +45,7 @@ struct FieldInfo {
 };
 
 const std::vector<FieldInfo>& Fields() {
-  static const std::vector<FieldInfo> fields = [] {
+  static const std::vector<FieldInfo> kFields = [] {
     std::vector<FieldInfo> f = {
         {"gpu.count", FieldType::kNumber},
         {"gpu.model", FieldType::kWord},
@@ -82,7 +83,7 @@ const std::vector<FieldInfo>& Fields() {
     f.insert(f.end(), rest.begin(), rest.end());
     return f;
   }();
-  return fields;
+  return kFields;
 }
 
 const FieldInfo* FindField(std::string_view name) {
@@ -378,7 +379,7 @@ std::string_view CompareOpText(CompareOp op) {
 }
 
 const std::vector<std::string>& RequirementFields() {
-  static const std::vector<std::string> names = [] {
+  static const std::vector<std::string> kNames = [] {
     std::vector<std::string> v;
     for (const auto& f : Fields()) {
       if (f.name == "drives") {
@@ -391,7 +392,7 @@ const std::vector<std::string>& RequirementFields() {
     }
     return v;
   }();
-  return names;
+  return kNames;
 }
 
 Result<Requirement> ParseRequirementLine(std::string_view text, const std::string& where) {

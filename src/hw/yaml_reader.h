@@ -28,6 +28,7 @@ int LineOf(const YAML::Node& node);
 
 // Reads the members of one YAML mapping (one catalog entry) with errors that say where.
 // Defaults for figures: an entry-level `source` (a literal or a key of `sources`) and `verified`.
+// NOLINTNEXTLINE(bugprone-exception-escape): yaml-cpp's Node assignment is not noexcept.
 class YamlReader {
  public:
   YamlReader(std::string file, const YAML::Node& entry, std::string entry_name);

@@ -53,8 +53,8 @@ WindowGroups FormGroups(std::span<const cluster::PodRequest> window, const FgdWi
     used[a] = 1;
     cluster::PodRequest g = at(a);
     const int room = (1000 - g.gpu_milli) / unit;
-    reached_by.assign(static_cast<std::size_t>(room + 1), kUnreached);
-    partners.assign(static_cast<std::size_t>(room + 1), 0);
+    reached_by.assign(static_cast<std::size_t>(room) + 1, kUnreached);
+    partners.assign(static_cast<std::size_t>(room) + 1, 0);
     reached_by[0] = kAnchor;
     // 0/1 knapsack over the later pods, in descending milli: a sum keeps the first set that
     // reached it, so larger (earlier) pods are preferred among equal fills.

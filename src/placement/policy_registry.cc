@@ -11,9 +11,9 @@
 namespace gpupool::placement {
 
 const std::vector<std::string>& PolicyNames() {
-  static const std::vector<std::string> names = {"random",  "dotprod", "clustering", "packing",
-                                                 "bestfit", "fgd",     "fgd-window"};
-  return names;
+  static const std::vector<std::string> kNames = {"random",  "dotprod", "clustering", "packing",
+                                                  "bestfit", "fgd",     "fgd-window"};
+  return kNames;
 }
 
 Result<std::unique_ptr<Policy>> MakePolicy(std::string_view name, const PolicyContext& ctx) {

@@ -22,17 +22,17 @@
 namespace gpupool::planner {
 
 struct LinkTier {
-  std::string name;               // "NVLink4", "IB-NDR", "PCIe4"
-  double bandwidth_gbs = 0;       // per direction per GPU, GB/s (1e9 bytes/s)
-  double latency_us = 0;          // per collective step
+  std::string name;          // "NVLink4", "IB-NDR", "PCIe4"
+  double bandwidth_gbs = 0;  // per direction per GPU, GB/s (1e9 bytes/s)
+  double latency_us = 0;     // per collective step
   double achievable_fraction = 0.8;
 
   double EffectiveBytesPerSecond() const { return bandwidth_gbs * 1e9 * achievable_fraction; }
 };
 
 struct Fabric {
-  LinkTier scale_up;    // inside a node
-  LinkTier scale_out;   // between nodes
+  LinkTier scale_up;   // inside a node
+  LinkTier scale_out;  // between nodes
   int gpus_per_node = 8;
 };
 

@@ -64,9 +64,9 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
     case hw::Precision::kBf16:
     case hw::Precision::kFp16:
       if (!PeakTflops(gpu, o.precision)) {
-        return Error(Status::InvalidArgument(
-            gpu.name + " cannot run " + Name(o.precision) + " natively (" + gpu.architecture +
-            "); use --precision " + Name(*sixteen)));
+        return Error(Status::InvalidArgument(gpu.name + " cannot run " + Name(o.precision) +
+                                             " natively (" + gpu.architecture +
+                                             "); use --precision " + Name(*sixteen)));
       }
       break;
     case hw::Precision::kFp8:
@@ -88,19 +88,24 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
       break;
     case hw::Precision::kInt4:
       compute = *sixteen;
-      e.notes.push_back("INT4 is weight-only (AWQ/GPTQ style): weights dequantised in the kernel, "
-                        "matmuls at " + Name(*sixteen) + "; group size 128 with FP16 scale and "
-                        "4-bit zero point");
+      e.notes.push_back(
+          "INT4 is weight-only (AWQ/GPTQ style): weights dequantised in the kernel, "
+          "matmuls at " +
+          Name(*sixteen) +
+          "; group size 128 with FP16 scale and "
+          "4-bit zero point");
       break;
     case hw::Precision::kFp4:
       if (!PeakTflops(gpu, hw::Precision::kFp4)) {
-        return Error(Status::InvalidArgument(gpu.name + " has no FP4 tensor cores (Blackwell "
+        return Error(Status::InvalidArgument(gpu.name +
+                                             " has no FP4 tensor cores (Blackwell "
                                              "and later); use --precision int4 (weight-only)"));
       }
       break;
     default:
-      return Error(Status::InvalidArgument("inference precision must be one of bf16, fp16, fp8, "
-                                           "int8, int4"));
+      return Error(
+          Status::InvalidArgument("inference precision must be one of bf16, fp16, fp8, "
+                                  "int8, int4"));
   }
   e.compute_precision = Name(compute);
   const double peak = *PeakTflops(gpu, compute) * 1e12;

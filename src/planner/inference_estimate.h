@@ -44,39 +44,39 @@ namespace gpupool::planner {
 struct InferOptions {
   hw::Precision precision = hw::Precision::kBf16;  // weights of linear layers
   std::optional<hw::Precision> kv_precision;       // default: 16-bit (BF16, else FP16)
-  bool quantize_embeddings = false;  // also store embeddings / head at `precision`
+  bool quantize_embeddings = false;                // also store embeddings / head at `precision`
   int tp = 1;
-  int batch = 1;                     // concurrent sequences
-  int64_t context = 4096;            // tokens per sequence held in the KV cache
-  int64_t prompt_tokens = 0;         // prefill length; 0 = context
+  int batch = 1;              // concurrent sequences
+  int64_t context = 4096;     // tokens per sequence held in the KV cache
+  int64_t prompt_tokens = 0;  // prefill length; 0 = context
   double gpu_memory_utilization = 0.9;
-  int64_t max_batched_tokens = 8192; // tokens in one prefill forward (activation peak)
-  double cuda_context_gib = 1.0;     // CUDA context + non-torch allocations (cuBLAS, NCCL)
-  double workspace_gib = 0.5;        // CUDA-graph pool, sampler; + 0.25 GiB when tp > 1
+  int64_t max_batched_tokens = 8192;     // tokens in one prefill forward (activation peak)
+  double cuda_context_gib = 1.0;         // CUDA context + non-torch allocations (cuBLAS, NCCL)
+  double workspace_gib = 0.5;            // CUDA-graph pool, sampler; + 0.25 GiB when tp > 1
   std::optional<double> activation_gib;  // override the computed activation peak
   std::optional<double> overhead_gib;    // override the whole runtime overhead
-  double compute_efficiency = 0.6;   // share of dense peak a prefill reaches
-  double memory_efficiency = 0.8;    // share of HBM bandwidth a decode step reaches
-  Fabric fabric;                     // for TP all-reduces
+  double compute_efficiency = 0.6;       // share of dense peak a prefill reaches
+  double memory_efficiency = 0.8;        // share of HBM bandwidth a decode step reaches
+  Fabric fabric;                         // for TP all-reduces
 };
 
 struct InferEstimate {
-  std::string compute_precision;        // precision the matmuls run at
-  double weight_bytes_per_param = 0;    // of quantised linear layers (INT4 incl. scales)
+  std::string compute_precision;      // precision the matmuls run at
+  double weight_bytes_per_param = 0;  // of quantised linear layers (INT4 incl. scales)
   double weights_bytes_per_gpu = 0;
   double weights_gib_per_gpu = 0;
   double kv_bytes_per_token_per_gpu = 0;
   double kv_bytes_per_token_all_gpus = 0;
-  int kv_heads_per_gpu = 0;             // 0 for MLA
-  double kv_gib_per_gpu = 0;            // for batch x context
+  int kv_heads_per_gpu = 0;   // 0 for MLA
+  double kv_gib_per_gpu = 0;  // for batch x context
   double cuda_context_gib = 0;
   double workspace_gib = 0;
   double activation_gib = 0;
   double overhead_gib = 0;
   double total_gib_per_gpu = 0;
-  double budget_gib_per_gpu = 0;        // memory x utilisation
+  double budget_gib_per_gpu = 0;  // memory x utilisation
   bool fits = false;
-  int64_t max_kv_tokens = 0;            // KV cache capacity per replica (0 if weights alone overflow)
+  int64_t max_kv_tokens = 0;  // KV cache capacity per replica (0 if weights alone overflow)
   int64_t max_sequences_at_context = 0;
   double prefill_seconds = 0;
   double decode_ms_per_token = 0;       // one decode step for the whole batch

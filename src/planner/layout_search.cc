@@ -98,9 +98,9 @@ SearchResult SearchLayouts(const ModelProfile& prof, const hw::GpuModel& gpu, in
         const int dp = gpus / (tp * cp * pp);
         for (int ep : eps) {
           if ((int64_t{dp} * cp) % ep != 0) {
-            discard(family(tp, cp, pp, ep), "ep " + std::to_string(ep) +
-                                                 " does not divide dp x cp = " +
-                                                 std::to_string(int64_t{dp} * cp));
+            discard(family(tp, cp, pp, ep),
+                    "ep " + std::to_string(ep) +
+                        " does not divide dp x cp = " + std::to_string(int64_t{dp} * cp));
             continue;
           }
           for (int vp : {1, 2}) {
@@ -161,7 +161,8 @@ std::vector<int> CandidateGpuCounts(int gpus_per_node, int max_gpus) {
   // Whole nodes: 1, 2, 3, 4, 6, 8, 12, 16, ... (p and 1.5 p nodes).
   for (int64_t p = 1; p * node <= max_gpus; p *= 2) {
     out.push_back(static_cast<int>(p * node));
-    if (p >= 2 && (p + p / 2) * node <= max_gpus) out.push_back(static_cast<int>((p + p / 2) * node));
+    if (p >= 2 && (p + p / 2) * node <= max_gpus)
+      out.push_back(static_cast<int>((p + p / 2) * node));
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -229,8 +230,8 @@ TrainGoalResult FewestGpusForTraining(const ModelProfile& prof, const hw::GpuMod
     }
     const double best_days = r.ranked.front().estimate.days;
     if (best_days > goal.days) {
-      out.tried.push_back({n, "fastest layout takes " + Fixed(best_days, 1) + " days > " +
-                                  Fixed(goal.days, 1)});
+      out.tried.push_back(
+          {n, "fastest layout takes " + Fixed(best_days, 1) + " days > " + Fixed(goal.days, 1)});
       continue;
     }
     // Layouts that fit but miss the deadline are discarded with that reason.

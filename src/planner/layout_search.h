@@ -43,16 +43,16 @@ struct Discarded {
 
 struct SearchResult {
   int gpus = 0;
-  std::vector<RankedLayout> ranked;   // feasible, best first
-  std::vector<Discarded> discarded;   // with the reason
+  std::vector<RankedLayout> ranked;  // feasible, best first
+  std::vector<Discarded> discarded;  // with the reason
   int64_t evaluated = 0;
 };
 
 struct SearchOptions {
-  TrainOptions base;              // precision, seq, tokens, efficiencies, fabric; layout ignored
+  TrainOptions base;  // precision, seq, tokens, efficiencies, fabric; layout ignored
   int64_t global_batch_tokens = int64_t{4} << 20;  // tokens per step (sequences = this / seq)
   bool keep_discarded = true;
-  size_t max_ranked = 0;          // 0 = keep all
+  size_t max_ranked = 0;  // 0 = keep all
 };
 
 // All layouts on `gpus` GPUs.

@@ -334,7 +334,8 @@ Status Validate(const ModelSpec& m) {
 }
 
 Status ApplyOverrides(const ShapeOverrides& o, ModelSpec& m) {
-  const bool head_dim_follows = !m.mla.enabled && m.head_dim * m.num_heads == m.hidden;
+  const bool head_dim_follows =
+      !m.mla.enabled && static_cast<std::int64_t>(m.head_dim) * m.num_heads == m.hidden;
   // GPT-style configs derive the FFN width as 4 x hidden; keep that rule when only hidden changes.
   const bool ffn_follows = m.ffn_kind == FfnKind::kPlain && m.ffn == 4 * m.hidden;
   if (o.layers) m.num_layers = *o.layers;

@@ -22,12 +22,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 #include "planner/model_spec.h"
@@ -57,7 +56,7 @@ struct ShapeOverrides {
   std::optional<int64_t> hidden;
   std::optional<int> heads;
   std::optional<int> kv_heads;
-  std::optional<int64_t> ffn;     // dense FFN; for MoE models also the expert FFN when no dense
+  std::optional<int64_t> ffn;  // dense FFN; for MoE models also the expert FFN when no dense
   std::optional<int64_t> vocab;
   std::optional<int> experts;
   std::optional<int> top_k;

@@ -51,8 +51,8 @@ int64_t AttentionParams(const ModelSpec& m) {
     } else {
       p += h * a * qk;  // q_proj
     }
-    p += h * (x.kv_lora_rank + x.qk_rope_head_dim);  // kv_a_proj_with_mqa
-    p += x.kv_lora_rank;                             // kv_a_layernorm
+    p += h * (x.kv_lora_rank + x.qk_rope_head_dim);                          // kv_a_proj_with_mqa
+    p += x.kv_lora_rank;                                                     // kv_a_layernorm
     p += int64_t{x.kv_lora_rank} * a * (x.qk_nope_head_dim + x.v_head_dim);  // kv_b_proj
     p += a * x.v_head_dim * h;                                               // o_proj
     return p;
@@ -77,7 +77,8 @@ LayerParams CountLayer(const ModelSpec& m, int layer) {
     lp.one_expert = MlpParams(m, m.moe.expert_ffn);
     lp.routed_experts = lp.one_expert * m.moe.num_experts;
     if (m.moe.shared_ffn > 0) {
-      lp.shared_experts = MlpParams(m, m.moe.shared_ffn) + (m.moe.shared_expert_gate ? m.hidden : 0);
+      lp.shared_experts =
+          MlpParams(m, m.moe.shared_ffn) + (m.moe.shared_expert_gate ? m.hidden : 0);
     }
     lp.router = m.hidden * m.moe.num_experts + (m.moe.router_bias ? m.moe.num_experts : 0);
   } else {
@@ -113,8 +114,7 @@ ParamCounts CountParams(const ModelSpec& m) {
 
 double AttentionFlopsPerToken(const ModelSpec& m, double ctx) {
   // QK^T: heads x qk_dim multiply-adds per context token; PV: heads x v_dim. 2 FLOPs each.
-  const double per_layer =
-      2.0 * m.num_heads * (QkHeadDim(m) + VHeadDim(m)) * ctx;
+  const double per_layer = 2.0 * m.num_heads * (QkHeadDim(m) + VHeadDim(m)) * ctx;
   return per_layer * m.num_layers;
 }
 

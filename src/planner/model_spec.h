@@ -33,20 +33,20 @@ enum class NormKind {
 };
 
 struct MoeSpec {
-  int num_experts = 0;          // routed experts per MoE layer; 0 = dense model
-  int top_k = 0;                // routed experts per token
-  int64_t expert_ffn = 0;       // intermediate size of one routed expert
-  int64_t shared_ffn = 0;       // total intermediate size of the shared expert(s), 0 = none
+  int num_experts = 0;              // routed experts per MoE layer; 0 = dense model
+  int top_k = 0;                    // routed experts per token
+  int64_t expert_ffn = 0;           // intermediate size of one routed expert
+  int64_t shared_ffn = 0;           // total intermediate size of the shared expert(s), 0 = none
   bool shared_expert_gate = false;  // qwen2_moe: a hidden x 1 gate on the shared expert
   bool router_bias = false;         // deepseek_v3: e_score_correction_bias (one per expert)
-  int first_dense_layers = 0;   // deepseek first_k_dense_replace: leading layers with a dense FFN
-  int layer_freq = 1;           // every layer_freq-th layer (after the dense ones) is MoE
+  int first_dense_layers = 0;  // deepseek first_k_dense_replace: leading layers with a dense FFN
+  int layer_freq = 1;          // every layer_freq-th layer (after the dense ones) is MoE
 };
 
 struct MlaSpec {
-  bool enabled = false;   // multi-head latent attention (DeepSeek-V2/V3)
-  int q_lora_rank = 0;    // 0 = no query compression (q_proj is hidden x heads*qk_head_dim)
-  int kv_lora_rank = 0;   // compressed KV latent width (cached)
+  bool enabled = false;  // multi-head latent attention (DeepSeek-V2/V3)
+  int q_lora_rank = 0;   // 0 = no query compression (q_proj is hidden x heads*qk_head_dim)
+  int kv_lora_rank = 0;  // compressed KV latent width (cached)
   int qk_nope_head_dim = 0;
   int qk_rope_head_dim = 0;  // decoupled RoPE key width (cached, shared by all heads)
   int v_head_dim = 0;
@@ -58,11 +58,11 @@ struct ModelSpec {
   int num_layers = 0;
   int64_t hidden = 0;
   int num_heads = 0;
-  int num_kv_heads = 0;      // grouped-query attention; == num_heads for MHA
-  int head_dim = 0;          // per-head width of Q/K/V (not MLA)
-  int64_t ffn = 0;           // intermediate size of a dense FFN layer
+  int num_kv_heads = 0;  // grouped-query attention; == num_heads for MHA
+  int head_dim = 0;      // per-head width of Q/K/V (not MLA)
+  int64_t ffn = 0;       // intermediate size of a dense FFN layer
   int64_t vocab = 0;
-  int64_t max_positions = 0;     // learned position table rows (gpt2/gpt3); 0 = rotary
+  int64_t max_positions = 0;  // learned position table rows (gpt2/gpt3); 0 = rotary
   bool learned_positions = false;
   bool tied_embeddings = false;
   FfnKind ffn_kind = FfnKind::kGated;
@@ -82,13 +82,13 @@ struct ModelSpec {
 
 // Parameter breakdown of one layer.
 struct LayerParams {
-  int64_t attention = 0;  // projections, their biases, q/k norms, MLA norms
-  int64_t norms = 0;      // the layer's two pre-norms
-  int64_t dense_ffn = 0;  // dense MLP (dense layers) -- 0 in MoE layers
-  int64_t routed_experts = 0;   // all routed experts (MoE layers)
-  int64_t one_expert = 0;       // a single routed expert
-  int64_t shared_experts = 0;   // shared expert(s), incl. their gate
-  int64_t router = 0;           // router weight (+ bias)
+  int64_t attention = 0;       // projections, their biases, q/k norms, MLA norms
+  int64_t norms = 0;           // the layer's two pre-norms
+  int64_t dense_ffn = 0;       // dense MLP (dense layers) -- 0 in MoE layers
+  int64_t routed_experts = 0;  // all routed experts (MoE layers)
+  int64_t one_expert = 0;      // a single routed expert
+  int64_t shared_experts = 0;  // shared expert(s), incl. their gate
+  int64_t router = 0;          // router weight (+ bias)
 
   int64_t Total() const {
     return attention + norms + dense_ffn + routed_experts + shared_experts + router;
@@ -104,14 +104,14 @@ struct LayerParams {
 LayerParams CountLayer(const ModelSpec& m, int layer);
 
 struct ParamCounts {
-  int64_t total = 0;        // main model
-  int64_t active = 0;       // per token
-  int64_t embedding = 0;    // token embedding (+ learned positions)
-  int64_t lm_head = 0;      // output projection; 0 when tied
+  int64_t total = 0;      // main model
+  int64_t active = 0;     // per token
+  int64_t embedding = 0;  // token embedding (+ learned positions)
+  int64_t lm_head = 0;    // output projection; 0 when tied
   int64_t final_norm = 0;
-  int64_t layers_total = 0;  // sum over layers
+  int64_t layers_total = 0;   // sum over layers
   int64_t experts_total = 0;  // routed experts over all layers
-  int64_t mtp = 0;          // DeepSeek MTP module (not in total)
+  int64_t mtp = 0;            // DeepSeek MTP module (not in total)
 };
 
 ParamCounts CountParams(const ModelSpec& m);

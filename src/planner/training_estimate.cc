@@ -11,9 +11,12 @@ namespace gpupool::planner {
 
 std::string RecomputeName(Recompute r) {
   switch (r) {
-    case Recompute::kNone: return "none";
-    case Recompute::kSelective: return "selective";
-    case Recompute::kFull: return "full";
+    case Recompute::kNone:
+      return "none";
+    case Recompute::kSelective:
+      return "selective";
+    case Recompute::kFull:
+      return "full";
   }
   return "?";
 }
@@ -94,10 +97,12 @@ std::vector<int> StageLayerCounts(int layers, int pp) {
 }
 
 std::vector<int> BalancedStageLayerCounts(const std::vector<double>& layer_cost, double last_extra,
-                                         int pp) {
+                                          int pp) {
   const int n = static_cast<int>(layer_cost.size());
   std::vector<double> prefix(static_cast<size_t>(n) + 1, 0.0);
-  for (int i = 0; i < n; ++i) prefix[static_cast<size_t>(i) + 1] = prefix[static_cast<size_t>(i)] + layer_cost[static_cast<size_t>(i)];
+  for (int i = 0; i < n; ++i)
+    prefix[static_cast<size_t>(i) + 1] =
+        prefix[static_cast<size_t>(i)] + layer_cost[static_cast<size_t>(i)];
   const double inf = std::numeric_limits<double>::infinity();
   // best[k][i]: smallest possible largest stage cost putting the first i layers on k stages.
   std::vector<std::vector<double>> best(static_cast<size_t>(pp) + 1,
@@ -151,9 +156,9 @@ Status CheckLayout(const ModelSpec& m, const TrainOptions& o, Layout& l) {
     return bad("pp " + str(l.pp) + " is more than the " + str(m.num_layers) + " layers");
   }
   if (m.num_layers % (l.pp * l.vp) != 0 && !o.uneven_stages) {
-    return bad("pp" + std::string(l.vp > 1 ? " x virtual stages" : "") + " = " +
-               str(l.pp * l.vp) + " does not divide the " + str(m.num_layers) + " layers of " +
-               m.name + " (--uneven-stages allows unequal stages)");
+    return bad("pp" + std::string(l.vp > 1 ? " x virtual stages" : "") + " = " + str(l.pp * l.vp) +
+               " does not divide the " + str(m.num_layers) + " layers of " + m.name +
+               " (--uneven-stages allows unequal stages)");
   }
   if (m.num_heads % l.tp != 0) {
     return bad("tp " + str(l.tp) + " does not divide the " + str(m.num_heads) + " heads of " +
@@ -219,9 +224,9 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     e.global_batch = std::max<int64_t>(1, (target + dp_mb - 1) / dp_mb) * dp_mb;
   }
   if (e.global_batch % dp_mb != 0) {
-    return Error(Status::InvalidArgument(
-        "--global-batch " + std::to_string(e.global_batch) + " is not a multiple of dp x " +
-        "micro-batch = " + std::to_string(dp_mb)));
+    return Error(Status::InvalidArgument("--global-batch " + std::to_string(e.global_batch) +
+                                         " is not a multiple of dp x " +
+                                         "micro-batch = " + std::to_string(dp_mb)));
   }
   e.microbatches = e.global_batch / dp_mb;
   const double m_count = double(e.microbatches);
@@ -302,18 +307,17 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       const LayerParams& lp = prof.layers[static_cast<size_t>(i)];
       ne += double(lp.Total() - lp.routed_experts);
       ex += double(lp.routed_experts);
-      largest_layer = std::max(largest_layer, double(lp.Total() - lp.routed_experts) +
-                                                  double(lp.routed_experts) / l.ep);
+      largest_layer = std::max(
+          largest_layer, double(lp.Total() - lp.routed_experts) + double(lp.routed_experts) / l.ep);
       const bool moe = lp.routed_experts > 0;
       moe_layers += moe ? 1 : 0;
       const double linear = double(lp.Active(m.moe.top_k) - lp.norms);
       flops_model += 6.0 * linear + 3.0 * attn_fwd_per_layer;
       linear_hw += (l.recompute == Recompute::kFull ? 8.0 : 6.0) * linear;
       act += LayerActivationBytesPerToken(m, moe, l.tp, sp, l.recompute, o.flash_attention, o.seq);
-      act_one_layer_max = std::max(
-          act_one_layer_max,
-          LayerActivationBytesPerToken(m, moe, l.tp, sp, Recompute::kNone, o.flash_attention,
-                                       o.seq));
+      act_one_layer_max = std::max(act_one_layer_max,
+                                   LayerActivationBytesPerToken(m, moe, l.tp, sp, Recompute::kNone,
+                                                                o.flash_attention, o.seq));
     }
     first += count;
     if (s == 0) ne += double(prof.counts.embedding);
@@ -332,8 +336,8 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
         ne += m.mtp_layers * (double(last.Total() - last.routed_experts) + 2.0 * h * h);
         ex += m.mtp_layers * double(last.routed_experts);
         flops_model += m.mtp_layers * (6.0 * (mtp_linear + vocab_h) + 3.0 * attn_fwd_per_layer);
-        linear_hw += m.mtp_layers * (l.recompute == Recompute::kFull ? 8.0 : 6.0) *
-                     (mtp_linear + vocab_h);
+        linear_hw +=
+            m.mtp_layers * (l.recompute == Recompute::kFull ? 8.0 : 6.0) * (mtp_linear + vocab_h);
         moe_layers += m.mtp_layers;
         attn_layers += m.mtp_layers;
         act += m.mtp_layers * LayerActivationBytesPerToken(m, true, l.tp, sp, l.recompute,
@@ -343,8 +347,10 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     const double p_ne = ne / l.tp;
     const double p_e = ex / (double(l.ep) * l.tp);
     MemoryParts mp;
-    const double w = (p_ne / (l.zero >= 3 ? d_ne : 1.0) + p_e / (l.zero >= 3 ? d_e : 1.0)) * w_bytes;
-    const double g = (p_ne / (l.zero >= 2 ? d_ne : 1.0) + p_e / (l.zero >= 2 ? d_e : 1.0)) * g_bytes;
+    const double w =
+        (p_ne / (l.zero >= 3 ? d_ne : 1.0) + p_e / (l.zero >= 3 ? d_e : 1.0)) * w_bytes;
+    const double g =
+        (p_ne / (l.zero >= 2 ? d_ne : 1.0) + p_e / (l.zero >= 2 ? d_e : 1.0)) * g_bytes;
     const double op =
         (p_ne / (l.zero >= 1 ? d_ne : 1.0) + p_e / (l.zero >= 1 ? d_e : 1.0)) * opt_bytes;
     const double in_flight = std::min<double>(l.pp - s, m_count);
@@ -397,10 +403,9 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   e.model_flops_per_step = e.model_flops_per_token * tokens_per_step;
   e.hardware_flops_per_step = hw_per_token * tokens_per_step;
   const double p2p_bytes = tokens_mb * h * 2.0 / (sp ? l.tp : 1);
-  const double pp_p2p =
-      l.pp > 1 ? 2.0 * CollectiveSeconds(Collective::kSendRecv, p2p_bytes, 2,
-                                         l.tp * l.cp * l.dp, o.fabric)
-               : 0.0;
+  const double pp_p2p = l.pp > 1 ? 2.0 * CollectiveSeconds(Collective::kSendRecv, p2p_bytes, 2,
+                                                           l.tp * l.cp * l.dp, o.fabric)
+                                 : 0.0;
   const double stage_time = stage_total + pp_p2p;
   const double slots = m_count + double(l.pp - 1) / l.vp;
   const double pipeline = slots * stage_time;
@@ -418,12 +423,13 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   const int de = static_cast<int>(d_e);
   e.dp_comm_seconds =
       zero3 * (CollectiveSeconds(Collective::kAllReduce, max_ne * g_bytes, dne, l.tp, o.fabric) +
-               CollectiveSeconds(Collective::kAllReduce, max_e * g_bytes, de,
-                                 l.tp * l.cp * l.ep, o.fabric));
+               CollectiveSeconds(Collective::kAllReduce, max_e * g_bytes, de, l.tp * l.cp * l.ep,
+                                 o.fabric));
   e.dp_exposed_seconds = e.dp_comm_seconds * (1.0 - o.dp_overlap);
-  const double opt_shard = (max_ne / (l.zero >= 1 ? d_ne : 1.0) + max_e / (l.zero >= 1 ? d_e : 1.0));
-  e.optimizer_seconds = 2.0 * opt_shard * (opt_bytes + w_bytes + g_bytes) /
-                        (MemoryBytesPerSecond(gpu) * 0.8);
+  const double opt_shard =
+      (max_ne / (l.zero >= 1 ? d_ne : 1.0) + max_e / (l.zero >= 1 ? d_e : 1.0));
+  e.optimizer_seconds =
+      2.0 * opt_shard * (opt_bytes + w_bytes + g_bytes) / (MemoryBytesPerSecond(gpu) * 0.8);
   e.step_seconds = pipeline + e.dp_exposed_seconds + e.optimizer_seconds;
 
   // Exposed communication, and the part of it that crosses nodes.
@@ -448,17 +454,18 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   e.days = e.gpu_hours / n / 24.0;
 
   if (l.tp > o.fabric.gpus_per_node) {
-    e.notes.push_back("tp " + std::to_string(l.tp) + " spans nodes: TP all-reduces cross the "
+    e.notes.push_back("tp " + std::to_string(l.tp) +
+                      " spans nodes: TP all-reduces cross the "
                       "scale-out network");
   }
   if (l.vp > 1) {
-    e.notes.push_back("interleaved schedule: the first stage also holds up to (pp-1)/(pp x vp) "
-                      "more microbatches than estimated");
+    e.notes.push_back(
+        "interleaved schedule: the first stage also holds up to (pp-1)/(pp x vp) "
+        "more microbatches than estimated");
   }
   if (!e.fits) {
     e.notes.push_back("does not fit: heaviest stage needs " +
-                      std::to_string(static_cast<int>(std::ceil(e.memory.total_gib))) +
-                      " GiB of " +
+                      std::to_string(static_cast<int>(std::ceil(e.memory.total_gib))) + " GiB of " +
                       std::to_string(static_cast<int>(e.memory_budget_gib)) + " GiB");
   }
   return e;

@@ -14,16 +14,17 @@
 // - Activations after Korthikanti et al. 2022 ("Reducing Activation Recomputation in Large
 //   Transformer Models"), per layer per token: GPT-style (dropout) 34h + 5as bytes, split as
 //   10h (norm inputs, layer inputs, dropout masks; divided by TP only with sequence parallelism)
-//   + 24h + 5as (divided by TP). Generalised to GQA/MLA widths, SwiGLU (6f bytes: gate, up, product)
-//   and MoE (top_k copies of the expert MLP plus dispatch/combine buffers). Selective recompute and
-//   flash attention drop the as-term; full recompute keeps 2h per layer plus one layer's working
-//   set. With 1F1B, stage i holds min(PP - i, microbatches) microbatches in flight; the last stage
-//   also holds FP32 logits (4 s b V / TP bytes).
+//   + 24h + 5as (divided by TP). Generalised to GQA/MLA widths, SwiGLU (6f bytes: gate, up,
+//   product) and MoE (top_k copies of the expert MLP plus dispatch/combine buffers). Selective
+//   recompute and flash attention drop the as-term; full recompute keeps 2h per layer plus one
+//   layer's working set. With 1F1B, stage i holds min(PP - i, microbatches) microbatches in flight;
+//   the last stage also holds FP32 logits (4 s b V / TP bytes).
 // - Buffers: CUDA context, NCCL and bucket buffers, allocator slack (buffers_gib, default 2); with
 //   ZeRO-3 also two gathered layers of 16-bit weights (the one in use and the prefetched one).
 //
 // Time per step:
-// - FLOPs per token (model FLOPs, MFU numerator): 6 x linear params touched (incl. the head, not the
+// - FLOPs per token (model FLOPs, MFU numerator): 6 x linear params touched (incl. the head, not
+// the
 //   embedding lookup) + 12 x L x s x (a d_qk + a d_v)/2 attention (= 12 L s h for MHA; the full
 //   s x s score matrix, as Narayanan et al. 2021 and PaLM count it). Hardware FLOPs add the
 //   recomputed forward (full: everything; selective with eager attention: the score products).
@@ -65,10 +66,10 @@ Result<Recompute> ParseRecompute(std::string_view s);
 struct Layout {
   int tp = 1;
   int pp = 1;
-  int dp = 0;   // 0 = derived: gpus / (tp x pp x cp)
+  int dp = 0;  // 0 = derived: gpus / (tp x pp x cp)
   int cp = 1;
-  int ep = 1;   // expert parallel, a divisor of dp x cp
-  int vp = 1;   // virtual pipeline stages per GPU (interleaved schedule)
+  int ep = 1;  // expert parallel, a divisor of dp x cp
+  int vp = 1;  // virtual pipeline stages per GPU (interleaved schedule)
   int zero = 1;
   Recompute recompute = Recompute::kSelective;
   int micro_batch = 1;
@@ -78,14 +79,14 @@ struct TrainOptions {
   hw::Precision precision = hw::Precision::kBf16;
   int gpus = 8;
   Layout layout;
-  int64_t global_batch = 0;      // sequences per step; 0 = the multiple of dp x micro_batch
-                                 // nearest above 4 Mi tokens
+  int64_t global_batch = 0;  // sequences per step; 0 = the multiple of dp x micro_batch
+                             // nearest above 4 Mi tokens
   int64_t seq = 4096;
-  double tokens = 1e12;          // training budget for gpu_hours / days
-  bool grad_fp32 = false;        // 18 B/param instead of 16 (Megatron FP32 main grads)
-  bool flash_attention = true;   // false: eager attention stores the s x s scores (5as term)
-  bool sequence_parallel = true; // with TP > 1
-  bool uneven_stages = false;    // allow pp not dividing the layers (middle stages get +1)
+  double tokens = 1e12;           // training budget for gpu_hours / days
+  bool grad_fp32 = false;         // 18 B/param instead of 16 (Megatron FP32 main grads)
+  bool flash_attention = true;    // false: eager attention stores the s x s scores (5as term)
+  bool sequence_parallel = true;  // with TP > 1
+  bool uneven_stages = false;     // allow pp not dividing the layers (middle stages get +1)
   double buffers_gib = 2.0;
   double compute_efficiency = 0.7;       // share of the 16-bit dense peak GEMMs reach
   double flash_efficiency = 0.5;         // share of the 16-bit peak flash attention reaches
@@ -105,34 +106,34 @@ struct MemoryParts {
 };
 
 struct TrainEstimate {
-  Layout layout;                  // resolved (dp filled in)
+  Layout layout;  // resolved (dp filled in)
   int64_t global_batch = 0;
-  int64_t microbatches = 0;       // per pipeline per step
-  double bytes_per_param = 0;     // weights + grads + optimizer before sharding (16 or 18, +1 FP8)
+  int64_t microbatches = 0;    // per pipeline per step
+  double bytes_per_param = 0;  // weights + grads + optimizer before sharding (16 or 18, +1 FP8)
   int heaviest_stage = 0;
-  MemoryParts memory;             // of the heaviest stage, per GPU
+  MemoryParts memory;  // of the heaviest stage, per GPU
   double memory_budget_gib = 0;
   bool fits = false;
-  double params_per_gpu = 0;      // heaviest stage
+  double params_per_gpu = 0;  // heaviest stage
   double model_flops_per_token = 0;
   double model_flops_per_step = 0;
   double hardware_flops_per_step = 0;
   // Step parts (they add up to step_seconds): m stage times split by kind, the bubble, exposed DP,
   // the optimizer.
-  double compute_seconds = 0;     // m x the slowest stage's compute
-  double bubble_seconds = 0;      // (pp - 1) / vp stage times
-  double tp_comm_seconds = 0;     // per step, exposed
+  double compute_seconds = 0;  // m x the slowest stage's compute
+  double bubble_seconds = 0;   // (pp - 1) / vp stage times
+  double tp_comm_seconds = 0;  // per step, exposed
   double cp_comm_seconds = 0;
   double ep_comm_seconds = 0;
   double pp_comm_seconds = 0;
-  double dp_comm_seconds = 0;     // total DP collective time
+  double dp_comm_seconds = 0;  // total DP collective time
   double dp_exposed_seconds = 0;
   double optimizer_seconds = 0;
   double inter_node_comm_seconds = 0;  // exposed communication over scale-out links
-  double comm_share = 0;          // exposed communication / step
+  double comm_share = 0;               // exposed communication / step
   double step_seconds = 0;
-  double mfu = 0;                 // against the training precision's dense peak
-  double mfu_bf16 = 0;            // against the BF16 (16-bit) dense peak
+  double mfu = 0;       // against the training precision's dense peak
+  double mfu_bf16 = 0;  // against the BF16 (16-bit) dense peak
   double hfu = 0;
   double tokens_per_second_per_gpu = 0;
   double tokens = 0;
@@ -160,7 +161,7 @@ std::vector<int> StageLayerCounts(int layers, int pp);
 // With --uneven-stages and pp not dividing the layers: contiguous stages that minimise the
 // largest stage cost (dynamic programme over cut points), the last stage carrying `last_extra`.
 std::vector<int> BalancedStageLayerCounts(const std::vector<double>& layer_cost, double last_extra,
-                                         int pp);
+                                          int pp);
 
 // Activation bytes per token of one layer (no pipeline factor), see the header comment.
 double LayerActivationBytesPerToken(const ModelSpec& m, bool moe_layer, int tp, bool sp,

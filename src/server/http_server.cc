@@ -271,7 +271,7 @@ Status HttpServer::Start() {
   Router& router = impl_->router;
   PoolService& service = service_;
   // Wraps a handler that needs a principal.
-  const auto authed = [&service](auto fn) {
+  const auto authed = [&service](const auto& fn) {
     return [&service, fn](const Request& req, Response& res) {
       auto p = service.Authenticate(req.authorization);
       if (!p) return SendError(res, p.error());

@@ -75,7 +75,7 @@ std::vector<int> ArrivalOrder(const FillInput& in, std::uint64_t seed, double tu
 
 std::vector<double> BinMeans(const std::vector<double>& arrived_fraction,
                              const std::vector<double>& values, int max_bin) {
-  const auto bins = static_cast<std::size_t>(max_bin + 1);
+  const auto bins = static_cast<std::size_t>(max_bin) + 1;
   std::vector<double> sum(bins, 0.0);
   std::vector<int> count(bins, 0);
   for (std::size_t i = 0; i < arrived_fraction.size(); ++i) {

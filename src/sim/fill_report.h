@@ -35,8 +35,7 @@ std::vector<PolicySummary> SummarizeRuns(const std::vector<FillRun>& runs,
 
 std::string FormatTable(const std::string& trace, const std::vector<PolicySummary>& s);
 nlohmann::json ToJson(const std::string& trace, const std::vector<PolicySummary>& s,
-                      double wall_seconds,
-                      const FillOptions& opt);
+                      double wall_seconds, const FillOptions& opt);
 
 // Writes DIR/curves/<policy>_seed<N>.csv, DIR/summary.json, DIR/unallocated.csv, DIR/unallocated.gp
 // and the figure as DIR/unallocated.svg and DIR/unallocated.png (only where gnuplot is installed;

@@ -3,13 +3,13 @@
 
 #include <regex>
 
-#include "discovery/run_command.h"
+#include "common/run_command.h"
 
 namespace gpupool::app {
 namespace {
 
 TEST(MainTest, VersionNamesTheReleaseAndTheGitRevision) {
-  const auto r = discovery::RunCommand({GPUPOOL_BINARY, "--version"}, 10000);
+  const auto r = RunCommand({GPUPOOL_BINARY, "--version"}, 10000);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   // The project version of CMakeLists.txt and a 12-digit revision (or "unknown" outside git).
   EXPECT_TRUE(

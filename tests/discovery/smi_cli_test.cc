@@ -4,9 +4,9 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "common/run_command.h"
 #include "discovery/fake_nvml_env.h"
 #include "discovery/node_inventory.h"
-#include "discovery/run_command.h"
 #include "discovery/temp_dir.h"
 
 namespace gpupool::discovery {

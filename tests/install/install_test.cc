@@ -11,14 +11,13 @@
 #include <string>
 #include <vector>
 
-#include "discovery/run_command.h"
+#include "common/run_command.h"
 #include "testing/temp_dir.h"
 
 namespace gpupool {
 namespace {
 
 namespace fs = std::filesystem;
-using discovery::RunCommand;
 
 std::string ReadFile(const fs::path& p) {
   std::ifstream in(p);

@@ -11,14 +11,13 @@
 #include <sstream>
 #include <string>
 
-#include "discovery/run_command.h"
+#include "common/run_command.h"
 #include "testing/temp_dir.h"
 
 namespace gpupool {
 namespace {
 
 namespace fs = std::filesystem;
-using discovery::RunCommand;
 
 std::string Trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();

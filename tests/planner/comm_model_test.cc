@@ -42,10 +42,10 @@ TEST(CommModelTest, GroupsSpanningNodesUseScaleOut) {
   f.scale_up = Link(400, 0);
   f.scale_out = Link(50, 0);
   f.gpus_per_node = 8;
-  EXPECT_FALSE(SpansNodes(8, 1, f));   // ranks 0..7
-  EXPECT_TRUE(SpansNodes(16, 1, f));   // ranks 0..15
-  EXPECT_TRUE(SpansNodes(2, 8, f));    // ranks 0 and 8
-  EXPECT_FALSE(SpansNodes(4, 2, f));   // ranks 0, 2, 4, 6
+  EXPECT_FALSE(SpansNodes(8, 1, f));  // ranks 0..7
+  EXPECT_TRUE(SpansNodes(16, 1, f));  // ranks 0..15
+  EXPECT_TRUE(SpansNodes(2, 8, f));   // ranks 0 and 8
+  EXPECT_FALSE(SpansNodes(4, 2, f));  // ranks 0, 2, 4, 6
   // All-gather of 1 GB over 16 ranks across nodes: 15/16 x 1e9 / 50e9 = 18.75 ms.
   EXPECT_NEAR(CollectiveSeconds(Collective::kAllGather, 1e9, 16, 1, f), 0.01875, 1e-9);
   // Same in a node (8 ranks): 7/8 x 1e9 / 400e9 = 2.1875 ms.

@@ -4,9 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "testing/run_program.h"
 
@@ -34,9 +33,9 @@ TEST(PlanCliTest, InferJsonHasTheDocumentedMembers) {
   const CliRun r = Gpupool("plan infer --model llama-3-8b --gpu h100 --json");
   ASSERT_EQ(r.code, 0) << r.out;
   const auto j = Json(r);
-  for (const char* k : {"weights_gib_per_gpu", "kv_bytes_per_token_per_gpu", "total_gib_per_gpu",
-                        "fits", "max_kv_tokens", "decode_ms_per_token", "prefill_seconds",
-                        "overhead_parts_gib", "notes"}) {
+  for (const char* k :
+       {"weights_gib_per_gpu", "kv_bytes_per_token_per_gpu", "total_gib_per_gpu", "fits",
+        "max_kv_tokens", "decode_ms_per_token", "prefill_seconds", "overhead_parts_gib", "notes"}) {
     EXPECT_TRUE(j.contains(k)) << k;
   }
   // 8,030,261,248 x 2 bytes / 2^30 = 14.957 GiB; 131,072 B/token (GQA).

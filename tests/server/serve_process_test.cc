@@ -18,7 +18,7 @@
 #include <set>
 #include <thread>
 
-#include "discovery/run_command.h"
+#include "common/run_command.h"
 #include "testing/temp_dir.h"
 
 namespace gpupool::server {
@@ -174,12 +174,12 @@ TEST(ServeProcessTest, EveryAcknowledgedJobSurvivesSigkillExactlyOnceAndNoShareI
 
 // The CLI finds the server and token in GPUPOOL_SERVER / GPUPOOL_TOKEN (flags would have to come
 // before `--` of submit).
-discovery::CommandResult Cli(const ServeProcess& s, std::vector<std::string> args) {
+CommandResult Cli(const ServeProcess& s, std::vector<std::string> args) {
   setenv("GPUPOOL_SERVER", s.url().c_str(), 1);
   setenv("GPUPOOL_TOKEN", s.token().c_str(), 1);
   std::vector<std::string> argv = {GPUPOOL_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  return discovery::RunCommand(argv, 20000);
+  return RunCommand(argv, 20000);
 }
 
 TEST(ServeProcessTest, TheCliSubmitsListsFollowsAndCancels) {
@@ -205,7 +205,7 @@ TEST(ServeProcessTest, TheCliSubmitsListsFollowsAndCancels) {
   {
     unsetenv("GPUPOOL_SERVER");
     unsetenv("GPUPOOL_TOKEN");
-    const auto plain = discovery::RunCommand(
+    const auto plain = RunCommand(
         {GPUPOOL_BINARY, "job", id, "--json", "--data-dir", (dir.path() / "data").string()}, 20000);
     ASSERT_EQ(plain.exit_code, 0) << plain.output;
     EXPECT_EQ(json::parse(plain.output)["state"], "succeeded");
@@ -269,37 +269,37 @@ TEST(ServeProcessTest, APlannersSixtyFourGpuRequestRunsAsAGangOfEightNodes) {
   ServeProcess serve(dir.path() / "data", inventory.string());
   serve.Start();
   // The README's 64-GPU training plan, as a request: 8 replicas x 8 GPUs.
-  auto plan = discovery::RunCommand({GPUPOOL_BINARY,
-                                     "plan",
-                                     "train",
-                                     "--model",
-                                     "llama-3-70b",
-                                     "--precision",
-                                     "bf16",
-                                     "--gpu",
-                                     "h100",
-                                     "--gpus",
-                                     "64",
-                                     "--tp",
-                                     "8",
-                                     "--pp",
-                                     "4",
-                                     "--dp",
-                                     "2",
-                                     "--zero",
-                                     "1",
-                                     "--recompute",
-                                     "selective",
-                                     "--micro-batch",
-                                     "1",
-                                     "--global-batch",
-                                     "512",
-                                     "--seq",
-                                     "8192",
-                                     "--tokens",
-                                     "1e12",
-                                     "--emit-request"},
-                                    20000);
+  auto plan = RunCommand({GPUPOOL_BINARY,
+                          "plan",
+                          "train",
+                          "--model",
+                          "llama-3-70b",
+                          "--precision",
+                          "bf16",
+                          "--gpu",
+                          "h100",
+                          "--gpus",
+                          "64",
+                          "--tp",
+                          "8",
+                          "--pp",
+                          "4",
+                          "--dp",
+                          "2",
+                          "--zero",
+                          "1",
+                          "--recompute",
+                          "selective",
+                          "--micro-batch",
+                          "1",
+                          "--global-batch",
+                          "512",
+                          "--seq",
+                          "8192",
+                          "--tokens",
+                          "1e12",
+                          "--emit-request"},
+                         20000);
   ASSERT_EQ(plan.exit_code, 0) << plan.output;
   const auto request = dir.path() / "request.json";
   std::ofstream(request) << plan.output;
