@@ -128,6 +128,19 @@ class Router {
   std::vector<Route> routes_;
 };
 
+// The 413 answer, with `Connection: close`: for a declared Content-Length over the limit (answered
+// before the body is read) and for a body that grows over it while it is read.
+Response PayloadTooLarge(std::size_t max_body_bytes) {
+  Response res;
+  SendError(res, ApiError{413,
+                          "PAYLOAD_TOO_LARGE",
+                          {},
+                          "the request body is over the size limit of " +
+                              std::to_string(max_body_bytes) + " bytes"});
+  res.close = true;
+  return res;
+}
+
 // What MHD keeps for one HTTP request between the calls of the access handler.
 struct Pending {
   Request req;
@@ -200,14 +213,7 @@ struct HttpServer::Impl {
       if (length != nullptr) {
         const auto n = ParseId(length);
         if (n && static_cast<std::uint64_t>(*n) > self->max_body_bytes) {
-          Response res;
-          SendError(res, ApiError{413,
-                                  "PAYLOAD_TOO_LARGE",
-                                  {},
-                                  "the request body is over the size limit of " +
-                                      std::to_string(self->max_body_bytes) + " bytes"});
-          res.close = true;
-          return Queue(connection, res);
+          return Queue(connection, PayloadTooLarge(self->max_body_bytes));
         }
       }
       pending = new Pending;
@@ -242,16 +248,8 @@ struct HttpServer::Impl {
       *upload_data_size = 0;
       return MHD_YES;
     }
+    if (pending->too_large) return Queue(connection, PayloadTooLarge(self->max_body_bytes));
     Response res;
-    if (pending->too_large) {
-      SendError(res, ApiError{413,
-                              "PAYLOAD_TOO_LARGE",
-                              {},
-                              "the request body is over the size limit of " +
-                                  std::to_string(self->max_body_bytes) + " bytes"});
-      res.close = true;
-      return Queue(connection, res);
-    }
     try {
       self->router.Dispatch(pending->req, res);
     } catch (const std::exception& e) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -299,6 +300,23 @@ TEST(ServiceTest, EachClassOfBadRequestIsRefusedNamingTheMemberAndStoresNothing)
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
   EXPECT_EQ(json::parse(r->body)["error"]["code"], "PAYLOAD_TOO_LARGE");
+  // The same body without a declared length (chunked, 4 KiB a chunk): refused once it has grown
+  // over the limit.
+  r = c->Post(
+      "/api/v1/jobs",
+      [&huge](std::size_t offset, httplib::DataSink& sink) {
+        if (offset < huge.size()) {
+          sink.write(huge.data() + offset, std::min<std::size_t>(4096, huge.size() - offset));
+        } else {
+          sink.done();
+        }
+        return true;
+      },
+      "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(json::parse(r->body)["error"]["message"],
+            "the request body is over the size limit of 65536 bytes");
   r = c->Post("/api/v1/jobs", "command=true", "application/x-www-form-urlencoded");
   EXPECT_EQ(r->status, 415);
   EXPECT_EQ(c->Get("/api/v1/jobs?limit=0")->status, 400);
