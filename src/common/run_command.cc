@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,7 +12,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <sstream>
 
 namespace gpupool {
 namespace {
@@ -139,19 +139,35 @@ CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_ms) {
   return RunCommand(argv, options);
 }
 
-std::string FindOnPath(const std::string& name, const char* path_env) {
-  if (name.find('/') != std::string::npos) return access(name.c_str(), X_OK) == 0 ? name : "";
-  const char* path = path_env != nullptr ? path_env : std::getenv("PATH");
-  if (path == nullptr) return "";
-  std::stringstream dirs(path);
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    if (dir.empty()) dir = ".";
-    std::string candidate = dir;
+std::string FindOnPath(const std::string& name, std::string_view path, int* why) {
+  if (name.find('/') != std::string::npos) {
+    if (access(name.c_str(), X_OK) == 0) return name;
+    if (why != nullptr) *why = errno;
+    return "";
+  }
+  bool saw_eacces = false;
+  std::size_t begin = 0;
+  for (;;) {
+    const std::size_t end = std::min(path.find(':', begin), path.size());
+    std::string candidate(path.substr(begin, end - begin));
+    if (candidate.empty()) candidate = ".";
     candidate += '/';
     candidate += name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    struct stat st {};
+    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      if (access(candidate.c_str(), X_OK) == 0) return candidate;
+      saw_eacces = true;
+    }
+    if (end == path.size()) break;
+    begin = end + 1;
   }
+  if (why != nullptr) *why = saw_eacces ? EACCES : ENOENT;
   return "";
+}
+
+std::string FindOnPath(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  return path != nullptr ? FindOnPath(name, path) : "";
 }
 
 }  // namespace gpupool

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gpupool {
@@ -41,8 +42,15 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOpti
 // Shorthand: stdout and stderr together, the caller's working directory.
 CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_ms);
 
-// Full path of `name` found on $PATH (or `path_env` when given), "" when absent; a name holding a
-// '/' is returned as is when it is executable.
-std::string FindOnPath(const std::string& name, const char* path_env = nullptr);
+// Looks `name` up as execvp(3) does and returns its full path, "" when it is not found. Each
+// directory of `path` (colon-separated; an empty entry means ".") is tried in order, and the first
+// regular file of that name that this process may execute wins: directories and files without
+// execute permission are passed over. A name holding a '/' is not looked up: it is returned as is
+// when access(2) says it is executable. When "" is returned and `why` is not null, *why is what
+// execvp would report: EACCES when only files of that name that may not be executed were found,
+// else ENOENT; for a name holding a '/', access(2)'s errno.
+std::string FindOnPath(const std::string& name, std::string_view path, int* why = nullptr);
+// The same over $PATH; "" when PATH is not set.
+std::string FindOnPath(const std::string& name);
 
 }  // namespace gpupool

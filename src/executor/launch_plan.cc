@@ -1,11 +1,9 @@
 #include "executor/launch_plan.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <system_error>
 
+#include "common/run_command.h"
 #include "executor/exit_record.h"
 
 extern char** environ;
@@ -29,24 +27,10 @@ std::string_view NameOf(std::string_view entry) { return entry.substr(0, entry.f
 Result<std::string> ResolveProgram(const std::string& name, std::string_view path) {
   if (name.empty()) return Error(Status::InvalidArgument(CannotRun(name, ENOENT)));
   if (name.find('/') != std::string::npos) return name;  // execve reports what is wrong with it
-  bool saw_eacces = false;
-  std::size_t begin = 0;
-  for (;;) {
-    const std::size_t end = std::min(path.find(':', begin), path.size());
-    std::string dir(path.substr(begin, end - begin));
-    if (dir.empty()) dir = ".";
-    std::string candidate = dir;
-    candidate += '/';
-    candidate += name;
-    struct stat st {};
-    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-      if (access(candidate.c_str(), X_OK) == 0) return candidate;
-      saw_eacces = true;
-    }
-    if (end == path.size()) break;
-    begin = end + 1;
-  }
-  return Error(Status::InvalidArgument(CannotRun(name, saw_eacces ? EACCES : ENOENT)));
+  int why = ENOENT;
+  std::string program = FindOnPath(name, path, &why);
+  if (program.empty()) return Error(Status::InvalidArgument(CannotRun(name, why)));
+  return program;
 }
 
 std::vector<std::string> ServiceEnvironment() {

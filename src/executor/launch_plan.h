@@ -52,8 +52,9 @@ std::vector<std::string> ServiceEnvironment();
 
 // Resolves `name` as execvp would: a name containing '/' is used as is; otherwise each directory
 // of `path` (colon-separated; an empty entry means ".") is tried in order and the first regular,
-// executable file wins. Errors (InvalidArgument): "cannot run 'name': No such file or directory",
-// or "...: Permission denied" when only non-executable files of that name exist.
+// executable file wins (FindOnPath, common/run_command.h). Errors (InvalidArgument): "cannot run
+// 'name': No such file or directory", or "...: Permission denied" when only non-executable files of
+// that name exist.
 Result<std::string> ResolveProgram(const std::string& name, std::string_view path);
 
 }  // namespace gpupool::executor

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <string>
 
@@ -87,6 +88,24 @@ TEST(RunCommandTest, SlowProgramIsKilledAtTheLimit) {
 TEST(RunCommandTest, FindsProgramsOnTheGivenPath) {
   EXPECT_EQ(FindOnPath("sh", "/nonexistent:/bin"), "/bin/sh");
   EXPECT_EQ(FindOnPath("no-such-program-gpupool", "/bin:/usr/bin"), "");
+}
+
+TEST(RunCommandTest, FindOnPathPassesOverDirectoriesAndFilesThatCannotRun) {
+  testing::TempDir a;  // a/tool: a file without execute permission
+  testing::TempDir b;  // b/tool: a directory; b/tool2: an executable file
+  const std::string tool = a.Write("tool", "#!/bin/sh\n");
+  std::filesystem::permissions(tool, std::filesystem::perms::owner_read);
+  std::filesystem::create_directory(b.File("tool"));
+  const std::string tool2 = b.Write("tool2", "#!/bin/sh\n");
+  std::filesystem::permissions(tool2, std::filesystem::perms::owner_all);
+  const std::string both = a.path().string() + ":" + b.path().string();
+
+  int why = 0;
+  EXPECT_EQ(FindOnPath("tool", both, &why), "");
+  EXPECT_EQ(why, EACCES);  // execvp: "Permission denied"
+  EXPECT_EQ(FindOnPath("tool", b.path().string(), &why), "");
+  EXPECT_EQ(why, ENOENT);  // a directory is not a program
+  EXPECT_EQ(FindOnPath("tool2", both, &why), tool2);
 }
 
 }  // namespace
