@@ -46,20 +46,34 @@ Result<std::map<Precision, Sourced>> ReadRates(const YamlReader& r, std::string_
   return out;
 }
 
-Result<GpuModel> ReadGpu(const std::string& file, const YAML::Node& node) {
+// What every entry of every catalog file starts with: its name (which then heads every error
+// message about the entry), only the members in `keys`, its default source and verified flag
+// (LoadDefaults) and its aliases. Sets entry.name, entry.source and entry.aliases and returns the
+// reader for the rest of the entry.
+template <typename Entry>
+Result<YamlReader> ReadEntryHead(const std::string& file, const YAML::Node& node,
+                                 const std::vector<std::string_view>& keys, Entry& entry) {
   YamlReader r(file, node, "");
-  GpuModel g;
-  GP_ASSIGN_OR_RETURN(g.name, r.String("name"));
-  r = YamlReader(file, node, g.name);
-  GP_RETURN_IF_ERROR(
-      r.OnlyKeys({"name", "aliases", "vendor", "architecture", "year", "form_factor", "pcie_gen",
-                  "scale_up_link", "sparsity", "source", "sources", "verified", "memory_gib",
-                  "memory_bandwidth_gbs", "tdp_w", "scale_up_bandwidth_gbs", "dense_tflops",
-                  "vector_tflops", "notes"}));
+  GP_ASSIGN_OR_RETURN(entry.name, r.String("name"));
+  r = YamlReader(file, node, entry.name);
+  GP_RETURN_IF_ERROR(r.OnlyKeys(keys));
   GP_RETURN_IF_ERROR(r.LoadDefaults());
-  g.source = r.default_source();
+  entry.source = r.default_source();
+  GP_ASSIGN_OR_RETURN(entry.aliases, r.StringList("aliases"));
+  return r;
+}
+
+Result<GpuModel> ReadGpu(const std::string& file, const YAML::Node& node) {
+  GpuModel g;
+  GP_ASSIGN_OR_RETURN(
+      const YamlReader r,
+      ReadEntryHead(file, node,
+                    {"name", "aliases", "vendor", "architecture", "year", "form_factor", "pcie_gen",
+                     "scale_up_link", "sparsity", "source", "sources", "verified", "memory_gib",
+                     "memory_bandwidth_gbs", "tdp_w", "scale_up_bandwidth_gbs", "dense_tflops",
+                     "vector_tflops", "notes"},
+                    g));
   g.verified = r.default_verified();
-  GP_ASSIGN_OR_RETURN(g.aliases, r.StringList("aliases"));
   GP_ASSIGN_OR_RETURN(g.vendor, r.String("vendor"));
   GP_ASSIGN_OR_RETURN(g.architecture, r.String("architecture"));
   GP_ASSIGN_OR_RETURN(g.year, r.Int("year"));
@@ -91,15 +105,12 @@ Result<LinkKind> ParseLinkKind(const YamlReader& r) {
 }
 
 Result<Interconnect> ReadInterconnect(const std::string& file, const YAML::Node& node) {
-  YamlReader r(file, node, "");
   Interconnect link;
-  GP_ASSIGN_OR_RETURN(link.name, r.String("name"));
-  r = YamlReader(file, node, link.name);
-  GP_RETURN_IF_ERROR(r.OnlyKeys({"name", "aliases", "kind", "source", "sources", "verified",
-                                 "bandwidth_gbs", "latency_us", "achievable_fraction"}));
-  GP_RETURN_IF_ERROR(r.LoadDefaults());
-  link.source = r.default_source();
-  GP_ASSIGN_OR_RETURN(link.aliases, r.StringList("aliases"));
+  GP_ASSIGN_OR_RETURN(const YamlReader r,
+                      ReadEntryHead(file, node,
+                                    {"name", "aliases", "kind", "source", "sources", "verified",
+                                     "bandwidth_gbs", "latency_us", "achievable_fraction"},
+                                    link));
   GP_ASSIGN_OR_RETURN(link.kind, ParseLinkKind(r));
   GP_ASSIGN_OR_RETURN(link.bandwidth_gbs, r.Figure("bandwidth_gbs"));
   GP_ASSIGN_OR_RETURN(link.latency_us, r.Figure("latency_us"));
@@ -113,16 +124,13 @@ Result<Interconnect> ReadInterconnect(const std::string& file, const YAML::Node&
 }
 
 Result<CpuModel> ReadCpu(const std::string& file, const YAML::Node& node) {
-  YamlReader r(file, node, "");
   CpuModel c;
-  GP_ASSIGN_OR_RETURN(c.name, r.String("name"));
-  r = YamlReader(file, node, c.name);
-  GP_RETURN_IF_ERROR(r.OnlyKeys({"name", "aliases", "vendor", "arch", "architecture", "year",
-                                 "source", "sources", "verified", "cores", "base_ghz",
-                                 "fp64_flops_per_cycle", "fp32_flops_per_cycle"}));
-  GP_RETURN_IF_ERROR(r.LoadDefaults());
-  c.source = r.default_source();
-  GP_ASSIGN_OR_RETURN(c.aliases, r.StringList("aliases"));
+  GP_ASSIGN_OR_RETURN(const YamlReader r,
+                      ReadEntryHead(file, node,
+                                    {"name", "aliases", "vendor", "arch", "architecture", "year",
+                                     "source", "sources", "verified", "cores", "base_ghz",
+                                     "fp64_flops_per_cycle", "fp32_flops_per_cycle"},
+                                    c));
   GP_ASSIGN_OR_RETURN(c.vendor, r.String("vendor"));
   GP_ASSIGN_OR_RETURN(c.arch, r.String("arch"));
   GP_ASSIGN_OR_RETURN(c.architecture, r.String("architecture"));
@@ -137,17 +145,14 @@ Result<CpuModel> ReadCpu(const std::string& file, const YAML::Node& node) {
 }
 
 Result<ServerModel> ReadServer(const std::string& file, const YAML::Node& node) {
-  YamlReader r(file, node, "");
   ServerModel s;
-  GP_ASSIGN_OR_RETURN(s.name, r.String("name"));
-  r = YamlReader(file, node, s.name);
-  GP_RETURN_IF_ERROR(r.OnlyKeys({"name", "aliases", "vendor", "source", "sources", "verified",
-                                 "gpu", "gpu_count", "gpu_p2p_gbs", "cpu", "memory", "drives",
-                                 "nics", "psus", "rack_units", "notes"}));
-  GP_RETURN_IF_ERROR(r.LoadDefaults());
-  s.source = r.default_source();
+  GP_ASSIGN_OR_RETURN(const YamlReader r,
+                      ReadEntryHead(file, node,
+                                    {"name", "aliases", "vendor", "source", "sources", "verified",
+                                     "gpu", "gpu_count", "gpu_p2p_gbs", "cpu", "memory", "drives",
+                                     "nics", "psus", "rack_units", "notes"},
+                                    s));
   s.verified = r.default_verified();
-  GP_ASSIGN_OR_RETURN(s.aliases, r.StringList("aliases"));
   GP_ASSIGN_OR_RETURN(s.vendor, r.String("vendor"));
   GP_ASSIGN_OR_RETURN(s.gpu, r.String("gpu"));
   GP_ASSIGN_OR_RETURN(s.gpu_count, r.Int("gpu_count"));
