@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <vector>
 
 #include "testing/temp_dir.h"
 
@@ -29,41 +30,44 @@ class DataDirTest : public ::testing::Test {
   DataDirProbe probe_;
 };
 
-TEST_F(DataDirTest, EnvironmentWinsEvenOverAnInstallLayout) {
-  probe_.exe = tmp_.path() / "prefix" / "bin" / "gpupool";
-  fs::create_directories(tmp_.path() / "prefix" / "share" / "gpupool");
-  probe_.env_set = true;
-  probe_.env_value = "/nowhere/gpupool-data";  // taken as given: the reader's error names it
-  auto dir = FindDataDir(probe_);
-  ASSERT_TRUE(dir.has_value()) << dir.error().message();
-  EXPECT_EQ(*dir, fs::path("/nowhere/gpupool-data"));
-}
-
-TEST_F(DataDirTest, InstallLayoutIsFoundBesideTheBinary) {
-  // <prefix>/bin/gpupool -> <prefix>/bin/../share/gpupool = <prefix>/share/gpupool.
-  const fs::path prefix = tmp_.path() / "opt" / "moved-here";
-  fs::create_directories(prefix / "share" / "gpupool");
-  probe_.exe = prefix / "bin" / "gpupool";
-  auto dir = FindDataDir(probe_);
-  ASSERT_TRUE(dir.has_value()) << dir.error().message();
-  EXPECT_EQ(*dir, prefix / "share" / "gpupool");
-}
-
-TEST_F(DataDirTest, InstallLayoutWinsOverTheSourceTreeInsideTheBuildTree) {
-  // An install into a prefix inside the build directory still reads its own copy.
-  const fs::path prefix = probe_.build_dir / "stage";
-  fs::create_directories(prefix / "share" / "gpupool");
-  probe_.exe = prefix / "bin" / "gpupool";
-  auto dir = FindDataDir(probe_);
-  ASSERT_TRUE(dir.has_value()) << dir.error().message();
-  EXPECT_EQ(*dir, prefix / "share" / "gpupool");
-}
-
-TEST_F(DataDirTest, BinaryInItsBuildTreeReadsTheSourceTree) {
-  probe_.exe = probe_.build_dir / "apps" / "gpupool" / "gpupool";
-  auto dir = FindDataDir(probe_);
-  ASSERT_TRUE(dir.has_value()) << dir.error().message();
-  EXPECT_EQ(*dir, source_data_);
+TEST_F(DataDirTest, TheFirstPlaceThatAppliesWins) {
+  // In the header's order: GPUPOOL_DATA_DIR, the install layout beside the binary
+  // (<prefix>/bin/gpupool -> <prefix>/bin/../share/gpupool = <prefix>/share/gpupool), the source
+  // tree for a binary inside its build tree. Each row's install directory is created before it
+  // runs.
+  const fs::path prefix = tmp_.path() / "prefix";
+  const fs::path moved = tmp_.path() / "opt" / "moved-here";
+  const fs::path staged = probe_.build_dir / "stage";  // an install into the build tree
+  struct Case {
+    const char* what;
+    const char* env;  // GPUPOOL_DATA_DIR; nullptr: not set
+    fs::path exe;
+    fs::path install_dir;  // created when not empty
+    fs::path want;
+  };
+  const std::vector<Case> cases = {
+      // Taken as given, even when missing: the reader's error names it.
+      {"environment wins even over an install layout", "/nowhere/gpupool-data",
+       prefix / "bin" / "gpupool", prefix / "share" / "gpupool", "/nowhere/gpupool-data"},
+      {"install layout beside the binary, wherever the tree was moved", nullptr,
+       moved / "bin" / "gpupool", moved / "share" / "gpupool", moved / "share" / "gpupool"},
+      {"install layout inside the build tree wins over the source tree", nullptr,
+       staged / "bin" / "gpupool", staged / "share" / "gpupool", staged / "share" / "gpupool"},
+      // build/apps/gpupool/../share/gpupool does not exist.
+      {"binary in its build tree reads the source tree", nullptr,
+       probe_.build_dir / "apps" / "gpupool" / "gpupool", fs::path(), source_data_},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    DataDirProbe probe = probe_;
+    probe.env_set = c.env != nullptr;
+    probe.env_value = c.env != nullptr ? c.env : "";
+    probe.exe = c.exe;
+    if (!c.install_dir.empty()) fs::create_directories(c.install_dir);
+    auto dir = FindDataDir(probe);
+    ASSERT_TRUE(dir.has_value()) << dir.error().message();
+    EXPECT_EQ(*dir, c.want);
+  }
 }
 
 TEST_F(DataDirTest, InstalledBinaryNeverReadsTheSourceTree) {
