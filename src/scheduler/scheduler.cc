@@ -46,7 +46,8 @@ struct ShapeKeyHash {
 
 // How many replicas of `r` node `n` can hold now, at most `cap`. A lost GPU shows nothing left in
 // NodeState (cluster_state.h), so it holds none. Exact for the filter's rules (cluster::Fits): CPU,
-// memory, model, per-GPU milli and per-GPU memory.
+// memory, model, per-GPU milli and per-GPU memory. Whole GPUs: the GPUs cluster::GpuFits takes; a
+// share: how many shares each GPU's milli and memory hold (GpuFits says only whether one does).
 int Holdable(const PodRequest& r, const NodeState& n, int cap) {
   std::int64_t k = cap;
   if (r.cpu_milli > 0) k = std::min(k, n.cpu_left / r.cpu_milli);
@@ -66,10 +67,7 @@ int Holdable(const PodRequest& r, const NodeState& n, int cap) {
   } else {
     int free = 0;
     for (int g = 0; g < n.num_gpus; ++g) {
-      const auto i = static_cast<std::size_t>(g);
-      if (n.gpu_left[i] == 1000 &&
-          (r.gpu_memory_mib == 0 || n.gpu_memory_left[i] >= r.gpu_memory_mib))
-        ++free;
+      if (cluster::GpuFits(r, n, g)) ++free;
     }
     gpu_slots = free / r.num_gpu;
   }
