@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "common/data_dir.h"
 #include "placement/policy_registry.h"
+#include "sim/constrained_variant.h"
 #include "sim/fill_experiment.h"
 #include "sim/fill_report.h"
 
@@ -29,7 +30,22 @@ struct FillArgs {
   int threads = 0;
   std::string out;
   bool json = false;
+  // A constrained variant made on the fly (sim/constrained_variant.h); share < 0: none.
+  double constrain = -1;
+  std::uint64_t draw = 1;
+  double second_model = sim::ConstrainOptions{}.second_model_share;
+  bool uniform_models = false;
 };
+
+// Applies --constrain/--draw/--second-model to a loaded input (nothing when --constrain is unset).
+Result<sim::FillInput> MaybeConstrain(sim::FillInput input, double share, std::uint64_t draw,
+                                      double second_model, bool uniform_models) {
+  if (share < 0) return input;
+  auto v = sim::ConstrainVariant(input,
+                                 sim::ConstrainOptions{share, draw, second_model, uniform_models});
+  if (!v) return Error(Status::InvalidArgument("--constrain: " + v.error().message()));
+  return v;
+}
 
 // "42-51", "42,45,100-102".
 Result<std::vector<std::uint64_t>> ParseSeeds(const std::string& text) {
@@ -98,7 +114,10 @@ int RunFillCommand(const FillArgs& a) {
         Status::InvalidArgument("--workload: '" + a.workload + "' is not trace or learned"));
   }
   const auto wall_start = std::chrono::steady_clock::now();
-  auto input = sim::LoadFillInput(a.nodes, a.pods);
+  auto loaded = sim::LoadFillInput(a.nodes, a.pods);
+  if (!loaded) return fail(loaded.error());
+  auto input =
+      MaybeConstrain(std::move(*loaded), a.constrain, a.draw, a.second_model, a.uniform_models);
   if (!input) return fail(input.error());
 
   sim::FillOptions opt{a.tune, a.batch, a.workload == "learned"};
@@ -140,6 +159,48 @@ int RunFillCommand(const FillArgs& a) {
   return 0;
 }
 
+struct ConstrainArgs {
+  std::string nodes;
+  std::string pods;
+  std::string out;
+  double share = -1;
+  std::uint64_t draw = 1;
+  double second_model = sim::ConstrainOptions{}.second_model_share;
+  bool uniform_models = false;
+};
+
+void AddConstrainOptions(CLI::App& cmd, double& share, std::uint64_t& draw, double& second_model,
+                         bool& uniform_models) {
+  cmd.add_option("--constrain", share,
+                 "Tie this share (0-1) of the GPU pods to GPU models drawn from the cluster's "
+                 "model mix (a constrained variant, as the paper's gpu_spec lists)");
+  cmd.add_option("--draw", draw, "Seed of the constrained variant's draw")->capture_default_str();
+  cmd.add_option("--second-model", second_model,
+                 "Share of the constrained pods that allow a second model")
+      ->capture_default_str();
+  cmd.add_flag("--uniform-models", uniform_models,
+               "Draw the models uniformly instead of by their share of the GPUs (overloads the "
+               "rare models)");
+}
+
+int RunConstrainCommand(const ConstrainArgs& a) {
+  auto fail = [](const Status& s) {
+    std::cerr << "gpupool sim constrain: " << s.message() << "\n";
+    return s.ExitCode();
+  };
+  auto loaded = sim::LoadFillInput(a.nodes, a.pods);
+  if (!loaded) return fail(loaded.error());
+  auto input =
+      MaybeConstrain(std::move(*loaded), a.share, a.draw, a.second_model, a.uniform_models);
+  if (!input) return fail(input.error());
+  if (Status s = sim::WriteOpenbPods(a.out, input->pods); !s.ok()) return fail(s);
+  std::size_t constrained = 0;
+  for (const auto& p : input->pods) constrained += p.spec_key.empty() ? 0 : 1;
+  std::cout << fmt::format("wrote {}: {} pods, {} with a gpu_spec\n", a.out, input->pods.size(),
+                           constrained);
+  return 0;
+}
+
 }  // namespace
 
 void AddSimCommand(CLI::App& app, int& exit_code) {
@@ -169,9 +230,10 @@ void AddSimCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   fill->add_option(
           "--batch", args->batch,
-          "Scheduling window in pods for every policy: arrivals wait until K are queued, then are "
-          "placed together (waiting pods count as arrived, not allocated). 0: each policy's own "
-          "(1 for the published policies, 64 for fgd-window)")
+          "Scheduling window in pods for every policy: the longest a pod may wait, in arrivals. "
+          "The published policies wait until K are queued, then place them together; fgd-window "
+          "lets only the shares a group could take wait (waiting pods count as arrived, not "
+          "allocated). 0: each policy's own (1 for the published policies, 64 for fgd-window)")
       ->capture_default_str();
   fill->add_option("--workload", args->workload,
                    "FGD's target workload: trace (the whole pod list, as the paper) or learned "
@@ -183,7 +245,24 @@ void AddSimCommand(CLI::App& app, int& exit_code) {
   fill->add_option("--out", args->out,
                    "Write per-seed curves (CSV), summary.json and a plot (SVG, PNG) here");
   fill->add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");
+  AddConstrainOptions(*fill, args->constrain, args->draw, args->second_model, args->uniform_models);
   fill->callback([args, &exit_code] { exit_code = RunFillCommand(*args); });
+
+  auto cargs = std::make_shared<ConstrainArgs>();
+  cargs->nodes = args->nodes;
+  cargs->pods = args->pods;
+  auto* constrain = sim->add_subcommand(
+      "constrain",
+      "Write a constrained variant of a pod list: a share of the GPU pods tied to GPU models "
+      "drawn from the cluster's model mix (as the paper's gpu_spec variants), for sim fill --pods");
+  constrain->add_option("--nodes", cargs->nodes, "Node list CSV (its models are drawn from)")
+      ->capture_default_str();
+  constrain->add_option("--pods", cargs->pods, "Pod list CSV to constrain")->capture_default_str();
+  constrain->add_option("--out", cargs->out, "Pod list CSV to write")->required();
+  AddConstrainOptions(*constrain, cargs->share, cargs->draw, cargs->second_model,
+                      cargs->uniform_models);
+  constrain->get_option("--constrain")->required();
+  constrain->callback([cargs, &exit_code] { exit_code = RunConstrainCommand(*cargs); });
 }
 
 }  // namespace gpupool::app

@@ -240,3 +240,21 @@ Result<std::vector<TracePod>> LoadOpenbPods(const std::string& path,
 }
 
 }  // namespace gpupool::sim
+
+namespace gpupool::sim {
+
+Status WriteOpenbPods(const std::string& path, const std::vector<TracePod>& pods) {
+  std::ofstream f(path, std::ios::trunc);
+  if (!f) return Status::IoError(path + ": cannot open for writing");
+  f << "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec\n";
+  for (const auto& p : pods) {
+    const auto& r = p.request;
+    f << p.name << ',' << r.cpu_milli << ',' << r.memory_mib << ',' << r.num_gpu << ','
+      << r.gpu_milli << ',' << p.spec_key << '\n';
+  }
+  f.flush();
+  if (!f) return Status::IoError(path + ": write failed");
+  return Status::Ok();
+}
+
+}  // namespace gpupool::sim

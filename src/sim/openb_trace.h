@@ -35,4 +35,8 @@ Result<std::vector<cluster::NodeSpec>> LoadOpenbNodes(const std::string& path);
 Result<std::vector<TracePod>> LoadOpenbPods(const std::string& path,
                                             const cluster::ModelTable& models);
 
+// Writes `pods` as a 6-column pod list (name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec) that
+// LoadOpenbPods reads back to the same requests. IoError names the file when it cannot be written.
+Status WriteOpenbPods(const std::string& path, const std::vector<TracePod>& pods);
+
 }  // namespace gpupool::sim
