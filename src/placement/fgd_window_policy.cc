@@ -1,6 +1,8 @@
 #include "placement/fgd_window_policy.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <numeric>
 #include <optional>
 
@@ -17,9 +19,18 @@ std::optional<cluster::ModelMask> Intersect(cluster::ModelMask a, cluster::Model
   return a & b;
 }
 
+// True when a pod of mask `b` may not join a group of mask `a` because one of them is
+// unconstrained and the other runs only on reserved models.
+bool Mixes(cluster::ModelMask a, cluster::ModelMask b, cluster::ModelMask reserved) {
+  if ((a == cluster::kAnyModel) == (b == cluster::kAnyModel)) return false;
+  const cluster::ModelMask tied = a == cluster::kAnyModel ? b : a;
+  return (tied & ~reserved) == 0;
+}
+
 }  // namespace
 
-WindowGroups FormGroups(std::span<const cluster::PodRequest> window, const FgdWindowOptions& opt) {
+WindowGroups FormGroups(std::span<const cluster::PodRequest> window, const FgdWindowOptions& opt,
+                        cluster::ModelMask reserved) {
   WindowGroups out;
   out.group.assign(window.size(), -1);
   std::vector<int> share;
@@ -60,6 +71,7 @@ WindowGroups FormGroups(std::span<const cluster::PodRequest> window, const FgdWi
     // reached it, so larger (earlier) pods are preferred among equal fills.
     for (std::size_t b = a + 1; b < share.size(); ++b) {
       if (used[b] || !Intersect(g.allowed_models, at(b).allowed_models)) continue;
+      if (Mixes(g.allowed_models, at(b).allowed_models, reserved)) continue;
       const int w = at(b).gpu_milli / unit;
       for (int x = room; x >= w; --x) {
         const auto xi = static_cast<std::size_t>(x);
@@ -99,30 +111,89 @@ WindowGroups FormGroups(std::span<const cluster::PodRequest> window, const FgdWi
   return out;
 }
 
+bool Groupable(const cluster::PodRequest& r, const FgdWindowOptions& opt) {
+  return r.shape() == cluster::PodShape::kSharedGpu && r.gpu_milli >= opt.min_member_milli &&
+         r.gpu_milli <= 1000 - opt.min_member_milli;
+}
+
+void FgdWindowPolicy::UpdateReserved(const cluster::ClusterState& state) const {
+  if (reserved_for_nodes_ == state.num_nodes() &&
+      reserved_for_capacity_ == state.gpu_capacity_milli())
+    return;
+  reserved_for_nodes_ = state.num_nodes();
+  reserved_for_capacity_ = state.gpu_capacity_milli();
+  std::array<std::int64_t, cluster::ModelTable::kMaxModels> gpus{};
+  std::int64_t total = 0;
+  for (int n = 0; n < state.num_nodes(); ++n) {
+    const cluster::NodeState& node = state.node(n);
+    gpus[node.model] += node.num_gpus;
+    total += node.num_gpus;
+  }
+  cluster::ModelMask tied = 0;  // models some constrained class of the workload names
+  for (const auto& c : fgd_.workload().classes) tied |= c.allowed_models;
+  reserved_ = 0;
+  pool_models_ = 0;
+  for (std::size_t m = 0; m < gpus.size(); ++m) {
+    if (gpus[m] == 0) continue;
+    const cluster::ModelMask bit = cluster::ModelMask{1} << m;
+    pool_models_ |= bit;
+    if ((tied & bit) != 0 &&
+        static_cast<double>(gpus[m]) < opt_.minority_share * static_cast<double>(total))
+      reserved_ |= bit;
+  }
+}
+
 void FgdWindowPolicy::PlaceWindow(Placer& placer, std::span<const cluster::PodRequest> requests,
-                                  std::span<const int> shapes, const cluster::ClusterState& state,
-                                  const CommitFn& commit) const {
-  const WindowGroups groups = FormGroups(requests, opt_);
+                                  std::span<const int> shapes, const WindowTiming& timing,
+                                  const cluster::ClusterState& state, const CommitFn& commit,
+                                  const DeferFn& defer) const {
+  UpdateReserved(state);
+  const WindowGroups groups = FormGroups(requests, opt_, reserved_);
+  auto group_of = [&](std::size_t i) { return groups.group[i]; };
   auto place_alone = [&](std::size_t i) {
     if (auto a = placer.Place(requests[i], shapes[i], state)) commit(i, *a);
   };
+  // Step 2: a pod that just arrived and completes a partly used GPU goes now.
+  auto fills_a_hole = [&](std::size_t i) {
+    const auto a = placer.Place(requests[i], shapes[i], state);
+    if (!a) return false;
+    const int gpu = std::countr_zero(a->gpu_mask);
+    const int left =
+        state.node(a->node).gpu_left[static_cast<std::size_t>(gpu)] - requests[i].gpu_milli;
+    if (left > opt_.hole_fill_slack_milli) return false;
+    commit(i, *a);
+    return true;
+  };
   std::vector<char> group_done(groups.requests.size(), 0);
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    const int g = groups.group[i];
+    const int g = group_of(i);
     if (g < 0) {
-      place_alone(i);
+      if (!Groupable(requests[i], opt_) || timing.MustPlace(i)) {
+        place_alone(i);  // step 1 (or its wait is up: step 5)
+      } else if (timing.Waited(i) > 0 || !fills_a_hole(i)) {
+        defer(i);
+      }
       continue;
     }
     if (group_done[static_cast<std::size_t>(g)]) continue;
     group_done[static_cast<std::size_t>(g)] = 1;
-    const cluster::PodRequest& gr = groups.requests[static_cast<std::size_t>(g)];
-    const auto where = placer.Place(gr, placer.ShapeId(gr), state);
+    cluster::PodRequest gr = groups.requests[static_cast<std::size_t>(g)];
+    // Step 4; pod i is the group's oldest member (arrival order).
+    const bool due = timing.MustPlace(i) || 1000 - gr.gpu_milli <= opt_.early_group_slack_milli;
+    // An unconstrained group keeps off the reserved models when the pool has others.
+    if (gr.allowed_models == cluster::kAnyModel && (pool_models_ & ~reserved_) != 0 &&
+        reserved_ != 0)
+      gr.allowed_models = pool_models_ & ~reserved_;
+    std::optional<cluster::Allocation> where;
+    if (due) where = placer.Place(gr, placer.ShapeId(gr), state);
     for (std::size_t j = i; j < requests.size(); ++j) {
-      if (groups.group[j] != g) continue;
+      if (group_of(j) != g) continue;
       if (where) {
         commit(j, cluster::MakeAllocation(requests[j], where->node, where->gpu_mask));
-      } else {
+      } else if (due && timing.MustPlace(j)) {
         place_alone(j);  // the group fits nowhere as one: its members may still fit apart
+      } else {
+        defer(j);
       }
     }
   }

@@ -12,22 +12,38 @@
 // hand allow before opening the next. Design, alternatives tried and measured figures:
 // docs/adr/0001-own-policy.md.
 //
-// Algorithm, for the pods of one window (arrival order i = 0..K-1):
-//  1. Groups. Take the sharing pods (one GPU, milli < 1000) of at least `min_member_milli`, in
-//     descending milli (arrival order on ties). Each pod not yet grouped is an anchor: among the
-//     later ones (GPU-model constraints must intersect) pick the set that fills the anchor's GPU
-//     best (largest sum <= 1000 - anchor; 0/1 knapsack in steps of the gcd of the pods' milli;
-//     among equal fills the set reached first, i.e. the larger pods), with at most
-//     `max_members` pods in all. Keep the group when it has >= 2 pods and leaves at most
-//     `pair_slack_milli` of its GPU (810+160 is not formed: 160 is below min_member_milli;
-//     650+320, 590+370, 550+440, 470+470, 470+460, 320x3, 230x4, 500+250+250 are).
-//  2. Placement, in arrival order: a single pod is placed as FGD places it (Placer, FGD score);
-//     a group, at the turn of its earliest pod, is placed as ONE request (sum of the members'
-//     CPU, memory, milli; intersection of their model constraints) with FGD's score, and each
-//     member is then committed to that node and GPU. A group that fits nowhere is placed member
-//     by member.
-//  The score: int(100 x sigmoid((F_n(before) - F_n(after)) / 1000)) as FGD (F_n the node's
-//  expected fragment against the trace's target workload).
+// Algorithm. The window is what waits (placement/window.h): the pods that arrived since the last
+// call and the ones this policy let wait before, each with the arrivals it has waited.
+//  1. Who may wait: only a pod a group could take - a sharing pod (one GPU, milli < 1000) of
+//     min_member_milli..1000 - min_member_milli. Every other pod (whole and multi-GPU, CPU-only,
+//     small, and shares too large for any partner) is placed when it arrives: it gains nothing
+//     from waiting, and a pod that waits counts as arrived but not allocated.
+//  2. Hole fillers go at once: a pod that could wait, but whose FGD placement leaves its GPU with
+//     at most `hole_fill_slack_milli` (it completes a GPU that is already partly used), is
+//     placed when it arrives.
+//  3. Groups, formed over the waiting pods at every call: in descending milli (arrival order on
+//     ties), each pod not yet grouped is an anchor: among the later ones (GPU-model constraints
+//     must intersect) pick the set that fills the anchor's GPU best (largest sum <= 1000 - anchor;
+//     0/1 knapsack in steps of the gcd of the pods' milli; among equal fills the set reached
+//     first, i.e. the larger pods), with at most `max_members` pods in all. A group is a
+//     candidate when it has >= 2 pods and leaves at most `pair_slack_milli` of its GPU (650+320,
+//     590+370, 550+440, 470+470, 470+460, 320x3, 230x4, 500+250+250 ...).
+//  3a. Reserved models. A GPU model holding less than `minority_share` of the pool's GPUs that
+//     some constrained task class of the target workload names is reserved for the pods that can
+//     only run there: an unconstrained pod never joins a group with a pod tied to reserved models
+//     only (the group would take that pod's scarce model), and a group of unconstrained pods is
+//     placed on the other models (it may fill a scarce GPU the constrained pods need). With no
+//     constrained class (every openb list in the repository) nothing is reserved.
+//  4. A candidate group is placed when its oldest member's wait is up (waited = max_wait - 1,
+//     or flush), or at once when it leaves at most `early_group_slack_milli` (a perfect fill
+//     needs no better partner). It is placed as ONE request (sum of the members' CPU, memory,
+//     milli; intersection of their model constraints) with FGD's score, and each member is then
+//     committed to that node and GPU. A group that fits nowhere is placed member by member.
+//  5. A pod whose wait is up and that is in no placed group is placed alone, by FGD; the rest
+//     wait (defer).
+//  Everything is done in arrival order (a group at the turn of its oldest member). The score:
+//  int(100 x sigmoid((F_n(before) - F_n(after)) / 1000)) as FGD (F_n the node's expected
+//  fragment against the trace's target workload).
 //
 // Why small pods (< min_member_milli) are never grouped: there are few of them (on the default
 // trace 106 pods of <= 190 milli against 1,078 pods of 810 that leave 190 behind), so a small
@@ -43,15 +59,14 @@
 // 42-51); for CPU-only pods, "most spare CPU" gave 9.01 % instead of 6.98 % on cpu250 and no
 // CPU-only rule tried was better on every variant (docs/adr/0001-own-policy.md).
 //
-// Which K: 64 (the largest the project allows; 32 gives nearly the same: 4.14 % against 4.11 % on
-// default). Waiting pods count as arrived but not allocated; at arrived 100 % the allocation curve
-// is almost flat (most arrivals fail there), so the wait costs little there (0.0 point on
-// default, about 0.3 on cpu300 where CPU is short). At K = 1 the policy is FGD.
+// Which K (max_wait): 64, the largest window the project allows. Waiting pods count as arrived
+// but not allocated. At K = 1 the policy is FGD.
 //
-// Contract: Score() is FGD's (pure). PlaceWindow() is deterministic for a given Placer (seed)
-// and window; it allocates per window (group bookkeeping), never per candidate node; new group
-// shapes are interned in the Placer so their node scores are cached like any pod shape.
-// Thread safety: const; one Placer per thread.
+// Contract: Score() is FGD's (pure). PlaceWindow() is deterministic for a given Placer (seed),
+// window and timing; it allocates per window (group bookkeeping), never per candidate node; new
+// group shapes are interned in the Placer so their node scores are cached like any pod shape.
+// Thread safety: none: PlaceWindow caches the pool's reserved models (recomputed when the pool's
+// nodes or GPUs or the workload change); one policy object and one Placer per thread.
 #pragma once
 
 #include <span>
@@ -69,7 +84,17 @@ struct FgdWindowOptions {
   int min_member_milli = 200;
   // Most pods in one group.
   int max_members = 8;
+  // A pod that would complete a partly used GPU to within this many milli is placed at once.
+  int hole_fill_slack_milli = 100;
+  // A group is placed before its oldest member's wait is up when it leaves at most this much.
+  int early_group_slack_milli = 0;
+  // A GPU model with less than this share of the pool's GPUs that some constrained task class of
+  // the workload names is reserved (step 3a).
+  double minority_share = 0.5;
 };
+
+// True for a pod that a group could take (step 1): it may wait.
+bool Groupable(const cluster::PodRequest& r, const FgdWindowOptions& opt);
 
 // The groups of one window: group[i] is the group index of pod i (-1: placed alone), and
 // requests[g] the combined request of group g.
@@ -78,8 +103,10 @@ struct WindowGroups {
   std::vector<cluster::PodRequest> requests;
 };
 
-// Step 1 above, pure: forms the groups of `window` (exposed for tests).
-WindowGroups FormGroups(std::span<const cluster::PodRequest> window, const FgdWindowOptions& opt);
+// Step 3 above, pure: forms the groups of `window`; `reserved` are the reserved models (none by
+// default).
+WindowGroups FormGroups(std::span<const cluster::PodRequest> window, const FgdWindowOptions& opt,
+                        cluster::ModelMask reserved = 0);
 
 class FgdWindowPolicy final : public Policy, public WindowPolicy {
  public:
@@ -88,10 +115,14 @@ class FgdWindowPolicy final : public Policy, public WindowPolicy {
   NodeScore Score(const PodRequest& r, const NodeState& n) const override {
     return fgd_.Score(r, n);
   }
-  void SetWorkload(const Workload& w) override { fgd_.SetWorkload(w); }
+  void SetWorkload(const Workload& w) override {
+    fgd_.SetWorkload(w);
+    reserved_for_nodes_ = -1;  // the reserved models depend on the workload's constraints
+  }
   void PlaceWindow(Placer& placer, std::span<const cluster::PodRequest> requests,
-                   std::span<const int> shapes, const cluster::ClusterState& state,
-                   const CommitFn& commit) const override;
+                   std::span<const int> shapes, const WindowTiming& timing,
+                   const cluster::ClusterState& state, const CommitFn& commit,
+                   const DeferFn& defer) const override;
 
   // 64 pods: the largest window the project allows (see "Which K" above).
   int default_window() const override { return kDefaultWindow; }
@@ -102,6 +133,14 @@ class FgdWindowPolicy final : public Policy, public WindowPolicy {
  private:
   FgdPolicy fgd_;
   FgdWindowOptions opt_;
+  // Recomputes reserved_ and pool_models_ when the pool's nodes or GPUs changed.
+  void UpdateReserved(const cluster::ClusterState& state) const;
+
+  // Cache of the pool's model mix (a function of the state's nodes and the workload).
+  mutable int reserved_for_nodes_ = -1;
+  mutable std::int64_t reserved_for_capacity_ = -1;
+  mutable cluster::ModelMask reserved_ = 0;     // reserved models (step 3a)
+  mutable cluster::ModelMask pool_models_ = 0;  // every model of the pool
 };
 
 }  // namespace gpupool::placement

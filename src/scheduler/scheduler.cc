@@ -169,6 +169,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::
     return Error(Status::InvalidArgument("window: " + std::to_string(opt.window) + " is negative"));
   }
   s->window_ = opt.window > 0 ? opt.window : s->policy_->default_window();
+  s->max_defer_cycles_ = opt.max_defer_cycles;
   auto order = MakeJobOrder(opt.order);
   if (!order) return Error(order.error());
   s->order_ = std::move(*order);
@@ -349,6 +350,7 @@ Status Scheduler::RemovePending(JobId id) {
     return Status::NotFound("job " + std::to_string(id) + ": not pending");
   }
   reasons_.erase(id);
+  deferrals_.erase(id);
   return Status::Ok();
 }
 
@@ -374,6 +376,7 @@ Status Scheduler::Allocate(JobId id, const Placement& placement) {
   placed_.emplace(id, placement);
   pending_.erase(id);
   reasons_.erase(id);
+  deferrals_.erase(id);
   return Status::Ok();
 }
 
@@ -575,8 +578,10 @@ CycleResult Scheduler::RunCycle(bool full) {
   std::vector<JobId> win_ids;
   std::vector<PodRequest> win_requests;
   std::vector<int> win_shapes;
-  std::vector<char> committed;
+  std::vector<int> win_waited;
+  std::vector<char> committed;  // 1: placed, 2: deferred
   std::vector<JobId> placed_ids;
+  std::vector<JobId> deferred_ids;
 
   std::size_t i = 0;
   while (i < order.size()) {
@@ -620,14 +625,31 @@ CycleResult Scheduler::RunCycle(bool full) {
     if (win_ids.empty()) continue;
     committed.assign(win_ids.size(), 0);
     result.node_scans += static_cast<int>(win_ids.size());
-    placement::PlaceWindow(*placer_, win_requests, win_shapes, state_,
-                           [&](std::size_t idx, const cluster::Allocation& a) {
-                             GP_CHECK(state_.Allocate(a).ok());
-                             committed[idx] = 1;
-                             placed_.emplace(win_ids[idx], Placement{a});
-                             placed_ids.push_back(win_ids[idx]);
-                             result.placed.emplace_back(win_ids[idx], Placement{a});
-                           });
+    // Arrivals each job has waited; a job deferred max_defer_cycles_ times already must go now.
+    win_waited.clear();
+    for (const JobId id : win_ids) {
+      const auto d = deferrals_.find(id);
+      const bool spent =
+          max_defer_cycles_ <= 0 || (d != deferrals_.end() && d->second >= max_defer_cycles_);
+      const std::int64_t since = next_seq_ - 1 - pending_.at(id).seq;
+      win_waited.push_back(spent ? window_ - 1
+                                 : static_cast<int>(std::min<std::int64_t>(since, window_ - 1)));
+    }
+    placement::PlaceWindow(
+        *placer_, win_requests, win_shapes, placement::WindowTiming{win_waited, window_, false},
+        state_,
+        [&](std::size_t idx, const cluster::Allocation& a) {
+          GP_CHECK(state_.Allocate(a).ok());
+          committed[idx] = 1;
+          placed_.emplace(win_ids[idx], Placement{a});
+          placed_ids.push_back(win_ids[idx]);
+          result.placed.emplace_back(win_ids[idx], Placement{a});
+        },
+        [&](std::size_t idx) {
+          committed[idx] = 2;
+          ++deferrals_[win_ids[idx]];
+          deferred_ids.push_back(win_ids[idx]);
+        });
     for (std::size_t k = 0; k < win_ids.size(); ++k) {
       if (!committed[k]) failed[ShapeKey{win_requests[k], 1}].push_back(win_ids[k]);
     }
@@ -636,7 +658,16 @@ CycleResult Scheduler::RunCycle(bool full) {
   for (const JobId id : placed_ids) {
     pending_.erase(id);
     reasons_.erase(id);
+    deferrals_.erase(id);
   }
+  // A deferred job fits now: the next cycle tries it again whatever is freed.
+  for (const JobId id : deferred_ids) {
+    reasons_[id] = "not now: fits, waiting for a job to share its GPU with (" +
+                   std::string(policy_->name()) + ", at most " + std::to_string(max_defer_cycles_) +
+                   " cycle(s))";
+    arrivals_.push_back(id);
+  }
+  result.deferred = static_cast<int>(deferred_ids.size());
   for (const auto& [key, jobs] : failed) {
     const std::string reason = ReasonNotNow(key.replica, key.replicas);
     for (std::size_t k = 0; k < jobs.size(); ++k) {

@@ -67,6 +67,11 @@ struct SchedulerOptions {
   std::string order = "priority";
   double workload_half_life = 1000;  // in observed replica requests
   int relearn_every = 64;            // new observations before the workload is re-derived
+  // Cycles a job that fits may be deferred by the window policy to wait for a partner (fgd-window
+  // lets a share that could fill a GPU with a later one wait; placement/window.h); within them it
+  // waits at most `window` - 1 arrivals. 0: never deferred. The service runs the next cycle a
+  // tick later.
+  int max_defer_cycles = 1;
   placement::PlacerOptions placer;
 };
 
@@ -74,6 +79,7 @@ struct CycleResult {
   std::vector<std::pair<JobId, Placement>> placed;  // in the order they were placed
   int considered = 0;                               // pending jobs the cycle tried
   int node_scans = 0;                               // placement attempts (Place calls)
+  int deferred = 0;   // jobs the window policy let wait for a partner (tried again next cycle)
   bool full = false;  // every pending job was considered (else only the new arrivals)
 };
 
@@ -180,8 +186,10 @@ class Scheduler {
   std::unordered_map<JobId, std::string> reasons_;
   std::unordered_map<JobId, Placement> placed_;
   std::int64_t next_seq_ = 1;
-  std::vector<JobId> arrivals_;  // pending since the last cycle
-  bool freed_ = true;            // something was freed since the last cycle
+  std::vector<JobId> arrivals_;               // pending since the last cycle, or deferred in it
+  std::unordered_map<JobId, int> deferrals_;  // cycles each pending job has been deferred
+  int max_defer_cycles_ = 1;
+  bool freed_ = true;  // something was freed since the last cycle
 };
 
 }  // namespace gpupool::scheduler

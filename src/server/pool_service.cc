@@ -443,11 +443,14 @@ void PoolService::Loop() {
       job.stop_reason = fmt::format("time limit of {} s reached", job.spec.time_limit_s);
       if (Status st = executor_->Stop(id, opt_.stop_grace); !st.ok()) Log(st.ToString());
     }
-    const bool run = dirty_ || !exits.empty();
+    const bool run = dirty_ || !exits.empty() || retry_;
     dirty_ = false;
+    retry_ = false;
     if (run && scheduler_->num_pending() > 0) {
       const auto t0 = std::chrono::steady_clock::now();
       scheduler::CycleResult cycle = scheduler_->RunCycle();
+      // Jobs the policy let wait for a partner go in the next cycle, a tick later at most.
+      retry_ = cycle.deferred > 0;
       metrics_.cycle_seconds.Observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       metrics_.cycles.fetch_add(1, std::memory_order_relaxed);

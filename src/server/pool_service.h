@@ -150,6 +150,7 @@ class PoolService {
   std::condition_variable cv_;
   std::condition_variable idle_cv_;
   bool dirty_ = true;
+  bool retry_ = false;  // the last cycle deferred jobs: run one again after a tick
   bool stop_ = false;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   std::unordered_map<std::int64_t, std::unique_ptr<ActiveJob>> active_;

@@ -1,5 +1,6 @@
 #include "sim/fill_experiment.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -139,10 +140,15 @@ Result<FillRun> RunFill(const FillInput& in, const std::string& policy_name, std
   run.policy = policy_name;
   run.seed = seed;
   double requested = 0;
-  std::size_t window_start = 0;
   run.window = opt.batch > 0 ? opt.batch : (*policy)->default_window();
-  const auto window = static_cast<std::size_t>(run.window);
   std::vector<std::optional<cluster::Allocation>> decisions;
+  // The window: the pods waiting to be placed (indices into `requests`, arrival order), and the
+  // same as spans for PlaceWindow.
+  std::vector<std::size_t> waiting;
+  std::vector<cluster::PodRequest> win_requests;
+  std::vector<int> win_shapes;
+  std::vector<int> win_waited;
+  std::vector<std::size_t> still_waiting;
   auto commit = [&](std::size_t /*index*/, const cluster::Allocation& a) {
     // Placement found it to fit: an error here is a bug.
     const Status committed = state.Allocate(a);
@@ -161,17 +167,28 @@ Result<FillRun> RunFill(const FillInput& in, const std::string& policy_name, std
     requested += static_cast<double>(requests[i].total_gpu_milli());
     const bool last = (i + 1 == order.size());
     if (opt.learned_workload) learner.Observe(requests[i]);
-    if (i + 1 - window_start == window || last) {
-      if (opt.learned_workload && learner.Stale(learned_at, service.relearn_every)) {
-        (*policy)->SetWorkload(learner.Current());
-        placer.InvalidateScores();
-        learned_at = learner.observed();
-      }
-      placement::PlaceWindow(
-          placer, std::span(requests).subspan(window_start, i + 1 - window_start),
-          std::span(shapes).subspan(window_start, i + 1 - window_start), state, commit);
-      window_start = i + 1;
+    // Every arrival is a call: the policy places what it will and defers the rest (placement/
+    // window.h). Deferred pods count as arrived and not allocated.
+    waiting.push_back(i);
+    if (opt.learned_workload && learner.Stale(learned_at, service.relearn_every)) {
+      (*policy)->SetWorkload(learner.Current());
+      placer.InvalidateScores();
+      learned_at = learner.observed();
     }
+    win_requests.clear();
+    win_shapes.clear();
+    win_waited.clear();
+    for (const std::size_t k : waiting) {
+      win_requests.push_back(requests[k]);
+      win_shapes.push_back(shapes[k]);
+      win_waited.push_back(static_cast<int>(i - k));
+    }
+    still_waiting.clear();
+    placement::PlaceWindow(placer, win_requests, win_shapes,
+                           placement::WindowTiming{win_waited, run.window, last}, state, commit,
+                           [&](std::size_t index) { still_waiting.push_back(waiting[index]); });
+    std::sort(still_waiting.begin(), still_waiting.end());
+    waiting.swap(still_waiting);
     arrived[i] = requested / capacity;
     alloc[i] = 100.0 * static_cast<double>(state.gpu_allocated_milli()) / capacity;
     frag_amount[i] = 100.0 * frag_total / capacity;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "placement/fgd_policy.h"
@@ -34,19 +35,40 @@ cluster::ClusterState Nodes(int n, int gpus, std::int64_t cpu, cluster::ModelTab
   return *cluster::ClusterState::Build(specs, models);
 }
 
-// Places `window` with the placer's policy on `state`, committing; returns the allocations in
+// What one PlaceWindow call did: the allocations in commit order with the pods' indices, and the
+// indices it deferred.
+struct Outcome {
+  std::vector<cluster::Allocation> placed;
+  std::vector<std::size_t> placed_index;
+  std::vector<std::size_t> deferred;
+};
+
+// Places `window` with the placer's policy on `state` (committing) under `timing`.
+Outcome Call(Placer& placer, const std::vector<cluster::PodRequest>& window,
+             cluster::ClusterState& state, const WindowTiming& timing) {
+  std::vector<int> shapes;
+  for (const auto& r : window) shapes.push_back(placer.ShapeId(r));
+  Outcome out;
+  PlaceWindow(
+      placer, window, shapes, timing, state,
+      [&](std::size_t i, const cluster::Allocation& a) {
+        EXPECT_EQ(a.cpu_milli, window[i].cpu_milli);
+        ASSERT_TRUE(state.Allocate(a).ok());
+        out.placed.push_back(a);
+        out.placed_index.push_back(i);
+      },
+      [&](std::size_t i) { out.deferred.push_back(i); });
+  return out;
+}
+
+// Places `window` as the last call of a trace (flush: nothing waits); returns the allocations in
 // commit order.
 std::vector<cluster::Allocation> PlaceAll(Placer& placer,
                                           const std::vector<cluster::PodRequest>& window,
                                           cluster::ClusterState& state) {
-  std::vector<int> shapes;
-  for (const auto& r : window) shapes.push_back(placer.ShapeId(r));
-  std::vector<cluster::Allocation> out;
-  PlaceWindow(placer, window, shapes, state, [&](std::size_t, const cluster::Allocation& a) {
-    ASSERT_TRUE(state.Allocate(a).ok());
-    out.push_back(a);
-  });
-  return out;
+  const Outcome o = Call(placer, window, state, WindowTiming{{}, 64, /*flush=*/true});
+  EXPECT_TRUE(o.deferred.empty());
+  return o.placed;
 }
 
 TEST(FormGroupsTest, FillsGpusBestFitDecreasing) {
@@ -227,15 +249,87 @@ TEST(FgdWindowPolicyTest, CommitsNameEachPodsIndexInTheWindow) {
   const std::vector<cluster::PodRequest> window = {Pod(1000, 1, 1000), Pod(2000, 1, 470),
                                                    Pod(3000, 0, 0), Pod(4000, 1, 470),
                                                    Pod(1000, 9, 1000)};
-  std::vector<int> shapes;
-  for (const auto& r : window) shapes.push_back(placer.ShapeId(r));
-  std::vector<std::size_t> indices;
-  PlaceWindow(placer, window, shapes, state, [&](std::size_t i, const cluster::Allocation& a) {
-    EXPECT_EQ(a.cpu_milli, window[i].cpu_milli);
-    ASSERT_TRUE(state.Allocate(a).ok());
-    indices.push_back(i);
-  });
-  EXPECT_EQ(indices, (std::vector<std::size_t>{0, 1, 3, 2}));
+  const Outcome o = Call(placer, window, state, WindowTiming{{}, 64, true});
+  EXPECT_EQ(o.placed_index, (std::vector<std::size_t>{0, 1, 3, 2}));
+  EXPECT_TRUE(o.deferred.empty());
+}
+
+// Waiting is only for the pods a group could take (steps 1 and 5 of the header): a whole GPU, a
+// CPU-only pod, a 160 (below min_member_milli) and an 810 (no partner of >= 200 fits next to it)
+// go when they arrive; a lone 470 that has just arrived waits; at waited = max_wait - 1 it goes.
+TEST(FgdWindowPolicyTest, OnlyPodsAGroupCouldTakeWait) {
+  cluster::ModelTable models;
+  auto state = Nodes(4, 4, 64000, models);
+  FgdWindowPolicy policy(TwoClassWorkload());
+  Placer placer(policy, state.num_nodes(), 11);
+  const std::vector<cluster::PodRequest> window = {
+      Pod(1000, 1, 1000), Pod(2000, 0, 0), Pod(3000, 1, 160), Pod(4000, 1, 810), Pod(5000, 1, 470)};
+  const std::vector<int> young = {0, 0, 0, 0, 0};
+  const Outcome o = Call(placer, window, state, WindowTiming{young, 64, false});
+  EXPECT_EQ(o.placed_index, (std::vector<std::size_t>{0, 1, 2, 3}));
+  EXPECT_EQ(o.deferred, (std::vector<std::size_t>{4}));
+  // The same 470, its wait up (63 arrivals of 64): placed alone.
+  const std::vector<int> old = {63};
+  const Outcome late = Call(placer, {Pod(5000, 1, 470)}, state, WindowTiming{old, 64, false});
+  EXPECT_EQ(late.placed_index, (std::vector<std::size_t>{0}));
+  EXPECT_TRUE(late.deferred.empty());
+}
+
+// A group is placed when its oldest member's wait is up (step 4), not before: 470 + 470 leaves 60
+// (> early_group_slack_milli = 0). Placed, both members share one GPU.
+TEST(FgdWindowPolicyTest, AGroupGoesWhenItsOldestMembersWaitIsUp) {
+  cluster::ModelTable models;
+  auto state = Nodes(4, 2, 64000, models);
+  FgdWindowPolicy policy(TwoClassWorkload());
+  Placer placer(policy, state.num_nodes(), 5);
+  const std::vector<cluster::PodRequest> pair = {Pod(1000, 1, 470), Pod(2000, 1, 470)};
+  const std::vector<int> waiting = {10, 0};
+  const Outcome wait = Call(placer, pair, state, WindowTiming{waiting, 64, false});
+  EXPECT_TRUE(wait.placed.empty());
+  EXPECT_EQ(wait.deferred, (std::vector<std::size_t>{0, 1}));
+  const std::vector<int> due = {63, 53};
+  const Outcome go = Call(placer, pair, state, WindowTiming{due, 64, false});
+  ASSERT_EQ(go.placed.size(), 2u);
+  EXPECT_EQ(go.placed[0].node, go.placed[1].node);
+  EXPECT_EQ(go.placed[0].gpu_mask, go.placed[1].gpu_mask);
+  EXPECT_TRUE(go.deferred.empty());
+}
+
+// A group that fills its GPU exactly (600 + 400) needs no better partner: placed at once.
+TEST(FgdWindowPolicyTest, AnExactFillGoesAtOnce) {
+  cluster::ModelTable models;
+  auto state = Nodes(4, 2, 64000, models);
+  FgdWindowPolicy policy(TwoClassWorkload());
+  Placer placer(policy, state.num_nodes(), 5);
+  const std::vector<int> young = {3, 0};
+  const Outcome o =
+      Call(placer, {Pod(1000, 1, 600), Pod(2000, 1, 400)}, state, WindowTiming{young, 64, false});
+  ASSERT_EQ(o.placed.size(), 2u);
+  EXPECT_EQ(o.placed[0].gpu_mask, o.placed[1].gpu_mask);
+  EXPECT_EQ(state.node(o.placed[0].node).gpu_left_sum, 1000);
+}
+
+// Step 2: a 470 that arrives while a GPU has 530 left (an old 470 on it) completes that GPU to
+// 60 <= hole_fill_slack_milli under FGD: placed at once instead of waiting.
+TEST(FgdWindowPolicyTest, APodThatCompletesAGpuGoesAtOnce) {
+  cluster::ModelTable models;
+  auto state = Nodes(1, 2, 64000, models);
+  ASSERT_TRUE(state.Allocate(cluster::MakeAllocation(Pod(0, 1, 470), 0, 0b10)).ok());
+  FgdWindowPolicy policy(TwoClassWorkload());
+  Placer placer(policy, 1, 1);
+  // F = 0.5 f(whole) + 0.5 f(470) on lefts [1000, 530] is 265; GPU1 -> [1000, 60]: F = 0.5 x 60
+  // + 0.5 x 60 = 60 (the better delta); GPU0 -> [530, 530]: F = 0.5 x 1060 + 0 = 530.
+  const std::vector<int> young = {0};
+  const Outcome o = Call(placer, {Pod(1000, 1, 470)}, state, WindowTiming{young, 64, false});
+  ASSERT_EQ(o.placed.size(), 1u);
+  EXPECT_EQ(o.placed[0].gpu_mask, 0b10u);
+  EXPECT_TRUE(o.deferred.empty());
+  // A fresh GPU pair leaves 530 after a 470: it waits.
+  auto empty = Nodes(1, 2, 64000, models);
+  Placer fresh(policy, 1, 1);
+  const Outcome w = Call(fresh, {Pod(1000, 1, 470)}, empty, WindowTiming{young, 64, false});
+  EXPECT_TRUE(w.placed.empty());
+  EXPECT_EQ(w.deferred, (std::vector<std::size_t>{0}));
 }
 
 TEST(FgdWindowPolicyTest, SetWorkloadReachesTheScore) {
@@ -286,7 +380,8 @@ TEST(FgdWindowPolicyTest, AWindowOfOnePodIsFgd) {
       Pod(1000, 0, 0),   Pod(4000, 1, 470),  Pod(8000, 2, 1000),
       Pod(1000, 1, 320), Pod(2000, 1, 810),  Pod(3000, 1, 160)};
   for (const auto& r : pods) {
-    const auto a = PlaceAll(p_mine, {r}, mine);
+    // max_wait 1: no pod may wait.
+    const auto a = Call(p_mine, {r}, mine, WindowTiming{{}, 1, false}).placed;
     const auto b = p_ref.Place(r, ref);
     ASSERT_EQ(a.size(), b.has_value() ? 1u : 0u);
     if (!b) continue;
@@ -314,6 +409,74 @@ TEST(FgdWindowPolicyTest, DeterministicPerSeed) {
   };
   EXPECT_EQ(run(21), run(21));
   EXPECT_EQ(run(21).size(), 33u);  // everything fits: 3 windows x 11 pods
+}
+
+// Step 3a. A pool of 3 nodes of model A and 1 of model B (a quarter of the GPUs) whose workload
+// has a class tied to B: B is reserved.
+struct ReservedPool {
+  cluster::ModelTable models;
+  cluster::ClusterState state;
+  Workload workload;
+};
+
+ReservedPool MakeReservedPool() {
+  ReservedPool p;
+  std::vector<cluster::NodeSpec> specs(4);
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    specs[i].name = "n" + std::to_string(i);
+    specs[i].cpu_milli = 64000;
+    specs[i].memory_mib = 1 << 20;
+    specs[i].gpus.assign(2, cluster::GpuSpec{i == 0 ? "B" : "A", 0, "", -1});
+  }
+  p.state = *cluster::ClusterState::Build(specs, p.models);
+  const cluster::ModelMask b = cluster::ModelMask{1} << *p.models.Find("B");
+  p.workload = TwoClassWorkload();
+  p.workload.classes.push_back(TaskClass{1000, 1, 470, b, 0.0, 1});
+  return p;
+}
+
+TEST(FormGroupsTest, AnUnconstrainedPodNeverJoinsAPodTiedToReservedModels) {
+  const cluster::ModelMask a = 0b01, b = 0b10;
+  auto tied = [](cluster::ModelMask m) {
+    auto r = Pod(1000, 1, 470);
+    r.allowed_models = m;
+    return r;
+  };
+  const std::vector<cluster::PodRequest> w = {Pod(1000, 1, 470), tied(b)};
+  // Nothing reserved: the pair is a group tied to b.
+  EXPECT_EQ(FormGroups(w, FgdWindowOptions{}).group, (std::vector<int>{0, 0}));
+  // b reserved: no group.
+  EXPECT_EQ(FormGroups(w, FgdWindowOptions{}, b).group, (std::vector<int>{-1, -1}));
+  // Two pods tied to b still pair; a pod tied to a|b may join an unconstrained one.
+  EXPECT_EQ(FormGroups(std::vector{tied(b), tied(b)}, FgdWindowOptions{}, b).group,
+            (std::vector<int>{0, 0}));
+  EXPECT_EQ(FormGroups(std::vector{Pod(1000, 1, 470), tied(a | b)}, FgdWindowOptions{}, b).group,
+            (std::vector<int>{0, 0}));
+}
+
+// A group of unconstrained pods keeps off the reserved model B, whatever the seed; with nothing
+// reserved (minority_share 0) some seed's FGD choice puts it on B, so the rule is what holds it
+// off.
+TEST(FgdWindowPolicyTest, AnUnconstrainedGroupKeepsOffReservedModels) {
+  const std::vector<cluster::PodRequest> pair = {Pod(1000, 1, 470), Pod(2000, 1, 470)};
+  const std::vector<int> due = {63, 1};
+  auto node_of_group = [&](double minority_share, std::uint64_t seed) {
+    ReservedPool p = MakeReservedPool();
+    FgdWindowOptions opt;
+    opt.minority_share = minority_share;
+    FgdWindowPolicy policy(p.workload, opt);
+    Placer placer(policy, p.state.num_nodes(), seed);
+    const Outcome o = Call(placer, pair, p.state, WindowTiming{due, 64, false});
+    EXPECT_EQ(o.placed.size(), 2u);
+    EXPECT_EQ(o.placed[0].gpu_mask, o.placed[1].gpu_mask);
+    return o.placed.empty() ? -1 : o.placed[0].node;
+  };
+  bool on_b_without = false;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    EXPECT_NE(node_of_group(0.5, seed), 0) << "seed " << seed;
+    on_b_without = on_b_without || node_of_group(0.0, seed) == 0;
+  }
+  EXPECT_TRUE(on_b_without);
 }
 
 }  // namespace

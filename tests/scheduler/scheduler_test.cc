@@ -44,10 +44,11 @@ JobRequest Share(int milli) {
 }
 
 std::unique_ptr<Scheduler> Make(const std::vector<NodeSpec>& nodes, const std::string& policy,
-                                int window = 0) {
+                                int window = 0, int max_defer_cycles = 1) {
   SchedulerOptions opt;
   opt.policy = policy;
   opt.window = window;
+  opt.max_defer_cycles = max_defer_cycles;
   opt.workload_half_life = 1e12;  // no decay: learned weights are plain frequencies
   auto s = Scheduler::Create(nodes, opt);
   EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().ToString());
@@ -303,6 +304,35 @@ TEST(SchedulerTest, WindowPolicyPairsSharesThatFillAGpu) {
   ASSERT_NE(s->placement(2), nullptr);
   EXPECT_EQ((*s->placement(1))[0].node, (*s->placement(2))[0].node);
   EXPECT_EQ((*s->placement(1))[0].gpu_mask, (*s->placement(2))[0].gpu_mask);
+}
+
+// The window policy's waiting, in the service's cycle: two 470s (940, not an exact fill) fit now
+// but wait one cycle for a better partner (max_defer_cycles = 1); the next cycle, with nothing
+// freed and nothing new, places them as one group on one GPU.
+TEST(SchedulerTest, AShareWaitsOneCycleForAPartnerThenGoes) {
+  auto s = Make({Node("a", 2), Node("b", 2)}, "fgd-window", 8);
+  ASSERT_TRUE(s->AddPending(1, Share(470)).ok());
+  ASSERT_TRUE(s->AddPending(2, Share(470)).ok());
+  CycleResult r = s->RunCycle();
+  EXPECT_EQ(r.deferred, 2);
+  EXPECT_TRUE(r.placed.empty());
+  EXPECT_NE(s->PendingReason(1).find("waiting for a job to share its GPU"), std::string::npos)
+      << s->PendingReason(1);
+  r = s->RunCycle();
+  EXPECT_EQ(r.deferred, 0);
+  EXPECT_EQ(r.considered, 2);  // deferred jobs are tried again though nothing was freed
+  ASSERT_NE(s->placement(1), nullptr);
+  ASSERT_NE(s->placement(2), nullptr);
+  EXPECT_EQ((*s->placement(1))[0].node, (*s->placement(2))[0].node);
+  EXPECT_EQ((*s->placement(1))[0].gpu_mask, (*s->placement(2))[0].gpu_mask);
+}
+
+TEST(SchedulerTest, NoDeferCyclesMeansNoWaiting) {
+  auto s = Make({Node("a", 2), Node("b", 2)}, "fgd-window", 8, /*max_defer_cycles=*/0);
+  ASSERT_TRUE(s->AddPending(1, Share(470)).ok());
+  const CycleResult r = s->RunCycle();
+  EXPECT_EQ(r.deferred, 0);
+  EXPECT_NE(s->placement(1), nullptr);
 }
 
 TEST(SchedulerTest, WithNothingFreedACycleTriesOnlyNewArrivals) {

@@ -10,6 +10,7 @@
 #include <limits>
 #include <set>
 
+#include "sim/constrained_variant.h"
 #include "sim/fill_experiment.h"
 
 namespace gpupool::sim {
@@ -92,11 +93,11 @@ INSTANTIATE_TEST_SUITE_P(PublishedVariants, FidelityTest, ::testing::ValuesIn(kP
                            return std::string(param_info.param.trace);
                          });
 
-// The project's own policy (issue 2's acceptance): fgd-window at its default window of 64 pods
-// leaves at most 4.3 % of GPUs unallocated at arrived 100 % on default (FGD's published figure
-// is 4.77) and is not worse than FGD on any pod list here, on the tuning seeds 42-51 and on the
-// 40 fresh seeds 100-139 (docs/adr/0001-own-policy.md). Every run averaged must have run: one
-// per policy and seed, each with a curve and placed pods (MeanOfCompleteRuns).
+// The project's own policy (issues 2 and 9): fgd-window at its default window of 64 pods
+// leaves at most 4.0 % (seeds 42-51) of GPUs unallocated at arrived 100 % on default (FGD's
+// published figure is 4.77) and is not worse than FGD on any pod list here, on the tuning seeds
+// 42-51 and on the 40 fresh seeds 100-139 (docs/adr/0001-own-policy.md). Every run averaged must
+// have run: one per policy and seed, each with a curve and placed pods (MeanOfCompleteRuns).
 class OwnPolicyTest : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(OwnPolicyTest, FgdWindowBeatsFgd) {
@@ -116,8 +117,10 @@ TEST_P(OwnPolicyTest, FgdWindowBeatsFgd) {
     const double fgd = MeanOfCompleteRuns(*runs, "fgd", seeds);
     const double own = MeanOfCompleteRuns(*runs, "fgd-window", seeds);
     EXPECT_LT(own, fgd) << trace << " seeds " << lo << "-" << hi;
+    // Default: issue 9's 4.0 % on the seeds it was stated for (42-51; measured 3.96); on the fresh
+    // seeds 100-139 (measured 4.02) issue 2's bound of 4.3 %.
     if (trace == "default") {
-      EXPECT_LE(own, 4.3) << "seeds " << lo << "-" << hi;
+      EXPECT_LE(own, lo == 42 ? 4.0 : 4.3) << "seeds " << lo << "-" << hi;
     }
   }
 }
@@ -127,6 +130,62 @@ INSTANTIATE_TEST_SUITE_P(AllPodLists, OwnPolicyTest,
                                            "gpushare80", "gpushare100", "cpu0", "cpu037", "cpu050",
                                            "cpu072", "cpu100", "cpu200", "cpu235", "cpu250",
                                            "cpu300"));
+
+// Issue 9: the same on constrained variants of default made by sim/constrained_variant.h (5 to
+// 40 % of the GPU pods tied to GPU models, three draws each; by the cluster's model mix, and
+// uniformly over the models, which overloads the rare ones), seeds 1-10: fgd-window no worse than
+// FGD. These variants are the ones the policy was tuned on (docs/adr/0001-own-policy.md); the
+// paper's own gpu_spec lists are not in the repository and serve as the held-out check.
+struct Variant {
+  double share;
+  bool uniform;
+};
+
+void PrintTo(const Variant& v, std::ostream* os) {
+  *os << v.share << (v.uniform ? " uniform" : "");
+}
+
+class ConstrainedVariantTest : public ::testing::TestWithParam<Variant> {};
+
+TEST_P(ConstrainedVariantTest, FgdWindowNoWorseThanFgd) {
+  const Variant v = GetParam();
+  const std::string dir = std::string(GPUPOOL_SOURCE_DATA_DIR) + "/traces/openb/";
+  auto base =
+      LoadFillInput(dir + "openb_node_list_gpu_node.csv", dir + "openb_pod_list_default.csv");
+  ASSERT_TRUE(base.has_value()) << base.error().ToString();
+  std::vector<std::uint64_t> seeds;
+  for (std::uint64_t s = 1; s <= 10; ++s) seeds.push_back(s);
+  for (std::uint64_t draw = 1; draw <= 3; ++draw) {
+    ConstrainOptions opt;
+    opt.share = v.share;
+    opt.draw = draw;
+    opt.uniform_models = v.uniform;
+    auto in = ConstrainVariant(*base, opt);
+    ASSERT_TRUE(in.has_value());
+    auto runs = RunFillGrid(*in, {"fgd", "fgd-window"}, seeds, FillOptions{}, 0, {});
+    ASSERT_TRUE(runs.has_value());
+    ASSERT_EQ(runs->size(), 2 * seeds.size());
+    const double fgd = MeanOfCompleteRuns(*runs, "fgd", seeds);
+    const double own = MeanOfCompleteRuns(*runs, "fgd-window", seeds);
+    std::printf("%s fgd %.3f fgd-window %.3f (%+.3f)\n", in->trace_name.c_str(), fgd, own,
+                own - fgd);
+    EXPECT_LE(own, fgd) << in->trace_name;
+  }
+}
+
+std::string VariantName(const ::testing::TestParamInfo<Variant>& param_info) {
+  return "spec" + std::to_string(std::lround(100 * param_info.param.share)) +
+         (param_info.param.uniform ? "_uniform" : "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Default, ConstrainedVariantTest,
+                         ::testing::Values(Variant{0.05, false}, Variant{0.10, false},
+                                           Variant{0.20, false}, Variant{0.25, false},
+                                           Variant{0.33, false}, Variant{0.40, false},
+                                           Variant{0.05, true}, Variant{0.10, true},
+                                           Variant{0.20, true}, Variant{0.25, true},
+                                           Variant{0.33, true}, Variant{0.40, true}),
+                         VariantName);
 
 }  // namespace
 }  // namespace gpupool::sim
