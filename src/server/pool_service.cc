@@ -1015,10 +1015,11 @@ json PoolService::Pool() const {
 
 std::string PoolService::Metrics() const {
   std::string out;
-  const json pool = Pool();
+  scheduler::PoolTotals totals;
   out += "# HELP gpupool_gpus GPUs of the pool by state and model.\n# TYPE gpupool_gpus gauge\n";
   {
     std::lock_guard lock(mu_);
+    totals = scheduler_->Totals();
     std::map<std::pair<std::string, std::string>, int> counts;
     const auto& state = scheduler_->state();
     for (int i = 0; i < scheduler_->num_nodes(); ++i) {
@@ -1043,17 +1044,15 @@ std::string PoolService::Metrics() const {
   out +=
       "# HELP gpupool_gpu_milli_capacity milli-GPU of the pool (1000 = one GPU).\n"
       "# TYPE gpupool_gpu_milli_capacity gauge\n";
-  out +=
-      fmt::format("gpupool_gpu_milli_capacity {}\n", pool["milli"]["capacity"].get<std::int64_t>());
+  out += fmt::format("gpupool_gpu_milli_capacity {}\n", totals.capacity_milli);
   out +=
       "# HELP gpupool_gpu_milli_allocated milli-GPU allocated to jobs.\n"
       "# TYPE gpupool_gpu_milli_allocated gauge\n";
-  out += fmt::format("gpupool_gpu_milli_allocated {}\n",
-                     pool["milli"]["allocated"].get<std::int64_t>());
+  out += fmt::format("gpupool_gpu_milli_allocated {}\n", totals.allocated_milli);
   out +=
       "# HELP gpupool_fragmented_milli Free milli-GPU the learned workload cannot use (FGD).\n"
       "# TYPE gpupool_fragmented_milli gauge\n";
-  out += fmt::format("gpupool_fragmented_milli {}\n", pool["fragmented_milli"].get<double>());
+  out += fmt::format("gpupool_fragmented_milli {}\n", totals.fragmented_milli);
   out +=
       "# HELP gpupool_jobs Jobs by state (active ones from memory, ended ones from the store).\n"
       "# TYPE gpupool_jobs gauge\n";
