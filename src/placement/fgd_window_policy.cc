@@ -44,9 +44,11 @@ WindowGroups FormGroups(std::span<const cluster::PodRequest> window, const FgdWi
   }
   if (share.size() < 2) return out;
   // Descending milli, arrival order on ties (stable): the best-fit-decreasing order.
-  std::stable_sort(share.begin(), share.end(), [&](int a, int b) {
-    return window[static_cast<std::size_t>(a)].gpu_milli >
-           window[static_cast<std::size_t>(b)].gpu_milli;
+  // (std::sort with the index as the tie-break: the stable order without stable_sort's buffer.)
+  std::sort(share.begin(), share.end(), [&](int a, int b) {
+    const int ma = window[static_cast<std::size_t>(a)].gpu_milli;
+    const int mb = window[static_cast<std::size_t>(b)].gpu_milli;
+    return ma != mb ? ma > mb : a < b;
   });
   auto at = [&](std::size_t k) -> const cluster::PodRequest& {
     return window[static_cast<std::size_t>(share[k])];
@@ -148,8 +150,26 @@ void FgdWindowPolicy::PlaceWindow(Placer& placer, std::span<const cluster::PodRe
                                   const cluster::ClusterState& state, const CommitFn& commit,
                                   const DeferFn& defer) const {
   UpdateReserved(state);
-  const WindowGroups groups = FormGroups(requests, opt_, reserved_);
-  auto group_of = [&](std::size_t i) { return groups.group[i]; };
+  // Groups depend only on the candidates (the groupable pods, in window order) and the
+  // reserved models. Most arrivals add no candidate and place none, so the last call's groups are
+  // reused when both are unchanged.
+  std::vector<int> cand_index(requests.size(), -1);
+  std::vector<cluster::PodRequest> cand;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (!Groupable(requests[i], opt_)) continue;  // (a share over 1000 - min never pairs)
+    cand_index[i] = static_cast<int>(cand.size());
+    cand.push_back(requests[i]);
+  }
+  if (cand != memo_candidates_ || reserved_ != memo_reserved_) {
+    const WindowGroups fresh = FormGroups(cand, opt_, reserved_);
+    memo_candidates_ = std::move(cand);
+    memo_reserved_ = reserved_;
+    memo_groups_ = fresh;
+  }
+  const WindowGroups& groups = memo_groups_;
+  auto group_of = [&](std::size_t i) {
+    return cand_index[i] < 0 ? -1 : groups.group[static_cast<std::size_t>(cand_index[i])];
+  };
   auto place_alone = [&](std::size_t i) {
     if (auto a = placer.Place(requests[i], shapes[i], state)) commit(i, *a);
   };

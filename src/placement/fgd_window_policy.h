@@ -141,6 +141,10 @@ class FgdWindowPolicy final : public Policy, public WindowPolicy {
   mutable std::int64_t reserved_for_capacity_ = -1;
   mutable cluster::ModelMask reserved_ = 0;     // reserved models (step 3a)
   mutable cluster::ModelMask pool_models_ = 0;  // every model of the pool
+  // The last call's group candidates, reserved models and groups (over the candidates).
+  mutable std::vector<cluster::PodRequest> memo_candidates_;
+  mutable cluster::ModelMask memo_reserved_ = 0;
+  mutable WindowGroups memo_groups_;
 };
 
 }  // namespace gpupool::placement
