@@ -18,9 +18,9 @@
 //     min_member_milli..1000 - min_member_milli. Every other pod (whole and multi-GPU, CPU-only,
 //     small, and shares too large for any partner) is placed when it arrives: it gains nothing
 //     from waiting, and a pod that waits counts as arrived but not allocated.
-//  2. Hole fillers go at once: a pod that could wait, but whose FGD placement leaves its GPU with
-//     at most `hole_fill_slack_milli` (it completes a GPU that is already partly used), is
-//     placed when it arrives.
+//  2. Hole fillers go at once: a pod that could wait and is in no group of step 3, but whose FGD
+//     placement leaves its GPU with at most `hole_fill_slack_milli` (it completes a GPU that is
+//     already partly used), is placed when it arrives.
 //  3. Groups, formed over the waiting pods at every call: in descending milli (arrival order on
 //     ties), each pod not yet grouped is an anchor: among the later ones (GPU-model constraints
 //     must intersect) pick the set that fills the anchor's GPU best (largest sum <= 1000 - anchor;
