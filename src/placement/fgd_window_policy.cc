@@ -161,10 +161,9 @@ void FgdWindowPolicy::PlaceWindow(Placer& placer, std::span<const cluster::PodRe
     cand.push_back(requests[i]);
   }
   if (cand != memo_candidates_ || reserved_ != memo_reserved_) {
-    const WindowGroups fresh = FormGroups(cand, opt_, reserved_);
+    memo_groups_ = FormGroups(cand, opt_, reserved_);
     memo_candidates_ = std::move(cand);
     memo_reserved_ = reserved_;
-    memo_groups_ = fresh;
   }
   const WindowGroups& groups = memo_groups_;
   auto group_of = [&](std::size_t i) {
