@@ -15,9 +15,59 @@ constinit std::atomic<std::uint64_t> next_version{1};
 
 std::uint64_t NextVersion() { return next_version.fetch_add(1, std::memory_order_relaxed); }
 
+constinit std::atomic<std::uint64_t> next_journal_id{1};
+
+std::uint64_t NextJournalId() { return next_journal_id.fetch_add(1, std::memory_order_relaxed); }
+
 std::string Str(std::int64_t v) { return std::to_string(v); }
 
 }  // namespace
+
+ClusterState::Journal::Journal() : id(NextJournalId()) {}
+
+ClusterState::Journal::Journal(const Journal& /*other*/) : id(NextJournalId()) {}
+
+ClusterState::Journal& ClusterState::Journal::operator=(const Journal& other) {
+  if (this != &other) {
+    id = NextJournalId();
+    begin = 0;
+    nodes.clear();
+  }
+  return *this;
+}
+
+ClusterState::Journal::Journal(Journal&& other) noexcept
+    : id(other.id), begin(other.begin), nodes(std::move(other.nodes)) {
+  other.id = NextJournalId();
+  other.begin = 0;
+  other.nodes.clear();
+}
+
+ClusterState::Journal& ClusterState::Journal::operator=(Journal&& other) noexcept {
+  if (this != &other) {
+    id = other.id;
+    begin = other.begin;
+    nodes = std::move(other.nodes);
+    other.id = NextJournalId();
+    other.begin = 0;
+    other.nodes.clear();
+  }
+  return *this;
+}
+
+void ClusterState::Journal::Note(int node, std::size_t bound) {
+  nodes.push_back(node);
+  if (nodes.size() > bound) {
+    const std::size_t drop = nodes.size() / 2;
+    nodes.erase(nodes.begin(), nodes.begin() + static_cast<std::ptrdiff_t>(drop));
+    begin += drop;
+  }
+}
+
+void ClusterState::Touch(int node) {
+  nodes_[static_cast<std::size_t>(node)].version = NextVersion();
+  journal_.Note(node, 4 * nodes_.size() + 64);
+}
 
 // Interns the model last, so nothing is interned for a node that is refused.
 Result<std::pair<NodeState, ClusterState::NodeBook>> ClusterState::MakeNode(const NodeSpec& spec,
@@ -228,7 +278,7 @@ Status ClusterState::Allocate(const Allocation& a) {
   }
   for (std::uint32_t t = a.tag; t != 0; t &= t - 1) ++b.tag_count[std::countr_zero(t)];
   n.gpu_tags |= a.tag;
-  n.version = NextVersion();
+  Touch(a.node);
   return Status::Ok();
 }
 
@@ -286,7 +336,7 @@ Status ClusterState::Release(const Allocation& a) {
     if (b.tag_count[static_cast<std::size_t>(bit)] > 0) tags |= 1U << bit;
   }
   n.gpu_tags = tags;
-  n.version = NextVersion();
+  Touch(a.node);
   return Status::Ok();
 }
 
@@ -296,7 +346,7 @@ Status ClusterState::SetSchedulable(int node, bool schedulable) {
   if (n.removed) return Status::FailedPrecondition(NodeLabel(node) + " is removed");
   if (n.schedulable != schedulable) {
     n.schedulable = schedulable;
-    n.version = NextVersion();
+    Touch(node);
   }
   return Status::Ok();
 }
@@ -313,7 +363,7 @@ Status ClusterState::SetGpuHealthy(int node, int gpu, bool healthy) {
   if (is_healthy == healthy) return Status::Ok();
   n.unhealthy_gpus ^= 1U << gpu;
   RefreshGpuView(node, gpu);
-  n.version = NextVersion();
+  Touch(node);
   return Status::Ok();
 }
 
@@ -341,7 +391,7 @@ Status ClusterState::RemoveNode(int node) {
   n = NodeState{};
   n.schedulable = false;
   n.removed = true;
-  n.version = NextVersion();
+  Touch(node);
   std::string name = std::move(b.name);
   b = NodeBook{};
   b.name = std::move(name);

@@ -22,6 +22,14 @@
 // is a copy of the other with the same contents: a copy of a ClusterState used for a what-if
 // (preemption, backfill) and the original can share one Placer and its score cache.
 //
+// Change journal: every change of a node's version also appends the node's index to the state's
+// journal, so a Placer can re-score the nodes that changed since its last decision instead of
+// checking every node. Journal positions are absolute and belong to one ClusterState value: a
+// copy (or a copy-assignment) gets a new journal id and an empty journal, and a moved-from state
+// a new id, so a position never carries over to another value. The journal keeps at most about
+// 4 x nodes entries; older ones are dropped (journal_begin() moves), and a reader that is further
+// behind checks every node instead.
+//
 // Nodes come and go without a rebuild: AddNode() appends (indices are stable), SetSchedulable()
 // cordons, SetGpuHealthy() takes one GPU out of service, RemoveNode() leaves a tombstone (an empty
 // node that never fits) in the slot. A cordoned node or an unhealthy GPU keeps its allocations,
@@ -144,7 +152,35 @@ class ClusterState {
   std::int64_t gpu_allocated_milli() const { return gpu_allocated_milli_; }
   int num_gpus() const { return num_gpus_; }
 
+  // The change journal (see the header comment): its id (unique in the process), the positions
+  // it holds now ([journal_begin(), journal_end())) and the node changed at position `pos`.
+  std::uint64_t journal_id() const { return journal_.id; }
+  std::uint64_t journal_begin() const { return journal_.begin; }
+  std::uint64_t journal_end() const { return journal_.begin + journal_.nodes.size(); }
+  int journal_node(std::uint64_t pos) const {
+    return journal_.nodes[static_cast<std::size_t>(pos - journal_.begin)];
+  }
+
  private:
+  // The journal as a value whose copies are new journals (a new id, no entries) and whose
+  // moved-from side gets a new id.
+  struct Journal {
+    Journal();
+    Journal(const Journal&);
+    Journal& operator=(const Journal&);
+    Journal(Journal&& other) noexcept;
+    Journal& operator=(Journal&& other) noexcept;
+    ~Journal() = default;
+    // Appends `node`; drops the older half when longer than `bound`.
+    void Note(int node, std::size_t bound);
+
+    std::uint64_t id;
+    std::uint64_t begin = 0;
+    std::vector<int> nodes;
+  };
+  // A new version for node `node` (every change of a node goes through here).
+  void Touch(int node);
+
   // The exact per-node books placement never reads: true GPU use (an unhealthy GPU reads 0 left
   // in NodeState), GPU memory capacity, and the count of pods per tag bit.
   struct NodeBook {
@@ -168,6 +204,7 @@ class ClusterState {
   std::int64_t gpu_capacity_milli_ = 0;
   std::int64_t gpu_allocated_milli_ = 0;
   int num_gpus_ = 0;
+  Journal journal_;
 };
 
 }  // namespace gpupool::cluster

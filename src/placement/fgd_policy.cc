@@ -14,23 +14,27 @@ int FgdScoreFromDelta(double delta_milli) {
 
 double FgdPolicy::FragmentDelta(const PodRequest& r, const NodeState& n,
                                 std::uint32_t gpu_mask) const {
-  const double before = NodeFragment(workload_, n);
+  const double before = NodeBase(n);
   std::int32_t after[cluster::kMaxGpusPerNode];
   for (int g = 0; g < n.num_gpus; ++g) after[g] = n.gpu_left[static_cast<std::size_t>(g)];
   for (std::uint32_t m = gpu_mask; m != 0; m &= m - 1) after[std::countr_zero(m)] -= r.gpu_milli;
   return before - NodeFragment(workload_, n.cpu_left - r.cpu_milli, after, n.num_gpus, n.model);
 }
 
-NodeScore FgdPolicy::Score(const PodRequest& r, const NodeState& n) const {
+double FgdPolicy::NodeBase(const NodeState& n) const { return NodeFragment(workload_, n); }
+
+NodeScore FgdPolicy::ScoreWithBase(const PodRequest& r, const NodeState& n, double before) const {
+  std::int32_t after[cluster::kMaxGpusPerNode];
+  for (int g = 0; g < n.num_gpus; ++g) after[g] = n.gpu_left[static_cast<std::size_t>(g)];
   if (r.num_gpu == 0 || r.gpu_milli >= 1000) {
     const std::uint32_t mask = DefaultGpuChoice(r, n);
-    return {FgdScoreFromDelta(FragmentDelta(r, n, mask)), mask};
+    for (std::uint32_t m = mask; m != 0; m &= m - 1) after[std::countr_zero(m)] -= r.gpu_milli;
+    return {FgdScoreFromDelta(before - NodeFragment(workload_, n.cpu_left - r.cpu_milli, after,
+                                                    n.num_gpus, n.model)),
+            mask};
   }
   // Shared GPU: try each fitting GPU. GPUs with the same milli left give the same after-state
   // (F depends on the multiset of lefts), so each distinct value is evaluated once.
-  const double before = NodeFragment(workload_, n);
-  std::int32_t after[cluster::kMaxGpusPerNode];
-  for (int g = 0; g < n.num_gpus; ++g) after[g] = n.gpu_left[static_cast<std::size_t>(g)];
   std::int32_t seen_left[cluster::kMaxGpusPerNode];
   int seen_score[cluster::kMaxGpusPerNode];
   int num_seen = 0;

@@ -17,7 +17,13 @@ class FgdPolicy final : public Policy {
  public:
   explicit FgdPolicy(Workload w) : workload_(std::move(w)) {}
   std::string_view name() const override { return "fgd"; }
-  NodeScore Score(const PodRequest& r, const NodeState& n) const override;
+  NodeScore Score(const PodRequest& r, const NodeState& n) const override {
+    return ScoreWithBase(r, n, NodeBase(n));
+  }
+  // The node base is F_n before placement.
+  bool uses_node_base() const override { return true; }
+  double NodeBase(const NodeState& n) const override;
+  NodeScore ScoreWithBase(const PodRequest& r, const NodeState& n, double base) const override;
 
   void SetWorkload(const Workload& w) override { workload_ = w; }
   const Workload& workload() const { return workload_; }

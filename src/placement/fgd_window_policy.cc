@@ -54,43 +54,55 @@ WindowGroups FormGroups(std::span<const cluster::PodRequest> window, const FgdWi
     return window[static_cast<std::size_t>(share[k])];
   };
   std::vector<char> used(share.size(), 0);
+  std::vector<int> weight(share.size());  // milli in units
+  for (std::size_t k = 0; k < share.size(); ++k) weight[k] = at(k).gpu_milli / unit;
   // Knapsack tables, indexed by the sum of the partners in units: the partner that first
   // reached the sum (kUnreached: none yet; kAnchor: the empty set) and how many partners.
   constexpr int kUnreached = -2;
   constexpr int kAnchor = -1;
-  std::vector<int> reached_by;
-  std::vector<int> partners;
+  // Sized once for the largest room (1000 milli in units); after each anchor only the reached
+  // entries (`sums`) are reset.
+  std::vector<int> reached_by(static_cast<std::size_t>(1000 / unit) + 1, kUnreached);
+  std::vector<int> partners(reached_by.size(), 0);
+  std::vector<int> sums;  // the sums reached so far, in the order they were reached
   std::vector<std::size_t> members;
   for (std::size_t a = 0; a < share.size(); ++a) {
     if (used[a]) continue;
     used[a] = 1;
     cluster::PodRequest g = at(a);
     const int room = (1000 - g.gpu_milli) / unit;
-    reached_by.assign(static_cast<std::size_t>(room) + 1, kUnreached);
-    partners.assign(static_cast<std::size_t>(room) + 1, 0);
+    for (const int x : sums) reached_by[static_cast<std::size_t>(x)] = kUnreached;
     reached_by[0] = kAnchor;
+    partners[0] = 0;
+    sums.assign(1, 0);
     // 0/1 knapsack over the later pods, in descending milli: a sum keeps the first set that
-    // reached it, so larger (earlier) pods are preferred among equal fills.
+    // reached it, so larger (earlier) pods are preferred among equal fills. Pod b extends only
+    // the sums reached before it (the first `known` of `sums`); each new sum is reached once.
     for (std::size_t b = a + 1; b < share.size(); ++b) {
+      // A sum is never re-reached, so once the whole room is reached its set is final.
+      if (reached_by[static_cast<std::size_t>(room)] != kUnreached) break;
       if (used[b] || !Intersect(g.allowed_models, at(b).allowed_models)) continue;
       if (Mixes(g.allowed_models, at(b).allowed_models, reserved)) continue;
-      const int w = at(b).gpu_milli / unit;
-      for (int x = room; x >= w; --x) {
+      const int w = weight[b];
+      const std::size_t known = sums.size();
+      for (std::size_t k = 0; k < known; ++k) {
+        const int from = sums[k];
+        const int x = from + w;
+        if (x > room) continue;
         const auto xi = static_cast<std::size_t>(x);
-        const auto from = static_cast<std::size_t>(x - w);
-        if (reached_by[xi] == kUnreached && reached_by[from] != kUnreached &&
-            partners[from] + 2 <= opt.max_members) {
+        const auto fi = static_cast<std::size_t>(from);
+        if (reached_by[xi] == kUnreached && partners[fi] + 2 <= opt.max_members) {
           reached_by[xi] = static_cast<int>(b);
-          partners[xi] = partners[from] + 1;
+          partners[xi] = partners[fi] + 1;
+          sums.push_back(x);
         }
       }
     }
-    int best = room;
-    while (reached_by[static_cast<std::size_t>(best)] == kUnreached) --best;
+    const int best = *std::max_element(sums.begin(), sums.end());  // the fullest fill
     members.assign(1, a);
     for (int x = best; x > 0;) {
       const auto b = static_cast<std::size_t>(reached_by[static_cast<std::size_t>(x)]);
-      x -= at(b).gpu_milli / unit;
+      x -= weight[b];
       // Constraints were checked against the anchor only; a partner that empties the
       // intersection of the set is left out (the group then fills less, or is not kept).
       const auto models = Intersect(g.allowed_models, at(b).allowed_models);

@@ -115,6 +115,11 @@ class FgdWindowPolicy final : public Policy, public WindowPolicy {
   NodeScore Score(const PodRequest& r, const NodeState& n) const override {
     return fgd_.Score(r, n);
   }
+  bool uses_node_base() const override { return true; }
+  double NodeBase(const NodeState& n) const override { return fgd_.NodeBase(n); }
+  NodeScore ScoreWithBase(const PodRequest& r, const NodeState& n, double base) const override {
+    return fgd_.ScoreWithBase(r, n, base);
+  }
   void SetWorkload(const Workload& w) override {
     fgd_.SetWorkload(w);
     reserved_for_nodes_ = -1;  // the reserved models depend on the workload's constraints

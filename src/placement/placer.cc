@@ -28,6 +28,8 @@ Placer::Placer(const Policy& policy, int num_nodes, std::uint64_t seed, PlacerOp
   for (std::size_t i = 0; i < order_.size(); ++i)
     rank_[static_cast<std::size_t>(order_[i])] = static_cast<int>(i);
   feasible_scratch_.reserve(order_.size());
+  uses_node_base_ = policy_.uses_node_base();
+  if (uses_node_base_) bases_.resize(order_.size());
 }
 
 int Placer::ShapeId(const PodRequest& r) {
@@ -39,6 +41,7 @@ int Placer::ShapeId(const PodRequest& r) {
   if (slot < options_.max_cached_shapes) {
     slots_.push_back(ShapeSlot{r, ++tick_});
     cache_.emplace_back(order_.size());
+    block_best_.emplace_back();
   } else {
     // Evict the least recently used shape; a linear scan, paid only when a new shape arrives
     // (which then scores every node anyway).
@@ -49,7 +52,7 @@ int Placer::ShapeId(const PodRequest& r) {
     }
     const auto si = static_cast<std::size_t>(slot);
     shape_ids_.erase(slots_[si].request);
-    slots_[si] = ShapeSlot{r, ++tick_};
+    slots_[si] = ShapeSlot{r, ++tick_};  // not synced: the next decision checks every node
     std::fill(cache_[si].begin(), cache_[si].end(), CacheEntry{});
     ++evictions_;
   }
@@ -78,23 +81,34 @@ void Placer::OnNodeAdded(int node) {
   rank_.push_back(0);
   for (std::size_t i = pos; i < order_.size(); ++i)
     rank_[static_cast<std::size_t>(order_[i])] = static_cast<int>(i);
-  for (auto& row : cache_) row.emplace_back();
+  // Rows are in order_'s order: the new node's entry goes to its position.
+  for (auto& row : cache_) row.insert(row.begin() + static_cast<std::ptrdiff_t>(pos), CacheEntry{});
+  for (auto& s : slots_) s.synced_journal = 0;  // the blocks moved
+  if (uses_node_base_) bases_.emplace_back();
   feasible_scratch_.reserve(order_.size());
 }
 
 void Placer::InvalidateScores() {
   for (auto& row : cache_) std::fill(row.begin(), row.end(), CacheEntry{});
+  std::fill(bases_.begin(), bases_.end(), BaseEntry{});
+  for (auto& s : slots_) s.synced_journal = 0;
 }
 
-NodeScore Placer::ScoreCached(const PodRequest& r, int slot, const cluster::ClusterState& state,
-                              int n) {
-  CacheEntry& e = cache_[static_cast<std::size_t>(slot)][static_cast<std::size_t>(n)];
+NodeScore Placer::ScoreCached(const PodRequest& r, CacheEntry& e,
+                              const cluster::ClusterState& state, int n) {
   const cluster::NodeState& node = state.node(n);
   if (e.version != node.version) {
     ++evaluations_;
     e.version = node.version;
     if (cluster::Fits(r, node)) {
-      const NodeScore s = policy_.Score(r, node);
+      NodeScore s;
+      if (uses_node_base_) {
+        BaseEntry& b = bases_[static_cast<std::size_t>(n)];
+        if (b.version != node.version) b = {node.version, policy_.NodeBase(node)};
+        s = policy_.ScoreWithBase(r, node, b.base);
+      } else {
+        s = policy_.Score(r, node);
+      }
       GP_CHECK(s.score >= 0 && s.score <= 100);
       e.score = static_cast<std::int16_t>(s.score);
       e.gpu_mask = s.gpu_mask;
@@ -109,7 +123,60 @@ NodeScore Placer::ScoreCached(const PodRequest& r, int slot, const cluster::Clus
 NodeScore Placer::ScoreNode(const PodRequest& r, int shape_id, const cluster::ClusterState& state,
                             int n) {
   GP_CHECK(state.num_nodes() == num_nodes());
-  return ScoreCached(r, Resolve(r, shape_id), state, n);
+  const auto slot = static_cast<std::size_t>(Resolve(r, shape_id));
+  const auto pos = static_cast<std::size_t>(rank_[static_cast<std::size_t>(n)]);
+  const NodeScore s = ScoreCached(r, cache_[slot][pos], state, n);
+  ShapeSlot& shape = slots_[slot];
+  if (shape.synced_journal != state.journal_id()) {
+    shape.synced_journal = 0;  // the entry may now be another state's
+  } else if (!block_best_[slot].empty()) {
+    block_best_[slot][pos / kBlock] = BlockBest(cache_[slot], pos / kBlock);
+  }
+  return s;
+}
+
+int Placer::BlockBest(const std::vector<CacheEntry>& row, std::size_t b) const {
+  const std::size_t end = std::min(row.size(), (b + 1) * kBlock);
+  int best = -1;
+  int best_score = -1;
+  for (std::size_t pos = b * kBlock; pos < end; ++pos) {
+    if (row[pos].score > best_score) {
+      best_score = row[pos].score;
+      best = static_cast<int>(pos);
+    }
+  }
+  return best;
+}
+
+void Placer::Sync(const PodRequest& r, int slot, const cluster::ClusterState& state) {
+  const auto si = static_cast<std::size_t>(slot);
+  ShapeSlot& shape = slots_[si];
+  std::vector<CacheEntry>& row = cache_[si];
+  std::vector<int>& blocks = block_best_[si];
+  const std::size_t num_blocks = (order_.size() + kBlock - 1) / kBlock;
+  const std::uint64_t end = state.journal_end();
+  const bool incremental = shape.synced_journal == state.journal_id() &&
+                           shape.synced_pos >= state.journal_begin() &&
+                           blocks.size() == num_blocks && end - shape.synced_pos <= order_.size();
+  if (incremental) {
+    dirty_scratch_.assign(num_blocks, 0);
+    for (std::uint64_t p = shape.synced_pos; p < end; ++p) {
+      const int n = state.journal_node(p);
+      const auto pos = static_cast<std::size_t>(rank_[static_cast<std::size_t>(n)]);
+      ScoreCached(r, row[pos], state, n);
+      dirty_scratch_[pos / kBlock] = 1;
+    }
+    for (std::size_t b = 0; b < num_blocks; ++b) {
+      if (dirty_scratch_[b]) blocks[b] = BlockBest(row, b);
+    }
+  } else {
+    for (std::size_t pos = 0; pos < order_.size(); ++pos)
+      ScoreCached(r, row[pos], state, order_[pos]);
+    blocks.resize(num_blocks);
+    for (std::size_t b = 0; b < num_blocks; ++b) blocks[b] = BlockBest(row, b);
+  }
+  shape.synced_journal = state.journal_id();
+  shape.synced_pos = end;
 }
 
 std::optional<cluster::Allocation> Placer::Place(const PodRequest& r, int shape_id,
@@ -117,20 +184,20 @@ std::optional<cluster::Allocation> Placer::Place(const PodRequest& r, int shape_
   GP_CHECK(state.num_nodes() == num_nodes());
   if (policy_.random_choice()) return PlaceRandom(r, state);
   const int slot = Resolve(r, shape_id);
+  Sync(r, slot, state);
+  const std::vector<CacheEntry>& row = cache_[static_cast<std::size_t>(slot)];
+  // The first best block holds the first node of the highest score in the node order.
+  int best = -1;
   int best_score = -1;
-  int best_node = -1;
-  std::uint32_t best_mask = 0;
-  for (const int n : order_) {
-    const NodeScore s = ScoreCached(r, slot, state, n);
-    if (s.score > best_score) {
-      best_score = s.score;
-      best_node = n;
-      best_mask = s.gpu_mask;
-      if (best_score == 100) break;  // nothing beats 100, and later nodes lose ties
+  for (const int pos : block_best_[static_cast<std::size_t>(slot)]) {
+    if (pos >= 0 && row[static_cast<std::size_t>(pos)].score > best_score) {
+      best_score = row[static_cast<std::size_t>(pos)].score;
+      best = pos;
     }
   }
-  if (best_node < 0) return std::nullopt;
-  return cluster::MakeAllocation(r, best_node, best_mask);
+  if (best < 0) return std::nullopt;
+  return cluster::MakeAllocation(r, order_[static_cast<std::size_t>(best)],
+                                 row[static_cast<std::size_t>(best)].gpu_mask);
 }
 
 std::optional<cluster::Allocation> Placer::PlaceRandom(const PodRequest& r,

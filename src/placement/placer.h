@@ -9,14 +9,27 @@
 // the node's version and recomputed only when the node changed since (policies are pure
 // functions of request and node state, placement/policy.h). Node versions are unique across
 // copies of a ClusterState (cluster_state.h), so one Placer may serve the original and what-if
-// copies in turn and never returns a score computed for other contents.
+// copies in turn and never returns a score computed for other contents. A policy with a node
+// base (Policy::NodeBase: FGD's fragment of the node before placement) has it computed once per
+// node version for all shapes.
+//
+// Where the best node is: each shape's row is kept in the node order, cut into blocks of
+// kBlock nodes, with the first best position of each block. A decision re-scores only the nodes
+// the state's change journal lists since the shape's last decision on the same state
+// (cluster_state.h), recomputes those nodes' blocks, and takes the first best block: the first
+// node of the highest score in the node order, as a scan of every node would. A decision on a
+// different state (a what-if copy), after more unread changes than there are nodes (the journal
+// always keeps more than that), or after OnNodeAdded / InvalidateScores / an eviction checks
+// every node instead. A ScoreNode() on another state than the shape's last decision marks the
+// row for such a check (its entry may now hold the other state's score).
 //
 // The cache is bounded: at most PlacerOptions::max_cached_shapes request shapes keep a row of
 // one entry per node; interning a shape beyond the bound evicts the least recently used shape
 // (the one interned or placed least recently) and reuses its row. Memory ceiling: one entry is
 // 16 bytes, so 16 x nodes x max_cached_shapes = 16 x 10,000 x 256 = 40,960,000 bytes (about
 // 41 MB) at 10,000 nodes with the default bound (16 x 1,213 x 256 = 5.0 MB on the openb
-// cluster), plus one PodRequest and one hash-map entry per shape.
+// cluster), plus one PodRequest, one hash-map entry and nodes / 64 block bests per shape, and
+// 16 bytes per node for the node bases.
 //
 // Shape ids: a shape id is a hint, not a handle. It names its shape until an eviction reuses its
 // row; Place() and ScoreNode() check that the id still names `r` and re-intern `r` transparently
@@ -102,14 +115,26 @@ class Placer {
   struct ShapeSlot {
     PodRequest request;
     std::uint64_t last_used = 0;
+    // The state whose journal the row and its blocks are current with, up to `synced_pos`
+    // (0 = none: check every node at the next decision).
+    std::uint64_t synced_journal = 0;
+    std::uint64_t synced_pos = 0;
   };
+  static constexpr std::size_t kBlock = 64;
   struct ShapeHash {
     std::size_t operator()(const PodRequest& r) const;
   };
 
   // `shape_id` when it names `r` (marked used), else ShapeId(r).
   int Resolve(const PodRequest& r, int shape_id);
-  NodeScore ScoreCached(const PodRequest& r, int slot, const cluster::ClusterState& state, int n);
+  // The score of node `n`, from `e` (its entry in the shape's row) when still valid.
+  NodeScore ScoreCached(const PodRequest& r, CacheEntry& e, const cluster::ClusterState& state,
+                        int n);
+  // Brings the row of `slot` and its block bests up to date with `state` (see "Where the best
+  // node is").
+  void Sync(const PodRequest& r, int slot, const cluster::ClusterState& state);
+  // The first position of the highest score in block `b` of `row` (-1 when nothing fits there).
+  int BlockBest(const std::vector<CacheEntry>& row, std::size_t b) const;
   std::optional<cluster::Allocation> PlaceRandom(const PodRequest& r,
                                                  const cluster::ClusterState& state);
 
@@ -121,7 +146,17 @@ class Placer {
   Rng rng_;
   std::unordered_map<PodRequest, int, ShapeHash> shape_ids_;
   std::vector<ShapeSlot> slots_;
-  std::vector<std::vector<CacheEntry>> cache_;  // [slot][node]
+  // The policy's node base (Policy::NodeBase) per node, with the node version it is for; used
+  // when uses_node_base_.
+  struct BaseEntry {
+    std::uint64_t version = 0;  // 0 = never
+    double base = 0;
+  };
+  bool uses_node_base_ = false;
+  std::vector<BaseEntry> bases_;                // [node]
+  std::vector<std::vector<CacheEntry>> cache_;  // [slot][rank_[node]]: in order_'s order
+  std::vector<std::vector<int>> block_best_;    // [slot][block]: BlockBest of the row
+  std::vector<char> dirty_scratch_;             // blocks touched by one Sync
   std::uint64_t tick_ = 0;
   std::vector<int> feasible_scratch_;
   std::uint64_t evaluations_ = 0;

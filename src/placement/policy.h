@@ -35,6 +35,16 @@ class Policy {
   // Score of feasible node `n` for `r` (the caller has checked cluster::Fits(r, n)).
   virtual NodeScore Score(const PodRequest& r, const NodeState& n) const = 0;
 
+  // Optional split of Score() for policies whose score needs a term of the node alone (FGD: the
+  // node's fragment before placement). When uses_node_base(), the Placer computes NodeBase(n)
+  // once per node version, for every request shape, and calls ScoreWithBase(r, n, NodeBase(n)),
+  // which must equal Score(r, n) exactly. Both are pure, as Score().
+  virtual bool uses_node_base() const { return false; }
+  virtual double NodeBase(const NodeState& /*n*/) const { return 0; }
+  virtual NodeScore ScoreWithBase(const PodRequest& r, const NodeState& n, double /*base*/) const {
+    return Score(r, n);
+  }
+
   // True for policies that ignore scores and draw a uniformly random feasible node and a random
   // fitting GPU (the Random baseline); the Placer then uses its Rng instead of Score().
   virtual bool random_choice() const { return false; }

@@ -218,6 +218,53 @@ TEST(ClusterStateTest, VersionsAreUniqueAcrossCopies) {
   EXPECT_NE(copy.node(0).version, s->node(0).version);
 }
 
+// Every change of a node's version is in the journal, in order; a copy starts a journal of its
+// own; a failed change writes nothing.
+TEST(ClusterStateTest, TheJournalListsEveryChangedNodeInOrder) {
+  ModelTable models;
+  auto s = ClusterState::Build({Spec("a", 32000, 2, "T4"), Spec("b", 32000, 2, "T4")}, models);
+  ASSERT_TRUE(s.has_value());
+  const std::uint64_t start = s->journal_end();
+  ASSERT_TRUE(s->Allocate(Allocation{.node = 1, .cpu_milli = 1000}).ok());
+  ASSERT_TRUE(s->Allocate(Allocation{.node = 0, .cpu_milli = 1000}).ok());
+  ASSERT_FALSE(s->Allocate(Allocation{.node = 0, .cpu_milli = 1'000'000}).ok());  // no change
+  ASSERT_TRUE(s->SetSchedulable(1, false).ok());
+  ASSERT_TRUE(s->SetSchedulable(1, false).ok());  // already cordoned: no change
+  ASSERT_TRUE(s->SetGpuHealthy(0, 1, false).ok());
+  ASSERT_TRUE(s->Release(Allocation{.node = 1, .cpu_milli = 1000}).ok());
+  std::vector<int> changed;
+  for (std::uint64_t p = start; p < s->journal_end(); ++p) changed.push_back(s->journal_node(p));
+  EXPECT_EQ(changed, (std::vector<int>{1, 0, 1, 0, 1}));
+
+  ClusterState copy = *s;
+  EXPECT_NE(copy.journal_id(), s->journal_id());
+  EXPECT_EQ(copy.journal_begin(), copy.journal_end());  // empty
+  ASSERT_TRUE(copy.Allocate(Allocation{.node = 0, .cpu_milli = 1000}).ok());
+  EXPECT_EQ(copy.journal_end() - copy.journal_begin(), 1u);
+  EXPECT_EQ(s->journal_node(s->journal_end() - 1), 1);  // the original's is unchanged
+  const std::uint64_t id = s->journal_id();
+  ClusterState moved = std::move(*s);
+  EXPECT_EQ(moved.journal_id(), id);  // a move keeps the journal
+  EXPECT_NE(s->journal_id(), id);  // NOLINT(bugprone-use-after-move): the moved-from gets a new one
+  copy = moved;
+  EXPECT_NE(copy.journal_id(), moved.journal_id());
+}
+
+// The journal keeps a bounded tail: old positions are dropped, positions stay absolute.
+TEST(ClusterStateTest, TheJournalDropsItsOldestEntries) {
+  ModelTable models;
+  auto s = ClusterState::Build({Spec("a", 32000, 2, "T4")}, models);
+  ASSERT_TRUE(s.has_value());
+  const std::uint64_t start = s->journal_end();
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(s->SetSchedulable(0, i % 2 == 1).ok());
+  }
+  EXPECT_EQ(s->journal_end() - start, 1000u);
+  EXPECT_GT(s->journal_begin(), start);
+  EXPECT_LE(s->journal_end() - s->journal_begin(), 4u * 1 + 64);
+  EXPECT_EQ(s->journal_node(s->journal_end() - 1), 0);
+}
+
 TEST(ClusterStateTest, AddNodeAppendsAndGrowsTheTotals) {
   ModelTable models;
   auto s = ClusterState::Build({Spec("a", 32000, 2, "T4")}, models);

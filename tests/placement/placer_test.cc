@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 
 #include "placement/bestfit_policy.h"
+#include "placement/fgd_policy.h"
 #include "placement/packing_policy.h"
 #include "testing/node_builder.h"
 
@@ -248,6 +250,146 @@ TEST(PlacerTest, InvalidateScoresRecomputesEveryNode) {
   placer.InvalidateScores();
   ASSERT_TRUE(placer.Place(pod, state).has_value());
   EXPECT_EQ(placer.evaluations(), 20u);
+}
+
+// FGD's fragment before placement is cached per node version (Policy::NodeBase). Every decision
+// over a run of mixed pods, on the original and on a what-if copy in turn, must be the one a
+// scan of Score() over the nodes gives (the highest score, ties to the seeded order).
+TEST(PlacerTest, TheCachedNodeBaseDecidesAsScoringEveryNode) {
+  Workload w;
+  w.classes.push_back(TaskClass{0, 1, 500, cluster::kAnyModel, 0.4, 4});
+  w.classes.push_back(TaskClass{0, 1, 1000, cluster::kAnyModel, 0.4, 4});
+  w.classes.push_back(TaskClass{0, 4, 1000, cluster::kAnyModel, 0.2, 2});
+  FgdPolicy policy(w);
+  cluster::ModelTable models;
+  auto state = Identical(8, models);
+  Placer placer(policy, state.num_nodes(), 5);
+  auto brute = [&](const cluster::PodRequest& r, const cluster::ClusterState& s) {
+    int best = -1;
+    std::optional<cluster::Allocation> out;
+    for (const int n : placer.node_order()) {
+      if (!cluster::Fits(r, s.node(n))) continue;
+      const NodeScore sc = policy.Score(r, s.node(n));
+      if (sc.score > best) {
+        best = sc.score;
+        out = cluster::MakeAllocation(r, n, sc.gpu_mask);
+      }
+    }
+    return out;
+  };
+  const std::vector<cluster::PodRequest> pods = {Pod(1000, 1, 300),  Pod(1000, 1, 500),
+                                                 Pod(2000, 1, 1000), Pod(4000, 2, 1000),
+                                                 Pod(500, 1, 700),   Pod(3000, 0, 0)};
+  cluster::ClusterState what_if = state;
+  int placed = 0;
+  for (int i = 0; i < 80; ++i) {
+    const auto& r = pods[static_cast<std::size_t>((i * 5) % 6)];
+    cluster::ClusterState& s = (i % 3 == 2) ? what_if : state;
+    const auto expected = brute(r, s);
+    const auto got = placer.Place(r, s);
+    ASSERT_EQ(got.has_value(), expected.has_value()) << i;
+    if (!got) continue;
+    EXPECT_EQ(*got, *expected) << i;
+    ASSERT_TRUE(s.Allocate(*got).ok());
+    ++placed;
+  }
+  EXPECT_GT(placed, 40);
+}
+
+// A new workload changes the node base: InvalidateScores must drop it with the scores.
+TEST(PlacerTest, InvalidateScoresDropsTheNodeBaseOfTheOldWorkload) {
+  Workload w;
+  w.classes.push_back(TaskClass{0, 1, 500, cluster::kAnyModel, 1.0, 1});
+  FgdPolicy policy(w);
+  cluster::ModelTable models;
+  auto state = Identical(4, models);
+  ASSERT_TRUE(state
+                  .Allocate(cluster::Allocation{
+                      .node = 1, .gpu_mask = 0b11, .gpu_milli = 700, .cpu_milli = 1000, .tag = 1})
+                  .ok());
+  Placer placer(policy, state.num_nodes(), 3);
+  const auto pod = Pod(1000, 1, 1000);
+  ASSERT_TRUE(placer.Place(pod, state).has_value());
+  // The new workload is pods of 8 whole GPUs. Node 1 (lefts 300, 300, 1000 x 6) had F = 600
+  // (the two GPUs below 500); now no 8-GPU pod fits it, so F = 6,600. Taking GPU 2 leaves
+  // F = 5,600: delta 1,000, score int(100 x sigmoid(1)) = 73. With the old base it would be
+  // 600 - 5,600 = -5,000: score 0.
+  Workload whole;
+  whole.classes.push_back(TaskClass{0, 8, 1000, cluster::kAnyModel, 1.0, 1});
+  policy.SetWorkload(whole);
+  placer.InvalidateScores();
+  const FgdPolicy fresh(whole);
+  const int id = placer.ShapeId(pod);
+  for (int n = 0; n < state.num_nodes(); ++n) {
+    const NodeScore expected = fresh.Score(pod, state.node(n));
+    const NodeScore got = placer.ScoreNode(pod, id, state, n);
+    EXPECT_EQ(got.score, expected.score) << n;
+    EXPECT_EQ(got.gpu_mask, expected.gpu_mask) << n;
+  }
+  EXPECT_EQ(placer.ScoreNode(pod, id, state, 1).score, 73);
+}
+
+// A decision re-scores only the nodes the state's journal lists (one here), and stays right when
+// the shape's row was touched for another state in between or the journal dropped what the
+// shape had not read.
+TEST(PlacerTest, ADecisionReadsTheJournalAndFallsBackToEveryNode) {
+  cluster::ModelTable models;
+  auto state = Identical(10, models);
+  BestFitPolicy policy;
+  Placer placer(policy, state.num_nodes(), 4);
+  const auto pod = Pod(1000, 1, 300);
+  auto brute = [&](const cluster::ClusterState& s) {
+    int best = -1;
+    std::optional<cluster::Allocation> out;
+    for (const int n : placer.node_order()) {
+      if (!cluster::Fits(pod, s.node(n))) continue;
+      const NodeScore sc = policy.Score(pod, s.node(n));
+      if (sc.score > best) {
+        best = sc.score;
+        out = cluster::MakeAllocation(pod, n, sc.gpu_mask);
+      }
+    }
+    return out;
+  };
+  auto a = placer.Place(pod, state);
+  ASSERT_TRUE(a.has_value());
+  ASSERT_TRUE(state.Allocate(*a).ok());
+  const auto evaluated = placer.evaluations();
+  a = placer.Place(pod, state);
+  EXPECT_EQ(placer.evaluations() - evaluated, 1u);  // only the changed node
+  EXPECT_EQ(a, brute(state));
+  // A what-if copy where node order()[9] is almost full (7 whole GPUs, 50 cores), scored through
+  // ScoreNode: best fit prefers it by far there (raw 100 x (1 - (0.5 x 13/64 + 0.5 x 700/8000))
+  // = 85 against at most 5 for a node of the original), but the original must not see it.
+  cluster::ClusterState what_if = state;
+  const int last = placer.node_order()[9];
+  ASSERT_TRUE(what_if
+                  .Allocate(cluster::Allocation{.node = last,
+                                                .gpu_mask = 0b0111'1111,
+                                                .gpu_milli = 1000,
+                                                .cpu_milli = 50000,
+                                                .tag = 1})
+                  .ok());
+  EXPECT_EQ(policy.Score(pod, what_if.node(last)).score, 85);
+  const int id = placer.ShapeId(pod);
+  EXPECT_EQ(placer.ScoreNode(pod, id, what_if, last).score,
+            policy.Score(pod, what_if.node(last)).score);
+  for (int i = 0; i < 3; ++i) {
+    a = placer.Place(pod, id, state);
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(a, brute(state)) << i;
+    EXPECT_NE(a->node, last) << i;  // it is a fresh node in the original
+    ASSERT_TRUE(state.Allocate(*a).ok());
+  }
+  // More changes than the journal keeps between two decisions of this shape.
+  const auto other = Pod(500, 0, 0);
+  for (int i = 0; i < 200; ++i) {
+    const auto b = placer.Place(other, state);
+    ASSERT_TRUE(b.has_value());
+    ASSERT_TRUE(state.Allocate(*b).ok());
+  }
+  a = placer.Place(pod, id, state);
+  EXPECT_EQ(a, brute(state));
 }
 
 }  // namespace
