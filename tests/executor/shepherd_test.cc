@@ -52,7 +52,10 @@ TEST(ShepherdTest, IsolatesTheJobAndWritesItsExitRecord) {
   EXPECT_EQ(testing::StatField(job, 4), std::to_string(shepherd));
   EXPECT_EQ(testing::ReadFile("/proc/" + std::to_string(shepherd) + "/comm"), "gp-shepherd\n");
   // Nothing of the service's survives in either process: just stdin, stdout and stderr.
+  // (Until the job has exec'd, it may still hold the shepherd's close-on-exec descriptors: wait
+  // for both, as for the shepherd; under a loaded machine the exec can come late.)
   EXPECT_TRUE(testing::WaitFor([&] { return OpenFds(shepherd).size() == 3; }));
+  EXPECT_TRUE(testing::WaitFor([&] { return OpenFds(job).size() == 3; }));
   EXPECT_EQ(OpenFds(shepherd), (std::set<std::string>{"0", "1", "2"}));
   EXPECT_EQ(OpenFds(job), (std::set<std::string>{"0", "1", "2"}));
   EXPECT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(job) + "/fd/1"),
