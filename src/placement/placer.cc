@@ -22,8 +22,10 @@ Placer::Placer(const Policy& policy, int num_nodes, std::uint64_t seed, PlacerOp
   if (options_.max_cached_shapes < 1) options_.max_cached_shapes = 1;
   order_.resize(static_cast<std::size_t>(num_nodes));
   std::iota(order_.begin(), order_.end(), 0);
-  Rng order_rng(seed);
-  order_rng.Shuffle(order_);
+  if (!options_.index_order) {
+    Rng order_rng(seed);
+    order_rng.Shuffle(order_);
+  }
   rank_.resize(order_.size());
   for (std::size_t i = 0; i < order_.size(); ++i)
     rank_[static_cast<std::size_t>(order_[i])] = static_cast<int>(i);
@@ -76,7 +78,9 @@ void Placer::OnNodeAdded(int node) {
   // The position depends only on the seed and the node's index, so replaying the same adds
   // gives the same order.
   Rng pos_rng(seed_ ^ (0x9e3779b97f4a7c15ULL * (static_cast<std::uint64_t>(node) + 1)));
-  const auto pos = static_cast<std::size_t>(pos_rng.Uniform(order_.size() + 1));
+  const auto pos = options_.index_order
+                       ? order_.size()
+                       : static_cast<std::size_t>(pos_rng.Uniform(order_.size() + 1));
   order_.insert(order_.begin() + static_cast<std::ptrdiff_t>(pos), node);
   rank_.push_back(0);
   for (std::size_t i = pos; i < order_.size(); ++i)

@@ -60,6 +60,9 @@ struct PlacerOptions {
   // Most request shapes whose per-node scores are cached (least recently used evicted beyond
   // it); values below 1 count as 1.
   int max_cached_shapes = 256;
+  // Ties to the lowest node index instead of a seeded order (for replaying simulators whose
+  // placers do so, sim/replay.h); added nodes go last.
+  bool index_order = false;
 };
 
 class Placer {

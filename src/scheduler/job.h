@@ -43,6 +43,9 @@ struct JobRequest {
   std::string queue = "default";
   bool preemptible = false;
   std::int64_t time_limit_s = 0;  // 0 = none
+  // Expected run time in seconds for orders that rank by it (qssf); may be negative or 0 when an
+  // estimator says so; nullopt = no estimate. Set by the replay's estimator (sim/replay.h).
+  std::optional<std::int64_t> duration_estimate_s;
 };
 
 // Where a job runs: one allocation per replica, in replica order.

@@ -42,7 +42,32 @@ class PriorityOrder final : public JobOrder {
   void Sort(std::vector<const PendingJob*>& jobs) const override;
 };
 
-// The ordering named `name` ("priority"); NotFound lists the known names.
+// "fifo": submission order.
+class FifoOrder final : public JobOrder {
+ public:
+  std::string_view name() const override { return "fifo"; }
+  void Sort(std::vector<const PendingJob*>& jobs) const override;
+};
+
+// "sjf": shortest job first by the requested time limit (JobRequest::time_limit_s); jobs without
+// a limit after all jobs with one; then submission order.
+class SjfOrder final : public JobOrder {
+ public:
+  std::string_view name() const override { return "sjf"; }
+  void Sort(std::vector<const PendingJob*>& jobs) const override;
+};
+
+// "qssf": Helios' quasi-shortest-service-first (Hu et al., SC '21): the smallest expected GPU
+// time first, the duration estimate (JobRequest::duration_estimate_s) x the job's GPUs (milli-GPU
+// of all replicas / 1000); jobs without an estimate after all jobs with one; then fewer GPUs,
+// then submission order.
+class QssfOrder final : public JobOrder {
+ public:
+  std::string_view name() const override { return "qssf"; }
+  void Sort(std::vector<const PendingJob*>& jobs) const override;
+};
+
+// The ordering named `name` (priority, fifo, sjf, qssf); NotFound lists the known names.
 Result<std::unique_ptr<JobOrder>> MakeJobOrder(std::string_view name);
 
 }  // namespace gpupool::scheduler

@@ -169,6 +169,8 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::
     return Error(Status::InvalidArgument("window: " + std::to_string(opt.window) + " is negative"));
   }
   s->window_ = opt.window > 0 ? opt.window : s->policy_->default_window();
+  s->strict_order_ = opt.strict_order;
+  if (s->strict_order_) s->window_ = 1;
   s->max_defer_cycles_ = opt.max_defer_cycles;
   auto order = MakeJobOrder(opt.order);
   if (!order) return Error(order.error());
@@ -402,7 +404,14 @@ const Placement* Scheduler::placement(JobId id) const {
 
 std::string Scheduler::PendingReason(JobId id) const {
   const auto it = reasons_.find(id);
-  return it == reasons_.end() ? std::string() : it->second;
+  if (it != reasons_.end()) return it->second;
+  // Strict order: only the head has a reason of its own; the jobs behind it wait for it.
+  if (strict_order_ && blocked_head_ != 0 && id != blocked_head_ && pending_.contains(id)) {
+    return "not now: behind job " + std::to_string(blocked_head_) +
+           ", which does not fit yet (strict " + std::string(order_->name()) +
+           " order: no job overtakes it)";
+  }
+  return std::string();
 }
 
 // ---------------------------------------------------------------- the cycle
@@ -560,12 +569,19 @@ CycleResult Scheduler::RunCycle(bool full) {
   // something was freed since (a release, a node back in service). Without that, only the jobs
   // that arrived since are tried; the others keep their reasons.
   std::vector<const PendingJob*> order;
+  // Strict order: the head that blocked the last cycle is tried again first (it may still fit
+  // nowhere, and then nothing behind it goes); if it left the queue, everything is tried.
+  if (strict_order_ && blocked_head_ != 0 && !pending_.contains(blocked_head_)) freed_ = true;
   if (freed_) {
     order.reserve(pending_.size());
     for (const auto& [id, job] : pending_) order.push_back(&job);
   } else {
     for (const JobId id : arrivals_) {
       if (const auto it = pending_.find(id); it != pending_.end()) order.push_back(&it->second);
+    }
+    if (strict_order_ && blocked_head_ != 0 &&
+        std::find(arrivals_.begin(), arrivals_.end(), blocked_head_) == arrivals_.end()) {
+      order.push_back(&pending_.at(blocked_head_));
     }
   }
   result.full = freed_;
@@ -583,8 +599,9 @@ CycleResult Scheduler::RunCycle(bool full) {
   std::vector<JobId> placed_ids;
   std::vector<JobId> deferred_ids;
 
+  JobId head = 0;  // strict order: the first job that did not fit
   std::size_t i = 0;
-  while (i < order.size()) {
+  while (i < order.size() && head == 0) {
     const PendingJob* job = order[i];
     const ShapeKey key{job->request.replica, job->request.replicas};
     if (auto it = failed.find(key); it != failed.end()) {
@@ -600,6 +617,7 @@ CycleResult Scheduler::RunCycle(bool full) {
         result.placed.emplace_back(job->id, std::move(*p));
       } else {
         failed[key].push_back(job->id);
+        if (strict_order_) head = job->id;
       }
       ++i;
       continue;
@@ -651,8 +669,14 @@ CycleResult Scheduler::RunCycle(bool full) {
           deferred_ids.push_back(win_ids[idx]);
         });
     for (std::size_t k = 0; k < win_ids.size(); ++k) {
-      if (!committed[k]) failed[ShapeKey{win_requests[k], 1}].push_back(win_ids[k]);
+      if (committed[k]) continue;
+      failed[ShapeKey{win_requests[k], 1}].push_back(win_ids[k]);
+      if (strict_order_ && head == 0) head = win_ids[k];
     }
+  }
+  if (strict_order_) {
+    if (blocked_head_ != head) reasons_.erase(blocked_head_);
+    blocked_head_ = head;
   }
 
   for (const JobId id : placed_ids) {

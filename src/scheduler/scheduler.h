@@ -72,6 +72,10 @@ struct SchedulerOptions {
   // waits at most `window` - 1 arrivals. 0: never deferred. The service runs the next cycle a
   // tick later.
   int max_defer_cycles = 1;
+  // Strict order: the cycle stops at the first job that does not fit, so no job overtakes it (no
+  // backfill; the Helios replay's FIFO, SJF and QSSF). The jobs behind it wait with a reason
+  // naming it. Jobs are then placed one at a time (a window of 1).
+  bool strict_order = false;
   placement::PlacerOptions placer;
 };
 
@@ -189,7 +193,9 @@ class Scheduler {
   std::vector<JobId> arrivals_;               // pending since the last cycle, or deferred in it
   std::unordered_map<JobId, int> deferrals_;  // cycles each pending job has been deferred
   int max_defer_cycles_ = 1;
-  bool freed_ = true;  // something was freed since the last cycle
+  bool strict_order_ = false;
+  JobId blocked_head_ = 0;  // strict order: the job that stopped the last cycle (0: none)
+  bool freed_ = true;       // something was freed since the last cycle
 };
 
 }  // namespace gpupool::scheduler

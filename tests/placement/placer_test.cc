@@ -392,5 +392,18 @@ TEST(PlacerTest, ADecisionReadsTheJournalAndFallsBackToEveryNode) {
   EXPECT_EQ(a, brute(state));
 }
 
+TEST(PlacerTest, IndexOrderTiesToTheLowestNodeAndAddsNodesLast) {
+  cluster::ModelTable models;
+  auto state = Identical(5, models);
+  PackingPolicy policy;
+  Placer placer(policy, state.num_nodes(), 99, PlacerOptions{.index_order = true});
+  EXPECT_EQ(placer.node_order(), (std::vector<int>{0, 1, 2, 3, 4}));
+  const auto a = placer.Place(Pod(1000, 1, 1000), state);  // all five tie
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->node, 0);
+  placer.OnNodeAdded(5);
+  EXPECT_EQ(placer.node_order(), (std::vector<int>{0, 1, 2, 3, 4, 5}));
+}
+
 }  // namespace
 }  // namespace gpupool::placement

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+#include <vector>
+
 namespace gpupool::scheduler {
 namespace {
 
@@ -24,8 +28,58 @@ TEST(PriorityOrderTest, HigherPriorityFirstThenSubmissionOrder) {
 TEST(PriorityOrderTest, UnknownOrderListsTheKnownOnes) {
   auto o = MakeJobOrder("lottery");
   ASSERT_FALSE(o.has_value());
-  EXPECT_EQ(o.error().message(), "unknown job order 'lottery'; known orders: priority");
+  EXPECT_EQ(o.error().message(),
+            "unknown job order 'lottery'; known orders: priority, fifo, sjf, qssf");
   EXPECT_TRUE(MakeJobOrder("priority").has_value());
+}
+
+// Jobs submitted in this order (seq 1, 2, ...) with GPUs, time limit and duration estimate; the
+// ids in the order `name` considers them (the input handed over reversed).
+struct Spec {
+  int gpus;
+  std::int64_t limit;
+  std::optional<std::int64_t> estimate;
+};
+
+std::vector<JobId> Ordered(const std::string& name, const std::vector<Spec>& specs) {
+  std::vector<PendingJob> jobs(specs.size());
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    jobs[i].id = static_cast<JobId>(i) + 1;
+    jobs[i].seq = static_cast<std::int64_t>(i) + 1;
+    jobs[i].request.replica.num_gpu = specs[i].gpus;
+    jobs[i].request.replica.gpu_milli = 1000;
+    jobs[i].request.time_limit_s = specs[i].limit;
+    jobs[i].request.duration_estimate_s = specs[i].estimate;
+  }
+  std::vector<const PendingJob*> order;
+  for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) order.push_back(&*it);
+  auto made = MakeJobOrder(name);
+  EXPECT_TRUE(made.has_value());
+  (*made)->Sort(order);
+  std::vector<JobId> ids;
+  for (const auto* j : order) ids.push_back(j->id);
+  return ids;
+}
+
+// Job 1: 2 GPUs, limit 300, estimate 100 (GPU time 200); job 2: 1 GPU, 100, 500 (500); job 3:
+// 1 GPU, no limit, -50 (an estimator's negative guess: -50); job 4: 4 GPUs, 100, none; job 5:
+// 1 GPU, 300, 200 (200, ties job 1 but fewer GPUs).
+const std::vector<Spec> kJobs = {
+    {2, 300, 100}, {1, 100, 500}, {1, 0, -50}, {4, 100, std::nullopt}, {1, 300, 200}};
+
+TEST(JobOrderTest, FifoIsSubmissionOrder) {
+  EXPECT_EQ(Ordered("fifo", kJobs), (std::vector<JobId>{1, 2, 3, 4, 5}));
+}
+
+TEST(JobOrderTest, SjfIsShortestLimitFirstAndNoLimitLast) {
+  // limits 300, 100, none, 100, 300 -> 100 (2, 4 by submission), 300 (1, 5), none (3).
+  EXPECT_EQ(Ordered("sjf", kJobs), (std::vector<JobId>{2, 4, 1, 5, 3}));
+}
+
+TEST(JobOrderTest, QssfIsSmallestExpectedGpuTimeFirst) {
+  // GPU time: 200, 500, -50, none, 200 -> 3 (-50), 5 (200, 1 GPU), 1 (200, 2 GPUs), 2 (500),
+  // 4 (no estimate).
+  EXPECT_EQ(Ordered("qssf", kJobs), (std::vector<JobId>{3, 5, 1, 2, 4}));
 }
 
 }  // namespace

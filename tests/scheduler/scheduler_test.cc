@@ -369,5 +369,75 @@ TEST(SchedulerTest, BadRequestsAndUnknownNamesAreErrors) {
   EXPECT_FALSE(Scheduler::Create({Node("a", 1), Node("a", 2)}, {}).has_value());
 }
 
+// Strict order: the first job that does not fit stops the cycle; nothing behind it starts, even
+// what would fit, until it goes; its reason is its own, the others' name it.
+TEST(SchedulerTest, StrictOrderLetsNoJobOvertakeTheHead) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = "fifo";
+  opt.strict_order = true;
+  auto made = Scheduler::Create({Node("a", 8), Node("b", 8)}, opt);
+  ASSERT_TRUE(made.has_value());
+  Scheduler& s = **made;
+  ASSERT_TRUE(s.AddPending(1, Whole(6)).ok());
+  ASSERT_TRUE(s.AddPending(2, Whole(6)).ok());
+  ASSERT_TRUE(s.AddPending(3, Whole(4)).ok());  // fits nowhere after 1 and 2 (2 + 2 left)
+  ASSERT_TRUE(s.AddPending(4, Whole(1)).ok());  // would fit, but is behind 3
+  auto c = s.RunCycle();
+  ASSERT_EQ(c.placed.size(), 2u);
+  EXPECT_TRUE(s.is_pending(3));
+  EXPECT_TRUE(s.is_pending(4));
+  EXPECT_EQ(
+      s.PendingReason(4),
+      "not now: behind job 3, which does not fit yet (strict fifo order: no job overtakes it)");
+  EXPECT_NE(s.PendingReason(3).find("not now"), std::string::npos);
+  EXPECT_EQ(s.PendingReason(3).find("behind job"), std::string::npos);
+  // A new 1-GPU job is behind 3 as well, even with nothing freed (the incremental cycle).
+  ASSERT_TRUE(s.AddPending(5, Whole(1)).ok());
+  EXPECT_TRUE(s.RunCycle().placed.empty());
+  // When 1 ends, 3 goes, then 4 and 5 behind it.
+  ASSERT_TRUE(s.Release(1).ok());
+  c = s.RunCycle();
+  std::vector<JobId> placed;
+  for (const auto& [id, p] : c.placed) placed.push_back(id);
+  EXPECT_EQ(placed, (std::vector<JobId>{3, 4, 5}));
+  EXPECT_EQ(s.num_pending(), 0u);
+}
+
+TEST(SchedulerTest, WithoutStrictOrderAJobThatFitsGoesPastOneThatDoesNot) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = "fifo";
+  auto made = Scheduler::Create({Node("a", 8), Node("b", 8)}, opt);
+  ASSERT_TRUE(made.has_value());
+  Scheduler& s = **made;
+  ASSERT_TRUE(s.AddPending(1, Whole(6)).ok());
+  ASSERT_TRUE(s.AddPending(2, Whole(6)).ok());
+  ASSERT_TRUE(s.AddPending(3, Whole(4)).ok());
+  ASSERT_TRUE(s.AddPending(4, Whole(1)).ok());
+  EXPECT_EQ(s.RunCycle().placed.size(), 3u);
+  EXPECT_TRUE(s.is_pending(3));
+}
+
+// The head leaves the queue (cancelled): the jobs behind it are tried again although nothing was
+// freed.
+TEST(SchedulerTest, StrictOrderMovesOnWhenTheHeadIsCancelled) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = "fifo";
+  opt.strict_order = true;
+  auto made = Scheduler::Create({Node("a", 8)}, opt);
+  ASSERT_TRUE(made.has_value());
+  Scheduler& s = **made;
+  ASSERT_TRUE(s.AddPending(1, Whole(6)).ok());
+  ASSERT_TRUE(s.AddPending(2, Whole(4)).ok());
+  ASSERT_TRUE(s.AddPending(3, Whole(2)).ok());
+  EXPECT_EQ(s.RunCycle().placed.size(), 1u);
+  ASSERT_TRUE(s.RemovePending(2).ok());
+  const auto c = s.RunCycle();
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 3);
+}
+
 }  // namespace
 }  // namespace gpupool::scheduler
