@@ -8,6 +8,7 @@
 namespace gpupool::app {
 
 void AddSimCommand(CLI::App& app, int& exit_code);     // sim_command.cc    (scheduling simulator)
+void AddReplayCommand(CLI::App& sim, int& exit_code);  // replay_command.cc (sim replay)
 void AddHwCommand(CLI::App& app, int& exit_code);      // hw_command.cc     (hardware catalog)
 void AddPlanCommand(CLI::App& app, int& exit_code);    // plan_command.cc   (capacity planner)
 void AddSmiCommand(CLI::App& app, int& exit_code);     // smi_command.cc    (NVML monitoring)

@@ -263,6 +263,7 @@ void AddSimCommand(CLI::App& app, int& exit_code) {
                       cargs->uniform_models);
   constrain->get_option("--constrain")->required();
   constrain->callback([cargs, &exit_code] { exit_code = RunConstrainCommand(*cargs); });
+  AddReplayCommand(*sim, exit_code);
 }
 
 }  // namespace gpupool::app

@@ -1,0 +1,223 @@
+// `gpupool sim replay`: a job trace replayed through the pool's scheduler in simulated time
+// (src/sim/replay.h), one run per job order; prints JCT and queueing per order, or JSON.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "common/data_dir.h"
+#include "sim/philly_trace.h"
+#include "sim/replay.h"
+
+namespace gpupool::app {
+namespace {
+
+struct ReplayArgs {
+  std::string trace;
+  std::string vcs;
+  std::string cluster = "vcs";
+  double scale = 1.0;
+  std::string policy = "fifo,sjf,qssf";
+  std::string placement = "bestfit";
+  std::string estimator = "auto";
+  bool backfill = false;
+  std::uint64_t seed = 42;
+  int threads = 0;
+  bool json = false;
+  std::string out;
+};
+
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+// "vcs" (one pool per VC of the VC file) or NODESxGPUS (one pool).
+Result<std::vector<sim::ReplayPool>> ParseCluster(const ReplayArgs& a) {
+  if (a.scale <= 0 || a.scale > 100) {
+    return Error(
+        Status::InvalidArgument("--scale: " + std::to_string(a.scale) + " is not in (0, 100]"));
+  }
+  if (a.cluster == "vcs") {
+    auto vcs = sim::LoadVcNodes(a.vcs);
+    if (!vcs) return Error(vcs.error());
+    return sim::VcPools(*vcs, a.scale);
+  }
+  const std::size_t x = a.cluster.find('x');
+  int nodes = 0;
+  int gpus = 0;
+  try {
+    std::size_t used = 0;
+    if (x == std::string::npos) throw std::invalid_argument(a.cluster);
+    nodes = std::stoi(a.cluster.substr(0, x), &used);
+    if (used != x) throw std::invalid_argument(a.cluster);
+    gpus = std::stoi(a.cluster.substr(x + 1), &used);
+    if (used != a.cluster.size() - x - 1) throw std::invalid_argument(a.cluster);
+  } catch (const std::exception&) {
+    return Error(Status::InvalidArgument("--cluster: '" + a.cluster +
+                                         "' is not 'vcs' or NODESxGPUS such as 352x8"));
+  }
+  if (nodes < 1 || gpus < 1 || gpus > 8) {
+    return Error(Status::InvalidArgument("--cluster: " + a.cluster +
+                                         ": needs at least one node and 1 to 8 GPUs per node"));
+  }
+  const int scaled = std::max(1, static_cast<int>(std::lround(nodes * a.scale)));
+  return std::vector<sim::ReplayPool>{sim::ReplayPool{"", scaled, gpus}};
+}
+
+nlohmann::json RunJson(const sim::ReplayRun& r) {
+  nlohmann::json q = nlohmann::json::array();
+  for (const auto& s : r.queues) {
+    q.push_back({{"queue", s.queue},
+                 {"jobs", s.jobs},
+                 {"avg_jct_seconds", s.avg_jct_s},
+                 {"avg_queue_seconds", s.avg_queue_s}});
+  }
+  return {{"policy", r.order},
+          {"placement", r.placement},
+          {"strict_order", r.strict_order},
+          {"oracles", r.oracles},
+          {"jobs", r.jobs},
+          {"avg_jct_seconds", r.avg_jct_s},
+          {"median_jct_seconds", r.median_jct_s},
+          {"p95_jct_seconds", r.p95_jct_s},
+          {"avg_queue_seconds", r.avg_queue_s},
+          {"makespan_seconds", r.makespan_s},
+          {"utilization", r.utilization},
+          {"preemptions", r.preemptions},
+          {"seconds", r.seconds},
+          {"queues", q}};
+}
+
+Status WriteJobsCsv(const std::string& path, const sim::ReplayRun& r) {
+  std::ofstream f(path);
+  if (!f) return Status::IoError(path + ": cannot write");
+  f << "id,queue,num_gpus,submit_s,start_s,end_s,queue_s,jct_s\n";
+  for (const auto& j : r.outcomes) {
+    f << j.id << ',' << j.queue << ',' << j.num_gpus << ',' << j.submit_s << ',' << j.start_s << ','
+      << j.end_s << ',' << (j.start_s - j.submit_s) << ',' << (j.end_s - j.submit_s) << '\n';
+  }
+  f.close();
+  if (!f) return Status::IoError(path + ": write failed");
+  return Status::Ok();
+}
+
+int RunReplayCommand(const ReplayArgs& a) {
+  auto fail = [](const Status& s) {
+    std::cerr << "gpupool sim replay: " << s.message() << "\n";
+    return s.ExitCode();
+  };
+  const auto wall_start = std::chrono::steady_clock::now();
+  auto pools = ParseCluster(a);
+  if (!pools) return fail(pools.error());
+  // The VC file names the VCs the trace filter keeps (the Helios setting); a single pool keeps
+  // the VCs of the file too, so both settings replay the same jobs.
+  auto vcs = sim::LoadVcNodes(a.vcs);
+  if (!vcs) return fail(vcs.error());
+  auto jobs = sim::LoadPhillyJobs(a.trace, *vcs);
+  if (!jobs) return fail(jobs.error());
+  nlohmann::json policies = nlohmann::json::array();
+  std::vector<sim::ReplayRun> runs;
+  for (const std::string& order : SplitCommas(a.policy)) {
+    sim::ReplayOptions opt;
+    opt.order = order;
+    opt.placement = a.placement;
+    opt.strict_order = !a.backfill;
+    opt.estimator =
+        a.estimator == "auto" ? (order == "qssf" ? "philly-noise" : "none") : a.estimator;
+    opt.seed = a.seed;
+    opt.threads = a.threads;
+    auto run = sim::Replay(*jobs, *pools, opt);
+    if (!run)
+      return fail(Status::InvalidArgument("--policy " + order + ": " + run.error().message()));
+    if (!a.out.empty()) {
+      if (Status s = WriteJobsCsv(a.out + "/jobs_" + order + ".csv", *run); !s.ok()) return fail(s);
+    }
+    policies.push_back(RunJson(*run));
+    runs.push_back(std::move(*run));
+  }
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  int gpus = 0;
+  for (const auto& p : *pools) gpus += p.nodes * p.gpus_per_node;
+  if (a.json) {
+    nlohmann::json out = {{"trace", a.trace}, {"jobs", jobs->size()}, {"pools", pools->size()},
+                          {"gpus", gpus},     {"policies", policies}, {"wall_seconds", wall}};
+    std::cout << out.dump() << "\n";
+    return 0;
+  }
+  std::cout << fmt::format("{} jobs, {} pool(s), {} GPUs; placement {}, {}\n", jobs->size(),
+                           pools->size(), gpus, a.placement,
+                           a.backfill ? "backfill (a job that does not fit is skipped)"
+                                      : "strict order (no job overtakes one that does not fit)");
+  std::cout << fmt::format("{:<8} {:>12} {:>12} {:>12} {:>12} {:>7}\n", "policy", "avg JCT s",
+                           "median s", "p95 s", "avg queue s", "util");
+  for (const auto& r : runs) {
+    std::cout << fmt::format("{:<8} {:>12.0f} {:>12.0f} {:>12.0f} {:>12.0f} {:>6.1f}%\n", r.order,
+                             r.avg_jct_s, r.median_jct_s, r.p95_jct_s, r.avg_queue_s,
+                             100 * r.utilization);
+  }
+  for (const auto& r : runs) {
+    for (const auto& o : r.oracles) std::cout << "oracle (" << r.order << "): " << o << "\n";
+  }
+  std::cout << fmt::format("{:.2f} s wall\n", wall);
+  return 0;
+}
+
+}  // namespace
+
+void AddReplayCommand(CLI::App& sim, int& exit_code) {
+  auto args = std::make_shared<ReplayArgs>();
+  const std::string philly = (DataDir() / "traces" / "philly").string();
+  args->trace = philly + "/philly.csv";
+  args->vcs = philly + "/vc_nodes.csv";
+  auto* cmd = sim.add_subcommand(
+      "replay",
+      "Replay a job trace through the scheduler in simulated time (the Philly trace by default, "
+      "one pool per virtual cluster as the Helios artifact): average, median, p95 JCT and "
+      "queueing per job order");
+  cmd->add_option("--trace", args->trace,
+                  "Job trace (Philly CSV: timestamp,duration,num_gpus,"
+                  "gpu_time,cluster)")
+      ->capture_default_str();
+  cmd->add_option("--vcs", args->vcs, "Virtual clusters and their nodes (vc,nodes CSV)")
+      ->capture_default_str();
+  cmd->add_option("--cluster", args->cluster,
+                  "vcs (one pool per VC, its nodes a hard limit) or NODESxGPUS (one pool)")
+      ->capture_default_str();
+  cmd->add_option("--scale", args->scale, "Multiply every pool's node count (0.25: a quarter)")
+      ->capture_default_str();
+  cmd->add_option("--policy", args->policy,
+                  "Job orders, comma-separated: fifo, sjf, qssf, priority")
+      ->capture_default_str();
+  cmd->add_option("--placement", args->placement, "Placement policy (sim fill's names)")
+      ->capture_default_str();
+  cmd->add_option("--estimator", args->estimator,
+                  "Duration estimates: auto (philly-noise for qssf), none, philly-noise (the "
+                  "Helios artifact's oracle: actual duration with its random error)")
+      ->capture_default_str();
+  cmd->add_flag("--backfill", args->backfill,
+                "Let jobs overtake one that does not fit (default: strict order, as the anchor)");
+  cmd->add_option("--seed", args->seed, "Seed of the estimator's draws and the placer")
+      ->capture_default_str();
+  cmd->add_option("--threads", args->threads, "Pools replayed in parallel (0 = one per core)")
+      ->capture_default_str();
+  cmd->add_option("--out", args->out, "Write a per-job CSV per policy into this directory");
+  cmd->add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");
+  cmd->callback([args, &exit_code] { exit_code = RunReplayCommand(*args); });
+}
+
+}  // namespace gpupool::app

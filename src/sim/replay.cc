@@ -1,0 +1,269 @@
+#include "sim/replay.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <numeric>
+#include <queue>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "common/check.h"
+#include "scheduler/scheduler.h"
+
+namespace gpupool::sim {
+
+namespace {
+
+// The request of a job of `gpus` GPUs on nodes of `per_node` GPUs (see the header).
+scheduler::JobRequest RequestFor(int gpus, int per_node) {
+  scheduler::JobRequest r;
+  const int size = gpus <= per_node ? gpus : std::gcd(gpus, per_node);
+  r.replica.num_gpu = size;
+  r.replica.gpu_milli = size > 0 ? 1000 : 0;
+  r.replicas = gpus <= per_node ? 1 : gpus / size;
+  return r;
+}
+
+struct PoolInput {
+  const ReplayPool* pool = nullptr;
+  std::vector<std::size_t> jobs;  // indices into the trace, in trace order
+};
+
+// Replays one pool; writes start and end of its jobs into `out` (indexed like the trace).
+Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
+                      const std::vector<std::int64_t>& estimates, const ReplayOptions& opt,
+                      std::vector<ReplayedJob>& out) {
+  std::vector<cluster::NodeSpec> nodes(static_cast<std::size_t>(in.pool->nodes));
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    nodes[i].name =
+        (in.pool->name.empty() ? std::string("node") : in.pool->name) + "-" + std::to_string(i);
+    nodes[i].cpu_milli = 64000;
+    nodes[i].memory_mib = std::int64_t{512} * 1024;
+    nodes[i].gpus.assign(static_cast<std::size_t>(in.pool->gpus_per_node),
+                         cluster::GpuSpec{"gpu", 0, "", -1});
+  }
+  scheduler::SchedulerOptions so;
+  so.policy = opt.placement;
+  so.window = 1;
+  so.seed = opt.seed;
+  so.order = opt.order;
+  so.max_defer_cycles = 0;
+  so.strict_order = opt.strict_order;
+  so.placer.index_order = true;  // ties to the lowest node index, as the artifact's placer
+  auto created = scheduler::Scheduler::Create(nodes, so);
+  if (!created) return created.error();
+  scheduler::Scheduler& s = **created;
+
+  using End = std::pair<std::int64_t, scheduler::JobId>;  // (end, job = trace index + 1)
+  std::priority_queue<End, std::vector<End>, std::greater<>> running;
+  std::size_t next = 0;
+  const std::size_t n = in.jobs.size();
+  while (next < n || !running.empty()) {
+    std::int64_t t = next < n ? trace[in.jobs[next]].submit_s : INT64_MAX;
+    if (!running.empty()) t = std::min(t, running.top().first);
+    while (!running.empty() && running.top().first == t) {
+      const Status released = s.Release(running.top().second);
+      GP_CHECK(released.ok());
+      running.pop();
+    }
+    for (; next < n && trace[in.jobs[next]].submit_s == t; ++next) {
+      const std::size_t k = in.jobs[next];
+      const TraceJob& j = trace[k];
+      scheduler::JobRequest r = RequestFor(j.num_gpus, in.pool->gpus_per_node);
+      r.time_limit_s = j.duration_s;  // the oracle sjf reads (the trace has no limits)
+      if (!estimates.empty()) r.duration_estimate_s = estimates[k];
+      if (const Status feasible = s.CheckFeasible(r); !feasible.ok()) {
+        return Status::InvalidArgument(
+            "trace line " + std::to_string(j.line) + ": job of " + std::to_string(j.num_gpus) +
+            " GPUs can never run in pool '" + in.pool->name + "': " + feasible.message());
+      }
+      GP_RETURN_IF_ERROR(s.AddPending(static_cast<scheduler::JobId>(k) + 1, r));
+    }
+    const scheduler::CycleResult cycle = s.RunCycle();
+    for (const auto& [id, placement] : cycle.placed) {
+      const auto k = static_cast<std::size_t>(id - 1);
+      out[k].start_s = t;
+      out[k].end_s = t + trace[k].duration_s;
+      running.emplace(out[k].end_s, id);
+    }
+  }
+  return Status::Ok();
+}
+
+double NearestRank(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
+  return v[std::max<std::size_t>(rank, 1) - 1];
+}
+
+}  // namespace
+
+std::vector<ReplayPool> VcPools(const std::vector<std::pair<std::string, int>>& vcs, double scale,
+                                int gpus_per_node) {
+  std::vector<ReplayPool> pools;
+  for (const auto& [vc, nodes] : vcs) {
+    const int scaled =
+        std::max(1, static_cast<int>(std::lround(static_cast<double>(nodes) * scale)));
+    pools.push_back(ReplayPool{vc, scaled, gpus_per_node});
+  }
+  return pools;
+}
+
+std::vector<std::int64_t> PhillyNoiseEstimates(const std::vector<TraceJob>& jobs,
+                                               std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::vector<std::int64_t> out;
+  out.reserve(jobs.size());
+  for (const TraceJob& j : jobs) {
+    const double u = unit(rng);
+    double e = 0;
+    if (u <= 0.1) {
+      e = (2 * unit(rng) - 1) * 0.1;
+    } else {
+      double lo = 10;
+      double hi = 100;
+      if (u <= 0.5) {
+        lo = 0.1, hi = 0.5;
+      } else if (u <= 0.7) {
+        lo = 0.5, hi = 1;
+      } else if (u <= 0.9) {
+        lo = 1, hi = 10;
+      }
+      const double sign = unit(rng) < 0.5 ? -1.0 : 1.0;
+      e = sign * (lo + (hi - lo) * unit(rng));
+    }
+    const auto x = static_cast<double>(j.duration_s);
+    out.push_back(static_cast<std::int64_t>(x + x * e));  // truncated toward zero
+  }
+  return out;
+}
+
+Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<ReplayPool>& pools,
+                         const ReplayOptions& opt) {
+  const auto start = std::chrono::steady_clock::now();
+  if (opt.estimator != "none" && opt.estimator != "philly-noise") {
+    return Error(Status::InvalidArgument("estimator: unknown '" + opt.estimator +
+                                         "'; known: none, philly-noise"));
+  }
+  auto order = scheduler::MakeJobOrder(opt.order);
+  if (!order) return Error(Status::InvalidArgument(order.error().message()));
+  // Which pool takes each job.
+  std::vector<PoolInput> inputs(pools.size());
+  std::unordered_map<std::string, std::size_t> by_name;
+  for (std::size_t p = 0; p < pools.size(); ++p) {
+    if (pools[p].nodes < 1 || pools[p].gpus_per_node < 1) {
+      return Error(Status::InvalidArgument("pool '" + pools[p].name + "': no nodes or no GPUs"));
+    }
+    inputs[p].pool = &pools[p];
+    by_name.emplace(pools[p].name, p);
+  }
+  const auto any = by_name.find("");
+  for (std::size_t k = 0; k < jobs.size(); ++k) {
+    auto it = by_name.find(jobs[k].queue);
+    if (it == by_name.end()) it = any;
+    if (it == by_name.end()) {
+      return Error(Status::InvalidArgument("trace line " + std::to_string(jobs[k].line) +
+                                           ": no pool takes queue '" + jobs[k].queue + "'"));
+    }
+    inputs[it->second].jobs.push_back(k);
+  }
+  const std::vector<std::int64_t> estimates = opt.estimator == "philly-noise"
+                                                  ? PhillyNoiseEstimates(jobs, opt.seed)
+                                                  : std::vector<std::int64_t>{};
+
+  std::vector<ReplayedJob> out(jobs.size());
+  for (std::size_t k = 0; k < jobs.size(); ++k) {
+    out[k] = ReplayedJob{jobs[k].id, jobs[k].queue, jobs[k].num_gpus, jobs[k].submit_s, -1, -1};
+  }
+  // Pools are independent: biggest first over the threads.
+  std::vector<std::size_t> todo(pools.size());
+  std::iota(todo.begin(), todo.end(), 0);
+  std::sort(todo.begin(), todo.end(), [&](std::size_t a, std::size_t b) {
+    return inputs[a].jobs.size() > inputs[b].jobs.size();
+  });
+  std::vector<Status> status(pools.size());
+  std::atomic<std::size_t> cursor{0};
+  auto work = [&] {
+    for (std::size_t i = cursor++; i < todo.size(); i = cursor++) {
+      status[todo[i]] = ReplayPoolJobs(jobs, inputs[todo[i]], estimates, opt, out);
+    }
+  };
+  const int threads = std::max(
+      1, std::min<int>(
+             opt.threads > 0 ? opt.threads : static_cast<int>(std::thread::hardware_concurrency()),
+             static_cast<int>(pools.size())));
+  std::vector<std::thread> pool_threads;
+  for (int i = 1; i < threads; ++i) pool_threads.emplace_back(work);
+  work();
+  for (auto& th : pool_threads) th.join();
+  for (const Status& s : status) {
+    if (!s.ok()) return Error(s);
+  }
+
+  ReplayRun run;
+  run.order = opt.order;
+  run.placement = opt.placement;
+  run.strict_order = opt.strict_order;
+  if (opt.order == "sjf") {
+    run.oracles.push_back(
+        "sjf reads each job's actual duration as its time limit (the trace has "
+        "no time limits), as the published replay does");
+  }
+  if (opt.estimator == "philly-noise") {
+    run.oracles.push_back(
+        "the duration estimate is the actual duration with the Helios "
+        "artifact's random error (its Philly estimator)");
+  }
+  run.jobs = static_cast<std::int64_t>(jobs.size());
+  std::vector<double> jct(jobs.size());
+  double sum_jct = 0;
+  double sum_queue = 0;
+  double gpu_time = 0;
+  std::int64_t first = INT64_MAX;
+  std::int64_t last = 0;
+  std::map<std::string, ReplayQueueStats> queues;
+  for (std::size_t k = 0; k < jobs.size(); ++k) {
+    const ReplayedJob& o = out[k];
+    jct[k] = static_cast<double>(o.end_s - o.submit_s);
+    const auto queued = static_cast<double>(o.start_s - o.submit_s);
+    sum_jct += jct[k];
+    sum_queue += queued;
+    gpu_time += static_cast<double>(o.end_s - o.start_s) * o.num_gpus;
+    first = std::min(first, o.submit_s);
+    last = std::max(last, o.end_s);
+    ReplayQueueStats& q = queues[o.queue];
+    q.queue = o.queue;
+    ++q.jobs;
+    q.avg_jct_s += jct[k];
+    q.avg_queue_s += queued;
+  }
+  if (!jobs.empty()) {
+    run.avg_jct_s = sum_jct / static_cast<double>(jobs.size());
+    run.avg_queue_s = sum_queue / static_cast<double>(jobs.size());
+    run.median_jct_s = NearestRank(jct, 0.5);
+    run.p95_jct_s = NearestRank(jct, 0.95);
+    run.makespan_s = last - first;
+    double gpus = 0;
+    for (const ReplayPool& p : pools) gpus += static_cast<double>(p.nodes) * p.gpus_per_node;
+    if (run.makespan_s > 0)
+      run.utilization = gpu_time / (gpus * static_cast<double>(run.makespan_s));
+  }
+  for (auto& [name, q] : queues) {
+    q.avg_jct_s /= static_cast<double>(q.jobs);
+    q.avg_queue_s /= static_cast<double>(q.jobs);
+    run.queues.push_back(q);
+  }
+  run.outcomes = std::move(out);
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return run;
+}
+
+}  // namespace gpupool::sim

@@ -1,0 +1,105 @@
+// Replay: a job trace through the pool's scheduler (scheduler::Scheduler, the very code the
+// service runs) in simulated time. A discrete-event simulation: the clock jumps from event to
+// event (a submission or a job's end), never sleeps. At each instant, as in the Helios artifact's
+// simulator (Hu et al., "Characterization and Prediction of Deep Learning Workloads in Large-Scale
+// GPU Datacenters", SC '21; github.com/S-Lab-System-Group/HeliosArtifact, "QSSF Service"): the
+// jobs that end release their GPUs, the jobs submitted join the queue, then one scheduling cycle
+// runs; a job placed at t runs until t + its duration.
+//
+// Pools: each pool is its own cluster of `nodes` x `gpus_per_node` GPUs and takes the jobs whose
+// queue has its name (the Philly setting: one pool per virtual cluster, the VC's nodes as a hard
+// limit, VCs never sharing); a single pool with an empty name takes every job. Pools are
+// independent, so they run on `threads` threads.
+//
+// A job of g GPUs asks for one node when g <= gpus_per_node, else for a gang of g / r replicas of
+// r = gcd(g, gpus_per_node) GPUs (16 GPUs: 2 whole 8-GPU nodes; 12: three 4-GPU replicas on the
+// fewest nodes, where Helios takes one whole node and 4 GPUs of another).
+//
+// Orders (scheduler/job_order.h): "fifo", "sjf", "qssf", "priority". The trace has no time limits,
+// so sjf reads each job's actual duration as its limit: an oracle, as in the published replay, and
+// the result says so. qssf needs a duration estimate: `estimator` "philly-noise" is the Helios
+// artifact's Philly estimator, the actual duration with a random error drawn per job (an oracle
+// too, labelled); "none" gives no estimate (qssf then falls back to fewer GPUs first).
+//
+// Errors: InvalidArgument for an unknown order or estimator, a pool without nodes, or a job that
+// no pool takes or that is larger than its pool (naming the job's trace line). Nothing is
+// replayed on error.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "sim/philly_trace.h"
+
+namespace gpupool::sim {
+
+struct ReplayPool {
+  std::string name;  // the queue whose jobs it takes; "" = every job
+  int nodes = 0;
+  int gpus_per_node = 8;
+};
+
+struct ReplayOptions {
+  std::string order = "fifo";
+  std::string placement = "bestfit";  // a placement policy name (placement/policy_registry.h)
+  bool strict_order = true;           // no job overtakes one that does not fit (no backfill)
+  std::string estimator = "none";     // "none" or "philly-noise" (oracle)
+  std::uint64_t seed = 42;
+  int threads = 0;  // 0 = the machine's cores
+};
+
+// One job's outcome.
+struct ReplayedJob {
+  std::int64_t id = 0;
+  std::string queue;
+  int num_gpus = 0;
+  std::int64_t submit_s = 0;
+  std::int64_t start_s = 0;
+  std::int64_t end_s = 0;
+};
+
+struct ReplayQueueStats {
+  std::string queue;
+  std::int64_t jobs = 0;
+  double avg_jct_s = 0;
+  double avg_queue_s = 0;
+};
+
+struct ReplayRun {
+  std::string order;
+  std::string placement;
+  bool strict_order = true;
+  // What the run knew that a scheduler would not (empty: nothing), e.g. "sjf reads each job's
+  // actual duration as its time limit (the trace has none)".
+  std::vector<std::string> oracles;
+  std::int64_t jobs = 0;
+  double avg_jct_s = 0;
+  double median_jct_s = 0;
+  double p95_jct_s = 0;  // nearest rank
+  double avg_queue_s = 0;
+  std::int64_t makespan_s = 0;  // from the first submission to the last end
+  // GPU time used / (GPUs of all pools x makespan).
+  double utilization = 0;
+  std::int64_t preemptions = 0;
+  std::vector<ReplayQueueStats> queues;  // by queue name
+  std::vector<ReplayedJob> outcomes;     // in the order of the input
+  double seconds = 0;                    // wall time of the replay
+};
+
+Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<ReplayPool>& pools,
+                         const ReplayOptions& opt);
+
+// The pools of the Philly setting: one per VC with round(nodes x scale) nodes (at least 1).
+std::vector<ReplayPool> VcPools(const std::vector<std::pair<std::string, int>>& vcs, double scale,
+                                int gpus_per_node = 8);
+
+// The Helios artifact's Philly duration estimator (an oracle): for each job, in order, the actual
+// duration x with a relative error e drawn as: with probability 0.1, e ~ U(-0.1, 0.1); 0.4,
+// |e| ~ U(0.1, 0.5); 0.2, |e| ~ U(0.5, 1); 0.2, |e| ~ U(1, 10); 0.1, |e| ~ U(10, 100), the sign a
+// fair coin; the estimate is x + x e truncated toward zero (negative for about 15 % of jobs).
+std::vector<std::int64_t> PhillyNoiseEstimates(const std::vector<TraceJob>& jobs,
+                                               std::uint64_t seed);
+
+}  // namespace gpupool::sim

@@ -1,0 +1,160 @@
+#include "sim/replay.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace gpupool::sim {
+namespace {
+
+TraceJob Job(std::int64_t submit, std::int64_t duration, int gpus, const std::string& queue = "") {
+  static int line = 1;
+  TraceJob j;
+  j.submit_s = submit;
+  j.duration_s = duration;
+  j.num_gpus = gpus;
+  j.queue = queue;
+  j.line = ++line;
+  return j;
+}
+
+std::vector<TraceJob> Numbered(std::vector<TraceJob> jobs) {
+  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].id = static_cast<std::int64_t>(i) + 1;
+  return jobs;
+}
+
+ReplayRun ReplayOf(const std::vector<TraceJob>& jobs, const std::vector<ReplayPool>& pools,
+                   const std::string& order, bool strict = true) {
+  ReplayOptions opt;
+  opt.order = order;
+  opt.strict_order = strict;
+  opt.threads = 1;
+  auto run = Replay(jobs, pools, opt);
+  EXPECT_TRUE(run.has_value()) << (run ? "" : run.error().ToString());
+  return run ? *run : ReplayRun{};
+}
+
+// One node of 8 GPUs. A: t 0, 100 s, 7 GPUs; B: t 10, 50 s, 4; C: t 20, 10 s, 4; D: t 20, 5 s, 1.
+const std::vector<TraceJob> kSmall =
+    Numbered({Job(0, 100, 7), Job(10, 50, 4), Job(20, 10, 4), Job(20, 5, 1)});
+const std::vector<ReplayPool> kOneNode = {ReplayPool{"", 1, 8}};
+
+std::vector<std::int64_t> Jcts(const ReplayRun& r) {
+  std::vector<std::int64_t> out;
+  for (const auto& o : r.outcomes) out.push_back(o.end_s - o.submit_s);
+  return out;
+}
+
+TEST(ReplayTest, FifoInStrictOrderByHand) {
+  // t 0: A runs (1 GPU free). t 10: B (4) does not fit: the head. t 20: C and D wait behind B,
+  // although D would fit. t 100: A ends; B (to 150) and C (to 110) start; D finds 0 free.
+  // t 110: D starts, ends 115. JCT: 100, 140, 90, 95 (mean 106.25); queueing 0, 90, 80, 90.
+  const ReplayRun r = ReplayOf(kSmall, kOneNode, "fifo");
+  EXPECT_EQ(Jcts(r), (std::vector<std::int64_t>{100, 140, 90, 95}));
+  EXPECT_DOUBLE_EQ(r.avg_jct_s, 106.25);
+  EXPECT_DOUBLE_EQ(r.avg_queue_s, 65.0);
+  EXPECT_EQ(r.makespan_s, 150);
+  // GPU time 700 + 200 + 40 + 5 = 945 over 8 GPUs x 150 s.
+  EXPECT_DOUBLE_EQ(r.utilization, 945.0 / 1200.0);
+  EXPECT_TRUE(r.oracles.empty());
+}
+
+TEST(ReplayTest, FifoWithBackfillLetsTheSmallJobPass) {
+  // As above, but at t 20 D (1 GPU) starts in the free GPU (ends 25). JCT 100, 140, 90, 5.
+  const ReplayRun r = ReplayOf(kSmall, kOneNode, "fifo", /*strict=*/false);
+  EXPECT_EQ(Jcts(r), (std::vector<std::int64_t>{100, 140, 90, 5}));
+  EXPECT_DOUBLE_EQ(r.avg_queue_s, 42.5);
+}
+
+TEST(ReplayTest, SjfByHandSaysItUsesAnOracle) {
+  // Durations as limits. t 10: B alone, does not fit. t 20: D (5) first, fits, ends 25; then C
+  // (10) does not fit: the head. t 100: C (to 110), B (to 150). JCT 100, 140, 90, 5.
+  const ReplayRun r = ReplayOf(kSmall, kOneNode, "sjf");
+  EXPECT_EQ(Jcts(r), (std::vector<std::int64_t>{100, 140, 90, 5}));
+  ASSERT_EQ(r.oracles.size(), 1u);
+  EXPECT_NE(r.oracles[0].find("actual duration"), std::string::npos);
+}
+
+TEST(ReplayTest, QssfWithoutEstimatesTakesFewerGpusFirst) {
+  // No estimate: fewer GPUs first, then submission. t 20: D (1 GPU) first, fits; B (4) does not:
+  // the head. t 100: B (to 150), then C (to 110). JCT 100, 140, 90, 5.
+  const ReplayRun r = ReplayOf(kSmall, kOneNode, "qssf");
+  EXPECT_EQ(Jcts(r), (std::vector<std::int64_t>{100, 140, 90, 5}));
+}
+
+TEST(ReplayTest, MultiNodeJobsTakeWholeNodesAndBlockTheQueue) {
+  // Two 8-GPU nodes. E: t 0, 100 s, 16 GPUs (2 whole nodes); F: t 0, 10 s, 1 GPU waits for E;
+  // G: t 200, 30 s, 12 GPUs (three 4-GPU replicas) on the empty pool.
+  const auto jobs = Numbered({Job(0, 100, 16), Job(0, 10, 1), Job(200, 30, 12)});
+  const ReplayRun r = ReplayOf(jobs, {ReplayPool{"", 2, 8}}, "fifo");
+  EXPECT_EQ(Jcts(r), (std::vector<std::int64_t>{100, 110, 30}));
+}
+
+TEST(ReplayTest, PoolsAreSeparateClusters) {
+  // Queue x has one 8-GPU node, y one 8-GPU node: an 8-GPU job in each runs at once; a second in
+  // x waits for the first.
+  const auto jobs = Numbered({Job(0, 100, 8, "x"), Job(0, 100, 8, "y"), Job(5, 10, 8, "x")});
+  const ReplayRun r = ReplayOf(jobs, {ReplayPool{"x", 1, 8}, ReplayPool{"y", 1, 8}}, "fifo");
+  EXPECT_EQ(Jcts(r), (std::vector<std::int64_t>{100, 100, 105}));
+  ASSERT_EQ(r.queues.size(), 2u);
+  EXPECT_EQ(r.queues[0].queue, "x");
+  EXPECT_DOUBLE_EQ(r.queues[0].avg_jct_s, 102.5);
+}
+
+TEST(ReplayTest, AJobNoPoolCanRunIsAnErrorNamingItsLine) {
+  auto jobs = Numbered({Job(0, 10, 1, "x"), Job(0, 10, 16, "x")});
+  jobs[1].line = 7;
+  ReplayOptions opt;
+  auto r = Replay(jobs, {ReplayPool{"x", 1, 8}}, opt);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("trace line 7: job of 16 GPUs can never run in pool 'x'"),
+            std::string::npos)
+      << r.error().message();
+  jobs[1].queue = "nowhere";
+  r = Replay(jobs, {ReplayPool{"x", 1, 8}}, opt);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("trace line 7: no pool takes queue 'nowhere'"),
+            std::string::npos);
+  opt.order = "lottery";
+  EXPECT_FALSE(Replay(jobs, {ReplayPool{"x", 1, 8}}, opt).has_value());
+}
+
+TEST(ReplayTest, VcPoolsScaleTheNodeCounts) {
+  const auto pools = VcPools({{"a", 64}, {"b", 8}, {"c", 2}}, 0.25);
+  ASSERT_EQ(pools.size(), 3u);
+  EXPECT_EQ(pools[0].nodes, 16);
+  EXPECT_EQ(pools[1].nodes, 2);
+  EXPECT_EQ(pools[2].nodes, 1);  // round(0.5) = 1, and never below 1
+}
+
+// The estimator's bands: P(|e| <= 0.1) = 0.1, P(0.1 < |e| <= 0.5) = 0.4, (0.5, 1] 0.2, (1, 10]
+// 0.2, (10, 100] 0.1; the estimate is negative when e < -1: probability 0.2 x 0.5 + 0.1 x 0.5 =
+// 0.15. Each share within 4 binomial standard deviations over 100,000 jobs.
+TEST(ReplayTest, PhillyNoiseEstimatesFollowTheArtifactsBands) {
+  std::vector<TraceJob> jobs(100000);
+  for (auto& j : jobs) j.duration_s = 1000000;
+  const auto est = PhillyNoiseEstimates(jobs, 7);
+  ASSERT_EQ(est.size(), jobs.size());
+  double bands[5] = {0, 0, 0, 0, 0};
+  double negative = 0;
+  for (const std::int64_t e : est) {
+    const double rel = std::fabs(static_cast<double>(e) / 1e6 - 1.0);
+    const int b = rel <= 0.1 ? 0 : rel <= 0.5 ? 1 : rel <= 1.0 ? 2 : rel <= 10.0 ? 3 : 4;
+    ++bands[b];
+    if (e < 0) ++negative;
+  }
+  const double n = static_cast<double>(est.size());
+  auto near = [&](double count, double p) {
+    return std::fabs(count / n - p) <= 4 * std::sqrt(p * (1 - p) / n);
+  };
+  const double expected[5] = {0.1, 0.4, 0.2, 0.2, 0.1};
+  for (int b = 0; b < 5; ++b) EXPECT_TRUE(near(bands[b], expected[b])) << b << " " << bands[b];
+  EXPECT_TRUE(near(negative, 0.15)) << negative;
+  EXPECT_EQ(PhillyNoiseEstimates(jobs, 7), est);  // reproducible
+  EXPECT_NE(PhillyNoiseEstimates(jobs, 8), est);
+}
+
+}  // namespace
+}  // namespace gpupool::sim
