@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 namespace gpupool::scheduler {
 
@@ -59,13 +61,74 @@ void QssfOrder::Sort(std::vector<const PendingJob*>& jobs) const {
   std::sort(jobs.begin(), jobs.end(), less);
 }
 
+int LasOrder::Level(double attained_gpu_s) const {
+  int level = 0;
+  while (level < static_cast<int>(thresholds_.size()) &&
+         attained_gpu_s >= thresholds_[static_cast<std::size_t>(level)]) {
+    ++level;
+  }
+  return level;
+}
+
+std::optional<double> LasOrder::NextBoundary(double attained_gpu_s) const {
+  const int level = Level(attained_gpu_s);
+  if (level >= static_cast<int>(thresholds_.size())) return std::nullopt;
+  return thresholds_[static_cast<std::size_t>(level)];
+}
+
+void LasOrder::Sort(std::vector<const PendingJob*>& jobs) const {
+  std::sort(jobs.begin(), jobs.end(), [this](const PendingJob* a, const PendingJob* b) {
+    const int la = Level(a->attained_gpu_s);
+    const int lb = Level(b->attained_gpu_s);
+    if (la != lb) return la < lb;
+    return a->seq < b->seq;
+  });
+}
+
+namespace {
+
+// "T1,T2,...": increasing positive GPU-seconds.
+Result<std::vector<double>> ParseThresholds(std::string_view text) {
+  std::vector<double> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    const std::string part(text.substr(start, comma - start));
+    double v = 0;
+    try {
+      std::size_t used = 0;
+      v = std::stod(part, &used);
+      if (used != part.size()) throw std::invalid_argument(part);
+    } catch (const std::exception&) {
+      return Error(
+          Status::InvalidArgument("las: threshold '" + part + "' is not a number of GPU-seconds"));
+    }
+    if (!(v > 0) || (!out.empty() && v <= out.back())) {
+      return Error(Status::InvalidArgument("las: thresholds must be positive and increasing ('" +
+                                           std::string(text) + "')"));
+    }
+    out.push_back(v);
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<JobOrder>> MakeJobOrder(std::string_view name) {
   if (name == "priority") return std::make_unique<PriorityOrder>();
+  if (name == "las") return std::make_unique<LasOrder>(std::vector<double>{3600, 36000});
+  if (name.starts_with("las:")) {
+    auto t = ParseThresholds(name.substr(4));
+    if (!t) return Error(t.error());
+    return std::make_unique<LasOrder>(std::move(*t));
+  }
   if (name == "fifo") return std::make_unique<FifoOrder>();
   if (name == "sjf") return std::make_unique<SjfOrder>();
   if (name == "qssf") return std::make_unique<QssfOrder>();
   return Error(Status::NotFound("unknown job order '" + std::string(name) +
-                                "'; known orders: priority, fifo, sjf, qssf"));
+                                "'; known orders: priority, fifo, sjf, qssf, las, las:T1,T2,..."));
 }
 
 }  // namespace gpupool::scheduler

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,10 @@ struct PendingJob {
   JobId id = 0;
   JobRequest request;
   std::int64_t seq = 0;  // submission order, unique and increasing
+  // GPU time the job has received so far, in GPU-seconds (a running job's includes its current
+  // run; the scheduler fills it from its clock before an order sees it).
+  double attained_gpu_s = 0;
+  int restarts = 0;  // times it was preempted and put back
 };
 
 class JobOrder {
@@ -33,6 +38,17 @@ class JobOrder {
   virtual std::string_view name() const = 0;
   // Puts `jobs` in the order the cycle considers them.
   virtual void Sort(std::vector<const PendingJob*>& jobs) const = 0;
+  // Whether `waiting` ranks far enough above the running job `running` to preempt it (when the
+  // scheduler preempts at all, SchedulerOptions::preemption). Default: never. Must be monotone in
+  // rank: if it holds for `running`, it holds for every job Sort() puts after `running`.
+  virtual bool Preempts(const PendingJob& /*waiting*/, const PendingJob& /*running*/) const {
+    return false;
+  }
+  // The attained GPU time above `attained_gpu_s` at which a job's rank changes by itself (LAS's
+  // next threshold), so that a simulator knows when to run a cycle; nullopt: never.
+  virtual std::optional<double> NextBoundary(double /*attained_gpu_s*/) const {
+    return std::nullopt;
+  }
 };
 
 // Higher priority first; equal priorities in submission order.
@@ -67,7 +83,30 @@ class QssfOrder final : public JobOrder {
   void Sort(std::vector<const PendingJob*>& jobs) const override;
 };
 
-// The ordering named `name` (priority, fifo, sjf, qssf); NotFound lists the known names.
+// "las": least attained service (Tiresias, Gu et al., NSDI '19, its discretised form): a job's
+// level is the number of thresholds (GPU-seconds) its attained GPU time has reached; lower levels
+// first, then submission order (first come, first served inside a level). A waiting job preempts
+// running jobs of a higher level. Written `las` (thresholds 1 and 10 GPU-hours, chosen a priori)
+// or `las:T1,T2,...` (GPU-seconds, increasing).
+class LasOrder final : public JobOrder {
+ public:
+  explicit LasOrder(std::vector<double> thresholds_gpu_s)
+      : thresholds_(std::move(thresholds_gpu_s)) {}
+  std::string_view name() const override { return "las"; }
+  void Sort(std::vector<const PendingJob*>& jobs) const override;
+  bool Preempts(const PendingJob& waiting, const PendingJob& running) const override {
+    return Level(waiting.attained_gpu_s) < Level(running.attained_gpu_s);
+  }
+  std::optional<double> NextBoundary(double attained_gpu_s) const override;
+  int Level(double attained_gpu_s) const;
+  const std::vector<double>& thresholds() const { return thresholds_; }
+
+ private:
+  std::vector<double> thresholds_;
+};
+
+// The ordering named `name` (priority, fifo, sjf, qssf, las, las:T1,T2,...); NotFound lists the
+// known names; InvalidArgument for bad LAS thresholds.
 Result<std::unique_ptr<JobOrder>> MakeJobOrder(std::string_view name);
 
 }  // namespace gpupool::scheduler

@@ -4,6 +4,7 @@
 #include <bit>
 #include <limits>
 #include <string>
+#include <unordered_set>
 #include <utility>
 
 #include "common/check.h"
@@ -170,6 +171,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::
   }
   s->window_ = opt.window > 0 ? opt.window : s->policy_->default_window();
   s->strict_order_ = opt.strict_order;
+  s->preemption_ = opt.preemption;
   if (s->strict_order_) s->window_ = 1;
   s->max_defer_cycles_ = opt.max_defer_cycles;
   auto order = MakeJobOrder(opt.order);
@@ -376,10 +378,46 @@ Status Scheduler::Allocate(JobId id, const Placement& placement) {
     }
   }
   placed_.emplace(id, placement);
+  MarkRunning(id);
   pending_.erase(id);
   reasons_.erase(id);
   deferrals_.erase(id);
   return Status::Ok();
+}
+
+void Scheduler::MarkRunning(JobId id) {
+  const auto it = pending_.find(id);
+  // A placement restored from elsewhere without a pending record: an unknown request, which is
+  // never preemptible.
+  running_[id] =
+      Running{it != pending_.end() ? it->second : PendingJob{id, JobRequest{}, 0}, now_s_};
+}
+
+namespace {
+
+double JobGpus(const JobRequest& r) {
+  return static_cast<double>(r.replica.total_gpu_milli()) * r.replicas / 1000.0;
+}
+
+}  // namespace
+
+PendingJob Scheduler::RunningView(JobId id) const {
+  const Running& run = running_.at(id);
+  PendingJob view = run.job;
+  view.attained_gpu_s += (now_s_ - run.since_s) * JobGpus(run.job.request);
+  return view;
+}
+
+double Scheduler::Attained(JobId id) const {
+  if (running_.contains(id)) return RunningView(id).attained_gpu_s;
+  const auto it = pending_.find(id);
+  return it == pending_.end() ? 0.0 : it->second.attained_gpu_s;
+}
+
+int Scheduler::Restarts(JobId id) const {
+  if (const auto it = running_.find(id); it != running_.end()) return it->second.job.restarts;
+  const auto it = pending_.find(id);
+  return it == pending_.end() ? 0 : it->second.restarts;
 }
 
 Status Scheduler::Release(JobId id) {
@@ -394,6 +432,7 @@ Status Scheduler::Release(JobId id) {
     if (!s.ok() && first.ok()) first = s;
   }
   placed_.erase(it);
+  running_.erase(id);
   return first;
 }
 
@@ -599,13 +638,15 @@ CycleResult Scheduler::RunCycle(bool full) {
   std::vector<JobId> placed_ids;
   std::vector<JobId> deferred_ids;
 
-  JobId head = 0;  // strict order: the first job that did not fit
+  JobId head = 0;                      // strict order: the first job that did not fit
+  std::vector<JobId> failed_in_order;  // the jobs that did not fit, in the order's order
   std::size_t i = 0;
   while (i < order.size() && head == 0) {
     const PendingJob* job = order[i];
     const ShapeKey key{job->request.replica, job->request.replicas};
     if (auto it = failed.find(key); it != failed.end()) {
       it->second.push_back(job->id);
+      failed_in_order.push_back(job->id);
       ++i;
       continue;
     }
@@ -613,10 +654,12 @@ CycleResult Scheduler::RunCycle(bool full) {
       ++result.node_scans;
       if (auto p = PlaceGang(job->request.replica, job->request.replicas)) {
         placed_.emplace(job->id, *p);
+        MarkRunning(job->id);
         placed_ids.push_back(job->id);
         result.placed.emplace_back(job->id, std::move(*p));
       } else {
         failed[key].push_back(job->id);
+        failed_in_order.push_back(job->id);
         if (strict_order_) head = job->id;
       }
       ++i;
@@ -632,6 +675,7 @@ CycleResult Scheduler::RunCycle(bool full) {
       if (j->request.replicas > 1) break;
       if (auto it = failed.find(ShapeKey{j->request.replica, 1}); it != failed.end()) {
         it->second.push_back(j->id);
+        failed_in_order.push_back(j->id);
         ++i;
         continue;
       }
@@ -660,6 +704,7 @@ CycleResult Scheduler::RunCycle(bool full) {
           GP_CHECK(state_.Allocate(a).ok());
           committed[idx] = 1;
           placed_.emplace(win_ids[idx], Placement{a});
+          MarkRunning(win_ids[idx]);
           placed_ids.push_back(win_ids[idx]);
           result.placed.emplace_back(win_ids[idx], Placement{a});
         },
@@ -671,6 +716,7 @@ CycleResult Scheduler::RunCycle(bool full) {
     for (std::size_t k = 0; k < win_ids.size(); ++k) {
       if (committed[k]) continue;
       failed[ShapeKey{win_requests[k], 1}].push_back(win_ids[k]);
+      failed_in_order.push_back(win_ids[k]);
       if (strict_order_ && head == 0) head = win_ids[k];
     }
   }
@@ -700,7 +746,99 @@ CycleResult Scheduler::RunCycle(bool full) {
                  : reason + "; " + std::to_string(k) + " job(s) of the same shape ahead of it";
     }
   }
+  if (preemption_) {
+    // The preemptible running jobs, lowest ranked first (recomputed after each preemption).
+    std::vector<PendingJob> views;
+    std::vector<const PendingJob*> ranked;
+    // A job placed in this very cycle has not run: it is not a victim (the caller sees it placed).
+    std::unordered_set<JobId> just_placed(placed_ids.begin(), placed_ids.end());
+    auto rank_running = [&] {
+      views.clear();
+      for (const auto& [rid, run] : running_) {
+        if (run.job.request.preemptible && !just_placed.contains(rid)) {
+          views.push_back(RunningView(rid));
+        }
+      }
+      ranked.clear();
+      for (const auto& v : views) ranked.push_back(&v);
+      order_->Sort(ranked);
+      std::reverse(ranked.begin(), ranked.end());
+    };
+    rank_running();
+    for (const JobId id : failed_in_order) {
+      if (ranked.empty()) break;
+      // Preempts is monotone in rank: a job that cannot preempt the lowest ranked preempts none.
+      if (!order_->Preempts(pending_.at(id), *ranked.front())) continue;
+      const std::vector<JobId> victims = ChooseVictims(id, ranked);
+      if (victims.empty()) continue;
+      const PendingJob waiting = pending_.at(id);
+      for (const JobId v : victims) {
+        PendingJob back = RunningView(v);
+        ++back.restarts;
+        GP_CHECK(Release(v).ok());
+        reasons_[v] = "not now: preempted by job " + std::to_string(id) + " (" +
+                      std::string(order_->name()) + " order)";
+        pending_.emplace(v, back);
+        result.preempted.push_back(v);
+      }
+      std::optional<Placement> p;
+      if (waiting.request.replicas > 1) {
+        p = PlaceGang(waiting.request.replica, waiting.request.replicas);
+      } else if (auto a = placer_->Place(waiting.request.replica, state_)) {
+        GP_CHECK(state_.Allocate(*a).ok());
+        p = Placement{*a};
+      }
+      GP_CHECK(p.has_value());  // ChooseVictims checked that it fits once they are gone
+      placed_.emplace(id, *p);
+      MarkRunning(id);
+      pending_.erase(id);
+      reasons_.erase(id);
+      deferrals_.erase(id);
+      result.placed.emplace_back(id, std::move(*p));
+      just_placed.insert(id);
+      rank_running();
+    }
+  }
   return result;
+}
+
+bool Scheduler::FitsOn(const JobRequest& r, const cluster::ClusterState& s) const {
+  cluster::ClusterState trial = s;
+  for (int k = 0; k < r.replicas; ++k) {
+    const auto a = placer_->Place(r.replica, trial);
+    if (!a || !trial.Allocate(*a).ok()) return false;
+  }
+  return true;
+}
+
+std::vector<JobId> Scheduler::ChooseVictims(JobId id,
+                                            const std::vector<const PendingJob*>& ranked) const {
+  const PendingJob& waiting = pending_.at(id);
+  // Stop the lowest ranked one by one until the waiting job fits; then keep running every victim
+  // it can do without (latest chosen first), so that exactly what is needed is freed.
+  cluster::ClusterState what_if = state_;
+  std::vector<JobId> victims;
+  bool fits = false;
+  for (const PendingJob* v : ranked) {
+    if (!order_->Preempts(waiting, *v)) break;  // the rest rank higher still
+    for (const auto& a : placed_.at(v->id)) GP_CHECK(what_if.Release(a).ok());
+    victims.push_back(v->id);
+    if (FitsOn(waiting.request, what_if)) {
+      fits = true;
+      break;
+    }
+  }
+  if (!fits) return {};
+  for (std::size_t k = victims.size(); k-- > 0;) {
+    cluster::ClusterState keep = what_if;
+    bool restored = true;
+    for (const auto& a : placed_.at(victims[k])) restored = restored && keep.Allocate(a).ok();
+    if (restored && FitsOn(waiting.request, keep)) {
+      what_if = std::move(keep);
+      victims.erase(victims.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+  }
+  return victims;
 }
 
 PoolTotals Scheduler::Totals() const {

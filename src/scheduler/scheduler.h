@@ -76,6 +76,11 @@ struct SchedulerOptions {
   // backfill; the Helios replay's FIFO, SJF and QSSF). The jobs behind it wait with a reason
   // naming it. Jobs are then placed one at a time (a window of 1).
   bool strict_order = false;
+  // Preemption: a job that does not fit may preempt running jobs that the order ranks below it
+  // (JobOrder::Preempts) and that allow it (JobRequest::preemptible): the fewest, lowest-ranked
+  // ones whose GPUs make it fit. They come back pending with their attained GPU time and one more
+  // restart (CycleResult::preempted: the caller stops them).
+  bool preemption = false;
   placement::PlacerOptions placer;
 };
 
@@ -85,6 +90,7 @@ struct CycleResult {
   int node_scans = 0;                               // placement attempts (Place calls)
   int deferred = 0;   // jobs the window policy let wait for a partner (tried again next cycle)
   bool full = false;  // every pending job was considered (else only the new arrivals)
+  std::vector<JobId> preempted;  // running jobs put back pending to make room (preemption)
 };
 
 // Totals of the pool for reports (the service's /pool and /metrics).
@@ -151,6 +157,16 @@ class Scheduler {
   std::size_t num_pending() const { return pending_.size(); }
   std::size_t num_placed() const { return placed_.size(); }
 
+  // ---- time (for orders that rank by attained GPU time: las)
+  // The scheduler's clock in seconds (the service's wall clock, a simulator's simulated one); a
+  // running job's attained GPU time grows with it. Never goes back.
+  void SetClock(double now_s) { now_s_ = std::max(now_s_, now_s); }
+  double clock() const { return now_s_; }
+  // GPU-seconds job `id` has received (pending or running); 0 for an unknown job.
+  double Attained(JobId id) const;
+  // Times job `id` was preempted (pending or running).
+  int Restarts(JobId id) const;
+
   // ---- the cycle
   // `full`: consider every pending job even when nothing was freed (reasons are recomputed).
   CycleResult RunCycle(bool full = false);
@@ -170,6 +186,19 @@ class Scheduler {
   // Places the gang on the real state (all replicas or none).
   std::optional<Placement> PlaceGang(const cluster::PodRequest& replica, int replicas);
   std::string ReasonNotNow(const cluster::PodRequest& replica, int replicas) const;
+  // The job as the order sees it while it runs: its attained GPU time up to the clock.
+  PendingJob RunningView(JobId id) const;
+  // Preemption for the waiting job `id`, given the preemptible running jobs lowest ranked first:
+  // the victims to stop (empty: none would make it fit).
+  std::vector<JobId> ChooseVictims(JobId id, const std::vector<const PendingJob*>& ranked) const;
+  // Whether `r` fits on `s` (its replicas placed one by one on a copy).
+  bool FitsOn(const JobRequest& r, const cluster::ClusterState& s) const;
+  // A running job and when its current run began on the clock.
+  struct Running {
+    PendingJob job;
+    double since_s = 0;
+  };
+  void MarkRunning(JobId id);
 
   std::vector<cluster::NodeSpec> specs_;
   std::vector<NodeCondition> conditions_;
@@ -194,6 +223,9 @@ class Scheduler {
   std::unordered_map<JobId, int> deferrals_;  // cycles each pending job has been deferred
   int max_defer_cycles_ = 1;
   bool strict_order_ = false;
+  bool preemption_ = false;
+  double now_s_ = 0;
+  std::unordered_map<JobId, Running> running_;
   JobId blocked_head_ = 0;  // strict order: the job that stopped the last cycle (0: none)
   bool freed_ = true;       // something was freed since the last cycle
 };

@@ -29,7 +29,8 @@ TEST(PriorityOrderTest, UnknownOrderListsTheKnownOnes) {
   auto o = MakeJobOrder("lottery");
   ASSERT_FALSE(o.has_value());
   EXPECT_EQ(o.error().message(),
-            "unknown job order 'lottery'; known orders: priority, fifo, sjf, qssf");
+            "unknown job order 'lottery'; known orders: priority, fifo, sjf, qssf, las, "
+            "las:T1,T2,...");
   EXPECT_TRUE(MakeJobOrder("priority").has_value());
 }
 
@@ -80,6 +81,44 @@ TEST(JobOrderTest, QssfIsSmallestExpectedGpuTimeFirst) {
   // GPU time: 200, 500, -50, none, 200 -> 3 (-50), 5 (200, 1 GPU), 1 (200, 2 GPUs), 2 (500),
   // 4 (no estimate).
   EXPECT_EQ(Ordered("qssf", kJobs), (std::vector<JobId>{3, 5, 1, 2, 4}));
+}
+
+TEST(JobOrderTest, LasRanksByLevelThenSubmission) {
+  auto made = MakeJobOrder("las:100,1000");
+  ASSERT_TRUE(made.has_value());
+  const JobOrder& las = **made;
+  // (seq, attained GPU-s): 1 (1, 150) level 1; 2 (2, 50) level 0; 3 (3, 2000) level 2;
+  // 4 (4, 99) level 0 -> 2, 4, 1, 3.
+  std::vector<PendingJob> jobs(4);
+  const double attained[] = {150, 50, 2000, 99};
+  for (std::size_t i = 0; i < 4; ++i) {
+    jobs[i].id = static_cast<JobId>(i) + 1;
+    jobs[i].seq = static_cast<std::int64_t>(i) + 1;
+    jobs[i].attained_gpu_s = attained[i];
+  }
+  std::vector<const PendingJob*> order = {&jobs[0], &jobs[1], &jobs[2], &jobs[3]};
+  las.Sort(order);
+  std::vector<JobId> ids;
+  for (const auto* j : order) ids.push_back(j->id);
+  EXPECT_EQ(ids, (std::vector<JobId>{2, 4, 1, 3}));
+  EXPECT_TRUE(las.Preempts(jobs[1], jobs[0]));   // level 0 over level 1
+  EXPECT_FALSE(las.Preempts(jobs[3], jobs[1]));  // the same level
+  EXPECT_FALSE(las.Preempts(jobs[0], jobs[1]));
+  EXPECT_EQ(las.NextBoundary(50), 100.0);
+  EXPECT_EQ(las.NextBoundary(100), 1000.0);  // at 100 the job is in level 1 already
+  EXPECT_FALSE(las.NextBoundary(1000).has_value());
+  // Orders without levels never preempt and have no boundary.
+  EXPECT_FALSE((*MakeJobOrder("fifo"))->Preempts(jobs[1], jobs[0]));
+  EXPECT_FALSE((*MakeJobOrder("fifo"))->NextBoundary(0).has_value());
+}
+
+TEST(JobOrderTest, LasThresholdsMustBePositiveAndIncreasing) {
+  EXPECT_TRUE(MakeJobOrder("las").has_value());
+  for (const char* bad : {"las:100,50", "las:0", "las:abc", "las:", "las:10,,20"}) {
+    const auto o = MakeJobOrder(bad);
+    ASSERT_FALSE(o.has_value()) << bad;
+    EXPECT_EQ(o.error().code(), StatusCode::kInvalidArgument) << bad;
+  }
 }
 
 }  // namespace

@@ -439,5 +439,96 @@ TEST(SchedulerTest, StrictOrderMovesOnWhenTheHeadIsCancelled) {
   EXPECT_EQ(c.placed[0].first, 3);
 }
 
+std::unique_ptr<Scheduler> MakeLas(int gpus_per_node, int nodes = 1) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = "las:100";  // one threshold: 100 GPU-seconds
+  opt.preemption = true;
+  std::vector<NodeSpec> specs;
+  for (int i = 0; i < nodes; ++i) specs.push_back(Node("n" + std::to_string(i), gpus_per_node));
+  auto s = Scheduler::Create(specs, opt);
+  EXPECT_TRUE(s.has_value());
+  return std::move(*s);
+}
+
+JobRequest Preemptible(int gpus) {
+  JobRequest r = Whole(gpus);
+  r.preemptible = true;
+  return r;
+}
+
+// Job 1 (8 GPUs) runs from t 0; at t 20 it has 160 GPU-seconds (level 1). Job 2 (4 GPUs, level
+// 0) does not fit, so it preempts job 1, which comes back pending with its history.
+TEST(SchedulerTest, AWaitingJobPreemptsOneTheOrderRanksBelowIt) {
+  auto s = MakeLas(8);
+  ASSERT_TRUE(s->AddPending(1, Preemptible(8)).ok());
+  EXPECT_EQ(s->RunCycle().placed.size(), 1u);
+  s->SetClock(20);
+  EXPECT_DOUBLE_EQ(s->Attained(1), 160.0);
+  ASSERT_TRUE(s->AddPending(2, Preemptible(4)).ok());
+  const auto c = s->RunCycle();
+  EXPECT_EQ(c.preempted, (std::vector<JobId>{1}));
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 2);
+  EXPECT_TRUE(s->is_pending(1));
+  EXPECT_EQ(s->Restarts(1), 1);
+  EXPECT_DOUBLE_EQ(s->Attained(1), 160.0);  // kept while it waits
+  EXPECT_EQ(s->PendingReason(1), "not now: preempted by job 2 (las order)");
+  // Job 2 runs from t 20: at t 30 it has 40 GPU-seconds.
+  s->SetClock(30);
+  EXPECT_DOUBLE_EQ(s->Attained(2), 40.0);
+}
+
+// Two level-1 jobs of 4 GPUs each hold the node; a level-0 job of 4 GPUs needs only one of them
+// stopped: the lowest ranked (las: the later submitted of the same level). A job that is not
+// preemptible is never a victim.
+TEST(SchedulerTest, PreemptionStopsOnlyWhatIsNeededAndNeverANonPreemptibleJob) {
+  auto s = MakeLas(8);
+  ASSERT_TRUE(s->AddPending(1, Preemptible(4)).ok());
+  ASSERT_TRUE(s->AddPending(2, Preemptible(4)).ok());
+  EXPECT_EQ(s->RunCycle().placed.size(), 2u);
+  s->SetClock(100);  // 400 GPU-seconds each: level 1
+  ASSERT_TRUE(s->AddPending(3, Preemptible(4)).ok());
+  auto c = s->RunCycle();
+  EXPECT_EQ(c.preempted, (std::vector<JobId>{2}));
+  EXPECT_NE(s->placement(1), nullptr);
+  EXPECT_NE(s->placement(3), nullptr);
+
+  // Job 4 (6 GPUs) and job 5 (2 GPUs), both level 1; job 6 needs 6. The lowest ranked, 5, is
+  // stopped first but frees too little; stopping 4 too makes room, and then 5 is not needed:
+  // only 4 is stopped.
+  auto u = MakeLas(8);
+  ASSERT_TRUE(u->AddPending(4, Preemptible(6)).ok());
+  ASSERT_TRUE(u->AddPending(5, Preemptible(2)).ok());
+  EXPECT_EQ(u->RunCycle().placed.size(), 2u);
+  u->SetClock(100);
+  ASSERT_TRUE(u->AddPending(6, Preemptible(6)).ok());
+  c = u->RunCycle();
+  EXPECT_EQ(c.preempted, (std::vector<JobId>{4}));
+  EXPECT_NE(u->placement(5), nullptr);
+
+  auto t = MakeLas(8);
+  ASSERT_TRUE(t->AddPending(1, Whole(8)).ok());  // not preemptible
+  EXPECT_EQ(t->RunCycle().placed.size(), 1u);
+  t->SetClock(100);
+  ASSERT_TRUE(t->AddPending(2, Preemptible(4)).ok());
+  c = t->RunCycle();
+  EXPECT_TRUE(c.preempted.empty());
+  EXPECT_TRUE(t->is_pending(2));
+}
+
+// When stopping every lower-ranked job would still not make room, nothing is stopped.
+TEST(SchedulerTest, NoPreemptionThatWouldNotMakeTheJobFit) {
+  auto s = MakeLas(8);
+  ASSERT_TRUE(s->AddPending(1, Whole(4)).ok());        // not preemptible
+  ASSERT_TRUE(s->AddPending(2, Preemptible(4)).ok());  // preemptible, level 1 by t 100
+  EXPECT_EQ(s->RunCycle().placed.size(), 2u);
+  s->SetClock(100);
+  ASSERT_TRUE(s->AddPending(3, Preemptible(8)).ok());  // needs the whole node
+  const auto c = s->RunCycle();
+  EXPECT_TRUE(c.preempted.empty());
+  EXPECT_NE(s->placement(2), nullptr);
+}
+
 }  // namespace
 }  // namespace gpupool::scheduler
