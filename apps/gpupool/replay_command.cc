@@ -27,6 +27,7 @@ struct ReplayArgs {
   std::string placement = "bestfit";
   std::string estimator = "auto";
   bool backfill = false;
+  bool preempt = false;
   std::uint64_t seed = 42;
   int threads = 0;
   bool json = false;
@@ -105,10 +106,11 @@ nlohmann::json RunJson(const sim::ReplayRun& r) {
 Status WriteJobsCsv(const std::string& path, const sim::ReplayRun& r) {
   std::ofstream f(path);
   if (!f) return Status::IoError(path + ": cannot write");
-  f << "id,queue,num_gpus,submit_s,start_s,end_s,queue_s,jct_s\n";
+  f << "id,queue,num_gpus,submit_s,start_s,end_s,run_s,queue_s,jct_s\n";
   for (const auto& j : r.outcomes) {
     f << j.id << ',' << j.queue << ',' << j.num_gpus << ',' << j.submit_s << ',' << j.start_s << ','
-      << j.end_s << ',' << (j.start_s - j.submit_s) << ',' << (j.end_s - j.submit_s) << '\n';
+      << j.end_s << ',' << j.run_s << ',' << (j.end_s - j.submit_s - j.run_s) << ','
+      << (j.end_s - j.submit_s) << '\n';
   }
   f.close();
   if (!f) return Status::IoError(path + ": write failed");
@@ -136,6 +138,7 @@ int RunReplayCommand(const ReplayArgs& a) {
     opt.order = order;
     opt.placement = a.placement;
     opt.strict_order = !a.backfill;
+    opt.preemption = a.preempt || order.starts_with("las");
     opt.estimator =
         a.estimator == "auto" ? (order == "qssf" ? "philly-noise" : "none") : a.estimator;
     opt.seed = a.seed;
@@ -163,12 +166,12 @@ int RunReplayCommand(const ReplayArgs& a) {
                            pools->size(), gpus, a.placement,
                            a.backfill ? "backfill (a job that does not fit is skipped)"
                                       : "strict order (no job overtakes one that does not fit)");
-  std::cout << fmt::format("{:<8} {:>12} {:>12} {:>12} {:>12} {:>7}\n", "policy", "avg JCT s",
-                           "median s", "p95 s", "avg queue s", "util");
+  std::cout << fmt::format("{:<8} {:>12} {:>12} {:>12} {:>12} {:>7} {:>8}\n", "policy", "avg JCT s",
+                           "median s", "p95 s", "avg queue s", "util", "preempt");
   for (const auto& r : runs) {
-    std::cout << fmt::format("{:<8} {:>12.0f} {:>12.0f} {:>12.0f} {:>12.0f} {:>6.1f}%\n", r.order,
-                             r.avg_jct_s, r.median_jct_s, r.p95_jct_s, r.avg_queue_s,
-                             100 * r.utilization);
+    std::cout << fmt::format("{:<8} {:>12.0f} {:>12.0f} {:>12.0f} {:>12.0f} {:>6.1f}% {:>8}\n",
+                             r.order, r.avg_jct_s, r.median_jct_s, r.p95_jct_s, r.avg_queue_s,
+                             100 * r.utilization, r.preemptions);
   }
   for (const auto& r : runs) {
     for (const auto& o : r.oracles) std::cout << "oracle (" << r.order << "): " << o << "\n";
@@ -201,16 +204,21 @@ void AddReplayCommand(CLI::App& sim, int& exit_code) {
   cmd->add_option("--scale", args->scale, "Multiply every pool's node count (0.25: a quarter)")
       ->capture_default_str();
   cmd->add_option("--policy", args->policy,
-                  "Job orders, comma-separated: fifo, sjf, qssf, priority")
+                  "Job orders, comma-separated: fifo, sjf, qssf, las, las:T1,T2,... "
+                  "(thresholds in GPU-seconds), priority")
       ->capture_default_str();
   cmd->add_option("--placement", args->placement, "Placement policy (sim fill's names)")
       ->capture_default_str();
   cmd->add_option("--estimator", args->estimator,
-                  "Duration estimates: auto (philly-noise for qssf), none, philly-noise (the "
-                  "Helios artifact's oracle: actual duration with its random error)")
+                  "Duration estimates: auto (philly-noise for qssf), none, learned (from the jobs "
+                  "that finished before, no oracle), philly-noise (the Helios artifact's oracle: "
+                  "actual duration with its random error)")
       ->capture_default_str();
   cmd->add_flag("--backfill", args->backfill,
                 "Let jobs overtake one that does not fit (default: strict order, as the anchor)");
+  cmd->add_flag("--preempt", args->preempt,
+                "Let waiting jobs preempt running ones the order ranks below them (always on for "
+                "las); a preempted job resumes with a checkpoint cost of 7/30/60 s");
   cmd->add_option("--seed", args->seed, "Seed of the estimator's draws and the placer")
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Pools replayed in parallel (0 = one per core)")

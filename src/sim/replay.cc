@@ -10,10 +10,12 @@
 #include <queue>
 #include <random>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
 #include "common/check.h"
+#include "scheduler/duration_estimator.h"
 #include "scheduler/scheduler.h"
 
 namespace gpupool::sim {
@@ -35,10 +37,14 @@ struct PoolInput {
   std::vector<std::size_t> jobs;  // indices into the trace, in trace order
 };
 
-// Replays one pool; writes start and end of its jobs into `out` (indexed like the trace).
+// Helios' checkpoint cost of a preemption: 7 s for 1 GPU, 30 s up to 8, 60 s above.
+std::int64_t CheckpointCost(int gpus) { return gpus <= 1 ? 7 : gpus <= 8 ? 30 : 60; }
+
+// Replays one pool; writes start, end and run time of its jobs into `out` (indexed like the
+// trace) and counts its preemptions.
 Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
                       const std::vector<std::int64_t>& estimates, const ReplayOptions& opt,
-                      std::vector<ReplayedJob>& out) {
+                      std::vector<ReplayedJob>& out, std::int64_t& preemptions) {
   std::vector<cluster::NodeSpec> nodes(static_cast<std::size_t>(in.pool->nodes));
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     nodes[i].name =
@@ -55,44 +61,110 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
   so.order = opt.order;
   so.max_defer_cycles = 0;
   so.strict_order = opt.strict_order;
+  so.preemption = opt.preemption;
   so.placer.index_order = true;  // ties to the lowest node index, as the artifact's placer
   auto created = scheduler::Scheduler::Create(nodes, so);
   if (!created) return created.error();
   scheduler::Scheduler& s = **created;
 
-  using End = std::pair<std::int64_t, scheduler::JobId>;  // (end, job = trace index + 1)
-  std::priority_queue<End, std::vector<End>, std::greater<>> running;
+  // --estimator learned: from the jobs of this pool that have finished, at each submission.
+  const bool learned = opt.estimator == "learned";
+  scheduler::DurationEstimator estimator;
+  // Per job (indexed like the trace): run time still to go, when its current run began, how
+  // long it has run in all, and a generation that outdates the events of an earlier run.
+  std::unordered_map<std::size_t, std::int64_t> remaining, run_start, ran;
+  std::unordered_map<std::size_t, int> generation;
+  // (time, job = trace index + 1, generation): ends of runs and LAS level crossings.
+  using Event = std::tuple<std::int64_t, scheduler::JobId, int>;
+  using Heap = std::priority_queue<Event, std::vector<Event>, std::greater<>>;
+  Heap ends;
+  Heap crossings;
+  std::int64_t running_count = 0;
+  // A level crossing of a running job: when its attained GPU time reaches the order's next
+  // boundary (a cycle then runs, so that waiting jobs of the level it leaves may preempt it).
+  auto push_crossing = [&](scheduler::JobId id, std::int64_t t) {
+    const auto k = static_cast<std::size_t>(id - 1);
+    const auto boundary = s.order().NextBoundary(s.Attained(id));
+    if (!boundary) return;
+    const double gpus = trace[k].num_gpus;
+    const auto dt =
+        static_cast<std::int64_t>(std::ceil((*boundary - s.Attained(id)) / std::max(gpus, 1.0)));
+    const std::int64_t when = t + std::max<std::int64_t>(dt, 1);
+    if (when < run_start[k] + remaining[k]) crossings.emplace(when, id, generation[k]);
+  };
+  auto stale = [&](const Event& e) {
+    const auto k = static_cast<std::size_t>(std::get<1>(e) - 1);
+    return std::get<2>(e) != generation[k];
+  };
   std::size_t next = 0;
   const std::size_t n = in.jobs.size();
-  while (next < n || !running.empty()) {
+  while (next < n || running_count > 0) {
+    while (!ends.empty() && stale(ends.top())) ends.pop();
+    while (!crossings.empty() && stale(crossings.top())) crossings.pop();
     std::int64_t t = next < n ? trace[in.jobs[next]].submit_s : INT64_MAX;
-    if (!running.empty()) t = std::min(t, running.top().first);
-    while (!running.empty() && running.top().first == t) {
-      const Status released = s.Release(running.top().second);
+    if (!ends.empty()) t = std::min(t, std::get<0>(ends.top()));
+    if (!crossings.empty()) t = std::min(t, std::get<0>(crossings.top()));
+    s.SetClock(static_cast<double>(t));
+    while (!ends.empty() && std::get<0>(ends.top()) == t) {
+      const auto [when, id, gen] = ends.top();
+      ends.pop();
+      const auto k = static_cast<std::size_t>(id - 1);
+      if (gen != generation[k]) continue;
+      const Status released = s.Release(id);
       GP_CHECK(released.ok());
-      running.pop();
+      ran[k] += t - run_start[k];
+      out[k].end_s = t;
+      ++generation[k];
+      --running_count;
+      if (learned) {
+        estimator.Observe(trace[k].user, trace[k].queue, trace[k].num_gpus, trace[k].duration_s);
+      }
+    }
+    bool crossed = false;  // a running job changed level: every waiting job is tried again
+    while (!crossings.empty() && std::get<0>(crossings.top()) == t) {
+      const auto [when, id, gen] = crossings.top();
+      crossings.pop();
+      if (gen != generation[static_cast<std::size_t>(id - 1)]) continue;
+      crossed = true;
+      push_crossing(id, t);
     }
     for (; next < n && trace[in.jobs[next]].submit_s == t; ++next) {
       const std::size_t k = in.jobs[next];
       const TraceJob& j = trace[k];
       scheduler::JobRequest r = RequestFor(j.num_gpus, in.pool->gpus_per_node);
       r.time_limit_s = j.duration_s;  // the oracle sjf reads (the trace has no limits)
+      r.preemptible = opt.preemption;
       if (!estimates.empty()) r.duration_estimate_s = estimates[k];
+      if (learned) r.duration_estimate_s = estimator.Estimate(j.user, j.queue, j.num_gpus);
       if (const Status feasible = s.CheckFeasible(r); !feasible.ok()) {
         return Status::InvalidArgument(
             "trace line " + std::to_string(j.line) + ": job of " + std::to_string(j.num_gpus) +
             " GPUs can never run in pool '" + in.pool->name + "': " + feasible.message());
       }
+      remaining[k] = j.duration_s;
       GP_RETURN_IF_ERROR(s.AddPending(static_cast<scheduler::JobId>(k) + 1, r));
     }
-    const scheduler::CycleResult cycle = s.RunCycle();
+    const scheduler::CycleResult cycle = s.RunCycle(/*full=*/crossed);
+    for (const scheduler::JobId id : cycle.preempted) {
+      const auto k = static_cast<std::size_t>(id - 1);
+      const std::int64_t run = t - run_start[k];
+      ran[k] += run;
+      remaining[k] -= run;
+      remaining[k] += CheckpointCost(trace[k].num_gpus);
+      ++generation[k];
+      --running_count;
+      ++preemptions;
+    }
     for (const auto& [id, placement] : cycle.placed) {
       const auto k = static_cast<std::size_t>(id - 1);
-      out[k].start_s = t;
-      out[k].end_s = t + trace[k].duration_s;
-      running.emplace(out[k].end_s, id);
+      if (out[k].start_s < 0) out[k].start_s = t;
+      run_start[k] = t;
+      ++running_count;
+      ends.emplace(t + remaining[k], id, generation[k]);
+      push_crossing(id, t);
     }
   }
+  for (const std::size_t k : in.jobs) out[k].run_s = ran[k];
   return Status::Ok();
 }
 
@@ -149,9 +221,9 @@ std::vector<std::int64_t> PhillyNoiseEstimates(const std::vector<TraceJob>& jobs
 Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<ReplayPool>& pools,
                          const ReplayOptions& opt) {
   const auto start = std::chrono::steady_clock::now();
-  if (opt.estimator != "none" && opt.estimator != "philly-noise") {
+  if (opt.estimator != "none" && opt.estimator != "philly-noise" && opt.estimator != "learned") {
     return Error(Status::InvalidArgument("estimator: unknown '" + opt.estimator +
-                                         "'; known: none, philly-noise"));
+                                         "'; known: none, learned, philly-noise"));
   }
   auto order = scheduler::MakeJobOrder(opt.order);
   if (!order) return Error(Status::InvalidArgument(order.error().message()));
@@ -190,10 +262,12 @@ Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<Re
     return inputs[a].jobs.size() > inputs[b].jobs.size();
   });
   std::vector<Status> status(pools.size());
+  std::vector<std::int64_t> pool_preemptions(pools.size(), 0);
   std::atomic<std::size_t> cursor{0};
   auto work = [&] {
     for (std::size_t i = cursor++; i < todo.size(); i = cursor++) {
-      status[todo[i]] = ReplayPoolJobs(jobs, inputs[todo[i]], estimates, opt, out);
+      status[todo[i]] =
+          ReplayPoolJobs(jobs, inputs[todo[i]], estimates, opt, out, pool_preemptions[todo[i]]);
     }
   };
   const int threads = std::max(
@@ -223,6 +297,7 @@ Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<Re
         "artifact's random error (its Philly estimator)");
   }
   run.jobs = static_cast<std::int64_t>(jobs.size());
+  for (const std::int64_t p : pool_preemptions) run.preemptions += p;
   std::vector<double> jct(jobs.size());
   double sum_jct = 0;
   double sum_queue = 0;
@@ -233,10 +308,12 @@ Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<Re
   for (std::size_t k = 0; k < jobs.size(); ++k) {
     const ReplayedJob& o = out[k];
     jct[k] = static_cast<double>(o.end_s - o.submit_s);
-    const auto queued = static_cast<double>(o.start_s - o.submit_s);
+    // Queueing: every second of its life the job did not run (before its first start and
+    // between preemption and restart); the runs include the checkpoint costs.
+    const auto queued = static_cast<double>(o.end_s - o.submit_s - o.run_s);
     sum_jct += jct[k];
     sum_queue += queued;
-    gpu_time += static_cast<double>(o.end_s - o.start_s) * o.num_gpus;
+    gpu_time += static_cast<double>(o.run_s) * o.num_gpus;
     first = std::min(first, o.submit_s);
     last = std::max(last, o.end_s);
     ReplayQueueStats& q = queues[o.queue];

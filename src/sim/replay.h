@@ -19,7 +19,9 @@
 // so sjf reads each job's actual duration as its limit: an oracle, as in the published replay, and
 // the result says so. qssf needs a duration estimate: `estimator` "philly-noise" is the Helios
 // artifact's Philly estimator, the actual duration with a random error drawn per job (an oracle
-// too, labelled); "none" gives no estimate (qssf then falls back to fewer GPUs first).
+// too, labelled); "learned" is scheduler::DurationEstimator fed only with the jobs of the pool
+// that have finished before the job is submitted (no oracle); "none" gives no estimate (qssf then
+// falls back to fewer GPUs first).
 //
 // Errors: InvalidArgument for an unknown order or estimator, a pool without nodes, or a job that
 // no pool takes or that is larger than its pool (naming the job's trace line). Nothing is
@@ -45,7 +47,11 @@ struct ReplayOptions {
   std::string order = "fifo";
   std::string placement = "bestfit";  // a placement policy name (placement/policy_registry.h)
   bool strict_order = true;           // no job overtakes one that does not fit (no backfill)
-  std::string estimator = "none";     // "none" or "philly-noise" (oracle)
+  // Waiting jobs may preempt running ones the order ranks below them (las); a preempted job
+  // resumes later with what it had left plus Helios' checkpoint cost (7 s for 1 GPU, 30 s up to
+  // 8, 60 s above).
+  bool preemption = false;
+  std::string estimator = "none";  // "none", "learned" or "philly-noise" (oracle)
   std::uint64_t seed = 42;
   int threads = 0;  // 0 = the machine's cores
 };
@@ -56,8 +62,9 @@ struct ReplayedJob {
   std::string queue;
   int num_gpus = 0;
   std::int64_t submit_s = 0;
-  std::int64_t start_s = 0;
+  std::int64_t start_s = 0;  // the first start
   std::int64_t end_s = 0;
+  std::int64_t run_s = 0;  // time it ran, all runs together (checkpoint costs included)
 };
 
 struct ReplayQueueStats {

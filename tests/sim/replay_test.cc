@@ -156,5 +156,48 @@ TEST(ReplayTest, PhillyNoiseEstimatesFollowTheArtifactsBands) {
   EXPECT_NE(PhillyNoiseEstimates(jobs, 8), est);
 }
 
+// LAS with one threshold of 100 GPU-seconds on one 1-GPU node. A: t 0, 300 s; B: t 50, 20 s.
+// t 0: A runs. t 50: B waits (both at level 0: no preemption). t 100: A's attained reaches 100
+// (level 1), so B (level 0) preempts it: A has 200 s left plus the 7 s checkpoint cost. B runs
+// 100-120. t 120: A resumes, ends 120 + 207 = 327. JCT A 327, B 70; queueing (life minus runs):
+// A 327 - (100 + 207) = 20, B 70 - 20 = 50; one preemption.
+TEST(ReplayTest, LasPreemptsAJobThatCrossesItsThresholdByHand) {
+  const auto jobs = Numbered({Job(0, 300, 1), Job(50, 20, 1)});
+  ReplayOptions opt;
+  opt.order = "las:100";
+  opt.strict_order = false;
+  opt.preemption = true;
+  opt.threads = 1;
+  auto r = Replay(jobs, {ReplayPool{"", 1, 1}}, opt);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(Jcts(*r), (std::vector<std::int64_t>{327, 70}));
+  EXPECT_EQ(r->outcomes[0].run_s, 307);
+  EXPECT_EQ(r->outcomes[1].start_s, 100);
+  EXPECT_DOUBLE_EQ(r->avg_queue_s, (20.0 + 50.0) / 2);
+  EXPECT_EQ(r->preemptions, 1);
+  // Without preemption B waits for A: JCT 300 and 270.
+  opt.preemption = false;
+  r = Replay(jobs, {ReplayPool{"", 1, 1}}, opt);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(Jcts(*r), (std::vector<std::int64_t>{300, 270}));
+  EXPECT_EQ(r->preemptions, 0);
+}
+
+// The learned estimator sees only finished jobs: the first jobs of a pool get no estimate.
+TEST(ReplayTest, LearnedEstimatesComeOnlyFromFinishedJobs) {
+  // qssf on one 1-GPU node. A (t 0, 100 s) runs. B (t 10, 500 s) and C (t 20, 50 s) wait; at
+  // t 100 nothing has finished before their submission, so both have no estimate and go in
+  // submission order: B 100-600, C 600-650. (With oracle estimates C would go first.)
+  const auto jobs = Numbered({Job(0, 100, 1), Job(10, 500, 1), Job(20, 50, 1)});
+  ReplayOptions opt;
+  opt.order = "qssf";
+  opt.estimator = "learned";
+  opt.threads = 1;
+  auto r = Replay(jobs, {ReplayPool{"", 1, 1}}, opt);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(Jcts(*r), (std::vector<std::int64_t>{100, 590, 630}));
+  EXPECT_TRUE(r->oracles.empty());
+}
+
 }  // namespace
 }  // namespace gpupool::sim
