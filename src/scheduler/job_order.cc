@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -59,6 +60,30 @@ void QssfOrder::Sort(std::vector<const PendingJob*>& jobs) const {
     return a->seq < b->seq;
   };
   std::sort(jobs.begin(), jobs.end(), less);
+}
+
+namespace {
+
+// Seconds of its time limit a job has left (infinity without a limit).
+double Remaining(const PendingJob& j) {
+  if (j.request.time_limit_s <= 0) return std::numeric_limits<double>::infinity();
+  const double gpus = static_cast<double>(JobMilli(j.request)) / 1000.0;
+  const double ran = gpus > 0 ? j.attained_gpu_s / gpus : 0.0;
+  return static_cast<double>(j.request.time_limit_s) - ran;
+}
+
+}  // namespace
+
+void SrtfOrder::Sort(std::vector<const PendingJob*>& jobs) const {
+  std::sort(jobs.begin(), jobs.end(), [](const PendingJob* a, const PendingJob* b) {
+    const double ra = Remaining(*a);
+    const double rb = Remaining(*b);
+    return ra != rb ? ra < rb : a->seq < b->seq;
+  });
+}
+
+bool SrtfOrder::Preempts(const PendingJob& waiting, const PendingJob& running) const {
+  return Remaining(waiting) < Remaining(running);
 }
 
 int LasOrder::Level(double attained_gpu_s) const {
@@ -127,8 +152,10 @@ Result<std::unique_ptr<JobOrder>> MakeJobOrder(std::string_view name) {
   if (name == "fifo") return std::make_unique<FifoOrder>();
   if (name == "sjf") return std::make_unique<SjfOrder>();
   if (name == "qssf") return std::make_unique<QssfOrder>();
-  return Error(Status::NotFound("unknown job order '" + std::string(name) +
-                                "'; known orders: priority, fifo, sjf, qssf, las, las:T1,T2,..."));
+  if (name == "srtf") return std::make_unique<SrtfOrder>();
+  return Error(
+      Status::NotFound("unknown job order '" + std::string(name) +
+                       "'; known orders: priority, fifo, sjf, qssf, srtf, las, las:T1,T2,..."));
 }
 
 }  // namespace gpupool::scheduler

@@ -83,6 +83,17 @@ class QssfOrder final : public JobOrder {
   void Sort(std::vector<const PendingJob*>& jobs) const override;
 };
 
+// "srtf": shortest remaining time first, preemptive: remaining = the time limit
+// (JobRequest::time_limit_s) minus the time the job has run (attained GPU time / its GPUs); jobs
+// without a limit last; then submission order. A waiting job preempts running jobs with more time
+// remaining. (A running job's remaining only shrinks, so no boundary is needed.)
+class SrtfOrder final : public JobOrder {
+ public:
+  std::string_view name() const override { return "srtf"; }
+  void Sort(std::vector<const PendingJob*>& jobs) const override;
+  bool Preempts(const PendingJob& waiting, const PendingJob& running) const override;
+};
+
 // "las": least attained service (Tiresias, Gu et al., NSDI '19, its discretised form): a job's
 // level is the number of thresholds (GPU-seconds) its attained GPU time has reached; lower levels
 // first, then submission order (first come, first served inside a level). A waiting job preempts
@@ -105,8 +116,8 @@ class LasOrder final : public JobOrder {
   std::vector<double> thresholds_;
 };
 
-// The ordering named `name` (priority, fifo, sjf, qssf, las, las:T1,T2,...); NotFound lists the
-// known names; InvalidArgument for bad LAS thresholds.
+// The ordering named `name` (priority, fifo, sjf, qssf, srtf, las, las:T1,T2,...); NotFound lists
+// the known names; InvalidArgument for bad LAS thresholds.
 Result<std::unique_ptr<JobOrder>> MakeJobOrder(std::string_view name);
 
 }  // namespace gpupool::scheduler

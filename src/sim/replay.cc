@@ -132,7 +132,7 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
       const std::size_t k = in.jobs[next];
       const TraceJob& j = trace[k];
       scheduler::JobRequest r = RequestFor(j.num_gpus, in.pool->gpus_per_node);
-      r.time_limit_s = j.duration_s;  // the oracle sjf reads (the trace has no limits)
+      r.time_limit_s = j.duration_s;  // the oracle sjf and srtf read (the trace has no limits)
       r.preemptible = opt.preemption;
       if (!estimates.empty()) r.duration_estimate_s = estimates[k];
       if (learned) r.duration_estimate_s = estimator.Estimate(j.user, j.queue, j.num_gpus);
@@ -286,10 +286,10 @@ Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<Re
   run.order = opt.order;
   run.placement = opt.placement;
   run.strict_order = opt.strict_order;
-  if (opt.order == "sjf") {
-    run.oracles.push_back(
-        "sjf reads each job's actual duration as its time limit (the trace has "
-        "no time limits), as the published replay does");
+  if (opt.order == "sjf" || opt.order == "srtf") {
+    run.oracles.push_back(opt.order +
+                          " reads each job's actual duration as its time limit (the trace has no "
+                          "time limits), as the published replay does");
   }
   if (opt.estimator == "philly-noise") {
     run.oracles.push_back(

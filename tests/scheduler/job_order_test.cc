@@ -29,7 +29,7 @@ TEST(PriorityOrderTest, UnknownOrderListsTheKnownOnes) {
   auto o = MakeJobOrder("lottery");
   ASSERT_FALSE(o.has_value());
   EXPECT_EQ(o.error().message(),
-            "unknown job order 'lottery'; known orders: priority, fifo, sjf, qssf, las, "
+            "unknown job order 'lottery'; known orders: priority, fifo, sjf, qssf, srtf, las, "
             "las:T1,T2,...");
   EXPECT_TRUE(MakeJobOrder("priority").has_value());
 }
@@ -119,6 +119,34 @@ TEST(JobOrderTest, LasThresholdsMustBePositiveAndIncreasing) {
     ASSERT_FALSE(o.has_value()) << bad;
     EXPECT_EQ(o.error().code(), StatusCode::kInvalidArgument) << bad;
   }
+}
+
+TEST(JobOrderTest, SrtfRanksByTimeLeftAndPreemptsLongerOnes) {
+  auto made = MakeJobOrder("srtf");
+  ASSERT_TRUE(made.has_value());
+  const JobOrder& srtf = **made;
+  // (GPUs, limit, attained GPU-s) -> time left: 1 (2, 1000, 1200) 400; 2 (1, 500, 0) 500;
+  // 3 (4, 300, 0) 300; 4 (1, none) infinite -> 3, 1, 2, 4.
+  std::vector<PendingJob> jobs(4);
+  const int gpus[] = {2, 1, 4, 1};
+  const std::int64_t limit[] = {1000, 500, 300, 0};
+  const double attained[] = {1200, 0, 0, 0};
+  for (std::size_t i = 0; i < 4; ++i) {
+    jobs[i].id = static_cast<JobId>(i) + 1;
+    jobs[i].seq = static_cast<std::int64_t>(i) + 1;
+    jobs[i].request.replica.num_gpu = gpus[i];
+    jobs[i].request.replica.gpu_milli = 1000;
+    jobs[i].request.time_limit_s = limit[i];
+    jobs[i].attained_gpu_s = attained[i];
+  }
+  std::vector<const PendingJob*> order = {&jobs[0], &jobs[1], &jobs[2], &jobs[3]};
+  srtf.Sort(order);
+  std::vector<JobId> ids;
+  for (const auto* j : order) ids.push_back(j->id);
+  EXPECT_EQ(ids, (std::vector<JobId>{3, 1, 2, 4}));
+  EXPECT_TRUE(srtf.Preempts(jobs[2], jobs[0]));   // 300 left against 400
+  EXPECT_FALSE(srtf.Preempts(jobs[1], jobs[0]));  // 500 against 400
+  EXPECT_FALSE(srtf.NextBoundary(0).has_value());
 }
 
 }  // namespace

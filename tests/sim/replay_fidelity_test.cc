@@ -3,8 +3,10 @@
 // data/traces/philly, each of the 11 virtual clusters on its own with its node count from
 // vc_nodes.csv, at the real sizes and at a quarter of the nodes. Average JCT / average queueing
 // in seconds, from the issue:
-//   real sizes:  FIFO 11,585 / 105      SJF 11,543 / 63      QSSF 11,553 / 73
-//   a quarter:   FIFO 190,287 / 178,806 SJF 28,781 / 17,301  QSSF 35,987 / 24,506
+//   real sizes:  FIFO 11,585 / 105      SJF 11,543 / 63      SRTF 11,533 / 51
+//                QSSF 11,553 / 73
+//   a quarter:   FIFO 190,287 / 178,806 SJF 28,781 / 17,301  SRTF 23,655 / 12,170
+//                QSSF 35,987 / 24,506
 // These are validation figures: nothing in src/sim/replay.* or the scheduler was tuned on them
 // (the rules come from reading the artifact's code, docs/replay.md).
 #include <gtest/gtest.h>
@@ -33,6 +35,9 @@ class PhillyAnchorTest : public ::testing::Test {
   static ReplayRun ReplayAt(double scale, const std::string& order, std::uint64_t seed = 42) {
     ReplayOptions opt;
     opt.order = order;
+    // SRTF preempts and never blocks, as the artifact's; the others keep strict order.
+    opt.preemption = order == "srtf";
+    opt.strict_order = order != "srtf";
     opt.estimator = order == "qssf" ? "philly-noise" : "none";
     opt.seed = seed;
     auto run = Replay(jobs_, VcPools(vcs_, scale), opt);
@@ -64,6 +69,19 @@ TEST_F(PhillyAnchorTest, FifoAndSjfAtAQuarterOfTheNodes) {
   const ReplayRun sjf = ReplayAt(0.25, "sjf");
   ExpectWithin5Percent(sjf.avg_jct_s, 28781, "SJF JCT");
   ExpectWithin5Percent(sjf.avg_queue_s, 17301, "SJF queueing");
+}
+
+// SRTF with the actual durations (an oracle, as the anchor), preemptive, the checkpoint costs of
+// Helios. The artifact walks the queue against the VC's total GPUs and ends a job one second late;
+// gpupool preempts the fewest jobs with more time left that make room. Within 5 % anyway.
+TEST_F(PhillyAnchorTest, SrtfAtBothSizes) {
+  const ReplayRun full = ReplayAt(1.0, "srtf");
+  ExpectWithin5Percent(full.avg_jct_s, 11533, "SRTF JCT, real sizes");
+  ExpectWithin5Percent(full.avg_queue_s, 51, "SRTF queueing, real sizes");
+  EXPECT_GT(full.preemptions, 0);
+  const ReplayRun quarter = ReplayAt(0.25, "srtf");
+  ExpectWithin5Percent(quarter.avg_jct_s, 23655, "SRTF JCT, a quarter");
+  ExpectWithin5Percent(quarter.avg_queue_s, 12170, "SRTF queueing, a quarter");
 }
 
 // QSSF's estimator draws a random error per job, and the artifact's generator is unseeded (its
