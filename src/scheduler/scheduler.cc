@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <limits>
 #include <string>
 #include <unordered_set>
@@ -172,6 +173,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::
   s->window_ = opt.window > 0 ? opt.window : s->policy_->default_window();
   s->strict_order_ = opt.strict_order;
   s->preemption_ = opt.preemption;
+  s->easy_backfill_ = opt.easy_backfill;
   if (s->strict_order_) s->window_ = 1;
   s->max_defer_cycles_ = opt.max_defer_cycles;
   auto order = MakeJobOrder(opt.order);
@@ -724,6 +726,50 @@ CycleResult Scheduler::RunCycle(bool full) {
     if (blocked_head_ != head) reasons_.erase(blocked_head_);
     blocked_head_ = head;
   }
+  reservation_.reset();
+  if (strict_order_ && easy_backfill_ && head != 0) {
+    // EASY backfill behind the head: each later job that fits now goes if it cannot delay the
+    // head's reservation.
+    auto [reserved_at, at_reservation] = Reserve(pending_.at(head).request);
+    reservation_ = std::pair<JobId, double>{head, reserved_at};
+    for (; i < order.size(); ++i) {
+      const PendingJob* job = order[i];
+      std::optional<Placement> p;
+      if (job->request.replicas > 1) {
+        p = PlaceGang(job->request.replica, job->request.replicas);
+      } else if (auto a = placer_->Place(job->request.replica, state_)) {
+        GP_CHECK(state_.Allocate(*a).ok());
+        p = Placement{*a};
+      }
+      ++result.node_scans;
+      if (!p) continue;  // fits nowhere now: its reason is the head's (strict order)
+      const double limit = static_cast<double>(job->request.time_limit_s);
+      const double gpus = JobGpus(job->request);
+      const double ends = job->request.time_limit_s > 0
+                              ? now_s_ + limit - (gpus > 0 ? job->attained_gpu_s / gpus : 0.0)
+                              : std::numeric_limits<double>::infinity();
+      bool harmless = ends <= reserved_at;
+      if (!harmless) {
+        // Still running at the reserved time: the head must fit next to it then.
+        cluster::ClusterState with = at_reservation;
+        bool added = true;
+        for (const auto& a : *p) added = added && with.Allocate(a).ok();
+        harmless = added && FitsOn(pending_.at(head).request, with);
+        if (harmless) at_reservation = std::move(with);
+      }
+      if (!harmless) {
+        for (const auto& a : *p) GP_CHECK(state_.Release(a).ok());
+        reasons_[job->id] = "not now: would delay job " + std::to_string(head) +
+                            ", which holds a reservation (EASY backfill)";
+        continue;
+      }
+      reasons_.erase(job->id);
+      placed_.emplace(job->id, *p);
+      MarkRunning(job->id);
+      placed_ids.push_back(job->id);
+      result.placed.emplace_back(job->id, std::move(*p));
+    }
+  }
 
   for (const JobId id : placed_ids) {
     pending_.erase(id);
@@ -800,6 +846,32 @@ CycleResult Scheduler::RunCycle(bool full) {
     }
   }
   return result;
+}
+
+double Scheduler::LatestEnd(JobId id) const {
+  const Running& run = running_.at(id);
+  const JobRequest& r = run.job.request;
+  if (r.time_limit_s <= 0) return std::numeric_limits<double>::infinity();
+  const double gpus = JobGpus(r);
+  const double ran_before = gpus > 0 ? run.job.attained_gpu_s / gpus : 0.0;
+  return run.since_s + static_cast<double>(r.time_limit_s) - ran_before;
+}
+
+std::pair<double, cluster::ClusterState> Scheduler::Reserve(const JobRequest& head) const {
+  std::vector<std::pair<double, JobId>> ends;
+  ends.reserve(running_.size());
+  for (const auto& [id, run] : running_) ends.emplace_back(LatestEnd(id), id);
+  std::sort(ends.begin(), ends.end());
+  cluster::ClusterState s = state_;
+  std::size_t k = 0;
+  while (k < ends.size() && std::isfinite(ends[k].first)) {
+    const double t = ends[k].first;
+    for (; k < ends.size() && ends[k].first == t; ++k) {  // every job ending at t
+      for (const auto& a : placed_.at(ends[k].second)) GP_CHECK(s.Release(a).ok());
+    }
+    if (FitsOn(head, s)) return {std::max(t, now_s_), std::move(s)};
+  }
+  return {std::numeric_limits<double>::infinity(), std::move(s)};
 }
 
 bool Scheduler::FitsOn(const JobRequest& r, const cluster::ClusterState& s) const {

@@ -76,6 +76,12 @@ struct SchedulerOptions {
   // backfill; the Helios replay's FIFO, SJF and QSSF). The jobs behind it wait with a reason
   // naming it. Jobs are then placed one at a time (a window of 1).
   bool strict_order = false;
+  // EASY backfill, with strict_order: the job at the head that does not fit gets a reservation,
+  // the earliest time at which it fits once running jobs end by their time limits; a job behind
+  // it starts now only if that cannot delay the reservation (it ends by its limit before the
+  // reserved time, or it leaves the head room at that time). A job without a time limit is
+  // taken to run forever.
+  bool easy_backfill = false;
   // Preemption: a job that does not fit may preempt running jobs that the order ranks below it
   // (JobOrder::Preempts) and that allow it (JobRequest::preemptible): the fewest, lowest-ranked
   // ones whose GPUs make it fit. They come back pending with their attained GPU time and one more
@@ -166,6 +172,9 @@ class Scheduler {
   double Attained(JobId id) const;
   // Times job `id` was preempted (pending or running).
   int Restarts(JobId id) const;
+  // EASY backfill: the job holding the reservation and the time reserved for it (infinity when
+  // it waits for jobs without limits); nullopt when no job holds one.
+  std::optional<std::pair<JobId, double>> reservation() const { return reservation_; }
 
   // ---- the cycle
   // `full`: consider every pending job even when nothing was freed (reasons are recomputed).
@@ -193,6 +202,11 @@ class Scheduler {
   std::vector<JobId> ChooseVictims(JobId id, const std::vector<const PendingJob*>& ranked) const;
   // Whether `r` fits on `s` (its replicas placed one by one on a copy).
   bool FitsOn(const JobRequest& r, const cluster::ClusterState& s) const;
+  // When running job `id` ends at the latest by its time limit (infinity without a limit).
+  double LatestEnd(JobId id) const;
+  // The earliest time at which `head` fits when the running jobs end by their limits, and the
+  // state at that time.
+  std::pair<double, cluster::ClusterState> Reserve(const JobRequest& head) const;
   // A running job and when its current run began on the clock.
   struct Running {
     PendingJob job;
@@ -224,6 +238,8 @@ class Scheduler {
   int max_defer_cycles_ = 1;
   bool strict_order_ = false;
   bool preemption_ = false;
+  bool easy_backfill_ = false;
+  std::optional<std::pair<JobId, double>> reservation_;
   double now_s_ = 0;
   std::unordered_map<JobId, Running> running_;
   JobId blocked_head_ = 0;  // strict order: the job that stopped the last cycle (0: none)

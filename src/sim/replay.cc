@@ -62,6 +62,7 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
   so.max_defer_cycles = 0;
   so.strict_order = opt.strict_order;
   so.preemption = opt.preemption;
+  so.easy_backfill = opt.easy_backfill;
   so.placer.index_order = true;  // ties to the lowest node index, as the artifact's placer
   auto created = scheduler::Scheduler::Create(nodes, so);
   if (!created) return created.error();
@@ -145,6 +146,10 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
       GP_RETURN_IF_ERROR(s.AddPending(static_cast<scheduler::JobId>(k) + 1, r));
     }
     const scheduler::CycleResult cycle = s.RunCycle(/*full=*/crossed);
+    if (const auto r = s.reservation(); r && std::isfinite(r->second)) {
+      std::int64_t& reserved = out[static_cast<std::size_t>(r->first - 1)].reserved_s;
+      if (reserved < 0) reserved = std::llround(r->second);
+    }
     for (const scheduler::JobId id : cycle.preempted) {
       const auto k = static_cast<std::size_t>(id - 1);
       const std::int64_t run = t - run_start[k];
@@ -253,7 +258,8 @@ Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<Re
 
   std::vector<ReplayedJob> out(jobs.size());
   for (std::size_t k = 0; k < jobs.size(); ++k) {
-    out[k] = ReplayedJob{jobs[k].id, jobs[k].queue, jobs[k].num_gpus, jobs[k].submit_s, -1, -1};
+    out[k] =
+        ReplayedJob{jobs[k].id, jobs[k].queue, jobs[k].num_gpus, jobs[k].submit_s, -1, -1, 0, -1};
   }
   // Pools are independent: biggest first over the threads.
   std::vector<std::size_t> todo(pools.size());
@@ -286,6 +292,9 @@ Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<Re
   run.order = opt.order;
   run.placement = opt.placement;
   run.strict_order = opt.strict_order;
+  if (opt.easy_backfill && opt.order != "sjf" && opt.order != "srtf") {
+    run.oracles.push_back("EASY backfill reads each job's actual duration as its time limit");
+  }
   if (opt.order == "sjf" || opt.order == "srtf") {
     run.oracles.push_back(opt.order +
                           " reads each job's actual duration as its time limit (the trace has no "

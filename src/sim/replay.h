@@ -47,6 +47,7 @@ struct ReplayOptions {
   std::string order = "fifo";
   std::string placement = "bestfit";  // a placement policy name (placement/policy_registry.h)
   bool strict_order = true;           // no job overtakes one that does not fit (no backfill)
+  bool easy_backfill = false;         // with strict_order: EASY backfill behind the head
   // Waiting jobs may preempt running ones the order ranks below them (las); a preempted job
   // resumes later with what it had left plus Helios' checkpoint cost (7 s for 1 GPU, 30 s up to
   // 8, 60 s above).
@@ -65,6 +66,8 @@ struct ReplayedJob {
   std::int64_t start_s = 0;  // the first start
   std::int64_t end_s = 0;
   std::int64_t run_s = 0;  // time it ran, all runs together (checkpoint costs included)
+  // EASY backfill: the time first reserved for it when it headed the queue (-1: never).
+  std::int64_t reserved_s = -1;
 };
 
 struct ReplayQueueStats {

@@ -530,5 +530,51 @@ TEST(SchedulerTest, NoPreemptionThatWouldNotMakeTheJobFit) {
   EXPECT_NE(s->placement(2), nullptr);
 }
 
+JobRequest Limited(int gpus, std::int64_t limit_s) {
+  JobRequest r = Whole(gpus);
+  r.time_limit_s = limit_s;
+  return r;
+}
+
+// Two 8-GPU nodes. At t 0: A (6 GPUs, limit 100) on one node, D (8, limit 1000) on the other.
+// B (8 GPUs) heads the queue and fits nowhere: reserved for t 100, when A ends. C (2 GPUs, limit
+// 500) fits now beside A but would still run at t 100 and leave B no node: it waits. E (2 GPUs,
+// limit 50) ends by t 50: it goes. F (2 GPUs, no limit) runs forever: it waits.
+TEST(SchedulerTest, EasyBackfillNeverDelaysTheReservation) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = "fifo";
+  opt.strict_order = true;
+  opt.easy_backfill = true;
+  auto made = Scheduler::Create({Node("a", 8), Node("b", 8)}, opt);
+  ASSERT_TRUE(made.has_value());
+  Scheduler& s = **made;
+  ASSERT_TRUE(s.AddPending(1, Limited(6, 100)).ok());   // A
+  ASSERT_TRUE(s.AddPending(2, Limited(8, 1000)).ok());  // D
+  ASSERT_EQ(s.RunCycle().placed.size(), 2u);
+  ASSERT_TRUE(s.AddPending(3, Limited(8, 50)).ok());   // B
+  ASSERT_TRUE(s.AddPending(4, Limited(2, 500)).ok());  // C
+  ASSERT_TRUE(s.AddPending(5, Limited(2, 50)).ok());   // E
+  ASSERT_TRUE(s.AddPending(6, Whole(2)).ok());         // F, no limit
+  const auto c = s.RunCycle();
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 5);
+  ASSERT_TRUE(s.reservation().has_value());
+  EXPECT_EQ(s.reservation()->first, 3);
+  EXPECT_DOUBLE_EQ(s.reservation()->second, 100.0);
+  EXPECT_EQ(s.PendingReason(4),
+            "not now: would delay job 3, which holds a reservation (EASY backfill)");
+  EXPECT_TRUE(s.is_pending(6));
+  // At t 100 A has ended (and E long before): B starts on A's node, as reserved.
+  s.SetClock(50);
+  ASSERT_TRUE(s.Release(5).ok());
+  s.RunCycle();
+  s.SetClock(100);
+  ASSERT_TRUE(s.Release(1).ok());
+  const auto d = s.RunCycle();
+  ASSERT_FALSE(d.placed.empty());
+  EXPECT_EQ(d.placed[0].first, 3);
+}
+
 }  // namespace
 }  // namespace gpupool::scheduler
