@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "commands.h"
 #include "common/data_dir.h"
+#include "sim/fill_experiment.h"
 #include "sim/philly_trace.h"
 #include "sim/replay.h"
 
@@ -32,7 +34,64 @@ struct ReplayArgs {
   int threads = 0;
   bool json = false;
   std::string out;
+  // openb mode: pods with their creation and deletion times on an openb node list.
+  std::string openb;
+  std::string nodes;
+  std::int64_t sample_s = -1;  // -1: 3600 in openb mode, none otherwise
 };
+
+// The openb pods with their real times as jobs: submitted at creation_time, running for
+// deletion_time - scheduled_time (deletion - creation for a pod that was never scheduled), at
+// least 1 s; one pool of the node list. InvalidArgument names a pod without times.
+Result<std::pair<std::vector<sim::TraceJob>, std::vector<sim::ReplayPool>>> LoadOpenbJobs(
+    const ReplayArgs& a) {
+  auto in = sim::LoadFillInput(a.nodes, a.openb);
+  if (!in) return Error(in.error());
+  std::vector<sim::TraceJob> jobs;
+  for (const auto& p : in->pods) {
+    if (p.creation_s < 0 || p.deletion_s < 0) {
+      return Error(Status::InvalidArgument(a.openb + ":" + std::to_string(p.line) +
+                                           ": creation_time and deletion_time are needed to "
+                                           "replay (the 11-column pod list)"));
+    }
+    sim::TraceJob j;
+    j.submit_s = p.creation_s;
+    j.duration_s = std::max<std::int64_t>(
+        1,
+        p.deletion_s - (p.scheduled_s >= 0 ? std::max(p.scheduled_s, p.creation_s) : p.creation_s));
+    j.num_gpus = p.request.num_gpu;
+    j.request = p.request;
+    j.line = p.line;
+    jobs.push_back(std::move(j));
+  }
+  std::stable_sort(jobs.begin(), jobs.end(), [](const sim::TraceJob& x, const sim::TraceJob& y) {
+    return x.submit_s < y.submit_s;
+  });
+  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].id = static_cast<std::int64_t>(i) + 1;
+  sim::ReplayPool pool;
+  // --scale: every (1/scale)-th node of the list, spread over it so the model mix stays.
+  const auto n = static_cast<double>(in->nodes.size());
+  const auto keep = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(n * a.scale)));
+  for (std::size_t i = 0; i < keep; ++i) {
+    pool.specs.push_back(in->nodes[static_cast<std::size_t>(static_cast<double>(i) * n /
+                                                            static_cast<double>(keep))]);
+  }
+  pool.nodes = static_cast<int>(pool.specs.size());
+  return std::pair{std::move(jobs), std::vector<sim::ReplayPool>{std::move(pool)}};
+}
+
+Status WriteSamplesCsv(const std::string& path, const sim::ReplayRun& r) {
+  std::ofstream f(path);
+  if (!f) return Status::IoError(path + ": cannot write");
+  f << "t_s,allocated_pct,fragmented_pct,pending_gpus\n";
+  for (const auto& s : r.samples) {
+    f << s.t_s << ',' << s.allocated_pct << ',' << s.fragmented_pct << ',' << s.pending_gpus
+      << '\n';
+  }
+  f.close();
+  if (!f) return Status::IoError(path + ": write failed");
+  return Status::Ok();
+}
 
 std::vector<std::string> SplitCommas(const std::string& text) {
   std::vector<std::string> out;
@@ -76,7 +135,7 @@ Result<std::vector<sim::ReplayPool>> ParseCluster(const ReplayArgs& a) {
                                          ": needs at least one node and 1 to 8 GPUs per node"));
   }
   const int scaled = std::max(1, static_cast<int>(std::lround(nodes * a.scale)));
-  return std::vector<sim::ReplayPool>{sim::ReplayPool{"", scaled, gpus}};
+  return std::vector<sim::ReplayPool>{sim::ReplayPool{"", scaled, gpus, {}}};
 }
 
 nlohmann::json RunJson(const sim::ReplayRun& r) {
@@ -92,6 +151,7 @@ nlohmann::json RunJson(const sim::ReplayRun& r) {
           {"strict_order", r.strict_order},
           {"oracles", r.oracles},
           {"jobs", r.jobs},
+          {"never", r.never},
           {"avg_jct_seconds", r.avg_jct_s},
           {"median_jct_seconds", r.median_jct_s},
           {"p95_jct_seconds", r.p95_jct_s},
@@ -99,6 +159,8 @@ nlohmann::json RunJson(const sim::ReplayRun& r) {
           {"makespan_seconds", r.makespan_s},
           {"utilization", r.utilization},
           {"preemptions", r.preemptions},
+          {"mean_fragmented_pct", r.mean_fragmented_pct},
+          {"mean_pending_gpus", r.mean_pending_gpus},
           {"seconds", r.seconds},
           {"queues", q}};
 }
@@ -123,39 +185,63 @@ int RunReplayCommand(const ReplayArgs& a) {
     return s.ExitCode();
   };
   const auto wall_start = std::chrono::steady_clock::now();
-  auto pools = ParseCluster(a);
-  if (!pools) return fail(pools.error());
-  // The VC file names the VCs the trace filter keeps (the Helios setting); a single pool keeps
-  // the VCs of the file too, so both settings replay the same jobs.
-  auto vcs = sim::LoadVcNodes(a.vcs);
-  if (!vcs) return fail(vcs.error());
-  auto jobs = sim::LoadPhillyJobs(a.trace, *vcs);
-  if (!jobs) return fail(jobs.error());
+  std::optional<std::vector<sim::ReplayPool>> pools;
+  std::optional<std::vector<sim::TraceJob>> jobs;
+  if (!a.openb.empty()) {
+    auto loaded = LoadOpenbJobs(a);
+    if (!loaded) return fail(loaded.error());
+    jobs = std::move(loaded->first);
+    pools = std::move(loaded->second);
+  } else {
+    auto parsed = ParseCluster(a);
+    if (!parsed) return fail(parsed.error());
+    pools = std::move(*parsed);
+    // The VC file names the VCs the trace filter keeps (the Helios setting); a single pool keeps
+    // the VCs of the file too, so both settings replay the same jobs.
+    auto vcs = sim::LoadVcNodes(a.vcs);
+    if (!vcs) return fail(vcs.error());
+    auto loaded = sim::LoadPhillyJobs(a.trace, *vcs);
+    if (!loaded) return fail(loaded.error());
+    jobs = std::move(*loaded);
+  }
+  const std::int64_t sample_s = a.sample_s >= 0 ? a.sample_s : (a.openb.empty() ? 0 : 3600);
   nlohmann::json policies = nlohmann::json::array();
   std::vector<sim::ReplayRun> runs;
   for (const std::string& order : SplitCommas(a.policy)) {
-    sim::ReplayOptions opt;
-    opt.order = order;
-    opt.placement = a.placement;
-    // The preemptive orders never block (the artifact's SRTF does not, nor does Tiresias' LAS).
-    const bool preemptive = order.starts_with("las") || order == "srtf";
-    // none: strict order; easy: strict with EASY backfill (time limits: the actual durations,
-    // as sjf reads them); any: a job that does not fit is skipped, no reservation.
-    opt.strict_order = a.backfill != "any" && !preemptive;
-    opt.easy_backfill = a.backfill == "easy";
-    opt.preemption = a.preempt || preemptive;
-    opt.estimator =
-        a.estimator == "auto" ? (order == "qssf" ? "philly-noise" : "none") : a.estimator;
-    opt.seed = a.seed;
-    opt.threads = a.threads;
-    auto run = sim::Replay(*jobs, *pools, opt);
-    if (!run)
-      return fail(Status::InvalidArgument("--policy " + order + ": " + run.error().message()));
-    if (!a.out.empty()) {
-      if (Status s = WriteJobsCsv(a.out + "/jobs_" + order + ".csv", *run); !s.ok()) return fail(s);
+    for (const std::string& placement : SplitCommas(a.placement)) {
+      sim::ReplayOptions opt;
+      opt.order = order;
+      opt.placement = placement;
+      opt.sample_every_s = sample_s;
+      opt.skip_never = !a.openb.empty();  // a pod of a GPU model the scaled pool lacks
+      // The preemptive orders never block (the artifact's SRTF does not, nor does Tiresias' LAS).
+      const bool preemptive = order.starts_with("las") || order == "srtf";
+      // none: strict order; easy: strict with EASY backfill (time limits: the actual durations,
+      // as sjf reads them); any: a job that does not fit is skipped, no reservation.
+      opt.strict_order = a.backfill != "any" && !preemptive;
+      opt.easy_backfill = a.backfill == "easy";
+      opt.preemption = a.preempt || preemptive;
+      opt.estimator =
+          a.estimator == "auto" ? (order == "qssf" ? "philly-noise" : "none") : a.estimator;
+      opt.seed = a.seed;
+      opt.threads = a.threads;
+      auto run = sim::Replay(*jobs, *pools, opt);
+      if (!run)
+        return fail(Status::InvalidArgument("--policy " + order + ": " + run.error().message()));
+      if (!a.out.empty()) {
+        const std::string stem =
+            order + (a.placement.find(',') == std::string::npos ? std::string() : "_" + placement);
+        if (Status s = WriteJobsCsv(a.out + "/jobs_" + stem + ".csv", *run); !s.ok())
+          return fail(s);
+        if (!run->samples.empty()) {
+          if (Status s = WriteSamplesCsv(a.out + "/samples_" + stem + ".csv", *run); !s.ok()) {
+            return fail(s);
+          }
+        }
+      }
+      policies.push_back(RunJson(*run));
+      runs.push_back(std::move(*run));
     }
-    policies.push_back(RunJson(*run));
-    runs.push_back(std::move(*run));
   }
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -175,12 +261,27 @@ int RunReplayCommand(const ReplayArgs& a) {
                                "preempt, never block"
                              : "strict order for fifo, sjf, qssf (no job overtakes one that does "
                                "not fit); srtf and las preempt, never block");
-  std::cout << fmt::format("{:<8} {:>12} {:>12} {:>12} {:>12} {:>7} {:>8}\n", "policy", "avg JCT s",
-                           "median s", "p95 s", "avg queue s", "util", "preempt");
+  const bool sampled = !runs.empty() && !runs[0].samples.empty();
+  std::cout << fmt::format("{:<8} {:<10} {:>11} {:>10} {:>11} {:>11} {:>6} {:>7}", "policy",
+                           "placement", "avg JCT s", "median s", "p95 s", "avg queue s", "util",
+                           "preempt");
+  if (sampled) std::cout << fmt::format(" {:>7} {:>9}", "frag %", "pend GPU");
+  std::cout << "\n";
   for (const auto& r : runs) {
-    std::cout << fmt::format("{:<8} {:>12.0f} {:>12.0f} {:>12.0f} {:>12.0f} {:>6.1f}% {:>8}\n",
-                             r.order, r.avg_jct_s, r.median_jct_s, r.p95_jct_s, r.avg_queue_s,
-                             100 * r.utilization, r.preemptions);
+    std::cout << fmt::format("{:<8} {:<10} {:>11.0f} {:>10.0f} {:>11.0f} {:>11.0f} {:>5.1f}% {:>7}",
+                             r.order, r.placement, r.avg_jct_s, r.median_jct_s, r.p95_jct_s,
+                             r.avg_queue_s, 100 * r.utilization, r.preemptions);
+    if (sampled) {
+      std::cout << fmt::format(" {:>7.2f} {:>9.1f}", r.mean_fragmented_pct, r.mean_pending_gpus);
+    }
+    std::cout << "\n";
+  }
+  if (sampled) {
+    std::cout
+        << "frag %: FGD's expected fragment of the pool against the learned workload, % of "
+           "GPU capacity; pend GPU: GPUs the waiting jobs ask for; both averaged over samples "
+           "every "
+        << runs[0].samples.size() << " samples\n";
   }
   for (const auto& r : runs) {
     for (const auto& o : r.oracles) std::cout << "oracle (" << r.order << "): " << o << "\n";
@@ -238,6 +339,15 @@ void AddReplayCommand(CLI::App& sim, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--out", args->out, "Write a per-job CSV per policy into this directory");
   cmd->add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");
+  cmd->add_option("--openb", args->openb,
+                  "Replay an openb pod list (11-column form) with its real creation and deletion "
+                  "times on --nodes instead of the Philly trace: pods arrive and leave, and the "
+                  "run reports fragmentation and pending GPU demand over time");
+  args->nodes = (DataDir() / "traces" / "openb" / "openb_node_list_gpu_node.csv").string();
+  cmd->add_option("--nodes", args->nodes, "openb node list for --openb")->capture_default_str();
+  cmd->add_option("--sample", args->sample_s,
+                  "Sample fragmentation and pending demand every this many simulated seconds "
+                  "(default: 3600 with --openb, none otherwise)");
   cmd->callback([args, &exit_code] { exit_code = RunReplayCommand(*args); });
 }
 

@@ -109,6 +109,16 @@ Result<std::int64_t> ParseAmount(const CsvFile& f, const std::vector<std::string
   return v;
 }
 
+// A time column that may be absent (the 5-column form) or empty: -1 then.
+Result<std::int64_t> ParseOptionalTime(const CsvFile& f,
+                                       const std::vector<std::string_view>& fields,
+                                       const std::string& column) {
+  const int c = f.Column(column);
+  if (c < 0 || static_cast<std::size_t>(c) >= fields.size()) return std::int64_t{-1};
+  if (Trim(fields[static_cast<std::size_t>(c)]).empty()) return std::int64_t{-1};
+  return ParseAmount(f, fields, column);
+}
+
 Status CheckColumnCount(const CsvFile& f, const std::vector<std::string_view>& fields) {
   if (fields.size() < f.num_columns()) {
     // Name the first column the line lacks.
@@ -231,6 +241,20 @@ Result<std::vector<TracePod>> LoadOpenbPods(const std::string& path,
         start = bar + 1;
       }
     }
+    auto creation = ParseOptionalTime(f, fields, "creation_time");
+    if (!creation) return Error(creation.error());
+    auto deletion = ParseOptionalTime(f, fields, "deletion_time");
+    if (!deletion) return Error(deletion.error());
+    auto scheduled = ParseOptionalTime(f, fields, "scheduled_time");
+    if (!scheduled) return Error(scheduled.error());
+    if (*creation >= 0 && *deletion >= 0 && *deletion < *creation) {
+      return Error(Status::InvalidArgument(f.Where("deletion_time") + std::to_string(*deletion) +
+                                           " is before creation_time " +
+                                           std::to_string(*creation)));
+    }
+    p.creation_s = *creation;
+    p.deletion_s = *deletion;
+    p.scheduled_s = *scheduled;
     pods.push_back(std::move(p));
   }
   if (pods.empty())

@@ -26,6 +26,11 @@ struct TracePod {
   cluster::PodRequest request;
   std::string spec_key;  // gpu_spec normalised: empty entries dropped, duplicates and order kept
   int line = 0;
+  // Seconds from the trace's start, from the 11-column form; -1 when the column is missing or
+  // the field empty (a pod never scheduled has no scheduled_time).
+  std::int64_t creation_s = -1;
+  std::int64_t deletion_s = -1;
+  std::int64_t scheduled_s = -1;
 };
 
 Result<std::vector<cluster::NodeSpec>> LoadOpenbNodes(const std::string& path);

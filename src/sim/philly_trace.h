@@ -37,10 +37,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "cluster/pod_request.h"
 #include "common/status.h"
 
 namespace gpupool::sim {
@@ -54,6 +56,9 @@ struct TraceJob {
   std::string queue;  // the VC
   std::string user;   // empty: the trace has none
   int line = 0;       // line in the file (header = 1)
+  // The job's own request where the trace has one (openb pods: CPU, memory, a GPU share, model
+  // constraints); nullopt: num_gpus whole GPUs (Philly).
+  std::optional<cluster::PodRequest> request;
 };
 
 struct PhillyOptions {

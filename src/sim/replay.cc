@@ -32,6 +32,20 @@ scheduler::JobRequest RequestFor(int gpus, int per_node) {
   return r;
 }
 
+// GPU milli of a whole job.
+double JobMilli(const TraceJob& j) {
+  return j.request ? static_cast<double>(j.request->total_gpu_milli())
+                   : 1000.0 * static_cast<double>(j.num_gpus);
+}
+
+// A pool's totals at a sample time (summed over pools before they become percentages).
+struct RawSample {
+  double capacity_milli = 0;
+  double allocated_milli = 0;
+  double fragmented_milli = 0;
+  double pending_milli = 0;
+};
+
 struct PoolInput {
   const ReplayPool* pool = nullptr;
   std::vector<std::size_t> jobs;  // indices into the trace, in trace order
@@ -44,9 +58,11 @@ std::int64_t CheckpointCost(int gpus) { return gpus <= 1 ? 7 : gpus <= 8 ? 30 : 
 // trace) and counts its preemptions.
 Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
                       const std::vector<std::int64_t>& estimates, const ReplayOptions& opt,
-                      std::vector<ReplayedJob>& out, std::int64_t& preemptions) {
-  std::vector<cluster::NodeSpec> nodes(static_cast<std::size_t>(in.pool->nodes));
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
+                      std::vector<ReplayedJob>& out, std::int64_t& preemptions,
+                      std::vector<RawSample>& samples) {
+  std::vector<cluster::NodeSpec> nodes = in.pool->specs;
+  if (nodes.empty()) nodes.resize(static_cast<std::size_t>(in.pool->nodes));
+  for (std::size_t i = 0; i < nodes.size() && in.pool->specs.empty(); ++i) {
     nodes[i].name =
         (in.pool->name.empty() ? std::string("node") : in.pool->name) + "-" + std::to_string(i);
     nodes[i].cpu_milli = 64000;
@@ -56,10 +72,12 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
   }
   scheduler::SchedulerOptions so;
   so.policy = opt.placement;
-  so.window = 1;
+  // The policy's own window and the service's deferral (fgd-window lets a share wait one cycle
+  // for a partner; the replay runs that cycle one simulated second later, as the service a tick
+  // later); strict order places one job at a time.
+  so.window = 0;
   so.seed = opt.seed;
   so.order = opt.order;
-  so.max_defer_cycles = 0;
   so.strict_order = opt.strict_order;
   so.preemption = opt.preemption;
   so.easy_backfill = opt.easy_backfill;
@@ -97,14 +115,31 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
     const auto k = static_cast<std::size_t>(std::get<1>(e) - 1);
     return std::get<2>(e) != generation[k];
   };
+  double pending_milli = 0;  // what the waiting jobs ask for
+  std::int64_t retry_at = -1;  // a cycle one second after one that deferred a job
+  std::int64_t next_sample = 0;
+  auto sample_until = [&](std::int64_t t) {  // the state since the last event holds until t
+    if (opt.sample_every_s <= 0) return;
+    for (; next_sample < t; next_sample += opt.sample_every_s) {
+      const scheduler::PoolTotals totals = s.Totals();
+      const auto k = static_cast<std::size_t>(next_sample / opt.sample_every_s);
+      if (samples.size() <= k) samples.resize(k + 1);
+      samples[k] = RawSample{static_cast<double>(totals.capacity_milli),
+                             static_cast<double>(totals.allocated_milli), totals.fragmented_milli,
+                             pending_milli};
+    }
+  };
   std::size_t next = 0;
   const std::size_t n = in.jobs.size();
-  while (next < n || running_count > 0) {
+  while (next < n || running_count > 0 || retry_at >= 0) {
     while (!ends.empty() && stale(ends.top())) ends.pop();
     while (!crossings.empty() && stale(crossings.top())) crossings.pop();
     std::int64_t t = next < n ? trace[in.jobs[next]].submit_s : INT64_MAX;
     if (!ends.empty()) t = std::min(t, std::get<0>(ends.top()));
     if (!crossings.empty()) t = std::min(t, std::get<0>(crossings.top()));
+    if (retry_at >= 0) t = std::min(t, retry_at);
+    retry_at = -1;
+    sample_until(t);
     s.SetClock(static_cast<double>(t));
     while (!ends.empty() && std::get<0>(ends.top()) == t) {
       const auto [when, id, gen] = ends.top();
@@ -133,19 +168,26 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
       const std::size_t k = in.jobs[next];
       const TraceJob& j = trace[k];
       scheduler::JobRequest r = RequestFor(j.num_gpus, in.pool->gpus_per_node);
+      if (j.request) r.replica = *j.request;
       r.time_limit_s = j.duration_s;  // the oracle sjf and srtf read (the trace has no limits)
       r.preemptible = opt.preemption;
       if (!estimates.empty()) r.duration_estimate_s = estimates[k];
       if (learned) r.duration_estimate_s = estimator.Estimate(j.user, j.queue, j.num_gpus);
       if (const Status feasible = s.CheckFeasible(r); !feasible.ok()) {
+        if (opt.skip_never) {
+          out[k].start_s = out[k].end_s = -2;  // left out
+          continue;
+        }
         return Status::InvalidArgument(
             "trace line " + std::to_string(j.line) + ": job of " + std::to_string(j.num_gpus) +
             " GPUs can never run in pool '" + in.pool->name + "': " + feasible.message());
       }
       remaining[k] = j.duration_s;
+      pending_milli += JobMilli(j);
       GP_RETURN_IF_ERROR(s.AddPending(static_cast<scheduler::JobId>(k) + 1, r));
     }
     const scheduler::CycleResult cycle = s.RunCycle(/*full=*/crossed);
+    if (cycle.deferred > 0) retry_at = t + 1;
     if (const auto r = s.reservation(); r && std::isfinite(r->second)) {
       std::int64_t& reserved = out[static_cast<std::size_t>(r->first - 1)].reserved_s;
       if (reserved < 0) reserved = std::llround(r->second);
@@ -159,10 +201,12 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
       ++generation[k];
       --running_count;
       ++preemptions;
+      pending_milli += JobMilli(trace[k]);
     }
     for (const auto& [id, placement] : cycle.placed) {
       const auto k = static_cast<std::size_t>(id - 1);
       if (out[k].start_s < 0) out[k].start_s = t;
+      pending_milli -= JobMilli(trace[k]);
       run_start[k] = t;
       ++running_count;
       ends.emplace(t + remaining[k], id, generation[k]);
@@ -188,7 +232,7 @@ std::vector<ReplayPool> VcPools(const std::vector<std::pair<std::string, int>>& 
   for (const auto& [vc, nodes] : vcs) {
     const int scaled =
         std::max(1, static_cast<int>(std::lround(static_cast<double>(nodes) * scale)));
-    pools.push_back(ReplayPool{vc, scaled, gpus_per_node});
+    pools.push_back(ReplayPool{vc, scaled, gpus_per_node, {}});
   }
   return pools;
 }
@@ -269,11 +313,12 @@ Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<Re
   });
   std::vector<Status> status(pools.size());
   std::vector<std::int64_t> pool_preemptions(pools.size(), 0);
+  std::vector<std::vector<RawSample>> pool_samples(pools.size());
   std::atomic<std::size_t> cursor{0};
   auto work = [&] {
     for (std::size_t i = cursor++; i < todo.size(); i = cursor++) {
-      status[todo[i]] =
-          ReplayPoolJobs(jobs, inputs[todo[i]], estimates, opt, out, pool_preemptions[todo[i]]);
+      status[todo[i]] = ReplayPoolJobs(jobs, inputs[todo[i]], estimates, opt, out,
+                                       pool_preemptions[todo[i]], pool_samples[todo[i]]);
     }
   };
   const int threads = std::max(
@@ -305,9 +350,9 @@ Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<Re
         "the duration estimate is the actual duration with the Helios "
         "artifact's random error (its Philly estimator)");
   }
-  run.jobs = static_cast<std::int64_t>(jobs.size());
   for (const std::int64_t p : pool_preemptions) run.preemptions += p;
-  std::vector<double> jct(jobs.size());
+  std::vector<double> jct;
+  jct.reserve(jobs.size());
   double sum_jct = 0;
   double sum_queue = 0;
   double gpu_time = 0;
@@ -316,29 +361,40 @@ Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<Re
   std::map<std::string, ReplayQueueStats> queues;
   for (std::size_t k = 0; k < jobs.size(); ++k) {
     const ReplayedJob& o = out[k];
-    jct[k] = static_cast<double>(o.end_s - o.submit_s);
+    if (o.start_s == -2) {  // left out: it could never run (skip_never)
+      ++run.never;
+      continue;
+    }
+    ++run.jobs;
+    jct.push_back(static_cast<double>(o.end_s - o.submit_s));
     // Queueing: every second of its life the job did not run (before its first start and
     // between preemption and restart); the runs include the checkpoint costs.
     const auto queued = static_cast<double>(o.end_s - o.submit_s - o.run_s);
-    sum_jct += jct[k];
+    sum_jct += jct.back();
     sum_queue += queued;
-    gpu_time += static_cast<double>(o.run_s) * o.num_gpus;
+    gpu_time += static_cast<double>(o.run_s) * JobMilli(jobs[k]) / 1000.0;
     first = std::min(first, o.submit_s);
     last = std::max(last, o.end_s);
     ReplayQueueStats& q = queues[o.queue];
     q.queue = o.queue;
     ++q.jobs;
-    q.avg_jct_s += jct[k];
+    q.avg_jct_s += jct.back();
     q.avg_queue_s += queued;
   }
-  if (!jobs.empty()) {
-    run.avg_jct_s = sum_jct / static_cast<double>(jobs.size());
-    run.avg_queue_s = sum_queue / static_cast<double>(jobs.size());
+  if (run.jobs > 0) {
+    run.avg_jct_s = sum_jct / static_cast<double>(run.jobs);
+    run.avg_queue_s = sum_queue / static_cast<double>(run.jobs);
     run.median_jct_s = NearestRank(jct, 0.5);
     run.p95_jct_s = NearestRank(jct, 0.95);
     run.makespan_s = last - first;
     double gpus = 0;
-    for (const ReplayPool& p : pools) gpus += static_cast<double>(p.nodes) * p.gpus_per_node;
+    for (const ReplayPool& p : pools) {
+      if (p.specs.empty()) {
+        gpus += static_cast<double>(p.nodes) * p.gpus_per_node;
+      } else {
+        for (const auto& spec : p.specs) gpus += static_cast<double>(spec.gpus.size());
+      }
+    }
     if (run.makespan_s > 0)
       run.utilization = gpu_time / (gpus * static_cast<double>(run.makespan_s));
   }
@@ -346,6 +402,40 @@ Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<Re
     q.avg_jct_s /= static_cast<double>(q.jobs);
     q.avg_queue_s /= static_cast<double>(q.jobs);
     run.queues.push_back(q);
+  }
+  // Samples: the pools' totals summed per sample time (a pool that has finished holds nothing but
+  // its capacity, which stays).
+  std::size_t num_samples = 0;
+  for (const auto& ps : pool_samples) num_samples = std::max(num_samples, ps.size());
+  double sum_frag = 0;
+  double sum_pending = 0;
+  for (std::size_t k = 0; k < num_samples; ++k) {
+    RawSample total;
+    for (std::size_t p = 0; p < pools.size(); ++p) {
+      const auto& ps = pool_samples[p];
+      if (k < ps.size()) {
+        total.capacity_milli += ps[k].capacity_milli;
+        total.allocated_milli += ps[k].allocated_milli;
+        total.fragmented_milli += ps[k].fragmented_milli;
+        total.pending_milli += ps[k].pending_milli;
+      } else if (!ps.empty()) {
+        total.capacity_milli += ps.back().capacity_milli;
+      }
+    }
+    ReplaySample sample;
+    sample.t_s = static_cast<std::int64_t>(k) * opt.sample_every_s;
+    if (total.capacity_milli > 0) {
+      sample.allocated_pct = 100.0 * total.allocated_milli / total.capacity_milli;
+      sample.fragmented_pct = 100.0 * total.fragmented_milli / total.capacity_milli;
+    }
+    sample.pending_gpus = total.pending_milli / 1000.0;
+    sum_frag += sample.fragmented_pct;
+    sum_pending += sample.pending_gpus;
+    run.samples.push_back(sample);
+  }
+  if (num_samples > 0) {
+    run.mean_fragmented_pct = sum_frag / static_cast<double>(num_samples);
+    run.mean_pending_gpus = sum_pending / static_cast<double>(num_samples);
   }
   run.outcomes = std::move(out);
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

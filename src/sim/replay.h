@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/node_spec.h"
 #include "common/status.h"
 #include "sim/philly_trace.h"
 
@@ -41,6 +42,8 @@ struct ReplayPool {
   std::string name;  // the queue whose jobs it takes; "" = every job
   int nodes = 0;
   int gpus_per_node = 8;
+  // The nodes themselves (an openb node list); empty: `nodes` identical nodes of gpus_per_node.
+  std::vector<cluster::NodeSpec> specs;
 };
 
 struct ReplayOptions {
@@ -55,6 +58,19 @@ struct ReplayOptions {
   std::string estimator = "none";  // "none", "learned" or "philly-noise" (oracle)
   std::uint64_t seed = 42;
   int threads = 0;  // 0 = the machine's cores
+  // Sample the pools every this many simulated seconds (0: no samples).
+  std::int64_t sample_every_s = 0;
+  // A job that can never run in its pool (too large, or no node of its GPU model) is left out and
+  // counted (ReplayRun::never) instead of failing the replay.
+  bool skip_never = false;
+};
+
+// The pools at one instant, all pools together.
+struct ReplaySample {
+  std::int64_t t_s = 0;
+  double allocated_pct = 0;   // GPU milli allocated / capacity
+  double fragmented_pct = 0;  // FGD's expected fragment (the scheduler's measure) / capacity
+  double pending_gpus = 0;    // GPUs the waiting jobs ask for
 };
 
 // One job's outcome.
@@ -84,7 +100,8 @@ struct ReplayRun {
   // What the run knew that a scheduler would not (empty: nothing), e.g. "sjf reads each job's
   // actual duration as its time limit (the trace has none)".
   std::vector<std::string> oracles;
-  std::int64_t jobs = 0;
+  std::int64_t jobs = 0;   // replayed
+  std::int64_t never = 0;  // left out: they could never run in their pool (skip_never)
   double avg_jct_s = 0;
   double median_jct_s = 0;
   double p95_jct_s = 0;  // nearest rank
@@ -94,8 +111,12 @@ struct ReplayRun {
   double utilization = 0;
   std::int64_t preemptions = 0;
   std::vector<ReplayQueueStats> queues;  // by queue name
-  std::vector<ReplayedJob> outcomes;     // in the order of the input
-  double seconds = 0;                    // wall time of the replay
+  std::vector<ReplaySample> samples;     // every sample_every_s
+  // Means over the samples (0 without samples).
+  double mean_fragmented_pct = 0;
+  double mean_pending_gpus = 0;
+  std::vector<ReplayedJob> outcomes;  // in the order of the input
+  double seconds = 0;                 // wall time of the replay
 };
 
 Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<ReplayPool>& pools,

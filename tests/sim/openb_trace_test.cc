@@ -55,6 +55,25 @@ TEST_F(OpenbTraceTest, LoadsElevenColumnFormWithSpecs) {
   EXPECT_EQ((*pods)[3].line, 5);
 }
 
+TEST_F(OpenbTraceTest, ReadsTheTimesOfTheElevenColumnForm) {
+  const auto p = Write("times.csv", std::string(kHeader11) +
+                                        "p0,1000,100,1,500,,LS,Running,10,500,12\n"
+                                        "p1,1000,100,1,500,,LS,Pending,20,300,\n"
+                                        "p2,1000,100,1,500,,LS,Running,30,20,30\n");
+  auto pods = LoadOpenbPods(p, models_);
+  ASSERT_FALSE(pods.has_value());  // p2 is deleted before it was created
+  EXPECT_EQ(pods.error().message(), p + ":4: deletion_time: 20 is before creation_time 30");
+  const auto q = Write("times2.csv", std::string(kHeader11) +
+                                         "p0,1000,100,1,500,,LS,Running,10,500,12\n"
+                                         "p1,1000,100,1,500,,LS,Pending,20,300,\n");
+  pods = LoadOpenbPods(q, models_);
+  ASSERT_TRUE(pods.has_value()) << pods.error().ToString();
+  EXPECT_EQ((*pods)[0].creation_s, 10);
+  EXPECT_EQ((*pods)[0].deletion_s, 500);
+  EXPECT_EQ((*pods)[0].scheduled_s, 12);
+  EXPECT_EQ((*pods)[1].scheduled_s, -1);  // never scheduled
+}
+
 TEST_F(OpenbTraceTest, LoadsFiveColumnForm) {
   const auto p =
       Write("pods5.csv",

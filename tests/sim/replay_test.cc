@@ -21,6 +21,14 @@ TraceJob Job(std::int64_t submit, std::int64_t duration, int gpus, const std::st
   return j;
 }
 
+ReplayPool Pool(const std::string& name, int nodes, int gpus_per_node) {
+  ReplayPool p;
+  p.name = name;
+  p.nodes = nodes;
+  p.gpus_per_node = gpus_per_node;
+  return p;
+}
+
 std::vector<TraceJob> Numbered(std::vector<TraceJob> jobs) {
   for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].id = static_cast<std::int64_t>(i) + 1;
   return jobs;
@@ -40,7 +48,7 @@ ReplayRun ReplayOf(const std::vector<TraceJob>& jobs, const std::vector<ReplayPo
 // One node of 8 GPUs. A: t 0, 100 s, 7 GPUs; B: t 10, 50 s, 4; C: t 20, 10 s, 4; D: t 20, 5 s, 1.
 const std::vector<TraceJob> kSmall =
     Numbered({Job(0, 100, 7), Job(10, 50, 4), Job(20, 10, 4), Job(20, 5, 1)});
-const std::vector<ReplayPool> kOneNode = {ReplayPool{"", 1, 8}};
+const std::vector<ReplayPool> kOneNode = {Pool("", 1, 8)};
 
 std::vector<std::int64_t> Jcts(const ReplayRun& r) {
   std::vector<std::int64_t> out;
@@ -89,7 +97,7 @@ TEST(ReplayTest, MultiNodeJobsTakeWholeNodesAndBlockTheQueue) {
   // Two 8-GPU nodes. E: t 0, 100 s, 16 GPUs (2 whole nodes); F: t 0, 10 s, 1 GPU waits for E;
   // G: t 200, 30 s, 12 GPUs (three 4-GPU replicas) on the empty pool.
   const auto jobs = Numbered({Job(0, 100, 16), Job(0, 10, 1), Job(200, 30, 12)});
-  const ReplayRun r = ReplayOf(jobs, {ReplayPool{"", 2, 8}}, "fifo");
+  const ReplayRun r = ReplayOf(jobs, {Pool("", 2, 8)}, "fifo");
   EXPECT_EQ(Jcts(r), (std::vector<std::int64_t>{100, 110, 30}));
 }
 
@@ -97,7 +105,7 @@ TEST(ReplayTest, PoolsAreSeparateClusters) {
   // Queue x has one 8-GPU node, y one 8-GPU node: an 8-GPU job in each runs at once; a second in
   // x waits for the first.
   const auto jobs = Numbered({Job(0, 100, 8, "x"), Job(0, 100, 8, "y"), Job(5, 10, 8, "x")});
-  const ReplayRun r = ReplayOf(jobs, {ReplayPool{"x", 1, 8}, ReplayPool{"y", 1, 8}}, "fifo");
+  const ReplayRun r = ReplayOf(jobs, {Pool("x", 1, 8), Pool("y", 1, 8)}, "fifo");
   EXPECT_EQ(Jcts(r), (std::vector<std::int64_t>{100, 100, 105}));
   ASSERT_EQ(r.queues.size(), 2u);
   EXPECT_EQ(r.queues[0].queue, "x");
@@ -108,18 +116,18 @@ TEST(ReplayTest, AJobNoPoolCanRunIsAnErrorNamingItsLine) {
   auto jobs = Numbered({Job(0, 10, 1, "x"), Job(0, 10, 16, "x")});
   jobs[1].line = 7;
   ReplayOptions opt;
-  auto r = Replay(jobs, {ReplayPool{"x", 1, 8}}, opt);
+  auto r = Replay(jobs, {Pool("x", 1, 8)}, opt);
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message().find("trace line 7: job of 16 GPUs can never run in pool 'x'"),
             std::string::npos)
       << r.error().message();
   jobs[1].queue = "nowhere";
-  r = Replay(jobs, {ReplayPool{"x", 1, 8}}, opt);
+  r = Replay(jobs, {Pool("x", 1, 8)}, opt);
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message().find("trace line 7: no pool takes queue 'nowhere'"),
             std::string::npos);
   opt.order = "lottery";
-  EXPECT_FALSE(Replay(jobs, {ReplayPool{"x", 1, 8}}, opt).has_value());
+  EXPECT_FALSE(Replay(jobs, {Pool("x", 1, 8)}, opt).has_value());
 }
 
 TEST(ReplayTest, VcPoolsScaleTheNodeCounts) {
@@ -169,7 +177,7 @@ TEST(ReplayTest, LasPreemptsAJobThatCrossesItsThresholdByHand) {
   opt.strict_order = false;
   opt.preemption = true;
   opt.threads = 1;
-  auto r = Replay(jobs, {ReplayPool{"", 1, 1}}, opt);
+  auto r = Replay(jobs, {Pool("", 1, 1)}, opt);
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_EQ(Jcts(*r), (std::vector<std::int64_t>{327, 70}));
   EXPECT_EQ(r->outcomes[0].run_s, 307);
@@ -178,7 +186,7 @@ TEST(ReplayTest, LasPreemptsAJobThatCrossesItsThresholdByHand) {
   EXPECT_EQ(r->preemptions, 1);
   // Without preemption B waits for A: JCT 300 and 270.
   opt.preemption = false;
-  r = Replay(jobs, {ReplayPool{"", 1, 1}}, opt);
+  r = Replay(jobs, {Pool("", 1, 1)}, opt);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(Jcts(*r), (std::vector<std::int64_t>{300, 270}));
   EXPECT_EQ(r->preemptions, 0);
@@ -194,7 +202,7 @@ TEST(ReplayTest, LearnedEstimatesComeOnlyFromFinishedJobs) {
   opt.order = "qssf";
   opt.estimator = "learned";
   opt.threads = 1;
-  auto r = Replay(jobs, {ReplayPool{"", 1, 1}}, opt);
+  auto r = Replay(jobs, {Pool("", 1, 1)}, opt);
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_EQ(Jcts(*r), (std::vector<std::int64_t>{100, 590, 630}));
   EXPECT_TRUE(r->oracles.empty());
@@ -221,7 +229,7 @@ TEST(ReplayTest, EasyBackfillNeverDelaysAReservationOnRandomTraces) {
     opt.order = "fifo";
     opt.easy_backfill = true;
     opt.threads = 1;
-    auto r = Replay(jobs, {ReplayPool{"", 3, 8}}, opt);
+    auto r = Replay(jobs, {Pool("", 3, 8)}, opt);
     ASSERT_TRUE(r.has_value()) << r.error().ToString();
     for (const auto& o : r->outcomes) {
       if (o.reserved_s < 0) continue;
@@ -234,6 +242,50 @@ TEST(ReplayTest, EasyBackfillNeverDelaysAReservationOnRandomTraces) {
   }
   EXPECT_GT(reservations, 30);
   EXPECT_GT(overtakes, 30);
+}
+
+// Jobs with their own requests (openb pods: shares of a GPU) on listed nodes, sampled over time.
+// One node of 1 GPU. A: t 0, 100 s, 600 milli; B: t 10, 50 s, 600 milli (does not fit beside A:
+// waits until 100, runs to 150); C: t 20, 30 s, 400 milli (fits beside A at once, to 50).
+// Samples every 40 s: t 0 (A: 60 % allocated, nothing pending), t 40 (A + C: 100 %, B pending
+// 0.6 GPU), t 80 (A: 60 %, B 0.6), t 120 (B: 60 %, nothing pending).
+TEST(ReplayTest, JobsWithTheirOwnRequestsAndSamplesOverTime) {
+  auto share = [](std::int64_t submit, std::int64_t duration, int milli) {
+    TraceJob j = Job(submit, duration, 1);
+    cluster::PodRequest r;
+    r.num_gpu = 1;
+    r.gpu_milli = milli;
+    j.request = r;
+    return j;
+  };
+  const auto jobs = Numbered({share(0, 100, 600), share(10, 50, 600), share(20, 30, 400)});
+  ReplayPool pool;
+  cluster::NodeSpec node;
+  node.name = "n";
+  node.cpu_milli = 8000;
+  node.memory_mib = 8192;
+  node.gpus.push_back(cluster::GpuSpec{"T4", 0, "", -1});
+  pool.specs = {node};
+  pool.nodes = 1;
+  ReplayOptions opt;
+  opt.order = "fifo";
+  opt.strict_order = false;
+  opt.placement = "bestfit";
+  opt.sample_every_s = 40;
+  opt.threads = 1;
+  auto r = Replay(jobs, {pool}, opt);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(Jcts(*r), (std::vector<std::int64_t>{100, 140, 30}));
+  ASSERT_GE(r->samples.size(), 4u);
+  const double allocated[] = {60, 100, 60, 60};
+  const double pending[] = {0, 0.6, 0.6, 0};
+  for (std::size_t k = 0; k < 4; ++k) {
+    EXPECT_EQ(r->samples[k].t_s, static_cast<std::int64_t>(40 * k));
+    EXPECT_NEAR(r->samples[k].allocated_pct, allocated[k], 1e-9) << k;
+    EXPECT_NEAR(r->samples[k].pending_gpus, pending[k], 1e-9) << k;
+  }
+  // GPU time 0.6 x 100 + 0.6 x 50 + 0.4 x 30 = 102 GPU-seconds over 1 GPU x 150 s.
+  EXPECT_NEAR(r->utilization, 102.0 / 150.0, 1e-12);
 }
 
 }  // namespace
