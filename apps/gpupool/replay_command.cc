@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "sim/fill_experiment.h"
 #include "sim/philly_trace.h"
 #include "sim/replay.h"
+#include "sim/replay_report.h"
 
 namespace gpupool::app {
 namespace {
@@ -204,7 +206,14 @@ int RunReplayCommand(const ReplayArgs& a) {
     if (!loaded) return fail(loaded.error());
     jobs = std::move(*loaded);
   }
-  const std::int64_t sample_s = a.sample_s >= 0 ? a.sample_s : (a.openb.empty() ? 0 : 3600);
+  // Samples by default where they are shown: openb mode and the figures of --out.
+  const std::int64_t sample_s =
+      a.sample_s >= 0 ? a.sample_s : (a.openb.empty() && a.out.empty() ? 0 : 3600);
+  if (!a.out.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(a.out, ec);
+    if (ec) return fail(Status::IoError(a.out + ": cannot create directory: " + ec.message()));
+  }
   nlohmann::json policies = nlohmann::json::array();
   std::vector<sim::ReplayRun> runs;
   for (const std::string& order : SplitCommas(a.policy)) {
@@ -243,10 +252,24 @@ int RunReplayCommand(const ReplayArgs& a) {
       runs.push_back(std::move(*run));
     }
   }
+  if (!a.out.empty()) {
+    std::vector<std::string> labels;
+    const bool placements = a.placement.find(',') != std::string::npos;
+    for (const auto& r : runs) labels.push_back(placements ? r.order + "/" + r.placement : r.order);
+    std::string warning;
+    if (Status s = sim::WriteReplayPlots(a.out, runs, labels, &warning); !s.ok()) return fail(s);
+    if (!warning.empty()) std::cerr << "gpupool sim replay: warning: " << warning << "\n";
+  }
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   int gpus = 0;
-  for (const auto& p : *pools) gpus += p.nodes * p.gpus_per_node;
+  for (const auto& p : *pools) {
+    if (p.specs.empty()) {
+      gpus += p.nodes * p.gpus_per_node;
+    } else {
+      for (const auto& n : p.specs) gpus += static_cast<int>(n.gpus.size());
+    }
+  }
   if (a.json) {
     nlohmann::json out = {{"trace", a.trace}, {"jobs", jobs->size()}, {"pools", pools->size()},
                           {"gpus", gpus},     {"policies", policies}, {"wall_seconds", wall}};

@@ -11,8 +11,8 @@
 #include <sstream>
 #include <string_view>
 
-#include "common/run_command.h"
 #include "common/strings.h"
+#include "sim/plot.h"
 
 namespace gpupool::sim {
 
@@ -119,34 +119,7 @@ nlohmann::json ToJson(const std::string& trace, const std::vector<PolicySummary>
 }
 
 namespace {
-Status WriteFile(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  if (!out) return Status::IoError(p.string() + ": cannot open for writing");
-  out << text;
-  out.flush();
-  if (!out) return Status::IoError(p.string() + ": write failed");
-  return Status::Ok();
-}
-
 std::string Num(double v) { return std::isnan(v) ? std::string("") : fmt::format("{:.4f}", v); }
-
-// `text` as a gnuplot single-quoted string literal. Inside single quotes gnuplot treats only the
-// quote itself specially (written twice); backslashes, backquotes and '@' are literal, so
-// nothing in a trace or policy name is run or expanded. A literal cannot span lines: control
-// characters become '?'. The title is printed with `noenhanced`, so '_' or '^' stay as written.
-std::string GnuplotString(std::string_view text) {
-  std::string out = "'";
-  for (const char c : text) {
-    if (c == '\'') {
-      out += "''";
-    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      out += '?';
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
 }  // namespace
 
 Status WriteFillOutputs(const std::string& dir, const std::string& trace,
@@ -164,10 +137,10 @@ Status WriteFillOutputs(const std::string& dir, const std::string& trace,
                          std::isnan(a) ? "" : Num(std::max(0.0, static_cast<double>(x) - a)),
                          Num(r.curve.frag_amount_pct[x]), Num(r.curve.frag_ratio_pct[x]));
     }
-    GP_RETURN_IF_ERROR(
-        WriteFile(fs::path(dir) / "curves" / fmt::format("{}_seed{}.csv", r.policy, r.seed), csv));
+    GP_RETURN_IF_ERROR(WriteTextFile(
+        fs::path(dir) / "curves" / fmt::format("{}_seed{}.csv", r.policy, r.seed), csv));
   }
-  GP_RETURN_IF_ERROR(WriteFile(fs::path(dir) / "summary.json", summary.dump(2) + "\n"));
+  GP_RETURN_IF_ERROR(WriteTextFile(fs::path(dir) / "summary.json", summary.dump(2) + "\n"));
 
   // Mean curves side by side, one column per policy.
   std::string table = "arrived_pct";
@@ -181,7 +154,7 @@ Status WriteFillOutputs(const std::string& dir, const std::string& trace,
       table += "," + (x < s.mean_unallocated_curve.size() ? Num(s.mean_unallocated_curve[x]) : "");
     table += "\n";
   }
-  GP_RETURN_IF_ERROR(WriteFile(fs::path(dir) / "unallocated.csv", table));
+  GP_RETURN_IF_ERROR(WriteTextFile(fs::path(dir) / "unallocated.csv", table));
 
   std::string gp = "set terminal svg size 900,560 dynamic font 'sans,13'\n";
   gp += "set output 'unallocated.svg'\nset datafile separator ','\n";
@@ -198,29 +171,10 @@ Status WriteFillOutputs(const std::string& dir, const std::string& trace,
   }
   gp += "\n";
   gp += "set terminal pngcairo size 900,560 font 'sans,11'\nset output 'unallocated.png'\nreplot\n";
-  GP_RETURN_IF_ERROR(WriteFile(fs::path(dir) / "unallocated.gp", gp));
-  // The script names only files of `dir`, relative to it, so the folder's name never appears in
-  // it: gnuplot runs with `dir` as its working directory (chdir in the child) and the script's
-  // name as its one argument, through execvp with no shell. Any byte in the path (quotes, '$',
-  // spaces) is then just part of a name; the same script also works when re-run by hand in the
-  // folder (`gnuplot unallocated.gp`).
-  const std::string gnuplot = FindOnPath("gnuplot");
-  if (gnuplot.empty()) {
-    if (warning)
-      *warning = "gnuplot not found: wrote unallocated.gp and unallocated.csv but no SVG";
-    return Status::Ok();
-  }
-  CommandOptions options;
-  options.timeout_ms = 60'000;
-  options.working_dir = dir;
-  const CommandResult plot = RunCommand({gnuplot, "unallocated.gp"}, options);
-  if (plot.exit_code != 0 && warning) {
-    const std::string why = !plot.started    ? plot.start_error
-                            : plot.timed_out ? std::string("killed after 60 s")
-                                             : Trim(plot.output);
-    *warning = "gnuplot failed on " + (fs::path(dir) / "unallocated.gp").string() +
-               (why.empty() ? "" : ": " + why);
-  }
+  GP_RETURN_IF_ERROR(WriteTextFile(fs::path(dir) / "unallocated.gp", gp));
+  // The script names only files of `dir` (plot.h), so the same script also works when re-run by
+  // hand in the folder (`gnuplot unallocated.gp`).
+  RunGnuplot(dir, "unallocated.gp", warning);
   return Status::Ok();
 }
 

@@ -3,9 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "sim/replay_report.h"
+#include "testing/temp_dir.h"
 
 namespace gpupool::sim {
 namespace {
@@ -286,6 +291,31 @@ TEST(ReplayTest, JobsWithTheirOwnRequestsAndSamplesOverTime) {
   }
   // GPU time 0.6 x 100 + 0.6 x 50 + 0.4 x 30 = 102 GPU-seconds over 1 GPU x 150 s.
   EXPECT_NEAR(r->utilization, 102.0 / 150.0, 1e-12);
+}
+
+// The JCT table of the figures: nearest-rank percentiles of the replayed jobs. The strict FIFO
+// run by hand above has JCTs 100, 140, 90, 95: sorted 90, 95, 100, 140, so percentile 0 and 25
+// give 90 (rank 1), 26 and 50 give 95 (ranks 2), 100 gives 140.
+TEST(ReplayTest, FiguresTabulateTheJctPercentiles) {
+  const ReplayRun r = ReplayOf(kSmall, kOneNode, "fifo");
+  testing::TempDir dir;
+  std::string warning;
+  ASSERT_TRUE(WriteReplayPlots(dir.path().string(), {r}, {"fifo's"}, &warning).ok());
+  std::ifstream in(dir.File("jct_cdf.csv"));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 102u);
+  EXPECT_EQ(lines[0], "percentile,fifo's");
+  EXPECT_EQ(lines[1], "0,90");
+  EXPECT_EQ(lines[26], "25,90");
+  EXPECT_EQ(lines[27], "26,95");
+  EXPECT_EQ(lines[51], "50,95");
+  EXPECT_EQ(lines[101], "100,140");
+  // The label reaches the script as a gnuplot literal, its quote doubled.
+  std::ifstream gp(dir.File("jct_cdf.gp"));
+  const std::string script((std::istreambuf_iterator<char>(gp)), std::istreambuf_iterator<char>());
+  EXPECT_NE(script.find("title 'fifo''s' noenhanced"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir.File("over_time.csv")));  // no samples
 }
 
 }  // namespace
