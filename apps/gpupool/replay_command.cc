@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -40,6 +41,7 @@ struct ReplayArgs {
   std::string openb;
   std::string nodes;
   std::int64_t sample_s = -1;  // -1: 3600 in openb mode, none otherwise
+  std::string queues;          // "", "vcs" or "vcs-hard"
 };
 
 // The openb pods with their real times as jobs: submitted at creation_time, running for
@@ -198,6 +200,12 @@ int RunReplayCommand(const ReplayArgs& a) {
     auto parsed = ParseCluster(a);
     if (!parsed) return fail(parsed.error());
     pools = std::move(*parsed);
+    if (!a.queues.empty() && a.cluster == "vcs") {
+      // Queues share one pool: as many nodes as the VCs have together.
+      int nodes = 0;
+      for (const auto& p : *pools) nodes += p.nodes;
+      pools = std::vector<sim::ReplayPool>{sim::ReplayPool{"", nodes, 8, {}}};
+    }
     // The VC file names the VCs the trace filter keeps (the Helios setting); a single pool keeps
     // the VCs of the file too, so both settings replay the same jobs.
     auto vcs = sim::LoadVcNodes(a.vcs);
@@ -214,6 +222,20 @@ int RunReplayCommand(const ReplayArgs& a) {
     std::filesystem::create_directories(a.out, ec);
     if (ec) return fail(Status::IoError(a.out + ": cannot create directory: " + ec.message()));
   }
+  // --queues: one queue per VC, guaranteed its (scaled) nodes' GPUs; vcs-hard also limits it
+  // to them (the VCs' nodes as a hard limit, in one shared pool).
+  std::vector<queue::QueueSpec> queues;
+  if (!a.queues.empty()) {
+    if (!a.openb.empty()) return fail(Status::InvalidArgument("--queues: not with --openb"));
+    auto vcs = sim::LoadVcNodes(a.vcs);
+    if (!vcs) return fail(vcs.error());
+    for (const auto& p : sim::VcPools(*vcs, a.scale)) {
+      const double gpus = static_cast<double>(p.nodes) * p.gpus_per_node;
+      queues.push_back(queue::QueueSpec{
+          p.name, "", gpus, a.queues == "vcs-hard" ? gpus : std::numeric_limits<double>::infinity(),
+          1});
+    }
+  }
   nlohmann::json policies = nlohmann::json::array();
   std::vector<sim::ReplayRun> runs;
   for (const std::string& order : SplitCommas(a.policy)) {
@@ -227,9 +249,10 @@ int RunReplayCommand(const ReplayArgs& a) {
       const bool preemptive = order.starts_with("las") || order == "srtf";
       // none: strict order; easy: strict with EASY backfill (time limits: the actual durations,
       // as sjf reads them); any: a job that does not fit is skipped, no reservation.
-      opt.strict_order = a.backfill != "any" && !preemptive;
-      opt.easy_backfill = a.backfill == "easy";
-      opt.preemption = a.preempt || preemptive;
+      opt.strict_order = a.backfill != "any" && !preemptive && queues.empty();
+      opt.easy_backfill = a.backfill == "easy" && opt.strict_order;
+      opt.preemption = a.preempt || preemptive || !queues.empty();  // reclaim preempts
+      opt.queues = queues;
       opt.estimator =
           a.estimator == "auto" ? (order == "qssf" ? "philly-noise" : "none") : a.estimator;
       opt.seed = a.seed;
@@ -362,6 +385,11 @@ void AddReplayCommand(CLI::App& sim, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--out", args->out, "Write a per-job CSV per policy into this directory");
   cmd->add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");
+  cmd->add_option("--queues", args->queues,
+                  "vcs: the VCs as queues of one shared pool, each guaranteed its nodes' GPUs "
+                  "(idle ones lent, reclaimed by preemption); vcs-hard: also limited to them. "
+                  "Jobs then never block (backfill any)")
+      ->check(CLI::IsMember({"vcs", "vcs-hard"}));
   cmd->add_option("--openb", args->openb,
                   "Replay an openb pod list (11-column form) with its real creation and deletion "
                   "times on --nodes instead of the Philly trace: pods arrive and leave, and the "

@@ -44,6 +44,9 @@ class JobOrder {
   virtual bool Preempts(const PendingJob& /*waiting*/, const PendingJob& /*running*/) const {
     return false;
   }
+  // True when Preempts() may hold for some pair (the scheduler skips its preemption step
+  // otherwise).
+  virtual bool preemptive() const { return false; }
   // The attained GPU time above `attained_gpu_s` at which a job's rank changes by itself (LAS's
   // next threshold), so that a simulator knows when to run a cycle; nullopt: never.
   virtual std::optional<double> NextBoundary(double /*attained_gpu_s*/) const {
@@ -92,6 +95,7 @@ class SrtfOrder final : public JobOrder {
   std::string_view name() const override { return "srtf"; }
   void Sort(std::vector<const PendingJob*>& jobs) const override;
   bool Preempts(const PendingJob& waiting, const PendingJob& running) const override;
+  bool preemptive() const override { return true; }
 };
 
 // "las": least attained service (Tiresias, Gu et al., NSDI '19, its discretised form): a job's
@@ -108,6 +112,7 @@ class LasOrder final : public JobOrder {
   bool Preempts(const PendingJob& waiting, const PendingJob& running) const override {
     return Level(waiting.attained_gpu_s) < Level(running.attained_gpu_s);
   }
+  bool preemptive() const override { return true; }
   std::optional<double> NextBoundary(double attained_gpu_s) const override;
   int Level(double attained_gpu_s) const;
   const std::vector<double>& thresholds() const { return thresholds_; }

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -15,6 +16,18 @@
 
 namespace gpupool::scheduler {
 namespace {
+
+// GPUs of the whole job (a share counts its fraction).
+double JobGpus(const JobRequest& r) {
+  return static_cast<double>(r.replica.total_gpu_milli()) * r.replicas / 1000.0;
+}
+
+// A GPU count as people write it: 8, 0.5, 2.25.
+std::string GpuCount(double gpus) {
+  std::ostringstream os;
+  os << gpus;
+  return os.str();
+}
 
 using cluster::NodeState;
 using cluster::PodRequest;
@@ -172,6 +185,14 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::
   }
   s->window_ = opt.window > 0 ? opt.window : s->policy_->default_window();
   s->strict_order_ = opt.strict_order;
+  if (!opt.queues.empty()) {
+    if (opt.strict_order) {
+      return Error(Status::InvalidArgument("queues: not supported with strict_order yet"));
+    }
+    auto queues = queue::QueueSet::Create(opt.queues);
+    if (!queues) return Error(queues.error());
+    s->queues_ = std::move(*queues);
+  }
   s->preemption_ = opt.preemption;
   s->easy_backfill_ = opt.easy_backfill;
   if (s->strict_order_) s->window_ = 1;
@@ -263,6 +284,9 @@ std::vector<JobId> Scheduler::JobsOnNode(int i) const {
 
 Status Scheduler::ValidateRequest(const JobRequest& r) const {
   GP_RETURN_IF_ERROR(cluster::ValidatePodRequest(r.replica));
+  if (queues_ && !queues_->Has(r.queue)) {
+    return Status::InvalidArgument("queue: unknown queue '" + r.queue + "'");
+  }
   if (r.replicas < 1 || r.replicas > kMaxReplicas) {
     return Status::InvalidArgument("replicas: " + std::to_string(r.replicas) +
                                    " is out of range 1.." + std::to_string(kMaxReplicas));
@@ -272,6 +296,15 @@ Status Scheduler::ValidateRequest(const JobRequest& r) const {
 
 Status Scheduler::CheckFeasible(const JobRequest& r) const {
   GP_RETURN_IF_ERROR(ValidateRequest(r));
+  if (queues_) {
+    // Larger than a limit on the path to the root: never (whatever else runs).
+    const std::string blocker = queues_->LimitBlocker(r.queue, JobGpus(r), /*empty=*/true);
+    if (!blocker.empty()) {
+      return Status::FailedPrecondition("never: queue '" + blocker + "' is limited to " +
+                                        GpuCount(queues_->spec(blocker).limit_gpus) +
+                                        " GPUs and the job asks for " + GpuCount(JobGpus(r)));
+    }
+  }
   const PodRequest& p = r.replica;
   std::int64_t holdable = 0;
   bool model_exists = p.num_gpu == 0;
@@ -393,15 +426,11 @@ void Scheduler::MarkRunning(JobId id) {
   // never preemptible.
   running_[id] =
       Running{it != pending_.end() ? it->second : PendingJob{id, JobRequest{}, 0}, now_s_};
+  const JobRequest& r = running_[id].job.request;
+  if (queues_ && queues_->Has(r.queue)) queues_->Charge(r.queue, JobGpus(r));
 }
 
-namespace {
-
-double JobGpus(const JobRequest& r) {
-  return static_cast<double>(r.replica.total_gpu_milli()) * r.replicas / 1000.0;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 PendingJob Scheduler::RunningView(JobId id) const {
   const Running& run = running_.at(id);
@@ -434,7 +463,11 @@ Status Scheduler::Release(JobId id) {
     if (!s.ok() && first.ok()) first = s;
   }
   placed_.erase(it);
-  running_.erase(id);
+  if (const auto run = running_.find(id); run != running_.end()) {
+    const JobRequest& r = run->second.job.request;
+    if (queues_ && queues_->Has(r.queue)) queues_->Charge(r.queue, -JobGpus(r));
+    running_.erase(run);
+  }
   return first;
 }
 
@@ -629,7 +662,29 @@ CycleResult Scheduler::RunCycle(bool full) {
   freed_ = false;
   arrivals_.clear();
   order_->Sort(order);
+  if (queues_) {
+    // Fair share across queues: the queue furthest below its weighted guarantee first (usage at
+    // the start of the cycle), the order's own ranking inside a queue.
+    std::unordered_map<std::string, double> ratio;
+    for (const auto& q : queues_->specs()) ratio[q.name] = queues_->ShareRatio(q.name);
+    std::vector<std::pair<double, const PendingJob*>> keyed;
+    keyed.reserve(order.size());
+    for (const PendingJob* j : order) keyed.emplace_back(ratio.at(j->request.queue), j);
+    std::stable_sort(keyed.begin(), keyed.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (std::size_t k = 0; k < keyed.size(); ++k) order[k] = keyed[k].second;
+  }
   result.considered = static_cast<int>(order.size());
+  // A queue's limit: a job that would take its queue above it waits, whatever fits.
+  auto over_limit = [&](const PendingJob* j) {
+    if (!queues_) return false;
+    const std::string blocker = queues_->LimitBlocker(j->request.queue, JobGpus(j->request));
+    if (blocker.empty()) return false;
+    reasons_[j->id] = "not now: queue '" + blocker + "' is at its limit (" +
+                      GpuCount(queues_->Used(blocker)) + " of " +
+                      GpuCount(queues_->spec(blocker).limit_gpus) + " GPUs in use)";
+    return true;
+  };
 
   std::unordered_map<ShapeKey, std::vector<JobId>, ShapeKeyHash> failed;
   std::vector<JobId> win_ids;
@@ -645,6 +700,10 @@ CycleResult Scheduler::RunCycle(bool full) {
   std::size_t i = 0;
   while (i < order.size() && head == 0) {
     const PendingJob* job = order[i];
+    if (over_limit(job)) {
+      ++i;
+      continue;
+    }
     const ShapeKey key{job->request.replica, job->request.replicas};
     if (auto it = failed.find(key); it != failed.end()) {
       it->second.push_back(job->id);
@@ -675,6 +734,10 @@ CycleResult Scheduler::RunCycle(bool full) {
     while (i < order.size() && static_cast<int>(win_ids.size()) < window_) {
       const PendingJob* j = order[i];
       if (j->request.replicas > 1) break;
+      if (over_limit(j)) {
+        ++i;
+        continue;
+      }
       if (auto it = failed.find(ShapeKey{j->request.replica, 1}); it != failed.end()) {
         it->second.push_back(j->id);
         failed_in_order.push_back(j->id);
@@ -792,7 +855,12 @@ CycleResult Scheduler::RunCycle(bool full) {
                  : reason + "; " + std::to_string(k) + " job(s) of the same shape ahead of it";
     }
   }
-  if (preemption_) {
+  // Preemption is possible when the order preempts or some queue borrows (reclaim).
+  bool borrowing = false;
+  if (queues_) {
+    for (const auto& q : queues_->specs()) borrowing = borrowing || queues_->Borrowed(q.name) > 0;
+  }
+  if (preemption_ && !failed_in_order.empty() && (order_->preemptive() || borrowing)) {
     // The preemptible running jobs, lowest ranked first (recomputed after each preemption).
     std::vector<PendingJob> views;
     std::vector<const PendingJob*> ranked;
@@ -813,17 +881,32 @@ CycleResult Scheduler::RunCycle(bool full) {
     rank_running();
     for (const JobId id : failed_in_order) {
       if (ranked.empty()) break;
-      // Preempts is monotone in rank: a job that cannot preempt the lowest ranked preempts none.
-      if (!order_->Preempts(pending_.at(id), *ranked.front())) continue;
-      const std::vector<JobId> victims = ChooseVictims(id, ranked);
+      const PendingJob& w = pending_.at(id);
+      // Reclaim first: a job its queue's guarantee covers takes back borrowed GPUs. Otherwise the
+      // order's preemption (Preempts is monotone in rank: a job that cannot preempt the lowest
+      // ranked preempts none).
+      bool reclaim = queues_ && queues_->WithinGuarantee(w.request.queue, JobGpus(w.request));
+      std::vector<const PendingJob*> candidates;
+      if (reclaim) candidates = ReclaimCandidates(w.request.queue, ranked);
+      if (candidates.empty()) {
+        reclaim = false;
+        for (const PendingJob* r : ranked) {
+          if (!order_->Preempts(w, *r)) break;
+          candidates.push_back(r);
+        }
+      }
+      if (candidates.empty()) continue;
+      const std::vector<JobId> victims = ChooseVictims(id, candidates);
       if (victims.empty()) continue;
-      const PendingJob waiting = pending_.at(id);
+      const PendingJob waiting = w;
       for (const JobId v : victims) {
         PendingJob back = RunningView(v);
         ++back.restarts;
         GP_CHECK(Release(v).ok());
         reasons_[v] = "not now: preempted by job " + std::to_string(id) + " (" +
-                      std::string(order_->name()) + " order)";
+                      (reclaim ? "queue '" + waiting.request.queue + "' reclaims its guarantee"
+                               : std::string(order_->name()) + " order") +
+                      ")";
         pending_.emplace(v, back);
         result.preempted.push_back(v);
       }
@@ -883,6 +966,31 @@ bool Scheduler::FitsOn(const JobRequest& r, const cluster::ClusterState& s) cons
   return true;
 }
 
+std::vector<const PendingJob*> Scheduler::ReclaimCandidates(
+    const std::string& queue, const std::vector<const PendingJob*>& ranked) const {
+  // Borrowing queues, most borrowed first; inside each, `ranked`'s order (lowest ranked first).
+  std::unordered_map<std::string, double> left;  // borrowed GPUs not yet chosen
+  for (const PendingJob* r : ranked) {
+    const std::string& q = r->request.queue;
+    if (q != queue && queues_->Has(q) && !left.contains(q)) left[q] = queues_->Borrowed(q);
+  }
+  std::vector<std::pair<std::string, double>> by_borrowed(left.begin(), left.end());
+  std::sort(by_borrowed.begin(), by_borrowed.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  std::vector<const PendingJob*> out;
+  for (const auto& [q, borrowed] : by_borrowed) {
+    double still = borrowed;
+    for (const PendingJob* r : ranked) {
+      if (still <= 1e-9) break;
+      if (r->request.queue != q) continue;
+      out.push_back(r);
+      still -= JobGpus(r->request);
+    }
+  }
+  return out;
+}
+
 std::vector<JobId> Scheduler::ChooseVictims(JobId id,
                                             const std::vector<const PendingJob*>& ranked) const {
   const PendingJob& waiting = pending_.at(id);
@@ -892,7 +1000,6 @@ std::vector<JobId> Scheduler::ChooseVictims(JobId id,
   std::vector<JobId> victims;
   bool fits = false;
   for (const PendingJob* v : ranked) {
-    if (!order_->Preempts(waiting, *v)) break;  // the rest rank higher still
     for (const auto& a : placed_.at(v->id)) GP_CHECK(what_if.Release(a).ok());
     victims.push_back(v->id);
     if (FitsOn(waiting.request, what_if)) {

@@ -51,6 +51,7 @@
 #include "placement/placer.h"
 #include "placement/policy.h"
 #include "placement/workload_learner.h"
+#include "queue/queue_set.h"
 #include "scheduler/job.h"
 #include "scheduler/job_order.h"
 
@@ -87,6 +88,11 @@ struct SchedulerOptions {
   // ones whose GPUs make it fit. They come back pending with their attained GPU time and one more
   // restart (CycleResult::preempted: the caller stops them).
   bool preemption = false;
+  // Queues (queue/queue_set.h): every job names one (JobRequest::queue); no job starts above its
+  // queue's limit; jobs of the queue furthest below its weighted guarantee go first; and, with
+  // `preemption`, a job that its queue's guarantee covers reclaims borrowed GPUs by preempting
+  // jobs of queues above their guarantee. Empty: no queues. Not with strict_order yet.
+  std::vector<queue::QueueSpec> queues;
   placement::PlacerOptions placer;
 };
 
@@ -172,6 +178,8 @@ class Scheduler {
   double Attained(JobId id) const;
   // Times job `id` was preempted (pending or running).
   int Restarts(JobId id) const;
+  // The queues and their usage (nullptr without queues).
+  const queue::QueueSet* queues() const { return queues_ ? &*queues_ : nullptr; }
   // EASY backfill: the job holding the reservation and the time reserved for it (infinity when
   // it waits for jobs without limits); nullopt when no job holds one.
   std::optional<std::pair<JobId, double>> reservation() const { return reservation_; }
@@ -197,9 +205,15 @@ class Scheduler {
   std::string ReasonNotNow(const cluster::PodRequest& replica, int replicas) const;
   // The job as the order sees it while it runs: its attained GPU time up to the clock.
   PendingJob RunningView(JobId id) const;
-  // Preemption for the waiting job `id`, given the preemptible running jobs lowest ranked first:
-  // the victims to stop (empty: none would make it fit).
-  std::vector<JobId> ChooseVictims(JobId id, const std::vector<const PendingJob*>& ranked) const;
+  // Preemption for the waiting job `id`: the fewest of `candidates` (in the order they may be
+  // stopped) whose GPUs make it fit (empty: none would).
+  std::vector<JobId> ChooseVictims(JobId id,
+                                   const std::vector<const PendingJob*>& candidates) const;
+  // Reclaim: the running jobs of queues above their guarantee that a job of `queue` asking for
+  // `gpus` within its guarantee may stop, most borrowing queue first, lowest ranked first inside a
+  // queue, no more from a queue than it borrows.
+  std::vector<const PendingJob*> ReclaimCandidates(
+      const std::string& queue, const std::vector<const PendingJob*>& ranked) const;
   // Whether `r` fits on `s` (its replicas placed one by one on a copy).
   bool FitsOn(const JobRequest& r, const cluster::ClusterState& s) const;
   // When running job `id` ends at the latest by its time limit (infinity without a limit).
@@ -238,6 +252,7 @@ class Scheduler {
   int max_defer_cycles_ = 1;
   bool strict_order_ = false;
   bool preemption_ = false;
+  std::optional<queue::QueueSet> queues_;
   bool easy_backfill_ = false;
   std::optional<std::pair<JobId, double>> reservation_;
   double now_s_ = 0;

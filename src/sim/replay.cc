@@ -81,6 +81,7 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
   so.strict_order = opt.strict_order;
   so.preemption = opt.preemption;
   so.easy_backfill = opt.easy_backfill;
+  so.queues = opt.queues;
   so.placer.index_order = true;  // ties to the lowest node index, as the artifact's placer
   auto created = scheduler::Scheduler::Create(nodes, so);
   if (!created) return created.error();
@@ -115,7 +116,7 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
     const auto k = static_cast<std::size_t>(std::get<1>(e) - 1);
     return std::get<2>(e) != generation[k];
   };
-  double pending_milli = 0;  // what the waiting jobs ask for
+  double pending_milli = 0;    // what the waiting jobs ask for
   std::int64_t retry_at = -1;  // a cycle one second after one that deferred a job
   std::int64_t next_sample = 0;
   auto sample_until = [&](std::int64_t t) {  // the state since the last event holds until t
@@ -169,6 +170,7 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
       const TraceJob& j = trace[k];
       scheduler::JobRequest r = RequestFor(j.num_gpus, in.pool->gpus_per_node);
       if (j.request) r.replica = *j.request;
+      if (!opt.queues.empty()) r.queue = j.queue;
       r.time_limit_s = j.duration_s;  // the oracle sjf and srtf read (the trace has no limits)
       r.preemptible = opt.preemption;
       if (!estimates.empty()) r.duration_estimate_s = estimates[k];

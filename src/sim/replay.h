@@ -34,6 +34,7 @@
 
 #include "cluster/node_spec.h"
 #include "common/status.h"
+#include "queue/queue_set.h"
 #include "sim/philly_trace.h"
 
 namespace gpupool::sim {
@@ -60,6 +61,9 @@ struct ReplayOptions {
   int threads = 0;  // 0 = the machine's cores
   // Sample the pools every this many simulated seconds (0: no samples).
   std::int64_t sample_every_s = 0;
+  // Queues of one shared pool (queue/queue_set.h): each job goes to the queue its trace names;
+  // preemption reclaims guarantees. Empty: none.
+  std::vector<queue::QueueSpec> queues;
   // A job that can never run in its pool (too large, or no node of its GPU model) is left out and
   // counted (ReplayRun::never) instead of failing the replay.
   bool skip_never = false;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <limits>
 
 namespace gpupool::scheduler {
 namespace {
@@ -574,6 +575,80 @@ TEST(SchedulerTest, EasyBackfillNeverDelaysTheReservation) {
   const auto d = s.RunCycle();
   ASSERT_FALSE(d.placed.empty());
   EXPECT_EQ(d.placed[0].first, 3);
+}
+
+std::unique_ptr<Scheduler> MakeQueued(std::vector<queue::QueueSpec> queues, int gpus = 8) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = "priority";
+  opt.preemption = true;
+  opt.queues = std::move(queues);
+  auto s = Scheduler::Create({Node("n", gpus)}, opt);
+  EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().ToString());
+  return std::move(*s);
+}
+
+JobRequest InQueue(const std::string& q, int gpus, bool preemptible = true) {
+  JobRequest r = Whole(gpus);
+  r.queue = q;
+  r.preemptible = preemptible;
+  return r;
+}
+
+const double kNoLimit = std::numeric_limits<double>::infinity();
+
+TEST(SchedulerTest, AQueueLimitHoldsAJobThatWouldFit) {
+  auto s = MakeQueued({{"a", "", 0, 4, 1}, {"b", "", 0, kNoLimit, 1}});
+  ASSERT_TRUE(s->AddPending(1, InQueue("a", 4)).ok());
+  ASSERT_TRUE(s->AddPending(2, InQueue("a", 2)).ok());
+  ASSERT_TRUE(s->AddPending(3, InQueue("b", 2)).ok());
+  const auto c = s->RunCycle();
+  EXPECT_EQ(c.placed.size(), 2u);
+  EXPECT_TRUE(s->is_pending(2));
+  EXPECT_EQ(s->PendingReason(2), "not now: queue 'a' is at its limit (4 of 4 GPUs in use)");
+  EXPECT_DOUBLE_EQ(s->queues()->Used("a"), 4);
+  EXPECT_DOUBLE_EQ(s->queues()->Used("b"), 2);
+  // A job above the limit can never run; an unknown queue is refused.
+  EXPECT_EQ(s->CheckFeasible(InQueue("a", 6)).message(),
+            "never: queue 'a' is limited to 4 GPUs and the job asks for 6");
+  EXPECT_EQ(s->AddPending(9, InQueue("zz", 1)).message(), "queue: unknown queue 'zz'");
+  // Releasing frees the queue's share.
+  ASSERT_TRUE(s->Release(1).ok());
+  EXPECT_DOUBLE_EQ(s->queues()->Used("a"), 0);
+}
+
+// Queues a and b, 4 GPUs guaranteed each, one 8-GPU node. a holds 4; a 4-GPU job of a came first
+// and one of b after, with 4 GPUs free: b's goes first (b uses 0 of its 4, a 4 of 4).
+TEST(SchedulerTest, TheQueueFurthestBelowItsGuaranteeGoesFirst) {
+  auto s = MakeQueued({{"a", "", 4, kNoLimit, 1}, {"b", "", 4, kNoLimit, 1}});
+  ASSERT_TRUE(s->AddPending(1, InQueue("a", 4)).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 1u);
+  ASSERT_TRUE(s->AddPending(2, InQueue("a", 4)).ok());
+  ASSERT_TRUE(s->AddPending(3, InQueue("b", 4)).ok());
+  const auto c = s->RunCycle();
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 3);
+}
+
+// b borrows a's idle guarantee (two 4-GPU jobs on the 8-GPU node); a's 4-GPU job, within its
+// guarantee, reclaims: one of b's jobs (the lower ranked, the later one) is preempted.
+TEST(SchedulerTest, AGuaranteeIsReclaimedFromTheQueueThatBorrowsIt) {
+  auto s = MakeQueued({{"a", "", 4, kNoLimit, 1}, {"b", "", 4, kNoLimit, 1}});
+  ASSERT_TRUE(s->AddPending(1, InQueue("b", 4)).ok());
+  ASSERT_TRUE(s->AddPending(2, InQueue("b", 4)).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 2u);
+  EXPECT_DOUBLE_EQ(s->queues()->Borrowed("b"), 4);
+  ASSERT_TRUE(s->AddPending(3, InQueue("a", 4)).ok());
+  const auto c = s->RunCycle();
+  EXPECT_EQ(c.preempted, (std::vector<JobId>{2}));
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 3);
+  EXPECT_EQ(s->PendingReason(2), "not now: preempted by job 3 (queue 'a' reclaims its guarantee)");
+  EXPECT_DOUBLE_EQ(s->queues()->Borrowed("b"), 0);
+  // Beyond its guarantee a queue does not reclaim: another 4-GPU job of a waits.
+  ASSERT_TRUE(s->AddPending(4, InQueue("a", 4)).ok());
+  EXPECT_TRUE(s->RunCycle().preempted.empty());
+  EXPECT_TRUE(s->is_pending(4));
 }
 
 }  // namespace
