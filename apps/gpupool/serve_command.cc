@@ -20,6 +20,7 @@
 #include "placement/policy_registry.h"
 #include "server/http_server.h"
 #include "server/pool_service.h"
+#include "server/queue_file.h"
 
 namespace gpupool::app {
 namespace {
@@ -50,6 +51,7 @@ struct ServeFlags {
   std::string sync = "full";
   int max_connections = 128;
   int stop_grace_s = 10;
+  std::string queues;  // the queue file; "" = no queues
 };
 
 Result<std::pair<std::string, int>> ParseListen(const std::string& s) {
@@ -89,6 +91,13 @@ int RunServe(const ServeFlags& f) {
   opt.scheduler.policy = f.policy;
   opt.scheduler.window = f.window;
   opt.scheduler.seed = f.seed;
+  if (!f.queues.empty()) {
+    // Limits and fair share hold in the service; reclaim needs preemption, which the service does
+    // not do yet (docs/serve.md).
+    auto queues = server::LoadQueueFile(f.queues);
+    if (!queues) return fail(queues.error());
+    opt.scheduler.queues = std::move(*queues);
+  }
   opt.synchronous_full = f.sync == "full";
   opt.stop_grace = std::chrono::seconds(f.stop_grace_s);
 
@@ -216,6 +225,9 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
                   "Placement policy (random, dotprod, clustering, packing, bestfit, fgd, "
                   "fgd-window)")
       ->capture_default_str();
+  cmd->add_option("--queues", flags->queues,
+                  "Queue file (YAML: name, guaranteed, limit, weight, parent per queue): jobs name "
+                  "their queue; limits and fair share across queues hold (docs/serve.md)");
   cmd->add_option("--window", flags->window,
                   "Jobs per scheduling window; 0 = the policy's own (fgd-window: 64)")
       ->capture_default_str()

@@ -394,6 +394,14 @@ Status Scheduler::RemovePending(JobId id) {
 }
 
 Status Scheduler::Allocate(JobId id, const Placement& placement) {
+  return Allocate(id, placement, nullptr);
+}
+
+Status Scheduler::Allocate(JobId id, const Placement& placement, const JobRequest& request) {
+  return Allocate(id, placement, &request);
+}
+
+Status Scheduler::Allocate(JobId id, const Placement& placement, const JobRequest* request) {
   if (placed_.contains(id)) {
     return Status::FailedPrecondition("job " + std::to_string(id) + ": already holds a placement");
   }
@@ -413,19 +421,20 @@ Status Scheduler::Allocate(JobId id, const Placement& placement) {
     }
   }
   placed_.emplace(id, placement);
-  MarkRunning(id);
+  MarkRunning(id, request);
   pending_.erase(id);
   reasons_.erase(id);
   deferrals_.erase(id);
   return Status::Ok();
 }
 
-void Scheduler::MarkRunning(JobId id) {
+void Scheduler::MarkRunning(JobId id, const JobRequest* request) {
   const auto it = pending_.find(id);
-  // A placement restored from elsewhere without a pending record: an unknown request, which is
-  // never preemptible.
-  running_[id] =
-      Running{it != pending_.end() ? it->second : PendingJob{id, JobRequest{}, 0}, now_s_};
+  // A placement restored from elsewhere without a pending record or a request: an unknown
+  // request, which is never preemptible and charges no queue.
+  PendingJob job = it != pending_.end() ? it->second : PendingJob{id, JobRequest{}, 0};
+  if (request != nullptr) job.request = *request;
+  running_[id] = Running{std::move(job), now_s_};
   const JobRequest& r = running_[id].job.request;
   if (queues_ && queues_->Has(r.queue)) queues_->Charge(r.queue, JobGpus(r));
 }

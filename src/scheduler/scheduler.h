@@ -159,6 +159,9 @@ class Scheduler {
   // elsewhere): every replica checked, all or nothing. The job must not hold a placement; a
   // pending job with that id leaves the queue.
   Status Allocate(JobId id, const Placement& placement);
+  // The same for a job whose request is known (a running job restored after a restart): its
+  // queue is charged and its preemptibility kept, as for a job the cycle placed.
+  Status Allocate(JobId id, const Placement& placement, const JobRequest& request);
   // Frees everything job `id` holds. NotFound when it holds nothing (a double release).
   Status Release(JobId id);
   const Placement* placement(JobId id) const;
@@ -221,12 +224,13 @@ class Scheduler {
   // The earliest time at which `head` fits when the running jobs end by their limits, and the
   // state at that time.
   std::pair<double, cluster::ClusterState> Reserve(const JobRequest& head) const;
+  Status Allocate(JobId id, const Placement& placement, const JobRequest* request);
   // A running job and when its current run began on the clock.
   struct Running {
     PendingJob job;
     double since_s = 0;
   };
-  void MarkRunning(JobId id);
+  void MarkRunning(JobId id, const JobRequest* request = nullptr);
 
   std::vector<cluster::NodeSpec> specs_;
   std::vector<NodeCondition> conditions_;

@@ -240,7 +240,7 @@ Status PoolService::Restore(std::string* admin_token) {
       }
       if (!placement) {
         lost = "lost at restart: its placement cannot be restored: " + placement.error().message();
-      } else if (Status st = scheduler_->Allocate(id, *placement); !st.ok()) {
+      } else if (Status st = scheduler_->Allocate(id, *placement, job->request); !st.ok()) {
         lost = "lost at restart: its placement cannot be booked again: " + st.message();
       } else if (row.runtime_json.empty()) {
         lost = "lost at restart: the service stopped before the job's process was recorded";

@@ -615,6 +615,11 @@ TEST(SchedulerTest, AQueueLimitHoldsAJobThatWouldFit) {
   // Releasing frees the queue's share.
   ASSERT_TRUE(s->Release(1).ok());
   EXPECT_DOUBLE_EQ(s->queues()->Used("a"), 0);
+  // A placement restored with its request (a restart) is charged to its queue; without one it
+  // cannot be.
+  const Placement restored = {cluster::MakeAllocation(InQueue("a", 4).replica, 0, 0b1111)};
+  ASSERT_TRUE(s->Allocate(7, restored, InQueue("a", 4)).ok());
+  EXPECT_DOUBLE_EQ(s->queues()->Used("a"), 4);
 }
 
 // Queues a and b, 4 GPUs guaranteed each, one 8-GPU node. a holds 4; a 4-GPU job of a came first

@@ -40,8 +40,10 @@ cluster::NodeSpec Node(const std::string& name, int gpus, const std::string& mod
 // One service on a free port, torn down (jobs left running are killed by the test's end).
 struct Server {
   explicit Server(const std::filesystem::path& dir, std::vector<cluster::NodeSpec> nodes,
-                  int max_connections = 64, const discovery::NvmlLibrary* nvml = nullptr) {
+                  int max_connections = 64, const discovery::NvmlLibrary* nvml = nullptr,
+                  std::vector<queue::QueueSpec> queues = {}) {
     ServiceOptions opt;
+    opt.scheduler.queues = std::move(queues);
     opt.data_dir = dir;
     opt.nodes = std::move(nodes);
     opt.stop_grace = 300ms;
@@ -367,6 +369,29 @@ TEST(ServiceTest, ARestartAdoptsRunningJobsAndKeepsPendingOnes) {
   EXPECT_EQ(WaitState(*c, running, "succeeded")["exit_code"], 0);
   EXPECT_EQ(Body(c->Get("/api/v1/jobs/" + std::to_string(running) + "/logs"))["data"], "done\n");
   WaitState(*c, pending, "succeeded");
+}
+
+// A queue limited to 1 GPU on a 2-GPU node: the second job of the queue waits although a GPU is
+// free, and still waits after a restart (the running job's share is charged to its queue again).
+TEST(ServiceTest, AQueueLimitHoldsAndSurvivesARestart) {
+  TempDir dir;
+  const std::vector<queue::QueueSpec> queues = {{"default", "", 0, 1, 1}};
+  const std::string reason = "not now: queue 'default' is at its limit (1 of 1 GPUs in use)";
+  std::int64_t running = 0, waiting = 0;
+  {
+    Server s(dir.path(), {Node("a", 2)}, 64, nullptr, queues);
+    auto c = s.Client(s.admin_token);
+    running = Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 1}})["id"];
+    WaitState(*c, running, "running");
+    waiting = Submit(*c, {{"command", {"true"}}, {"gpus", 1}})["id"];
+    WaitJob(*c, waiting, [&](const json& j) { return j.value("reason", "") == reason; });
+  }
+  Server s(dir.path(), {Node("a", 2)}, 64, nullptr, queues);
+  auto c = s.Client(s.admin_token);
+  EXPECT_EQ(Body(c->Get("/api/v1/jobs/" + std::to_string(running)))["state"], "running");
+  const json j =
+      WaitJob(*c, waiting, [&](const json& x) { return x.value("reason", "") == reason; });
+  EXPECT_EQ(j["state"], "pending");
 }
 
 TEST(ServiceTest, PoolAndMetricsCountWhatIsAllocated) {
