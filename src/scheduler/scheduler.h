@@ -22,6 +22,12 @@
 // same reason (the filter is monotone in what is allocated), a cycle after which nothing was freed
 // (no release, no node or GPU back in service, no node added) tries only the jobs that arrived
 // since the last cycle; the jobs already waiting keep their reasons until the next full cycle.
+// Options change the walk (SchedulerOptions): with queues, the queue furthest below its weighted
+// guarantee goes first and a job that would break a queue's limit waits; with strict_order the
+// walk stops at the first job that does not fit (EASY backfill then lets later jobs pass that
+// cannot delay its reservation); with preemption, the jobs that did not fit may then stop
+// lower-ranked (JobOrder::Preempts) or borrowing (queue reclaim) jobs, the fewest that make room
+// (CycleResult::preempted). Attained GPU time follows the clock the caller sets (SetClock).
 //
 // Reasons. "Never" (no node of this pool could hold the job even empty: wrong size or model) is
 // CheckFeasible's error, for the service to refuse at submission. A pending job's reason is a
