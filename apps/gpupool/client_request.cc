@@ -42,18 +42,6 @@ Status Bad(std::string_view flag, std::string_view text, std::string_view what) 
                                  std::string(what));
 }
 
-std::vector<std::string> SplitCommas(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<std::int64_t> ParseSizeMib(std::string_view text, std::string_view flag) {
@@ -195,9 +183,9 @@ Result<json> BuildSubmitBody(const SubmitFlags& f, const json& base,
   if (!f.models.empty()) {
     json models = json::array();
     for (const auto& item : f.models) {
-      for (const auto& m : SplitCommas(item)) {
+      for (const std::string_view m : Split(item, ',')) {
         if (m.empty()) return Error(Bad("--model", item, "has an empty model name"));
-        models.push_back(m);
+        models.push_back(std::string(m));
       }
     }
     body["gpu_models"] = models;

@@ -15,6 +15,8 @@
 
 #include "commands.h"
 #include "common/data_dir.h"
+#include "common/strings.h"
+#include "scheduler/job_order.h"
 #include "sim/fill_experiment.h"
 #include "sim/philly_trace.h"
 #include "sim/replay.h"
@@ -95,18 +97,6 @@ Status WriteSamplesCsv(const std::string& path, const sim::ReplayRun& r) {
   f.close();
   if (!f) return Status::IoError(path + ": write failed");
   return Status::Ok();
-}
-
-std::vector<std::string> SplitCommas(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
 }
 
 // "vcs" (one pool per VC of the VC file) or NODESxGPUS (one pool).
@@ -238,15 +228,19 @@ int RunReplayCommand(const ReplayArgs& a) {
   }
   nlohmann::json policies = nlohmann::json::array();
   std::vector<sim::ReplayRun> runs;
-  for (const std::string& order : SplitCommas(a.policy)) {
-    for (const std::string& placement : SplitCommas(a.placement)) {
+  for (const std::string_view order_name : Split(a.policy, ',')) {
+    const std::string order(order_name);
+    for (const std::string_view placement_name : Split(a.placement, ',')) {
+      const std::string placement(placement_name);
       sim::ReplayOptions opt;
       opt.order = order;
       opt.placement = placement;
       opt.sample_every_s = sample_s;
       opt.skip_never = !a.openb.empty();  // a pod of a GPU model the scaled pool lacks
       // The preemptive orders never block (the artifact's SRTF does not, nor does Tiresias' LAS).
-      const bool preemptive = order.starts_with("las") || order == "srtf";
+      auto made = scheduler::MakeJobOrder(order);
+      if (!made) return fail(Status::InvalidArgument("--policy: " + made.error().message()));
+      const bool preemptive = (*made)->preemptive();
       // none: strict order; easy: strict with EASY backfill (time limits: the actual durations,
       // as sjf reads them); any: a job that does not fit is skipped, no reservation.
       opt.strict_order = a.backfill != "any" && !preemptive && queues.empty();

@@ -10,6 +10,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gpupool {
 
@@ -31,5 +32,10 @@ std::string Upper(std::string_view s);
 // ("Meta-Llama-3 8B" -> "metallama38b"): the base of the spelling-insensitive name keys
 // (hw::NormalizeName for GPUs, the planner's model preset names).
 std::string AlnumLower(std::string_view s);
+
+// The fields of `s` between `sep` bytes, empty ones kept ("a,,b" -> {"a", "", "b"}; "" -> {""}):
+// the plain CSV lines of the traces (no quoting) and comma-separated flag values. The views
+// point into `s`.
+std::vector<std::string_view> Split(std::string_view s, char sep);
 
 }  // namespace gpupool

@@ -48,6 +48,11 @@ struct JobRequest {
   std::optional<std::int64_t> duration_estimate_s;
 };
 
+// Milli-GPU of the whole job: all replicas (a share counts its milli).
+inline std::int64_t JobGpuMilli(const JobRequest& r) {
+  return r.replica.total_gpu_milli() * static_cast<std::int64_t>(r.replicas);
+}
+
 // Where a job runs: one allocation per replica, in replica order.
 using Placement = std::vector<cluster::Allocation>;
 

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/strings.h"
+
 namespace gpupool::scheduler {
 
 void PriorityOrder::Sort(std::vector<const PendingJob*>& jobs) const {
@@ -33,15 +35,6 @@ void SjfOrder::Sort(std::vector<const PendingJob*>& jobs) const {
   });
 }
 
-namespace {
-
-// Milli-GPU of the whole job.
-std::int64_t JobMilli(const JobRequest& r) {
-  return r.replica.total_gpu_milli() * static_cast<std::int64_t>(r.replicas);
-}
-
-}  // namespace
-
 void QssfOrder::Sort(std::vector<const PendingJob*>& jobs) const {
   // (no estimate last, estimate x milli-GPU, milli-GPU, seq). The product as a double: exact
   // below 2^53, i.e. for estimates up to about 7 x 10^10 s on 128 GPUs.
@@ -49,8 +42,8 @@ void QssfOrder::Sort(std::vector<const PendingJob*>& jobs) const {
     const auto& ea = a->request.duration_estimate_s;
     const auto& eb = b->request.duration_estimate_s;
     if (ea.has_value() != eb.has_value()) return ea.has_value();
-    const std::int64_t ma = JobMilli(a->request);
-    const std::int64_t mb = JobMilli(b->request);
+    const std::int64_t ma = JobGpuMilli(a->request);
+    const std::int64_t mb = JobGpuMilli(b->request);
     if (ea.has_value() && eb.has_value()) {
       const double ka = static_cast<double>(*ea) * static_cast<double>(ma);
       const double kb = static_cast<double>(*eb) * static_cast<double>(mb);
@@ -67,7 +60,7 @@ namespace {
 // Seconds of its time limit a job has left (infinity without a limit).
 double Remaining(const PendingJob& j) {
   if (j.request.time_limit_s <= 0) return std::numeric_limits<double>::infinity();
-  const double gpus = static_cast<double>(JobMilli(j.request)) / 1000.0;
+  const double gpus = static_cast<double>(JobGpuMilli(j.request)) / 1000.0;
   const double ran = gpus > 0 ? j.attained_gpu_s / gpus : 0.0;
   return static_cast<double>(j.request.time_limit_s) - ran;
 }
@@ -115,11 +108,8 @@ namespace {
 // "T1,T2,...": increasing positive GPU-seconds.
 Result<std::vector<double>> ParseThresholds(std::string_view text) {
   std::vector<double> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t comma = text.find(',', start);
-    if (comma == std::string_view::npos) comma = text.size();
-    const std::string part(text.substr(start, comma - start));
+  for (const std::string_view field : Split(text, ',')) {
+    const std::string part(field);
     double v = 0;
     try {
       std::size_t used = 0;
@@ -134,7 +124,6 @@ Result<std::vector<double>> ParseThresholds(std::string_view text) {
                                            std::string(text) + "')"));
     }
     out.push_back(v);
-    start = comma + 1;
   }
   return out;
 }

@@ -18,9 +18,7 @@ namespace gpupool::scheduler {
 namespace {
 
 // GPUs of the whole job (a share counts its fraction).
-double JobGpus(const JobRequest& r) {
-  return static_cast<double>(r.replica.total_gpu_milli()) * r.replicas / 1000.0;
-}
+double JobGpus(const JobRequest& r) { return static_cast<double>(JobGpuMilli(r)) / 1000.0; }
 
 // A GPU count as people write it: 8, 0.5, 2.25.
 std::string GpuCount(double gpus) {

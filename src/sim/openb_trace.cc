@@ -10,20 +10,7 @@
 namespace gpupool::sim {
 namespace {
 
-// The CSV files hold plain comma-separated fields without quoting; a quote is reported.
-std::vector<std::string_view> SplitCsv(std::string_view line) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = line.find(',', start);
-    out.push_back(line.substr(
-        start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
+// The CSV files hold plain comma-separated fields without quoting (common/strings.h Split).
 class CsvFile {
  public:
   static Result<CsvFile> Open(const std::string& path, const std::vector<std::string>& required) {
@@ -38,7 +25,7 @@ class CsvFile {
     std::string header_line;
     if (!f.NextLine(header_line))
       return Error(Status::InvalidArgument(path + ":1: empty file (no header line)"));
-    for (auto col : SplitCsv(header_line)) f.header_.push_back(Trim(col));
+    for (auto col : Split(header_line, ',')) f.header_.push_back(Trim(col));
     for (const auto& r : required) {
       if (f.Column(r) < 0) {
         return Error(Status::InvalidArgument(path + ":1: " + r + ": missing column in the header"));
@@ -51,7 +38,7 @@ class CsvFile {
   bool Next(std::vector<std::string_view>& fields) {
     while (NextLine(line_)) {
       if (Trim(line_).empty()) continue;
-      fields = SplitCsv(line_);
+      fields = Split(line_, ',');
       return true;
     }
     return false;

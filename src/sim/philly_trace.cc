@@ -22,22 +22,8 @@ constexpr double kMaxDurationS = 9007199254740992.0;  // 2^53
 // Relative tolerance of the gpu_time check: the file writes both numbers with one decimal.
 constexpr double kGpuTimeTolerance = 1e-6;
 
-// Plain comma-separated fields: neither trace file quotes anything.
-std::vector<std::string_view> SplitCsv(std::string_view line) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = line.find(',', start);
-    out.push_back(line.substr(
-        start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
-// A CSV file read line by line, its header's columns looked up by name, every data line
-// checked to have as many fields as the header.
+// A CSV file read line by line (plain fields, no quoting: Split), its header's columns looked up by
+// name, every data line checked to have as many fields as the header.
 class CsvReader {
  public:
   static Result<CsvReader> Open(const std::string& path, const std::vector<std::string>& required) {
@@ -49,7 +35,7 @@ class CsvReader {
     if (!r.NextLine(header)) {
       return Error(Status::InvalidArgument(path + ":1: empty file (no header line)"));
     }
-    for (std::string_view col : SplitCsv(header)) r.header_.push_back(Trim(col));
+    for (std::string_view col : Split(header, ',')) r.header_.push_back(Trim(col));
     for (const std::string& name : required) {
       const auto n = std::count(r.header_.begin(), r.header_.end(), name);
       if (n == 0) {
@@ -70,7 +56,7 @@ class CsvReader {
     std::string line;
     while (NextLine(line)) {
       if (Trim(line).empty()) continue;
-      const std::vector<std::string_view> raw = SplitCsv(line);
+      const std::vector<std::string_view> raw = Split(line, ',');
       if (raw.size() < header_.size()) {
         // Name the first column the line lacks.
         error = Status::InvalidArgument(Where(header_[raw.size()]) + "missing (the line has " +

@@ -70,5 +70,14 @@ TEST(StringsTest, IsAsciiSpaceIsExactlyTheSixBytes) {
   for (const char c : {' ', '\t', '\n', '\v', '\f', '\r'}) EXPECT_TRUE(IsAsciiSpace(c));
 }
 
+TEST(StringsTest, SplitKeepsEveryFieldEmptyOnesIncluded) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(Split("a,b,c", ','), (V{"a", "b", "c"}));
+  EXPECT_EQ(Split("a,,b", ','), (V{"a", "", "b"}));
+  EXPECT_EQ(Split(",a,", ','), (V{"", "a", ""}));
+  EXPECT_EQ(Split("", ','), (V{""}));
+  EXPECT_EQ(Split("x|y", '|'), (V{"x", "y"}));
+}
+
 }  // namespace
 }  // namespace gpupool
