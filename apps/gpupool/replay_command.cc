@@ -317,11 +317,10 @@ int RunReplayCommand(const ReplayArgs& a) {
     std::cout << "\n";
   }
   if (sampled) {
-    std::cout
-        << "frag %: FGD's expected fragment of the pool against the learned workload, % of "
-           "GPU capacity; pend GPU: GPUs the waiting jobs ask for; both averaged over samples "
-           "every "
-        << runs[0].samples.size() << " samples\n";
+    std::cout << "frag %: FGD's expected fragment of the pool against the learned workload, % of "
+                 "GPU capacity; pend GPU: GPUs the waiting jobs ask for; both averaged over "
+              << runs[0].samples.size() << " samples, one every " << sample_s
+              << " s of simulated time\n";
   }
   for (const auto& r : runs) {
     for (const auto& o : r.oracles) std::cout << "oracle (" << r.order << "): " << o << "\n";
@@ -354,8 +353,9 @@ void AddReplayCommand(CLI::App& sim, int& exit_code) {
   cmd->add_option("--scale", args->scale, "Multiply every pool's node count (0.25: a quarter)")
       ->capture_default_str();
   cmd->add_option("--policy", args->policy,
-                  "Job orders, comma-separated: fifo, sjf, qssf, las, las:T1,T2,... "
-                  "(thresholds in GPU-seconds), priority")
+                  "Job orders, comma-separated: fifo, sjf, qssf, srtf, las, las:T1,T2,... "
+                  "(thresholds in GPU-seconds), gittins (the project's own: the Gittins index "
+                  "of the job's class, learned from finished jobs), priority")
       ->capture_default_str();
   cmd->add_option("--placement", args->placement, "Placement policy (sim fill's names)")
       ->capture_default_str();

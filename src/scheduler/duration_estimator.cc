@@ -1,42 +1,66 @@
 #include "scheduler/duration_estimator.h"
 
+#include <vector>
+
 namespace gpupool::scheduler {
 
-void DurationEstimator::Add(Class& c, std::int64_t duration_s) const {
+void DurationEstimator::Add(Class& c, std::int64_t duration_s, int gpus) const {
   c.last.push_back(duration_s);
+  c.gpu_s.push_back(static_cast<double>(duration_s) * gpus);
   c.sum += duration_s;
   if (static_cast<int>(c.last.size()) > window_) {
     c.sum -= c.last.front();
     c.last.pop_front();
+    c.gpu_s.pop_front();
   }
+  c.profile.reset();
 }
 
 std::optional<std::int64_t> DurationEstimator::Mean(const Class* c) const {
-  if (c == nullptr || static_cast<int>(c->last.size()) < min_history_) return std::nullopt;
+  if (c == nullptr || c->last.empty()) return std::nullopt;
   return c->sum / static_cast<std::int64_t>(c->last.size());
 }
 
 void DurationEstimator::Observe(const std::string& user, const std::string& queue, int gpus,
                                 std::int64_t duration_s) {
-  if (!user.empty()) Add(by_user_[user], duration_s);
-  Add(by_queue_gpus_[{queue, gpus}], duration_s);
-  Add(by_queue_[queue], duration_s);
-  Add(all_, duration_s);
+  if (!user.empty()) Add(by_user_[user], duration_s, gpus);
+  Add(by_queue_gpus_[{queue, gpus}], duration_s, gpus);
+  Add(by_queue_[queue], duration_s, gpus);
+  Add(all_, duration_s, gpus);
+}
+
+const DurationEstimator::Class* DurationEstimator::Pick(const std::string& user,
+                                                        const std::string& queue, int gpus) const {
+  auto enough = [&](const auto& map, const auto& key) -> const Class* {
+    const auto it = map.find(key);
+    if (it == map.end() || static_cast<int>(it->second.last.size()) < min_history_) {
+      return nullptr;
+    }
+    return &it->second;
+  };
+  if (!user.empty()) {
+    if (const Class* c = enough(by_user_, user)) return c;
+  }
+  if (const Class* c = enough(by_queue_gpus_, std::pair<std::string, int>{queue, gpus})) return c;
+  if (const Class* c = enough(by_queue_, queue)) return c;
+  return all_.last.empty() ? nullptr : &all_;
 }
 
 std::optional<std::int64_t> DurationEstimator::Estimate(const std::string& user,
                                                         const std::string& queue, int gpus) const {
-  auto find = [](const auto& map, const auto& key) -> const Class* {
-    const auto it = map.find(key);
-    return it == map.end() ? nullptr : &it->second;
-  };
-  if (!user.empty()) {
-    if (auto m = Mean(find(by_user_, user))) return m;
+  return Mean(Pick(user, queue, gpus));
+}
+
+std::shared_ptr<const ServiceProfile> DurationEstimator::Profile(const std::string& user,
+                                                                 const std::string& queue,
+                                                                 int gpus) const {
+  const Class* c = Pick(user, queue, gpus);
+  if (c == nullptr) return nullptr;
+  if (!c->profile) {
+    c->profile = std::make_shared<const ServiceProfile>(
+        ServiceProfile::Build(std::vector<double>(c->gpu_s.begin(), c->gpu_s.end())));
   }
-  if (auto m = Mean(find(by_queue_gpus_, std::pair<std::string, int>{queue, gpus}))) return m;
-  if (auto m = Mean(find(by_queue_, queue))) return m;
-  if (!all_.last.empty()) return all_.sum / static_cast<std::int64_t>(all_.last.size());
-  return std::nullopt;
+  return c->profile;
 }
 
 }  // namespace gpupool::scheduler

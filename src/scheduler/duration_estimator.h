@@ -17,9 +17,12 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
+
+#include "scheduler/gittins.h"
 
 namespace gpupool::scheduler {
 
@@ -34,14 +37,23 @@ class DurationEstimator {
   // The expected run time in seconds of such a job; nullopt before anything has finished.
   std::optional<std::int64_t> Estimate(const std::string& user, const std::string& queue,
                                        int gpus) const;
+  // The Gittins profile (scheduler/gittins.h) of the same class as Estimate picks, from the GPU
+  // time (run time x GPUs) of its last `window` jobs; null before anything has finished. Built
+  // once per class and change, shared by the requests that read it until the class changes.
+  std::shared_ptr<const ServiceProfile> Profile(const std::string& user, const std::string& queue,
+                                                int gpus) const;
 
  private:
   struct Class {
     std::deque<std::int64_t> last;  // at most window_ run times, oldest first
+    std::deque<double> gpu_s;       // their GPU time, in the same order
     std::int64_t sum = 0;
+    mutable std::shared_ptr<const ServiceProfile> profile;  // of `gpu_s`; null when outdated
   };
-  void Add(Class& c, std::int64_t duration_s) const;
+  void Add(Class& c, std::int64_t duration_s, int gpus) const;
   std::optional<std::int64_t> Mean(const Class* c) const;
+  // The class Estimate reads for (user, queue, gpus), or nullptr.
+  const Class* Pick(const std::string& user, const std::string& queue, int gpus) const;
 
   int min_history_;
   int window_;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,8 @@
 #include "cluster/pod_request.h"
 
 namespace gpupool::scheduler {
+
+struct ServiceProfile;  // scheduler/gittins.h
 
 // Jobs are numbered by the store from 1 upwards; 0 is "no job".
 using JobId = std::int64_t;
@@ -46,6 +49,10 @@ struct JobRequest {
   // Expected run time in seconds for orders that rank by it (qssf); may be negative or 0 when an
   // estimator says so; nullopt = no estimate. Set by the replay's estimator (sim/replay.h).
   std::optional<std::int64_t> duration_estimate_s;
+  // The Gittins index of the job's class at each point of attained service, for `gittins`
+  // (scheduler/gittins.h); shared by the jobs of a class; null = no history yet. Set by the
+  // replay from the jobs that finished before this one was submitted.
+  std::shared_ptr<const ServiceProfile> service_profile;
 };
 
 // Milli-GPU of the whole job: all replicas (a share counts its milli).

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/strings.h"
+#include "scheduler/gittins.h"
 
 namespace gpupool::scheduler {
 
@@ -142,9 +143,10 @@ Result<std::unique_ptr<JobOrder>> MakeJobOrder(std::string_view name) {
   if (name == "sjf") return std::make_unique<SjfOrder>();
   if (name == "qssf") return std::make_unique<QssfOrder>();
   if (name == "srtf") return std::make_unique<SrtfOrder>();
-  return Error(
-      Status::NotFound("unknown job order '" + std::string(name) +
-                       "'; known orders: priority, fifo, sjf, qssf, srtf, las, las:T1,T2,..."));
+  if (name == "gittins") return std::make_unique<GittinsOrder>();
+  return Error(Status::NotFound(
+      "unknown job order '" + std::string(name) +
+      "'; known orders: priority, fifo, sjf, qssf, srtf, las, las:T1,T2,..., gittins"));
 }
 
 }  // namespace gpupool::scheduler

@@ -87,7 +87,8 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
   if (!created) return created.error();
   scheduler::Scheduler& s = **created;
 
-  // --estimator learned: from the jobs of this pool that have finished, at each submission.
+  // What the jobs of this pool that have finished tell of a new one, at its submission: its
+  // expected run time (--estimator learned) and its class's Gittins profile (`gittins`).
   const bool learned = opt.estimator == "learned";
   scheduler::DurationEstimator estimator;
   // Per job (indexed like the trace): run time still to go, when its current run began, how
@@ -153,9 +154,7 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
       out[k].end_s = t;
       ++generation[k];
       --running_count;
-      if (learned) {
-        estimator.Observe(trace[k].user, trace[k].queue, trace[k].num_gpus, trace[k].duration_s);
-      }
+      estimator.Observe(trace[k].user, trace[k].queue, trace[k].num_gpus, trace[k].duration_s);
     }
     bool crossed = false;  // a running job changed level: every waiting job is tried again
     while (!crossings.empty() && std::get<0>(crossings.top()) == t) {
@@ -175,6 +174,7 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
       r.preemptible = opt.preemption;
       if (!estimates.empty()) r.duration_estimate_s = estimates[k];
       if (learned) r.duration_estimate_s = estimator.Estimate(j.user, j.queue, j.num_gpus);
+      r.service_profile = estimator.Profile(j.user, j.queue, j.num_gpus);
       if (const Status feasible = s.CheckFeasible(r); !feasible.ok()) {
         if (opt.skip_never) {
           out[k].start_s = out[k].end_s = -2;  // left out

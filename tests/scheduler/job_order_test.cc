@@ -30,7 +30,7 @@ TEST(PriorityOrderTest, UnknownOrderListsTheKnownOnes) {
   ASSERT_FALSE(o.has_value());
   EXPECT_EQ(o.error().message(),
             "unknown job order 'lottery'; known orders: priority, fifo, sjf, qssf, srtf, las, "
-            "las:T1,T2,...");
+            "las:T1,T2,..., gittins");
   EXPECT_TRUE(MakeJobOrder("priority").has_value());
 }
 

@@ -197,6 +197,33 @@ TEST(ReplayTest, LasPreemptsAJobThatCrossesItsThresholdByHand) {
   EXPECT_EQ(r->preemptions, 0);
 }
 
+// gittins on one 1-GPU node, its profiles learned from the jobs that finished before.
+TEST(ReplayTest, GittinsPreemptsAJobThatOutlivedItsClassByHand) {
+  // A (t 0, 10 s) and B (t 0, 10 s) have no history: first come first served, A 0-10, B 10-20.
+  // C (t 30, 200 s) is submitted after both ended: its class (fewer than 3 jobs in its queue,
+  // so every job seen) is {10, 10} GPU-s, index 2 / 20 = 0.1 at 0. C runs from 30 and crosses
+  // 60 GPU-s at t 90, past every job of its class: index 0. D (t 100, 10 s) has index 0.1 and
+  // preempts C (ran 70 s; 130 s left + 7 s checkpoint), runs 100-110; C resumes 110-247.
+  // JCT: 10, 20, 217, 10.
+  const auto jobs = Numbered({Job(0, 10, 1), Job(0, 10, 1), Job(30, 200, 1), Job(100, 10, 1)});
+  ReplayOptions opt;
+  opt.order = "gittins";
+  opt.strict_order = false;
+  opt.preemption = true;
+  opt.threads = 1;
+  auto r = Replay(jobs, {Pool("", 1, 1)}, opt);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(Jcts(*r), (std::vector<std::int64_t>{10, 20, 217, 10}));
+  EXPECT_EQ(r->outcomes[2].run_s, 207);
+  EXPECT_EQ(r->preemptions, 1);
+  EXPECT_TRUE(r->oracles.empty());
+  // LAS (levels at 1 and 10 GPU-hours) keeps C running: D waits until 230. JCT 10, 20, 200, 140.
+  opt.order = "las";
+  r = Replay(jobs, {Pool("", 1, 1)}, opt);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(Jcts(*r), (std::vector<std::int64_t>{10, 20, 200, 140}));
+}
+
 // The learned estimator sees only finished jobs: the first jobs of a pool get no estimate.
 TEST(ReplayTest, LearnedEstimatesComeOnlyFromFinishedJobs) {
   // qssf on one 1-GPU node. A (t 0, 100 s) runs. B (t 10, 500 s) and C (t 20, 50 s) wait; at
