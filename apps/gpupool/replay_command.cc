@@ -21,6 +21,7 @@
 #include "sim/philly_trace.h"
 #include "sim/replay.h"
 #include "sim/replay_report.h"
+#include "sim/tiresias_trace.h"
 
 namespace gpupool::app {
 namespace {
@@ -29,6 +30,7 @@ struct ReplayArgs {
   std::string trace;
   std::string vcs;
   std::string cluster = "vcs";
+  std::string format = "philly";  // of --trace: philly or tiresias
   double scale = 1.0;
   std::string policy = "fifo,sjf,qssf";
   std::string placement = "bestfit";
@@ -187,6 +189,13 @@ int RunReplayCommand(const ReplayArgs& a) {
     jobs = std::move(loaded->first);
     pools = std::move(loaded->second);
   } else {
+    if (a.format == "tiresias") {
+      if (a.cluster == "vcs" || !a.queues.empty()) {
+        return fail(Status::InvalidArgument(
+            "--format tiresias: the file has no virtual clusters; give --cluster NODESxGPUS "
+            "(its n32g4.csv is 32x4) and no --queues"));
+      }
+    }
     auto parsed = ParseCluster(a);
     if (!parsed) return fail(parsed.error());
     pools = std::move(*parsed);
@@ -198,11 +207,17 @@ int RunReplayCommand(const ReplayArgs& a) {
     }
     // The VC file names the VCs the trace filter keeps (the Helios setting); a single pool keeps
     // the VCs of the file too, so both settings replay the same jobs.
-    auto vcs = sim::LoadVcNodes(a.vcs);
-    if (!vcs) return fail(vcs.error());
-    auto loaded = sim::LoadPhillyJobs(a.trace, *vcs);
-    if (!loaded) return fail(loaded.error());
-    jobs = std::move(*loaded);
+    if (a.format == "tiresias") {
+      auto loaded = sim::LoadTiresiasJobs(a.trace);
+      if (!loaded) return fail(loaded.error());
+      jobs = std::move(*loaded);
+    } else {
+      auto vcs = sim::LoadVcNodes(a.vcs);
+      if (!vcs) return fail(vcs.error());
+      auto loaded = sim::LoadPhillyJobs(a.trace, *vcs);
+      if (!loaded) return fail(loaded.error());
+      jobs = std::move(*loaded);
+    }
   }
   // Samples by default where they are shown: openb mode and the figures of --out.
   const std::int64_t sample_s =
@@ -344,6 +359,12 @@ void AddReplayCommand(CLI::App& sim, int& exit_code) {
   cmd->add_option("--trace", args->trace,
                   "Job trace (Philly CSV: timestamp,duration,num_gpus,"
                   "gpu_time,cluster)")
+      ->capture_default_str();
+  cmd->add_option("--format", args->format,
+                  "Format of --trace: philly, or tiresias (the Tiresias simulator's job CSV: "
+                  "job_id,num_gpu,submit_time,iterations,model_name,duration,interval; with "
+                  "--cluster NODESxGPUS)")
+      ->check(CLI::IsMember({"philly", "tiresias"}))
       ->capture_default_str();
   cmd->add_option("--vcs", args->vcs, "Virtual clusters and their nodes (vc,nodes CSV)")
       ->capture_default_str();

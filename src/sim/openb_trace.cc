@@ -2,89 +2,19 @@
 
 #include <charconv>
 #include <fstream>
-#include <sstream>
+#include <optional>
 #include <string_view>
 
 #include "common/strings.h"
+#include "sim/csv_reader.h"
 
 namespace gpupool::sim {
 namespace {
 
-// The CSV files hold plain comma-separated fields without quoting (common/strings.h Split).
-class CsvFile {
- public:
-  static Result<CsvFile> Open(const std::string& path, const std::vector<std::string>& required) {
-    CsvFile f;
-    f.path_ = path;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Error(Status::InvalidArgument(path + ": cannot open file"));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    f.text_ = ss.str();
-    f.pos_ = 0;
-    std::string header_line;
-    if (!f.NextLine(header_line))
-      return Error(Status::InvalidArgument(path + ":1: empty file (no header line)"));
-    for (auto col : Split(header_line, ',')) f.header_.push_back(Trim(col));
-    for (const auto& r : required) {
-      if (f.Column(r) < 0) {
-        return Error(Status::InvalidArgument(path + ":1: " + r + ": missing column in the header"));
-      }
-    }
-    return f;
-  }
-
-  // Next non-empty data line split into fields; false at the end.
-  bool Next(std::vector<std::string_view>& fields) {
-    while (NextLine(line_)) {
-      if (Trim(line_).empty()) continue;
-      fields = Split(line_, ',');
-      return true;
-    }
-    return false;
-  }
-
-  int Column(const std::string& name) const {
-    for (std::size_t i = 0; i < header_.size(); ++i) {
-      if (header_[i] == name) return static_cast<int>(i);
-    }
-    return -1;
-  }
-  std::size_t num_columns() const { return header_.size(); }
-  int line() const { return line_no_; }
-  std::string Where(const std::string& column) const {
-    return path_ + ":" + std::to_string(line_no_) + ": " + column + ": ";
-  }
-
- private:
-  bool NextLine(std::string& out) {
-    if (pos_ >= text_.size()) return false;
-    std::size_t nl = text_.find('\n', pos_);
-    if (nl == std::string::npos) nl = text_.size();
-    out.assign(text_, pos_, nl - pos_);
-    if (!out.empty() && out.back() == '\r') out.pop_back();
-    pos_ = nl + 1;
-    ++line_no_;
-    return true;
-  }
-
-  std::string path_;
-  std::string text_;
-  std::size_t pos_ = 0;
-  int line_no_ = 0;
-  std::string line_;
-  std::vector<std::string> header_;
-};
-
-Result<std::int64_t> ParseAmount(const CsvFile& f, const std::vector<std::string_view>& fields,
+// A required column's value: an integer >= 0.
+Result<std::int64_t> ParseAmount(const CsvReader& f, const std::vector<std::string>& fields,
                                  const std::string& column) {
-  const int c = f.Column(column);
-  if (c < 0 || static_cast<std::size_t>(c) >= fields.size()) {
-    return Error(Status::InvalidArgument(f.Where(column) + "missing column (the line has " +
-                                         std::to_string(fields.size()) + " of " +
-                                         std::to_string(f.num_columns()) + ")"));
-  }
-  const std::string text = Trim(fields[static_cast<std::size_t>(c)]);
+  const std::string& text = fields[f.Column(column)];
   if (text.empty())
     return Error(Status::InvalidArgument(f.Where(column) + "empty, expected a number"));
   std::int64_t v = 0;
@@ -97,44 +27,27 @@ Result<std::int64_t> ParseAmount(const CsvFile& f, const std::vector<std::string
 }
 
 // A time column that may be absent (the 5-column form) or empty: -1 then.
-Result<std::int64_t> ParseOptionalTime(const CsvFile& f,
-                                       const std::vector<std::string_view>& fields,
+Result<std::int64_t> ParseOptionalTime(const CsvReader& f, const std::vector<std::string>& fields,
                                        const std::string& column) {
-  const int c = f.Column(column);
-  if (c < 0 || static_cast<std::size_t>(c) >= fields.size()) return std::int64_t{-1};
-  if (Trim(fields[static_cast<std::size_t>(c)]).empty()) return std::int64_t{-1};
+  const auto c = f.FindColumn(column);
+  if (!c || fields[*c].empty()) return std::int64_t{-1};
   return ParseAmount(f, fields, column);
-}
-
-Status CheckColumnCount(const CsvFile& f, const std::vector<std::string_view>& fields) {
-  if (fields.size() < f.num_columns()) {
-    // Name the first column the line lacks.
-    return Status::InvalidArgument(
-        f.Where(std::string("column ") + std::to_string(fields.size() + 1)) +
-        "missing column (the line has " + std::to_string(fields.size()) + " of " +
-        std::to_string(f.num_columns()) + ")");
-  }
-  if (fields.size() > f.num_columns()) {
-    return Status::InvalidArgument(f.Where("line") + std::to_string(fields.size()) +
-                                   " columns, the header has " + std::to_string(f.num_columns()));
-  }
-  return Status::Ok();
 }
 
 }  // namespace
 
 Result<std::vector<cluster::NodeSpec>> LoadOpenbNodes(const std::string& path) {
-  auto file = CsvFile::Open(path, {"sn", "cpu_milli", "memory_mib", "gpu", "model"});
+  auto file = CsvReader::Open(path, {"sn", "cpu_milli", "memory_mib", "gpu", "model"});
   if (!file) return Error(file.error());
-  CsvFile& f = *file;
+  CsvReader& f = *file;
   std::vector<cluster::NodeSpec> nodes;
-  std::vector<std::string_view> fields;
-  const auto sn_col = static_cast<std::size_t>(f.Column("sn"));
-  const auto model_col = static_cast<std::size_t>(f.Column("model"));
-  while (f.Next(fields)) {
-    if (Status s = CheckColumnCount(f, fields); !s.ok()) return Error(s);
+  std::vector<std::string> fields;
+  const std::size_t sn_col = f.Column("sn");
+  const std::size_t model_col = f.Column("model");
+  Status bad;
+  while (f.Next(fields, bad)) {
     cluster::NodeSpec n;
-    n.name = Trim(fields[sn_col]);
+    n.name = fields[sn_col];
     auto cpu = ParseAmount(f, fields, "cpu_milli");
     if (!cpu) return Error(cpu.error());
     auto mem = ParseAmount(f, fields, "memory_mib");
@@ -146,7 +59,7 @@ Result<std::vector<cluster::NodeSpec>> LoadOpenbNodes(const std::string& path) {
                                            " GPUs, at most " +
                                            std::to_string(cluster::kMaxGpusPerNode) + " per node"));
     }
-    std::string model = Trim(fields[model_col]);
+    std::string model = fields[model_col];
     if (model == "nan") model.clear();
     if (*gpus > 0 && model.empty()) {
       return Error(Status::InvalidArgument(f.Where("model") + "empty for a node with " +
@@ -157,6 +70,7 @@ Result<std::vector<cluster::NodeSpec>> LoadOpenbNodes(const std::string& path) {
     for (std::int64_t g = 0; g < *gpus; ++g) n.gpus.push_back(cluster::GpuSpec{model, 0, "", -1});
     nodes.push_back(std::move(n));
   }
+  if (!bad.ok()) return Error(bad);
   if (nodes.empty())
     return Error(
         Status::InvalidArgument(path + ":" + std::to_string(f.line()) + ": no nodes in the file"));
@@ -165,18 +79,18 @@ Result<std::vector<cluster::NodeSpec>> LoadOpenbNodes(const std::string& path) {
 
 Result<std::vector<TracePod>> LoadOpenbPods(const std::string& path,
                                             const cluster::ModelTable& models) {
-  auto file = CsvFile::Open(path, {"name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"});
+  auto file = CsvReader::Open(path, {"name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"});
   if (!file) return Error(file.error());
-  CsvFile& f = *file;
-  const int spec_col = f.Column("gpu_spec");
-  const auto name_col = static_cast<std::size_t>(f.Column("name"));
+  CsvReader& f = *file;
+  const std::optional<std::size_t> spec_col = f.FindColumn("gpu_spec");
+  const std::size_t name_col = f.Column("name");
   std::vector<TracePod> pods;
-  std::vector<std::string_view> fields;
-  while (f.Next(fields)) {
-    if (Status s = CheckColumnCount(f, fields); !s.ok()) return Error(s);
+  std::vector<std::string> fields;
+  Status bad;
+  while (f.Next(fields, bad)) {
     TracePod p;
     p.line = f.line();
-    p.name = Trim(fields[name_col]);
+    p.name = fields[name_col];
     auto cpu = ParseAmount(f, fields, "cpu_milli");
     if (!cpu) return Error(cpu.error());
     auto mem = ParseAmount(f, fields, "memory_mib");
@@ -206,8 +120,8 @@ Result<std::vector<TracePod>> LoadOpenbPods(const std::string& path,
     if (Status s = cluster::ValidatePodRequest(p.request); !s.ok()) {
       return Error(Status::InvalidArgument(f.Where("pod") + s.message()));
     }
-    if (spec_col >= 0 && p.request.num_gpu > 0) {
-      std::string spec = Trim(fields[static_cast<std::size_t>(spec_col)]);
+    if (spec_col && p.request.num_gpu > 0) {
+      std::string spec = fields[*spec_col];
       if (spec == "nan") spec.clear();
       std::size_t start = 0;
       while (start <= spec.size() && !spec.empty()) {
@@ -244,6 +158,7 @@ Result<std::vector<TracePod>> LoadOpenbPods(const std::string& path,
     p.scheduled_s = *scheduled;
     pods.push_back(std::move(p));
   }
+  if (!bad.ok()) return Error(bad);
   if (pods.empty())
     return Error(
         Status::InvalidArgument(path + ":" + std::to_string(f.line()) + ": no pods in the file"));

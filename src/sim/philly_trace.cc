@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "common/strings.h"
+#include "sim/csv_reader.h"
 
 namespace gpupool::sim {
 namespace {
@@ -21,89 +22,6 @@ constexpr double kMaxDurationS = 9007199254740992.0;  // 2^53
 
 // Relative tolerance of the gpu_time check: the file writes both numbers with one decimal.
 constexpr double kGpuTimeTolerance = 1e-6;
-
-// A CSV file read line by line (plain fields, no quoting: Split), its header's columns looked up by
-// name, every data line checked to have as many fields as the header.
-class CsvReader {
- public:
-  static Result<CsvReader> Open(const std::string& path, const std::vector<std::string>& required) {
-    CsvReader r;
-    r.path_ = path;
-    r.in_.open(path, std::ios::binary);
-    if (!r.in_) return Error(Status::InvalidArgument(path + ": cannot open file"));
-    std::string header;
-    if (!r.NextLine(header)) {
-      return Error(Status::InvalidArgument(path + ":1: empty file (no header line)"));
-    }
-    for (std::string_view col : Split(header, ',')) r.header_.push_back(Trim(col));
-    for (const std::string& name : required) {
-      const auto n = std::count(r.header_.begin(), r.header_.end(), name);
-      if (n == 0) {
-        return Error(
-            Status::InvalidArgument(path + ":1: " + name + ": missing column in the header"));
-      }
-      if (n > 1) {
-        return Error(
-            Status::InvalidArgument(path + ":1: " + name + ": repeated column in the header"));
-      }
-    }
-    return r;
-  }
-
-  // The next non-blank data line split into trimmed fields, one per header column; false at the
-  // end of the file (or with `error` set when the line's field count is wrong or reading failed).
-  bool Next(std::vector<std::string>& fields, Status& error) {
-    std::string line;
-    while (NextLine(line)) {
-      if (Trim(line).empty()) continue;
-      const std::vector<std::string_view> raw = Split(line, ',');
-      if (raw.size() < header_.size()) {
-        // Name the first column the line lacks.
-        error = Status::InvalidArgument(Where(header_[raw.size()]) + "missing (the line has " +
-                                        std::to_string(raw.size()) + " of " +
-                                        std::to_string(header_.size()) + " columns)");
-        return false;
-      }
-      if (raw.size() > header_.size()) {
-        error = Status::InvalidArgument(Where("column " + std::to_string(header_.size() + 1)) +
-                                        "not in the header (the line has " +
-                                        std::to_string(raw.size()) + " columns, the header " +
-                                        std::to_string(header_.size()) + ")");
-        return false;
-      }
-      fields.clear();
-      for (std::string_view f : raw) fields.push_back(Trim(f));
-      return true;
-    }
-    if (in_.bad())
-      error = Status::IoError(path_ + ":" + std::to_string(line_no_) + ": read failed");
-    return false;
-  }
-
-  // Index of a column that Open required.
-  std::size_t Column(const std::string& name) const {
-    return static_cast<std::size_t>(std::find(header_.begin(), header_.end(), name) -
-                                    header_.begin());
-  }
-  int line() const { return line_no_; }
-  // "FILE:LINE: COLUMN: ", the prefix of every error about the current line.
-  std::string Where(const std::string& column) const {
-    return path_ + ":" + std::to_string(line_no_) + ": " + column + ": ";
-  }
-
- private:
-  bool NextLine(std::string& out) {
-    if (!std::getline(in_, out)) return false;
-    if (!out.empty() && out.back() == '\r') out.pop_back();
-    ++line_no_;
-    return true;
-  }
-
-  std::string path_;
-  std::ifstream in_;
-  int line_no_ = 0;
-  std::vector<std::string> header_;
-};
 
 // Parses all of `text` as a T with std::from_chars; nullopt on any leftover or a range error.
 template <typename T>

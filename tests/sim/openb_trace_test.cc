@@ -103,7 +103,8 @@ TEST_F(OpenbTraceTest, MalformedPodsNameFileLineAndColumn) {
     std::string text;
     std::string expected;  // after "<file>:"
   } cases[] = {
-      {"missing column", h + "p0,1000,100,1,500,\np1,1000,100,1\n", "3: column 5: missing column"},
+      {"missing column", h + "p0,1000,100,1,500,\np1,1000,100,1\n",
+       "3: gpu_milli: missing (the line has 4 of 6 columns)"},
       {"non-number", h + "p0,1k,100,1,500,\n", "2: cpu_milli: '1k' is not an integer"},
       {"negative", h + "p0,1000,-100,1,500,\n", "2: memory_mib: negative amount -100"},
       {"over 1000", h + "p0,1000,100,1,1200,\n", "2: gpu_milli: 1200 is over 1000"},
