@@ -140,7 +140,9 @@ nlohmann::json RunJson(const sim::ReplayRun& r) {
     q.push_back({{"queue", s.queue},
                  {"jobs", s.jobs},
                  {"avg_jct_seconds", s.avg_jct_s},
-                 {"avg_queue_seconds", s.avg_queue_s}});
+                 {"avg_queue_seconds", s.avg_queue_s},
+                 {"gpu_seconds", s.gpu_seconds},
+                 {"avg_slowdown", s.avg_slowdown}});
   }
   return {{"policy", r.order},
           {"placement", r.placement},
@@ -158,7 +160,8 @@ nlohmann::json RunJson(const sim::ReplayRun& r) {
           {"mean_fragmented_pct", r.mean_fragmented_pct},
           {"mean_pending_gpus", r.mean_pending_gpus},
           {"seconds", r.seconds},
-          {"queues", q}};
+          {"queues", q},
+          {"queue_fairness", r.queue_fairness}};
 }
 
 Status WriteJobsCsv(const std::string& path, const sim::ReplayRun& r) {
@@ -321,6 +324,8 @@ int RunReplayCommand(const ReplayArgs& a) {
                            "placement", "avg JCT s", "median s", "p95 s", "avg queue s", "util",
                            "preempt");
   if (sampled) std::cout << fmt::format(" {:>7} {:>9}", "frag %", "pend GPU");
+  const bool several_queues = !runs.empty() && runs[0].queues.size() > 1;
+  if (several_queues) std::cout << fmt::format(" {:>5}", "fair");
   std::cout << "\n";
   for (const auto& r : runs) {
     std::cout << fmt::format("{:<8} {:<10} {:>11.0f} {:>10.0f} {:>11.0f} {:>11.0f} {:>5.1f}% {:>7}",
@@ -329,6 +334,7 @@ int RunReplayCommand(const ReplayArgs& a) {
     if (sampled) {
       std::cout << fmt::format(" {:>7.2f} {:>9.1f}", r.mean_fragmented_pct, r.mean_pending_gpus);
     }
+    if (several_queues) std::cout << fmt::format(" {:>5.2f}", r.queue_fairness);
     std::cout << "\n";
   }
   if (sampled) {
@@ -336,6 +342,10 @@ int RunReplayCommand(const ReplayArgs& a) {
                  "GPU capacity; pend GPU: GPUs the waiting jobs ask for; both averaged over "
               << runs[0].samples.size() << " samples, one every " << sample_s
               << " s of simulated time\n";
+  }
+  if (several_queues) {
+    std::cout << "fair: Jain's index over the queues' (VCs') mean slowdown, JCT / run time (1: "
+                 "every queue slowed alike); per queue figures in --json\n";
   }
   for (const auto& r : runs) {
     for (const auto& o : r.oracles) std::cout << "oracle (" << r.order << "): " << o << "\n";

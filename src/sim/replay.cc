@@ -382,6 +382,8 @@ Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<Re
     ++q.jobs;
     q.avg_jct_s += jct.back();
     q.avg_queue_s += queued;
+    q.gpu_seconds += static_cast<double>(o.run_s) * JobMilli(jobs[k]) / 1000.0;
+    q.avg_slowdown += jct.back() / static_cast<double>(std::max<std::int64_t>(o.run_s, 1));
   }
   if (run.jobs > 0) {
     run.avg_jct_s = sum_jct / static_cast<double>(run.jobs);
@@ -400,10 +402,19 @@ Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<Re
     if (run.makespan_s > 0)
       run.utilization = gpu_time / (gpus * static_cast<double>(run.makespan_s));
   }
+  double sum_slowdown = 0;
+  double sum_slowdown_sq = 0;
   for (auto& [name, q] : queues) {
     q.avg_jct_s /= static_cast<double>(q.jobs);
     q.avg_queue_s /= static_cast<double>(q.jobs);
+    q.avg_slowdown /= static_cast<double>(q.jobs);
+    sum_slowdown += q.avg_slowdown;
+    sum_slowdown_sq += q.avg_slowdown * q.avg_slowdown;
     run.queues.push_back(q);
+  }
+  if (run.queues.size() > 1 && sum_slowdown_sq > 0) {
+    run.queue_fairness =
+        sum_slowdown * sum_slowdown / (static_cast<double>(run.queues.size()) * sum_slowdown_sq);
   }
   // Samples: the pools' totals summed per sample time (a pool that has finished holds nothing but
   // its capacity, which stays).

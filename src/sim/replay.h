@@ -95,6 +95,8 @@ struct ReplayQueueStats {
   std::int64_t jobs = 0;
   double avg_jct_s = 0;
   double avg_queue_s = 0;
+  double gpu_seconds = 0;   // GPU time its jobs ran (checkpoint costs included)
+  double avg_slowdown = 0;  // mean over its jobs of JCT / time run (1: never waited)
 };
 
 struct ReplayRun {
@@ -115,7 +117,10 @@ struct ReplayRun {
   double utilization = 0;
   std::int64_t preemptions = 0;
   std::vector<ReplayQueueStats> queues;  // by queue name
-  std::vector<ReplaySample> samples;     // every sample_every_s
+  // Jain's index over the queues' mean slowdowns, (sum x)^2 / (n sum x^2): 1 when every queue's
+  // jobs are slowed alike, 1/n when one queue takes all the waiting; 1 with a single queue.
+  double queue_fairness = 1;
+  std::vector<ReplaySample> samples;  // every sample_every_s
   // Means over the samples (0 without samples).
   double mean_fragmented_pct = 0;
   double mean_pending_gpus = 0;

@@ -115,6 +115,13 @@ TEST(ReplayTest, PoolsAreSeparateClusters) {
   ASSERT_EQ(r.queues.size(), 2u);
   EXPECT_EQ(r.queues[0].queue, "x");
   EXPECT_DOUBLE_EQ(r.queues[0].avg_jct_s, 102.5);
+  // x: slowdowns 100 / 100 and 105 / 10, mean 5.75; 800 + 80 GPU-s. y: 1; 800 GPU-s.
+  EXPECT_DOUBLE_EQ(r.queues[0].avg_slowdown, 5.75);
+  EXPECT_DOUBLE_EQ(r.queues[0].gpu_seconds, 880);
+  EXPECT_DOUBLE_EQ(r.queues[1].avg_slowdown, 1);
+  EXPECT_DOUBLE_EQ(r.queues[1].gpu_seconds, 800);
+  // Jain over (5.75, 1): 6.75^2 / (2 x (33.0625 + 1)) = 45.5625 / 68.125.
+  EXPECT_DOUBLE_EQ(r.queue_fairness, 45.5625 / 68.125);
 }
 
 TEST(ReplayTest, AJobNoPoolCanRunIsAnErrorNamingItsLine) {
