@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bin="${1:-build/apps/gpupool/gpupool}"
 [ -x "$bin" ] || { echo "no binary at $bin: run scripts/build.sh first" >&2; exit 1; }
 for scale in 1 0.25; do
-  for policy in fifo sjf qssf srtf las; do
+  for policy in fifo sjf qssf srtf las gittins; do
     times=()
     for i in $(seq 5); do
       s=$(date +%s%N)

@@ -4,9 +4,9 @@
 
 namespace gpupool::scheduler {
 
-void DurationEstimator::Add(Class& c, std::int64_t duration_s, int gpus) const {
+void DurationEstimator::Add(Class& c, std::int64_t duration_s, double gpu_amount) const {
   c.last.push_back(duration_s);
-  c.gpu_s.push_back(static_cast<double>(duration_s) * gpus);
+  c.gpu_s.push_back(static_cast<double>(duration_s) * gpu_amount);
   c.sum += duration_s;
   if (static_cast<int>(c.last.size()) > window_) {
     c.sum -= c.last.front();
@@ -22,11 +22,12 @@ std::optional<std::int64_t> DurationEstimator::Mean(const Class* c) const {
 }
 
 void DurationEstimator::Observe(const std::string& user, const std::string& queue, int gpus,
-                                std::int64_t duration_s) {
-  if (!user.empty()) Add(by_user_[user], duration_s, gpus);
-  Add(by_queue_gpus_[{queue, gpus}], duration_s, gpus);
-  Add(by_queue_[queue], duration_s, gpus);
-  Add(all_, duration_s, gpus);
+                                std::int64_t duration_s, double gpu_amount) {
+  const double amount = gpu_amount < 0 ? static_cast<double>(gpus) : gpu_amount;
+  if (!user.empty()) Add(by_user_[user], duration_s, amount);
+  Add(by_queue_gpus_[{queue, gpus}], duration_s, amount);
+  Add(by_queue_[queue], duration_s, amount);
+  Add(all_, duration_s, amount);
 }
 
 const DurationEstimator::Class* DurationEstimator::Pick(const std::string& user,

@@ -31,9 +31,10 @@ class DurationEstimator {
   explicit DurationEstimator(int min_history = 3, int window = 100)
       : min_history_(min_history < 1 ? 1 : min_history), window_(window < 1 ? 1 : window) {}
 
-  // A job of `gpus` GPUs of `user` (may be empty) in `queue` finished after `duration_s`.
+  // A job of `gpus` GPUs of `user` (may be empty) in `queue` finished after `duration_s`;
+  // `gpu_amount` is what it held, for its GPU time (a share of one GPU: 0.5); < 0: `gpus`.
   void Observe(const std::string& user, const std::string& queue, int gpus,
-               std::int64_t duration_s);
+               std::int64_t duration_s, double gpu_amount = -1);
   // The expected run time in seconds of such a job; nullopt before anything has finished.
   std::optional<std::int64_t> Estimate(const std::string& user, const std::string& queue,
                                        int gpus) const;
@@ -50,7 +51,7 @@ class DurationEstimator {
     std::int64_t sum = 0;
     mutable std::shared_ptr<const ServiceProfile> profile;  // of `gpu_s`; null when outdated
   };
-  void Add(Class& c, std::int64_t duration_s, int gpus) const;
+  void Add(Class& c, std::int64_t duration_s, double gpu_amount) const;
   std::optional<std::int64_t> Mean(const Class* c) const;
   // The class Estimate reads for (user, queue, gpus), or nullptr.
   const Class* Pick(const std::string& user, const std::string& queue, int gpus) const;

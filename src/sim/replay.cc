@@ -154,7 +154,8 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
       out[k].end_s = t;
       ++generation[k];
       --running_count;
-      estimator.Observe(trace[k].user, trace[k].queue, trace[k].num_gpus, trace[k].duration_s);
+      estimator.Observe(trace[k].user, trace[k].queue, trace[k].num_gpus, trace[k].duration_s,
+                        JobMilli(trace[k]) / 1000.0);
     }
     bool crossed = false;  // a running job changed level: every waiting job is tried again
     while (!crossings.empty() && std::get<0>(crossings.top()) == t) {

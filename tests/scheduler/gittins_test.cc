@@ -101,6 +101,10 @@ TEST(GittinsOrderTest, TheEstimatorBuildsAClassProfileFromGpuTimeAndSharesIt) {
   const auto q = e.Profile("", "vc", 2);
   EXPECT_NE(q, p);
   EXPECT_EQ(q->samples, 3);
+  // A share of a GPU counts what it held: half a GPU for 100 s is 50 GPU-s, index 1/50 at 0.
+  DurationEstimator shares(/*min_history=*/1, /*window=*/100);
+  shares.Observe("", "vc", 1, 100, 0.5);
+  EXPECT_DOUBLE_EQ(shares.Profile("", "vc", 1)->At(0), 1.0 / 50);
 }
 
 }  // namespace
