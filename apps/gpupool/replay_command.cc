@@ -258,7 +258,9 @@ int RunReplayCommand(const ReplayArgs& a) {
       // The preemptive orders never block (the artifact's SRTF does not, nor does Tiresias' LAS).
       auto made = scheduler::MakeJobOrder(order);
       if (!made) return fail(Status::InvalidArgument("--policy: " + made.error().message()));
-      const bool preemptive = (*made)->preemptive();
+      // priority preempts only across priorities, which the trace does not have: it blocks as
+      // the other orders without preemption do.
+      const bool preemptive = (*made)->preemptive() && (*made)->name() != "priority";
       // none: strict order; easy: strict with EASY backfill (time limits: the actual durations,
       // as sjf reads them); any: a job that does not fit is skipped, no reservation.
       opt.strict_order = a.backfill != "any" && !preemptive && queues.empty();

@@ -54,11 +54,16 @@ class JobOrder {
   }
 };
 
-// Higher priority first; equal priorities in submission order.
+// Higher priority first; equal priorities in submission order. Preemptive: a waiting job
+// preempts running jobs of a strictly lower priority (never one of its own priority).
 class PriorityOrder final : public JobOrder {
  public:
   std::string_view name() const override { return "priority"; }
   void Sort(std::vector<const PendingJob*>& jobs) const override;
+  bool Preempts(const PendingJob& waiting, const PendingJob& running) const override {
+    return waiting.request.priority > running.request.priority;
+  }
+  bool preemptive() const override { return true; }
 };
 
 // "fifo": submission order.

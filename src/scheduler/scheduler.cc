@@ -192,6 +192,13 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::
     s->queues_ = std::move(*queues);
   }
   s->preemption_ = opt.preemption;
+  if (!(opt.min_run_s >= 0)) {
+    return Error(Status::InvalidArgument("min_run_s: " + std::to_string(opt.min_run_s) +
+                                         " is not a number of seconds >= 0"));
+  }
+  s->min_run_s_ = opt.min_run_s;
+  s->victim_choice_ = opt.victim_choice;
+  s->wait_for_victims_ = opt.wait_for_victims;
   s->easy_backfill_ = opt.easy_backfill;
   if (s->strict_order_) s->window_ = 1;
   s->max_defer_cycles_ = opt.max_defer_cycles;
@@ -370,12 +377,17 @@ Status Scheduler::CheckFeasible(const JobRequest& r) const {
                                     std::to_string(holdable) + " such replicas");
 }
 
-Status Scheduler::AddPending(JobId id, const JobRequest& r) {
+Status Scheduler::AddPending(JobId id, const JobRequest& r) { return AddPending(id, r, History{}); }
+
+Status Scheduler::AddPending(JobId id, const JobRequest& r, const History& history) {
   GP_RETURN_IF_ERROR(ValidateRequest(r));
   if (pending_.contains(id) || placed_.contains(id)) {
     return Status::FailedPrecondition("job " + std::to_string(id) + ": already known");
   }
-  pending_.emplace(id, PendingJob{id, r, next_seq_++});
+  PendingJob job{id, r, next_seq_++};
+  job.attained_gpu_s = history.attained_gpu_s;
+  job.restarts = history.restarts;
+  pending_.emplace(id, std::move(job));
   arrivals_.push_back(id);
   const int observe = std::min(r.replicas, kMaxObservationsPerJob);
   for (int i = 0; i < observe; ++i) learner_.Observe(r.replica);
@@ -392,14 +404,20 @@ Status Scheduler::RemovePending(JobId id) {
 }
 
 Status Scheduler::Allocate(JobId id, const Placement& placement) {
-  return Allocate(id, placement, nullptr);
+  return Allocate(id, placement, nullptr, nullptr);
 }
 
 Status Scheduler::Allocate(JobId id, const Placement& placement, const JobRequest& request) {
-  return Allocate(id, placement, &request);
+  return Allocate(id, placement, &request, nullptr);
 }
 
-Status Scheduler::Allocate(JobId id, const Placement& placement, const JobRequest* request) {
+Status Scheduler::Allocate(JobId id, const Placement& placement, const JobRequest& request,
+                           const History& history) {
+  return Allocate(id, placement, &request, &history);
+}
+
+Status Scheduler::Allocate(JobId id, const Placement& placement, const JobRequest* request,
+                           const History* history) {
   if (placed_.contains(id)) {
     return Status::FailedPrecondition("job " + std::to_string(id) + ": already holds a placement");
   }
@@ -419,25 +437,31 @@ Status Scheduler::Allocate(JobId id, const Placement& placement, const JobReques
     }
   }
   placed_.emplace(id, placement);
-  MarkRunning(id, request);
+  MarkRunning(id, request, history);
   pending_.erase(id);
   reasons_.erase(id);
   deferrals_.erase(id);
   return Status::Ok();
 }
 
-void Scheduler::MarkRunning(JobId id, const JobRequest* request) {
+void Scheduler::MarkRunning(JobId id, const JobRequest* request, const History* history) {
   const auto it = pending_.find(id);
   // A placement restored from elsewhere without a pending record or a request: an unknown
   // request, which is never preemptible and charges no queue.
   PendingJob job = it != pending_.end() ? it->second : PendingJob{id, JobRequest{}, 0};
   if (request != nullptr) job.request = *request;
-  running_[id] = Running{std::move(job), now_s_};
+  double since = now_s_;
+  std::optional<double> checkpoint;
+  if (history != nullptr) {
+    job.attained_gpu_s = history->attained_gpu_s;
+    job.restarts = history->restarts;
+    if (history->run_since_s) since = std::min(*history->run_since_s, now_s_);
+    checkpoint = history->checkpoint_s;
+  }
+  running_[id] = Running{std::move(job), since, checkpoint};
   const JobRequest& r = running_[id].job.request;
   if (queues_ && queues_->Has(r.queue)) queues_->Charge(r.queue, JobGpus(r));
 }
-
-namespace {}  // namespace
 
 PendingJob Scheduler::RunningView(JobId id) const {
   const Running& run = running_.at(id);
@@ -458,12 +482,71 @@ int Scheduler::Restarts(JobId id) const {
   return it == pending_.end() ? 0 : it->second.restarts;
 }
 
+Status Scheduler::Checkpointed(JobId id) {
+  const auto it = running_.find(id);
+  if (it == running_.end()) return Status::NotFound("job " + std::to_string(id) + ": not running");
+  it->second.checkpoint_s = now_s_;
+  return Status::Ok();
+}
+
+double Scheduler::LostWork(JobId id) const {
+  const auto it = running_.find(id);
+  if (it == running_.end()) return 0.0;
+  const Running& run = it->second;
+  return now_s_ - std::max(run.since_s, run.checkpoint_s.value_or(run.since_s));
+}
+
+std::optional<double> Scheduler::RunSince(JobId id) const {
+  const auto it = running_.find(id);
+  if (it == running_.end()) return std::nullopt;
+  return it->second.since_s;
+}
+
+std::optional<double> Scheduler::CheckpointAt(JobId id) const {
+  const auto it = running_.find(id);
+  if (it == running_.end()) return std::nullopt;
+  return it->second.checkpoint_s;
+}
+
+std::optional<JobId> Scheduler::PreemptedBy(JobId id) const {
+  const auto it = stopping_.find(id);
+  if (it == stopping_.end()) return std::nullopt;
+  return it->second.by;
+}
+
+std::string Scheduler::PreemptionReason(JobId id) const {
+  const auto it = stopping_.find(id);
+  return it == stopping_.end() ? std::string() : it->second.reason;
+}
+
+Status Scheduler::MarkPreempted(JobId id, JobId by, const std::string& reason) {
+  if (!running_.contains(id)) {
+    return Status::NotFound("job " + std::to_string(id) + ": not running");
+  }
+  stopping_[id] = Stopping{by, reason};
+  return Status::Ok();
+}
+
+Status Scheduler::Requeue(JobId id) {
+  if (!running_.contains(id)) {
+    return Status::NotFound("job " + std::to_string(id) + ": not running");
+  }
+  PendingJob back = RunningView(id);
+  ++back.restarts;
+  const std::string why = PreemptionReason(id);
+  GP_RETURN_IF_ERROR(Release(id));
+  pending_.emplace(id, std::move(back));
+  if (!why.empty()) reasons_[id] = "not now: " + why;
+  return Status::Ok();
+}
+
 Status Scheduler::Release(JobId id) {
   const auto it = placed_.find(id);
   if (it == placed_.end()) {
     return Status::NotFound("job " + std::to_string(id) + ": holds nothing (released twice?)");
   }
   freed_ = true;
+  stopping_.erase(id);
   Status first = Status::Ok();
   for (const auto& a : it->second) {
     Status s = state_.Release(a);
@@ -867,53 +950,96 @@ CycleResult Scheduler::RunCycle(bool full) {
   if (queues_) {
     for (const auto& q : queues_->specs()) borrowing = borrowing || queues_->Borrowed(q.name) > 0;
   }
+  // wait_for_victims: a job whose victims are still being stopped waits for them (it is not
+  // placed and chooses no more victims).
+  std::unordered_map<JobId, std::vector<JobId>> waiting_for;
+  for (const auto& [victim, stop] : stopping_) waiting_for[stop.by].push_back(victim);
   if (preemption_ && !failed_in_order.empty() && (order_->preemptive() || borrowing)) {
-    // The preemptible running jobs, lowest ranked first (recomputed after each preemption).
+    // The candidates: preemptible running jobs past their minimum run time and not already being
+    // stopped, in the order they may be stopped (recomputed after each preemption).
     std::vector<PendingJob> views;
     std::vector<const PendingJob*> ranked;
+    std::unordered_map<JobId, double> lost;  // lost work of each candidate
     // A job placed in this very cycle has not run: it is not a victim (the caller sees it placed).
     std::unordered_set<JobId> just_placed(placed_ids.begin(), placed_ids.end());
     auto rank_running = [&] {
       views.clear();
+      lost.clear();
       for (const auto& [rid, run] : running_) {
-        if (run.job.request.preemptible && !just_placed.contains(rid)) {
-          views.push_back(RunningView(rid));
+        if (!run.job.request.preemptible || just_placed.contains(rid) || stopping_.contains(rid)) {
+          continue;
         }
+        if (now_s_ - run.since_s < min_run_s_) continue;
+        views.push_back(RunningView(rid));
+        lost[rid] = LostWork(rid);
       }
       ranked.clear();
       for (const auto& v : views) ranked.push_back(&v);
       order_->Sort(ranked);
       std::reverse(ranked.begin(), ranked.end());
     };
+    // kLeastLostWork: least lost work first, ties in `jobs`' order (rank).
+    auto by_lost_work = [&](std::vector<const PendingJob*> jobs) {
+      if (victim_choice_ == VictimChoice::kLeastLostWork) {
+        std::stable_sort(jobs.begin(), jobs.end(), [&](const PendingJob* a, const PendingJob* b) {
+          return lost.at(a->id) < lost.at(b->id);
+        });
+      }
+      return jobs;
+    };
+    // The state once the victims being stopped are gone (what a waiting job can count on).
+    auto without_stopping = [&] {
+      cluster::ClusterState base = state_;
+      for (const auto& [victim, stop] : stopping_) {
+        for (const auto& a : placed_.at(victim)) GP_CHECK(base.Release(a).ok());
+      }
+      return base;
+    };
     rank_running();
     for (const JobId id : failed_in_order) {
       if (ranked.empty()) break;
+      if (waiting_for.contains(id)) continue;
       const PendingJob& w = pending_.at(id);
       // Reclaim first: a job its queue's guarantee covers takes back borrowed GPUs. Otherwise the
       // order's preemption (Preempts is monotone in rank: a job that cannot preempt the lowest
       // ranked preempts none).
       bool reclaim = queues_ && queues_->WithinGuarantee(w.request.queue, JobGpus(w.request));
       std::vector<const PendingJob*> candidates;
-      if (reclaim) candidates = ReclaimCandidates(w.request.queue, ranked);
+      if (reclaim) candidates = ReclaimCandidates(w.request.queue, by_lost_work(ranked));
       if (candidates.empty()) {
         reclaim = false;
         for (const PendingJob* r : ranked) {
           if (!order_->Preempts(w, *r)) break;
           candidates.push_back(r);
         }
+        candidates = by_lost_work(std::move(candidates));
       }
       if (candidates.empty()) continue;
-      const std::vector<JobId> victims = ChooseVictims(id, candidates);
+      const std::vector<JobId> victims =
+          ChooseVictims(id, candidates, stopping_.empty() ? state_ : without_stopping());
       if (victims.empty()) continue;
       const PendingJob waiting = w;
+      const std::string why =
+          "preempted by job " + std::to_string(id) + " (" +
+          (reclaim ? "queue '" + waiting.request.queue + "' reclaims its guarantee"
+                   : std::string(order_->name()) + " order") +
+          ")";
+      if (wait_for_victims_) {
+        // The victims keep their GPUs until the caller has stopped them (Requeue); the waiting
+        // job goes in a later cycle.
+        for (const JobId v : victims) {
+          stopping_[v] = Stopping{id, why};
+          waiting_for[id].push_back(v);
+          result.preempted.push_back(v);
+        }
+        rank_running();
+        continue;
+      }
       for (const JobId v : victims) {
         PendingJob back = RunningView(v);
         ++back.restarts;
         GP_CHECK(Release(v).ok());
-        reasons_[v] = "not now: preempted by job " + std::to_string(id) + " (" +
-                      (reclaim ? "queue '" + waiting.request.queue + "' reclaims its guarantee"
-                               : std::string(order_->name()) + " order") +
-                      ")";
+        reasons_[v] = "not now: " + why;
         pending_.emplace(v, back);
         result.preempted.push_back(v);
       }
@@ -934,6 +1060,13 @@ CycleResult Scheduler::RunCycle(bool full) {
       just_placed.insert(id);
       rank_running();
     }
+  }
+  for (auto& [id, victims] : waiting_for) {
+    if (!pending_.contains(id)) continue;  // cancelled meanwhile: its victims stop all the same
+    std::sort(victims.begin(), victims.end());
+    std::string list;
+    for (const JobId v : victims) list += (list.empty() ? "" : ", ") + std::to_string(v);
+    reasons_[id] = "not now: waiting for preempted job(s) " + list + " to stop";
   }
   return result;
 }
@@ -981,6 +1114,13 @@ std::vector<const PendingJob*> Scheduler::ReclaimCandidates(
     const std::string& q = r->request.queue;
     if (q != queue && queues_->Has(q) && !left.contains(q)) left[q] = queues_->Borrowed(q);
   }
+  // What victims already being stopped give back counts as reclaimed.
+  for (const auto& [victim, stop] : stopping_) {
+    const auto run = running_.find(victim);
+    if (run == running_.end()) continue;
+    const auto it = left.find(run->second.job.request.queue);
+    if (it != left.end()) it->second -= JobGpus(run->second.job.request);
+  }
   std::vector<std::pair<std::string, double>> by_borrowed(left.begin(), left.end());
   std::sort(by_borrowed.begin(), by_borrowed.end(), [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
@@ -998,12 +1138,12 @@ std::vector<const PendingJob*> Scheduler::ReclaimCandidates(
   return out;
 }
 
-std::vector<JobId> Scheduler::ChooseVictims(JobId id,
-                                            const std::vector<const PendingJob*>& ranked) const {
+std::vector<JobId> Scheduler::ChooseVictims(JobId id, const std::vector<const PendingJob*>& ranked,
+                                            const cluster::ClusterState& base) const {
   const PendingJob& waiting = pending_.at(id);
-  // Stop the lowest ranked one by one until the waiting job fits; then keep running every victim
-  // it can do without (latest chosen first), so that exactly what is needed is freed.
-  cluster::ClusterState what_if = state_;
+  // Stop the candidates one by one, in their order, until the waiting job fits; then keep running
+  // every victim it can do without (latest chosen first), so that exactly what is needed is freed.
+  cluster::ClusterState what_if = base;
   std::vector<JobId> victims;
   bool fits = false;
   for (const PendingJob* v : ranked) {

@@ -27,7 +27,11 @@
 // walk stops at the first job that does not fit (EASY backfill then lets later jobs pass that
 // cannot delay its reservation); with preemption, the jobs that did not fit may then stop
 // lower-ranked (JobOrder::Preempts) or borrowing (queue reclaim) jobs, the fewest that make room
-// (CycleResult::preempted). Attained GPU time follows the clock the caller sets (SetClock).
+// (CycleResult::preempted), never a job within its minimum run time, preferring the lowest ranked
+// or the least lost work since a checkpoint (VictimChoice); the victims are freed at once (the
+// simulators) or hold their GPUs until the caller requeues them (wait_for_victims: the service,
+// whose processes take a grace period to stop). Attained GPU time follows the clock the caller
+// sets (SetClock).
 //
 // Reasons. "Never" (no node of this pool could hold the job even empty: wrong size or model) is
 // CheckFeasible's error, for the service to refuse at submission. A pending job's reason is a
@@ -67,6 +71,21 @@ enum class NodeCondition { kReady, kCordoned, kDraining, kUnhealthy, kRemoved };
 // "ready", "cordoned", "draining", "unhealthy", "removed".
 std::string_view NodeConditionName(NodeCondition c);
 
+// Which victims preemption prefers among the running jobs a waiting job may stop (the candidates:
+// preemptible, run for at least SchedulerOptions::min_run_s, and either ranked below it by the
+// order, JobOrder::Preempts, or in a queue that borrows what the waiting job's guarantee covers).
+// In both cases the victims are taken from the candidates in this preference order until the
+// waiting job fits, and then every victim it can do without is kept running (the latest taken
+// first), so that exactly what is needed is freed.
+//   kRank: the lowest ranked first (by the order; for reclaim the most borrowing queue first,
+//     then the lowest ranked inside it): Tiresias' and Helios' rule, the replay's default.
+//   kLeastLostWork: the least lost work first: the seconds since the job's last checkpoint
+//     (Scheduler::Checkpointed), or since its current run began when it has not checkpointed in
+//     this run; ties by rank. The order's rank only decides who is a candidate (priority: every
+//     preemptible job of a strictly lower priority); for reclaim the most borrowing queue still
+//     goes first and lost work orders the jobs inside it. The service's default.
+enum class VictimChoice { kRank, kLeastLostWork };
+
 struct SchedulerOptions {
   std::string policy = "fgd-window";
   int window = 0;  // jobs per scheduling window; 0 = the policy's default
@@ -94,6 +113,16 @@ struct SchedulerOptions {
   // ones whose GPUs make it fit. They come back pending with their attained GPU time and one more
   // restart (CycleResult::preempted: the caller stops them).
   bool preemption = false;
+  // Minimum run time, in seconds of the clock: a job whose current run began less than this long
+  // ago is no victim (it has not yet earned back what a start costs). 0: every run may be stopped.
+  double min_run_s = 0;
+  // Which of the jobs a waiting job may stop go first (see VictimChoice).
+  VictimChoice victim_choice = VictimChoice::kRank;
+  // Victims hold their placement until the caller reports that their process has ended
+  // (Requeue): the preempting job is not placed in the same cycle but waits for them, and no
+  // GPU is booked twice. false: the victims' GPUs are free at once and the waiting job is placed
+  // in the same cycle (the simulators, where a stop takes no time). The service sets it.
+  bool wait_for_victims = false;
   // Queues (queue/queue_set.h): every job names one (JobRequest::queue); no job starts above its
   // queue's limit; jobs of the queue furthest below its weighted guarantee go first; and, with
   // `preemption`, a job that its queue's guarantee covers reclaims borrowed GPUs by preempting
@@ -153,12 +182,23 @@ class Scheduler {
   std::vector<JobId> JobsOnNode(int i) const;
 
   // ---- jobs
+  // What a job brings back when its caller restores it (the service after a restart): its GPU
+  // time and restarts so far, and for a running job when its current run began and when it last
+  // checkpointed, on the scheduler's clock.
+  struct History {
+    double attained_gpu_s = 0;  // before the current run
+    int restarts = 0;
+    std::optional<double> run_since_s;   // running: nullopt = now
+    std::optional<double> checkpoint_s;  // running: nullopt = none in this run
+  };
   // OK when some node of the pool (empty, whatever its condition) could hold one replica and the
   // whole pool the gang; otherwise FailedPrecondition whose message starts with "never: " and
   // says what is missing. InvalidArgument for a malformed request.
   Status CheckFeasible(const JobRequest& r) const;
   // Queues a job (its requests feed the learned workload). FailedPrecondition for a known id.
   Status AddPending(JobId id, const JobRequest& r);
+  // The same for a job with a history (requeued before a restart of the caller).
+  Status AddPending(JobId id, const JobRequest& r, const History& history);
   // Drops a pending job (cancelled). NotFound when it is not pending.
   Status RemovePending(JobId id);
   // Commits `placement` for job `id` (restoring from the database, or a decision taken
@@ -168,8 +208,23 @@ class Scheduler {
   // The same for a job whose request is known (a running job restored after a restart): its
   // queue is charged and its preemptibility kept, as for a job the cycle placed.
   Status Allocate(JobId id, const Placement& placement, const JobRequest& request);
+  Status Allocate(JobId id, const Placement& placement, const JobRequest& request,
+                  const History& history);
   // Frees everything job `id` holds. NotFound when it holds nothing (a double release).
   Status Release(JobId id);
+  // Puts running job `id` back pending after its caller stopped it (a victim of preemption with
+  // wait_for_victims, once its process has ended): its placement is freed, it keeps its attained
+  // GPU time and submission order and gets one more restart; its reason names its preemptor.
+  // NotFound when it is not running.
+  Status Requeue(JobId id);
+  // Preemption with wait_for_victims: the job that preempted running job `id`, whose process the
+  // caller is stopping; nullopt when `id` is not such a victim.
+  std::optional<JobId> PreemptedBy(JobId id) const;
+  // Why `id` was preempted ("preempted by job 7 (priority order)"); "" when it was not.
+  std::string PreemptionReason(JobId id) const;
+  // Marks running job `id` as a victim of `by` that is being stopped (a caller restoring a
+  // preemption it had begun before a restart). NotFound when `id` is not running.
+  Status MarkPreempted(JobId id, JobId by, const std::string& reason);
   const Placement* placement(JobId id) const;
   const std::unordered_map<JobId, Placement>& placements() const { return placed_; }
   bool is_pending(JobId id) const { return pending_.contains(id); }
@@ -187,6 +242,16 @@ class Scheduler {
   double Attained(JobId id) const;
   // Times job `id` was preempted (pending or running).
   int Restarts(JobId id) const;
+  // Running job `id` reports a checkpoint at the clock: from now on a preemption loses only the
+  // work after it. NotFound when it is not running.
+  Status Checkpointed(JobId id);
+  // The work a preemption of running job `id` would lose, in seconds of the clock: since its last
+  // checkpoint in this run, else since this run began; 0 for a job that is not running.
+  double LostWork(JobId id) const;
+  // When running job `id`'s current run began on the clock (nullopt: not running).
+  std::optional<double> RunSince(JobId id) const;
+  // Its last checkpoint in this run (nullopt: none, or not running).
+  std::optional<double> CheckpointAt(JobId id) const;
   // The queues and their usage (nullptr without queues).
   const queue::QueueSet* queues() const { return queues_ ? &*queues_ : nullptr; }
   // EASY backfill: the job holding the reservation and the time reserved for it (infinity when
@@ -216,8 +281,9 @@ class Scheduler {
   PendingJob RunningView(JobId id) const;
   // Preemption for the waiting job `id`: the fewest of `candidates` (in the order they may be
   // stopped) whose GPUs make it fit (empty: none would).
-  std::vector<JobId> ChooseVictims(JobId id,
-                                   const std::vector<const PendingJob*>& candidates) const;
+  // `base`: the state with the placements of the victims already being stopped freed.
+  std::vector<JobId> ChooseVictims(JobId id, const std::vector<const PendingJob*>& candidates,
+                                   const cluster::ClusterState& base) const;
   // Reclaim: the running jobs of queues above their guarantee that a job of `queue` asking for
   // `gpus` within its guarantee may stop, most borrowing queue first, lowest ranked first inside a
   // queue, no more from a queue than it borrows.
@@ -230,13 +296,20 @@ class Scheduler {
   // The earliest time at which `head` fits when the running jobs end by their limits, and the
   // state at that time.
   std::pair<double, cluster::ClusterState> Reserve(const JobRequest& head) const;
-  Status Allocate(JobId id, const Placement& placement, const JobRequest* request);
-  // A running job and when its current run began on the clock.
+  Status Allocate(JobId id, const Placement& placement, const JobRequest* request,
+                  const History* history);
+  // A running job, when its current run began on the clock and its last checkpoint in it.
   struct Running {
     PendingJob job;
     double since_s = 0;
+    std::optional<double> checkpoint_s;
   };
-  void MarkRunning(JobId id, const JobRequest* request = nullptr);
+  void MarkRunning(JobId id, const JobRequest* request = nullptr, const History* history = nullptr);
+  // A victim being stopped (wait_for_victims): its preemptor and why.
+  struct Stopping {
+    JobId by = 0;
+    std::string reason;  // "preempted by job 7 (priority order)"
+  };
 
   std::vector<cluster::NodeSpec> specs_;
   std::vector<NodeCondition> conditions_;
@@ -267,6 +340,10 @@ class Scheduler {
   std::optional<std::pair<JobId, double>> reservation_;
   double now_s_ = 0;
   std::unordered_map<JobId, Running> running_;
+  double min_run_s_ = 0;
+  VictimChoice victim_choice_ = VictimChoice::kRank;
+  bool wait_for_victims_ = false;
+  std::unordered_map<JobId, Stopping> stopping_;  // victims still holding their placement
   JobId blocked_head_ = 0;  // strict order: the job that stopped the last cycle (0: none)
   bool freed_ = true;       // something was freed since the last cycle
 };

@@ -23,6 +23,12 @@ TEST(PriorityOrderTest, HigherPriorityFirstThenSubmissionOrder) {
   std::vector<JobId> ids;
   for (const auto* j : order) ids.push_back(j->id);
   EXPECT_EQ(ids, (std::vector<JobId>{2, 4, 1, 3}));
+  // Preemptive across priorities only: 5 over 0, never 5 over 5 or 0 over 5.
+  const PriorityOrder o;
+  EXPECT_TRUE(o.preemptive());
+  EXPECT_TRUE(o.Preempts(jobs[1], jobs[0]));
+  EXPECT_FALSE(o.Preempts(jobs[3], jobs[1]));
+  EXPECT_FALSE(o.Preempts(jobs[0], jobs[1]));
 }
 
 TEST(PriorityOrderTest, UnknownOrderListsTheKnownOnes) {

@@ -656,5 +656,181 @@ TEST(SchedulerTest, AGuaranteeIsReclaimedFromTheQueueThatBorrowsIt) {
   EXPECT_TRUE(s->is_pending(4));
 }
 
+// ---- preemption by the rules: minimum run time, least lost work, waiting for the victims
+
+// One 8-GPU node, the priority order, preemption on.
+std::unique_ptr<Scheduler> MakePreempting(double min_run_s, VictimChoice choice,
+                                          bool wait_for_victims = false) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = "priority";
+  opt.preemption = true;
+  opt.min_run_s = min_run_s;
+  opt.victim_choice = choice;
+  opt.wait_for_victims = wait_for_victims;
+  auto s = Scheduler::Create({Node("n", 8)}, opt);
+  EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().ToString());
+  return std::move(*s);
+}
+
+JobRequest AtPriority(int gpus, int priority, bool preemptible = true) {
+  JobRequest r = Whole(gpus, 1, priority);
+  r.preemptible = preemptible;
+  return r;
+}
+
+// A strictly higher priority preempts; the same priority never does.
+TEST(SchedulerTest, PriorityPreemptsOnlyAStrictlyLowerPriority) {
+  auto s = MakePreempting(0, VictimChoice::kRank);
+  ASSERT_TRUE(s->AddPending(1, AtPriority(8, 1)).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 1u);
+  ASSERT_TRUE(s->AddPending(2, AtPriority(4, 1)).ok());
+  EXPECT_TRUE(s->RunCycle().preempted.empty());
+  ASSERT_TRUE(s->AddPending(3, AtPriority(4, 2)).ok());
+  const auto c = s->RunCycle();
+  EXPECT_EQ(c.preempted, (std::vector<JobId>{1}));
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 3);
+  EXPECT_EQ(s->PendingReason(1), "not now: preempted by job 3 (priority order)");
+}
+
+// Minimum run time 60 s. Job 1 (4 GPUs) starts at t 0, job 2 (4 GPUs) at t 50, both priority 0.
+// At t 70 job 3 (priority 5, 4 GPUs) needs one of them: job 2 (run 20 < 60) is no victim, so job 1
+// (run 70 >= 60) is stopped, although the rank alone (the later submitted first) picks job 2, as
+// the same run with no minimum shows. At t 30 neither has run 60 s: nothing is stopped.
+TEST(SchedulerTest, AJobWithinItsMinimumRunTimeIsNoVictim) {
+  const auto run = [](double min_run_s, double at) {
+    auto s = MakePreempting(min_run_s, VictimChoice::kRank);
+    EXPECT_TRUE(s->AddPending(1, AtPriority(4, 0)).ok());
+    EXPECT_EQ(s->RunCycle().placed.size(), 1u);
+    s->SetClock(std::min(at, 50.0));
+    EXPECT_TRUE(s->AddPending(2, AtPriority(4, 0)).ok());
+    EXPECT_EQ(s->RunCycle().placed.size(), 1u);
+    s->SetClock(at);
+    EXPECT_TRUE(s->AddPending(3, AtPriority(4, 5)).ok());
+    return s->RunCycle().preempted;
+  };
+  EXPECT_EQ(run(60, 70), (std::vector<JobId>{1}));
+  EXPECT_EQ(run(0, 70), (std::vector<JobId>{2}));
+  EXPECT_TRUE(run(60, 30).empty());  // job 1 ran 30, job 2 (placed at t 30) 0
+}
+
+// Jobs 1 (priority 0) and 2 (priority 1), 4 GPUs each, run from t 0; job 2 checkpoints at t 100.
+// At t 120 job 3 (priority 5, 4 GPUs) needs one of them. Lost work: job 1 120 s (no checkpoint),
+// job 2 120 - 100 = 20 s. Least lost work stops job 2; the rank (lowest priority first) job 1.
+TEST(SchedulerTest, LeastLostWorkPrefersTheJobThatJustCheckpointed) {
+  for (const auto choice : {VictimChoice::kLeastLostWork, VictimChoice::kRank}) {
+    auto s = MakePreempting(0, choice);
+    ASSERT_TRUE(s->AddPending(1, AtPriority(4, 0)).ok());
+    ASSERT_TRUE(s->AddPending(2, AtPriority(4, 1)).ok());
+    ASSERT_EQ(s->RunCycle().placed.size(), 2u);
+    s->SetClock(100);
+    ASSERT_TRUE(s->Checkpointed(2).ok());
+    s->SetClock(120);
+    EXPECT_DOUBLE_EQ(s->LostWork(1), 120);
+    EXPECT_DOUBLE_EQ(s->LostWork(2), 20);
+    ASSERT_TRUE(s->AddPending(3, AtPriority(4, 5)).ok());
+    const auto c = s->RunCycle();
+    EXPECT_EQ(c.preempted, (std::vector<JobId>{choice == VictimChoice::kLeastLostWork ? 2 : 1}));
+    EXPECT_EQ(s->Restarts(choice == VictimChoice::kLeastLostWork ? 2 : 1), 1);
+  }
+  auto s = MakePreempting(0, VictimChoice::kLeastLostWork);
+  EXPECT_EQ(s->Checkpointed(9).code(), StatusCode::kNotFound);
+}
+
+// Least lost work, exactly enough freed: job 4 (6 GPUs, from t 0) and job 5 (2 GPUs, from t 5);
+// at t 10 lost work is 10 and 5 s. Job 6 (priority 5) needs 6 GPUs: job 5 is taken first (less
+// lost work) but frees only 2; job 4 too makes room (8 free), and then job 5 is not needed
+// (6 free without it): only job 4 is stopped. A job that just started but is not preemptible
+// (job 7, lost work 0) is never chosen: job 8 (lost work 10) is.
+TEST(SchedulerTest, LeastLostWorkFreesExactlyWhatIsNeededAndSparesNonPreemptibleJobs) {
+  auto s = MakePreempting(0, VictimChoice::kLeastLostWork);
+  ASSERT_TRUE(s->AddPending(4, AtPriority(6, 0)).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 1u);
+  s->SetClock(5);
+  ASSERT_TRUE(s->AddPending(5, AtPriority(2, 0)).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 1u);
+  s->SetClock(10);
+  ASSERT_TRUE(s->AddPending(6, AtPriority(6, 5)).ok());
+  const auto c = s->RunCycle();
+  EXPECT_EQ(c.preempted, (std::vector<JobId>{4}));
+  EXPECT_NE(s->placement(5), nullptr);
+  EXPECT_NE(s->placement(6), nullptr);
+
+  auto t = MakePreempting(0, VictimChoice::kLeastLostWork);
+  ASSERT_TRUE(t->AddPending(8, AtPriority(4, 0)).ok());
+  ASSERT_EQ(t->RunCycle().placed.size(), 1u);
+  t->SetClock(10);
+  ASSERT_TRUE(t->AddPending(7, AtPriority(4, 0, /*preemptible=*/false)).ok());
+  ASSERT_EQ(t->RunCycle().placed.size(), 1u);
+  ASSERT_TRUE(t->AddPending(9, AtPriority(4, 5)).ok());
+  EXPECT_EQ(t->RunCycle().preempted, (std::vector<JobId>{8}));
+}
+
+// Reclaim, queues a and b (4 GPUs guaranteed each) on one 8-GPU node: b runs job 1 (4 GPUs),
+// then jobs 2 and 3 (2 GPUs each) from t 0, and borrows 4. Job 1 checkpoints at t 95. At t 100
+// job 4 of a (4 GPUs, within a's guarantee) reclaims. Rank (priority 0 for all: the later
+// submitted first): 3 then 2, 2 + 2 = 4 borrowed GPUs: both stopped. Least lost work (job 1: 5 s,
+// jobs 2 and 3: 100 s): job 1 alone covers what b borrows: only job 1 is stopped.
+TEST(SchedulerTest, ReclaimTakesTheMostBorrowingQueueThenTheLeastLostWork) {
+  for (const auto choice : {VictimChoice::kRank, VictimChoice::kLeastLostWork}) {
+    SchedulerOptions opt;
+    opt.policy = "bestfit";
+    opt.order = "fifo";
+    opt.preemption = true;
+    opt.victim_choice = choice;
+    opt.queues = {{"a", "", 4, kNoLimit, 1}, {"b", "", 4, kNoLimit, 1}};
+    auto made = Scheduler::Create({Node("n", 8)}, opt);
+    ASSERT_TRUE(made.has_value());
+    Scheduler& s = **made;
+    ASSERT_TRUE(s.AddPending(1, InQueue("b", 4)).ok());
+    ASSERT_TRUE(s.AddPending(2, InQueue("b", 2)).ok());
+    ASSERT_TRUE(s.AddPending(3, InQueue("b", 2)).ok());
+    ASSERT_EQ(s.RunCycle().placed.size(), 3u);
+    s.SetClock(95);
+    ASSERT_TRUE(s.Checkpointed(1).ok());
+    s.SetClock(100);
+    ASSERT_TRUE(s.AddPending(4, InQueue("a", 4)).ok());
+    auto c = s.RunCycle();
+    std::sort(c.preempted.begin(), c.preempted.end());
+    const std::vector<JobId> expected =
+        choice == VictimChoice::kRank ? std::vector<JobId>{2, 3} : std::vector<JobId>{1};
+    EXPECT_EQ(c.preempted, expected);
+    EXPECT_NE(s.placement(4), nullptr);
+  }
+}
+
+// wait_for_victims (the service): job 1 keeps its GPUs until the caller requeues it, job 3 is not
+// placed meanwhile and chooses no second victim; after Requeue job 1 is pending with one more
+// restart and its GPU time (8 GPUs x 10 s = 80), and the next cycle places job 3.
+TEST(SchedulerTest, WithWaitForVictimsThePreemptorWaitsUntilTheVictimIsRequeued) {
+  auto s = MakePreempting(0, VictimChoice::kLeastLostWork, /*wait_for_victims=*/true);
+  ASSERT_TRUE(s->AddPending(1, AtPriority(8, 0)).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 1u);
+  s->SetClock(10);
+  ASSERT_TRUE(s->AddPending(3, AtPriority(4, 5)).ok());
+  auto c = s->RunCycle();
+  EXPECT_EQ(c.preempted, (std::vector<JobId>{1}));
+  EXPECT_TRUE(c.placed.empty());
+  EXPECT_NE(s->placement(1), nullptr);  // still booked: its process is being stopped
+  EXPECT_EQ(s->PreemptedBy(1), std::optional<JobId>(3));
+  EXPECT_EQ(s->PendingReason(3), "not now: waiting for preempted job(s) 1 to stop");
+  EXPECT_EQ(s->state().node(0).gpu_left[0], 0);
+  // Cycles while it stops: nothing placed, no second preemption.
+  c = s->RunCycle(/*full=*/true);
+  EXPECT_TRUE(c.preempted.empty());
+  EXPECT_TRUE(c.placed.empty());
+  ASSERT_TRUE(s->Requeue(1).ok());
+  EXPECT_TRUE(s->is_pending(1));
+  EXPECT_EQ(s->Restarts(1), 1);
+  EXPECT_DOUBLE_EQ(s->Attained(1), 80.0);
+  EXPECT_FALSE(s->PreemptedBy(1).has_value());
+  c = s->RunCycle();
+  ASSERT_EQ(c.placed.size(), 1u);  // job 3; job 1 (8 GPUs) waits for it
+  EXPECT_EQ(c.placed[0].first, 3);
+  EXPECT_TRUE(s->is_pending(1));
+  EXPECT_EQ(s->Requeue(42).code(), StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace gpupool::scheduler
