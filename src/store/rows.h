@@ -22,6 +22,7 @@ struct JobRow {
   std::string spec_json;       // the normalised submission; opaque
   std::string placement_json;  // "" = not placed; opaque
   std::string runtime_json;    // the executor's handle (pids...); opaque
+  std::string history_json;    // the service's record of the job's runs ("" = none); opaque
   std::optional<int> exit_code;
 
   friend bool operator==(const JobRow&, const JobRow&) = default;

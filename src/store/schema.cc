@@ -52,6 +52,11 @@ CREATE TABLE token_queues(
   PRIMARY KEY(token_id, pos)) WITHOUT ROWID;
 CREATE TABLE node_conditions(node TEXT PRIMARY KEY, condition TEXT NOT NULL) WITHOUT ROWID;
 )sql",
+    // Version 2: a job's run history as the service keeps it (restarts, GPU time, checkpoints, a
+    // preemption in progress); '' for the jobs of version 1.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN history_json TEXT NOT NULL DEFAULT '';
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

@@ -5,7 +5,7 @@
 // transaction; a newer one (written by a later gpupool) is refused, because this binary cannot
 // know what the later version means.
 //
-// Tables (version 1):
+// Tables (version 2; version 2 added jobs.history_json):
 //   meta(key PRIMARY KEY, value)                        service metadata and the schema version
 //   jobs(id INTEGER PRIMARY KEY AUTOINCREMENT, ...)     one row per job; AUTOINCREMENT so that an
 //                                                       id is never reused, even after deletes
@@ -28,7 +28,7 @@
 
 namespace gpupool::store {
 
-inline constexpr std::int64_t kSchemaVersion = 1;
+inline constexpr std::int64_t kSchemaVersion = 2;
 inline constexpr std::string_view kSchemaVersionKey = "schema_version";
 
 // Brings the database behind `db` (the writer connection, no transaction open) to kSchemaVersion.

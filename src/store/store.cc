@@ -23,7 +23,7 @@ constexpr std::size_t kMaxIdleReaders = 4;
 
 constexpr const char* kJobColumns =
     "id, user, queue, name, state, priority, submitted_ms, started_ms, finished_ms, reason, "
-    "spec_json, placement_json, runtime_json, exit_code";
+    "spec_json, placement_json, runtime_json, exit_code, history_json";
 
 JobRow ReadJob(const Statement& s) {
   JobRow row;
@@ -41,6 +41,7 @@ JobRow ReadJob(const Statement& s) {
   row.placement_json = s.ColumnText(11);
   row.runtime_json = s.ColumnText(12);
   if (!s.ColumnIsNull(13)) row.exit_code = static_cast<int>(s.ColumnInt64(13));
+  row.history_json = s.ColumnText(14);
   return row;
 }
 
@@ -72,12 +73,12 @@ Result<std::int64_t> Apply(SqliteDb& db, const InsertJobOp& op) {
   {
     Result<Statement> s = db.Prepare(
         "INSERT INTO jobs(user, queue, name, state, priority, submitted_ms, started_ms, "
-        "finished_ms, reason, spec_json, placement_json, runtime_json, exit_code) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+        "finished_ms, reason, spec_json, placement_json, runtime_json, exit_code, history_json) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
     if (!s) return Error(s.error());
     Status st = BindAndRun(*s, r.user, r.queue, r.name, r.state, std::int64_t{r.priority},
                            r.submitted_ms, r.started_ms, r.finished_ms, r.reason, r.spec_json,
-                           r.placement_json, r.runtime_json, r.exit_code);
+                           r.placement_json, r.runtime_json, r.exit_code, r.history_json);
     if (!st.ok()) return Error(st);
   }
   std::int64_t id = db.LastInsertRowId();
@@ -97,10 +98,10 @@ Result<std::int64_t> Apply(SqliteDb& db, const UpdateJobOp& op) {
   {
     Result<Statement> s = db.Prepare(
         "UPDATE jobs SET state = ?2, reason = ?3, started_ms = ?4, finished_ms = ?5, "
-        "placement_json = ?6, runtime_json = ?7, exit_code = ?8 WHERE id = ?1");
+        "placement_json = ?6, runtime_json = ?7, exit_code = ?8, history_json = ?9 WHERE id = ?1");
     if (!s) return Error(s.error());
     Status st = BindAndRun(*s, r.id, r.state, r.reason, r.started_ms, r.finished_ms,
-                           r.placement_json, r.runtime_json, r.exit_code);
+                           r.placement_json, r.runtime_json, r.exit_code, r.history_json);
     if (!st.ok()) return Error(st);
   }
   if (db.Changes() == 0)

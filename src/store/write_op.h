@@ -5,8 +5,8 @@
 //   InsertJobOp        inserts `row` (row.id is ignored; a new id is assigned) and its first
 //                      event under the new id (first_event.job_id is ignored). Result: the new id.
 //   UpdateJobOp        replaces the mutable columns of job row.id -- state, reason, started_ms,
-//                      finished_ms, placement_json, runtime_json, exit_code -- and appends
-//                      `events` under row.id. user, queue, name, priority, submitted_ms and
+//                      finished_ms, placement_json, runtime_json, exit_code, history_json -- and
+//                      appends `events` under row.id. user, queue, name, priority, submitted_ms and
 //                      spec_json are left as inserted. kNotFound if there is no such job;
 //                      kInvalidArgument if an event names another job (job_id not 0 or row.id).
 //   DeleteJobOp        deletes a job and its events (retention). Its id is never given out again.

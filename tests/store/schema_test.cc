@@ -29,12 +29,30 @@ TEST(SchemaTest, NewDatabaseGetsCurrentVersionAndTables) {
   ASSERT_NE(db, nullptr);
   Status st = EnsureSchema(*db);
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "1");
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
   EXPECT_EQ(Query(*db,
                   "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
                   "('jobs', 'events', 'tokens', 'token_queues', 'node_conditions', 'meta')"),
             "6");
   EXPECT_FALSE(db->InTransaction());
+}
+
+// A version 1 database (jobs without history_json) is brought to version 2: its rows are kept
+// and read back with an empty history.
+TEST(SchemaTest, VersionOneGetsTheHistoryColumn) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("v1.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Exec("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                       "INSERT INTO meta VALUES ('schema_version', '1');"
+                       "CREATE TABLE jobs(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT);"
+                       "INSERT INTO jobs(name) VALUES ('old');",
+                       "a version 1 database")
+                  .ok());
+  Status st = EnsureSchema(*db);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(Query(*db, "SELECT name || ':' || history_json || ':' FROM jobs"), "old::");
 }
 
 TEST(SchemaTest, SecondRunChangesNothing) {

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "store/schema.h"
 #include "store/sqlite_db.h"
 #include "store/temp_dir.h"
 
@@ -78,6 +79,7 @@ TEST(StoreTest, JobRoundTripsEveryField) {
   row.spec_json = R"({"command":["python3","train.py"],"env":{"K":"v"}})";
   row.placement_json = R"([{"node":"h100-a","gpus":[0,1]}])";
   row.runtime_json = R"({"pids":[123,456]})";
+  row.history_json = R"({"restarts":2})";
   row.exit_code = -9;
   auto id = store->InsertJob(row, Event(1'764'496'800'000, "pending", "submitted"));
   ASSERT_TRUE(id.has_value()) << id.error().ToString();
@@ -142,6 +144,7 @@ TEST(StoreTest, UpdateReplacesMutableColumnsOnlyAndAppendsEvents) {
   update.finished_ms = 300;
   update.placement_json = R"([{"node":"a"}])";
   update.runtime_json = R"({"pid":7})";
+  update.history_json = R"({"restarts":1})";
   update.exit_code = 0;
   // Events out of time order on purpose; ListEvents sorts by time.
   Status st = store->UpdateJob(
@@ -156,6 +159,7 @@ TEST(StoreTest, UpdateReplacesMutableColumnsOnlyAndAppendsEvents) {
   expected.finished_ms = 300;
   expected.placement_json = R"([{"node":"a"}])";
   expected.runtime_json = R"({"pid":7})";
+  expected.history_json = R"({"restarts":1})";
   expected.exit_code = 0;
   auto got = store->GetJob(*id);
   ASSERT_TRUE(got.has_value() && got->has_value());
@@ -282,7 +286,7 @@ TEST(StoreTest, MetaSetGetAndReservedKey) {
   EXPECT_EQ(store->SetMeta("schema_version", "99").code(), StatusCode::kInvalidArgument);
   auto version = store->GetMeta("schema_version");
   ASSERT_TRUE(version.has_value());
-  EXPECT_EQ(*version, std::optional<std::string>("1"));
+  EXPECT_EQ(*version, std::optional<std::string>(std::to_string(kSchemaVersion)));
 }
 
 // ---- Ids ----
@@ -667,15 +671,19 @@ TEST(StoreTest, NewerSchemaVersionIsRefusedNamingTheFile) {
   {
     auto db = SqliteDb::Open(file, SqliteDb::Mode::kReadWrite, 1000);
     ASSERT_TRUE(db.has_value());
-    ASSERT_TRUE(
-        (*db)->Exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'", "bump").ok());
+    ASSERT_TRUE((*db)
+                    ->Exec("UPDATE meta SET value = '" + std::to_string(kSchemaVersion + 1) +
+                               "' WHERE key = 'schema_version'",
+                           "bump")
+                    .ok());
   }
   auto store = Store::Open(file);
   ASSERT_FALSE(store.has_value());
   EXPECT_EQ(store.error().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(store.error().message().find(file.string()), std::string::npos)
       << store.error().message();
-  EXPECT_NE(store.error().message().find("schema version 2"), std::string::npos)
+  EXPECT_NE(store.error().message().find("schema version " + std::to_string(kSchemaVersion + 1)),
+            std::string::npos)
       << store.error().message();
 }
 
