@@ -18,6 +18,7 @@
 #include "discovery/nvml_library.h"
 #include "executor/local_executor.h"
 #include "placement/policy_registry.h"
+#include "scheduler/job_order.h"
 #include "server/http_server.h"
 #include "server/pool_service.h"
 #include "server/queue_file.h"
@@ -52,6 +53,12 @@ struct ServeFlags {
   int max_connections = 128;
   int stop_grace_s = 10;
   std::string queues;  // the queue file; "" = no queues
+  std::string order = "priority";
+  bool preempt = false;
+  int preempt_grace_s = 30;
+  int min_run_s = 0;
+  bool preempt_grace_set = false;  // given on the command line (only with --preempt)
+  bool min_run_set = false;
 };
 
 Result<std::pair<std::string, int>> ParseListen(const std::string& s) {
@@ -85,15 +92,34 @@ int RunServe(const ServeFlags& f) {
     return fail(Status::InvalidArgument("--sync: '" + f.sync + "' is not full or normal"));
   }
   if (auto policy = placement::MakePolicy(f.policy, {}); !policy) return fail(policy.error());
+  auto order = scheduler::MakeJobOrder(f.order);
+  if (!order) return fail(Status::InvalidArgument("--order: " + order.error().message()));
+  if (!f.preempt && (f.preempt_grace_set || f.min_run_set)) {
+    return fail(
+        Status::InvalidArgument(std::string(f.min_run_set ? "--min-run" : "--preempt-grace") +
+                                ": applies to preemption only; add --preempt"));
+  }
+  if (f.preempt && !(*order)->preemptive() && f.queues.empty()) {
+    return fail(Status::InvalidArgument(
+        "--preempt: the order '" + f.order +
+        "' never preempts and there is no --queues file to reclaim guarantees for; use a "
+        "preemptive order (priority, srtf, las) or give --queues"));
+  }
 
   server::ServiceOptions opt;
   opt.data_dir = f.data_dir;
   opt.scheduler.policy = f.policy;
   opt.scheduler.window = f.window;
   opt.scheduler.seed = f.seed;
+  opt.scheduler.order = f.order;
+  // Preemption: by the order (priority: a strictly higher priority) and, with queues, to reclaim
+  // a guarantee; the victims that lose the least work first, none before its minimum run time.
+  opt.scheduler.preemption = f.preempt;
+  opt.scheduler.min_run_s = f.min_run_s;
+  opt.scheduler.victim_choice = scheduler::VictimChoice::kLeastLostWork;
+  opt.preempt_grace = std::chrono::seconds(f.preempt_grace_s);
   if (!f.queues.empty()) {
-    // Limits and fair share hold in the service; reclaim needs preemption, which the service does
-    // not do yet (docs/serve.md).
+    // Limits and fair share hold in the service; reclaiming a guarantee needs --preempt.
     auto queues = server::LoadQueueFile(f.queues);
     if (!queues) return fail(queues.error());
     opt.scheduler.queues = std::move(*queues);
@@ -191,8 +217,12 @@ int RunServe(const ServeFlags& f) {
   std::printf(
       "  try: gpupool submit --server %s --gpus 0.5 -- sh -c 'echo $CUDA_VISIBLE_DEVICES'\n",
       url.c_str());
-  std::printf("  policy %s; Ctrl-C stops the service (running jobs keep running)\n",
-              f.policy.c_str());
+  std::printf("  policy %s, order %s, %s; Ctrl-C stops the service (running jobs keep running)\n",
+              f.policy.c_str(), f.order.c_str(),
+              f.preempt ? fmt::format("preemption on (grace {} s, minimum run {} s)",
+                                      f.preempt_grace_s, f.min_run_s)
+                              .c_str()
+                        : "no preemption");
   std::fflush(stdout);
 
   int sig = 0;
@@ -246,6 +276,29 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
                   "Seconds between SIGTERM and SIGKILL when a job is cancelled or times out")
       ->capture_default_str()
       ->check(CLI::Range(0, 3600));
+  cmd->add_option("--order", flags->order,
+                  "Which waiting job goes first: priority, fifo, sjf, qssf, srtf, las, "
+                  "las:T1,T2,...")
+      ->capture_default_str();
+  cmd->add_flag("--preempt", flags->preempt,
+                "Preempt running preemptible jobs: for a strictly higher priority (the order's "
+                "rule) and for a queue reclaiming its guarantee (docs/serve.md)");
+  cmd->add_option_function<int>(
+         "--preempt-grace",
+         [flags](const int& s) {
+           flags->preempt_grace_s = s;
+           flags->preempt_grace_set = true;
+         },
+         "Seconds between SIGTERM and SIGKILL for a preempted job (default 30)")
+      ->check(CLI::Range(0, 3600));
+  cmd->add_option_function<int>(
+         "--min-run",
+         [flags](const int& s) {
+           flags->min_run_s = s;
+           flags->min_run_set = true;
+         },
+         "Seconds a job runs before it may be preempted (default 0)")
+      ->check(CLI::Range(0, 7 * 24 * 3600));
   cmd->callback([flags, &exit_code] { exit_code = RunServe(*flags); });
 }
 

@@ -382,6 +382,10 @@ Status HttpServer::Start() {
              authed([&service, reply](const Principal& p, const Request& req, Response& res) {
                reply(res, service.Cancel(p, *ParseId(req.matches[1])));
              }));
+  router.Add("POST", "/api/v1/jobs/:id/checkpoint",
+             authed([&service, reply](const Principal& p, const Request& req, Response& res) {
+               reply(res, service.Checkpoint(p, *ParseId(req.matches[1])));
+             }));
 
   router.Add("GET", "/api/v1/nodes",
              authed([&service](const Principal&, const Request&, Response& res) {

@@ -39,6 +39,7 @@ struct ServiceMetrics {
   std::atomic<std::uint64_t> placed{0};
   std::atomic<std::uint64_t> finished{0};
   std::atomic<std::uint64_t> cycles{0};
+  std::atomic<std::uint64_t> preempted{0};  // jobs the cycles chose to preempt
 };
 
 }  // namespace gpupool::server

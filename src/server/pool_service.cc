@@ -70,6 +70,49 @@ json TokenJson(const store::TokenRow& r) {
               {"revoked", r.revoked}};
 }
 
+// A job's run history as the service keeps it (JobRow::history_json): what the scheduler knows of
+// a job beyond its request, so that a restart gives it back (Scheduler::History), and a
+// preemption in progress, so that a restart between the SIGTERM and the exit still requeues it.
+struct RunHistory {
+  int restarts = 0;                // times preempted and requeued
+  double attained_gpu_s = 0;       // GPU-seconds before the current run
+  std::int64_t checkpoint_ms = 0;  // the last checkpoint of the current run; 0 = none
+  std::int64_t preempted_by = 0;   // a preemption in progress: the preemptor; 0 = none
+  std::string preempt_reason;      // "preempted by job 7 (priority order)"
+};
+
+std::string HistoryToJson(const RunHistory& h) {
+  json j = {{"restarts", h.restarts}, {"attained_gpu_s", h.attained_gpu_s}};
+  if (h.checkpoint_ms > 0) j["checkpoint_ms"] = h.checkpoint_ms;
+  if (h.preempted_by > 0) {
+    j["preempted_by"] = h.preempted_by;
+    j["preempt_reason"] = h.preempt_reason;
+  }
+  return j.dump();
+}
+
+// "" (a job of before the history) is an empty history.
+Result<RunHistory> HistoryFromJson(const std::string& text) {
+  RunHistory h;
+  if (text.empty()) return h;
+  try {
+    const json j = json::parse(text);
+    h.restarts = j.value("restarts", 0);
+    h.attained_gpu_s = j.value("attained_gpu_s", 0.0);
+    h.checkpoint_ms = j.value("checkpoint_ms", std::int64_t{0});
+    h.preempted_by = j.value("preempted_by", std::int64_t{0});
+    h.preempt_reason = j.value("preempt_reason", std::string());
+  } catch (const json::exception& e) {
+    return Error(Status::InvalidArgument(std::string("history: ") + e.what()));
+  }
+  if (h.restarts < 0 || !(h.attained_gpu_s >= 0) || h.checkpoint_ms < 0 || h.preempted_by < 0) {
+    return Error(Status::InvalidArgument("history: a negative count or time"));
+  }
+  return h;
+}
+
+double Seconds(std::int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
 bool ValidUserName(const std::string& u) {
   if (u.empty() || u.size() > 64) return false;
   return std::all_of(u.begin(), u.end(), [](unsigned char c) {
@@ -79,7 +122,7 @@ bool ValidUserName(const std::string& u) {
 
 }  // namespace
 
-enum class StopCause { kNone, kCancel, kTimeLimit, kLost };
+enum class StopCause { kNone, kCancel, kTimeLimit, kLost, kPreempt };
 
 struct PoolService::ActiveJob {
   store::JobRow row;  // as last committed, or about to be
@@ -90,6 +133,7 @@ struct PoolService::ActiveJob {
   StopCause cause = StopCause::kNone;
   std::string stop_reason;
   std::int64_t deadline_ms = 0;  // time limit; 0 = none
+  RunHistory history;            // as last committed in row.history_json, or about to be
 };
 
 PoolService::PoolService(ServiceOptions options) : opt_(std::move(options)) {}
@@ -163,9 +207,12 @@ Status PoolService::Restore(std::string* admin_token) {
     if (admin_token != nullptr) *admin_token = *secret;
   }
 
+  // A victim of preemption keeps its GPUs until its process has ended (no GPU booked twice).
+  opt_.scheduler.wait_for_victims = true;
   auto sched = scheduler::Scheduler::Create(opt_.nodes, opt_.scheduler);
   if (!sched) return sched.error();
   scheduler_ = std::move(*sched);
+  scheduler_->SetClock(Seconds(NowMs()));
   auto conditions = store_->LoadNodeConditions();
   if (!conditions) return conditions.error();
   for (const auto& [node, cond] : *conditions) {
@@ -195,6 +242,11 @@ Status PoolService::Restore(std::string* admin_token) {
     job.row.placement_json.clear();
     job.row.runtime_json.clear();
     job.row.started_ms = 0;
+    if (job.history.preempted_by != 0) ++job.history.restarts;  // its preemption is complete
+    job.history.preempted_by = 0;
+    job.history.preempt_reason.clear();
+    job.history.checkpoint_ms = 0;
+    job.row.history_json = HistoryToJson(job.history);
     ops.push_back(
         store::UpdateJobOp{job.row, {store::EventRow{job.row.id, now, "pending", job.row.reason}}});
   };
@@ -220,17 +272,27 @@ Status PoolService::Restore(std::string* admin_token) {
       job->spec = *spec;
       job->request = *req;
       const std::int64_t id = row.id;
+      auto history = HistoryFromJson(row.history_json);
+      if (!history)
+        Log(fmt::format("job {}: {}; its history starts again", id, history.error().message()));
+      if (history) job->history = *history;
+      scheduler::Scheduler::History sh;
+      sh.attained_gpu_s = job->history.attained_gpu_s;
+      sh.restarts = job->history.restarts;
       if (!running_pass) {
         if (Status st = scheduler_->CheckFeasible(job->request); !st.ok()) {
           end_job(*job, JobState::kFailed,
                   "the pool changed while the service was down: " + st.message());
           continue;
         }
-        GP_CHECK(scheduler_->AddPending(id, job->request).ok());
+        GP_CHECK(scheduler_->AddPending(id, job->request, sh).ok());
         active_.emplace(id, std::move(job));
         continue;
       }
-      // A running job: its placement back, then its process.
+      // A running job: its placement back (with when this run began and its last checkpoint),
+      // then its process.
+      sh.run_since_s = Seconds(row.started_ms);
+      if (job->history.checkpoint_ms > 0) sh.checkpoint_s = Seconds(job->history.checkpoint_ms);
       std::string lost;
       Result<scheduler::Placement> placement = Error(Status::Internal("unparsed"));
       try {
@@ -240,7 +302,7 @@ Status PoolService::Restore(std::string* admin_token) {
       }
       if (!placement) {
         lost = "lost at restart: its placement cannot be restored: " + placement.error().message();
-      } else if (Status st = scheduler_->Allocate(id, *placement, job->request); !st.ok()) {
+      } else if (Status st = scheduler_->Allocate(id, *placement, job->request, sh); !st.ok()) {
         lost = "lost at restart: its placement cannot be booked again: " + st.message();
       } else if (row.runtime_json.empty()) {
         lost = "lost at restart: the service stopped before the job's process was recorded";
@@ -266,10 +328,26 @@ Status PoolService::Restore(std::string* admin_token) {
           job->deadline_ms = row.started_ms + job->spec.time_limit_s * 1000;
           deadlines_.emplace(job->deadline_ms, id);
         }
+        if (job->history.preempted_by != 0) {
+          // A preemption begun before the restart: stopped again (the grace starts anew), then
+          // requeued when its process ends, as before.
+          GP_CHECK(
+              scheduler_->MarkPreempted(id, job->history.preempted_by, job->history.preempt_reason)
+                  .ok());
+          job->stopping = true;
+          job->cause = StopCause::kPreempt;
+          job->stop_reason = job->history.preempt_reason;
+          if (Status st = executor_->Stop(id, opt_.preempt_grace); !st.ok()) Log(st.ToString());
+        }
         active_.emplace(id, std::move(job));
-      } else if (job->spec.requeue) {
-        requeue(*job, lost);
-        GP_CHECK(scheduler_->AddPending(id, job->request).ok());
+      } else if (job->spec.requeue || job->history.preempted_by != 0) {
+        requeue(*job, job->history.preempted_by != 0
+                          ? job->history.preempt_reason + " (" + lost + ")"
+                          : lost);
+        sh.restarts = job->history.restarts;
+        sh.run_since_s.reset();
+        sh.checkpoint_s.reset();
+        GP_CHECK(scheduler_->AddPending(id, job->request, sh).ok());
         active_.emplace(id, std::move(job));
       } else {
         end_job(*job, JobState::kLost, lost);
@@ -376,6 +454,28 @@ std::vector<std::pair<std::string, std::string>> PoolService::JobEnv(const Activ
 store::UpdateJobOp PoolService::FinishLocked(ActiveJob& job, const executor::ExitInfo& exit,
                                              std::int64_t now_ms) {
   const std::int64_t id = job.row.id;
+  if (job.cause == StopCause::kPreempt) {
+    // Preempted: back pending with its history, whatever the exit (a job that checkpoints on
+    // SIGTERM and exits 0 did what was asked). Only now are its GPUs free for its preemptor.
+    if (Status st = scheduler_->Requeue(id); !st.ok()) Log(st.ToString());
+    job.history.restarts = scheduler_->Restarts(id);
+    job.history.attained_gpu_s = scheduler_->Attained(id);
+    job.history.checkpoint_ms = 0;
+    job.history.preempted_by = 0;
+    job.history.preempt_reason.clear();
+    job.row.history_json = HistoryToJson(job.history);
+    job.row.state = "pending";
+    job.row.reason = "requeued: " + job.stop_reason + " (" + exit.reason + ")";
+    job.row.placement_json.clear();
+    job.row.runtime_json.clear();
+    job.row.started_ms = 0;
+    job.launched = false;
+    job.stopping = false;
+    job.cause = StopCause::kNone;
+    job.stop_reason.clear();
+    return store::UpdateJobOp{job.row, {store::EventRow{id, now_ms, "pending", job.row.reason}}};
+  }
+  const double attained = scheduler_->Attained(id);
   if (Status st = scheduler_->Release(id); !st.ok()) Log(st.ToString());
   JobState state = JobState::kFailed;
   std::string reason = exit.reason;
@@ -402,7 +502,13 @@ store::UpdateJobOp PoolService::FinishLocked(ActiveJob& job, const executor::Exi
     job.launched = false;
     job.stopping = false;
     job.cause = StopCause::kNone;
-    GP_CHECK(scheduler_->AddPending(id, job.request).ok());
+    job.history.attained_gpu_s = attained;
+    job.history.checkpoint_ms = 0;
+    job.row.history_json = HistoryToJson(job.history);
+    scheduler::Scheduler::History h;
+    h.attained_gpu_s = attained;
+    h.restarts = job.history.restarts;
+    GP_CHECK(scheduler_->AddPending(id, job.request, h).ok());
     return store::UpdateJobOp{job.row,
                               {store::EventRow{id, now_ms, "lost", reason},
                                store::EventRow{id, now_ms, "pending", job.row.reason}}};
@@ -410,6 +516,10 @@ store::UpdateJobOp PoolService::FinishLocked(ActiveJob& job, const executor::Exi
   job.row.state = StateName(state);
   job.row.reason = reason;
   job.row.finished_ms = now_ms;
+  job.history.attained_gpu_s = attained;
+  job.history.preempted_by = 0;
+  job.history.preempt_reason.clear();
+  job.row.history_json = HistoryToJson(job.history);
   return store::UpdateJobOp{job.row, {store::EventRow{id, now_ms, job.row.state, reason}}};
 }
 
@@ -424,7 +534,15 @@ void PoolService::Loop() {
     std::vector<store::WriteOp> ops;
     std::vector<std::int64_t> finished;
     std::vector<std::pair<std::int64_t, executor::LaunchSpec>> launches;
+    std::vector<std::int64_t> preempted;  // to stop once their preemption is committed
     lock.lock();
+    scheduler_->SetClock(Seconds(now));
+    for (const std::int64_t id : checkpointed_) {
+      if (const auto it = active_.find(id); it != active_.end()) {
+        ops.push_back(store::UpdateJobOp{it->second->row, {}});
+      }
+    }
+    checkpointed_.clear();
     for (const auto& exit : exits) {
       const auto it = active_.find(exit.job_id);
       if (it == active_.end()) continue;
@@ -455,6 +573,24 @@ void PoolService::Loop() {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       metrics_.cycles.fetch_add(1, std::memory_order_relaxed);
       metrics_.placed.fetch_add(cycle.placed.size(), std::memory_order_relaxed);
+      metrics_.preempted.fetch_add(cycle.preempted.size(), std::memory_order_relaxed);
+      for (const std::int64_t id : cycle.preempted) {
+        // It keeps its GPUs until its process has ended (wait_for_victims); the preemption is
+        // committed before the SIGTERM, so that a restart in between finishes it.
+        ActiveJob& job = *active_.at(id);
+        job.stopping = true;
+        job.cause = StopCause::kPreempt;
+        job.stop_reason = scheduler_->PreemptionReason(id);
+        job.history.preempted_by = scheduler_->PreemptedBy(id).value_or(0);
+        job.history.preempt_reason = job.stop_reason;
+        job.row.history_json = HistoryToJson(job.history);
+        ops.push_back(store::UpdateJobOp{
+            job.row,
+            {store::EventRow{id, now, "running",
+                             fmt::format("{}: SIGTERM, SIGKILL after {} s", job.stop_reason,
+                                         Seconds(opt_.preempt_grace.count()))}}});
+        if (job.launched) preempted.push_back(id);
+      }
       for (const auto& [id, placement] : cycle.placed) {
         ActiveJob& job = *active_.at(id);
         job.row.state = "running";
@@ -482,9 +618,13 @@ void PoolService::Loop() {
       }
     }
     lock.unlock();
-    // Placements and endings are durable before any process starts.
+    // Placements and endings are durable before any process starts, preemptions before any
+    // process is stopped.
     if (!ops.empty()) {
       if (auto w = store_->Write(std::move(ops)); !w) Log("store: " + w.error().ToString());
+    }
+    for (const std::int64_t id : preempted) {
+      if (Status st = executor_->Stop(id, opt_.preempt_grace); !st.ok()) Log(st.ToString());
     }
     std::vector<store::WriteOp> started;
     for (auto& [id, spec] : launches) {
@@ -497,7 +637,9 @@ void PoolService::Loop() {
         job.row.runtime_json = executor::ToJson(*ref).dump();
         started.push_back(store::UpdateJobOp{job.row, {}});
         if (job.stopping) {
-          if (Status st = executor_->Stop(id, opt_.stop_grace); !st.ok()) Log(st.ToString());
+          const auto grace =
+              job.cause == StopCause::kPreempt ? opt_.preempt_grace : opt_.stop_grace;
+          if (Status st = executor_->Stop(id, grace); !st.ok()) Log(st.ToString());
         }
       } else {
         (void)scheduler_->Release(id);
@@ -603,6 +745,8 @@ ApiResult<Principal> PoolService::Authenticate(std::string_view header) const {
 
 json PoolService::JobJson(const ActiveJob& job) const {
   json j = RowJson(job.row);
+  // GPU time up to now for a running job (the row has it up to the start of this run).
+  j["attained_gpu_s"] = scheduler_->Attained(job.row.id);
   if (job.row.state == "pending") {
     const std::string reason = scheduler_->PendingReason(job.row.id);
     if (!reason.empty()) j["reason"] = reason;
@@ -632,6 +776,8 @@ json PoolService::RowJson(const store::JobRow& row, const json& spec) const {
       // A stored placement that does not parse is shown as none; the row itself stays readable.
     }
   }
+  const Result<RunHistory> history = HistoryFromJson(row.history_json);
+  const RunHistory h = history ? *history : RunHistory{};
   return json{{"id", row.id},
               {"name", row.name},
               {"user", row.user},
@@ -650,7 +796,10 @@ json PoolService::RowJson(const store::JobRow& row, const json& spec) const {
               {"started_at", TimeJson(row.started_ms)},
               {"finished_at", TimeJson(row.finished_ms)},
               {"exit_code", row.exit_code ? json(*row.exit_code) : json(nullptr)},
-              {"placement", std::move(placement)}};
+              {"placement", std::move(placement)},
+              {"restarts", h.restarts},
+              {"attained_gpu_s", h.attained_gpu_s},
+              {"checkpoint_at", TimeJson(h.checkpoint_ms)}};
 }
 
 ApiResult<json> PoolService::Submit(const Principal& p, const json& body) {
@@ -844,14 +993,42 @@ ApiResult<json> PoolService::Cancel(const Principal& p, std::int64_t id) {
     idle_cv_.notify_all();
     return RowJson(row);
   }
-  if (!job.stopping) {
+  if (!job.stopping || job.cause == StopCause::kPreempt) {
+    // A job being preempted already has its SIGTERM: it now ends cancelled, not requeued.
+    const bool sent = job.stopping;
     job.stopping = true;
     job.cause = StopCause::kCancel;
     job.stop_reason = who;
-    if (job.launched) {
+    if (job.launched && !sent) {
       if (Status st = executor_->Stop(id, opt_.stop_grace); !st.ok()) Log(st.ToString());
     }
   }
+  return JobJson(job);
+}
+
+ApiResult<json> PoolService::Checkpoint(const Principal& p, std::int64_t id) {
+  std::unique_lock lock(mu_);
+  const auto it = active_.find(id);
+  if (it == active_.end() || it->second->row.state != "running") {
+    const std::string state = it != active_.end() ? it->second->row.state : std::string();
+    lock.unlock();
+    auto row = VisibleJob(p, id);
+    if (!row) return Fail(row.error());
+    return Fail(Conflict(
+        fmt::format("job {} is not running ({})", id, state.empty() ? row->state : state)));
+  }
+  ActiveJob& job = *it->second;
+  if (!p.admin && job.row.user != p.user)
+    return Fail(NotFoundError(fmt::format("job {} not found", id)));
+  const std::int64_t now = NowMs();
+  scheduler_->SetClock(Seconds(now));
+  if (Status st = scheduler_->Checkpointed(id); !st.ok()) return Fail(FromStatus(st));
+  job.history.checkpoint_ms = now;
+  job.row.history_json = HistoryToJson(job.history);
+  // Committed by the scheduling thread within a tick, with its other writes of the job's row, so
+  // that an older row never overwrites a newer one. No event: a job may checkpoint often; the
+  // time is in the job object (checkpoint_at).
+  checkpointed_.push_back(id);
   return JobJson(job);
 }
 
@@ -1080,6 +1257,10 @@ std::string PoolService::Metrics() const {
       "# HELP gpupool_jobs_finished_total Jobs whose process ended.\n"
       "# TYPE gpupool_jobs_finished_total counter\n";
   out += fmt::format("gpupool_jobs_finished_total {}\n", metrics_.finished.load());
+  out +=
+      "# HELP gpupool_jobs_preempted_total Running jobs the scheduler chose to preempt.\n"
+      "# TYPE gpupool_jobs_preempted_total counter\n";
+  out += fmt::format("gpupool_jobs_preempted_total {}\n", metrics_.preempted.load());
   out += metrics_.cycle_seconds.Format("gpupool_schedule_cycle_seconds",
                                        "Time of one scheduling cycle.");
   out += metrics_.submit_seconds.Format("gpupool_submit_seconds",

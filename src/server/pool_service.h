@@ -12,6 +12,13 @@
 //            process reference committed.
 //   Exit:    the executor reports the exit; the job becomes succeeded / failed / cancelled /
 //            timed_out / lost (requeued when lost and the job allows it); its share is released.
+//   Preempt: with scheduler.preemption, a cycle may choose running preemptible jobs to make room
+//            (a higher priority, a queue reclaiming its guarantee). The preemption is committed
+//            (an event, the job's history) before the SIGTERM to the victim's process group,
+//            SIGKILL after preempt_grace; the victim keeps its GPUs until its process has ended
+//            (the scheduler's wait_for_victims), then goes back pending with its history (events,
+//            attained GPU time, one more restart) and the preemptor gets the GPUs in the next
+//            cycle. A restart in between stops it again and requeues it all the same.
 //   Restart: pending jobs are queued again; running jobs get their placements back (a placement
 //            that no longer fits, a node that is gone, a share booked twice: the job is lost with
 //            the reason) and are adopted when their process still runs or left an exit record,
@@ -66,8 +73,10 @@ struct ServiceOptions {
   std::string inventory_source = "demo";
   scheduler::SchedulerOptions scheduler;
   std::chrono::milliseconds stop_grace{10000};  // SIGTERM -> SIGKILL on cancel and time limit
-  std::chrono::milliseconds tick{50};           // longest wait between two looks at exits
-  bool synchronous_full = true;                 // fsync every commit (see store.h)
+  // SIGTERM -> SIGKILL for a job stopped by preemption (scheduler.preemption): time to checkpoint.
+  std::chrono::milliseconds preempt_grace{30000};
+  std::chrono::milliseconds tick{50};  // longest wait between two looks at exits
+  bool synchronous_full = true;        // fsync every commit (see store.h)
   // NVML for this host's node (not owned; may be null): watched for lost GPUs, and its readings
   // go into /metrics.
   const discovery::NvmlLibrary* nvml = nullptr;
@@ -101,6 +110,10 @@ class PoolService {
   ApiResult<nlohmann::json> Events(const Principal& p, std::int64_t id);
   ApiResult<nlohmann::json> Logs(const Principal& p, std::int64_t id, const LogQuery& q);
   ApiResult<nlohmann::json> Cancel(const Principal& p, std::int64_t id);
+  // The job (running; its owner or the admin) reports a checkpoint: a preemption from now on
+  // loses only the work after it, and victims that lose least are preferred. 409 when it is not
+  // running.
+  ApiResult<nlohmann::json> Checkpoint(const Principal& p, std::int64_t id);
 
   nlohmann::json Nodes() const;
   ApiResult<nlohmann::json> SetNodeCondition(const Principal& p, const std::string& node,
@@ -155,6 +168,7 @@ class PoolService {
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   std::unordered_map<std::int64_t, std::unique_ptr<ActiveJob>> active_;
   std::set<std::pair<std::int64_t, std::int64_t>> deadlines_;  // (time limit in ms, job), running
+  std::vector<std::int64_t> checkpointed_;  // jobs whose checkpoint the loop has yet to commit
   std::thread loop_;
   std::thread monitor_;
   int lock_fd_ = -1;  // flock on DATA_DIR/gpupool.lock, held for the service's life

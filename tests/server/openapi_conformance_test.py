@@ -778,9 +778,15 @@ class Conformance:
         for q, what in (("?stream=bogus", "unknown stream"), ("?offset=-1", "negative offset"),
                         ("?offset=abc", "offset not a number")):
             self.call("GET", f"/api/v1/jobs/{jid}/logs{q}", expect=400, what=what)
+        # A checkpoint: 200 with checkpoint_at for a running job, 409 for any other.
+        running = j.get("state") == "running"
+        r = self.call("POST", f"/api/v1/jobs/{jid}/checkpoint", expect=200 if running else 409)
+        if running and r.status == 200 and isinstance(r.json, dict):
+            self.check(isinstance(r.json.get("checkpoint_at"), str),
+                       f"checkpoint of job {jid}: checkpoint_at {r.json.get('checkpoint_at')!r}")
         missing = 987654321
         for method, suffix in (("GET", ""), ("GET", "/events"), ("GET", "/logs"),
-                               ("DELETE", "")):
+                               ("DELETE", ""), ("POST", "/checkpoint")):
             self.call(method, f"/api/v1/jobs/{missing}{suffix}", expect=404, what="no such job")
 
     def listing(self):

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "discovery/node_inventory.h"
@@ -41,7 +42,8 @@ cluster::NodeSpec Node(const std::string& name, int gpus, const std::string& mod
 struct Server {
   explicit Server(const std::filesystem::path& dir, std::vector<cluster::NodeSpec> nodes,
                   int max_connections = 64, const discovery::NvmlLibrary* nvml = nullptr,
-                  std::vector<queue::QueueSpec> queues = {}) {
+                  std::vector<queue::QueueSpec> queues = {},
+                  const std::function<void(ServiceOptions&)>& tweak = nullptr) {
     ServiceOptions opt;
     opt.scheduler.queues = std::move(queues);
     opt.data_dir = dir;
@@ -51,6 +53,7 @@ struct Server {
     opt.synchronous_full = false;
     opt.nvml = nvml;
     opt.nvml_interval = 50ms;
+    if (tweak) tweak(opt);
     std::string token;
     auto s = PoolService::Start(opt, std::make_unique<executor::LocalExecutor>(), &token);
     EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().ToString());
@@ -475,6 +478,205 @@ TEST(ServiceTest, AGpuLostWhileAJobRunsMarksItUnhealthyAndTheJobLost) {
   unsetenv("FAKE_NVML_SCRIPT");
 }
 #endif
+
+// ---- preemption
+
+// Preemption on, the priority order, victims that lose least first.
+std::function<void(ServiceOptions&)> Preempting(std::chrono::milliseconds grace) {
+  return [grace](ServiceOptions& opt) {
+    opt.scheduler.preemption = true;
+    opt.scheduler.order = "priority";
+    opt.scheduler.victim_choice = scheduler::VictimChoice::kLeastLostWork;
+    opt.preempt_grace = grace;
+  };
+}
+
+// A fixed test program: says when it starts and when it gets SIGTERM, then takes a second to
+// "checkpoint" and exits 0; without SIGTERM it runs until cancelled.
+const json kTermAware = {"sh", "-c",
+                         "trap 'echo term; sleep 1; exit 0' TERM; echo start; "
+                         "while :; do sleep 0.1; done"};
+
+std::vector<std::string> EventReasons(httplib::Client& c, std::int64_t id) {
+  std::vector<std::string> out;
+  const json events = Body(c.Get("/api/v1/jobs/" + std::to_string(id) + "/events"));
+  for (const auto& e : events["events"]) {
+    out.push_back(e["state"].get<std::string>() + ": " + e["reason"].get<std::string>());
+  }
+  return out;
+}
+
+// The job's events once it has at least `n` (the scheduling thread commits a change just after
+// the job object shows it), or 15 s pass.
+std::vector<std::string> WaitEvents(httplib::Client& c, std::int64_t id, std::size_t n) {
+  std::vector<std::string> events;
+  for (int i = 0; i < 1500 && events.size() < n; ++i) {
+    if (i > 0) std::this_thread::sleep_for(10ms);
+    events = EventReasons(c, id);
+  }
+  return events;
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// A low-priority job holds both GPUs; a high-priority job needs them. The low one gets SIGTERM
+// (its trap runs), keeps its GPUs while it stops (the high one waits meanwhile, nothing booked
+// twice), is requeued with restarts 1, and runs again once the high one has finished.
+TEST(ServiceTest, AHigherPriorityJobPreemptsALowerOneWhichIsRequeuedAndRunsAgain) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 2)}, 64, nullptr, {}, Preempting(5s));
+  auto c = s.Client(s.admin_token);
+  const std::int64_t low =
+      Submit(*c, {{"command", kTermAware}, {"gpus", 2}, {"preemptible", true}})["id"];
+  WaitJob(*c, low, [](const json& j) { return j["state"] == "running"; });
+  // Its first line is written: the trap is set.
+  WaitJob(*c, low, [&](const json&) {
+    return Body(c->Get("/api/v1/jobs/" + std::to_string(low) + "/logs"))["data"] == "start\n";
+  });
+  const std::int64_t high =
+      Submit(*c, {{"command", {"sleep", "1"}}, {"gpus", 2}, {"priority", 5}})["id"];
+  const json stopping = WaitJob(*c, low, [](const json& j) {
+    return Contains(j.value("reason", ""), "stopping: preempted by job");
+  });
+  EXPECT_EQ(stopping["reason"],
+            "stopping: preempted by job " + std::to_string(high) + " (priority order)");
+  // While it stops (its trap sleeps 1 s), the high job waits and the GPUs stay the low job's.
+  const json waiting = Body(c->Get("/api/v1/jobs/" + std::to_string(high)));
+  EXPECT_EQ(waiting["state"], "pending");
+  EXPECT_EQ(waiting["reason"],
+            "not now: waiting for preempted job(s) " + std::to_string(low) + " to stop");
+  const json nodes = Body(c->Get("/api/v1/nodes"));
+  EXPECT_EQ(nodes["nodes"][0]["jobs"], json::array({low}));
+
+  const json requeued = WaitJob(*c, low, [](const json& j) { return j["restarts"] == 1; });
+  EXPECT_EQ(requeued["state"], "pending");
+  EXPECT_EQ(WaitState(*c, high, "succeeded")["exit_code"], 0);
+  const json again = WaitState(*c, low, "running");
+  EXPECT_EQ(again["restarts"], 1);
+  EXPECT_GT(again["attained_gpu_s"].get<double>(), 0.0);
+  const auto events = WaitEvents(*c, low, 5);
+  ASSERT_GE(events.size(), 5U) << ::testing::PrintToString(events);
+  EXPECT_EQ(events[0], "pending: submitted by admin");
+  EXPECT_TRUE(Contains(events[2], "running: preempted by job " + std::to_string(high) +
+                                      " (priority order): SIGTERM, SIGKILL after 5 s"))
+      << events[2];
+  EXPECT_TRUE(Contains(events[3], "pending: requeued: preempted by job")) << events[3];
+  EXPECT_TRUE(Contains(events[3], "exited with code 0")) << events[3];
+  EXPECT_TRUE(Contains(events[4], "running: placed on a")) << events[4];
+  WaitJob(*c, low, [&](const json&) {
+    return Body(c->Get("/api/v1/jobs/" + std::to_string(low) + "/logs"))["data"] ==
+           "start\nterm\nstart\n";
+  });
+  ASSERT_EQ(c->Delete("/api/v1/jobs/" + std::to_string(low))->status, 200);
+  EXPECT_EQ(WaitState(*c, low, "cancelled")["restarts"], 1);
+  // A job of the same priority, or a job that is not preemptible, is never stopped.
+  const std::int64_t fixed = Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 2}})["id"];
+  WaitState(*c, fixed, "running");
+  const std::int64_t urgent =
+      Submit(*c, {{"command", {"true"}}, {"gpus", 2}, {"priority", 9}})["id"];
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(Body(c->Get("/api/v1/jobs/" + std::to_string(fixed)))["reason"], "placed on a");
+  EXPECT_EQ(Body(c->Get("/api/v1/jobs/" + std::to_string(urgent)))["state"], "pending");
+  c->Delete("/api/v1/jobs/" + std::to_string(fixed));
+  WaitState(*c, urgent, "succeeded");
+}
+
+// Queues a and b, 1 GPU guaranteed each, on 2 GPUs. b borrows a's idle GPU with two jobs; a's
+// job reclaims it: one of b's jobs (the later, least lost work ties by rank) is preempted and
+// requeued, a's job runs, and b's job runs again once a's has finished.
+TEST(ServiceTest, AQueueReclaimsItsGuaranteeFromTheQueueThatBorrowsIt) {
+  TempDir dir;
+  const std::vector<queue::QueueSpec> queues = {{"a", "", 1, 2, 1}, {"b", "", 1, 2, 1}};
+  Server s(dir.path(), {Node("n", 2)}, 64, nullptr, queues, Preempting(5s));
+  auto c = s.Client(s.admin_token);
+  const json b_job = {
+      {"command", {"sleep", "30"}}, {"gpus", 1}, {"queue", "b"}, {"preemptible", true}};
+  const std::int64_t b1 = Submit(*c, b_job)["id"];
+  WaitState(*c, b1, "running");
+  const std::int64_t b2 = Submit(*c, b_job)["id"];
+  WaitState(*c, b2, "running");
+  const std::int64_t a1 =
+      Submit(*c, {{"command", {"sleep", "1"}}, {"gpus", 1}, {"queue", "a"}})["id"];
+  // b2 started last: the least lost work.
+  const json requeued = WaitJob(*c, b2, [](const json& j) { return j["restarts"] == 1; });
+  EXPECT_EQ(requeued["state"], "pending");
+  EXPECT_EQ(Body(c->Get("/api/v1/jobs/" + std::to_string(b1)))["state"], "running");
+  WaitState(*c, a1, "running");
+  const auto events = WaitEvents(*c, b2, 4);
+  ASSERT_GE(events.size(), 4U);
+  EXPECT_TRUE(Contains(
+      events[2], "preempted by job " + std::to_string(a1) + " (queue 'a' reclaims its guarantee)"))
+      << events[2];
+  WaitState(*c, a1, "succeeded");
+  EXPECT_EQ(WaitState(*c, b2, "running")["restarts"], 1);
+}
+
+// The service stops while a victim ignores SIGTERM: the preemption was committed, so the next
+// start stops it again (SIGKILL after the grace), requeues it once (restarts 1), gives its GPUs to
+// the preemptor only then, and runs it again afterwards.
+TEST(ServiceTest, ARestartInTheMiddleOfAPreemptionFinishesIt) {
+  TempDir dir;
+  const json stubborn = {"sh", "-c",
+                         "trap 'echo term' TERM; echo start; while :; do sleep 0.1; done"};
+  std::int64_t low = 0, high = 0;
+  {
+    Server s(dir.path(), {Node("a", 1)}, 64, nullptr, {}, Preempting(60s));
+    auto c = s.Client(s.admin_token);
+    low = Submit(*c, {{"command", stubborn}, {"gpus", 1}, {"preemptible", true}})["id"];
+    WaitState(*c, low, "running");
+    WaitJob(*c, low, [&](const json&) {
+      return Body(c->Get("/api/v1/jobs/" + std::to_string(low) + "/logs"))["data"] == "start\n";
+    });
+    high = Submit(*c, {{"command", {"sleep", "1"}}, {"gpus", 1}, {"priority", 5}})["id"];
+    WaitJob(*c, low, [](const json& j) {
+      return Contains(j.value("reason", ""), "stopping: preempted by job");
+    });
+  }  // the service stops with the victim still running (its SIGKILL was 60 s away)
+  Server s(dir.path(), {Node("a", 1)}, 64, nullptr, {}, Preempting(500ms));
+  auto c = s.Client(s.admin_token);
+  const json j = Body(c->Get("/api/v1/jobs/" + std::to_string(low)));
+  EXPECT_EQ(j["state"], "running");
+  EXPECT_EQ(j["reason"],
+            "stopping: preempted by job " + std::to_string(high) + " (priority order)");
+  EXPECT_EQ(Body(c->Get("/api/v1/jobs/" + std::to_string(high)))["state"], "pending");
+  const json requeued = WaitJob(*c, low, [](const json& x) { return x["restarts"] == 1; });
+  EXPECT_EQ(requeued["state"], "pending");
+  // One preemption, requeued once, by SIGKILL after the new grace.
+  const auto events = WaitEvents(*c, low, 4);
+  ASSERT_EQ(events.size(), 4U) << ::testing::PrintToString(events);
+  EXPECT_TRUE(Contains(events[2], "running: preempted by job")) << events[2];
+  EXPECT_TRUE(Contains(events[3], "pending: requeued: preempted by job")) << events[3];
+  EXPECT_TRUE(Contains(events[3], "SIGKILL")) << events[3];
+  EXPECT_EQ(WaitState(*c, high, "succeeded")["exit_code"], 0);
+  EXPECT_EQ(WaitState(*c, low, "running")["restarts"], 1);
+  c->Delete("/api/v1/jobs/" + std::to_string(low));
+  EXPECT_EQ(WaitState(*c, low, "cancelled")["restarts"], 1);
+}
+
+// A checkpoint: the owner of a running job reports it (POST .../checkpoint), the job object shows
+// it, and a job that is not running is a conflict.
+TEST(ServiceTest, ARunningJobReportsACheckpoint) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 1)}, 64, nullptr, {}, Preempting(1s));
+  auto c = s.Client(s.admin_token);
+  const std::int64_t id =
+      Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 1}, {"preemptible", true}})["id"];
+  WaitState(*c, id, "running");
+  EXPECT_TRUE(Body(c->Get("/api/v1/jobs/" + std::to_string(id)))["checkpoint_at"].is_null());
+  auto r = c->Post("/api/v1/jobs/" + std::to_string(id) + "/checkpoint", "", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_TRUE(json::parse(r->body)["checkpoint_at"].is_string()) << r->body;
+  const std::int64_t waiting = Submit(*c, {{"command", {"true"}}, {"gpus", 1}})["id"];
+  auto conflict =
+      c->Post("/api/v1/jobs/" + std::to_string(waiting) + "/checkpoint", "", "application/json");
+  ASSERT_TRUE(conflict);
+  EXPECT_EQ(conflict->status, 409) << conflict->body;
+  c->Delete("/api/v1/jobs/" + std::to_string(id));
+  WaitState(*c, waiting, "succeeded");
+}
 
 }  // namespace
 }  // namespace gpupool::server
