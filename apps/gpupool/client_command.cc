@@ -1,6 +1,7 @@
-// The service's client commands: submit, jobs, job, cancel, logs, nodes, top, token, whoami. Thin:
-// flags -> client_request (body), api_client (HTTP), client_format (text). Each takes --server,
-// --token and --data-dir (client_connection.h) and prints one line on stderr on failure.
+// The service's client commands: submit, jobs, job, cancel, checkpoint, logs, nodes, top, token,
+// whoami. Thin: flags -> client_request (body), api_client (HTTP), client_format (text). Each
+// takes --server, --token and --data-dir (client_connection.h) and prints one line on stderr on
+// failure.
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -316,6 +317,29 @@ int RunCancel(const CancelArgs& a) {
   return code;
 }
 
+struct CheckpointArgs {
+  ConnectionFlags conn;
+  std::string id;
+};
+
+// A running job reports that it has just saved its state (POST /api/v1/jobs/ID/checkpoint): a
+// job may run `gpupool checkpoint "$GPUPOOL_JOB_ID"` after each save, with GPUPOOL_SERVER and
+// GPUPOOL_TOKEN in its environment.
+int RunCheckpoint(const CheckpointArgs& a) {
+  constexpr std::string_view kCmd = "checkpoint";
+  auto id = ParseJobId(a.id, "ID");
+  if (!id) return Fail(kCmd, id.error());
+  auto client = Connect(a.conn);
+  if (!client) return Fail(kCmd, client.error());
+  auto job = (*client)->Post(JobPath(*id) + "/checkpoint", nlohmann::json::object());
+  if (!job) {
+    return Fail(kCmd, Status(job.error().code(),
+                             "job " + std::to_string(*id) + ": " + job.error().message()));
+  }
+  std::cout << "checkpoint of job " << *id << " at " << Text(Field(*job, "checkpoint_at")) << "\n";
+  return 0;
+}
+
 // --- logs ------------------------------------------------------------------------------------
 struct LogsArgs {
   ConnectionFlags conn;
@@ -510,6 +534,16 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
   cancel->add_option("ID", cancel_args->ids, "Job ids")->required();
   AddConnectionFlags(cancel, cancel_args->conn);
   cancel->callback([cancel_args, &exit_code] { exit_code = RunCancel(*cancel_args); });
+
+  auto checkpoint_args = std::make_shared<CheckpointArgs>();
+  auto* checkpoint = app.add_subcommand(
+      "checkpoint",
+      "Report that a running job has just saved its state (preemption then loses only the work "
+      "after it; docs/serve.md)");
+  checkpoint->add_option("ID", checkpoint_args->id, "Job id")->required();
+  AddConnectionFlags(checkpoint, checkpoint_args->conn);
+  checkpoint->callback(
+      [checkpoint_args, &exit_code] { exit_code = RunCheckpoint(*checkpoint_args); });
 
   auto logs_args = std::make_shared<LogsArgs>();
   auto* logs = app.add_subcommand("logs", "A job's output (stdout, or --stderr)");

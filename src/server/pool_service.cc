@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -112,6 +113,9 @@ Result<RunHistory> HistoryFromJson(const std::string& text) {
 }
 
 double Seconds(std::int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
+// GPU-seconds to the millisecond, as shown (the clock's epoch seconds leave noise below that).
+double ShownGpuSeconds(double s) { return std::round(s * 1000.0) / 1000.0; }
 
 bool ValidUserName(const std::string& u) {
   if (u.empty() || u.size() > 64) return false;
@@ -746,7 +750,7 @@ ApiResult<Principal> PoolService::Authenticate(std::string_view header) const {
 json PoolService::JobJson(const ActiveJob& job) const {
   json j = RowJson(job.row);
   // GPU time up to now for a running job (the row has it up to the start of this run).
-  j["attained_gpu_s"] = scheduler_->Attained(job.row.id);
+  j["attained_gpu_s"] = ShownGpuSeconds(scheduler_->Attained(job.row.id));
   if (job.row.state == "pending") {
     const std::string reason = scheduler_->PendingReason(job.row.id);
     if (!reason.empty()) j["reason"] = reason;
@@ -798,7 +802,7 @@ json PoolService::RowJson(const store::JobRow& row, const json& spec) const {
               {"exit_code", row.exit_code ? json(*row.exit_code) : json(nullptr)},
               {"placement", std::move(placement)},
               {"restarts", h.restarts},
-              {"attained_gpu_s", h.attained_gpu_s},
+              {"attained_gpu_s", ShownGpuSeconds(h.attained_gpu_s)},
               {"checkpoint_at", TimeJson(h.checkpoint_ms)}};
 }
 
