@@ -565,12 +565,19 @@ void PoolService::Loop() {
       job.stop_reason = fmt::format("time limit of {} s reached", job.spec.time_limit_s);
       if (Status st = executor_->Stop(id, opt_.stop_grace); !st.ok()) Log(st.ToString());
     }
-    const bool run = dirty_ || !exits.empty() || retry_;
+    // With preemption, what may be stopped changes with time alone (a minimum run time passes,
+    // a job's attained GPU time crosses a level): every waiting job is tried again now and then.
+    bool recheck = false;
+    if (opt_.scheduler.preemption && now >= next_recheck_ms_) {
+      recheck = true;
+      next_recheck_ms_ = now + opt_.preempt_recheck.count();
+    }
+    const bool run = dirty_ || !exits.empty() || retry_ || recheck;
     dirty_ = false;
     retry_ = false;
     if (run && scheduler_->num_pending() > 0) {
       const auto t0 = std::chrono::steady_clock::now();
-      scheduler::CycleResult cycle = scheduler_->RunCycle();
+      scheduler::CycleResult cycle = scheduler_->RunCycle(/*full=*/recheck);
       // Jobs the policy let wait for a partner go in the next cycle, a tick later at most.
       retry_ = cycle.deferred > 0;
       metrics_.cycle_seconds.Observe(

@@ -75,6 +75,9 @@ struct ServiceOptions {
   std::chrono::milliseconds stop_grace{10000};  // SIGTERM -> SIGKILL on cancel and time limit
   // SIGTERM -> SIGKILL for a job stopped by preemption (scheduler.preemption): time to checkpoint.
   std::chrono::milliseconds preempt_grace{30000};
+  // With preemption: every waiting job is tried again at least this often (a full cycle), since
+  // what may be preempted changes with time alone (SchedulerOptions::min_run_s, las levels).
+  std::chrono::milliseconds preempt_recheck{1000};
   std::chrono::milliseconds tick{50};  // longest wait between two looks at exits
   bool synchronous_full = true;        // fsync every commit (see store.h)
   // NVML for this host's node (not owned; may be null): watched for lost GPUs, and its readings
@@ -163,7 +166,8 @@ class PoolService {
   std::condition_variable cv_;
   std::condition_variable idle_cv_;
   bool dirty_ = true;
-  bool retry_ = false;  // the last cycle deferred jobs: run one again after a tick
+  bool retry_ = false;                // the last cycle deferred jobs: run one again after a tick
+  std::int64_t next_recheck_ms_ = 0;  // preemption: the next full cycle at the latest
   bool stop_ = false;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   std::unordered_map<std::int64_t, std::unique_ptr<ActiveJob>> active_;

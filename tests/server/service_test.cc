@@ -655,6 +655,31 @@ TEST(ServiceTest, ARestartInTheMiddleOfAPreemptionFinishesIt) {
   EXPECT_EQ(WaitState(*c, low, "cancelled")["restarts"], 1);
 }
 
+// A minimum run time of 3 s: a high-priority job arriving just after a low one started waits
+// without stopping it; once the low one has run 3 s, the next full cycle (preempt_recheck, with
+// nothing else happening) preempts it.
+TEST(ServiceTest, AJobIsPreemptedOnlyAfterItsMinimumRunTime) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 1)}, 64, nullptr, {}, [](ServiceOptions& opt) {
+    Preempting(5s)(opt);
+    opt.scheduler.min_run_s = 3;
+    opt.preempt_recheck = 100ms;
+  });
+  auto c = s.Client(s.admin_token);
+  const std::int64_t low =
+      Submit(*c, {{"command", kTermAware}, {"gpus", 1}, {"preemptible", true}})["id"];
+  WaitState(*c, low, "running");
+  const std::int64_t high = Submit(*c, {{"command", {"true"}}, {"gpus", 1}, {"priority", 5}})["id"];
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(Body(c->Get("/api/v1/jobs/" + std::to_string(low)))["reason"], "placed on a");
+  EXPECT_EQ(Body(c->Get("/api/v1/jobs/" + std::to_string(high)))["state"], "pending");
+  WaitJob(*c, low, [](const json& j) { return j["restarts"] == 1; });
+  EXPECT_EQ(WaitState(*c, high, "succeeded")["exit_code"], 0);
+  EXPECT_EQ(WaitState(*c, low, "running")["restarts"], 1);
+  c->Delete("/api/v1/jobs/" + std::to_string(low));
+  WaitState(*c, low, "cancelled");
+}
+
 // A checkpoint: the owner of a running job reports it (POST .../checkpoint), the job object shows
 // it, and a job that is not running is a conflict.
 TEST(ServiceTest, ARunningJobReportsACheckpoint) {
