@@ -481,6 +481,9 @@ store::UpdateJobOp PoolService::FinishLocked(ActiveJob& job, const executor::Exi
   }
   const double attained = scheduler_->Attained(id);
   if (Status st = scheduler_->Release(id); !st.ok()) Log(st.ToString());
+  // Not preempted after all (cancelled, lost or timed out meanwhile): no preemption in progress.
+  job.history.preempted_by = 0;
+  job.history.preempt_reason.clear();
   JobState state = JobState::kFailed;
   std::string reason = exit.reason;
   if (exit.lost || job.cause == StopCause::kLost) {
@@ -521,8 +524,6 @@ store::UpdateJobOp PoolService::FinishLocked(ActiveJob& job, const executor::Exi
   job.row.reason = reason;
   job.row.finished_ms = now_ms;
   job.history.attained_gpu_s = attained;
-  job.history.preempted_by = 0;
-  job.history.preempt_reason.clear();
   job.row.history_json = HistoryToJson(job.history);
   return store::UpdateJobOp{job.row, {store::EventRow{id, now_ms, job.row.state, reason}}};
 }
@@ -589,6 +590,9 @@ void PoolService::Loop() {
         // It keeps its GPUs until its process has ended (wait_for_victims); the preemption is
         // committed before the SIGTERM, so that a restart in between finishes it.
         ActiveJob& job = *active_.at(id);
+        // Already ending (cancelled, timed out, lost): it ends as it was going to; its GPUs go to
+        // the preemptor when it has.
+        if (job.stopping) continue;
         job.stopping = true;
         job.cause = StopCause::kPreempt;
         job.stop_reason = scheduler_->PreemptionReason(id);
@@ -1005,12 +1009,12 @@ ApiResult<json> PoolService::Cancel(const Principal& p, std::int64_t id) {
     return RowJson(row);
   }
   if (!job.stopping || job.cause == StopCause::kPreempt) {
-    // A job being preempted already has its SIGTERM: it now ends cancelled, not requeued.
-    const bool sent = job.stopping;
+    // A job being preempted now ends cancelled, not requeued, and by the cancel's grace if that
+    // ends first (a second Stop keeps the earlier SIGKILL).
     job.stopping = true;
     job.cause = StopCause::kCancel;
     job.stop_reason = who;
-    if (job.launched && !sent) {
+    if (job.launched) {
       if (Status st = executor_->Stop(id, opt_.stop_grace); !st.ok()) Log(st.ToString());
     }
   }

@@ -680,6 +680,31 @@ TEST(ServiceTest, AJobIsPreemptedOnlyAfterItsMinimumRunTime) {
   WaitState(*c, low, "cancelled");
 }
 
+// Cancelling a job while it is being preempted: it ends cancelled (not requeued), by the cancel's
+// grace (300 ms here) rather than the preemption's (60 s), and the preemptor then runs.
+TEST(ServiceTest, AJobCancelledWhileBeingPreemptedEndsCancelled) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 1)}, 64, nullptr, {}, Preempting(60s));
+  auto c = s.Client(s.admin_token);
+  const json stubborn = {"sh", "-c",
+                         "trap 'echo term' TERM; echo start; while :; do sleep 0.1; done"};
+  const std::int64_t low =
+      Submit(*c, {{"command", stubborn}, {"gpus", 1}, {"preemptible", true}})["id"];
+  WaitState(*c, low, "running");
+  WaitJob(*c, low, [&](const json&) {
+    return Body(c->Get("/api/v1/jobs/" + std::to_string(low) + "/logs"))["data"] == "start\n";
+  });
+  const std::int64_t high = Submit(*c, {{"command", {"true"}}, {"gpus", 1}, {"priority", 5}})["id"];
+  WaitJob(*c, low, [](const json& j) {
+    return Contains(j.value("reason", ""), "stopping: preempted by job");
+  });
+  ASSERT_EQ(c->Delete("/api/v1/jobs/" + std::to_string(low))->status, 200);
+  const json cancelled = WaitState(*c, low, "cancelled");
+  EXPECT_EQ(cancelled["restarts"], 0);
+  EXPECT_TRUE(Contains(cancelled["reason"], "cancelled by admin")) << cancelled["reason"];
+  EXPECT_EQ(WaitState(*c, high, "succeeded")["exit_code"], 0);
+}
+
 // A checkpoint: the owner of a running job reports it (POST .../checkpoint), the job object shows
 // it, and a job that is not running is a conflict.
 TEST(ServiceTest, ARunningJobReportsACheckpoint) {
