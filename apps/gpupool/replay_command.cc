@@ -255,12 +255,11 @@ int RunReplayCommand(const ReplayArgs& a) {
       opt.placement = placement;
       opt.sample_every_s = sample_s;
       opt.skip_never = !a.openb.empty();  // a pod of a GPU model the scaled pool lacks
-      // The preemptive orders never block (the artifact's SRTF does not, nor does Tiresias' LAS).
+      // The orders whose rank follows the service received never block (the artifact's SRTF does
+      // not, nor does Tiresias' LAS) and preempt as ranks cross.
       auto made = scheduler::MakeJobOrder(order);
       if (!made) return fail(Status::InvalidArgument("--policy: " + made.error().message()));
-      // priority preempts only across priorities, which the trace does not have: it blocks as
-      // the other orders without preemption do.
-      const bool preemptive = (*made)->preemptive() && (*made)->name() != "priority";
+      const bool preemptive = (*made)->rank_follows_service();
       // none: strict order; easy: strict with EASY backfill (time limits: the actual durations,
       // as sjf reads them); any: a job that does not fit is skipped, no reservation.
       opt.strict_order = a.backfill != "any" && !preemptive && queues.empty();

@@ -47,6 +47,11 @@ class JobOrder {
   // True when Preempts() may hold for some pair (the scheduler skips its preemption step
   // otherwise).
   virtual bool preemptive() const { return false; }
+  // True when a job's rank moves with the service it receives (srtf, las, gittins): such an order
+  // preempts as ranks cross, and a simulator lets it skip a job that does not fit instead of
+  // blocking behind it (the published SRTF and LAS replays do not block). priority preempts only
+  // across fixed priorities: false.
+  virtual bool rank_follows_service() const { return false; }
   // The attained GPU time above `attained_gpu_s` at which a job's rank changes by itself (LAS's
   // next threshold), so that a simulator knows when to run a cycle; nullopt: never.
   virtual std::optional<double> NextBoundary(double /*attained_gpu_s*/) const {
@@ -101,6 +106,7 @@ class SrtfOrder final : public JobOrder {
   void Sort(std::vector<const PendingJob*>& jobs) const override;
   bool Preempts(const PendingJob& waiting, const PendingJob& running) const override;
   bool preemptive() const override { return true; }
+  bool rank_follows_service() const override { return true; }
 };
 
 // "las": least attained service (Tiresias, Gu et al., NSDI '19, its discretised form): a job's
@@ -118,6 +124,7 @@ class LasOrder final : public JobOrder {
     return Level(waiting.attained_gpu_s) < Level(running.attained_gpu_s);
   }
   bool preemptive() const override { return true; }
+  bool rank_follows_service() const override { return true; }
   std::optional<double> NextBoundary(double attained_gpu_s) const override;
   int Level(double attained_gpu_s) const;
   const std::vector<double>& thresholds() const { return thresholds_; }

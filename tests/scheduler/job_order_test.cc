@@ -155,5 +155,17 @@ TEST(JobOrderTest, SrtfRanksByTimeLeftAndPreemptsLongerOnes) {
   EXPECT_FALSE(srtf.NextBoundary(0).has_value());
 }
 
+// The orders whose rank moves with the service received are the ones a simulator never blocks
+// for; priority preempts across fixed priorities only.
+TEST(JobOrderTest, RankFollowsServiceForSrtfLasAndGittinsOnly) {
+  for (const char* name : {"srtf", "las", "gittins"}) {
+    EXPECT_TRUE((*MakeJobOrder(name))->rank_follows_service()) << name;
+  }
+  for (const char* name : {"priority", "fifo", "sjf", "qssf"}) {
+    EXPECT_FALSE((*MakeJobOrder(name))->rank_follows_service()) << name;
+  }
+  EXPECT_TRUE((*MakeJobOrder("priority"))->preemptive());
+}
+
 }  // namespace
 }  // namespace gpupool::scheduler
