@@ -788,9 +788,12 @@ CycleResult Scheduler::RunCycle(bool full) {
   JobId head = 0;                      // strict order: the first job that did not fit
   std::vector<JobId> failed_in_order;  // the jobs that did not fit, in the order's order
   std::size_t i = 0;
+  // A job its queue's limit holds back may still preempt lower-ranked jobs of its own queue.
+  const bool limit_preempts = preemption_ && order_->preemptive();
   while (i < order.size() && head == 0) {
     const PendingJob* job = order[i];
     if (over_limit(job)) {
+      if (limit_preempts) failed_in_order.push_back(job->id);
       ++i;
       continue;
     }
@@ -825,6 +828,7 @@ CycleResult Scheduler::RunCycle(bool full) {
       const PendingJob* j = order[i];
       if (j->request.replicas > 1) break;
       if (over_limit(j)) {
+        if (limit_preempts) failed_in_order.push_back(j->id);
         ++i;
         continue;
       }
@@ -1010,6 +1014,10 @@ CycleResult Scheduler::RunCycle(bool full) {
         reclaim = false;
         for (const PendingJob* r : ranked) {
           if (!order_->Preempts(w, *r)) break;
+          // With queues the order preempts inside the job's own queue only: across queues the
+          // guarantees decide (reclaim), or a queue's job would take a guaranteed share that its
+          // owner then reclaims, and back again.
+          if (queues_ && r->request.queue != w.request.queue) continue;
           candidates.push_back(r);
         }
         candidates = by_lost_work(std::move(candidates));
@@ -1143,13 +1151,26 @@ std::vector<JobId> Scheduler::ChooseVictims(JobId id, const std::vector<const Pe
   const PendingJob& waiting = pending_.at(id);
   // Stop the candidates one by one, in their order, until the waiting job fits; then keep running
   // every victim it can do without (latest chosen first), so that exactly what is needed is freed.
+  // With queues the waiting job must also keep within its queue's limits once the victims of its
+  // own queue are gone (those of other queues free nothing of its limits).
+  const double need = queues_ ? JobGpus(waiting.request) : 0;
+  auto own = [&](JobId v) {
+    return queues_ && running_.at(v).job.request.queue == waiting.request.queue
+               ? JobGpus(running_.at(v).job.request)
+               : 0.0;
+  };
+  auto within_limit = [&](double freed) {
+    return !queues_ || queues_->LimitBlocker(waiting.request.queue, need - freed).empty();
+  };
   cluster::ClusterState what_if = base;
   std::vector<JobId> victims;
+  double freed = 0;  // GPUs of the waiting job's own queue among the victims
   bool fits = false;
   for (const PendingJob* v : ranked) {
     for (const auto& a : placed_.at(v->id)) GP_CHECK(what_if.Release(a).ok());
     victims.push_back(v->id);
-    if (FitsOn(waiting.request, what_if)) {
+    freed += own(v->id);
+    if (within_limit(freed) && FitsOn(waiting.request, what_if)) {
       fits = true;
       break;
     }
@@ -1159,8 +1180,10 @@ std::vector<JobId> Scheduler::ChooseVictims(JobId id, const std::vector<const Pe
     cluster::ClusterState keep = what_if;
     bool restored = true;
     for (const auto& a : placed_.at(victims[k])) restored = restored && keep.Allocate(a).ok();
-    if (restored && FitsOn(waiting.request, keep)) {
+    const double kept_freed = freed - own(victims[k]);
+    if (restored && within_limit(kept_freed) && FitsOn(waiting.request, keep)) {
       what_if = std::move(keep);
+      freed = kept_freed;
       victims.erase(victims.begin() + static_cast<std::ptrdiff_t>(k));
     }
   }

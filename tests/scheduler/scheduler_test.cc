@@ -656,6 +656,53 @@ TEST(SchedulerTest, AGuaranteeIsReclaimedFromTheQueueThatBorrowsIt) {
   EXPECT_TRUE(s->is_pending(4));
 }
 
+// With queues the order preempts inside a queue only. Queues a and b, nothing guaranteed, one
+// 8-GPU node held by b's job 1 (priority 0). a's job 2 (priority 5, 4 GPUs) does not preempt it
+// (across queues only guarantees decide); b's own job 3 (priority 5) does.
+TEST(SchedulerTest, WithQueuesTheOrderPreemptsInsideTheJobsOwnQueueOnly) {
+  auto s = MakeQueued({{"a", "", 0, kNoLimit, 1}, {"b", "", 0, kNoLimit, 1}});
+  ASSERT_TRUE(s->AddPending(1, InQueue("b", 8)).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 1u);
+  JobRequest high_a = InQueue("a", 4);
+  high_a.priority = 5;
+  ASSERT_TRUE(s->AddPending(2, high_a).ok());
+  EXPECT_TRUE(s->RunCycle(/*full=*/true).preempted.empty());
+  EXPECT_TRUE(s->is_pending(2));
+  JobRequest high_b = InQueue("b", 4);
+  high_b.priority = 5;
+  ASSERT_TRUE(s->AddPending(3, high_b).ok());
+  const auto c = s->RunCycle(/*full=*/true);
+  EXPECT_EQ(c.preempted, (std::vector<JobId>{1}));
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 3);
+  // The 4 GPUs job 3 left free go to job 2 in the next cycle (a preemption places only the job
+  // it was for).
+  const auto d = s->RunCycle();
+  ASSERT_EQ(d.placed.size(), 1u);
+  EXPECT_EQ(d.placed[0].first, 2);
+}
+
+// A job its queue's limit holds back preempts lower-ranked jobs of its own queue to make room
+// under the limit. Queue a limited to 4 GPUs on an 8-GPU node: job 1 (priority 0, 4 GPUs) runs;
+// job 2 (priority 5, 4 GPUs) fits the node but not the limit: job 1 is stopped for it. Job 3
+// (priority 0, 2 GPUs), held by the limit too, ranks below nothing running and stops nothing.
+TEST(SchedulerTest, AJobHeldByItsQueuesLimitPreemptsLowerRankedJobsOfThatQueue) {
+  auto s = MakeQueued({{"a", "", 0, 4, 1}});
+  ASSERT_TRUE(s->AddPending(1, InQueue("a", 4)).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 1u);
+  JobRequest high = InQueue("a", 4);
+  high.priority = 5;
+  ASSERT_TRUE(s->AddPending(2, high).ok());
+  const auto c = s->RunCycle();
+  EXPECT_EQ(c.preempted, (std::vector<JobId>{1}));
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 2);
+  EXPECT_DOUBLE_EQ(s->queues()->Used("a"), 4);
+  ASSERT_TRUE(s->AddPending(3, InQueue("a", 2)).ok());
+  EXPECT_TRUE(s->RunCycle(/*full=*/true).preempted.empty());
+  EXPECT_TRUE(s->is_pending(3));
+}
+
 // ---- preemption by the rules: minimum run time, least lost work, waiting for the victims
 
 // One 8-GPU node, the priority order, preemption on.
