@@ -129,6 +129,15 @@ std::string Describe(const PodRequest& r, const cluster::ModelTable& models) {
   return out;
 }
 
+// "preempted by job 7 (priority order)" as a reason: `why` is the scheduler's words for it.
+WaitReason PreemptedReason(JobId by, const std::string& why) {
+  WaitReason w;
+  w.code = WaitCode::kPreempted;
+  w.message = why;
+  if (by != 0) w.job = by;
+  return w;
+}
+
 }  // namespace
 
 std::string_view NodeConditionName(NodeCondition c) {
@@ -398,8 +407,9 @@ Status Scheduler::RemovePending(JobId id) {
   if (pending_.erase(id) == 0) {
     return Status::NotFound("job " + std::to_string(id) + ": not pending");
   }
-  reasons_.erase(id);
+  waits_.erase(id);
   deferrals_.erase(id);
+  positions_stale_ = true;
   return Status::Ok();
 }
 
@@ -439,8 +449,9 @@ Status Scheduler::Allocate(JobId id, const Placement& placement, const JobReques
   placed_.emplace(id, placement);
   MarkRunning(id, request, history);
   pending_.erase(id);
-  reasons_.erase(id);
+  waits_.erase(id);
   deferrals_.erase(id);
+  positions_stale_ = true;
   return Status::Ok();
 }
 
@@ -534,9 +545,10 @@ Status Scheduler::Requeue(JobId id) {
   PendingJob back = RunningView(id);
   ++back.restarts;
   const std::string why = PreemptionReason(id);
+  const std::optional<JobId> by = PreemptedBy(id);
   GP_RETURN_IF_ERROR(Release(id));
   pending_.emplace(id, std::move(back));
-  if (!why.empty()) reasons_[id] = "not now: " + why;
+  if (!why.empty()) waits_[id] = Wait{nullptr, {PreemptedReason(by.value_or(0), why)}};
   return Status::Ok();
 }
 
@@ -566,16 +578,63 @@ const Placement* Scheduler::placement(JobId id) const {
   return it == placed_.end() ? nullptr : &it->second;
 }
 
-std::string Scheduler::PendingReason(JobId id) const {
-  const auto it = reasons_.find(id);
-  if (it != reasons_.end()) return it->second;
-  // Strict order: only the head has a reason of its own; the jobs behind it wait for it.
-  if (strict_order_ && blocked_head_ != 0 && id != blocked_head_ && pending_.contains(id)) {
-    return "not now: behind job " + std::to_string(blocked_head_) +
-           ", which does not fit yet (strict " + std::string(order_->name()) +
-           " order: no job overtakes it)";
+std::vector<WaitReason> Scheduler::PendingReasons(JobId id) const {
+  std::vector<WaitReason> out;
+  if (!pending_.contains(id)) return out;
+  if (const auto it = waits_.find(id); it != waits_.end()) {
+    out = it->second.own;
+    const Wait& w = it->second;
+    if (w.shape) out.insert(out.end(), w.shape->begin(), w.shape->end());
+    if (w.same_shape_ahead > 0) {
+      WaitReason ahead;
+      ahead.code = WaitCode::kBehindHigherPriority;
+      ahead.message = std::to_string(w.same_shape_ahead) + " job(s) of the same shape ahead of it";
+      ahead.job = w.same_shape_first;
+      ahead.jobs_ahead = w.same_shape_ahead;
+      out.push_back(std::move(ahead));
+    }
   }
-  return std::string();
+  // Strict order: the jobs behind the head wait for it (unless EASY already named it).
+  if (strict_order_ && blocked_head_ != 0 && id != blocked_head_ &&
+      std::none_of(out.begin(), out.end(),
+                   [](const WaitReason& w) { return w.code == WaitCode::kReservationAhead; })) {
+    WaitReason w;
+    w.code = WaitCode::kBehindHigherPriority;
+    w.message = "behind job " + std::to_string(blocked_head_) +
+                ", which does not fit yet (strict " + std::string(order_->name()) +
+                " order: no job overtakes it)";
+    w.job = blocked_head_;
+    out.push_back(std::move(w));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const WaitReason& a, const WaitReason& b) {
+    return static_cast<int>(a.code) < static_cast<int>(b.code);
+  });
+  return out;
+}
+
+std::string Scheduler::PendingReason(JobId id) const { return JoinWaitReasons(PendingReasons(id)); }
+
+std::optional<PendingPosition> Scheduler::QueuePosition(JobId id) const {
+  const auto job = pending_.find(id);
+  if (job == pending_.end()) return std::nullopt;
+  if (positions_stale_) {
+    position_.clear();
+    queue_count_.clear();
+    for (const JobId r : ranked_) {
+      const auto it = pending_.find(r);
+      if (it == pending_.end() || position_.contains(r)) continue;  // placed, gone, or seen
+      const std::string& q = queues_ ? it->second.request.queue : std::string();
+      position_.emplace(r, ++queue_count_[q]);
+    }
+    positions_stale_ = false;
+  }
+  const auto it = position_.find(id);
+  if (it == position_.end()) return std::nullopt;
+  PendingPosition out;
+  out.queue = queues_ ? job->second.request.queue : std::string();
+  out.position = it->second;
+  out.count = queue_count_.at(out.queue);
+  return out;
 }
 
 // ---------------------------------------------------------------- the cycle
@@ -634,24 +693,33 @@ std::optional<Placement> Scheduler::PlaceGang(const PodRequest& r, int replicas)
   return out;
 }
 
-std::string Scheduler::ReasonNotNow(const PodRequest& r, int replicas) const {
+std::vector<WaitReason> Scheduler::Shortfall(const PodRequest& r, int replicas) const {
   const std::string what = Describe(r, models_);
   std::int64_t holdable = 0;
   int usable_nodes = 0, model_nodes = 0;
-  std::int64_t free_gpus = 0, most_free_gpus = 0;       // whole free GPUs
-  std::int64_t free_milli = 0, most_milli_one_gpu = 0;  // shares
+  std::int64_t free_gpus = 0, most_free_gpus = 0;          // whole free GPUs
+  std::int64_t free_milli = 0, most_milli_one_gpu = 0;     // shares
+  std::int64_t other_free_gpus = 0, other_free_milli = 0;  // on ready nodes of other models
   std::int64_t most_gpu_memory = 0;
   std::int64_t most_cpu = -1, most_memory = -1;  // on nodes whose GPUs fit
   PodRequest gpus_only = r;
   gpus_only.cpu_milli = 0;
   gpus_only.memory_mib = 0;
   for (int i = 0; i < state_.num_nodes(); ++i) {
-    if (conditions_[static_cast<std::size_t>(i)] == NodeCondition::kRemoved) continue;
+    const NodeCondition c = conditions_[static_cast<std::size_t>(i)];
+    if (c == NodeCondition::kRemoved) continue;
     const NodeState& n = state_.node(i);
-    if (r.num_gpu > 0 && (n.num_gpus == 0 || !cluster::ModelAllowed(r.allowed_models, n.model)))
+    if (r.num_gpu > 0 && (n.num_gpus == 0 || !cluster::ModelAllowed(r.allowed_models, n.model))) {
+      if (c != NodeCondition::kReady) continue;
+      for (int g = 0; g < n.num_gpus; ++g) {
+        const auto gi = static_cast<std::size_t>(g);
+        if (n.gpu_left[gi] == 1000) ++other_free_gpus;
+        other_free_milli += n.gpu_left[gi];
+      }
       continue;
+    }
     ++model_nodes;
-    if (conditions_[static_cast<std::size_t>(i)] != NodeCondition::kReady) continue;
+    if (c != NodeCondition::kReady) continue;
     ++usable_nodes;
     holdable += Holdable(r, n, replicas);
     std::int64_t node_free = 0;
@@ -671,58 +739,133 @@ std::string Scheduler::ReasonNotNow(const PodRequest& r, int replicas) const {
   }
   const std::string models = ModelsText(r.allowed_models, models_);
   const std::string of_model = models.empty() ? "" : " " + models;
+  std::vector<WaitReason> out;
+  const auto add = [&out](WaitCode code, std::string message) -> WaitReason& {
+    out.push_back(WaitReason{});
+    out.back().code = code;
+    out.back().message = std::move(message);
+    return out.back();
+  };
   if (usable_nodes == 0) {
-    return "not now: every node" + (models.empty() ? std::string() : " with" + of_model + " GPUs") +
-           " is cordoned, draining or unhealthy (" + std::to_string(model_nodes) + " node(s))";
+    add(WaitCode::kNodesUnavailable,
+        "every node" + (models.empty() ? std::string() : " with" + of_model + " GPUs") +
+            " is cordoned, draining or unhealthy (" + std::to_string(model_nodes) + " node(s))")
+        .nodes = model_nodes;
+    return out;
   }
-  if (replicas > 1) {
-    if (holdable > 0) {
-      return "not now: gang of " + std::to_string(replicas) + " x (" + what +
-             ") not yet placeable: " + std::to_string(holdable) + " of " +
-             std::to_string(replicas) + " replicas fit now, all or none";
+  // The GPUs: short in the pool (none at all of the models asked for: no_gpu_of_model), or
+  // enough in total for a replica but not on one node (one GPU for a share).
+  if (r.num_gpu > 0) {
+    const bool whole = r.shape() == cluster::PodShape::kWholeGpus;
+    const std::int64_t per_replica = whole ? r.num_gpu : r.gpu_milli;
+    const std::int64_t need = per_replica * replicas;
+    const std::int64_t free = whole ? free_gpus : free_milli;
+    const std::int64_t most = whole ? most_free_gpus : most_milli_one_gpu;
+    const std::string unit = whole ? "gpus" : "gpu_milli";
+    if (free == 0 && !models.empty()) {
+      const std::int64_t other = whole ? other_free_gpus : other_free_milli;
+      WaitReason& w = add(WaitCode::kNoGpuOfModel,
+                          "no" + of_model + " GPU free (needs " +
+                              (whole ? std::to_string(need) + " GPU(s)" : Gpus(need)) + "; " +
+                              (whole ? std::to_string(other) + " GPU(s)" : Gpus(other)) +
+                              " free of other models)");
+      w.models = models;
+      w.needed = need;
+      w.free = 0;
+      w.free_other_models = other;
+    } else if (free < need) {
+      WaitReason& w = add(
+          WaitCode::kInsufficient,
+          whole ? "needs " + std::to_string(need) + of_model + " GPU(s) free, the pool has " +
+                      std::to_string(free) + " free"
+                : "needs " + Gpus(need) + of_model + " free, the pool has " + Gpus(free) + " free");
+      w.resource = unit;
+      w.needed = need;
+      w.free = free;
+      w.short_by = need - free;
+    }
+    if (most < per_replica && free >= per_replica) {
+      WaitReason& w =
+          add(WaitCode::kFragmentation,
+              whole ? "fits in total but fragmented: " + std::to_string(free) + of_model +
+                          " GPUs free in the pool, at most " + std::to_string(most) +
+                          " free on one node (needs " + std::to_string(per_replica) + ")"
+                    : "fits in total but fragmented: " + Gpus(free) + of_model +
+                          " free in the pool, at most " + Gpus(most) + " on one GPU (needs " +
+                          Gpus(per_replica) + ")");
+      w.resource = unit;
+      w.needed = per_replica;
+      w.free = free;
+      w.most_on_one = most;
     }
   }
-  if (r.num_gpu > 0 && r.shape() == cluster::PodShape::kWholeGpus) {
-    const std::int64_t need = std::int64_t{r.num_gpu} * replicas;
-    if (free_gpus < need) {
-      return "not now: needs " + std::to_string(need) + of_model + " GPU(s) free, the pool has " +
-             std::to_string(free_gpus) + " free";
-    }
-    if (most_free_gpus < r.num_gpu) {
-      return "not now: fits in total but fragmented: " + std::to_string(free_gpus) + of_model +
-             " GPUs free in the pool, at most " + std::to_string(most_free_gpus) +
-             " free on one node (needs " + std::to_string(r.num_gpu) + ")";
-    }
-  }
-  if (r.num_gpu > 0 && r.shape() == cluster::PodShape::kSharedGpu) {
-    const std::int64_t need = std::int64_t{r.gpu_milli} * replicas;
-    if (free_milli < need) {
-      return "not now: needs " + Gpus(need) + of_model + " free, the pool has " + Gpus(free_milli) +
-             " free";
-    }
-    if (most_milli_one_gpu < r.gpu_milli) {
-      return "not now: fits in total but fragmented: " + Gpus(free_milli) + of_model +
-             " free in the pool, at most " + Gpus(most_milli_one_gpu) + " on one GPU (needs " +
-             Gpus(r.gpu_milli) + ")";
-    }
-  }
+  const auto short_on_one = [&](const std::string& resource, std::int64_t need, std::int64_t most,
+                                std::string message) {
+    WaitReason& w = add(WaitCode::kInsufficient, std::move(message));
+    w.resource = resource;
+    w.needed = need;
+    w.free = most;
+    w.short_by = need - most;
+  };
   if (r.num_gpu > 0 && r.gpu_memory_mib > most_gpu_memory) {
-    return "not now: needs " + Mib(r.gpu_memory_mib) + " of GPU memory on one GPU, at most " +
-           Mib(most_gpu_memory) + " free";
+    short_on_one("gpu_memory_mib", r.gpu_memory_mib, most_gpu_memory,
+                 "needs " + Mib(r.gpu_memory_mib) + " of GPU memory on one GPU, at most " +
+                     Mib(most_gpu_memory) + " free");
   }
   if (most_cpu >= 0 && r.cpu_milli > most_cpu) {
-    return "not now: CPU is short: needs " + Cpu(r.cpu_milli) + ", at most " + Cpu(most_cpu) +
-           " free on a node that has the GPUs";
+    short_on_one("cpu_milli", r.cpu_milli, most_cpu,
+                 "CPU is short: needs " + Cpu(r.cpu_milli) + ", at most " + Cpu(most_cpu) +
+                     " free on a node that has the GPUs");
   }
   if (most_memory >= 0 && r.memory_mib > most_memory) {
-    return "not now: memory is short: needs " + Mib(r.memory_mib) + ", at most " +
-           Mib(most_memory) + " free on a node that has the GPUs";
+    short_on_one("memory_mib", r.memory_mib, most_memory,
+                 "memory is short: needs " + Mib(r.memory_mib) + ", at most " + Mib(most_memory) +
+                     " free on a node that has the GPUs");
   }
-  if (replicas > 1) {
-    return "not now: gang of " + std::to_string(replicas) + " x (" + what +
-           ") not yet placeable, all or none";
+  if (replicas > 1 && holdable > 0 && holdable < replicas) {
+    WaitReason& w = add(WaitCode::kGangIncomplete,
+                        "gang of " + std::to_string(replicas) + " x (" + what +
+                            ") not yet placeable: " + std::to_string(holdable) + " of " +
+                            std::to_string(replicas) + " replicas fit now, all or none");
+    w.replicas = replicas;
+    w.replicas_fit = static_cast<int>(holdable);
   }
-  return "not now: no node has " + what + " free together";
+  if (out.empty() && holdable < replicas) {
+    // Every resource is there somewhere, but no node has all of one replica's together.
+    add(WaitCode::kFragmentation, replicas > 1 ? "gang of " + std::to_string(replicas) + " x (" +
+                                                     what + ") not yet placeable, all or none"
+                                               : "no node has " + what + " free together");
+  }
+  return out;
+}
+
+std::optional<WaitReason> Scheduler::QuotaReason(const std::string& queue, double gpus) const {
+  if (!queues_ || !queues_->Has(queue) || queues_->WithinGuarantee(queue, gpus)) {
+    return std::nullopt;
+  }
+  const double used = queues_->Used(queue);
+  const double guaranteed = queues_->spec(queue).guaranteed_gpus;
+  WaitReason w;
+  w.queue = queue;
+  w.used_gpus = used;
+  w.guaranteed_gpus = guaranteed;
+  w.job_gpus = gpus;
+  const std::string q = "queue '" + queue + "'";
+  if (used >= guaranteed) {
+    w.code = WaitCode::kOverQuota;
+    w.message = (guaranteed > 0 ? q + " uses " + GpuCount(used) + " of its " +
+                                      GpuCount(guaranteed) + " guaranteed GPUs"
+                                : q + " has no guarantee") +
+                ": the job's " + GpuCount(gpus) +
+                " GPUs would all be borrowed, so it waits for idle GPUs (it reclaims none)";
+  } else {
+    w.code = WaitCode::kWaitingToBorrow;
+    w.message = q + " has " + GpuCount(guaranteed - used) + " of its " + GpuCount(guaranteed) +
+                " guaranteed GPUs left: the job asks for " + GpuCount(gpus) + ", so " +
+                GpuCount(used + gpus - guaranteed) +
+                " would be borrowed, and it waits for idle GPUs";
+  }
+  return w;
 }
 
 CycleResult Scheduler::RunCycle(bool full) {
@@ -765,14 +908,29 @@ CycleResult Scheduler::RunCycle(bool full) {
     for (std::size_t k = 0; k < keyed.size(); ++k) order[k] = keyed[k].second;
   }
   result.considered = static_cast<int>(order.size());
-  // A queue's limit: a job that would take its queue above it waits, whatever fits.
+  // QueuePosition's ranking: the full cycle's, or the arrivals after the last one's.
+  if (result.full) ranked_.clear();
+  for (const PendingJob* j : order) {
+    if (result.full || j->id != blocked_head_) ranked_.push_back(j->id);
+  }
+  positions_stale_ = true;
+  // A queue's limit: a job that would take its queue above it waits, whatever fits. Its other
+  // reasons (does it fit at all?) are added at the end, once per shape.
+  std::vector<std::pair<const PendingJob*, WaitReason>> over_limit_jobs;
   auto over_limit = [&](const PendingJob* j) {
     if (!queues_) return false;
-    const std::string blocker = queues_->LimitBlocker(j->request.queue, JobGpus(j->request));
+    const double gpus = JobGpus(j->request);
+    const std::string blocker = queues_->LimitBlocker(j->request.queue, gpus);
     if (blocker.empty()) return false;
-    reasons_[j->id] = "not now: queue '" + blocker + "' is at its limit (" +
-                      GpuCount(queues_->Used(blocker)) + " of " +
-                      GpuCount(queues_->spec(blocker).limit_gpus) + " GPUs in use)";
+    WaitReason w;
+    w.code = WaitCode::kOverLimit;
+    w.queue = blocker;
+    w.used_gpus = queues_->Used(blocker);
+    w.limit_gpus = queues_->spec(blocker).limit_gpus;
+    w.job_gpus = gpus;
+    w.message = "queue '" + blocker + "' is at its limit (" + GpuCount(*w.used_gpus) + " of " +
+                GpuCount(*w.limit_gpus) + " GPUs in use)";
+    over_limit_jobs.emplace_back(j, std::move(w));
     return true;
   };
 
@@ -880,7 +1038,7 @@ CycleResult Scheduler::RunCycle(bool full) {
     }
   }
   if (strict_order_) {
-    if (blocked_head_ != head) reasons_.erase(blocked_head_);
+    if (blocked_head_ != head) waits_.erase(blocked_head_);
     blocked_head_ = head;
   }
   reservation_.reset();
@@ -899,7 +1057,10 @@ CycleResult Scheduler::RunCycle(bool full) {
         p = Placement{*a};
       }
       ++result.node_scans;
-      if (!p) continue;  // fits nowhere now: its reason is the head's (strict order)
+      if (!p) {  // fits nowhere now: its reason is the head's (strict order)
+        waits_.erase(job->id);
+        continue;
+      }
       const double limit = static_cast<double>(job->request.time_limit_s);
       const double gpus = JobGpus(job->request);
       const double ends = job->request.time_limit_s > 0
@@ -916,11 +1077,16 @@ CycleResult Scheduler::RunCycle(bool full) {
       }
       if (!harmless) {
         for (const auto& a : *p) GP_CHECK(state_.Release(a).ok());
-        reasons_[job->id] = "not now: would delay job " + std::to_string(head) +
-                            ", which holds a reservation (EASY backfill)";
+        WaitReason w;
+        w.code = WaitCode::kReservationAhead;
+        w.message = "would delay job " + std::to_string(head) +
+                    ", which holds a reservation (EASY backfill)";
+        w.job = head;
+        if (std::isfinite(reserved_at)) w.reserved_at_s = reserved_at;
+        waits_[job->id] = Wait{nullptr, {std::move(w)}};
         continue;
       }
-      reasons_.erase(job->id);
+      waits_.erase(job->id);
       placed_.emplace(job->id, *p);
       MarkRunning(job->id);
       placed_ids.push_back(job->id);
@@ -930,24 +1096,67 @@ CycleResult Scheduler::RunCycle(bool full) {
 
   for (const JobId id : placed_ids) {
     pending_.erase(id);
-    reasons_.erase(id);
+    waits_.erase(id);
     deferrals_.erase(id);
   }
   // A deferred job fits now: the next cycle tries it again whatever is freed.
   for (const JobId id : deferred_ids) {
-    reasons_[id] = "not now: fits, waiting for a job to share its GPU with (" +
-                   std::string(policy_->name()) + ", at most " + std::to_string(max_defer_cycles_) +
-                   " cycle(s))";
+    WaitReason w;
+    w.code = WaitCode::kWaitingForPartner;
+    w.message = "fits, waiting for a job to share its GPU with (" + std::string(policy_->name()) +
+                ", at most " + std::to_string(max_defer_cycles_) + " cycle(s))";
+    waits_[id] = Wait{nullptr, {std::move(w)}};
     arrivals_.push_back(id);
   }
   result.deferred = static_cast<int>(deferred_ids.size());
-  for (const auto& [key, jobs] : failed) {
-    const std::string reason = ReasonNotNow(key.replica, key.replicas);
-    for (std::size_t k = 0; k < jobs.size(); ++k) {
-      reasons_[jobs[k]] =
-          k == 0 ? reason
-                 : reason + "; " + std::to_string(k) + " job(s) of the same shape ahead of it";
+  // The resource reasons, once per shape on the state the cycle ends with, shared by its jobs.
+  std::unordered_map<ShapeKey, std::shared_ptr<const std::vector<WaitReason>>, ShapeKeyHash>
+      shortfalls;
+  const auto shortfall = [&](const ShapeKey& key) {
+    auto [it, fresh] = shortfalls.try_emplace(key);
+    if (fresh) {
+      it->second =
+          std::make_shared<const std::vector<WaitReason>>(Shortfall(key.replica, key.replicas));
     }
+    return it->second;
+  };
+  for (const auto& [key, jobs] : failed) {
+    std::shared_ptr<const std::vector<WaitReason>> shape = shortfall(key);
+    if (shape->empty()) {  // the counts say it fits, yet the placement found no room
+      WaitReason w;
+      w.code = WaitCode::kTopology;
+      w.message = "the free resources would hold it, but no placement meets its topology (" +
+                  std::to_string(key.replicas) + " replica(s))";
+      w.replicas = key.replicas;
+      shape = std::make_shared<const std::vector<WaitReason>>(std::vector<WaitReason>{w});
+    }
+    const PendingJob& first = pending_.at(jobs.front());
+    const std::optional<WaitReason> quota =
+        QuotaReason(first.request.queue, JobGpus(first.request));
+    for (std::size_t k = 0; k < jobs.size(); ++k) {
+      Wait wait{shape, {}};
+      if (queues_) {
+        const JobRequest& r = pending_.at(jobs[k]).request;
+        if (k == 0 || r.queue != first.request.queue) {
+          if (auto q = QuotaReason(r.queue, JobGpus(r))) wait.own.push_back(std::move(*q));
+        } else if (quota) {
+          wait.own.push_back(*quota);
+        }
+      }
+      if (k > 0) {  // its words are written when asked for, not for every job of every cycle
+        wait.same_shape_first = jobs.front();
+        wait.same_shape_ahead = static_cast<int>(k);
+      }
+      waits_[jobs[k]] = std::move(wait);
+    }
+  }
+  for (auto& [job, limit] : over_limit_jobs) {
+    Wait wait{nullptr, {std::move(limit)}};
+    std::shared_ptr<const std::vector<WaitReason>> shape =
+        shortfall(ShapeKey{job->request.replica, job->request.replicas});
+    // Does it fit now, limit aside? (Borrowing does not matter: the limit caps it anyway.)
+    if (!shape->empty()) wait.shape = std::move(shape);
+    waits_[job->id] = std::move(wait);
   }
   // Preemption is possible when the order preempts or some queue borrows (reclaim).
   bool borrowing = false;
@@ -1047,7 +1256,7 @@ CycleResult Scheduler::RunCycle(bool full) {
         PendingJob back = RunningView(v);
         ++back.restarts;
         GP_CHECK(Release(v).ok());
-        reasons_[v] = "not now: " + why;
+        waits_[v] = Wait{nullptr, {PreemptedReason(id, why)}};
         pending_.emplace(v, back);
         result.preempted.push_back(v);
       }
@@ -1062,7 +1271,7 @@ CycleResult Scheduler::RunCycle(bool full) {
       placed_.emplace(id, *p);
       MarkRunning(id);
       pending_.erase(id);
-      reasons_.erase(id);
+      waits_.erase(id);
       deferrals_.erase(id);
       result.placed.emplace_back(id, std::move(*p));
       just_placed.insert(id);
@@ -1074,7 +1283,12 @@ CycleResult Scheduler::RunCycle(bool full) {
     std::sort(victims.begin(), victims.end());
     std::string list;
     for (const JobId v : victims) list += (list.empty() ? "" : ", ") + std::to_string(v);
-    reasons_[id] = "not now: waiting for preempted job(s) " + list + " to stop";
+    // The one reason left: once they have stopped it fits (ChooseVictims checked).
+    WaitReason w;
+    w.code = WaitCode::kWaitingForVictims;
+    w.message = "waiting for preempted job(s) " + list + " to stop";
+    w.victims = victims;
+    waits_[id] = Wait{nullptr, {std::move(w)}};
   }
   return result;
 }

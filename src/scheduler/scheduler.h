@@ -34,9 +34,16 @@
 // sets (SetClock).
 //
 // Reasons. "Never" (no node of this pool could hold the job even empty: wrong size or model) is
-// CheckFeasible's error, for the service to refuse at submission. A pending job's reason is a
-// "not now" from the cycle in the scheduler's own words: which resource is short and by how much,
-// "fits in total but fragmented", a gang not yet placeable, or jobs of the same shape ahead of it.
+// CheckFeasible's error, for the service to refuse at submission. A pending job carries every
+// "not now" that applies in the cycle that last considered it, in words and as data
+// (scheduler/wait_reason.h: over its queue's limit or guarantee, which resource is short and by
+// how much, "fits in total but fragmented", a gang not yet placeable, the job ahead of it in
+// strict order or holding the EASY reservation, jobs of the same shape ahead). They cost the
+// cycle what one reason did: the resource reasons are computed once per distinct shape that
+// failed or waits over a limit (one scan of the nodes each, no placement), shared by the jobs of
+// that shape. Behind the head of a strict order the walk stops, so those jobs get only "behind"
+// (and EASY's verdict), not the resource reasons they would meet. QueuePosition is read from the
+// ranked list of the last full cycle (followed by the arrivals the cycles since ranked).
 //
 // The FGD target workload is learned from the requests the scheduler has seen (a decaying
 // histogram, placement::WorkloadLearner), never from jobs that have not arrived; it is re-derived
@@ -64,6 +71,7 @@
 #include "queue/queue_set.h"
 #include "scheduler/job.h"
 #include "scheduler/job_order.h"
+#include "scheduler/wait_reason.h"
 
 namespace gpupool::scheduler {
 
@@ -228,8 +236,17 @@ class Scheduler {
   const Placement* placement(JobId id) const;
   const std::unordered_map<JobId, Placement>& placements() const { return placed_; }
   bool is_pending(JobId id) const { return pending_.contains(id); }
-  // The current reason of a pending job ("" when it has not been through a cycle yet).
+  // The current reasons of a pending job, in WaitCode order (empty when it has not been through
+  // a cycle yet, or is not pending).
+  std::vector<WaitReason> PendingReasons(JobId id) const;
+  // The same in words: "not now: " and the messages joined by "; " ("" for none).
   std::string PendingReason(JobId id) const;
+  // Where pending job `id` stands: its queue ("" without queues), its 1-based position among the
+  // pending jobs of that queue in the order's rank of the last full cycle (jobs that arrived
+  // since come after, in the rank of the cycle that first saw them) and how many are ranked
+  // there. nullopt when it is not pending or no cycle has ranked it yet (a preempted job until
+  // the next cycle). Recomputed on the first call after a change (O(pending)), not in the cycle.
+  std::optional<PendingPosition> QueuePosition(JobId id) const;
   std::size_t num_pending() const { return pending_.size(); }
   std::size_t num_placed() const { return placed_.size(); }
 
@@ -276,7 +293,12 @@ class Scheduler {
   void MaybeRelearn();
   // Places the gang on the real state (all replicas or none).
   std::optional<Placement> PlaceGang(const cluster::PodRequest& replica, int replicas);
-  std::string ReasonNotNow(const cluster::PodRequest& replica, int replicas) const;
+  // The resource reasons why `replicas` x `replica` cannot start on the current state, from the
+  // free counts (one scan of the nodes); empty when the counts say it fits.
+  std::vector<WaitReason> Shortfall(const cluster::PodRequest& replica, int replicas) const;
+  // over_quota / waiting_to_borrow for a job of `queue` asking for `gpus` that does not fit
+  // (nullopt: its guarantee covers it, or no queues).
+  std::optional<WaitReason> QuotaReason(const std::string& queue, double gpus) const;
   // The job as the order sees it while it runs: its attained GPU time up to the clock.
   PendingJob RunningView(JobId id) const;
   // Preemption for the waiting job `id`: the fewest of `candidates` (in the order they may be
@@ -327,7 +349,22 @@ class Scheduler {
   int window_ = 1;
 
   std::unordered_map<JobId, PendingJob> pending_;
-  std::unordered_map<JobId, std::string> reasons_;
+  // Why a pending job waits: the reasons of its shape (shared by the jobs of that shape in a
+  // cycle), its own, and the jobs of its shape ahead of it (behind_higher_priority, written out
+  // by PendingReasons: a full cycle of a busy pool sets this for nearly every job).
+  struct Wait {
+    std::shared_ptr<const std::vector<WaitReason>> shape;
+    std::vector<WaitReason> own;
+    JobId same_shape_first = 0;
+    int same_shape_ahead = 0;
+  };
+  std::unordered_map<JobId, Wait> waits_;
+  // The last full cycle's ranked pending jobs, then the arrivals of the cycles since.
+  std::vector<JobId> ranked_;
+  // QueuePosition's index over ranked_, rebuilt on demand after a change.
+  mutable bool positions_stale_ = true;
+  mutable std::unordered_map<JobId, int> position_;
+  mutable std::unordered_map<std::string, int> queue_count_;
   std::unordered_map<JobId, Placement> placed_;
   std::int64_t next_seq_ = 1;
   std::vector<JobId> arrivals_;               // pending since the last cycle, or deferred in it

@@ -101,9 +101,10 @@ TEST(SchedulerTest, GangIsAllOrNothingAndSaysHowManyReplicasFit) {
   s->RunCycle();
   EXPECT_EQ(s->placement(2), nullptr);
   EXPECT_EQ(s->state().gpu_allocated_milli(), before);  // nothing half placed
+  // Every reason at once: 12 GPUs asked, 6 + 4 = 10 free; and 2 of the 3 replicas fit.
   EXPECT_EQ(s->PendingReason(2),
-            "not now: gang of 3 x (4 GPUs, 1 CPU, 1 GiB memory) not yet placeable: 2 of 3 "
-            "replicas fit now, all or none");
+            "not now: needs 12 GPU(s) free, the pool has 10 free; gang of 3 x (4 GPUs, 1 CPU, "
+            "1 GiB memory) not yet placeable: 2 of 3 replicas fit now, all or none");
 }
 
 TEST(SchedulerTest, NeverIsRefusedWithTheReason) {
@@ -149,7 +150,10 @@ TEST(SchedulerTest, FragmentedAndShortAreTold) {
   EXPECT_EQ(s->PendingReason(4),
             "not now: fits in total but fragmented: 4 GPUs free in the pool, at most 2 free on "
             "one node (needs 3); 1 job(s) of the same shape ahead of it");
-  EXPECT_EQ(s->PendingReason(5), "not now: needs 8 GPU(s) free, the pool has 4 free");
+  // The gang of 2 x 4 is short (8 asked, 4 free) and fragmented too (no node has 4 free).
+  EXPECT_EQ(s->PendingReason(5),
+            "not now: needs 8 GPU(s) free, the pool has 4 free; fits in total but fragmented: 4 "
+            "GPUs free in the pool, at most 2 free on one node (needs 4)");
 }
 
 TEST(SchedulerTest, ShareReasonsCountMilli) {
@@ -862,6 +866,9 @@ TEST(SchedulerTest, WithWaitForVictimsThePreemptorWaitsUntilTheVictimIsRequeued)
   EXPECT_NE(s->placement(1), nullptr);  // still booked: its process is being stopped
   EXPECT_EQ(s->PreemptedBy(1), std::optional<JobId>(3));
   EXPECT_EQ(s->PendingReason(3), "not now: waiting for preempted job(s) 1 to stop");
+  ASSERT_EQ(s->PendingReasons(3).size(), 1u);
+  EXPECT_EQ(s->PendingReasons(3)[0].code, WaitCode::kWaitingForVictims);
+  EXPECT_EQ(s->PendingReasons(3)[0].victims, (std::vector<JobId>{1}));
   EXPECT_EQ(s->state().node(0).gpu_left[0], 0);
   // Cycles while it stops: nothing placed, no second preemption.
   c = s->RunCycle(/*full=*/true);
@@ -872,11 +879,310 @@ TEST(SchedulerTest, WithWaitForVictimsThePreemptorWaitsUntilTheVictimIsRequeued)
   EXPECT_EQ(s->Restarts(1), 1);
   EXPECT_DOUBLE_EQ(s->Attained(1), 80.0);
   EXPECT_FALSE(s->PreemptedBy(1).has_value());
+  ASSERT_EQ(s->PendingReasons(1).size(), 1u);
+  EXPECT_EQ(s->PendingReasons(1)[0].code, WaitCode::kPreempted);
+  EXPECT_EQ(s->PendingReasons(1)[0].job, 3);
   c = s->RunCycle();
   ASSERT_EQ(c.placed.size(), 1u);  // job 3; job 1 (8 GPUs) waits for it
   EXPECT_EQ(c.placed[0].first, 3);
   EXPECT_TRUE(s->is_pending(1));
   EXPECT_EQ(s->Requeue(42).code(), StatusCode::kNotFound);
+}
+
+// ---------------------------------------------------------------- why pending
+
+// The codes of a job's reasons, in the order PendingReasons lists them.
+std::vector<std::string> Codes(const Scheduler& s, JobId id) {
+  std::vector<std::string> out;
+  for (const WaitReason& w : s.PendingReasons(id)) out.emplace_back(WaitCodeName(w.code));
+  return out;
+}
+
+using Strings = std::vector<std::string>;
+
+// Two 4-GPU nodes with 1 GPU taken on each: 3 + 3 = 6 free, at most 3 on one node -> a 4-GPU job
+// fits in total but on no node.
+TEST(SchedulerTest, FragmentationCountsTheFreeGpusAndTheMostOnOneNode) {
+  auto s = Make({Node("a", 4), Node("b", 4)}, "bestfit");
+  ASSERT_TRUE(s->Allocate(1, {cluster::MakeAllocation(Whole(1).replica, 0, 0b0001)}).ok());
+  ASSERT_TRUE(s->Allocate(2, {cluster::MakeAllocation(Whole(1).replica, 1, 0b0001)}).ok());
+  ASSERT_TRUE(s->AddPending(3, Whole(4)).ok());
+  s->RunCycle();
+  const std::vector<WaitReason> r = s->PendingReasons(3);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(WaitCodeName(r[0].code), "fragmentation");
+  EXPECT_EQ(r[0].resource, "gpus");
+  EXPECT_EQ(r[0].needed, 4);
+  EXPECT_EQ(r[0].free, 6);
+  EXPECT_EQ(r[0].most_on_one, 3);
+  EXPECT_EQ(r[0].short_by, std::nullopt);
+  EXPECT_EQ(s->PendingReason(3),
+            "not now: fits in total but fragmented: 6 GPUs free in the pool, at most 3 free on "
+            "one node (needs 4)");
+}
+
+// One 8-GPU node, 64 CPU: a 6-GPU job with 60 CPU runs. A 4-GPU job with 8 CPU is short of both:
+// GPUs 4 - 2 = 2, CPU 8000 - 4000 = 4000 milli. The CPU is counted on nodes whose GPUs would fit:
+// none here, so a 1-GPU job with 8 CPU is short of CPU only (at most 4 CPU beside a free GPU).
+TEST(SchedulerTest, EveryShortResourceIsToldWithWhatIsMissing) {
+  auto s = Make({Node("a", 8)}, "bestfit");
+  JobRequest big = Whole(6);
+  big.replica.cpu_milli = 60000;
+  ASSERT_TRUE(s->AddPending(1, big).ok());
+  s->RunCycle();
+  ASSERT_NE(s->placement(1), nullptr);
+  JobRequest four = Whole(4);
+  four.replica.cpu_milli = 8000;
+  JobRequest one = Whole(1);
+  one.replica.cpu_milli = 8000;
+  ASSERT_TRUE(s->AddPending(2, four).ok());
+  ASSERT_TRUE(s->AddPending(3, one).ok());
+  s->RunCycle();
+  const std::vector<WaitReason> r = s->PendingReasons(2);
+  ASSERT_EQ(r.size(), 1u);  // the GPUs alone; no node has the GPUs, so its CPU is not counted
+  EXPECT_EQ(r[0].resource, "gpus");
+  EXPECT_EQ(r[0].needed, 4);
+  EXPECT_EQ(r[0].free, 2);
+  EXPECT_EQ(r[0].short_by, 2);
+  const std::vector<WaitReason> c = s->PendingReasons(3);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(WaitCodeName(c[0].code), "insufficient");
+  EXPECT_EQ(c[0].resource, "cpu_milli");
+  EXPECT_EQ(c[0].needed, 8000);
+  EXPECT_EQ(c[0].free, 4000);
+  EXPECT_EQ(c[0].short_by, 4000);
+  EXPECT_EQ(s->PendingReason(3),
+            "not now: CPU is short: needs 8 CPU, at most 4 CPU free on a node that has the GPUs");
+}
+
+// H100 node a is full, L40S node b is idle: a job for 2 H100 has no GPU of its model, while 4
+// GPUs of another model are free.
+TEST(SchedulerTest, NoGpuOfTheModelCountsTheOtherModelsFreeGpus) {
+  auto s = Make({Node("a", 4), Node("b", 4, "L40S")}, "bestfit");
+  ASSERT_TRUE(s->Allocate(1, {cluster::MakeAllocation(Whole(4).replica, 0, 0b1111)}).ok());
+  JobRequest h100 = Whole(2);
+  h100.replica.allowed_models = cluster::ModelMask{1} << *s->models().Find("H100");
+  ASSERT_TRUE(s->AddPending(2, h100).ok());
+  s->RunCycle();
+  const std::vector<WaitReason> r = s->PendingReasons(2);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(WaitCodeName(r[0].code), "no_gpu_of_model");
+  EXPECT_EQ(r[0].models, "H100");
+  EXPECT_EQ(r[0].needed, 2);
+  EXPECT_EQ(r[0].free, 0);
+  EXPECT_EQ(r[0].free_other_models, 4);
+  EXPECT_EQ(s->PendingReason(2),
+            "not now: no H100 GPU free (needs 2 GPU(s); 4 GPU(s) free of other models)");
+}
+
+// Three 4-GPU nodes, 2 GPUs taken on a and on b: 2 + 2 + 4 = 8 free, 4 on c. A gang of 2 x 4
+// needs 8 (not short) and 4 on one node (c has them: not fragmented), but only c holds a replica:
+// 1 of 2 fit.
+TEST(SchedulerTest, AGangThatOnlyPartlyFitsIsIncomplete) {
+  auto s = Make({Node("a", 4), Node("b", 4), Node("c", 4)}, "bestfit");
+  ASSERT_TRUE(s->Allocate(1, {cluster::MakeAllocation(Whole(2).replica, 0, 0b0011)}).ok());
+  ASSERT_TRUE(s->Allocate(2, {cluster::MakeAllocation(Whole(2).replica, 1, 0b0011)}).ok());
+  ASSERT_TRUE(s->AddPending(3, Whole(4, 2)).ok());
+  s->RunCycle();
+  const std::vector<WaitReason> r = s->PendingReasons(3);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(WaitCodeName(r[0].code), "gang_incomplete");
+  EXPECT_EQ(r[0].replicas, 2);
+  EXPECT_EQ(r[0].replicas_fit, 1);
+}
+
+// Queue a (limit 4) holds 3 GPUs on node n0, queue b 3 GPUs on n1: 1 + 1 GPU free. A 2-GPU job
+// of a is over a's limit (3 + 2 > 4) AND fragmented (2 free, at most 1 on one node): both told.
+// A 1-GPU job of a fits and is only over the limit (3 + 1 = 4 is within: it runs).
+TEST(SchedulerTest, AJobOverItsQueueLimitThatIsAlsoFragmentedGetsBothReasons) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.queues = {{"a", "", 0, 4, 1}, {"b", "", 0, kNoLimit, 1}};
+  auto made = Scheduler::Create({Node("n0", 4), Node("n1", 4)}, opt);
+  ASSERT_TRUE(made.has_value());
+  Scheduler& s = **made;
+  const JobRequest three_a = InQueue("a", 3, false);
+  const JobRequest three_b = InQueue("b", 3, false);
+  ASSERT_TRUE(s.Allocate(1, {cluster::MakeAllocation(three_a.replica, 0, 0b0111)}, three_a).ok());
+  ASSERT_TRUE(s.Allocate(2, {cluster::MakeAllocation(three_b.replica, 1, 0b0111)}, three_b).ok());
+  ASSERT_TRUE(s.AddPending(3, InQueue("a", 2, false)).ok());
+  s.RunCycle();
+  EXPECT_EQ(Codes(s, 3), (Strings{"over_limit", "fragmentation"}));
+  const std::vector<WaitReason> r = s.PendingReasons(3);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].queue, "a");
+  EXPECT_EQ(r[0].used_gpus, 3.0);
+  EXPECT_EQ(r[0].limit_gpus, 4.0);
+  EXPECT_EQ(r[0].job_gpus, 2.0);
+  EXPECT_EQ(r[1].free, 2);
+  EXPECT_EQ(r[1].most_on_one, 1);
+  EXPECT_EQ(s.PendingReason(3),
+            "not now: queue 'a' is at its limit (3 of 4 GPUs in use); fits in total but "
+            "fragmented: 2 GPUs free in the pool, at most 1 free on one node (needs 2)");
+}
+
+// One 4-GPU node, no preemption. Queue a (guarantee 3) uses 1 GPU, b (guarantee 1) uses 3 (it
+// borrows 2). Nothing is free. A 3-GPU job of a has 3 - 1 = 2 of its guarantee left and would
+// borrow 1 + 3 - 3 = 1: waiting to borrow. A 1-GPU job of b: b already uses 3 of its 1, all of
+// the job would be borrowed: over quota. Both are short of GPUs too.
+TEST(SchedulerTest, AJobBeyondItsGuaranteeWaitsToBorrow) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.queues = {{"a", "", 3, kNoLimit, 1}, {"b", "", 1, kNoLimit, 1}};
+  auto made = Scheduler::Create({Node("n", 4)}, opt);
+  ASSERT_TRUE(made.has_value());
+  Scheduler& s = **made;
+  const JobRequest one_a = InQueue("a", 1, false);
+  const JobRequest three_b = InQueue("b", 3, false);
+  ASSERT_TRUE(s.Allocate(1, {cluster::MakeAllocation(one_a.replica, 0, 0b0001)}, one_a).ok());
+  ASSERT_TRUE(s.Allocate(2, {cluster::MakeAllocation(three_b.replica, 0, 0b1110)}, three_b).ok());
+  ASSERT_TRUE(s.AddPending(3, InQueue("a", 3, false)).ok());
+  ASSERT_TRUE(s.AddPending(4, InQueue("b", 1, false)).ok());
+  s.RunCycle();
+  EXPECT_EQ(Codes(s, 3), (Strings{"waiting_to_borrow", "insufficient"}));
+  const WaitReason borrow = s.PendingReasons(3)[0];
+  EXPECT_EQ(borrow.queue, "a");
+  EXPECT_EQ(borrow.used_gpus, 1.0);
+  EXPECT_EQ(borrow.guaranteed_gpus, 3.0);
+  EXPECT_EQ(borrow.job_gpus, 3.0);
+  EXPECT_EQ(borrow.message,
+            "queue 'a' has 2 of its 3 guaranteed GPUs left: the job asks for 3, so 1 would be "
+            "borrowed, and it waits for idle GPUs");
+  EXPECT_EQ(s.PendingReasons(3)[1].short_by, 3);  // 3 asked, 0 free
+  EXPECT_EQ(Codes(s, 4), (Strings{"over_quota", "insufficient"}));
+  const WaitReason quota = s.PendingReasons(4)[0];
+  EXPECT_EQ(quota.queue, "b");
+  EXPECT_EQ(quota.used_gpus, 3.0);
+  EXPECT_EQ(quota.guaranteed_gpus, 1.0);
+}
+
+// Two 4-GPU nodes with 2 GPUs taken on each (as FragmentedAndShortAreTold): job 4 has the same
+// shape as job 3 ahead of it.
+TEST(SchedulerTest, JobsOfTheSameShapeAheadAreNamed) {
+  auto s = Make({Node("a", 4), Node("b", 4)}, "bestfit");
+  ASSERT_TRUE(s->Allocate(1, {cluster::MakeAllocation(Whole(2).replica, 0, 0b0011)}).ok());
+  ASSERT_TRUE(s->Allocate(2, {cluster::MakeAllocation(Whole(2).replica, 1, 0b0011)}).ok());
+  ASSERT_TRUE(s->AddPending(3, Whole(3)).ok());
+  ASSERT_TRUE(s->AddPending(4, Whole(3)).ok());
+  ASSERT_TRUE(s->AddPending(5, Whole(3)).ok());
+  s->RunCycle();
+  EXPECT_EQ(Codes(*s, 3), (Strings{"fragmentation"}));
+  EXPECT_EQ(Codes(*s, 5), (Strings{"fragmentation", "behind_higher_priority"}));
+  const WaitReason ahead = s->PendingReasons(5)[1];
+  EXPECT_EQ(ahead.job, 3);
+  EXPECT_EQ(ahead.jobs_ahead, 2);  // 3 and 4
+}
+
+// As StrictOrderLetsNoJobOvertakeTheHead: a and b 8 GPUs, jobs 1 and 2 take 6 each; job 3 (4
+// GPUs) sees 2 + 2 free, at most 2 on a node: fragmented; job 4 (1 GPU) would fit but waits
+// behind 3.
+TEST(SchedulerTest, StrictOrderNamesTheHeadAsTheJobAhead) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = "fifo";
+  opt.strict_order = true;
+  auto made = Scheduler::Create({Node("a", 8), Node("b", 8)}, opt);
+  ASSERT_TRUE(made.has_value());
+  Scheduler& s = **made;
+  for (JobId id : {1, 2}) ASSERT_TRUE(s.AddPending(id, Whole(6)).ok());
+  ASSERT_TRUE(s.AddPending(3, Whole(4)).ok());
+  ASSERT_TRUE(s.AddPending(4, Whole(1)).ok());
+  s.RunCycle();
+  EXPECT_EQ(Codes(s, 3), (Strings{"fragmentation"}));
+  EXPECT_EQ(s.PendingReasons(3)[0].free, 4);
+  EXPECT_EQ(s.PendingReasons(3)[0].most_on_one, 2);
+  const std::vector<WaitReason> r = s.PendingReasons(4);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(WaitCodeName(r[0].code), "behind_higher_priority");
+  EXPECT_EQ(r[0].job, 3);
+}
+
+// The EASY scenario above (EasyBackfillNeverDelaysTheReservation): C (job 4) fits now but would
+// still run at t 100, when B (job 3) is reserved to start.
+TEST(SchedulerTest, EasyBackfillNamesTheReservationAndItsTime) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = "fifo";
+  opt.strict_order = true;
+  opt.easy_backfill = true;
+  auto made = Scheduler::Create({Node("a", 8), Node("b", 8)}, opt);
+  ASSERT_TRUE(made.has_value());
+  Scheduler& s = **made;
+  ASSERT_TRUE(s.AddPending(1, Limited(6, 100)).ok());
+  ASSERT_TRUE(s.AddPending(2, Limited(8, 1000)).ok());
+  ASSERT_EQ(s.RunCycle().placed.size(), 2u);
+  ASSERT_TRUE(s.AddPending(3, Limited(8, 50)).ok());
+  ASSERT_TRUE(s.AddPending(4, Limited(2, 500)).ok());
+  s.RunCycle();
+  const std::vector<WaitReason> r = s.PendingReasons(4);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(WaitCodeName(r[0].code), "reservation_ahead");
+  EXPECT_EQ(r[0].job, 3);
+  EXPECT_EQ(r[0].reserved_at_s, 100.0);
+  // The head itself: 8 GPUs asked, 2 free (on a) -> short by 6.
+  EXPECT_EQ(Codes(s, 3), (Strings{"insufficient"}));
+  EXPECT_EQ(s.PendingReasons(3)[0].short_by, 6);
+}
+
+// One 1-GPU node, busy. Priority order: job 3 (priority 5) first, then 2 and 4 (priority 0, in
+// submission order).
+TEST(SchedulerTest, QueuePositionFollowsTheRankOfTheLastFullCycle) {
+  auto s = Make({Node("a", 1)}, "bestfit");
+  ASSERT_TRUE(s->Allocate(1, {cluster::MakeAllocation(Whole(1).replica, 0, 0b1)}).ok());
+  ASSERT_TRUE(s->AddPending(2, Whole(1, 1, 0)).ok());
+  ASSERT_TRUE(s->AddPending(3, Whole(1, 1, 5)).ok());
+  ASSERT_TRUE(s->AddPending(4, Whole(1, 1, 0)).ok());
+  EXPECT_EQ(s->QueuePosition(2), std::nullopt);  // no cycle has ranked it
+  ASSERT_TRUE(s->RunCycle().full);
+  const auto at = [&](JobId id) {
+    const auto p = s->QueuePosition(id);
+    return p ? p->queue + ":" + std::to_string(p->position) + "/" + std::to_string(p->count)
+             : std::string("none");
+  };
+  EXPECT_EQ(at(3), ":1/3");
+  EXPECT_EQ(at(2), ":2/3");
+  EXPECT_EQ(at(4), ":3/3");
+  EXPECT_EQ(at(1), "none");  // running
+  // Job 5 (priority 9) arrives; nothing was freed, so the cycle is not full and ranks it after.
+  ASSERT_TRUE(s->AddPending(5, Whole(1, 1, 9)).ok());
+  ASSERT_FALSE(s->RunCycle().full);
+  EXPECT_EQ(at(5), ":4/4");
+  ASSERT_TRUE(s->RunCycle(/*full=*/true).full);
+  EXPECT_EQ(at(5), ":1/4");
+  EXPECT_EQ(at(4), ":4/4");
+  // A job that leaves moves the ones behind it up.
+  ASSERT_TRUE(s->RemovePending(3).ok());
+  EXPECT_EQ(at(2), ":2/3");
+  EXPECT_EQ(at(4), ":3/3");
+}
+
+// Queues a and b on one busy 1-GPU node: positions count inside each queue, in the order's rank.
+TEST(SchedulerTest, QueuePositionCountsInsideTheJobsQueue) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.queues = {{"a", "", 0, kNoLimit, 1}, {"b", "", 0, kNoLimit, 1}};
+  auto made = Scheduler::Create({Node("n", 1)}, opt);
+  ASSERT_TRUE(made.has_value());
+  Scheduler& s = **made;
+  const JobRequest busy = InQueue("a", 1, false);
+  ASSERT_TRUE(s.Allocate(1, {cluster::MakeAllocation(busy.replica, 0, 0b1)}, busy).ok());
+  ASSERT_TRUE(s.AddPending(2, InQueue("a", 1, false)).ok());
+  ASSERT_TRUE(s.AddPending(3, InQueue("b", 1, false)).ok());
+  JobRequest urgent = InQueue("a", 1, false);
+  urgent.priority = 5;
+  ASSERT_TRUE(s.AddPending(4, urgent).ok());
+  ASSERT_TRUE(s.AddPending(5, InQueue("b", 1, false)).ok());
+  s.RunCycle();
+  const auto p4 = s.QueuePosition(4);
+  ASSERT_TRUE(p4.has_value());
+  EXPECT_EQ(p4->queue, "a");
+  EXPECT_EQ(p4->position, 1);
+  EXPECT_EQ(p4->count, 2);
+  EXPECT_EQ(s.QueuePosition(2)->position, 2);
+  EXPECT_EQ(s.QueuePosition(3)->queue, "b");
+  EXPECT_EQ(s.QueuePosition(3)->position, 1);
+  EXPECT_EQ(s.QueuePosition(5)->position, 2);
+  EXPECT_EQ(s.QueuePosition(5)->count, 2);
 }
 
 }  // namespace
