@@ -124,6 +124,45 @@ bool ValidUserName(const std::string& u) {
   });
 }
 
+// A pending job's `pending` member: every reason with its numbers, and its place in its queue
+// (null until a cycle has ranked it).
+json PendingJson(const scheduler::Scheduler& s, std::int64_t id) {
+  json reasons = json::array();
+  for (const scheduler::WaitReason& w : s.PendingReasons(id)) {
+    json r{{"code", scheduler::WaitCodeName(w.code)}, {"message", w.message}};
+    const auto text = [&r](const char* key, const std::string& v) {
+      if (!v.empty()) r[key] = v;
+    };
+    const auto number = [&r](const char* key, const auto& v) {
+      if (v) r[key] = *v;
+    };
+    text("resource", w.resource);
+    text("queue", w.queue);
+    text("models", w.models);
+    number("needed", w.needed);
+    number("free", w.free);
+    number("short_by", w.short_by);
+    number("most_on_one", w.most_on_one);
+    number("free_other_models", w.free_other_models);
+    number("used_gpus", w.used_gpus);
+    number("limit_gpus", w.limit_gpus);
+    number("guaranteed_gpus", w.guaranteed_gpus);
+    number("job_gpus", w.job_gpus);
+    number("nodes", w.nodes);
+    number("replicas", w.replicas);
+    number("replicas_fit", w.replicas_fit);
+    number("job", w.job);
+    number("jobs_ahead", w.jobs_ahead);
+    number("reserved_at_s", w.reserved_at_s);
+    reasons.push_back(std::move(r));
+  }
+  json position = nullptr;
+  if (const auto p = s.QueuePosition(id)) {
+    position = json{{"queue", p->queue}, {"in_queue", p->position}, {"of", p->count}};
+  }
+  return json{{"reasons", std::move(reasons)}, {"position", std::move(position)}};
+}
+
 }  // namespace
 
 enum class StopCause { kNone, kCancel, kTimeLimit, kLost, kPreempt };
@@ -765,6 +804,7 @@ json PoolService::JobJson(const ActiveJob& job) const {
   if (job.row.state == "pending") {
     const std::string reason = scheduler_->PendingReason(job.row.id);
     if (!reason.empty()) j["reason"] = reason;
+    j["pending"] = PendingJson(*scheduler_, job.row.id);
   } else if (job.row.state == "running" && job.stopping) {
     j["reason"] =
         job.stop_reason.empty() ? std::string("stopping") : "stopping: " + job.stop_reason;

@@ -185,6 +185,51 @@ TEST(ServiceTest, APendingJobCarriesTheSchedulersReasonAndCanBeCancelled) {
   WaitState(*c, big, "cancelled");
 }
 
+// Two 4-GPU nodes, a 3-GPU job running on each (3 + 3 > 4: one per node): 1 + 1 GPU free. A
+// 2-GPU job fits in total (2 free) but on no node (at most 1): fragmentation, with the numbers;
+// a second one is behind it in the pool's one queue.
+TEST(ServiceTest, APendingJobShowsEveryReasonAndItsPositionAsData) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 4), Node("b", 4)});
+  auto c = s.Client(s.admin_token);
+  for (int k = 0; k < 2; ++k) {
+    const std::int64_t id = Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 3}})["id"];
+    WaitState(*c, id, "running");
+  }
+  const std::int64_t first = Submit(*c, {{"command", {"true"}}, {"gpus", 2}})["id"];
+  const std::int64_t second = Submit(*c, {{"command", {"true"}}, {"gpus", 2}})["id"];
+  const auto has_position = [](const json& x) {
+    return x.contains("pending") && x["pending"]["position"].is_object();
+  };
+  const json j2 = WaitJob(*c, second, has_position);
+  EXPECT_EQ(j2["pending"]["reasons"][0]["code"], "fragmentation");
+  EXPECT_EQ(j2["pending"]["position"], (json{{"queue", ""}, {"in_queue", 2}, {"of", 2}}));
+  const json j1 = WaitJob(*c, first, has_position);
+  const std::string words =
+      "fits in total but fragmented: 2 GPUs free in the pool, at most 1 free on one node (needs "
+      "2)";
+  EXPECT_EQ(j1["reason"], "not now: " + words);
+  const json expected = {{"reasons",
+                          {{{"code", "fragmentation"},
+                            {"message", words},
+                            {"resource", "gpus"},
+                            {"needed", 2},
+                            {"free", 2},
+                            {"most_on_one", 1}}}},
+                         {"position", {{"queue", ""}, {"in_queue", 1}, {"of", 2}}}};
+  EXPECT_EQ(j1["pending"], expected) << j1["pending"].dump();
+  // The list shows the same.
+  const json list = Body(c->Get("/api/v1/jobs?state=pending"));
+  ASSERT_EQ(list["jobs"].size(), 2U);
+  for (const json& j : list["jobs"]) {
+    EXPECT_EQ(j["pending"]["position"]["in_queue"], j["id"] == first ? 1 : 2) << j.dump();
+  }
+  // A running job has no `pending` member.
+  const json running = Body(c->Get("/api/v1/jobs/1"));
+  EXPECT_EQ(running["state"], "running");
+  EXPECT_FALSE(running.contains("pending"));
+}
+
 TEST(ServiceTest, EveryRoleSeesAndDoesOnlyWhatItMay) {
   TempDir dir;
   Server s(dir.path(), {Node("a", 2)});
@@ -395,6 +440,17 @@ TEST(ServiceTest, AQueueLimitHoldsAndSurvivesARestart) {
   const json j =
       WaitJob(*c, waiting, [&](const json& x) { return x.value("reason", "") == reason; });
   EXPECT_EQ(j["state"], "pending");
+  // As data: the queue, 1 GPU used of its limit of 1, the job's 1 GPU; it would fit otherwise
+  // (1 GPU free), so that is the only reason.
+  const json expected = {{"reasons",
+                          {{{"code", "over_limit"},
+                            {"message", reason.substr(std::string("not now: ").size())},
+                            {"queue", "default"},
+                            {"used_gpus", 1.0},
+                            {"limit_gpus", 1.0},
+                            {"job_gpus", 1.0}}}},
+                         {"position", {{"queue", "default"}, {"in_queue", 1}, {"of", 1}}}};
+  EXPECT_EQ(j["pending"], expected) << j["pending"].dump();
 }
 
 TEST(ServiceTest, PoolAndMetricsCountWhatIsAllocated) {
