@@ -271,6 +271,25 @@ std::string FormatJobDetail(const json& job, const json& events, std::int64_t no
       (reason.is_string() && !reason.get<std::string>().empty())) {
     line("reason", Text(reason));
   }
+  // The reasons as data (a pending job): where it stands, then each reason on its own line.
+  const json& pending = Member(job, "pending");
+  shown.insert("pending");
+  if (pending.is_object()) {
+    const json& position = Member(pending, "position");
+    std::string where = "not ranked yet";
+    if (position.is_object()) {
+      const std::string queue = Str(position, "queue");
+      where = "position " + Str(position, "in_queue") + " of " + Str(position, "of") +
+              (queue.empty() || queue == "-" ? " in the pool" : " in queue " + queue);
+    }
+    line("pending", where);
+    const json& reasons = Member(pending, "reasons");
+    if (reasons.is_array()) {
+      for (const auto& r : reasons) {
+        out << "  " << Str(r, "code") << ": " << Str(r, "message") << "\n";
+      }
+    }
+  }
   show("command", CommandLine(Member(job, "command")));
   {
     const json& env = Member(job, "env");

@@ -33,7 +33,9 @@ std::string FormatJobGpus(const nlohmann::json& job);
 std::string FormatJobsTable(const nlohmann::json& jobs, std::int64_t now_s, int width);
 
 // `gpupool job ID`: every member of the job, one per line; for a pending job its reason on its own
-// line; placement per replica with node, CPU, memory and each GPU's index, UUID and share; then
+// line, then (from `pending`) "pending: position 3 of 7 in queue team-a" ("in the pool" without
+// queues, "not ranked yet" before a cycle) and each reason as "  code: message"; placement per
+// replica with node, CPU, memory and each GPU's index, UUID and share; then
 // the events (`events` is the array of GET /api/v1/jobs/{id}/events, may be empty).
 std::string FormatJobDetail(const nlohmann::json& job, const nlohmann::json& events,
                             std::int64_t now_s);

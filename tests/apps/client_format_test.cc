@@ -112,6 +112,36 @@ TEST(ClientFormatTest, PendingJobShowsItsReasonOnItsOwnLineThenEvents) {
       << text;
 }
 
+TEST(ClientFormatTest, PendingJobListsEachReasonAndItsPlaceInTheQueue) {
+  json job = kJobs[1];
+  job["reason"] =
+      "not now: queue 'interactive' is at its limit (4 of 4 GPUs in use); fits in "
+      "total but fragmented: 2 GPUs free in the pool, at most 1 free on one node "
+      "(needs 2)";
+  job["pending"] = json::parse(R"json({
+    "reasons": [
+      {"code": "over_limit", "message": "queue 'interactive' is at its limit (4 of 4 GPUs in use)",
+       "queue": "interactive", "used_gpus": 4.0, "limit_gpus": 4.0, "job_gpus": 2.0},
+      {"code": "fragmentation", "resource": "gpus", "needed": 2, "free": 2, "most_on_one": 1,
+       "message": "fits in total but fragmented: 2 GPUs free in the pool, at most 1 free on one node (needs 2)"}],
+    "position": {"queue": "interactive", "in_queue": 3, "of": 7}})json");
+  const std::string text = FormatJobDetail(job, json::array(), kNow);
+  EXPECT_NE(text.find("\npending:      position 3 of 7 in queue interactive\n"
+                      "  over_limit: queue 'interactive' is at its limit (4 of 4 GPUs in use)\n"
+                      "  fragmentation: fits in total but fragmented: 2 GPUs free in the pool, at "
+                      "most 1 free on one node (needs 2)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("{\"reasons\""), std::string::npos) << text;  // not again as a flat member
+  // Without queues, and before any cycle ranked it.
+  job["pending"]["position"]["queue"] = "";
+  EXPECT_NE(FormatJobDetail(job, json::array(), kNow).find("position 3 of 7 in the pool\n"),
+            std::string::npos);
+  job["pending"] = {{"reasons", json::array()}, {"position", nullptr}};
+  EXPECT_NE(FormatJobDetail(job, json::array(), kNow).find("\npending:      not ranked yet\n"),
+            std::string::npos);
+}
+
 TEST(ClientFormatTest, RunningJobShowsPlacementPerReplicaWithGpuUuids) {
   json job = kJobs[2];
   job["placement"] = json::parse(R"([
