@@ -549,6 +549,8 @@ Status Scheduler::Requeue(JobId id) {
   GP_RETURN_IF_ERROR(Release(id));
   pending_.emplace(id, std::move(back));
   if (!why.empty()) waits_[id] = Wait{nullptr, {PreemptedReason(by.value_or(0), why)}};
+  std::erase(ranked_, id);  // its rank from before it ran is stale; the next cycle ranks it
+  positions_stale_ = true;
   return Status::Ok();
 }
 
@@ -1257,6 +1259,7 @@ CycleResult Scheduler::RunCycle(bool full) {
         ++back.restarts;
         GP_CHECK(Release(v).ok());
         waits_[v] = Wait{nullptr, {PreemptedReason(id, why)}};
+        std::erase(ranked_, v);  // its rank from before it ran is stale; the next cycle ranks it
         pending_.emplace(v, back);
         result.preempted.push_back(v);
       }

@@ -653,11 +653,19 @@ TEST(SchedulerTest, AGuaranteeIsReclaimedFromTheQueueThatBorrowsIt) {
   ASSERT_EQ(c.placed.size(), 1u);
   EXPECT_EQ(c.placed[0].first, 3);
   EXPECT_EQ(s->PendingReason(2), "not now: preempted by job 3 (queue 'a' reclaims its guarantee)");
+  ASSERT_EQ(s->PendingReasons(2).size(), 1u);
+  EXPECT_EQ(s->PendingReasons(2)[0].code, WaitCode::kPreempted);
+  EXPECT_EQ(s->PendingReasons(2)[0].job, 3);
+  // Its rank from before it ran no longer holds: no position until a cycle ranks it again.
+  EXPECT_EQ(s->QueuePosition(2), std::nullopt);
   EXPECT_DOUBLE_EQ(s->queues()->Borrowed("b"), 0);
   // Beyond its guarantee a queue does not reclaim: another 4-GPU job of a waits.
   ASSERT_TRUE(s->AddPending(4, InQueue("a", 4)).ok());
   EXPECT_TRUE(s->RunCycle().preempted.empty());
   EXPECT_TRUE(s->is_pending(4));
+  ASSERT_TRUE(s->QueuePosition(2).has_value());
+  EXPECT_EQ(s->QueuePosition(2)->queue, "b");
+  EXPECT_EQ(s->QueuePosition(2)->position, 1);
 }
 
 // With queues the order preempts inside a queue only. Queues a and b, nothing guaranteed, one
@@ -882,8 +890,11 @@ TEST(SchedulerTest, WithWaitForVictimsThePreemptorWaitsUntilTheVictimIsRequeued)
   ASSERT_EQ(s->PendingReasons(1).size(), 1u);
   EXPECT_EQ(s->PendingReasons(1)[0].code, WaitCode::kPreempted);
   EXPECT_EQ(s->PendingReasons(1)[0].job, 3);
+  EXPECT_EQ(s->QueuePosition(1), std::nullopt);  // ranked again by the next cycle
   c = s->RunCycle();
   ASSERT_EQ(c.placed.size(), 1u);  // job 3; job 1 (8 GPUs) waits for it
+  ASSERT_TRUE(s->QueuePosition(1).has_value());
+  EXPECT_EQ(s->QueuePosition(1)->position, 1);
   EXPECT_EQ(c.placed[0].first, 3);
   EXPECT_TRUE(s->is_pending(1));
   EXPECT_EQ(s->Requeue(42).code(), StatusCode::kNotFound);
