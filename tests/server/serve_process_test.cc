@@ -224,11 +224,17 @@ TEST(ServeProcessTest, TheCliSubmitsListsFollowsAndCancels) {
     reason = json::parse(Cli(serve, {"job", waiting, "--json"}).output)["reason"];
     std::this_thread::sleep_for(20ms);
   }
-  // The two A100 nodes are taken by the gang of 2 x 8.
-  EXPECT_EQ(reason, "not now: needs 8 A100-SXM-80GB GPU(s) free, the pool has 0 free") << reason;
+  // The two A100 nodes are taken by the gang of 2 x 8; the demo's 2 x 8 H100 and 4 x 4 L40S are
+  // free: 32 GPUs of other models.
+  const std::string words =
+      "no A100-SXM-80GB GPU free (needs 8 GPU(s); 32 GPU(s) free of other models)";
+  EXPECT_EQ(reason, "not now: " + words) << reason;
   r = Cli(serve, {"job", waiting});
-  EXPECT_NE(r.output.find("reason:"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("not now: needs 8 A100-SXM-80GB GPU(s) free"), std::string::npos)
+  EXPECT_NE(r.output.find("reason:       not now: " + words + "\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("pending:      position 1 of 1 in the pool\n"
+                          "  no_gpu_of_model: " +
+                          words + "\n"),
+            std::string::npos)
       << r.output;
   r = Cli(serve, {"jobs"});
   EXPECT_EQ(r.exit_code, 0);
