@@ -154,6 +154,7 @@ json PendingJson(const scheduler::Scheduler& s, std::int64_t id) {
     number("job", w.job);
     number("jobs_ahead", w.jobs_ahead);
     number("reserved_at_s", w.reserved_at_s);
+    if (!w.victims.empty()) r["victims"] = w.victims;
     reasons.push_back(std::move(r));
   }
   json position = nullptr;

@@ -603,6 +603,8 @@ TEST(ServiceTest, AHigherPriorityJobPreemptsALowerOneWhichIsRequeuedAndRunsAgain
   EXPECT_EQ(waiting["state"], "pending");
   EXPECT_EQ(waiting["reason"],
             "not now: waiting for preempted job(s) " + std::to_string(low) + " to stop");
+  EXPECT_EQ(waiting["pending"]["reasons"][0]["code"], "waiting_for_victims");
+  EXPECT_EQ(waiting["pending"]["reasons"][0]["victims"], json::array({low}));
   const json nodes = Body(c->Get("/api/v1/nodes"));
   EXPECT_EQ(nodes["nodes"][0]["jobs"], json::array({low}));
 
