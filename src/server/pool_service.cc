@@ -961,17 +961,25 @@ ApiResult<json> PoolService::ListJobs(const Principal& p, const store::JobQuery&
   auto page = store_->ListJobs(q);
   if (!page) return Fail(FromStatus(page.error()));
   json jobs = json::array();
+  std::int64_t moved_on = 0;  // filtered by a state the job has just left
   {
     std::lock_guard lock(mu_);
     for (const auto& row : page->jobs) {
       const auto it = active_.find(row.id);
-      jobs.push_back(it != active_.end() ? JobJson(*it->second) : RowJson(row));
+      json j = it != active_.end() ? JobJson(*it->second) : RowJson(row);
+      // The store filters by the state it holds; a job whose change of state is not committed
+      // yet shows its live state, and leaves a list filtered by the state it left.
+      if (q.state && j.value("state", "") != *q.state) {
+        ++moved_on;
+        continue;
+      }
+      jobs.push_back(std::move(j));
     }
   }
   return json{{"jobs", std::move(jobs)},
               {"next_cursor", page->next_before_id > 0 ? json(std::to_string(page->next_before_id))
                                                        : json(nullptr)},
-              {"total", page->total}};
+              {"total", page->total - moved_on}};
 }
 
 ApiResult<json> PoolService::Events(const Principal& p, std::int64_t id) {
@@ -1290,6 +1298,19 @@ std::string PoolService::Metrics() const {
       "# HELP gpupool_jobs Jobs by state (active ones from memory, ended ones from the store).\n"
       "# TYPE gpupool_jobs gauge\n";
   if (auto counts = store_->CountJobsByState()) {
+    // The store's commit of a change of state may lag the service's own view by a moment: the
+    // active states come from memory, as the API shows them.
+    std::int64_t active_pending = 0;
+    std::int64_t active_running = 0;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [id, job] : active_) {
+        active_pending += job->row.state == "pending";
+        active_running += job->row.state == "running";
+      }
+    }
+    (*counts)["pending"] = active_pending;
+    (*counts)["running"] = active_running;
     for (const char* s :
          {"pending", "running", "succeeded", "failed", "cancelled", "timed_out", "lost"}) {
       const auto it = counts->find(s);
