@@ -33,8 +33,8 @@ class DurationEstimator {
 
   // A job of `gpus` GPUs of `user` (may be empty) in `queue` finished after `duration_s`;
   // `gpu_amount` is what it held, for its GPU time (a share of one GPU: 0.5); < 0: `gpus`.
-  void Observe(const std::string& user, const std::string& queue, int gpus,
-               std::int64_t duration_s, double gpu_amount = -1);
+  void Observe(const std::string& user, const std::string& queue, int gpus, std::int64_t duration_s,
+               double gpu_amount = -1);
   // The expected run time in seconds of such a job; nullopt before anything has finished.
   std::optional<std::int64_t> Estimate(const std::string& user, const std::string& queue,
                                        int gpus) const;

@@ -80,6 +80,16 @@ bool SrtfOrder::Preempts(const PendingJob& waiting, const PendingJob& running) c
   return Remaining(waiting) < Remaining(running);
 }
 
+void DrfOrder::Sort(std::vector<const PendingJob*>& jobs) const {
+  std::sort(jobs.begin(), jobs.end(), [](const PendingJob* a, const PendingJob* b) {
+    if (a->queue_share != b->queue_share) return a->queue_share < b->queue_share;
+    if (a->request.priority != b->request.priority) {
+      return a->request.priority > b->request.priority;
+    }
+    return a->seq < b->seq;
+  });
+}
+
 int LasOrder::Level(double attained_gpu_s) const {
   int level = 0;
   while (level < static_cast<int>(thresholds_.size()) &&
@@ -144,9 +154,10 @@ Result<std::unique_ptr<JobOrder>> MakeJobOrder(std::string_view name) {
   if (name == "qssf") return std::make_unique<QssfOrder>();
   if (name == "srtf") return std::make_unique<SrtfOrder>();
   if (name == "gittins") return std::make_unique<GittinsOrder>();
+  if (name == "drf") return std::make_unique<DrfOrder>();
   return Error(Status::NotFound(
       "unknown job order '" + std::string(name) +
-      "'; known orders: priority, fifo, sjf, qssf, srtf, las, las:T1,T2,..., gittins"));
+      "'; known orders: priority, fifo, sjf, qssf, srtf, las, las:T1,T2,..., gittins, drf"));
 }
 
 }  // namespace gpupool::scheduler

@@ -30,6 +30,10 @@ struct PendingJob {
   // run; the scheduler fills it from its clock before an order sees it).
   double attained_gpu_s = 0;
   int restarts = 0;  // times it was preempted and put back
+  // The weighted dominant share of the job's queue at the start of the cycle (drf): the largest
+  // of its GPU, CPU and memory in use over the pool's, divided by the queue's weight. The
+  // scheduler fills it for orders that rank queues (JobOrder::ranks_queues).
+  double queue_share = 0;
 };
 
 class JobOrder {
@@ -52,6 +56,10 @@ class JobOrder {
   // blocking behind it (the published SRTF and LAS replays do not block). priority preempts only
   // across fixed priorities: false.
   virtual bool rank_follows_service() const { return false; }
+  // True when the order itself ranks the queues against each other (drf, from
+  // PendingJob::queue_share); the scheduler then keeps its order instead of putting the queue
+  // furthest below its guarantee first.
+  virtual bool ranks_queues() const { return false; }
   // The attained GPU time above `attained_gpu_s` at which a job's rank changes by itself (LAS's
   // next threshold), so that a simulator knows when to run a cycle; nullopt: never.
   virtual std::optional<double> NextBoundary(double /*attained_gpu_s*/) const {
@@ -133,8 +141,18 @@ class LasOrder final : public JobOrder {
   std::vector<double> thresholds_;
 };
 
-// The ordering named `name` (priority, fifo, sjf, qssf, srtf, las, las:T1,T2,...); NotFound lists
-// the known names; InvalidArgument for bad LAS thresholds.
+// "drf": weighted dominant resource fairness across queues (Ghodsi et al., NSDI '11): the jobs of
+// the queue with the smallest weighted dominant share (PendingJob::queue_share) first; inside a
+// queue, higher priority first, then submission order. Not preemptive.
+class DrfOrder final : public JobOrder {
+ public:
+  std::string_view name() const override { return "drf"; }
+  void Sort(std::vector<const PendingJob*>& jobs) const override;
+  bool ranks_queues() const override { return true; }
+};
+
+// The ordering named `name` (priority, fifo, sjf, qssf, srtf, las, las:T1,T2,..., gittins, drf);
+// NotFound lists the known names; InvalidArgument for bad LAS thresholds.
 Result<std::unique_ptr<JobOrder>> MakeJobOrder(std::string_view name);
 
 }  // namespace gpupool::scheduler

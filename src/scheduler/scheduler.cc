@@ -870,6 +870,40 @@ std::optional<WaitReason> Scheduler::QuotaReason(const std::string& queue, doubl
   return w;
 }
 
+void Scheduler::FillQueueShares() {
+  // The pool's capacity on nodes that take work, and each queue's use, in GPUs, CPU and memory.
+  double gpus = 0, cpu = 0, mem = 0;
+  for (std::size_t i = 0; i < specs_.size(); ++i) {
+    if (conditions_[i] == NodeCondition::kRemoved) continue;
+    gpus += static_cast<double>(specs_[i].gpus.size());
+    cpu += static_cast<double>(specs_[i].cpu_milli);
+    mem += static_cast<double>(specs_[i].memory_mib);
+  }
+  struct Use {
+    double gpus = 0, cpu = 0, mem = 0;
+  };
+  std::unordered_map<std::string, Use> use;
+  for (const auto& [id, run] : running_) {
+    const JobRequest& r = run.job.request;
+    const double n = r.replicas;
+    Use& u = use[r.queue];
+    u.gpus += static_cast<double>(JobGpuMilli(r)) / 1000.0;
+    u.cpu += static_cast<double>(r.replica.cpu_milli) * n;
+    u.mem += static_cast<double>(r.replica.memory_mib) * n;
+  }
+  auto share = [](double used, double total) { return total > 0 ? used / total : 0.0; };
+  std::unordered_map<std::string, double> dominant;
+  for (const auto& [queue, u] : use) {
+    const double weight = queues_ && queues_->Has(queue) ? queues_->spec(queue).weight : 1.0;
+    dominant[queue] =
+        std::max({share(u.gpus, gpus), share(u.cpu, cpu), share(u.mem, mem)}) / weight;
+  }
+  for (auto& [id, job] : pending_) {
+    const auto it = dominant.find(job.request.queue);
+    job.queue_share = it == dominant.end() ? 0.0 : it->second;
+  }
+}
+
 CycleResult Scheduler::RunCycle(bool full) {
   CycleResult result;
   if (full) freed_ = true;
@@ -896,8 +930,9 @@ CycleResult Scheduler::RunCycle(bool full) {
   result.full = freed_;
   freed_ = false;
   arrivals_.clear();
+  if (order_->ranks_queues()) FillQueueShares();
   order_->Sort(order);
-  if (queues_) {
+  if (queues_ && !order_->ranks_queues()) {
     // Fair share across queues: the queue furthest below its weighted guarantee first (usage at
     // the start of the cycle), the order's own ranking inside a queue.
     std::unordered_map<std::string, double> ratio;

@@ -327,6 +327,8 @@ class Scheduler {
     std::optional<double> checkpoint_s;
   };
   void MarkRunning(JobId id, const JobRequest* request = nullptr, const History* history = nullptr);
+  // drf: every pending job's PendingJob::queue_share from the running jobs' use.
+  void FillQueueShares();
   // A victim being stopped (wait_for_victims): its preemptor and why.
   struct Stopping {
     JobId by = 0;

@@ -36,7 +36,7 @@ TEST(PriorityOrderTest, UnknownOrderListsTheKnownOnes) {
   ASSERT_FALSE(o.has_value());
   EXPECT_EQ(o.error().message(),
             "unknown job order 'lottery'; known orders: priority, fifo, sjf, qssf, srtf, las, "
-            "las:T1,T2,..., gittins");
+            "las:T1,T2,..., gittins, drf");
   EXPECT_TRUE(MakeJobOrder("priority").has_value());
 }
 
@@ -155,13 +155,37 @@ TEST(JobOrderTest, SrtfRanksByTimeLeftAndPreemptsLongerOnes) {
   EXPECT_FALSE(srtf.NextBoundary(0).has_value());
 }
 
+// drf: the smallest queue share first, then higher priority, then submission order.
+TEST(JobOrderTest, DrfRanksByQueueShareThenPriorityThenSubmission) {
+  // (share, priority) of jobs 1-4: (0.5, 0), (0.2, 0), (0.5, 3), (0.2, 0) -> 2, 4, 3, 1.
+  std::vector<PendingJob> jobs(4);
+  const double share[] = {0.5, 0.2, 0.5, 0.2};
+  const int prio[] = {0, 0, 3, 0};
+  for (int i = 0; i < 4; ++i) {
+    auto& j = jobs[static_cast<std::size_t>(i)];
+    j.id = i + 1;
+    j.seq = i + 1;
+    j.queue_share = share[i];
+    j.request.priority = prio[i];
+  }
+  std::vector<const PendingJob*> order = {&jobs[0], &jobs[1], &jobs[2], &jobs[3]};
+  auto drf = MakeJobOrder("drf");
+  ASSERT_TRUE(drf.has_value());
+  (*drf)->Sort(order);
+  std::vector<JobId> ids;
+  for (const auto* j : order) ids.push_back(j->id);
+  EXPECT_EQ(ids, (std::vector<JobId>{2, 4, 3, 1}));
+  EXPECT_TRUE((*drf)->ranks_queues());
+  EXPECT_FALSE((*drf)->preemptive());
+}
+
 // The orders whose rank moves with the service received are the ones a simulator never blocks
 // for; priority preempts across fixed priorities only.
 TEST(JobOrderTest, RankFollowsServiceForSrtfLasAndGittinsOnly) {
   for (const char* name : {"srtf", "las", "gittins"}) {
     EXPECT_TRUE((*MakeJobOrder(name))->rank_follows_service()) << name;
   }
-  for (const char* name : {"priority", "fifo", "sjf", "qssf"}) {
+  for (const char* name : {"priority", "fifo", "sjf", "qssf", "drf"}) {
     EXPECT_FALSE((*MakeJobOrder(name))->rank_follows_service()) << name;
   }
   EXPECT_TRUE((*MakeJobOrder("priority"))->preemptive());

@@ -715,6 +715,38 @@ TEST(SchedulerTest, AJobHeldByItsQueuesLimitPreemptsLowerRankedJobsOfThatQueue) 
   EXPECT_TRUE(s->is_pending(3));
 }
 
+// drf ranks the queues by their weighted dominant share. One node of 4 GPUs, 64 CPUs, 512 GiB.
+// Queue a runs 1 GPU with 48 CPUs (dominant: CPU, 0.75), queue b 2 GPUs with 2 CPUs (GPU, 0.5).
+// 1 GPU is left; a's job 3 came before b's job 4, each 1 GPU and 1 CPU. drf starts b's (0.5 <
+// 0.75); the default across queues, GPUs only (a uses 1, b 2), starts a's; with weight 2 for a,
+// its share is 0.375 and drf starts a's.
+std::vector<JobId> DrfPlaced(const std::string& order, double weight_a) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = order;
+  opt.queues = {{"a", "", 0, kNoLimit, weight_a}, {"b", "", 0, kNoLimit, 1}};
+  auto s = Scheduler::Create({Node("n", 4, "H100", {}, 64000, 512 * 1024)}, opt);
+  EXPECT_TRUE(s.has_value());
+  JobRequest cpu_heavy = InQueue("a", 1);
+  cpu_heavy.replica.cpu_milli = 48000;
+  EXPECT_TRUE((*s)->AddPending(1, cpu_heavy).ok());
+  JobRequest gpu_heavy = InQueue("b", 2);
+  gpu_heavy.replica.cpu_milli = 2000;
+  EXPECT_TRUE((*s)->AddPending(2, gpu_heavy).ok());
+  EXPECT_EQ((*s)->RunCycle().placed.size(), 2u);
+  EXPECT_TRUE((*s)->AddPending(3, InQueue("a", 1)).ok());
+  EXPECT_TRUE((*s)->AddPending(4, InQueue("b", 1)).ok());
+  std::vector<JobId> placed;
+  for (const auto& [id, p] : (*s)->RunCycle().placed) placed.push_back(id);
+  return placed;
+}
+
+TEST(SchedulerTest, DrfStartsTheQueueWithTheSmallestWeightedDominantShare) {
+  EXPECT_EQ(DrfPlaced("drf", 1), (std::vector<JobId>{4}));
+  EXPECT_EQ(DrfPlaced("fifo", 1), (std::vector<JobId>{3}));
+  EXPECT_EQ(DrfPlaced("drf", 2), (std::vector<JobId>{3}));
+}
+
 // ---- preemption by the rules: minimum run time, least lost work, waiting for the victims
 
 // One 8-GPU node, the priority order, preemption on.
