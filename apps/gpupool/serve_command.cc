@@ -278,7 +278,8 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0, 3600));
   cmd->add_option("--order", flags->order,
                   "Which waiting job goes first: priority, fifo, sjf, qssf, srtf, las, "
-                  "las:T1,T2,...")
+                  "las:T1,T2,..., drf (with --queues: the queue with the smallest weighted "
+                  "dominant share first), gittins")
       ->capture_default_str();
   cmd->add_flag("--preempt", flags->preempt,
                 "Preempt running preemptible jobs: for a strictly higher priority (the order's "
