@@ -178,6 +178,19 @@ struct PoolService::ActiveJob {
   std::string stop_reason;
   std::int64_t deadline_ms = 0;  // time limit; 0 = none
   RunHistory history;            // as last committed in row.history_json, or about to be
+
+  // Back to pending after its process ended (preempted, or lost with requeue): no placement, no
+  // process, no stop in progress.
+  void Requeue(const std::string& why) {
+    row.state = "pending";
+    row.reason = "requeued: " + why;
+    row.placement_json.clear();
+    row.runtime_json.clear();
+    row.started_ms = 0;
+    launched = false;
+    stopping = false;
+    cause = StopCause::kNone;
+  }
 };
 
 PoolService::PoolService(ServiceOptions options) : opt_(std::move(options)) {}
@@ -508,14 +521,7 @@ store::UpdateJobOp PoolService::FinishLocked(ActiveJob& job, const executor::Exi
     job.history.preempted_by = 0;
     job.history.preempt_reason.clear();
     job.row.history_json = HistoryToJson(job.history);
-    job.row.state = "pending";
-    job.row.reason = "requeued: " + job.stop_reason + " (" + exit.reason + ")";
-    job.row.placement_json.clear();
-    job.row.runtime_json.clear();
-    job.row.started_ms = 0;
-    job.launched = false;
-    job.stopping = false;
-    job.cause = StopCause::kNone;
+    job.Requeue(job.stop_reason + " (" + exit.reason + ")");
     job.stop_reason.clear();
     return store::UpdateJobOp{job.row, {store::EventRow{id, now_ms, "pending", job.row.reason}}};
   }
@@ -541,14 +547,7 @@ store::UpdateJobOp PoolService::FinishLocked(ActiveJob& job, const executor::Exi
   job.row.exit_code = exit.exit_code >= 0 ? std::optional<int>(exit.exit_code) : std::nullopt;
   metrics_.finished.fetch_add(1, std::memory_order_relaxed);
   if (state == JobState::kLost && job.spec.requeue) {
-    job.row.state = "pending";
-    job.row.reason = "requeued: " + reason;
-    job.row.placement_json.clear();
-    job.row.runtime_json.clear();
-    job.row.started_ms = 0;
-    job.launched = false;
-    job.stopping = false;
-    job.cause = StopCause::kNone;
+    job.Requeue(reason);
     job.history.attained_gpu_s = attained;
     job.history.checkpoint_ms = 0;
     job.row.history_json = HistoryToJson(job.history);
