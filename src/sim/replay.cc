@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -208,7 +209,16 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
     }
     for (const auto& [id, placement] : cycle.placed) {
       const auto k = static_cast<std::size_t>(id - 1);
-      if (out[k].start_s < 0) out[k].start_s = t;
+      if (out[k].start_s < 0) {
+        out[k].start_s = t;
+        for (const cluster::Allocation& a : placement) {
+          ReplayedReplica& replica = out[k].placement.emplace_back();
+          replica.node = s.node_spec(a.node).name;
+          for (std::uint32_t m = a.gpu_mask; m != 0; m &= m - 1) {
+            replica.gpus.push_back(std::countr_zero(m));
+          }
+        }
+      }
       pending_milli -= JobMilli(trace[k]);
       run_start[k] = t;
       ++running_count;
@@ -305,8 +315,8 @@ Result<ReplayRun> Replay(const std::vector<TraceJob>& jobs, const std::vector<Re
 
   std::vector<ReplayedJob> out(jobs.size());
   for (std::size_t k = 0; k < jobs.size(); ++k) {
-    out[k] =
-        ReplayedJob{jobs[k].id, jobs[k].queue, jobs[k].num_gpus, jobs[k].submit_s, -1, -1, 0, -1};
+    out[k] = ReplayedJob{
+        jobs[k].id, jobs[k].queue, jobs[k].num_gpus, jobs[k].submit_s, -1, -1, 0, -1, {}};
   }
   // Pools are independent: biggest first over the threads.
   std::vector<std::size_t> todo(pools.size());

@@ -77,6 +77,14 @@ struct ReplaySample {
   double pending_gpus = 0;    // GPUs the waiting jobs ask for
 };
 
+// One replica of a job where it first started: its node and the indices of its GPUs there.
+struct ReplayedReplica {
+  std::string node;
+  std::vector<int> gpus;
+
+  friend bool operator==(const ReplayedReplica&, const ReplayedReplica&) = default;
+};
+
 // One job's outcome.
 struct ReplayedJob {
   std::int64_t id = 0;
@@ -88,6 +96,7 @@ struct ReplayedJob {
   std::int64_t run_s = 0;  // time it ran, all runs together (checkpoint costs included)
   // EASY backfill: the time first reserved for it when it headed the queue (-1: never).
   std::int64_t reserved_s = -1;
+  std::vector<ReplayedReplica> placement;  // its first start's, per replica (empty: never ran)
 };
 
 struct ReplayQueueStats {

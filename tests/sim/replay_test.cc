@@ -82,6 +82,26 @@ TEST(ReplayTest, FifoWithBackfillLetsTheSmallJobPass) {
   EXPECT_DOUBLE_EQ(r.avg_queue_s, 42.5);
 }
 
+TEST(ReplayTest, RecordsWhereEachJobFirstStarted) {
+  // kSmall in strict FIFO (above): A (7) at t 0 takes the lowest GPUs [0-6]; at t 100 B (4)
+  // [0-3] and C (4) [4-7]; at t 110 C has ended and D (1) takes the lowest free GPU, 4.
+  const ReplayRun r = ReplayOf(kSmall, kOneNode, "fifo");
+  ASSERT_EQ(r.outcomes.size(), 4u);
+  const auto on_node0 = [](std::vector<int> gpus) {
+    return std::vector<ReplayedReplica>{{"node-0", std::move(gpus)}};
+  };
+  EXPECT_EQ(r.outcomes[0].placement, on_node0({0, 1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(r.outcomes[1].placement, on_node0({0, 1, 2, 3}));
+  EXPECT_EQ(r.outcomes[2].placement, on_node0({4, 5, 6, 7}));
+  EXPECT_EQ(r.outcomes[3].placement, on_node0({4}));
+  // A job of 16 GPUs on two nodes of 8: a gang of two 8-GPU replicas, one per node.
+  const ReplayRun gang = ReplayOf(Numbered({Job(0, 10, 16)}), {Pool("", 2, 8)}, "fifo");
+  ASSERT_EQ(gang.outcomes.size(), 1u);
+  const std::vector<int> all = {0, 1, 2, 3, 4, 5, 6, 7};
+  EXPECT_EQ(gang.outcomes[0].placement,
+            (std::vector<ReplayedReplica>{{"node-0", all}, {"node-1", all}}));
+}
+
 TEST(ReplayTest, SjfByHandSaysItUsesAnOracle) {
   // Durations as limits. t 10: B alone, does not fit. t 20: D (5) first, fits, ends 25; then C
   // (10) does not fit: the head. t 100: C (to 110), B (to 150). JCT 100, 140, 90, 5.
