@@ -28,7 +28,7 @@ namespace {
 using nlohmann::json;
 using scheduler::JobState;
 
-std::int64_t NowMs() {
+std::int64_t SystemNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -217,6 +217,8 @@ Result<std::unique_ptr<PoolService>> PoolService::Start(
   if (s->opt_.nvml != nullptr) s->monitor_ = std::thread([p = s.get()] { p->Monitor(); });
   return s;
 }
+
+std::int64_t PoolService::NowMs() const { return opt_.now_ms ? opt_.now_ms() : SystemNowMs(); }
 
 std::vector<std::string> PoolService::ModelNames() const {
   std::vector<std::string> out;
@@ -590,7 +592,8 @@ void PoolService::Loop() {
     for (const auto& exit : exits) {
       const auto it = active_.find(exit.job_id);
       if (it == active_.end()) continue;
-      ops.push_back(FinishLocked(*it->second, exit, now));
+      // Built in place: moving the variant in, g++ 12 sees maybe-uninitialized members (-Werror).
+      ops.emplace_back(FinishLocked(*it->second, exit, now));
       if (it->second->row.state != "pending") finished.push_back(exit.job_id);
     }
     while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
@@ -683,7 +686,6 @@ void PoolService::Loop() {
     std::vector<store::WriteOp> started;
     for (auto& [id, spec] : launches) {
       Result<executor::ProcessRef> ref = executor_->Launch(spec);
-      const std::int64_t t = NowMs();
       std::lock_guard relock(mu_);
       ActiveJob& job = *active_.at(id);
       if (ref) {
@@ -696,6 +698,7 @@ void PoolService::Loop() {
           if (Status st = executor_->Stop(id, grace); !st.ok()) Log(st.ToString());
         }
       } else {
+        const std::int64_t t = NowMs();
         (void)scheduler_->Release(id);
         job.row.state = job.stopping && job.cause == StopCause::kCancel ? "cancelled" : "failed";
         job.row.reason = ref.error().message();

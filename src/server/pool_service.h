@@ -40,6 +40,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -79,7 +80,13 @@ struct ServiceOptions {
   // what may be preempted changes with time alone (SchedulerOptions::min_run_s, las levels).
   std::chrono::milliseconds preempt_recheck{1000};
   std::chrono::milliseconds tick{50};  // longest wait between two looks at exits
-  bool synchronous_full = true;        // fsync every commit (see store.h)
+  // The service's clock, in milliseconds since the Unix epoch: the times of jobs, events and
+  // tokens, time limits, the preemption recheck, and the scheduler's clock (attained GPU time,
+  // minimum run times, EASY reservations). Empty: the system clock. Called from any thread. Tests
+  // drive a fake one (tests/server/replay_equality_test.cc); the waits (tick, nvml_interval) stay
+  // on real time.
+  std::function<std::int64_t()> now_ms;
+  bool synchronous_full = true;  // fsync every commit (see store.h)
   // NVML for this host's node (not owned; may be null): watched for lost GPUs, and its readings
   // go into /metrics.
   const discovery::NvmlLibrary* nvml = nullptr;
@@ -138,6 +145,8 @@ class PoolService {
   struct ActiveJob;
   explicit PoolService(ServiceOptions options);
 
+  // The time of ServiceOptions::now_ms (the system clock without one).
+  std::int64_t NowMs() const;
   Status Restore(std::string* admin_token);
   void Loop();
   void Monitor();
