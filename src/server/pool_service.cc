@@ -176,7 +176,7 @@ struct PoolService::ActiveJob {
   bool stopping = false;  // Stop sent or to be sent once launched
   StopCause cause = StopCause::kNone;
   std::string stop_reason;
-  std::int64_t deadline_ms = 0;  // time limit; 0 = none
+  std::int64_t deadline_ms = 0;  // the current run's time limit; 0 = none, or the run is over
   RunHistory history;            // as last committed in row.history_json, or about to be
 
   // Back to pending after its process ended (preempted, or lost with requeue): no placement, no
@@ -513,6 +513,9 @@ std::vector<std::pair<std::string, std::string>> PoolService::JobEnv(const Activ
 store::UpdateJobOp PoolService::FinishLocked(ActiveJob& job, const executor::ExitInfo& exit,
                                              std::int64_t now_ms) {
   const std::int64_t id = job.row.id;
+  // Its run is over: no time limit to enforce, also when its exit comes in the pass that reaches
+  // the limit (the deadline is skipped, no Stop after the end).
+  job.deadline_ms = 0;
   if (job.cause == StopCause::kPreempt) {
     // Preempted: back pending with its history, whatever the exit (a job that checkpoints on
     // SIGTERM and exits 0 did what was asked). Only now are its GPUs free for its preemptor.

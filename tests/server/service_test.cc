@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include "executor/local_executor.h"
 #include "server/http_server.h"
 #include "server/pool_service.h"
+#include "testing/scripted_executor.h"
 #include "testing/temp_dir.h"
 
 namespace gpupool::server {
@@ -784,6 +786,42 @@ TEST(ServiceTest, ARunningJobReportsACheckpoint) {
   EXPECT_EQ(conflict->status, 409) << conflict->body;
   c->Delete("/api/v1/jobs/" + std::to_string(id));
   WaitState(*c, waiting, "succeeded");
+}
+
+TEST(ServiceTest, AJobEndingAsItsTimeLimitComesIsNotStopped) {
+  // On a fake clock, with a scripted executor in lockstep: the job (limit 10 s) starts at t 0 and
+  // exits 0 at t 10, so the pass that sees its exit also reaches its limit. It succeeds, and no
+  // Stop goes to a job that has already ended (it went before, answered NotFound).
+  TempDir dir;
+  std::atomic<std::int64_t> now_ms{1'796'083'200'000};
+  const auto clock = [&now_ms] { return now_ms.load(); };
+  auto executor = std::make_unique<gpupool::testing::ScriptedExecutor>(clock, true);
+  auto& x = *executor;
+  ServiceOptions opt;
+  opt.data_dir = dir.path();
+  opt.nodes = {Node("a", 1)};
+  opt.tick = 1ms;
+  opt.synchronous_full = false;
+  opt.now_ms = clock;
+  std::string token;
+  auto service = PoolService::Start(opt, std::move(executor), &token);
+  ASSERT_TRUE(service.has_value()) << service.error().ToString();
+  const gpupool::testing::RunFreelyAtExit release(x);
+  const auto admin = (*service)->Authenticate("Bearer " + token);
+  ASSERT_TRUE(admin.has_value());
+  ASSERT_TRUE((*service)
+                  ->Submit(*admin, {{"command", {"true"}}, {"gpus", 1}, {"time_limit_s", 10}})
+                  .has_value());
+  EXPECT_TRUE(x.Step());
+  ASSERT_EQ(x.launched().size(), 1U);
+  now_ms += 10'000;
+  EXPECT_TRUE(x.Finish(1, 0));
+  EXPECT_TRUE(x.Step());
+  x.RunFreely();
+  EXPECT_EQ(x.stopped(), std::vector<std::int64_t>{});
+  const auto job = (*service)->GetJob(*admin, 1);
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ((*job)["state"], "succeeded") << (*job)["reason"];
 }
 
 }  // namespace
