@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <sstream>
 #include <string>
 #include <unordered_set>
@@ -384,6 +385,91 @@ Status Scheduler::CheckFeasible(const JobRequest& r) const {
   return Status::FailedPrecondition("never: a gang of " + std::to_string(r.replicas) + " x (" +
                                     what + "), but the whole pool holds at most " +
                                     std::to_string(holdable) + " such replicas");
+}
+
+Status Scheduler::CheckQueues(std::vector<queue::QueueSpec> specs,
+                              const std::vector<JobRequest>& arriving) const {
+  auto set = BuildQueues(std::move(specs), arriving);
+  return set ? Status::Ok() : set.error();
+}
+
+Status Scheduler::SetQueues(std::vector<queue::QueueSpec> specs,
+                            const std::vector<JobRequest>& arriving) {
+  auto set = BuildQueues(std::move(specs), arriving);
+  if (!set) return set.error();
+  queues_ = std::move(*set);
+  freed_ = true;  // a limit raised or a queue added may let waiting jobs start
+  return Status::Ok();
+}
+
+Result<std::optional<queue::QueueSet>> Scheduler::BuildQueues(
+    std::vector<queue::QueueSpec> specs, const std::vector<JobRequest>& arriving) const {
+  if (!specs.empty() && strict_order_) {
+    return Error(Status::InvalidArgument("queues: not supported with strict_order yet"));
+  }
+  auto set = queue::QueueSet::Create(std::move(specs));
+  if (!set) return Error(set.error());
+  const bool none = set->specs().empty();  // no queues: any queue name is fine
+  // The jobs of every queue the new set lacks, by name (the message lists them in name order).
+  struct Count {
+    int pending = 0, running = 0, arriving = 0;
+  };
+  std::map<std::string, Count> missing;
+  for (const auto& [id, job] : pending_) {
+    if (!none && !set->Has(job.request.queue)) ++missing[job.request.queue].pending;
+  }
+  for (const auto& [id, run] : running_) {
+    // A placement restored without its request names no queue and charges none.
+    const std::string& q = run.job.request.queue;
+    if (!none && !q.empty() && !set->Has(q)) ++missing[q].running;
+  }
+  for (const JobRequest& r : arriving) {
+    if (!none && !set->Has(r.queue)) ++missing[r.queue].arriving;
+  }
+  if (!missing.empty()) {
+    const auto& [name, n] = *missing.begin();
+    std::string what =
+        std::to_string(n.pending) + " pending, " + std::to_string(n.running) + " running";
+    if (n.arriving > 0) what += ", " + std::to_string(n.arriving) + " being submitted";
+    return Error(Status::FailedPrecondition(
+        "queue '" + name + "' is missing from the new queues but has " +
+        std::to_string(n.pending + n.running + n.arriving) + " job(s) (" + what +
+        "); keep it until they have ended, or cancel them"));
+  }
+  // A pending job larger than a limit on its path could never start (a submission like it is
+  // refused as "never"): the change is refused instead of stranding it.
+  const auto never = [&](const JobRequest& r) {
+    return none ? std::string() : set->LimitBlocker(r.queue, JobGpus(r), /*empty=*/true);
+  };
+  std::vector<JobId> ids;
+  ids.reserve(pending_.size());
+  for (const auto& [id, job] : pending_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  for (const JobId id : ids) {
+    const JobRequest& r = pending_.at(id).request;
+    if (const std::string b = never(r); !b.empty()) {
+      return Error(Status::FailedPrecondition(
+          "queue '" + b + "': limit " + GpuCount(set->spec(b).limit_gpus) + " is below the " +
+          GpuCount(JobGpus(r)) + " GPUs of pending job " + std::to_string(id) + " (queue '" +
+          r.queue + "'), which could then never start; cancel it first or keep the limit"));
+    }
+  }
+  for (const JobRequest& r : arriving) {
+    if (const std::string b = never(r); !b.empty()) {
+      return Error(Status::FailedPrecondition(
+          "queue '" + b + "': limit " + GpuCount(set->spec(b).limit_gpus) + " is below the " +
+          GpuCount(JobGpus(r)) + " GPUs of a job being submitted to queue '" + r.queue +
+          "'; try again"));
+    }
+  }
+  // Checked: from here nothing fails. The usage is that of the running jobs' requests (victims
+  // still stopping included: they hold their GPUs).
+  for (const auto& [id, run] : running_) {
+    const JobRequest& r = run.job.request;
+    if (set->Has(r.queue)) set->Charge(r.queue, JobGpus(r));
+  }
+  if (none) return std::optional<queue::QueueSet>();
+  return std::optional<queue::QueueSet>(std::move(*set));
 }
 
 Status Scheduler::AddPending(JobId id, const JobRequest& r) { return AddPending(id, r, History{}); }

@@ -271,6 +271,25 @@ class Scheduler {
   std::optional<double> CheckpointAt(JobId id) const;
   // The queues and their usage (nullptr without queues).
   const queue::QueueSet* queues() const { return queues_ ? &*queues_ : nullptr; }
+  // Replaces the queues at run time (the service's PUT /api/v1/queues): `specs` as in
+  // SchedulerOptions::queues, empty for no queues. Everything is checked before anything changes,
+  // and the change is refused whole, the current queues kept, when:
+  //   - the set itself is invalid (QueueSet::Create's InvalidArgument, naming queue and member),
+  //     or queues come with strict_order (InvalidArgument);
+  //   - a queue that a pending or running job names (or one of `arriving`: requests the caller is
+  //     about to queue) is missing from `specs`: FailedPrecondition "queue 'a' still has 3 job(s)
+  //     (1 pending, 2 running) ...";
+  //   - a pending (or arriving) job asks for more than a limit on its queue's path, so that it
+  //     could never start: FailedPrecondition naming the job, its queue and the limit.
+  // On success every running job is charged to its queue in the new set (the usage rebuilt from
+  // their requests) and the next cycle considers every pending job. A limit below what its queue
+  // uses now is allowed: the running jobs keep running, and no job of that queue starts until the
+  // usage is below the limit.
+  Status SetQueues(std::vector<queue::QueueSpec> specs,
+                   const std::vector<JobRequest>& arriving = {});
+  // SetQueues' checks alone: OK exactly when SetQueues(specs, arriving) would succeed now.
+  Status CheckQueues(std::vector<queue::QueueSpec> specs,
+                     const std::vector<JobRequest>& arriving = {}) const;
   // EASY backfill: the job holding the reservation and the time reserved for it (infinity when
   // it waits for jobs without limits); nullopt when no job holds one.
   std::optional<std::pair<JobId, double>> reservation() const { return reservation_; }
@@ -320,6 +339,9 @@ class Scheduler {
   std::pair<double, cluster::ClusterState> Reserve(const JobRequest& head) const;
   Status Allocate(JobId id, const Placement& placement, const JobRequest* request,
                   const History* history);
+  // SetQueues' checks, and the new set charged with the running jobs (nullopt: no queues).
+  Result<std::optional<queue::QueueSet>> BuildQueues(std::vector<queue::QueueSpec> specs,
+                                                     const std::vector<JobRequest>& arriving) const;
   // A running job, when its current run began on the clock and its last checkpoint in it.
   struct Running {
     PendingJob job;

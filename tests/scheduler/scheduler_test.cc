@@ -747,6 +747,139 @@ TEST(SchedulerTest, DrfStartsTheQueueWithTheSmallestWeightedDominantShare) {
   EXPECT_EQ(DrfPlaced("drf", 2), (std::vector<JobId>{3}));
 }
 
+// ---- queues changed at run time (SetQueues)
+
+// The names and limits of the scheduler's queues, for comparing a set before and after.
+std::string QueueLimits(const Scheduler& s) {
+  if (s.queues() == nullptr) return "none";
+  std::string out;
+  for (const auto& q : s.queues()->specs()) {
+    out += q.name + ":" + std::to_string(q.limit_gpus) + "/" +
+           std::to_string(s.queues()->Used(q.name)) + " ";
+  }
+  return out;
+}
+
+// a is limited to 2 of the node's 8 GPUs: job 1 (2 GPUs) runs, job 2 (2 GPUs) waits for the
+// limit. Raising it to 4 charges job 1 again (a uses 2, b 1 for job 3) and the next cycle starts
+// job 2 (2 + 2 = 4 <= 4), although nothing was freed.
+TEST(SchedulerTest, SetQueuesRebuildsTheUsageAndAHeldJobStarts) {
+  auto s = MakeQueued({{"a", "", 0, 2, 1}, {"b", "", 0, kNoLimit, 1}});
+  ASSERT_TRUE(s->AddPending(1, InQueue("a", 2)).ok());
+  ASSERT_TRUE(s->AddPending(3, InQueue("b", 1)).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 2u);
+  ASSERT_TRUE(s->AddPending(2, InQueue("a", 2)).ok());
+  EXPECT_TRUE(s->RunCycle().placed.empty());
+  EXPECT_EQ(s->PendingReason(2), "not now: queue 'a' is at its limit (2 of 2 GPUs in use)");
+
+  ASSERT_TRUE(
+      s->SetQueues({{"a", "", 0, 4, 1}, {"b", "", 0, kNoLimit, 1}, {"c", "", 0, 1, 1}}).ok());
+  EXPECT_DOUBLE_EQ(s->queues()->Used("a"), 2);
+  EXPECT_DOUBLE_EQ(s->queues()->Used("b"), 1);
+  EXPECT_DOUBLE_EQ(s->queues()->Used("c"), 0);
+  EXPECT_DOUBLE_EQ(s->queues()->spec("a").limit_gpus, 4);
+  const auto c = s->RunCycle();
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 2);
+  EXPECT_DOUBLE_EQ(s->queues()->Used("a"), 4);
+}
+
+// A limit below the usage: the two running 2-GPU jobs of a keep running (a uses 4 of 1); a
+// 1-GPU job of a waits until a's usage is at most 1 - 1 = 0: not after the first release
+// (2 + 1 > 1), after the second (0 + 1 <= 1).
+TEST(SchedulerTest, SetQueuesAllowsALimitBelowTheUsage) {
+  auto s = MakeQueued({{"a", "", 0, 4, 1}});
+  ASSERT_TRUE(s->AddPending(1, InQueue("a", 2)).ok());
+  ASSERT_TRUE(s->AddPending(2, InQueue("a", 2)).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 2u);
+  ASSERT_TRUE(s->SetQueues({{"a", "", 0, 1, 1}}).ok());
+  EXPECT_DOUBLE_EQ(s->queues()->Used("a"), 4);
+  EXPECT_EQ(s->num_placed(), 2u);
+  ASSERT_TRUE(s->AddPending(3, InQueue("a", 1)).ok());
+  EXPECT_TRUE(s->RunCycle().placed.empty());
+  EXPECT_EQ(s->PendingReason(3), "not now: queue 'a' is at its limit (4 of 1 GPUs in use)");
+  ASSERT_TRUE(s->Release(1).ok());
+  EXPECT_TRUE(s->RunCycle().placed.empty());
+  ASSERT_TRUE(s->Release(2).ok());
+  const auto c = s->RunCycle();
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 3);
+}
+
+// Each bad change is refused with its reason, and the queues and their usage stay as they were.
+TEST(SchedulerTest, ABadSetQueuesChangesNothing) {
+  auto s = MakeQueued({{"a", "", 0, 4, 1}, {"b", "", 0, kNoLimit, 1}, {"idle", "", 0, 2, 1}});
+  ASSERT_TRUE(s->AddPending(1, InQueue("a", 2)).ok());
+  ASSERT_TRUE(s->AddPending(2, InQueue("b", 1)).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 2u);
+  ASSERT_TRUE(s->AddPending(3, InQueue("b", 3)).ok());
+  ASSERT_TRUE(s->AddPending(4, InQueue("b", 1)).ok());
+  const std::string before = QueueLimits(*s);
+  JobRequest arriving = InQueue("idle", 2);
+  const struct {
+    std::vector<queue::QueueSpec> specs;
+    std::vector<JobRequest> arriving;
+    StatusCode code;
+    std::string message;
+  } cases[] = {
+      // QueueSet's own rules.
+      {{{"a", "", 3, 2, 1}, {"b", "", 0, kNoLimit, 1}},
+       {},
+       StatusCode::kInvalidArgument,
+       "queue 'a': limit: 2 is below the guarantee 3"},
+      // b holds job 2 (running) and jobs 3, 4 (pending): 3 jobs, whatever else is fine.
+      {{{"a", "", 0, 4, 1}, {"idle", "", 0, 2, 1}},
+       {},
+       StatusCode::kFailedPrecondition,
+       "queue 'b' is missing from the new queues but has 3 job(s) (2 pending, 1 running); keep it "
+       "until they have ended, or cancel them"},
+      // a submission between its check and its queueing counts as a job of its queue.
+      {{{"a", "", 0, 4, 1}, {"b", "", 0, kNoLimit, 1}},
+       {arriving},
+       StatusCode::kFailedPrecondition,
+       "queue 'idle' is missing from the new queues but has 1 job(s) (0 pending, 0 running, 1 "
+       "being submitted); keep it until they have ended, or cancel them"},
+      // pending job 3 asks for 3 GPUs: a limit of 2 on b would strand it (job 2 running over
+      // the limit is fine).
+      {{{"a", "", 0, 4, 1}, {"b", "", 0, 2, 1}, {"idle", "", 0, 2, 1}},
+       {},
+       StatusCode::kFailedPrecondition,
+       "queue 'b': limit 2 is below the 3 GPUs of pending job 3 (queue 'b'), which could then "
+       "never start; cancel it first or keep the limit"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(s->CheckQueues(c.specs, c.arriving).message(), c.message);
+    const Status st = s->SetQueues(c.specs, c.arriving);
+    EXPECT_EQ(st.code(), c.code) << st.ToString();
+    EXPECT_EQ(st.message(), c.message);
+    EXPECT_EQ(QueueLimits(*s), before);
+  }
+  // Without the stranded job the same limit is accepted: b uses 1 (job 2) and job 4 still fits.
+  ASSERT_TRUE(s->RemovePending(3).ok());
+  ASSERT_TRUE(s->SetQueues({{"a", "", 0, 4, 1}, {"b", "", 0, 2, 1}, {"idle", "", 0, 2, 1}}).ok());
+  EXPECT_DOUBLE_EQ(s->queues()->Used("b"), 1);
+  EXPECT_EQ(s->RunCycle().placed.size(), 1u);
+}
+
+// An empty list turns the queues off: any queue name is then accepted; queues that leave out a
+// running job's queue are refused, and with its queue they charge it again.
+TEST(SchedulerTest, SetQueuesTurnsQueuesOffAndOn) {
+  auto s = MakeQueued({{"a", "", 0, 4, 1}});
+  ASSERT_TRUE(s->AddPending(1, InQueue("a", 2)).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 1u);
+  ASSERT_TRUE(s->SetQueues({}).ok());
+  EXPECT_EQ(s->queues(), nullptr);
+  ASSERT_TRUE(s->AddPending(2, InQueue("other", 1)).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 1u);
+  EXPECT_EQ(s->SetQueues({{"a", "", 0, 4, 1}}).message(),
+            "queue 'other' is missing from the new queues but has 1 job(s) (0 pending, 1 running); "
+            "keep it until they have ended, or cancel them");
+  EXPECT_EQ(s->queues(), nullptr);
+  ASSERT_TRUE(s->SetQueues({{"a", "", 0, 4, 1}, {"other", "", 0, kNoLimit, 1}}).ok());
+  EXPECT_DOUBLE_EQ(s->queues()->Used("a"), 2);
+  EXPECT_DOUBLE_EQ(s->queues()->Used("other"), 1);
+}
+
 // ---- preemption by the rules: minimum run time, least lost work, waiting for the victims
 
 // One 8-GPU node, the priority order, preemption on.
