@@ -51,6 +51,18 @@ struct TokenRow {
   friend bool operator==(const TokenRow&, const TokenRow&) = default;
 };
 
+// A queue configuration as it was applied (the service's queue file or a change through its API):
+// the configuration in force is the latest row.
+struct QueueConfigRow {
+  std::int64_t id = 0;  // assigned by InsertQueueConfig (1, 2, ...; never reused)
+  std::int64_t applied_ms = 0;
+  std::string user;    // who applied it ("" = the service at its start)
+  std::string source;  // where it came from ("api", "file q.yaml"); opaque
+  std::string text;    // the configuration (the queue file's YAML); opaque
+
+  friend bool operator==(const QueueConfigRow&, const QueueConfigRow&) = default;
+};
+
 // A filtered, newest-first page of jobs. Unset filters match everything; set ones must match
 // exactly.
 struct JobQuery {

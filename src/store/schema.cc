@@ -57,6 +57,16 @@ CREATE TABLE node_conditions(node TEXT PRIMARY KEY, condition TEXT NOT NULL) WIT
     R"sql(
 ALTER TABLE jobs ADD COLUMN history_json TEXT NOT NULL DEFAULT '';
 )sql",
+    // Version 3: the queue configurations applied (the queue file at a start, changes through the
+    // API), so that a change survives a restart and who made it is kept; none for version 2.
+    R"sql(
+CREATE TABLE queue_configs(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  applied_ms INTEGER NOT NULL,
+  user TEXT NOT NULL,
+  source TEXT NOT NULL,
+  text TEXT NOT NULL);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

@@ -195,6 +195,15 @@ Result<std::int64_t> Apply(SqliteDb& db, const SetMetaOp& op) {
   return 0;
 }
 
+Result<std::int64_t> Apply(SqliteDb& db, const InsertQueueConfigOp& op) {
+  Result<Statement> s = db.Prepare(
+      "INSERT INTO queue_configs(applied_ms, user, source, text) VALUES (?1, ?2, ?3, ?4)");
+  if (!s) return Error(s.error());
+  Status st = BindAndRun(*s, op.row.applied_ms, op.row.user, op.row.source, op.row.text);
+  if (!st.ok()) return Error(st);
+  return db.LastInsertRowId();
+}
+
 // One caller's Write, waiting in the queue.
 struct WriteRequest {
   std::vector<WriteOp> ops;
@@ -474,6 +483,9 @@ Status Store::SetNodeCondition(std::string node, std::string condition) {
 Status Store::SetMeta(std::string key, std::string value) {
   return Done(Write(One(SetMetaOp{std::move(key), std::move(value)})));
 }
+Result<std::int64_t> Store::InsertQueueConfig(QueueConfigRow row) {
+  return Single(Write(One(InsertQueueConfigOp{std::move(row)})));
+}
 
 // ---- Reads ----
 
@@ -680,6 +692,24 @@ Result<std::map<std::string, std::string>> Store::LoadNodeConditions() {
     conditions[s->ColumnText(0)] = s->ColumnText(1);
   }
   return conditions;
+}
+
+Result<std::optional<QueueConfigRow>> Store::LatestQueueConfig() {
+  Result<Impl::ReaderLease> lease = impl_->AcquireReader();
+  if (!lease) return Error(lease.error());
+  Result<Statement> s = lease->db().Prepare(
+      "SELECT id, applied_ms, user, source, text FROM queue_configs ORDER BY id DESC LIMIT 1");
+  if (!s) return Error(s.error());
+  Result<bool> row = s->Step();
+  if (!row) return Error(row.error());
+  if (!*row) return std::optional<QueueConfigRow>();
+  QueueConfigRow q;
+  q.id = s->ColumnInt64(0);
+  q.applied_ms = s->ColumnInt64(1);
+  q.user = s->ColumnText(2);
+  q.source = s->ColumnText(3);
+  q.text = s->ColumnText(4);
+  return std::optional<QueueConfigRow>(std::move(q));
 }
 
 Result<std::optional<std::string>> Store::GetMeta(const std::string& key) {

@@ -1,5 +1,5 @@
-// Store: the durable state of `gpupool serve` -- jobs, their events, API tokens, node conditions
-// and metadata -- in one SQLite database file (WAL mode).
+// Store: the durable state of `gpupool serve` -- jobs, their events, API tokens, node conditions,
+// queue configurations and metadata -- in one SQLite database file (WAL mode).
 //
 // Durability. A write returns only after the transaction holding it has committed; with
 // StoreOptions::synchronous_full (the default) SQLite fsyncs the write-ahead log before the
@@ -86,6 +86,7 @@ class Store {
   Status RevokeToken(std::int64_t id);
   Status SetNodeCondition(std::string node, std::string condition);
   Status SetMeta(std::string key, std::string value);
+  Result<std::int64_t> InsertQueueConfig(QueueConfigRow row);
 
   // ---- Reads ----
 
@@ -105,6 +106,8 @@ class Store {
   Result<std::vector<TokenRow>> LoadTokens();
   // node -> condition for every node whose condition is not "ready".
   Result<std::map<std::string, std::string>> LoadNodeConditions();
+  // The queue configuration applied last (the largest id), nullopt when none was ever stored.
+  Result<std::optional<QueueConfigRow>> LatestQueueConfig();
   // The value of a metadata key, nullopt when unset.
   Result<std::optional<std::string>> GetMeta(const std::string& key);
 

@@ -17,6 +17,8 @@
 //   SetNodeConditionOp records a node's condition; "ready" (the default) deletes the record.
 //   SetMetaOp          sets a metadata key. kInvalidArgument for the reserved key
 //                      "schema_version".
+//   InsertQueueConfigOp appends a queue configuration (row.id ignored); the latest one is the
+//                      configuration in force, the earlier ones its history. Result: the new id.
 //
 // Thread safety: plain values.
 #pragma once
@@ -56,7 +58,11 @@ struct SetMetaOp {
   std::string value;
 };
 
+struct InsertQueueConfigOp {
+  QueueConfigRow row;
+};
+
 using WriteOp = std::variant<InsertJobOp, UpdateJobOp, DeleteJobOp, InsertTokenOp, RevokeTokenOp,
-                             SetNodeConditionOp, SetMetaOp>;
+                             SetNodeConditionOp, SetMetaOp, InsertQueueConfigOp>;
 
 }  // namespace gpupool::store

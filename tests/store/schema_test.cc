@@ -29,15 +29,16 @@ TEST(SchemaTest, NewDatabaseGetsCurrentVersionAndTables) {
   ASSERT_NE(db, nullptr);
   Status st = EnsureSchema(*db);
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
   EXPECT_EQ(Query(*db,
                   "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
-                  "('jobs', 'events', 'tokens', 'token_queues', 'node_conditions', 'meta')"),
-            "6");
+                  "('jobs', 'events', 'tokens', 'token_queues', 'node_conditions', 'meta', "
+                  "'queue_configs')"),
+            "7");
   EXPECT_FALSE(db->InTransaction());
 }
 
-// A version 1 database (jobs without history_json) is brought to version 2: its rows are kept
+// A version 1 database (jobs without history_json) is brought to version 3: its rows are kept
 // and read back with an empty history.
 TEST(SchemaTest, VersionOneGetsTheHistoryColumn) {
   TempDir dir;
@@ -51,8 +52,35 @@ TEST(SchemaTest, VersionOneGetsTheHistoryColumn) {
                   .ok());
   Status st = EnsureSchema(*db);
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
   EXPECT_EQ(Query(*db, "SELECT name || ':' || history_json || ':' FROM jobs"), "old::");
+}
+
+// A version 2 database (no queue_configs) is brought to version 3: its rows are kept, the new
+// table is there, empty (no configuration stored yet: the service's --queues file, if any, is
+// taken as at any first start), and takes a row.
+TEST(SchemaTest, VersionTwoGetsTheQueueConfigsTable) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("v2.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Exec("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                       "INSERT INTO meta VALUES ('schema_version', '2');"
+                       "CREATE TABLE jobs(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, "
+                       "history_json TEXT NOT NULL DEFAULT '');"
+                       "INSERT INTO jobs(name, history_json) VALUES ('old', '{}');",
+                       "a version 2 database")
+                  .ok());
+  Status st = EnsureSchema(*db);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  EXPECT_EQ(Query(*db, "SELECT name || ':' || history_json FROM jobs"), "old:{}");
+  EXPECT_EQ(Query(*db, "SELECT COUNT(*) FROM queue_configs"), "0");
+  ASSERT_TRUE(db->Exec("INSERT INTO queue_configs(applied_ms, user, source, text) "
+                       "VALUES (1, 'admin', 'api', 'queues: []')",
+                       "a configuration")
+                  .ok());
+  EXPECT_EQ(Query(*db, "SELECT id || ':' || user || ':' || text FROM queue_configs"),
+            "1:admin:queues: []");
 }
 
 TEST(SchemaTest, SecondRunChangesNothing) {

@@ -289,6 +289,35 @@ TEST(StoreTest, MetaSetGetAndReservedKey) {
   EXPECT_EQ(*version, std::optional<std::string>(std::to_string(kSchemaVersion)));
 }
 
+// The latest configuration is the one in force; the earlier ones stay (their ids keep growing),
+// and a write that fails with it stores neither.
+TEST(StoreTest, QueueConfigsKeepTheirOrderAndTheLatestWins) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.File("s.db"));
+  ASSERT_NE(store, nullptr);
+  auto none = store->LatestQueueConfig();
+  ASSERT_TRUE(none.has_value());
+  EXPECT_FALSE(none->has_value());
+  QueueConfigRow first{0, 10, "", "file q.yaml", "queues:\n  - name: a\n"};
+  QueueConfigRow second{0, 20, "admin", "api", "queues: []\n"};
+  auto id1 = store->InsertQueueConfig(first);
+  auto id2 = store->InsertQueueConfig(second);
+  ASSERT_TRUE(id1.has_value() && id2.has_value());
+  EXPECT_LT(*id1, *id2);
+  second.id = *id2;
+  auto latest = store->LatestQueueConfig();
+  ASSERT_TRUE(latest.has_value() && latest->has_value());
+  EXPECT_EQ(**latest, second);
+  // With an op that fails in the same Write, the configuration is not stored.
+  std::vector<WriteOp> ops;
+  ops.emplace_back(InsertQueueConfigOp{{0, 30, "admin", "api", "queues: [x]"}});
+  ops.emplace_back(RevokeTokenOp{999});
+  EXPECT_EQ(store->Write(std::move(ops)).error().code(), StatusCode::kNotFound);
+  latest = store->LatestQueueConfig();
+  ASSERT_TRUE(latest.has_value() && latest->has_value());
+  EXPECT_EQ(**latest, second);
+}
+
 // ---- Ids ----
 
 TEST(StoreTest, IdsIncreaseAndAreNeverReusedAfterDeletesAndRestarts) {
@@ -644,6 +673,7 @@ TEST(StoreTest, ReopenKeepsEverything) {
     token.id = *tid;
     ASSERT_TRUE(store->SetNodeCondition("node-1", "draining").ok());
     ASSERT_TRUE(store->SetMeta("k", "v").ok());
+    ASSERT_TRUE(store->InsertQueueConfig({0, 7, "admin", "api", "queues: []"}).has_value());
   }
   auto store = OpenOrDie(file);
   ASSERT_NE(store, nullptr);
@@ -662,6 +692,11 @@ TEST(StoreTest, ReopenKeepsEverything) {
   auto meta = store->GetMeta("k");
   ASSERT_TRUE(meta.has_value());
   EXPECT_EQ(*meta, std::optional<std::string>("v"));
+  auto queues = store->LatestQueueConfig();
+  ASSERT_TRUE(queues.has_value() && queues->has_value());
+  EXPECT_EQ((*queues)->text, "queues: []");
+  EXPECT_EQ((*queues)->user, "admin");
+  EXPECT_EQ((*queues)->applied_ms, 7);
 }
 
 TEST(StoreTest, NewerSchemaVersionIsRefusedNamingTheFile) {
