@@ -93,13 +93,6 @@ bool ValidEnvName(const std::string& k) {
                      [](unsigned char c) { return std::isalnum(c) || c == '_'; });
 }
 
-bool ValidQueueName(const std::string& q) {
-  if (q.empty() || q.size() > 64) return false;
-  return std::all_of(q.begin(), q.end(), [](unsigned char c) {
-    return std::islower(c) || std::isdigit(c) || c == '-' || c == '_' || c == '.';
-  });
-}
-
 // The pool models a requested name matches (see the header).
 std::vector<std::string> MatchModels(const std::string& want,
                                      const std::vector<std::string>& models) {
@@ -379,6 +372,13 @@ Result<scheduler::JobRequest> ToJobRequest(const JobSpec& s, const cluster::Mode
   r.preemptible = s.preemptible;
   r.time_limit_s = s.time_limit_s;
   return r;
+}
+
+bool ValidQueueName(const std::string& q) {
+  if (q.empty() || q.size() > 64) return false;
+  return std::all_of(q.begin(), q.end(), [](unsigned char c) {
+    return std::islower(c) || std::isdigit(c) || c == '-' || c == '_' || c == '.';
+  });
 }
 
 }  // namespace gpupool::server

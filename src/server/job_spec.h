@@ -63,6 +63,9 @@ Result<JobSpec> SpecFromJson(const nlohmann::json& j);
 // The scheduler's request for the spec; InvalidArgument when a model is not in `models`.
 Result<scheduler::JobRequest> ToJobRequest(const JobSpec& spec, const cluster::ModelTable& models);
 
+// A queue name a job may give (and a queue file may define): 1-64 of a-z, 0-9, '-', '_', '.'.
+bool ValidQueueName(const std::string& q);
+
 // The `gpus` number of docs/api.md for a spec: num_gpu for whole GPUs, gpu_milli / 1000 for a
 // share.
 double GpusValue(const JobSpec& spec);

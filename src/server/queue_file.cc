@@ -2,16 +2,22 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <set>
 
 #include "hw/yaml_reader.h"
+#include "server/job_spec.h"
 
 namespace gpupool::server {
 
 namespace {
 
-Result<std::vector<queue::QueueSpec>> FromNode(const YAML::Node& root, const std::string& file) {
+Result<std::vector<queue::QueueSpec>> FromNode(const YAML::Node& root, const std::string& file,
+                                               std::string* member) {
   auto at = [&](const YAML::Node& n, const std::string& where, const std::string& what) {
+    if (member != nullptr) *member = where;
     return Error(Status::InvalidArgument(file + ":" + std::to_string(hw::LineOf(n)) + ": " + where +
                                          ": " + what));
   };
@@ -19,7 +25,7 @@ Result<std::vector<queue::QueueSpec>> FromNode(const YAML::Node& root, const std
   const YAML::Node list = root["queues"];
   if (!list.IsSequence()) return at(list, "queues", "must be a list of queues");
   std::vector<queue::QueueSpec> out;
-  std::vector<int> lines;
+  std::vector<YAML::Node> entries;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const YAML::Node e = list[i];
     const std::string where = "queues[" + std::to_string(i) + "]";
@@ -35,6 +41,10 @@ Result<std::vector<queue::QueueSpec>> FromNode(const YAML::Node& root, const std
     queue::QueueSpec q;
     if (!e["name"] || !e["name"].IsScalar()) return at(e, where + ".name", "missing");
     q.name = e["name"].as<std::string>();
+    if (!ValidQueueName(q.name)) {
+      return at(e["name"], where + ".name",
+                "'" + q.name + "' is not a queue name (1-64 of a-z, 0-9, '-', '_', '.')");
+    }
     if (e["parent"]) {
       if (!e["parent"].IsScalar()) return at(e["parent"], where + ".parent", "must be a name");
       q.parent = e["parent"].as<std::string>();
@@ -52,22 +62,45 @@ Result<std::vector<queue::QueueSpec>> FromNode(const YAML::Node& root, const std
       }
     }
     out.push_back(std::move(q));
-    lines.push_back(hw::LineOf(e));
+    entries.push_back(e);
   }
-  // The set's own rules; its message names the queue, which gives the line.
+  // The set's own rules. Its message, "queue 'NAME': MEMBER: what", names the queue, which gives
+  // the index and the line: a repeated name is the second of the two, any other rule the first
+  // queue of that name (names are checked before the rest).
   if (auto set = queue::QueueSet::Create(out); !set) {
     const std::string& m = set.error().message();
-    int line = hw::LineOf(list);
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      if (m.starts_with("queue '" + out[i].name + "'") ||
-          m.starts_with("queue " + std::to_string(i + 1) + ":")) {
-        line = lines[i];
-        break;
+    std::size_t index = out.size();
+    std::string rest;  // "MEMBER: what"
+    for (std::size_t i = 0; i < out.size() && index == out.size(); ++i) {
+      const std::string prefix = "queue '" + out[i].name + "': ";
+      if (!m.starts_with(prefix)) continue;
+      rest = m.substr(prefix.size());
+      index = i;
+      if (rest == "name: listed twice") {
+        for (std::size_t j = i + 1; j < out.size(); ++j) {
+          if (out[j].name == out[i].name) {
+            index = j;
+            break;
+          }
+        }
       }
     }
-    return Error(Status::InvalidArgument(file + ":" + std::to_string(line) + ": " + m));
+    if (index == out.size()) return at(list, "queues", m);  // not expected: every rule names one
+    const std::size_t colon = rest.find(": ");
+    const std::string key = rest.substr(0, colon);
+    const YAML::Node e = entries[index];
+    const YAML::Node line = e[key] ? e[key] : e;
+    return at(line, "queues[" + std::to_string(index) + "]." + key,
+              colon == std::string::npos ? rest : rest.substr(colon + 2));
   }
   return out;
+}
+
+// The shortest text that reads back as `v`.
+std::string Number(double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 
 }  // namespace
@@ -75,14 +108,65 @@ Result<std::vector<queue::QueueSpec>> FromNode(const YAML::Node& root, const std
 Result<std::vector<queue::QueueSpec>> LoadQueueFile(const std::string& path) {
   auto root = hw::LoadYamlFile(path);
   if (!root) return Error(root.error());
-  return FromNode(*root, path);
+  return FromNode(*root, path, nullptr);
 }
 
 Result<std::vector<queue::QueueSpec>> ParseQueueFile(const std::string& text,
-                                                     const std::string& file) {
+                                                     const std::string& file, std::string* member) {
+  if (member != nullptr) member->clear();
   auto root = hw::LoadYamlText(text, file);
   if (!root) return Error(root.error());
-  return FromNode(*root, file);
+  return FromNode(*root, file, member);
+}
+
+std::vector<std::string> QueueChanges(const std::vector<queue::QueueSpec>& before,
+                                      const std::vector<queue::QueueSpec>& after) {
+  const auto find = [](const std::vector<queue::QueueSpec>& in, const std::string& name) {
+    const auto it = std::find_if(in.begin(), in.end(),
+                                 [&](const queue::QueueSpec& q) { return q.name == name; });
+    return it == in.end() ? nullptr : &*it;
+  };
+  const auto limit = [](double v) { return std::isinf(v) ? std::string("none") : Number(v); };
+  const auto parent = [](const std::string& p) { return p.empty() ? std::string("none") : p; };
+  std::vector<std::string> out;
+  for (const queue::QueueSpec& b : before) {
+    const queue::QueueSpec* a = find(after, b.name);
+    if (a == nullptr) {
+      out.push_back("removed '" + b.name + "'");
+      continue;
+    }
+    std::string d;
+    const auto add = [&](const std::string& member, const std::string& from,
+                         const std::string& to) {
+      if (from != to) d += (d.empty() ? "" : ", ") + member + " " + from + " -> " + to;
+    };
+    add("guaranteed", Number(b.guaranteed_gpus), Number(a->guaranteed_gpus));
+    add("limit", limit(b.limit_gpus), limit(a->limit_gpus));
+    add("weight", Number(b.weight), Number(a->weight));
+    add("parent", parent(b.parent), parent(a->parent));
+    if (!d.empty()) out.push_back("'" + b.name + "': " + d);
+  }
+  for (const queue::QueueSpec& a : after) {
+    if (find(before, a.name) != nullptr) continue;
+    std::string d = "guaranteed " + Number(a.guaranteed_gpus) + ", limit " + limit(a.limit_gpus) +
+                    ", weight " + Number(a.weight);
+    if (!a.parent.empty()) d += ", parent " + a.parent;
+    out.push_back("added '" + a.name + "' (" + d + ")");
+  }
+  return out;
+}
+
+std::string QueueFileText(const std::vector<queue::QueueSpec>& queues) {
+  if (queues.empty()) return "queues: []\n";
+  std::string out = "queues:\n";
+  for (const queue::QueueSpec& q : queues) {
+    out += "  - name: " + q.name + "\n";
+    if (q.guaranteed_gpus != 0) out += "    guaranteed: " + Number(q.guaranteed_gpus) + "\n";
+    if (!std::isinf(q.limit_gpus)) out += "    limit: " + Number(q.limit_gpus) + "\n";
+    if (q.weight != 1) out += "    weight: " + Number(q.weight) + "\n";
+    if (!q.parent.empty()) out += "    parent: " + q.parent + "\n";
+  }
+  return out;
 }
 
 }  // namespace gpupool::server

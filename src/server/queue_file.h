@@ -1,17 +1,20 @@
 // The queue file of `gpupool serve --queues FILE`: the queues of the pool (queue/queue_set.h) in
-// YAML.
+// YAML. The same text is the body of PUT /api/v1/queues (JSON, being YAML, works too).
 //
 //   queues:
-//     - name: research     # required; jobs name it in their `queue`
+//     - name: research     # required; jobs name it in their `queue` (1-64 of a-z 0-9 - _ .)
 //       guaranteed: 16     # GPUs guaranteed (default 0)
 //       limit: 32          # GPUs at most, borrowing included (default: no limit)
 //       weight: 2          # fair-share weight (default 1)
 //       parent: org        # the parent queue (default: a top-level queue)
 //
-// Errors: InvalidArgument "FILE:LINE: queues[i].MEMBER: what" for malformed YAML, a missing or
-// unknown member, a value of the wrong type, and every rule of QueueSet::Create (a repeated name,
-// an unknown parent, a cycle, a limit below the guarantee, ...); NotFound for a missing file.
-// The whole file is refused on the first error.
+// `queues: []` is a pool without queues.
+//
+// Errors: InvalidArgument "FILE:LINE: queues[i].MEMBER: what" for a missing or unknown member, a
+// value of the wrong type, and every rule of QueueSet::Create (a repeated name, an unknown parent,
+// a cycle, a limit below the guarantee, ...), the line being that of the member when it is
+// given, else of its queue; "FILE:LINE: malformed YAML: ..." for text that is not YAML; NotFound
+// for a missing file. The whole file is refused on the first error.
 #pragma once
 
 #include <string>
@@ -23,8 +26,23 @@
 namespace gpupool::server {
 
 Result<std::vector<queue::QueueSpec>> LoadQueueFile(const std::string& path);
-// The same for YAML text; `file` names it in errors.
+// The same for YAML text; `file` names it in errors. `member`, when given, receives the member at
+// fault on error ("queues[1].limit", "queues"; "" for malformed YAML).
 Result<std::vector<queue::QueueSpec>> ParseQueueFile(const std::string& text,
-                                                     const std::string& file);
+                                                     const std::string& file,
+                                                     std::string* member = nullptr);
+
+// The queues as a queue file, members at their defaults left out, numbers written so that they
+// read back exactly: ParseQueueFile(QueueFileText(q)) gives q again, and two lists of queues are
+// the same configuration exactly when their texts are equal.
+std::string QueueFileText(const std::vector<queue::QueueSpec>& queues);
+
+// What changes from `before` to `after`, one line per queue that changes, in the order of
+// `before` then the added queues of `after`: "added 'vision' (guaranteed 0, limit 6, weight 1,
+// parent research)",
+// "removed 'old'", "'research': limit 12 -> 8, weight 1 -> 2" (a limit of none is "none").
+// Empty when nothing changes (the order of the queues aside).
+std::vector<std::string> QueueChanges(const std::vector<queue::QueueSpec>& before,
+                                      const std::vector<queue::QueueSpec>& after);
 
 }  // namespace gpupool::server

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 namespace gpupool::server {
 namespace {
@@ -41,16 +42,99 @@ TEST(QueueFileTest, ErrorsNameTheFileLineAndMember) {
        "parent)"},
       {"queues:\n  - name: a\n    limit: lots\n",
        "q.yaml:3: queues[0].limit: 'lots' is not a number"},
+      // The set's rules, at the line of the member (else of the queue).
       {"queues:\n  - name: a\n  - name: b\n    guaranteed: 8\n    limit: 4\n",
-       "q.yaml:3: queue 'b': limit: 4 is below the guarantee 8"},
+       "q.yaml:5: queues[1].limit: 4 is below the guarantee 8"},
       {"queues:\n  - name: a\n    parent: nowhere\n",
-       "q.yaml:2: queue 'a': parent: unknown queue 'nowhere'"},
+       "q.yaml:3: queues[0].parent: unknown queue 'nowhere'"},
+      // A repeated name is the second queue of that name.
+      {"queues:\n  - name: a\n  - name: b\n  - name: a\n",
+       "q.yaml:4: queues[2].name: listed twice"},
+      {"queues:\n  - name: a\n    parent: b\n  - name: b\n    parent: a\n",
+       "q.yaml:3: queues[0].parent: the parents form a cycle"},
+      {"queues:\n  - name: org\n    guaranteed: 4\n  - name: x\n    parent: org\n"
+       "    guaranteed: 6\n",
+       "q.yaml:3: queues[0].guaranteed: its children are guaranteed 6 GPUs, more than its 4"},
+      {"queues:\n  - name: Big Team\n",
+       "q.yaml:2: queues[0].name: 'Big Team' is not a queue name (1-64 of a-z, 0-9, '-', '_', "
+       "'.')"},
+      {"queues:\n  - name: a\n    weight: 0\n", "q.yaml:3: queues[0].weight: 0 is not positive"},
   };
   for (const auto& c : cases) {
     const auto q = ParseQueueFile(c.text, "q.yaml");
     ASSERT_FALSE(q.has_value()) << c.text;
     EXPECT_EQ(q.error().message(), c.message) << c.text;
   }
+}
+
+// The member at fault, for the API's error object; "" for text that is not YAML.
+TEST(QueueFileTest, GivesTheMemberAtFault) {
+  std::string member = "stale";
+  EXPECT_FALSE(ParseQueueFile("queues:\n  - name: a\n    limit: x\n", "b", &member));
+  EXPECT_EQ(member, "queues[0].limit");
+  EXPECT_FALSE(ParseQueueFile("queues: 3\n", "b", &member));
+  EXPECT_EQ(member, "queues");
+  const auto bad = ParseQueueFile("queues: [\n", "request body", &member);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(member, "");
+  EXPECT_TRUE(bad.error().message().starts_with("request body:")) << bad.error().message();
+  EXPECT_TRUE(ParseQueueFile("queues: []\n", "b", &member).has_value());
+  EXPECT_EQ(member, "");
+}
+
+// JSON is YAML: the API's JSON body reads the same; on one line, every error is at line 1.
+TEST(QueueFileTest, ReadsJson) {
+  const auto q = ParseQueueFile(R"({"queues": [{"name": "a", "limit": 4}, {"name": "b"}]})", "b");
+  ASSERT_TRUE(q.has_value()) << q.error().ToString();
+  ASSERT_EQ(q->size(), 2u);
+  EXPECT_DOUBLE_EQ((*q)[0].limit_gpus, 4);
+  EXPECT_EQ(ParseQueueFile(R"({"queues": [{"name": "a", "limits": 4}]})", "b").error().message(),
+            "b:1: queues[0].limits: unknown member (known: name, guaranteed, limit, weight, "
+            "parent)");
+}
+
+// The text leaves out the defaults and reads back as the same queues, exactly (0.1 + 0.2 is not
+// 0.3 and stays so).
+TEST(QueueFileTest, TextReadsBackAsTheSameQueues) {
+  const std::vector<queue::QueueSpec> queues = {
+      {"org", "", 16, std::numeric_limits<double>::infinity(), 1},
+      {"research", "org", 0.1 + 0.2, 24, 2.5},
+  };
+  const std::string text = QueueFileText(queues);
+  EXPECT_EQ(text,
+            "queues:\n"
+            "  - name: org\n"
+            "    guaranteed: 16\n"
+            "  - name: research\n"
+            "    guaranteed: 0.30000000000000004\n"
+            "    limit: 24\n"
+            "    weight: 2.5\n"
+            "    parent: org\n");
+  const auto back = ParseQueueFile(text, "t");
+  ASSERT_TRUE(back.has_value()) << back.error().ToString();
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[1].guaranteed_gpus, 0.1 + 0.2);
+  EXPECT_EQ((*back)[1].parent, "org");
+  EXPECT_TRUE(std::isinf((*back)[0].limit_gpus));
+  EXPECT_EQ(QueueFileText(*back), text);
+  EXPECT_EQ(QueueFileText({}), "queues: []\n");
+  EXPECT_TRUE(ParseQueueFile(QueueFileText({}), "t")->empty());
+}
+
+// One line per queue that changes: those of `before` in their order, then the added ones; the
+// order of the queues alone changes nothing.
+TEST(QueueFileTest, ChangesNameEachQueueAndMember) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<queue::QueueSpec> before = {
+      {"org", "", 16, inf, 1}, {"research", "org", 8, 12, 1}, {"old", "", 0, inf, 1}};
+  const std::vector<queue::QueueSpec> after = {
+      {"vision", "research", 0, 6, 1}, {"research", "org", 8, inf, 2}, {"org", "", 16, inf, 1}};
+  EXPECT_EQ(QueueChanges(before, after),
+            (std::vector<std::string>{
+                "'research': limit 12 -> none, weight 1 -> 2", "removed 'old'",
+                "added 'vision' (guaranteed 0, limit 6, weight 1, parent research)"}));
+  EXPECT_TRUE(QueueChanges(before, {before[2], before[0], before[1]}).empty());
+  EXPECT_TRUE(QueueChanges({}, {}).empty());
 }
 
 }  // namespace
