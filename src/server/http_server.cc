@@ -4,7 +4,9 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <cstdarg>
 #include <cstdio>
@@ -399,6 +401,31 @@ Status HttpServer::Start() {
              authed([&service](const Principal&, const Request&, Response& res) {
                SendJson(res, 200, service.Pool());
              }));
+
+  router.Add("GET", "/api/v1/queues",
+             authed([&service](const Principal&, const Request&, Response& res) {
+               SendJson(res, 200, service.Queues());
+             }));
+  // The body is a queue file: YAML (JSON being YAML, a JSON body too).
+  router.Add(
+      "PUT", "/api/v1/queues",
+      authed([&service, reply](const Principal& p, const Request& req, Response& res) {
+        std::string ct = req.content_type.substr(0, req.content_type.find(';'));
+        while (!ct.empty() && ct.back() == ' ') ct.pop_back();
+        for (char& c : ct) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        static const char* const kTypes[] = {
+            "",           "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml",
+            "text/plain", "application/json"};
+        if (std::find(std::begin(kTypes), std::end(kTypes), ct) == std::end(kTypes)) {
+          return SendError(res, ApiError{415,
+                                         "UNSUPPORTED_MEDIA_TYPE",
+                                         {},
+                                         "Content-Type must be application/yaml (or text/yaml, "
+                                         "text/plain, application/json), not '" +
+                                             req.content_type + "'"});
+        }
+        reply(res, service.SetQueues(p, req.body));
+      }));
 
   router.Add(
       "POST", "/api/v1/tokens",

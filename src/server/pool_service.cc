@@ -21,6 +21,7 @@
 #include "discovery/nvml_library.h"
 #include "discovery/prometheus_exporter.h"
 #include "executor/process_ref.h"
+#include "server/queue_file.h"
 
 namespace gpupool::server {
 namespace {
@@ -266,11 +267,19 @@ Status PoolService::Restore(std::string* admin_token) {
     if (admin_token != nullptr) *admin_token = *secret;
   }
 
+  std::optional<store::QueueConfigRow> new_queues;
+  GP_RETURN_IF_ERROR(ChooseQueues(&new_queues));
   // A victim of preemption keeps its GPUs until its process has ended (no GPU booked twice).
   opt_.scheduler.wait_for_victims = true;
   auto sched = scheduler::Scheduler::Create(opt_.nodes, opt_.scheduler);
   if (!sched) return sched.error();
   scheduler_ = std::move(*sched);
+  if (new_queues) {
+    auto id = store_->InsertQueueConfig(*new_queues);
+    if (!id) return id.error();
+    new_queues->id = *id;
+    queue_config_ = std::move(*new_queues);
+  }
   scheduler_->SetClock(Seconds(NowMs()));
   auto conditions = store_->LoadNodeConditions();
   if (!conditions) return conditions.error();
@@ -419,6 +428,54 @@ Status PoolService::Restore(std::string* admin_token) {
   }
   if (!dropped.empty())
     Log(fmt::format("restart: {} job(s) ended while restoring", dropped.size()));
+  return Status::Ok();
+}
+
+Status PoolService::ChooseQueues(std::optional<store::QueueConfigRow>* to_store) {
+  auto stored = store_->LatestQueueConfig();
+  if (!stored) return stored.error();
+  const bool given = !opt_.queues_file.empty() || !opt_.scheduler.queues.empty();
+  const std::string file = opt_.queues_file.empty() ? "(start options)" : opt_.queues_file;
+  const store::QueueConfigRow given_row{0, NowMs(), "", "file " + file,
+                                        QueueFileText(opt_.scheduler.queues)};
+  if (!stored->has_value()) {
+    if (given) *to_store = given_row;
+    return Status::Ok();
+  }
+  const store::QueueConfigRow& s = **stored;
+  auto specs = ParseQueueFile(s.text, "the stored queue configuration " + std::to_string(s.id));
+  if (!specs) {
+    return Status::FailedPrecondition(store_->file().string() + ": " + specs.error().message());
+  }
+  const std::string when = TimeJson(s.applied_ms).get<std::string>();
+  const std::string who = s.user.empty() ? "" : " by " + s.user;
+  if (!given) {
+    opt_.scheduler.queues = *specs;
+    queue_config_ = s;
+    if (!specs->empty()) {
+      Log(fmt::format("queues: {} queue(s) from the database, applied{} at {} ({})", specs->size(),
+                      who, when, s.source));
+    }
+    return Status::Ok();
+  }
+  const std::vector<std::string> changes = QueueChanges(*specs, opt_.scheduler.queues);
+  if (changes.empty()) {  // the same queues (their order aside): nothing to store
+    queue_config_ = s;
+    return Status::Ok();
+  }
+  std::string diff;
+  for (const auto& c : changes) diff += (diff.empty() ? "" : "; ") + c;
+  if (s.source == "api" && !opt_.queues_reset) {
+    return Status::FailedPrecondition(fmt::format(
+        "--queues {}: the queues were changed through the API{} at {} and the file differs from "
+        "them ({}); to keep the API's queues start without --queues (they are kept in the "
+        "database); to use the file start without --queues and apply it with `gpupool queues set "
+        "{}`, or start with --queues-reset to replace them with the file",
+        file, who, when, diff, file));
+  }
+  *to_store = given_row;
+  Log(fmt::format("queues: {} replaces the stored queues{}: {}", file,
+                  s.source == "api" ? " changed through the API (--queues-reset)" : "", diff));
   return Status::Ok();
 }
 
@@ -883,6 +940,7 @@ ApiResult<json> PoolService::Submit(const Principal& p, const json& body) {
                                  "' (allowed: " + (allowed.empty() ? "none" : allowed) + ")"));
   }
   scheduler::JobRequest request;
+  std::int64_t ticket = 0;  // in submitting_ until queued: a queue change counts it as a job
   {
     std::lock_guard lock(mu_);
     auto r = ToJobRequest(*spec, scheduler_->models());
@@ -892,6 +950,8 @@ ApiResult<json> PoolService::Submit(const Principal& p, const json& body) {
       return Fail(FromStatus(st));
     }
     request = *r;
+    ticket = ++next_submitting_;
+    submitting_.emplace(ticket, request);
   }
   const std::int64_t now = NowMs();
   store::JobRow row;
@@ -906,6 +966,10 @@ ApiResult<json> PoolService::Submit(const Principal& p, const json& body) {
   row.spec_json = spec_json.dump();
   auto id = store_->InsertJob(row, store::EventRow{0, now, "pending", "submitted by " + p.user});
   if (!id) {
+    {
+      std::lock_guard lock(mu_);
+      submitting_.erase(ticket);
+    }
     return Fail(
         ApiError{503, "UNAVAILABLE", {}, "the job could not be stored: " + id.error().message()});
   }
@@ -919,6 +983,7 @@ ApiResult<json> PoolService::Submit(const Principal& p, const json& body) {
   job->request = request;
   {
     std::lock_guard lock(mu_);
+    submitting_.erase(ticket);
     GP_CHECK(scheduler_->AddPending(*id, request).ok());
     active_.emplace(*id, std::move(job));
     dirty_ = true;
@@ -1257,6 +1322,94 @@ json PoolService::Pool() const {
       {"jobs",
        {{"pending", static_cast<std::int64_t>(scheduler_->num_pending())}, {"running", running}}},
       {"gpu_list", std::move(gpu_list)}};
+}
+
+json PoolService::Queues() const {
+  std::lock_guard lock(mu_);
+  return QueuesLocked();
+}
+
+json PoolService::QueuesLocked() const {
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> jobs;  // pending, running
+  for (const auto& [id, job] : active_) {
+    if (job->row.state == "pending") ++jobs[job->row.queue].first;
+    if (job->row.state == "running") ++jobs[job->row.queue].second;
+  }
+  const auto gpus = [](double v) { return std::round(v * 1000.0) / 1000.0; };
+  json list = json::array();
+  if (const queue::QueueSet* set = scheduler_->queues(); set != nullptr) {
+    for (const queue::QueueSpec& q : set->specs()) {
+      const auto it = jobs.find(q.name);
+      list.push_back({{"name", q.name},
+                      {"parent", q.parent.empty() ? json(nullptr) : json(q.parent)},
+                      {"guaranteed", q.guaranteed_gpus},
+                      {"limit", std::isinf(q.limit_gpus) ? json(nullptr) : json(q.limit_gpus)},
+                      {"weight", q.weight},
+                      {"used", gpus(set->Used(q.name))},
+                      {"borrowed", gpus(set->Borrowed(q.name))},
+                      {"pending", it == jobs.end() ? 0 : it->second.first},
+                      {"running", it == jobs.end() ? 0 : it->second.second}});
+    }
+  }
+  const bool stored = queue_config_.id != 0;
+  return json{{"queues", std::move(list)},
+              {"applied_at", TimeJson(stored ? queue_config_.applied_ms : 0)},
+              {"applied_by",
+               stored && !queue_config_.user.empty() ? json(queue_config_.user) : json(nullptr)},
+              {"source", stored ? json(queue_config_.source) : json(nullptr)}};
+}
+
+ApiResult<json> PoolService::SetQueues(const Principal& p, const std::string& body) {
+  if (!p.admin) return Fail(PermissionDenied("only the admin may change the queues"));
+  std::string member;
+  auto specs = ParseQueueFile(body, "request body", &member);
+  if (!specs) return Fail(BadRequest(member, specs.error().message()));
+  json out;
+  {
+    // Checked, stored and applied under the lock: no job can arrive, start or end in between,
+    // so what was checked is what is applied, and nothing changes unless it is stored.
+    std::lock_guard lock(mu_);
+    const queue::QueueSet* now = scheduler_->queues();
+    const std::vector<std::string> changes =
+        QueueChanges(now != nullptr ? now->specs() : std::vector<queue::QueueSpec>{}, *specs);
+    json warnings = json::array();
+    if (!changes.empty()) {
+      std::vector<scheduler::JobRequest> arriving;
+      for (const auto& [ticket, r] : submitting_) arriving.push_back(r);
+      if (Status st = scheduler_->CheckQueues(*specs, arriving); !st.ok()) {
+        return Fail(FromStatus(st));  // the message names the queue (absent from the body)
+      }
+      store::QueueConfigRow row{0, NowMs(), p.user, "api", QueueFileText(*specs)};
+      auto id = store_->InsertQueueConfig(row);
+      if (!id) {
+        return Fail(ApiError{
+            503, "UNAVAILABLE", {}, "the queues could not be stored: " + id.error().message()});
+      }
+      row.id = *id;
+      GP_CHECK(scheduler_->SetQueues(*specs, arriving).ok());  // checked above, nothing changed
+      queue_config_ = std::move(row);
+      dirty_ = true;
+      std::string line;
+      for (const auto& c : changes) line += (line.empty() ? "" : "; ") + c;
+      Log("queues changed by " + p.user + ": " + line);
+      // A limit below the usage: allowed, and said.
+      if (const queue::QueueSet* set = scheduler_->queues(); set != nullptr) {
+        for (const queue::QueueSpec& q : set->specs()) {
+          if (set->Used(q.name) > q.limit_gpus + 1e-9) {
+            warnings.push_back(fmt::format(
+                "queue '{}' uses {} GPUs, above its limit of {}: its running jobs keep running, "
+                "and no job of it starts until its usage is under the limit",
+                q.name, std::round(set->Used(q.name) * 1000.0) / 1000.0, q.limit_gpus));
+          }
+        }
+      }
+    }
+    out = QueuesLocked();
+    out["changes"] = changes;
+    out["warnings"] = std::move(warnings);
+  }
+  cv_.notify_one();
+  return out;
 }
 
 std::string PoolService::Metrics() const {

@@ -19,6 +19,11 @@
 //            (the scheduler's wait_for_victims), then goes back pending with its history (events,
 //            attained GPU time, one more restart) and the preemptor gets the GPUs in the next
 //            cycle. A restart in between stops it again and requeues it all the same.
+//   Queues:  with queues (scheduler.queues, a queue file, or a change through the API: SetQueues),
+//            the configuration in force is stored; a change through the API is checked whole
+//            against the jobs, stored, and applied to the scheduler under the service's lock, so
+//            that it is either in force and durable or not made at all; it outlives a restart
+//            (ServiceOptions::queues_file says which configuration a start takes).
 //   Restart: pending jobs are queued again; running jobs get their placements back (a placement
 //            that no longer fits, a node that is gone, a share booked twice: the job is lost with
 //            the reason) and are adopted when their process still runs or left an exit record,
@@ -73,6 +78,16 @@ struct ServiceOptions {
   bool simulated = true;  // the inventory is described (demo or --inventory), not discovered
   std::string inventory_source = "demo";
   scheduler::SchedulerOptions scheduler;
+  // The queues given at start (`--queues FILE`): their specs are scheduler.queues, the file's name
+  // here. Queues are given when either is set. At start:
+  //   - none given: the stored configuration, if any, is used (the last one applied, by a file at
+  //     an earlier start or through the API); none stored: no queues;
+  //   - given: they are used, and stored when they differ from the stored ones, except when the
+  //     stored ones differ and were last changed through the API: then the start is refused
+  //     (FailedPrecondition naming the differences and what to do), unless queues_reset, with
+  //     which the given ones replace them.
+  std::string queues_file;
+  bool queues_reset = false;
   std::chrono::milliseconds stop_grace{10000};  // SIGTERM -> SIGKILL on cancel and time limit
   // SIGTERM -> SIGKILL for a job stopped by preemption (scheduler.preemption): time to checkpoint.
   std::chrono::milliseconds preempt_grace{30000};
@@ -129,6 +144,20 @@ class PoolService {
   ApiResult<nlohmann::json> SetNodeCondition(const Principal& p, const std::string& node,
                                              const std::string& action);
   nlohmann::json Pool() const;
+  // The queues: per queue its settings (guaranteed, limit, weight, parent) and, now, the GPUs it
+  // uses and borrows (its descendants' jobs included) and its own pending and running jobs; and
+  // when, by whom and from where the configuration in force was applied.
+  nlohmann::json Queues() const;
+  // Replaces the queues with the queue file in `body` (YAML, or JSON; the admin only: 403).
+  // Refused whole, nothing changed: 400 naming "request body:LINE: queues[i].MEMBER" for a body
+  // that is not a valid queue file; 409 when a queue that is left out still has jobs (pending,
+  // running, or being submitted) or a pending job would be larger than a new limit on its queue's
+  // path (no member: the message names the queue); 503 when it cannot be stored. Otherwise stored
+  // (with who and when), applied to the scheduler and a full cycle run; the answer is Queues() with
+  // `changes` (one line per queue changed) and `warnings` (a queue now above its limit: its running
+  // jobs keep running, and no job of it starts until it is under the limit). A body equal to the
+  // configuration in force changes and stores nothing.
+  ApiResult<nlohmann::json> SetQueues(const Principal& p, const std::string& body);
   std::string Metrics() const;
 
   ApiResult<nlohmann::json> CreateToken(const Principal& p, const nlohmann::json& body);
@@ -148,6 +177,12 @@ class PoolService {
   // The time of ServiceOptions::now_ms (the system clock without one).
   std::int64_t NowMs() const;
   Status Restore(std::string* admin_token);
+  // At start: which queues are in force (see ServiceOptions::queues_file), into
+  // opt_.scheduler.queues and queue_config_; `store` receives a configuration to store once the
+  // scheduler accepted it.
+  Status ChooseQueues(std::optional<store::QueueConfigRow>* store);
+  // Under mu_: Queues().
+  nlohmann::json QueuesLocked() const;
   void Loop();
   void Monitor();
   // Under mu_: the job object of an active job.
@@ -182,6 +217,11 @@ class PoolService {
   std::unordered_map<std::int64_t, std::unique_ptr<ActiveJob>> active_;
   std::set<std::pair<std::int64_t, std::int64_t>> deadlines_;  // (time limit in ms, job), running
   std::vector<std::int64_t> checkpointed_;  // jobs whose checkpoint the loop has yet to commit
+  // The queue configuration in force as stored (id 0: none stored, no queues).
+  store::QueueConfigRow queue_config_;
+  // Submissions between their check and their AddPending (a queue change counts them as jobs).
+  std::map<std::int64_t, scheduler::JobRequest> submitting_;
+  std::int64_t next_submitting_ = 0;
   std::thread loop_;
   std::thread monitor_;
   int lock_fd_ = -1;  // flock on DATA_DIR/gpupool.lock, held for the service's life

@@ -463,8 +463,8 @@ class Conformance:
         r = self.call("GET", "/metrics", token=None, expect=200)
         self.metrics_look_right(r)
         for path in ["/api/v1/jobs", "/api/v1/jobs/1", "/api/v1/jobs/1/events",
-                     "/api/v1/jobs/1/logs", "/api/v1/nodes", "/api/v1/pool", "/api/v1/tokens",
-                     "/api/v1/whoami", "/api/v1/openapi.json"]:
+                     "/api/v1/jobs/1/logs", "/api/v1/nodes", "/api/v1/pool", "/api/v1/queues",
+                     "/api/v1/tokens", "/api/v1/whoami", "/api/v1/openapi.json"]:
             self.call("GET", path, token=None, expect=401, what="no token")
         self.call("GET", "/api/v1/whoami", token=BOGUS_TOKEN, expect=401, what="unknown token")
         self.call("GET", "/api/v1/whoami", token=None, expect=401, what="Basic auth",
@@ -478,6 +478,8 @@ class Conformance:
         self.call("POST", "/api/v1/tokens", token=None, body={"user": "mallory"}, expect=401,
                   what="no token")
         self.call("DELETE", "/api/v1/tokens/1", token=None, expect=401, what="no token")
+        self.call("PUT", "/api/v1/queues", token=None, raw=b"queues: []\n",
+                  content_type="application/yaml", expect=401, what="no token")
 
     def metrics_look_right(self, r):
         text = r.body.decode("utf-8", "replace")
@@ -975,9 +977,12 @@ class Conformance:
                   expect=403, what="alice makes herself admin")
         self.call("DELETE", f"/api/v1/tokens/{self.alice.get('id')}", token=alice, expect=403,
                   what="alice")
+        self.call("PUT", "/api/v1/queues", token=alice, raw=b"queues: []\n",
+                  content_type="application/yaml", expect=403, what="alice")
         # Not admin only.
         self.call("GET", "/api/v1/nodes", token=alice, expect=200, what="alice")
         self.call("GET", "/api/v1/pool", token=alice, expect=200, what="alice")
+        self.call("GET", "/api/v1/queues", token=alice, expect=200, what="alice")
         self.call("GET", "/api/v1/openapi.json", token=alice, expect=200, what="alice")
 
     def tokens(self):
@@ -1050,6 +1055,63 @@ class Conformance:
             want = {self.jobs.get(k) for k in ("whole", "gang", "every member") if k in self.jobs}
             self.check(want <= got, f"?state=cancelled gives {sorted(got)}, "
                                     f"expected at least {sorted(want)}")
+
+    def queues(self):
+        # The demo server starts without --queues: none, and nothing applied yet.
+        r = self.call("GET", "/api/v1/queues", expect=200, what="none yet")
+        self.check(r.json == {"queues": [], "applied_at": None, "applied_by": None,
+                              "source": None}, f"GET /api/v1/queues before any: {r.json!r}")
+        # A bad body: 400 naming line and member; nothing changes.
+        r = self.call("PUT", "/api/v1/queues", raw=b"queues:\n  - name: default\n    limit: lots\n",
+                      content_type="application/yaml", expect=400, what="limit not a number")
+        self.check(self.error_member(r) == "queues[0].limit" and
+                   self.error_message(r) == "request body:3: queues[0].limit: 'lots' is not a "
+                                            "number", f"bad queue file: {_excerpt(r.body)}")
+        bad = {"queues": [{"name": "default", "limits": 4}]}
+        self.check(not self.request_valid("/api/v1/queues", "put", bad),
+                   "the document accepts a queue with the unknown member 'limits'")
+        r = self.call("PUT", "/api/v1/queues", body=bad, expect=400, what="unknown member, JSON")
+        self.check(self.error_member(r) == "queues[0].limits", f"member: {_excerpt(r.body)}")
+        self.call("PUT", "/api/v1/queues", raw=b"queues: [\n", content_type="application/yaml",
+                  expect=400, what="malformed YAML")
+        self.call("PUT", "/api/v1/queues", raw=b"<queues/>", content_type="application/xml",
+                  expect=415, what="XML")
+        r = self.call("GET", "/api/v1/queues", expect=200, what="after the bad bodies")
+        self.check(r.json.get("queues") == [], f"a refused change changed the queues: {r.json!r}")
+        # A good one, applied at once; it is what GET shows.
+        text = (b"queues:\n  - name: default\n    guaranteed: 8\n"
+                b"  - name: research\n    limit: 4\n    weight: 2\n")
+        r = self.call("PUT", "/api/v1/queues", raw=text, content_type="application/yaml",
+                      expect=200, what="two queues")
+        if r.status == 200:
+            self.check(r.json.get("changes") ==
+                       ["added 'default' (guaranteed 8, limit none, weight 1)",
+                        "added 'research' (guaranteed 0, limit 4, weight 2)"] and
+                       r.json.get("source") == "api" and
+                       r.json.get("applied_by") == self.admin_user,
+                       f"PUT /api/v1/queues: {_excerpt(r.body)}")
+        r = self.call("GET", "/api/v1/queues", expect=200, what="two queues")
+        got = {q.get("name"): (q.get("guaranteed"), q.get("limit"), q.get("weight"))
+               for q in r.json.get("queues", [])}
+        self.check(got == {"default": (8, None, 1), "research": (0, 4, 2)},
+                   f"GET /api/v1/queues after the change: {r.json!r}")
+        # A queue with a job cannot be left out (409), nothing changes; then the job ends.
+        j = self.submit({"name": "in-research", "command": ["sleep", "30"], "queue": "research"},
+                        "a job of research")
+        if j.status == 201 and isinstance(j.json, dict):
+            jid = j.json.get("id")
+            r = self.call("PUT", "/api/v1/queues", raw=b"queues:\n  - name: default\n",
+                          content_type="application/yaml", expect=409, what="research has a job")
+            self.check(self.error_member(r) is None and
+                       "queue 'research' is missing from the new queues but has 1 job(s)" in
+                       (self.error_message(r) or ""), f"409: {_excerpt(r.body)}")
+            self.call("DELETE", f"/api/v1/jobs/{jid}", expect=200, what="the research job")
+            self.wait_state(jid, TERMINAL)
+        # No queues again, as JSON; the same body twice changes nothing the second time.
+        for what, changes in (("none again", 2), ("none, twice", 0)):
+            r = self.call("PUT", "/api/v1/queues", body={"queues": []}, expect=200, what=what)
+            self.check(r.status == 200 and r.json.get("queues") == [] and
+                       len(r.json.get("changes", [])) == changes, f"{what}: {_excerpt(r.body)}")
 
     def metrics_again(self):
         r = self.call("GET", "/metrics", token=None, expect=200, what="after the traffic")
@@ -1142,7 +1204,8 @@ def main():
                        ("bad bodies", t.bad_bodies), ("oversized", t.oversized),
                        ("one job", t.one_job), ("list", t.listing), ("nodes", t.nodes),
                        ("pool", t.pool), ("user token", t.user_token), ("tokens", t.tokens),
-                       ("cancel", t.cancel), ("metrics", t.metrics_again),
+                       ("cancel", t.cancel), ("queues", t.queues),
+                       ("metrics", t.metrics_again),
                        ("coverage", t.coverage)])
     except KeyboardInterrupt as e:
         interrupted = True

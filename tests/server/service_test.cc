@@ -455,6 +455,224 @@ TEST(ServiceTest, AQueueLimitHoldsAndSurvivesARestart) {
   EXPECT_EQ(j["pending"], expected) << j["pending"].dump();
 }
 
+// ---- queues changed at run time (GET and PUT /api/v1/queues)
+
+httplib::Result PutQueues(httplib::Client& c, const std::string& body,
+                          const std::string& type = "application/yaml") {
+  return c.Put("/api/v1/queues", body, type);
+}
+
+// The queue named `name` of GET /api/v1/queues (null when there is none).
+json QueueOf(const json& answer, const std::string& name) {
+  for (const auto& q : answer.value("queues", json::array())) {
+    if (q.value("name", "") == name) return q;
+  }
+  return nullptr;
+}
+
+std::string MakeToken(httplib::Client& admin, const std::string& user) {
+  auto r = admin.Post("/api/v1/tokens", json{{"user", user}, {"queues", {"default"}}}.dump(),
+                      "application/json");
+  EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "no answer");
+  return r ? json::parse(r->body)["token"].get<std::string>() : "";
+}
+
+// default is limited to 1 GPU on a 2-GPU node: job 1 runs, job 2 waits for the limit. Every user
+// sees the queues; only the admin changes them. Raising the limit to 2 starts job 2 at once
+// (nothing ended); lowering it to 1 again, below the 2 GPUs in use, is allowed with a warning:
+// both keep running and job 3 waits until the usage is under the limit.
+TEST(ServiceTest, TheAdminChangesALimitAndAHeldJobStarts) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 2)}, 64, nullptr, {{"default", "", 0, 1, 1}});
+  auto admin = s.Client(s.admin_token);
+  auto alice = s.Client(MakeToken(*admin, "alice"));
+  const std::int64_t first = Submit(*admin, {{"command", {"sleep", "30"}}, {"gpus", 1}})["id"];
+  WaitState(*admin, first, "running");
+  const std::int64_t held = Submit(*admin, {{"command", {"sleep", "30"}}, {"gpus", 1}})["id"];
+  WaitJob(*admin, held, [](const json& j) {
+    return j.value("reason", "") == "not now: queue 'default' is at its limit (1 of 1 GPUs in use)";
+  });
+
+  const json before = Body(alice->Get("/api/v1/queues"));
+  EXPECT_EQ(QueueOf(before, "default"),
+            json::parse(R"({"name": "default", "parent": null, "guaranteed": 0.0, "limit": 1.0,
+                            "weight": 1.0, "used": 1.0, "borrowed": 1.0, "pending": 1,
+                            "running": 1})"));
+  EXPECT_EQ(before["source"], "file (start options)");
+  EXPECT_EQ(before["applied_by"], nullptr);
+
+  const std::string raise = "queues:\n  - name: default\n    limit: 2\n";
+  auto denied = PutQueues(*alice, raise);
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 403) << denied->body;
+  EXPECT_EQ(Body(alice->Get("/api/v1/queues")), before);
+
+  auto ok = PutQueues(*admin, raise);
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(ok->status, 200) << ok->body;
+  const json changed = json::parse(ok->body);
+  EXPECT_EQ(changed["changes"], json::array({"'default': limit 1 -> 2"}));
+  EXPECT_EQ(changed["warnings"], json::array());
+  EXPECT_EQ(changed["applied_by"], "admin");
+  EXPECT_EQ(changed["source"], "api");
+  WaitState(*admin, held, "running");
+  EXPECT_EQ(QueueOf(Body(admin->Get("/api/v1/queues")), "default")["used"], 2.0);
+
+  auto lower = PutQueues(*admin, "queues:\n  - name: default\n    limit: 1\n");
+  ASSERT_TRUE(lower);
+  ASSERT_EQ(lower->status, 200) << lower->body;
+  EXPECT_EQ(json::parse(lower->body)["warnings"],
+            json::array({"queue 'default' uses 2 GPUs, above its limit of 1: its running jobs "
+                         "keep running, and no job of it starts until its usage is under the "
+                         "limit"}));
+  // The pool is full too (a second reason); the limit's reason has the usage above the limit.
+  const std::int64_t third = Submit(*admin, {{"command", {"true"}}, {"gpus", 1}})["id"];
+  WaitJob(*admin, third, [](const json& j) {
+    if (!j.contains("pending") || !j["pending"].is_object()) return false;
+    for (const auto& r : j["pending"].value("reasons", json::array())) {
+      if (r.value("code", "") == "over_limit") {
+        return r.value("message", "") == "queue 'default' is at its limit (2 of 1 GPUs in use)";
+      }
+    }
+    return false;
+  });
+  EXPECT_EQ(Body(admin->Get("/api/v1/jobs/" + std::to_string(first)))["state"], "running");
+  EXPECT_EQ(Body(admin->Get("/api/v1/jobs/" + std::to_string(held)))["state"], "running");
+  admin->Delete("/api/v1/jobs/" + std::to_string(first));
+  WaitState(*admin, first, "cancelled");
+  std::this_thread::sleep_for(200ms);  // 1 GPU in use of 1: still no room
+  EXPECT_EQ(Body(admin->Get("/api/v1/jobs/" + std::to_string(third)))["state"], "pending");
+  admin->Delete("/api/v1/jobs/" + std::to_string(held));
+  WaitState(*admin, third, "succeeded");
+}
+
+// Each bad change is refused with its status and message, and the queues stay exactly as they
+// were: a body that is not a queue file (400, naming line and member), removing a queue that has
+// a job (409), a pending job larger than a new limit (409), a body of another type (415).
+TEST(ServiceTest, ABadQueueChangeIsRefusedWholeAndChangesNothing) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 2)}, 64, nullptr,
+           {{"default", "", 0, 2, 1}, {"busy", "", 0, 2, 1}, {"idle", "", 0, 2, 1}});
+  auto c = s.Client(s.admin_token);
+  const std::int64_t job =
+      Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 2}, {"queue", "busy"}})["id"];
+  WaitState(*c, job, "running");
+  const std::int64_t waiting = Submit(*c, {{"command", {"true"}}, {"gpus", 2}})["id"];
+  const json before = Body(c->Get("/api/v1/queues"));
+  const struct {
+    std::string body;
+    std::string type;
+    int status;
+    std::string member;
+    std::string message;
+  } cases[] = {
+      {"queues:\n  - name: default\n    limit: lots\n  - name: busy\n", "application/yaml", 400,
+       "queues[0].limit", "request body:3: queues[0].limit: 'lots' is not a number"},
+      {"queues:\n  - name: default\n  - name: busy\n    weight: 1\n    limits: 4\n", "text/plain",
+       400, "queues[1].limits",
+       "request body:5: queues[1].limits: unknown member (known: name, guaranteed, limit, weight, "
+       "parent)"},
+      {"queues:\n  - name: default\n  - name: busy\n    guaranteed: 4\n    limit: 2\n",
+       "application/yaml", 400, "queues[1].limit",
+       "request body:5: queues[1].limit: 2 is below the guarantee 4"},
+      {R"({"queues": [{"name": "default"}, {"name": "default"}]})", "application/json", 400,
+       "queues[1].name", "request body:1: queues[1].name: listed twice"},
+      {"queues: [\n", "application/yaml", 400, "", ""},
+      {"queues:\n  - name: default\n  - name: idle\n", "application/yaml", 409, "",
+       "queue 'busy' is missing from the new queues but has 1 job(s) (0 pending, 1 running); "
+       "keep it until they have ended, or cancel them"},
+      {"queues:\n  - name: default\n    limit: 1\n  - name: busy\n", "application/yaml", 409, "",
+       "queue 'default': limit 1 is below the 2 GPUs of pending job " + std::to_string(waiting) +
+           " (queue 'default'), which could then never start; cancel it first or keep the "
+           "limit"},
+      {"queues: []\n", "application/xml", 415, "", ""},
+  };
+  for (const auto& k : cases) {
+    auto r = PutQueues(*c, k.body, k.type);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, k.status) << k.body << r->body;
+    const json e = json::parse(r->body, nullptr, false);
+    EXPECT_EQ(e["error"].value("member", ""), k.member) << r->body;
+    if (!k.message.empty()) {
+      EXPECT_EQ(e["error"]["message"], k.message);
+    }
+    if (k.status == 400 && k.member.empty()) {
+      EXPECT_TRUE(e["error"]["message"].get<std::string>().starts_with("request body:")) << r->body;
+    }
+    EXPECT_EQ(Body(c->Get("/api/v1/queues")), before) << k.body;
+  }
+  // The same change without the running job's queue removed is fine, as JSON too; idle goes.
+  auto ok = PutQueues(*c, R"({"queues": [{"name": "default"}, {"name": "busy", "limit": 3}]})",
+                      "application/json");
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(ok->status, 200) << ok->body;
+  EXPECT_EQ(json::parse(ok->body)["changes"],
+            json::array({"'default': limit 2 -> none", "'busy': limit 2 -> 3", "removed 'idle'"}));
+  c->Delete("/api/v1/jobs/" + std::to_string(job));
+  WaitState(*c, waiting, "succeeded");
+}
+
+// A change through the API is stored: a restart without queues given keeps it; a restart that
+// gives other queues (the --queues file) is refused, saying what differs and what to do; with
+// queues_reset the given ones replace it, and are then what a start without queues keeps.
+TEST(ServiceTest, AQueueChangeSurvivesARestart) {
+  TempDir dir;
+  const std::vector<queue::QueueSpec> file = {{"default", "", 0, 1, 1}};
+  const auto from_file = [&](bool reset) {
+    return [reset](ServiceOptions& o) {
+      o.queues_file = "q.yaml";
+      o.queues_reset = reset;
+    };
+  };
+  {
+    Server s(dir.path(), {Node("a", 2)}, 64, nullptr, file, from_file(false));
+    auto c = s.Client(s.admin_token);
+    auto r = PutQueues(*c, "queues:\n  - name: default\n    limit: 2\n  - name: extra\n");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+  }
+  {
+    Server s(dir.path(), {Node("a", 2)});
+    auto c = s.Client(s.admin_token);
+    const json q = Body(c->Get("/api/v1/queues"));
+    EXPECT_EQ(QueueOf(q, "default")["limit"], 2.0);
+    EXPECT_NE(QueueOf(q, "extra"), nullptr);
+    EXPECT_EQ(q["applied_by"], "admin");
+    EXPECT_EQ(q["source"], "api");
+  }
+  {
+    ServiceOptions opt;
+    opt.data_dir = dir.path();
+    opt.nodes = {Node("a", 2)};
+    opt.scheduler.queues = file;
+    opt.queues_file = "q.yaml";
+    opt.synchronous_full = false;
+    auto refused = PoolService::Start(opt, std::make_unique<executor::LocalExecutor>());
+    ASSERT_FALSE(refused.has_value());
+    const std::string m = refused.error().message();
+    EXPECT_EQ(refused.error().code(), StatusCode::kFailedPrecondition);
+    EXPECT_TRUE(
+        m.starts_with("--queues q.yaml: the queues were changed through the API by admin "
+                      "at "))
+        << m;
+    EXPECT_NE(m.find("('default': limit 2 -> 1; removed 'extra')"), std::string::npos) << m;
+    EXPECT_NE(m.find("--queues-reset"), std::string::npos) << m;
+  }
+  {
+    Server s(dir.path(), {Node("a", 2)}, 64, nullptr, file, from_file(true));
+    auto c = s.Client(s.admin_token);
+    const json q = Body(c->Get("/api/v1/queues"));
+    EXPECT_EQ(QueueOf(q, "default")["limit"], 1.0);
+    EXPECT_EQ(QueueOf(q, "extra"), nullptr);
+    EXPECT_EQ(q["source"], "file q.yaml");
+  }
+  Server s(dir.path(), {Node("a", 2)});
+  auto c = s.Client(s.admin_token);
+  const json q = Body(c->Get("/api/v1/queues"));
+  EXPECT_EQ(QueueOf(q, "default")["limit"], 1.0);
+  EXPECT_EQ(q["queues"].size(), 1u);
+}
+
 TEST(ServiceTest, PoolAndMetricsCountWhatIsAllocated) {
   TempDir dir;
   Server s(dir.path(), {Node("a", 2), Node("b", 2, "L40S")});
