@@ -52,7 +52,8 @@ struct ServeFlags {
   std::string sync = "full";
   int max_connections = 128;
   int stop_grace_s = 10;
-  std::string queues;  // the queue file; "" = no queues
+  std::string queues;  // the queue file; "" = the queues stored in the database, if any
+  bool queues_reset = false;
   std::string order = "priority";
   bool preempt = false;
   int preempt_grace_s = 30;
@@ -123,6 +124,10 @@ int RunServe(const ServeFlags& f) {
     auto queues = server::LoadQueueFile(f.queues);
     if (!queues) return fail(queues.error());
     opt.scheduler.queues = std::move(*queues);
+    opt.queues_file = f.queues;
+    opt.queues_reset = f.queues_reset;
+  } else if (f.queues_reset) {
+    return fail(Status::InvalidArgument("--queues-reset: needs --queues FILE (the queues to use)"));
   }
   opt.synchronous_full = f.sync == "full";
   opt.stop_grace = std::chrono::seconds(f.stop_grace_s);
@@ -257,7 +262,12 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--queues", flags->queues,
                   "Queue file (YAML: name, guaranteed, limit, weight, parent per queue): jobs name "
-                  "their queue; limits and fair share across queues hold (docs/serve.md)");
+                  "their queue; limits and fair share across queues hold. Changes through the "
+                  "API (gpupool queues set) are kept in the database and used at the next start "
+                  "without --queues (docs/serve.md)");
+  cmd->add_flag("--queues-reset", flags->queues_reset,
+                "With --queues: replace the queues changed through the API with the file (a "
+                "file that differs from them is refused otherwise)");
   cmd->add_option("--window", flags->window,
                   "Jobs per scheduling window; 0 = the policy's own (fgd-window: 64)")
       ->capture_default_str()
