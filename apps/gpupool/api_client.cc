@@ -76,7 +76,10 @@ Status StatusFromErrorAnswer(int http_status, const std::string& body) {
     std::string message = e["message"].get<std::string>();
     if (e.contains("member") && e["member"].is_string()) {
       const std::string member = e["member"].get<std::string>();
-      if (!member.empty() && message.rfind(member + ":", 0) != 0) message = member + ": " + message;
+      if (!member.empty() && message.rfind(member + ":", 0) != 0 &&
+          message.find(": " + member + ":") == std::string::npos) {
+        message = member + ": " + message;
+      }
     }
     const StatusCode code = e.contains("code") && e["code"].is_string()
                                 ? CodeFor(e["code"].get<std::string>())
@@ -151,6 +154,12 @@ Result<json> ApiClient::Post(const std::string& path, const json& body) {
   httplib::Headers headers{{"Accept", "application/json"}};
   return Answer(impl_->client.Post(path, headers, body.dump(), "application/json"), server_,
                 impl_->has_token);
+}
+
+Result<json> ApiClient::Put(const std::string& path, const std::string& body,
+                            const std::string& content_type) {
+  httplib::Headers headers{{"Accept", "application/json"}};
+  return Answer(impl_->client.Put(path, headers, body, content_type), server_, impl_->has_token);
 }
 
 Result<json> ApiClient::Delete(const std::string& path) {

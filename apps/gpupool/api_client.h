@@ -4,7 +4,8 @@
 //
 // Results: the answer's JSON body for a 2xx. An error answer ({"error": {"status", "code",
 // "member", "message"}}) becomes a Status whose message is the server's `message`, prefixed with
-// `member: ` when the message does not already start with it; the code maps INVALID_ARGUMENT,
+// `member: ` when the message does not already name it (start with `member:`, or hold
+// `: member:` as in "request body:3: queues[0].limit: ..."); the code maps INVALID_ARGUMENT,
 // UNAUTHENTICATED, PAYLOAD_TOO_LARGE -> InvalidArgument (exit 2), NOT_FOUND -> NotFound (exit 2),
 // PERMISSION_DENIED, FAILED_PRECONDITION -> FailedPrecondition, UNAVAILABLE -> Unavailable, the
 // rest -> Internal. A server that cannot be reached gives Unavailable naming the URL and hinting
@@ -37,6 +38,9 @@ class ApiClient {
   Result<nlohmann::json> Get(const std::string& path, const QueryParams& query = {});
   Result<nlohmann::json> Post(const std::string& path, const nlohmann::json& body);
   Result<nlohmann::json> Delete(const std::string& path);
+  // A body that is not JSON (a queue file: `content_type` "application/yaml").
+  Result<nlohmann::json> Put(const std::string& path, const std::string& body,
+                             const std::string& content_type);
 
   const std::string& server() const { return server_; }
 

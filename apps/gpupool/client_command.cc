@@ -1,7 +1,7 @@
-// The service's client commands: submit, jobs, job, cancel, checkpoint, logs, nodes, top, token,
-// whoami. Thin: flags -> client_request (body), api_client (HTTP), client_format (text). Each
-// takes --server, --token and --data-dir (client_connection.h) and prints one line on stderr on
-// failure.
+// The service's client commands: submit, jobs, job, cancel, checkpoint, logs, nodes, top, queues,
+// token, whoami. Thin: flags -> client_request (body), api_client (HTTP), client_format (text).
+// Each takes --server, --token and --data-dir (client_connection.h) and prints one line on stderr
+// on failure.
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -9,6 +9,7 @@
 #include <csignal>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -431,6 +432,51 @@ int RunTop(const TopArgs& a) {
   return 0;
 }
 
+// --- queues ----------------------------------------------------------------------------------
+struct QueuesArgs {
+  ConnectionFlags conn;
+  std::string file;
+  bool json = false;
+};
+
+int RunQueues(const QueuesArgs& a) {
+  constexpr std::string_view kCmd = "queues";
+  auto client = Connect(a.conn);
+  if (!client) return Fail(kCmd, client.error());
+  auto queues = (*client)->Get("/api/v1/queues");
+  if (!queues) return Fail(kCmd, queues.error());
+  if (a.json) {
+    PrintJson(*queues);
+  } else {
+    std::cout << FormatQueues(*queues);
+  }
+  return 0;
+}
+
+int RunQueuesSet(const QueuesArgs& a) {
+  constexpr std::string_view kCmd = "queues set";
+  std::ifstream in(a.file, std::ios::binary);
+  if (!in) return Fail(kCmd, Status::NotFound(a.file + ": cannot read the queue file"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto client = Connect(a.conn);
+  if (!client) return Fail(kCmd, client.error());
+  auto answer = (*client)->Put("/api/v1/queues", text.str(), "application/yaml");
+  if (!answer) {
+    // The server names the body "request body" in its FILE:LINE errors: here it is the file.
+    std::string m = answer.error().message();
+    constexpr std::string_view kBody = "request body:";
+    if (m.starts_with(kBody)) m = a.file + ":" + m.substr(kBody.size());
+    return Fail(kCmd, Status(answer.error().code(), m));
+  }
+  if (a.json) {
+    PrintJson(*answer);
+  } else {
+    std::cout << FormatQueuesChange(*answer);
+  }
+  return 0;
+}
+
 // --- token, whoami ---------------------------------------------------------------------------
 struct TokenArgs {
   ConnectionFlags conn;
@@ -568,6 +614,23 @@ void AddClientCommands(CLI::App& app, int& exit_code) {
   top->add_flag("--once", top_args->once, "Print one frame and exit");
   AddConnectionFlags(top, top_args->conn);
   top->callback([top_args, &exit_code] { exit_code = RunTop(*top_args); });
+
+  auto queues_args = std::make_shared<QueuesArgs>();
+  auto* queues = app.add_subcommand(
+      "queues", "The queues: settings, GPUs used and borrowed, jobs (set: change them, admin)");
+  queues->add_flag("--json", queues_args->json, "Print the server's JSON");
+  AddConnectionFlags(queues, queues_args->conn);
+  queues->callback([queues, queues_args, &exit_code] {
+    if (queues->get_subcommands().empty()) exit_code = RunQueues(*queues_args);
+  });
+  auto* queues_set = queues->add_subcommand(
+      "set",
+      "Replace the queues with a queue file (YAML, as `gpupool serve --queues`; admin): checked "
+      "whole, applied at once, kept across restarts (docs/serve.md)");
+  queues_set->add_option("FILE", queues_args->file, "The queue file")->required();
+  queues_set->add_flag("--json", queues_args->json, "Print the server's JSON");
+  AddConnectionFlags(queues_set, queues_args->conn);
+  queues_set->callback([queues_args, &exit_code] { exit_code = RunQueuesSet(*queues_args); });
 
   auto token_args = std::make_shared<TokenArgs>();
   auto* token = app.add_subcommand("token", "API tokens (admin): create, list, revoke");

@@ -501,6 +501,49 @@ std::string FormatTokensTable(const json& tokens) {
   return Table(rows);
 }
 
+std::string FormatQueues(const json& answer) {
+  const json& queues = Member(answer, "queues");
+  std::string out;
+  if (!queues.is_array() || queues.empty()) {
+    out = "no queues: jobs of any queue are accepted, no limits or guarantees\n";
+  } else {
+    // GPUs and weights to the thousandth: 16 -> "16", 0.5 -> "0.5".
+    const auto num = [](const json& q, const char* key) {
+      const json& v = Member(q, key);
+      return v.is_number() ? Milli(std::llround(v.get<double>() * 1000.0)) : Text(v);
+    };
+    std::vector<std::vector<std::string>> rows{{"NAME", "PARENT", "GUARANTEED", "LIMIT", "WEIGHT",
+                                                "USED", "BORROWED", "PENDING", "RUNNING"}};
+    for (const auto& q : queues) {
+      rows.push_back({Str(q, "name"), Str(q, "parent"), num(q, "guaranteed"), num(q, "limit"),
+                      num(q, "weight"), num(q, "used"), num(q, "borrowed"), Str(q, "pending"),
+                      Str(q, "running")});
+    }
+    out = Table(rows);
+  }
+  if (Member(answer, "applied_at").is_string()) {
+    out += "applied " + Str(answer, "applied_at");
+    if (Member(answer, "applied_by").is_string()) out += " by " + Str(answer, "applied_by");
+    out += " (" + Str(answer, "source") + ")\n";
+  }
+  return out;
+}
+
+std::string FormatQueuesChange(const json& answer) {
+  std::string out;
+  const json& changes = Member(answer, "changes");
+  if (changes.is_array() && !changes.empty()) {
+    for (const auto& c : changes) out += "changed: " + Text(c) + "\n";
+  } else {
+    out += "no change\n";
+  }
+  const json& warnings = Member(answer, "warnings");
+  if (warnings.is_array()) {
+    for (const auto& w : warnings) out += "warning: " + Text(w) + "\n";
+  }
+  return out + FormatQueues(answer);
+}
+
 std::string FormatWhoami(const json& who) {
   const bool admin = Member(who, "admin").is_boolean() && who["admin"].get<bool>();
   const json& queues = Member(who, "queues");

@@ -54,6 +54,15 @@ std::string FormatTopFrame(const nlohmann::json& pool, const nlohmann::json& nod
 // `gpupool token list`: ID USER QUEUES ADMIN CREATED REVOKED.
 std::string FormatTokensTable(const nlohmann::json& tokens);
 
+// `gpupool queues` (GET /api/v1/queues): NAME PARENT GUARANTEED LIMIT WEIGHT USED BORROWED
+// PENDING RUNNING (GPUs to the thousandth; no limit is "-"), then "applied AT by USER (SOURCE)"
+// when the answer has it; without queues one line saying so.
+std::string FormatQueues(const nlohmann::json& answer);
+
+// `gpupool queues set` (PUT /api/v1/queues): one "changed: ..." line per change ("no change"
+// when there is none), one "warning: ..." line per warning, then FormatQueues.
+std::string FormatQueuesChange(const nlohmann::json& answer);
+
 // `gpupool whoami`: "alice (admin)\nqueues: default, gpu\n".
 std::string FormatWhoami(const nlohmann::json& who);
 

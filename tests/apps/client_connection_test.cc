@@ -137,6 +137,11 @@ TEST(ErrorAnswerTest, ServerMessageWithMember) {
       400, R"({"error": {"status": 400, "code": "INVALID_ARGUMENT", "member": "env.PATH",
                          "message": "may not be set"}})");
   EXPECT_EQ(s.message(), "env.PATH: may not be set");
+  // A message that names it after its place (a queue file's "FILE:LINE: member: what").
+  s = StatusFromErrorAnswer(
+      400, R"({"error": {"status": 400, "code": "INVALID_ARGUMENT", "member": "queues[0].limit",
+                         "message": "request body:3: queues[0].limit: 'x' is not a number"}})");
+  EXPECT_EQ(s.message(), "request body:3: queues[0].limit: 'x' is not a number");
 }
 
 TEST(ErrorAnswerTest, CodesMapToExitCodes) {

@@ -231,5 +231,31 @@ TEST(ClientFormatTest, TokensAndWhoami) {
             "root (admin)\nqueues: -\n");
 }
 
+TEST(ClientFormatTest, QueuesAndAChange) {
+  const json answer = json::parse(R"({
+    "queues": [
+      {"name": "org", "parent": null, "guaranteed": 16.0, "limit": null, "weight": 1.0,
+       "used": 6.5, "borrowed": 0.0, "pending": 0, "running": 2},
+      {"name": "vision", "parent": "org", "guaranteed": 0.0, "limit": 4.0, "weight": 2.5,
+       "used": 6.5, "borrowed": 6.5, "pending": 3, "running": 2}],
+    "applied_at": "2026-12-07T03:40:00.000Z", "applied_by": "admin", "source": "api",
+    "changes": ["'vision': limit 8 -> 4"],
+    "warnings": ["queue 'vision' uses 6.5 GPUs, above its limit of 4: ..."]})");
+  const std::string table =
+      "NAME    PARENT  GUARANTEED  LIMIT  WEIGHT  USED  BORROWED  PENDING  RUNNING\n"
+      "org     -       16          -      1       6.5   0         0        2\n"
+      "vision  org     0           4      2.5     6.5   6.5       3        2\n"
+      "applied 2026-12-07T03:40:00.000Z by admin (api)\n";
+  EXPECT_EQ(FormatQueues(answer), table);
+  EXPECT_EQ(FormatQueuesChange(answer),
+            "changed: 'vision': limit 8 -> 4\n"
+            "warning: queue 'vision' uses 6.5 GPUs, above its limit of 4: ...\n" +
+                table);
+  EXPECT_EQ(FormatQueuesChange(json::parse(
+                R"({"queues": [], "applied_at": null, "applied_by": null, "source": null,
+                    "changes": [], "warnings": []})")),
+            "no change\nno queues: jobs of any queue are accepted, no limits or guarantees\n");
+}
+
 }  // namespace
 }  // namespace gpupool::app
