@@ -32,14 +32,14 @@ namespace {
 
 // The grid points, computed once.
 const std::array<double, kGridPoints>& Points() {
-  static const std::array<double, kGridPoints> points = [] {
+  static const std::array<double, kGridPoints> kPoints = [] {
     std::array<double, kGridPoints> p{};
     for (int k = 1; k < kGridPoints; ++k) {
       p[static_cast<std::size_t>(k)] = kGridBase * std::pow(kGridRatio, k - 1);
     }
     return p;
   }();
-  return points;
+  return kPoints;
 }
 
 }  // namespace

@@ -88,7 +88,7 @@ Result<std::vector<queue::QueueSpec>> FromNode(const YAML::Node& root, const std
     if (index == out.size()) return at(list, "queues", m);  // not expected: every rule names one
     const std::size_t colon = rest.find(": ");
     const std::string key = rest.substr(0, colon);
-    const YAML::Node e = entries[index];
+    const YAML::Node& e = entries[index];
     const YAML::Node line = e[key] ? e[key] : e;
     return at(line, "queues[" + std::to_string(index) + "]." + key,
               colon == std::string::npos ? rest : rest.substr(colon + 2));
