@@ -67,6 +67,7 @@ class GittinsOrder final : public JobOrder {
   bool Preempts(const PendingJob& waiting, const PendingJob& running) const override;
   bool preemptive() const override { return true; }
   bool rank_follows_service() const override { return true; }
+  bool reads_service_profile() const override { return true; }
   std::optional<double> NextBoundary(double attained_gpu_s) const override;
 };
 

@@ -60,6 +60,9 @@ class JobOrder {
   // PendingJob::queue_share); the scheduler then keeps its order instead of putting the queue
   // furthest below its guarantee first.
   virtual bool ranks_queues() const { return false; }
+  // True when the order ranks by JobRequest::service_profile (gittins): only then does a caller
+  // need to build the profiles from the jobs that finished.
+  virtual bool reads_service_profile() const { return false; }
   // The attained GPU time above `attained_gpu_s` at which a job's rank changes by itself (LAS's
   // next threshold), so that a simulator knows when to run a cycle; nullopt: never.
   virtual std::optional<double> NextBoundary(double /*attained_gpu_s*/) const {

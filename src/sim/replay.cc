@@ -91,6 +91,7 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
   // What the jobs of this pool that have finished tell of a new one, at its submission: its
   // expected run time (--estimator learned) and its class's Gittins profile (`gittins`).
   const bool learned = opt.estimator == "learned";
+  const bool profiles = s.order().reads_service_profile();
   scheduler::DurationEstimator estimator;
   // Per job (indexed like the trace): run time still to go, when its current run began, how
   // long it has run in all, and a generation that outdates the events of an earlier run.
@@ -176,7 +177,7 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
       r.preemptible = opt.preemption;
       if (!estimates.empty()) r.duration_estimate_s = estimates[k];
       if (learned) r.duration_estimate_s = estimator.Estimate(j.user, j.queue, j.num_gpus);
-      r.service_profile = estimator.Profile(j.user, j.queue, j.num_gpus);
+      if (profiles) r.service_profile = estimator.Profile(j.user, j.queue, j.num_gpus);
       if (const Status feasible = s.CheckFeasible(r); !feasible.ok()) {
         if (opt.skip_never) {
           out[k].start_s = out[k].end_s = -2;  // left out

@@ -189,6 +189,9 @@ TEST(JobOrderTest, RankFollowsServiceForSrtfLasAndGittinsOnly) {
     EXPECT_FALSE((*MakeJobOrder(name))->rank_follows_service()) << name;
   }
   EXPECT_TRUE((*MakeJobOrder("priority"))->preemptive());
+  // Only gittins ranks by the finished jobs' profiles (the replay builds them only for it).
+  EXPECT_TRUE((*MakeJobOrder("gittins"))->reads_service_profile());
+  EXPECT_FALSE((*MakeJobOrder("las"))->reads_service_profile());
 }
 
 }  // namespace
