@@ -1077,7 +1077,12 @@ ApiResult<json> PoolService::Logs(const Principal& p, std::int64_t id, const Log
   bool ended = false;
   {
     std::lock_guard lock(mu_);
-    ended = !active_.contains(id);
+    // Ended: gone from memory, or in a final state whose commit is still on its way to the store
+    // (the job's state as the API shows it; its process has exited).
+    const auto it = active_.find(id);
+    const auto state =
+        it == active_.end() ? std::nullopt : scheduler::ParseJobState(it->second->row.state);
+    ended = it == active_.end() || (state && scheduler::IsTerminal(*state));
   }
   const auto path = opt_.data_dir / "jobs" / std::to_string(id) / (q.stream + ".log");
   std::string data;
