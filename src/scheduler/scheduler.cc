@@ -1044,7 +1044,21 @@ CycleResult Scheduler::RunCycle(bool full) {
     if (!queues_) return false;
     const double gpus = JobGpus(j->request);
     const std::string blocker = queues_->LimitBlocker(j->request.queue, gpus);
-    if (blocker.empty()) return false;
+    if (blocker.empty()) {
+      // With preemption, what a queue borrows is taken back when its owner needs it; a job that
+      // may not be preempted would hold it for as long as it runs, so it does not borrow.
+      if (!preemption_ || j->request.preemptible) return false;
+      std::optional<WaitReason> quota = QuotaReason(j->request.queue, gpus);
+      if (!quota) return false;
+      quota->code = WaitCode::kOverQuota;
+      quota->message = "queue '" + j->request.queue + "' uses " + GpuCount(*quota->used_gpus) +
+                       " of its " + GpuCount(*quota->guaranteed_gpus) +
+                       " guaranteed GPUs and the job asks for " + GpuCount(gpus) +
+                       ": a job that may not be preempted does not borrow (its owner could not "
+                       "take it back), so it waits until its queue's guarantee holds it";
+      over_limit_jobs.emplace_back(j, std::move(*quota));
+      return true;
+    }
     WaitReason w;
     w.code = WaitCode::kOverLimit;
     w.queue = blocker;

@@ -134,7 +134,9 @@ struct SchedulerOptions {
   // Queues (queue/queue_set.h): every job names one (JobRequest::queue); no job starts above its
   // queue's limit; jobs of the queue furthest below its weighted guarantee go first; and, with
   // `preemption`, a job that its queue's guarantee covers reclaims borrowed GPUs by preempting
-  // jobs of queues above their guarantee. Empty: no queues. Not with strict_order yet.
+  // jobs of queues above their guarantee; then a job that is not preemptible does not borrow
+  // (it waits, over_quota, until its queue's guarantee holds it), so that every borrowed GPU can
+  // be taken back once its job has run min_run_s. Empty: no queues. Not with strict_order yet.
   std::vector<queue::QueueSpec> queues;
   placement::PlacerOptions placer;
 };

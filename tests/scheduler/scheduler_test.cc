@@ -668,6 +668,64 @@ TEST(SchedulerTest, AGuaranteeIsReclaimedFromTheQueueThatBorrowsIt) {
   EXPECT_EQ(s->QueuePosition(2)->position, 1);
 }
 
+// With preemption, a job that may not be preempted does not borrow: its queue's owner could not
+// take the GPUs back. Queues a and b, 4 GPUs guaranteed each, on 8 GPUs. b's non-preemptible
+// 4-GPU job 1 runs within b's guarantee (0 + 4 <= 4); b's non-preemptible job 2 (4 more: 8 > 4)
+// waits, over b's guarantee, although a's 4 GPUs are idle; b's preemptible job 3 borrows them.
+TEST(SchedulerTest, AJobThatMayNotBePreemptedDoesNotBorrow) {
+  auto s = MakeQueued({{"a", "", 4, kNoLimit, 1}, {"b", "", 4, kNoLimit, 1}});
+  ASSERT_TRUE(s->AddPending(1, InQueue("b", 4, false)).ok());
+  ASSERT_TRUE(s->AddPending(2, InQueue("b", 4, false)).ok());
+  const auto c = s->RunCycle();
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 1);
+  EXPECT_TRUE(s->is_pending(2));
+  const auto reasons = s->PendingReasons(2);
+  ASSERT_FALSE(reasons.empty());
+  EXPECT_EQ(reasons[0].code, WaitCode::kOverQuota);
+  EXPECT_EQ(reasons[0].message,
+            "queue 'b' uses 4 of its 4 guaranteed GPUs and the job asks for 4: a job that may not "
+            "be preempted does not borrow (its owner could not take it back), so it waits until "
+            "its queue's guarantee holds it");
+  ASSERT_TRUE(s->AddPending(3, InQueue("b", 4)).ok());
+  const auto d = s->RunCycle();
+  ASSERT_EQ(d.placed.size(), 1u);
+  EXPECT_EQ(d.placed[0].first, 3);
+  EXPECT_DOUBLE_EQ(s->queues()->Borrowed("b"), 4);
+}
+
+// Reclaim within the bound: every borrowed GPU is held by a preemptible job (the test above), so
+// a job within its queue's guarantee starts, at the latest, once the borrowers have run their
+// minimum run time (the service adds its re-check interval and the grace a victim is given to
+// stop). Minimum run 60 s; b borrows a's 4 GPUs with job 1 from t 0; a's job 2 arrives at t 10:
+// job 1 has run 10 < 60 s, so nothing is stopped; at t 60 (run 60 >= 60) job 1 is stopped and
+// job 2 starts: 50 s after it arrived, within the bound of 60.
+TEST(SchedulerTest, AGuaranteeIsReclaimedWithinTheMinimumRunTime) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = "fifo";
+  opt.preemption = true;
+  opt.min_run_s = 60;
+  opt.queues = {{"a", "", 4, kNoLimit, 1}, {"b", "", 4, kNoLimit, 1}};
+  auto made = Scheduler::Create({Node("n", 8)}, opt);
+  ASSERT_TRUE(made.has_value()) << made.error().ToString();
+  Scheduler& s = **made;
+  ASSERT_TRUE(s.AddPending(1, InQueue("b", 8)).ok());
+  ASSERT_EQ(s.RunCycle().placed.size(), 1u);
+  EXPECT_DOUBLE_EQ(s.queues()->Borrowed("b"), 4);
+  s.SetClock(10);
+  ASSERT_TRUE(s.AddPending(2, InQueue("a", 4)).ok());
+  EXPECT_TRUE(s.RunCycle().preempted.empty());
+  EXPECT_TRUE(s.is_pending(2));
+  s.SetClock(59);
+  EXPECT_TRUE(s.RunCycle(/*full=*/true).preempted.empty());
+  s.SetClock(60);
+  const auto c = s.RunCycle(/*full=*/true);
+  EXPECT_EQ(c.preempted, (std::vector<JobId>{1}));
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 2);
+}
+
 // With queues the order preempts inside a queue only. Queues a and b, nothing guaranteed, one
 // 8-GPU node held by b's job 1 (priority 0). a's job 2 (priority 5, 4 GPUs) does not preempt it
 // (across queues only guarantees decide); b's own job 3 (priority 5) does.
