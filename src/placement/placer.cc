@@ -113,7 +113,7 @@ NodeScore Placer::ScoreCached(const PodRequest& r, CacheEntry& e,
       } else {
         s = policy_.Score(r, node);
       }
-      GP_CHECK(s.score >= 0 && s.score <= 100);
+      GP_CHECK(s.score >= 0 && s.score <= kMaxNodeScore);
       e.score = static_cast<std::int16_t>(s.score);
       e.gpu_mask = s.gpu_mask;
     } else {

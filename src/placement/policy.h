@@ -22,8 +22,12 @@ using cluster::NodeState;
 using cluster::PodRequest;
 
 // A node's score for a pod and the GPUs the pod would take there (bit g = GPU g).
+inline constexpr int kMaxNodeScore = 32767;
+
 struct NodeScore {
-  int score = 0;  // 0..100
+  // Higher is better: 0..100 for the published policies; the Placer takes 0..kMaxNodeScore (its
+  // cache keeps 16 bits): fgd-window with pack_ties scores FGD x 101 + best fit, 0..10,200.
+  int score = 0;
   std::uint32_t gpu_mask = 0;
 };
 

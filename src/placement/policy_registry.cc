@@ -23,7 +23,11 @@ Result<std::unique_ptr<Policy>> MakePolicy(std::string_view name, const PolicyCo
   if (name == "packing") return std::make_unique<PackingPolicy>();
   if (name == "bestfit") return std::make_unique<BestFitPolicy>(ctx.paper_normalisers);
   if (name == "fgd") return std::make_unique<FgdPolicy>(ctx.workload);
-  if (name == "fgd-window") return std::make_unique<FgdWindowPolicy>(ctx.workload);
+  if (name == "fgd-window") {
+    FgdWindowOptions opt;
+    opt.pack_ties = ctx.jobs_end;
+    return std::make_unique<FgdWindowPolicy>(ctx.workload, opt);
+  }
   std::string known;
   for (const auto& n : PolicyNames()) known += (known.empty() ? "" : ", ") + n;
   return Error(

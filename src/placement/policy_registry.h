@@ -20,6 +20,9 @@ namespace gpupool::placement {
 struct PolicyContext {
   Workload workload;
   bool paper_normalisers = false;
+  // The placements end again (a scheduler whose jobs finish), unlike the fill experiment's pods:
+  // fgd-window then breaks its ties by best fit (FgdWindowOptions::pack_ties).
+  bool jobs_end = false;
 };
 
 // Names of every registered policy, in presentation order.

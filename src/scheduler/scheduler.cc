@@ -183,6 +183,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::
   s->relearn_every_ = std::max(1, opt.relearn_every);
   placement::PolicyContext ctx;
   ctx.workload = s->workload_;
+  ctx.jobs_end = true;
   auto policy = placement::MakePolicy(opt.policy, ctx);
   if (!policy) return Error(policy.error());
   s->policy_ = std::move(*policy);

@@ -53,9 +53,12 @@ Status WriteReplayPlots(const std::string& dir, const std::vector<ReplayRun>& ru
   std::size_t samples = 0;
   for (const auto& r : runs) samples = std::max(samples, r.samples.size());
   if (samples > 0) {
-    // Columns: t in hours, then per run its allocation % and its pending GPUs.
+    // Columns: t in hours, then per run its allocation %, its fragment % (FGD's measure against
+    // the learned workload) and its pending GPUs.
     std::string over = "t_h";
-    for (const auto& l : labels) over += "," + l + " allocated_pct," + l + " pending_gpus";
+    for (const auto& l : labels) {
+      over += "," + l + " allocated_pct," + l + " fragmented_pct," + l + " pending_gpus";
+    }
     over += "\n";
     for (std::size_t k = 0; k < samples; ++k) {
       const ReplaySample* any = nullptr;
@@ -65,35 +68,36 @@ Status WriteReplayPlots(const std::string& dir, const std::vector<ReplayRun>& ru
       over += fmt::format("{:.3f}", static_cast<double>(any->t_s) / 3600.0);
       for (const auto& r : runs) {
         if (k < r.samples.size()) {
-          over +=
-              fmt::format(",{:.4f},{:.3f}", r.samples[k].allocated_pct, r.samples[k].pending_gpus);
+          over += fmt::format(",{:.4f},{:.4f},{:.3f}", r.samples[k].allocated_pct,
+                              r.samples[k].fragmented_pct, r.samples[k].pending_gpus);
         } else {
-          over += ",,";
+          over += ",,,";
         }
       }
       over += "\n";
     }
     GP_RETURN_IF_ERROR(WriteTextFile(fs::path(dir) / "over_time.csv", over));
-    std::string g = "set terminal svg size 900,800 dynamic font 'sans,13'\n";
+    std::string g = "set terminal svg size 900,1100 dynamic font 'sans,13'\n";
     g += "set output 'over_time.svg'\nset datafile separator ','\nset key top right\nset grid\n";
-    g += "set multiplot layout 2,1\n";
-    g += "set title 'GPU allocation' noenhanced\nset ylabel '% of GPU capacity'\nunset xlabel\n";
-    g += "plot ";
-    for (std::size_t i = 0; i < labels.size(); ++i) {
-      g += fmt::format("{}'over_time.csv' using 1:{} with lines title {} noenhanced", i ? ", " : "",
-                       2 + 2 * i, GnuplotString(labels[i]));
-    }
-    g += "\nset title 'GPUs the waiting jobs ask for' noenhanced\nset ylabel 'GPUs'\n";
-    g += "set xlabel 'Simulated time (h)'\nplot ";
-    for (std::size_t i = 0; i < labels.size(); ++i) {
-      g += fmt::format("{}'over_time.csv' using 1:{} with lines title {} noenhanced", i ? ", " : "",
-                       3 + 2 * i, GnuplotString(labels[i]));
-    }
-    g += "\nunset multiplot\n";
+    g += "set multiplot layout 3,1\n";
+    const auto panel = [&](const char* title, const char* ylabel, std::size_t column) {
+      g += fmt::format("set title '{}' noenhanced\nset ylabel '{}'\nplot ", title, ylabel);
+      for (std::size_t i = 0; i < labels.size(); ++i) {
+        g += fmt::format("{}'over_time.csv' using 1:{} with lines title {} noenhanced",
+                         i ? ", " : "", 2 + 3 * i + column, GnuplotString(labels[i]));
+      }
+      g += "\n";
+    };
+    g += "unset xlabel\n";
+    panel("GPU allocation", "% of GPU capacity", 0);
+    panel("Fragmented GPU capacity (the FGD measure)", "% of GPU capacity", 1);
+    g += "set xlabel 'Simulated time (h)'\n";
+    panel("GPUs the waiting jobs ask for", "GPUs", 2);
+    g += "unset multiplot\n";
     GP_RETURN_IF_ERROR(WriteTextFile(fs::path(dir) / "over_time.gp", g));
     // PNG: the same script through the PNG terminal, as a second file.
     std::string png = g;
-    png.replace(0, png.find('\n'), "set terminal pngcairo size 900,800 font 'sans,11'");
+    png.replace(0, png.find('\n'), "set terminal pngcairo size 900,1100 font 'sans,11'");
     const auto out = png.find("set output 'over_time.svg'");
     png.replace(out, std::string("set output 'over_time.svg'").size(),
                 "set output 'over_time.png'");

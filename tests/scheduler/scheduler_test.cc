@@ -1419,5 +1419,37 @@ TEST(SchedulerTest, QueuePositionCountsInsideTheJobsQueue) {
   EXPECT_EQ(s.QueuePosition(5)->count, 2);
 }
 
+// ---- fgd-window where jobs end: FGD's ties go to best fit (FgdWindowOptions::pack_ties)
+
+// An 8-GPU node and a 2-GPU node (64 cores each). The scheduler has seen only 1-GPU requests, so
+// FGD's target workload is that one class, for which every free whole GPU is usable: placing a
+// 1-GPU job leaves no fragment on either node, both score int(100 x sigmoid(0)) = 50, a tie.
+// fgd-window gives the tie to best fit (paper normalisers, the same CPU on both nodes): the
+// 2-GPU node is left with 1 GPU of 8, the 8-GPU node with 7 of 8, so the job goes to the small
+// node and an 8-GPU job that follows starts at once, for every seed. FGD gives the tie to the
+// seeded node order: for some seed the 1-GPU job lands on the 8-GPU node and the 8-GPU job waits.
+TEST(SchedulerTest, FgdWindowBreaksFgdTiesByBestFitSoALargeNodeStaysWhole) {
+  const auto large_starts = [](const std::string& policy, std::uint64_t seed) {
+    SchedulerOptions opt;
+    opt.policy = policy;
+    opt.seed = seed;
+    opt.max_defer_cycles = 0;
+    auto made = Scheduler::Create({Node("big", 8), Node("small", 2)}, opt);
+    EXPECT_TRUE(made.has_value());
+    Scheduler& s = **made;
+    EXPECT_TRUE(s.AddPending(1, Whole(1)).ok());
+    const auto first = s.RunCycle();
+    EXPECT_EQ(first.placed.size(), 1u);
+    EXPECT_TRUE(s.AddPending(2, Whole(8)).ok());
+    return !s.RunCycle().placed.empty();
+  };
+  int fgd_blocked = 0;
+  for (std::uint64_t seed = 1; seed <= 16; ++seed) {
+    EXPECT_TRUE(large_starts("fgd-window", seed)) << "seed " << seed;
+    if (!large_starts("fgd", seed)) ++fgd_blocked;
+  }
+  EXPECT_GT(fgd_blocked, 0);
+}
+
 }  // namespace
 }  // namespace gpupool::scheduler
