@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -211,6 +212,13 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::
   s->victim_choice_ = opt.victim_choice;
   s->wait_for_victims_ = opt.wait_for_victims;
   s->easy_backfill_ = opt.easy_backfill;
+  s->gang_reservation_ = opt.gang_reservation && !opt.strict_order;
+  if (!(opt.reservation_timeout_s >= 0)) {
+    return Error(Status::InvalidArgument("reservation_timeout_s: " +
+                                         std::to_string(opt.reservation_timeout_s) +
+                                         " is not a number of seconds >= 0"));
+  }
+  s->reservation_timeout_s_ = opt.reservation_timeout_s;
   if (s->strict_order_) s->window_ = 1;
   s->max_defer_cycles_ = opt.max_defer_cycles;
   auto order = MakeJobOrder(opt.order);
@@ -1002,6 +1010,17 @@ CycleResult Scheduler::RunCycle(bool full) {
   // Strict order: the head that blocked the last cycle is tried again first (it may still fit
   // nowhere, and then nothing behind it goes); if it left the queue, everything is tried.
   if (strict_order_ && blocked_head_ != 0 && !pending_.contains(blocked_head_)) freed_ = true;
+  // Gang reservation: the gang that held the reservation is tried again first as well, so that
+  // the arrivals ranked behind it meet it; if it left the queue, the jobs it held back go again.
+  const JobId holder = !strict_order_ && reservation_ ? reservation_->first : 0;
+  if (holder != 0 && !pending_.contains(holder)) freed_ = true;
+  // A reservation lapsing, or a lapsed one coming back, changes what may start: everything again.
+  if (reservation_timeout_s_ > 0) {
+    std::erase_if(reserved_since_, [&](const auto& e) {
+      return !pending_.contains(e.first) || now_s_ >= e.second + 2 * reservation_timeout_s_;
+    });
+    if (reservation_change_at_ && now_s_ >= *reservation_change_at_) freed_ = true;
+  }
   if (freed_) {
     order.reserve(pending_.size());
     for (const auto& [id, job] : pending_) order.push_back(&job);
@@ -1012,6 +1031,9 @@ CycleResult Scheduler::RunCycle(bool full) {
     if (strict_order_ && blocked_head_ != 0 &&
         std::find(arrivals_.begin(), arrivals_.end(), blocked_head_) == arrivals_.end()) {
       order.push_back(&pending_.at(blocked_head_));
+    }
+    if (holder != 0 && std::find(arrivals_.begin(), arrivals_.end(), holder) == arrivals_.end()) {
+      order.push_back(&pending_.at(holder));
     }
   }
   result.full = freed_;
@@ -1035,7 +1057,7 @@ CycleResult Scheduler::RunCycle(bool full) {
   // QueuePosition's ranking: the full cycle's, or the arrivals after the last one's.
   if (result.full) ranked_.clear();
   for (const PendingJob* j : order) {
-    if (result.full || j->id != blocked_head_) ranked_.push_back(j->id);
+    if (result.full || (j->id != blocked_head_ && j->id != holder)) ranked_.push_back(j->id);
   }
   positions_stale_ = true;
   // A queue's limit: a job that would take its queue above it waits, whatever fits. Its other
@@ -1081,7 +1103,8 @@ CycleResult Scheduler::RunCycle(bool full) {
   std::vector<JobId> placed_ids;
   std::vector<JobId> deferred_ids;
 
-  JobId head = 0;                      // strict order: the first job that did not fit
+  // Strict order: the first job that did not fit; gang reservation: the gang that reserves.
+  JobId head = 0;
   std::vector<JobId> failed_in_order;  // the jobs that did not fit, in the order's order
   std::size_t i = 0;
   // A job its queue's limit holds back may still preempt lower-ranked jobs of its own queue.
@@ -1097,6 +1120,7 @@ CycleResult Scheduler::RunCycle(bool full) {
     if (auto it = failed.find(key); it != failed.end()) {
       it->second.push_back(job->id);
       failed_in_order.push_back(job->id);
+      if (MayReserve(*job)) head = job->id;
       ++i;
       continue;
     }
@@ -1110,7 +1134,7 @@ CycleResult Scheduler::RunCycle(bool full) {
       } else {
         failed[key].push_back(job->id);
         failed_in_order.push_back(job->id);
-        if (strict_order_) head = job->id;
+        if (strict_order_ || MayReserve(*job)) head = job->id;
       }
       ++i;
       continue;
@@ -1180,13 +1204,29 @@ CycleResult Scheduler::RunCycle(bool full) {
     blocked_head_ = head;
   }
   reservation_.reset();
-  if (strict_order_ && easy_backfill_ && head != 0) {
-    // EASY backfill behind the head: each later job that fits now goes if it cannot delay the
-    // head's reservation.
-    auto [reserved_at, at_reservation] = Reserve(pending_.at(head).request);
-    reservation_ = std::pair<JobId, double>{head, reserved_at};
+  if (head != 0 && (easy_backfill_ || !strict_order_)) {
+    // EASY backfill behind the head (strict order) or the gang that reserves (gang reservation):
+    // each later job that fits now goes if it cannot delay the reservation. A strict head whose
+    // reservation has lapsed holds nothing back: every later job that fits goes.
+    const bool lapsed = ReservationLapsed(head);
+    std::pair<double, cluster::ClusterState> reserved;
+    if (!lapsed) {
+      reserved = Reserve(pending_.at(head).request);
+      reservation_ = std::pair<JobId, double>{head, reserved.first};
+      if (reservation_timeout_s_ > 0) reserved_since_.try_emplace(head, now_s_);
+    }
+    const double reserved_at = reserved.first;
+    cluster::ClusterState& at_reservation = reserved.second;
     for (; i < order.size(); ++i) {
       const PendingJob* job = order[i];
+      const ShapeKey key{job->request.replica, job->request.replicas};
+      if (!strict_order_) {  // the walk's checks (strict order has no queues, tries every job)
+        if (over_limit(job)) continue;
+        if (auto it = failed.find(key); it != failed.end()) {
+          it->second.push_back(job->id);
+          continue;
+        }
+      }
       std::optional<Placement> p;
       if (job->request.replicas > 1) {
         p = PlaceGang(job->request.replica, job->request.replicas);
@@ -1195,8 +1235,14 @@ CycleResult Scheduler::RunCycle(bool full) {
         p = Placement{*a};
       }
       ++result.node_scans;
-      if (!p) {  // fits nowhere now: its reason is the head's (strict order)
-        waits_.erase(job->id);
+      if (!p) {
+        // Fits nowhere now: strict order, its reason is the head's; else its shape's. Behind the
+        // gang's reservation it preempts nothing (not in failed_in_order): that would overtake it.
+        if (strict_order_) {
+          waits_.erase(job->id);
+        } else {
+          failed[key].push_back(job->id);
+        }
         continue;
       }
       const double limit = static_cast<double>(job->request.time_limit_s);
@@ -1204,7 +1250,10 @@ CycleResult Scheduler::RunCycle(bool full) {
       const double ends = job->request.time_limit_s > 0
                               ? now_s_ + limit - (gpus > 0 ? job->attained_gpu_s / gpus : 0.0)
                               : std::numeric_limits<double>::infinity();
-      bool harmless = ends <= reserved_at;
+      // A job without a limit "ends" before a reservation without a start time only when no
+      // timeout bounds that reservation (else it could hold the same GPUs for ever).
+      bool harmless =
+          lapsed || (ends <= reserved_at && (std::isfinite(ends) || reservation_timeout_s_ <= 0));
       if (!harmless) {
         // Still running at the reserved time: the head must fit next to it then.
         cluster::ClusterState with = at_reservation;
@@ -1217,8 +1266,8 @@ CycleResult Scheduler::RunCycle(bool full) {
         for (const auto& a : *p) GP_CHECK(state_.Release(a).ok());
         WaitReason w;
         w.code = WaitCode::kReservationAhead;
-        w.message = "would delay job " + std::to_string(head) +
-                    ", which holds a reservation (EASY backfill)";
+        w.message = "would delay job " + std::to_string(head) + ", which holds a reservation (" +
+                    (strict_order_ ? "EASY backfill" : "gang reservation") + ")";
         w.job = head;
         if (std::isfinite(reserved_at)) w.reserved_at_s = reserved_at;
         waits_[job->id] = Wait{nullptr, {std::move(w)}};
@@ -1236,6 +1285,7 @@ CycleResult Scheduler::RunCycle(bool full) {
     pending_.erase(id);
     waits_.erase(id);
     deferrals_.erase(id);
+    reserved_since_.erase(id);
   }
   // A deferred job fits now: the next cycle tries it again whatever is freed.
   for (const JobId id : deferred_ids) {
@@ -1295,6 +1345,26 @@ CycleResult Scheduler::RunCycle(bool full) {
     // Does it fit now, limit aside? (Borrowing does not matter: the limit caps it anyway.)
     if (!shape->empty()) wait.shape = std::move(shape);
     waits_[job->id] = std::move(wait);
+  }
+  // The reservation's own reasons: the job holding it (a strict head's only when it may lapse, as
+  // before timeouts), and the jobs whose reservation lapsed.
+  const auto set_reservation_reason = [&](JobId id) {
+    const auto it = waits_.find(id);
+    if (it == waits_.end()) return;
+    std::erase_if(it->second.own, [](const WaitReason& w) {
+      return w.code == WaitCode::kReserved || w.code == WaitCode::kReservationLapsed;
+    });
+    it->second.own.push_back(ReservationReason(id));
+  };
+  if (reservation_ && (!strict_order_ || reservation_timeout_s_ > 0)) {
+    set_reservation_reason(reservation_->first);
+  }
+  reservation_change_at_.reset();
+  for (const auto& [id, since] : reserved_since_) {
+    const bool lapsed = ReservationLapsed(id);
+    if (lapsed) set_reservation_reason(id);
+    const double at = since + (lapsed ? 2 : 1) * reservation_timeout_s_;
+    if (!reservation_change_at_ || at < *reservation_change_at_) reservation_change_at_ = at;
   }
   // Preemption is possible when the order preempts or some queue borrows (reclaim).
   bool borrowing = false;
@@ -1430,6 +1500,52 @@ CycleResult Scheduler::RunCycle(bool full) {
     waits_[id] = Wait{nullptr, {std::move(w)}};
   }
   return result;
+}
+
+bool Scheduler::ReservationLapsed(JobId id) const {
+  if (reservation_timeout_s_ <= 0) return false;
+  const auto it = reserved_since_.find(id);
+  return it != reserved_since_.end() && now_s_ >= it->second + reservation_timeout_s_;
+}
+
+bool Scheduler::MayReserve(const PendingJob& job) const {
+  return gang_reservation_ && job.request.replicas > 1 && !ReservationLapsed(job.id);
+}
+
+WaitReason Scheduler::ReservationReason(JobId id) const {
+  const auto clock = [](double t) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.0f", t);
+    return std::string(buf);
+  };
+  WaitReason w;
+  const auto since = reserved_since_.find(id);
+  if (ReservationLapsed(id)) {
+    w.code = WaitCode::kReservationLapsed;
+    w.lapses_at_s = since->second + reservation_timeout_s_;
+    w.reserve_again_at_s = since->second + 2 * reservation_timeout_s_;
+    w.message = "its reservation lapsed at t " + clock(*w.lapses_at_s) + " (not started within " +
+                clock(reservation_timeout_s_) + " s); it holds nothing back until t " +
+                clock(*w.reserve_again_at_s) + ", then may reserve again";
+    return w;
+  }
+  w.code = WaitCode::kReserved;
+  const double at = reservation_ && reservation_->first == id
+                        ? reservation_->second
+                        : std::numeric_limits<double>::infinity();
+  if (std::isfinite(at)) {
+    w.reserved_at_s = at;
+    w.message = "holds a reservation to start at t " + clock(at) +
+                " (when running jobs end by their time limits)";
+  } else {
+    w.message = "holds a reservation, but running jobs without a time limit hold what it needs "
+                "(no start time known)";
+  }
+  if (since != reserved_since_.end()) {
+    w.lapses_at_s = since->second + reservation_timeout_s_;
+    w.message += "; it lapses at t " + clock(*w.lapses_at_s) + " if the job has not started";
+  }
+  return w;
 }
 
 double Scheduler::LatestEnd(JobId id) const {

@@ -25,13 +25,14 @@
 // Options change the walk (SchedulerOptions): with queues, the queue furthest below its weighted
 // guarantee goes first and a job that would break a queue's limit waits; with strict_order the
 // walk stops at the first job that does not fit (EASY backfill then lets later jobs pass that
-// cannot delay its reservation); with preemption, the jobs that did not fit may then stop
-// lower-ranked (JobOrder::Preempts) or borrowing (queue reclaim) jobs, the fewest that make room
-// (CycleResult::preempted), never a job within its minimum run time, preferring the lowest ranked
-// or the least lost work since a checkpoint (VictimChoice); the victims are freed at once (the
-// simulators) or hold their GPUs until the caller requeues them (wait_for_victims: the service,
-// whose processes take a grace period to stop). Attained GPU time follows the clock the caller
-// sets (SetClock).
+// cannot delay its reservation; gang_reservation does the same behind the highest-ranked gang that
+// does not fit, in the default mode; a reservation_timeout_s lets a reservation lapse); with
+// preemption, the jobs that did not fit may then stop lower-ranked (JobOrder::Preempts) or
+// borrowing (queue reclaim) jobs, the fewest that make room (CycleResult::preempted), never a job
+// within its minimum run time, preferring the lowest ranked or the least lost work since a
+// checkpoint (VictimChoice); the victims are freed at once (the simulators) or hold their GPUs
+// until the caller requeues them (wait_for_victims: the service, whose processes take a grace
+// period to stop). Attained GPU time follows the clock the caller sets (SetClock).
 //
 // Reasons. "Never" (no node of this pool could hold the job even empty: wrong size or model) is
 // CheckFeasible's error, for the service to refuse at submission. A pending job carries every
@@ -116,6 +117,31 @@ struct SchedulerOptions {
   // reserved time, or it leaves the head room at that time). A job without a time limit is
   // taken to run forever.
   bool easy_backfill = false;
+  // Gang reservation, without strict_order: the highest-ranked gang (JobRequest::replicas > 1)
+  // that does not fit gets a reservation as the EASY head does (the earliest time it fits once
+  // running jobs end by their time limits), and every job ranked behind it starts only if that
+  // cannot delay the reservation: EASY's rule, the same code. The jobs ranked ahead of it are
+  // placed as always. Behind the gang jobs are placed one at a time (no scheduling window, no
+  // deferral) and preempt nothing (they would overtake the gang). Only gangs reserve: a
+  // single-replica job is placed inside a window together with its neighbours, which the window
+  // policy may place before knowing that it fails. false: a gang that does not fit is skipped
+  // and later jobs take what is free (it may wait for ever while smaller jobs keep coming).
+  bool gang_reservation = false;
+  // Reservation timeout, in seconds of the clock, for every reservation (a gang's, the EASY
+  // head's): a job that has not started within this time after its reservation was first made
+  // loses it (it lapses) and then waits as long again without one, holding nothing back (the next
+  // gang in rank order may reserve; with strict_order the jobs behind the head pass it when they
+  // fit); after that it may reserve again, with a fresh timeout. The point is a reservation that
+  // cannot be met: while running jobs without a time limit hold what the job needs, no start time
+  // is known (Scheduler::reservation() says infinity), and a job without a time limit is then not
+  // let past it either (it could hold the same GPUs for ever), so GPUs may stay idle: the timeout
+  // bounds that. The wait as long again without one keeps a lapsed job from taking the
+  // reservation straight back (which would hold the GPUs idle for ever after all), and the
+  // reservation coming back keeps it from starving. Set it above the longest time limit: a job
+  // blocked only by jobs with limits is then reserved no later than that limit and starts before
+  // its reservation lapses. 0: reservations never lapse, and a job without a time limit passes a
+  // reservation that has no start time (the EASY rule before timeouts existed).
+  double reservation_timeout_s = 0;
   // Preemption: a job that does not fit may preempt running jobs that the order ranks below it
   // (JobOrder::Preempts) and that allow it (JobRequest::preemptible): the fewest, lowest-ranked
   // ones whose GPUs make it fit. They come back pending with their attained GPU time and one more
@@ -292,9 +318,14 @@ class Scheduler {
   // SetQueues' checks alone: OK exactly when SetQueues(specs, arriving) would succeed now.
   Status CheckQueues(std::vector<queue::QueueSpec> specs,
                      const std::vector<JobRequest>& arriving = {}) const;
-  // EASY backfill: the job holding the reservation and the time reserved for it (infinity when
-  // it waits for jobs without limits); nullopt when no job holds one.
+  // The job holding the reservation (EASY backfill's head, or the gang of gang_reservation) and
+  // the time reserved for it (infinity when it waits for jobs without limits), as of the last
+  // cycle; nullopt when no job holds one (also while the head's reservation has lapsed).
   std::optional<std::pair<JobId, double>> reservation() const { return reservation_; }
+  // With reservation_timeout_s: the next time at which a reservation lapses or a lapsed job may
+  // reserve again, by the clock alone; the caller runs a cycle then (the service, the replay).
+  // nullopt: none pending.
+  std::optional<double> reservation_change_at() const { return reservation_change_at_; }
 
   // ---- the cycle
   // `full`: consider every pending job even when nothing was freed (reasons are recomputed).
@@ -334,6 +365,12 @@ class Scheduler {
       const std::string& queue, const std::vector<const PendingJob*>& ranked) const;
   // Whether `r` fits on `s` (its replicas placed one by one on a copy).
   bool FitsOn(const JobRequest& r, const cluster::ClusterState& s) const;
+  // With reservation_timeout_s: `id`'s reservation has lapsed and it waits without one.
+  bool ReservationLapsed(JobId id) const;
+  // Gang reservation: `job`, which does not fit, may hold the reservation.
+  bool MayReserve(const PendingJob& job) const;
+  // The reason of the job holding the reservation (reserved) or of one whose reservation lapsed.
+  WaitReason ReservationReason(JobId id) const;
   // When running job `id` ends at the latest by its time limit (infinity without a limit).
   double LatestEnd(JobId id) const;
   // The earliest time at which `head` fits when the running jobs end by their limits, and the
@@ -401,6 +438,12 @@ class Scheduler {
   std::optional<queue::QueueSet> queues_;
   bool easy_backfill_ = false;
   std::optional<std::pair<JobId, double>> reservation_;
+  bool gang_reservation_ = false;
+  double reservation_timeout_s_ = 0;
+  // With a timeout: when each pending job's reservation was first made (dropped once it starts,
+  // leaves, or has waited its time without one).
+  std::unordered_map<JobId, double> reserved_since_;
+  std::optional<double> reservation_change_at_;
   double now_s_ = 0;
   std::unordered_map<JobId, Running> running_;
   double min_run_s_ = 0;

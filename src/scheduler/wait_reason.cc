@@ -26,6 +26,10 @@ std::string_view WaitCodeName(WaitCode c) {
       return "behind_higher_priority";
     case WaitCode::kReservationAhead:
       return "reservation_ahead";
+    case WaitCode::kReserved:
+      return "reserved";
+    case WaitCode::kReservationLapsed:
+      return "reservation_lapsed";
     case WaitCode::kWaitingForPartner:
       return "waiting_for_partner";
     case WaitCode::kPreempted:

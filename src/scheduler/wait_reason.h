@@ -30,8 +30,17 @@
 //   gang_incomplete        some but not all replicas of a gang fit now: replicas, replicas_fit
 //   behind_higher_priority strict order: behind the head `job`, which does not fit; or
 //                          `jobs_ahead` jobs of the same shape, the first `job`, ahead of it
-//   reservation_ahead      EASY backfill: starting now would delay `job`'s reservation at
-//                          reserved_at_s (absent: it waits for jobs without a time limit)
+//   reservation_ahead      EASY backfill, or a gang's reservation: starting now would delay
+//                          `job`'s reservation at reserved_at_s (absent: it waits for jobs
+//                          without a time limit)
+//   reserved               the job itself holds the reservation (a gang's, or the EASY head's
+//                          when reservations have a timeout): it starts at reserved_at_s (absent:
+//                          running jobs without a time limit hold what it needs, no start time is
+//                          known) and the reservation lapses at lapses_at_s if it has not started
+//                          (absent: no timeout)
+//   reservation_lapsed     its reservation lapsed at lapses_at_s without it starting (the
+//                          timeout); it waits without one, holding nothing back, and may reserve
+//                          again from reserve_again_at_s
 //   waiting_for_partner    it fits, but the window policy lets it wait for a job to share its
 //                          GPU with (a cycle at most)
 //   preempted              stopped to make room for `job`; tried again in the next cycle
@@ -68,6 +77,8 @@ enum class WaitCode {
   kGangIncomplete,
   kBehindHigherPriority,
   kReservationAhead,
+  kReserved,
+  kReservationLapsed,
   kWaitingForPartner,
   kPreempted,
   kWaitingForVictims,
@@ -75,8 +86,8 @@ enum class WaitCode {
 
 // The stable snake_case name: "over_limit", "over_quota", "waiting_to_borrow",
 // "nodes_unavailable", "no_gpu_of_model", "insufficient", "fragmentation", "topology",
-// "gang_incomplete", "behind_higher_priority", "reservation_ahead", "waiting_for_partner",
-// "preempted", "waiting_for_victims".
+// "gang_incomplete", "behind_higher_priority", "reservation_ahead", "reserved",
+// "reservation_lapsed", "waiting_for_partner", "preempted", "waiting_for_victims".
 std::string_view WaitCodeName(WaitCode c);
 
 struct WaitReason {
@@ -100,6 +111,8 @@ struct WaitReason {
   std::optional<JobId> job;
   std::optional<int> jobs_ahead;
   std::optional<double> reserved_at_s;
+  std::optional<double> lapses_at_s;         // reserved, reservation_lapsed
+  std::optional<double> reserve_again_at_s;  // reservation_lapsed
   std::vector<JobId> victims;  // waiting_for_victims
 };
 

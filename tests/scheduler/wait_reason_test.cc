@@ -20,6 +20,8 @@ TEST(WaitReasonTest, EveryCodeHasItsOwnSnakeCaseName) {
       {WaitCode::kGangIncomplete, "gang_incomplete"},
       {WaitCode::kBehindHigherPriority, "behind_higher_priority"},
       {WaitCode::kReservationAhead, "reservation_ahead"},
+      {WaitCode::kReserved, "reserved"},
+      {WaitCode::kReservationLapsed, "reservation_lapsed"},
       {WaitCode::kWaitingForPartner, "waiting_for_partner"},
       {WaitCode::kPreempted, "preempted"},
       {WaitCode::kWaitingForVictims, "waiting_for_victims"},
