@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <cmath>
 #include <limits>
 
 namespace gpupool::scheduler {
@@ -1449,6 +1450,261 @@ TEST(SchedulerTest, FgdWindowBreaksFgdTiesByBestFitSoALargeNodeStaysWhole) {
     if (!large_starts("fgd", seed)) ++fgd_blocked;
   }
   EXPECT_GT(fgd_blocked, 0);
+}
+
+// ---------------------------------------------------------------- gang reservation
+
+JobRequest LimitedGang(int gpus, int replicas, std::int64_t limit_s) {
+  JobRequest r = Whole(gpus, replicas);
+  r.time_limit_s = limit_s;
+  return r;
+}
+
+// The default (non-strict) mode, fifo order, bestfit, with gang_reservation.
+std::unique_ptr<Scheduler> MakeGangReserving(const std::vector<NodeSpec>& nodes,
+                                             double timeout_s = 0, bool reserve = true) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = "fifo";
+  opt.gang_reservation = reserve;
+  opt.reservation_timeout_s = timeout_s;
+  auto s = Scheduler::Create(nodes, opt);
+  EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().ToString());
+  return std::move(*s);
+}
+
+// Two 8-GPU nodes. t 0: A (job 1, 6 GPUs, limit 100) on one node ("a" below), D (job 2, 8 GPUs,
+// limit 1000) on the other. G (job 3, 2 replicas x 4 GPUs) fits nowhere (2 free, a replica
+// needs 4): reserved for t 100, when A ends and a has 8 free = 2 x 4. Behind it:
+//   C (job 4, 2 GPUs, limit 500): fits now (2 free on a), ends 0 + 500 = 500 > 100, and at t 100
+//     a would have 8 - 2 = 6 free: one replica of G, not two -> waits (reservation_ahead).
+//   E (job 5, 1 GPU, limit 50): ends 50 <= 100 -> starts (a: 6 + 1 = 7 used).
+//   F (job 6, 1 GPU, no limit): runs for ever, and a would have 8 - 1 = 7 at t 100 -> waits.
+// Without gang_reservation C takes the 2 free GPUs at once, E and F find none.
+TEST(SchedulerTest, GangReservationHoldsBackOnlyJobsThatWouldDelayIt) {
+  for (const bool reserve : {true, false}) {
+    SCOPED_TRACE(reserve ? "gang_reservation" : "none");
+    auto s = MakeGangReserving({Node("n1", 8), Node("n2", 8)}, 0, reserve);
+    ASSERT_TRUE(s->AddPending(1, Limited(6, 100)).ok());   // A
+    ASSERT_TRUE(s->AddPending(2, Limited(8, 1000)).ok());  // D
+    ASSERT_EQ(s->RunCycle().placed.size(), 2u);
+    ASSERT_TRUE(s->AddPending(3, LimitedGang(4, 2, 50)).ok());  // G
+    ASSERT_TRUE(s->AddPending(4, Limited(2, 500)).ok());        // C
+    ASSERT_TRUE(s->AddPending(5, Limited(1, 50)).ok());         // E
+    ASSERT_TRUE(s->AddPending(6, Whole(1)).ok());               // F, no limit
+    const auto c = s->RunCycle();
+    ASSERT_EQ(c.placed.size(), 1u);
+    if (!reserve) {
+      EXPECT_EQ(c.placed[0].first, 4);
+      EXPECT_FALSE(s->reservation().has_value());
+      continue;
+    }
+    EXPECT_EQ(c.placed[0].first, 5);
+    ASSERT_TRUE(s->reservation().has_value());
+    EXPECT_EQ(s->reservation()->first, 3);
+    EXPECT_DOUBLE_EQ(s->reservation()->second, 100.0);
+    EXPECT_EQ(s->PendingReason(4),
+              "not now: would delay job 3, which holds a reservation (gang reservation)");
+    const std::vector<WaitReason> held = s->PendingReasons(6);
+    ASSERT_EQ(held.size(), 1u);
+    EXPECT_EQ(WaitCodeName(held[0].code), "reservation_ahead");
+    EXPECT_EQ(held[0].job, 3);
+    EXPECT_EQ(held[0].reserved_at_s, 100.0);
+    // The gang: its resources (2 free, a replica needs 4), then its reservation, no timeout.
+    const std::vector<WaitReason> g = s->PendingReasons(3);
+    ASSERT_FALSE(g.empty());
+    EXPECT_EQ(WaitCodeName(g.back().code), "reserved");
+    EXPECT_EQ(g.back().reserved_at_s, 100.0);
+    EXPECT_FALSE(g.back().lapses_at_s.has_value());
+    EXPECT_EQ(g.back().message,
+              "holds a reservation to start at t 100 (when running jobs end by their time limits)");
+  }
+}
+
+// The scenario above, run on: a job arriving while nothing was freed (a cycle of the arrivals
+// only) meets the reservation too, and the gang starts at t 100 as reserved, all on A's node.
+//   t 10: H (job 7, 1 GPU, limit 500) arrives; a has 8 - 7 = 1 free: H fits, but ends 510 > 100
+//     and would leave a 7 free at t 100 -> waits.
+//   t 50: E ends. Reserved still for t 100 (A's limit); C, F, H still wait.
+//   t 100: A ends: a has 8 free -> G starts, 2 replicas x 4 GPUs on a.
+TEST(SchedulerTest, GangReservationIsNeverDelayedAndTheGangStartsAtTheReservedTime) {
+  auto s = MakeGangReserving({Node("n1", 8), Node("n2", 8)});
+  ASSERT_TRUE(s->AddPending(1, Limited(6, 100)).ok());
+  ASSERT_TRUE(s->AddPending(2, Limited(8, 1000)).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 2u);
+  const std::string a = NodeOf(*s, 1);
+  ASSERT_TRUE(s->AddPending(3, LimitedGang(4, 2, 50)).ok());
+  ASSERT_TRUE(s->AddPending(4, Limited(2, 500)).ok());
+  ASSERT_TRUE(s->AddPending(5, Limited(1, 50)).ok());
+  ASSERT_TRUE(s->AddPending(6, Whole(1)).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 1u);  // E
+  s->SetClock(10);
+  ASSERT_TRUE(s->AddPending(7, Limited(1, 500)).ok());  // H
+  const auto arrivals = s->RunCycle();
+  EXPECT_FALSE(arrivals.full);
+  EXPECT_TRUE(arrivals.placed.empty());
+  EXPECT_EQ(Codes(*s, 7), (Strings{"reservation_ahead"}));
+  s->SetClock(50);
+  ASSERT_TRUE(s->Release(5).ok());
+  EXPECT_TRUE(s->RunCycle().placed.empty());
+  ASSERT_TRUE(s->reservation().has_value());
+  EXPECT_DOUBLE_EQ(s->reservation()->second, 100.0);
+  EXPECT_EQ(s->placement(3), nullptr);  // all or nothing: no replica holds GPUs meanwhile
+  s->SetClock(100);
+  ASSERT_TRUE(s->Release(1).ok());
+  const auto d = s->RunCycle();
+  ASSERT_EQ(d.placed.size(), 1u);
+  EXPECT_EQ(d.placed[0].first, 3);
+  ASSERT_NE(s->placement(3), nullptr);
+  ASSERT_EQ(s->placement(3)->size(), 2u);
+  EXPECT_EQ(NodeOf(*s, 3, 0), a);
+  EXPECT_EQ(NodeOf(*s, 3, 1), a);
+  EXPECT_FALSE(s->reservation().has_value());
+}
+
+// A gang never starts partly. Two 8-GPU nodes: X (job 1, 4 GPUs, limit 100) and Y (job 2, 8
+// GPUs, limit 1000). G (job 3, 2 x 4 GPUs): one replica fits in the 4 free beside X, the other
+// nowhere -> gang_incomplete (replicas_fit 1), nothing held. Reserved for t 100 (X
+// ends: 8 free on X's node). Behind it P (job 4, 4 GPUs, limit 200) would leave 8 - 4 = 4 there
+// at t 100, one replica -> waits, and the 4 GPUs stay free.
+TEST(SchedulerTest, AGangThatPartlyFitsHoldsNothingAndKeepsItsReservation) {
+  auto s = MakeGangReserving({Node("n1", 8), Node("n2", 8)});
+  ASSERT_TRUE(s->AddPending(1, Limited(4, 100)).ok());   // X
+  ASSERT_TRUE(s->AddPending(2, Limited(8, 1000)).ok());  // Y
+  ASSERT_EQ(s->RunCycle().placed.size(), 2u);
+  ASSERT_TRUE(s->AddPending(3, LimitedGang(4, 2, 50)).ok());  // G
+  ASSERT_TRUE(s->AddPending(4, Limited(4, 200)).ok());        // P
+  EXPECT_TRUE(s->RunCycle().placed.empty());
+  EXPECT_EQ(s->placement(3), nullptr);
+  EXPECT_EQ(s->Totals().gpus_free, 4);
+  // 2 x 4 = 8 asked, 4 free: short by 4 in the pool; one replica of two fits.
+  EXPECT_EQ(Codes(*s, 3), (Strings{"insufficient", "gang_incomplete", "reserved"}));
+  EXPECT_EQ(s->PendingReasons(3)[0].short_by, 4);
+  EXPECT_EQ(s->PendingReasons(3)[1].replicas_fit, 1);
+  EXPECT_EQ(Codes(*s, 4), (Strings{"reservation_ahead"}));
+  ASSERT_TRUE(s->reservation().has_value());
+  EXPECT_DOUBLE_EQ(s->reservation()->second, 100.0);
+}
+
+// Jobs without a time limit leave no start time: U (job 1, 8 GPUs) and V (job 2, 6 GPUs) run for
+// ever on the two 8-GPU nodes; G (job 3, 2 x 4 GPUs) is reserved at infinity, timeout 300 s.
+//   t 0: reservation first made; it lapses at 0 + 300 = 300. N (job 4, 2 GPUs, no limit) fits in
+//     the 2 free but could hold them for ever -> waits (reservation_ahead, no reserved time). L
+//     (job 5, 1 GPU, limit 50) ends at 50 -> starts.
+//   t 300: lapsed. G waits without one until 300 + 300 = 600 and holds nothing back: N starts.
+//   t 600: G reserves again (at infinity), lapsing at 600 + 300 = 900.
+TEST(SchedulerTest, AReservationWithoutAStartTimeLapsesAfterItsTimeout) {
+  auto s = MakeGangReserving({Node("n1", 8), Node("n2", 8)}, 300);
+  ASSERT_TRUE(s->AddPending(1, Whole(8)).ok());  // U
+  ASSERT_TRUE(s->AddPending(2, Whole(6)).ok());  // V
+  ASSERT_EQ(s->RunCycle().placed.size(), 2u);
+  ASSERT_TRUE(s->AddPending(3, LimitedGang(4, 2, 50)).ok());  // G
+  ASSERT_TRUE(s->AddPending(4, Whole(2)).ok());               // N
+  ASSERT_TRUE(s->AddPending(5, Limited(1, 50)).ok());         // L
+  const auto c = s->RunCycle();
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 5);
+  ASSERT_TRUE(s->reservation().has_value());
+  EXPECT_EQ(s->reservation()->first, 3);
+  EXPECT_TRUE(std::isinf(s->reservation()->second));
+  const std::vector<WaitReason> n = s->PendingReasons(4);
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(WaitCodeName(n[0].code), "reservation_ahead");
+  EXPECT_FALSE(n[0].reserved_at_s.has_value());
+  WaitReason g = s->PendingReasons(3).back();
+  EXPECT_EQ(WaitCodeName(g.code), "reserved");
+  EXPECT_FALSE(g.reserved_at_s.has_value());
+  EXPECT_EQ(g.lapses_at_s, 300.0);
+  EXPECT_EQ(s->reservation_change_at(), 300.0);
+  s->SetClock(50);
+  ASSERT_TRUE(s->Release(5).ok());
+  EXPECT_TRUE(s->RunCycle().placed.empty());  // still reserved: N waits
+  s->SetClock(299);
+  EXPECT_TRUE(s->RunCycle(true).placed.empty());
+  // t 300: nothing was freed, yet the lapse makes the cycle a full one.
+  s->SetClock(300);
+  const auto lapse = s->RunCycle();
+  EXPECT_TRUE(lapse.full);
+  ASSERT_EQ(lapse.placed.size(), 1u);
+  EXPECT_EQ(lapse.placed[0].first, 4);
+  EXPECT_FALSE(s->reservation().has_value());
+  g = s->PendingReasons(3).back();
+  EXPECT_EQ(WaitCodeName(g.code), "reservation_lapsed");
+  EXPECT_EQ(g.lapses_at_s, 300.0);
+  EXPECT_EQ(g.reserve_again_at_s, 600.0);
+  EXPECT_EQ(g.message,
+            "its reservation lapsed at t 300 (not started within 300 s); it holds nothing back "
+            "until t 600, then may reserve again");
+  EXPECT_EQ(s->reservation_change_at(), 600.0);
+  s->SetClock(600);
+  s->RunCycle();
+  ASSERT_TRUE(s->reservation().has_value());
+  EXPECT_EQ(s->reservation()->first, 3);
+  g = s->PendingReasons(3).back();
+  EXPECT_EQ(WaitCodeName(g.code), "reserved");
+  EXPECT_EQ(g.lapses_at_s, 900.0);
+}
+
+// While the first gang's reservation has lapsed, the next gang in rank order reserves. Two 8-GPU
+// nodes, U (job 1, 8 GPUs) and V (job 2, 6 GPUs) without limits; G1 (job 3) and G2 (job 4), each
+// 2 x 4 GPUs; timeout 100. t 0: G1 reserves (at infinity; G2 behind it fits nowhere). t 100: G1's
+// lapses (until 200): G2, next in fifo order, reserves, its own timeout running to 100 + 100 =
+// 200.
+TEST(SchedulerTest, WhileAReservationHasLapsedTheNextGangReserves) {
+  auto s = MakeGangReserving({Node("n1", 8), Node("n2", 8)}, 100);
+  ASSERT_TRUE(s->AddPending(1, Whole(8)).ok());
+  ASSERT_TRUE(s->AddPending(2, Whole(6)).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 2u);
+  ASSERT_TRUE(s->AddPending(3, LimitedGang(4, 2, 50)).ok());
+  ASSERT_TRUE(s->AddPending(4, LimitedGang(4, 2, 50)).ok());
+  s->RunCycle();
+  ASSERT_TRUE(s->reservation().has_value());
+  EXPECT_EQ(s->reservation()->first, 3);
+  EXPECT_EQ(Codes(*s, 4).back(), "behind_higher_priority");  // same shape, nothing reserved
+  s->SetClock(100);
+  s->RunCycle();
+  ASSERT_TRUE(s->reservation().has_value());
+  EXPECT_EQ(s->reservation()->first, 4);
+  EXPECT_EQ(WaitCodeName(s->PendingReasons(3).back().code), "reservation_lapsed");
+  EXPECT_EQ(s->PendingReasons(4).back().lapses_at_s, 200.0);
+}
+
+// Strict order with EASY backfill and a timeout: the head's reservation lapses too. Two 8-GPU
+// nodes, U (job 1, 8 GPUs) and V (job 2, 6 GPUs) without limits; B (job 3, 8 GPUs) heads the
+// queue, reserved at infinity; timeout 100. C (job 4, 2 GPUs, no limit) fits but could hold them
+// for ever -> waits. t 100: B's reservation lapses (until 200): C passes it.
+TEST(SchedulerTest, TheEasyHeadsReservationLapsesAfterItsTimeout) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = "fifo";
+  opt.strict_order = true;
+  opt.easy_backfill = true;
+  opt.reservation_timeout_s = 100;
+  auto made = Scheduler::Create({Node("n1", 8), Node("n2", 8)}, opt);
+  ASSERT_TRUE(made.has_value());
+  Scheduler& s = **made;
+  ASSERT_TRUE(s.AddPending(1, Whole(8)).ok());
+  ASSERT_TRUE(s.AddPending(2, Whole(6)).ok());
+  ASSERT_EQ(s.RunCycle().placed.size(), 2u);
+  ASSERT_TRUE(s.AddPending(3, Limited(8, 50)).ok());
+  ASSERT_TRUE(s.AddPending(4, Whole(2)).ok());
+  EXPECT_TRUE(s.RunCycle().placed.empty());
+  EXPECT_EQ(Codes(s, 4), (Strings{"reservation_ahead"}));
+  EXPECT_EQ(Codes(s, 3), (Strings{"insufficient", "reserved"}));
+  s.SetClock(100);
+  const auto c = s.RunCycle();
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 4);
+  EXPECT_FALSE(s.reservation().has_value());
+  EXPECT_EQ(Codes(s, 3), (Strings{"insufficient", "reservation_lapsed"}));
+}
+
+TEST(SchedulerTest, ANegativeReservationTimeoutIsRefused) {
+  SchedulerOptions opt;
+  opt.reservation_timeout_s = -1;
+  const auto made = Scheduler::Create({Node("n1", 8)}, opt);
+  ASSERT_FALSE(made.has_value());
+  EXPECT_EQ(made.error().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace
