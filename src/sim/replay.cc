@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <queue>
 #include <random>
 #include <thread>
@@ -82,6 +83,8 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
   so.strict_order = opt.strict_order;
   so.preemption = opt.preemption;
   so.easy_backfill = opt.easy_backfill;
+  so.gang_reservation = opt.gang_reservation;
+  so.reservation_timeout_s = opt.reservation_timeout_s;
   so.queues = opt.queues;
   so.placer.index_order = true;  // ties to the lowest node index, as the artifact's placer
   auto created = scheduler::Scheduler::Create(nodes, so);
@@ -121,6 +124,8 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
   };
   double pending_milli = 0;    // what the waiting jobs ask for
   std::int64_t retry_at = -1;  // a cycle one second after one that deferred a job
+  // A cycle when a reservation lapses or a lapsed one may come back (reservation_timeout_s).
+  std::int64_t reservation_at = -1;
   std::int64_t next_sample = 0;
   auto sample_until = [&](std::int64_t t) {  // the state since the last event holds until t
     if (opt.sample_every_s <= 0) return;
@@ -142,6 +147,7 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
     if (!ends.empty()) t = std::min(t, std::get<0>(ends.top()));
     if (!crossings.empty()) t = std::min(t, std::get<0>(crossings.top()));
     if (retry_at >= 0) t = std::min(t, retry_at);
+    if (reservation_at >= 0) t = std::min(t, reservation_at);
     retry_at = -1;
     sample_until(t);
     s.SetClock(static_cast<double>(t));
@@ -193,6 +199,8 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
     }
     const scheduler::CycleResult cycle = s.RunCycle(/*full=*/crossed);
     if (cycle.deferred > 0) retry_at = t + 1;
+    const std::optional<double> change = s.reservation_change_at();
+    reservation_at = change ? static_cast<std::int64_t>(std::ceil(*change)) : -1;
     if (const auto r = s.reservation(); r && std::isfinite(r->second)) {
       std::int64_t& reserved = out[static_cast<std::size_t>(r->first - 1)].reserved_s;
       if (reserved < 0) reserved = std::llround(r->second);

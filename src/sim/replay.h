@@ -52,6 +52,12 @@ struct ReplayOptions {
   std::string placement = "bestfit";  // a placement policy name (placement/policy_registry.h)
   bool strict_order = true;           // no job overtakes one that does not fit (no backfill)
   bool easy_backfill = false;         // with strict_order: EASY backfill behind the head
+  // Without strict_order: the highest-ranked gang that does not fit holds a reservation
+  // (scheduler::SchedulerOptions::gang_reservation).
+  bool gang_reservation = false;
+  // Every reservation lapses after this many simulated seconds without its job starting (0:
+  // never; SchedulerOptions::reservation_timeout_s). A cycle runs when one lapses or comes back.
+  double reservation_timeout_s = 0;
   // Waiting jobs may preempt running ones the order ranks below them (las); a preempted job
   // resumes later with what it had left plus Helios' checkpoint cost (7 s for 1 GPU, 30 s up to
   // 8, 60 s above).
@@ -94,7 +100,8 @@ struct ReplayedJob {
   std::int64_t start_s = 0;  // the first start
   std::int64_t end_s = 0;
   std::int64_t run_s = 0;  // time it ran, all runs together (checkpoint costs included)
-  // EASY backfill: the time first reserved for it when it headed the queue (-1: never).
+  // EASY backfill or gang reservation: the time first reserved for it (-1: never; a time only
+  // when running jobs' limits gave one).
   std::int64_t reserved_s = -1;
   std::vector<ReplayedReplica> placement;  // its first start's, per replica (empty: never ran)
 };

@@ -303,6 +303,44 @@ TEST(ReplayTest, EasyBackfillNeverDelaysAReservationOnRandomTraces) {
   EXPECT_GT(overtakes, 30);
 }
 
+// A gang's reservation without strict order, by hand. Two 8-GPU nodes, fifo, a job that does not
+// fit is skipped (no strict order). A: t 0, 100 s, 8 GPUs (node-0); B: t 0, 50 s, 4 (node-1);
+// G: t 10, 30 s, 16 (a gang of 2 x 8); S1: t 20, 100 s, 4; S2: t 20, 30 s, 4.
+//   No reservation: t 20 S1 takes node-1's 4 free (to 120); S2 waits; t 50 B ends, S2 runs to
+//     80; t 100 A ends, but S1 holds node-1 to 120: G runs 120-150. JCT 100 50 140 100 60.
+//   Gang reservation: t 10 G reserved for t 100 (A ends 100, B 50: both nodes free). t 20 S1
+//     would run to 120 > 100 and hold 4 of node-1 then: waits; S2 ends by 50 <= 100: runs 20-50.
+//     t 50: S1 would end at 150 > 100: still waits. t 100: G runs 100-130; S1 130-230.
+//     JCT 100 50 120 210 30.
+//   Timeout 50 s: G's reservation (first made at t 10) lapses at 60 and may come back at 110. t
+//     60 (a cycle for the lapse alone): S1 starts, to 160. t 110: G reserves again, for t 160
+//     (S1's end); G runs 160-190. JCT 100 50 180 140 30.
+TEST(ReplayTest, AGangsReservationWithoutStrictOrderByHand) {
+  const auto jobs = Numbered(
+      {Job(0, 100, 8), Job(0, 50, 4), Job(10, 30, 16), Job(20, 100, 4), Job(20, 30, 4)});
+  const auto run = [&](bool reserve, double timeout_s) {
+    ReplayOptions opt;
+    opt.order = "fifo";
+    opt.strict_order = false;
+    opt.gang_reservation = reserve;
+    opt.reservation_timeout_s = timeout_s;
+    opt.threads = 1;
+    auto r = Replay(jobs, {Pool("", 2, 8)}, opt);
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().ToString());
+    return r ? *r : ReplayRun{};
+  };
+  EXPECT_EQ(Jcts(run(false, 0)), (std::vector<std::int64_t>{100, 50, 140, 100, 60}));
+  const ReplayRun reserved = run(true, 0);
+  EXPECT_EQ(Jcts(reserved), (std::vector<std::int64_t>{100, 50, 120, 210, 30}));
+  ASSERT_EQ(reserved.outcomes.size(), 5u);
+  EXPECT_EQ(reserved.outcomes[2].reserved_s, 100);
+  EXPECT_EQ(reserved.outcomes[2].start_s, 100);  // at the reserved time, not later
+  const ReplayRun lapsing = run(true, 50);
+  EXPECT_EQ(Jcts(lapsing), (std::vector<std::int64_t>{100, 50, 180, 140, 30}));
+  ASSERT_EQ(lapsing.outcomes.size(), 5u);
+  EXPECT_EQ(lapsing.outcomes[3].start_s, 60);
+}
+
 // Jobs with their own requests (openb pods: shares of a GPU) on listed nodes, sampled over time.
 // One node of 1 GPU. A: t 0, 100 s, 600 milli; B: t 10, 50 s, 600 milli (does not fit beside A:
 // waits until 100, runs to 150); C: t 20, 30 s, 400 milli (fits beside A at once, to 50).
