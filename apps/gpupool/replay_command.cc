@@ -37,6 +37,8 @@ struct ReplayArgs {
   std::string estimator = "auto";
   std::string backfill = "none";
   bool preempt = false;
+  bool gang_reservation = false;
+  double reservation_timeout_s = 0;
   std::uint64_t seed = 42;
   int threads = 0;
   bool json = false;
@@ -264,6 +266,10 @@ int RunReplayCommand(const ReplayArgs& a) {
       // as sjf reads them); any: a job that does not fit is skipped, no reservation.
       opt.strict_order = a.backfill != "any" && !preemptive && queues.empty();
       opt.easy_backfill = a.backfill == "easy" && opt.strict_order;
+      // Without strict order (backfill any, srtf, las, queues): a gang that does not fit may hold
+      // a reservation; every reservation may lapse.
+      opt.gang_reservation = a.gang_reservation && !opt.strict_order;
+      opt.reservation_timeout_s = a.reservation_timeout_s;
       opt.preemption = a.preempt || preemptive || !queues.empty();  // reclaim preempts
       opt.queues = queues;
       opt.estimator =
@@ -312,14 +318,20 @@ int RunReplayCommand(const ReplayArgs& a) {
     std::cout << out.dump() << "\n";
     return 0;
   }
+  std::string reservations;
+  if (a.gang_reservation) reservations += "; gangs reserve where the order is not strict";
+  if (a.reservation_timeout_s > 0) {
+    reservations += fmt::format("; reservations lapse after {} s", a.reservation_timeout_s);
+  }
   std::cout << fmt::format(
-      "{} jobs, {} pool(s), {} GPUs; placement {}; {}\n", jobs->size(), pools->size(), gpus,
+      "{} jobs, {} pool(s), {} GPUs; placement {}; {}{}\n", jobs->size(), pools->size(), gpus,
       a.placement,
       a.backfill == "any"    ? "backfill any (a job that does not fit is skipped)"
       : a.backfill == "easy" ? "strict order with EASY backfill for fifo, sjf, qssf; srtf and las "
                                "preempt, never block"
                              : "strict order for fifo, sjf, qssf (no job overtakes one that does "
-                               "not fit); srtf and las preempt, never block");
+                               "not fit); srtf and las preempt, never block",
+      reservations);
   const bool sampled = !runs.empty() && !runs[0].samples.empty();
   std::cout << fmt::format("{:<8} {:<10} {:>11} {:>10} {:>11} {:>11} {:>6} {:>7}", "policy",
                            "placement", "avg JCT s", "median s", "p95 s", "avg queue s", "util",
@@ -401,6 +413,16 @@ void AddReplayCommand(CLI::App& sim, int& exit_code) {
                   "cannot delay its reservation; time limits are the actual durations, an oracle) "
                   "or any (a job that does not fit is skipped, no reservation)")
       ->check(CLI::IsMember({"none", "easy", "any"}))
+      ->capture_default_str();
+  cmd->add_flag("--gang-reservation", args->gang_reservation,
+                "Where the order is not strict (--backfill any, srtf, las, --queues): the "
+                "highest-ranked gang (a job over one node) that does not fit holds a reservation, "
+                "and a job ranked behind it starts only if that cannot delay it (EASY's rule)");
+  cmd->add_option("--reservation-timeout", args->reservation_timeout_s,
+                  "Simulated seconds after which a reservation (EASY's head's, a gang's) lapses "
+                  "if its job has not started; the job then waits as long again without one and "
+                  "may reserve again. 0: never")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_flag("--preempt", args->preempt,
                 "Let waiting jobs preempt running ones the order ranks below them (always on for "

@@ -60,6 +60,9 @@ struct ServeFlags {
   int min_run_s = 0;
   bool preempt_grace_set = false;  // given on the command line (only with --preempt)
   bool min_run_set = false;
+  bool gang_reservation = false;
+  int reservation_timeout_s = 0;
+  bool reservation_timeout_set = false;  // given on the command line (only with the above)
 };
 
 Result<std::pair<std::string, int>> ParseListen(const std::string& s) {
@@ -100,6 +103,10 @@ int RunServe(const ServeFlags& f) {
         Status::InvalidArgument(std::string(f.min_run_set ? "--min-run" : "--preempt-grace") +
                                 ": applies to preemption only; add --preempt"));
   }
+  if (!f.gang_reservation && f.reservation_timeout_set) {
+    return fail(Status::InvalidArgument(
+        "--reservation-timeout: applies to gang reservations only; add --gang-reservation"));
+  }
   if (f.preempt && !(*order)->preemptive() && f.queues.empty()) {
     return fail(Status::InvalidArgument(
         "--preempt: the order '" + f.order +
@@ -119,6 +126,10 @@ int RunServe(const ServeFlags& f) {
   opt.scheduler.min_run_s = f.min_run_s;
   opt.scheduler.victim_choice = scheduler::VictimChoice::kLeastLostWork;
   opt.preempt_grace = std::chrono::seconds(f.preempt_grace_s);
+  // A gang that does not fit holds a reservation (EASY's rule for the jobs behind it), lapsing
+  // after the timeout.
+  opt.scheduler.gang_reservation = f.gang_reservation;
+  opt.scheduler.reservation_timeout_s = f.reservation_timeout_s;
   if (!f.queues.empty()) {
     // Limits and fair share hold in the service; reclaiming a guarantee needs --preempt.
     auto queues = server::LoadQueueFile(f.queues);
@@ -310,6 +321,20 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
          },
          "Seconds a job runs before it may be preempted (default 0)")
       ->check(CLI::Range(0, 7 * 24 * 3600));
+  cmd->add_flag("--gang-reservation", flags->gang_reservation,
+                "The highest-ranked gang (replicas > 1) that does not fit holds a reservation: "
+                "the earliest time it fits once running jobs end by their time limits; a job "
+                "ranked behind it starts only if that cannot delay it (EASY backfill)");
+  cmd->add_option_function<int>(
+         "--reservation-timeout",
+         [flags](const int& s) {
+           flags->reservation_timeout_s = s;
+           flags->reservation_timeout_set = true;
+         },
+         "Seconds after which a gang's reservation lapses if the gang has not started; it then "
+         "waits as long again without one (the next gang may reserve) and may reserve again. "
+         "0: never lapses (default). Set it above the longest time limit (docs/serve.md)")
+      ->check(CLI::Range(0, 30 * 24 * 3600));
   cmd->callback([flags, &exit_code] { exit_code = RunServe(*flags); });
 }
 

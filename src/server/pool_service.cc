@@ -155,6 +155,8 @@ json PendingJson(const scheduler::Scheduler& s, std::int64_t id) {
     number("job", w.job);
     number("jobs_ahead", w.jobs_ahead);
     number("reserved_at_s", w.reserved_at_s);
+    number("lapses_at_s", w.lapses_at_s);
+    number("reserve_again_at_s", w.reserve_again_at_s);
     if (!w.victims.empty()) r["victims"] = w.victims;
     reasons.push_back(std::move(r));
   }
@@ -674,6 +676,11 @@ void PoolService::Loop() {
     if (opt_.scheduler.preemption && now >= next_recheck_ms_) {
       recheck = true;
       next_recheck_ms_ = now + opt_.preempt_recheck.count();
+    }
+    // A reservation lapses, or a lapsed one may come back, with time alone (reservation_timeout_s):
+    // every waiting job is tried again then.
+    if (const auto at = scheduler_->reservation_change_at(); at && Seconds(now) >= *at) {
+      recheck = true;
     }
     const bool run = dirty_ || !exits.empty() || retry_ || recheck;
     dirty_ = false;
