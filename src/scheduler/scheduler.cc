@@ -214,9 +214,9 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::
   s->easy_backfill_ = opt.easy_backfill;
   s->gang_reservation_ = opt.gang_reservation && !opt.strict_order;
   if (!(opt.reservation_timeout_s >= 0)) {
-    return Error(Status::InvalidArgument("reservation_timeout_s: " +
-                                         std::to_string(opt.reservation_timeout_s) +
-                                         " is not a number of seconds >= 0"));
+    return Error(Status::InvalidArgument(
+        "reservation_timeout_s: " + std::to_string(opt.reservation_timeout_s) +
+        " is not a number of seconds >= 0"));
   }
   s->reservation_timeout_s_ = opt.reservation_timeout_s;
   if (s->strict_order_) s->window_ = 1;
@@ -1538,8 +1538,9 @@ WaitReason Scheduler::ReservationReason(JobId id) const {
     w.message = "holds a reservation to start at t " + clock(at) +
                 " (when running jobs end by their time limits)";
   } else {
-    w.message = "holds a reservation, but running jobs without a time limit hold what it needs "
-                "(no start time known)";
+    w.message =
+        "holds a reservation, but running jobs without a time limit hold what it needs "
+        "(no start time known)";
   }
   if (since != reserved_since_.end()) {
     w.lapses_at_s = since->second + reservation_timeout_s_;

@@ -113,7 +113,7 @@ struct WaitReason {
   std::optional<double> reserved_at_s;
   std::optional<double> lapses_at_s;         // reserved, reservation_lapsed
   std::optional<double> reserve_again_at_s;  // reservation_lapsed
-  std::vector<JobId> victims;  // waiting_for_victims
+  std::vector<JobId> victims;                // waiting_for_victims
 };
 
 // The words of a job's reasons: "not now: " and the messages joined by "; "; "" for none.

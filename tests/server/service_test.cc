@@ -232,6 +232,51 @@ TEST(ServiceTest, APendingJobShowsEveryReasonAndItsPositionAsData) {
   EXPECT_FALSE(running.contains("pending"));
 }
 
+// The reason of code `code` among a job's pending reasons (null: none).
+json ReasonOf(const json& job, const std::string& code) {
+  if (!job.contains("pending")) return json();
+  for (const json& r : job["pending"]["reasons"]) {
+    if (r.value("code", "") == code) return r;
+  }
+  return json();
+}
+
+// Gang reservation with a 3 s timeout. Two 2-GPU nodes; X (1 GPU, no time limit) runs on one. G
+// (2 replicas x 2 GPUs) fits nowhere and reserves, with no start time (X has no limit). S (1 GPU,
+// no limit) fits beside X but could hold that GPU for ever: it waits (reservation_ahead). 3 s
+// after G reserved, the reservation lapses: the service runs a cycle for that alone, S starts,
+// and G's reason says when it lapsed and that it may reserve again 3 s later.
+TEST(ServiceTest, AGangsReservationHoldsBackAndLapsesAfterItsTimeout) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 2), Node("b", 2)}, 64, nullptr, {}, [](ServiceOptions& opt) {
+    opt.scheduler.gang_reservation = true;
+    opt.scheduler.reservation_timeout_s = 3;
+  });
+  auto c = s.Client(s.admin_token);
+  const std::int64_t x = Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 1}})["id"];
+  WaitState(*c, x, "running");
+  const std::int64_t g = Submit(*c, {{"command", {"true"}}, {"gpus", 2}, {"replicas", 2}})["id"];
+  const json reserved =
+      WaitJob(*c, g, [](const json& j) { return !ReasonOf(j, "reserved").is_null(); });
+  const json held = ReasonOf(reserved, "reserved");
+  EXPECT_FALSE(held.contains("reserved_at_s"));  // X has no time limit: no start time
+  ASSERT_TRUE(held.contains("lapses_at_s"));
+  const std::int64_t small = Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 1}})["id"];
+  const json ahead =
+      WaitJob(*c, small, [](const json& j) { return !ReasonOf(j, "reservation_ahead").is_null(); });
+  EXPECT_EQ(ReasonOf(ahead, "reservation_ahead")["job"], g);
+  WaitState(*c, small, "running");
+  const json lapsed =
+      ReasonOf(Body(c->Get("/api/v1/jobs/" + std::to_string(g))), "reservation_lapsed");
+  ASSERT_FALSE(lapsed.is_null());
+  EXPECT_DOUBLE_EQ(lapsed["lapses_at_s"].get<double>(), held["lapses_at_s"].get<double>());
+  EXPECT_DOUBLE_EQ(lapsed["reserve_again_at_s"].get<double>() - lapsed["lapses_at_s"].get<double>(),
+                   3.0);
+  for (const std::int64_t id : {g, small, x}) c->Delete("/api/v1/jobs/" + std::to_string(id));
+  WaitState(*c, x, "cancelled");
+  WaitState(*c, small, "cancelled");
+}
+
 TEST(ServiceTest, EveryRoleSeesAndDoesOnlyWhatItMay) {
   TempDir dir;
   Server s(dir.path(), {Node("a", 2)});

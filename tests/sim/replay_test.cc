@@ -316,8 +316,8 @@ TEST(ReplayTest, EasyBackfillNeverDelaysAReservationOnRandomTraces) {
 //     60 (a cycle for the lapse alone): S1 starts, to 160. t 110: G reserves again, for t 160
 //     (S1's end); G runs 160-190. JCT 100 50 180 140 30.
 TEST(ReplayTest, AGangsReservationWithoutStrictOrderByHand) {
-  const auto jobs = Numbered(
-      {Job(0, 100, 8), Job(0, 50, 4), Job(10, 30, 16), Job(20, 100, 4), Job(20, 30, 4)});
+  const auto jobs =
+      Numbered({Job(0, 100, 8), Job(0, 50, 4), Job(10, 30, 16), Job(20, 100, 4), Job(20, 30, 4)});
   const auto run = [&](bool reserve, double timeout_s) {
     ReplayOptions opt;
     opt.order = "fifo";
