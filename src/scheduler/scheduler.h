@@ -39,12 +39,13 @@
 // "not now" that applies in the cycle that last considered it, in words and as data
 // (scheduler/wait_reason.h: over its queue's limit or guarantee, which resource is short and by
 // how much, "fits in total but fragmented", a gang not yet placeable, the job ahead of it in
-// strict order or holding the EASY reservation, jobs of the same shape ahead). They cost the
-// cycle what one reason did: the resource reasons are computed once per distinct shape that
-// failed or waits over a limit (one scan of the nodes each, no placement), shared by the jobs of
-// that shape. Behind the head of a strict order the walk stops, so those jobs get only "behind"
-// (and EASY's verdict), not the resource reasons they would meet. QueuePosition is read from the
-// ranked list of the last full cycle (followed by the arrivals the cycles since ranked).
+// strict order or holding the reservation, its own reservation and when it lapses, jobs of the
+// same shape ahead). They cost the cycle what one reason did: the resource reasons are computed
+// once per distinct shape that failed or waits over a limit (one scan of the nodes each, no
+// placement), shared by the jobs of that shape. Behind the head of a strict order the walk
+// stops, so those jobs get only "behind" (and EASY's verdict), not the resource reasons they
+// would meet. QueuePosition is read from the ranked list of the last full cycle (followed by the
+// arrivals the cycles since ranked).
 //
 // The FGD target workload is learned from the requests the scheduler has seen (a decaying
 // histogram, placement::WorkloadLearner), never from jobs that have not arrived; it is re-derived
