@@ -63,6 +63,21 @@ struct QueueConfigRow {
   friend bool operator==(const QueueConfigRow&, const QueueConfigRow&) = default;
 };
 
+// A job that ran and ended, as the service learns from it (its duration estimates and Gittins
+// profiles: scheduler::DurationEstimator). Kept apart from the job's row so that the service reads
+// the history in finish order, without the jobs' specs, and so that it outlives the job's row.
+struct FinishedRunRow {
+  std::int64_t seq = 0;  // the finish order, given by the service (1, 2, ...; unique)
+  std::int64_t job_id = 0;
+  std::int64_t finished_ms = 0;
+  std::string user, queue;
+  std::int32_t gpus = 0;       // the GPUs it asked for, all replicas (a share counts one)
+  std::int64_t gpu_milli = 0;  // milli-GPU it held, all replicas (a whole GPU is 1000)
+  std::int64_t run_ms = 0;     // how long it ran, all its runs together
+
+  friend bool operator==(const FinishedRunRow&, const FinishedRunRow&) = default;
+};
+
 // A filtered, newest-first page of jobs. Unset filters match everything; set ones must match
 // exactly.
 struct JobQuery {

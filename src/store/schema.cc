@@ -67,6 +67,20 @@ CREATE TABLE queue_configs(
   source TEXT NOT NULL,
   text TEXT NOT NULL);
 )sql",
+    // Version 4: the jobs that ran and ended, in the order they ended, with what the service
+    // learns from them (its duration estimates and Gittins profiles); none for version 3 (their
+    // specs are opaque here, so the jobs that ended before are not counted).
+    R"sql(
+CREATE TABLE finished_runs(
+  seq INTEGER PRIMARY KEY,
+  job_id INTEGER NOT NULL,
+  finished_ms INTEGER NOT NULL,
+  user TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  gpus INTEGER NOT NULL,
+  gpu_milli INTEGER NOT NULL,
+  run_ms INTEGER NOT NULL);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

@@ -5,7 +5,8 @@
 // transaction; a newer one (written by a later gpupool) is refused, because this binary cannot
 // know what the later version means.
 //
-// Tables (version 3; version 2 added jobs.history_json, version 3 queue_configs):
+// Tables (version 4; version 2 added jobs.history_json, version 3 queue_configs, version 4
+// finished_runs):
 //   meta(key PRIMARY KEY, value)                        service metadata and the schema version
 //   jobs(id INTEGER PRIMARY KEY AUTOINCREMENT, ...)     one row per job; AUTOINCREMENT so that an
 //                                                       id is never reused, even after deletes
@@ -15,6 +16,8 @@
 //   node_conditions(node PRIMARY KEY, condition)        only nodes that are not "ready"
 //   queue_configs(id AUTOINCREMENT, applied_ms, user,   every queue configuration applied, the
 //                 source, text)                         latest (largest id) in force
+//   finished_runs(seq PRIMARY KEY, job_id, finished_ms,  every job that ran and ended, in the
+//                 user, queue, gpus, gpu_milli, run_ms)  service's finish order (seq)
 // Indexes serve the reads of Store: jobs by (state, id), (user, id), (queue, id), (user, state,
 // id), (user, queue, id) and (state, queue, id), so that every combination of ListJobs filters
 // finds an index whose equality columns cover at least two of its filters and whose last column
@@ -30,7 +33,7 @@
 
 namespace gpupool::store {
 
-inline constexpr std::int64_t kSchemaVersion = 3;
+inline constexpr std::int64_t kSchemaVersion = 4;
 inline constexpr std::string_view kSchemaVersionKey = "schema_version";
 
 // Brings the database behind `db` (the writer connection, no transaction open) to kSchemaVersion.

@@ -204,6 +204,22 @@ Result<std::int64_t> Apply(SqliteDb& db, const InsertQueueConfigOp& op) {
   return db.LastInsertRowId();
 }
 
+Result<std::int64_t> Apply(SqliteDb& db, const InsertFinishedRunOp& op) {
+  const FinishedRunRow& r = op.row;
+  Result<Statement> s = db.Prepare(
+      "INSERT INTO finished_runs(seq, job_id, finished_ms, user, queue, gpus, gpu_milli, run_ms) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (!s) return Error(s.error());
+  Status st = BindAndRun(*s, r.seq, r.job_id, r.finished_ms, r.user, r.queue, std::int64_t{r.gpus},
+                         r.gpu_milli, r.run_ms);
+  if (st.code() == StatusCode::kFailedPrecondition) {
+    return Error(
+        Status::FailedPrecondition("finished run " + std::to_string(r.seq) + " is already stored"));
+  }
+  if (!st.ok()) return Error(st);
+  return 0;
+}
+
 // One caller's Write, waiting in the queue.
 struct WriteRequest {
   std::vector<WriteOp> ops;
@@ -486,6 +502,9 @@ Status Store::SetMeta(std::string key, std::string value) {
 Result<std::int64_t> Store::InsertQueueConfig(QueueConfigRow row) {
   return Single(Write(One(InsertQueueConfigOp{std::move(row)})));
 }
+Status Store::InsertFinishedRun(FinishedRunRow row) {
+  return Done(Write(One(InsertFinishedRunOp{std::move(row)})));
+}
 
 // ---- Reads ----
 
@@ -710,6 +729,43 @@ Result<std::optional<QueueConfigRow>> Store::LatestQueueConfig() {
   q.source = s->ColumnText(3);
   q.text = s->ColumnText(4);
   return std::optional<QueueConfigRow>(std::move(q));
+}
+
+Result<std::int64_t> Store::LastFinishedRunSeq() {
+  Result<Impl::ReaderLease> lease = impl_->AcquireReader();
+  if (!lease) return Error(lease.error());
+  Result<Statement> s = lease->db().Prepare("SELECT COALESCE(MAX(seq), 0) FROM finished_runs");
+  if (!s) return Error(s.error());
+  Result<bool> row = s->Step();
+  if (!row) return Error(row.error());
+  return *row ? s->ColumnInt64(0) : 0;
+}
+
+Status Store::ForEachFinishedRun(std::int64_t after_seq,
+                                 const std::function<void(const FinishedRunRow&)>& fn) {
+  Result<Impl::ReaderLease> lease = impl_->AcquireReader();
+  if (!lease) return lease.error();
+  Result<Statement> s = lease->db().Prepare(
+      "SELECT seq, job_id, finished_ms, user, queue, gpus, gpu_milli, run_ms FROM finished_runs "
+      "WHERE seq > ?1 ORDER BY seq");
+  if (!s) return s.error();
+  GP_RETURN_IF_ERROR(s->Bind(1, after_seq));
+  FinishedRunRow r;
+  for (;;) {
+    Result<bool> row = s->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    r.seq = s->ColumnInt64(0);
+    r.job_id = s->ColumnInt64(1);
+    r.finished_ms = s->ColumnInt64(2);
+    r.user = s->ColumnText(3);
+    r.queue = s->ColumnText(4);
+    r.gpus = static_cast<std::int32_t>(s->ColumnInt64(5));
+    r.gpu_milli = s->ColumnInt64(6);
+    r.run_ms = s->ColumnInt64(7);
+    fn(r);
+  }
+  return Status::Ok();
 }
 
 Result<std::optional<std::string>> Store::GetMeta(const std::string& key) {

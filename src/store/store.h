@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -87,6 +88,7 @@ class Store {
   Status SetNodeCondition(std::string node, std::string condition);
   Status SetMeta(std::string key, std::string value);
   Result<std::int64_t> InsertQueueConfig(QueueConfigRow row);
+  Status InsertFinishedRun(FinishedRunRow row);
 
   // ---- Reads ----
 
@@ -108,6 +110,13 @@ class Store {
   Result<std::map<std::string, std::string>> LoadNodeConditions();
   // The queue configuration applied last (the largest id), nullopt when none was ever stored.
   Result<std::optional<QueueConfigRow>> LatestQueueConfig();
+  // The largest seq of the finished runs; 0 when there is none.
+  Result<std::int64_t> LastFinishedRunSeq();
+  // Calls `fn` for every finished run with seq > `after_seq`, by increasing seq, one row at a
+  // time (memory does not grow with the rows read), in one snapshot. `fn` must not call the
+  // store.
+  Status ForEachFinishedRun(std::int64_t after_seq,
+                            const std::function<void(const FinishedRunRow&)>& fn);
   // The value of a metadata key, nullopt when unset.
   Result<std::optional<std::string>> GetMeta(const std::string& key);
 

@@ -19,6 +19,8 @@
 //                      "schema_version".
 //   InsertQueueConfigOp appends a queue configuration (row.id ignored); the latest one is the
 //                      configuration in force, the earlier ones its history. Result: the new id.
+//   InsertFinishedRunOp appends the record of a job that ran and ended (row.seq is the caller's
+//                      finish order and must be new). kFailedPrecondition if row.seq is taken.
 //
 // Thread safety: plain values.
 #pragma once
@@ -62,7 +64,12 @@ struct InsertQueueConfigOp {
   QueueConfigRow row;
 };
 
-using WriteOp = std::variant<InsertJobOp, UpdateJobOp, DeleteJobOp, InsertTokenOp, RevokeTokenOp,
-                             SetNodeConditionOp, SetMetaOp, InsertQueueConfigOp>;
+struct InsertFinishedRunOp {
+  FinishedRunRow row;
+};
+
+using WriteOp =
+    std::variant<InsertJobOp, UpdateJobOp, DeleteJobOp, InsertTokenOp, RevokeTokenOp,
+                 SetNodeConditionOp, SetMetaOp, InsertQueueConfigOp, InsertFinishedRunOp>;
 
 }  // namespace gpupool::store

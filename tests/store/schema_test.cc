@@ -29,16 +29,16 @@ TEST(SchemaTest, NewDatabaseGetsCurrentVersionAndTables) {
   ASSERT_NE(db, nullptr);
   Status st = EnsureSchema(*db);
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "4");
   EXPECT_EQ(Query(*db,
                   "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
                   "('jobs', 'events', 'tokens', 'token_queues', 'node_conditions', 'meta', "
-                  "'queue_configs')"),
-            "7");
+                  "'queue_configs', 'finished_runs')"),
+            "8");
   EXPECT_FALSE(db->InTransaction());
 }
 
-// A version 1 database (jobs without history_json) is brought to version 3: its rows are kept
+// A version 1 database (jobs without history_json) is brought to version 4: its rows are kept
 // and read back with an empty history.
 TEST(SchemaTest, VersionOneGetsTheHistoryColumn) {
   TempDir dir;
@@ -52,11 +52,11 @@ TEST(SchemaTest, VersionOneGetsTheHistoryColumn) {
                   .ok());
   Status st = EnsureSchema(*db);
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "4");
   EXPECT_EQ(Query(*db, "SELECT name || ':' || history_json || ':' FROM jobs"), "old::");
 }
 
-// A version 2 database (no queue_configs) is brought to version 3: its rows are kept, the new
+// A version 2 database (no queue_configs) is brought to version 4: its rows are kept, the new
 // table is there, empty (no configuration stored yet: the service's --queues file, if any, is
 // taken as at any first start), and takes a row.
 TEST(SchemaTest, VersionTwoGetsTheQueueConfigsTable) {
@@ -72,7 +72,7 @@ TEST(SchemaTest, VersionTwoGetsTheQueueConfigsTable) {
                   .ok());
   Status st = EnsureSchema(*db);
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "4");
   EXPECT_EQ(Query(*db, "SELECT name || ':' || history_json FROM jobs"), "old:{}");
   EXPECT_EQ(Query(*db, "SELECT COUNT(*) FROM queue_configs"), "0");
   ASSERT_TRUE(db->Exec("INSERT INTO queue_configs(applied_ms, user, source, text) "
@@ -81,6 +81,42 @@ TEST(SchemaTest, VersionTwoGetsTheQueueConfigsTable) {
                   .ok());
   EXPECT_EQ(Query(*db, "SELECT id || ':' || user || ':' || text FROM queue_configs"),
             "1:admin:queues: []");
+}
+
+// A version 3 database is brought to version 4: its jobs and queue configurations are kept, and
+// the history of finished runs is there, empty (the jobs that ended before are not counted: their
+// specs are opaque to the store), and takes rows in the service's finish order.
+TEST(SchemaTest, VersionThreeGetsTheFinishedRunsTable) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("v3.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Exec("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                       "INSERT INTO meta VALUES ('schema_version', '3');"
+                       "CREATE TABLE jobs(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, "
+                       "state TEXT, history_json TEXT NOT NULL DEFAULT '');"
+                       "INSERT INTO jobs(name, state, history_json) VALUES ('old', 'succeeded', "
+                       "'{}');"
+                       "CREATE TABLE queue_configs(id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                       "applied_ms INTEGER, user TEXT, source TEXT, text TEXT);"
+                       "INSERT INTO queue_configs(applied_ms, user, source, text) "
+                       "VALUES (1, 'admin', 'api', 'queues: []');",
+                       "a version 3 database")
+                  .ok());
+  Status st = EnsureSchema(*db);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "4");
+  EXPECT_EQ(Query(*db, "SELECT name || ':' || state || ':' || history_json FROM jobs"),
+            "old:succeeded:{}");
+  EXPECT_EQ(Query(*db, "SELECT user || ':' || text FROM queue_configs"), "admin:queues: []");
+  EXPECT_EQ(Query(*db, "SELECT COUNT(*) FROM finished_runs"), "0");
+  ASSERT_TRUE(db->Exec("INSERT INTO finished_runs VALUES (2, 1, 5000, 'ann', 'q', 2, 2000, 4000);"
+                       "INSERT INTO finished_runs VALUES (1, 1, 6000, 'bob', 'q', 1, 500, 100);",
+                       "two runs")
+                  .ok());
+  EXPECT_EQ(Query(*db,
+                  "SELECT group_concat(user, ',') FROM (SELECT user FROM finished_runs "
+                  "ORDER BY seq)"),
+            "bob,ann");
 }
 
 TEST(SchemaTest, SecondRunChangesNothing) {

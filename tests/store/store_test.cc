@@ -318,6 +318,44 @@ TEST(StoreTest, QueueConfigsKeepTheirOrderAndTheLatestWins) {
   EXPECT_EQ(**latest, second);
 }
 
+// The finished runs come back in seq order from any point, and a run is stored with its job's
+// last update or not at all.
+TEST(StoreTest, FinishedRunsComeBackInFinishOrderAndCommitWithTheJob) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.File("s.db"));
+  ASSERT_NE(store, nullptr);
+  auto none = store->LastFinishedRunSeq();
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(*none, 0);
+  const FinishedRunRow a{1, 7, 1000, "ann", "q", 2, 2000, 60000};
+  const FinishedRunRow b{2, 5, 1000, "", "default", 1, 500, 1500};
+  const FinishedRunRow c{3, 9, 2000, "bob", "q", 0, 0, 10};
+  // Stored out of order: read back by seq.
+  ASSERT_TRUE(store->InsertFinishedRun(c).ok());
+  ASSERT_TRUE(store->InsertFinishedRun(a).ok());
+  ASSERT_TRUE(store->InsertFinishedRun(b).ok());
+  EXPECT_EQ(store->InsertFinishedRun(b).code(), StatusCode::kFailedPrecondition);
+  auto last = store->LastFinishedRunSeq();
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(*last, 3);
+  std::vector<FinishedRunRow> all;
+  ASSERT_TRUE(
+      store->ForEachFinishedRun(0, [&](const FinishedRunRow& r) { all.push_back(r); }).ok());
+  EXPECT_EQ(all, (std::vector<FinishedRunRow>{a, b, c}));
+  std::vector<FinishedRunRow> after_one;
+  ASSERT_TRUE(
+      store->ForEachFinishedRun(1, [&](const FinishedRunRow& r) { after_one.push_back(r); }).ok());
+  EXPECT_EQ(after_one, (std::vector<FinishedRunRow>{b, c}));
+  // With an op that fails in the same Write, the run is not stored.
+  std::vector<WriteOp> ops;
+  ops.emplace_back(InsertFinishedRunOp{{4, 11, 3000, "ann", "q", 1, 1000, 5}});
+  ops.emplace_back(RevokeTokenOp{999});
+  EXPECT_EQ(store->Write(std::move(ops)).error().code(), StatusCode::kNotFound);
+  last = store->LastFinishedRunSeq();
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(*last, 3);
+}
+
 // ---- Ids ----
 
 TEST(StoreTest, IdsIncreaseAndAreNeverReusedAfterDeletesAndRestarts) {
