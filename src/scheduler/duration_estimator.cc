@@ -64,4 +64,10 @@ std::shared_ptr<const ServiceProfile> DurationEstimator::Profile(const std::stri
   return c->profile;
 }
 
+void DurationEstimator::Inform(const std::string& user, const std::string& queue, int gpus,
+                               bool estimate, bool profile, JobRequest& r) const {
+  if (estimate) r.duration_estimate_s = Estimate(user, queue, gpus);
+  if (profile) r.service_profile = Profile(user, queue, gpus);
+}
+
 }  // namespace gpupool::scheduler

@@ -11,6 +11,12 @@
 // first) minimises the expected mean completion time on one machine (Rothkopf 1966), and it is
 // the mean that this rule needs. Both constants are chosen a priori, not fitted to a trace.
 //
+// Both users feed it the same way (one rule): the replay (sim/replay.h, --estimator learned and
+// `gittins`) with the jobs of a pool as they end in simulated time, and the service
+// (server/pool_service.h, `--order qssf` and `gittins`) with the jobs it saw run and end, read back
+// from its store at a start; a job gets what the estimator says at its submission (Inform), never
+// revised while it waits.
+//
 // Thread safety: none; one owner.
 #pragma once
 
@@ -23,8 +29,13 @@
 #include <tuple>
 
 #include "scheduler/gittins.h"
+#include "scheduler/job.h"
 
 namespace gpupool::scheduler {
+
+// The GPUs a job counts as in its class (Observe's `gpus`): GPUs per replica x replicas, a share
+// of one GPU counting one (the replay's TraceJob::num_gpus for the same request).
+inline int JobGpuCount(const JobRequest& r) { return r.replica.num_gpu * r.replicas; }
 
 class DurationEstimator {
  public:
@@ -43,6 +54,10 @@ class DurationEstimator {
   // once per class and change, shared by the requests that read it until the class changes.
   std::shared_ptr<const ServiceProfile> Profile(const std::string& user, const std::string& queue,
                                                 int gpus) const;
+  // What a job of that class gets when it is submitted: r.duration_estimate_s = Estimate(...) when
+  // `estimate`, r.service_profile = Profile(...) when `profile`; the other is left as it is.
+  void Inform(const std::string& user, const std::string& queue, int gpus, bool estimate,
+              bool profile, JobRequest& r) const;
 
  private:
   struct Class {

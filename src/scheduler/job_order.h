@@ -63,6 +63,9 @@ class JobOrder {
   // True when the order ranks by JobRequest::service_profile (gittins): only then does a caller
   // need to build the profiles from the jobs that finished.
   virtual bool reads_service_profile() const { return false; }
+  // True when the order ranks by JobRequest::duration_estimate_s (qssf): only then does the
+  // service learn the estimates from the jobs that finished.
+  virtual bool reads_duration_estimate() const { return false; }
   // The attained GPU time above `attained_gpu_s` at which a job's rank changes by itself (LAS's
   // next threshold), so that a simulator knows when to run a cycle; nullopt: never.
   virtual std::optional<double> NextBoundary(double /*attained_gpu_s*/) const {
@@ -105,6 +108,7 @@ class QssfOrder final : public JobOrder {
  public:
   std::string_view name() const override { return "qssf"; }
   void Sort(std::vector<const PendingJob*>& jobs) const override;
+  bool reads_duration_estimate() const override { return true; }
 };
 
 // "srtf": shortest remaining time first, preemptive: remaining = the time limit

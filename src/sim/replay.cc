@@ -182,8 +182,7 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
       r.time_limit_s = j.duration_s;  // the oracle sjf and srtf read (the trace has no limits)
       r.preemptible = opt.preemption;
       if (!estimates.empty()) r.duration_estimate_s = estimates[k];
-      if (learned) r.duration_estimate_s = estimator.Estimate(j.user, j.queue, j.num_gpus);
-      if (profiles) r.service_profile = estimator.Profile(j.user, j.queue, j.num_gpus);
+      estimator.Inform(j.user, j.queue, j.num_gpus, learned, profiles, r);
       if (const Status feasible = s.CheckFeasible(r); !feasible.ok()) {
         if (opt.skip_never) {
           out[k].start_s = out[k].end_s = -2;  // left out
