@@ -81,11 +81,15 @@ struct RunHistory {
   std::int64_t checkpoint_ms = 0;  // the last checkpoint of the current run; 0 = none
   std::int64_t preempted_by = 0;   // a preemption in progress: the preemptor; 0 = none
   std::string preempt_reason;      // "preempted by job 7 (priority order)"
+  std::int64_t ran_ms = 0;         // time run before the current run (its earlier runs)
+  std::int64_t seen_runs = 0;      // its horizon: the ends counted when it was submitted
 };
 
 std::string HistoryToJson(const RunHistory& h) {
   json j = {{"restarts", h.restarts}, {"attained_gpu_s", h.attained_gpu_s}};
   if (h.checkpoint_ms > 0) j["checkpoint_ms"] = h.checkpoint_ms;
+  if (h.ran_ms > 0) j["ran_ms"] = h.ran_ms;
+  if (h.seen_runs > 0) j["seen_runs"] = h.seen_runs;
   if (h.preempted_by > 0) {
     j["preempted_by"] = h.preempted_by;
     j["preempt_reason"] = h.preempt_reason;
@@ -104,16 +108,23 @@ Result<RunHistory> HistoryFromJson(const std::string& text) {
     h.checkpoint_ms = j.value("checkpoint_ms", std::int64_t{0});
     h.preempted_by = j.value("preempted_by", std::int64_t{0});
     h.preempt_reason = j.value("preempt_reason", std::string());
+    h.ran_ms = j.value("ran_ms", std::int64_t{0});
+    h.seen_runs = j.value("seen_runs", std::int64_t{0});
   } catch (const json::exception& e) {
     return Error(Status::InvalidArgument(std::string("history: ") + e.what()));
   }
-  if (h.restarts < 0 || !(h.attained_gpu_s >= 0) || h.checkpoint_ms < 0 || h.preempted_by < 0) {
+  if (h.restarts < 0 || !(h.attained_gpu_s >= 0) || h.checkpoint_ms < 0 || h.preempted_by < 0 ||
+      h.ran_ms < 0 || h.seen_runs < 0) {
     return Error(Status::InvalidArgument("history: a negative count or time"));
   }
   return h;
 }
 
 double Seconds(std::int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
+// A run time as the history counts it: whole seconds, to the nearest (the replay's durations are
+// whole seconds).
+std::int64_t RunSeconds(std::int64_t run_ms) { return (run_ms + 500) / 1000; }
 
 // GPU-seconds to the millisecond, as shown (the clock's epoch seconds leave noise below that).
 double ShownGpuSeconds(double s) { return std::round(s * 1000.0) / 1000.0; }
@@ -194,6 +205,15 @@ struct PoolService::ActiveJob {
     stopping = false;
     cause = StopCause::kNone;
   }
+};
+
+// A pending or running job read back at a start.
+struct PoolService::Restored {
+  store::JobRow row;
+  std::optional<JobSpec> spec;                   // with `request`, or neither
+  std::optional<scheduler::JobRequest> request;  // nullopt: the job cannot be read back (`error`)
+  Status error;
+  RunHistory history;
 };
 
 PoolService::PoolService(ServiceOptions options) : opt_(std::move(options)) {}
@@ -320,32 +340,50 @@ Status PoolService::Restore(std::string* admin_token) {
     ops.push_back(
         store::UpdateJobOp{job.row, {store::EventRow{job.row.id, now, "pending", job.row.reason}}});
   };
+  // Every job read back, then told what the ends up to its horizon say (RestoreHistory).
+  std::vector<Restored> restored;
+  restored.reserve(rows->size());
+  for (store::JobRow& row : *rows) {
+    Restored& r = restored.emplace_back();
+    Result<JobSpec> spec = Error(Status::Internal("unparsed"));
+    try {
+      spec = SpecFromJson(json::parse(row.spec_json));
+    } catch (const json::exception& e) {
+      spec = Error(Status::InvalidArgument(std::string("job spec: ") + e.what()));
+    }
+    Result<scheduler::JobRequest> req =
+        spec ? ToJobRequest(*spec, scheduler_->models()) : Error(spec.error());
+    if (req) {
+      r.spec = std::move(*spec);
+      r.request = std::move(*req);
+    } else {
+      r.error = req.error();
+    }
+    auto history = HistoryFromJson(row.history_json);
+    if (!history) {
+      Log(fmt::format("job {}: {}; its history starts again", row.id, history.error().message()));
+    } else {
+      r.history = *history;
+    }
+    r.row = std::move(row);
+  }
+  GP_RETURN_IF_ERROR(RestoreHistory(restored));
   // Running jobs first: their placements are booked before any pending job can be placed.
   for (const bool running_pass : {true, false}) {
-    for (const store::JobRow& row : *rows) {
+    for (Restored& r : restored) {
+      const store::JobRow& row = r.row;
       if ((row.state == "running") != running_pass) continue;
       auto job = std::make_unique<ActiveJob>();
       job->row = row;
-      Result<JobSpec> spec = Error(Status::Internal("unparsed"));
-      try {
-        spec = SpecFromJson(json::parse(row.spec_json));
-      } catch (const json::exception& e) {
-        spec = Error(Status::InvalidArgument(std::string("job spec: ") + e.what()));
-      }
-      Result<scheduler::JobRequest> req =
-          spec ? ToJobRequest(*spec, scheduler_->models()) : Error(spec.error());
-      if (!req) {
+      if (!r.request) {
         end_job(*job, running_pass ? JobState::kLost : JobState::kFailed,
-                "restart: cannot read the job back: " + req.error().message());
+                "restart: cannot read the job back: " + r.error.message());
         continue;
       }
-      job->spec = *spec;
-      job->request = *req;
+      job->spec = *r.spec;
+      job->request = *r.request;
       const std::int64_t id = row.id;
-      auto history = HistoryFromJson(row.history_json);
-      if (!history)
-        Log(fmt::format("job {}: {}; its history starts again", id, history.error().message()));
-      if (history) job->history = *history;
+      job->history = r.history;
       scheduler::Scheduler::History sh;
       sh.attained_gpu_s = job->history.attained_gpu_s;
       sh.restarts = job->history.restarts;
@@ -430,6 +468,46 @@ Status PoolService::Restore(std::string* admin_token) {
   }
   if (!dropped.empty())
     Log(fmt::format("restart: {} job(s) ended while restoring", dropped.size()));
+  return Status::Ok();
+}
+
+Status PoolService::RestoreHistory(std::vector<Restored>& jobs) {
+  auto last = store_->LastFinishedRunSeq();
+  if (!last) return last.error();
+  // The jobs by horizon: each is told what the ends up to its horizon say, as at its submission
+  // (a job of before the history, or one submitted before any end, has horizon 0: nothing).
+  std::vector<Restored*> by_horizon;
+  std::int64_t oldest = *last;
+  for (Restored& r : jobs) {
+    if (!r.request) continue;
+    by_horizon.push_back(&r);
+    oldest = std::min(oldest, r.history.seen_runs);
+  }
+  std::stable_sort(by_horizon.begin(), by_horizon.end(), [](const Restored* a, const Restored* b) {
+    return a->history.seen_runs < b->history.seen_runs;
+  });
+  std::size_t next = 0;
+  const auto inform_before = [&](std::int64_t seq) {
+    for (; next < by_horizon.size() && by_horizon[next]->history.seen_runs < seq; ++next) {
+      Restored& r = *by_horizon[next];
+      InformLocked(r.row.user, r.row.queue, *r.request);
+    }
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  std::int64_t read = 0;
+  const std::int64_t from = std::max<std::int64_t>(0, oldest - opt_.history_runs);
+  GP_RETURN_IF_ERROR(store_->ForEachFinishedRun(from, [&](const store::FinishedRunRow& run) {
+    inform_before(run.seq);
+    history_.Observe(run.user, run.queue, run.gpus, RunSeconds(run.run_ms),
+                     static_cast<double>(run.gpu_milli) / 1000.0);
+    ++read;
+  }));
+  inform_before(INT64_MAX);
+  history_seq_ = *last;
+  if (read > 0) {
+    Log(fmt::format("history: {} of {} finished job(s) read back in {:.3f} s", read, *last,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
+  }
   return Status::Ok();
 }
 
@@ -569,8 +647,15 @@ std::vector<std::pair<std::string, std::string>> PoolService::JobEnv(const Activ
 
 // ---------------------------------------------------------------- the scheduling thread
 
-store::UpdateJobOp PoolService::FinishLocked(ActiveJob& job, const executor::ExitInfo& exit,
-                                             std::int64_t now_ms) {
+void PoolService::InformLocked(const std::string& user, const std::string& queue,
+                               scheduler::JobRequest& r) const {
+  const scheduler::JobOrder& order = scheduler_->order();
+  history_.Inform(user, queue, scheduler::JobGpuCount(r), order.reads_duration_estimate(),
+                  order.reads_service_profile(), r);
+}
+
+void PoolService::FinishLocked(ActiveJob& job, const executor::ExitInfo& exit, std::int64_t now_ms,
+                               std::vector<store::WriteOp>& ops) {
   const std::int64_t id = job.row.id;
   // Its run is over: no time limit to enforce, also when its exit comes in the pass that reaches
   // the limit (the deadline is skipped, no Stop after the end).
@@ -584,11 +669,17 @@ store::UpdateJobOp PoolService::FinishLocked(ActiveJob& job, const executor::Exi
     job.history.checkpoint_ms = 0;
     job.history.preempted_by = 0;
     job.history.preempt_reason.clear();
+    job.history.ran_ms += std::max<std::int64_t>(now_ms - job.row.started_ms, 0);
     job.row.history_json = HistoryToJson(job.history);
     job.Requeue(job.stop_reason + " (" + exit.reason + ")");
     job.stop_reason.clear();
-    return store::UpdateJobOp{job.row, {store::EventRow{id, now_ms, "pending", job.row.reason}}};
+    ops.emplace_back(
+        store::UpdateJobOp{job.row, {store::EventRow{id, now_ms, "pending", job.row.reason}}});
+    return;
   }
+  // The time it ran, all runs together (this one from its start until now).
+  const std::int64_t ran_ms =
+      job.history.ran_ms + std::max<std::int64_t>(now_ms - job.row.started_ms, 0);
   const double attained = scheduler_->Attained(id);
   if (Status st = scheduler_->Release(id); !st.ok()) Log(st.ToString());
   // Not preempted after all (cancelled, lost or timed out meanwhile): no preemption in progress.
@@ -613,22 +704,40 @@ store::UpdateJobOp PoolService::FinishLocked(ActiveJob& job, const executor::Exi
   if (state == JobState::kLost && job.spec.requeue) {
     job.Requeue(reason);
     job.history.attained_gpu_s = attained;
+    job.history.ran_ms = ran_ms;
     job.history.checkpoint_ms = 0;
     job.row.history_json = HistoryToJson(job.history);
     scheduler::Scheduler::History h;
     h.attained_gpu_s = attained;
     h.restarts = job.history.restarts;
     GP_CHECK(scheduler_->AddPending(id, job.request, h).ok());
-    return store::UpdateJobOp{job.row,
-                              {store::EventRow{id, now_ms, "lost", reason},
-                               store::EventRow{id, now_ms, "pending", job.row.reason}}};
+    ops.emplace_back(store::UpdateJobOp{job.row,
+                                        {store::EventRow{id, now_ms, "lost", reason},
+                                         store::EventRow{id, now_ms, "pending", job.row.reason}}});
+    return;
   }
   job.row.state = StateName(state);
   job.row.reason = reason;
   job.row.finished_ms = now_ms;
   job.history.attained_gpu_s = attained;
+  job.history.ran_ms = ran_ms;
   job.row.history_json = HistoryToJson(job.history);
-  return store::UpdateJobOp{job.row, {store::EventRow{id, now_ms, job.row.state, reason}}};
+  ops.emplace_back(
+      store::UpdateJobOp{job.row, {store::EventRow{id, now_ms, job.row.state, reason}}});
+  // The history counts it (whatever its outcome, as the replay counts every job of its trace),
+  // stored with its final state: a start reads back what was counted.
+  store::FinishedRunRow run;
+  run.seq = ++history_seq_;
+  run.job_id = id;
+  run.finished_ms = now_ms;
+  run.user = job.row.user;
+  run.queue = job.row.queue;
+  run.gpus = scheduler::JobGpuCount(job.request);
+  run.gpu_milli = scheduler::JobGpuMilli(job.request);
+  run.run_ms = ran_ms;
+  history_.Observe(run.user, run.queue, run.gpus, RunSeconds(run.run_ms),
+                   static_cast<double>(run.gpu_milli) / 1000.0);
+  ops.emplace_back(store::InsertFinishedRunOp{std::move(run)});
 }
 
 void PoolService::Loop() {
@@ -654,8 +763,7 @@ void PoolService::Loop() {
     for (const auto& exit : exits) {
       const auto it = active_.find(exit.job_id);
       if (it == active_.end()) continue;
-      // Built in place: moving the variant in, g++ 12 sees maybe-uninitialized members (-Werror).
-      ops.emplace_back(FinishLocked(*it->second, exit, now));
+      FinishLocked(*it->second, exit, now, ops);
       if (it->second->row.state != "pending") finished.push_back(exit.job_id);
     }
     while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
@@ -948,6 +1056,7 @@ ApiResult<json> PoolService::Submit(const Principal& p, const json& body) {
   }
   scheduler::JobRequest request;
   std::int64_t ticket = 0;  // in submitting_ until queued: a queue change counts it as a job
+  RunHistory history;       // its horizon: the ends counted by now
   {
     std::lock_guard lock(mu_);
     auto r = ToJobRequest(*spec, scheduler_->models());
@@ -957,6 +1066,9 @@ ApiResult<json> PoolService::Submit(const Principal& p, const json& body) {
       return Fail(FromStatus(st));
     }
     request = *r;
+    // What the jobs that have ended by now say of it (qssf, gittins); never revised later.
+    InformLocked(p.user, spec->queue, request);
+    history.seen_runs = history_seq_;
     ticket = ++next_submitting_;
     submitting_.emplace(ticket, request);
   }
@@ -971,6 +1083,7 @@ ApiResult<json> PoolService::Submit(const Principal& p, const json& body) {
   row.reason = "waiting for the next scheduling cycle";
   const json spec_json = SpecToJson(*spec);
   row.spec_json = spec_json.dump();
+  if (history.seen_runs > 0) row.history_json = HistoryToJson(history);
   auto id = store_->InsertJob(row, store::EventRow{0, now, "pending", "submitted by " + p.user});
   if (!id) {
     {
@@ -988,6 +1101,7 @@ ApiResult<json> PoolService::Submit(const Principal& p, const json& body) {
   job->row = row;
   job->spec = std::move(*spec);
   job->request = request;
+  job->history = history;
   {
     std::lock_guard lock(mu_);
     submitting_.erase(ticket);

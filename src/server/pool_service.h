@@ -24,6 +24,14 @@
 //            against the jobs, stored, and applied to the scheduler under the service's lock, so
 //            that it is either in force and durable or not made at all; it outlives a restart
 //            (ServiceOptions::queues_file says which configuration a start takes).
+//   History: every job that ran and ended (succeeded, failed, cancelled or timed out while
+//            running, lost) is counted, in the order the service saw the ends, by the replay's
+//            estimator (scheduler::DurationEstimator: its class is its user, else its queue and GPU
+//            count, ...; its run time over all its runs, and its GPU time), and stored with the
+//            job's final state (store::FinishedRunRow). A job gets, at its submission, what the
+//            jobs that had ended by then say (`qssf`: its duration estimate; `gittins`: its class's
+//            profile), never revised while it waits or runs, as in the replay; it records how many
+//            ends it had seen (its horizon), so that a restart gives it the same again.
 //   Restart: pending jobs are queued again; running jobs get their placements back (a placement
 //            that no longer fits, a node that is gone, a share booked twice: the job is lost with
 //            the reason) and are adopted when their process still runs or left an exit record,
@@ -59,6 +67,7 @@
 
 #include "cluster/node_spec.h"
 #include "executor/executor.h"
+#include "scheduler/duration_estimator.h"
 #include "scheduler/scheduler.h"
 #include "server/api_error.h"
 #include "server/job_spec.h"
@@ -106,6 +115,12 @@ struct ServiceOptions {
   // go into /metrics.
   const discovery::NvmlLibrary* nvml = nullptr;
   std::chrono::milliseconds nvml_interval{2000};
+  // At start, the jobs that ran and ended are read back into the history (see History above):
+  // this many before the horizon of the oldest job restored (or before the last end, if that is
+  // older), and every one after it. The estimator keeps the last 100 of each class; this bounds
+  // the start-up (about 50,000 ends read per second under load) while keeping every class that
+  // has ended a job among them.
+  std::int64_t history_runs = 100000;
 };
 
 struct LogQuery {
@@ -194,9 +209,18 @@ class PoolService {
   Result<scheduler::Placement> PlacementFromJson(const nlohmann::json& j,
                                                  const scheduler::JobRequest& r) const;
   std::vector<std::pair<std::string, std::string>> JobEnv(const ActiveJob& job) const;
-  // Under mu_: the final state of a job whose process ended; returns the store op.
-  store::UpdateJobOp FinishLocked(ActiveJob& job, const executor::ExitInfo& exit,
-                                  std::int64_t now_ms);
+  // Under mu_: the final state of a job whose process ended, with its store ops appended to
+  // `ops` (its row; the history's record when it ended).
+  void FinishLocked(ActiveJob& job, const executor::ExitInfo& exit, std::int64_t now_ms,
+                    std::vector<store::WriteOp>& ops);
+  // Under mu_: what the history says of a job of `user` in `queue` that is submitted now, as the
+  // order reads it (JobRequest::duration_estimate_s for qssf, service_profile for gittins).
+  void InformLocked(const std::string& user, const std::string& queue,
+                    scheduler::JobRequest& r) const;
+  // At start: reads the history back from the store, giving each of `jobs` (user, queue,
+  // horizon, request) what the ends up to its horizon say.
+  struct Restored;
+  Status RestoreHistory(std::vector<Restored>& jobs);
   std::vector<std::string> ModelNames() const;
   ApiResult<store::JobRow> VisibleJob(const Principal& p, std::int64_t id);
 
@@ -217,6 +241,9 @@ class PoolService {
   std::unordered_map<std::int64_t, std::unique_ptr<ActiveJob>> active_;
   std::set<std::pair<std::int64_t, std::int64_t>> deadlines_;  // (time limit in ms, job), running
   std::vector<std::int64_t> checkpointed_;  // jobs whose checkpoint the loop has yet to commit
+  // The jobs that ran and ended (see History), and the seq of the last one counted.
+  scheduler::DurationEstimator history_;
+  std::int64_t history_seq_ = 0;
   // The queue configuration in force as stored (id 0: none stored, no queues).
   store::QueueConfigRow queue_config_;
   // Submissions between their check and their AddPending (a queue change counts them as jobs).
