@@ -40,5 +40,26 @@ TEST(DurationEstimatorTest, EachClassKeepsItsLastWindowOfJobs) {
   EXPECT_EQ(e.Estimate("", "vc", 1), 20);
 }
 
+TEST(DurationEstimatorTest, InformSetsOnlyWhatTheOrderReads) {
+  DurationEstimator e(/*min_history=*/1, /*window=*/100);
+  JobRequest r;
+  r.replica.num_gpu = 2;
+  r.replicas = 3;
+  EXPECT_EQ(JobGpuCount(r), 6);
+  e.Inform("ann", "vc", JobGpuCount(r), true, true, r);  // nothing ended yet: neither
+  EXPECT_FALSE(r.duration_estimate_s.has_value());
+  EXPECT_EQ(r.service_profile, nullptr);
+  e.Observe("ann", "vc", 6, 40);
+  e.Inform("ann", "vc", 6, /*estimate=*/true, /*profile=*/false, r);
+  EXPECT_EQ(r.duration_estimate_s, 40);
+  EXPECT_EQ(r.service_profile, nullptr);
+  e.Observe("ann", "vc", 6, 80);
+  e.Inform("ann", "vc", 6, /*estimate=*/false, /*profile=*/true, r);
+  EXPECT_EQ(r.duration_estimate_s, 40);  // left as it was
+  ASSERT_NE(r.service_profile, nullptr);
+  EXPECT_EQ(r.service_profile, e.Profile("ann", "vc", 6));
+  EXPECT_EQ(r.service_profile->samples, 2);
+}
+
 }  // namespace
 }  // namespace gpupool::scheduler
