@@ -107,12 +107,8 @@ int RunServe(const ServeFlags& f) {
     return fail(Status::InvalidArgument(
         "--reservation-timeout: applies to gang reservations only; add --gang-reservation"));
   }
-  if (f.preempt && !(*order)->preemptive() && f.queues.empty()) {
-    return fail(Status::InvalidArgument(
-        "--preempt: the order '" + f.order +
-        "' never preempts and there is no --queues file to reclaim guarantees for; use a "
-        "preemptive order (priority, srtf, las) or give --queues"));
-  }
+  // --preempt with an order that never preempts needs queues, from --queues or stored in the
+  // database (set through the API earlier): the service checks once it knows them.
 
   server::ServiceOptions opt;
   opt.data_dir = f.data_dir;

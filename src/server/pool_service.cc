@@ -270,6 +270,26 @@ Status PoolService::Restore(std::string* admin_token) {
   if (!store) return store.error();
   store_ = std::move(*store);
 
+  std::optional<store::QueueConfigRow> new_queues;
+  GP_RETURN_IF_ERROR(ChooseQueues(&new_queues));
+  // A victim of preemption keeps its GPUs until its process has ended (no GPU booked twice).
+  opt_.scheduler.wait_for_victims = true;
+  auto sched = scheduler::Scheduler::Create(opt_.nodes, opt_.scheduler);
+  if (!sched) return sched.error();
+  scheduler_ = std::move(*sched);
+  // Preemption with an order that never preempts acts only for queues (reclaiming guarantees):
+  // the queues in force count, those of a file and those stored (set through the API earlier).
+  if (opt_.scheduler.preemption && !scheduler_->order().preemptive() &&
+      opt_.scheduler.queues.empty()) {
+    return Status::InvalidArgument(
+        "--preempt: the order '" + opt_.scheduler.order +
+        "' never preempts, and there are no queues whose guarantees it could reclaim (no "
+        "--queues file, none stored in " +
+        store_->file().string() +
+        "); use a preemptive order (priority, srtf, las, gittins) or give --queues FILE");
+  }
+  // The admin token once the start can no longer be refused for its options: shown by the start
+  // that serves.
   auto tokens = store_->LoadTokens();
   if (!tokens) return tokens.error();
   tokens_.Load(*tokens);
@@ -289,13 +309,6 @@ Status PoolService::Restore(std::string* admin_token) {
     if (admin_token != nullptr) *admin_token = *secret;
   }
 
-  std::optional<store::QueueConfigRow> new_queues;
-  GP_RETURN_IF_ERROR(ChooseQueues(&new_queues));
-  // A victim of preemption keeps its GPUs until its process has ended (no GPU booked twice).
-  opt_.scheduler.wait_for_victims = true;
-  auto sched = scheduler::Scheduler::Create(opt_.nodes, opt_.scheduler);
-  if (!sched) return sched.error();
-  scheduler_ = std::move(*sched);
   if (new_queues) {
     auto id = store_->InsertQueueConfig(*new_queues);
     if (!id) return id.error();

@@ -33,8 +33,9 @@ using gpupool::testing::TempDir;
 // file it writes to its data directory; Start again after a kill reuses the data directory.
 class ServeProcess {
  public:
-  explicit ServeProcess(std::filesystem::path data, std::string inventory = {})
-      : data_(std::move(data)), inventory_(std::move(inventory)) {}
+  explicit ServeProcess(std::filesystem::path data, std::string inventory = {},
+                        std::vector<std::string> flags = {})
+      : data_(std::move(data)), inventory_(std::move(inventory)), flags_(std::move(flags)) {}
   ~ServeProcess() {
     if (pid_ > 0) Signal(SIGTERM);
   }
@@ -46,13 +47,14 @@ class ServeProcess {
       const std::string listen = "127.0.0.1:0";
       const std::string log = (data_.parent_path() / "serve.log").string();
       if (!freopen(log.c_str(), "a", stdout) || !freopen(log.c_str(), "a", stderr)) _exit(126);
-      if (inventory_.empty()) {
-        execl(GPUPOOL_BINARY, GPUPOOL_BINARY, "serve", "--listen", listen.c_str(), "--data-dir",
-              data_.c_str(), "--stop-grace", "0", nullptr);
-      } else {
-        execl(GPUPOOL_BINARY, GPUPOOL_BINARY, "serve", "--listen", listen.c_str(), "--data-dir",
-              data_.c_str(), "--stop-grace", "0", "--inventory", inventory_.c_str(), nullptr);
-      }
+      std::vector<std::string> args = {GPUPOOL_BINARY, "serve",        "--listen",     listen,
+                                       "--data-dir",   data_.string(), "--stop-grace", "0"};
+      if (!inventory_.empty()) args.insert(args.end(), {"--inventory", inventory_});
+      args.insert(args.end(), flags_.begin(), flags_.end());
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(GPUPOOL_BINARY, argv.data());
       _exit(127);
     }
     std::string url;
@@ -86,6 +88,7 @@ class ServeProcess {
   std::filesystem::path data_;
   int port_ = 0;
   std::string inventory_;
+  std::vector<std::string> flags_;  // more flags of `gpupool serve`
   pid_t pid_ = -1;
   std::string token_;
 };
@@ -328,6 +331,43 @@ TEST(ServeProcessTest, APlannersSixtyFourGpuRequestRunsAsAGangOfEightNodes) {
   }
   EXPECT_EQ(nodes.size(), 8U);  // one whole node per replica
   EXPECT_EQ(Cli(serve, {"cancel", id}).exit_code, 0);
+}
+
+// `--order fifo --preempt` (an order that never preempts) needs queues to reclaim guarantees for:
+// refused while there are none, naming the database; accepted without --queues once queues set
+// through the API are stored there.
+TEST(ServeProcessTest, PreemptWithAFifoOrderTakesTheQueuesStoredInTheDatabase) {
+  TempDir dir;
+  const std::filesystem::path data = dir.path() / "data";
+  const std::vector<std::string> fifo_preempt = {"--order", "fifo", "--preempt"};
+  std::vector<std::string> argv = {GPUPOOL_BINARY, "serve",      "--listen",
+                                   "127.0.0.1:0",  "--data-dir", data.string()};
+  argv.insert(argv.end(), fifo_preempt.begin(), fifo_preempt.end());
+  CommandOptions opt;
+  opt.timeout_ms = 20000;
+  const CommandResult refused = RunCommand(argv, opt);
+  ASSERT_TRUE(refused.started) << refused.start_error;
+  EXPECT_FALSE(refused.timed_out);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("'fifo' never preempts"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find((data / "gpupool.db").string()), std::string::npos)
+      << refused.output;
+  {
+    ServeProcess s(data);
+    s.Start();
+    auto put = s.Client()->Put("/api/v1/queues", "queues:\n  - name: default\n    guaranteed: 4\n",
+                               "application/yaml");
+    ASSERT_TRUE(put);
+    EXPECT_EQ(put->status, 200) << put->body;
+  }  // SIGTERM
+  ServeProcess s(data, {}, fifo_preempt);
+  s.Start();
+  auto queues = s.Client()->Get("/api/v1/queues");
+  ASSERT_TRUE(queues && queues->status == 200);
+  const json q = json::parse(queues->body);
+  ASSERT_EQ(q["queues"].size(), 1U) << q.dump();
+  EXPECT_EQ(q["queues"][0]["name"], "default");
+  EXPECT_EQ(q["queues"][0]["guaranteed"], 4.0);
 }
 
 }  // namespace

@@ -1245,5 +1245,44 @@ TEST(ServiceTest, QssfRanksByTheLearnedMeanRunTimeOfTheJobsClass) {
   EXPECT_EQ(pool.EndAfter(9, 60), std::vector<std::int64_t>{8});
 }
 
+// --preempt with an order that never preempts needs queues: from the start options, or those
+// stored in the database (set through the API at an earlier run).
+TEST(ServiceTest, PreemptWithAnOrderThatNeverPreemptsNeedsQueuesGivenOrStored) {
+  TempDir dir;
+  const auto start = [&](std::vector<queue::QueueSpec> queues) {
+    ServiceOptions opt;
+    opt.data_dir = dir.path();
+    opt.nodes = {Node("a", 1)};
+    opt.scheduler.order = "fifo";
+    opt.scheduler.preemption = true;
+    opt.scheduler.queues = std::move(queues);
+    opt.synchronous_full = false;
+    return PoolService::Start(opt, std::make_unique<executor::LocalExecutor>());
+  };
+  {
+    auto refused = start({});
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(refused.error().message().find("'fifo' never preempts"), std::string::npos)
+        << refused.error().message();
+    EXPECT_NE(refused.error().message().find((dir.path() / "gpupool.db").string()),
+              std::string::npos)
+        << refused.error().message();
+    // Refused before anything is given out: no admin token yet.
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "admin.token"));
+  }
+  {
+    queue::QueueSpec q;
+    q.name = "default";
+    q.guaranteed_gpus = 1;
+    auto with_file = start({q});
+    ASSERT_TRUE(with_file.has_value()) << with_file.error().ToString();
+  }
+  // The queues are stored: a start without them has them, and preemption reclaims for them.
+  auto stored = start({});
+  ASSERT_TRUE(stored.has_value()) << stored.error().ToString();
+  EXPECT_EQ((*stored)->Queues()["queues"].size(), 1U) << (*stored)->Queues().dump();
+}
+
 }  // namespace
 }  // namespace gpupool::server
