@@ -29,6 +29,18 @@ std::string GpuCount(double gpus) {
   return os.str();
 }
 
+// "queue 'a' is limited to 4 GPUs of H100, queue 'p' is limited to 2 GPUs of A100": the
+// over_limit reasons of per-model limits (Scheduler::ModelsUnderLimits).
+std::string ModelLimitsText(const std::vector<WaitReason>& over) {
+  std::string out;
+  for (const WaitReason& w : over) {
+    out +=
+        (out.empty() ? "" : ", ") + ("queue '" + w.queue + "' is limited to " +
+                                     GpuCount(w.limit_gpus.value_or(0)) + " GPUs of " + w.models);
+  }
+  return out;
+}
+
 using cluster::NodeState;
 using cluster::PodRequest;
 
@@ -201,6 +213,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::
     }
     auto queues = queue::QueueSet::Create(opt.queues);
     if (!queues) return Error(queues.error());
+    GP_RETURN_IF_ERROR(s->CheckQueueModels(*queues));
     s->queues_ = std::move(*queues);
   }
   s->preemption_ = opt.preemption;
@@ -328,6 +341,12 @@ Status Scheduler::CheckFeasible(const JobRequest& r) const {
                                         GpuCount(queues_->spec(blocker).limit_gpus) +
                                         " GPUs and the job asks for " + GpuCount(JobGpus(r)));
     }
+    // Every model it may run on limited below it (per-model limits): never either.
+    std::vector<WaitReason> over;
+    if (!ModelsUnderLimits(*queues_, r, {}, /*empty=*/true, &over)) {
+      return Status::FailedPrecondition("never: " + ModelLimitsText(over) +
+                                        " and the job asks for " + GpuCount(JobGpus(r)));
+    }
   }
   const PodRequest& p = r.replica;
   std::int64_t holdable = 0;
@@ -418,6 +437,7 @@ Result<std::optional<queue::QueueSet>> Scheduler::BuildQueues(
   }
   auto set = queue::QueueSet::Create(std::move(specs));
   if (!set) return Error(set.error());
+  GP_RETURN_IF_ERROR(CheckQueueModels(*set));
   const bool none = set->specs().empty();  // no queues: any queue name is fine
   // The jobs of every queue the new set lacks, by name (the message lists them in name order).
   struct Count {
@@ -450,6 +470,12 @@ Result<std::optional<queue::QueueSet>> Scheduler::BuildQueues(
   const auto never = [&](const JobRequest& r) {
     return none ? std::string() : set->LimitBlocker(r.queue, JobGpus(r), /*empty=*/true);
   };
+  // The same for the per-model limits: "" or what limits every model it may run on.
+  const auto never_on_models = [&](const JobRequest& r) {
+    std::vector<WaitReason> over;
+    if (none || ModelsUnderLimits(*set, r, {}, /*empty=*/true, &over)) return std::string();
+    return ModelLimitsText(over);
+  };
   std::vector<JobId> ids;
   ids.reserve(pending_.size());
   for (const auto& [id, job] : pending_) ids.push_back(id);
@@ -462,6 +488,13 @@ Result<std::optional<queue::QueueSet>> Scheduler::BuildQueues(
           GpuCount(JobGpus(r)) + " GPUs of pending job " + std::to_string(id) + " (queue '" +
           r.queue + "'), which could then never start; cancel it first or keep the limit"));
     }
+    if (const std::string m = never_on_models(r); !m.empty()) {
+      return Error(Status::FailedPrecondition(
+          m + ", below the " + GpuCount(JobGpus(r)) + " GPUs of pending job " + std::to_string(id) +
+          " (queue '" + r.queue +
+          "') on every model it may run on: it could then never start; cancel it first or keep "
+          "the limit"));
+    }
   }
   for (const JobRequest& r : arriving) {
     if (const std::string b = never(r); !b.empty()) {
@@ -470,12 +503,17 @@ Result<std::optional<queue::QueueSet>> Scheduler::BuildQueues(
           GpuCount(JobGpus(r)) + " GPUs of a job being submitted to queue '" + r.queue +
           "'; try again"));
     }
+    if (const std::string m = never_on_models(r); !m.empty()) {
+      return Error(Status::FailedPrecondition(
+          m + ", below the " + GpuCount(JobGpus(r)) + " GPUs of a job being submitted to queue '" +
+          r.queue + "' on every model it may run on; try again"));
+    }
   }
   // Checked: from here nothing fails. The usage is that of the running jobs' requests (victims
   // still stopping included: they hold their GPUs).
   for (const auto& [id, run] : running_) {
     const JobRequest& r = run.job.request;
-    if (set->Has(r.queue)) set->Charge(r.queue, JobGpus(r));
+    if (set->Has(r.queue)) set->Charge(r.queue, JobGpus(r), run.by_model);
   }
   if (none) return std::optional<queue::QueueSet>();
   return std::optional<queue::QueueSet>(std::move(*set));
@@ -564,9 +602,17 @@ void Scheduler::MarkRunning(JobId id, const JobRequest* request, const History* 
     if (history->run_since_s) since = std::min(*history->run_since_s, now_s_);
     checkpoint = history->checkpoint_s;
   }
-  running_[id] = Running{std::move(job), since, checkpoint};
-  const JobRequest& r = running_[id].job.request;
-  if (queues_ && queues_->Has(r.queue)) queues_->Charge(r.queue, JobGpus(r));
+  Running& run = running_[id];
+  run = Running{std::move(job), since, checkpoint, {}};
+  // The GPUs of each model it holds, from where it was placed (its queue is charged by model).
+  std::map<std::string, std::int64_t> milli;
+  for (const cluster::Allocation& a : placed_.at(id)) {
+    const std::int64_t m = std::int64_t{std::popcount(a.gpu_mask)} * a.gpu_milli;
+    if (m > 0) milli[models_.Name(state_.node(a.node).model)] += m;
+  }
+  for (const auto& [model, m] : milli) run.by_model[model] = static_cast<double>(m) / 1000.0;
+  const JobRequest& r = run.job.request;
+  if (queues_ && queues_->Has(r.queue)) queues_->Charge(r.queue, JobGpus(r), run.by_model);
 }
 
 PendingJob Scheduler::RunningView(JobId id) const {
@@ -664,7 +710,11 @@ Status Scheduler::Release(JobId id) {
   placed_.erase(it);
   if (const auto run = running_.find(id); run != running_.end()) {
     const JobRequest& r = run->second.job.request;
-    if (queues_ && queues_->Has(r.queue)) queues_->Charge(r.queue, -JobGpus(r));
+    if (queues_ && queues_->Has(r.queue)) {
+      queue::ModelGpus back = run->second.by_model;
+      for (auto& [model, gpus] : back) gpus = -gpus;
+      queues_->Charge(r.queue, -JobGpus(r), back);
+    }
     running_.erase(run);
   }
   return first;
@@ -936,8 +986,23 @@ std::vector<WaitReason> Scheduler::Shortfall(const PodRequest& r, int replicas) 
   return out;
 }
 
-std::optional<WaitReason> Scheduler::QuotaReason(const std::string& queue, double gpus) const {
-  if (!queues_ || !queues_->Has(queue) || queues_->WithinGuarantee(queue, gpus)) {
+std::optional<WaitReason> Scheduler::QuotaReason(const JobRequest& r) const {
+  const std::string& queue = r.queue;
+  const double gpus = JobGpus(r);
+  if (!queues_ || !queues_->Has(queue)) return std::nullopt;
+  // A guarantee tied to models: the model it may run on with the most guarantee left decides.
+  std::string model;
+  if (queues_->HasModelGuarantees(queue)) {
+    double best = -1;
+    for (const std::string& m : AllowedModels(r.replica)) {
+      const double left = queues_->GuaranteeLeft(queue, m);
+      if (left > best) {
+        best = left;
+        model = m;
+      }
+    }
+    if (model.empty() || queues_->WithinGuarantee(queue, gpus, model)) return std::nullopt;
+  } else if (queues_->WithinGuarantee(queue, gpus)) {
     return std::nullopt;
   }
   const double used = queues_->Used(queue);
@@ -948,6 +1013,23 @@ std::optional<WaitReason> Scheduler::QuotaReason(const std::string& queue, doubl
   w.guaranteed_gpus = guaranteed;
   w.job_gpus = gpus;
   const std::string q = "queue '" + queue + "'";
+  if (!model.empty()) {
+    w.models = model;
+    const double left = queues_->GuaranteeLeft(queue, model);
+    if (left <= 1e-9) {
+      w.code = WaitCode::kOverQuota;
+      w.message = q + " has none of its guarantee left for GPUs of " + model + " (it uses " +
+                  GpuCount(used) + " of its " + GpuCount(guaranteed) +
+                  " guaranteed GPUs, some tied to models): the job's " + GpuCount(gpus) +
+                  " GPUs would all be borrowed, so it waits for idle GPUs (it reclaims none)";
+    } else {
+      w.code = WaitCode::kWaitingToBorrow;
+      w.message = q + " has " + GpuCount(left) + " guaranteed GPUs left for " + model +
+                  ": the job asks for " + GpuCount(gpus) + ", so " + GpuCount(gpus - left) +
+                  " would be borrowed, and it waits for idle GPUs";
+    }
+    return w;
+  }
   if (used >= guaranteed) {
     w.code = WaitCode::kOverQuota;
     w.message = (guaranteed > 0 ? q + " uses " + GpuCount(used) + " of its " +
@@ -963,6 +1045,69 @@ std::optional<WaitReason> Scheduler::QuotaReason(const std::string& queue, doubl
                 " would be borrowed, and it waits for idle GPUs";
   }
   return w;
+}
+
+std::vector<std::string> Scheduler::AllowedModels(const PodRequest& r) const {
+  std::vector<std::string> out;
+  if (r.num_gpu == 0) return out;
+  for (int id = 0; id < models_.size(); ++id) {
+    const auto m = static_cast<cluster::ModelId>(id);
+    if (cluster::ModelAllowed(r.allowed_models, m)) out.push_back(models_.Name(m));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status Scheduler::CheckQueueModels(const queue::QueueSet& set) const {
+  for (const queue::QueueSpec& q : set.specs()) {
+    for (const auto& [model, share] : q.models) {
+      if (!models_.Find(model)) {
+        return Status::InvalidArgument("queue '" + q.name + "': models." + model +
+                                       ": the pool has no GPUs of model '" + model +
+                                       "' (it has: " + models_.Known() + ")");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+std::optional<cluster::ModelMask> Scheduler::ModelsUnderLimits(
+    const queue::QueueSet& set, const JobRequest& r, const queue::ModelGpus& freed, bool empty,
+    std::vector<WaitReason>* over) const {
+  const cluster::ModelMask asked = r.replica.allowed_models;
+  if (!set.any_model_limits() || r.replica.num_gpu == 0 || !set.Has(r.queue)) return asked;
+  const double gpus = JobGpus(r);
+  cluster::ModelMask under = 0;
+  bool narrowed = false;
+  for (int id = 0; id < models_.size(); ++id) {
+    const auto m = static_cast<cluster::ModelId>(id);
+    if (!cluster::ModelAllowed(asked, m)) continue;
+    const std::string& name = models_.Name(m);
+    const auto f = freed.find(name);
+    const double back = f == freed.end() ? 0.0 : f->second;
+    const std::string blocker = set.ModelLimitBlocker(r.queue, name, gpus - back, empty);
+    if (blocker.empty()) {
+      under |= cluster::ModelMask{1} << id;
+      continue;
+    }
+    narrowed = true;
+    if (over != nullptr) {
+      WaitReason w;
+      w.code = WaitCode::kOverLimit;
+      w.queue = blocker;
+      w.models = name;
+      w.used_gpus = empty ? 0.0 : set.Used(blocker, name);
+      w.limit_gpus = set.spec(blocker).models.at(name).limit_gpus;
+      w.job_gpus = gpus;
+      w.message = "queue '" + blocker + "' is at its limit for " + name + " (" +
+                  GpuCount(*w.used_gpus) + " of " + GpuCount(*w.limit_gpus) + " " + name +
+                  " GPUs in use)";
+      over->push_back(std::move(w));
+    }
+  }
+  if (!narrowed) return asked;
+  if (under == 0) return std::nullopt;
+  return under;
 }
 
 void Scheduler::FillQueueShares() {
@@ -1062,25 +1207,67 @@ CycleResult Scheduler::RunCycle(bool full) {
   positions_stale_ = true;
   // A queue's limit: a job that would take its queue above it waits, whatever fits. Its other
   // reasons (does it fit at all?) are added at the end, once per shape.
-  std::vector<std::pair<const PendingJob*, WaitReason>> over_limit_jobs;
+  // Per-model limits narrow the models a job may land on to those under their limits (it is
+  // charged by the model it lands on); a job with none left waits like one over its limit.
+  std::vector<std::pair<const PendingJob*, std::vector<WaitReason>>> over_limit_jobs;
+  std::unordered_map<JobId, cluster::ModelMask> narrowed;
   auto over_limit = [&](const PendingJob* j) {
     if (!queues_) return false;
     const double gpus = JobGpus(j->request);
     const std::string blocker = queues_->LimitBlocker(j->request.queue, gpus);
     if (blocker.empty()) {
+      std::vector<WaitReason> over;
+      const auto under = ModelsUnderLimits(*queues_, j->request, {}, /*empty=*/false, &over);
+      if (!under) {
+        over_limit_jobs.emplace_back(j, std::move(over));
+        return true;
+      }
+      cluster::ModelMask mask = *under;
       // With preemption, what a queue borrows is taken back when its owner needs it; a job that
-      // may not be preempted would hold it for as long as it runs, so it does not borrow.
-      if (!preemption_ || j->request.preemptible) return false;
-      std::optional<WaitReason> quota = QuotaReason(j->request.queue, gpus);
-      if (!quota) return false;
-      quota->code = WaitCode::kOverQuota;
-      quota->message = "queue '" + j->request.queue + "' uses " + GpuCount(*quota->used_gpus) +
-                       " of its " + GpuCount(*quota->guaranteed_gpus) +
-                       " guaranteed GPUs and the job asks for " + GpuCount(gpus) +
-                       ": a job that may not be preempted does not borrow (its owner could not "
-                       "take it back), so it waits until its queue's guarantee holds it";
-      over_limit_jobs.emplace_back(j, std::move(*quota));
-      return true;
+      // may not be preempted would hold it for as long as it runs, so it does not borrow. With
+      // per-model guarantees it runs only on the models whose guarantee holds it.
+      if (preemption_ && !j->request.preemptible) {
+        const std::string& q = j->request.queue;
+        if (queues_->HasModelGuarantees(q) && gpus > 0) {
+          PodRequest allowed = j->request.replica;
+          allowed.allowed_models = mask;
+          cluster::ModelMask covered = 0;
+          std::string models;
+          for (const std::string& m : AllowedModels(allowed)) {
+            models += (models.empty() ? "" : "|") + m;
+            if (queues_->WithinGuarantee(q, gpus, m)) {
+              covered |= cluster::ModelMask{1} << *models_.Find(m);
+            }
+          }
+          if (covered == 0) {
+            WaitReason w;
+            w.code = WaitCode::kOverQuota;
+            w.queue = q;
+            w.models = models;
+            w.used_gpus = queues_->Used(q);
+            w.guaranteed_gpus = queues_->spec(q).guaranteed_gpus;
+            w.job_gpus = gpus;
+            w.message = "queue '" + q + "' has no guarantee left that holds the job's " +
+                        GpuCount(gpus) + " GPUs on a GPU model it may run on (" + models +
+                        "): a job that may not be preempted does not borrow (its owner could "
+                        "not take it back), so it waits until its queue's guarantee holds it";
+            over_limit_jobs.emplace_back(j, std::vector<WaitReason>{std::move(w)});
+            return true;
+          }
+          mask = covered;
+        } else if (std::optional<WaitReason> quota = QuotaReason(j->request)) {
+          quota->code = WaitCode::kOverQuota;
+          quota->message = "queue '" + q + "' uses " + GpuCount(*quota->used_gpus) + " of its " +
+                           GpuCount(*quota->guaranteed_gpus) +
+                           " guaranteed GPUs and the job asks for " + GpuCount(gpus) +
+                           ": a job that may not be preempted does not borrow (its owner could "
+                           "not take it back), so it waits until its queue's guarantee holds it";
+          over_limit_jobs.emplace_back(j, std::vector<WaitReason>{std::move(*quota)});
+          return true;
+        }
+      }
+      if (mask != j->request.replica.allowed_models) narrowed[j->id] = mask;
+      return false;
     }
     WaitReason w;
     w.code = WaitCode::kOverLimit;
@@ -1090,8 +1277,15 @@ CycleResult Scheduler::RunCycle(bool full) {
     w.job_gpus = gpus;
     w.message = "queue '" + blocker + "' is at its limit (" + GpuCount(*w.used_gpus) + " of " +
                 GpuCount(*w.limit_gpus) + " GPUs in use)";
-    over_limit_jobs.emplace_back(j, std::move(w));
+    over_limit_jobs.emplace_back(j, std::vector<WaitReason>{std::move(w)});
     return true;
+  };
+  // The replica as it is placed: narrowed to the models under their limits (and, for a job that
+  // may not be preempted, to those whose guarantee holds it).
+  auto replica_of = [&](const PendingJob* j) {
+    PodRequest r = j->request.replica;
+    if (const auto it = narrowed.find(j->id); it != narrowed.end()) r.allowed_models = it->second;
+    return r;
   };
 
   std::unordered_map<ShapeKey, std::vector<JobId>, ShapeKeyHash> failed;
@@ -1116,7 +1310,7 @@ CycleResult Scheduler::RunCycle(bool full) {
       ++i;
       continue;
     }
-    const ShapeKey key{job->request.replica, job->request.replicas};
+    const ShapeKey key{replica_of(job), job->request.replicas};
     if (auto it = failed.find(key); it != failed.end()) {
       it->second.push_back(job->id);
       failed_in_order.push_back(job->id);
@@ -1126,7 +1320,7 @@ CycleResult Scheduler::RunCycle(bool full) {
     }
     if (job->request.replicas > 1) {
       ++result.node_scans;
-      if (auto p = PlaceGang(job->request.replica, job->request.replicas)) {
+      if (auto p = PlaceGang(key.replica, job->request.replicas)) {
         placed_.emplace(job->id, *p);
         MarkRunning(job->id);
         placed_ids.push_back(job->id);
@@ -1152,15 +1346,16 @@ CycleResult Scheduler::RunCycle(bool full) {
         ++i;
         continue;
       }
-      if (auto it = failed.find(ShapeKey{j->request.replica, 1}); it != failed.end()) {
+      PodRequest replica = replica_of(j);
+      if (auto it = failed.find(ShapeKey{replica, 1}); it != failed.end()) {
         it->second.push_back(j->id);
         failed_in_order.push_back(j->id);
         ++i;
         continue;
       }
       win_ids.push_back(j->id);
-      win_requests.push_back(j->request.replica);
-      win_shapes.push_back(placer_->ShapeId(j->request.replica));
+      win_shapes.push_back(placer_->ShapeId(replica));
+      win_requests.push_back(std::move(replica));
       ++i;
     }
     if (win_ids.empty()) continue;
@@ -1319,14 +1514,13 @@ CycleResult Scheduler::RunCycle(bool full) {
       shape = std::make_shared<const std::vector<WaitReason>>(std::vector<WaitReason>{w});
     }
     const PendingJob& first = pending_.at(jobs.front());
-    const std::optional<WaitReason> quota =
-        QuotaReason(first.request.queue, JobGpus(first.request));
+    const std::optional<WaitReason> quota = QuotaReason(first.request);
     for (std::size_t k = 0; k < jobs.size(); ++k) {
       Wait wait{shape, {}};
       if (queues_) {
         const JobRequest& r = pending_.at(jobs[k]).request;
         if (k == 0 || r.queue != first.request.queue) {
-          if (auto q = QuotaReason(r.queue, JobGpus(r))) wait.own.push_back(std::move(*q));
+          if (auto q = QuotaReason(r)) wait.own.push_back(std::move(*q));
         } else if (quota) {
           wait.own.push_back(*quota);
         }
@@ -1339,7 +1533,7 @@ CycleResult Scheduler::RunCycle(bool full) {
     }
   }
   for (auto& [job, limit] : over_limit_jobs) {
-    Wait wait{nullptr, {std::move(limit)}};
+    Wait wait{nullptr, std::move(limit)};
     std::shared_ptr<const std::vector<WaitReason>> shape =
         shortfall(ShapeKey{job->request.replica, job->request.replicas});
     // Does it fit now, limit aside? (Borrowing does not matter: the limit caps it anyway.)
@@ -1421,14 +1615,44 @@ CycleResult Scheduler::RunCycle(bool full) {
       if (ranked.empty()) break;
       if (waiting_for.contains(id)) continue;
       const PendingJob& w = pending_.at(id);
+      std::optional<cluster::ClusterState> stopped;  // the state without the victims stopping
+      const cluster::ClusterState& base =
+          stopping_.empty() ? state_ : (stopped = without_stopping(), *stopped);
       // Reclaim first: a job its queue's guarantee covers takes back borrowed GPUs. Otherwise the
       // order's preemption (Preempts is monotone in rank: a job that cannot preempt the lowest
-      // ranked preempts none).
-      bool reclaim = queues_ && queues_->WithinGuarantee(w.request.queue, JobGpus(w.request));
-      std::vector<const PendingJob*> candidates;
-      if (reclaim) candidates = ReclaimCandidates(w.request.queue, by_lost_work(ranked));
-      if (candidates.empty()) {
-        reclaim = false;
+      // ranked preempts none). A reclaim that had candidates but could not make room does not
+      // fall back to the order.
+      std::string reclaimed;  // what the reclaim took back, for the victims' reason ("": none)
+      bool reclaim_tried = false;
+      std::vector<JobId> victims;
+      JobRequest place_as = w.request;
+      if (queues_ && queues_->any_model_guarantees()) {
+        // Per model: on each model the job may run on whose guarantee covers it (most guarantee
+        // left first), only from queues that borrow that model and jobs wholly on it.
+        for (const std::string& m : ReclaimModels(w.request)) {
+          const std::vector<const PendingJob*> candidates =
+              ReclaimCandidates(w.request.queue, by_lost_work(ranked), &m);
+          if (candidates.empty()) continue;
+          reclaim_tried = true;
+          JobRequest on_model = w.request;
+          on_model.replica.allowed_models = cluster::ModelMask{1} << *models_.Find(m);
+          victims = ChooseVictims(id, on_model, candidates, base, &place_as);
+          if (!victims.empty()) {
+            reclaimed = "its guarantee of " + m;
+            break;
+          }
+        }
+      } else if (queues_ && queues_->WithinGuarantee(w.request.queue, JobGpus(w.request))) {
+        const std::vector<const PendingJob*> candidates =
+            ReclaimCandidates(w.request.queue, by_lost_work(ranked), nullptr);
+        if (!candidates.empty()) {
+          reclaim_tried = true;
+          victims = ChooseVictims(id, w.request, candidates, base, &place_as);
+          if (!victims.empty()) reclaimed = "its guarantee";
+        }
+      }
+      if (!reclaim_tried) {
+        std::vector<const PendingJob*> candidates;
         for (const PendingJob* r : ranked) {
           if (!order_->Preempts(w, *r)) break;
           // With queues the order preempts inside the job's own queue only: across queues the
@@ -1438,16 +1662,15 @@ CycleResult Scheduler::RunCycle(bool full) {
           candidates.push_back(r);
         }
         candidates = by_lost_work(std::move(candidates));
+        if (!candidates.empty())
+          victims = ChooseVictims(id, w.request, candidates, base, &place_as);
       }
-      if (candidates.empty()) continue;
-      const std::vector<JobId> victims =
-          ChooseVictims(id, candidates, stopping_.empty() ? state_ : without_stopping());
       if (victims.empty()) continue;
       const PendingJob waiting = w;
       const std::string why =
           "preempted by job " + std::to_string(id) + " (" +
-          (reclaim ? "queue '" + waiting.request.queue + "' reclaims its guarantee"
-                   : std::string(order_->name()) + " order") +
+          (!reclaimed.empty() ? "queue '" + waiting.request.queue + "' reclaims " + reclaimed
+                              : std::string(order_->name()) + " order") +
           ")";
       if (wait_for_victims_) {
         // The victims keep their GPUs until the caller has stopped them (Requeue); the waiting
@@ -1469,10 +1692,11 @@ CycleResult Scheduler::RunCycle(bool full) {
         pending_.emplace(v, back);
         result.preempted.push_back(v);
       }
+      // Placed as ChooseVictims found it fits: on the reclaimed model, under the model limits.
       std::optional<Placement> p;
-      if (waiting.request.replicas > 1) {
-        p = PlaceGang(waiting.request.replica, waiting.request.replicas);
-      } else if (auto a = placer_->Place(waiting.request.replica, state_)) {
+      if (place_as.replicas > 1) {
+        p = PlaceGang(place_as.replica, place_as.replicas);
+      } else if (auto a = placer_->Place(place_as.replica, state_)) {
         GP_CHECK(state_.Allocate(*a).ok());
         p = Placement{*a};
       }
@@ -1585,19 +1809,37 @@ bool Scheduler::FitsOn(const JobRequest& r, const cluster::ClusterState& s) cons
 }
 
 std::vector<const PendingJob*> Scheduler::ReclaimCandidates(
-    const std::string& queue, const std::vector<const PendingJob*>& ranked) const {
+    const std::string& queue, const std::vector<const PendingJob*>& ranked,
+    const std::string* model) const {
+  // Per model: only jobs wholly on GPUs of `model` (stopping one partly elsewhere would take
+  // GPUs of another model), counted by those GPUs against what their queue borrows of it.
+  const auto on_model = [&](JobId id) -> double {
+    const queue::ModelGpus& by = running_.at(id).by_model;
+    if (by.size() != 1 || by.begin()->first != *model) return -1;
+    return by.begin()->second;
+  };
+  const auto gpus_of = [&](const PendingJob* r) {
+    return model == nullptr ? JobGpus(r->request) : on_model(r->id);
+  };
   // Borrowing queues, most borrowed first; inside each, `ranked`'s order (lowest ranked first).
   std::unordered_map<std::string, double> left;  // borrowed GPUs not yet chosen
   for (const PendingJob* r : ranked) {
     const std::string& q = r->request.queue;
-    if (q != queue && queues_->Has(q) && !left.contains(q)) left[q] = queues_->Borrowed(q);
+    if (q != queue && queues_->Has(q) && !left.contains(q)) {
+      left[q] = model == nullptr ? queues_->Borrowed(q) : queues_->Borrowed(q, *model);
+    }
   }
   // What victims already being stopped give back counts as reclaimed.
   for (const auto& [victim, stop] : stopping_) {
     const auto run = running_.find(victim);
     if (run == running_.end()) continue;
     const auto it = left.find(run->second.job.request.queue);
-    if (it != left.end()) it->second -= JobGpus(run->second.job.request);
+    if (it == left.end()) continue;
+    if (model == nullptr) {
+      it->second -= JobGpus(run->second.job.request);
+    } else if (const auto g = run->second.by_model.find(*model); g != run->second.by_model.end()) {
+      it->second -= g->second;
+    }
   }
   std::vector<std::pair<std::string, double>> by_borrowed(left.begin(), left.end());
   std::sort(by_borrowed.begin(), by_borrowed.end(), [](const auto& a, const auto& b) {
@@ -1609,28 +1851,72 @@ std::vector<const PendingJob*> Scheduler::ReclaimCandidates(
     for (const PendingJob* r : ranked) {
       if (still <= 1e-9) break;
       if (r->request.queue != q) continue;
+      const double gpus = gpus_of(r);
+      if (gpus < 0) continue;  // not wholly on the model
       out.push_back(r);
-      still -= JobGpus(r->request);
+      still -= gpus;
     }
   }
   return out;
 }
 
-std::vector<JobId> Scheduler::ChooseVictims(JobId id, const std::vector<const PendingJob*>& ranked,
-                                            const cluster::ClusterState& base) const {
+std::vector<std::string> Scheduler::ReclaimModels(const JobRequest& r) const {
+  std::vector<std::pair<double, std::string>> covered;
+  for (const std::string& m : AllowedModels(r.replica)) {
+    if (queues_->WithinGuarantee(r.queue, JobGpus(r), m)) {
+      covered.emplace_back(queues_->GuaranteeLeft(r.queue, m), m);
+    }
+  }
+  std::sort(covered.begin(), covered.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  std::vector<std::string> out;
+  out.reserve(covered.size());
+  for (auto& [left, m] : covered) out.push_back(std::move(m));
+  return out;
+}
+
+std::vector<JobId> Scheduler::ChooseVictims(JobId id, const JobRequest& request,
+                                            const std::vector<const PendingJob*>& ranked,
+                                            const cluster::ClusterState& base,
+                                            JobRequest* place_as) const {
   const PendingJob& waiting = pending_.at(id);
   // Stop the candidates one by one, in their order, until the waiting job fits; then keep running
   // every victim it can do without (latest chosen first), so that exactly what is needed is freed.
   // With queues the waiting job must also keep within its queue's limits once the victims of its
-  // own queue are gone (those of other queues free nothing of its limits).
-  const double need = queues_ ? JobGpus(waiting.request) : 0;
+  // own queue are gone (those of other queues free nothing of its limits); per-model limits
+  // narrow the models it may land on the same way (the GPUs of each model its own queue's
+  // victims give back).
+  const double need = queues_ ? JobGpus(request) : 0;
+  const bool own_queue = queues_.has_value();
   auto own = [&](JobId v) {
-    return queues_ && running_.at(v).job.request.queue == waiting.request.queue
+    return own_queue && running_.at(v).job.request.queue == waiting.request.queue
                ? JobGpus(running_.at(v).job.request)
                : 0.0;
   };
   auto within_limit = [&](double freed) {
     return !queues_ || queues_->LimitBlocker(waiting.request.queue, need - freed).empty();
+  };
+  queue::ModelGpus freed_by_model;  // of the waiting job's own queue, among the victims
+  auto add_model_gpus = [&](JobId v, double sign) {
+    if (!own_queue || running_.at(v).job.request.queue != waiting.request.queue) return;
+    for (const auto& [model, gpus] : running_.at(v).by_model) freed_by_model[model] += sign * gpus;
+  };
+  // Whether it fits on `s` with `freed` of its queue's GPUs given back; sets *place_as.
+  auto fits_on = [&](const cluster::ClusterState& s, double freed) {
+    if (!within_limit(freed)) return false;
+    if (!queues_ || !queues_->any_model_limits()) {
+      if (!FitsOn(request, s)) return false;
+      *place_as = request;
+      return true;
+    }
+    const auto under = ModelsUnderLimits(*queues_, request, freed_by_model, false, nullptr);
+    if (!under) return false;
+    JobRequest r = request;
+    r.replica.allowed_models = *under;
+    if (!FitsOn(r, s)) return false;
+    *place_as = std::move(r);
+    return true;
   };
   cluster::ClusterState what_if = base;
   std::vector<JobId> victims;
@@ -1640,7 +1926,8 @@ std::vector<JobId> Scheduler::ChooseVictims(JobId id, const std::vector<const Pe
     for (const auto& a : placed_.at(v->id)) GP_CHECK(what_if.Release(a).ok());
     victims.push_back(v->id);
     freed += own(v->id);
-    if (within_limit(freed) && FitsOn(waiting.request, what_if)) {
+    add_model_gpus(v->id, 1);
+    if (fits_on(what_if, freed)) {
       fits = true;
       break;
     }
@@ -1651,12 +1938,16 @@ std::vector<JobId> Scheduler::ChooseVictims(JobId id, const std::vector<const Pe
     bool restored = true;
     for (const auto& a : placed_.at(victims[k])) restored = restored && keep.Allocate(a).ok();
     const double kept_freed = freed - own(victims[k]);
-    if (restored && within_limit(kept_freed) && FitsOn(waiting.request, keep)) {
+    add_model_gpus(victims[k], -1);
+    if (restored && fits_on(keep, kept_freed)) {
       what_if = std::move(keep);
       freed = kept_freed;
       victims.erase(victims.begin() + static_cast<std::ptrdiff_t>(k));
+    } else {
+      add_model_gpus(victims[k], 1);
     }
   }
+  // The last fits_on that held is the set kept: *place_as is for it (a failed try leaves it).
   return victims;
 }
 

@@ -349,21 +349,43 @@ class Scheduler {
   // The resource reasons why `replicas` x `replica` cannot start on the current state, from the
   // free counts (one scan of the nodes); empty when the counts say it fits.
   std::vector<WaitReason> Shortfall(const cluster::PodRequest& replica, int replicas) const;
-  // over_quota / waiting_to_borrow for a job of `queue` asking for `gpus` that does not fit
-  // (nullopt: its guarantee covers it, or no queues).
-  std::optional<WaitReason> QuotaReason(const std::string& queue, double gpus) const;
+  // over_quota / waiting_to_borrow for job `r` that does not fit (nullopt: its queue's guarantee
+  // covers it, or no queues). A guarantee tied to models: judged on the model `r` may run on with
+  // the most guarantee left, which the reason names.
+  std::optional<WaitReason> QuotaReason(const JobRequest& r) const;
+  // The pool's models that `r` may run on, by name (none for a job without GPUs).
+  std::vector<std::string> AllowedModels(const cluster::PodRequest& r) const;
+  // InvalidArgument "queue 'a': models.X: the pool has no GPUs of model 'X' (it has: ...)".
+  Status CheckQueueModels(const queue::QueueSet& set) const;
+  // Per-model limits of `set`: the models `r` may land on without taking its queue or an
+  // ancestor above the limit of that model (`freed`: GPUs of each model that victims of its own
+  // queue give back; `empty`: counting nothing in use). `r`'s own allowed_models when no limit
+  // narrows them (kAnyModel stays kAnyModel), nullopt when none is left; `over` receives an
+  // over_limit reason per model left out.
+  std::optional<cluster::ModelMask> ModelsUnderLimits(const queue::QueueSet& set,
+                                                      const JobRequest& r,
+                                                      const queue::ModelGpus& freed, bool empty,
+                                                      std::vector<WaitReason>* over) const;
   // The job as the order sees it while it runs: its attained GPU time up to the clock.
   PendingJob RunningView(JobId id) const;
-  // Preemption for the waiting job `id`: the fewest of `candidates` (in the order they may be
-  // stopped) whose GPUs make it fit (empty: none would).
+  // Preemption for the waiting job `id`, placed as `request` (its own, or narrowed to the model
+  // it reclaims): the fewest of `candidates` (in the order they may be stopped) whose GPUs make
+  // it fit (empty: none would); *place_as is then the request it fits as (narrowed further to
+  // the models under their per-model limits).
   // `base`: the state with the placements of the victims already being stopped freed.
-  std::vector<JobId> ChooseVictims(JobId id, const std::vector<const PendingJob*>& candidates,
-                                   const cluster::ClusterState& base) const;
-  // Reclaim: the running jobs of queues above their guarantee that a job of `queue` asking for
-  // `gpus` within its guarantee may stop, most borrowing queue first, lowest ranked first inside a
-  // queue, no more from a queue than it borrows.
-  std::vector<const PendingJob*> ReclaimCandidates(
-      const std::string& queue, const std::vector<const PendingJob*>& ranked) const;
+  std::vector<JobId> ChooseVictims(JobId id, const JobRequest& request,
+                                   const std::vector<const PendingJob*>& candidates,
+                                   const cluster::ClusterState& base, JobRequest* place_as) const;
+  // Reclaim: the running jobs of queues above their guarantee that a job of `queue` within its
+  // guarantee may stop, most borrowing queue first, lowest ranked first inside a queue, no more
+  // from a queue than it borrows. With `model`: only jobs wholly on GPUs of that model, of
+  // queues that borrow it, no more from a queue than it borrows of it (QueueSet::Borrowed).
+  std::vector<const PendingJob*> ReclaimCandidates(const std::string& queue,
+                                                   const std::vector<const PendingJob*>& ranked,
+                                                   const std::string* model) const;
+  // Per-model reclaim: the models job `r` may run on whose guarantee covers it, the most
+  // guarantee left first (ties by name).
+  std::vector<std::string> ReclaimModels(const JobRequest& r) const;
   // Whether `r` fits on `s` (its replicas placed one by one on a copy).
   bool FitsOn(const JobRequest& r, const cluster::ClusterState& s) const;
   // With reservation_timeout_s: `id`'s reservation has lapsed and it waits without one.
@@ -387,6 +409,7 @@ class Scheduler {
     PendingJob job;
     double since_s = 0;
     std::optional<double> checkpoint_s;
+    queue::ModelGpus by_model;  // GPUs it holds of each model (charged to its queue)
   };
   void MarkRunning(JobId id, const JobRequest* request = nullptr, const History* history = nullptr);
   // drf: every pending job's PendingJob::queue_share from the running jobs' use.

@@ -920,6 +920,155 @@ TEST(SchedulerTest, ABadSetQueuesChangesNothing) {
   EXPECT_EQ(s->RunCycle().placed.size(), 1u);
 }
 
+// Per GPU model: node "h" has 8 H100, node "x" 8 A100 (model ids in node order: H100 0, A100 1).
+std::unique_ptr<Scheduler> MakeTwoModels(std::vector<queue::QueueSpec> queues) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = "priority";
+  opt.preemption = true;
+  opt.queues = std::move(queues);
+  auto s = Scheduler::Create({Node("h", 8, "H100"), Node("x", 8, "A100")}, opt);
+  EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().ToString());
+  return std::move(*s);
+}
+
+// A job of queue `q` asking for `gpus` GPUs of `model` ("": any model).
+JobRequest OnModel(const Scheduler& s, const std::string& q, int gpus, const std::string& model) {
+  JobRequest r = InQueue(q, gpus);
+  if (!model.empty()) r.replica.allowed_models = cluster::ModelMask{1} << *s.models().Find(model);
+  return r;
+}
+
+queue::QueueSpec WithModels(queue::QueueSpec q, std::map<std::string, queue::ModelShare> models) {
+  q.models = std::move(models);
+  return q;
+}
+
+// Queue a may use 4 H100 at most (any number of A100). Job 1 (4 H100) runs; job 2 (2 H100)
+// waits with the model named; job 3 (2 GPUs, any model) goes to the A100 node although bestfit
+// would put it on h's 4 free H100 (4 left there < 8 on x): it is narrowed to the models under
+// their limits.
+TEST(SchedulerTest, APerModelLimitHoldsAndTheReasonNamesTheModel) {
+  auto s = MakeTwoModels({WithModels({"a", "", 0, kNoLimit, 1}, {{"H100", {0, 4}}})});
+  ASSERT_TRUE(s->AddPending(1, OnModel(*s, "a", 4, "H100")).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 1u);
+  EXPECT_EQ(NodeOf(*s, 1), "h");
+  ASSERT_TRUE(s->AddPending(2, OnModel(*s, "a", 2, "H100")).ok());
+  ASSERT_TRUE(s->AddPending(3, OnModel(*s, "a", 2, "")).ok());
+  const auto c = s->RunCycle();
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 3);
+  EXPECT_EQ(NodeOf(*s, 3), "x");
+  // a: 4 (job 1) + 2 (job 3) GPUs; 4 of H100, 2 of A100.
+  EXPECT_DOUBLE_EQ(s->queues()->Used("a"), 6);
+  EXPECT_DOUBLE_EQ(s->queues()->Used("a", "H100"), 4);
+  EXPECT_DOUBLE_EQ(s->queues()->Used("a", "A100"), 2);
+  EXPECT_EQ(s->PendingReason(2),
+            "not now: queue 'a' is at its limit for H100 (4 of 4 H100 GPUs in use)");
+  const std::vector<WaitReason> why = s->PendingReasons(2);
+  ASSERT_EQ(why.size(), 1u);
+  EXPECT_EQ(why[0].code, WaitCode::kOverLimit);
+  EXPECT_EQ(why[0].queue, "a");
+  EXPECT_EQ(why[0].models, "H100");
+  EXPECT_EQ(why[0].used_gpus, 4);
+  EXPECT_EQ(why[0].limit_gpus, 4);
+  // More H100 than the limit, and nothing else allowed: never.
+  EXPECT_EQ(s->CheckFeasible(OnModel(*s, "a", 6, "H100")).message(),
+            "never: queue 'a' is limited to 4 GPUs of H100 and the job asks for 6");
+  EXPECT_TRUE(s->CheckFeasible(OnModel(*s, "a", 6, "")).ok());  // A100 has no limit
+  // Job 1 ends: 0 of 4 H100 in use, job 2 starts on h.
+  ASSERT_TRUE(s->Release(1).ok());
+  EXPECT_DOUBLE_EQ(s->queues()->Used("a", "H100"), 0);
+  const auto d = s->RunCycle();
+  ASSERT_EQ(d.placed.size(), 1u);
+  EXPECT_EQ(d.placed[0].first, 2);
+  EXPECT_EQ(NodeOf(*s, 2), "h");
+}
+
+// Queue a is guaranteed 4 GPUs, all of H100; b nothing. b runs four 2-GPU jobs on the H100 node
+// (1-4) and two 4-GPU jobs on the A100 node (5, 6): 16 GPUs, all borrowed, 8 of them H100.
+// a's job 7 (4 GPUs, any model) is covered on H100 only (A100: 0 of its guarantee, nothing
+// untied). The lowest ranked of b's jobs is 6, on A100, where job 7 would fit too; but the
+// reclaim is of H100: only b's jobs wholly on H100 are candidates, lowest ranked first: 4
+// (2 free, not enough), 3 (4 free: fits). Exactly those two stop; b's A100 jobs keep running.
+TEST(SchedulerTest, APerModelGuaranteeReclaimsOnlyThatModelsGpus) {
+  auto s = MakeTwoModels({WithModels({"a", "", 4, kNoLimit, 1}, {{"H100", {4, kNoLimit}}}),
+                          {"b", "", 0, kNoLimit, 1}});
+  for (JobId id = 1; id <= 4; ++id)
+    ASSERT_TRUE(s->AddPending(id, OnModel(*s, "b", 2, "H100")).ok());
+  for (JobId id = 5; id <= 6; ++id)
+    ASSERT_TRUE(s->AddPending(id, OnModel(*s, "b", 4, "A100")).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 6u);
+  EXPECT_DOUBLE_EQ(s->queues()->Borrowed("b"), 16);         // 16 - 0 guaranteed
+  EXPECT_DOUBLE_EQ(s->queues()->Borrowed("b", "H100"), 8);  // min(8 - 0, 16)
+  ASSERT_TRUE(s->AddPending(7, OnModel(*s, "a", 4, "")).ok());
+  const auto c = s->RunCycle();
+  EXPECT_EQ(c.preempted, (std::vector<JobId>{4, 3}));
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 7);
+  EXPECT_EQ(NodeOf(*s, 7), "h");
+  EXPECT_EQ(s->PendingReason(4),
+            "not now: preempted by job 7 (queue 'a' reclaims its guarantee of H100)");
+  EXPECT_NE(s->placement(5), nullptr);
+  EXPECT_NE(s->placement(6), nullptr);
+  // a: 4 of its 4 H100; b: 4 H100 + 8 A100, all borrowed, 4 of them H100.
+  EXPECT_DOUBLE_EQ(s->queues()->Used("a", "H100"), 4);
+  EXPECT_DOUBLE_EQ(s->queues()->Borrowed("a"), 0);
+  EXPECT_DOUBLE_EQ(s->queues()->Borrowed("b"), 12);
+  EXPECT_DOUBLE_EQ(s->queues()->Borrowed("b", "H100"), 4);
+  // An A100 job of a: its guarantee covers no A100, so it reclaims nothing and waits, with the
+  // model named (x is full: b's jobs 5 and 6).
+  ASSERT_TRUE(s->AddPending(8, OnModel(*s, "a", 2, "A100")).ok());
+  const auto d = s->RunCycle();
+  EXPECT_TRUE(d.preempted.empty());
+  EXPECT_TRUE(s->is_pending(8));
+  const std::vector<WaitReason> why = s->PendingReasons(8);
+  ASSERT_FALSE(why.empty());
+  EXPECT_EQ(why[0].code, WaitCode::kOverQuota);
+  EXPECT_EQ(why[0].models, "A100");
+  EXPECT_EQ(why[0].message,
+            "queue 'a' has none of its guarantee left for GPUs of A100 (it uses 4 of its 4 "
+            "guaranteed GPUs, some tied to models): the job's 2 GPUs would all be borrowed, so it "
+            "waits for idle GPUs (it reclaims none)");
+}
+
+// The same pool without per-model guarantees reclaims across models as before: a's 4 GPUs (any
+// model) are covered by its total guarantee of 4, and the lowest ranked of b's jobs, 6 (4 A100),
+// makes room alone.
+TEST(SchedulerTest, WithoutPerModelGuaranteesReclaimIgnoresModels) {
+  auto s = MakeTwoModels({{"a", "", 4, kNoLimit, 1}, {"b", "", 0, kNoLimit, 1}});
+  for (JobId id = 1; id <= 4; ++id)
+    ASSERT_TRUE(s->AddPending(id, OnModel(*s, "b", 2, "H100")).ok());
+  for (JobId id = 5; id <= 6; ++id)
+    ASSERT_TRUE(s->AddPending(id, OnModel(*s, "b", 4, "A100")).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 6u);
+  ASSERT_TRUE(s->AddPending(7, OnModel(*s, "a", 4, "")).ok());
+  const auto c = s->RunCycle();
+  EXPECT_EQ(c.preempted, (std::vector<JobId>{6}));
+  EXPECT_EQ(NodeOf(*s, 7), "x");
+  EXPECT_EQ(s->PendingReason(6), "not now: preempted by job 7 (queue 'a' reclaims its guarantee)");
+}
+
+// Per-model members are checked against the pool, and a per-model limit that would strand a
+// pending job is refused like a total one; nothing changes.
+TEST(SchedulerTest, SetQueuesChecksPerModelMembers) {
+  auto s = MakeTwoModels({{"a", "", 0, kNoLimit, 1}});
+  ASSERT_TRUE(s->AddPending(1, OnModel(*s, "a", 8, "H100")).ok());
+  ASSERT_TRUE(s->AddPending(2, OnModel(*s, "a", 8, "H100")).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 1u);  // job 2 waits for h
+  EXPECT_EQ(s->SetQueues({WithModels({"a", "", 0, kNoLimit, 1}, {{"B200", {0, 4}}})}).message(),
+            "queue 'a': models.B200: the pool has no GPUs of model 'B200' (it has: H100, A100)");
+  EXPECT_EQ(s->SetQueues({WithModels({"a", "", 0, kNoLimit, 1}, {{"H100", {0, 4}}})}).message(),
+            "queue 'a' is limited to 4 GPUs of H100, below the 8 GPUs of pending job 2 (queue "
+            "'a') on every model it may run on: it could then never start; cancel it first or "
+            "keep the limit");
+  EXPECT_TRUE(s->queues()->spec("a").models.empty());
+  // A100 only: job 2 may still run (on H100); job 1's 8 H100 are charged by model.
+  ASSERT_TRUE(s->SetQueues({WithModels({"a", "", 0, kNoLimit, 1}, {{"A100", {0, 4}}})}).ok());
+  EXPECT_DOUBLE_EQ(s->queues()->Used("a", "H100"), 8);
+  EXPECT_DOUBLE_EQ(s->queues()->Used("a", "A100"), 0);
+}
+
 // An empty list turns the queues off: any queue name is then accepted; queues that leave out a
 // running job's queue are refused, and with its queue they charge it again.
 TEST(SchedulerTest, SetQueuesTurnsQueuesOffAndOn) {
