@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -30,12 +31,13 @@ Result<std::vector<queue::QueueSpec>> FromNode(const YAML::Node& root, const std
     const YAML::Node e = list[i];
     const std::string where = "queues[" + std::to_string(i) + "]";
     if (!e.IsMap()) return at(e, where, "must be a mapping (name, guaranteed, limit, ...)");
-    static const std::set<std::string> kKnown = {"name", "guaranteed", "limit", "weight", "parent"};
+    static const std::set<std::string> kKnown = {"name",   "guaranteed", "limit",
+                                                 "weight", "parent",     "models"};
     for (const auto& kv : e) {
       const std::string key = kv.first.as<std::string>("");
       if (!kKnown.contains(key)) {
         return at(kv.first, where + "." + key,
-                  "unknown member (known: name, guaranteed, limit, weight, parent)");
+                  "unknown member (known: name, guaranteed, limit, weight, parent, models)");
       }
     }
     queue::QueueSpec q;
@@ -59,6 +61,40 @@ Result<std::vector<queue::QueueSpec>> FromNode(const YAML::Node& root, const std
         *field = v.as<double>();
       } catch (const YAML::Exception&) {
         return at(v, where + "." + key, "'" + v.as<std::string>("") + "' is not a number");
+      }
+    }
+    if (const YAML::Node models = e["models"]; models) {
+      const std::string in = where + ".models";
+      if (!models.IsMap()) {
+        return at(models, in, "must be a mapping of GPU model to {guaranteed, limit}");
+      }
+      for (const auto& kv : models) {
+        const std::string model = kv.first.as<std::string>("");
+        const std::string of = in + "." + model;
+        const YAML::Node share = kv.second;
+        if (!share.IsMap()) return at(kv.first, of, "must be a mapping (guaranteed, limit)");
+        queue::ModelShare m;
+        for (const auto& kv2 : share) {
+          const std::string key = kv2.first.as<std::string>("");
+          double* field = key == "guaranteed" ? &m.guaranteed_gpus
+                          : key == "limit"    ? &m.limit_gpus
+                                              : nullptr;
+          if (field == nullptr) {
+            return at(kv2.first, of + "." + key, "unknown member (known: guaranteed, limit)");
+          }
+          try {
+            *field = kv2.second.as<double>();
+          } catch (const YAML::Exception&) {
+            return at(kv2.second, of + "." + key,
+                      "'" + kv2.second.as<std::string>("") + "' is not a number");
+          }
+        }
+        q.models[model] = m;
+      }
+      // Without its own `guaranteed` a queue is guaranteed what its models are.
+      if (!e["guaranteed"]) {
+        q.guaranteed_gpus = 0;
+        for (const auto& [model, m] : q.models) q.guaranteed_gpus += m.guaranteed_gpus;
       }
     }
     out.push_back(std::move(q));
@@ -89,11 +125,48 @@ Result<std::vector<queue::QueueSpec>> FromNode(const YAML::Node& root, const std
     const std::size_t colon = rest.find(": ");
     const std::string key = rest.substr(0, colon);
     const YAML::Node& e = entries[index];
-    const YAML::Node line = e[key] ? e[key] : e;
+    // The node whose line the error gives (yaml-cpp's Node::operator= writes into the document:
+    // nodes are chosen by reset()).
+    YAML::Node line;
+    line.reset(e[key] ? e[key] : e);
+    if (key.starts_with("models.")) {  // "models.H100.limit" (a model name may hold dots)
+      std::string model = key.substr(7);
+      std::string share_key;  // "guaranteed", "limit" or "" (the model itself)
+      for (const char* suffix : {".guaranteed", ".limit"}) {
+        if (model.ends_with(suffix)) {
+          share_key = suffix + 1;
+          model.resize(model.size() - share_key.size() - 1);
+        }
+      }
+      line.reset(e["models"]);
+      for (const auto& kv : e["models"]) {
+        if (kv.first.as<std::string>("") != model) continue;
+        line.reset(kv.first);
+        if (!share_key.empty() && kv.second.IsMap() && kv.second[share_key]) {
+          line.reset(kv.second[share_key]);
+        }
+      }
+    }
     return at(line, "queues[" + std::to_string(index) + "]." + key,
               colon == std::string::npos ? rest : rest.substr(colon + 2));
   }
   return out;
+}
+
+// A model name as a YAML key: as it is when it is plain (letters, digits, '-', '_', '.'), else
+// double-quoted.
+std::string YamlKey(const std::string& name) {
+  const bool plain = !name.empty() && name[0] != '-' && name[0] != '.' &&
+                     std::all_of(name.begin(), name.end(), [](unsigned char c) {
+                       return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+                     });
+  if (plain) return name;
+  std::string out = "\"";
+  for (const char c : name) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
 }
 
 // The shortest text that reads back as `v`.
@@ -144,6 +217,22 @@ std::vector<std::string> QueueChanges(const std::vector<queue::QueueSpec>& befor
     add("limit", limit(b.limit_gpus), limit(a->limit_gpus));
     add("weight", Number(b.weight), Number(a->weight));
     add("parent", parent(b.parent), parent(a->parent));
+    for (const auto& [model, m] : b.models) {
+      const auto it = a->models.find(model);
+      if (it == a->models.end()) {
+        d += (d.empty() ? "" : ", ") + ("models." + model + " removed");
+        continue;
+      }
+      add("models." + model + ".guaranteed", Number(m.guaranteed_gpus),
+          Number(it->second.guaranteed_gpus));
+      add("models." + model + ".limit", limit(m.limit_gpus), limit(it->second.limit_gpus));
+    }
+    for (const auto& [model, m] : a->models) {
+      if (b.models.contains(model)) continue;
+      d += (d.empty() ? "" : ", ") +
+           ("models." + model + " added (guaranteed " + Number(m.guaranteed_gpus) + ", limit " +
+            limit(m.limit_gpus) + ")");
+    }
     if (!d.empty()) out.push_back("'" + b.name + "': " + d);
   }
   for (const queue::QueueSpec& a : after) {
@@ -151,6 +240,10 @@ std::vector<std::string> QueueChanges(const std::vector<queue::QueueSpec>& befor
     std::string d = "guaranteed " + Number(a.guaranteed_gpus) + ", limit " + limit(a.limit_gpus) +
                     ", weight " + Number(a.weight);
     if (!a.parent.empty()) d += ", parent " + a.parent;
+    for (const auto& [model, m] : a.models) {
+      d += ", " + model + " guaranteed " + Number(m.guaranteed_gpus) + " limit " +
+           limit(m.limit_gpus);
+    }
     out.push_back("added '" + a.name + "' (" + d + ")");
   }
   return out;
@@ -165,6 +258,15 @@ std::string QueueFileText(const std::vector<queue::QueueSpec>& queues) {
     if (!std::isinf(q.limit_gpus)) out += "    limit: " + Number(q.limit_gpus) + "\n";
     if (q.weight != 1) out += "    weight: " + Number(q.weight) + "\n";
     if (!q.parent.empty()) out += "    parent: " + q.parent + "\n";
+    if (!q.models.empty()) out += "    models:\n";
+    for (const auto& [model, m] : q.models) {
+      std::string share;
+      if (m.guaranteed_gpus != 0) share = "guaranteed: " + Number(m.guaranteed_gpus);
+      if (!std::isinf(m.limit_gpus)) {
+        share += (share.empty() ? "" : ", ") + ("limit: " + Number(m.limit_gpus));
+      }
+      out += "      " + YamlKey(model) + ": {" + share + "}\n";
+    }
   }
   return out;
 }

@@ -7,14 +7,21 @@
 //       limit: 32          # GPUs at most, borrowing included (default: no limit)
 //       weight: 2          # fair-share weight (default 1)
 //       parent: org        # the parent queue (default: a top-level queue)
+//       models:            # per GPU model, by the pool's model names (default: none)
+//         H100: {guaranteed: 8, limit: 12}   # 8 of the 16 guaranteed are H100; 12 H100 at most
+//         A100: {limit: 4}
 //
-// `queues: []` is a pool without queues.
+// `queues: []` is a pool without queues. Per-model shares follow QueueSet (queue/queue_set.h):
+// a model's `guaranteed` is part of the queue's, whose own `guaranteed`, when not given, is the
+// sum of its models'; a model's `limit` caps the GPUs of that model (the total `limit` still
+// holds). Whether the pool has the models is the scheduler's check, not the file's.
 //
 // Errors: InvalidArgument "FILE:LINE: queues[i].MEMBER: what" for a missing or unknown member, a
 // value of the wrong type, and every rule of QueueSet::Create (a repeated name, an unknown parent,
 // a cycle, a limit below the guarantee, ...), the line being that of the member when it is
-// given, else of its queue; "FILE:LINE: malformed YAML: ..." for text that is not YAML; NotFound
-// for a missing file. The whole file is refused on the first error.
+// given, else of its queue (per model: "queues[0].models.H100.limit", at the line of that
+// member, else of the model); "FILE:LINE: malformed YAML: ..." for text that is not YAML;
+// NotFound for a missing file. The whole file is refused on the first error.
 #pragma once
 
 #include <string>
@@ -39,8 +46,9 @@ std::string QueueFileText(const std::vector<queue::QueueSpec>& queues);
 
 // What changes from `before` to `after`, one line per queue that changes, in the order of
 // `before` then the added queues of `after`: "added 'vision' (guaranteed 0, limit 6, weight 1,
-// parent research)",
-// "removed 'old'", "'research': limit 12 -> 8, weight 1 -> 2" (a limit of none is "none").
+// parent research, H100 guaranteed 0 limit 4)",
+// "removed 'old'", "'research': limit 12 -> 8, weight 1 -> 2, models.H100.limit none -> 8,
+// models.A100 removed, models.T4 added (guaranteed 0, limit 2)" (a limit of none is "none").
 // Empty when nothing changes (the order of the queues aside).
 std::vector<std::string> QueueChanges(const std::vector<queue::QueueSpec>& before,
                                       const std::vector<queue::QueueSpec>& after);

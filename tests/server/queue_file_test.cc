@@ -39,7 +39,7 @@ TEST(QueueFileTest, ErrorsNameTheFileLineAndMember) {
       {"queues:\n  - guaranteed: 4\n", "q.yaml:2: queues[0].name: missing"},
       {"queues:\n  - name: a\n    guarantee: 4\n",
        "q.yaml:3: queues[0].guarantee: unknown member (known: name, guaranteed, limit, weight, "
-       "parent)"},
+       "parent, models)"},
       {"queues:\n  - name: a\n    limit: lots\n",
        "q.yaml:3: queues[0].limit: 'lots' is not a number"},
       // The set's rules, at the line of the member (else of the queue).
@@ -90,7 +90,7 @@ TEST(QueueFileTest, ReadsJson) {
   EXPECT_DOUBLE_EQ((*q)[0].limit_gpus, 4);
   EXPECT_EQ(ParseQueueFile(R"({"queues": [{"name": "a", "limits": 4}]})", "b").error().message(),
             "b:1: queues[0].limits: unknown member (known: name, guaranteed, limit, weight, "
-            "parent)");
+            "parent, models)");
 }
 
 // The text leaves out the defaults and reads back as the same queues, exactly (0.1 + 0.2 is not
@@ -135,6 +135,113 @@ TEST(QueueFileTest, ChangesNameEachQueueAndMember) {
                 "added 'vision' (guaranteed 0, limit 6, weight 1, parent research)"}));
   EXPECT_TRUE(QueueChanges(before, {before[2], before[0], before[1]}).empty());
   EXPECT_TRUE(QueueChanges({}, {}).empty());
+}
+
+// Per-model shares: a queue without its own `guaranteed` is guaranteed the sum of its models'.
+TEST(QueueFileTest, ReadsPerModelShares) {
+  const auto q = ParseQueueFile(
+      "queues:\n"
+      "  - name: a\n"
+      "    models:\n"
+      "      H100: {guaranteed: 4, limit: 6}\n"
+      "      A100-SXM-80GB:\n"
+      "        guaranteed: 2\n"
+      "  - name: b\n"
+      "    guaranteed: 10\n"
+      "    models: {T4: {limit: 3}}\n",
+      "q.yaml");
+  ASSERT_TRUE(q.has_value()) << q.error().ToString();
+  ASSERT_EQ(q->size(), 2u);
+  const queue::QueueSpec& a = (*q)[0];
+  EXPECT_DOUBLE_EQ(a.guaranteed_gpus, 6);  // 4 H100 + 2 A100
+  ASSERT_EQ(a.models.size(), 2u);
+  EXPECT_DOUBLE_EQ(a.models.at("H100").guaranteed_gpus, 4);
+  EXPECT_DOUBLE_EQ(a.models.at("H100").limit_gpus, 6);
+  EXPECT_DOUBLE_EQ(a.models.at("A100-SXM-80GB").guaranteed_gpus, 2);
+  EXPECT_TRUE(std::isinf(a.models.at("A100-SXM-80GB").limit_gpus));
+  const queue::QueueSpec& b = (*q)[1];
+  EXPECT_DOUBLE_EQ(b.guaranteed_gpus, 10);  // its own, not its models' 0
+  EXPECT_DOUBLE_EQ(b.models.at("T4").guaranteed_gpus, 0);
+  EXPECT_DOUBLE_EQ(b.models.at("T4").limit_gpus, 3);
+}
+
+TEST(QueueFileTest, PerModelErrorsNameTheFileLineAndMember) {
+  const struct {
+    const char* text;
+    const char* message;
+  } cases[] = {
+      {"queues:\n  - name: a\n    models: [H100]\n",
+       "q.yaml:3: queues[0].models: must be a mapping of GPU model to {guaranteed, limit}"},
+      {"queues:\n  - name: a\n    models:\n      H100: 4\n",
+       "q.yaml:4: queues[0].models.H100: must be a mapping (guaranteed, limit)"},
+      {"queues:\n  - name: a\n    models:\n      H100: {guaranted: 4}\n",
+       "q.yaml:4: queues[0].models.H100.guaranted: unknown member (known: guaranteed, limit)"},
+      {"queues:\n  - name: a\n    models:\n      H100:\n        limit: many\n",
+       "q.yaml:5: queues[0].models.H100.limit: 'many' is not a number"},
+      // The set's rules at the line of the model's member.
+      {"queues:\n  - name: a\n    models:\n      H100:\n        guaranteed: 4\n"
+       "        limit: 2\n",
+       "q.yaml:6: queues[0].models.H100.limit: 2 is below the model's guarantee 4"},
+      {"queues:\n  - name: a\n  - name: b\n    guaranteed: 4\n    models:\n"
+       "      A100: {guaranteed: 2}\n      H100: {guaranteed: 3}\n",
+       "q.yaml:7: queues[1].models.H100.guaranteed: the per-model guarantees come to 5 GPUs, more "
+       "than the queue's guarantee 4"},
+      // p: 4 untied; its child wants 6 of H100.
+      {"queues:\n  - name: p\n    guaranteed: 4\n  - name: c\n    parent: p\n"
+       "    guaranteed: 4\n    models:\n      H100: {guaranteed: 6}\n",
+       "q.yaml:8: queues[1].models.H100.guaranteed: the per-model guarantees come to 6 GPUs, more "
+       "than the queue's guarantee 4"},
+      {"queues:\n  - name: p\n    guaranteed: 6\n    models:\n      T4: {guaranteed: 4}\n"
+       "  - name: c\n    parent: p\n    models:\n      H100: {guaranteed: 3}\n",
+       "q.yaml:5: queues[0].models.H100.guaranteed: its children are guaranteed 3 GPUs of H100, "
+       "more than it can cover: 0 of H100 and 2 of its guarantee tied to no model"},
+  };
+  for (const auto& c : cases) {
+    std::string member;
+    const auto q = ParseQueueFile(c.text, "q.yaml", &member);
+    ASSERT_FALSE(q.has_value()) << c.text;
+    EXPECT_EQ(q.error().message(), c.message) << c.text;
+    const std::string m = c.message;
+    const std::size_t from = m.find("queues[");
+    EXPECT_EQ(member, m.substr(from, m.find(": ", from) - from)) << c.text;
+  }
+}
+
+// Per-model shares written out read back exactly, names that are not plain YAML quoted.
+TEST(QueueFileTest, PerModelTextReadsBack) {
+  const double inf = std::numeric_limits<double>::infinity();
+  queue::QueueSpec a{"a", "", 8, inf, 1};
+  a.models = {{"H100", {4, 6}}, {"A100", {0.1 + 0.2, inf}}, {"odd: name", {0, 2}}};
+  const std::string text = QueueFileText({a});
+  EXPECT_EQ(text,
+            "queues:\n"
+            "  - name: a\n"
+            "    guaranteed: 8\n"
+            "    models:\n"
+            "      A100: {guaranteed: 0.30000000000000004}\n"
+            "      H100: {guaranteed: 4, limit: 6}\n"
+            "      \"odd: name\": {limit: 2}\n");
+  const auto back = ParseQueueFile(text, "t");
+  ASSERT_TRUE(back.has_value()) << back.error().ToString();
+  ASSERT_EQ(back->size(), 1u);
+  EXPECT_EQ((*back)[0].models, a.models);
+  EXPECT_EQ(QueueFileText(*back), text);
+  EXPECT_TRUE(QueueChanges({a}, *back).empty());
+}
+
+TEST(QueueFileTest, ChangesNamePerModelMembers) {
+  const double inf = std::numeric_limits<double>::infinity();
+  queue::QueueSpec before{"a", "", 8, inf, 1};
+  before.models = {{"H100", {4, inf}}, {"A100", {2, inf}}};
+  queue::QueueSpec after = before;
+  after.models = {{"H100", {4, 8}}, {"T4", {0, 2}}};
+  queue::QueueSpec added{"v", "", 0, inf, 1};
+  added.models = {{"T4", {0, 1}}};
+  EXPECT_EQ(QueueChanges({before}, {after, added}),
+            (std::vector<std::string>{
+                "'a': models.A100 removed, models.H100.limit none -> 8, models.T4 added "
+                "(guaranteed 0, limit 2)",
+                "added 'v' (guaranteed 0, limit none, weight 1, T4 guaranteed 0 limit 1)"}));
 }
 
 }  // namespace
