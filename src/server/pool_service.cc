@@ -1477,8 +1477,24 @@ json PoolService::QueuesLocked() const {
   const auto gpus = [](double v) { return std::round(v * 1000.0) / 1000.0; };
   json list = json::array();
   if (const queue::QueueSet* set = scheduler_->queues(); set != nullptr) {
+    // `models` only where some queue has per-model shares (the answer is otherwise as before).
+    const bool by_model = !set->ModelNames().empty();
     for (const queue::QueueSpec& q : set->specs()) {
       const auto it = jobs.find(q.name);
+      // Per GPU model: the models it has shares of and those it uses now, by name.
+      json models = json::object();
+      const auto model_json = [&](const std::string& m) {
+        const auto share = q.models.find(m);
+        const queue::ModelShare s = share == q.models.end() ? queue::ModelShare{} : share->second;
+        return json{{"guaranteed", s.guaranteed_gpus},
+                    {"limit", std::isinf(s.limit_gpus) ? json(nullptr) : json(s.limit_gpus)},
+                    {"used", gpus(set->Used(q.name, m))},
+                    {"borrowed", gpus(set->Borrowed(q.name, m))}};
+      };
+      for (const auto& [m, share] : q.models) models[m] = model_json(m);
+      for (const auto& [m, used] : set->UsedByModel(q.name)) {
+        if (!models.contains(m)) models[m] = model_json(m);
+      }
       list.push_back({{"name", q.name},
                       {"parent", q.parent.empty() ? json(nullptr) : json(q.parent)},
                       {"guaranteed", q.guaranteed_gpus},
@@ -1488,6 +1504,7 @@ json PoolService::QueuesLocked() const {
                       {"borrowed", gpus(set->Borrowed(q.name))},
                       {"pending", it == jobs.end() ? 0 : it->second.first},
                       {"running", it == jobs.end() ? 0 : it->second.second}});
+      if (by_model) list.back()["models"] = std::move(models);
     }
   }
   const bool stored = queue_config_.id != 0;

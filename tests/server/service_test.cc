@@ -616,7 +616,7 @@ TEST(ServiceTest, ABadQueueChangeIsRefusedWholeAndChangesNothing) {
       {"queues:\n  - name: default\n  - name: busy\n    weight: 1\n    limits: 4\n", "text/plain",
        400, "queues[1].limits",
        "request body:5: queues[1].limits: unknown member (known: name, guaranteed, limit, weight, "
-       "parent)"},
+       "parent, models)"},
       {"queues:\n  - name: default\n  - name: busy\n    guaranteed: 4\n    limit: 2\n",
        "application/yaml", 400, "queues[1].limit",
        "request body:5: queues[1].limit: 2 is below the guarantee 4"},
@@ -716,6 +716,56 @@ TEST(ServiceTest, AQueueChangeSurvivesARestart) {
   const json q = Body(c->Get("/api/v1/queues"));
   EXPECT_EQ(QueueOf(q, "default")["limit"], 1.0);
   EXPECT_EQ(q["queues"].size(), 1u);
+}
+
+// Per GPU model shares through the API: PUT takes them, GET shows each model's share, use and
+// borrowing, a job over its queue's limit for a model waits with the model named, a model the
+// pool lacks is refused, and a restart keeps them (the stored queue file has them).
+TEST(ServiceTest, PerModelSharesRoundTripThroughTheApiAndTheStore) {
+  TempDir dir;
+  const std::vector<cluster::NodeSpec> nodes = {Node("a", 2), Node("b", 2, "L40S")};
+  {
+    Server s(dir.path(), nodes);
+    auto c = s.Client(s.admin_token);
+    auto unknown =
+        PutQueues(*c, "queues:\n  - name: default\n    models:\n      B200: {limit: 1}\n");
+    ASSERT_TRUE(unknown);
+    EXPECT_EQ(unknown->status, 400) << unknown->body;
+    EXPECT_EQ(Body(unknown)["error"]["message"],
+              "queue 'default': models.B200: the pool has no GPUs of model 'B200' (it has: "
+              "H100-SXM, L40S)");
+    auto ok = PutQueues(*c,
+                        "queues:\n  - name: default\n    guaranteed: 2\n    models:\n"
+                        "      L40S: {guaranteed: 1, limit: 1}\n");
+    ASSERT_TRUE(ok);
+    ASSERT_EQ(ok->status, 200) << ok->body;
+    EXPECT_EQ(json::parse(ok->body)["changes"],
+              json::array({"added 'default' (guaranteed 2, limit none, weight 1, L40S guaranteed 1 "
+                           "limit 1)"}));
+    const std::int64_t first =
+        Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 1}, {"gpu_models", {"L40S"}}})["id"];
+    WaitState(*c, first, "running");
+    const std::int64_t held =
+        Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 1}, {"gpu_models", {"L40S"}}})["id"];
+    WaitJob(*c, held, [](const json& j) {
+      return j.value("reason", "") ==
+             "not now: queue 'default' is at its limit for L40S (1 of 1 L40S GPUs in use)";
+    });
+    // default: 1 L40S of its 1 L40S guaranteed: nothing borrowed.
+    EXPECT_EQ(QueueOf(Body(c->Get("/api/v1/queues")), "default")["models"],
+              json::parse(R"({"L40S": {"guaranteed": 1.0, "limit": 1.0, "used": 1.0,
+                                       "borrowed": 0.0}})"));
+    c->Delete("/api/v1/jobs/" + std::to_string(first));
+    c->Delete("/api/v1/jobs/" + std::to_string(held));
+    WaitState(*c, first, "cancelled");
+    WaitState(*c, held, "cancelled");
+  }
+  Server s(dir.path(), nodes);
+  auto c = s.Client(s.admin_token);
+  const json q = QueueOf(Body(c->Get("/api/v1/queues")), "default");
+  EXPECT_EQ(q["guaranteed"], 2.0);
+  EXPECT_EQ(q["models"], json::parse(R"({"L40S": {"guaranteed": 1.0, "limit": 1.0, "used": 0.0,
+                                                   "borrowed": 0.0}})"));
 }
 
 TEST(ServiceTest, PoolAndMetricsCountWhatIsAllocated) {
