@@ -520,6 +520,18 @@ std::string FormatQueues(const json& answer) {
                       Str(q, "running")});
     }
     out = Table(rows);
+    // Per GPU model shares, when the queues have them: one row per queue and model.
+    std::vector<std::vector<std::string>> by_model{
+        {"QUEUE", "MODEL", "GUARANTEED", "LIMIT", "USED", "BORROWED"}};
+    for (const auto& q : queues) {
+      const json& models = Member(q, "models");
+      if (!models.is_object()) continue;
+      for (const auto& [model, m] : models.items()) {
+        by_model.push_back({Str(q, "name"), model, num(m, "guaranteed"), num(m, "limit"),
+                            num(m, "used"), num(m, "borrowed")});
+      }
+    }
+    if (by_model.size() > 1) out += Table(by_model);
   }
   if (Member(answer, "applied_at").is_string()) {
     out += "applied " + Str(answer, "applied_at");

@@ -1615,9 +1615,13 @@ CycleResult Scheduler::RunCycle(bool full) {
       if (ranked.empty()) break;
       if (waiting_for.contains(id)) continue;
       const PendingJob& w = pending_.at(id);
-      std::optional<cluster::ClusterState> stopped;  // the state without the victims stopping
-      const cluster::ClusterState& base =
-          stopping_.empty() ? state_ : (stopped = without_stopping(), *stopped);
+      // The state without the victims being stopped, made when first needed.
+      std::optional<cluster::ClusterState> stopped;
+      auto base = [&]() -> const cluster::ClusterState& {
+        if (stopping_.empty()) return state_;
+        if (!stopped) stopped = without_stopping();
+        return *stopped;
+      };
       // Reclaim first: a job its queue's guarantee covers takes back borrowed GPUs. Otherwise the
       // order's preemption (Preempts is monotone in rank: a job that cannot preempt the lowest
       // ranked preempts none). A reclaim that had candidates but could not make room does not
@@ -1636,7 +1640,7 @@ CycleResult Scheduler::RunCycle(bool full) {
           reclaim_tried = true;
           JobRequest on_model = w.request;
           on_model.replica.allowed_models = cluster::ModelMask{1} << *models_.Find(m);
-          victims = ChooseVictims(id, on_model, candidates, base, &place_as);
+          victims = ChooseVictims(id, on_model, candidates, base(), &place_as);
           if (!victims.empty()) {
             reclaimed = "its guarantee of " + m;
             break;
@@ -1647,7 +1651,7 @@ CycleResult Scheduler::RunCycle(bool full) {
             ReclaimCandidates(w.request.queue, by_lost_work(ranked), nullptr);
         if (!candidates.empty()) {
           reclaim_tried = true;
-          victims = ChooseVictims(id, w.request, candidates, base, &place_as);
+          victims = ChooseVictims(id, w.request, candidates, base(), &place_as);
           if (!victims.empty()) reclaimed = "its guarantee";
         }
       }
@@ -1663,7 +1667,7 @@ CycleResult Scheduler::RunCycle(bool full) {
         }
         candidates = by_lost_work(std::move(candidates));
         if (!candidates.empty())
-          victims = ChooseVictims(id, w.request, candidates, base, &place_as);
+          victims = ChooseVictims(id, w.request, candidates, base(), &place_as);
       }
       if (victims.empty()) continue;
       const PendingJob waiting = w;

@@ -164,6 +164,17 @@ struct SchedulerOptions {
   // jobs of queues above their guarantee; then a job that is not preemptible does not borrow
   // (it waits, over_quota, until its queue's guarantee holds it), so that every borrowed GPU can
   // be taken back once its job has run min_run_s. Empty: no queues. Not with strict_order yet.
+  // Per GPU model (QueueSpec::models; every model named must be one the pool has GPUs of, else
+  // InvalidArgument "queue 'a': models.X: ..."): a job is charged to the model of the GPUs it
+  // is placed on; it is placed only on the models it allows whose per-model limits (of its
+  // queue and every ancestor) leave room for the whole job, and waits with an over_limit reason
+  // per model when none does (a job larger than those limits on every model it allows is
+  // "never"); a job that is not preemptible runs only on the models whose guarantee holds it.
+  // Once any queue has a per-model guarantee, reclaim is per model: a job reclaims on
+  // a model it allows whose guarantee covers it (QueueSet::WithinGuarantee with the model; the
+  // most guarantee left first, then by name), stopping only jobs wholly on GPUs of that model,
+  // of queues that borrow it (QueueSet::Borrowed with the model, at most that much from each),
+  // and is placed on that model. Without per-model guarantees reclaim ignores models, as before.
   std::vector<queue::QueueSpec> queues;
   placement::PlacerOptions placer;
 };
@@ -308,8 +319,10 @@ class Scheduler {
   //   - a queue that a pending or running job names (or one of `arriving`: requests the caller is
   //     about to queue) is missing from `specs`: FailedPrecondition "queue 'a' still has 3 job(s)
   //     (1 pending, 2 running) ...";
-  //   - a pending (or arriving) job asks for more than a limit on its queue's path, so that it
-  //     could never start: FailedPrecondition naming the job, its queue and the limit.
+  //   - a pending (or arriving) job asks for more than a limit on its queue's path (or than the
+  //     per-model limits of every model it may run on), so that it could never start:
+  //     FailedPrecondition naming the job, its queue and the limit;
+  //   - a per-model share names a model the pool has no GPUs of (InvalidArgument).
   // On success every running job is charged to its queue in the new set (the usage rebuilt from
   // their requests) and the next cycle considers every pending job. A limit below what its queue
   // uses now is allowed: the running jobs keep running, and no job of that queue starts until the

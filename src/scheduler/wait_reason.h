@@ -6,10 +6,14 @@
 // the first: e.g. over its queue's limit AND fragmented. The codes, with the numbers each sets:
 //
 //   over_limit             the job would take `queue` (the job's or an ancestor) above its limit:
-//                          used_gpus, limit_gpus, job_gpus
+//                          used_gpus, limit_gpus, job_gpus; or above its limit for the GPU model
+//                          `models`, on every model the job may run on (one reason per model;
+//                          used_gpus and limit_gpus are of that model)
 //   over_quota             the job does not fit now and its queue already uses its guarantee or
 //                          more, so the whole job would run on borrowed GPUs: it waits for idle
-//                          ones and reclaims none: queue, used_gpus, guaranteed_gpus, job_gpus
+//                          ones and reclaims none: queue, used_gpus, guaranteed_gpus, job_gpus;
+//                          with per-model guarantees also `models`, the model it may run on with
+//                          the most guarantee left (none left there), as for waiting_to_borrow
 //   waiting_to_borrow      the job does not fit now and its queue is below its guarantee, but the
 //                          job would cross it (part of it borrowed, so it reclaims none either):
 //                          queue, used_gpus, guaranteed_gpus, job_gpus. Neither is given with
@@ -95,7 +99,7 @@ struct WaitReason {
   std::string message;   // the scheduler's words, without the "not now: " prefix
   std::string resource;  // insufficient, fragmentation (see Units above)
   std::string queue;     // over_limit, over_quota, waiting_to_borrow
-  std::string models;    // no_gpu_of_model: "A100-SXM-80GB|H100-SXM"
+  std::string models;    // no_gpu_of_model: "A100-SXM-80GB|H100-SXM"; per-model quota: "H100"
   std::optional<std::int64_t> needed;
   std::optional<std::int64_t> free;
   std::optional<std::int64_t> short_by;

@@ -257,5 +257,25 @@ TEST(ClientFormatTest, QueuesAndAChange) {
             "no change\nno queues: jobs of any queue are accepted, no limits or guarantees\n");
 }
 
+// Per GPU model shares: a second table, one row per queue and model.
+TEST(ClientFormatTest, QueuesWithPerModelShares) {
+  const json answer = json::parse(R"({
+    "queues": [
+      {"name": "a", "parent": null, "guaranteed": 8.0, "limit": null, "weight": 1.0,
+       "used": 6.0, "borrowed": 0.0, "pending": 0, "running": 2,
+       "models": {"A100": {"guaranteed": 0.0, "limit": null, "used": 2.0, "borrowed": 0.0},
+                  "H100": {"guaranteed": 4.0, "limit": 6.0, "used": 4.0, "borrowed": 0.0}}},
+      {"name": "b", "parent": null, "guaranteed": 0.0, "limit": null, "weight": 1.0,
+       "used": 0.0, "borrowed": 0.0, "pending": 0, "running": 0, "models": {}}],
+    "applied_at": null, "applied_by": null, "source": null})");
+  EXPECT_EQ(FormatQueues(answer),
+            "NAME  PARENT  GUARANTEED  LIMIT  WEIGHT  USED  BORROWED  PENDING  RUNNING\n"
+            "a     -       8           -      1       6     0         0        2\n"
+            "b     -       0           -      1       0     0         0        0\n"
+            "QUEUE  MODEL  GUARANTEED  LIMIT  USED  BORROWED\n"
+            "a      A100   0           -      2     0\n"
+            "a      H100   4           6      4     0\n");
+}
+
 }  // namespace
 }  // namespace gpupool::app

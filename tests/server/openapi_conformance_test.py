@@ -1095,6 +1095,28 @@ class Conformance:
                for q in r.json.get("queues", [])}
         self.check(got == {"default": (8, None, 1), "research": (0, 4, 2)},
                    f"GET /api/v1/queues after the change: {r.json!r}")
+        # Per GPU model shares: in the document, and shown per model (every queue then has
+        # `models`, the models it has shares of and those it uses).
+        per_model = {"queues": [{"name": "default", "guaranteed": 8,
+                                 "models": {"H100-SXM": {"guaranteed": 4, "limit": 12}}},
+                                {"name": "research", "limit": 4, "weight": 2}]}
+        self.check(self.request_valid("/api/v1/queues", "put", per_model),
+                   "the document refuses a queue with per-model shares")
+        self.check(not self.request_valid(
+            "/api/v1/queues", "put",
+            {"queues": [{"name": "default", "models": {"H100-SXM": {"limits": 1}}}]}),
+            "the document accepts a per-model share with the unknown member 'limits'")
+        r = self.call("PUT", "/api/v1/queues", body=per_model, expect=200, what="per-model shares")
+        if r.status == 200:
+            self.check(r.json.get("changes") ==
+                       ["'default': models.H100-SXM added (guaranteed 4, limit 12)"],
+                       f"PUT /api/v1/queues per model: {_excerpt(r.body)}")
+        r = self.call("GET", "/api/v1/queues", expect=200, what="per-model shares")
+        got = {q.get("name"): q.get("models") for q in r.json.get("queues", [])}
+        self.check(got == {"default": {"H100-SXM": {"guaranteed": 4, "limit": 12, "used": 0,
+                                                     "borrowed": 0}},
+                           "research": {}},
+                   f"GET /api/v1/queues per model: {r.json!r}")
         # A queue with a job cannot be left out (409), nothing changes; then the job ends.
         j = self.submit({"name": "in-research", "command": ["sleep", "30"], "queue": "research"},
                         "a job of research")
