@@ -1355,7 +1355,7 @@ CycleResult Scheduler::RunCycle(bool full) {
       }
       win_ids.push_back(j->id);
       win_shapes.push_back(placer_->ShapeId(replica));
-      win_requests.push_back(std::move(replica));
+      win_requests.push_back(replica);
       ++i;
     }
     if (win_ids.empty()) continue;

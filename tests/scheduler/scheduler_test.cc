@@ -985,6 +985,34 @@ TEST(SchedulerTest, APerModelLimitHoldsAndTheReasonNamesTheModel) {
   EXPECT_EQ(NodeOf(*s, 2), "h");
 }
 
+// A job held by its queue's limit for a model preempts a lower-ranked job of its own queue on
+// that model: a may use 4 H100. Job 1 (priority 0, 4 H100) runs; job 2 (priority 5, 4 H100 only)
+// is over the H100 limit (4 + 4 = 8 of 4): stopping job 1 gives back 4 H100 (4 - 4 + 4 = 4 of
+// 4), so job 1 is the victim. Job 3 (priority 5, 4 GPUs of any model) needs no victim: it is
+// narrowed to A100 and starts on x.
+TEST(SchedulerTest, AJobHeldByAPerModelLimitPreemptsItsQueuesJobOnThatModel) {
+  auto s = MakeTwoModels({WithModels({"a", "", 0, kNoLimit, 1}, {{"H100", {0, 4}}})});
+  ASSERT_TRUE(s->AddPending(1, OnModel(*s, "a", 4, "H100")).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 1u);
+  JobRequest high = OnModel(*s, "a", 4, "H100");
+  high.priority = 5;
+  ASSERT_TRUE(s->AddPending(2, high).ok());
+  const auto c = s->RunCycle();
+  EXPECT_EQ(c.preempted, (std::vector<JobId>{1}));
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 2);
+  EXPECT_EQ(NodeOf(*s, 2), "h");
+  EXPECT_DOUBLE_EQ(s->queues()->Used("a", "H100"), 4);
+  JobRequest any = OnModel(*s, "a", 4, "");
+  any.priority = 5;
+  ASSERT_TRUE(s->AddPending(3, any).ok());
+  const auto d = s->RunCycle();
+  EXPECT_TRUE(d.preempted.empty());
+  ASSERT_EQ(d.placed.size(), 1u);
+  EXPECT_EQ(d.placed[0].first, 3);
+  EXPECT_EQ(NodeOf(*s, 3), "x");
+}
+
 // Queue a is guaranteed 4 GPUs, all of H100; b nothing. b runs four 2-GPU jobs on the H100 node
 // (1-4) and two 4-GPU jobs on the A100 node (5, 6): 16 GPUs, all borrowed, 8 of them H100.
 // a's job 7 (4 GPUs, any model) is covered on H100 only (A100: 0 of its guarantee, nothing
