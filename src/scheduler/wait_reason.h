@@ -13,7 +13,9 @@
 //                          more, so the whole job would run on borrowed GPUs: it waits for idle
 //                          ones and reclaims none: queue, used_gpus, guaranteed_gpus, job_gpus;
 //                          with per-model guarantees also `models`, the model it may run on with
-//                          the most guarantee left (none left there), as for waiting_to_borrow
+//                          the most guarantee left (none left there), as for waiting_to_borrow;
+//                          with preemption also a job that may not be preempted and would borrow
+//                          (per model: `models` lists those it may run on, none holding it)
 //   waiting_to_borrow      the job does not fit now and its queue is below its guarantee, but the
 //                          job would cross it (part of it borrowed, so it reclaims none either):
 //                          queue, used_gpus, guaranteed_gpus, job_gpus. Neither is given with

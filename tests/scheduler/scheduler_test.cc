@@ -1060,6 +1060,33 @@ TEST(SchedulerTest, APerModelGuaranteeReclaimsOnlyThatModelsGpus) {
             "waits for idle GPUs (it reclaims none)");
 }
 
+// With preemption a job that may not be preempted does not borrow; with per-model guarantees it
+// runs only on the models whose guarantee holds it. a is guaranteed 4, all H100. b's job 1 (4
+// A100) leaves 4 free on x, 8 on h. a's job 2 (2 GPUs, any model, not preemptible) would go to
+// x by bestfit (4 - 2 = 2 left there, 8 - 2 = 6 on h) but a's guarantee holds it on H100 only:
+// h. a's job 3 (4 GPUs, not preemptible): H100 4 - 2 = 2 left < 4, A100 none: it waits.
+TEST(SchedulerTest, ANonPreemptibleJobRunsOnlyWhereItsPerModelGuaranteeHoldsIt) {
+  auto s = MakeTwoModels({WithModels({"a", "", 4, kNoLimit, 1}, {{"H100", {4, kNoLimit}}}),
+                          {"b", "", 0, kNoLimit, 1}});
+  ASSERT_TRUE(s->AddPending(1, OnModel(*s, "b", 4, "A100")).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 1u);
+  JobRequest fixed = OnModel(*s, "a", 2, "");
+  fixed.preemptible = false;
+  ASSERT_TRUE(s->AddPending(2, fixed).ok());
+  ASSERT_EQ(s->RunCycle().placed.size(), 1u);
+  EXPECT_EQ(NodeOf(*s, 2), "h");
+  EXPECT_DOUBLE_EQ(s->queues()->Borrowed("a"), 0);
+  fixed.replica.num_gpu = 4;
+  ASSERT_TRUE(s->AddPending(3, fixed).ok());
+  EXPECT_TRUE(s->RunCycle().placed.empty());
+  EXPECT_EQ(s->PendingReason(3),
+            "not now: queue 'a' has no guarantee left that holds the job's 4 GPUs on a GPU model "
+            "it may run on (A100|H100): a job that may not be preempted does not borrow (its "
+            "owner could not take it back), so it waits until its queue's guarantee holds it");
+  ASSERT_EQ(s->PendingReasons(3).size(), 1u);
+  EXPECT_EQ(s->PendingReasons(3)[0].code, WaitCode::kOverQuota);
+}
+
 // The same pool without per-model guarantees reclaims across models as before: a's 4 GPUs (any
 // model) are covered by its total guarantee of 4, and the lowest ranked of b's jobs, 6 (4 A100),
 // makes room alone.
