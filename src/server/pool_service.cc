@@ -1557,6 +1557,16 @@ ApiResult<json> PoolService::SetQueues(const Principal& p, const std::string& bo
                 "and no job of it starts until its usage is under the limit",
                 q.name, std::round(set->Used(q.name) * 1000.0) / 1000.0, q.limit_gpus));
           }
+          for (const auto& [model, share] : q.models) {
+            const double used = set->Used(q.name, model);
+            if (used > share.limit_gpus + 1e-9) {
+              warnings.push_back(fmt::format(
+                  "queue '{}' uses {} GPUs of {}, above its limit of {} for that model: its "
+                  "running jobs keep running, and no job of it starts on {} until its usage is "
+                  "under the limit",
+                  q.name, std::round(used * 1000.0) / 1000.0, model, share.limit_gpus, model));
+            }
+          }
         }
       }
     }

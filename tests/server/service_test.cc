@@ -755,16 +755,29 @@ TEST(ServiceTest, PerModelSharesRoundTripThroughTheApiAndTheStore) {
     EXPECT_EQ(QueueOf(Body(c->Get("/api/v1/queues")), "default")["models"],
               json::parse(R"({"L40S": {"guaranteed": 1.0, "limit": 1.0, "used": 1.0,
                                        "borrowed": 0.0}})"));
-    c->Delete("/api/v1/jobs/" + std::to_string(first));
+    // A model's limit below what the queue uses of it is allowed, with a warning (the held job
+    // would never start under it: it is cancelled first).
     c->Delete("/api/v1/jobs/" + std::to_string(held));
-    WaitState(*c, first, "cancelled");
     WaitState(*c, held, "cancelled");
+    auto lower = PutQueues(*c,
+                           "queues:\n  - name: default\n    guaranteed: 2\n    models:\n"
+                           "      L40S: {limit: 0}\n");
+    ASSERT_TRUE(lower);
+    ASSERT_EQ(lower->status, 200) << lower->body;
+    EXPECT_EQ(json::parse(lower->body)["changes"],
+              json::array({"'default': models.L40S.guaranteed 1 -> 0, models.L40S.limit 1 -> 0"}));
+    EXPECT_EQ(json::parse(lower->body)["warnings"],
+              json::array({"queue 'default' uses 1 GPUs of L40S, above its limit of 0 for that "
+                           "model: its running jobs keep running, and no job of it starts on L40S "
+                           "until its usage is under the limit"}));
+    c->Delete("/api/v1/jobs/" + std::to_string(first));
+    WaitState(*c, first, "cancelled");
   }
   Server s(dir.path(), nodes);
   auto c = s.Client(s.admin_token);
   const json q = QueueOf(Body(c->Get("/api/v1/queues")), "default");
   EXPECT_EQ(q["guaranteed"], 2.0);
-  EXPECT_EQ(q["models"], json::parse(R"({"L40S": {"guaranteed": 1.0, "limit": 1.0, "used": 0.0,
+  EXPECT_EQ(q["models"], json::parse(R"({"L40S": {"guaranteed": 0.0, "limit": 0.0, "used": 0.0,
                                                    "borrowed": 0.0}})"));
 }
 
