@@ -1414,9 +1414,11 @@ CycleResult Scheduler::RunCycle(bool full) {
     cluster::ClusterState& at_reservation = reserved.second;
     for (; i < order.size(); ++i) {
       const PendingJob* job = order[i];
-      const ShapeKey key{job->request.replica, job->request.replicas};
-      if (!strict_order_) {  // the walk's checks (strict order has no queues, tries every job)
-        if (over_limit(job)) continue;
+      // The walk's checks (strict order has no queues, tries every job); the limits narrow the
+      // models it may land on (replica_of) before its shape is known.
+      if (!strict_order_ && over_limit(job)) continue;
+      const ShapeKey key{replica_of(job), job->request.replicas};
+      if (!strict_order_) {
         if (auto it = failed.find(key); it != failed.end()) {
           it->second.push_back(job->id);
           continue;
@@ -1424,8 +1426,8 @@ CycleResult Scheduler::RunCycle(bool full) {
       }
       std::optional<Placement> p;
       if (job->request.replicas > 1) {
-        p = PlaceGang(job->request.replica, job->request.replicas);
-      } else if (auto a = placer_->Place(job->request.replica, state_)) {
+        p = PlaceGang(key.replica, job->request.replicas);
+      } else if (auto a = placer_->Place(key.replica, state_)) {
         GP_CHECK(state_.Allocate(*a).ok());
         p = Placement{*a};
       }

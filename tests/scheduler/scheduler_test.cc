@@ -1725,6 +1725,43 @@ TEST(SchedulerTest, GangReservationHoldsBackOnlyJobsThatWouldDelayIt) {
   }
 }
 
+// Behind a gang's reservation the per-model limits narrow a job's models as in the walk. Node h
+// (8 H100), node x (8 A100); queue a may use no H100, b weighs 10. t 0: b's job 1 (6 H100, limit
+// 100) on h, a's job 2 (2 A100, limit 100) on x. b's gang 3 (2 x 8, limit 50) goes first (b
+// 6 / 10 = 0.6 < a 2 / 1) and fits nowhere: reserved for t 100, when both end. a's job 4 (2 GPUs,
+// any model, limit 50) ends by 50 <= 100 and may start; bestfit would take h's 2 free H100
+// (8 - 6 = 2, an exact fit) but a's H100 limit leaves only A100: x.
+TEST(SchedulerTest, BehindAGangReservationPerModelLimitsHold) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.gang_reservation = true;
+  opt.queues = {WithModels({"a", "", 0, kNoLimit, 1}, {{"H100", {0, 0}}}),
+                {"b", "", 0, kNoLimit, 10}};
+  auto made = Scheduler::Create({Node("h", 8, "H100"), Node("x", 8, "A100")}, opt);
+  ASSERT_TRUE(made.has_value()) << made.error().ToString();
+  Scheduler& s = **made;
+  const auto limited = [&](const std::string& q, int gpus, const std::string& model,
+                           std::int64_t limit_s) {
+    JobRequest r = OnModel(s, q, gpus, model);
+    r.time_limit_s = limit_s;
+    return r;
+  };
+  ASSERT_TRUE(s.AddPending(1, limited("b", 6, "H100", 100)).ok());
+  ASSERT_TRUE(s.AddPending(2, limited("a", 2, "A100", 100)).ok());
+  ASSERT_EQ(s.RunCycle().placed.size(), 2u);
+  JobRequest gang = LimitedGang(8, 2, 50);
+  gang.queue = "b";
+  ASSERT_TRUE(s.AddPending(3, gang).ok());
+  ASSERT_TRUE(s.AddPending(4, limited("a", 2, "", 50)).ok());
+  const auto c = s.RunCycle();
+  ASSERT_TRUE(s.reservation().has_value());
+  EXPECT_EQ(s.reservation()->first, 3);
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 4);
+  EXPECT_EQ(NodeOf(s, 4), "x");
+  EXPECT_DOUBLE_EQ(s.queues()->Used("a", "H100"), 0);
+}
+
 // The scenario above, run on: a job arriving while nothing was freed (a cycle of the arrivals
 // only) meets the reservation too, and the gang starts at t 100 as reserved, all on A's node.
 //   t 10: H (job 7, 1 GPU, limit 500) arrives; a has 8 - 7 = 1 free: H fits, but ends 510 > 100
