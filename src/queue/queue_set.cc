@@ -247,4 +247,16 @@ double QueueSet::ShareRatio(const std::string& name) const {
   return 1e9 + used_[i] / q.weight;
 }
 
+std::vector<std::string> QueueSet::LimitedPath(const std::string& name) const {
+  std::vector<std::string> out;
+  for (int i = static_cast<int>(Index(name)); i >= 0; i = parent_[static_cast<std::size_t>(i)]) {
+    const QueueSpec& q = specs_[static_cast<std::size_t>(i)];
+    bool limited = std::isfinite(q.limit_gpus);
+    for (const auto& [model, share] : q.models)
+      limited = limited || std::isfinite(share.limit_gpus);
+    if (limited) out.push_back(q.name);
+  }
+  return out;
+}
+
 }  // namespace gpupool::queue

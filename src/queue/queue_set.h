@@ -114,6 +114,9 @@ class QueueSet {
   double GuaranteeLeft(const std::string& name, const std::string& model) const;
   // Whether the queue's guarantee is tied to models (some models.X.guaranteed > 0).
   bool HasModelGuarantees(const std::string& name) const { return model_guaranteed_[Index(name)]; }
+  // The queues on the path from `name` to the root that have a limit (in total or for some GPU
+  // model), nearest first.
+  std::vector<std::string> LimitedPath(const std::string& name) const;
   // Whether any queue has a per-model guarantee, or a per-model limit.
   bool any_model_guarantees() const { return any_model_guarantees_; }
   bool any_model_limits() const { return any_model_limits_; }

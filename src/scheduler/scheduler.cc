@@ -1293,7 +1293,8 @@ CycleResult Scheduler::RunCycle(bool full) {
   std::vector<PodRequest> win_requests;
   std::vector<int> win_shapes;
   std::vector<int> win_waited;
-  std::vector<char> committed;  // 1: placed, 2: deferred
+  std::unordered_set<std::string> win_limited;  // the capped queues with a job in the window
+  std::vector<char> committed;                  // 1: placed, 2: deferred
   std::vector<JobId> placed_ids;
   std::vector<JobId> deferred_ids;
 
@@ -1334,13 +1335,24 @@ CycleResult Scheduler::RunCycle(bool full) {
       continue;
     }
     // One scheduling window: up to window_ consecutive single-replica jobs whose shape has not
-    // failed in this cycle.
+    // failed in this cycle. A queue is charged when its job is placed, after the window, so a
+    // window holds at most one job of a queue that a limit caps (its own or an ancestor's): the
+    // next one is checked against its limit once the window's placements are charged.
     win_ids.clear();
     win_requests.clear();
     win_shapes.clear();
+    win_limited.clear();
     while (i < order.size() && static_cast<int>(win_ids.size()) < window_) {
       const PendingJob* j = order[i];
       if (j->request.replicas > 1) break;
+      if (queues_ && queues_->Has(j->request.queue)) {
+        const std::vector<std::string> capped = queues_->LimitedPath(j->request.queue);
+        if (std::any_of(capped.begin(), capped.end(),
+                        [&](const std::string& q) { return win_limited.contains(q); })) {
+          break;
+        }
+        win_limited.insert(capped.begin(), capped.end());
+      }
       if (over_limit(j)) {
         if (limit_preempts) failed_in_order.push_back(j->id);
         ++i;

@@ -1624,6 +1624,35 @@ TEST(SchedulerTest, QueuePositionCountsInsideTheJobsQueue) {
   EXPECT_EQ(s.QueuePosition(5)->count, 2);
 }
 
+// A queue's limit holds inside a scheduling window too. fgd-window places up to 64 jobs together,
+// and a queue is charged once its job is placed, so a window takes at most one job of a capped
+// queue. Queue a limited to 1 GPU: of four 1-GPU jobs, one starts (1 of 1), three wait over the
+// limit. Queues b and c under parent p limited to 2: of two jobs each, two start in all.
+TEST(SchedulerTest, AQueueLimitHoldsForTheJobsOfOneWindow) {
+  SchedulerOptions opt;
+  opt.policy = "fgd-window";
+  opt.max_defer_cycles = 0;
+  opt.queues = {{"a", "", 0, 1, 1},
+                {"p", "", 0, 2, 1},
+                {"b", "p", 0, kNoLimit, 1},
+                {"c", "p", 0, kNoLimit, 1}};
+  auto made = Scheduler::Create({Node("n", 8)}, opt);
+  ASSERT_TRUE(made.has_value()) << made.error().ToString();
+  Scheduler& s = **made;
+  for (JobId id = 1; id <= 4; ++id) ASSERT_TRUE(s.AddPending(id, InQueue("a", 1)).ok());
+  for (JobId id = 5; id <= 8; ++id) {
+    ASSERT_TRUE(s.AddPending(id, InQueue(id <= 6 ? "b" : "c", 1)).ok());
+  }
+  const auto c = s.RunCycle();
+  EXPECT_EQ(c.placed.size(), 3u);
+  EXPECT_DOUBLE_EQ(s.queues()->Used("a"), 1);
+  EXPECT_DOUBLE_EQ(s.queues()->Used("p"), 2);
+  for (const JobId id : {2, 3, 4}) {
+    EXPECT_EQ(s.PendingReason(id), "not now: queue 'a' is at its limit (1 of 1 GPUs in use)") << id;
+  }
+  EXPECT_EQ(s.RunCycle(/*full=*/true).placed.size(), 0u);
+}
+
 // ---- fgd-window where jobs end: FGD's ties go to best fit (FgdWindowOptions::pack_ties)
 
 // An 8-GPU node and a 2-GPU node (64 cores each). The scheduler has seen only 1-GPU requests, so
