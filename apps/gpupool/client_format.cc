@@ -533,6 +533,9 @@ std::string FormatQueues(const json& answer) {
     }
     if (by_model.size() > 1) out += Table(by_model);
   }
+  if (Member(answer, "order").is_string()) {
+    out += "order " + Str(answer, "order") + " (" + Str(answer, "order_source") + ")\n";
+  }
   if (Member(answer, "applied_at").is_string()) {
     out += "applied " + Str(answer, "applied_at");
     if (Member(answer, "applied_by").is_string()) out += " by " + Str(answer, "applied_by");

@@ -63,6 +63,7 @@ struct ServeFlags {
   bool gang_reservation = false;
   int reservation_timeout_s = 0;
   bool reservation_timeout_set = false;  // given on the command line (only with the above)
+  bool order_set = false;                // --order given on the command line
 };
 
 Result<std::pair<std::string, int>> ParseListen(const std::string& s) {
@@ -116,6 +117,7 @@ int RunServe(const ServeFlags& f) {
   opt.scheduler.window = f.window;
   opt.scheduler.seed = f.seed;
   opt.scheduler.order = f.order;
+  opt.order_given = f.order_set;
   // Preemption: by the order (priority: a strictly higher priority) and, with queues, to reclaim
   // a guarantee; the victims that lose the least work first, none before its minimum run time.
   opt.scheduler.preemption = f.preempt;
@@ -128,9 +130,10 @@ int RunServe(const ServeFlags& f) {
   opt.scheduler.reservation_timeout_s = f.reservation_timeout_s;
   if (!f.queues.empty()) {
     // Limits and fair share hold in the service; reclaiming a guarantee needs --preempt.
-    auto queues = server::LoadQueueFile(f.queues);
-    if (!queues) return fail(queues.error());
-    opt.scheduler.queues = std::move(*queues);
+    auto config = server::LoadQueueConfig(f.queues);
+    if (!config) return fail(config.error());
+    opt.scheduler.queues = std::move(config->queues);
+    opt.queues_order = config->order;
     opt.queues_file = f.queues;
     opt.queues_reset = f.queues_reset;
   } else if (f.queues_reset) {
@@ -293,11 +296,15 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
                   "Seconds between SIGTERM and SIGKILL when a job is cancelled or times out")
       ->capture_default_str()
       ->check(CLI::Range(0, 3600));
-  cmd->add_option("--order", flags->order,
-                  "Which waiting job goes first: priority, fifo, sjf, qssf, srtf, las, "
-                  "las:T1,T2,..., drf (with --queues: the queue with the smallest weighted "
-                  "dominant share first), gittins")
-      ->capture_default_str();
+  cmd->add_option_function<std::string>(
+      "--order",
+      [flags](const std::string& o) {
+        flags->order = o;
+        flags->order_set = true;
+      },
+      "Which waiting job goes first: priority, fifo, sjf, qssf, srtf, las, las:T1,T2,..., drf "
+      "(with --queues: the queue with the smallest weighted dominant share first), gittins "
+      "(default priority; a queue file's `order:` sets it too)");
   cmd->add_flag("--preempt", flags->preempt,
                 "Preempt running preemptible jobs: for a strictly higher priority (the order's "
                 "rule) and for a queue reclaiming its guarantee (docs/serve.md)");

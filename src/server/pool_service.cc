@@ -525,34 +525,61 @@ Status PoolService::RestoreHistory(std::vector<Restored>& jobs) {
 }
 
 Status PoolService::ChooseQueues(std::optional<store::QueueConfigRow>* to_store) {
+  base_order_ = opt_.scheduler.order;
+  std::string config_order;  // the order the configuration in force names ("" none)
+  GP_RETURN_IF_ERROR(ChooseQueueConfig(to_store, &config_order));
+  if (!config_order.empty()) {
+    if (opt_.order_given && config_order != opt_.scheduler.order) {
+      return Status::FailedPrecondition(fmt::format(
+          "--order {}: the queue configuration in force ({}) names the order '{}'; start without "
+          "--order to keep it, or change the configuration's order (`gpupool queues set FILE`)",
+          opt_.scheduler.order,
+          !opt_.queues_file.empty() ? opt_.queues_file : "stored in " + store_->file().string(),
+          config_order));
+    }
+    opt_.scheduler.order = config_order;
+  }
+  config_order_ = config_order;
+  order_name_ = opt_.scheduler.order;
+  return Status::Ok();
+}
+
+Status PoolService::ChooseQueueConfig(std::optional<store::QueueConfigRow>* to_store,
+                                      std::string* config_order) {
   auto stored = store_->LatestQueueConfig();
   if (!stored) return stored.error();
-  const bool given = !opt_.queues_file.empty() || !opt_.scheduler.queues.empty();
+  const bool given =
+      !opt_.queues_file.empty() || !opt_.scheduler.queues.empty() || !opt_.queues_order.empty();
   const std::string file = opt_.queues_file.empty() ? "(start options)" : opt_.queues_file;
+  const QueueConfig given_config{opt_.queues_order, opt_.scheduler.queues};
   const store::QueueConfigRow given_row{0, NowMs(), "", "file " + file,
-                                        QueueFileText(opt_.scheduler.queues)};
+                                        QueueConfigText(given_config)};
   if (!stored->has_value()) {
     if (given) *to_store = given_row;
+    *config_order = opt_.queues_order;
     return Status::Ok();
   }
   const store::QueueConfigRow& s = **stored;
-  auto specs = ParseQueueFile(s.text, "the stored queue configuration " + std::to_string(s.id));
-  if (!specs) {
-    return Status::FailedPrecondition(store_->file().string() + ": " + specs.error().message());
+  auto config = ParseQueueConfig(s.text, "the stored queue configuration " + std::to_string(s.id));
+  if (!config) {
+    return Status::FailedPrecondition(store_->file().string() + ": " + config.error().message());
   }
   const std::string when = TimeJson(s.applied_ms).get<std::string>();
   const std::string who = s.user.empty() ? "" : " by " + s.user;
   if (!given) {
-    opt_.scheduler.queues = *specs;
+    opt_.scheduler.queues = config->queues;
+    *config_order = config->order;
     queue_config_ = s;
-    if (!specs->empty()) {
-      Log(fmt::format("queues: {} queue(s) from the database, applied{} at {} ({})", specs->size(),
-                      who, when, s.source));
+    if (!config->queues.empty() || !config->order.empty()) {
+      Log(fmt::format(
+          "queues: {} queue(s){} from the database, applied{} at {} ({})", config->queues.size(),
+          config->order.empty() ? "" : ", order " + config->order, who, when, s.source));
     }
     return Status::Ok();
   }
-  const std::vector<std::string> changes = QueueChanges(*specs, opt_.scheduler.queues);
-  if (changes.empty()) {  // the same queues (their order aside): nothing to store
+  *config_order = opt_.queues_order;
+  const std::vector<std::string> changes = ConfigChanges(*config, given_config);
+  if (changes.empty()) {  // the same configuration (the queues' order aside): nothing to store
     queue_config_ = s;
     return Status::Ok();
   }
@@ -570,6 +597,17 @@ Status PoolService::ChooseQueues(std::optional<store::QueueConfigRow>* to_store)
   Log(fmt::format("queues: {} replaces the stored queues{}: {}", file,
                   s.source == "api" ? " changed through the API (--queues-reset)" : "", diff));
   return Status::Ok();
+}
+
+std::vector<std::string> PoolService::ConfigChanges(const QueueConfig& before,
+                                                    const QueueConfig& after) {
+  std::vector<std::string> out;
+  if (before.order != after.order) {
+    out.push_back("order " + (before.order.empty() ? std::string("(none)") : before.order) +
+                  " -> " + (after.order.empty() ? std::string("(none)") : after.order));
+  }
+  for (std::string& c : QueueChanges(before.queues, after.queues)) out.push_back(std::move(c));
+  return out;
 }
 
 // ---------------------------------------------------------------- placements as JSON
@@ -662,9 +700,9 @@ std::vector<std::pair<std::string, std::string>> PoolService::JobEnv(const Activ
 
 void PoolService::InformLocked(const std::string& user, const std::string& queue,
                                scheduler::JobRequest& r) const {
-  const scheduler::JobOrder& order = scheduler_->order();
-  history_.Inform(user, queue, scheduler::JobGpuCount(r), order.reads_duration_estimate(),
-                  order.reads_service_profile(), r);
+  // Both, whatever the order: the order may change at run time (PUT /api/v1/queues), and the
+  // jobs waiting then rank by what they were given at their submission.
+  history_.Inform(user, queue, scheduler::JobGpuCount(r), /*estimate=*/true, /*profile=*/true, r);
 }
 
 void PoolService::FinishLocked(ActiveJob& job, const executor::ExitInfo& exit, std::int64_t now_ms,
@@ -1509,6 +1547,8 @@ json PoolService::QueuesLocked() const {
   }
   const bool stored = queue_config_.id != 0;
   return json{{"queues", std::move(list)},
+              {"order", order_name_},
+              {"order_source", config_order_.empty() ? "start options" : "configuration"},
               {"applied_at", TimeJson(stored ? queue_config_.applied_ms : 0)},
               {"applied_by",
                stored && !queue_config_.user.empty() ? json(queue_config_.user) : json(nullptr)},
@@ -1518,16 +1558,20 @@ json PoolService::QueuesLocked() const {
 ApiResult<json> PoolService::SetQueues(const Principal& p, const std::string& body) {
   if (!p.admin) return Fail(PermissionDenied("only the admin may change the queues"));
   std::string member;
-  auto specs = ParseQueueFile(body, "request body", &member);
-  if (!specs) return Fail(BadRequest(member, specs.error().message()));
+  auto config = ParseQueueConfig(body, "request body", &member);
+  if (!config) return Fail(BadRequest(member, config.error().message()));
+  const std::vector<queue::QueueSpec>* specs = &config->queues;
   json out;
   {
     // Checked, stored and applied under the lock: no job can arrive, start or end in between,
     // so what was checked is what is applied, and nothing changes unless it is stored.
     std::lock_guard lock(mu_);
     const queue::QueueSet* now = scheduler_->queues();
-    const std::vector<std::string> changes =
-        QueueChanges(now != nullptr ? now->specs() : std::vector<queue::QueueSpec>{}, *specs);
+    const std::vector<std::string> changes = ConfigChanges(
+        QueueConfig{config_order_, now != nullptr ? now->specs() : std::vector<queue::QueueSpec>{}},
+        *config);
+    // Without `order:` the configuration leaves the order to the start options (--order).
+    const std::string order = config->order.empty() ? base_order_ : config->order;
     json warnings = json::array();
     if (!changes.empty()) {
       std::vector<scheduler::JobRequest> arriving;
@@ -1535,7 +1579,9 @@ ApiResult<json> PoolService::SetQueues(const Principal& p, const std::string& bo
       if (Status st = scheduler_->CheckQueues(*specs, arriving); !st.ok()) {
         return Fail(FromStatus(st));  // the message names the queue (absent from the body)
       }
-      store::QueueConfigRow row{0, NowMs(), p.user, "api", QueueFileText(*specs)};
+      auto made = scheduler::MakeJobOrder(order);
+      if (!made) return Fail(BadRequest("order", made.error().message()));  // parse checked it
+      store::QueueConfigRow row{0, NowMs(), p.user, "api", QueueConfigText(*config)};
       auto id = store_->InsertQueueConfig(row);
       if (!id) {
         return Fail(ApiError{
@@ -1543,6 +1589,11 @@ ApiResult<json> PoolService::SetQueues(const Principal& p, const std::string& bo
       }
       row.id = *id;
       GP_CHECK(scheduler_->SetQueues(*specs, arriving).ok());  // checked above, nothing changed
+      if (order != order_name_) {
+        scheduler_->SetOrder(std::move(*made));
+        order_name_ = order;
+      }
+      config_order_ = config->order;
       queue_config_ = std::move(row);
       dirty_ = true;
       std::string line;

@@ -72,6 +72,7 @@
 #include "server/api_error.h"
 #include "server/job_spec.h"
 #include "server/metrics.h"
+#include "server/queue_file.h"
 #include "server/tokens.h"
 #include "store/store.h"
 
@@ -97,6 +98,13 @@ struct ServiceOptions {
   //     which the given ones replace them.
   std::string queues_file;
   bool queues_reset = false;
+  // The job order: scheduler.order (the --order flag, or its default), unless the queue
+  // configuration in force (the file given, or the one stored) names one (`order:`,
+  // queue_file.h), which then holds; with order_given (--order on the command line) an order
+  // named by the configuration must be the same (FailedPrecondition otherwise). queues_order is
+  // the order the given file names ("" none).
+  std::string queues_order;
+  bool order_given = false;
   std::chrono::milliseconds stop_grace{10000};  // SIGTERM -> SIGKILL on cancel and time limit
   // SIGTERM -> SIGKILL for a job stopped by preemption (scheduler.preemption): time to checkpoint.
   std::chrono::milliseconds preempt_grace{30000};
@@ -195,7 +203,15 @@ class PoolService {
   // At start: which queues are in force (see ServiceOptions::queues_file), into
   // opt_.scheduler.queues and queue_config_; `store` receives a configuration to store once the
   // scheduler accepted it.
+  // Then the order: the configuration's when it names one (see ServiceOptions::queues_order),
+  // into opt_.scheduler.order, base_order_ and order_name_.
   Status ChooseQueues(std::optional<store::QueueConfigRow>* store);
+  // ChooseQueues' choice of the configuration; `config_order` receives the order it names.
+  Status ChooseQueueConfig(std::optional<store::QueueConfigRow>* store, std::string* config_order);
+  // The lines of a configuration change: "order fifo -> las" ("(none)" for no order), then
+  // QueueChanges'.
+  static std::vector<std::string> ConfigChanges(const QueueConfig& before,
+                                                const QueueConfig& after);
   // Under mu_: Queues().
   nlohmann::json QueuesLocked() const;
   void Loop();
@@ -213,8 +229,9 @@ class PoolService {
   // `ops` (its row; the history's record when it ended).
   void FinishLocked(ActiveJob& job, const executor::ExitInfo& exit, std::int64_t now_ms,
                     std::vector<store::WriteOp>& ops);
-  // Under mu_: what the history says of a job of `user` in `queue` that is submitted now, as the
-  // order reads it (JobRequest::duration_estimate_s for qssf, service_profile for gittins).
+  // Under mu_: what the history says of a job of `user` in `queue` that is submitted now
+  // (JobRequest::duration_estimate_s, read by qssf, and service_profile, read by gittins; both
+  // whatever the order, which may change at run time).
   void InformLocked(const std::string& user, const std::string& queue,
                     scheduler::JobRequest& r) const;
   // At start: reads the history back from the store, giving each of `jobs` (user, queue,
@@ -246,6 +263,9 @@ class PoolService {
   std::int64_t history_seq_ = 0;
   // The queue configuration in force as stored (id 0: none stored, no queues).
   store::QueueConfigRow queue_config_;
+  std::string base_order_;    // the order of the start options (--order or its default)
+  std::string order_name_;    // the order in force, as named
+  std::string config_order_;  // the order the queue configuration in force names ("" none)
   // Submissions between their check and their AddPending (a queue change counts them as jobs).
   std::map<std::int64_t, scheduler::JobRequest> submitting_;
   std::int64_t next_submitting_ = 0;

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "hw/yaml_reader.h"
+#include "scheduler/job_order.h"
 #include "server/job_spec.h"
 
 namespace gpupool::server {
@@ -153,6 +154,35 @@ Result<std::vector<queue::QueueSpec>> FromNode(const YAML::Node& root, const std
   return out;
 }
 
+Result<QueueConfig> ConfigFromNode(const YAML::Node& root, const std::string& file,
+                                   std::string* member) {
+  auto at = [&](const YAML::Node& n, const std::string& where, const std::string& what) {
+    if (member != nullptr) *member = where;
+    return Error(Status::InvalidArgument(file + ":" + std::to_string(hw::LineOf(n)) + ": " + where +
+                                         ": " + what));
+  };
+  QueueConfig out;
+  if (root.IsMap()) {
+    for (const auto& kv : root) {
+      const std::string key = kv.first.as<std::string>("");
+      if (key != "queues" && key != "order") {
+        return at(kv.first, key, "unknown member (known: order, queues)");
+      }
+    }
+    if (const YAML::Node order = root["order"]; order) {
+      if (!order.IsScalar()) return at(order, "order", "must be the name of an order");
+      out.order = order.as<std::string>();
+      if (auto made = scheduler::MakeJobOrder(out.order); !made) {
+        return at(order, "order", made.error().message());
+      }
+    }
+  }
+  auto queues = FromNode(root, file, member);
+  if (!queues) return Error(queues.error());
+  out.queues = std::move(*queues);
+  return out;
+}
+
 // A model name as a YAML key: as it is when it is plain (letters, digits, '-', '_', '.'), else
 // double-quoted.
 std::string YamlKey(const std::string& name) {
@@ -178,18 +208,30 @@ std::string Number(double v) {
 
 }  // namespace
 
-Result<std::vector<queue::QueueSpec>> LoadQueueFile(const std::string& path) {
+Result<QueueConfig> LoadQueueConfig(const std::string& path) {
   auto root = hw::LoadYamlFile(path);
   if (!root) return Error(root.error());
-  return FromNode(*root, path, nullptr);
+  return ConfigFromNode(*root, path, nullptr);
+}
+
+Result<QueueConfig> ParseQueueConfig(const std::string& text, const std::string& file,
+                                     std::string* member) {
+  if (member != nullptr) member->clear();
+  auto root = hw::LoadYamlText(text, file);
+  if (!root) return Error(root.error());
+  return ConfigFromNode(*root, file, member);
 }
 
 Result<std::vector<queue::QueueSpec>> ParseQueueFile(const std::string& text,
                                                      const std::string& file, std::string* member) {
-  if (member != nullptr) member->clear();
-  auto root = hw::LoadYamlText(text, file);
-  if (!root) return Error(root.error());
-  return FromNode(*root, file, member);
+  auto config = ParseQueueConfig(text, file, member);
+  if (!config) return Error(config.error());
+  return std::move(config->queues);
+}
+
+std::string QueueConfigText(const QueueConfig& config) {
+  return (config.order.empty() ? "" : "order: " + config.order + "\n") +
+         QueueFileText(config.queues);
 }
 
 std::vector<std::string> QueueChanges(const std::vector<queue::QueueSpec>& before,

@@ -11,10 +11,13 @@
 //         H100: {guaranteed: 8, limit: 12}   # 8 of the 16 guaranteed are H100; 12 H100 at most
 //         A100: {limit: 4}
 //
-// `queues: []` is a pool without queues. Per-model shares follow QueueSet (queue/queue_set.h):
-// a model's `guaranteed` is part of the queue's, whose own `guaranteed`, when not given, is the
-// sum of its models'; a model's `limit` caps the GPUs of that model (the total `limit` still
-// holds). Whether the pool has the models is the scheduler's check, not the file's.
+// `queues: []` is a pool without queues. A top-level `order: NAME` (scheduler/job_order.h:
+// priority, fifo, sjf, srtf, las, las:T1,T2,..., drf, qssf, gittins) sets the pool's job order
+// inside the queues (and across them for drf); without it the service's --order holds. Per-model
+// shares follow QueueSet (queue/queue_set.h): a model's `guaranteed` is part of the queue's, whose
+// own `guaranteed`, when not given, is the sum of its models'; a model's `limit` caps the GPUs of
+// that model (the total `limit` still holds). Whether the pool has the models is the scheduler's
+// check, not the file's.
 //
 // Errors: InvalidArgument "FILE:LINE: queues[i].MEMBER: what" for a missing or unknown member, a
 // value of the wrong type, and every rule of QueueSet::Create (a repeated name, an unknown parent,
@@ -32,12 +35,24 @@
 
 namespace gpupool::server {
 
-Result<std::vector<queue::QueueSpec>> LoadQueueFile(const std::string& path);
+// A queue file: the job order it names ("" when it names none) and the queues.
+struct QueueConfig {
+  std::string order;
+  std::vector<queue::QueueSpec> queues;
+};
+
+Result<QueueConfig> LoadQueueConfig(const std::string& path);
 // The same for YAML text; `file` names it in errors. `member`, when given, receives the member at
-// fault on error ("queues[1].limit", "queues"; "" for malformed YAML).
+// fault on error ("queues[1].limit", "queues", "order"; "" for malformed YAML). A top-level member
+// other than `order` and `queues` is an error.
+Result<QueueConfig> ParseQueueConfig(const std::string& text, const std::string& file,
+                                     std::string* member = nullptr);
+// The queues of ParseQueueConfig alone.
 Result<std::vector<queue::QueueSpec>> ParseQueueFile(const std::string& text,
                                                      const std::string& file,
                                                      std::string* member = nullptr);
+// The configuration as a queue file: its `order` line when it names one, then QueueFileText.
+std::string QueueConfigText(const QueueConfig& config);
 
 // The queues as a queue file, members at their defaults left out, numbers written so that they
 // read back exactly: ParseQueueFile(QueueFileText(q)) gives q again, and two lists of queues are

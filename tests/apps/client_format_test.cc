@@ -238,6 +238,7 @@ TEST(ClientFormatTest, QueuesAndAChange) {
        "used": 6.5, "borrowed": 0.0, "pending": 0, "running": 2},
       {"name": "vision", "parent": "org", "guaranteed": 0.0, "limit": 4.0, "weight": 2.5,
        "used": 6.5, "borrowed": 6.5, "pending": 3, "running": 2}],
+    "order": "las", "order_source": "configuration",
     "applied_at": "2026-12-07T03:40:00.000Z", "applied_by": "admin", "source": "api",
     "changes": ["'vision': limit 8 -> 4"],
     "warnings": ["queue 'vision' uses 6.5 GPUs, above its limit of 4: ..."]})");
@@ -245,6 +246,7 @@ TEST(ClientFormatTest, QueuesAndAChange) {
       "NAME    PARENT  GUARANTEED  LIMIT  WEIGHT  USED  BORROWED  PENDING  RUNNING\n"
       "org     -       16          -      1       6.5   0         0        2\n"
       "vision  org     0           4      2.5     6.5   6.5       3        2\n"
+      "order las (configuration)\n"
       "applied 2026-12-07T03:40:00.000Z by admin (api)\n";
   EXPECT_EQ(FormatQueues(answer), table);
   EXPECT_EQ(FormatQueuesChange(answer),

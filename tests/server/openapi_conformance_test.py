@@ -1059,8 +1059,9 @@ class Conformance:
     def queues(self):
         # The demo server starts without --queues: none, and nothing applied yet.
         r = self.call("GET", "/api/v1/queues", expect=200, what="none yet")
-        self.check(r.json == {"queues": [], "applied_at": None, "applied_by": None,
-                              "source": None}, f"GET /api/v1/queues before any: {r.json!r}")
+        self.check(r.json == {"queues": [], "order": "priority", "order_source": "start options",
+                              "applied_at": None, "applied_by": None, "source": None},
+                   f"GET /api/v1/queues before any: {r.json!r}")
         # A bad body: 400 naming line and member; nothing changes.
         r = self.call("PUT", "/api/v1/queues", raw=b"queues:\n  - name: default\n    limit: lots\n",
                       content_type="application/yaml", expect=400, what="limit not a number")

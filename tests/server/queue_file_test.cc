@@ -35,7 +35,8 @@ TEST(QueueFileTest, ErrorsNameTheFileLineAndMember) {
     const char* text;
     const char* message;
   } cases[] = {
-      {"queue: []\n", "q.yaml:1: queues: missing (a list of queues)"},
+      {"queue: []\n", "q.yaml:1: queue: unknown member (known: order, queues)"},
+      {"order: fifo\n", "q.yaml:1: queues: missing (a list of queues)"},
       {"queues:\n  - guaranteed: 4\n", "q.yaml:2: queues[0].name: missing"},
       {"queues:\n  - name: a\n    guarantee: 4\n",
        "q.yaml:3: queues[0].guarantee: unknown member (known: name, guaranteed, limit, weight, "
@@ -242,6 +243,30 @@ TEST(QueueFileTest, ChangesNamePerModelMembers) {
                 "'a': models.A100 removed, models.H100.limit none -> 8, models.T4 added "
                 "(guaranteed 0, limit 2)",
                 "added 'v' (guaranteed 0, limit none, weight 1, T4 guaranteed 0 limit 1)"}));
+}
+
+// `order:` names the pool's job order; it is checked as `--order` is, written back first, and
+// absent when the file names none.
+TEST(QueueFileTest, TheOrderIsReadCheckedAndWrittenBack) {
+  const auto c = ParseQueueConfig("order: las:3600,36000\nqueues:\n  - name: a\n", "q.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c->order, "las:3600,36000");
+  ASSERT_EQ(c->queues.size(), 1u);
+  EXPECT_EQ(QueueConfigText(*c), "order: las:3600,36000\n" + QueueFileText(c->queues));
+  const auto back = ParseQueueConfig(QueueConfigText(*c), "t");
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->order, c->order);
+  EXPECT_EQ(ParseQueueConfig("queues: []\n", "t")->order, "");
+  EXPECT_EQ(QueueConfigText(QueueConfig{"", {}}), "queues: []\n");
+  std::string member;
+  const auto bad = ParseQueueConfig("queues: []\norder: soonest\n", "q.yaml", &member);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(member, "order");
+  EXPECT_TRUE(bad.error().message().starts_with("q.yaml:2: order: ")) << bad.error().message();
+  EXPECT_NE(bad.error().message().find("soonest"), std::string::npos) << bad.error().message();
+  const auto list = ParseQueueConfig("order: [fifo]\nqueues: []\n", "q.yaml", &member);
+  ASSERT_FALSE(list.has_value());
+  EXPECT_EQ(list.error().message(), "q.yaml:1: order: must be the name of an order");
 }
 
 }  // namespace

@@ -660,6 +660,63 @@ TEST(ServiceTest, ABadQueueChangeIsRefusedWholeAndChangesNothing) {
 // A change through the API is stored: a restart without queues given keeps it; a restart that
 // gives other queues (the --queues file) is refused, saying what differs and what to do; with
 // queues_reset the given ones replace it, and are then what a start without queues keeps.
+// The job order is part of the queue configuration. The service starts with the default order,
+// priority; PUT /api/v1/queues with `order: fifo` makes the waiting jobs go in submission order:
+// on one GPU held by job h, job a (priority 0) then job b (priority 5) wait; when h ends a starts
+// and b waits (under priority b would go first). GET shows the order and where it comes from; a
+// bad order is refused naming the member; a restart keeps the order; a start whose --order
+// differs from it is refused.
+TEST(ServiceTest, TheJobOrderIsSetByTheQueueConfiguration) {
+  TempDir dir;
+  {
+    Server s(dir.path(), {Node("n", 1)});
+    auto c = s.Client(s.admin_token);
+    EXPECT_EQ(Body(c->Get("/api/v1/queues"))["order"], "priority");
+    EXPECT_EQ(Body(c->Get("/api/v1/queues"))["order_source"], "start options");
+    auto bad = PutQueues(*c, "order: nope\nqueues: []\n");
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 400) << bad->body;
+    EXPECT_EQ(json::parse(bad->body)["error"]["member"], "order") << bad->body;
+    auto r = PutQueues(*c, "order: fifo\nqueues: []\n");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(json::parse(r->body)["changes"], json::array({"order (none) -> fifo"})) << r->body;
+    const json q = Body(c->Get("/api/v1/queues"));
+    EXPECT_EQ(q["order"], "fifo");
+    EXPECT_EQ(q["order_source"], "configuration");
+    const std::int64_t h = Submit(*c, {{"command", {"sleep", "2"}}, {"gpus", 1}})["id"];
+    WaitState(*c, h, "running");
+    const std::int64_t a =
+        Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 1}, {"priority", 0}})["id"];
+    const std::int64_t b = Submit(*c, {{"command", {"true"}}, {"gpus", 1}, {"priority", 5}})["id"];
+    // Both wait while h runs, so the order alone decides which goes next.
+    ASSERT_EQ(Body(c->Get("/api/v1/jobs/" + std::to_string(h)))["state"], "running");
+    WaitState(*c, a, "running");
+    EXPECT_EQ(Body(c->Get("/api/v1/jobs/" + std::to_string(b)))["state"], "pending");
+    c->Delete("/api/v1/jobs/" + std::to_string(a));
+    WaitState(*c, b, "succeeded");
+  }
+  {
+    Server s(dir.path(), {Node("n", 1)});
+    auto c = s.Client(s.admin_token);
+    EXPECT_EQ(Body(c->Get("/api/v1/queues"))["order"], "fifo");
+  }
+  ServiceOptions opt;
+  opt.data_dir = dir.path();
+  opt.nodes = {Node("n", 1)};
+  opt.scheduler.order = "priority";
+  opt.order_given = true;
+  opt.synchronous_full = false;
+  auto refused = PoolService::Start(opt, std::make_unique<executor::LocalExecutor>());
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(
+      refused.error().message().starts_with("--order priority: the queue configuration in "
+                                            "force (stored in "))
+      << refused.error().message();
+  EXPECT_NE(refused.error().message().find("names the order 'fifo'"), std::string::npos);
+}
+
 TEST(ServiceTest, AQueueChangeSurvivesARestart) {
   TempDir dir;
   const std::vector<queue::QueueSpec> file = {{"default", "", 0, 1, 1}};
