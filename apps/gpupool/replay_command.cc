@@ -2,12 +2,14 @@
 // (src/sim/replay.h), one run per job order; prints JCT and queueing per order, or JSON.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -17,6 +19,7 @@
 #include "common/data_dir.h"
 #include "common/strings.h"
 #include "scheduler/job_order.h"
+#include "server/queue_file.h"
 #include "sim/fill_experiment.h"
 #include "sim/philly_trace.h"
 #include "sim/replay.h"
@@ -33,6 +36,7 @@ struct ReplayArgs {
   std::string format = "philly";  // of --trace: philly or tiresias
   double scale = 1.0;
   std::string policy = "fifo,sjf,qssf";
+  bool policy_set = false;  // --policy given on the command line
   std::string placement = "bestfit";
   std::string estimator = "auto";
   std::string backfill = "none";
@@ -47,7 +51,7 @@ struct ReplayArgs {
   std::string openb;
   std::string nodes;
   std::int64_t sample_s = -1;  // -1: 3600 in openb mode, none otherwise
-  std::string queues;          // "", "vcs" or "vcs-hard"
+  std::string queues;          // "", "vcs", "vcs-hard" or a queue file
 };
 
 // The openb pods with their real times as jobs: submitted at creation_time, running for
@@ -235,20 +239,51 @@ int RunReplayCommand(const ReplayArgs& a) {
   // --queues: one queue per VC, guaranteed its (scaled) nodes' GPUs; vcs-hard also limits it
   // to them (the VCs' nodes as a hard limit, in one shared pool).
   std::vector<queue::QueueSpec> queues;
+  std::string policy = a.policy;
   if (!a.queues.empty()) {
     if (!a.openb.empty()) return fail(Status::InvalidArgument("--queues: not with --openb"));
-    auto vcs = sim::LoadVcNodes(a.vcs);
-    if (!vcs) return fail(vcs.error());
-    for (const auto& p : sim::VcPools(*vcs, a.scale)) {
-      const double gpus = static_cast<double>(p.nodes) * p.gpus_per_node;
-      queues.push_back(queue::QueueSpec{
-          p.name, "", gpus, a.queues == "vcs-hard" ? gpus : std::numeric_limits<double>::infinity(),
-          1});
+    if (a.queues == "vcs" || a.queues == "vcs-hard") {
+      auto vcs = sim::LoadVcNodes(a.vcs);
+      if (!vcs) return fail(vcs.error());
+      for (const auto& p : sim::VcPools(*vcs, a.scale)) {
+        const double gpus = static_cast<double>(p.nodes) * p.gpus_per_node;
+        queues.push_back(queue::QueueSpec{
+            p.name, "", gpus,
+            a.queues == "vcs-hard" ? gpus : std::numeric_limits<double>::infinity(), 1});
+      }
+    } else {
+      // The service's queue file: its queues, and its order unless --policy names the orders.
+      auto config = server::LoadQueueConfig(a.queues);
+      if (!config) return fail(config.error());
+      queues = std::move(config->queues);
+      if (!config->order.empty()) {
+        if (a.policy_set && a.policy != config->order) {
+          return fail(Status::InvalidArgument("--policy " + a.policy + ": the queue file " +
+                                              a.queues + " names the order '" + config->order +
+                                              "'; give one of them"));
+        }
+        policy = config->order;
+      }
+      // Every job's queue (its VC) must be a queue of the file, as the service requires.
+      std::map<std::string, std::int64_t> missing;
+      for (const auto& j : *jobs) {
+        if (std::none_of(queues.begin(), queues.end(),
+                         [&](const queue::QueueSpec& q) { return q.name == j.queue; })) {
+          ++missing[j.queue];
+        }
+      }
+      if (!missing.empty()) {
+        return fail(Status::InvalidArgument(fmt::format(
+            "--queues {}: the trace's VC '{}' ({} job(s)) is not a queue of the file{}", a.queues,
+            missing.begin()->first, missing.begin()->second,
+            missing.size() > 1 ? fmt::format(" (nor are {} other VC(s))", missing.size() - 1)
+                               : "")));
+      }
     }
   }
   nlohmann::json policies = nlohmann::json::array();
   std::vector<sim::ReplayRun> runs;
-  for (const std::string_view order_name : Split(a.policy, ',')) {
+  for (const std::string_view order_name : Split(policy, ',')) {
     const std::string order(order_name);
     for (const std::string_view placement_name : Split(a.placement, ',')) {
       const std::string placement(placement_name);
@@ -396,11 +431,15 @@ void AddReplayCommand(CLI::App& sim, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--scale", args->scale, "Multiply every pool's node count (0.25: a quarter)")
       ->capture_default_str();
-  cmd->add_option("--policy", args->policy,
-                  "Job orders, comma-separated: fifo, sjf, qssf, srtf, las, las:T1,T2,... "
-                  "(thresholds in GPU-seconds), gittins (the project's own: the Gittins index "
-                  "of the job's class, learned from finished jobs), priority")
-      ->capture_default_str();
+  cmd->add_option_function<std::string>(
+      "--policy",
+      [args](const std::string& p) {
+        args->policy = p;
+        args->policy_set = true;
+      },
+      "Job orders, comma-separated: fifo, sjf, qssf, srtf, las, las:T1,T2,... (thresholds in "
+      "GPU-seconds), gittins (the project's own: the Gittins index of the job's class, learned "
+      "from finished jobs), priority (default fifo,sjf,qssf; a --queues file's order: too)");
   cmd->add_option("--placement", args->placement, "Placement policy (sim fill's names)")
       ->capture_default_str();
   cmd->add_option("--estimator", args->estimator,
@@ -435,9 +474,10 @@ void AddReplayCommand(CLI::App& sim, int& exit_code) {
   cmd->add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");
   cmd->add_option("--queues", args->queues,
                   "vcs: the VCs as queues of one shared pool, each guaranteed its nodes' GPUs "
-                  "(idle ones lent, reclaimed by preemption); vcs-hard: also limited to them. "
-                  "Jobs then never block (backfill any)")
-      ->check(CLI::IsMember({"vcs", "vcs-hard"}));
+                  "(idle ones lent, reclaimed by preemption); vcs-hard: also limited to them; "
+                  "or FILE, a queue file as `gpupool serve --queues` takes (each VC a queue of "
+                  "it; its order: is the policy unless --policy is given). Jobs then never block "
+                  "(backfill any)");
   cmd->add_option("--openb", args->openb,
                   "Replay an openb pod list (11-column form) with its real creation and deletion "
                   "times on --nodes instead of the Philly trace: pods arrive and leave, and the "

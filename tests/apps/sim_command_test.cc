@@ -128,4 +128,51 @@ TEST(GpupoolHelpTest, HelpListsSubcommands) {
   EXPECT_NE(f.out.find("--tune"), std::string::npos);
 }
 
+// `sim replay --queues FILE` takes the service's queue file: a file that guarantees each VC its
+// nodes' GPUs, with `order: fifo`, replays exactly as the built-in `--queues vcs --policy fifo`
+// (a's second job borrows b's idle node, and b's job reclaims it: one preemption at least). A VC
+// the file lacks, and a --policy that differs from the file's order, are refused naming them.
+TEST_F(SimCommandTest, ReplayTakesAQueueFileAsTheServiceDoes) {
+  const auto trace = (dir_ / "philly.csv").string();
+  std::ofstream(trace) << "timestamp,duration,num_gpus,gpu_time,cluster\n"
+                          "2017-10-01 00:00:00,100.0,8,800.0,aaaaaa\n"
+                          "2017-10-01 00:00:10,100.0,8,800.0,aaaaaa\n"
+                          "2017-10-01 00:00:20,50.0,8,400.0,bbbbbb\n";
+  const auto vcs = (dir_ / "vcs.csv").string();
+  std::ofstream(vcs) << "vc,nodes\naaaaaa,1\nbbbbbb,1\n";
+  const auto file = (dir_ / "q.yaml").string();
+  std::ofstream(file) << "order: fifo\nqueues:\n  - name: aaaaaa\n    guaranteed: 8\n"
+                         "  - name: bbbbbb\n    guaranteed: 8\n";
+  const ProgramRun from_file =
+      RunGpupool({"sim", "replay", "--trace", trace, "--vcs", vcs, "--queues", file, "--json"});
+  ASSERT_EQ(from_file.exit_code, 0) << from_file.err;
+  const ProgramRun built_in = RunGpupool({"sim", "replay", "--trace", trace, "--vcs", vcs,
+                                          "--queues", "vcs", "--policy", "fifo", "--json"});
+  ASSERT_EQ(built_in.exit_code, 0) << built_in.err;
+  const auto a = nlohmann::json::parse(from_file.out)["policies"];
+  const auto b = nlohmann::json::parse(built_in.out)["policies"];
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0]["policy"], "fifo");
+  for (const char* k : {"avg_jct_seconds", "avg_queue_seconds", "p95_jct_seconds", "preemptions"}) {
+    EXPECT_EQ(a[0][k], b[0][k]) << k;
+  }
+  EXPECT_GT(a[0]["preemptions"].get<int>(), 0);  // b's job reclaims the node a's job borrowed
+
+  const auto one = (dir_ / "one.yaml").string();
+  std::ofstream(one) << "queues:\n  - name: aaaaaa\n";
+  const ProgramRun missing =
+      RunGpupool({"sim", "replay", "--trace", trace, "--vcs", vcs, "--queues", one});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("the trace's VC 'bbbbbb' (1 job(s)) is not a queue of the file"),
+            std::string::npos)
+      << missing.err;
+  const ProgramRun both = RunGpupool(
+      {"sim", "replay", "--trace", trace, "--vcs", vcs, "--queues", file, "--policy", "las"});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.err.find("--policy las: the queue file " + file + " names the order 'fifo'"),
+            std::string::npos)
+      << both.err;
+}
+
 }  // namespace
