@@ -64,6 +64,7 @@ struct ServeFlags {
   int reservation_timeout_s = 0;
   bool reservation_timeout_set = false;  // given on the command line (only with the above)
   bool order_set = false;                // --order given on the command line
+  bool strict = false;
 };
 
 Result<std::pair<std::string, int>> ParseListen(const std::string& s) {
@@ -104,6 +105,10 @@ int RunServe(const ServeFlags& f) {
         Status::InvalidArgument(std::string(f.min_run_set ? "--min-run" : "--preempt-grace") +
                                 ": applies to preemption only; add --preempt"));
   }
+  if (f.strict && f.gang_reservation) {
+    return fail(Status::InvalidArgument(
+        "--gang-reservation: not with --strict (no job passes the head of a strict order)"));
+  }
   if (!f.gang_reservation && f.reservation_timeout_set) {
     return fail(Status::InvalidArgument(
         "--reservation-timeout: applies to gang reservations only; add --gang-reservation"));
@@ -118,6 +123,7 @@ int RunServe(const ServeFlags& f) {
   opt.scheduler.seed = f.seed;
   opt.scheduler.order = f.order;
   opt.order_given = f.order_set;
+  opt.scheduler.strict_order = f.strict;
   // Preemption: by the order (priority: a strictly higher priority) and, with queues, to reclaim
   // a guarantee; the victims that lose the least work first, none before its minimum run time.
   opt.scheduler.preemption = f.preempt;
@@ -305,6 +311,9 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       "Which waiting job goes first: priority, fifo, sjf, qssf, srtf, las, las:T1,T2,..., drf "
       "(with --queues: the queue with the smallest weighted dominant share first), gittins "
       "(default priority; a queue file's `order:` sets it too)");
+  cmd->add_flag("--strict", flags->strict,
+                "Strict order: no job starts before the first waiting job of its queue (of the "
+                "pool, without queues) that does not fit; no backfill");
   cmd->add_flag("--preempt", flags->preempt,
                 "Preempt running preemptible jobs: for a strictly higher priority (the order's "
                 "rule) and for a queue reclaiming its guarantee (docs/serve.md)");

@@ -208,8 +208,8 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::
   s->window_ = opt.window > 0 ? opt.window : s->policy_->default_window();
   s->strict_order_ = opt.strict_order;
   if (!opt.queues.empty()) {
-    if (opt.strict_order) {
-      return Error(Status::InvalidArgument("queues: not supported with strict_order yet"));
+    if (opt.strict_order && opt.easy_backfill) {
+      return Error(Status::InvalidArgument("queues: not with EASY backfill (strict order) yet"));
     }
     auto queues = queue::QueueSet::Create(opt.queues);
     if (!queues) return Error(queues.error());
@@ -427,13 +427,15 @@ Status Scheduler::SetQueues(std::vector<queue::QueueSpec> specs,
   if (!set) return set.error();
   queues_ = std::move(*set);
   freed_ = true;  // a limit raised or a queue added may let waiting jobs start
+  for (const auto& [queue, job] : queue_heads_) waits_.erase(job);
+  queue_heads_.clear();  // every queue's head is found again by the next (full) cycle
   return Status::Ok();
 }
 
 Result<std::optional<queue::QueueSet>> Scheduler::BuildQueues(
     std::vector<queue::QueueSpec> specs, const std::vector<JobRequest>& arriving) const {
-  if (!specs.empty() && strict_order_) {
-    return Error(Status::InvalidArgument("queues: not supported with strict_order yet"));
+  if (!specs.empty() && strict_order_ && easy_backfill_) {
+    return Error(Status::InvalidArgument("queues: not with EASY backfill (strict order) yet"));
   }
   auto set = queue::QueueSet::Create(std::move(specs));
   if (!set) return Error(set.error());
@@ -741,16 +743,23 @@ std::vector<WaitReason> Scheduler::PendingReasons(JobId id) const {
       out.push_back(std::move(ahead));
     }
   }
-  // Strict order: the jobs behind the head wait for it (unless EASY already named it).
-  if (strict_order_ && blocked_head_ != 0 && id != blocked_head_ &&
+  // Strict order: the jobs behind the head wait for it (unless EASY already named it); with
+  // queues, the head of the job's own queue.
+  JobId head = blocked_head_;
+  const std::string& queue = pending_.at(id).request.queue;
+  if (strict_order_ && queues_) {
+    const auto it = queue_heads_.find(queue);
+    head = it == queue_heads_.end() ? 0 : it->second;
+  }
+  if (strict_order_ && head != 0 && id != head &&
       std::none_of(out.begin(), out.end(),
                    [](const WaitReason& w) { return w.code == WaitCode::kReservationAhead; })) {
     WaitReason w;
     w.code = WaitCode::kBehindHigherPriority;
-    w.message = "behind job " + std::to_string(blocked_head_) +
-                ", which does not fit yet (strict " + std::string(order_->name()) +
-                " order: no job overtakes it)";
-    w.job = blocked_head_;
+    w.message = "behind job " + std::to_string(head) + ", which does not fit yet (strict " +
+                std::string(order_->name()) + " order" +
+                (queues_ ? " in queue '" + queue + "'" : std::string()) + ": no job overtakes it)";
+    w.job = head;
     out.push_back(std::move(w));
   }
   std::stable_sort(out.begin(), out.end(), [](const WaitReason& a, const WaitReason& b) {
@@ -1155,6 +1164,12 @@ CycleResult Scheduler::RunCycle(bool full) {
   // Strict order: the head that blocked the last cycle is tried again first (it may still fit
   // nowhere, and then nothing behind it goes); if it left the queue, everything is tried.
   if (strict_order_ && blocked_head_ != 0 && !pending_.contains(blocked_head_)) freed_ = true;
+  // With queues, each queue has its own head (a queue's first job that does not fit blocks that
+  // queue only); the heads are tried again as the single head is.
+  const bool strict_queues = strict_order_ && queues_.has_value();
+  for (const auto& [queue, job] : queue_heads_) {
+    if (!pending_.contains(job)) freed_ = true;
+  }
   // Gang reservation: the gang that held the reservation is tried again first as well, so that
   // the arrivals ranked behind it meet it; if it left the queue, the jobs it held back go again.
   const JobId holder = !strict_order_ && reservation_ ? reservation_->first : 0;
@@ -1180,6 +1195,11 @@ CycleResult Scheduler::RunCycle(bool full) {
     if (holder != 0 && std::find(arrivals_.begin(), arrivals_.end(), holder) == arrivals_.end()) {
       order.push_back(&pending_.at(holder));
     }
+    for (const auto& [queue, job] : queue_heads_) {
+      if (std::find(arrivals_.begin(), arrivals_.end(), job) == arrivals_.end()) {
+        order.push_back(&pending_.at(job));
+      }
+    }
   }
   result.full = freed_;
   freed_ = false;
@@ -1201,8 +1221,12 @@ CycleResult Scheduler::RunCycle(bool full) {
   result.considered = static_cast<int>(order.size());
   // QueuePosition's ranking: the full cycle's, or the arrivals after the last one's.
   if (result.full) ranked_.clear();
+  std::unordered_set<JobId> heads;  // tried again, not arrivals: ranked by an earlier cycle
+  for (const auto& [queue, job] : queue_heads_) heads.insert(job);
   for (const PendingJob* j : order) {
-    if (result.full || (j->id != blocked_head_ && j->id != holder)) ranked_.push_back(j->id);
+    if (result.full || (j->id != blocked_head_ && j->id != holder && !heads.contains(j->id))) {
+      ranked_.push_back(j->id);
+    }
   }
   positions_stale_ = true;
   // A queue's limit: a job that would take its queue above it waits, whatever fits. Its other
@@ -1300,14 +1324,31 @@ CycleResult Scheduler::RunCycle(bool full) {
 
   // Strict order: the first job that did not fit; gang reservation: the gang that reserves.
   JobId head = 0;
+  // Strict order with queues: each queue's first job that did not fit (or that its limit held),
+  // and the jobs of those queues behind it (not tried).
+  std::unordered_map<std::string, JobId> heads_now;
+  std::vector<JobId> behind;
+  const auto blocked_queue = [&](const PendingJob* j) {
+    if (!strict_queues || !heads_now.contains(j->request.queue)) return false;
+    behind.push_back(j->id);
+    return true;
+  };
+  const auto blocks = [&](const PendingJob* j) {
+    if (strict_queues) heads_now.emplace(j->request.queue, j->id);
+  };
   std::vector<JobId> failed_in_order;  // the jobs that did not fit, in the order's order
   std::size_t i = 0;
   // A job its queue's limit holds back may still preempt lower-ranked jobs of its own queue.
   const bool limit_preempts = preemption_ && order_->preemptive();
   while (i < order.size() && head == 0) {
     const PendingJob* job = order[i];
+    if (blocked_queue(job)) {
+      ++i;
+      continue;
+    }
     if (over_limit(job)) {
       if (limit_preempts) failed_in_order.push_back(job->id);
+      blocks(job);
       ++i;
       continue;
     }
@@ -1315,7 +1356,8 @@ CycleResult Scheduler::RunCycle(bool full) {
     if (auto it = failed.find(key); it != failed.end()) {
       it->second.push_back(job->id);
       failed_in_order.push_back(job->id);
-      if (MayReserve(*job)) head = job->id;
+      blocks(job);
+      if (!strict_queues && MayReserve(*job)) head = job->id;
       ++i;
       continue;
     }
@@ -1329,7 +1371,8 @@ CycleResult Scheduler::RunCycle(bool full) {
       } else {
         failed[key].push_back(job->id);
         failed_in_order.push_back(job->id);
-        if (strict_order_ || MayReserve(*job)) head = job->id;
+        blocks(job);
+        if (!strict_queues && (strict_order_ || MayReserve(*job))) head = job->id;
       }
       ++i;
       continue;
@@ -1345,6 +1388,10 @@ CycleResult Scheduler::RunCycle(bool full) {
     while (i < order.size() && static_cast<int>(win_ids.size()) < window_) {
       const PendingJob* j = order[i];
       if (j->request.replicas > 1) break;
+      if (blocked_queue(j)) {
+        ++i;
+        continue;
+      }
       if (queues_ && queues_->Has(j->request.queue)) {
         const std::vector<std::string> capped = queues_->LimitedPath(j->request.queue);
         if (std::any_of(capped.begin(), capped.end(),
@@ -1355,6 +1402,7 @@ CycleResult Scheduler::RunCycle(bool full) {
       }
       if (over_limit(j)) {
         if (limit_preempts) failed_in_order.push_back(j->id);
+        blocks(j);
         ++i;
         continue;
       }
@@ -1362,6 +1410,7 @@ CycleResult Scheduler::RunCycle(bool full) {
       if (auto it = failed.find(ShapeKey{replica, 1}); it != failed.end()) {
         it->second.push_back(j->id);
         failed_in_order.push_back(j->id);
+        blocks(j);
         ++i;
         continue;
       }
@@ -1403,12 +1452,24 @@ CycleResult Scheduler::RunCycle(bool full) {
       if (committed[k]) continue;
       failed[ShapeKey{win_requests[k], 1}].push_back(win_ids[k]);
       failed_in_order.push_back(win_ids[k]);
-      if (strict_order_ && head == 0) head = win_ids[k];
+      blocks(&pending_.at(win_ids[k]));
+      if (!strict_queues && strict_order_ && head == 0) head = win_ids[k];
     }
   }
   if (strict_order_) {
     if (blocked_head_ != head) waits_.erase(blocked_head_);
     blocked_head_ = head;
+  }
+  if (strict_queues) {
+    // A head that no longer heads its queue keeps no stale reason; the jobs behind a head wait
+    // for it alone (PendingReasons names it).
+    for (const auto& [queue, job] : queue_heads_) {
+      if (const auto it = heads_now.find(queue); it == heads_now.end() || it->second != job) {
+        waits_.erase(job);
+      }
+    }
+    queue_heads_ = std::move(heads_now);
+    for (const JobId id : behind) waits_.erase(id);
   }
   reservation_.reset();
   if (head != 0 && (easy_backfill_ || !strict_order_)) {

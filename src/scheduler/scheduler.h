@@ -110,7 +110,10 @@ struct SchedulerOptions {
   int max_defer_cycles = 1;
   // Strict order: the cycle stops at the first job that does not fit, so no job overtakes it (no
   // backfill; the Helios replay's FIFO, SJF and QSSF). The jobs behind it wait with a reason
-  // naming it. Jobs are then placed one at a time (a window of 1).
+  // naming it. Jobs are then placed one at a time (a window of 1). With queues, per queue (as
+  // Kueue's StrictFIFO): a queue's first job that does not fit, or that its queue's limit holds,
+  // blocks the later jobs of that queue only; the other queues go on. Not with EASY backfill and
+  // queues yet.
   bool strict_order = false;
   // EASY backfill, with strict_order: the job at the head that does not fit gets a reservation,
   // the earliest time at which it fits once running jobs end by their time limits; a job behind
@@ -163,7 +166,7 @@ struct SchedulerOptions {
   // `preemption`, a job that its queue's guarantee covers reclaims borrowed GPUs by preempting
   // jobs of queues above their guarantee; then a job that is not preemptible does not borrow
   // (it waits, over_quota, until its queue's guarantee holds it), so that every borrowed GPU can
-  // be taken back once its job has run min_run_s. Empty: no queues. Not with strict_order yet.
+  // be taken back once its job has run min_run_s. Empty: no queues.
   // Per GPU model (QueueSpec::models; every model named must be one the pool has GPUs of, else
   // InvalidArgument "queue 'a': models.X: ..."): a job is charged to the model of the GPUs it
   // is placed on; it is placed only on the models it allows whose per-model limits (of its
@@ -315,7 +318,7 @@ class Scheduler {
   // SchedulerOptions::queues, empty for no queues. Everything is checked before anything changes,
   // and the change is refused whole, the current queues kept, when:
   //   - the set itself is invalid (QueueSet::Create's InvalidArgument, naming queue and member),
-  //     or queues come with strict_order (InvalidArgument);
+  //     or queues come with strict order and EASY backfill (InvalidArgument);
   //   - a queue that a pending or running job names (or one of `arriving`: requests the caller is
   //     about to queue) is missing from `specs`: FailedPrecondition "queue 'a' still has 3 job(s)
   //     (1 pending, 2 running) ...";
@@ -475,6 +478,8 @@ class Scheduler {
   std::optional<queue::QueueSet> queues_;
   bool easy_backfill_ = false;
   std::optional<std::pair<JobId, double>> reservation_;
+  // Strict order with queues: each blocked queue's head (the first of its jobs that did not fit).
+  std::unordered_map<std::string, JobId> queue_heads_;
   bool gang_reservation_ = false;
   double reservation_timeout_s_ = 0;
   // With a timeout: when each pending job's reservation was first made (dropped once it starts,
