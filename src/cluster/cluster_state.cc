@@ -1,5 +1,6 @@
 #include "cluster/cluster_state.h"
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <string>
@@ -147,12 +148,28 @@ bool Fits(const PodRequest& r, const NodeState& n) {
   if (r.cpu_milli > n.cpu_left || r.memory_mib > n.memory_left) return false;
   if (r.num_gpu == 0) return true;
   if (n.num_gpus < r.num_gpu || !ModelAllowed(r.allowed_models, n.model)) return false;
+  if (r.needs_one_island()) return MostFittingInOneIsland(r, n) >= r.num_gpu;
   if (r.gpu_milli >= 1000 && r.gpu_memory_mib == 0) return n.num_free_gpus >= r.num_gpu;
   int fitting = 0;
   for (int g = 0; g < n.num_gpus; ++g) {
     if (GpuFits(r, n, g) && ++fitting == r.num_gpu) return true;
   }
   return false;
+}
+
+std::uint32_t IslandFitting(const PodRequest& r, const NodeState& n, int island) {
+  std::uint32_t fitting = 0;
+  for (std::uint32_t m = n.island_masks[static_cast<std::size_t>(island)]; m != 0; m &= m - 1) {
+    const int g = std::countr_zero(m);
+    if (GpuFits(r, n, g)) fitting |= 1U << g;
+  }
+  return fitting;
+}
+
+int MostFittingInOneIsland(const PodRequest& r, const NodeState& n) {
+  int most = 0;
+  for (int i = 0; i < n.num_islands; ++i) most = std::max(most, std::popcount(IslandFitting(r, n, i)));
+  return most;
 }
 
 Allocation MakeAllocation(const PodRequest& r, int node, std::uint32_t gpu_mask) {

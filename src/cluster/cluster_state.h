@@ -100,8 +100,16 @@ struct Allocation {
 };
 
 // True when `r` fits node `n` now: the node takes work (schedulable, not removed), CPU, memory,
-// model constraint and GPUs.
+// model constraint and GPUs; for a pod that needs one NVLink island (PodRequest::needs_one_island),
+// one island of `n` with num_gpu GPUs that fit (never on a node with unknown islands).
 bool Fits(const PodRequest& r, const NodeState& n);
+
+// GPUs of island `island` of `n` that can take one GPU's worth of `r` (GpuFits), as a mask.
+std::uint32_t IslandFitting(const PodRequest& r, const NodeState& n, int island);
+
+// The most GPUs that fit `r` (GpuFits) inside one NVLink island of `n`; 0 when the islands are
+// unknown.
+int MostFittingInOneIsland(const PodRequest& r, const NodeState& n);
 
 // True when GPU `g` of `n` can take one GPU's worth of `r`: milli (a whole-GPU request needs all
 // 1000) and GPU memory. An unhealthy GPU has 0 milli left, so it never fits a GPU request.

@@ -406,6 +406,41 @@ TEST(FitsTest, ChecksEveryResourceAndTheModel) {
   EXPECT_TRUE(Fits(constrained, n));
 }
 
+TEST(FitsTest, RequiredNvlinkNeedsTheGpusInsideOneIsland) {
+  // Islands {0-3}, {4-7}; GPUs 0, 1 (island 0) and 4, 5 (island 1) taken: 4 GPUs free on the
+  // node, but at most 2 in one island.
+  const NodeState n = NodeBuilder()
+                          .Cpu(64000)
+                          .Gpus(8)
+                          .Islands({0x0F, 0xF0})
+                          .UsedMilli({1000, 1000, 0, 0, 1000, 1000})
+                          .Build();
+  PodRequest four = Pod(1000, 4, 1000);
+  EXPECT_TRUE(Fits(four, n));  // 4 free on the node, islands only a preference
+  four.require_nvlink = true;
+  EXPECT_FALSE(Fits(four, n));  // 2 + 2 in two islands: no island holds 4
+  PodRequest two = Pod(1000, 2, 1000);
+  two.require_nvlink = true;
+  EXPECT_TRUE(Fits(two, n));  // island 0 has {2, 3}
+  PodRequest three = Pod(1000, 3, 1000);
+  three.require_nvlink = true;
+  EXPECT_FALSE(Fits(three, n));
+  EXPECT_EQ(MostFittingInOneIsland(three, n), 2);
+  EXPECT_EQ(IslandFitting(three, n, 0), 0x0CU);  // GPUs 2, 3
+  EXPECT_EQ(IslandFitting(three, n, 1), 0xC0U);  // GPUs 6, 7
+
+  // Unknown islands: a multi-GPU requirement never fits; one GPU always meets it.
+  const NodeState unknown = NodeBuilder().Cpu(64000).Gpus(8).Build();
+  EXPECT_FALSE(Fits(two, unknown));
+  EXPECT_EQ(MostFittingInOneIsland(two, unknown), 0);
+  PodRequest one = Pod(1000, 1, 1000);
+  one.require_nvlink = true;
+  EXPECT_TRUE(Fits(one, unknown));
+  PodRequest share = Pod(1000, 1, 500);
+  share.require_nvlink = true;
+  EXPECT_TRUE(Fits(share, unknown));
+}
+
 }  // namespace
 }  // namespace gpupool::cluster
 
