@@ -14,6 +14,9 @@ std::size_t Placer::ShapeHash::operator()(const PodRequest& r) const {
        (h << 6) + (h >> 2);
   h ^= r.allowed_models + (h << 6) + (h >> 2);
   h ^= static_cast<std::uint64_t>(r.gpu_memory_mib) + (h << 6) + (h >> 2);
+  // The topology rule is part of the shape (pod_request.h): mixed in only when set, so the
+  // hashes of every request without it are what they were.
+  if (r.require_nvlink) h ^= 0x6a09e667f3bcc909ULL + (h << 6) + (h >> 2);
   return static_cast<std::size_t>(h);
 }
 

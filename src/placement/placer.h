@@ -69,8 +69,9 @@ class Placer {
  public:
   Placer(const Policy& policy, int num_nodes, std::uint64_t seed, PlacerOptions options = {});
 
-  // Interns a request shape: equal requests get equal ids (the key of the score cache) while the
-  // shape stays cached; may evict the least recently used shape (see "Shape ids" above).
+  // Interns a request shape: equal requests (PodRequest::operator==, so require_nvlink included)
+  // get equal ids (the key of the score cache) while the shape stays cached; may evict the least
+  // recently used shape (see "Shape ids" above).
   int ShapeId(const PodRequest& r);
 
   // Where `r` goes on `state` now, or nullopt when it fits nowhere. `shape_id` should come from

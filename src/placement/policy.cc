@@ -11,11 +11,7 @@ std::uint32_t IslandChoice(const PodRequest& r, const NodeState& n) {
   std::uint32_t best_fitting = 0;
   int best_count = cluster::kMaxGpusPerNode + 1;
   for (int i = 0; i < n.num_islands; ++i) {
-    std::uint32_t fitting = 0;
-    for (std::uint32_t m = n.island_masks[static_cast<std::size_t>(i)]; m != 0; m &= m - 1) {
-      const int g = std::countr_zero(m);
-      if (cluster::GpuFits(r, n, g)) fitting |= 1U << g;
-    }
+    const std::uint32_t fitting = cluster::IslandFitting(r, n, i);
     const int count = std::popcount(fitting);
     if (count >= r.num_gpu && count < best_count) {
       best_count = count;

@@ -71,6 +71,8 @@ class Policy {
 // free GPUs of ONE island when some island has k free: the island with the fewest free GPUs that
 // still holds k (lowest island index on ties), which keeps the bigger free islands whole for
 // bigger pods. When no island has k free, or the node's islands are unknown, the rule above.
+// A pod that requires NVLink (PodRequest::needs_one_island) fits only where some island has k
+// free (cluster::Fits), so it always gets the island choice: its GPUs lie in one island.
 std::uint32_t DefaultGpuChoice(const PodRequest& r, const NodeState& n);
 
 }  // namespace gpupool::placement

@@ -46,7 +46,9 @@ class WorkloadLearner {
   }
 
  private:
-  // (cpu_milli, gpu_milli, num_gpu, allowed models)
+  // (cpu_milli, gpu_milli, num_gpu, allowed models). Not require_nvlink (nor gpu_memory_mib): the
+  // learned workload feeds FGD's fragmentation measure, which counts GPUs and milli per node and
+  // knows no islands, so an NVLink job is the same class as its shape without the rule.
   using Key = std::tuple<std::int64_t, std::int32_t, std::int32_t, cluster::ModelMask>;
   struct Entry {
     double scaled_weight = 0;  // weight x unit_

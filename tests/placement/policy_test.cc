@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+
+#include "placement/placer.h"
 #include "placement/policy_registry.h"
 #include "testing/node_builder.h"
 
@@ -72,6 +75,49 @@ TEST(DefaultGpuChoiceTest, EveryPolicyUsesTheIslandChoice) {
     auto p = MakePolicy(name, ctx);
     ASSERT_TRUE(p.has_value());
     EXPECT_EQ((*p)->Score(Pod(0, 2, 1000), n).gpu_mask, 0xC0u) << name;
+  }
+}
+
+TEST(DefaultGpuChoiceTest, EveryPolicyPutsARequiredNvlinkPodInsideOneIsland) {
+  // a: islands {0-3}, {4-7}, GPUs 0, 1, 4, 5 taken -> 4 free, 2 + 2 (no island holds 4).
+  // b: the same islands, GPUs 0, 1, 2 taken -> island 0 has {3}, island 1 has {4-7}.
+  // c: 8 free GPUs, islands unknown (never meets the rule).
+  // A 4-GPU pod that requires NVLink fits only b, on island 1: mask 0xF0, under every policy and
+  // seed. Without the rule it fits all three (a's 4 free: 2, 3, 6, 7 = 0xCC).
+  cluster::ModelTable models;
+  std::vector<cluster::NodeSpec> specs(3);
+  const char* names[] = {"a", "b", "c"};
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    specs[i].name = names[i];
+    specs[i].cpu_milli = 64000;
+    specs[i].memory_mib = 65536;
+    specs[i].gpus.assign(8, cluster::GpuSpec{"G", 0, "", -1});
+    if (i < 2) specs[i].nvlink_islands = {{0, 1, 2, 3}, {4, 5, 6, 7}};
+  }
+  auto state = cluster::ClusterState::Build(specs, models);
+  ASSERT_TRUE(state.has_value());
+  ASSERT_TRUE(state->Allocate(cluster::MakeAllocation(Pod(0, 4, 1000), 0, 0x33)).ok());
+  ASSERT_TRUE(state->Allocate(cluster::MakeAllocation(Pod(0, 3, 1000), 1, 0x07)).ok());
+  PodRequest nvlink = Pod(1000, 4, 1000);
+  nvlink.require_nvlink = true;
+  PolicyContext ctx;
+  ctx.workload.classes.push_back(TaskClass{0, 4, 1000, cluster::kAnyModel, 1.0, 1});
+  for (const auto& name : PolicyNames()) {
+    auto p = MakePolicy(name, ctx);
+    ASSERT_TRUE(p.has_value());
+    for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+      Placer placer(**p, state->num_nodes(), seed);
+      const auto a = placer.Place(nvlink, placer.ShapeId(nvlink), *state);
+      ASSERT_TRUE(a.has_value()) << name;
+      EXPECT_EQ(a->node, 1) << name << " seed " << seed;
+      EXPECT_EQ(a->gpu_mask, 0xF0U) << name << " seed " << seed;
+      // The same shape without the rule is another shape: it may go anywhere with 4 free.
+      const PodRequest plain = Pod(1000, 4, 1000);
+      EXPECT_NE(placer.ShapeId(plain), placer.ShapeId(nvlink)) << name;
+      const auto b = placer.Place(plain, placer.ShapeId(plain), *state);
+      ASSERT_TRUE(b.has_value()) << name;
+      EXPECT_EQ(std::popcount(b->gpu_mask), 4) << name;
+    }
   }
 }
 
