@@ -66,6 +66,7 @@ struct ShapeKeyHash {
         static_cast<std::uint32_t>(k.replica.gpu_milli));
     mix(static_cast<std::uint64_t>(k.replica.gpu_memory_mib));
     mix(k.replica.allowed_models);
+    if (k.replica.require_nvlink) mix(1);  // only when set: other hashes stay as they were
     mix(static_cast<std::uint64_t>(k.replicas));
     return static_cast<std::size_t>(h);
   }
@@ -75,6 +76,8 @@ struct ShapeKeyHash {
 // NodeState (cluster_state.h), so it holds none. Exact for the filter's rules (cluster::Fits): CPU,
 // memory, model, per-GPU milli and per-GPU memory. Whole GPUs: the GPUs cluster::GpuFits takes; a
 // share: how many shares each GPU's milli and memory hold (GpuFits says only whether one does).
+// A replica that needs one NVLink island: the sum over islands of (fitting GPUs in the island /
+// num_gpu), which any choice of one island per replica reaches (islands do not share GPUs).
 int Holdable(const PodRequest& r, const NodeState& n, int cap) {
   std::int64_t k = cap;
   if (r.cpu_milli > 0) k = std::min(k, n.cpu_left / r.cpu_milli);
@@ -91,6 +94,9 @@ int Holdable(const PodRequest& r, const NodeState& n, int cap) {
         on_gpu = std::min<std::int64_t>(on_gpu, n.gpu_memory_left[i] / r.gpu_memory_mib);
       gpu_slots += on_gpu;
     }
+  } else if (r.needs_one_island()) {
+    for (int i = 0; i < n.num_islands; ++i)
+      gpu_slots += std::popcount(cluster::IslandFitting(r, n, i)) / r.num_gpu;
   } else {
     int free = 0;
     for (int g = 0; g < n.num_gpus; ++g) {
@@ -135,6 +141,7 @@ std::string Describe(const PodRequest& r, const cluster::ModelTable& models) {
     const std::string m = ModelsText(r.allowed_models, models);
     if (!m.empty()) out += " of " + m;
     if (r.gpu_memory_mib > 0) out += " with " + Mib(r.gpu_memory_mib) + " GPU memory each";
+    if (r.needs_one_island()) out += " in one NVLink island";
   } else {
     out = "no GPU";
   }
@@ -352,6 +359,7 @@ Status Scheduler::CheckFeasible(const JobRequest& r) const {
   std::int64_t holdable = 0;
   bool model_exists = p.num_gpu == 0;
   int most_gpus = 0;                           // largest GPU count on a node of an allowed model
+  int most_island = 0;                         // largest NVLink island there (needs_one_island)
   std::int64_t most_gpu_memory = 0;            // largest GPU memory of an allowed model
   std::int64_t most_cpu = 0, most_memory = 0;  // on nodes whose GPUs could hold a replica
   bool gpus_fit_somewhere = p.num_gpu == 0;
@@ -364,6 +372,10 @@ Status Scheduler::CheckFeasible(const JobRequest& r) const {
       if (n.num_gpus == 0 || !cluster::ModelAllowed(p.allowed_models, n.model)) continue;
       model_exists = true;
       most_gpus = std::max(most_gpus, n.num_gpus);
+      for (int island = 0; island < n.num_islands; ++island) {
+        most_island = std::max(most_island,
+                               std::popcount(n.island_masks[static_cast<std::size_t>(island)]));
+      }
       for (int g = 0; g < n.num_gpus; ++g) {
         most_gpu_memory =
             std::max<std::int64_t>(most_gpu_memory, n.gpu_memory_left[static_cast<std::size_t>(g)]);
@@ -391,6 +403,17 @@ Status Scheduler::CheckFeasible(const JobRequest& r) const {
                                              ? ""
                                              : " of " + ModelsText(p.allowed_models, models_)) +
                                         " has " + std::to_string(most_gpus));
+    }
+    if (p.needs_one_island() && p.num_gpu > most_island) {
+      const std::string of_models = p.allowed_models == cluster::kAnyModel
+                                        ? ""
+                                        : " of " + ModelsText(p.allowed_models, models_);
+      return Status::FailedPrecondition(
+          "never: " + std::to_string(p.num_gpu) +
+          " GPUs per replica inside one NVLink island (topology nvlink), but " +
+          (most_island == 0 ? "no node" + of_models + " declares NVLink islands"
+                            : "the largest island on a node" + of_models + " has " +
+                                  std::to_string(most_island) + " GPUs"));
     }
     return Status::FailedPrecondition("never: " + Mib(p.gpu_memory_mib) +
                                       " of GPU memory per GPU, but the largest GPU has " +
@@ -861,6 +884,13 @@ std::vector<WaitReason> Scheduler::Shortfall(const PodRequest& r, int replicas) 
   PodRequest gpus_only = r;
   gpus_only.cpu_milli = 0;
   gpus_only.memory_mib = 0;
+  // The topology rule: replicas the ready nodes would hold without it, and the most GPUs that fit
+  // inside one island of a ready node (both only for a replica that needs one island).
+  const bool one_island = r.needs_one_island();
+  PodRequest without_rule = r;
+  without_rule.require_nvlink = false;
+  std::int64_t holdable_without_rule = 0;
+  int most_in_island = 0;
   for (int i = 0; i < state_.num_nodes(); ++i) {
     const NodeCondition c = conditions_[static_cast<std::size_t>(i)];
     if (c == NodeCondition::kRemoved) continue;
@@ -878,6 +908,10 @@ std::vector<WaitReason> Scheduler::Shortfall(const PodRequest& r, int replicas) 
     if (c != NodeCondition::kReady) continue;
     ++usable_nodes;
     holdable += Holdable(r, n, replicas);
+    if (one_island) {
+      holdable_without_rule += Holdable(without_rule, n, replicas);
+      most_in_island = std::max(most_in_island, cluster::MostFittingInOneIsland(r, n));
+    }
     std::int64_t node_free = 0;
     for (int g = 0; g < n.num_gpus; ++g) {
       const auto gi = static_cast<std::size_t>(g);
@@ -977,6 +1011,24 @@ std::vector<WaitReason> Scheduler::Shortfall(const PodRequest& r, int replicas) 
     short_on_one("memory_mib", r.memory_mib, most_memory,
                  "memory is short: needs " + Mib(r.memory_mib) + ", at most " + Mib(most_memory) +
                      " free on a node that has the GPUs");
+  }
+  if (one_island && holdable < replicas && holdable_without_rule > holdable) {
+    // Without the rule more replicas would fit now: the islands are what holds it back.
+    WaitReason& w =
+        add(WaitCode::kTopology,
+            "needs " + std::to_string(r.num_gpu) + of_model + " GPUs free inside one NVLink island" +
+                (replicas > 1 ? " for each of " + std::to_string(replicas) + " replicas" : "") +
+                ", at most " + std::to_string(most_in_island) +
+                " free in one island on any node (" +
+                (replicas > 1 ? std::to_string(std::min<std::int64_t>(holdable_without_rule,
+                                                                      replicas)) +
+                                    " of them would fit now without the rule"
+                              : "it would fit now without the rule") +
+                ")");
+    w.resource = "gpus";
+    w.replicas = replicas;
+    w.needed = r.num_gpu;
+    w.most_on_one = most_in_island;
   }
   if (replicas > 1 && holdable > 0 && holdable < replicas) {
     WaitReason& w = add(WaitCode::kGangIncomplete,

@@ -16,7 +16,8 @@
 // project's own `fgd-window` groups sharing jobs that fill a GPU); a gang (R > 1) is placed at its
 // turn, all replicas or none, on the fewest nodes (each step takes the node that holds the most
 // of the replicas still to place; ties to the policy's score, then the seeded node order), each
-// replica's GPUs inside one NVLink island where the node has islands (placement's GPU choice).
+// replica's GPUs inside one NVLink island where the node has islands (placement's GPU choice; a
+// preference, or a rule for a request with require_nvlink: cluster/pod_request.h).
 // Within a cycle the pool only fills, so a request shape that fitted nowhere is not tried again
 // in the same cycle: the cycle costs O(placements + distinct failed shapes) node scans. For the
 // same reason (the filter is monotone in what is allocated), a cycle after which nothing was freed
@@ -34,7 +35,8 @@
 // until the caller requeues them (wait_for_victims: the service, whose processes take a grace
 // period to stop). Attained GPU time follows the clock the caller sets (SetClock).
 //
-// Reasons. "Never" (no node of this pool could hold the job even empty: wrong size or model) is
+// Reasons. "Never" (no node of this pool could hold the job even empty: wrong size or model, or
+// for require_nvlink a replica larger than every NVLink island of the pool) is
 // CheckFeasible's error, for the service to refuse at submission. A pending job carries every
 // "not now" that applies in the cycle that last considered it, in words and as data
 // (scheduler/wait_reason.h: over its queue's limit or guarantee, which resource is short and by

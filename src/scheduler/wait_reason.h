@@ -28,11 +28,13 @@
 //                          GPUs, for CPU and memory): resource, needed, free, short_by
 //   fragmentation          enough is free in total, but not on one node (or GPU, for a share):
 //                          resource, needed, free, most_on_one (node, or GPU for a share)
-//   topology               the free counts say it fits, but the placement found no room that
-//                          meets its rules (NVLink islands, the gang's spread): replicas. No rule
-//                          today refuses a placement for topology alone (islands and the gang's
-//                          fewest nodes are preferences), so this shows only if the counts and
-//                          the placement disagree
+//   topology               the job requires NVLink (each replica's GPUs inside one island,
+//                          PodRequest::require_nvlink) and without that rule more of its replicas
+//                          would fit now: replicas, resource "gpus", needed (GPUs per replica, in
+//                          one island), most_on_one (the most GPUs free in one island of a ready
+//                          node). Also, with replicas only, when the free counts say it fits but
+//                          the placement found no room (the counts and the placement disagree:
+//                          not expected)
 //   gang_incomplete        some but not all replicas of a gang fit now: replicas, replicas_fit
 //   behind_higher_priority strict order: behind the head `job`, which does not fit; or
 //                          `jobs_ahead` jobs of the same shape, the first `job`, ahead of it

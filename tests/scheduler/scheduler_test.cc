@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <map>
 
 namespace gpupool::scheduler {
 namespace {
@@ -57,6 +58,23 @@ std::unique_ptr<Scheduler> Make(const std::vector<NodeSpec>& nodes, const std::s
   return std::move(*s);
 }
 
+// A job that requires each replica's GPUs inside one NVLink island.
+JobRequest Nvlink(int gpus, int replicas = 1) {
+  JobRequest r = Whole(gpus, replicas);
+  r.replica.require_nvlink = true;
+  return r;
+}
+
+// Islands {0-3}, {4-7} of an 8-GPU node.
+const std::vector<std::vector<int>> kTwoIslands = {{0, 1, 2, 3}, {4, 5, 6, 7}};
+
+// Takes the GPUs of `mask` on node `node` for job `id` (1 CPU, 1 GiB), as a restored placement.
+void Take(Scheduler& s, JobId id, int node, std::uint32_t mask, std::int64_t cpu_milli = 1000) {
+  JobRequest r = Whole(std::popcount(mask));
+  r.replica.cpu_milli = cpu_milli;
+  ASSERT_TRUE(s.Allocate(id, {cluster::MakeAllocation(r.replica, node, mask)}, r).ok());
+}
+
 std::string NodeOf(const Scheduler& s, JobId id, std::size_t replica = 0) {
   const Placement* p = s.placement(id);
   if (p == nullptr || replica >= p->size()) return "";
@@ -89,6 +107,129 @@ TEST(SchedulerTest, GangGoesOnTheFewestNodesEachReplicaInsideOneIsland) {
   std::vector<std::uint32_t> masks = {(*p)[0].gpu_mask, (*p)[1].gpu_mask};
   std::sort(masks.begin(), masks.end());
   EXPECT_EQ(masks, (std::vector<std::uint32_t>{0x0fU, 0xf0U}));
+}
+
+TEST(SchedulerTest, ARequiredNvlinkJobWaitsForOneIslandWithTopologyAsTheReason) {
+  // a: islands {0-3}, {4-7}; GPUs 0, 1 and 4, 5 taken -> 4 free, 2 in each island.
+  // A 4-GPU NVLink job: the free counts fit (4 free on a), no island has 4 -> topology, needed 4,
+  // most_on_one 2 (the most free in one island), 1 replica.
+  auto s = Make({Node("a", 8, "H100", kTwoIslands)}, "bestfit");
+  Take(*s, 100, 0, 0x03);
+  Take(*s, 101, 0, 0x30);
+  ASSERT_TRUE(s->AddPending(1, Nvlink(4)).ok());
+  s->RunCycle();
+  EXPECT_EQ(s->placement(1), nullptr);
+  const std::vector<WaitReason> why = s->PendingReasons(1);
+  ASSERT_EQ(why.size(), 1U) << s->PendingReason(1);
+  EXPECT_EQ(why[0].code, WaitCode::kTopology);
+  EXPECT_EQ(why[0].resource, "gpus");
+  EXPECT_EQ(why[0].replicas, 1);
+  EXPECT_EQ(why[0].needed, 4);
+  EXPECT_EQ(why[0].most_on_one, 2);
+  EXPECT_EQ(s->PendingReason(1),
+            "not now: needs 4 GPUs free inside one NVLink island, at most 2 free in one island on "
+            "any node (it would fit now without the rule)");
+  // The same job without the rule starts there, on the 4 free GPUs 2, 3, 6, 7 (0xCC).
+  ASSERT_TRUE(s->AddPending(2, Whole(4)).ok());
+  s->RunCycle();
+  ASSERT_NE(s->placement(2), nullptr);
+  EXPECT_EQ((*s->placement(2))[0].gpu_mask, 0xCCU);
+}
+
+TEST(SchedulerTest, ARequiredNvlinkJobIsAnotherShapeThanTheSameJobWithout) {
+  // As above, both in one cycle: the NVLink job (first) fits nowhere; a cycle that remembered its
+  // shape as the plain job's would skip job 2, which fits (GPUs 2, 3, 6, 7).
+  auto s = Make({Node("a", 8, "H100", kTwoIslands)}, "bestfit");
+  Take(*s, 100, 0, 0x03);
+  Take(*s, 101, 0, 0x30);
+  ASSERT_TRUE(s->AddPending(1, Nvlink(4)).ok());
+  ASSERT_TRUE(s->AddPending(2, Whole(4)).ok());
+  s->RunCycle();
+  EXPECT_EQ(s->placement(1), nullptr);
+  ASSERT_NE(s->placement(2), nullptr);
+  EXPECT_EQ((*s->placement(2))[0].gpu_mask, 0xCCU);
+}
+
+TEST(SchedulerTest, ARequiredNvlinkOnAnIslandFreeNodeStartsInsideOneIsland) {
+  // a: GPUs 0 and 4 taken -> 3 + 3 free; a 3-GPU NVLink job takes the fuller island that holds
+  // it (tie: island 0): GPUs 1, 2, 3 = 0x0E.
+  auto s = Make({Node("a", 8, "H100", kTwoIslands)}, "fgd");
+  Take(*s, 100, 0, 0x11);
+  ASSERT_TRUE(s->AddPending(1, Nvlink(3)).ok());
+  s->RunCycle();
+  ASSERT_NE(s->placement(1), nullptr);
+  EXPECT_EQ((*s->placement(1))[0].gpu_mask, 0x0EU);
+}
+
+TEST(SchedulerTest, ARequiredNvlinkGangTakesOneIslandPerReplica) {
+  // a: GPUs 0, 1, 4, 5 taken (2 + 2 free) and 48 of 64 CPU: bestfit's favourite, but no island
+  //    holds 4. b: island 0 taken (island 1 free). c: island 1 taken (island 0 free).
+  // A 2 x 4 NVLink gang: each of b and c holds one replica -> b GPUs 4-7 (0xF0), c 0-3 (0x0F).
+  // (Without the rule a holds one replica too, on 2, 3, 6, 7, and bestfit would take it first.)
+  auto s = Make({Node("a", 8, "H100", kTwoIslands), Node("b", 8, "H100", kTwoIslands),
+                 Node("c", 8, "H100", kTwoIslands)},
+                "bestfit");
+  Take(*s, 100, 0, 0x33, 48000);
+  Take(*s, 101, 1, 0x0F);
+  Take(*s, 102, 2, 0xF0);
+  ASSERT_TRUE(s->AddPending(1, Nvlink(4, 2)).ok());
+  s->RunCycle();
+  const Placement* p = s->placement(1);
+  ASSERT_NE(p, nullptr) << s->PendingReason(1);
+  ASSERT_EQ(p->size(), 2U);
+  std::map<std::string, std::uint32_t> masks;
+  for (const auto& a : *p) masks[s->node_spec(a.node).name] = a.gpu_mask;
+  EXPECT_EQ(masks, (std::map<std::string, std::uint32_t>{{"b", 0xF0U}, {"c", 0x0FU}}));
+}
+
+TEST(SchedulerTest, ARequiredNvlinkGangSaysTopologyAndHowManyReplicasFit) {
+  // a: 2 + 2 free; b: island 1 free (4). A 2 x 4 NVLink gang: b holds 1, a none -> 1 of 2 fit
+  // (gang_incomplete); without the rule a holds 1 too, 2 of 2 -> topology, needed 4, most in one
+  // island 4 (b's island 1).
+  auto s = Make({Node("a", 8, "H100", kTwoIslands), Node("b", 8, "H100", kTwoIslands)}, "bestfit");
+  Take(*s, 100, 0, 0x33);
+  Take(*s, 101, 1, 0x0F);
+  ASSERT_TRUE(s->AddPending(1, Nvlink(4, 2)).ok());
+  s->RunCycle();
+  EXPECT_EQ(s->placement(1), nullptr);
+  const std::vector<WaitReason> why = s->PendingReasons(1);
+  ASSERT_EQ(why.size(), 2U) << s->PendingReason(1);
+  EXPECT_EQ(why[0].code, WaitCode::kTopology);
+  EXPECT_EQ(why[0].replicas, 2);
+  EXPECT_EQ(why[0].needed, 4);
+  EXPECT_EQ(why[0].most_on_one, 4);
+  EXPECT_EQ(why[1].code, WaitCode::kGangIncomplete);
+  EXPECT_EQ(why[1].replicas_fit, 1);
+  EXPECT_EQ(s->PendingReason(1),
+            "not now: needs 4 GPUs free inside one NVLink island for each of 2 replicas, at most 4 "
+            "free in one island on any node (2 of them would fit now without the rule); gang of 2 "
+            "x (4 GPUs in one NVLink island, 1 CPU, 1 GiB memory) not yet placeable: 1 of 2 "
+            "replicas fit now, all or none");
+}
+
+TEST(SchedulerTest, ARequiredNvlinkReplicaLargerThanEveryIslandIsNever) {
+  // Islands of 4 GPUs on 8-GPU nodes: 6 GPUs in one island never fit; 4 do; 6 without the rule
+  // do. A pool without islands never meets a multi-GPU rule; one GPU always does.
+  auto s = Make({Node("a", 8, "H100", kTwoIslands), Node("b", 8, "L40S")}, "fgd");
+  Status st = s->CheckFeasible(Nvlink(6));
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(st.message(),
+            "never: 6 GPUs per replica inside one NVLink island (topology nvlink), but the largest "
+            "island on a node has 4 GPUs");
+  EXPECT_TRUE(s->CheckFeasible(Nvlink(4)).ok());
+  EXPECT_TRUE(s->CheckFeasible(Whole(6)).ok());
+  JobRequest on_l40s = Nvlink(2);
+  on_l40s.replica.allowed_models = cluster::ModelMask{1} << *s->models().Find("L40S");
+  EXPECT_EQ(s->CheckFeasible(on_l40s).message(),
+            "never: 2 GPUs per replica inside one NVLink island (topology nvlink), but no node of "
+            "L40S declares NVLink islands");
+  on_l40s.replica.num_gpu = 1;
+  EXPECT_TRUE(s->CheckFeasible(on_l40s).ok());
+  // A gang of 4-GPU NVLink replicas: a holds 2 (one per island), b none -> 3 is never.
+  EXPECT_TRUE(s->CheckFeasible(Nvlink(4, 2)).ok());
+  EXPECT_EQ(s->CheckFeasible(Nvlink(4, 3)).message(),
+            "never: a gang of 3 x (4 GPUs in one NVLink island, 1 CPU, 1 GiB memory), but the "
+            "whole pool holds at most 2 such replicas");
 }
 
 TEST(SchedulerTest, GangIsAllOrNothingAndSaysHowManyReplicasFit) {
