@@ -168,7 +168,8 @@ std::uint32_t IslandFitting(const PodRequest& r, const NodeState& n, int island)
 
 int MostFittingInOneIsland(const PodRequest& r, const NodeState& n) {
   int most = 0;
-  for (int i = 0; i < n.num_islands; ++i) most = std::max(most, std::popcount(IslandFitting(r, n, i)));
+  for (int i = 0; i < n.num_islands; ++i)
+    most = std::max(most, std::popcount(IslandFitting(r, n, i)));
   return most;
 }
 

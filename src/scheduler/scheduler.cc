@@ -373,8 +373,8 @@ Status Scheduler::CheckFeasible(const JobRequest& r) const {
       model_exists = true;
       most_gpus = std::max(most_gpus, n.num_gpus);
       for (int island = 0; island < n.num_islands; ++island) {
-        most_island = std::max(most_island,
-                               std::popcount(n.island_masks[static_cast<std::size_t>(island)]));
+        most_island =
+            std::max(most_island, std::popcount(n.island_masks[static_cast<std::size_t>(island)]));
       }
       for (int g = 0; g < n.num_gpus; ++g) {
         most_gpu_memory =
@@ -1014,17 +1014,16 @@ std::vector<WaitReason> Scheduler::Shortfall(const PodRequest& r, int replicas) 
   }
   if (one_island && holdable < replicas && holdable_without_rule > holdable) {
     // Without the rule more replicas would fit now: the islands are what holds it back.
-    WaitReason& w =
-        add(WaitCode::kTopology,
-            "needs " + std::to_string(r.num_gpu) + of_model + " GPUs free inside one NVLink island" +
-                (replicas > 1 ? " for each of " + std::to_string(replicas) + " replicas" : "") +
-                ", at most " + std::to_string(most_in_island) +
-                " free in one island on any node (" +
-                (replicas > 1 ? std::to_string(std::min<std::int64_t>(holdable_without_rule,
-                                                                      replicas)) +
-                                    " of them would fit now without the rule"
-                              : "it would fit now without the rule") +
-                ")");
+    WaitReason& w = add(
+        WaitCode::kTopology,
+        "needs " + std::to_string(r.num_gpu) + of_model + " GPUs free inside one NVLink island" +
+            (replicas > 1 ? " for each of " + std::to_string(replicas) + " replicas" : "") +
+            ", at most " + std::to_string(most_in_island) + " free in one island on any node (" +
+            (replicas > 1
+                 ? std::to_string(std::min<std::int64_t>(holdable_without_rule, replicas)) +
+                       " of them would fit now without the rule"
+                 : "it would fit now without the rule") +
+            ")");
     w.resource = "gpus";
     w.replicas = replicas;
     w.needed = r.num_gpu;
