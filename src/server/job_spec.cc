@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "cluster/node_spec.h"
@@ -25,9 +26,9 @@ constexpr int kMaxReplicas = 4096;
 
 const std::vector<std::string>& KnownMembers() {
   static const std::vector<std::string> k = {
-      "name",           "command",    "env",          "workdir",     "gpus",
-      "gpu_memory_mib", "gpu_models", "cpu_milli",    "memory_mib",  "replicas",
-      "queue",          "priority",   "time_limit_s", "preemptible", "requeue"};
+      "name",         "command",     "env",        "workdir",  "gpus",  "gpu_memory_mib",
+      "gpu_models",   "cpu_milli",   "memory_mib", "replicas", "queue", "priority",
+      "time_limit_s", "preemptible", "requeue",    "topology"};
   return k;
 }
 
@@ -249,6 +250,16 @@ ApiResult<JobSpec> ParseSubmission(const json& body, const std::vector<std::stri
     }
     s.gpu_models.assign(chosen.begin(), chosen.end());
   }
+  if (body.contains("topology")) {
+    auto t = String(body["topology"], "topology", 64);
+    if (!t) return Fail(t.error());
+    const auto parsed = ParseTopology(*t);
+    if (!parsed) {
+      return Fail(
+          BadRequest("topology", "topology: '" + *t + "' is not a topology (known: any, nvlink)"));
+    }
+    s.require_nvlink = *parsed;
+  }
   if (body.contains("cpu_milli")) {
     auto c = Integer(body["cpu_milli"], "cpu_milli", 0, kMaxCpuMilli);
     if (!c) return Fail(c.error());
@@ -296,6 +307,14 @@ ApiResult<JobSpec> ParseSubmission(const json& body, const std::vector<std::stri
   return s;
 }
 
+std::optional<bool> ParseTopology(const std::string& name) {
+  if (name == "any") return false;
+  if (name == "nvlink") return true;
+  return std::nullopt;
+}
+
+const char* TopologyName(bool require_nvlink) { return require_nvlink ? "nvlink" : "any"; }
+
 double GpusValue(const JobSpec& spec) {
   if (spec.num_gpu == 0) return 0;
   if (spec.gpu_milli < 1000) return spec.gpu_milli / 1000.0;
@@ -317,7 +336,8 @@ json SpecToJson(const JobSpec& s) {
                 {"gpu_models", s.gpu_models},
                 {"cpu_milli", s.cpu_milli},
                 {"memory_mib", s.memory_mib},
-                {"replicas", s.replicas}}},
+                {"replicas", s.replicas},
+                {"topology", TopologyName(s.require_nvlink)}}},
               {"queue", s.queue},
               {"priority", s.priority},
               {"time_limit_s", s.time_limit_s},
@@ -340,6 +360,16 @@ Result<JobSpec> SpecFromJson(const json& j) {
     s.cpu_milli = r.at("cpu_milli").get<std::int64_t>();
     s.memory_mib = r.at("memory_mib").get<std::int64_t>();
     s.replicas = r.at("replicas").get<int>();
+    // Absent in what a version before topology stored: "any".
+    if (r.contains("topology")) {
+      const std::string t = r.at("topology").get<std::string>();
+      const auto parsed = ParseTopology(t);
+      if (!parsed) {
+        return Error(
+            Status::InvalidArgument("job spec: resources.topology: unknown topology '" + t + "'"));
+      }
+      s.require_nvlink = *parsed;
+    }
     s.queue = j.at("queue").get<std::string>();
     s.priority = j.at("priority").get<int>();
     s.time_limit_s = j.at("time_limit_s").get<std::int64_t>();
@@ -358,6 +388,7 @@ Result<scheduler::JobRequest> ToJobRequest(const JobSpec& s, const cluster::Mode
   r.replica.num_gpu = s.num_gpu;
   r.replica.gpu_milli = s.gpu_milli;
   r.replica.gpu_memory_mib = s.gpu_memory_mib;
+  r.replica.require_nvlink = s.require_nvlink;
   for (const auto& m : s.gpu_models) {
     const auto id = models.Find(m);
     if (!id) {

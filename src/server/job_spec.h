@@ -5,13 +5,21 @@
 // ParseSubmission checks every member and names the first one at fault ("gpus: -1 is negative",
 // "env.CUDA_VISIBLE_DEVICES: set by gpupool from the job's placement", "weird: unknown member");
 // nothing is returned on error. Defaults: gpus 0, cpu 1,000 milli-CPU, memory 1,024 MiB,
-// replicas 1, queue "default", priority 0, no time limit, name = the program's base name.
+// replicas 1, queue "default", priority 0, no time limit, name = the program's base name,
+// topology "any".
+//
+// topology: "any" (the default: NVLink islands are only a preference) or "nvlink": each
+// replica's GPUs must lie inside one NVLink island of its node (cluster/pod_request.h
+// require_nvlink: never on a node whose islands are unknown; a replica of at most one GPU always
+// meets it). Any other value is refused naming the member ("topology: 'nv' is not a topology
+// (known: any, nvlink)").
 //
 // Thread safety: plain values and pure functions.
 #pragma once
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +47,7 @@ struct JobSpec {
   std::int64_t time_limit_s = 0;
   bool preemptible = false;
   bool requeue = false;
+  bool require_nvlink = false;  // topology "nvlink"
 
   friend bool operator==(const JobSpec&, const JobSpec&) = default;
 };
@@ -62,6 +71,10 @@ Result<JobSpec> SpecFromJson(const nlohmann::json& j);
 
 // The scheduler's request for the spec; InvalidArgument when a model is not in `models`.
 Result<scheduler::JobRequest> ToJobRequest(const JobSpec& spec, const cluster::ModelTable& models);
+
+// The topology names of the API: "any" -> false, "nvlink" -> true; nullopt for anything else.
+std::optional<bool> ParseTopology(const std::string& name);
+const char* TopologyName(bool require_nvlink);
 
 // A queue name a job may give (and a queue file may define): 1-64 of a-z, 0-9, '-', '_', '.'.
 bool ValidQueueName(const std::string& q);

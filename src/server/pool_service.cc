@@ -1062,6 +1062,9 @@ json PoolService::RowJson(const store::JobRow& row, const json& spec) const {
   }
   const Result<RunHistory> history = HistoryFromJson(row.history_json);
   const RunHistory h = history ? *history : RunHistory{};
+  json resources = spec.value("resources", json::object());
+  // A job stored before topology existed asked for none: "any".
+  if (resources.is_object() && !resources.contains("topology")) resources["topology"] = "any";
   return json{{"id", row.id},
               {"name", row.name},
               {"user", row.user},
@@ -1072,7 +1075,7 @@ json PoolService::RowJson(const store::JobRow& row, const json& spec) const {
               {"command", spec.value("command", json::array())},
               {"env", spec.value("env", json::object())},
               {"workdir", spec.value("workdir", "")},
-              {"resources", spec.value("resources", json::object())},
+              {"resources", std::move(resources)},
               {"time_limit_s", spec.value("time_limit_s", 0)},
               {"preemptible", spec.value("preemptible", false)},
               {"requeue", spec.value("requeue", false)},

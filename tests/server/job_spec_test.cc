@@ -49,6 +49,45 @@ TEST(JobSpecTest, ModelsMatchIgnoringCaseOrAsAFamilyPrefix) {
   EXPECT_EQ(none.error().member, "gpu_models[0]");
 }
 
+TEST(JobSpecTest, TopologyIsAnyOrNvlinkAndReachesTheRequest) {
+  // Absent: "any" (no rule); "nvlink": require_nvlink in the spec, the store format and the
+  // scheduler's request.
+  auto plain = ParseSubmission(json{{"command", {"true"}}, {"gpus", 4}}, kModels, false);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_FALSE(plain->require_nvlink);
+  EXPECT_EQ(SpecToJson(*plain)["resources"]["topology"], "any");
+  auto s = ParseSubmission(json{{"command", {"true"}}, {"gpus", 4}, {"topology", "nvlink"}},
+                           kModels, false);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_TRUE(s->require_nvlink);
+  EXPECT_EQ(SpecToJson(*s)["resources"]["topology"], "nvlink");
+  auto back = SpecFromJson(SpecToJson(*s));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, *s);
+  cluster::ModelTable table;
+  auto r = ToJobRequest(*s, table);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->replica.require_nvlink);
+  EXPECT_FALSE(ToJobRequest(*plain, table)->replica.require_nvlink);
+  // What a version before topology stored (no "topology" in resources) reads as "any".
+  json old = SpecToJson(*s);
+  old["resources"].erase("topology");
+  ASSERT_TRUE(SpecFromJson(old).has_value());
+  EXPECT_FALSE(SpecFromJson(old)->require_nvlink);
+
+  // A bad value or type names the member.
+  auto bad = ParseSubmission(json{{"command", {"true"}}, {"gpus", 4}, {"topology", "NVLink4"}},
+                             kModels, false);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().member, "topology");
+  EXPECT_EQ(bad.error().message, "topology: 'NVLink4' is not a topology (known: any, nvlink)");
+  auto wrong =
+      ParseSubmission(json{{"command", {"true"}}, {"gpus", 4}, {"topology", true}}, kModels, false);
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_EQ(wrong.error().member, "topology");
+  EXPECT_EQ(wrong.error().message, "topology: must be a string, not boolean");
+}
+
 TEST(JobSpecTest, SpecRoundTripsThroughTheStoreFormatAndMapsToARequest) {
   auto s = ParseSubmission(json{{"command", {"sh", "-c", "x"}},
                                 {"env", {{"B", "2"}, {"A", "1"}}},

@@ -581,7 +581,7 @@ class Conformance:
         full_body = {"name": "train", "command": ["python3", "train.py", "--epochs", "3"],
                      "env": {"KEY": "value"}, "workdir": str(self.server.tmp),
                      "gpus": 2, "gpu_memory_mib": 20480, "gpu_models": ["H100-SXM"],
-                     "cpu_milli": 8000, "memory_mib": 65536, "replicas": 1,
+                     "cpu_milli": 8000, "memory_mib": 65536, "replicas": 1, "topology": "any",
                      "queue": "default", "priority": 0, "time_limit_s": 7200,
                      "preemptible": False, "requeue": False}
         full = self.submit(full_body, "every member")
@@ -593,7 +593,8 @@ class Conformance:
             res = f.get("resources", {})
             self.check((res.get("gpus"), res.get("num_gpu"), res.get("gpu_memory_mib"),
                         res.get("gpu_models"), res.get("cpu_milli"), res.get("memory_mib"),
-                        res.get("replicas")) == (2, 2, 20480, ["H100-SXM"], 8000, 65536, 1),
+                        res.get("replicas"), res.get("topology")) ==
+                       (2, 2, 20480, ["H100-SXM"], 8000, 65536, 1, "any"),
                        f"every member: resources {res!r}")
 
         # Can never fit: the L40S nodes have 4 GPUs each.
@@ -653,6 +654,7 @@ class Conformance:
             ({"command": ["true"], "replicas": 1.5}, "replicas", "replicas 1.5"),
             ({"command": ["true"], "priority": "high"}, "priority", "priority a string"),
             ({"command": ["true"], "preemptible": "yes"}, "preemptible", "preemptible a string"),
+            ({"command": ["true"], "gpus": 2, "topology": "nv"}, "topology", "topology unknown"),
             ({"command": ["true"], "env": {"A": 1}}, "env.A", "env value a number"),
             ({"command": ["true"], "env": ["A=1"]}, "env", "env an array"),
             ({"command": ["true"], "gpu_models": "H100", "gpus": 1}, "gpu_models",

@@ -232,6 +232,39 @@ TEST(ServiceTest, APendingJobShowsEveryReasonAndItsPositionAsData) {
   EXPECT_FALSE(running.contains("pending"));
 }
 
+// One 8-GPU node of islands {0-3}, {4-7}. Two 3-GPU jobs run: the first takes island 0's GPUs
+// 0-2, the second the island that still holds 3, island 1: GPUs 4-6. GPUs 3 and 7 are free, one
+// in each island. A 2-GPU job with "topology": "nvlink" waits: topology, needed 2, at most 1 free
+// in one island; the same job without the rule starts (on GPUs 3 and 7).
+TEST(ServiceTest, ARequiredNvlinkJobWaitsWithTheTopologyReason) {
+  TempDir dir;
+  cluster::NodeSpec node = Node("a", 8);
+  node.nvlink_islands = {{0, 1, 2, 3}, {4, 5, 6, 7}};
+  Server s(dir.path(), {node});
+  auto c = s.Client(s.admin_token);
+  for (int k = 0; k < 2; ++k) {
+    const std::int64_t id = Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 3}})["id"];
+    WaitState(*c, id, "running");
+  }
+  const json nvlink =
+      Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 2}, {"topology", "nvlink"}});
+  EXPECT_EQ(nvlink["resources"]["topology"], "nvlink");
+  const std::int64_t id = nvlink["id"];
+  const json j =
+      WaitJob(*c, id, [](const json& x) { return x.value("reason", "").starts_with("not now"); });
+  const std::string words =
+      "needs 2 GPUs free inside one NVLink island, at most 1 free in one island on any node (it "
+      "would fit now without the rule)";
+  EXPECT_EQ(j["reason"], "not now: " + words);
+  const json expected = {{"code", "topology"}, {"message", words}, {"resource", "gpus"},
+                         {"needed", 2},        {"most_on_one", 1}, {"replicas", 1}};
+  EXPECT_EQ(j["pending"]["reasons"], json::array({expected})) << j["pending"].dump();
+  const json plain = Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 2}});
+  EXPECT_EQ(plain["resources"]["topology"], "any");
+  WaitState(*c, plain["id"], "running");
+  for (std::int64_t k = 1; k <= 4; ++k) c->Delete("/api/v1/jobs/" + std::to_string(k));
+}
+
 // The reason of code `code` among a job's pending reasons (null: none).
 json ReasonOf(const json& job, const std::string& code) {
   if (!job.contains("pending")) return json();
@@ -378,6 +411,12 @@ TEST(ServiceTest, EachClassOfBadRequestIsRefusedNamingTheMemberAndStoresNothing)
       {R"({"command": ["true"], "gpus": 4})", 409, "",
        "never: 4 GPUs per replica, but the largest node has 2"},
       {R"({"command": ["true"], "gpus": 1, "replicas": 3})", 409, "", "never: a gang of 3 x"},
+      {R"({"command": ["true"], "gpus": 2, "topology": "nv"})", 400, "topology",
+       "topology: 'nv' is not a topology (known: any, nvlink)"},
+      // a has 2 GPUs and no islands: 2 GPUs in one island never fit.
+      {R"({"command": ["true"], "gpus": 2, "topology": "nvlink"})", 409, "",
+       "never: 2 GPUs per replica inside one NVLink island (topology nvlink), but no node "
+       "declares NVLink islands"},
   };
   for (const Case& k : cases) {
     auto r = c->Post("/api/v1/jobs", k.body, "application/json");
