@@ -198,6 +198,8 @@ void AddSubmit(CLI::App& app, int& exit_code) {
                   "Working directory of the job (relative to here; default: the server's)");
   cmd->add_flag("--preemptible", f.preemptible, "The job may be preempted by higher priority");
   cmd->add_flag("--requeue", f.requeue, "Requeue the job when it is preempted or its node lost");
+  cmd->add_flag("--nvlink", f.nvlink,
+                "Each replica's GPUs inside one NVLink island, or wait (topology \"nvlink\")");
   cmd->add_option("--plan", a->plan,
                   "Resources from FILE, the request `gpupool plan ... --emit-request` writes; "
                   "flags given too override it");

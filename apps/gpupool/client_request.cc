@@ -215,6 +215,7 @@ Result<json> BuildSubmitBody(const SubmitFlags& f, const json& base,
   }
   if (f.preemptible) body["preemptible"] = true;
   if (f.requeue) body["requeue"] = true;
+  if (f.nvlink) body["topology"] = "nvlink";
   return body;
 }
 
@@ -326,6 +327,7 @@ std::string FlagForMember(std::string_view member) {
       {"workdir", "--workdir"},
       {"preemptible", "--preemptible"},
       {"requeue", "--requeue"},
+      {"topology", "--nvlink"},
       {"command", "the command after --"}};
   for (const auto& [m, flag] : kFlags) {
     if (top == m) return std::string(flag);

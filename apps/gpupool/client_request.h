@@ -55,6 +55,7 @@ struct SubmitFlags {
   std::string workdir;           // relative paths are made absolute against `cwd`
   bool preemptible = false;
   bool requeue = false;
+  bool nvlink = false;  // "topology": "nvlink"
   std::vector<std::string> command;
 };
 

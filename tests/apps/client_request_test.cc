@@ -112,6 +112,7 @@ TEST(ClientRequestTest, EveryFlagBecomesItsBodyMember) {
   f.workdir = "project/run";
   f.preemptible = true;
   f.requeue = true;
+  f.nvlink = true;
   f.command = {"python3", "train.py", "--epochs", "3"};
   auto body = BuildSubmitBody(f, json::object(), "/home/alice");
   ASSERT_TRUE(body.has_value()) << body.error().message();
@@ -130,7 +131,8 @@ TEST(ClientRequestTest, EveryFlagBecomesItsBodyMember) {
       {"priority", -3},
       {"time_limit_s", 5400},  // 3600 + 30 x 60
       {"preemptible", true},
-      {"requeue", true}};
+      {"requeue", true},
+      {"topology", "nvlink"}};  // --nvlink
   EXPECT_EQ(*body, expected) << body->dump();
 }
 
@@ -270,6 +272,7 @@ TEST(ClientRequestTest, ServerMembersPointAtFlags) {
   EXPECT_EQ(FlagForMember("env.PATH"), "--env");
   EXPECT_EQ(FlagForMember("time_limit_s"), "--time");
   EXPECT_EQ(FlagForMember("command[0]"), "the command after --");
+  EXPECT_EQ(FlagForMember("topology"), "--nvlink");
   EXPECT_EQ(FlagForMember("user"), "");
 }
 
