@@ -63,11 +63,13 @@
 // the ties go to best fit instead (FgdWindowOptions::pack_ties). A node that jobs leave must be
 // kept whole for the rare large request, and FGD's target workload cannot do it: it covers 95 %
 // of the pods, so a class of 8-GPU pods (44 of the 8,152 pods of the default list) is not in it,
-// and a seeded tie puts a long-running 1-GPU pod on an 8-GPU node as readily as on a 2-GPU one.
+// and a tie broken by the node order (the replay's lowest index, the service's seeded order)
+// puts a long-running 1-GPU pod on an 8-GPU node as readily as on a 2-GPU one.
 // Measured on the openb pod lists replayed with their real times (`gpupool sim replay --openb`,
 // docs/replay.md), 13 nodes: average queueing on the default list 424 s -> 13 s (best fit 14 s),
-// and lower than FGD's on 14 of the 15 lists. In the fill experiment (pods never leave) it costs
-// 0.33 point (3.96 % -> 4.29 % on default, seeds 42-51), so the fill keeps the seeded order.
+// lower than FGD's on 12 of the 15 lists and equal (0 s) on the other 3. In the fill experiment
+// (pods never leave) it costs 0.33 point (3.96 % -> 4.29 % on default, seeds 42-51), so the fill
+// keeps the seeded order.
 //
 // Which K (max_wait): 64, the largest window the project allows. Waiting pods count as arrived
 // but not allocated. At K = 1 the policy is FGD.
@@ -105,7 +107,7 @@ struct FgdWindowOptions {
   // the workload names is reserved (step 3a).
   double minority_share = 0.5;
   // Ties between nodes of FGD's top score go to best fit's choice (its score with the published
-  // normalisers: CPU / 128 cores, GPUs / 8), not to the seeded node order: the scheduler's rule,
+  // normalisers: CPU / 128 cores, GPUs / 8), not to the Placer's node order: the scheduler's rule,
   // where jobs end (see "Tie rule" above). Off in the fill experiment.
   bool pack_ties = false;
 };
