@@ -723,7 +723,7 @@ TEST(ServiceTest, TheJobOrderIsSetByTheQueueConfiguration) {
     const json q = Body(c->Get("/api/v1/queues"));
     EXPECT_EQ(q["order"], "fifo");
     EXPECT_EQ(q["order_source"], "configuration");
-    const std::int64_t h = Submit(*c, {{"command", {"sleep", "2"}}, {"gpus", 1}})["id"];
+    const std::int64_t h = Submit(*c, {{"command", {"sleep", "4"}}, {"gpus", 1}})["id"];
     WaitState(*c, h, "running");
     const std::int64_t a =
         Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 1}, {"priority", 0}})["id"];
