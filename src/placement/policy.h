@@ -26,7 +26,7 @@ inline constexpr int kMaxNodeScore = 32767;
 
 struct NodeScore {
   // Higher is better: 0..100 for the published policies; the Placer takes 0..kMaxNodeScore (its
-  // cache keeps 16 bits): fgd-window with pack_ties scores FGD x 101 + best fit, 0..10,200.
+  // cache keeps 16 bits): fgd-window with pack_near_ties scores FGD x 20 + best fit, 0..2,100.
   int score = 0;
   std::uint32_t gpu_mask = 0;
 };

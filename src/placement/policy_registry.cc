@@ -25,7 +25,7 @@ Result<std::unique_ptr<Policy>> MakePolicy(std::string_view name, const PolicyCo
   if (name == "fgd") return std::make_unique<FgdPolicy>(ctx.workload);
   if (name == "fgd-window") {
     FgdWindowOptions opt;
-    opt.pack_ties = ctx.jobs_end;
+    opt.pack_near_ties = ctx.jobs_end;
     return std::make_unique<FgdWindowPolicy>(ctx.workload, opt);
   }
   std::string known;

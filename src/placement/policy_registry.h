@@ -21,7 +21,7 @@ struct PolicyContext {
   Workload workload;
   bool paper_normalisers = false;
   // The placements end again (a scheduler whose jobs finish), unlike the fill experiment's pods:
-  // fgd-window then breaks its ties by best fit (FgdWindowOptions::pack_ties).
+  // fgd-window then gives FGD's ties and near ties to best fit (FgdWindowOptions::pack_near_ties).
   bool jobs_end = false;
 };
 

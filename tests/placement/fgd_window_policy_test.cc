@@ -356,6 +356,38 @@ TEST(FgdWindowPolicyTest, SetWorkloadReachesTheScore) {
   EXPECT_EQ(placer.ScoreNode(pod, id, state, 0).gpu_mask, 0b01u);
 }
 
+// Where jobs end (pack_near_ties) the score is FGD x 20 + best fit (paper normalisers: CPU /
+// 128,000, GPUs / 8,000), so an FGD lead of a few levels yields to a node best fit much prefers.
+// Workload (no CPU term): 1 GPU 0.68, 2 GPUs 0.30, 8 GPUs 0.02; a pod of 1 GPU and 1 core.
+//   big (8 GPUs free, 96 cores left): F 0 -> 7 free, the 8-GPU class no longer fits: 0.02 x 7000
+//     = 140; delta -140 -> int(100 sigmoid(-0.14)) = int(46.51) = 46.
+//     best fit: 1 - 0.5 x 95000/128000 - 0.5 x 7000/8000 = 0.1914 -> 19.
+//   small (2 GPUs free, 8 cores left): F 0.02 x 2000 = 40 -> 1 free: 0.30 x 1000 + 0.02 x 1000
+//     = 320; delta -280 -> int(100 sigmoid(-0.28)) = int(43.05) = 43.
+//     best fit: 1 - 0.5 x 7000/128000 - 0.5 x 1000/8000 = 0.9102 -> 91.
+// FGD alone: big (46 > 43). Near ties: big 46 x 20 + 19 = 939, small 43 x 20 + 91 = 951 -> small.
+// (Ties alone, FGD x 101 + best fit: big 4,665, small 4,434 -> big.)
+TEST(FgdWindowPolicyTest, WhereJobsEndAFewLevelsOfFgdYieldToBestFit) {
+  Workload w;
+  w.classes.push_back(TaskClass{0, 1, 1000, cluster::kAnyModel, 0.68, 68});
+  w.classes.push_back(TaskClass{0, 2, 1000, cluster::kAnyModel, 0.30, 30});
+  w.classes.push_back(TaskClass{0, 8, 1000, cluster::kAnyModel, 0.02, 2});
+  w.total_pods = w.covered_pods = 100;
+  const auto big = testing::NodeBuilder().Cpu(128000).CpuLeft(96000).Gpus(8).Build();
+  const auto small = testing::NodeBuilder().Cpu(16000).CpuLeft(8000).Gpus(2).Build();
+  const auto pod = Pod(1000, 1, 1000);
+  const FgdWindowPolicy fgd_only(w);
+  EXPECT_EQ(fgd_only.Score(pod, big).score, 46);
+  EXPECT_EQ(fgd_only.Score(pod, small).score, 43);
+  FgdWindowOptions opt;
+  opt.pack_near_ties = true;
+  const FgdWindowPolicy near_ties(w, opt);
+  EXPECT_EQ(near_ties.Score(pod, big).score, 939);
+  EXPECT_EQ(near_ties.Score(pod, small).score, 951);
+  // The GPUs inside the node stay FGD's choice.
+  EXPECT_EQ(near_ties.Score(pod, small).gpu_mask, fgd_only.Score(pod, small).gpu_mask);
+}
+
 TEST(FgdWindowPolicyTest, AGroupThatFitsNowhereIsPlacedMemberByMember) {
   cluster::ModelTable models;
   // Nodes of 8 cores: a 470 pod of 5 cores fits, the pair (10 cores) fits no node.

@@ -1848,7 +1848,8 @@ TEST(SchedulerTest, StrictOrderWithQueuesBlocksOnlyTheHeadsQueue) {
             "queues: not with EASY backfill (strict order) yet");
 }
 
-// ---- fgd-window where jobs end: FGD's ties go to best fit (FgdWindowOptions::pack_ties)
+// ---- fgd-window where jobs end: FGD's ties and near ties go to best fit
+// (FgdWindowOptions::pack_near_ties)
 
 // An 8-GPU node and a 2-GPU node (64 cores each). The scheduler has seen only 1-GPU requests, so
 // FGD's target workload is that one class, for which every free whole GPU is usable: placing a
