@@ -65,7 +65,7 @@ const pl::InferOptions kInfer{};
 struct Common {
   std::string model;
   std::string gpu = "H100";
-  std::string precision = "bf16";
+  std::string precision = "auto";
   std::string network{pl::kDefaultNetwork};
   int gpus_per_node = 0;  // 0: 8 (72 for GB200 NVL72)
   bool json = false;
@@ -80,7 +80,10 @@ void AddCommonFlags(CLI::App* c, Common& f, bool gpu_required) {
   auto* g =
       c->add_option("--gpu", f.gpu, "GPU model (catalog name or alias: H100, a100-80gb, ...)");
   if (gpu_required) g->required();
-  c->add_option("--precision", f.precision, "bf16|fp16|fp8|int8|int4");
+  c->add_option("--precision", f.precision,
+                "auto|bf16|fp16|fp8|int8|int4 (auto: serve the weights as the checkpoint's "
+                "quantization_config stores them, else bf16; train in bf16)" +
+                    Default(std::string("auto")));
   c->add_option("--network", f.network,
                 "scale-out network between nodes, a scale-out link of the hardware catalog: "
                 "IB-HDR, IB-NDR, IB-XDR, RoCE-100G, RoCE-200G, RoCE-400G" +
@@ -106,7 +109,9 @@ struct Resolved {
   const hw::GpuModel* gpu = nullptr;
   const hw::Catalog* catalog = nullptr;
   pl::Fabric fabric;
-  hw::Precision precision = hw::Precision::kBf16;
+  hw::Precision precision = hw::Precision::kBf16;        // training
+  hw::Precision infer_precision = hw::Precision::kBf16;  // serving: the matmuls' rate
+  bool checkpoint_weights = false;  // serving prices the checkpoint's own quantisation
 };
 
 Result<Resolved> Resolve(const Common& f) {
@@ -124,9 +129,17 @@ Result<Resolved> Resolve(const Common& f) {
   auto fab = pl::CatalogFabric(*r.catalog, *r.gpu, f.network, f.gpus_per_node);
   if (!fab) return Error(fab.error());
   r.fabric = *fab;
+  for (const std::string& w : r.model.warnings) std::cerr << "gpupool plan: warning: " << w << "\n";
+  if (f.precision == "auto") {
+    r.precision = hw::Precision::kBf16;
+    r.checkpoint_weights = r.model.quant.method != pl::QuantMethod::kNone;
+    r.infer_precision =
+        r.model.quant.method == pl::QuantMethod::kFp8 ? hw::Precision::kFp8 : hw::Precision::kBf16;
+    return r;
+  }
   auto p = pl::ParsePrecisionLabel(f.precision);
   if (!p) return Error(p.error());
-  r.precision = *p;
+  r.precision = r.infer_precision = *p;
   return r;
 }
 
@@ -164,7 +177,7 @@ void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOp
   const pl::ParamCounts pc = pl::CountParams(m);
   std::cout << m.name << " (" << Big(double(pc.total)) << " params"
             << (m.IsMoe() ? ", " + Big(double(pc.active)) + " active" : "") << ") on " << o.tp
-            << " x " << g.name << ", " << pl::PrecisionLabel(o.precision) << " weights (matmuls "
+            << " x " << g.name << ", " << e.weights_format << " weights (matmuls "
             << e.compute_precision << "), batch " << o.batch << " x context " << o.context << "\n";
   std::cout << "  weights            " << F(e.weights_gib_per_gpu) << " GiB per GPU ("
             << F(e.weight_bytes_per_param, 3) << " B/param in linear layers)\n";
@@ -194,7 +207,8 @@ void RunInfer(InferFlags& f, int& exit_code) {
   auto r = Resolve(f.c);
   if (!r) return Fail(r.error(), exit_code);
   pl::InferOptions o = f.o;
-  o.precision = r->precision;
+  o.precision = r->infer_precision;
+  o.checkpoint_weights = r->checkpoint_weights;
   o.fabric = r->fabric;
   o.overhead_gib = f.overhead_gib;
   if (!f.kv_precision.empty()) {
@@ -334,7 +348,8 @@ void RunSearch(SearchFlags& f, int& exit_code) {
   using nlohmann::json;
   if (f.goal == "serve") {
     pl::InferOptions o = f.infer;
-    o.precision = r->precision;
+    o.precision = r->infer_precision;
+    o.checkpoint_weights = r->checkpoint_weights;
     o.fabric = r->fabric;
     pl::ServeGoalResult s = pl::FewestGpusForServing(r->model, *r->gpu, o);
     if (!s.found) {

@@ -23,14 +23,38 @@ double QuantizedBytesPerParam(hw::Precision p) {
   return BytesPerElement(p);
 }
 
-double KvBytesPerTokenPerGpu(const ModelSpec& m, int tp, double kv_bytes, int* heads_per_gpu) {
+double KvBytesPerTokenPerLayerPerGpu(const ModelSpec& m, int tp, double kv_bytes,
+                                     int* heads_per_gpu) {
   if (m.mla.enabled) {
     if (heads_per_gpu != nullptr) *heads_per_gpu = 0;
-    return double(m.mla.kv_lora_rank + m.mla.qk_rope_head_dim) * m.num_layers * kv_bytes;
+    return double(m.mla.kv_lora_rank + m.mla.qk_rope_head_dim) * kv_bytes;
   }
   const int per_gpu = m.num_kv_heads >= tp ? m.num_kv_heads / tp : 1;
   if (heads_per_gpu != nullptr) *heads_per_gpu = per_gpu;
-  return 2.0 * m.num_layers * per_gpu * m.head_dim * kv_bytes;
+  return 2.0 * per_gpu * m.head_dim * kv_bytes;
+}
+
+double KvBytesPerTokenPerGpu(const ModelSpec& m, int tp, double kv_bytes, int* heads_per_gpu) {
+  const int cached_layers = m.num_layers - m.CountAttention(AttentionKind::kLinear);
+  return KvBytesPerTokenPerLayerPerGpu(m, tp, kv_bytes, heads_per_gpu) * cached_layers;
+}
+
+double LinearStateBytesPerSequencePerGpu(const ModelSpec& m, int tp) {
+  const int layers = m.CountAttention(AttentionKind::kLinear);
+  if (layers == 0) return 0;
+  // The state is per head: split over TP when the heads divide, else every GPU keeps it all.
+  const int heads = m.linear.kind == LinearAttentionKind::kGatedDeltaNet
+                        ? std::min(m.linear.num_key_heads, m.linear.num_value_heads)
+                        : m.num_heads;
+  const int split = heads > 0 && heads % tp == 0 ? tp : 1;
+  return double(LinearStateElements(m)) * kLinearStateBytes * layers / split;
+}
+
+double KvBytesPerSequencePerGpu(const ModelSpec& m, int tp, double kv_bytes, int64_t context) {
+  const double per_layer = KvBytesPerTokenPerLayerPerGpu(m, tp, kv_bytes, nullptr);
+  double tokens = 0;
+  for (int i = 0; i < m.num_layers; ++i) tokens += double(KvTokensHeld(m.AttentionAt(i), context));
+  return per_layer * tokens + LinearStateBytesPerSequencePerGpu(m, tp);
 }
 
 Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& gpu,
@@ -88,6 +112,7 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
       break;
     case hw::Precision::kInt4:
       compute = *sixteen;
+      if (o.checkpoint_weights && m.quant.method != QuantMethod::kNone) break;
       e.notes.push_back(
           "INT4 is weight-only (AWQ/GPTQ style): weights dequantised in the kernel, "
           "matmuls at " +
@@ -115,24 +140,84 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
 
   // --- Weights.
   const ParamCounts pc = CountParams(m);
-  double linear = 0, router = 0, norms = 0;
+  double attention = 0, dense = 0, experts = 0, shared = 0, router = 0, norms = 0;
   for (int i = 0; i < m.num_layers; ++i) {
     const LayerParams lp = CountLayer(m, i);
-    linear += double(lp.attention + lp.dense_ffn + lp.routed_experts + lp.shared_experts);
+    attention += double(lp.attention);
+    dense += double(lp.dense_ffn);
+    experts += double(lp.routed_experts);
+    shared += double(lp.shared_experts);
     router += double(lp.router);
     norms += double(lp.norms);
   }
+  const double linear = attention + dense + experts + shared;
   const double embed = double(pc.embedding + pc.lm_head);
   norms += double(pc.final_norm);
-  e.weight_bytes_per_param = QuantizedBytesPerParam(o.precision);
-  const double embed_bytes = o.quantize_embeddings ? e.weight_bytes_per_param : 2.0;
+  const bool stored = o.checkpoint_weights && m.quant.method != QuantMethod::kNone;
+  // Bytes per weight of each linear part.
+  double b_attention = QuantizedBytesPerParam(o.precision);
+  double b_dense = b_attention, b_experts = b_attention, b_shared = b_attention;
+  if (stored) {
+    const QuantSpec& q = m.quant;
+    b_attention = q.attention ? q.bytes_per_weight : 2.0;
+    b_dense = q.dense_ffn ? q.bytes_per_weight : 2.0;
+    b_experts = q.experts ? q.bytes_per_weight : 2.0;
+    b_shared = q.shared_experts ? q.bytes_per_weight : 2.0;
+    e.weights_format = q.label;
+    e.notes.push_back(
+        "weights as the checkpoint stores them (" + q.label + ", " +
+        std::to_string(q.bytes_per_weight).substr(0, 6) + " B/weight with scales" +
+        (q.attention ? "" : "; attention 16-bit") + (q.experts ? "" : "; experts 16-bit") +
+        (q.shared_experts ? "" : "; shared experts 16-bit") +
+        (q.dense_ffn ? "" : "; dense MLPs 16-bit") + "; embeddings, head, routers, norms 16-bit)");
+    for (const std::string& n : q.notes) e.notes.push_back(n);
+  } else {
+    e.weights_format = Name(o.precision);
+  }
+  const double linear_bytes =
+      attention * b_attention + dense * b_dense + experts * b_experts + shared * b_shared;
+  e.weight_bytes_per_param = linear > 0 ? linear_bytes / linear : b_attention;
+  const double embed_bytes =
+      o.quantize_embeddings && !stored ? QuantizedBytesPerParam(o.precision) : 2.0;
+  const double vision_bytes = double(m.vision_params) * 2.0 / tp;
   e.weights_bytes_per_gpu =
-      (linear * e.weight_bytes_per_param + embed * embed_bytes) / tp + (router + norms) * 2.0;
+      (linear_bytes + embed * embed_bytes) / tp + (router + norms) * 2.0 + vision_bytes;
   e.weights_gib_per_gpu = e.weights_bytes_per_gpu / kGiB;
+  e.weights_vision_gib_per_gpu = vision_bytes / kGiB;
+  if (m.vision_params > 0) {
+    e.notes.push_back("vision tower and projector (" + std::to_string(m.vision_params) +
+                      " params, 16-bit) included in the weights");
+  }
+  for (const std::string& w : m.warnings) e.notes.push_back(w);
 
   // --- KV cache.
-  e.kv_bytes_per_token_per_gpu = KvBytesPerTokenPerGpu(m, tp, kv_bytes, &e.kv_heads_per_gpu);
+  KvBytesPerTokenPerLayerPerGpu(m, tp, kv_bytes, &e.kv_heads_per_gpu);
+  e.kv_bytes_per_sequence_per_gpu = KvBytesPerSequencePerGpu(m, tp, kv_bytes, o.context);
+  e.linear_state_bytes_per_sequence_per_gpu = LinearStateBytesPerSequencePerGpu(m, tp);
+  e.kv_bytes_per_token_per_gpu = e.kv_bytes_per_sequence_per_gpu / double(o.context);
   e.kv_bytes_per_token_all_gpus = e.kv_bytes_per_token_per_gpu * tp;
+  if (!m.attention.empty()) {
+    std::string pattern;
+    for (AttentionKind k : {AttentionKind::kFull, AttentionKind::kSliding, AttentionKind::kChunked,
+                            AttentionKind::kLinear}) {
+      const int n = m.CountAttention(k);
+      if (n == 0) continue;
+      pattern += (pattern.empty() ? "" : ", ") + std::to_string(n) + " " + AttentionKindName(k);
+      for (int i = 0; i < m.num_layers; ++i) {
+        if (m.AttentionAt(i).kind == k && m.AttentionAt(i).window > 0) {
+          pattern += " (window " + std::to_string(m.AttentionAt(i).window) + ")";
+          break;
+        }
+      }
+    }
+    e.notes.push_back(
+        "attention layers: " + pattern + "; KV per sequence at " + std::to_string(o.context) +
+        " tokens: " + std::to_string(int64_t(e.kv_bytes_per_sequence_per_gpu)) + " B per GPU" +
+        (e.linear_state_bytes_per_sequence_per_gpu > 0
+             ? " (linear-attention state " +
+                   std::to_string(int64_t(e.linear_state_bytes_per_sequence_per_gpu)) + " B, FP32)"
+             : ""));
+  }
   if (!m.mla.enabled && m.num_kv_heads < tp) {
     e.notes.push_back(std::to_string(m.num_kv_heads) + " KV heads on tp " + std::to_string(tp) +
                       ": each KV head replicated on " + std::to_string(tp / m.num_kv_heads) +
@@ -143,8 +228,7 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
                       std::to_string(m.mla.qk_rope_head_dim) +
                       " RoPE) cached per layer, replicated on every TP rank");
   }
-  const double batch_tokens = double(o.batch) * double(o.context);
-  e.kv_gib_per_gpu = e.kv_bytes_per_token_per_gpu * batch_tokens / kGiB;
+  e.kv_gib_per_gpu = e.kv_bytes_per_sequence_per_gpu * o.batch / kGiB;
 
   // --- Runtime overhead.
   const double h = double(m.hidden);
@@ -169,7 +253,8 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   const double free_gib = e.budget_gib_per_gpu - e.weights_gib_per_gpu - e.overhead_gib;
   e.max_kv_tokens =
       free_gib > 0 ? int64_t(std::floor(free_gib * kGiB / e.kv_bytes_per_token_per_gpu)) : 0;
-  e.max_sequences_at_context = e.max_kv_tokens / o.context;
+  e.max_sequences_at_context =
+      free_gib > 0 ? int64_t(std::floor(free_gib * kGiB / e.kv_bytes_per_sequence_per_gpu)) : 0;
   if (!e.fits) {
     e.notes.push_back(free_gib <= 0 ? "weights and overhead alone exceed the memory budget"
                                     : "KV cache for batch x context exceeds the memory left");
@@ -190,10 +275,10 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
     for (int i = 0; i < m.num_layers; ++i) {
       experts_bytes += double(CountLayer(m, i).routed_experts);
     }
-    experts_bytes *= e.weight_bytes_per_param / tp;
+    experts_bytes *= b_experts / tp;
     touched_bytes -= experts_bytes * (1.0 - frac);
   }
-  const double kv_read = e.kv_bytes_per_token_per_gpu * batch_tokens;
+  const double kv_read = e.kv_bytes_per_sequence_per_gpu * o.batch;
   const double decode_mem = (touched_bytes + kv_read) / mem_bw;
   const double decode_flops =
       double(o.batch) * (2.0 * active_linear + AttentionFlopsPerToken(m, double(o.context))) / tp;

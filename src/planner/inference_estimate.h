@@ -7,10 +7,18 @@
 //   4-bit zero point per group of 128 weights = 4.156 bits/weight); embeddings, output head and
 //   routers stay 16-bit unless quantize_embeddings; norms 16-bit. Linear layers and the vocabulary
 //   are split over TP; norms are replicated.
-// - KV cache per token per GPU: 2 (K and V) x layers x kv_heads_per_gpu x head_dim x kv bytes, with
-//   kv_heads_per_gpu = kv_heads / tp, or 1 when kv_heads < tp (each GPU keeps a replica of its
-//   head). MLA caches the compressed latent plus the RoPE key, (kv_lora_rank + qk_rope_head_dim) x
-//   layers x kv bytes, the same on every TP rank (the latent is not split by heads).
+// - Weights as the checkpoint stores them (`checkpoint_weights` with a quantization_config): the
+//   quantised linear parts at the method's bytes per weight with scales (MXFP4 4.25 bits, FP8
+//   block 1 + 4/(block) bytes, AWQ/GPTQ b + (16 + b)/group bits), the parts the config leaves
+//   unquantised at 16-bit. A multimodal model's vision tower is loaded too (16-bit, split over TP).
+// - KV cache per token per GPU and layer: 2 (K and V) x kv_heads_per_gpu x head_dim x kv bytes,
+//   with kv_heads_per_gpu = kv_heads / tp, or 1 when kv_heads < tp (each GPU keeps a replica of
+//   its head). MLA caches the compressed latent plus the RoPE key, (kv_lora_rank +
+//   qk_rope_head_dim) x kv bytes, the same on every TP rank (the latent is not split by heads).
+//   Per sequence of `context` tokens: each layer holds KvTokensHeld(layer, context) tokens (the
+//   window for sliding and chunked layers), and each linear-attention layer a fixed state of
+//   LinearStateElements x kLinearStateBytes (FP32, as the reference kernels keep it), split over
+//   TP by heads. kv_bytes_per_token_per_gpu is that per-sequence figure divided by the context.
 // - Runtime overhead: CUDA context + workspace (cuBLAS, NCCL) + peak activations of one forward
 //   over `max_batched_tokens` tokens (residual, norm, QKV, MLP intermediates, and FP32 logits for
 //   `batch` sequences). Each part is stated and can be overridden.
@@ -45,6 +53,10 @@ struct InferOptions {
   hw::Precision precision = hw::Precision::kBf16;  // weights of linear layers
   std::optional<hw::Precision> kv_precision;       // default: 16-bit (BF16, else FP16)
   bool quantize_embeddings = false;                // also store embeddings / head at `precision`
+  // Price the weights as the checkpoint's quantization_config stores them (ModelSpec::quant)
+  // instead of at `precision`; `precision` is then the rate the matmuls run at (FP8 for FP8
+  // checkpoints, 16-bit for weight-only MXFP4 / AWQ / GPTQ).
+  bool checkpoint_weights = false;
   int tp = 1;
   int batch = 1;              // concurrent sequences
   int64_t context = 4096;     // tokens per sequence held in the KV cache
@@ -65,8 +77,12 @@ struct InferEstimate {
   double weight_bytes_per_param = 0;  // of quantised linear layers (INT4 incl. scales)
   double weights_bytes_per_gpu = 0;
   double weights_gib_per_gpu = 0;
-  double kv_bytes_per_token_per_gpu = 0;
+  std::string weights_format;             // "bf16", "fp8", or the checkpoint's "mxfp4", ...
+  double weights_vision_gib_per_gpu = 0;  // part of weights_gib_per_gpu
+  double kv_bytes_per_token_per_gpu = 0;  // per-sequence KV / context (average at this context)
   double kv_bytes_per_token_all_gpus = 0;
+  double kv_bytes_per_sequence_per_gpu = 0;  // at `context`, linear-attention state included
+  double linear_state_bytes_per_sequence_per_gpu = 0;
   int kv_heads_per_gpu = 0;   // 0 for MLA
   double kv_gib_per_gpu = 0;  // for batch x context
   double cuda_context_gib = 0;
@@ -92,7 +108,22 @@ Result<InferEstimate> EstimateInference(const ModelSpec& model, const hw::GpuMod
 // 16-bit 2.
 double QuantizedBytesPerParam(hw::Precision p);
 
-// KV bytes per token on one GPU (see the header comment), and the KV heads each GPU holds.
+// Bytes of a linear-attention state element (FP32).
+inline constexpr double kLinearStateBytes = 4.0;
+
+// KV bytes per token of ONE softmax-attention layer on one GPU, and the KV heads each GPU holds.
+double KvBytesPerTokenPerLayerPerGpu(const ModelSpec& model, int tp, double kv_bytes,
+                                     int* heads_per_gpu);
+
+// KV bytes per token on one GPU while no window is full: the per-layer figure times the layers
+// that keep a KV cache (all but linear-attention layers).
 double KvBytesPerTokenPerGpu(const ModelSpec& model, int tp, double kv_bytes, int* heads_per_gpu);
+
+// KV cache of one sequence of `context` tokens on one GPU: each softmax layer's
+// KvTokensHeld(context) tokens plus every linear-attention layer's state.
+double KvBytesPerSequencePerGpu(const ModelSpec& model, int tp, double kv_bytes, int64_t context);
+
+// The linear-attention layers' state of one sequence on one GPU (0 without such layers).
+double LinearStateBytesPerSequencePerGpu(const ModelSpec& model, int tp);
 
 }  // namespace gpupool::planner

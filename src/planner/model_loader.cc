@@ -13,10 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kKnownTypes =
-    "llama, mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, deepseek_v2, deepseek_v3, gpt2, "
-    "gpt_neox";
-
 // "the number 8.0", "the string \"4096\"", "an array": what a member holds, for an error.
 std::string Describe(const json& v) {
   switch (v.type()) {
@@ -196,6 +192,277 @@ Result<PresetInfo> ReadPresetMeta(const json& doc, const std::filesystem::path& 
 
 }  // namespace
 
+namespace {
+
+// The families the loader reads, each with the model_type values that name it.
+struct Family {
+  const char* name;
+  std::initializer_list<const char*> types;
+};
+constexpr Family kFamilies[] = {
+    {"llama", {"llama"}},
+    {"mistral", {"mistral"}},
+    {"mixtral", {"mixtral"}},
+    {"qwen2", {"qwen2"}},
+    {"qwen2_moe", {"qwen2_moe"}},
+    {"qwen3", {"qwen3"}},
+    {"qwen3_moe", {"qwen3_moe"}},
+    {"qwen3_next", {"qwen3_next"}},
+    {"deepseek_v2", {"deepseek_v2"}},
+    {"deepseek_v3", {"deepseek_v3", "kimi_k2"}},
+    {"gpt2", {"gpt2"}},
+    {"gpt_neox", {"gpt_neox"}},
+    {"gemma", {"gemma"}},
+    {"gemma2", {"gemma2"}},
+    {"gemma3", {"gemma3", "gemma3_text"}},
+    {"llama4", {"llama4", "llama4_text"}},
+    {"gpt_oss", {"gpt_oss"}},
+    {"glm4_moe", {"glm4_moe"}},
+    {"chatglm", {"chatglm"}},
+    {"phi3", {"phi3"}},
+    {"internlm2", {"internlm2"}},
+    {"falcon", {"falcon"}},
+    {"minimax", {"minimax", "minimax_m1", "minimax_text_01"}},
+};
+
+std::string KnownFamilies() {
+  std::string out;
+  for (const Family& f : kFamilies) {
+    for (const char* t : f.types) out += (out.empty() ? "" : ", ") + std::string(t);
+  }
+  return out;
+}
+
+const char* FamilyOf(std::string_view type) {
+  for (const Family& f : kFamilies) {
+    for (const char* t : f.types) {
+      if (type == t) return f.name;
+    }
+  }
+  return nullptr;
+}
+
+bool HasAll(const json& j, std::initializer_list<const char*> keys) {
+  for (const char* k : keys) {
+    auto it = j.find(k);
+    if (it == j.end() || it->is_null()) return false;
+  }
+  return true;
+}
+
+// An unknown model_type whose fields are those of a known family: the family and the fields
+// that decided it, most specific first; nullptr when nothing matches.
+const char* GuessFamily(const json& j, std::string* because) {
+  struct Rule {
+    const char* family;
+    std::initializer_list<const char*> keys;
+  };
+  static const Rule kRules[] = {
+      {"deepseek_v3", {"kv_lora_rank", "qk_rope_head_dim", "n_routed_experts"}},
+      {"deepseek_v2", {"kv_lora_rank", "qk_rope_head_dim"}},
+      {"chatglm", {"num_layers", "ffn_hidden_size", "padded_vocab_size"}},
+      {"qwen3_next", {"full_attention_interval", "linear_num_value_heads"}},
+      {"minimax", {"attn_type_list", "num_local_experts"}},
+      {"llama4", {"interleave_moe_layer_step", "intermediate_size_mlp"}},
+      {"glm4_moe", {"n_routed_experts", "moe_intermediate_size", "first_k_dense_replace"}},
+      {"qwen3_moe", {"num_experts", "moe_intermediate_size"}},
+      {"mixtral", {"num_local_experts", "num_experts_per_tok", "intermediate_size"}},
+      {"gpt2", {"n_embd", "n_layer", "n_head"}},
+      {"llama",
+       {"hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+        "vocab_size"}},
+  };
+  for (const Rule& r : kRules) {
+    if (!HasAll(j, r.keys)) continue;
+    std::string fields;
+    for (const char* k : r.keys) fields += (fields.empty() ? "" : ", ") + std::string(k);
+    *because = fields;
+    return r.family;
+  }
+  return nullptr;
+}
+
+// A per-layer list of strings or integers as a vector of T, with its exact length checked.
+Result<std::vector<json>> LayerList(const json& j, const char* key, int layers,
+                                    std::string_view origin) {
+  const json& v = j.at(key);
+  if (!v.is_array()) return Error(WrongType(origin, key, "an array", v));
+  if (static_cast<int>(v.size()) != layers) {
+    return Error(Status::InvalidArgument(std::string(origin) + ": field '" + key + "' lists " +
+                                         std::to_string(v.size()) + " layers, but the model has " +
+                                         std::to_string(layers) + " ('num_hidden_layers')"));
+  }
+  return std::vector<json>(v.begin(), v.end());
+}
+
+// HF `layer_types` names: "full_attention", "sliding_attention", "chunked_attention",
+// "linear_attention".
+Result<std::vector<LayerAttention>> ReadLayerTypes(const json& j, int layers, int64_t window,
+                                                   int64_t chunk, std::string_view origin) {
+  GP_ASSIGN_OR_RETURN(const std::vector<json> list, LayerList(j, "layer_types", layers, origin));
+  std::vector<LayerAttention> out;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string at = "layer_types[" + std::to_string(i) + "]";
+    if (!list[i].is_string()) return Error(WrongType(origin, at, "a string", list[i]));
+    const std::string t = list[i].get<std::string>();
+    if (t == "full_attention") {
+      out.push_back({AttentionKind::kFull, 0});
+    } else if (t == "sliding_attention") {
+      if (window <= 0) {
+        return Error(Status::InvalidArgument(std::string(origin) + ": " + at +
+                                             " is sliding_attention but 'sliding_window' is "
+                                             "not given"));
+      }
+      out.push_back({AttentionKind::kSliding, window});
+    } else if (t == "chunked_attention") {
+      if (chunk <= 0) {
+        return Error(Status::InvalidArgument(std::string(origin) + ": " + at +
+                                             " is chunked_attention but 'attention_chunk_size' "
+                                             "is not given"));
+      }
+      out.push_back({AttentionKind::kChunked, chunk});
+    } else if (t == "linear_attention") {
+      out.push_back({AttentionKind::kLinear, 0});
+    } else {
+      return Error(Status::InvalidArgument(
+          std::string(origin) + ": " + at + " is '" + t +
+          "' (known: full_attention, sliding_attention, chunked_attention, linear_attention)"));
+    }
+  }
+  return out;
+}
+
+std::vector<LayerAttention> Uniform(int layers, LayerAttention a) {
+  return std::vector<LayerAttention>(static_cast<size_t>(std::max(layers, 0)), a);
+}
+
+// The vision tower of a multimodal config, counted as a ViT (SigLIP, Llama 4's encoder): patch
+// embedding (conv with bias), position table (+ class token when `class_token`), per layer q/k/v/o
+// and a 2-matrix MLP, all with biases, and two LayerNorms; a final LayerNorm; then the projector
+// into the language model (vision hidden -> text hidden, no bias).
+Result<int64_t> VisionParams(const json& v, std::string_view origin, int64_t text_hidden,
+                             std::string_view family) {
+  const Reader r(v, origin, "vision_config");
+  GP_ASSIGN_OR_RETURN(const int64_t h, r.Int<int64_t>({"hidden_size"}));
+  GP_ASSIGN_OR_RETURN(const int64_t f, r.Int<int64_t>({"intermediate_size"}));
+  GP_ASSIGN_OR_RETURN(const int64_t layers, r.Int<int64_t>({"num_hidden_layers"}));
+  GP_ASSIGN_OR_RETURN(const int64_t patch, r.Int<int64_t>({"patch_size"}));
+  GP_ASSIGN_OR_RETURN(const int64_t image, r.Int<int64_t>({"image_size"}));
+  GP_ASSIGN_OR_RETURN(const int64_t channels, r.IntOr<int64_t>("num_channels", 3));
+  if (patch <= 0 || image <= 0) {
+    return Error(
+        Status::InvalidArgument(std::string(origin) + ": patch_size and image_size must be > 0"));
+  }
+  const bool llama4 = family == "llama4";
+  const int64_t patches = (image / patch) * (image / patch);
+  int64_t p = channels * patch * patch * h + (llama4 ? 0 : h);  // Llama 4: unfold + linear
+  p += (patches + (llama4 ? 1 : 0)) * h + (llama4 ? h : 0);     // positions (+ class token)
+  const int64_t layer = 4 * (h * h + h) + (h * f + f + f * h + h) + 4 * h;  // two LayerNorms
+  p += layers * layer + 2 * h;
+  if (llama4) p += 2 * h;  // pre-LayerNorm
+  // Projector to the text model. Llama 4: pixel-shuffle adapter MLP (4h -> projector_input_dim ->
+  // projector_output_dim, no biases) then a linear to the text hidden size; Gemma 3: one matrix
+  // plus an RMSNorm of the vision width.
+  if (llama4) {
+    GP_ASSIGN_OR_RETURN(const int64_t in, r.Int<int64_t>({"projector_input_dim"}));
+    GP_ASSIGN_OR_RETURN(const int64_t out, r.Int<int64_t>({"projector_output_dim"}));
+    GP_ASSIGN_OR_RETURN(const int64_t vis_out, r.Int<int64_t>({"vision_output_dim"}));
+    p += 4 * h * in + in * out + vis_out * text_hidden;
+  } else {
+    p += h * text_hidden + h;
+  }
+  return p;
+}
+
+// quantization_config: the method, its bytes per weight with the scales, and which linear parts
+// stay 16-bit (modules_to_not_convert). An unknown method is refused: weights would be priced
+// wrongly otherwise.
+Result<QuantSpec> ParseQuantization(const json& q, std::string_view origin) {
+  const std::string where = std::string(origin) + ": quantization_config";
+  if (!q.is_object()) return Error(WrongType(origin, "quantization_config", "an object", q));
+  auto method_it = q.find("quant_method");
+  if (method_it == q.end() || !method_it->is_string()) {
+    return Error(Status::InvalidArgument(where + ": missing field 'quant_method' (a string)"));
+  }
+  const std::string method = method_it->get<std::string>();
+  const Reader r(q, where, method);
+  QuantSpec s;
+  if (method == "mxfp4") {
+    s.method = QuantMethod::kMxfp4;
+    s.label = "mxfp4";
+    s.bytes_per_weight = (4.0 + 8.0 / 32.0) / 8.0;  // E2M1 + one E8M0 scale per 32
+  } else if (method == "fp8") {
+    s.method = QuantMethod::kFp8;
+    s.bytes_per_weight = 1.0;
+    s.label = "fp8";
+    if (auto b = q.find("weight_block_size"); b != q.end() && !b->is_null()) {
+      if (!b->is_array() || b->size() != 2 || !(*b)[0].is_number_integer() ||
+          !(*b)[1].is_number_integer() || (*b)[0].get<int64_t>() <= 0 ||
+          (*b)[1].get<int64_t>() <= 0) {
+        return Error(WrongType(where, "weight_block_size", "two positive integers", *b));
+      }
+      const int64_t rows = (*b)[0].get<int64_t>();
+      const int64_t cols = (*b)[1].get<int64_t>();
+      s.bytes_per_weight += 4.0 / double(rows * cols);  // one FP32 scale per block
+      s.label = "fp8 block " + std::to_string(rows) + "x" + std::to_string(cols);
+    } else {
+      s.label = "fp8 per tensor";  // one scale per matrix: negligible
+    }
+  } else if (method == "awq" || method == "gptq") {
+    s.method = QuantMethod::kIntGroup;
+    GP_ASSIGN_OR_RETURN(const int bits, r.Int<int>({"bits", "w_bit"}));
+    GP_ASSIGN_OR_RETURN(const int g, r.Int<int>({"group_size", "q_group_size"}));
+    if (bits <= 0 || bits > 8) {
+      return Error(Status::InvalidArgument(where + ": field 'bits' must be in 1..8"));
+    }
+    // Per group: an FP16 scale and a packed b-bit zero point (GPTQ stores qzeros even when
+    // symmetric). group_size -1 means one scale per output channel: negligible.
+    s.bytes_per_weight = g > 0 ? (bits + (16.0 + bits) / g) / 8.0 : bits / 8.0;
+    s.label = method + " int" + std::to_string(bits) +
+              (g > 0 ? " group " + std::to_string(g) : " per channel");
+  } else {
+    return Error(Status::InvalidArgument(where + ": quant_method '" + method +
+                                         "' is not priced (known: mxfp4, fp8, awq, gptq)"));
+  }
+  for (const char* key : {"modules_to_not_convert", "ignored_layers"}) {
+    auto it = q.find(key);
+    if (it == q.end() || it->is_null()) continue;
+    if (!it->is_array()) return Error(WrongType(where, key, "an array of strings", *it));
+    for (size_t i = 0; i < it->size(); ++i) {
+      const json& e = (*it)[i];
+      if (!e.is_string()) {
+        return Error(
+            WrongType(where, std::string(key) + "[" + std::to_string(i) + "]", "a string", e));
+      }
+      const std::string n = e.get<std::string>();
+      auto has = [&n](const char* part) { return n.find(part) != std::string::npos; };
+      if (has("shared_expert")) {
+        s.shared_experts = false;
+      } else if (has("experts")) {
+        s.experts = false;
+      } else if (has("attn") || has("attention")) {
+        s.attention = false;
+      } else if (has("router") || has("embed") || has("lm_head") || has("norm") || has("vision") ||
+                 has("visual") || has("multi_modal") ||
+                 (has("gate") && !has("gate_proj") && !has("gate_up"))) {
+        // Kept 16-bit by the planner anyway (embeddings, head, routers, norms, vision tower).
+      } else if (has("mlp")) {
+        s.dense_ffn = false;
+      } else {
+        s.notes.push_back(std::string(key) + " entry '" + n +
+                          "' names no part the planner prices apart; ignored");
+      }
+    }
+  }
+  return s;
+}
+
+Result<ModelSpec> ParseLanguageModel(const json& config, std::string_view origin,
+                                     const std::string& type, const std::string& family,
+                                     std::vector<std::string> warnings);
+
+}  // namespace
+
 Result<ModelSpec> ParseHfConfig(const json& config, std::string_view origin) {
   if (!config.is_object()) {
     return Error(Status::InvalidArgument(std::string(origin) + ": expected a JSON object"));
@@ -205,26 +472,79 @@ Result<ModelSpec> ParseHfConfig(const json& config, std::string_view origin) {
     return Error(WrongType(origin, "model_type", "a string", *type_it));
   }
   if (type_it == config.end() || !type_it->is_string()) {
-    return Error(Status::InvalidArgument(std::string(origin) +
-                                         ": missing field 'model_type' (one of " +
-                                         std::string(kKnownTypes) + ")"));
+    return Error(Status::InvalidArgument(
+        std::string(origin) + ": missing field 'model_type' (one of " + KnownFamilies() + ")"));
   }
-  const std::string type = type_it->get<std::string>();
+  const std::string outer_type = type_it->get<std::string>();
+
+  // Multimodal configs keep the language model under text_config (Gemma 3, Llama 4).
+  const json* text = &config;
+  std::string text_origin(origin);
+  std::string type = outer_type;
+  if (auto t = config.find("text_config"); t != config.end() && !t->is_null()) {
+    if (!t->is_object()) return Error(WrongType(origin, "text_config", "an object", *t));
+    text = &*t;
+    text_origin = std::string(origin) + ": text_config";
+    if (auto tt = t->find("model_type"); tt != t->end() && !tt->is_null()) {
+      if (!tt->is_string()) return Error(WrongType(text_origin, "model_type", "a string", *tt));
+      type = tt->get<std::string>();
+    }
+  }
+  std::vector<std::string> warnings;
+  const char* family = FamilyOf(type);
+  if (family == nullptr) family = FamilyOf(outer_type);
+  if (family == nullptr) {
+    std::string because;
+    family = GuessFamily(*text, &because);
+    if (family == nullptr) {
+      return Error(Status::InvalidArgument(std::string(origin) + ": unsupported model_type '" +
+                                           type + "' (known: " + KnownFamilies() +
+                                           "), and its fields match none of these families"));
+    }
+    warnings.push_back("model_type '" + type + "' is not a known family; its fields (" + because +
+                       ") match " + family + ", so it is read as " + family +
+                       ": check the parameter count against the model card");
+  }
+  GP_ASSIGN_OR_RETURN(ModelSpec m,
+                      ParseLanguageModel(*text, text_origin, type, family, std::move(warnings)));
+  m.name = std::string(origin);
+
+  if (auto v = config.find("vision_config"); v != config.end() && !v->is_null()) {
+    if (!v->is_object()) return Error(WrongType(origin, "vision_config", "an object", *v));
+    GP_ASSIGN_OR_RETURN(m.vision_params, VisionParams(*v, std::string(origin) + ": vision_config",
+                                                      m.hidden, family));
+  }
+  if (auto q = config.find("quantization_config"); q != config.end() && !q->is_null()) {
+    GP_ASSIGN_OR_RETURN(m.quant, ParseQuantization(*q, origin));
+  }
+  if (Status st = Validate(m); !st.ok()) return Error(st);
+  return m;
+}
+
+namespace {
+
+Result<ModelSpec> ParseLanguageModel(const json& config, std::string_view origin,
+                                     const std::string& type, const std::string& family,
+                                     std::vector<std::string> warnings) {
   const Reader r(config, origin, type);
   ModelSpec m;
   m.name = std::string(origin);
   m.architecture = type;
+  m.warnings = std::move(warnings);
+  // A field the family's code defaults when the file leaves it out: take the default and say so.
+  auto defaulted = [&](const char* key, int64_t fallback, const char* whose) -> Result<int64_t> {
+    if (r.Has(key)) return r.Int<int64_t>({key});
+    m.warnings.push_back(std::string("'") + key + "' not in " + std::string(origin) + ": " + whose +
+                         "'s default " + std::to_string(fallback) + " assumed");
+    return fallback;
+  };
 
-  const bool gpt2 = type == "gpt2";
-  const bool neox = type == "gpt_neox";
-  const bool llama_like = type == "llama" || type == "mistral" || type == "mixtral" ||
-                          type == "qwen2" || type == "qwen2_moe" || type == "qwen3" ||
-                          type == "qwen3_moe";
-  const bool deepseek = type == "deepseek_v2" || type == "deepseek_v3";
-  if (!gpt2 && !neox && !llama_like && !deepseek) {
-    return Error(Status::InvalidArgument(std::string(origin) + ": unsupported model_type '" + type +
-                                         "' (known: " + std::string(kKnownTypes) + ")"));
-  }
+  const bool gpt2 = family == "gpt2";
+  const bool neox = family == "gpt_neox";
+  const bool chatglm = family == "chatglm";
+  const bool falcon = family == "falcon";
+  const bool deepseek = family == "deepseek_v2" || family == "deepseek_v3";
+  const bool gemma = family == "gemma" || family == "gemma2" || family == "gemma3";
 
   if (gpt2) {
     GP_ASSIGN_OR_RETURN(m.num_layers, r.Int<int>({"n_layer", "num_hidden_layers"}));
@@ -240,45 +560,246 @@ Result<ModelSpec> ParseHfConfig(const json& config, std::string_view origin) {
     m.ffn_kind = FfnKind::kPlain;
     m.norm_kind = NormKind::kLayer;
     m.linear_bias = true;
+  } else if (chatglm) {
+    // ChatGLM / GLM-4 (THUDM): Megatron-style names, fused query_key_value and dense_h_to_4h
+    // (gate and up together), separate output_layer.
+    GP_ASSIGN_OR_RETURN(m.num_layers, r.Int<int>({"num_layers"}));
+    GP_ASSIGN_OR_RETURN(m.hidden, r.Int<int64_t>({"hidden_size"}));
+    GP_ASSIGN_OR_RETURN(m.num_heads, r.Int<int>({"num_attention_heads"}));
+    GP_ASSIGN_OR_RETURN(m.vocab, r.Int<int64_t>({"padded_vocab_size", "vocab_size"}));
+    GP_ASSIGN_OR_RETURN(m.ffn, r.Int<int64_t>({"ffn_hidden_size"}));
+    GP_ASSIGN_OR_RETURN(const bool mqa, r.BoolOr("multi_query_attention", false));
+    m.num_kv_heads = m.num_heads;
+    if (mqa) {
+      GP_ASSIGN_OR_RETURN(m.num_kv_heads, r.Int<int>({"multi_query_group_num"}));
+    }
+    GP_ASSIGN_OR_RETURN(m.qkv_bias, r.BoolOr("add_qkv_bias", false));
+    GP_ASSIGN_OR_RETURN(m.linear_bias, r.BoolOr("add_bias_linear", false));
+    GP_ASSIGN_OR_RETURN(const bool rms, r.BoolOr("rmsnorm", true));
+    m.norm_kind = rms ? NormKind::kRms : NormKind::kLayer;
+    GP_ASSIGN_OR_RETURN(m.tied_embeddings, r.BoolOr("tie_word_embeddings", false));
+  } else if (falcon) {
+    GP_ASSIGN_OR_RETURN(m.num_layers, r.Int<int>({"num_hidden_layers", "n_layer"}));
+    GP_ASSIGN_OR_RETURN(m.hidden, r.Int<int64_t>({"hidden_size"}));
+    GP_ASSIGN_OR_RETURN(m.num_heads, r.Int<int>({"num_attention_heads", "n_head"}));
+    GP_ASSIGN_OR_RETURN(m.vocab, r.Int<int64_t>({"vocab_size"}));
+    GP_ASSIGN_OR_RETURN(m.ffn, r.IntOr<int64_t>("ffn_hidden_size", 4 * m.hidden));
+    GP_ASSIGN_OR_RETURN(const bool new_arch, r.BoolOr("new_decoder_architecture", false));
+    GP_ASSIGN_OR_RETURN(const bool multi_query, r.BoolOr("multi_query", true));
+    GP_ASSIGN_OR_RETURN(const bool parallel, r.BoolOr("parallel_attn", true));
+    if (new_arch) {
+      GP_ASSIGN_OR_RETURN(m.num_kv_heads, r.Int<int>({"num_kv_heads"}));
+    } else {
+      m.num_kv_heads = multi_query ? 1 : m.num_heads;
+    }
+    // new architecture: ln_attn and ln_mlp; parallel attention: one input_layernorm.
+    m.norms_per_layer = new_arch ? 2 : (parallel ? 1 : 2);
+    GP_ASSIGN_OR_RETURN(m.linear_bias, r.BoolOr("bias", false));
+    m.ffn_kind = FfnKind::kPlain;
+    m.norm_kind = NormKind::kLayer;
+    GP_ASSIGN_OR_RETURN(m.tied_embeddings, r.BoolOr("tie_word_embeddings", true));
   } else {
     GP_ASSIGN_OR_RETURN(m.num_layers, r.Int<int>({"num_hidden_layers"}));
     GP_ASSIGN_OR_RETURN(m.hidden, r.Int<int64_t>({"hidden_size"}));
     GP_ASSIGN_OR_RETURN(m.num_heads, r.Int<int>({"num_attention_heads"}));
-    GP_ASSIGN_OR_RETURN(m.vocab, r.Int<int64_t>({"vocab_size"}));
+    if (family == "gemma3") {
+      GP_ASSIGN_OR_RETURN(m.vocab, defaulted("vocab_size", 262208, "Gemma3TextConfig"));
+    } else {
+      GP_ASSIGN_OR_RETURN(m.vocab, r.Int<int64_t>({"vocab_size"}));
+    }
     GP_ASSIGN_OR_RETURN(m.num_kv_heads, r.IntOr<int>("num_key_value_heads", m.num_heads));
     GP_ASSIGN_OR_RETURN(m.ffn, r.Int<int64_t>({"intermediate_size"}));
-    GP_ASSIGN_OR_RETURN(m.tied_embeddings, r.BoolOr("tie_word_embeddings", false));
+    GP_ASSIGN_OR_RETURN(m.tied_embeddings, r.BoolOr("tie_word_embeddings", gemma));
   }
   if (m.num_heads <= 0) {
     return Error(
         Status::InvalidArgument(std::string(origin) + ": num_attention_heads must be > 0"));
   }
-  GP_ASSIGN_OR_RETURN(m.head_dim,
-                      r.IntOr<int>("head_dim", static_cast<int>(m.hidden / m.num_heads)));
+  GP_ASSIGN_OR_RETURN(m.head_dim, r.IntOr<int>(chatglm ? "kv_channels" : "head_dim",
+                                               static_cast<int>(m.hidden / m.num_heads)));
 
   if (neox) {
     m.ffn_kind = FfnKind::kPlain;
     m.norm_kind = NormKind::kLayer;
     m.linear_bias = true;
   }
-  if (type == "qwen2" || type == "qwen2_moe") m.qkv_bias = true;
-  if (type == "qwen3" || type == "qwen3_moe") m.qk_norm = true;
-  GP_ASSIGN_OR_RETURN(const bool attention_bias, r.BoolOr("attention_bias", false));
-  if (attention_bias) m.qkv_bias = true;
+  if (family == "qwen2" || family == "qwen2_moe") m.qkv_bias = true;
+  if (family == "qwen3" || family == "qwen3_moe" || family == "qwen3_next" || family == "gemma3") {
+    m.qk_norm = true;
+  }
+  if (!chatglm && !falcon) {
+    GP_ASSIGN_OR_RETURN(const bool attention_bias, r.BoolOr("attention_bias", false));
+    if (attention_bias) m.qkv_bias = true;
+    // gpt_oss and llama put attention_bias on o_proj too; glm4_moe only on q/k/v.
+    if (attention_bias && (family == "gpt_oss" || family == "llama")) m.o_bias = true;
+  }
+  if (family == "internlm2") {
+    GP_ASSIGN_OR_RETURN(const bool bias, r.BoolOr("bias", false));
+    m.qkv_bias = m.o_bias = bias;
+  }
+  if (family == "glm4_moe") {
+    GP_ASSIGN_OR_RETURN(m.qk_norm, r.BoolOr("use_qk_norm", false));
+  }
+  if (family == "gemma2" || family == "gemma3") m.norms_per_layer = 4;  // sandwich norms
 
-  if (type == "mixtral") {
+  // --- Attention pattern.
+  GP_ASSIGN_OR_RETURN(const int64_t window, r.IntOr<int64_t>("sliding_window", 0));
+  if (r.Has("layer_types")) {
+    GP_ASSIGN_OR_RETURN(const int64_t chunk, r.IntOr<int64_t>("attention_chunk_size", 0));
+    GP_ASSIGN_OR_RETURN(m.attention, ReadLayerTypes(config, m.num_layers, window, chunk, origin));
+  } else if (family == "gemma2") {
+    // Gemma 2: even layers local (sliding), odd layers global.
+    GP_ASSIGN_OR_RETURN(const int64_t w, defaulted("sliding_window", 4096, "Gemma2Config"));
+    for (int i = 0; i < m.num_layers; ++i) {
+      m.attention.push_back(i % 2 == 0 ? LayerAttention{AttentionKind::kSliding, w}
+                                       : LayerAttention{AttentionKind::kFull, 0});
+    }
+  } else if (family == "gemma3") {
+    // Gemma 3: every sliding_window_pattern-th layer (counting from 1) is global.
+    GP_ASSIGN_OR_RETURN(const int64_t w, defaulted("sliding_window", 4096, "Gemma3TextConfig"));
+    GP_ASSIGN_OR_RETURN(const int64_t pattern,
+                        defaulted("sliding_window_pattern", 6, "Gemma3TextConfig"));
+    if (pattern <= 0) {
+      return Error(Status::InvalidArgument(std::string(origin) +
+                                           ": field 'sliding_window_pattern' must be > 0"));
+    }
+    for (int i = 0; i < m.num_layers; ++i) {
+      m.attention.push_back((i + 1) % pattern != 0 ? LayerAttention{AttentionKind::kSliding, w}
+                                                   : LayerAttention{AttentionKind::kFull, 0});
+    }
+  } else if (family == "qwen3_next") {
+    GP_ASSIGN_OR_RETURN(const int interval, r.Int<int>({"full_attention_interval"}));
+    if (interval <= 0) {
+      return Error(Status::InvalidArgument(std::string(origin) +
+                                           ": field 'full_attention_interval' must be > 0"));
+    }
+    for (int i = 0; i < m.num_layers; ++i) {
+      m.attention.push_back((i + 1) % interval != 0 ? LayerAttention{AttentionKind::kLinear, 0}
+                                                    : LayerAttention{AttentionKind::kFull, 0});
+    }
+  } else if (family == "minimax") {
+    // attn_type_list: 0 = lightning (linear) attention, 1 = softmax attention.
+    GP_ASSIGN_OR_RETURN(const std::vector<json> list,
+                        LayerList(config, "attn_type_list", m.num_layers, origin));
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (!list[i].is_number_integer() || (list[i] != 0 && list[i] != 1)) {
+        return Error(
+            WrongType(origin, "attn_type_list[" + std::to_string(i) + "]", "0 or 1", list[i]));
+      }
+      m.attention.push_back(list[i] == 0 ? LayerAttention{AttentionKind::kLinear, 0}
+                                         : LayerAttention{AttentionKind::kFull, 0});
+    }
+  } else if (family == "llama4") {
+    // Layers with RoPE use chunked attention; every no_rope_layer_interval-th layer (NoPE) is
+    // global. no_rope_layers lists 1 (RoPE) / 0 (NoPE) per layer; empty means the default rule.
+    GP_ASSIGN_OR_RETURN(const int64_t chunk, r.IntOr<int64_t>("attention_chunk_size", 0));
+    std::vector<bool> rope(static_cast<size_t>(m.num_layers), true);
+    const bool listed = r.Has("no_rope_layers") && config.at("no_rope_layers").is_array() &&
+                        !config.at("no_rope_layers").empty();
+    if (listed) {
+      GP_ASSIGN_OR_RETURN(const std::vector<json> list,
+                          LayerList(config, "no_rope_layers", m.num_layers, origin));
+      for (size_t i = 0; i < list.size(); ++i) {
+        if (!list[i].is_number_integer()) {
+          return Error(
+              WrongType(origin, "no_rope_layers[" + std::to_string(i) + "]", "0 or 1", list[i]));
+        }
+        rope[i] = list[i] != 0;
+      }
+    } else {
+      GP_ASSIGN_OR_RETURN(const int interval, r.IntOr<int>("no_rope_layer_interval", 4));
+      if (interval <= 0) {
+        return Error(Status::InvalidArgument(std::string(origin) +
+                                             ": field 'no_rope_layer_interval' must be > 0"));
+      }
+      for (int i = 0; i < m.num_layers; ++i) rope[i] = (i + 1) % interval != 0;
+    }
+    if (chunk > 0) {
+      for (int i = 0; i < m.num_layers; ++i) {
+        m.attention.push_back(rope[i] ? LayerAttention{AttentionKind::kChunked, chunk}
+                                      : LayerAttention{AttentionKind::kFull, 0});
+      }
+    }
+  } else if (window > 0 && (family == "mistral" || family == "mixtral" || family == "phi3")) {
+    // These apply sliding_window to every layer when it is set (Mistral 7B v0.1: 4096).
+    m.attention = Uniform(m.num_layers, {AttentionKind::kSliding, window});
+  } else if (window > 0 && (family == "qwen2" || family == "qwen2_moe" || family == "qwen3" ||
+                            family == "qwen3_moe")) {
+    GP_ASSIGN_OR_RETURN(const bool use, r.BoolOr("use_sliding_window", false));
+    if (use) {
+      // Qwen2: layers from max_window_layers on use the window.
+      GP_ASSIGN_OR_RETURN(const int from, r.IntOr<int>("max_window_layers", 0));
+      for (int i = 0; i < m.num_layers; ++i) {
+        m.attention.push_back(i >= from ? LayerAttention{AttentionKind::kSliding, window}
+                                        : LayerAttention{AttentionKind::kFull, 0});
+      }
+    }
+  }
+
+  // --- Linear attention layers.
+  if (family == "qwen3_next") {
+    m.output_gate = true;
+    m.linear.kind = LinearAttentionKind::kGatedDeltaNet;
+    GP_ASSIGN_OR_RETURN(m.linear.num_key_heads, r.Int<int>({"linear_num_key_heads"}));
+    GP_ASSIGN_OR_RETURN(m.linear.num_value_heads, r.Int<int>({"linear_num_value_heads"}));
+    GP_ASSIGN_OR_RETURN(m.linear.key_head_dim, r.Int<int>({"linear_key_head_dim"}));
+    GP_ASSIGN_OR_RETURN(m.linear.value_head_dim, r.Int<int>({"linear_value_head_dim"}));
+    GP_ASSIGN_OR_RETURN(m.linear.conv_kernel, r.Int<int>({"linear_conv_kernel_dim"}));
+  } else if (family == "minimax") {
+    m.linear.kind = LinearAttentionKind::kLightning;
+  } else if (m.CountAttention(AttentionKind::kLinear) > 0) {
+    return Error(Status::InvalidArgument(std::string(origin) +
+                                         ": linear_attention layers are read for qwen3_next and "
+                                         "minimax only (model_type '" +
+                                         type + "')"));
+  }
+
+  // --- Mixture of experts.
+  if (family == "mixtral" || family == "gpt_oss" || family == "minimax") {
+    GP_ASSIGN_OR_RETURN(m.moe.num_experts, r.Int<int>({"num_local_experts"}));
+    GP_ASSIGN_OR_RETURN(m.moe.top_k, r.Int<int>({"num_experts_per_tok", "experts_per_token"}));
+    m.moe.expert_ffn = m.ffn;
+  }
+  if (family == "minimax") {
+    GP_ASSIGN_OR_RETURN(m.moe.shared_ffn, r.IntOr<int64_t>("shared_intermediate_size", 0));
+  }
+  if (family == "gpt_oss") {
+    m.attention_sinks = true;
+    m.expert_bias = true;
+    m.moe.router_bias = true;
+  }
+  if (family == "llama4") {
+    // intermediate_size is an expert's width; intermediate_size_mlp the dense layers' FFN. Every
+    // MoE layer also has one shared expert of the expert width.
     GP_ASSIGN_OR_RETURN(m.moe.num_experts, r.Int<int>({"num_local_experts"}));
     GP_ASSIGN_OR_RETURN(m.moe.top_k, r.Int<int>({"num_experts_per_tok"}));
     m.moe.expert_ffn = m.ffn;
+    m.moe.shared_ffn = m.ffn;
+    GP_ASSIGN_OR_RETURN(m.moe.layer_freq, r.IntOr<int>("interleave_moe_layer_step", 1));
+    GP_ASSIGN_OR_RETURN(m.ffn, r.IntOr<int64_t>("intermediate_size_mlp", m.ffn));
   }
-  if (type == "qwen3_moe" || type == "qwen2_moe") {
+  if (family == "qwen3_moe" || family == "qwen2_moe" || family == "qwen3_next") {
     GP_ASSIGN_OR_RETURN(m.moe.num_experts, r.Int<int>({"num_experts"}));
     GP_ASSIGN_OR_RETURN(m.moe.top_k, r.Int<int>({"num_experts_per_tok"}));
     GP_ASSIGN_OR_RETURN(m.moe.expert_ffn, r.Int<int64_t>({"moe_intermediate_size"}));
     GP_ASSIGN_OR_RETURN(m.moe.layer_freq, r.IntOr<int>("decoder_sparse_step", 1));
-    if (type == "qwen2_moe") {
+    if (family == "qwen2_moe" || family == "qwen3_next") {
       GP_ASSIGN_OR_RETURN(m.moe.shared_ffn, r.IntOr<int64_t>("shared_expert_intermediate_size", 0));
       m.moe.shared_expert_gate = m.moe.shared_ffn > 0;
+    }
+    if (r.Has("mlp_only_layers")) {
+      GP_ASSIGN_OR_RETURN(const std::vector<json> dense, [&]() -> Result<std::vector<json>> {
+        const json& v = config.at("mlp_only_layers");
+        if (!v.is_array()) {
+          return Error(WrongType(origin, "mlp_only_layers", "an array", v));
+        }
+        return std::vector<json>(v.begin(), v.end());
+      }());
+      if (!dense.empty()) {
+        return Error(Status::InvalidArgument(std::string(origin) +
+                                             ": a non-empty 'mlp_only_layers' is not supported "
+                                             "(dense layers among MoE layers by index)"));
+      }
     }
   }
   if (deepseek) {
@@ -290,6 +811,8 @@ Result<ModelSpec> ParseHfConfig(const json& config, std::string_view origin) {
     GP_ASSIGN_OR_RETURN(m.mla.v_head_dim, r.Int<int>({"v_head_dim"}));
     m.head_dim = m.mla.qk_nope_head_dim + m.mla.qk_rope_head_dim;
     m.num_kv_heads = m.num_heads;
+  }
+  if (deepseek || family == "glm4_moe") {
     if (r.Has("n_routed_experts")) {
       GP_ASSIGN_OR_RETURN(m.moe.num_experts, r.Int<int>({"n_routed_experts"}));
       GP_ASSIGN_OR_RETURN(m.moe.top_k, r.Int<int>({"num_experts_per_tok"}));
@@ -298,14 +821,15 @@ Result<ModelSpec> ParseHfConfig(const json& config, std::string_view origin) {
       m.moe.shared_ffn = shared_experts * m.moe.expert_ffn;
       GP_ASSIGN_OR_RETURN(m.moe.first_dense_layers, r.IntOr<int>("first_k_dense_replace", 0));
       GP_ASSIGN_OR_RETURN(m.moe.layer_freq, r.IntOr<int>("moe_layer_freq", 1));
-      // V3 routes with sigmoid scores plus a per-expert correction bias; V2 has none.
-      m.moe.router_bias = type == "deepseek_v3";
+      // V3 and GLM-4.5 route with sigmoid scores plus a per-expert correction bias; V2 has none.
+      m.moe.router_bias = family != "deepseek_v2";
     }
     GP_ASSIGN_OR_RETURN(m.mtp_layers, r.IntOr<int>("num_nextn_predict_layers", 0));
   }
-  if (Status st = Validate(m); !st.ok()) return Error(st);
   return m;
 }
+
+}  // namespace
 
 Status Validate(const ModelSpec& m) {
   const std::string& n = m.name;

@@ -1,6 +1,65 @@
 #include "planner/model_spec.h"
 
+#include <algorithm>
+
 namespace gpupool::planner {
+
+const char* AttentionKindName(AttentionKind k) {
+  switch (k) {
+    case AttentionKind::kFull:
+      return "full";
+    case AttentionKind::kSliding:
+      return "sliding";
+    case AttentionKind::kChunked:
+      return "chunked";
+    case AttentionKind::kLinear:
+      return "linear";
+  }
+  return "full";
+}
+
+LayerAttention ModelSpec::AttentionAt(int i) const {
+  if (attention.empty() || i < 0) return {};
+  // A --layers override may ask for more layers than the config lists: the pattern repeats.
+  return attention[static_cast<size_t>(i) % attention.size()];
+}
+
+int ModelSpec::CountAttention(AttentionKind k) const {
+  int n = 0;
+  for (int i = 0; i < num_layers; ++i) n += AttentionAt(i).kind == k ? 1 : 0;
+  return n;
+}
+
+int64_t KvTokensHeld(const LayerAttention& a, int64_t context) {
+  switch (a.kind) {
+    case AttentionKind::kFull:
+      return context;
+    case AttentionKind::kSliding:
+    case AttentionKind::kChunked:
+      return a.window > 0 ? std::min(context, a.window) : context;
+    case AttentionKind::kLinear:
+      return 0;
+  }
+  return context;
+}
+
+int64_t LinearStateElements(const ModelSpec& m) {
+  const LinearAttentionSpec& x = m.linear;
+  switch (x.kind) {
+    case LinearAttentionKind::kGatedDeltaNet: {
+      const int64_t key_dim = int64_t{x.num_key_heads} * x.key_head_dim;
+      const int64_t value_dim = int64_t{x.num_value_heads} * x.value_head_dim;
+      const int64_t recurrent = int64_t{x.num_value_heads} * x.key_head_dim * x.value_head_dim;
+      const int64_t conv = (2 * key_dim + value_dim) * (x.conv_kernel - 1);
+      return recurrent + conv;
+    }
+    case LinearAttentionKind::kLightning:
+      return int64_t{m.num_heads} * m.head_dim * m.head_dim;
+    case LinearAttentionKind::kNone:
+      return 0;
+  }
+  return 0;
+}
 
 bool ModelSpec::IsMoeLayer(int i) const {
   if (!IsMoe()) return false;
@@ -31,17 +90,40 @@ int64_t NormParams(const ModelSpec& m, int64_t width) {
 }
 
 // One MLP of intermediate width f: gated has gate+up+down, plain has up+down (+ biases).
-int64_t MlpParams(const ModelSpec& m, int64_t f) {
+int64_t MlpParams(const ModelSpec& m, int64_t f, bool bias) {
   const int64_t h = m.hidden;
   if (m.ffn_kind == FfnKind::kGated) {
-    return 3 * h * f + (m.linear_bias ? 2 * f + h : 0);
+    return 3 * h * f + (bias ? 2 * f + h : 0);
   }
-  return 2 * h * f + (m.linear_bias ? f + h : 0);
+  return 2 * h * f + (bias ? f + h : 0);
 }
 
-int64_t AttentionParams(const ModelSpec& m) {
+// A linear-attention layer's mixer (LinearAttentionSpec says where each term comes from).
+int64_t LinearAttentionParams(const ModelSpec& m) {
+  const int64_t h = m.hidden;
+  const LinearAttentionSpec& x = m.linear;
+  if (x.kind == LinearAttentionKind::kGatedDeltaNet) {
+    const int64_t key_dim = int64_t{x.num_key_heads} * x.key_head_dim;
+    const int64_t value_dim = int64_t{x.num_value_heads} * x.value_head_dim;
+    return h * (2 * key_dim + 2 * value_dim)            // in_proj_qkvz
+           + h * 2 * x.num_value_heads                  // in_proj_ba
+           + (2 * key_dim + value_dim) * x.conv_kernel  // depthwise conv1d, no bias
+           + 2 * int64_t{x.num_value_heads}             // dt_bias, A_log
+           + x.value_head_dim                           // gated RMSNorm
+           + value_dim * h;                             // out_proj
+  }
+  // Lightning attention: qkv (fused), output gate, RMSNorm over heads x head_dim, out_proj.
+  const int64_t q = int64_t{m.num_heads} * m.head_dim;
+  return 3 * h * q + h * q + q + q * h;
+}
+
+int64_t AttentionParams(const ModelSpec& m, int layer) {
   const int64_t h = m.hidden;
   const int64_t a = m.num_heads;
+  if (m.AttentionAt(layer).kind == AttentionKind::kLinear &&
+      m.linear.kind != LinearAttentionKind::kNone) {
+    return LinearAttentionParams(m);
+  }
   if (m.mla.enabled) {
     const MlaSpec& x = m.mla;
     const int64_t qk = x.qk_nope_head_dim + x.qk_rope_head_dim;
@@ -60,10 +142,11 @@ int64_t AttentionParams(const ModelSpec& m) {
   const int64_t d = m.head_dim;
   const int64_t q = a * d;
   const int64_t kv = int64_t{m.num_kv_heads} * d;
-  int64_t p = h * q + 2 * h * kv + q * h;
+  int64_t p = h * q * (m.output_gate ? 2 : 1) + 2 * h * kv + q * h;
   if (m.qkv_bias || m.linear_bias) p += q + 2 * kv;
-  if (m.linear_bias) p += h;  // output projection bias
+  if (m.linear_bias || m.o_bias) p += h;  // output projection bias
   if (m.qk_norm) p += 2 * d;
+  if (m.attention_sinks) p += a;
   return p;
 }
 
@@ -71,18 +154,18 @@ int64_t AttentionParams(const ModelSpec& m) {
 
 LayerParams CountLayer(const ModelSpec& m, int layer) {
   LayerParams lp;
-  lp.attention = AttentionParams(m);
-  lp.norms = 2 * NormParams(m, m.hidden);
+  lp.attention = AttentionParams(m, layer);
+  lp.norms = m.norms_per_layer * NormParams(m, m.hidden);
   if (m.IsMoeLayer(layer)) {
-    lp.one_expert = MlpParams(m, m.moe.expert_ffn);
+    lp.one_expert = MlpParams(m, m.moe.expert_ffn, m.linear_bias || m.expert_bias);
     lp.routed_experts = lp.one_expert * m.moe.num_experts;
     if (m.moe.shared_ffn > 0) {
       lp.shared_experts =
-          MlpParams(m, m.moe.shared_ffn) + (m.moe.shared_expert_gate ? m.hidden : 0);
+          MlpParams(m, m.moe.shared_ffn, m.linear_bias) + (m.moe.shared_expert_gate ? m.hidden : 0);
     }
     lp.router = m.hidden * m.moe.num_experts + (m.moe.router_bias ? m.moe.num_experts : 0);
   } else {
-    lp.dense_ffn = MlpParams(m, m.ffn);
+    lp.dense_ffn = MlpParams(m, m.ffn, m.linear_bias);
   }
   return lp;
 }
@@ -114,8 +197,27 @@ ParamCounts CountParams(const ModelSpec& m) {
 
 double AttentionFlopsPerToken(const ModelSpec& m, double ctx) {
   // QK^T: heads x qk_dim multiply-adds per context token; PV: heads x v_dim. 2 FLOPs each.
-  const double per_layer = 2.0 * m.num_heads * (QkHeadDim(m) + VHeadDim(m)) * ctx;
-  return per_layer * m.num_layers;
+  const double per_context_token = 2.0 * m.num_heads * (QkHeadDim(m) + VHeadDim(m));
+  if (m.attention.empty()) return per_context_token * ctx * m.num_layers;
+  double linear_state = 0;  // one token's state update and read: 2 products of the state size
+  if (m.linear.kind == LinearAttentionKind::kGatedDeltaNet) {
+    linear_state =
+        2.0 * 2.0 * m.linear.num_value_heads * m.linear.key_head_dim * m.linear.value_head_dim;
+  } else if (m.linear.kind == LinearAttentionKind::kLightning) {
+    linear_state = 2.0 * 2.0 * m.num_heads * double(m.head_dim) * m.head_dim;
+  }
+  double total = 0;
+  for (int i = 0; i < m.num_layers; ++i) {
+    const LayerAttention a = m.AttentionAt(i);
+    if (a.kind == AttentionKind::kLinear) {
+      total += linear_state;
+    } else if (a.window > 0) {
+      total += per_context_token * std::min(ctx, double(a.window));
+    } else {
+      total += per_context_token * ctx;
+    }
+  }
+  return total;
 }
 
 }  // namespace gpupool::planner

@@ -1,15 +1,25 @@
 // ModelSpec: the shape of a decoder-only transformer, as the planner needs it, and its parameter
 // counts (total, active per token, per layer, embeddings), worked out from the shape alone.
 //
-// Where shapes come from (model_loader.h): a Hugging Face config.json (llama, mistral, mixtral,
-// qwen2, qwen2_moe, qwen3, qwen3_moe, deepseek_v2/v3, gpt2, gpt_neox) or a preset shipped under
-// data/models/ (the same format), then shape flags override single fields (ApplyOverrides).
+// Where shapes come from (model_loader.h): a Hugging Face config.json (the families listed there)
+// or a preset shipped under data/models/ (the same format), then shape flags override single
+// fields (ApplyOverrides).
+//
+// Layers need not be alike (docs/planner.md "Attention kinds"): each layer has an attention kind
+// (full, sliding window, chunked, linear/constant state) from the config's layer pattern, and a
+// layer is dense or MoE (interleaved MoE, dense first layers). The KV cache of a sliding or
+// chunked layer stops growing at its window; a linear-attention layer keeps a fixed state per
+// sequence instead of a per-token cache.
 //
 // Counting convention (docs/planner.md "Parameter counts"):
 // - Every weight matrix and bias the Hugging Face checkpoint holds for the main model, including
 //   norms, routers and learned position tables; tied embeddings are counted once.
-// - DeepSeek's multi-token-prediction (MTP) module is NOT in Total(); MtpParams() gives it apart,
-//   because DeepSeek-V3 publishes 671B for the main model and 685B with the 14B MTP module.
+// - Multi-token-prediction (MTP) modules (DeepSeek-V3, GLM-4.5) are NOT in the total;
+//   ParamCounts::mtp gives them apart, because DeepSeek-V3 publishes 671B for the main model and
+//   685B with the 14B MTP module.
+// - A multimodal model's vision tower (and its projector) is NOT in the total either;
+//   ModelSpec::vision_params holds it apart (the planner sizes the language model; serving loads
+//   the tower too, so inference weights add it).
 // - Active parameters are those one token touches: all non-expert weights plus top_k routed experts
 //   and the shared experts of every MoE layer (the convention of Mixtral's 12.9B and
 //   DeepSeek-V3's 37B).
@@ -19,6 +29,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace gpupool::planner {
 
@@ -30,6 +41,60 @@ enum class FfnKind {
 enum class NormKind {
   kRms,    // RMSNorm: one weight vector
   kLayer,  // LayerNorm: weight and bias
+};
+
+// How one layer attends (docs/planner.md "Attention kinds").
+enum class AttentionKind {
+  kFull,     // every earlier token: the KV cache grows with the context
+  kSliding,  // the last `window` tokens (Gemma 2/3 local layers, GPT-OSS, Mistral): KV capped
+  kChunked,  // tokens of its own chunk of `window` (Llama 4 local layers): KV capped at a chunk
+  kLinear,   // linear attention / recurrent state (Gated DeltaNet, lightning): fixed state
+};
+
+struct LayerAttention {
+  AttentionKind kind = AttentionKind::kFull;
+  int64_t window = 0;  // tokens kept: the sliding window or the chunk size; 0 for full / linear
+};
+
+// "full", "sliding", "chunked", "linear".
+const char* AttentionKindName(AttentionKind k);
+
+enum class LinearAttentionKind {
+  kNone,
+  kGatedDeltaNet,  // Qwen3-Next: in_proj_qkvz, in_proj_ba, causal conv1d, gated RMSNorm, out_proj
+  kLightning,      // MiniMax-01/M1: fused qkv, output gate, RMSNorm, out_proj (model heads/dims)
+};
+
+// Shape of the linear-attention layers of a hybrid model. Gated DeltaNet has its own head counts
+// and widths; lightning attention uses the model's num_heads x head_dim.
+struct LinearAttentionSpec {
+  LinearAttentionKind kind = LinearAttentionKind::kNone;
+  int num_key_heads = 0;
+  int num_value_heads = 0;
+  int key_head_dim = 0;
+  int value_head_dim = 0;
+  int conv_kernel = 0;  // Gated DeltaNet's causal convolution width
+};
+
+// A checkpoint's own quantisation (config.json `quantization_config`): which linear layers are
+// stored quantised and their bytes per weight with the scales (and zero points) counted.
+// Embeddings, the output head, routers and norms stay 16-bit unless stated, as in the checkpoints.
+enum class QuantMethod {
+  kNone,
+  kMxfp4,     // OCP microscaling FP4: 4-bit E2M1 values + one 8-bit E8M0 scale per 32 -> 4.25 bits
+  kFp8,       // FP8 E4M3, with one FP32 scale per block (weight_block_size) or per tensor
+  kIntGroup,  // AWQ / GPTQ: b-bit integers, per group an FP16 scale and a b-bit zero point
+};
+
+struct QuantSpec {
+  QuantMethod method = QuantMethod::kNone;
+  std::string label;              // "mxfp4", "fp8 block 128x128", "awq int4 group 128"
+  double bytes_per_weight = 2.0;  // quantised linear layers, scales included
+  bool attention = true;          // which linear parts are stored quantised
+  bool dense_ffn = true;
+  bool experts = true;
+  bool shared_experts = true;
+  std::vector<std::string> notes;  // patterns of modules_to_not_convert the planner did not place
 };
 
 struct MoeSpec {
@@ -67,14 +132,31 @@ struct ModelSpec {
   bool tied_embeddings = false;
   FfnKind ffn_kind = FfnKind::kGated;
   NormKind norm_kind = NormKind::kRms;
-  bool qkv_bias = false;     // qwen2: biases on q, k, v
-  bool linear_bias = false;  // gpt2/gpt_neox: biases on every linear layer
-  bool qk_norm = false;      // qwen3: RMSNorm on q and k per head
-  int mtp_layers = 0;        // deepseek num_nextn_predict_layers
+  bool qkv_bias = false;         // qwen2: biases on q, k, v
+  bool linear_bias = false;      // gpt2/gpt_neox: biases on every linear layer
+  bool qk_norm = false;          // qwen3: RMSNorm on q and k per head
+  bool o_bias = false;           // bias on the attention output projection (gpt_oss)
+  bool attention_sinks = false;  // gpt_oss: one learned sink logit per head per layer
+  bool output_gate = false;      // qwen3_next gated attention: q_proj also emits a per-dim gate
+  bool expert_bias = false;      // gpt_oss: biases on the experts' projections
+  int norms_per_layer = 2;       // Gemma 2/3 sandwich norms: 4
+  int mtp_layers = 0;            // deepseek / glm4_moe num_nextn_predict_layers
   MoeSpec moe;
   MlaSpec mla;
+  // One entry per layer; empty means every layer is full attention (the common case).
+  std::vector<LayerAttention> attention;
+  LinearAttentionSpec linear;
+  QuantSpec quant;
+  int64_t vision_params = 0;  // vision tower + projector of a multimodal config, apart
+  // What the loader assumed (an unknown model_type read as a known family, defaults taken from
+  // the family's code rather than the file); shown to the user.
+  std::vector<std::string> warnings;
 
   bool IsMoe() const { return moe.num_experts > 0; }
+  // Layer `i`'s attention (kFull when `attention` is empty).
+  LayerAttention AttentionAt(int i) const;
+  // Layers of each kind.
+  int CountAttention(AttentionKind k) const;
   // True when layer `i` (0-based) has routed experts.
   bool IsMoeLayer(int i) const;
   int NumMoeLayers() const;
@@ -121,7 +203,19 @@ int QkHeadDim(const ModelSpec& m);
 int VHeadDim(const ModelSpec& m);
 
 // Forward FLOPs per token of the attention score and value products for a context of `ctx`
-// tokens before this one (2 multiply-adds per element: QK^T and PV), summed over layers.
+// tokens before this one (2 multiply-adds per element: QK^T and PV), summed over layers. A
+// sliding or chunked layer sees at most its window; a linear layer costs its state update and
+// read instead (2 x 2 x value heads x key dim x value dim), independent of `ctx`.
 double AttentionFlopsPerToken(const ModelSpec& m, double ctx);
+
+// Tokens whose K/V a layer keeps for a sequence of `context` tokens: the context for full
+// attention, min(context, window) for sliding and chunked layers (a chunked layer's worst case,
+// a full chunk), 0 for linear layers (they keep a fixed state instead).
+int64_t KvTokensHeld(const LayerAttention& a, int64_t context);
+
+// Elements of one linear-attention layer's state for one sequence, on all GPUs together:
+// Gated DeltaNet value heads x key dim x value dim plus the convolution's last (kernel - 1)
+// inputs; lightning attention heads x head_dim x head_dim. 0 when the model has no linear layers.
+int64_t LinearStateElements(const ModelSpec& m);
 
 }  // namespace gpupool::planner

@@ -31,6 +31,20 @@ json ModelJson(const ModelSpec& m) {
     j["mla"] = {{"kv_lora_rank", m.mla.kv_lora_rank}, {"qk_rope_head_dim", m.mla.qk_rope_head_dim}};
   }
   if (pc.mtp > 0) j["params_mtp_module"] = pc.mtp;
+  if (m.vision_params > 0) j["params_vision"] = m.vision_params;
+  if (!m.attention.empty()) {
+    json layers = json::object();
+    for (AttentionKind k : {AttentionKind::kFull, AttentionKind::kSliding, AttentionKind::kChunked,
+                            AttentionKind::kLinear}) {
+      if (m.CountAttention(k) > 0) layers[AttentionKindName(k)] = m.CountAttention(k);
+    }
+    j["attention_layers"] = layers;
+  }
+  if (m.quant.method != QuantMethod::kNone) {
+    j["checkpoint_quantization"] = {{"format", m.quant.label},
+                                    {"bytes_per_weight", m.quant.bytes_per_weight}};
+  }
+  if (!m.warnings.empty()) j["warnings"] = m.warnings;
   return j;
 }
 
@@ -50,7 +64,7 @@ json InferJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& 
                const InferEstimate& e) {
   return {{"model", ModelJson(m)},
           {"gpu", gpu.name},
-          {"precision", PrecisionLabel(o.precision)},
+          {"precision", e.weights_format},
           {"compute_precision", e.compute_precision},
           {"tp", o.tp},
           {"batch", o.batch},
@@ -60,6 +74,8 @@ json InferJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& 
           {"weights_gib_per_gpu", e.weights_gib_per_gpu},
           {"kv_bytes_per_token_per_gpu", e.kv_bytes_per_token_per_gpu},
           {"kv_bytes_per_token_all_gpus", e.kv_bytes_per_token_all_gpus},
+          {"kv_bytes_per_sequence_per_gpu", e.kv_bytes_per_sequence_per_gpu},
+          {"linear_state_bytes_per_sequence_per_gpu", e.linear_state_bytes_per_sequence_per_gpu},
           {"kv_heads_per_gpu", e.kv_heads_per_gpu},
           {"kv_gib_per_gpu", e.kv_gib_per_gpu},
           {"overhead_gib", e.overhead_gib},

@@ -249,5 +249,227 @@ TEST(ModelLoaderTest, MalformedConfigIsReportedWithLineAndColumn) {
   }
 }
 
+// --- Families beyond llama: layer patterns, MoE layouts, field names, quantisation ------------
+
+nlohmann::json Gemma3Text() {
+  return {{"model_type", "gemma3_text"}, {"hidden_size", 640},       {"num_hidden_layers", 12},
+          {"num_attention_heads", 4},    {"num_key_value_heads", 1}, {"head_dim", 256},
+          {"intermediate_size", 2048},   {"vocab_size", 1000},       {"sliding_window", 512},
+          {"sliding_window_pattern", 6}};
+}
+
+TEST(ModelLoaderTest, Gemma3EverySixthLayerIsGlobal) {
+  auto m = ParseHfConfig(Gemma3Text(), "g.json");
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  // (i + 1) % 6 == 0 is global: layers 5 and 11 of 12; the other 10 slide over 512 tokens.
+  for (int i = 0; i < 12; ++i) {
+    const bool global = i == 5 || i == 11;
+    EXPECT_EQ(m->AttentionAt(i).kind, global ? AttentionKind::kFull : AttentionKind::kSliding) << i;
+    EXPECT_EQ(m->AttentionAt(i).window, global ? 0 : 512) << i;
+  }
+  EXPECT_TRUE(m->warnings.empty());
+  // Gemma 3: sandwich norms (4 per layer), q/k norms, tied embeddings.
+  // attention 640x(1024+256+256) + 1024x640 + 2x256 = 1,638,912; MLP 3x640x2048 = 3,932,160;
+  // norms 4x640 -> 5,573,632 per layer x 12 + 1000x640 + 640 = 67,524,224.
+  EXPECT_EQ(CountParams(*m).total, 67'524'224);
+}
+
+TEST(ModelLoaderTest, FamilyDefaultsLeftOutAreTakenWithAWarning) {
+  nlohmann::json j = Gemma3Text();
+  j.erase("vocab_size");
+  j.erase("sliding_window_pattern");
+  auto m = ParseHfConfig(j, "g.json");
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  EXPECT_EQ(m->vocab, 262208);
+  ASSERT_EQ(m->warnings.size(), 2u);
+  EXPECT_NE(m->warnings[0].find("'vocab_size' not in g.json"), std::string::npos);
+  EXPECT_NE(m->warnings[1].find("sliding_window_pattern"), std::string::npos);
+}
+
+TEST(ModelLoaderTest, LayerTypesReadPerLayer) {
+  nlohmann::json j = Llama();
+  j["num_hidden_layers"] = 4;
+  j["sliding_window"] = 128;
+  j["layer_types"] = {"sliding_attention", "full_attention", "sliding_attention", "full_attention"};
+  auto m = ParseHfConfig(j, "cfg.json");
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  EXPECT_EQ(m->CountAttention(AttentionKind::kSliding), 2);
+  EXPECT_EQ(m->CountAttention(AttentionKind::kFull), 2);
+  EXPECT_EQ(m->AttentionAt(0).window, 128);
+
+  j["layer_types"] = {"sliding_attention", "full_attention"};
+  m = ParseHfConfig(j, "cfg.json");
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().message(),
+            "cfg.json: field 'layer_types' lists 2 layers, but the model has 4 "
+            "('num_hidden_layers')");
+
+  j["layer_types"] = {"sliding_attention", "full_attention", "local", "full_attention"};
+  m = ParseHfConfig(j, "cfg.json");
+  ASSERT_FALSE(m.has_value());
+  EXPECT_NE(m.error().message().find("cfg.json: layer_types[2] is 'local'"), std::string::npos);
+
+  j["layer_types"] = {"sliding_attention", "full_attention", "sliding_attention", "full_attention"};
+  j.erase("sliding_window");
+  m = ParseHfConfig(j, "cfg.json");
+  ASSERT_FALSE(m.has_value());
+  EXPECT_NE(m.error().message().find("'sliding_window' is not given"), std::string::npos);
+}
+
+TEST(ModelLoaderTest, UnknownTypeWithKnownFieldsReadAsThatFamily) {
+  nlohmann::json j = Llama();
+  j["model_type"] = "acme_lm";
+  auto m = ParseHfConfig(j, "cfg.json");
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  ASSERT_EQ(m->warnings.size(), 1u);
+  EXPECT_EQ(m->warnings[0],
+            "model_type 'acme_lm' is not a known family; its fields (hidden_size, "
+            "num_hidden_layers, num_attention_heads, intermediate_size, vocab_size) match llama, "
+            "so it is read as llama: check the parameter count against the model card");
+  // The same count as the llama config it copies.
+  EXPECT_EQ(CountParams(*m).total, CountParams(*ParseHfConfig(Llama(), "l.json")).total);
+
+  // Experts in the Mixtral spelling: read as mixtral.
+  j["num_local_experts"] = 8;
+  j["num_experts_per_tok"] = 2;
+  m = ParseHfConfig(j, "cfg.json");
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  EXPECT_EQ(m->moe.num_experts, 8);
+  EXPECT_NE(m->warnings[0].find("match mixtral"), std::string::npos);
+}
+
+TEST(ModelLoaderTest, UnknownTypeMatchingNoFamilyListsThem) {
+  nlohmann::json j = {{"model_type", "rwkv"}, {"hidden_size", 2048}, {"num_hidden_layers", 24}};
+  auto m = ParseHfConfig(j, "cfg.json");
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().code(), StatusCode::kInvalidArgument);
+  for (const char* family : {"llama", "gemma3", "gpt_oss", "llama4", "glm4_moe", "chatglm",
+                             "qwen3_next", "minimax", "kimi_k2", "internlm2", "phi3", "falcon"}) {
+    EXPECT_NE(m.error().message().find(family), std::string::npos) << family;
+  }
+  EXPECT_NE(m.error().message().find("match none of these families"), std::string::npos);
+}
+
+TEST(ModelLoaderTest, ChatGlmFieldNames) {
+  // GLM-4-style: 2 layers, h 256, 4 heads of 64 (kv_channels), 2 KV groups, q/k/v bias.
+  nlohmann::json j = {{"model_type", "chatglm"},
+                      {"num_layers", 2},
+                      {"hidden_size", 256},
+                      {"ffn_hidden_size", 512},
+                      {"num_attention_heads", 4},
+                      {"kv_channels", 64},
+                      {"multi_query_attention", true},
+                      {"multi_query_group_num", 2},
+                      {"padded_vocab_size", 1024},
+                      {"add_qkv_bias", true},
+                      {"add_bias_linear", false},
+                      {"rmsnorm", true}};
+  auto m = ParseHfConfig(j, "glm.json");
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  EXPECT_EQ(m->num_kv_heads, 2);
+  EXPECT_EQ(m->head_dim, 64);
+  // qkv 256x(256+2x128) + bias 512 + dense 256x256 = 196,608 + 512; MLP 3x256x512 = 393,216;
+  // norms 512 -> 590,848 x 2 + 2x1024x256 + 256 = 1,706,240.
+  EXPECT_EQ(CountParams(*m).total, 1'706'240);
+  j.erase("multi_query_group_num");
+  m = ParseHfConfig(j, "glm.json");
+  ASSERT_FALSE(m.has_value());
+  EXPECT_NE(m.error().message().find("glm.json: missing field 'multi_query_group_num'"),
+            std::string::npos);
+}
+
+TEST(ModelLoaderTest, FalconNewAndOldDecoder) {
+  // Falcon-7B style: MQA (1 KV head), parallel attention with one LayerNorm, no biases, tied.
+  nlohmann::json j = {{"model_type", "falcon"},   {"hidden_size", 256}, {"num_hidden_layers", 2},
+                      {"num_attention_heads", 4}, {"vocab_size", 1000}, {"multi_query", true},
+                      {"parallel_attn", true},    {"bias", false}};
+  auto m = ParseHfConfig(j, "f.json");
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  EXPECT_EQ(m->num_kv_heads, 1);
+  // attn 256x(256+2x64) + 256x256 = 163,840; MLP 2x256x1024 = 524,288; one LayerNorm 512 ->
+  // 688,640 x 2 + 1000x256 + 512 = 1,633,792.
+  EXPECT_EQ(CountParams(*m).total, 1'633'792);
+  j["new_decoder_architecture"] = true;
+  j["num_kv_heads"] = 2;
+  m = ParseHfConfig(j, "f.json");
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  EXPECT_EQ(m->num_kv_heads, 2);
+  EXPECT_EQ(m->norms_per_layer, 2);
+}
+
+TEST(ModelLoaderTest, QuantizationConfigPricesScales) {
+  struct Case {
+    nlohmann::json q;
+    QuantMethod method;
+    double bytes;  // per weight, scales included
+    const char* label;
+  };
+  const std::vector<Case> table = {
+      // MXFP4: 4 bits + one 8-bit scale per 32 -> 4.25 / 8.
+      {{{"quant_method", "mxfp4"}}, QuantMethod::kMxfp4, 0.53125, "mxfp4"},
+      // FP8 with a 128x128 block: 1 + 4/16384.
+      {{{"quant_method", "fp8"}, {"weight_block_size", {128, 128}}},
+       QuantMethod::kFp8,
+       1.000244140625,
+       "fp8 block 128x128"},
+      // AWQ 4-bit group 128: (4 + (16 + 4)/128) / 8 = 0.51953125.
+      {{{"quant_method", "awq"}, {"bits", 4}, {"group_size", 128}, {"zero_point", true}},
+       QuantMethod::kIntGroup,
+       0.51953125,
+       "awq int4 group 128"},
+      // GPTQ 4-bit group 32: (4 + 20/32) / 8 = 0.578125.
+      {{{"quant_method", "gptq"}, {"bits", 4}, {"group_size", 32}, {"sym", true}},
+       QuantMethod::kIntGroup,
+       0.578125,
+       "gptq int4 group 32"},
+  };
+  for (const Case& c : table) {
+    nlohmann::json j = Llama();
+    j["quantization_config"] = c.q;
+    auto m = ParseHfConfig(j, "q.json");
+    ASSERT_TRUE(m.has_value()) << c.label << ": " << m.error().ToString();
+    EXPECT_EQ(m->quant.method, c.method) << c.label;
+    EXPECT_DOUBLE_EQ(m->quant.bytes_per_weight, c.bytes) << c.label;
+    EXPECT_EQ(m->quant.label, c.label);
+  }
+  nlohmann::json j = Llama();
+  j["quantization_config"] = {{"quant_method", "bitsandbytes"}};
+  auto m = ParseHfConfig(j, "q.json");
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().message(),
+            "q.json: quantization_config: quant_method 'bitsandbytes' is not priced (known: "
+            "mxfp4, fp8, awq, gptq)");
+  j["quantization_config"] = {{"quant_method", "mxfp4"},
+                              {"modules_to_not_convert", {"model.layers.*.self_attn", "lm_head"}}};
+  m = ParseHfConfig(j, "q.json");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_FALSE(m->quant.attention);
+  EXPECT_TRUE(m->quant.experts);
+}
+
+TEST(ModelLoaderTest, TextConfigNestedAndVisionApart) {
+  // A Gemma 3 style multimodal config: the language model under text_config, a SigLIP tower.
+  // Vision: patch 3x14x14x64 + 64 = 37,696; positions (56/14)^2 = 16 x 64 = 1,024; per layer
+  // 4x(64^2+64) + (64x128+128+128x64+64) + 4x64 = 16,640 + 16,576 + 256 = 33,472, x 2 = 66,944;
+  // post LayerNorm 128; projector 64x640 + 64 = 41,024 -> 146,816.
+  nlohmann::json j = {{"model_type", "gemma3"},
+                      {"text_config", Gemma3Text()},
+                      {"vision_config",
+                       {{"hidden_size", 64},
+                        {"intermediate_size", 128},
+                        {"num_hidden_layers", 2},
+                        {"patch_size", 14},
+                        {"image_size", 56}}}};
+  auto m = ParseHfConfig(j, "mm.json");
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  EXPECT_EQ(m->vision_params, 146'816);
+  EXPECT_EQ(CountParams(*m).total, 67'524'224);  // the language model alone, as above
+  j["text_config"].erase("hidden_size");
+  m = ParseHfConfig(j, "mm.json");
+  ASSERT_FALSE(m.has_value());
+  EXPECT_NE(m.error().message().find("mm.json: text_config: missing field 'hidden_size'"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace gpupool::planner
