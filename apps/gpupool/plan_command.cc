@@ -521,10 +521,12 @@ void RunModels(bool json, int& exit_code) {
       j.push_back(row);
     } else {
       char line[200];
+      const std::string extra =
+          (pc.mtp > 0 ? "  + MTP module " + Big(double(pc.mtp)) : std::string()) +
+          (m->vision_params > 0 ? "  + vision " + Big(double(m->vision_params)) : std::string());
       std::snprintf(line, sizeof line, "%-18s %-12s total %8s (published %8s)  active %8s%s\n",
                     p.name.c_str(), m->architecture.c_str(), Big(double(pc.total)).c_str(),
-                    Big(p.published_total).c_str(), Big(double(pc.active)).c_str(),
-                    pc.mtp > 0 ? ("  + MTP module " + Big(double(pc.mtp))).c_str() : "");
+                    Big(p.published_total).c_str(), Big(double(pc.active)).c_str(), extra.c_str());
       std::cout << line;
     }
   }

@@ -44,6 +44,77 @@ TEST(KvCacheTest, MultiLatentAttentionCachesTheLatent) {
   EXPECT_DOUBLE_EQ(KvBytesPerTokenPerGpu(m, 8, 2.0, nullptr), 70272.0);
 }
 
+// KV bytes per token at 4k and 128k context, 16-bit KV, tp 1, worked out from each preset's layer
+// pattern (per-sequence bytes / context). A layer's K+V per token: 2 x KV heads x head_dim x 2 B.
+struct KvCase {
+  const char* preset;
+  double per_token_4k;
+  double per_token_128k;
+};
+
+class KvPatternTest : public ::testing::TestWithParam<KvCase> {};
+
+TEST_P(KvPatternTest, PerTokenFromTheLayerPattern) {
+  const KvCase& c = GetParam();
+  const ModelSpec m = Preset(c.preset);
+  EXPECT_DOUBLE_EQ(KvBytesPerSequencePerGpu(m, 1, 2.0, 4096) / 4096, c.per_token_4k) << c.preset;
+  EXPECT_DOUBLE_EQ(KvBytesPerSequencePerGpu(m, 1, 2.0, 131072) / 131072, c.per_token_128k)
+      << c.preset;
+  // The estimate reports the same average and prices the batch with it.
+  InferOptions o;
+  o.context = 131072;
+  o.batch = 2;
+  o.fabric = testing::WithNetwork(H100());
+  auto e = EstimateInference(m, H100(), o);
+  ASSERT_TRUE(e.has_value()) << e.error().ToString();
+  EXPECT_DOUBLE_EQ(e->kv_bytes_per_token_per_gpu, c.per_token_128k);
+  EXPECT_DOUBLE_EQ(e->kv_gib_per_gpu, c.per_token_128k * 131072 * 2 / (1024.0 * 1024 * 1024));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    SlidingAndHybridPresets, KvPatternTest,
+    ::testing::Values(
+        // GPT-OSS-20B: 24 layers alternating sliding (window 128) / full; 2x8x64x2 = 2,048 B.
+        // 4k: 12 x 2,048 + 12 x 2,048 x 128/4096 = 24,576 + 768 = 25,344.
+        // 128k: 24,576 + 12 x 2,048 x 128/131072 = 24,576 + 24 = 24,600.
+        KvCase{"GPT-OSS-20B", 25'344, 24'600},
+        // GPT-OSS-120B: 18 + 18 layers. 4k: 36,864 + 1,152; 128k: 36,864 + 36.
+        KvCase{"GPT-OSS-120B", 38'016, 36'900},
+        // Gemma-3-27B: 62 layers, global where (i+1) % 6 == 0 -> 10 full, 52 sliding (1024);
+        // 2x16x128x2 = 8,192 B. 4k: 10 x 8,192 + 52 x 8,192 x 1024/4096 = 81,920 + 106,496.
+        // 128k: 81,920 + 52 x 8,192 x 1024/131072 = 81,920 + 3,328.
+        KvCase{"Gemma-3-27B", 188'416, 85'248},
+        // Llama 4: 48 layers, every 4th global (12), 36 chunked (8192); 2x8x128x2 = 4,096 B.
+        // 4k (inside one chunk): 48 x 4,096. 128k: 12 x 4,096 + 36 x 4,096 x 8192/131072 =
+        // 49,152 + 9,216.
+        KvCase{"Llama-4-Scout", 196'608, 58'368}, KvCase{"Llama-4-Maverick", 196'608, 58'368},
+        // Qwen3-Next: 12 full layers x 2x2x256x2 = 24,576 B/token; 36 Gated DeltaNet layers of
+        // 32x128x128 + (2x2048+4096)x3 = 548,864 FP32 elements = 2,195,456 B -> 79,036,416 B per
+        // sequence. 4k: 24,576 + 79,036,416/4096 = 24,576 + 19,296. 128k: 24,576 + 603.
+        KvCase{"Qwen3-Next-80B-A3B", 43'872, 25'179},
+        // MiniMax-M1: 10 softmax layers x 2x8x128x2 = 40,960 B/token; 70 lightning layers of
+        // 64x128x128 FP32 = 4,194,304 B -> 293,601,280 B per sequence. 4k: 40,960 + 71,680.
+        // 128k: 40,960 + 2,240.
+        KvCase{"MiniMax-M1", 112'640, 43'200}));
+
+TEST(KvCacheTest, SampleMistralWindowCapsEveryLayer) {
+  // Mistral 7B v0.1: sliding_window 4096 on all 32 layers; 2x8x128x2 = 4,096 B per layer.
+  auto m =
+      LoadModel((testing::ModelsDir() / "samples" / "mistral-7b").string(), testing::ModelsDir());
+  ASSERT_TRUE(m.has_value());
+  EXPECT_DOUBLE_EQ(KvBytesPerSequencePerGpu(*m, 1, 2.0, 4096) / 4096, 131'072);
+  // 128k: 32 x 4,096 x 4096/131072 = 4,096.
+  EXPECT_DOUBLE_EQ(KvBytesPerSequencePerGpu(*m, 1, 2.0, 131072) / 131072, 4'096);
+}
+
+TEST(KvCacheTest, LinearStateSplitsOverTp) {
+  // Qwen3-Next at tp 4: 16 key / 32 value heads split 4 ways -> 79,036,416 / 4 = 19,759,104 B;
+  // its 2 KV heads are replicated (one per GPU): 12 x 2x1x256x2 = 12,288 B/token.
+  const ModelSpec m = Preset("Qwen3-Next-80B-A3B");
+  EXPECT_DOUBLE_EQ(LinearStateBytesPerSequencePerGpu(m, 4), 19'759'104);
+  EXPECT_DOUBLE_EQ(KvBytesPerSequencePerGpu(m, 4, 2.0, 4096), 12'288.0 * 4096 + 19'759'104);
+}
+
 TEST(QuantizationTest, BytesPerParam) {
   EXPECT_DOUBLE_EQ(QuantizedBytesPerParam(hw::Precision::kBf16), 2.0);
   EXPECT_DOUBLE_EQ(QuantizedBytesPerParam(hw::Precision::kFp8), 1.0);
@@ -155,6 +226,24 @@ TEST(InferenceTest, MoeDecodeReadsOnlyRoutedExperts) {
   const double all_weights_ms =
       e->weights_bytes_per_gpu / (MemoryBytesPerSecond(H100()) * 0.8) * 1e3;
   EXPECT_LT(e->decode_ms_per_token, 0.5 * all_weights_ms);
+}
+
+TEST(QuantizationTest, CheckpointWeightsAsStored) {
+  // GPT-OSS-120B as published: experts MXFP4 (36 x 128 x 24,891,840 x 0.53125 B), attention
+  // 16-bit (36 x 26,550,144 x 2), embedding + head 2 x 201088x2880 x 2, routers 36 x
+  // (128x2880+128) x 2, norms (36 x 5,760 + 2,880) x 2 -> 65,190,340,224 B.
+  InferOptions o = Opts(hw::Precision::kBf16);
+  o.checkpoint_weights = true;
+  auto e = EstimateInference(Preset("GPT-OSS-120B"), H100(), o);
+  ASSERT_TRUE(e.has_value()) << e.error().ToString();
+  EXPECT_DOUBLE_EQ(e->weights_bytes_per_gpu, 65'190'340'224.0);
+  EXPECT_EQ(e->weights_format, "mxfp4");
+  EXPECT_EQ(e->compute_precision, "bf16");
+  // Without checkpoint_weights the same model is priced at --precision (bf16): 2 B everywhere.
+  o.checkpoint_weights = false;
+  e = EstimateInference(Preset("GPT-OSS-120B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_DOUBLE_EQ(e->weights_bytes_per_gpu, 116'829'156'672.0 * 2);
 }
 
 }  // namespace
