@@ -777,6 +777,24 @@ Result<ModelSpec> ParseLanguageModel(const json& config, std::string_view origin
     m.moe.shared_ffn = m.ffn;
     GP_ASSIGN_OR_RETURN(m.moe.layer_freq, r.IntOr<int>("interleave_moe_layer_step", 1));
     GP_ASSIGN_OR_RETURN(m.ffn, r.IntOr<int64_t>("intermediate_size_mlp", m.ffn));
+    // moe_layers, when written out, names the MoE layers and wins over the step.
+    if (auto ml = config.find("moe_layers"); ml != config.end() && !ml->is_null()) {
+      if (!ml->is_array()) return Error(WrongType(origin, "moe_layers", "an array", *ml));
+      for (size_t i = 0; i < ml->size(); ++i) {
+        const json& v = (*ml)[i];
+        const std::string at = "moe_layers[" + std::to_string(i) + "]";
+        if (!v.is_number_integer()) return Error(WrongType(origin, at, "an integer", v));
+        const int64_t layer = v.get<int64_t>();
+        const int64_t previous = m.moe.layers.empty() ? -1 : m.moe.layers.back();
+        if (layer <= previous || layer >= m.num_layers) {
+          return Error(
+              Status::InvalidArgument(std::string(origin) + ": " + at + " (" +
+                                      std::to_string(layer) + ") must be a layer index in 0.." +
+                                      std::to_string(m.num_layers - 1) + ", in ascending order"));
+        }
+        m.moe.layers.push_back(static_cast<int>(layer));
+      }
+    }
   }
   if (family == "qwen3_moe" || family == "qwen2_moe" || family == "qwen3_next") {
     GP_ASSIGN_OR_RETURN(m.moe.num_experts, r.Int<int>({"num_experts"}));

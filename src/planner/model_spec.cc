@@ -63,6 +63,7 @@ int64_t LinearStateElements(const ModelSpec& m) {
 
 bool ModelSpec::IsMoeLayer(int i) const {
   if (!IsMoe()) return false;
+  if (!moe.layers.empty()) return std::binary_search(moe.layers.begin(), moe.layers.end(), i);
   if (i < moe.first_dense_layers) return false;
   const int freq = moe.layer_freq > 0 ? moe.layer_freq : 1;
   // Hugging Face's convention (deepseek moe_layer_freq, qwen decoder_sparse_step): layer i is MoE

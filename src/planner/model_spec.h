@@ -106,6 +106,8 @@ struct MoeSpec {
   bool router_bias = false;         // deepseek_v3: e_score_correction_bias (one per expert)
   int first_dense_layers = 0;  // deepseek first_k_dense_replace: leading layers with a dense FFN
   int layer_freq = 1;          // every layer_freq-th layer (after the dense ones) is MoE
+  // Llama 4 `moe_layers`: the MoE layers by index, ascending; empty = the two rules above.
+  std::vector<int> layers;
 };
 
 struct MlaSpec {

@@ -471,5 +471,35 @@ TEST(ModelLoaderTest, TextConfigNestedAndVisionApart) {
             std::string::npos);
 }
 
+TEST(ModelLoaderTest, Llama4MoeLayersListWinsOverTheStep) {
+  // 4 layers, step 2 -> layers 1 and 3 are MoE; an explicit moe_layers [0, 3] overrides it.
+  nlohmann::json t = {{"model_type", "llama4_text"},    {"hidden_size", 256},
+                      {"num_hidden_layers", 4},         {"num_attention_heads", 4},
+                      {"num_key_value_heads", 2},       {"intermediate_size", 128},
+                      {"intermediate_size_mlp", 512},   {"vocab_size", 1000},
+                      {"num_local_experts", 4},         {"num_experts_per_tok", 1},
+                      {"interleave_moe_layer_step", 2}, {"attention_chunk_size", 64}};
+  auto m = ParseHfConfig(t, "l4.json");
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  EXPECT_FALSE(m->IsMoeLayer(0));
+  EXPECT_TRUE(m->IsMoeLayer(1));
+  EXPECT_TRUE(m->IsMoeLayer(3));
+  // Layer 3 (every 4th) is global, the others chunked over 64 tokens.
+  EXPECT_EQ(m->AttentionAt(3).kind, AttentionKind::kFull);
+  EXPECT_EQ(m->AttentionAt(0).kind, AttentionKind::kChunked);
+  EXPECT_EQ(m->AttentionAt(0).window, 64);
+  t["moe_layers"] = {0, 3};
+  m = ParseHfConfig(t, "l4.json");
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  EXPECT_TRUE(m->IsMoeLayer(0));
+  EXPECT_FALSE(m->IsMoeLayer(1));
+  EXPECT_EQ(m->NumMoeLayers(), 2);
+  t["moe_layers"] = {3, 1};
+  m = ParseHfConfig(t, "l4.json");
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().message(),
+            "l4.json: moe_layers[1] (1) must be a layer index in 0..3, in ascending order");
+}
+
 }  // namespace
 }  // namespace gpupool::planner
