@@ -1,12 +1,21 @@
 // Model loading: Hugging Face config.json files and the presets under data/models/.
 //
-// - ParseHfConfig reads one config.json document. Supported model_type values: llama, mistral,
-//   mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, deepseek_v2, deepseek_v3, gpt2, gpt_neox. A
-//   missing required field is an InvalidArgument naming the field and the model_type; an unknown
-//   model_type is InvalidArgument listing the known ones. Every member read is strict: one of the
-//   wrong JSON type is an InvalidArgument naming the document and the member, never a default
+// - ParseHfConfig reads one config.json document. Families (model_type values): llama, mistral,
+//   mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, qwen3_next, deepseek_v2, deepseek_v3 (kimi_k2),
+//   gpt2, gpt_neox, gemma, gemma2, gemma3 (gemma3_text), llama4 (llama4_text), gpt_oss, glm4_moe,
+//   chatglm, phi3, internlm2, falcon, minimax (minimax_m1, minimax_text_01). A multimodal config's
+//   language model is read from `text_config` (errors then name "FILE: text_config") and its
+//   `vision_config` counted into ModelSpec::vision_params; `quantization_config` fills
+//   ModelSpec::quant (mxfp4, fp8, awq, gptq; any other quant_method is an InvalidArgument). The
+//   layer pattern (`layer_types` and the family fields, model_spec.h) fills ModelSpec::attention.
+//   A missing required field is an InvalidArgument naming the field and the model_type. An unknown
+//   model_type whose fields match a family is read as that family, with a warning in
+//   ModelSpec::warnings naming the type, the fields and the family (as are defaults the family's
+//   code supplies for a field the file leaves out); one matching no family is an InvalidArgument
+//   listing the known types. Every member read is strict: one of the wrong JSON type is an
+//   InvalidArgument naming the document and the member, never a default
 //   (`"num_key_value_heads": 8.0` is refused: HF configs write integers); absent or null means
-//   "not given".
+//   "not given". Nothing is half applied: on error no ModelSpec is returned.
 // - A file that is not valid JSON is an InvalidArgument "PATH:LINE:COLUMN: not valid JSON: why"
 //   (the column counted in bytes).
 // - LoadModel resolves --model: a preset name (case-insensitive, punctuation-insensitive:

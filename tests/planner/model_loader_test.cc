@@ -501,5 +501,20 @@ TEST(ModelLoaderTest, Llama4MoeLayersListWinsOverTheStep) {
             "l4.json: moe_layers[1] (1) must be a layer index in 0..3, in ascending order");
 }
 
+TEST(ModelLoaderTest, Gemma2AlternatesFromASlidingLayer) {
+  nlohmann::json j = Gemma3Text();
+  j["model_type"] = "gemma2";
+  j.erase("sliding_window_pattern");
+  j["sliding_window"] = 4096;
+  auto m = ParseHfConfig(j, "g2.json");
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  // Even layers slide over 4096 tokens, odd layers are global: 6 + 6 of 12.
+  EXPECT_EQ(m->AttentionAt(0).kind, AttentionKind::kSliding);
+  EXPECT_EQ(m->AttentionAt(1).kind, AttentionKind::kFull);
+  EXPECT_EQ(m->CountAttention(AttentionKind::kSliding), 6);
+  EXPECT_FALSE(m->qk_norm);  // Gemma 2 has no q/k norms
+  EXPECT_EQ(m->norms_per_layer, 4);
+}
+
 }  // namespace
 }  // namespace gpupool::planner
