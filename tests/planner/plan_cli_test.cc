@@ -209,4 +209,24 @@ TEST(PlanCliTest, UnknownTypeMatchingAFamilyWarnsOnStderr) {
   std::filesystem::remove(cfg);
 }
 
+TEST(PlanCliTest, AwqCheckpointPricedWithItsScales) {
+  // Qwen2.5-7B-Instruct-AWQ: linear layers 7,615,616,512 - 2 x 152064x3584 (embedding, head) -
+  // 28 x 2 x 3584 - 3584 (norms) = 6,525,417,472 at (4 + (16 + 4)/128)/8 = 0.51953125 B, embedding
+  // and head 1,089,994,752 x 2 B, norms 204,288 x 2 B -> 5,570,556,376 B.
+  const std::string dir =
+      std::string(GPUPOOL_SOURCE_DATA_DIR) + "/models/samples/qwen2.5-7b-instruct-awq";
+  CliRun r = Gpupool("plan infer --model " + dir + " --gpu h100 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  nlohmann::json j = Json(r);
+  EXPECT_EQ(j["precision"].get<std::string>(), "awq int4 group 128");
+  EXPECT_DOUBLE_EQ(j["weights_gib_per_gpu"].get<double>() * 1024 * 1024 * 1024, 5'570'556'376.0);
+  // An explicit --precision prices every linear layer at it instead: bf16 -> 2 B each.
+  r = Gpupool("plan infer --model " + dir + " --gpu h100 --precision bf16 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  j = Json(r);
+  EXPECT_EQ(j["precision"].get<std::string>(), "bf16");
+  EXPECT_NEAR(j["weights_gib_per_gpu"].get<double>() * 1024 * 1024 * 1024, 7'615'616'512.0 * 2,
+              1.0);
+}
+
 }  // namespace
