@@ -203,7 +203,7 @@ constexpr Family kFamilies[] = {
     {"llama", {"llama"}},
     {"mistral", {"mistral"}},
     {"mixtral", {"mixtral"}},
-    {"qwen2", {"qwen2"}},
+    {"qwen2", {"qwen2", "qwen2_5_vl"}},
     {"qwen2_moe", {"qwen2_moe"}},
     {"qwen3", {"qwen3"}},
     {"qwen3_moe", {"qwen3_moe"}},
@@ -334,6 +334,26 @@ Result<std::vector<LayerAttention>> ReadLayerTypes(const json& j, int layers, in
 
 std::vector<LayerAttention> Uniform(int layers, LayerAttention a) {
   return std::vector<LayerAttention>(static_cast<size_t>(std::max(layers, 0)), a);
+}
+
+// Qwen2.5-VL's vision tower: a 3-D patch embedding (in_chans x temporal_patch_size x patch^2 x h,
+// no bias); `depth` blocks of two RMSNorms, fused qkv and proj with biases, and a gated MLP with
+// biases; the patch merger: an RMSNorm, then (merge^2 h -> merge^2 h) and (merge^2 h ->
+// out_hidden_size), both with biases.
+Result<int64_t> QwenVisionParams(const json& v, std::string_view origin, int64_t text_hidden) {
+  const Reader r(v, origin, "vision_config");
+  GP_ASSIGN_OR_RETURN(const int64_t depth, r.Int<int64_t>({"depth"}));
+  GP_ASSIGN_OR_RETURN(const int64_t h, r.Int<int64_t>({"hidden_size"}));
+  GP_ASSIGN_OR_RETURN(const int64_t f, r.Int<int64_t>({"intermediate_size"}));
+  GP_ASSIGN_OR_RETURN(const int64_t patch, r.Int<int64_t>({"patch_size"}));
+  GP_ASSIGN_OR_RETURN(const int64_t temporal, r.IntOr<int64_t>("temporal_patch_size", 2));
+  GP_ASSIGN_OR_RETURN(const int64_t channels, r.IntOr<int64_t>("in_chans", 3));
+  GP_ASSIGN_OR_RETURN(const int64_t merge, r.IntOr<int64_t>("spatial_merge_size", 2));
+  GP_ASSIGN_OR_RETURN(const int64_t out, r.IntOr<int64_t>("out_hidden_size", text_hidden));
+  const int64_t block = 2 * h + (h * 3 * h + 3 * h) + (h * h + h) + (3 * h * f + 2 * f + h);
+  const int64_t merged = merge * merge * h;
+  return channels * temporal * patch * patch * h + depth * block + h + (merged * merged + merged) +
+         (merged * out + out);
 }
 
 // The vision tower of a multimodal config, counted as a ViT (SigLIP, Llama 4's encoder): patch
@@ -511,8 +531,20 @@ Result<ModelSpec> ParseHfConfig(const json& config, std::string_view origin) {
 
   if (auto v = config.find("vision_config"); v != config.end() && !v->is_null()) {
     if (!v->is_object()) return Error(WrongType(origin, "vision_config", "an object", *v));
-    GP_ASSIGN_OR_RETURN(m.vision_params, VisionParams(*v, std::string(origin) + ": vision_config",
-                                                      m.hidden, family));
+    const std::string where = std::string(origin) + ": vision_config";
+    if (HasAll(*v, {"depth", "hidden_size", "intermediate_size", "patch_size"})) {
+      GP_ASSIGN_OR_RETURN(m.vision_params, QwenVisionParams(*v, where, m.hidden));
+    } else if (HasAll(*v, {"hidden_size", "intermediate_size", "num_hidden_layers", "patch_size",
+                           "image_size"})) {
+      GP_ASSIGN_OR_RETURN(m.vision_params, VisionParams(*v, where, m.hidden, family));
+    } else {
+      // A tower of another shape: the language model is still sized; the tower is said to be
+      // left out rather than guessed.
+      m.warnings.push_back(where +
+                           " is neither a ViT (hidden_size, intermediate_size, num_hidden_layers, "
+                           "patch_size, image_size) nor Qwen2.5-VL's (depth, ...): the vision "
+                           "tower is not counted");
+    }
   }
   if (auto q = config.find("quantization_config"); q != config.end() && !q->is_null()) {
     GP_ASSIGN_OR_RETURN(m.quant, ParseQuantization(*q, origin));

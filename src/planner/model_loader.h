@@ -1,11 +1,11 @@
 // Model loading: Hugging Face config.json files and the presets under data/models/.
 //
 // - ParseHfConfig reads one config.json document. Families (model_type values): llama, mistral,
-//   mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, qwen3_next, deepseek_v2, deepseek_v3 (kimi_k2),
-//   gpt2, gpt_neox, gemma, gemma2, gemma3 (gemma3_text), llama4 (llama4_text), gpt_oss, glm4_moe,
-//   chatglm, phi3, internlm2, falcon, minimax (minimax_m1, minimax_text_01). A multimodal config's
-//   language model is read from `text_config` (errors then name "FILE: text_config") and its
-//   `vision_config` counted into ModelSpec::vision_params; `quantization_config` fills
+//   mixtral, qwen2 (qwen2_5_vl), qwen2_moe, qwen3, qwen3_moe, qwen3_next, deepseek_v2, deepseek_v3
+//   (kimi_k2), gpt2, gpt_neox, gemma, gemma2, gemma3 (gemma3_text), llama4 (llama4_text), gpt_oss,
+//   glm4_moe, chatglm, phi3, internlm2, falcon, minimax (minimax_m1, minimax_text_01). A multimodal
+//   config's language model is read from `text_config` (errors then name "FILE: text_config") and
+//   its `vision_config` counted into ModelSpec::vision_params; `quantization_config` fills
 //   ModelSpec::quant (mxfp4, fp8, awq, gptq; any other quant_method is an InvalidArgument). The
 //   layer pattern (`layer_types` and the family fields, model_spec.h) fills ModelSpec::attention.
 //   A missing required field is an InvalidArgument naming the field and the model_type. An unknown

@@ -516,5 +516,25 @@ TEST(ModelLoaderTest, Gemma2AlternatesFromASlidingLayer) {
   EXPECT_EQ(m->norms_per_layer, 4);
 }
 
+TEST(ModelLoaderTest, QwenVisionTowerCountedApart) {
+  // Qwen2.5-VL-7B: the language model is Qwen2.5-7B's (7,615,616,512). Vision: patch embedding
+  // 3x2x14x14x1280 = 1,505,280; 32 blocks of 2x1280 (norms) + 1280x3840+3840 (qkv) +
+  // 1280x1280+1280 (proj) + 3x1280x3420 + 2x3420 + 1280 (gated MLP) = 19,702,200; merger 1280 +
+  // 5120x5120+5120 + 5120x3584+3584 = 44,574,464 -> 676,550,144; 8.29B together.
+  auto m = LoadModel((kModels / "samples" / "qwen2.5-vl-7b").string(), kModels);
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  EXPECT_EQ(CountParams(*m).total, 7'615'616'512);
+  EXPECT_EQ(m->vision_params, 676'550'144);
+  EXPECT_TRUE(m->warnings.empty());
+  // A tower of neither shape is left out, with a warning, and the language model still loads.
+  nlohmann::json j = Llama();
+  j["vision_config"] = {{"embed_dim", 1280}, {"depth", 32}};
+  auto other = ParseHfConfig(j, "vl.json");
+  ASSERT_TRUE(other.has_value()) << other.error().ToString();
+  EXPECT_EQ(other->vision_params, 0);
+  ASSERT_EQ(other->warnings.size(), 1u);
+  EXPECT_NE(other->warnings[0].find("vl.json: vision_config is neither a ViT"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace gpupool::planner
