@@ -1,11 +1,14 @@
 # Shared compile settings and helpers for gpupool targets.
 
+# gp_target_settings(TARGET [NO_SANITIZE]): NO_SANITIZE for code that must load without the
+# sanitizer runtime (the CUDA shim, preloaded into programs that do not have it).
 function(gp_target_settings target)
+  cmake_parse_arguments(ARG "NO_SANITIZE" "" "" ${ARGN})
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Werror -Wshadow
                                            -Wnon-virtual-dtor -Wconversion -Wno-sign-conversion
                                            # GCC 12 false positive on std::string operator+ (PR105651)
                                            -Wno-restrict)
-  if(GPUPOOL_SANITIZE)
+  if(GPUPOOL_SANITIZE AND NOT ARG_NO_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
                                              -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
