@@ -16,6 +16,7 @@
 #include "discovery/node_inventory.h"
 #include "discovery/nvml_discovery.h"
 #include "discovery/nvml_library.h"
+#include "executor/gpu_shim.h"
 #include "executor/local_executor.h"
 #include "placement/policy_registry.h"
 #include "scheduler/job_order.h"
@@ -182,6 +183,15 @@ int RunServe(const ServeFlags& f) {
     }
   }
   opt.nvml = nvml.get();
+  // The shim that makes fractions hold (docs/shim.md); without it they are only booked.
+  std::string shim_note;
+  if (auto shim = executor::FindGpuShim(); shim) {
+    opt.gpu_shim = *shim;
+    shim_note = *shim + " (preloaded into jobs with a fraction of a GPU or a memory cap)";
+  } else {
+    shim_note =
+        "not found, so GPU fractions and memory caps are not enforced: " + shim.error().message();
+  }
 
   std::ifstream openapi_file(DataDir() / "api" / "openapi.json");
   if (!openapi_file) {
@@ -224,6 +234,7 @@ int RunServe(const ServeFlags& f) {
               opt.nodes.size(), gpus,
               opt.simulated ? ", simulated (commands run on this host)" : "");
   if (!nvml_note.empty() && f.inventory.empty()) std::printf("  NVML: %s\n", nvml_note.c_str());
+  std::printf("  GPU shim: %s\n", shim_note.c_str());
   std::printf("  data: %s (SQLite gpupool.db, job logs in jobs/)\n", f.data_dir.c_str());
   // The new token itself only on a terminal: under systemd stdout goes to the journal, which
   // more users may read than the 0600 file.

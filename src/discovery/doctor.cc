@@ -1,5 +1,7 @@
 #include "discovery/doctor.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -10,6 +12,7 @@
 
 #include "common/strings.h"
 #include "discovery/nvml_discovery.h"
+#include "shim/shim_config.h"
 
 namespace gpupool::discovery {
 namespace {
@@ -409,6 +412,73 @@ Result<NvmlReport> SystemProbes::ProbeNvml() {
   return report;
 }
 
+ShimReport SystemProbes::ProbeShim() {
+  ShimReport report;
+  if (const char* v = std::getenv(shim::kGpuMilliEnv); v != nullptr) report.gpu_milli = v;
+  if (const char* v = std::getenv(shim::kGpuMemoryMibEnv); v != nullptr) report.gpu_memory_mib = v;
+  auto query = reinterpret_cast<GpupoolShimQueryFn>(dlsym(RTLD_DEFAULT, kShimQuerySymbol));
+  if (query != nullptr) {
+    report.info.size = sizeof(GpupoolShimInfo);
+    report.loaded = query(&report.info) == 0;
+  }
+  return report;
+}
+
+namespace {
+
+DoctorCheck CheckShim(DoctorProbes& probes) {
+  const ShimReport r = probes.ProbeShim();
+  if (r.loaded) {
+    const GpupoolShimInfo& i = r.info;
+    if (i.config_ok == 0) {
+      return Make("shim", CheckState::kWarning, false,
+                  std::string("active, but refusing CUDA: ") + i.error,
+                  "fix the variable named (the executor sets it from the job's share)");
+    }
+    std::string detail = std::string("active (") + i.library + ")";
+    detail += i.job_id > 0 ? ", job " + std::to_string(i.job_id) : ", no job id (per process)";
+    if (i.memory_mib > 0) {
+      detail += "; memory capped at " + std::to_string(i.memory_mib) +
+                " MiB per GPU (GPUPOOL_GPU_MEMORY_MIB)";
+    } else if (i.memory_capped != 0) {
+      detail += "; memory capped at " + std::to_string(i.gpu_milli) +
+                "/1000 of each GPU's (GPUPOOL_GPU_MILLI)";
+    } else {
+      detail += "; memory not capped";
+    }
+    detail += i.paced != 0 ? "; kernel launches paced to " + std::to_string(i.gpu_milli) +
+                                 "/1000 of each GPU's time"
+                           : "; launches not paced";
+    if (i.driver_loaded == 0) {
+      return Make("shim", CheckState::kWarning, false,
+                  detail + "; the CUDA driver (libcuda.so.1) was not found",
+                  "install the NVIDIA driver, or set GPUPOOL_SHIM_CUDA_LIBRARY");
+    }
+    return Make("shim", CheckState::kOk, false, detail);
+  }
+  // Not loaded: fine unless the environment gives this process a share the shim should enforce.
+  const shim::ShimConfigResult share = shim::ParseShimConfig([&](const char* name) -> const char* {
+    const auto& v = std::string_view(name) == shim::kGpuMilliEnv ? r.gpu_milli : r.gpu_memory_mib;
+    return std::string_view(name) == shim::kJobIdEnv || !v ? nullptr : v->c_str();
+  });
+  if (!share.error.empty()) {
+    return Make("shim", CheckState::kWarning, false, "not active; " + share.error,
+                "fix the variable named");
+  }
+  if (share.config.enforces()) {
+    return Make("shim", CheckState::kWarning, false,
+                "not active, yet this process holds a share (GPUPOOL_GPU_MILLI=" +
+                    r.gpu_milli.value_or("") + ", GPUPOOL_GPU_MEMORY_MIB=" +
+                    r.gpu_memory_mib.value_or("") + "): its GPU memory and time are not enforced",
+                "run it through `gpupool serve` with libgpupool-cuda.so installed, or set "
+                "LD_PRELOAD to it");
+  }
+  return Make("shim", CheckState::kOk, false,
+              "not active (no GPU fraction or memory cap in this process's environment)");
+}
+
+}  // namespace
+
 std::vector<DoctorCheck> RunDoctor(DoctorProbes& probes, const DoctorOptions& options) {
   std::vector<DoctorCheck> checks;
   const bool wsl = IsWsl(probes);
@@ -421,6 +491,7 @@ std::vector<DoctorCheck> RunDoctor(DoctorProbes& probes, const DoctorOptions& op
   checks.push_back(CheckPython(probes, options));
   checks.push_back(CheckWsl(probes, wsl));
   checks.push_back(CheckDocker(probes, options));
+  checks.push_back(CheckShim(probes));
   return checks;
 }
 

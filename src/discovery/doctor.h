@@ -4,7 +4,9 @@
 // driver libraries), nvml (loads, initialises, sees GPUs; version agrees with the kernel module),
 // cuda_toolkit (nvcc's version against the driver's CUDA version), cudnn (ldconfig cache or
 // header), python_torch (python3, PyTorch and torch.cuda.is_available(), with a time limit), wsl
-// (detects WSL and checks /usr/lib/wsl/lib and /dev/dxg), docker (Docker's NVIDIA runtime).
+// (detects WSL and checks /usr/lib/wsl/lib and /dev/dxg), docker (Docker's NVIDIA runtime), shim
+// (whether the CUDA shim, libgpupool-cuda.so, is active in this process and what it enforces; run
+// inside a job, it says whether the job's GPU share holds: docs/shim.md).
 //
 // Each check is ok, warning or missing, with the reason and the next step. The machine passes when
 // no *required* check is missing; only driver and nvml (and wsl, on WSL) are required: the rest
@@ -23,6 +25,7 @@
 #include "common/status.h"
 #include "discovery/gpu_info.h"
 #include "discovery/nvml_library.h"
+#include "shim/shim_info.h"
 
 namespace gpupool::discovery {
 
@@ -37,6 +40,15 @@ struct DoctorCheck {
   bool required = false;  // a missing required check fails the doctor
   std::string detail;     // what was found, or why not
   std::string next_step;  // empty when ok
+};
+
+// The CUDA shim as this process sees it.
+struct ShimReport {
+  bool loaded = false;     // libgpupool-cuda.so is in this process (its query symbol was found)
+  GpupoolShimInfo info{};  // what it reports, when loaded
+  // The job's share as the environment gives it (nullopt: unset), for a shim that is missing.
+  std::optional<std::string> gpu_milli;
+  std::optional<std::string> gpu_memory_mib;
 };
 
 struct NvmlReport {
@@ -54,6 +66,8 @@ class DoctorProbes {
   virtual std::string FindProgram(const std::string& name) = 0;
   virtual CommandResult Run(const std::vector<std::string>& argv, int timeout_ms) = 0;
   virtual Result<NvmlReport> ProbeNvml() = 0;
+  // Default: no shim and no share (a machine outside any job).
+  virtual ShimReport ProbeShim() { return {}; }
 };
 
 // The real machine: files, PATH, child processes and NVML (loaded with `nvml_options`).
@@ -66,6 +80,8 @@ class SystemProbes : public DoctorProbes {
   std::string FindProgram(const std::string& name) override;
   CommandResult Run(const std::vector<std::string>& argv, int timeout_ms) override;
   Result<NvmlReport> ProbeNvml() override;
+  // dlsym(RTLD_DEFAULT, kShimQuerySymbol) and the environment.
+  ShimReport ProbeShim() override;
 
  private:
   NvmlLoadOptions nvml_options_;

@@ -35,6 +35,10 @@ struct LaunchSpec {
   // Created if missing. Holds stdout.log and stderr.log (appended to) and the exit record; one
   // running job per directory (a directory may be reused once its job's exit has been polled).
   std::filesystem::path job_dir;
+  // The CUDA shim (libgpupool-cuda.so, docs/shim.md); empty: none. When set, a job that holds a
+  // fraction of a GPU or a memory cap (by its GPUPOOL_GPU_MILLI and GPUPOOL_GPU_MEMORY_MIB,
+  // gpu_shim.h) runs with it first in LD_PRELOAD; a job of whole GPUs runs without it.
+  std::string gpu_shim;
 };
 
 // How a job ended, as Poll reports it. Exactly one of these holds:

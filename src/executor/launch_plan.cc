@@ -5,6 +5,7 @@
 
 #include "common/run_command.h"
 #include "executor/exit_record.h"
+#include "executor/gpu_shim.h"
 
 extern char** environ;
 
@@ -62,6 +63,19 @@ Result<LaunchPlan> MakeLaunchPlan(const LaunchSpec& spec,
       }
     }
     if (!replaced) plan.env.push_back(name + "=" + value);
+  }
+  if (!spec.gpu_shim.empty()) {
+    auto needs = NeedsGpuShim(plan.env);
+    if (!needs) return Error(needs.error());
+    if (*needs) {
+      std::string* preload = nullptr;
+      for (std::string& entry : plan.env) {
+        if (NameOf(entry) == "LD_PRELOAD") preload = &entry;
+      }
+      if (preload == nullptr) preload = &plan.env.emplace_back("LD_PRELOAD=");
+      *preload =
+          "LD_PRELOAD=" + PreloadWithShim(spec.gpu_shim, std::string_view(*preload).substr(11));
+    }
   }
   // PATH from the environment the job will actually have (the job's override wins).
   std::string_view path = kDefaultPath;

@@ -41,8 +41,10 @@ struct LaunchPlan {
 // Checks the spec and builds the plan. `service_env` is the service's environment as "NAME=value"
 // strings (environ). Errors: InvalidArgument for an empty argv, an argument containing NUL, an
 // empty job_dir, a variable name that is empty or contains '=' or NUL, or a program that cannot be
-// found or run: "cannot run 'x': No such file or directory" / "...: Permission denied". Does not
-// touch the file system except to look the program up.
+// found or run: "cannot run 'x': No such file or directory" / "...: Permission denied", or a
+// GPUPOOL_* share that is not a number when spec.gpu_shim is set (gpu_shim.h puts the shim in
+// LD_PRELOAD for a job with a fraction of a GPU or a memory cap). Does not touch the file system
+// except to look the program up.
 Result<LaunchPlan> MakeLaunchPlan(const LaunchSpec& spec,
                                   const std::vector<std::string>& service_env);
 

@@ -897,6 +897,7 @@ void PoolService::Loop() {
         ls.env = JobEnv(job);
         ls.workdir = job.spec.workdir;
         ls.job_dir = opt_.data_dir / "jobs" / std::to_string(id);
+        ls.gpu_shim = opt_.gpu_shim;
         launches.emplace_back(id, std::move(ls));
       }
     }

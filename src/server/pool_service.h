@@ -122,6 +122,9 @@ struct ServiceOptions {
   // NVML for this host's node (not owned; may be null): watched for lost GPUs, and its readings
   // go into /metrics.
   const discovery::NvmlLibrary* nvml = nullptr;
+  // The CUDA shim preloaded into jobs with a fraction of a GPU or a memory cap
+  // (executor::LaunchSpec::gpu_shim, docs/shim.md); empty: jobs run without it.
+  std::string gpu_shim;
   std::chrono::milliseconds nvml_interval{2000};
   // At start, the jobs that ran and ended are read back into the history (see History above):
   // this many before the horizon of the oldest job restored (or before the last end, if that is

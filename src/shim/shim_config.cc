@@ -7,7 +7,7 @@ namespace gpupool::shim {
 namespace {
 
 // Parses a decimal integer in [lo, hi]; false with `error` naming the variable otherwise.
-bool ParseVar(const char* (*get)(const char*), const char* name, std::int64_t lo, std::int64_t hi,
+bool ParseVar(const EnvLookup& get, const char* name, std::int64_t lo, std::int64_t hi,
               std::int64_t* out, std::string* error) {
   const char* text = get(name);
   if (text == nullptr || *text == '\0') return true;
@@ -33,7 +33,7 @@ std::uint64_t ShimConfig::MemoryCapBytes(std::uint64_t total_bytes) const {
   return total_mib * static_cast<std::uint64_t>(gpu_milli) / 1000 * kMiB;
 }
 
-ShimConfigResult ParseShimConfig(const char* (*get)(const char* name)) {
+ShimConfigResult ParseShimConfig(const EnvLookup& get) {
   ShimConfigResult r;
   std::int64_t milli = 0;
   // 1 PiB in MiB: far above any GPU, low enough that bytes fit in 64 bits.

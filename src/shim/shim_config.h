@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace gpupool::shim {
@@ -46,6 +47,7 @@ struct ShimConfigResult {
 };
 
 // Reads the three variables through `get` (getenv's contract: nullptr when unset).
-ShimConfigResult ParseShimConfig(const char* (*get)(const char* name));
+using EnvLookup = std::function<const char*(const char* name)>;
+ShimConfigResult ParseShimConfig(const EnvLookup& get);
 
 }  // namespace gpupool::shim

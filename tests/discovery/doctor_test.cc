@@ -17,6 +17,8 @@ class FakeProbes : public DoctorProbes {
   std::map<std::string, CommandResult> commands;
   std::optional<Result<NvmlReport>> nvml;
   std::vector<std::vector<std::string>> ran;
+  ShimReport shim;
+  ShimReport ProbeShim() override { return shim; }
 
   std::optional<std::string> ReadFile(const std::string& path) override {
     auto it = files.find(path);
@@ -90,7 +92,7 @@ const DoctorCheck& Find(const std::vector<DoctorCheck>& checks, const std::strin
 TEST(DoctorTest, HealthyMachinePassesEveryCheck) {
   FakeProbes p = Healthy();
   const auto checks = RunDoctor(p);
-  ASSERT_EQ(checks.size(), 7u);
+  ASSERT_EQ(checks.size(), 8u);
   for (const DoctorCheck& c : checks) {
     EXPECT_EQ(c.state, CheckState::kOk) << c.name << ": " << c.detail;
     EXPECT_TRUE(c.next_step.empty()) << c.name;
@@ -270,6 +272,51 @@ TEST(DoctorTest, SystemProbesReportTheFakeNvml) {
   EXPECT_EQ(report->lost_gpus, 1);  // GPU 3 in node4.json
   SystemProbes missing({"/nonexistent/libnvidia-ml.so.1"});
   EXPECT_FALSE(missing.ProbeNvml().has_value());
+}
+
+TEST(DoctorTest, ShimReportsWhatItEnforces) {
+  FakeProbes p = Healthy();
+  p.shim.loaded = true;
+  p.shim.info = GpupoolShimInfo{};
+  p.shim.info.config_ok = 1;
+  p.shim.info.job_id = 42;
+  p.shim.info.gpu_milli = 250;
+  p.shim.info.paced = 1;
+  p.shim.info.memory_capped = 1;
+  p.shim.info.driver_loaded = 1;
+  snprintf(p.shim.info.library, sizeof(p.shim.info.library), "/usr/lib/gpupool/libgpupool-cuda.so");
+  DoctorCheck c = Find(RunDoctor(p), "shim");
+  EXPECT_EQ(c.state, CheckState::kOk);
+  EXPECT_EQ(c.detail,
+            "active (/usr/lib/gpupool/libgpupool-cuda.so), job 42; memory capped at 250/1000 of "
+            "each GPU's (GPUPOOL_GPU_MILLI); kernel launches paced to 250/1000 of each GPU's time");
+  p.shim.info.memory_mib = 4096;
+  p.shim.info.gpu_milli = 1000;
+  p.shim.info.paced = 0;
+  c = Find(RunDoctor(p), "shim");
+  EXPECT_EQ(c.detail,
+            "active (/usr/lib/gpupool/libgpupool-cuda.so), job 42; memory capped at 4096 MiB per "
+            "GPU (GPUPOOL_GPU_MEMORY_MIB); launches not paced");
+  p.shim.info.config_ok = 0;
+  snprintf(p.shim.info.error, sizeof(p.shim.info.error), "GPUPOOL_GPU_MILLI='x' is not ...");
+  c = Find(RunDoctor(p), "shim");
+  EXPECT_EQ(c.state, CheckState::kWarning);
+  EXPECT_NE(c.detail.find("GPUPOOL_GPU_MILLI='x'"), std::string::npos);
+}
+
+TEST(DoctorTest, ShareWithoutShimWarnsWholeGpuDoesNot) {
+  FakeProbes p = Healthy();
+  p.shim.gpu_milli = "500";
+  p.shim.gpu_memory_mib = "0";
+  DoctorCheck c = Find(RunDoctor(p), "shim");
+  EXPECT_EQ(c.state, CheckState::kWarning);
+  EXPECT_NE(c.detail.find("not active, yet this process holds a share (GPUPOOL_GPU_MILLI=500"),
+            std::string::npos);
+  EXPECT_TRUE(DoctorPassed(RunDoctor(p)));  // not a required check
+  p.shim.gpu_milli = "1000";
+  c = Find(RunDoctor(p), "shim");
+  EXPECT_EQ(c.state, CheckState::kOk);
+  EXPECT_EQ(c.detail, "not active (no GPU fraction or memory cap in this process's environment)");
 }
 
 }  // namespace

@@ -41,6 +41,42 @@ TEST(LaunchPlanTest, JobEnvironmentOverridesAndExtendsTheService) {
   EXPECT_TRUE(plan->program == "/usr/bin/sh" || plan->program == "/bin/sh") << plan->program;
 }
 
+TEST(LaunchPlanTest, FractionalJobsGetTheGpuShimPreloaded) {
+  // A half GPU gets the shim first in LD_PRELOAD, before the service's own preload; a whole GPU
+  // keeps the service's LD_PRELOAD as it was; no shim configured: nothing changes.
+  LaunchSpec half = Spec({"/bin/true"});
+  half.gpu_shim = "/opt/gpupool/lib/gpupool/libgpupool-cuda.so";
+  half.env = {{"GPUPOOL_GPU_MILLI", "500"}, {"GPUPOOL_GPU_MEMORY_MIB", "0"}};
+  const auto plan = MakeLaunchPlan(half, {"LD_PRELOAD=/usr/lib/libtrace.so"});
+  ASSERT_TRUE(plan.has_value()) << plan.error().ToString();
+  EXPECT_EQ(plan->env.front(),
+            "LD_PRELOAD=/opt/gpupool/lib/gpupool/libgpupool-cuda.so:/usr/lib/libtrace.so");
+
+  LaunchSpec whole = half;
+  whole.env = {{"GPUPOOL_GPU_MILLI", "1000"}, {"GPUPOOL_GPU_MEMORY_MIB", "0"}};
+  const auto whole_plan = MakeLaunchPlan(whole, {"LD_PRELOAD=/usr/lib/libtrace.so"});
+  ASSERT_TRUE(whole_plan.has_value());
+  EXPECT_EQ(whole_plan->env.front(), "LD_PRELOAD=/usr/lib/libtrace.so");
+
+  LaunchSpec capped = whole;
+  capped.env = {{"GPUPOOL_GPU_MILLI", "1000"}, {"GPUPOOL_GPU_MEMORY_MIB", "4096"}};
+  const auto capped_plan = MakeLaunchPlan(capped, {});
+  ASSERT_TRUE(capped_plan.has_value());
+  EXPECT_EQ(capped_plan->env.back(), "LD_PRELOAD=/opt/gpupool/lib/gpupool/libgpupool-cuda.so");
+
+  LaunchSpec no_shim = half;
+  no_shim.gpu_shim.clear();
+  const auto none = MakeLaunchPlan(no_shim, {});
+  ASSERT_TRUE(none.has_value());
+  for (const std::string& e : none->env) EXPECT_NE(e.rfind("LD_PRELOAD=", 0), 0U) << e;
+
+  LaunchSpec bad = half;
+  bad.env = {{"GPUPOOL_GPU_MILLI", "0.5"}};
+  const auto refused = MakeLaunchPlan(bad, {});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message().find("GPUPOOL_GPU_MILLI='0.5'"), std::string::npos);
+}
+
 TEST(LaunchPlanTest, PathsDefaultToTheJobDirectory) {
   const auto plan = MakeLaunchPlan(Spec({"/bin/true"}), {});
   ASSERT_TRUE(plan.has_value());

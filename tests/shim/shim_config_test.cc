@@ -8,18 +8,11 @@
 namespace gpupool::shim {
 namespace {
 
-std::map<std::string, std::string>* g_env = nullptr;
-
-const char* Get(const char* name) {
-  const auto it = g_env->find(name);
-  return it == g_env->end() ? nullptr : it->second.c_str();
-}
-
-ShimConfigResult Parse(std::map<std::string, std::string> env) {
-  g_env = &env;
-  ShimConfigResult r = ParseShimConfig(&Get);
-  g_env = nullptr;
-  return r;
+ShimConfigResult Parse(const std::map<std::string, std::string>& env) {
+  return ParseShimConfig([&](const char* name) -> const char* {
+    const auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
 }
 
 TEST(ShimConfigTest, ReadsTheJobsShare) {
