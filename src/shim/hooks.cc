@@ -209,9 +209,8 @@ void InitOnce() {
   const char* lib = getenv(kCudaLibraryEnv);
   const char* name = lib != nullptr && *lib != '\0' ? lib : "libcuda.so.1";
   s.driver.handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-  if (s.driver.handle == nullptr) {
-    Log("cannot load %s (%s): CUDA calls fail", name, dlerror());
-  } else {
+  // No driver: every hook fails as the missing driver would (GpupoolShimQuery reports it).
+  if (s.driver.handle != nullptr) {
     Driver& d = s.driver;
     Resolve(d.handle, "cuCtxGetDevice", d.CtxGetDevice);
     Resolve(d.handle, "cuDeviceGetUuid_v2", d.DeviceGetUuid);
@@ -404,8 +403,9 @@ CUresult Allocate(const char* what, int dev, std::uint64_t bytes, Kind kind, Cal
 
 template <typename Call>
 CUresult AllocateOnCurrent(const char* what, std::uint64_t bytes, Kind kind, Call call) {
+  if (ConfigBroken()) return CUDA_ERROR_NOT_INITIALIZED;
   int dev = -1;
-  if (CurrentDevice(&dev) == nullptr) {
+  if (!S().config.enforces() || CurrentDevice(&dev) == nullptr) {
     // No context (the driver will say so) or an unaccounted device: nothing to count.
     std::uint64_t key = 0;
     return call(&key);
@@ -418,7 +418,9 @@ template <typename Call>
 CUresult Free(Kind kind, std::uint64_t key, Call call) {
   const CUresult rc = call();
   Held held{};
-  if (rc == CUDA_SUCCESS && Untrack(kind, key, &held)) Unreserve(held.device, held.bytes);
+  if (rc == CUDA_SUCCESS && S().config.enforces() && Untrack(kind, key, &held)) {
+    Unreserve(held.device, held.bytes);
+  }
   return rc;
 }
 
@@ -679,8 +681,11 @@ GP_EXPORT CUresult cuMemAllocPitch_v2(CUdeviceptr* dptr, std::size_t* pitch, std
                                       std::size_t height, unsigned int element_size) {
   auto real = REAL(cuMemAllocPitch_v2);
   if (real == nullptr) return CUDA_ERROR_NOT_INITIALIZED;
+  if (ConfigBroken()) return CUDA_ERROR_NOT_INITIALIZED;
   int dev = -1;
-  if (CurrentDevice(&dev) == nullptr) return real(dptr, pitch, width, height, element_size);
+  if (!S().config.enforces() || CurrentDevice(&dev) == nullptr) {
+    return real(dptr, pitch, width, height, element_size);
+  }
   // The pitch is known only afterwards: reserve the widest it can be (rows padded to 512 bytes,
   // more than the driver's alignment), then give back what the real pitch leaves over.
   const std::uint64_t reserved = (static_cast<std::uint64_t>(width) + 511) / 512 * 512 * height;
@@ -864,11 +869,13 @@ GP_EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle* handle, std::size_t
     if (rc == CUDA_SUCCESS) *key = *handle;
     return rc;
   };
-  if (prop != nullptr && prop->location.type == CU_MEM_LOCATION_TYPE_DEVICE) {
+  if (prop != nullptr && prop->location.type == CU_MEM_LOCATION_TYPE_DEVICE &&
+      S().config.enforces()) {
     return Allocate("cuMemCreate", prop->location.id, bytes, Kind::kHandle, call);
   }
+  if (ConfigBroken()) return CUDA_ERROR_NOT_INITIALIZED;
   std::uint64_t key = 0;
-  return call(&key);  // host or other locations: not GPU memory
+  return call(&key);  // host or other locations, or nothing capped: not counted
 }
 
 GP_EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle) {

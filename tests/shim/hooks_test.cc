@@ -280,6 +280,28 @@ TEST(ShimHooksTest, UnknownEntryPointsPassThroughUntouched) {
                                                "sym cuLaunchKernel dlsym=hooked proc=hooked"}));
 }
 
+TEST(ShimHooksTest, NvmlMemoryQueryReportsTheShare) {
+  // Cap 1000, 600 taken through CUDA: NVML says total 1000, used 600, free 400 for the job's GPU
+  // (both calls). For a GPU the job was not given (CUDA_VISIBLE_DEVICES names another), the
+  // driver's numbers: 16384 total, 0 used (the fake NVML's script).
+  const std::string script = std::string(GPUPOOL_TEST_DATA_DIR) + "/shim/fake_gpu.json";
+  Job job;
+  const ProbeResult r =
+      RunProbe(job, {"alloc:direct:600", std::string("nvml:") + FAKE_NVML_LIBRARY},
+               {"GPUPOOL_GPU_MEMORY_MIB=1000", "FAKE_NVML_SCRIPT=" + script});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.lines, (std::vector<std::string>{
+                         "alloc direct 600 ok",
+                         "nvml total=1000 used=600 free=400 v2 total=1000 used=600 free=400"}));
+  Job other;
+  const ProbeResult o = RunProbe(other, {std::string("nvml:") + FAKE_NVML_LIBRARY},
+                                 {"GPUPOOL_GPU_MEMORY_MIB=1000", "FAKE_NVML_SCRIPT=" + script,
+                                  "CUDA_VISIBLE_DEVICES=GPU-99999999-0000-0000-0000-000000000000"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.lines, (std::vector<std::string>{
+                         "nvml total=16384 used=0 free=16384 v2 total=16384 used=0 free=16384"}));
+}
+
 TEST(ShimHooksTest, BadVariableIsNamedAndCudaRefused) {
   Job job;
   const ProbeResult r = RunProbe(job, {"info"}, {"GPUPOOL_GPU_MILLI=half"});

@@ -16,6 +16,8 @@
 //   launch:<path>:<ns>:<blocks>:<count>   launches a kernel of <ns> ns <count> times, then
 //                        synchronises; "launch busy=<fake GPU ns> wall=<ns>". Paths: kernel,
 //                        ex, coop, proc (cuLaunchKernel through cuGetProcAddress)
+//   nvml:<libnvidia-ml path>   NVML's memory query for GPU 0, through dlsym: "nvml total=<MiB>
+//                        used=<MiB> free=<MiB> v2 total=<MiB> used=<MiB> free=<MiB>"
 //   touch:<file> / wait:<file>   create a file / wait until it exists (at most 30 s)
 //   hang                 sleep until killed
 #include <dlfcn.h>
@@ -30,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "discovery/nvml_api.h"
 #include "shim/cuda_api.h"
 
 extern "C" void* FakeCudaAddress(const char* name);
@@ -237,6 +240,31 @@ int main(int argc, char** argv) {
       cuCtxSynchronize();
       printf("launch busy=%lld wall=%lld\n", static_cast<long long>(FakeCudaBusyNs(0) - busy0),
              static_cast<long long>(NowNs() - t0));
+    } else if (op == "nvml" && p.size() == 2) {
+      void* h = dlopen(p[1].c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (h == nullptr) {
+        printf("nvml %s\n", dlerror());
+        return 1;
+      }
+      auto init = reinterpret_cast<decltype(&nvmlInit_v2)>(dlsym(h, "nvmlInit_v2"));
+      auto get = reinterpret_cast<decltype(&nvmlDeviceGetHandleByIndex_v2)>(
+          dlsym(h, "nvmlDeviceGetHandleByIndex_v2"));
+      auto info =
+          reinterpret_cast<decltype(&nvmlDeviceGetMemoryInfo)>(dlsym(h, "nvmlDeviceGetMemoryInfo"));
+      auto info2 = reinterpret_cast<decltype(&nvmlDeviceGetMemoryInfo_v2)>(
+          dlsym(h, "nvmlDeviceGetMemoryInfo_v2"));
+      nvmlDevice_t dev = nullptr;
+      nvmlMemory_t m{};
+      nvmlMemory_v2_t m2{};
+      m2.version = kNvmlMemoryV2Version;
+      if (init() != NVML_SUCCESS || get(0, &dev) != NVML_SUCCESS || info(dev, &m) != NVML_SUCCESS ||
+          info2(dev, &m2) != NVML_SUCCESS) {
+        printf("nvml error\n");
+        return 1;
+      }
+      printf("nvml total=%llu used=%llu free=%llu v2 total=%llu used=%llu free=%llu\n",
+             m.total / kMiB, m.used / kMiB, m.free / kMiB, m2.total / kMiB, m2.used / kMiB,
+             m2.free / kMiB);
     } else if (op == "touch" && p.size() == 2) {
       const int fd = open(p[1].c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
       if (fd >= 0) close(fd);
