@@ -11,6 +11,7 @@
 #include "executor/launch_plan.h"
 #include "executor/proc_stat.h"
 #include "executor/shepherd.h"
+#include "shim/shared_region.h"
 
 namespace gpupool::executor {
 namespace {
@@ -190,6 +191,8 @@ std::vector<ExitInfo> LocalExecutor::Poll() {
       continue;
     }
     exits.push_back(Outcome(it->first, job));
+    // The CUDA shim's accounting regions of the job (docs/shim.md), if it had any.
+    shim::SharedRegion::UnlinkJob(it->first);
     it = jobs_.erase(it);
   }
   return exits;

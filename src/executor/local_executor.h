@@ -18,6 +18,9 @@
 //   shepherds are reaped by pid (waitpid(pid, WNOHANG)), never with waitpid(-1); SIGCHLD is left
 //   alone.
 //
+// Poll also removes the CUDA shim's shared memory regions of each job it reports ended
+// (/dev/shm/gpupool-<job id>-*, docs/shim.md).
+//
 // Stop's SIGKILL is sent by the first Poll() at or after the grace deadline: the service polls
 // regularly, and the executor starts no thread of its own.
 //

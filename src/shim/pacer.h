@@ -1,6 +1,6 @@
 // Compute pacing: the arithmetic that keeps a job's share of a GPU's time at GPUPOOL_GPU_MILLI.
 //
-// Model (docs/shim.md, docs/adr/0002-cuda-shim.md): every kernel launch costs GPU time, its
+// Model (docs/shim.md, docs/adr/0003-cuda-shim.md): every kernel launch costs GPU time, its
 // measured length scaled by the part of the GPU it can occupy: a grid of fewer blocks than the GPU
 // has SMs holds blocks/SMs of it, a larger grid all of it (KernelCost). A job holds a credit of GPU
 // time that grows at milli/1000 of wall time, up to `burst_ns`; each launch takes its cost from

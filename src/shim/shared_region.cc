@@ -1,5 +1,6 @@
 #include "shim/shared_region.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -132,6 +133,21 @@ SharedRegion* SharedRegion::Open(const std::string& name, std::uint64_t cap_byte
 }
 
 bool SharedRegion::Unlink(const std::string& name) { return shm_unlink(name.c_str()) == 0; }
+
+int SharedRegion::UnlinkJob(std::int64_t job_id) {
+  if (job_id <= 0) return 0;
+  const std::string prefix = "gpupool-" + std::to_string(job_id) + "-";
+  DIR* dir = opendir("/dev/shm");
+  if (dir == nullptr) return 0;
+  int removed = 0;
+  while (const dirent* e = readdir(dir)) {
+    if (std::string(e->d_name).rfind(prefix, 0) == 0 && Unlink("/" + std::string(e->d_name))) {
+      ++removed;
+    }
+  }
+  closedir(dir);
+  return removed;
+}
 
 bool SharedRegion::Lock() {
   const int rc = pthread_mutex_lock(&l_->mu);

@@ -15,7 +15,8 @@
 //
 // Creation: the first process to open the name creates the object and initialises it; the others
 // wait (at most 5 s) until it is ready. The cap is the creator's; later openers with another cap
-// keep the creator's. The object outlives the processes (a few KiB in /dev/shm); Unlink removes it.
+// keep the creator's. The object outlives the processes (a few KiB in /dev/shm); Unlink and
+// UnlinkJob remove it.
 //
 // Thread safety: every method may be called from any thread of any process of the job.
 #pragma once
@@ -46,6 +47,9 @@ class SharedRegion {
   static SharedRegion* Open(const std::string& name, std::uint64_t cap_bytes, std::string* error);
   // shm_unlink; true when it was there.
   static bool Unlink(const std::string& name);
+  // Removes every region of job `job_id` (one per GPU it used), by listing /dev/shm; the number
+  // removed. For the executor once the job has ended: processes still mapping a region keep it.
+  static int UnlinkJob(std::int64_t job_id);
 
   // Claims a record for the process `pid` started at `start_ticks` (field 22 of /proc/pid/stat),
   // reaping dead records first. The record's index, or -1 when all kMaxProcesses are taken by live

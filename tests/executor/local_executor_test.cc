@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <thread>
 
@@ -76,6 +78,22 @@ TEST(LocalExecutorTest, ReportsExitCodeAndWritesLogs) {
   EXPECT_EQ(ReadFile(dir.path() / "stderr.log"), "err\n");
   EXPECT_EQ(executor.running(), 0u);
   EXPECT_TRUE(executor.Poll().empty());  // each exit once
+}
+
+TEST(LocalExecutorTest, EndedJobsCudaShimRegionsAreRemoved) {
+  // The job makes its CUDA shim region (as the preloaded shim would) and ends; once Poll has
+  // reported it, /dev/shm/gpupool-<job>-* is gone. Another job's region stays.
+  testing::ScratchDir dir;
+  LocalExecutor executor;
+  const std::int64_t job = 870000000 + getpid();
+  const std::string mine = "/dev/shm/gpupool-" + std::to_string(job) + "-GPU-test";
+  const std::string other = "/dev/shm/gpupool-" + std::to_string(job + 1) + "-GPU-test";
+  std::ofstream(other) << "x";
+  ASSERT_TRUE(executor.Launch(Shell(job, dir.path(), "echo x > " + mine)).has_value());
+  ASSERT_TRUE(AwaitExit(executor, job).has_value());
+  EXPECT_FALSE(std::filesystem::exists(mine));
+  EXPECT_TRUE(std::filesystem::exists(other));
+  std::filesystem::remove(other);
 }
 
 TEST(LocalExecutorTest, LogsAreAppendedAcrossRuns) {

@@ -92,6 +92,20 @@ TEST_F(SharedRegionTest, LockHeldByAKilledProcessDoesNotWedge) {
   EXPECT_EQ(r->Used(), 0U);
 }
 
+TEST_F(SharedRegionTest, UnlinkJobRemovesEveryGpuOfThatJobOnly) {
+  // Job J has regions on two GPUs, job J+1 on one: UnlinkJob(J) removes 2 and leaves J+1's.
+  const std::int64_t job = 880000000 + getpid();
+  std::string error;
+  for (const char* gpu : {"GPU-a", "GPU-b"}) {
+    ASSERT_NE(SharedRegion::Open(SharedRegion::RegionName(job, 0, gpu), 0, &error), nullptr);
+  }
+  const std::string other = SharedRegion::RegionName(job + 1, 0, "GPU-a");
+  ASSERT_NE(SharedRegion::Open(other, 0, &error), nullptr);
+  EXPECT_EQ(SharedRegion::UnlinkJob(job), 2);
+  EXPECT_EQ(SharedRegion::UnlinkJob(job), 0);
+  EXPECT_TRUE(SharedRegion::Unlink(other));
+}
+
 TEST_F(SharedRegionTest, ReusedPidWithAnotherStartTimeIsNotTheSameProcess) {
   // A record naming this pid with a start time that is not ours is a former process of that pid.
   EXPECT_TRUE(ProcessAlive(getpid(), ProcessStartTicks(getpid())));
