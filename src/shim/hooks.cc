@@ -293,7 +293,8 @@ void AttachLocked(State& s, DeviceState& ds, CUdevice dev, const char* uuid_over
   if (ds.region == nullptr) {
     std::string error;
     const std::string name = SharedRegion::RegionName(s.config.job_id, s.pid, uuid);
-    ds.region = SharedRegion::Open(name, s.config.MemoryCapBytes(total), &error);
+    // Kept for the life of the process: hooks may run during exit, after static destructors.
+    ds.region = SharedRegion::Open(name, s.config.MemoryCapBytes(total), &error).release();
     if (ds.region == nullptr) {
       Log("%s: GPU %s is not accounted", error.c_str(), uuid.c_str());
       ds.ready.store(-1, std::memory_order_release);

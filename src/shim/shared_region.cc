@@ -79,8 +79,8 @@ std::string SharedRegion::RegionName(std::int64_t job_id, int pid, const std::st
   return name;
 }
 
-SharedRegion* SharedRegion::Open(const std::string& name, std::uint64_t cap_bytes,
-                                 std::string* error) {
+std::unique_ptr<SharedRegion> SharedRegion::Open(const std::string& name, std::uint64_t cap_bytes,
+                                                 std::string* error) {
   const int fd = shm_open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     *error = "shm_open " + name + ": " + strerror(errno);
@@ -129,8 +129,10 @@ SharedRegion* SharedRegion::Open(const std::string& name, std::uint64_t cap_byte
     munmap(mem, sizeof(Layout));
     return nullptr;
   }
-  return new SharedRegion(layout);
+  return std::unique_ptr<SharedRegion>(new SharedRegion(layout));
 }
+
+SharedRegion::~SharedRegion() { munmap(l_, sizeof(Layout)); }
 
 bool SharedRegion::Unlink(const std::string& name) { return shm_unlink(name.c_str()) == 0; }
 

@@ -26,6 +26,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "shim/pacer.h"
@@ -43,8 +44,10 @@ class SharedRegion {
 
   // Opens (creating if needed) the region `name` with cap `cap_bytes` (0 = none: only the records
   // and the pacing are used). nullptr with *error set when shm_open, ftruncate or mmap fail, the
-  // object has another layout, or its creator never finished it. The region is never unmapped.
-  static SharedRegion* Open(const std::string& name, std::uint64_t cap_bytes, std::string* error);
+  // object has another layout, or its creator never finished it. Destroying the object unmaps
+  // the region (the shim never does: its hooks may run while the process exits).
+  static std::unique_ptr<SharedRegion> Open(const std::string& name, std::uint64_t cap_bytes,
+                                            std::string* error);
   // shm_unlink; true when it was there.
   static bool Unlink(const std::string& name);
   // Removes every region of job `job_id` (one per GPU it used), by listing /dev/shm; the number
@@ -91,6 +94,13 @@ class SharedRegion {
   };
 
   explicit SharedRegion(Layout* layout) : l_(layout) {}
+
+ public:
+  ~SharedRegion();
+  SharedRegion(const SharedRegion&) = delete;
+  SharedRegion& operator=(const SharedRegion&) = delete;
+
+ private:
   std::uint64_t SumLocked() const;
   void ReapLocked();
 

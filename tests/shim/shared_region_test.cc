@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
 
 namespace gpupool::shim {
@@ -44,7 +45,7 @@ TEST_F(SharedRegionTest, NameHasJobAndGpu) {
 
 TEST_F(SharedRegionTest, ReserveStopsAtTheCap) {
   std::string error;
-  SharedRegion* r = SharedRegion::Open(name_, 1000 * kMiBytes, &error);
+  std::unique_ptr<SharedRegion> r = SharedRegion::Open(name_, 1000 * kMiBytes, &error);
   ASSERT_NE(r, nullptr) << error;
   const int slot = r->Attach(getpid(), ProcessStartTicks(getpid()));
   ASSERT_GE(slot, 0);
@@ -56,7 +57,7 @@ TEST_F(SharedRegionTest, ReserveStopsAtTheCap) {
   r->Release(slot, 600 * kMiBytes);
   EXPECT_EQ(r->Used(), 400 * kMiBytes);
   // A second opener shares the same records and keeps the creator's cap.
-  SharedRegion* again = SharedRegion::Open(name_, 5 * kMiBytes, &error);
+  std::unique_ptr<SharedRegion> again = SharedRegion::Open(name_, 5 * kMiBytes, &error);
   ASSERT_NE(again, nullptr) << error;
   EXPECT_EQ(again->cap(), 1000 * kMiBytes);
   EXPECT_EQ(again->Used(), 400 * kMiBytes);
@@ -65,7 +66,7 @@ TEST_F(SharedRegionTest, ReserveStopsAtTheCap) {
 TEST_F(SharedRegionTest, DeadProcessRecordIsReaped) {
   // The child takes 700 of 1000 and is killed; its record goes at the next read: 0 used.
   std::string error;
-  SharedRegion* r = SharedRegion::Open(name_, 1000 * kMiBytes, &error);
+  std::unique_ptr<SharedRegion> r = SharedRegion::Open(name_, 1000 * kMiBytes, &error);
   ASSERT_NE(r, nullptr) << error;
   InChildThenKilled([&] {
     const int slot = r->Attach(getpid(), ProcessStartTicks(getpid()));
@@ -80,7 +81,7 @@ TEST_F(SharedRegionTest, LockHeldByAKilledProcessDoesNotWedge) {
   // The child dies holding the robust mutex; the next Lock gets EOWNERDEAD and recovers, and the
   // dead child's 300 are reaped on the way.
   std::string error;
-  SharedRegion* r = SharedRegion::Open(name_, 1000 * kMiBytes, &error);
+  std::unique_ptr<SharedRegion> r = SharedRegion::Open(name_, 1000 * kMiBytes, &error);
   ASSERT_NE(r, nullptr) << error;
   InChildThenKilled([&] {
     const int slot = r->Attach(getpid(), ProcessStartTicks(getpid()));
