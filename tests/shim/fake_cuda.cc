@@ -414,30 +414,23 @@ FAKE_EXPORT CUresult cuEventDestroy_v2(CUevent e) {
 
 namespace {
 
-#define FAKE_SYMBOLS(X)                                                                            \
-  X(cuInit)                                                                                        \
-  X(cuDriverGetVersion)                                                                            \
-  X(cuGetErrorString) X(cuDeviceGet) X(cuDeviceGetCount) X(cuDeviceGetName) X(cuDeviceGetUuid)     \
-      X(cuDeviceGetUuid_v2) X(cuDeviceGetAttribute) X(cuDeviceTotalMem_v2) X(                      \
-          cuDevicePrimaryCtxRetain) X(cuDevicePrimaryCtxRelease_v2) X(cuDeviceGetDefaultMemPool)   \
-          X(cuCtxSetCurrent) X(cuCtxGetDevice) X(cuCtxSynchronize) X(cuMemAlloc_v2) X(             \
-              cuMemAllocPitch_v2) X(cuMemAllocManaged) X(cuMemAllocAsync) X(cuMemAllocAsync_ptsz)  \
-              X(cuMemAllocFromPoolAsync) X(cuMemAllocFromPoolAsync_ptsz) X(cuMemFree_v2)           \
-                  X(cuMemFreeAsync) X(cuMemFreeAsync_ptsz) X(cuMemGetInfo_v2) X(cuMemcpyHtoD_v2)   \
-                      X(cuArrayCreate_v2) X(cuArray3DCreate_v2) X(cuArrayDestroy) X(               \
-                          cuMipmappedArrayCreate) X(cuMipmappedArrayDestroy)                       \
-                          X(cuMemGetAllocationGranularity) X(cuMemCreate) X(cuMemRelease) X(       \
-                              cuMemAddressReserve) X(cuMemAddressFree) X(cuMemMap) X(cuMemUnmap)   \
-                              X(cuMemSetAccess) X(cuModuleLoadData) X(cuModuleGetFunction) X(      \
-                                  cuModuleUnload) X(cuLaunchKernel) X(cuLaunchKernel_ptsz)         \
-                                  X(cuLaunchKernelEx) X(cuLaunchKernelEx_ptsz) X(                  \
-                                      cuLaunchCooperativeKernel) X(cuLaunchCooperativeKernel_ptsz) \
-                                      X(cuStreamCreate) X(cuStreamSynchronize)                     \
-                                          X(cuStreamDestroy_v2) X(cuEventCreate) X(cuEventRecord)  \
-                                              X(cuEventRecord_ptsz) X(cuEventQuery)                \
-                                                  X(cuEventSynchronize) X(cuEventElapsedTime)      \
-                                                      X(cuEventDestroy_v2) X(cuGetProcAddress)     \
-                                                          X(cuGetProcAddress_v2)
+// clang-format off
+#define FAKE_SYMBOLS(X) \
+  X(cuInit) X(cuDriverGetVersion) X(cuGetErrorString) X(cuDeviceGet) \
+  X(cuDeviceGetCount) X(cuDeviceGetName) X(cuDeviceGetUuid) X(cuDeviceGetUuid_v2) \
+  X(cuDeviceGetAttribute) X(cuDeviceTotalMem_v2) X(cuDevicePrimaryCtxRetain) X(cuDevicePrimaryCtxRelease_v2) \
+  X(cuDeviceGetDefaultMemPool) X(cuCtxSetCurrent) X(cuCtxGetDevice) X(cuCtxSynchronize) \
+  X(cuMemAlloc_v2) X(cuMemAllocPitch_v2) X(cuMemAllocAsync) X(cuMemAllocAsync_ptsz) \
+  X(cuMemAllocFromPoolAsync) X(cuMemAllocFromPoolAsync_ptsz) X(cuMemFree_v2) X(cuMemFreeAsync_ptsz) \
+  X(cuMemGetInfo_v2) X(cuMemcpyHtoD_v2) X(cuArrayCreate_v2) X(cuArray3DCreate_v2) \
+  X(cuArrayDestroy) X(cuMipmappedArrayDestroy) X(cuMemGetAllocationGranularity) X(cuMemCreate) \
+  X(cuMemRelease) X(cuMemAddressFree) X(cuMemMap) X(cuMemUnmap) \
+  X(cuMemSetAccess) X(cuModuleLoadData) X(cuModuleGetFunction) X(cuLaunchKernel) \
+  X(cuLaunchKernel_ptsz) X(cuLaunchKernelEx) X(cuLaunchKernelEx_ptsz) X(cuLaunchCooperativeKernel_ptsz) \
+  X(cuStreamCreate) X(cuStreamSynchronize) X(cuStreamDestroy_v2) X(cuEventCreate) \
+  X(cuEventRecord) X(cuEventRecord_ptsz) X(cuEventQuery) X(cuEventSynchronize) \
+  X(cuEventElapsedTime) X(cuEventDestroy_v2) X(cuGetProcAddress) X(cuGetProcAddress_v2)
+// clang-format on
 
 struct Symbol {
   const char* name;
