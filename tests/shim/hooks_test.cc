@@ -268,16 +268,19 @@ TEST(ShimHooksTest, ProcessKilledMidAllocationGivesItsMemoryBack) {
 
 TEST(ShimHooksTest, UnknownEntryPointsPassThroughUntouched) {
   // cuDeviceGetName and cuMemcpyHtoD_v2 are not hooked: dlsym and cuGetProcAddress give the
-  // fake's own functions. cuMemCreate and cuLaunchKernel are: both routes give the shim's.
+  // fake's own functions. cuMemCreate and cuLaunchKernel are: both routes give the shim's; so is
+  // cuGetProcAddress asked for itself (CUDA 12: the driver's cuGetProcAddress_v2, then the hook).
   Job job;
-  const ProbeResult r = RunProbe(
-      job, {"sym:cuDeviceGetName", "sym:cuMemcpyHtoD_v2", "sym:cuMemCreate", "sym:cuLaunchKernel"},
-      {"GPUPOOL_GPU_MEMORY_MIB=1000"});
+  const ProbeResult r = RunProbe(job,
+                                 {"sym:cuDeviceGetName", "sym:cuMemcpyHtoD_v2", "sym:cuMemCreate",
+                                  "sym:cuLaunchKernel", "sym:cuGetProcAddress"},
+                                 {"GPUPOOL_GPU_MEMORY_MIB=1000"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.lines, (std::vector<std::string>{"sym cuDeviceGetName dlsym=same proc=same",
                                                "sym cuMemcpyHtoD_v2 dlsym=same proc=same",
                                                "sym cuMemCreate dlsym=hooked proc=hooked",
-                                               "sym cuLaunchKernel dlsym=hooked proc=hooked"}));
+                                               "sym cuLaunchKernel dlsym=hooked proc=hooked",
+                                               "sym cuGetProcAddress dlsym=hooked proc=hooked"}));
 }
 
 TEST(ShimHooksTest, NvmlMemoryQueryReportsTheShare) {
