@@ -39,6 +39,7 @@ struct CUarray_st;
 struct CUmipmappedArray_st;
 struct CUmemPoolHandle_st;
 struct CUlaunchAttribute_st;
+struct CUgraphExec_st;
 typedef CUctx_st* CUcontext;
 typedef CUstream_st* CUstream;
 typedef CUevent_st* CUevent;
@@ -47,6 +48,7 @@ typedef CUmod_st* CUmodule;
 typedef CUarray_st* CUarray;
 typedef CUmipmappedArray_st* CUmipmappedArray;
 typedef CUmemPoolHandle_st* CUmemoryPool;
+typedef CUgraphExec_st* CUgraphExec;
 
 struct CUuuid {
   char bytes[16];
@@ -211,6 +213,8 @@ CUresult cuLaunchCooperativeKernel_ptsz(CUfunction f, unsigned int grid_x, unsig
                                         unsigned int grid_z, unsigned int block_x,
                                         unsigned int block_y, unsigned int block_z,
                                         unsigned int shared_bytes, CUstream stream, void** params);
+CUresult cuGraphLaunch(CUgraphExec graph, CUstream stream);
+CUresult cuGraphLaunch_ptsz(CUgraphExec graph, CUstream stream);
 CUresult cuStreamCreate(CUstream* stream, unsigned int flags);
 CUresult cuStreamSynchronize(CUstream stream);
 CUresult cuStreamDestroy_v2(CUstream stream);

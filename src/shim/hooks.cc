@@ -65,6 +65,8 @@ namespace {
   X(cuLaunchKernelEx_ptsz, "cuLaunchKernelEx", 0, true)                   \
   X(cuLaunchCooperativeKernel, "cuLaunchCooperativeKernel", 0, false)     \
   X(cuLaunchCooperativeKernel_ptsz, "cuLaunchCooperativeKernel", 0, true) \
+  X(cuGraphLaunch, "cuGraphLaunch", 0, false)                             \
+  X(cuGraphLaunch_ptsz, "cuGraphLaunch", 0, true)                         \
   X(cuGetProcAddress, "cuGetProcAddress", 0, false)                       \
   X(cuGetProcAddress_v2, "cuGetProcAddress", 12000, false)
 
@@ -447,21 +449,22 @@ std::uint64_t ArrayBytes(std::uint64_t w, std::uint64_t h, std::uint64_t d, int 
 
 // ------------------------------------------------------------------ compute pacing
 
-// Per-process measured kernel lengths, by function, in a fixed open-addressed table (lock-free).
+// Per-process measured lengths, by kernel function or graph, in a fixed open-addressed table
+// (lock-free).
 constexpr int kKernelSlots = 1024;
 struct KernelTime {
-  std::atomic<CUfunction> fn{nullptr};
+  std::atomic<const void*> fn{nullptr};
   std::atomic<std::int64_t> ns{0};
   std::atomic<std::uint32_t> launches{0};
 };
 KernelTime g_kernels[kKernelSlots];
 
-KernelTime* KernelSlot(CUfunction f) {
+KernelTime* KernelSlot(const void* f) {
   auto h = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(f));
   h = (h >> 4) * 0x9E3779B97F4A7C15ULL;
   for (int probe = 0; probe < 16; ++probe) {
     KernelTime& k = g_kernels[((h >> 54) + static_cast<std::uint64_t>(probe)) & (kKernelSlots - 1)];
-    CUfunction cur = k.fn.load(std::memory_order_acquire);
+    const void* cur = k.fn.load(std::memory_order_acquire);
     if (cur == f) return &k;
     if (cur == nullptr && k.fn.compare_exchange_strong(cur, f)) return &k;
     if (cur == f) return &k;
@@ -503,9 +506,10 @@ std::int64_t NowNs() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-// Paces and performs one launch of `f` with `blocks` blocks on `stream`; `launch` does the call.
+// Paces and performs one launch of `f` (a kernel function or a graph) with `blocks` blocks on
+// `stream`; `launch` does the call.
 template <typename Launch>
-CUresult Paced(CUfunction f, std::uint64_t blocks, CUstream stream, bool ptsz, Launch launch) {
+CUresult Paced(const void* f, std::uint64_t blocks, CUstream stream, bool ptsz, Launch launch) {
   State& s = Init();
   if (!s.config.paced()) {
     if (!s.config_error.empty()) return CUDA_ERROR_NOT_INITIALIZED;
@@ -933,6 +937,19 @@ GP_EXPORT CUresult cuLaunchCooperativeKernel_ptsz(CUfunction f, unsigned gx, uns
   if (real == nullptr) return CUDA_ERROR_NOT_INITIALIZED;
   return Paced(f, Blocks(gx, gy, gz), stream, true,
                [&] { return real(f, gx, gy, gz, bx, by, bz, shared, stream, params); });
+}
+
+// A graph is paced as one kernel that fills the GPU: its measured length, no SM scaling (the
+// nodes' grids are not known to the shim).
+GP_EXPORT CUresult cuGraphLaunch(CUgraphExec graph, CUstream stream) {
+  auto real = REAL(cuGraphLaunch);
+  if (real == nullptr) return CUDA_ERROR_NOT_INITIALIZED;
+  return Paced(graph, UINT64_MAX, stream, false, [&] { return real(graph, stream); });
+}
+GP_EXPORT CUresult cuGraphLaunch_ptsz(CUgraphExec graph, CUstream stream) {
+  auto real = REAL(cuGraphLaunch_ptsz);
+  if (real == nullptr) return CUDA_ERROR_NOT_INITIALIZED;
+  return Paced(graph, UINT64_MAX, stream, true, [&] { return real(graph, stream); });
 }
 
 GP_EXPORT CUresult cuGetProcAddress(const char* symbol, void** pfn, int version, cuuint64_t flags) {

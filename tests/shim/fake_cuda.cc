@@ -9,7 +9,8 @@
 //   - memory: every allocation path takes its size from the device's memory (the driver's own
 //     out-of-memory when it has none left); pitches are rounded up to 512 bytes; the VMM calls
 //     (2 MiB granularity) take memory at cuMemCreate;
-//   - kernels: cuModuleGetFunction(f, m, "k<ns>") is a kernel that runs <ns> nanoseconds; launches
+//   - kernels: cuModuleGetFunction(f, m, "k<ns>") is a kernel that runs <ns> nanoseconds (cast to
+//     CUgraphExec, it is also a graph for cuGraphLaunch); launches
 //     run one after the other on a device timeline in real (steady) time, without sleeping:
 //     a launch at t starts at max(t, the end of the previous one); events record the time the
 //     timeline reaches them, cuEventQuery says whether that time has passed, and
@@ -375,6 +376,14 @@ FAKE_EXPORT CUresult cuLaunchCooperativeKernel_ptsz(CUfunction f, unsigned, unsi
                                                     CUstream, void**) {
   return Launch(f);
 }
+// A graph here is a kernel handle (from cuModuleGetFunction) cast to CUgraphExec: one launch of it
+// runs that kernel's length.
+FAKE_EXPORT CUresult cuGraphLaunch(CUgraphExec g, CUstream) {
+  return Launch(reinterpret_cast<CUfunction>(g));
+}
+FAKE_EXPORT CUresult cuGraphLaunch_ptsz(CUgraphExec g, CUstream) {
+  return Launch(reinterpret_cast<CUfunction>(g));
+}
 FAKE_EXPORT CUresult cuStreamCreate(CUstream* s, unsigned int) {
   *s = reinterpret_cast<CUstream>(new int(0));
   return CUDA_SUCCESS;
@@ -426,7 +435,7 @@ namespace {
   X(cuArrayDestroy) X(cuMipmappedArrayDestroy) X(cuMemGetAllocationGranularity) X(cuMemCreate) \
   X(cuMemRelease) X(cuMemAddressFree) X(cuMemMap) X(cuMemUnmap) \
   X(cuMemSetAccess) X(cuModuleLoadData) X(cuModuleGetFunction) X(cuLaunchKernel) \
-  X(cuLaunchKernel_ptsz) X(cuLaunchKernelEx) X(cuLaunchKernelEx_ptsz) X(cuLaunchCooperativeKernel_ptsz) \
+  X(cuLaunchKernel_ptsz) X(cuLaunchKernelEx) X(cuLaunchKernelEx_ptsz) X(cuLaunchCooperativeKernel_ptsz) X(cuGraphLaunch) X(cuGraphLaunch_ptsz) \
   X(cuStreamCreate) X(cuStreamSynchronize) X(cuStreamDestroy_v2) X(cuEventCreate) \
   X(cuEventRecord) X(cuEventRecord_ptsz) X(cuEventQuery) X(cuEventSynchronize) \
   X(cuEventElapsedTime) X(cuEventDestroy_v2) X(cuGetProcAddress) X(cuGetProcAddress_v2)

@@ -327,9 +327,10 @@ double Share(const ProbeResult& r) {
 TEST(ShimHooksTest, LaunchesArePacedToTheShare) {
   // 250 milli, 2 ms kernels filling the GPU (132 blocks on 132 SMs), 150 launches: 300 ms of GPU
   // time, paced to about 300 / 0.25 = 1200 ms of wall time: share about 0.25. Unpaced the loop
-  // only queues, and the wall time is the GPU's 300 ms: share about 1. Each launch route.
+  // only queues, and the wall time is the GPU's 300 ms: share about 1. Each launch route, and a
+  // graph (paced as one full-GPU kernel).
   // (A wide band: this checks that pacing happens and where it lands, not the machine's timers.)
-  for (const std::string path : {"kernel", "ex", "coop", "proc"}) {
+  for (const std::string path : {"kernel", "ex", "coop", "proc", "graph"}) {
     SCOPED_TRACE(path);
     Job job;
     const ProbeResult r =

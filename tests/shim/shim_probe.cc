@@ -15,7 +15,8 @@
 //                        cuGetProcAddress gave the fake's own function or another (the shim's)
 //   launch:<path>:<ns>:<blocks>:<count>   launches a kernel of <ns> ns <count> times, then
 //                        synchronises; "launch busy=<fake GPU ns> wall=<ns>". Paths: kernel,
-//                        ex, coop, proc (cuLaunchKernel through cuGetProcAddress)
+//                        ex, coop, proc (cuLaunchKernel through cuGetProcAddress), graph
+//                        (cuGraphLaunch; the fake takes the kernel handle as a graph)
 //   nvml:<libnvidia-ml path>   NVML's memory query for GPU 0, through dlsym: "nvml total=<MiB>
 //                        used=<MiB> free=<MiB> v2 total=<MiB> used=<MiB> free=<MiB>"
 //   touch:<file> / wait:<file>   create a file / wait until it exists (at most 30 s)
@@ -175,6 +176,7 @@ CUresult LaunchOnce(const std::string& path, CUfunction f, unsigned blocks) {
     c.blockDimY = c.blockDimZ = 1;
     return cuLaunchKernelEx(&c, f, nullptr, nullptr);
   }
+  if (path == "graph") return cuGraphLaunch(reinterpret_cast<CUgraphExec>(f), nullptr);
   static auto proc = Proc<decltype(&cuLaunchKernel)>("cuLaunchKernel", 12040, 0);
   return proc(f, blocks, 1, 1, 128, 1, 1, 0, nullptr, nullptr, nullptr);
 }
