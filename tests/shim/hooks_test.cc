@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -343,6 +344,35 @@ TEST(ShimHooksTest, LaunchesArePacedToTheShare) {
   const ProbeResult whole =
       RunProbe(job, {"launch:kernel:2000000:132:150"}, {"GPUPOOL_GPU_MILLI=1000"});
   EXPECT_GT(Share(whole), 0.9) << whole.lines.at(0);
+}
+
+// The wall time of a "launch" line.
+double Wall(const ProbeResult& r) {
+  long long busy = 0;
+  long long wall = 0;
+  for (const std::string& line : r.lines) {
+    if (sscanf(line.c_str(), "launch busy=%lld wall=%lld", &busy, &wall) == 2) break;
+  }
+  return static_cast<double>(wall);
+}
+
+TEST(ShimHooksTest, TwoProcessesOfOneJobShareOneComputeShare) {
+  // 500 milli for the job; two processes each launch 75 full-GPU kernels of 2 ms (150 ms of GPU
+  // time each, 300 ms together). Paced together the job needs about 300 / 0.5 = 600 ms: together
+  // they get about 0.5 of the time. Paced apart each would finish in about 300 ms and together
+  // they would take about 300 / 300 = 1.
+  Job job;
+  const std::string go = job.File("go");
+  Probe a(job, {"wait:" + go, "launch:kernel:2000000:132:75"}, {"GPUPOOL_GPU_MILLI=500"});
+  Probe b(job, {"wait:" + go, "launch:kernel:2000000:132:75"}, {"GPUPOOL_GPU_MILLI=500"});
+  std::ofstream(go) << "";
+  const ProbeResult ra = a.Wait();
+  const ProbeResult rb = b.Wait();
+  ASSERT_EQ(ra.exit_code, 0) << ra.err;
+  ASSERT_EQ(rb.exit_code, 0) << rb.err;
+  const double together = 300e6 / std::max(Wall(ra), Wall(rb));
+  EXPECT_GT(together, 0.35) << ra.lines.back() << " / " << rb.lines.back();
+  EXPECT_LT(together, 0.65) << ra.lines.back() << " / " << rb.lines.back();
 }
 
 TEST(ShimHooksTest, SmallGridsCostTheirPartOfTheSms) {
