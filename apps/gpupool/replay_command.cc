@@ -40,6 +40,7 @@ struct ReplayArgs {
   std::string placement = "bestfit";
   std::string estimator = "auto";
   std::string backfill = "none";
+  bool strict = false;  // --strict: with --queues, strict order per queue
   bool preempt = false;
   bool gang_reservation = false;
   double reservation_timeout_s = 0;
@@ -281,6 +282,18 @@ int RunReplayCommand(const ReplayArgs& a) {
       }
     }
   }
+  // --strict: strict order per queue (a queue's first job that does not fit blocks that queue
+  // only, as `gpupool serve --strict`); without queues the order is strict already unless
+  // --backfill any.
+  if (a.strict && queues.empty()) {
+    return fail(Status::InvalidArgument(
+        "--strict: applies to --queues (without queues the order is strict unless --backfill "
+        "any)"));
+  }
+  if (a.strict && a.backfill == "any") {
+    return fail(Status::InvalidArgument(
+        "--strict: not with --backfill any (a job that does not fit would be skipped)"));
+  }
   nlohmann::json policies = nlohmann::json::array();
   std::vector<sim::ReplayRun> runs;
   for (const std::string_view order_name : Split(policy, ',')) {
@@ -298,11 +311,12 @@ int RunReplayCommand(const ReplayArgs& a) {
       if (!made) return fail(Status::InvalidArgument("--policy: " + made.error().message()));
       const bool preemptive = (*made)->rank_follows_service();
       // none: strict order; easy: strict with EASY backfill (time limits: the actual durations,
-      // as sjf reads them); any: a job that does not fit is skipped, no reservation.
-      opt.strict_order = a.backfill != "any" && !preemptive && queues.empty();
+      // as sjf reads them); any: a job that does not fit is skipped, no reservation. With queues
+      // the order is strict (per queue) only with --strict.
+      opt.strict_order = a.backfill != "any" && !preemptive && (queues.empty() || a.strict);
       opt.easy_backfill = a.backfill == "easy" && opt.strict_order;
-      // Without strict order (backfill any, srtf, las, queues): a gang that does not fit may hold
-      // a reservation; every reservation may lapse.
+      // Without strict order (backfill any, srtf, las, queues without --strict): a gang that does
+      // not fit may hold a reservation; every reservation may lapse.
       opt.gang_reservation = a.gang_reservation && !opt.strict_order;
       opt.reservation_timeout_s = a.reservation_timeout_s;
       opt.preemption = a.preempt || preemptive || !queues.empty();  // reclaim preempts
@@ -361,11 +375,15 @@ int RunReplayCommand(const ReplayArgs& a) {
   std::cout << fmt::format(
       "{} jobs, {} pool(s), {} GPUs; placement {}; {}{}\n", jobs->size(), pools->size(), gpus,
       a.placement,
-      a.backfill == "any"    ? "backfill any (a job that does not fit is skipped)"
-      : a.backfill == "easy" ? "strict order with EASY backfill for fifo, sjf, qssf; srtf and las "
-                               "preempt, never block"
-                             : "strict order for fifo, sjf, qssf (no job overtakes one that does "
-                               "not fit); srtf and las preempt, never block",
+      a.backfill == "any" || (!queues.empty() && !a.strict)
+          ? "backfill any (a job that does not fit is skipped)"
+      : a.backfill == "easy" ? fmt::format("strict order{} with EASY backfill for fifo, sjf, qssf; "
+                                           "srtf and las preempt, never block",
+                                           queues.empty() ? "" : " per queue")
+                             : fmt::format("strict order{} for fifo, sjf, qssf (no job overtakes "
+                                           "one that does not fit); srtf and las preempt, never "
+                                           "block",
+                                           queues.empty() ? "" : " per queue"),
       reservations);
   const bool sampled = !runs.empty() && !runs[0].samples.empty();
   std::cout << fmt::format("{:<8} {:<10} {:>11} {:>10} {:>11} {:>11} {:>6} {:>7}", "policy",
@@ -477,7 +495,11 @@ void AddReplayCommand(CLI::App& sim, int& exit_code) {
                   "(idle ones lent, reclaimed by preemption); vcs-hard: also limited to them; "
                   "or FILE, a queue file as `gpupool serve --queues` takes (each VC a queue of "
                   "it; its order: is the policy unless --policy is given). Jobs then never block "
-                  "(backfill any)");
+                  "(backfill any) unless --strict");
+  cmd->add_flag("--strict", args->strict,
+                "With --queues: strict order per queue, as `gpupool serve --strict` (Kueue's "
+                "StrictFIFO): a queue's first job that does not fit blocks the later jobs of its "
+                "queue only; --backfill easy then lets them pass when they delay no reservation");
   cmd->add_option("--openb", args->openb,
                   "Replay an openb pod list (11-column form) with its real creation and deletion "
                   "times on --nodes instead of the Philly trace: pods arrive and leave, and the "

@@ -6,7 +6,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "testing/run_program.h"
 
@@ -173,6 +175,63 @@ TEST_F(SimCommandTest, ReplayTakesAQueueFileAsTheServiceDoes) {
   EXPECT_NE(both.err.find("--policy las: the queue file " + file + " names the order 'fifo'"),
             std::string::npos)
       << both.err;
+}
+
+// `sim replay --queues ... --strict`: strict order per queue, the scheduler's (as `gpupool serve
+// --strict`). One shared pool of 2 nodes x 8 GPUs (the VCs' 1 + 1), vcs-hard: each VC's queue
+// guaranteed and limited to 8 GPUs. By hand, fifo:
+//   t 0:   1 (a, 6 GPUs, 100 s) starts on node-0.
+//   t 10:  2 (a, 4) would take a to 10 > 8: its limit holds it, the head of queue a.
+//   t 20:  3 (a, 1) fits under a's limit (7), but in strict order it waits behind 2;
+//          4 (b, 8) starts on node-1: queue b is not blocked by a's head.
+//   t 100: 1 ends: 2 (a: 4) and 3 (a: 5) start. 2 ends 150, 3 ends 110.
+// Starts 0, 100, 100, 20; JCT 100, 140, 90, 30 (avg 90). Without --strict 3 starts at t 20
+// (JCT 10, avg 70). --strict without --queues and with --backfill any are refused.
+TEST_F(SimCommandTest, ReplayWithQueuesIsStrictPerQueueWithStrict) {
+  const auto trace = (dir_ / "philly.csv").string();
+  std::ofstream(trace) << "timestamp,duration,num_gpus,gpu_time,cluster\n"
+                          "2017-10-01 00:00:00,100.0,6,600.0,aaaaaa\n"
+                          "2017-10-01 00:00:10,50.0,4,200.0,aaaaaa\n"
+                          "2017-10-01 00:00:20,10.0,1,10.0,aaaaaa\n"
+                          "2017-10-01 00:00:20,30.0,8,240.0,bbbbbb\n";
+  const auto vcs = (dir_ / "vcs.csv").string();
+  std::ofstream(vcs) << "vc,nodes\naaaaaa,1\nbbbbbb,1\n";
+  const auto starts = [&](const std::string& out) {
+    std::ifstream f(out + "/jobs_fifo.csv");
+    std::string line;
+    std::getline(f, line);  // id,queue,num_gpus,submit_s,start_s,...
+    std::vector<std::int64_t> s;
+    while (std::getline(f, line)) {
+      std::stringstream row(line);
+      std::string cell;
+      for (int c = 0; c <= 4; ++c) std::getline(row, cell, ',');
+      s.push_back(std::stoll(cell));
+    }
+    return s;
+  };
+  const std::string strict_out = (dir_ / "strict").string();
+  const ProgramRun strict =
+      RunGpupool({"sim", "replay", "--trace", trace, "--vcs", vcs, "--queues", "vcs-hard",
+                  "--strict", "--policy", "fifo", "--json", "--out", strict_out});
+  ASSERT_EQ(strict.exit_code, 0) << strict.err;
+  EXPECT_EQ(starts(strict_out), (std::vector<std::int64_t>{0, 100, 100, 20}));
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(strict.out)["policies"][0]["avg_jct_seconds"], 90.0);
+  const std::string free_out = (dir_ / "free").string();
+  const ProgramRun free = RunGpupool({"sim", "replay", "--trace", trace, "--vcs", vcs, "--queues",
+                                      "vcs-hard", "--policy", "fifo", "--json", "--out", free_out});
+  ASSERT_EQ(free.exit_code, 0) << free.err;
+  EXPECT_EQ(starts(free_out), (std::vector<std::int64_t>{0, 100, 20, 20}));
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(free.out)["policies"][0]["avg_jct_seconds"], 70.0);
+
+  const ProgramRun no_queues =
+      RunGpupool({"sim", "replay", "--trace", trace, "--vcs", vcs, "--strict"});
+  EXPECT_EQ(no_queues.exit_code, 2);
+  EXPECT_NE(no_queues.err.find("--strict: applies to --queues"), std::string::npos)
+      << no_queues.err;
+  const ProgramRun any = RunGpupool({"sim", "replay", "--trace", trace, "--vcs", vcs, "--queues",
+                                     "vcs", "--strict", "--backfill", "any"});
+  EXPECT_EQ(any.exit_code, 2);
+  EXPECT_NE(any.err.find("--strict: not with --backfill any"), std::string::npos) << any.err;
 }
 
 }  // namespace

@@ -341,6 +341,34 @@ TEST(ReplayTest, AGangsReservationWithoutStrictOrderByHand) {
   EXPECT_EQ(lapsing.outcomes[3].start_s, 60);
 }
 
+// Strict order with queues (the scheduler's, as the service runs it): a queue's head blocks its
+// own queue only. One pool of 2 x 8 GPUs; queues a and b, each guaranteed and limited to 8 GPUs.
+//   t 0:   1 (a, 6 GPUs, 100 s) starts on node-0.
+//   t 10:  2 (a, 4, 50 s) would take a to 10 > 8: its limit holds it, the head of queue a.
+//   t 20:  b is furthest below its guarantee: 4 (b, 8, 30 s) starts on node-1 (a's head holds
+//          back a's jobs only); 3 (a, 1, 10 s) fits under a's limit (7) but waits behind 2.
+//   t 100: 1 ends: 2 (a: 4) and 3 (a: 5) start.
+// JCT 100, 140, 90, 30. Without strict order 3 starts at t 20 on node-0 (JCT 10).
+TEST(ReplayTest, StrictOrderWithQueuesBlocksOnlyTheHeadsQueueByHand) {
+  const auto jobs = Numbered(
+      {Job(0, 100, 6, "a"), Job(10, 50, 4, "a"), Job(20, 10, 1, "a"), Job(20, 30, 8, "b")});
+  const auto run = [&](bool strict) {
+    ReplayOptions opt;
+    opt.order = "fifo";
+    opt.strict_order = strict;
+    opt.preemption = true;  // reclaim, as `sim replay --queues` runs (none borrows here)
+    opt.queues = {queue::QueueSpec{"a", "", 8, 8, 1}, queue::QueueSpec{"b", "", 8, 8, 1}};
+    opt.threads = 1;
+    auto r = Replay(jobs, {Pool("", 2, 8)}, opt);
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().ToString());
+    return r ? *r : ReplayRun{};
+  };
+  const ReplayRun strict = run(true);
+  EXPECT_EQ(Jcts(strict), (std::vector<std::int64_t>{100, 140, 90, 30}));
+  EXPECT_EQ(strict.preemptions, 0);
+  EXPECT_EQ(Jcts(run(false)), (std::vector<std::int64_t>{100, 140, 10, 30}));
+}
+
 // Jobs with their own requests (openb pods: shares of a GPU) on listed nodes, sampled over time.
 // One node of 1 GPU. A: t 0, 100 s, 600 milli; B: t 10, 50 s, 600 milli (does not fit beside A:
 // waits until 100, runs to 150); C: t 20, 30 s, 400 milli (fits beside A at once, to 50).
