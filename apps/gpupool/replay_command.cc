@@ -43,6 +43,7 @@ struct ReplayArgs {
   bool strict = false;  // --strict: with --queues, strict order per queue
   bool preempt = false;
   bool gang_reservation = false;
+  int max_reservations = 4;
   double reservation_timeout_s = 0;
   std::uint64_t seed = 42;
   int threads = 0;
@@ -319,6 +320,7 @@ int RunReplayCommand(const ReplayArgs& a) {
       // not fit may hold a reservation; every reservation may lapse.
       opt.gang_reservation = a.gang_reservation && !opt.strict_order;
       opt.reservation_timeout_s = a.reservation_timeout_s;
+      opt.max_reservations = a.max_reservations;
       opt.preemption = a.preempt || preemptive || !queues.empty();  // reclaim preempts
       opt.queues = queues;
       opt.estimator =
@@ -368,7 +370,10 @@ int RunReplayCommand(const ReplayArgs& a) {
     return 0;
   }
   std::string reservations;
-  if (a.gang_reservation) reservations += "; gangs reserve where the order is not strict";
+  if (a.gang_reservation) {
+    reservations += fmt::format("; gangs reserve where the order is not strict (up to {} at once)",
+                                a.max_reservations);
+  }
   if (a.reservation_timeout_s > 0) {
     reservations += fmt::format("; reservations lapse after {} s", a.reservation_timeout_s);
   }
@@ -475,6 +480,11 @@ void AddReplayCommand(CLI::App& sim, int& exit_code) {
                 "Where the order is not strict (--backfill any, srtf, las, --queues): the "
                 "highest-ranked gang (a job over one node) that does not fit holds a reservation, "
                 "and a job ranked behind it starts only if that cannot delay it (EASY's rule)");
+  cmd->add_option("--max-reservations", args->max_reservations,
+                  "With --gang-reservation: how many gangs may hold a reservation at once, each "
+                  "against the pool as the earlier ones leave it")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   cmd->add_option("--reservation-timeout", args->reservation_timeout_s,
                   "Simulated seconds after which a reservation (EASY's head's, a gang's) lapses "
                   "if its job has not started; the job then waits as long again without one and "

@@ -62,6 +62,8 @@ struct ServeFlags {
   bool preempt_grace_set = false;  // given on the command line (only with --preempt)
   bool min_run_set = false;
   bool gang_reservation = false;
+  int max_reservations = 4;
+  std::string backfill = "none";  // with --strict: none or easy
   int reservation_timeout_s = 0;
   bool reservation_timeout_set = false;  // given on the command line (only with the above)
   bool order_set = false;                // --order given on the command line
@@ -110,9 +112,15 @@ int RunServe(const ServeFlags& f) {
     return fail(Status::InvalidArgument(
         "--gang-reservation: not with --strict (no job passes the head of a strict order)"));
   }
-  if (!f.gang_reservation && f.reservation_timeout_set) {
+  if (f.backfill == "easy" && !f.strict) {
     return fail(Status::InvalidArgument(
-        "--reservation-timeout: applies to gang reservations only; add --gang-reservation"));
+        "--backfill easy: applies to a strict order; add --strict (without it every job that "
+        "fits starts)"));
+  }
+  if (!f.gang_reservation && f.backfill != "easy" && f.reservation_timeout_set) {
+    return fail(Status::InvalidArgument(
+        "--reservation-timeout: applies to reservations only; add --gang-reservation or "
+        "--strict --backfill easy"));
   }
   // --preempt with an order that never preempts needs queues, from --queues or stored in the
   // database (set through the API earlier): the service checks once it knows them.
@@ -134,6 +142,9 @@ int RunServe(const ServeFlags& f) {
   // A gang that does not fit holds a reservation (EASY's rule for the jobs behind it), lapsing
   // after the timeout.
   opt.scheduler.gang_reservation = f.gang_reservation;
+  opt.scheduler.max_reservations = f.max_reservations;
+  // EASY backfill behind the strict order's heads (with queues, each queue's head reserves).
+  opt.scheduler.easy_backfill = f.backfill == "easy";
   opt.scheduler.reservation_timeout_s = f.reservation_timeout_s;
   if (!f.queues.empty()) {
     // Limits and fair share hold in the service; reclaiming a guarantee needs --preempt.
@@ -324,7 +335,13 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       "(default priority; a queue file's `order:` sets it too)");
   cmd->add_flag("--strict", flags->strict,
                 "Strict order: no job starts before the first waiting job of its queue (of the "
-                "pool, without queues) that does not fit; no backfill");
+                "pool, without queues) that does not fit; no backfill unless --backfill easy");
+  cmd->add_option("--backfill", flags->backfill,
+                  "With --strict: none, or easy (EASY backfill: each blocked head, one per queue, "
+                  "holds a reservation on named nodes, and a job behind starts only if it delays "
+                  "none of them; time limits say when running jobs end)")
+      ->check(CLI::IsMember({"none", "easy"}))
+      ->capture_default_str();
   cmd->add_flag("--preempt", flags->preempt,
                 "Preempt running preemptible jobs: for a strictly higher priority (the order's "
                 "rule) and for a queue reclaiming its guarantee (docs/serve.md)");
@@ -348,13 +365,19 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
                 "The highest-ranked gang (replicas > 1) that does not fit holds a reservation: "
                 "the earliest time it fits once running jobs end by their time limits; a job "
                 "ranked behind it starts only if that cannot delay it (EASY backfill)");
+  cmd->add_option("--max-reservations", flags->max_reservations,
+                  "With --gang-reservation: how many gangs may hold a reservation at once, each "
+                  "against the pool as the earlier ones leave it")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   cmd->add_option_function<int>(
          "--reservation-timeout",
          [flags](const int& s) {
            flags->reservation_timeout_s = s;
            flags->reservation_timeout_set = true;
          },
-         "Seconds after which a gang's reservation lapses if the gang has not started; it then "
+         "Seconds after which a reservation (a gang's, an EASY head's) lapses if its job has not "
+         "started; it then "
          "waits as long again without one (the next gang may reserve) and may reserve again. "
          "0: never lapses (default). Set it above the longest time limit (docs/serve.md)")
       ->check(CLI::Range(0, 30 * 24 * 3600));

@@ -215,9 +215,6 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::
   s->window_ = opt.window > 0 ? opt.window : s->policy_->default_window();
   s->strict_order_ = opt.strict_order;
   if (!opt.queues.empty()) {
-    if (opt.strict_order && opt.easy_backfill) {
-      return Error(Status::InvalidArgument("queues: not with EASY backfill (strict order) yet"));
-    }
     auto queues = queue::QueueSet::Create(opt.queues);
     if (!queues) return Error(queues.error());
     GP_RETURN_IF_ERROR(s->CheckQueueModels(*queues));
@@ -239,6 +236,11 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::
         " is not a number of seconds >= 0"));
   }
   s->reservation_timeout_s_ = opt.reservation_timeout_s;
+  if (opt.max_reservations < 1) {
+    return Error(Status::InvalidArgument(
+        "max_reservations: " + std::to_string(opt.max_reservations) + " is not >= 1"));
+  }
+  s->max_reservations_ = opt.max_reservations;
   if (s->strict_order_) s->window_ = 1;
   s->max_defer_cycles_ = opt.max_defer_cycles;
   auto order = MakeJobOrder(opt.order);
@@ -457,9 +459,6 @@ Status Scheduler::SetQueues(std::vector<queue::QueueSpec> specs,
 
 Result<std::optional<queue::QueueSet>> Scheduler::BuildQueues(
     std::vector<queue::QueueSpec> specs, const std::vector<JobRequest>& arriving) const {
-  if (!specs.empty() && strict_order_ && easy_backfill_) {
-    return Error(Status::InvalidArgument("queues: not with EASY backfill (strict order) yet"));
-  }
   auto set = queue::QueueSet::Create(std::move(specs));
   if (!set) return Error(set.error());
   GP_RETURN_IF_ERROR(CheckQueueModels(*set));
@@ -1221,10 +1220,16 @@ CycleResult Scheduler::RunCycle(bool full) {
   for (const auto& [queue, job] : queue_heads_) {
     if (!pending_.contains(job)) freed_ = true;
   }
-  // Gang reservation: the gang that held the reservation is tried again first as well, so that
-  // the arrivals ranked behind it meet it; if it left the queue, the jobs it held back go again.
-  const JobId holder = !strict_order_ && reservation_ ? reservation_->first : 0;
-  if (holder != 0 && !pending_.contains(holder)) freed_ = true;
+  // Gang reservation: the gangs that held a reservation are tried again first as well, so that
+  // the arrivals ranked behind them meet them; if one left the queue, the jobs it held back go
+  // again. (Strict order's reservations are its heads': tried again as heads.)
+  std::vector<JobId> holders;
+  if (!strict_order_) {
+    for (const Reservation& r : reservations_) {
+      holders.push_back(r.job);
+      if (!pending_.contains(r.job)) freed_ = true;
+    }
+  }
   // A reservation lapsing, or a lapsed one coming back, changes what may start: everything again.
   if (reservation_timeout_s_ > 0) {
     std::erase_if(reserved_since_, [&](const auto& e) {
@@ -1243,8 +1248,10 @@ CycleResult Scheduler::RunCycle(bool full) {
         std::find(arrivals_.begin(), arrivals_.end(), blocked_head_) == arrivals_.end()) {
       order.push_back(&pending_.at(blocked_head_));
     }
-    if (holder != 0 && std::find(arrivals_.begin(), arrivals_.end(), holder) == arrivals_.end()) {
-      order.push_back(&pending_.at(holder));
+    for (const JobId holder : holders) {
+      if (std::find(arrivals_.begin(), arrivals_.end(), holder) == arrivals_.end()) {
+        order.push_back(&pending_.at(holder));
+      }
     }
     for (const auto& [queue, job] : queue_heads_) {
       if (std::find(arrivals_.begin(), arrivals_.end(), job) == arrivals_.end()) {
@@ -1275,7 +1282,8 @@ CycleResult Scheduler::RunCycle(bool full) {
   std::unordered_set<JobId> heads;  // tried again, not arrivals: ranked by an earlier cycle
   for (const auto& [queue, job] : queue_heads_) heads.insert(job);
   for (const PendingJob* j : order) {
-    if (result.full || (j->id != blocked_head_ && j->id != holder && !heads.contains(j->id))) {
+    if (result.full || (j->id != blocked_head_ && !heads.contains(j->id) &&
+                        std::find(holders.begin(), holders.end(), j->id) == holders.end())) {
       ranked_.push_back(j->id);
     }
   }
@@ -1387,6 +1395,12 @@ CycleResult Scheduler::RunCycle(bool full) {
   const auto blocks = [&](const PendingJob* j) {
     if (strict_queues) heads_now.emplace(j->request.queue, j->id);
   };
+  // The first job that does not fit stops the walk: strict order (with queues only with EASY
+  // backfill, whose reservations follow), or a gang that may reserve.
+  const bool easy_queues = strict_queues && easy_backfill_;
+  const auto stops_walk = [&](const PendingJob* j) {
+    return easy_queues || (!strict_queues && (strict_order_ || MayReserve(*j)));
+  };
   std::vector<JobId> failed_in_order;  // the jobs that did not fit, in the order's order
   std::size_t i = 0;
   // A job its queue's limit holds back may still preempt lower-ranked jobs of its own queue.
@@ -1408,7 +1422,7 @@ CycleResult Scheduler::RunCycle(bool full) {
       it->second.push_back(job->id);
       failed_in_order.push_back(job->id);
       blocks(job);
-      if (!strict_queues && MayReserve(*job)) head = job->id;
+      if (stops_walk(job)) head = job->id;
       ++i;
       continue;
     }
@@ -1423,7 +1437,7 @@ CycleResult Scheduler::RunCycle(bool full) {
         failed[key].push_back(job->id);
         failed_in_order.push_back(job->id);
         blocks(job);
-        if (!strict_queues && (strict_order_ || MayReserve(*job))) head = job->id;
+        if (stops_walk(job)) head = job->id;
       }
       ++i;
       continue;
@@ -1504,94 +1518,99 @@ CycleResult Scheduler::RunCycle(bool full) {
       failed[ShapeKey{win_requests[k], 1}].push_back(win_ids[k]);
       failed_in_order.push_back(win_ids[k]);
       blocks(&pending_.at(win_ids[k]));
-      if (!strict_queues && strict_order_ && head == 0) head = win_ids[k];
+      if (head == 0 && stops_walk(&pending_.at(win_ids[k]))) head = win_ids[k];
     }
   }
   if (strict_order_) {
-    if (blocked_head_ != head) waits_.erase(blocked_head_);
-    blocked_head_ = head;
+    const JobId single = strict_queues ? 0 : head;  // with queues: queue_heads_
+    if (blocked_head_ != single) waits_.erase(blocked_head_);
+    blocked_head_ = single;
   }
   if (strict_queues) {
     // A head that no longer heads its queue keeps no stale reason; the jobs behind a head wait
-    // for it alone (PendingReasons names it).
+    // for it alone (PendingReasons names it). With EASY backfill the walk below finds the heads
+    // of the other queues (queue_heads_ is set after it).
     for (const auto& [queue, job] : queue_heads_) {
       if (const auto it = heads_now.find(queue); it == heads_now.end() || it->second != job) {
         waits_.erase(job);
       }
     }
-    queue_heads_ = std::move(heads_now);
     for (const JobId id : behind) waits_.erase(id);
   }
-  reservation_.reset();
+  reservations_.clear();
   if (head != 0 && (easy_backfill_ || !strict_order_)) {
-    // EASY backfill behind the head (strict order) or the gang that reserves (gang reservation):
-    // each later job that fits now goes if it cannot delay the reservation. A strict head whose
-    // reservation has lapsed holds nothing back: every later job that fits goes.
-    const bool lapsed = ReservationLapsed(head);
-    std::pair<double, cluster::ClusterState> reserved;
-    if (!lapsed) {
-      reserved = Reserve(pending_.at(head).request);
-      reservation_ = std::pair<JobId, double>{head, reserved.first};
-      if (reservation_timeout_s_ > 0) reserved_since_.try_emplace(head, now_s_);
-    }
-    const double reserved_at = reserved.first;
-    cluster::ClusterState& at_reservation = reserved.second;
+    // Reservations in rank order, each against the pool as the earlier ones leave it (Reserve):
+    // the EASY head's (strict order), each blocked queue's head's (strict order with queues), up
+    // to max_reservations gangs' (gang reservation). Each later job that fits now goes if it
+    // delays none of them (DelaysHold). A job whose reservation has lapsed holds nothing back.
+    std::vector<Hold> holds;
+    const auto reserve = [&](const PendingJob* j) {
+      if (ReservationLapsed(j->id)) return;
+      JobRequest as = j->request;
+      as.replica = replica_of(j);
+      holds.push_back(Reserve(j->id, as, holds));
+      if (reservation_timeout_s_ > 0) reserved_since_.try_emplace(j->id, now_s_);
+    };
+    const auto gang_reserves = [&](const PendingJob* j) {
+      return !strict_order_ && MayReserve(*j) && static_cast<int>(holds.size()) < max_reservations_;
+    };
+    reserve(&pending_.at(head));
     for (; i < order.size(); ++i) {
       const PendingJob* job = order[i];
-      // The walk's checks (strict order has no queues, tries every job); the limits narrow the
+      // With queues, a job of a queue whose head blocks it only passes by backfill; a job of a
+      // queue not yet blocked that cannot start is its queue's head and reserves in turn.
+      const bool blocked = easy_queues && heads_now.contains(job->request.queue);
+      // The walk's checks (strict order without queues tries every job); the limits narrow the
       // models it may land on (replica_of) before its shape is known.
-      if (!strict_order_ && over_limit(job)) continue;
+      if ((!strict_order_ || easy_queues) && over_limit(job)) {
+        if (easy_queues && !blocked) blocks(job);  // a limit's head reserves nothing
+        continue;
+      }
       const ShapeKey key{replica_of(job), job->request.replicas};
-      if (!strict_order_) {
-        if (auto it = failed.find(key); it != failed.end()) {
-          it->second.push_back(job->id);
-          continue;
-        }
-      }
       std::optional<Placement> p;
-      if (job->request.replicas > 1) {
-        p = PlaceGang(key.replica, job->request.replicas);
-      } else if (auto a = placer_->Place(key.replica, state_)) {
-        GP_CHECK(state_.Allocate(*a).ok());
-        p = Placement{*a};
+      const bool shape_failed = (!strict_order_ || easy_queues) && failed.contains(key);
+      if (!shape_failed) {
+        if (job->request.replicas > 1) {
+          p = PlaceGang(key.replica, job->request.replicas);
+        } else if (auto a = placer_->Place(key.replica, state_)) {
+          GP_CHECK(state_.Allocate(*a).ok());
+          p = Placement{*a};
+        }
+        ++result.node_scans;
       }
-      ++result.node_scans;
       if (!p) {
-        // Fits nowhere now: strict order, its reason is the head's; else its shape's. Behind the
-        // gang's reservation it preempts nothing (not in failed_in_order): that would overtake it.
-        if (strict_order_) {
-          waits_.erase(job->id);
-        } else {
+        // Fits nowhere now: behind a head, its reason is the head's; else its shape's. Behind a
+        // gang's reservation it preempts nothing (not in failed_in_order): that would overtake
+        // it; a queue's new head may reclaim, as the heads the walk found.
+        if (!strict_order_) {
           failed[key].push_back(job->id);
+          if (gang_reserves(job)) reserve(job);
+        } else if (easy_queues && !blocked) {
+          failed[key].push_back(job->id);
+          failed_in_order.push_back(job->id);
+          blocks(job);
+          reserve(job);
+        } else {
+          waits_.erase(job->id);
         }
         continue;
       }
-      const double limit = static_cast<double>(job->request.time_limit_s);
-      const double gpus = JobGpus(job->request);
-      const double ends = job->request.time_limit_s > 0
-                              ? now_s_ + limit - (gpus > 0 ? job->attained_gpu_s / gpus : 0.0)
-                              : std::numeric_limits<double>::infinity();
-      // A job without a limit "ends" before a reservation without a start time only when no
-      // timeout bounds that reservation (else it could hold the same GPUs for ever).
-      bool harmless =
-          lapsed || (ends <= reserved_at && (std::isfinite(ends) || reservation_timeout_s_ <= 0));
-      if (!harmless) {
-        // Still running at the reserved time: the head must fit next to it then.
-        cluster::ClusterState with = at_reservation;
-        bool added = true;
-        for (const auto& a : *p) added = added && with.Allocate(a).ok();
-        harmless = added && FitsOn(pending_.at(head).request, with);
-        if (harmless) at_reservation = std::move(with);
-      }
-      if (!harmless) {
+      if (const auto delayed = DelaysHold(*p, EndsBy(job->id, job->request, now_s_), holds)) {
         for (const auto& a : *p) GP_CHECK(state_.Release(a).ok());
+        const Reservation& r = holds[*delayed].r;
         WaitReason w;
         w.code = WaitCode::kReservationAhead;
-        w.message = "would delay job " + std::to_string(head) + ", which holds a reservation (" +
+        w.message = "would delay job " + std::to_string(r.job) + ", which holds a reservation (" +
                     (strict_order_ ? "EASY backfill" : "gang reservation") + ")";
-        w.job = head;
-        if (std::isfinite(reserved_at)) w.reserved_at_s = reserved_at;
+        w.job = r.job;
+        if (std::isfinite(r.at)) w.reserved_at_s = r.at;
         waits_[job->id] = Wait{nullptr, {std::move(w)}};
+        if (easy_queues && !blocked) {
+          blocks(job);
+          reserve(job);
+        } else if (gang_reserves(job)) {
+          reserve(job);
+        }
         continue;
       }
       waits_.erase(job->id);
@@ -1600,7 +1619,9 @@ CycleResult Scheduler::RunCycle(bool full) {
       placed_ids.push_back(job->id);
       result.placed.emplace_back(job->id, std::move(*p));
     }
+    for (Hold& h : holds) reservations_.push_back(std::move(h.r));
   }
+  if (strict_queues) queue_heads_ = std::move(heads_now);
 
   for (const JobId id : placed_ids) {
     pending_.erase(id);
@@ -1676,9 +1697,7 @@ CycleResult Scheduler::RunCycle(bool full) {
     });
     it->second.own.push_back(ReservationReason(id));
   };
-  if (reservation_ && (!strict_order_ || reservation_timeout_s_ > 0)) {
-    set_reservation_reason(reservation_->first);
-  }
+  for (const Reservation& r : reservations_) set_reservation_reason(r.job);
   reservation_change_at_.reset();
   for (const auto& [id, since] : reserved_since_) {
     const bool lapsed = ReservationLapsed(id);
@@ -1853,6 +1872,8 @@ CycleResult Scheduler::RunCycle(bool full) {
     w.victims = victims;
     waits_[id] = Wait{nullptr, {std::move(w)}};
   }
+  // A job placed by preemption no longer holds its reservation.
+  std::erase_if(reservations_, [&](const Reservation& r) { return !pending_.contains(r.job); });
   return result;
 }
 
@@ -1884,9 +1905,10 @@ WaitReason Scheduler::ReservationReason(JobId id) const {
     return w;
   }
   w.code = WaitCode::kReserved;
-  const double at = reservation_ && reservation_->first == id
-                        ? reservation_->second
-                        : std::numeric_limits<double>::infinity();
+  const auto held = std::find_if(reservations_.begin(), reservations_.end(),
+                                 [&](const Reservation& r) { return r.job == id; });
+  const double at =
+      held != reservations_.end() ? held->at : std::numeric_limits<double>::infinity();
   if (std::isfinite(at)) {
     w.reserved_at_s = at;
     w.message = "holds a reservation to start at t " + clock(at) +
@@ -1912,30 +1934,166 @@ double Scheduler::LatestEnd(JobId id) const {
   return run.since_s + static_cast<double>(r.time_limit_s) - ran_before;
 }
 
-std::pair<double, cluster::ClusterState> Scheduler::Reserve(const JobRequest& head) const {
+namespace {
+
+// Allocates every allocation of `p` on `s`, or none (false: one did not fit; `s` unchanged).
+bool AddAll(cluster::ClusterState& s, const Placement& p) {
+  for (std::size_t k = 0; k < p.size(); ++k) {
+    if (!s.Allocate(p[k]).ok()) {
+      for (std::size_t j = 0; j < k; ++j) GP_CHECK(s.Release(p[j]).ok());
+      return false;
+    }
+  }
+  return true;
+}
+
+void ReleaseAll(cluster::ClusterState& s, const Placement& p) {
+  for (const auto& a : p) GP_CHECK(s.Release(a).ok());
+}
+
+// Whether the reserved state of `g` holds the nodes of `h`: `h` has nodes and runs at g's
+// reserved time (for a `g` without a time: for ever).
+bool HeldAt(const Reservation& h, const Reservation& g) {
+  if (h.job == g.job || !std::isfinite(h.at)) return false;
+  return std::isfinite(g.at) ? h.at <= g.at && g.at < h.ends : !std::isfinite(h.ends);
+}
+
+}  // namespace
+
+double Scheduler::EndsBy(JobId id, const JobRequest& r, double start) const {
+  if (r.time_limit_s <= 0) return std::numeric_limits<double>::infinity();
+  const auto it = pending_.find(id);
+  const double attained = it == pending_.end() ? 0.0 : it->second.attained_gpu_s;
+  const double gpus = JobGpus(r);
+  return start + static_cast<double>(r.time_limit_s) - (gpus > 0 ? attained / gpus : 0.0);
+}
+
+Scheduler::Hold Scheduler::Reserve(JobId id, const JobRequest& request,
+                                   std::vector<Hold>& holds) const {
   std::vector<std::pair<double, JobId>> ends;
   ends.reserve(running_.size());
-  for (const auto& [id, run] : running_) ends.emplace_back(LatestEnd(id), id);
+  for (const auto& [rid, run] : running_) ends.emplace_back(LatestEnd(rid), rid);
   std::sort(ends.begin(), ends.end());
+  // The candidate times: now, and every time the pool gains room (a running job's end by its
+  // limit, an earlier reservation's end).
+  std::vector<double> times{now_s_};
+  for (const auto& [t, rid] : ends) {
+    if (std::isfinite(t)) times.push_back(std::max(t, now_s_));
+  }
+  for (const Hold& h : holds) {
+    if (std::isfinite(h.r.ends)) times.push_back(std::max(h.r.ends, now_s_));
+  }
+  std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
   cluster::ClusterState s = state_;
   std::size_t k = 0;
-  while (k < ends.size() && std::isfinite(ends[k].first)) {
-    const double t = ends[k].first;
-    for (; k < ends.size() && ends[k].first == t; ++k) {  // every job ending at t
+  for (const double t : times) {
+    for (; k < ends.size() && ends[k].first <= t; ++k) {
       for (const auto& a : placed_.at(ends[k].second)) GP_CHECK(s.Release(a).ok());
     }
-    if (FitsOn(head, s)) return {std::max(t, now_s_), std::move(s)};
+    Reservation r{id, t, EndsBy(id, request, t), {}};
+    // The reservations that run at t take their nodes first.
+    std::optional<cluster::ClusterState> with;
+    bool held = true;
+    for (const Hold& h : holds) {
+      if (!HeldAt(h.r, r)) continue;
+      if (!with) with = s;
+      held = held && AddAll(*with, h.r.nodes);
+    }
+    if (!held) continue;
+    std::optional<Placement> p = PlaceOn(request, with ? *with : s);
+    if (!p) continue;
+    r.nodes = std::move(*p);
+    // Its nodes stay clear of every earlier reservation that starts before it would end.
+    std::vector<std::size_t> added;
+    bool clear = true;
+    for (std::size_t j = 0; j < holds.size() && clear; ++j) {
+      if (!HeldAt(r, holds[j].r)) continue;
+      clear = AddAll(holds[j].at_state, r.nodes);
+      if (clear) added.push_back(j);
+    }
+    if (!clear) {
+      for (const std::size_t j : added) ReleaseAll(holds[j].at_state, r.nodes);
+      continue;
+    }
+    cluster::ClusterState at_state = with ? std::move(*with) : s;
+    GP_CHECK(AddAll(at_state, r.nodes));
+    return Hold{std::move(r), request, std::move(at_state)};
   }
-  return {std::numeric_limits<double>::infinity(), std::move(s)};
+  // No time: running jobs without a limit hold what it needs. Every job with a limit ended, and
+  // the earlier reservations that never end hold their nodes.
+  Reservation r{
+      id, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity(), {}};
+  for (const Hold& h : holds) {
+    if (HeldAt(h.r, r)) static_cast<void>(AddAll(s, h.r.nodes));
+  }
+  return Hold{std::move(r), request, std::move(s)};
+}
+
+std::optional<std::size_t> Scheduler::DelaysHold(const Placement& p, double ends,
+                                                 std::vector<Hold>& holds) const {
+  // Running at a reservation's time (a job without a limit "ends" before a reservation without
+  // a start time only when no timeout bounds that reservation: else it could hold the same GPUs
+  // for ever).
+  const auto overlaps = [&](const Hold& h) {
+    return !(ends <= h.r.at && (std::isfinite(ends) || reservation_timeout_s_ <= 0));
+  };
+  // Most often every reservation it overlaps keeps its nodes beside it: add it to their states.
+  std::vector<std::size_t> added;
+  bool exact = true;
+  for (std::size_t i = 0; i < holds.size() && exact; ++i) {
+    Hold& h = holds[i];
+    if (!overlaps(h)) continue;
+    exact = std::isfinite(h.r.at) && AddAll(h.at_state, p);
+    if (exact) added.push_back(i);
+  }
+  if (exact) return std::nullopt;
+  for (const std::size_t i : added) ReleaseAll(holds[i].at_state, p);
+  // Else, on a copy: a reservation whose nodes it would take moves to other nodes free at its
+  // time beside it, if those are clear of the other reservations that run then.
+  std::vector<Hold> trial = holds;
+  for (std::size_t i = 0; i < trial.size(); ++i) {
+    Hold& h = trial[i];
+    if (!overlaps(h)) continue;
+    if (!std::isfinite(h.r.at)) {  // no nodes known: it must still fit beside the job then
+      if (!AddAll(h.at_state, p)) return i;
+      if (!FitsOn(h.request, h.at_state)) return i;
+      continue;
+    }
+    if (AddAll(h.at_state, p)) continue;
+    cluster::ClusterState without = h.at_state;
+    ReleaseAll(without, h.r.nodes);
+    if (!AddAll(without, p)) return i;
+    std::optional<Placement> moved = PlaceOn(h.request, without);
+    if (!moved) return i;
+    for (std::size_t j = 0; j < trial.size(); ++j) {
+      if (j == i || !HeldAt(h.r, trial[j].r)) continue;
+      ReleaseAll(trial[j].at_state, h.r.nodes);
+      if (!AddAll(trial[j].at_state, *moved)) return i;
+    }
+    GP_CHECK(AddAll(without, *moved));
+    h.at_state = std::move(without);
+    h.r.nodes = std::move(*moved);
+  }
+  holds = std::move(trial);
+  return std::nullopt;
+}
+
+std::optional<Placement> Scheduler::PlaceOn(const JobRequest& r,
+                                            const cluster::ClusterState& s) const {
+  cluster::ClusterState trial = s;
+  Placement p;
+  p.reserve(static_cast<std::size_t>(r.replicas));
+  for (int k = 0; k < r.replicas; ++k) {
+    const auto a = placer_->Place(r.replica, trial);
+    if (!a || !trial.Allocate(*a).ok()) return std::nullopt;
+    p.push_back(*a);
+  }
+  return p;
 }
 
 bool Scheduler::FitsOn(const JobRequest& r, const cluster::ClusterState& s) const {
-  cluster::ClusterState trial = s;
-  for (int k = 0; k < r.replicas; ++k) {
-    const auto a = placer_->Place(r.replica, trial);
-    if (!a || !trial.Allocate(*a).ok()) return false;
-  }
-  return true;
+  return PlaceOn(r, s).has_value();
 }
 
 std::vector<const PendingJob*> Scheduler::ReclaimCandidates(

@@ -114,8 +114,11 @@ struct SchedulerOptions {
   // backfill; the Helios replay's FIFO, SJF and QSSF). The jobs behind it wait with a reason
   // naming it. Jobs are then placed one at a time (a window of 1). With queues, per queue (as
   // Kueue's StrictFIFO): a queue's first job that does not fit, or that its queue's limit holds,
-  // blocks the later jobs of that queue only; the other queues go on. Not with EASY backfill and
-  // queues yet.
+  // blocks the later jobs of that queue only; the other queues go on. With queues and EASY
+  // backfill, each queue's head that does not fit (or that fits but would delay a reservation
+  // taken before it in rank order) holds a reservation of its own (a head its queue's limit
+  // holds reserves nothing: the pool is not what it waits for), and a job behind, in any queue,
+  // starts only if it delays none of them.
   bool strict_order = false;
   // EASY backfill, with strict_order: the job at the head that does not fit gets a reservation,
   // the earliest time at which it fits once running jobs end by their time limits; a job behind
@@ -128,11 +131,20 @@ struct SchedulerOptions {
   // running jobs end by their time limits), and every job ranked behind it starts only if that
   // cannot delay the reservation: EASY's rule, the same code. The jobs ranked ahead of it are
   // placed as always. Behind the gang jobs are placed one at a time (no scheduling window, no
-  // deferral) and preempt nothing (they would overtake the gang). Only gangs reserve: a
+  // deferral) and preempt nothing (they would overtake the gang). Up to max_reservations gangs
+  // hold one at once: behind the first, the next gang in rank order that does not fit (or that
+  // fits but would delay a reservation) reserves too, against the pool as the earlier
+  // reservations leave it. Only gangs reserve: a
   // single-replica job is placed inside a window together with its neighbours, which the window
   // policy may place before knowing that it fails. false: a gang that does not fit is skipped
   // and later jobs take what is free (it may wait for ever while smaller jobs keep coming).
   bool gang_reservation = false;
+  // Gang reservation: how many gangs may hold a reservation at once (>= 1; 1: the first only, as
+  // before). Every reservation makes each job behind it check one more reserved state, so the
+  // bound keeps a cycle's cost linear in the queue; 4 covers the few large gangs a pool has
+  // waiting at once without letting reservations fence off the whole pool (docs/replay.md has
+  // the measurements). With strict order and queues the heads reserve, one per queue, unbounded.
+  int max_reservations = 4;
   // Reservation timeout, in seconds of the clock, for every reservation (a gang's, the EASY
   // head's): a job that has not started within this time after its reservation was first made
   // loses it (it lapses) and then waits as long again without one, holding nothing back (the next
@@ -182,6 +194,20 @@ struct SchedulerOptions {
   // and is placed on that model. Without per-model guarantees reclaim ignores models, as before.
   std::vector<queue::QueueSpec> queues;
   placement::PlacerOptions placer;
+};
+
+// A reservation as the cycle that made it left it: the job, the time reserved for it (the
+// earliest at which it fits when running jobs end by their time limits, against the pool as the
+// reservations taken before it in rank order leave it: each of those holds its nodes from its
+// reserved time until it would end by its own time limit, for ever without one), when it would
+// end by its time limit, and the nodes and GPUs it will take then (its placement at the reserved
+// time, one allocation per replica). `at` infinity: running jobs without a time limit hold what
+// it needs, no start time is known and `nodes` is empty.
+struct Reservation {
+  JobId job = 0;
+  double at = 0;
+  double ends = 0;
+  Placement nodes;
 };
 
 struct CycleResult {
@@ -319,8 +345,7 @@ class Scheduler {
   // Replaces the queues at run time (the service's PUT /api/v1/queues): `specs` as in
   // SchedulerOptions::queues, empty for no queues. Everything is checked before anything changes,
   // and the change is refused whole, the current queues kept, when:
-  //   - the set itself is invalid (QueueSet::Create's InvalidArgument, naming queue and member),
-  //     or queues come with strict order and EASY backfill (InvalidArgument);
+  //   - the set itself is invalid (QueueSet::Create's InvalidArgument, naming queue and member);
   //   - a queue that a pending or running job names (or one of `arriving`: requests the caller is
   //     about to queue) is missing from `specs`: FailedPrecondition "queue 'a' still has 3 job(s)
   //     (1 pending, 2 running) ...";
@@ -337,10 +362,16 @@ class Scheduler {
   // SetQueues' checks alone: OK exactly when SetQueues(specs, arriving) would succeed now.
   Status CheckQueues(std::vector<queue::QueueSpec> specs,
                      const std::vector<JobRequest>& arriving = {}) const;
-  // The job holding the reservation (EASY backfill's head, or the gang of gang_reservation) and
-  // the time reserved for it (infinity when it waits for jobs without limits), as of the last
-  // cycle; nullopt when no job holds one (also while the head's reservation has lapsed).
-  std::optional<std::pair<JobId, double>> reservation() const { return reservation_; }
+  // The reservations of the last cycle in rank order (EASY backfill's heads, the gangs of
+  // gang_reservation), each with its time (infinity when it waits for jobs without limits) and
+  // nodes; empty when no job holds one (also while a head's reservation has lapsed). A job that
+  // starts or leaves drops its reservation at once.
+  const std::vector<Reservation>& reservations() const { return reservations_; }
+  // The first of them (the highest ranked) as (job, time); nullopt when none.
+  std::optional<std::pair<JobId, double>> reservation() const {
+    if (reservations_.empty()) return std::nullopt;
+    return std::pair<JobId, double>{reservations_.front().job, reservations_.front().at};
+  }
   // With reservation_timeout_s: the next time at which a reservation lapses or a lapsed job may
   // reserve again, by the clock alone; the caller runs a cycle then (the service, the replay).
   // nullopt: none pending.
@@ -414,9 +445,32 @@ class Scheduler {
   WaitReason ReservationReason(JobId id) const;
   // When running job `id` ends at the latest by its time limit (infinity without a limit).
   double LatestEnd(JobId id) const;
-  // The earliest time at which `head` fits when the running jobs end by their limits, and the
-  // state at that time.
-  std::pair<double, cluster::ClusterState> Reserve(const JobRequest& head) const;
+  // A reservation being made or checked in a cycle: the reservation, its job's request (as it is
+  // placed) and the pool at its reserved time (running jobs not yet ended by their limits, the
+  // reservations active then, its own nodes included; with `at` infinity, every job with a limit
+  // ended and no nodes of its own).
+  struct Hold {
+    Reservation r;
+    JobRequest request;
+    cluster::ClusterState at_state;
+  };
+  // The reservation of `id`, placed as `request`, against the pool as `holds` (the earlier
+  // reservations of the cycle, in rank order) leave it: the earliest time from now, a running
+  // job's end or an earlier reservation's end, at which `request` fits beside the running jobs and
+  // the reservations active then, on nodes that no earlier reservation starting before it would
+  // end needs. Adds its nodes to the reserved states of the earlier reservations it overlaps.
+  Hold Reserve(JobId id, const JobRequest& request, std::vector<Hold>& holds) const;
+  // Whether starting a job now on `p`, running until `ends`, delays none of `holds`: it ends
+  // before each reserved time, or each reservation still gets its nodes (or, failing that, other
+  // nodes that no other reservation needs then) beside it. Yes: `p` is added to the reserved
+  // states it overlaps (and a reservation moved to other nodes keeps them), nullopt. No: the
+  // index of the first reservation it would delay; `holds` unchanged.
+  std::optional<std::size_t> DelaysHold(const Placement& p, double ends,
+                                        std::vector<Hold>& holds) const;
+  // `r` placed on `s` replica by replica (nullopt: it does not fit).
+  std::optional<Placement> PlaceOn(const JobRequest& r, const cluster::ClusterState& s) const;
+  // When job `id`, placed as `r`, would end by its time limit if it started at `start`.
+  double EndsBy(JobId id, const JobRequest& r, double start) const;
   Status Allocate(JobId id, const Placement& placement, const JobRequest* request,
                   const History* history);
   // SetQueues' checks, and the new set charged with the running jobs (nullopt: no queues).
@@ -479,7 +533,8 @@ class Scheduler {
   bool preemption_ = false;
   std::optional<queue::QueueSet> queues_;
   bool easy_backfill_ = false;
-  std::optional<std::pair<JobId, double>> reservation_;
+  std::vector<Reservation> reservations_;
+  int max_reservations_ = 4;
   // Strict order with queues: each blocked queue's head (the first of its jobs that did not fit).
   std::unordered_map<std::string, JobId> queue_heads_;
   bool gang_reservation_ = false;

@@ -85,6 +85,7 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
   so.easy_backfill = opt.easy_backfill;
   so.gang_reservation = opt.gang_reservation;
   so.reservation_timeout_s = opt.reservation_timeout_s;
+  so.max_reservations = opt.max_reservations;
   so.queues = opt.queues;
   so.placer.index_order = true;  // ties to the lowest node index, as the artifact's placer
   auto created = scheduler::Scheduler::Create(nodes, so);
@@ -200,9 +201,10 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
     if (cycle.deferred > 0) retry_at = t + 1;
     const std::optional<double> change = s.reservation_change_at();
     reservation_at = change ? static_cast<std::int64_t>(std::ceil(*change)) : -1;
-    if (const auto r = s.reservation(); r && std::isfinite(r->second)) {
-      std::int64_t& reserved = out[static_cast<std::size_t>(r->first - 1)].reserved_s;
-      if (reserved < 0) reserved = std::llround(r->second);
+    for (const scheduler::Reservation& r : s.reservations()) {
+      if (!std::isfinite(r.at)) continue;
+      std::int64_t& reserved = out[static_cast<std::size_t>(r.job - 1)].reserved_s;
+      if (reserved < 0) reserved = std::llround(r.at);
     }
     for (const scheduler::JobId id : cycle.preempted) {
       const auto k = static_cast<std::size_t>(id - 1);

@@ -51,10 +51,13 @@ struct ReplayOptions {
   std::string order = "fifo";
   std::string placement = "bestfit";  // a placement policy name (placement/policy_registry.h)
   bool strict_order = true;           // no job overtakes one that does not fit (no backfill)
-  bool easy_backfill = false;         // with strict_order: EASY backfill behind the head
+  // With strict_order: EASY backfill behind the head (with queues, behind each queue's head).
+  bool easy_backfill = false;
   // Without strict_order: the highest-ranked gang that does not fit holds a reservation
   // (scheduler::SchedulerOptions::gang_reservation).
   bool gang_reservation = false;
+  // How many gangs may hold a reservation at once (SchedulerOptions::max_reservations).
+  int max_reservations = 4;
   // Every reservation lapses after this many simulated seconds without its job starting (0:
   // never; SchedulerOptions::reservation_timeout_s). A cycle runs when one lapses or comes back.
   double reservation_timeout_s = 0;

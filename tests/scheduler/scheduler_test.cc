@@ -1699,8 +1699,8 @@ TEST(SchedulerTest, EasyBackfillNamesTheReservationAndItsTime) {
   EXPECT_EQ(WaitCodeName(r[0].code), "reservation_ahead");
   EXPECT_EQ(r[0].job, 3);
   EXPECT_EQ(r[0].reserved_at_s, 100.0);
-  // The head itself: 8 GPUs asked, 2 free (on a) -> short by 6.
-  EXPECT_EQ(Codes(s, 3), (Strings{"insufficient"}));
+  // The head itself: 8 GPUs asked, 2 free (on a) -> short by 6; and its reservation.
+  EXPECT_EQ(Codes(s, 3), (Strings{"insufficient", "reserved"}));
   EXPECT_EQ(s.PendingReasons(3)[0].short_by, 6);
 }
 
@@ -1839,13 +1839,6 @@ TEST(SchedulerTest, StrictOrderWithQueuesBlocksOnlyTheHeadsQueue) {
   EXPECT_EQ(global->PendingReason(4),
             "not now: behind job 2, which does not fit yet (strict fifo order: no job overtakes "
             "it)");
-  // EASY backfill with queues is not there yet.
-  SchedulerOptions easy;
-  easy.strict_order = true;
-  easy.easy_backfill = true;
-  easy.queues = {{"a", "", 0, kNoLimit, 1}};
-  EXPECT_EQ(Scheduler::Create({Node("n", 8)}, easy).error().message(),
-            "queues: not with EASY backfill (strict order) yet");
 }
 
 // ---- fgd-window where jobs end: FGD's ties and near ties go to best fit
@@ -1891,12 +1884,15 @@ JobRequest LimitedGang(int gpus, int replicas, std::int64_t limit_s) {
 
 // The default (non-strict) mode, fifo order, bestfit, with gang_reservation.
 std::unique_ptr<Scheduler> MakeGangReserving(const std::vector<NodeSpec>& nodes,
-                                             double timeout_s = 0, bool reserve = true) {
+                                             double timeout_s = 0, bool reserve = true,
+                                             int max_reservations = 1, bool index_order = false) {
   SchedulerOptions opt;
   opt.policy = "bestfit";
   opt.order = "fifo";
   opt.gang_reservation = reserve;
   opt.reservation_timeout_s = timeout_s;
+  opt.max_reservations = max_reservations;
+  opt.placer.index_order = index_order;  // ties to the lowest node index
   auto s = Scheduler::Create(nodes, opt);
   EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().ToString());
   return std::move(*s);
@@ -2171,6 +2167,185 @@ TEST(SchedulerTest, ANegativeReservationTimeoutIsRefused) {
   const auto made = Scheduler::Create({Node("n1", 8)}, opt);
   ASSERT_FALSE(made.has_value());
   EXPECT_EQ(made.error().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace gpupool::scheduler
+
+namespace gpupool::scheduler {
+namespace {
+
+JobRequest LimitedIn(const std::string& q, int gpus, std::int64_t limit_s) {
+  JobRequest r = InQueue(q, gpus, /*preemptible=*/false);
+  r.time_limit_s = limit_s;
+  return r;
+}
+
+std::string Gpus(const Placement& p) {
+  std::string out;
+  for (const auto& a : p) {
+    out += (out.empty() ? "" : " ") + std::to_string(a.node) + ":";
+    for (int g = 0; g < 8; ++g) {
+      if ((a.gpu_mask >> g) & 1u) out += std::to_string(g);
+    }
+  }
+  return out;
+}
+
+// Strict order with queues and EASY backfill: each queue's blocked head holds a reservation, in
+// rank order against the pool as the earlier ones leave it, and a job behind, in any queue,
+// starts only if it delays none. Nodes n1 (index 0), n2 (1), 8 GPUs each; bestfit, ties to the
+// lowest index; fifo; queues a, b, c (and z for the jobs already running), no guarantee, so the
+// queues of the waiting jobs tie (nothing running) and the walk is fifo across them.
+//   t 0: 1 (z, 6 GPUs, limit 100) on n1 [0-5]; 2 (z, 8, limit 200) on n2. Free: n1 [6,7].
+//   3 (a, 4, limit 50): does not fit: a's head. Reserved t 100 (1 ends; n2 busy to 200) on
+//     n1 [0-3], to 150.
+//   4 (b, 4, limit 50): does not fit: b's head. At t 100 n1 has [4-7] beside 3: reserved t 100
+//     on n1 [4-7], to 150.
+//   5 (c, 2, limit 500): fits now on n1 [6,7] but would hold them at t 100, when 3 and 4 take
+//     all of n1 (and 3 cannot go elsewhere: n2 is busy): it would delay 3. So it waits, c's
+//     head, and reserves after them: t 100 is full, t 150 (3 and 4 end) n1 [0,1].
+//   6 (a, 2, limit 50): behind a's head, fits on n1 [6,7] and ends by 50 <= 100: starts.
+//   7 (b, 1, limit 500): behind b's head, nothing free: waits behind 4.
+// Then: t 50 6 ends; t 100 1 ends: 3 and 4 start at their reserved time; 5 reserves t 150 again
+// and 7 (b's head now, nothing free) t 150 beside it; t 150 3 and 4 end: 5 and 7 start.
+TEST(SchedulerTest, StrictQueuesWithEasyBackfillEachHeadReservesAndNoneIsDelayed) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = "fifo";
+  opt.strict_order = true;
+  opt.easy_backfill = true;
+  opt.placer.index_order = true;
+  for (const char* q : {"a", "b", "c", "z"}) opt.queues.push_back({q, "", 0, kNoLimit, 1});
+  auto made = Scheduler::Create({Node("n1", 8), Node("n2", 8)}, opt);
+  ASSERT_TRUE(made.has_value()) << made.error().ToString();
+  Scheduler& s = **made;
+  ASSERT_TRUE(s.AddPending(1, LimitedIn("z", 6, 100)).ok());
+  ASSERT_TRUE(s.AddPending(2, LimitedIn("z", 8, 200)).ok());
+  ASSERT_EQ(s.RunCycle().placed.size(), 2u);
+  ASSERT_TRUE(s.AddPending(3, LimitedIn("a", 4, 50)).ok());
+  ASSERT_TRUE(s.AddPending(4, LimitedIn("b", 4, 50)).ok());
+  ASSERT_TRUE(s.AddPending(5, LimitedIn("c", 2, 500)).ok());
+  ASSERT_TRUE(s.AddPending(6, LimitedIn("a", 2, 50)).ok());
+  ASSERT_TRUE(s.AddPending(7, LimitedIn("b", 1, 500)).ok());
+  auto c = s.RunCycle();
+  ASSERT_EQ(c.placed.size(), 1u);
+  EXPECT_EQ(c.placed[0].first, 6);
+  EXPECT_EQ(Gpus(c.placed[0].second), "0:67");
+  const std::vector<Reservation>& r = s.reservations();
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].job, 3);
+  EXPECT_EQ(r[0].at, 100.0);
+  EXPECT_EQ(Gpus(r[0].nodes), "0:0123");
+  EXPECT_EQ(r[1].job, 4);
+  EXPECT_EQ(r[1].at, 100.0);
+  EXPECT_EQ(Gpus(r[1].nodes), "0:4567");
+  EXPECT_EQ(r[2].job, 5);
+  EXPECT_EQ(r[2].at, 150.0);
+  EXPECT_EQ(Gpus(r[2].nodes), "0:01");
+  EXPECT_EQ(Codes(s, 5), (Strings{"reservation_ahead", "reserved"}));
+  EXPECT_EQ(s.PendingReasons(5)[0].job, 3);
+  EXPECT_EQ(s.PendingReason(7),
+            "not now: behind job 4, which does not fit yet (strict fifo order in queue 'b': no job "
+            "overtakes it)");
+  s.SetClock(50);
+  ASSERT_TRUE(s.Release(6).ok());
+  EXPECT_TRUE(s.RunCycle().placed.empty());
+  s.SetClock(100);
+  ASSERT_TRUE(s.Release(1).ok());
+  c = s.RunCycle();
+  ASSERT_EQ(c.placed.size(), 2u);
+  EXPECT_EQ(c.placed[0].first, 3);
+  EXPECT_EQ(c.placed[1].first, 4);
+  ASSERT_EQ(s.reservations().size(), 2u);
+  EXPECT_EQ(s.reservations()[0].job, 5);
+  EXPECT_EQ(s.reservations()[0].at, 150.0);
+  EXPECT_EQ(s.reservations()[1].job, 7);
+  EXPECT_EQ(s.reservations()[1].at, 150.0);
+  s.SetClock(150);
+  ASSERT_TRUE(s.Release(3).ok());
+  ASSERT_TRUE(s.Release(4).ok());
+  c = s.RunCycle();
+  ASSERT_EQ(c.placed.size(), 2u);
+  EXPECT_EQ(c.placed[0].first, 5);
+  EXPECT_EQ(c.placed[1].first, 7);
+}
+
+// Several gangs hold a reservation at once (max_reservations). Nodes n1 (index 0), n2 (1), 8 GPUs
+// each; bestfit, ties to the lowest index; fifo, no strict order.
+//   t 0: 1 (8 GPUs, limit 1000) on n1; 2 (6, limit 100) on n2 [0-5]. Free: n2 [6,7].
+//   G1 (3: 2 x 8, limit 50) needs both nodes: reserved t 1000 (1 ends) on n1 + n2.
+//   G2 (4: 2 x 4, limit 50): with max_reservations 2 it reserves too, against the pool as G1
+//     leaves it: t 100 (2 ends) n2 [0-3] + [4-7], to 150 < 1000, clear of G1.
+//   5 (2 GPUs, limit 500) fits now on n2 [6,7]; ends 500 <= 1000 (G1 unharmed), but at t 100 it
+//     would hold 2 of n2, and G2 fits nowhere else (n1 busy): it delays G2 and waits.
+//   6 (1 GPU, limit 50) ends by 50 <= 100: starts on n2 [6].
+//   t 50 6 ends; t 100 2 ends: G2 starts at its reserved time.
+// With max_reservations 1 only G1 reserves: 5 starts at t 0 (harmless to G1) and holds n2 to 500,
+// 6 finds nothing free; G2 waits until t 500.
+TEST(SchedulerTest, SeveralGangsReserveAndBackfillDelaysNone) {
+  for (const int max : {2, 1}) {
+    SCOPED_TRACE(max);
+    auto s = MakeGangReserving({Node("n1", 8), Node("n2", 8)}, 0, true, max, true);
+    ASSERT_TRUE(s->AddPending(1, Limited(8, 1000)).ok());
+    ASSERT_TRUE(s->AddPending(2, Limited(6, 100)).ok());
+    ASSERT_EQ(s->RunCycle().placed.size(), 2u);
+    ASSERT_TRUE(s->AddPending(3, LimitedGang(8, 2, 50)).ok());
+    ASSERT_TRUE(s->AddPending(4, LimitedGang(4, 2, 50)).ok());
+    ASSERT_TRUE(s->AddPending(5, Limited(2, 500)).ok());
+    ASSERT_TRUE(s->AddPending(6, Limited(1, 50)).ok());
+    auto c = s->RunCycle();
+    ASSERT_EQ(c.placed.size(), 1u);
+    if (max == 1) {
+      EXPECT_EQ(c.placed[0].first, 5);
+      ASSERT_EQ(s->reservations().size(), 1u);
+      // t 100: n2 has 6 free, one replica of G2; 6 (ends 150 <= 1000) starts there. t 150 it
+      // ends: 7 free, still one replica. t 500 5 ends: G2 starts.
+      s->SetClock(100);
+      ASSERT_TRUE(s->Release(2).ok());
+      c = s->RunCycle();
+      ASSERT_EQ(c.placed.size(), 1u);
+      EXPECT_EQ(c.placed[0].first, 6);
+      s->SetClock(150);
+      ASSERT_TRUE(s->Release(6).ok());
+      EXPECT_TRUE(s->RunCycle().placed.empty());
+      s->SetClock(500);
+      ASSERT_TRUE(s->Release(5).ok());
+      c = s->RunCycle();
+      ASSERT_EQ(c.placed.size(), 1u);
+      EXPECT_EQ(c.placed[0].first, 4);
+      continue;
+    }
+    EXPECT_EQ(c.placed[0].first, 6);
+    ASSERT_EQ(s->reservations().size(), 2u);
+    EXPECT_EQ(s->reservations()[0].job, 3);
+    EXPECT_EQ(s->reservations()[0].at, 1000.0);
+    EXPECT_EQ(Gpus(s->reservations()[0].nodes), "0:01234567 1:01234567");
+    EXPECT_EQ(s->reservations()[1].job, 4);
+    EXPECT_EQ(s->reservations()[1].at, 100.0);
+    EXPECT_EQ(Gpus(s->reservations()[1].nodes), "1:0123 1:4567");
+    const std::vector<WaitReason> held = s->PendingReasons(5);
+    ASSERT_EQ(held.size(), 1u);
+    EXPECT_EQ(WaitCodeName(held[0].code), "reservation_ahead");
+    EXPECT_EQ(held[0].job, 4);
+    EXPECT_EQ(held[0].reserved_at_s, 100.0);
+    EXPECT_EQ(Codes(*s, 4).back(), "reserved");
+    s->SetClock(50);
+    ASSERT_TRUE(s->Release(6).ok());
+    s->RunCycle();
+    s->SetClock(100);
+    ASSERT_TRUE(s->Release(2).ok());
+    c = s->RunCycle();
+    ASSERT_EQ(c.placed.size(), 1u);
+    EXPECT_EQ(c.placed[0].first, 4);
+  }
+}
+
+TEST(SchedulerTest, MaxReservationsBelowOneIsRefused) {
+  SchedulerOptions opt;
+  opt.max_reservations = 0;
+  EXPECT_EQ(Scheduler::Create({Node("n", 8)}, opt).error().message(),
+            "max_reservations: 0 is not >= 1");
 }
 
 }  // namespace
