@@ -1911,7 +1911,18 @@ WaitReason Scheduler::ReservationReason(JobId id) const {
       held != reservations_.end() ? held->at : std::numeric_limits<double>::infinity();
   if (std::isfinite(at)) {
     w.reserved_at_s = at;
-    w.message = "holds a reservation to start at t " + clock(at) +
+    // The nodes it will take then, per replica, and in words per node ("n1 (4 GPUs)").
+    std::string where;
+    for (const cluster::Allocation& a : held->nodes) {
+      ReservedReplica& replica = w.reserved_nodes.emplace_back();
+      replica.node = specs_[static_cast<std::size_t>(a.node)].name;
+      for (std::uint32_t m = a.gpu_mask; m != 0; m &= m - 1) {
+        replica.gpus.push_back(std::countr_zero(m));
+      }
+      where += (where.empty() ? " on " : ", ") + replica.node + " (" +
+               std::to_string(replica.gpus.size()) + " GPUs)";
+    }
+    w.message = "holds a reservation to start at t " + clock(at) + where +
                 " (when running jobs end by their time limits)";
   } else {
     w.message =

@@ -45,7 +45,9 @@
 //                          when reservations have a timeout): it starts at reserved_at_s (absent:
 //                          running jobs without a time limit hold what it needs, no start time is
 //                          known) and the reservation lapses at lapses_at_s if it has not started
-//                          (absent: no timeout)
+//                          (absent: no timeout); reserved_nodes: the nodes and GPUs it will take
+//                          then, which no backfilled job may hold at that time (absent with no
+//                          start time)
 //   reservation_lapsed     its reservation lapsed at lapses_at_s without it starting (the
 //                          timeout); it waits without one, holding nothing back, and may reserve
 //                          again from reserve_again_at_s
@@ -98,6 +100,14 @@ enum class WaitCode {
 // "reservation_lapsed", "waiting_for_partner", "preempted", "waiting_for_victims".
 std::string_view WaitCodeName(WaitCode c);
 
+// One replica of a reservation: the node it will start on and its GPU indices there.
+struct ReservedReplica {
+  std::string node;
+  std::vector<int> gpus;
+
+  friend bool operator==(const ReservedReplica&, const ReservedReplica&) = default;
+};
+
 struct WaitReason {
   WaitCode code = WaitCode::kInsufficient;
   std::string message;   // the scheduler's words, without the "not now: " prefix
@@ -119,9 +129,10 @@ struct WaitReason {
   std::optional<JobId> job;
   std::optional<int> jobs_ahead;
   std::optional<double> reserved_at_s;
-  std::optional<double> lapses_at_s;         // reserved, reservation_lapsed
-  std::optional<double> reserve_again_at_s;  // reservation_lapsed
-  std::vector<JobId> victims;                // waiting_for_victims
+  std::optional<double> lapses_at_s;            // reserved, reservation_lapsed
+  std::optional<double> reserve_again_at_s;     // reservation_lapsed
+  std::vector<JobId> victims;                   // waiting_for_victims
+  std::vector<ReservedReplica> reserved_nodes;  // reserved
 };
 
 // The words of a job's reasons: "not now: " and the messages joined by "; "; "" for none.

@@ -169,6 +169,13 @@ json PendingJson(const scheduler::Scheduler& s, std::int64_t id) {
     number("lapses_at_s", w.lapses_at_s);
     number("reserve_again_at_s", w.reserve_again_at_s);
     if (!w.victims.empty()) r["victims"] = w.victims;
+    if (!w.reserved_nodes.empty()) {
+      json nodes = json::array();
+      for (const scheduler::ReservedReplica& n : w.reserved_nodes) {
+        nodes.push_back(json{{"node", n.node}, {"gpus", n.gpus}});
+      }
+      r["reserved_nodes"] = std::move(nodes);
+    }
     reasons.push_back(std::move(r));
   }
   json position = nullptr;

@@ -1941,8 +1941,8 @@ TEST(SchedulerTest, GangReservationHoldsBackOnlyJobsThatWouldDelayIt) {
     EXPECT_EQ(WaitCodeName(g.back().code), "reserved");
     EXPECT_EQ(g.back().reserved_at_s, 100.0);
     EXPECT_FALSE(g.back().lapses_at_s.has_value());
-    EXPECT_EQ(g.back().message,
-              "holds a reservation to start at t 100 (when running jobs end by their time limits)");
+    EXPECT_EQ(g.back().message.rfind("holds a reservation to start at t 100 on ", 0), 0u)
+        << g.back().message;
   }
 }
 
@@ -2330,6 +2330,13 @@ TEST(SchedulerTest, SeveralGangsReserveAndBackfillDelaysNone) {
     EXPECT_EQ(held[0].job, 4);
     EXPECT_EQ(held[0].reserved_at_s, 100.0);
     EXPECT_EQ(Codes(*s, 4).back(), "reserved");
+    // Its nodes, as data and in words: both replicas on n2, GPUs 0-3 and 4-7.
+    const WaitReason reserved = s->PendingReasons(4).back();
+    EXPECT_EQ(reserved.reserved_nodes,
+              (std::vector<ReservedReplica>{{"n2", {0, 1, 2, 3}}, {"n2", {4, 5, 6, 7}}}));
+    EXPECT_EQ(reserved.message,
+              "holds a reservation to start at t 100 on n2 (4 GPUs), n2 (4 GPUs) (when running "
+              "jobs end by their time limits)");
     s->SetClock(50);
     ASSERT_TRUE(s->Release(6).ok());
     s->RunCycle();
