@@ -44,6 +44,7 @@ struct ReplayArgs {
   bool preempt = false;
   bool gang_reservation = false;
   int max_reservations = 4;
+  bool no_wide_reservation = false;
   double reservation_timeout_s = 0;
   std::uint64_t seed = 42;
   int threads = 0;
@@ -321,6 +322,7 @@ int RunReplayCommand(const ReplayArgs& a) {
       opt.gang_reservation = a.gang_reservation && !opt.strict_order;
       opt.reservation_timeout_s = a.reservation_timeout_s;
       opt.max_reservations = a.max_reservations;
+      opt.reserve_wide_jobs = !a.no_wide_reservation;
       opt.preemption = a.preempt || preemptive || !queues.empty();  // reclaim preempts
       opt.queues = queues;
       opt.estimator =
@@ -477,9 +479,13 @@ void AddReplayCommand(CLI::App& sim, int& exit_code) {
       ->check(CLI::IsMember({"none", "easy", "any"}))
       ->capture_default_str();
   cmd->add_flag("--gang-reservation", args->gang_reservation,
-                "Where the order is not strict (--backfill any, srtf, las, --queues): the "
-                "highest-ranked gang (a job over one node) that does not fit holds a reservation, "
-                "and a job ranked behind it starts only if that cannot delay it (EASY's rule)");
+                "Where the order is not strict (--backfill any, srtf, las, --queues without "
+                "--strict): up to --max-reservations gangs (jobs over one node) that do not fit, "
+                "and single jobs wider than any node's free GPUs, hold a reservation (a time and "
+                "nodes), and a job ranked behind starts only if it delays none (EASY's rule)");
+  cmd->add_flag("--no-wide-reservation", args->no_wide_reservation,
+                "With --gang-reservation: only gangs reserve, not single jobs wider than any "
+                "node's free GPUs");
   cmd->add_option("--max-reservations", args->max_reservations,
                   "With --gang-reservation: how many gangs may hold a reservation at once, each "
                   "against the pool as the earlier ones leave it")

@@ -63,6 +63,7 @@ struct ServeFlags {
   bool min_run_set = false;
   bool gang_reservation = false;
   int max_reservations = 4;
+  bool no_wide_reservation = false;
   std::string backfill = "none";  // with --strict: none or easy
   int reservation_timeout_s = 0;
   bool reservation_timeout_set = false;  // given on the command line (only with the above)
@@ -117,6 +118,10 @@ int RunServe(const ServeFlags& f) {
         "--backfill easy: applies to a strict order; add --strict (without it every job that "
         "fits starts)"));
   }
+  if (!f.gang_reservation && f.no_wide_reservation) {
+    return fail(Status::InvalidArgument(
+        "--no-wide-reservation: applies to gang reservations only; add --gang-reservation"));
+  }
   if (!f.gang_reservation && f.backfill != "easy" && f.reservation_timeout_set) {
     return fail(Status::InvalidArgument(
         "--reservation-timeout: applies to reservations only; add --gang-reservation or "
@@ -143,6 +148,7 @@ int RunServe(const ServeFlags& f) {
   // after the timeout.
   opt.scheduler.gang_reservation = f.gang_reservation;
   opt.scheduler.max_reservations = f.max_reservations;
+  opt.scheduler.reserve_wide_jobs = !f.no_wide_reservation;
   // EASY backfill behind the strict order's heads (with queues, each queue's head reserves).
   opt.scheduler.easy_backfill = f.backfill == "easy";
   opt.scheduler.reservation_timeout_s = f.reservation_timeout_s;
@@ -362,9 +368,13 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
          "Seconds a job runs before it may be preempted (default 0)")
       ->check(CLI::Range(0, 7 * 24 * 3600));
   cmd->add_flag("--gang-reservation", flags->gang_reservation,
-                "The highest-ranked gang (replicas > 1) that does not fit holds a reservation: "
-                "the earliest time it fits once running jobs end by their time limits; a job "
-                "ranked behind it starts only if that cannot delay it (EASY backfill)");
+                "Up to --max-reservations gangs (replicas > 1) that do not fit, and single jobs "
+                "wider than any node's free GPUs, hold a reservation: the earliest time each fits "
+                "once running jobs end by their time limits, and the nodes it will take; a job "
+                "ranked behind starts only if it delays none (EASY backfill)");
+  cmd->add_flag("--no-wide-reservation", flags->no_wide_reservation,
+                "With --gang-reservation: only gangs reserve, not single jobs wider than any "
+                "node's free GPUs");
   cmd->add_option("--max-reservations", flags->max_reservations,
                   "With --gang-reservation: how many gangs may hold a reservation at once, each "
                   "against the pool as the earlier ones leave it")

@@ -241,6 +241,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::
         "max_reservations: " + std::to_string(opt.max_reservations) + " is not >= 1"));
   }
   s->max_reservations_ = opt.max_reservations;
+  s->reserve_wide_jobs_ = opt.reserve_wide_jobs;
   if (s->strict_order_) s->window_ = 1;
   s->max_defer_cycles_ = opt.max_defer_cycles;
   auto order = MakeJobOrder(opt.order);
@@ -1207,6 +1208,17 @@ CycleResult Scheduler::RunCycle(bool full) {
   CycleResult result;
   if (full) freed_ = true;
   MaybeRelearn();
+  // Gang reservation: the most whole GPUs free on one schedulable node as the cycle starts (the
+  // pool only fills in a cycle, so a single job asking for more fits nowhere in it: Wide).
+  if (gang_reservation_) {
+    most_free_gpus_ = 0;
+    for (int n = 0; n < state_.num_nodes(); ++n) {
+      const NodeState& node = state_.node(n);
+      if (node.schedulable && !node.removed) {
+        most_free_gpus_ = std::max(most_free_gpus_, static_cast<int>(node.num_free_gpus));
+      }
+    }
+  }
   // Fits is monotone: a job that fitted nowhere in the last cycle fits nowhere now unless
   // something was freed since (a release, a node back in service). Without that, only the jobs
   // that arrived since are tried; the others keep their reasons.
@@ -1426,6 +1438,14 @@ CycleResult Scheduler::RunCycle(bool full) {
       ++i;
       continue;
     }
+    if (Wide(job->request)) {  // fits nowhere now: walked alone, as a gang, and may reserve
+      failed[key].push_back(job->id);
+      failed_in_order.push_back(job->id);
+      blocks(job);
+      if (stops_walk(job)) head = job->id;
+      ++i;
+      continue;
+    }
     if (job->request.replicas > 1) {
       ++result.node_scans;
       if (auto p = PlaceGang(key.replica, job->request.replicas)) {
@@ -1452,7 +1472,7 @@ CycleResult Scheduler::RunCycle(bool full) {
     win_limited.clear();
     while (i < order.size() && static_cast<int>(win_ids.size()) < window_) {
       const PendingJob* j = order[i];
-      if (j->request.replicas > 1) break;
+      if (j->request.replicas > 1 || Wide(j->request)) break;
       if (blocked_queue(j)) {
         ++i;
         continue;
@@ -1884,7 +1904,13 @@ bool Scheduler::ReservationLapsed(JobId id) const {
 }
 
 bool Scheduler::MayReserve(const PendingJob& job) const {
-  return gang_reservation_ && job.request.replicas > 1 && !ReservationLapsed(job.id);
+  return gang_reservation_ && (job.request.replicas > 1 || Wide(job.request)) &&
+         !ReservationLapsed(job.id);
+}
+
+bool Scheduler::Wide(const JobRequest& r) const {
+  return gang_reservation_ && reserve_wide_jobs_ && r.replicas == 1 &&
+         r.replica.gpu_milli >= 1000 && r.replica.num_gpu > most_free_gpus_;
 }
 
 WaitReason Scheduler::ReservationReason(JobId id) const {
@@ -1958,6 +1984,19 @@ bool AddAll(cluster::ClusterState& s, const Placement& p) {
   return true;
 }
 
+// A necessary condition for `r` to fit on `s`, from the free whole GPUs alone (no copy of the
+// state): false when the schedulable nodes cannot hold its replicas of whole GPUs even with
+// nothing else in the way. Always true for shares and CPU-only requests.
+bool MayFit(const JobRequest& r, const cluster::ClusterState& s) {
+  if (r.replica.gpu_milli < 1000 || r.replica.num_gpu <= 0) return true;
+  int holdable = 0;
+  for (int n = 0; n < s.num_nodes() && holdable < r.replicas; ++n) {
+    const NodeState& node = s.node(n);
+    if (node.schedulable && !node.removed) holdable += node.num_free_gpus / r.replica.num_gpu;
+  }
+  return holdable >= r.replicas;
+}
+
 void ReleaseAll(cluster::ClusterState& s, const Placement& p) {
   for (const auto& a : p) GP_CHECK(s.Release(a).ok());
 }
@@ -2002,6 +2041,8 @@ Scheduler::Hold Scheduler::Reserve(JobId id, const JobRequest& request,
     for (; k < ends.size() && ends[k].first <= t; ++k) {
       for (const auto& a : placed_.at(ends[k].second)) GP_CHECK(s.Release(a).ok());
     }
+    // Too few GPUs free at t even before the reservations that run then take theirs: no copy.
+    if (!MayFit(request, s)) continue;
     Reservation r{id, t, EndsBy(id, request, t), {}};
     // The reservations that run at t take their nodes first.
     std::optional<cluster::ClusterState> with;

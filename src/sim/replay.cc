@@ -86,6 +86,7 @@ Status ReplayPoolJobs(const std::vector<TraceJob>& trace, const PoolInput& in,
   so.gang_reservation = opt.gang_reservation;
   so.reservation_timeout_s = opt.reservation_timeout_s;
   so.max_reservations = opt.max_reservations;
+  so.reserve_wide_jobs = opt.reserve_wide_jobs;
   so.queues = opt.queues;
   so.placer.index_order = true;  // ties to the lowest node index, as the artifact's placer
   auto created = scheduler::Scheduler::Create(nodes, so);

@@ -58,6 +58,8 @@ struct ReplayOptions {
   bool gang_reservation = false;
   // How many gangs may hold a reservation at once (SchedulerOptions::max_reservations).
   int max_reservations = 4;
+  // A single job wider than any node's free GPUs reserves too (reserve_wide_jobs).
+  bool reserve_wide_jobs = true;
   // Every reservation lapses after this many simulated seconds without its job starting (0:
   // never; SchedulerOptions::reservation_timeout_s). A cycle runs when one lapses or comes back.
   double reservation_timeout_s = 0;

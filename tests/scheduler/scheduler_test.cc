@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <random>
 
 namespace gpupool::scheduler {
 namespace {
@@ -2345,6 +2346,153 @@ TEST(SchedulerTest, SeveralGangsReserveAndBackfillDelaysNone) {
     c = s->RunCycle();
     ASSERT_EQ(c.placed.size(), 1u);
     EXPECT_EQ(c.placed[0].first, 4);
+  }
+}
+
+// Under gang reservation a single job that asks for more GPUs than any node has free reserves as
+// a gang does. Nodes n1 (index 0), n2 (1), 8 GPUs each; bestfit, ties to the lowest index.
+//   t 0: 1 (6 GPUs, limit 100) on n1 [0-5]; 2 (6, limit 200) on n2 [0-5]. Free: 2 + 2.
+//   3 (8 GPUs, one replica, limit 50): 8 > 2 free on any node: reserved t 100 (1 ends) on n1.
+//   4 (2, limit 500) fits on n1 [6,7] (bestfit's tie to n1), but would hold them at t 100 and 3
+//     has no other node then (n2 busy to 200): waits. 5 (2, limit 50) ends by 50: starts there.
+//   t 50 5 ends; t 100 1 ends: 3 starts at its reserved time, on n1, and 4 on n2 [6,7].
+// Without gang reservation, or with it but reserve_wide_jobs off (only gangs reserve), 3 reserves
+// nothing: 4 starts on n1 [6,7] (to 500), 5 on n2 [6,7], and at t 100 3 finds 6 free on n1: it
+// waits until t 500.
+TEST(SchedulerTest, UnderGangReservationAJobWiderThanAnyNodesFreeGpusReserves) {
+  for (const int variant : {0, 1, 2}) {  // gang reservation; none; gangs only
+    SCOPED_TRACE(variant);
+    const bool reserve = variant == 0;
+    SchedulerOptions opt;
+    opt.policy = "bestfit";
+    opt.order = "fifo";
+    opt.gang_reservation = variant != 1;
+    opt.reserve_wide_jobs = variant != 2;
+    opt.placer.index_order = true;
+    auto made = Scheduler::Create({Node("n1", 8), Node("n2", 8)}, opt);
+    ASSERT_TRUE(made.has_value());
+    auto s = std::move(*made);
+    ASSERT_TRUE(s->AddPending(1, Limited(6, 100)).ok());
+    ASSERT_TRUE(s->AddPending(2, Limited(6, 200)).ok());
+    ASSERT_EQ(s->RunCycle().placed.size(), 2u);
+    ASSERT_TRUE(s->AddPending(3, Limited(8, 50)).ok());
+    ASSERT_TRUE(s->AddPending(4, Limited(2, 500)).ok());
+    ASSERT_TRUE(s->AddPending(5, Limited(2, 50)).ok());
+    auto c = s->RunCycle();
+    if (!reserve) {
+      ASSERT_EQ(c.placed.size(), 2u);
+      EXPECT_EQ(c.placed[0].first, 4);
+      EXPECT_EQ(Gpus(c.placed[0].second), "0:67");
+      EXPECT_TRUE(s->reservations().empty());
+      s->SetClock(100);
+      ASSERT_TRUE(s->Release(1).ok());
+      EXPECT_TRUE(s->RunCycle().placed.empty());
+      continue;
+    }
+    ASSERT_EQ(c.placed.size(), 1u);
+    EXPECT_EQ(c.placed[0].first, 5);
+    ASSERT_EQ(s->reservations().size(), 1u);
+    EXPECT_EQ(s->reservations()[0].job, 3);
+    EXPECT_EQ(s->reservations()[0].at, 100.0);
+    EXPECT_EQ(Gpus(s->reservations()[0].nodes), "0:01234567");
+    EXPECT_EQ(s->PendingReasons(4)[0].job, 3);
+    EXPECT_EQ(Codes(*s, 3).back(), "reserved");
+    s->SetClock(50);
+    ASSERT_TRUE(s->Release(5).ok());
+    s->RunCycle();
+    s->SetClock(100);
+    ASSERT_TRUE(s->Release(1).ok());
+    c = s->RunCycle();
+    ASSERT_EQ(c.placed.size(), 2u);
+    EXPECT_EQ(c.placed[0].first, 3);
+    EXPECT_EQ(Gpus(c.placed[0].second), "0:01234567");
+    EXPECT_EQ(c.placed[1].first, 4);  // n2's 2 free GPUs, which no reservation needs now
+    EXPECT_EQ(Gpus(c.placed[1].second), "1:67");
+  }
+}
+
+// Backfill never delays any reservation, on random workloads: after every cycle each reservation
+// with a time still finds its nodes free at that time, beside every running job that its time
+// limit keeps running then and every other reservation running then; both computed here from the
+// placements, the runs' starts and the limits, on a fresh state of the pool (not the scheduler's
+// reserved states). Two modes: strict order with queues and EASY backfill (each queue's head
+// reserves), and gang reservation with up to 4 gangs (and single jobs wider than any node's free
+// GPUs). Three 8-GPU nodes; jobs of 1, 2, 4, 8 GPUs and gangs of 2 x 4 and 2 x 8, every job
+// running exactly its time limit.
+TEST(SchedulerTest, BackfillNeverDelaysAnyReservationOnRandomWorkloads) {
+  const std::vector<NodeSpec> nodes = {Node("n1", 8), Node("n2", 8), Node("n3", 8)};
+  for (const bool strict : {true, false}) {
+    SCOPED_TRACE(strict ? "strict queues, EASY" : "gang reservation, 4");
+    std::mt19937_64 rng(strict ? 7 : 8);
+    int reservations_seen = 0;
+    int several = 0;  // cycles that ended with more than one reservation
+    for (int trial = 0; trial < 20; ++trial) {
+      SchedulerOptions opt;
+      opt.policy = "bestfit";
+      opt.order = "fifo";
+      opt.strict_order = strict;
+      opt.easy_backfill = strict;
+      opt.gang_reservation = !strict;
+      opt.max_reservations = 4;
+      if (strict) {
+        for (const char* q : {"a", "b", "c"}) opt.queues.push_back({q, "", 0, kNoLimit, 1});
+      }
+      auto made = Scheduler::Create(nodes, opt);
+      ASSERT_TRUE(made.has_value());
+      Scheduler& s = **made;
+      cluster::ModelTable models;
+      const auto empty = cluster::ClusterState::Build(nodes, models);
+      ASSERT_TRUE(empty.has_value());
+      std::map<JobId, std::int64_t> limit;
+      std::multimap<std::int64_t, JobId> ends;
+      std::int64_t t = 0;
+      JobId next = 1;
+      const int num_jobs = 40;
+      while (next <= num_jobs || !ends.empty()) {
+        std::int64_t arrival = next <= num_jobs ? t + static_cast<std::int64_t>(rng() % 30) : -1;
+        std::int64_t now = arrival >= 0 ? arrival : ends.begin()->first;
+        if (!ends.empty()) now = std::min(now, ends.begin()->first);
+        t = now;
+        s.SetClock(static_cast<double>(t));
+        for (; !ends.empty() && ends.begin()->first == t; ends.erase(ends.begin())) {
+          ASSERT_TRUE(s.Release(ends.begin()->second).ok());
+        }
+        if (arrival == t) {
+          const int kind = static_cast<int>(rng() % 7);
+          const int gpus[] = {1, 2, 4, 8, 4, 8, 1};
+          JobRequest r = Whole(gpus[kind], kind == 4 || kind == 5 ? 2 : 1);
+          r.time_limit_s = 1 + static_cast<std::int64_t>(rng() % 300);
+          if (strict) r.queue = std::string(1, static_cast<char>('a' + rng() % 3));
+          r.preemptible = false;
+          limit[next] = r.time_limit_s;
+          ASSERT_TRUE(s.AddPending(next, r).ok());
+          ++next;
+        }
+        for (const auto& [id, p] : s.RunCycle().placed) ends.emplace(t + limit.at(id), id);
+        const std::vector<Reservation>& res = s.reservations();
+        reservations_seen += static_cast<int>(res.size());
+        several += res.size() > 1 ? 1 : 0;
+        for (const Reservation& r : res) {
+          if (!std::isfinite(r.at)) continue;
+          cluster::ClusterState at = *empty;
+          for (const auto& [id, p] : s.placements()) {
+            const double end = *s.RunSince(id) + static_cast<double>(limit.at(id));
+            if (end <= r.at) continue;
+            for (const auto& a : p) ASSERT_TRUE(at.Allocate(a).ok());
+          }
+          for (const Reservation& h : res) {
+            if (h.job == r.job || !std::isfinite(h.at) || h.at > r.at || r.at >= h.ends) continue;
+            for (const auto& a : h.nodes) ASSERT_TRUE(at.Allocate(a).ok()) << "job " << h.job;
+          }
+          for (const auto& a : r.nodes) {
+            EXPECT_TRUE(at.Allocate(a).ok()) << "trial " << trial << " t " << t << ": job " << r.job
+                                             << "'s nodes at " << r.at << " are taken";
+          }
+        }
+      }
+    }
+    EXPECT_GT(reservations_seen, 100);
+    EXPECT_GT(several, 20);
   }
 }
 
