@@ -25,6 +25,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -84,6 +85,7 @@ struct Config {
   bool strict_order = false;
   bool easy_backfill = false;
   std::uint64_t seed = 42;
+  std::vector<queue::QueueSpec> queues;  // each job goes to its trace queue; empty: none
 };
 
 // One job's first start: when, and where (per replica, the node and its GPU indices).
@@ -120,6 +122,7 @@ std::vector<Start> ReplaySchedule(const std::vector<sim::TraceJob>& trace, const
   opt.easy_backfill = c.easy_backfill;
   opt.seed = c.seed;
   opt.estimator = c.estimator;
+  opt.queues = c.queues;
   opt.threads = 1;
   auto run = sim::Replay(trace, {sim::ReplayPool{"", 2, 8, {}}}, opt);
   EXPECT_TRUE(run.has_value()) << (run ? "" : run.error().ToString());
@@ -194,6 +197,7 @@ ServiceRun ServiceSchedule(const std::vector<sim::TraceJob>& trace, const Config
   opt.scheduler.seed = c.seed;
   opt.scheduler.strict_order = c.strict_order;
   opt.scheduler.easy_backfill = c.easy_backfill;
+  opt.scheduler.queues = c.queues;
   opt.scheduler.placer.index_order = true;  // as the replay's placer
   opt.tick = 1ms;
   opt.synchronous_full = false;
@@ -245,6 +249,7 @@ ServiceRun ServiceSchedule(const std::vector<sim::TraceJob>& trace, const Config
       // The replay reads the duration as the time limit (sjf); the service kills at the limit.
       body["time_limit_s"] = trace[next].duration_s;
       const sim::TraceJob& j = trace[next];
+      if (!c.queues.empty()) body["queue"] = j.queue;
       auto job = service->Submit(j.user.empty() ? *admin : users.at(j.user), body);
       if (!job) {
         ADD_FAILURE() << "submit job " << next + 1 << ": " << job.error().message;
@@ -381,6 +386,57 @@ TEST(ReplayEqualityTest, StrictFifoWithEasyBackfillGivesTheSameScheduleInBoth) {
   const ServiceRun service = ServiceSchedule(Trace(), easy);
   ExpectSameSchedule(replay, service.starts);
   ExpectEveryJobSucceeded(Trace(), service);
+}
+
+// Strict order per queue with EASY backfill, in both: each queue's head that cannot start holds a
+// reservation (in rank order, against the pool as the earlier ones leave it, on named nodes), and
+// a job behind, in any queue, starts only if it delays none. Queues a and b without guarantees:
+// the queue using fewer GPUs goes first (ties: submission order). bestfit, ties to node-0.
+//   t 0:   1 (a, 6, 100 s) node-0 [0-5]; 2 (b, 6, 200 s) node-1 [0-5]. Free: [6,7] of each.
+//   t 10:  3 (a, 8, 50 s) does not fit: a's head, reserved t 100 (1 ends) on node-0. 4 (b, 2,
+//          300 s) fits on node-0 [6,7] (bestfit's tie), but would hold them at t 100: b's head,
+//          reserved t 100 on node-1 [6,7] (beside 3).
+//   t 20:  5 (a, 2, 40 s) behind 3, fits on node-0 [6,7] and ends by 60 <= 100: starts.
+//   t 30:  a uses 8, b 6: b first. 4 fits on node-1 [6,7] (no reservation ahead of it): starts.
+//          6 (b, 2, 30 s) finds nothing free: b's head, reserved t 60 (5 ends) on node-0 [6,7];
+//          3 reserved t 100 again.
+//   t 40:  7 (a, 4, 20 s) waits behind 3.
+//   t 60:  5 ends. a uses 6, b 8: 3 first, its reservation t 100; 6 ends by 90 <= 100: starts on
+//          node-0 [6,7]; 7 finds 2 free: behind 3.
+//   t 100: 1 ends (6 ended at 90): 3 starts on node-0 [0-7]; 7 (a's head now) is reserved t 150.
+//   t 150: 3 ends: 7 starts on node-0 [0-3].
+TEST(ReplayEqualityTest, StrictQueuesWithEasyBackfillGiveTheScheduleWorkedOutByHand) {
+  const auto job = [](std::int64_t submit, std::int64_t duration, int gpus, const char* q) {
+    sim::TraceJob j = Job(submit, duration, gpus);
+    j.queue = q;
+    return j;
+  };
+  std::vector<sim::TraceJob> trace = {
+      job(0, 100, 6, "a"), job(0, 200, 6, "b"), job(10, 50, 8, "a"), job(10, 300, 2, "b"),
+      job(20, 40, 2, "a"), job(30, 30, 2, "b"), job(40, 20, 4, "a")};
+  for (std::size_t k = 0; k < trace.size(); ++k) {
+    trace[k].id = static_cast<std::int64_t>(k) + 1;
+    trace[k].line = static_cast<int>(k) + 2;
+  }
+  const std::vector<Start> by_hand = {
+      At(0, "node-0", {0, 1, 2, 3, 4, 5}),
+      At(0, "node-1", {0, 1, 2, 3, 4, 5}),
+      At(100, "node-0", {0, 1, 2, 3, 4, 5, 6, 7}),
+      At(30, "node-1", {6, 7}),
+      At(20, "node-0", {6, 7}),
+      At(60, "node-0", {6, 7}),
+      At(150, "node-0", {0, 1, 2, 3}),
+  };
+  Config easy;
+  easy.strict_order = true;
+  easy.easy_backfill = true;
+  easy.queues = {queue::QueueSpec{"a", "", 0, std::numeric_limits<double>::infinity(), 1},
+                 queue::QueueSpec{"b", "", 0, std::numeric_limits<double>::infinity(), 1}};
+  const std::vector<Start> replay = ReplaySchedule(trace, easy);
+  ExpectSameSchedule(by_hand, replay);
+  const ServiceRun service = ServiceSchedule(trace, easy);
+  ExpectSameSchedule(replay, service.starts);
+  ExpectEveryJobSucceeded(trace, service);
 }
 
 // What the learning orders rank by is the same in both: the service counts each job that ends (its

@@ -370,5 +370,37 @@ TEST(ServeProcessTest, PreemptWithAFifoOrderTakesTheQueuesStoredInTheDatabase) {
   EXPECT_EQ(q["queues"][0]["guaranteed"], 4.0);
 }
 
+// `--backfill easy` needs `--strict`, and `--max-reservations` is at least 1: refused with the
+// flag named, before anything starts. With `--strict --backfill easy --queues FILE` the service
+// starts (strict order with queues and EASY backfill are no longer refused together).
+TEST(ServeProcessTest, BackfillEasyNeedsStrictAndStartsWithQueues) {
+  TempDir dir;
+  const std::filesystem::path data = dir.path() / "data";
+  const auto run = [&](std::vector<std::string> flags) {
+    std::vector<std::string> argv = {GPUPOOL_BINARY, "serve",      "--listen",
+                                     "127.0.0.1:0",  "--data-dir", data.string()};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    CommandOptions opt;
+    opt.timeout_ms = 20000;
+    return RunCommand(argv, opt);
+  };
+  const CommandResult easy = run({"--backfill", "easy"});
+  ASSERT_TRUE(easy.started) << easy.start_error;
+  EXPECT_EQ(easy.exit_code, 2) << easy.output;
+  EXPECT_NE(easy.output.find("--backfill easy: applies to a strict order; add --strict"),
+            std::string::npos)
+      << easy.output;
+  const CommandResult zero = run({"--gang-reservation", "--max-reservations", "0"});
+  EXPECT_NE(zero.exit_code, 0);
+  EXPECT_NE(zero.output.find("--max-reservations"), std::string::npos) << zero.output;
+  const std::filesystem::path queues = dir.path() / "queues.yaml";
+  std::ofstream(queues) << "queues:\n  - name: default\n  - name: other\n";
+  ServeProcess s(data, {}, {"--strict", "--backfill", "easy", "--queues", queues.string()});
+  s.Start();
+  auto got = s.Client()->Get("/api/v1/queues");
+  ASSERT_TRUE(got && got->status == 200);
+  EXPECT_EQ(json::parse(got->body)["queues"].size(), 2U);
+}
+
 }  // namespace
 }  // namespace gpupool::server

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <thread>
 
 #include "discovery/node_inventory.h"
@@ -308,6 +309,39 @@ TEST(ServiceTest, AGangsReservationHoldsBackAndLapsesAfterItsTimeout) {
   for (const std::int64_t id : {g, small, x}) c->Delete("/api/v1/jobs/" + std::to_string(id));
   WaitState(*c, x, "cancelled");
   WaitState(*c, small, "cancelled");
+}
+
+// Strict order with queues and EASY backfill (`serve --strict --backfill easy`): the reservation
+// names its nodes in the API. Two 2-GPU nodes; X (2 GPUs, limit 600 s) runs on one; G (2 replicas
+// x 2 GPUs, limit 60 s) fits nowhere: its queue's head, reserved for X's end on both nodes, GPUs
+// 0 and 1 of each (`reserved_nodes`, one entry per replica).
+TEST(ServiceTest, AStrictQueuesHeadsReservationNamesItsNodes) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 2), Node("b", 2)}, 64, nullptr, {}, [](ServiceOptions& opt) {
+    opt.scheduler.strict_order = true;
+    opt.scheduler.easy_backfill = true;
+    opt.scheduler.queues = {
+        queue::QueueSpec{"default", "", 0, std::numeric_limits<double>::infinity(), 1}};
+  });
+  auto c = s.Client(s.admin_token);
+  const std::int64_t x =
+      Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 2}, {"time_limit_s", 600}})["id"];
+  WaitState(*c, x, "running");
+  const std::int64_t g =
+      Submit(*c, {{"command", {"true"}}, {"gpus", 2}, {"replicas", 2}, {"time_limit_s", 60}})["id"];
+  const json reserved =
+      WaitJob(*c, g, [](const json& j) { return !ReasonOf(j, "reserved").is_null(); });
+  const json held = ReasonOf(reserved, "reserved");
+  ASSERT_TRUE(held.contains("reserved_at_s")) << held.dump();
+  ASSERT_TRUE(held.contains("reserved_nodes")) << held.dump();
+  const json& nodes = held["reserved_nodes"];
+  ASSERT_EQ(nodes.size(), 2u) << held.dump();
+  std::vector<std::string> names = {nodes[0]["node"], nodes[1]["node"]};
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b"}));
+  for (const json& n : nodes) EXPECT_EQ(n["gpus"], json::array({0, 1}));
+  for (const std::int64_t id : {g, x}) c->Delete("/api/v1/jobs/" + std::to_string(id));
+  WaitState(*c, x, "cancelled");
 }
 
 TEST(ServiceTest, EveryRoleSeesAndDoesOnlyWhatItMay) {
