@@ -474,7 +474,8 @@ void AddReplayCommand(CLI::App& sim, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--backfill", args->backfill,
                   "none (strict order, as the anchor), easy (EASY: jobs pass the head only if they "
-                  "cannot delay its reservation; time limits are the actual durations, an oracle) "
+                  "cannot delay its reservation; with --queues --strict each queue's head "
+                  "reserves; time limits are the actual durations, an oracle) "
                   "or any (a job that does not fit is skipped, no reservation)")
       ->check(CLI::IsMember({"none", "easy", "any"}))
       ->capture_default_str();

@@ -26,8 +26,10 @@
 // Options change the walk (SchedulerOptions): with queues, the queue furthest below its weighted
 // guarantee goes first and a job that would break a queue's limit waits; with strict_order the
 // walk stops at the first job that does not fit (EASY backfill then lets later jobs pass that
-// cannot delay its reservation; gang_reservation does the same behind the highest-ranked gang that
-// does not fit, in the default mode; a reservation_timeout_s lets a reservation lapse); with
+// cannot delay its reservation; with queues each queue's head reserves; gang_reservation does the
+// same behind up to max_reservations gangs, or wide single jobs, that do not fit, in the default
+// mode; reservations are taken in rank order, each against the pool as the earlier ones leave
+// it, and name their nodes (Reservation); a reservation_timeout_s lets a reservation lapse); with
 // preemption, the jobs that did not fit may then stop lower-ranked (JobOrder::Preempts) or
 // borrowing (queue reclaim) jobs, the fewest that make room (CycleResult::preempted), never a job
 // within its minimum run time, preferring the lowest ranked or the least lost work since a
@@ -123,8 +125,10 @@ struct SchedulerOptions {
   // EASY backfill, with strict_order: the job at the head that does not fit gets a reservation,
   // the earliest time at which it fits once running jobs end by their time limits; a job behind
   // it starts now only if that cannot delay the reservation (it ends by its limit before the
-  // reserved time, or it leaves the head room at that time). A job without a time limit is
-  // taken to run forever.
+  // reserved time, or at that time it leaves free the nodes the reservation names, or the head
+  // could move to other nodes free then that no other reservation needs). A job without a time
+  // limit is taken to run forever. With several reservations (queues, gang_reservation) a job
+  // behind starts only if it delays none.
   bool easy_backfill = false;
   // Gang reservation, without strict_order: the highest-ranked gang (JobRequest::replicas > 1)
   // that does not fit gets a reservation as the EASY head does (the earliest time it fits once

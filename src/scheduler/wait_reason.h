@@ -40,9 +40,10 @@
 //                          `jobs_ahead` jobs of the same shape, the first `job`, ahead of it
 //   reservation_ahead      EASY backfill, or a gang's reservation: starting now would delay
 //                          `job`'s reservation at reserved_at_s (absent: it waits for jobs
-//                          without a time limit)
-//   reserved               the job itself holds the reservation (a gang's, or the EASY head's
-//                          when reservations have a timeout): it starts at reserved_at_s (absent:
+//                          without a time limit); the first, in rank order, of those it would
+//                          delay
+//   reserved               the job itself holds a reservation (a gang's, a wide single job's, an
+//                          EASY head's): it starts at reserved_at_s (absent:
 //                          running jobs without a time limit hold what it needs, no start time is
 //                          known) and the reservation lapses at lapses_at_s if it has not started
 //                          (absent: no timeout); reserved_nodes: the nodes and GPUs it will take

@@ -53,7 +53,8 @@ struct ReplayOptions {
   bool strict_order = true;           // no job overtakes one that does not fit (no backfill)
   // With strict_order: EASY backfill behind the head (with queues, behind each queue's head).
   bool easy_backfill = false;
-  // Without strict_order: the highest-ranked gang that does not fit holds a reservation
+  // Without strict_order: up to max_reservations gangs (and single jobs wider than any node's
+  // free GPUs) that do not fit hold a reservation
   // (scheduler::SchedulerOptions::gang_reservation).
   bool gang_reservation = false;
   // How many gangs may hold a reservation at once (SchedulerOptions::max_reservations).
