@@ -1,0 +1,256 @@
+// The pages: Overview, the pool heat map, the jobs list and a job. Each reads the API's figures
+// as they are (view.ts formats them) and keeps its filters in the URL's hash (route.ts).
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api } from "./api";
+import type { Live } from "./live";
+import type { T } from "./main";
+import { routeHash } from "./route";
+import {
+  cellColour, formatCount, formatGpus, formatMib, formatPct, heatRows, jobGpus, nodeList,
+  overview, smallestPendingMilli, stableRows, type Cell, type JobRow, type NodeInfo,
+} from "./view";
+
+function Figure({ label, value, help }: { label: string; value: string; help?: string }) {
+  return (
+    <div class="figure" title={help}>
+      <div class="value">{value}</div>
+      <div class="label">{label}</div>
+    </div>
+  );
+}
+
+function Loading({ t, error }: { t: T; error?: string | null }) {
+  return error ? <p role="alert" class="error">{t("error", { message: error })}</p> : <p class="muted">{t("loading")}</p>;
+}
+
+export function OverviewPage({ t, live }: { t: T; live: Live | null }) {
+  if (!live?.state) return <Loading t={t} error={live?.error} />;
+  const u = t("unknown");
+  const o = overview(live.state.pool, nodeList(live.state.nodes));
+  const allocated = `${formatGpus(o.gpusAllocatedMilli, u)} / ${formatCount(o.gpusTotal, u)}`;
+  return (
+    <section aria-labelledby="ov-gpus">
+      <h2 id="ov-gpus">{t("gpus")}</h2>
+      <div class="figures">
+        <Figure label={t("gpus_allocated")} value={allocated} />
+        <Figure label={t("gpus_whole")} value={formatCount(o.gpusWhole, u)} />
+        <Figure label={t("gpus_shared")} value={formatCount(o.gpusShared, u)} />
+        <Figure label={t("gpus_free")} value={formatCount(o.gpusFree, u)} />
+        <Figure label={t("gpus_unusable")} value={formatCount(o.gpusUnusable, u)} />
+      </div>
+      <h2>{t("fragmentation")}</h2>
+      <div class="figures">
+        <Figure label={t("fragmentation_help")} value={formatPct(o.fragmentationPct, u)} />
+        <Figure label={t("fragmentation")}
+          value={t("fragmentation_of", { frag: formatGpus(o.fragmentedMilli, u), free: formatGpus(o.freeMilli, u) })} />
+      </div>
+      <h2>{t("nodes")}</h2>
+      <div class="figures">
+        <Figure label={t("nodes_schedulable")} value={formatCount(o.nodes.schedulable, u)} />
+        <Figure label={t("nodes_cordoned")} value={formatCount(o.nodes.cordoned, u)} />
+        <Figure label={t("nodes_unhealthy")} value={formatCount(o.nodes.unhealthy, u)} />
+        <Figure label={t("jobs_running")} value={formatCount(o.jobs.running, u)} />
+        <Figure label={t("jobs_pending")} value={formatCount(o.jobs.pending, u)} />
+      </div>
+      <h2>{t("by_model")}</h2>
+      <table>
+        <thead><tr><th scope="col">{t("model")}</th><th scope="col">{t("gpus_total")}</th>
+          <th scope="col">{t("free_gpus")}</th><th scope="col">{t("allocated_gpus")}</th></tr></thead>
+        <tbody>
+          {o.models.map((m) => (
+            <tr key={m.model}><td>{m.model}</td><td class="num">{formatCount(m.gpus, u)}</td>
+              <td class="num">{formatCount(m.free_gpus, u)}</td><td class="num">{formatGpus(m.allocated_milli, u)}</td></tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+const CELL_W = 14, CELL_H = 12, LABEL_W = 120;
+
+export function HeatmapPage({ t, live, params }: { t: T; live: Live | null; params: Record<string, string> }) {
+  const [pendingMin, setPendingMin] = useState<number | null>(null);
+  useEffect(() => {
+    api<{ jobs: JobRow[] }>("/api/v1/jobs?state=pending&limit=1000")
+      .then((r) => setPendingMin(smallestPendingMilli(r.jobs)))
+      .catch(() => setPendingMin(null));
+  }, [live?.state?.pool]);
+  if (!live?.state) return <Loading t={t} error={live?.error} />;
+  const filter = params.node ?? "";
+  const nodes = nodeList(live.state.nodes).filter((n) => n.name.includes(filter));
+  const { columns, rows } = heatRows(nodes, pendingMin);
+  const u = t("unknown");
+  const title = (c: Cell) => {
+    let s = t("cell_title", { node: c.node, gpu: c.gpu, used: formatGpus(c.usedMilli, u), jobs: c.jobs.join(", ") || t("none") });
+    if (c.why) s += " — " + t(c.why as Parameters<T>[0], { need: formatGpus(pendingMin, u) });
+    return s;
+  };
+  return (
+    <section aria-labelledby="hm-title">
+      <h2 id="hm-title">{t("heatmap_title")}</h2>
+      <p class="muted">{t("heatmap_help")}</p>
+      <label for="node-filter">{t("filter_node")} </label>
+      <input id="node-filter" value={filter}
+        onChange={(e) => { location.hash = routeHash("heatmap", { node: (e.target as HTMLInputElement).value }); }} />
+      <ul class="legend">
+        {(["free", "fractional", "whole", "fragmented", "unusable"] as const).map((k) => (
+          <li><span class={`swatch swatch-${k}`} />{t(`legend_${k}`)}</li>
+        ))}
+      </ul>
+      <div class="heatmap">
+        <svg role="img" aria-label={t("heatmap_title")} width={LABEL_W + columns * CELL_W} height={rows.length * CELL_H}
+          data-cells={rows.reduce((a, r) => a + r.length, 0)}>
+          {rows.map((row, i) => (
+            <g key={nodes[i].name} transform={`translate(0 ${i * CELL_H})`}>
+              <text x={LABEL_W - 4} y={CELL_H - 2} text-anchor="end" class="node-label">{nodes[i].name}</text>
+              {row.map((c) => (
+                <g class={`cell cell-${c.kind}`} transform={`translate(${LABEL_W + c.gpu * CELL_W} 0)`}>
+                  <title>{title(c)}</title>
+                  <rect width={CELL_W - 2} height={CELL_H - 2} fill={cellColour(c)} />
+                  {c.kind === "fractional" || c.kind === "fragmented"
+                    ? <rect width={((CELL_W - 2) * c.usedMilli) / 1000} height={3} y={CELL_H - 5} class="share" />
+                    : null}
+                  {c.kind === "fragmented" ? <path d={`M0 0 L${CELL_W - 2} ${CELL_H - 2}`} class="frag-mark" /> : null}
+                </g>
+              ))}
+            </g>
+          ))}
+        </svg>
+      </div>
+    </section>
+  );
+}
+
+const STATES = ["pending", "running", "succeeded", "failed", "cancelled", "timed_out", "lost"];
+
+export function JobsPage({ t, live, params }: { t: T; live: Live | null; params: Record<string, string> }) {
+  const [page, setPage] = useState<{ jobs: JobRow[]; next: string | null; total: number | null } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const key = routeHash("jobs", params);
+  const last = useRef(0);
+  useEffect(() => {
+    const now = Date.now();
+    if (now - last.current < 1000 && page) return; // a refresh at most once a second
+    last.current = now;
+    const q = new URLSearchParams({ limit: "50" });
+    for (const k of ["state", "user", "queue", "cursor"]) if (params[k]) q.set(k, params[k]);
+    api<{ jobs: JobRow[]; next_cursor: string | null; total: number }>(`/api/v1/jobs?${q}`)
+      .then((r) => { setPage({ jobs: stableRows(r.jobs), next: r.next_cursor, total: r.total ?? null }); setError(null); })
+      .catch((e) => setError(String(e.message ?? e)));
+  }, [key, live?.state?.pool]);
+  const go = (patch: Record<string, string | null>) => { location.hash = routeHash("jobs", { ...params, ...patch }); };
+  const u = t("unknown");
+  return (
+    <section aria-labelledby="jobs-title">
+      <h2 id="jobs-title">{t("jobs_title")}</h2>
+      <div class="filters">
+        <label>{t("filter_state")}{" "}
+          <select value={params.state ?? ""} onChange={(e) => go({ state: (e.target as HTMLSelectElement).value, cursor: null })}>
+            <option value="">{t("any")}</option>
+            {STATES.map((s) => <option value={s}>{s}</option>)}
+          </select>
+        </label>
+        <label>{t("filter_user")}{" "}
+          <input value={params.user ?? ""} onChange={(e) => go({ user: (e.target as HTMLInputElement).value, cursor: null })} />
+        </label>
+        <label>{t("filter_queue")}{" "}
+          <input value={params.queue ?? ""} onChange={(e) => go({ queue: (e.target as HTMLInputElement).value, cursor: null })} />
+        </label>
+        {page && <span class="muted">{t("total_jobs", { total: formatCount(page.total, u) })}</span>}
+      </div>
+      {!page ? <Loading t={t} error={error} /> : (
+        <>
+          <table class="jobs">
+            <thead><tr>{(["col_id", "col_name", "col_user", "col_queue", "col_state", "col_gpus", "col_node", "col_reason"] as const)
+              .map((k) => <th scope="col">{t(k)}</th>)}</tr></thead>
+            <tbody>
+              {page.jobs.map((j) => (
+                <tr key={j.id}>
+                  <td class="num"><a href={`#/jobs/${j.id}`}>{j.id}</a></td>
+                  <td>{j.name ?? u}</td><td>{j.user ?? u}</td><td>{j.queue ?? u}</td>
+                  <td><span class={`state state-${j.state}`}>{j.state}</span></td>
+                  <td class="num">{jobGpus(j, u)}</td>
+                  <td>{j.placement?.length ? j.placement.map((p) => p.node).join("+") : "-"}</td>
+                  <td class="reason">{j.reason ?? ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <nav class="pager" aria-label="pages of jobs">
+            {params.cursor && <a href={routeHash("jobs", { ...params, cursor: null })}>{t("newer")}</a>}
+            {page.next && <a href={routeHash("jobs", { ...params, cursor: page.next })}>{t("older")}</a>}
+          </nav>
+        </>
+      )}
+    </section>
+  );
+}
+
+interface JobDetail extends JobRow {
+  started_at?: string | null;
+  finished_at?: string | null;
+  exit_code?: number | null;
+  pending?: { reasons: { code: string; message: string }[]; position: { queue: string; in_queue: number; of: number } | null };
+  placement?: { node: string; replica: number; gpus: { index: number; uuid: string; milli: number; memory_mib: number }[] }[] | null;
+}
+
+export function JobPage({ t, id, live }: { t: T; id: string; live: Live | null }) {
+  const [job, setJob] = useState<JobDetail | null>(null);
+  const [events, setEvents] = useState<{ time: string; state: string; reason: string }[]>([]);
+  const [log, setLog] = useState<{ text: string; offset: number; eof: boolean }>({ text: "", offset: 0, eof: false });
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api<JobDetail>(`/api/v1/jobs/${id}`).then(setJob).catch((e) => setError(e.message));
+    api<{ events: typeof events }>(`/api/v1/jobs/${id}/events`).then((r) => setEvents(r.events)).catch(() => {});
+  }, [id, live?.state?.pool]);
+  useEffect(() => {
+    if (log.eof) return;
+    let cancelled = false;
+    api<{ data: string; offset: number; eof: boolean }>(`/api/v1/jobs/${id}/logs?offset=${log.offset}&limit=65536`)
+      .then((r) => {
+        if (cancelled) return;
+        const more = r.data.length > 0;
+        const next = { text: (log.text + r.data).slice(-8192), offset: r.offset, eof: r.eof };
+        if (more || r.eof) setLog(next);
+        else setTimeout(() => !cancelled && setLog({ ...next }), 2000); // follow while it runs
+      })
+      .catch(() => {});
+    return () => { cancelled = true; };
+  }, [id, log]);
+  if (!job) return <Loading t={t} error={error} />;
+  const u = t("unknown");
+  return (
+    <section aria-labelledby="job-title">
+      <p><a href="#/jobs">{t("back_to_jobs")}</a></p>
+      <h2 id="job-title">{t("job_title", { id: job.id })}: {job.name ?? u} <span class={`state state-${job.state}`}>{job.state}</span></h2>
+      <h3>{t("lifecycle")}</h3>
+      <ol class="lifecycle">
+        <li>{t("submitted")}: {job.submitted_at ?? u}</li>
+        <li>{t("started")}: {job.started_at ?? "-"}</li>
+        <li>{t("finished")}: {job.finished_at ?? "-"}</li>
+        {job.exit_code !== null && job.exit_code !== undefined && <li>{t("exit_code")}: {job.exit_code}</li>}
+      </ol>
+      {job.state === "pending" && (
+        <>
+          <h3>{t("why_waiting")}</h3>
+          <p>{job.pending?.position
+            ? t("queue_position", { pos: job.pending.position.in_queue, of: job.pending.position.of, queue: job.pending.position.queue })
+            : t("not_ranked")}</p>
+          <ul>{(job.pending?.reasons ?? []).map((r) => <li><code>{r.code}</code> {r.message}</li>)}</ul>
+          {!job.pending?.reasons?.length && job.reason && <p>{job.reason}</p>}
+        </>
+      )}
+      <h3>{t("placement")}</h3>
+      {job.placement?.length ? (
+        <ul>{job.placement.map((p) => p.gpus.map((g) => (
+          <li>{p.node} GPU {g.index} ({g.uuid}): {formatGpus(g.milli, u)} GPU, {g.memory_mib ? formatMib(g.memory_mib, u) : "-"}</li>
+        )))}</ul>
+      ) : <p>-</p>}
+      <h3>{t("events")}</h3>
+      <ol class="events">{events.map((e) => <li><time>{e.time}</time> <b>{e.state}</b> {e.reason}</li>)}</ol>
+      <h3>{t("log_tail")}</h3>
+      <pre class="log" tabIndex={0}>{log.text}</pre>
+    </section>
+  );
+}

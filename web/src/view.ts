@@ -1,0 +1,254 @@
+// The dashboard's view logic: pure functions from the API's JSON to what the pages show. No DOM,
+// no fetch: `node --test` runs them (web/test/). Figures come from the API as they are (one source
+// for each fact); these functions only format, classify and order them. A value the API does not
+// give (absent, null, not a number) is `unknown`, never 0.
+
+export const UNKNOWN = null;
+export type Maybe<T> = T | null;
+
+// A finite number from the API, or null (unknown).
+export function num(v: unknown): Maybe<number> {
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+// Milli-GPU (1000 = one GPU) as GPUs: "3.75"; unknown as the caller's word for it.
+export function formatGpus(milli: unknown, unknownText: string): string {
+  const m = num(milli);
+  if (m === null) return unknownText;
+  const g = m / 1000;
+  return Number.isInteger(g) ? String(g) : String(Math.round(g * 1000) / 1000);
+}
+
+// A percentage with one decimal: "46.9 %".
+export function formatPct(v: unknown, unknownText: string): string {
+  const p = num(v);
+  return p === null ? unknownText : `${p.toFixed(1)} %`;
+}
+
+export function formatCount(v: unknown, unknownText: string): string {
+  const n = num(v);
+  return n === null ? unknownText : String(n);
+}
+
+// MiB as GiB: "80 GiB".
+export function formatMib(v: unknown, unknownText: string): string {
+  const n = num(v);
+  if (n === null) return unknownText;
+  const g = n / 1024;
+  return `${Number.isInteger(g) ? g : g.toFixed(1)} GiB`;
+}
+
+// Seconds as "1h 02m", "3m 05s", "12s".
+export function formatDuration(seconds: unknown, unknownText: string): string {
+  const s = num(seconds);
+  if (s === null || s < 0) return unknownText;
+  const t = Math.floor(s);
+  const h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), r = t % 60;
+  if (h > 0) return `${h}h ${String(m).padStart(2, "0")}m`;
+  if (m > 0) return `${m}m ${String(r).padStart(2, "0")}s`;
+  return `${r}s`;
+}
+
+// ---- the pool (GET /api/v1/pool)
+
+export interface PoolModel {
+  model: string;
+  gpus: number;
+  free_gpus: number;
+  allocated_milli: number;
+  capacity_milli: number;
+}
+
+export interface Overview {
+  gpusTotal: Maybe<number>;
+  gpusAllocatedMilli: Maybe<number>;
+  gpusCapacityMilli: Maybe<number>;
+  gpusWhole: Maybe<number>; // GPUs with nothing left
+  gpusShared: Maybe<number>; // GPUs partly allocated (fractional jobs)
+  gpusFree: Maybe<number>;
+  gpusUnusable: Maybe<number>;
+  fragmentedMilli: Maybe<number>;
+  freeMilli: Maybe<number>;
+  fragmentationPct: Maybe<number>; // the API's figure, as it is
+  nodes: { schedulable: Maybe<number>; cordoned: Maybe<number>; unhealthy: Maybe<number>; total: Maybe<number> };
+  jobs: { pending: Maybe<number>; running: Maybe<number> };
+  models: PoolModel[];
+}
+
+const obj = (v: unknown): Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+
+// The overview's figures from the pool and the nodes (either may be missing: its figures are then
+// unknown). Node counts: schedulable = ready; cordoned = cordoned or draining; unhealthy.
+export function overview(pool: unknown, nodes: Maybe<NodeInfo[]>): Overview {
+  const p = obj(pool), g = obj(p.gpus), m = obj(p.milli), j = obj(p.jobs);
+  const count = (c: (n: NodeInfo) => boolean) => (nodes === null ? null : nodes.filter(c).length);
+  return {
+    gpusTotal: num(g.total),
+    gpusAllocatedMilli: num(m.allocated),
+    gpusCapacityMilli: num(m.capacity),
+    gpusWhole: num(g.allocated),
+    gpusShared: num(g.shared),
+    gpusFree: num(g.free),
+    gpusUnusable: num(g.unusable),
+    fragmentedMilli: num(p.fragmented_milli),
+    freeMilli: num(m.free),
+    fragmentationPct: num(p.fragmentation_pct),
+    nodes: {
+      schedulable: count((n) => n.condition === "ready"),
+      cordoned: count((n) => n.condition === "cordoned" || n.condition === "draining"),
+      unhealthy: count((n) => n.condition === "unhealthy"),
+      total: nodes === null ? null : nodes.length,
+    },
+    jobs: { pending: num(j.pending), running: num(j.running) },
+    models: Array.isArray(p.by_model) ? (p.by_model as PoolModel[]) : [],
+  };
+}
+
+// ---- nodes and the heat map (GET /api/v1/nodes)
+
+export interface GpuInfo {
+  index: number;
+  uuid: string;
+  model: string;
+  memory_mib: number;
+  milli_used: number;
+  memory_used_mib: number;
+  healthy: boolean;
+  jobs: number[];
+}
+export interface NodeInfo {
+  name: string;
+  condition: string;
+  gpu_model: string | null;
+  simulated?: boolean;
+  gpus: GpuInfo[];
+  jobs: number[];
+}
+
+export type CellKind = "free" | "fractional" | "whole" | "fragmented" | "unusable";
+
+export interface Cell {
+  node: string;
+  gpu: number;
+  kind: CellKind;
+  freeFraction: number; // 0..1
+  usedMilli: number;
+  jobs: number[];
+  why: string | null; // why a free part cannot be used (a key of the string table and numbers)
+}
+
+// A cell: a GPU of a node. `smallestPendingMilli`: the smallest GPU share a pending job asks for
+// (null: none pending); a GPU whose free part is smaller than that is marked fragmented: free, but
+// no waiting job fits in it. Unusable: an unhealthy GPU or a node that takes no work.
+export function cellOf(node: NodeInfo, gpu: GpuInfo, smallestPendingMilli: Maybe<number>): Cell {
+  const used = num(gpu.milli_used) ?? 0;
+  const free = Math.max(0, 1000 - used);
+  let kind: CellKind;
+  let why: string | null = null;
+  if (!gpu.healthy || node.condition !== "ready") {
+    kind = "unusable";
+    why = !gpu.healthy ? "why_gpu_unhealthy" : "why_node_" + node.condition;
+  } else if (used >= 1000) {
+    kind = "whole";
+  } else if (used > 0 && smallestPendingMilli !== null && free < smallestPendingMilli) {
+    kind = "fragmented";
+    why = "why_fragmented";
+  } else if (used > 0) {
+    kind = "fractional";
+  } else {
+    kind = "free";
+  }
+  return { node: node.name, gpu: gpu.index, kind, freeFraction: free / 1000, usedMilli: used, jobs: gpu.jobs ?? [], why };
+}
+
+// The heat map's layout: one row per node, in the API's order, `columns` wide (the most GPUs of
+// any node); cells in GPU order.
+export function heatRows(nodes: NodeInfo[], smallestPendingMilli: Maybe<number>): { columns: number; rows: Cell[][] } {
+  let columns = 0;
+  const rows = nodes.map((n) => {
+    columns = Math.max(columns, n.gpus.length);
+    return n.gpus.map((g) => cellOf(n, g, smallestPendingMilli));
+  });
+  return { columns, rows };
+}
+
+// The fill colour of a cell: hue from red (nothing free) to green (all free).
+export function cellColour(c: Cell): string {
+  if (c.kind === "unusable") return "var(--cell-unusable)";
+  return `hsl(${Math.round(c.freeFraction * 120)} 60% 45%)`;
+}
+
+// ---- jobs (GET /api/v1/jobs: newest first, paged by cursor)
+
+export interface JobRow {
+  id: number;
+  name?: string;
+  user?: string;
+  queue?: string;
+  state: string;
+  reason?: string | null;
+  resources?: { gpus?: number; gpu_milli?: number; num_gpu?: number; replicas?: number };
+  submitted_at?: string | null;
+  placement?: { node: string }[] | null;
+}
+
+// The rows of a refreshed page in a stable order: the server's sort key (id, newest first), so a
+// row never moves because its state or reason changed. Duplicate ids keep the newest data.
+export function stableRows(rows: JobRow[]): JobRow[] {
+  const byId = new Map<number, JobRow>();
+  for (const r of rows) byId.set(r.id, r);
+  return [...byId.values()].sort((a, b) => b.id - a.id);
+}
+
+// The GPUs a job asks for: "0.5", "8", "8x2" (replicas).
+export function jobGpus(j: JobRow, unknownText: string): string {
+  const r = j.resources;
+  if (!r || num(r.gpus) === null) return unknownText;
+  const per = String(r.gpus);
+  return (r.replicas ?? 1) > 1 ? `${per}x${r.replicas}` : per;
+}
+
+// The smallest GPU share (milli) that a pending job asks for, from job rows; null when none.
+export function smallestPendingMilli(rows: JobRow[]): Maybe<number> {
+  let best: number | null = null;
+  for (const j of rows) {
+    if (j.state !== "pending") continue;
+    const m = num(j.resources?.gpu_milli);
+    const n = num(j.resources?.num_gpu);
+    if (m === null || n === null || n === 0) continue;
+    if (best === null || m < best) best = m;
+  }
+  return best;
+}
+
+// ---- the live stream's state (see docs/api.md, GET /api/v1/events/stream)
+
+export interface StreamState {
+  pool: unknown;
+  nodes: Record<string, NodeInfo>;
+}
+
+// Applies a delta: each section replaced, or for per-member sections ("nodes") each member
+// replaced, or removed when null. Returns a new object (the old one is not changed).
+export function applyDelta(state: StreamState, delta: Record<string, unknown>): StreamState {
+  const next: StreamState = { pool: state.pool, nodes: { ...state.nodes } };
+  for (const [section, value] of Object.entries(delta)) {
+    if (section === "nodes") {
+      for (const [name, node] of Object.entries(obj(value))) {
+        if (node === null) delete next.nodes[name];
+        else next.nodes[name] = node as NodeInfo;
+      }
+    } else if (section === "pool") {
+      next.pool = value;
+    }
+  }
+  return next;
+}
+
+// Node objects in a stable order: by name (a snapshot's object keys come sorted by the server too).
+export function nodeList(nodes: Record<string, NodeInfo>): NodeInfo[] {
+  return Object.keys(nodes)
+    .sort()
+    .map((k) => nodes[k]);
+}

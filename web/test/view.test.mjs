@@ -1,0 +1,129 @@
+// The view logic (src/view.ts): formatting, unknown is never 0, stable row order, the overview's
+// figures as the API gives them, the heat map's cells.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { load } from "./load.mjs";
+
+const v = await load("view.ts");
+
+test("unknown values show as unknown, never as 0", () => {
+  for (const missing of [undefined, null, "3", NaN, Infinity, {}]) {
+    assert.equal(v.formatGpus(missing, "unknown"), "unknown");
+    assert.equal(v.formatPct(missing, "unknown"), "unknown");
+    assert.equal(v.formatCount(missing, "unknown"), "unknown");
+    assert.equal(v.formatMib(missing, "unknown"), "unknown");
+  }
+  // A real zero is zero.
+  assert.equal(v.formatGpus(0, "unknown"), "0");
+  assert.equal(v.formatCount(0, "unknown"), "0");
+  assert.equal(v.formatPct(0, "unknown"), "0.0 %");
+  // An overview of nothing: every figure unknown (null), none 0.
+  const o = v.overview(undefined, null);
+  assert.equal(o.gpusTotal, null);
+  assert.equal(o.fragmentationPct, null);
+  assert.equal(o.nodes.schedulable, null);
+  assert.equal(o.jobs.pending, null);
+});
+
+test("formatting: milli-GPU as GPUs, MiB as GiB, percentages, durations", () => {
+  // 31750 milli = 31.75 GPUs; 250 milli = 0.25; 1/3 GPU rounds to 3 decimals.
+  assert.equal(v.formatGpus(31750, "?"), "31.75");
+  assert.equal(v.formatGpus(250, "?"), "0.25");
+  assert.equal(v.formatGpus(48000, "?"), "48");
+  assert.equal(v.formatGpus(333.3333, "?"), "0.333");
+  assert.equal(v.formatMib(81920, "?"), "80 GiB"); // 81920 / 1024 = 80
+  assert.equal(v.formatMib(20480 + 512, "?"), "20.5 GiB");
+  assert.equal(v.formatPct(46.857, "?"), "46.9 %");
+  assert.equal(v.formatDuration(3725, "?"), "1h 02m"); // 3600 + 2*60 + 5
+  assert.equal(v.formatDuration(185, "?"), "3m 05s");
+  assert.equal(v.formatDuration(-1, "?"), "?");
+});
+
+test("the fragmentation figure is the API's, and agrees with its own parts", () => {
+  // The demo pool of the README: 16.25 free GPUs, 7.614 of them unusable by the learned workload.
+  const pool = {
+    gpus: { total: 48, free: 15, shared: 2, allocated: 31, unusable: 0 },
+    milli: { capacity: 48000, allocated: 31750, free: 16250 },
+    fragmented_milli: 7614,
+    fragmentation_pct: (100 * 7614) / 16250,
+    by_model: [],
+    jobs: { pending: 1, running: 12 },
+  };
+  const o = v.overview(pool, []);
+  // Computed here on its own: 7614 / 16250 = 0.46855... -> 46.9 %.
+  const expected = Math.round((7614 / 16250) * 1000) / 10;
+  assert.equal(v.formatPct(o.fragmentationPct, "?"), `${expected.toFixed(1)} %`);
+  assert.equal(v.formatPct(o.fragmentationPct, "?"), "46.9 %");
+  assert.equal(v.formatGpus(o.fragmentedMilli, "?"), "7.614");
+  assert.equal(v.formatGpus(o.freeMilli, "?"), "16.25");
+  // The view passes the API's figure through; it does not recompute it from other numbers.
+  const odd = v.overview({ ...pool, fragmentation_pct: 12.5 }, []);
+  assert.equal(odd.fragmentationPct, 12.5);
+});
+
+test("node counts by condition", () => {
+  const nodes = ["ready", "ready", "cordoned", "draining", "unhealthy"].map((c, i) => ({ name: `n${i}`, condition: c, gpus: [], jobs: [] }));
+  const o = v.overview({}, nodes);
+  // ready 2; cordoned + draining 2; unhealthy 1; 5 in all.
+  assert.deepEqual(o.nodes, { schedulable: 2, cordoned: 2, unhealthy: 1, total: 5 });
+});
+
+test("job rows keep the server's order (id, newest first) whatever changes", () => {
+  const first = [{ id: 14, state: "running" }, { id: 13, state: "pending" }, { id: 12, state: "running" }];
+  // A refresh where job 13 started and 12 ended, in a shuffled answer with a duplicate.
+  const again = [{ id: 12, state: "succeeded" }, { id: 14, state: "running" }, { id: 13, state: "running" }, { id: 13, state: "running", reason: "newest" }];
+  const a = v.stableRows(first).map((r) => r.id);
+  const b = v.stableRows(again).map((r) => r.id);
+  assert.deepEqual(a, [14, 13, 12]);
+  assert.deepEqual(b, [14, 13, 12]);
+  assert.equal(v.stableRows(again).find((r) => r.id === 13).reason, "newest");
+});
+
+test("heat map cells: whole, fractional, fragmented, free, unusable", () => {
+  const node = {
+    name: "l40s-0",
+    condition: "ready",
+    gpus: [
+      { index: 0, milli_used: 1000, healthy: true, jobs: [1] },
+      { index: 1, milli_used: 500, healthy: true, jobs: [2] },
+      { index: 2, milli_used: 750, healthy: true, jobs: [3, 4] },
+      { index: 3, milli_used: 0, healthy: true, jobs: [] },
+      { index: 4, milli_used: 0, healthy: false, jobs: [] },
+    ],
+    jobs: [1, 2, 3, 4],
+  };
+  // The smallest waiting job takes 500 milli: GPU 2 has 250 free (< 500): fragmented; GPU 1 has
+  // 500 free: fractional, it fits.
+  const { columns, rows } = v.heatRows([node], 500);
+  assert.equal(columns, 5);
+  assert.deepEqual(rows[0].map((c) => c.kind), ["whole", "fractional", "fragmented", "free", "unusable"]);
+  assert.equal(rows[0][2].why, "why_fragmented");
+  assert.equal(rows[0][2].freeFraction, 0.25);
+  assert.equal(rows[0][4].why, "why_gpu_unhealthy");
+  // With nothing waiting no free part is fragmented.
+  assert.equal(v.heatRows([node], null).rows[0][2].kind, "fractional");
+  // A cordoned node's GPUs take no work.
+  assert.equal(v.heatRows([{ ...node, condition: "cordoned" }], null).rows[0][3].why, "why_node_cordoned");
+});
+
+test("smallest pending share, from the job rows", () => {
+  const rows = [
+    { id: 3, state: "pending", resources: { gpu_milli: 1000, num_gpu: 8 } },
+    { id: 2, state: "pending", resources: { gpu_milli: 250, num_gpu: 1 } },
+    { id: 1, state: "running", resources: { gpu_milli: 100, num_gpu: 1 } },
+    { id: 4, state: "pending", resources: { gpu_milli: 0, num_gpu: 0 } }, // CPU only
+  ];
+  assert.equal(v.smallestPendingMilli(rows), 250);
+  assert.equal(v.smallestPendingMilli([]), null);
+  assert.equal(v.jobGpus({ id: 1, state: "x", resources: { gpus: 8, replicas: 2 } }, "?"), "8x2");
+  assert.equal(v.jobGpus({ id: 1, state: "x" }, "?"), "?");
+});
+
+test("the stream's deltas: members replaced and removed, sections replaced", () => {
+  const s0 = { pool: { gpus: { total: 8 } }, nodes: { a: { name: "a", gpus: [] }, b: { name: "b", gpus: [] } } };
+  const s1 = v.applyDelta(s0, { pool: { gpus: { total: 4 } }, nodes: { a: null, c: { name: "c", gpus: [] } } });
+  assert.deepEqual(Object.keys(s1.nodes).sort(), ["b", "c"]);
+  assert.equal(s1.pool.gpus.total, 4);
+  assert.deepEqual(Object.keys(s0.nodes).sort(), ["a", "b"]); // the old state is unchanged
+  assert.deepEqual(v.nodeList(s1.nodes).map((n) => n.name), ["b", "c"]);
+});
