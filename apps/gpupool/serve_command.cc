@@ -23,6 +23,7 @@
 #include "server/http_server.h"
 #include "server/pool_service.h"
 #include "server/queue_file.h"
+#include "server/web_ui.h"
 
 namespace gpupool::app {
 namespace {
@@ -45,6 +46,7 @@ Status WriteUrlFile(const std::filesystem::path& file, const std::string& url) {
 
 struct ServeFlags {
   std::string listen = "127.0.0.1:8080";
+  std::string base_path;
   std::string data_dir = "gpupool-data";
   std::string inventory;
   std::string policy = "fgd-window";
@@ -98,6 +100,8 @@ int RunServe(const ServeFlags& f) {
   };
   auto listen = ParseListen(f.listen);
   if (!listen) return fail(listen.error());
+  auto base_path = server::NormalizeBasePath(f.base_path, "--base-path");
+  if (!base_path) return fail(base_path.error());
   if (f.sync != "full" && f.sync != "normal") {
     return fail(Status::InvalidArgument("--sync: '" + f.sync + "' is not full or normal"));
   }
@@ -233,6 +237,7 @@ int RunServe(const ServeFlags& f) {
   http.port = listen->second;
   http.max_connections = f.max_connections;
   http.openapi_json = openapi.str();
+  http.base_path = *base_path;
   server::HttpServer httpd(**service, http);
   if (Status st = httpd.Start(); !st.ok()) return fail(st);
 
@@ -245,8 +250,14 @@ int RunServe(const ServeFlags& f) {
   // stop.
   const auto url_file = std::filesystem::path(f.data_dir) / "server.url";
   if (Status st = WriteUrlFile(url_file, url); !st.ok()) return fail(st);
-  std::printf("gpupool serve: listening on %s (REST API under /api/v1, metrics at /metrics)\n",
-              url.c_str());
+  std::printf(
+      "gpupool serve: listening on %s (dashboard at %s/, REST API under %s/api/v1, metrics at "
+      "/metrics)\n",
+      url.c_str(), (url + *base_path).c_str(), base_path->c_str());
+  if (!server::WebUiBuilt()) {
+    std::printf(
+        "  dashboard: not built (needs node and `npm ci` in web/: scripts/install-deps.sh)\n");
+  }
   std::printf("  inventory: %s: %zu node(s), %d GPU(s)%s\n", opt.inventory_source.c_str(),
               opt.nodes.size(), gpus,
               opt.simulated ? ", simulated (commands run on this host)" : "");
@@ -295,6 +306,9 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       "--inventory FILE, else this host's GPUs (NVML), else the bundled demo (simulated).");
   cmd->add_option("--listen", flags->listen, "Address to listen on, HOST:PORT")
       ->capture_default_str();
+  cmd->add_option("--base-path", flags->base_path,
+                  "Also serve everything under this path (e.g. /gpupool), for a reverse proxy; "
+                  "the dashboard's API calls go under it");
   cmd->add_option("--data-dir", flags->data_dir, "Database, job logs and the admin token live here")
       ->capture_default_str();
   cmd->add_option("--inventory", flags->inventory,

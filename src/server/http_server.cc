@@ -8,16 +8,22 @@
 #include <atomic>
 #include <cctype>
 #include <charconv>
+#include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <limits>
+#include <mutex>
 #include <optional>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "scheduler/job.h"
+#include "server/event_stream.h"
+#include "server/web_ui.h"
 
 namespace gpupool::server {
 namespace {
@@ -33,6 +39,8 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> params;
   std::string authorization;
   std::string content_type;
+  std::string last_event_id;
+  std::string accept_encoding;
   std::string body;
 };
 
@@ -41,6 +49,10 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   bool close = false;  // answer with `Connection: close`
+  std::vector<std::pair<std::string, std::string>> headers;
+  // The event stream instead of `body`: from the client's Last-Event-ID (none: a snapshot).
+  bool stream = false;
+  std::optional<std::uint64_t> stream_after;
 };
 
 using Handler = std::function<void(const Request&, Response&)>;
@@ -154,7 +166,88 @@ struct ConnectionState {
   bool over_limit = false;
 };
 
+// One streaming client: where it is in the stream, and the text not yet written.
+struct StreamClient {
+  EventStream* stream = nullptr;
+  std::atomic<int>* clients = nullptr;  // the count of streaming clients, decremented at the end
+  std::optional<std::uint64_t> position;
+  std::string buffer;
+  std::size_t written = 0;
+  std::chrono::milliseconds heartbeat{15000};
+  std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
+};
+
+constexpr std::size_t kStreamBatchBytes = std::size_t{64} * 1024;
+
+// MHD's content reader for a streaming client, on the client's own connection thread: writes what
+// is buffered, else waits for the next chunk of the stream or the heartbeat's time. Blocking here
+// holds only this connection's thread (MHD_USE_THREAD_PER_CONNECTION).
+ssize_t ReadStream(void* cls, std::uint64_t, char* buf, std::size_t max) {
+  auto* c = static_cast<StreamClient*>(cls);
+  while (c->written >= c->buffer.size()) {
+    c->buffer.clear();
+    c->written = 0;
+    if (c->stream->closed()) return MHD_CONTENT_READER_END_OF_STREAM;
+    // Everything that is ready, up to a batch.
+    while (c->buffer.size() < kStreamBatchBytes) {
+      const auto chunk =
+          c->position ? c->stream->Next(*c->position) : c->stream->Next(std::string_view());
+      if (!chunk) break;
+      c->buffer += *chunk->text;
+      c->position = chunk->seq;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!c->buffer.empty()) break;
+    if (now - c->last_write >= c->heartbeat) {
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+      c->buffer = EventStream::Heartbeat(ms);
+      break;
+    }
+    c->stream->WaitAfter(c->position.value_or(std::numeric_limits<std::uint64_t>::max()),
+                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                             c->heartbeat - (now - c->last_write)) +
+                             std::chrono::milliseconds(1));
+  }
+  const std::size_t n = std::min(max, c->buffer.size() - c->written);
+  std::copy_n(c->buffer.data() + c->written, n, buf);
+  c->written += n;
+  c->last_write = std::chrono::steady_clock::now();
+  return static_cast<ssize_t>(n);
+}
+
+void FreeStream(void* cls) {
+  auto* c = static_cast<StreamClient*>(cls);
+  c->clients->fetch_sub(1);
+  delete c;
+}
+
+bool AcceptsGzip(std::string_view accept_encoding) {
+  return accept_encoding.find("gzip") != std::string_view::npos;
+}
+
 }  // namespace
+
+Result<std::string> NormalizeBasePath(std::string_view path, std::string_view member) {
+  std::string p(path);
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  if (p.empty() || p == "/") return std::string();
+  const auto bad = [&](const std::string& why) {
+    return Error(
+        Status::InvalidArgument(std::string(member) + ": '" + std::string(path) + "' " + why));
+  };
+  if (p[0] != '/') return bad("must start with '/' (e.g. /gpupool)");
+  for (std::size_t i = 1; i < p.size(); ++i) {
+    const unsigned char ch = static_cast<unsigned char>(p[i]);
+    if (ch == '/' && p[i - 1] == '/') return bad("has an empty segment");
+    if (!std::isalnum(ch) && std::strchr("/-._~", ch) == nullptr) {
+      return bad("has '" + std::string(1, p[i]) +
+                 "': use letters, digits and -._~ in its segments");
+    }
+  }
+  return p;
+}
 
 struct HttpServer::Impl {
   Router router;
@@ -162,6 +255,21 @@ struct HttpServer::Impl {
   int max_connections = 0;
   std::atomic<int> open_connections{0};
   MHD_Daemon* daemon = nullptr;
+  std::string base_path;
+  std::chrono::milliseconds stream_heartbeat{15000};
+  std::unique_ptr<EventStream> stream;
+  std::atomic<int> stream_clients{0};
+  // The publisher (see http_server.h).
+  std::thread publisher;
+  std::mutex publisher_mu;
+  std::condition_variable publisher_cv;
+  bool publisher_stop = false;
+  std::mutex publish_mu;  // one state read and published at a time, in order
+
+  void PublishNow(const PoolService& service) {
+    std::lock_guard lock(publish_mu);
+    stream->Publish(HttpServer::StreamState(service));
+  }
 
   static void OnConnection(void* cls, MHD_Connection*, void** socket_context,
                            MHD_ConnectionNotificationCode code) {
@@ -182,12 +290,32 @@ struct HttpServer::Impl {
     *con_cls = nullptr;
   }
 
-  static MHD_Result Queue(MHD_Connection* connection, const Response& res) {
-    MHD_Response* r = MHD_create_response_from_buffer(
-        res.body.size(), const_cast<char*>(res.body.data()), MHD_RESPMEM_MUST_COPY);
+  MHD_Result Queue(MHD_Connection* connection, const Response& res) {
+    MHD_Response* r = nullptr;
+    if (res.stream) {
+      auto* client = new StreamClient;
+      client->stream = stream.get();
+      client->clients = &stream_clients;
+      client->position = res.stream_after;
+      client->heartbeat = stream_heartbeat;
+      stream_clients.fetch_add(1);
+      publisher_cv.notify_all();  // the publisher starts reading the pool now
+      r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, std::size_t{16} * 1024, &ReadStream,
+                                            client, &FreeStream);
+      if (r == nullptr) {
+        FreeStream(client);
+        return MHD_NO;
+      }
+    } else {
+      r = MHD_create_response_from_buffer(res.body.size(), const_cast<char*>(res.body.data()),
+                                          MHD_RESPMEM_MUST_COPY);
+    }
     if (r == nullptr) return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res.content_type.c_str());
     if (res.close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    for (const auto& [name, value] : res.headers) {
+      MHD_add_response_header(r, name.c_str(), value.c_str());
+    }
     const MHD_Result ok = MHD_queue_response(connection, static_cast<unsigned>(res.status), r);
     MHD_destroy_response(r);
     return ok;
@@ -207,7 +335,20 @@ struct HttpServer::Impl {
         SendError(res,
                   ApiError{503, "UNAVAILABLE", {}, "too many concurrent connections; retry later"});
         res.close = true;
-        return Queue(connection, res);
+        return self->Queue(connection, res);
+      }
+      // The base path: stripped here when present (see http_server.h).
+      std::string path = url;
+      if (!self->base_path.empty()) {
+        const std::string& base = self->base_path;
+        if (path == base) {
+          Response res;
+          res.status = 308;
+          res.content_type = "text/plain";
+          res.headers.emplace_back(MHD_HTTP_HEADER_LOCATION, base + "/");
+          return self->Queue(connection, res);
+        }
+        if (path.compare(0, base.size() + 1, base + "/") == 0) path.erase(0, base.size());
       }
       // A declared length over the limit is answered before the body is read.
       const char* length =
@@ -215,18 +356,20 @@ struct HttpServer::Impl {
       if (length != nullptr) {
         const auto n = ParseId(length);
         if (n && static_cast<std::uint64_t>(*n) > self->max_body_bytes) {
-          return Queue(connection, PayloadTooLarge(self->max_body_bytes));
+          return self->Queue(connection, PayloadTooLarge(self->max_body_bytes));
         }
       }
       pending = new Pending;
       pending->req.method = method;
-      pending->req.path = url;
+      pending->req.path = std::move(path);
       const auto header = [&](const char* name) {
         const char* v = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
         return v != nullptr ? std::string(v) : std::string();
       };
       pending->req.authorization = header(MHD_HTTP_HEADER_AUTHORIZATION);
       pending->req.content_type = header(MHD_HTTP_HEADER_CONTENT_TYPE);
+      pending->req.last_event_id = header("Last-Event-ID");
+      pending->req.accept_encoding = header(MHD_HTTP_HEADER_ACCEPT_ENCODING);
       MHD_get_connection_values(
           connection, MHD_GET_ARGUMENT_KIND,
           [](void* params, MHD_ValueKind, const char* key, const char* value) {
@@ -250,20 +393,47 @@ struct HttpServer::Impl {
       *upload_data_size = 0;
       return MHD_YES;
     }
-    if (pending->too_large) return Queue(connection, PayloadTooLarge(self->max_body_bytes));
+    if (pending->too_large) return self->Queue(connection, PayloadTooLarge(self->max_body_bytes));
     Response res;
+    // The dashboard's files (web_ui.h), served without a token.
+    if (pending->req.method == "GET" && pending->req.path.rfind("/api/", 0) != 0) {
+      if (auto web = ServeWebUi(pending->req.path, self->base_path,
+                                AcceptsGzip(pending->req.accept_encoding))) {
+        res.content_type = std::move(web->content_type);
+        res.body = std::move(web->body);
+        res.headers = std::move(web->headers);
+        return self->Queue(connection, res);
+      }
+    }
     try {
       self->router.Dispatch(pending->req, res);
     } catch (const std::exception& e) {
       res = Response{};
       SendError(res, ApiError{500, "INTERNAL", {}, e.what()});
     }
-    return Queue(connection, res);
+    return self->Queue(connection, res);
   }
 };
 
 HttpServer::HttpServer(PoolService& service, HttpOptions options)
-    : impl_(std::make_unique<Impl>()), service_(service), opt_(std::move(options)) {}
+    : impl_(std::make_unique<Impl>()), service_(service), opt_(std::move(options)) {
+  const std::int64_t epoch = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+  impl_->stream = std::make_unique<EventStream>(epoch, opt_.stream_resume);
+}
+
+nlohmann::json HttpServer::StreamState(const PoolService& service) {
+  json pool = service.Pool();
+  pool.erase("gpu_list");  // the nodes carry the GPUs
+  json nodes = json::object();
+  json list = service.Nodes();
+  for (json& n : list["nodes"]) {
+    std::string name = n["name"].get<std::string>();
+    nodes[name] = std::move(n);
+  }
+  return json{{"pool", std::move(pool)}, {"nodes", std::move(nodes)}};
+}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -402,6 +572,18 @@ Status HttpServer::Start() {
                SendJson(res, 200, service.Pool());
              }));
 
+  EventStream* stream = impl_->stream.get();
+  Impl* impl = impl_.get();
+  router.Add("GET", "/api/v1/events/stream",
+             authed([stream, impl, &service](const Principal&, const Request& req, Response& res) {
+               impl->PublishNow(service);  // a new client's snapshot is the state now
+               res.stream = true;
+               res.content_type = "text/event-stream";
+               res.headers = {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}};
+               if (!req.last_event_id.empty())
+                 res.stream_after = stream->ParseId(req.last_event_id);
+             }));
+
   router.Add("GET", "/api/v1/queues",
              authed([&service](const Principal&, const Request&, Response& res) {
                SendJson(res, 200, service.Queues());
@@ -444,6 +626,8 @@ Status HttpServer::Start() {
              }));
 
   impl_->max_body_bytes = opt_.max_body_bytes;
+  impl_->base_path = opt_.base_path;
+  impl_->stream_heartbeat = opt_.stream_heartbeat;
   impl_->max_connections = opt_.max_connections;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -474,10 +658,38 @@ Status HttpServer::Start() {
   }
   const MHD_DaemonInfo* info = MHD_get_daemon_info(impl_->daemon, MHD_DAEMON_INFO_BIND_PORT);
   port_ = info != nullptr ? info->port : opt_.port;
+  // The publisher: while a stream client is connected, the pool's state every interval (the
+  // stream keeps only what changed). The first state is published at once, so that a client's
+  // first read has its snapshot.
+  impl_->PublishNow(service_);
+  impl_->publisher = std::thread([this] {
+    Impl& im = *impl_;
+    std::unique_lock lock(im.publisher_mu);
+    while (!im.publisher_stop) {
+      im.publisher_cv.wait_for(lock, opt_.stream_interval);
+      if (im.publisher_stop) break;
+      if (im.stream_clients.load() == 0) {
+        im.publisher_cv.wait(lock,
+                             [&] { return im.publisher_stop || im.stream_clients.load() > 0; });
+        continue;
+      }
+      lock.unlock();
+      im.PublishNow(service_);
+      lock.lock();
+    }
+  });
   return Status::Ok();
 }
 
 void HttpServer::Stop() {
+  // The stream first: every streaming connection ends, so that the daemon's stop does not wait.
+  impl_->stream->Close();
+  {
+    std::lock_guard lock(impl_->publisher_mu);
+    impl_->publisher_stop = true;
+  }
+  impl_->publisher_cv.notify_all();
+  if (impl_->publisher.joinable()) impl_->publisher.join();
   if (impl_->daemon != nullptr) {
     MHD_stop_daemon(impl_->daemon);
     impl_->daemon = nullptr;

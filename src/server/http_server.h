@@ -11,8 +11,23 @@
 // Limits: bodies over `max_body_bytes` get 413; more than `max_connections` connections at once:
 // the surplus connection is answered 503 and closed; a connection idle for `idle_timeout` is
 // closed. Every error body is the JSON of api_error.h, the request member named where one is at
-// fault (a request that is not HTTP at all gets the library's own 400). Only `GET /healthz` and
-// `GET /metrics` are served without a token.
+// fault (a request that is not HTTP at all gets the library's own 400). Only `GET /healthz`,
+// `GET /metrics` and the dashboard's files (web_ui.h: `/`, `/index.html`, `/assets/...`) are
+// served without a token; the dashboard then signs in with one.
+//
+// Base path: with `base_path` "/PREFIX" every path above is also served under it, for a reverse
+// proxy that forwards /PREFIX/... unchanged (one that strips the prefix reaches the paths as they
+// are, and so do the command-line clients); `/PREFIX` itself redirects to `/PREFIX/`. The
+// dashboard's index carries the base path, so its API calls go under it.
+//
+// The event stream (GET /api/v1/events/stream, docs/api.md; event_stream.h): a publisher thread
+// reads the pool (PoolService::Pool without its GPU list) and the nodes (by name) every
+// `stream_interval` while a stream client is connected, and publishes what changed; so a client
+// gets at most one delta per interval whatever the scheduler does. Each client's connection
+// thread waits for the next delta or its heartbeat (`stream_heartbeat`) and writes it; the
+// publisher never waits for a client, a slow client only falls behind (it then gets a fresh
+// snapshot), and a client that is gone is noticed at the next write. Stop closes the stream first,
+// so that every streaming connection ends before the daemon stops.
 //
 // Thread safety: Start and Stop from one thread; handlers run on the connections' threads.
 #pragma once
@@ -20,6 +35,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "server/pool_service.h"
@@ -32,8 +48,16 @@ struct HttpOptions {
   int max_connections = 128;
   std::size_t max_body_bytes = 1 << 20;
   std::chrono::seconds idle_timeout{30};
-  std::string openapi_json;  // served at /api/v1/openapi.json
+  std::string openapi_json;                        // served at /api/v1/openapi.json
+  std::string base_path;                           // "" or "/PREFIX" (no trailing slash); see above
+  std::chrono::milliseconds stream_interval{200};  // at most 5 deltas a second
+  std::chrono::milliseconds stream_heartbeat{15000};
+  std::size_t stream_resume = 1024;  // deltas kept for Last-Event-ID
 };
+
+// A base path as given (`--base-path`): "" or "/" for none, else "/a/b" with no trailing slash,
+// each segment of letters, digits and "-._~"; InvalidArgument naming `member` otherwise.
+Result<std::string> NormalizeBasePath(std::string_view path, std::string_view member);
 
 class HttpServer {
  public:
@@ -46,6 +70,8 @@ class HttpServer {
   Status Start();
   void Stop();
   int port() const { return port_; }
+  // What the event stream follows: {"pool": Pool() without "gpu_list", "nodes": {NAME: node}}.
+  static nlohmann::json StreamState(const PoolService& service);
 
  private:
   struct Impl;

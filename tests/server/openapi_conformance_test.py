@@ -464,7 +464,8 @@ class Conformance:
         self.metrics_look_right(r)
         for path in ["/api/v1/jobs", "/api/v1/jobs/1", "/api/v1/jobs/1/events",
                      "/api/v1/jobs/1/logs", "/api/v1/nodes", "/api/v1/pool", "/api/v1/queues",
-                     "/api/v1/tokens", "/api/v1/whoami", "/api/v1/openapi.json"]:
+                     "/api/v1/tokens", "/api/v1/whoami", "/api/v1/openapi.json",
+                     "/api/v1/events/stream"]:
             self.call("GET", path, token=None, expect=401, what="no token")
         self.call("GET", "/api/v1/whoami", token=BOGUS_TOKEN, expect=401, what="unknown token")
         self.call("GET", "/api/v1/whoami", token=None, expect=401, what="Basic auth",
@@ -914,6 +915,51 @@ class Conformance:
             self.check(p.get("jobs", {}).get("running", 0) >= 1,
                        f"jobs.running {p.get('jobs', {}).get('running')!r}")
 
+    def event_stream(self):
+        """GET /api/v1/events/stream: 401 without a token; with one, a text/event-stream whose
+        first event is the snapshot (a StreamSnapshot of the demo pool); a bogus Last-Event-ID
+        also starts with a snapshot. The stream never ends, so it is read up to its first event."""
+        self.call("GET", "/api/v1/events/stream", token=None, expect=401, what="no token")
+        for last_id in (None, "0-12345"):
+            label = "GET /api/v1/events/stream" + (f" (Last-Event-ID {last_id})" if last_id else "")
+            h = {"Authorization": f"Bearer {self.admin}", "Accept": "text/event-stream"}
+            if last_id:
+                h["Last-Event-ID"] = last_id
+            conn = http.client.HTTPConnection("127.0.0.1", self.server.port,
+                                              timeout=HTTP_TIMEOUT_S)
+            try:
+                conn.request("GET", "/api/v1/events/stream", headers=h)
+                r = conn.getresponse()
+                body = b""
+                while b"\n\n" not in body:
+                    chunk = r.read1(65536)
+                    if not chunk:
+                        break
+                    body += chunk
+                resp = Response(r.status, r.getheaders(), body)
+            finally:
+                conn.close()
+            self.check(resp.status == 200, f"{label}: expected HTTP 200, got {resp.status}")
+            self.conforms("GET", "/api/v1/events/stream", resp, label)
+            first = body.split(b"\n\n", 1)[0].decode("utf-8", "replace")
+            fields = dict(line.split(": ", 1) for line in first.splitlines() if ": " in line)
+            self.check(fields.get("event") == "snapshot",
+                       f"{label}: the first event is {fields.get('event')!r}, not snapshot")
+            self.check(re.fullmatch(r"\d+-\d+", fields.get("id", "")) is not None,
+                       f"{label}: the snapshot's id {fields.get('id')!r} is not EPOCH-SEQ")
+            try:
+                snap = json.loads(fields.get("data", ""))
+            except ValueError as e:
+                self.fail(f"{label}: the snapshot's data is not JSON: {e}")
+                continue
+            errors = self.spec.errors("#/components/schemas/StreamSnapshot", snap)
+            self.check(not errors, f"{label}: the snapshot does not match StreamSnapshot: {errors}")
+            total = snap.get("pool", {}).get("gpus", {}).get("total")
+            gpus = sum(len(n.get("gpus", [])) for n in snap.get("nodes", {}).values())
+            self.check(total == 48 and gpus == 48 and len(snap.get("nodes", {})) == 8,
+                       f"{label}: the snapshot has {total} GPUs in the pool, {gpus} on "
+                       f"{len(snap.get('nodes', {}))} nodes; demo.yaml: 48 GPUs on 8 nodes")
+
     def user_token(self):
         for body, member, what in (({}, "user", "no user"),
                                    ({"user": "bob", "bogus": 1}, "bogus", "unknown member"),
@@ -1228,7 +1274,8 @@ def main():
                        ("openapi", t.openapi), ("submit", t.submissions),
                        ("bad bodies", t.bad_bodies), ("oversized", t.oversized),
                        ("one job", t.one_job), ("list", t.listing), ("nodes", t.nodes),
-                       ("pool", t.pool), ("user token", t.user_token), ("tokens", t.tokens),
+                       ("pool", t.pool), ("event stream", t.event_stream),
+                       ("user token", t.user_token), ("tokens", t.tokens),
                        ("cancel", t.cancel), ("queues", t.queues),
                        ("metrics", t.metrics_again),
                        ("coverage", t.coverage)])
