@@ -128,11 +128,12 @@ export function JobsPage({ t, live, params }: { t: T; live: Live | null; params:
   const [page, setPage] = useState<{ jobs: JobRow[]; next: string | null; total: number | null } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const key = routeHash("jobs", params);
-  const last = useRef(0);
+  const last = useRef({ at: 0, key: "" });
   useEffect(() => {
     const now = Date.now();
-    if (now - last.current < 1000 && page) return; // a refresh at most once a second
-    last.current = now;
+    // A change of the pool reloads the page at most once a second; new filters at once.
+    if (last.current.key === key && now - last.current.at < 1000) return;
+    last.current = { at: now, key };
     const q = new URLSearchParams({ limit: "50" });
     for (const k of ["state", "user", "queue", "cursor"]) if (params[k]) q.set(k, params[k]);
     api<{ jobs: JobRow[]; next_cursor: string | null; total: number }>(`/api/v1/jobs?${q}`)
@@ -235,7 +236,7 @@ export function JobPage({ t, id, live }: { t: T; id: string; live: Live | null }
         <>
           <h3>{t("why_waiting")}</h3>
           <p>{job.pending?.position
-            ? t("queue_position", { pos: job.pending.position.in_queue, of: job.pending.position.of, queue: job.pending.position.queue })
+            ? t("queue_position", { pos: job.pending.position.in_queue, of: job.pending.position.of, queue: job.pending.position.queue || job.queue || u })
             : t("not_ranked")}</p>
           <ul>{(job.pending?.reasons ?? []).map((r) => <li><code>{r.code}</code> {r.message}</li>)}</ul>
           {!job.pending?.reasons?.length && job.reason && <p>{job.reason}</p>}

@@ -1,0 +1,126 @@
+// The dashboard in a real browser against a real `gpupool serve` on the demo inventory: Debian's
+// Chromium driven by playwright-core. Every page renders with no console error; the heat map has
+// one cell per GPU of /api/v1/pool; a pending job's page shows the scheduler's reason; the Chinese
+// page shows no English navigation. Screenshots of each page go to OUT.
+//   node e2e/dashboard.e2e.mjs --gpupool build/apps/gpupool/gpupool --out DIR [--chromium PATH]
+// Exit 0 when every check passed, 1 when one failed, 2 when it could not run.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+const gpupool = arg("--gpupool");
+const out = arg("--out", join(tmpdir(), "gpupool-web-screenshots"));
+const browserPath = arg("--chromium", "/usr/bin/chromium");
+if (!gpupool || !existsSync(gpupool) || !existsSync(browserPath)) {
+  console.error(`dashboard.e2e: needs --gpupool BINARY (${gpupool}) and Chromium (${browserPath})`);
+  process.exit(2);
+}
+mkdirSync(out, { recursive: true });
+const failures = [];
+const check = (ok, what) => {
+  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
+  if (!ok) failures.push(what);
+};
+
+const data = mkdtempSync(join(tmpdir(), "gpupool-e2e-"));
+const server = spawn(gpupool, ["serve", "--listen", "127.0.0.1:0", "--data-dir", join(data, "d"),
+  "--inventory", join(root, "data/inventory/demo.yaml"), "--base-path", "/gp"], { stdio: ["ignore", "ignore", "inherit"] });
+let browser;
+let api = async () => {};
+const jobs = [];
+try {
+  const urlFile = join(data, "d", "server.url");
+  for (let i = 0; i < 100 && !existsSync(urlFile); i++) await new Promise((r) => setTimeout(r, 100));
+  const origin = readFileSync(urlFile, "utf8").trim();
+  const token = readFileSync(join(data, "d", "admin.token"), "utf8").trim();
+  api = async (method, path, body) => {
+    const r = await fetch(origin + path, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return r.json();
+  };
+  // Three jobs of 8 A100s on a pool of 16: the third waits.
+  for (const name of ["train-a", "train-b", "waits"]) {
+    jobs.push(await api("POST", "/api/v1/jobs", { name, gpus: 8, gpu_models: ["A100"], command: ["sleep", "60"] }));
+  }
+  jobs.push(await api("POST", "/api/v1/jobs", { name: "notebook", gpus: 0.5, command: ["sleep", "60"] }));
+  const pending = jobs[2];
+  // Until the scheduler has placed what fits: 3 running, 1 waiting.
+  let pool;
+  for (let i = 0; i < 100; i++) {
+    pool = await api("GET", "/api/v1/pool");
+    if (pool.jobs.running === 3 && pool.jobs.pending === 1) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  browser = await chromium.launch({ executablePath: browserPath, args: ["--no-sandbox", "--disable-gpu"] });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  page.on("pageerror", (e) => errors.push(String(e)));
+  const base = origin + "/gp/";
+
+  await page.goto(base);
+  await page.fill("#token", token);
+  await page.click("button[type=submit]");
+  await page.waitForSelector(".conn-live", { timeout: 10000 });
+  check(true, "signed in; the stream is live");
+  await page.waitForSelector(".figure .value");
+  const figures = await page.$$eval(".figure .value", (els) => els.map((e) => e.textContent));
+  check(figures[0] === `${pool.milli.allocated / 1000} / ${pool.gpus.total}`, `overview: allocated ${figures[0]} (API: ${pool.milli.allocated / 1000} / ${pool.gpus.total})`);
+  await page.screenshot({ path: join(out, "overview.png"), fullPage: true });
+
+  await page.goto(base + "#/heatmap");
+  await page.waitForSelector("g.cell");
+  const cells = await page.$$eval("g.cell", (els) => els.length);
+  check(cells === pool.gpus.total, `heat map: ${cells} cells, /api/v1/pool: ${pool.gpus.total} GPUs`);
+  await page.screenshot({ path: join(out, "heatmap.png"), fullPage: true });
+
+  await page.goto(base + "#/jobs?state=running");
+  await page.waitForSelector("table.jobs tbody tr");
+  const states = await page.$$eval("table.jobs tbody tr .state", (els) => els.map((e) => e.textContent));
+  check(states.length >= 1 && states.every((s) => s === "running"), `jobs?state=running: ${states.join(",")}`);
+  await page.goto(base + "#/jobs");
+  await page.waitForFunction((n) => document.querySelectorAll("table.jobs tbody tr").length >= n, jobs.length);
+  const ids = await page.$$eval("table.jobs tbody tr td:first-child", (els) => els.map((e) => Number(e.textContent)));
+  check(JSON.stringify(ids) === JSON.stringify([...ids].sort((a, b) => b - a)), `jobs: newest first (${ids.join(",")})`);
+  await page.screenshot({ path: join(out, "jobs.png"), fullPage: true });
+
+  await page.goto(base + `#/jobs/${pending.id}`);
+  await page.waitForSelector("h2#job-title");
+  const text = await page.textContent("main");
+  const why = (await api("GET", `/api/v1/jobs/${pending.id}`)).pending?.reasons?.[0]?.message;
+  check(!!why && text.includes(why), `job ${pending.id} (pending): shows the scheduler's reason (${why})`);
+  await page.screenshot({ path: join(out, "job-pending.png"), fullPage: true });
+
+  await page.selectOption("#lang", "zh");
+  await page.goto(base + "#/");
+  await page.waitForSelector(".figure .value");
+  const nav = await page.$$eval("nav[aria-label=pages] a", (els) => els.map((e) => e.textContent));
+  check(nav.join(",") === "概览,热力图,作业", `zh navigation: ${nav.join(",")}`);
+  await page.screenshot({ path: join(out, "overview-zh.png"), fullPage: true });
+
+  check(errors.length === 0, `no console errors${errors.length ? ": " + errors.join(" | ") : ""}`);
+  console.log(`screenshots in ${out}`);
+} catch (e) {
+  failures.push(String(e));
+  console.error(e);
+} finally {
+  await browser?.close();
+  // The jobs keep running after the service stops, by design: cancel them first.
+  for (const j of jobs) await api("DELETE", `/api/v1/jobs/${j.id}`).catch(() => {});
+  server.kill("SIGTERM");
+  await new Promise((r) => server.once("exit", r));
+  rmSync(data, { recursive: true, force: true });
+}
+process.exit(failures.length ? 1 : 0);
