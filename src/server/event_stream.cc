@@ -68,11 +68,11 @@ json Diff(const json& before, const json& after) {
 EventStream::EventStream(std::int64_t epoch, std::size_t capacity)
     : epoch_(epoch), capacity_(capacity < 1 ? 1 : capacity) {}
 
-bool EventStream::Publish(const json& state) {
+bool EventStream::Publish(json state) {
   std::unique_lock lock(mu_);
   if (!started_) {
     started_ = true;
-    state_ = state;
+    state_ = std::move(state);
     snapshot_.reset();
     lock.unlock();
     cv_.notify_all();
@@ -86,7 +86,7 @@ bool EventStream::Publish(const json& state) {
   deltas_.push_back(std::move(text));
   while (deltas_.size() > capacity_) deltas_.pop_front();
   seq_ = seq;
-  state_ = state;
+  state_ = std::move(state);
   snapshot_.reset();
   lock.unlock();
   cv_.notify_all();

@@ -45,7 +45,7 @@ class EventStream {
   // Takes the whole state (an object of sections). The first call sets the snapshot and adds no
   // delta; later calls add one delta when the state differs, none when it is the same. Returns
   // whether a delta was added.
-  bool Publish(const nlohmann::json& state);
+  bool Publish(nlohmann::json state);
 
   // One piece of the stream, already in the wire format ("id: ...\nevent: ...\ndata: ...\n\n").
   struct Chunk {

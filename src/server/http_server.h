@@ -21,13 +21,14 @@
 // dashboard's index carries the base path, so its API calls go under it.
 //
 // The event stream (GET /api/v1/events/stream, docs/api.md; event_stream.h): a publisher thread
-// reads the pool (PoolService::Pool without its GPU list) and the nodes (by name) every
-// `stream_interval` while a stream client is connected, and publishes what changed; so a client
-// gets at most one delta per interval whatever the scheduler does. Each client's connection
-// thread waits for the next delta or its heartbeat (`stream_heartbeat`) and writes it; the
-// publisher never waits for a client, a slow client only falls behind (it then gets a fresh
-// snapshot), and a client that is gone is noticed at the next write. Stop closes the stream first,
-// so that every streaming connection ends before the daemon stops.
+// reads PoolService::StreamState (the pool and the nodes) every `stream_interval` while a stream
+// client is connected, and publishes what changed; so a client gets at most one delta per interval
+// whatever the scheduler does. Reading the state holds the service's lock, so the publisher also
+// waits nine times as long as its last read took: at most a tenth of the time is spent on it. Each
+// client's connection thread waits for the next delta or its heartbeat (`stream_heartbeat`) and
+// writes it; the publisher never waits for a client, a slow client only falls behind (it then gets
+// a fresh snapshot), and a client that is gone is noticed at the next write. Stop closes the stream
+// first, so that every streaming connection ends before the daemon stops.
 //
 // Thread safety: Start and Stop from one thread; handlers run on the connections' threads.
 #pragma once
@@ -70,8 +71,6 @@ class HttpServer {
   Status Start();
   void Stop();
   int port() const { return port_; }
-  // What the event stream follows: {"pool": Pool() without "gpu_list", "nodes": {NAME: node}}.
-  static nlohmann::json StreamState(const PoolService& service);
 
  private:
   struct Impl;

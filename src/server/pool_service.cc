@@ -1358,6 +1358,21 @@ ApiResult<json> PoolService::Checkpoint(const Principal& p, std::int64_t id) {
 
 json PoolService::Nodes() const {
   std::lock_guard lock(mu_);
+  return NodesLocked();
+}
+
+json PoolService::StreamState() const {
+  std::lock_guard lock(mu_);
+  json list = NodesLocked();
+  json nodes = json::object();
+  for (json& n : list["nodes"]) {
+    std::string name = n["name"].get<std::string>();
+    nodes[name] = std::move(n);
+  }
+  return json{{"pool", PoolLocked(false)}, {"nodes", std::move(nodes)}};
+}
+
+json PoolService::NodesLocked() const {
   // node -> gpu -> jobs, and node -> jobs.
   std::map<int, std::map<int, std::vector<std::int64_t>>> gpu_jobs;
   std::map<int, std::set<std::int64_t>> node_jobs;
@@ -1444,6 +1459,10 @@ ApiResult<json> PoolService::SetNodeCondition(const Principal& p, const std::str
 
 json PoolService::Pool() const {
   std::lock_guard lock(mu_);
+  return PoolLocked(true);
+}
+
+json PoolService::PoolLocked(bool gpu_list_wanted) const {
   const scheduler::PoolTotals t = scheduler_->Totals();
   struct ByModel {
     int gpus = 0, free_gpus = 0;
@@ -1471,6 +1490,7 @@ json PoolService::Pool() const {
       if (left == 1000) ++b.free_gpus;
       b.allocated += 1000 - left;
       b.capacity += 1000;
+      if (!gpu_list_wanted) continue;
       const auto key = std::make_pair(i, static_cast<int>(g));
       gpu_list.push_back({{"node", spec.name},
                           {"index", static_cast<int>(g)},
@@ -1493,7 +1513,7 @@ json PoolService::Pool() const {
   std::int64_t running = 0;
   for (const auto& [id, job] : active_) running += job->row.state == "running";
   const std::int64_t free_milli = t.capacity_milli - t.allocated_milli;
-  return json{
+  json pool{
       {"simulated", opt_.simulated},
       {"gpus",
        {{"total", t.gpus},
@@ -1508,8 +1528,9 @@ json PoolService::Pool() const {
        free_milli > 0 ? 100.0 * t.fragmented_milli / static_cast<double>(free_milli) : 0.0},
       {"by_model", std::move(models)},
       {"jobs",
-       {{"pending", static_cast<std::int64_t>(scheduler_->num_pending())}, {"running", running}}},
-      {"gpu_list", std::move(gpu_list)}};
+       {{"pending", static_cast<std::int64_t>(scheduler_->num_pending())}, {"running", running}}}};
+  if (gpu_list_wanted) pool["gpu_list"] = std::move(gpu_list);
+  return pool;
 }
 
 json PoolService::Queues() const {

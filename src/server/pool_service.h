@@ -170,6 +170,9 @@ class PoolService {
   ApiResult<nlohmann::json> SetNodeCondition(const Principal& p, const std::string& node,
                                              const std::string& action);
   nlohmann::json Pool() const;
+  // What the event stream follows (http_server.h, event_stream.h): {"pool": Pool() without
+  // "gpu_list", "nodes": {NAME: the node of Nodes()}}, both read at one instant.
+  nlohmann::json StreamState() const;
   // The queues: per queue its settings (guaranteed, limit, weight, parent) and, now, the GPUs it
   // uses and borrows (its descendants' jobs included) and its own pending and running jobs; and
   // when, by whom and from where the configuration in force was applied.
@@ -215,8 +218,10 @@ class PoolService {
   // QueueChanges'.
   static std::vector<std::string> ConfigChanges(const QueueConfig& before,
                                                 const QueueConfig& after);
-  // Under mu_: Queues().
+  // Under mu_: Queues(), Nodes(), Pool() (with its "gpu_list" or without it).
   nlohmann::json QueuesLocked() const;
+  nlohmann::json NodesLocked() const;
+  nlohmann::json PoolLocked(bool gpu_list_wanted) const;
   void Loop();
   void Monitor();
   // Under mu_: the job object of an active job.
