@@ -128,18 +128,38 @@ export function JobsPage({ t, live, params }: { t: T; live: Live | null; params:
   const [page, setPage] = useState<{ jobs: JobRow[]; next: string | null; total: number | null } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const key = routeHash("jobs", params);
+  // Reloads: new filters at once; a change of the pool at most twice a second (a change within
+  // the half second is loaded when it ends, not dropped). Only the latest request's answer shows.
   const last = useRef({ at: 0, key: "" });
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const latest = useRef({ params, seq: 0 });
+  latest.current.params = params;
   useEffect(() => {
-    const now = Date.now();
-    // A change of the pool reloads the page at most once a second; new filters at once.
-    if (last.current.key === key && now - last.current.at < 1000) return;
-    last.current = { at: now, key };
-    const q = new URLSearchParams({ limit: "50" });
-    for (const k of ["state", "user", "queue", "cursor"]) if (params[k]) q.set(k, params[k]);
-    api<{ jobs: JobRow[]; next_cursor: string | null; total: number }>(`/api/v1/jobs?${q}`)
-      .then((r) => { setPage({ jobs: stableRows(r.jobs), next: r.next_cursor, total: r.total ?? null }); setError(null); })
-      .catch((e) => setError(String(e.message ?? e)));
+    const load = () => {
+      const p = latest.current.params;
+      const seq = ++latest.current.seq;
+      last.current = { at: Date.now(), key: routeHash("jobs", p) };
+      const q = new URLSearchParams({ limit: "50" });
+      for (const k of ["state", "user", "queue", "cursor"]) if (p[k]) q.set(k, p[k]);
+      api<{ jobs: JobRow[]; next_cursor: string | null; total: number }>(`/api/v1/jobs?${q}`)
+        .then((r) => {
+          if (seq !== latest.current.seq) return;
+          setPage({ jobs: stableRows(r.jobs), next: r.next_cursor, total: r.total ?? null });
+          setError(null);
+        })
+        .catch((e) => seq === latest.current.seq && setError(String(e.message ?? e)));
+    };
+    const wait = last.current.key === key ? 500 - (Date.now() - last.current.at) : 0;
+    if (wait <= 0) {
+      load();
+    } else if (timer.current === null) {
+      timer.current = setTimeout(() => {
+        timer.current = null;
+        load();
+      }, wait);
+    }
   }, [key, live?.state?.pool]);
+  useEffect(() => () => { if (timer.current !== null) clearTimeout(timer.current); }, []);
   const go = (patch: Record<string, string | null>) => { location.hash = routeHash("jobs", { ...params, ...patch }); };
   const u = t("unknown");
   return (
