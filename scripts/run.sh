@@ -56,6 +56,7 @@ echo
 cat <<MSG
 
 gpupool is serving at $url (Ctrl-C stops it; jobs keep running and are adopted on the next start)
+  dashboard:    $url/ (sign in with the admin token)
   admin token:  $PWD/gpupool-data/admin.token (the CLI reads it from there by default)
   submit:       $bin submit --gpus 0.5 -- python3 -c 'print("hi")'
   watch:        $bin top    |  $bin jobs  |  $bin job ID  |  $bin logs ID -f
