@@ -94,7 +94,7 @@ export function HeatmapPage({ t, live, params }: { t: T; live: Live | null; para
       <input id="node-filter" value={filter}
         onChange={(e) => { location.hash = routeHash("heatmap", { node: (e.target as HTMLInputElement).value }); }} />
       <ul class="legend">
-        {(["free", "fractional", "whole", "fragmented", "unusable"] as const).map((k) => (
+        {(["free", "fractional", "whole", "fragmented", "unusable", "unknown"] as const).map((k) => (
           <li><span class={`swatch swatch-${k}`} />{t(`legend_${k}`)}</li>
         ))}
       </ul>
@@ -109,7 +109,7 @@ export function HeatmapPage({ t, live, params }: { t: T; live: Live | null; para
                   <title>{title(c)}</title>
                   <rect width={CELL_W - 2} height={CELL_H - 2} fill={cellColour(c)} />
                   {c.kind === "fractional" || c.kind === "fragmented"
-                    ? <rect width={((CELL_W - 2) * c.usedMilli) / 1000} height={3} y={CELL_H - 5} class="share" />
+                    ? <rect width={((CELL_W - 2) * (c.usedMilli ?? 0)) / 1000} height={3} y={CELL_H - 5} class="share" />
                     : null}
                   {c.kind === "fragmented" ? <path d={`M0 0 L${CELL_W - 2} ${CELL_H - 2}`} class="frag-mark" /> : null}
                 </g>

@@ -126,14 +126,14 @@ export interface NodeInfo {
   jobs: number[];
 }
 
-export type CellKind = "free" | "fractional" | "whole" | "fragmented" | "unusable";
+export type CellKind = "free" | "fractional" | "whole" | "fragmented" | "unusable" | "unknown";
 
 export interface Cell {
   node: string;
   gpu: number;
   kind: CellKind;
-  freeFraction: number; // 0..1
-  usedMilli: number;
+  freeFraction: number; // 0..1 (0 when unknown)
+  usedMilli: Maybe<number>; // null: the API did not say
   jobs: number[];
   why: string | null; // why a free part cannot be used (a key of the string table and numbers)
 }
@@ -141,12 +141,17 @@ export interface Cell {
 // A cell: a GPU of a node. `smallestPendingMilli`: the smallest GPU share a pending job asks for
 // (null: none pending); a GPU whose free part is smaller than that is marked fragmented: free, but
 // no waiting job fits in it. Unusable: an unhealthy GPU or a node that takes no work.
+// A GPU whose use the API does not give is "unknown" (drawn apart, never as free).
 export function cellOf(node: NodeInfo, gpu: GpuInfo, smallestPendingMilli: Maybe<number>): Cell {
-  const used = num(gpu.milli_used) ?? 0;
+  const known = num(gpu.milli_used);
+  const used = known ?? 1000;
   const free = Math.max(0, 1000 - used);
   let kind: CellKind;
   let why: string | null = null;
-  if (!gpu.healthy || node.condition !== "ready") {
+  if (known === null) {
+    kind = "unknown";
+    why = "why_unknown";
+  } else if (!gpu.healthy || node.condition !== "ready") {
     kind = "unusable";
     why = !gpu.healthy ? "why_gpu_unhealthy" : "why_node_" + node.condition;
   } else if (used >= 1000) {
@@ -159,7 +164,7 @@ export function cellOf(node: NodeInfo, gpu: GpuInfo, smallestPendingMilli: Maybe
   } else {
     kind = "free";
   }
-  return { node: node.name, gpu: gpu.index, kind, freeFraction: free / 1000, usedMilli: used, jobs: gpu.jobs ?? [], why };
+  return { node: node.name, gpu: gpu.index, kind, freeFraction: free / 1000, usedMilli: known, jobs: gpu.jobs ?? [], why };
 }
 
 // The heat map's layout: one row per node, in the API's order, `columns` wide (the most GPUs of
@@ -176,6 +181,7 @@ export function heatRows(nodes: NodeInfo[], smallestPendingMilli: Maybe<number>)
 // The fill colour of a cell: hue from red (nothing free) to green (all free).
 export function cellColour(c: Cell): string {
   if (c.kind === "unusable") return "var(--cell-unusable)";
+  if (c.kind === "unknown") return "var(--cell-unknown)";
   return `hsl(${Math.round(c.freeFraction * 120)} 60% 45%)`;
 }
 

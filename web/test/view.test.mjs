@@ -100,6 +100,9 @@ test("heat map cells: whole, fractional, fragmented, free, unusable", () => {
   assert.equal(rows[0][2].why, "why_fragmented");
   assert.equal(rows[0][2].freeFraction, 0.25);
   assert.equal(rows[0][4].why, "why_gpu_unhealthy");
+  // A GPU whose use the API does not give is unknown, not free (unknown is never 0).
+  const vague = { ...node, gpus: [{ index: 0, healthy: true, jobs: [] }, { index: 1, milli_used: null, healthy: true, jobs: [] }] };
+  assert.deepEqual(v.heatRows([vague], null).rows[0].map((c) => [c.kind, c.usedMilli]), [["unknown", null], ["unknown", null]]);
   // With nothing waiting no free part is fragmented.
   assert.equal(v.heatRows([node], null).rows[0][2].kind, "fractional");
   // A cordoned node's GPUs take no work.
