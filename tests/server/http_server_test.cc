@@ -4,8 +4,12 @@
 // is streaming. (The REST endpoints: service_test.cc.)
 #include "server/http_server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -269,6 +273,46 @@ TEST(HttpServerTest, StreamSendsSnapshotDeltaHeartbeatAndResumes) {
     EXPECT_EQ(fresh[0].type, "snapshot") << id;
     EXPECT_EQ(fresh[0].data["pool"]["milli"]["allocated"], 500) << id;
   }
+}
+
+// A client that opens the stream and never reads holds only its own connection: submissions are
+// answered and run, and another client keeps getting deltas. (Its socket is not made full here:
+// loopback buffers hold this test's few KB; that a full one holds only its own connection thread
+// follows from ReadStream being called on that thread alone.)
+TEST(HttpServerTest, AClientThatNeverReadsBlocksNothing) {
+  gpupool::testing::TempDir dir;
+  Server s(dir.path());
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  const int small = 1024;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(s.httpd->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string request =
+      "GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.token +
+      "\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  // 40 jobs of a quarter GPU, one after the other: each one's placement and end are deltas.
+  std::atomic<std::size_t> deltas{0};
+  std::thread reader([&] {
+    ReadStream(s, "", [&](const std::vector<Event>& ev) {
+      deltas = Count(ev, "delta");
+      return deltas.load() >= 5;
+    });
+  });
+  auto c = s.Client();
+  for (int i = 0; i < 40; ++i) {
+    auto r = c->Post("/api/v1/jobs", R"({"gpus": 0.25, "command": ["true"]})", "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 201);
+  }
+  EXPECT_TRUE(s.service->WaitIdle(20s));  // every job ran and ended
+  reader.join();
+  EXPECT_GE(deltas.load(), 5u);  // the other client kept getting deltas
+  ::close(fd);
 }
 
 TEST(HttpServerTest, StopEndsOpenStreams) {
