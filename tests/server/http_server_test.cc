@@ -84,17 +84,18 @@ struct Event {
 };
 
 // Reads the stream from `last_event_id` ("" none) until `done` says so (it sees every event so
-// far) or 10 s pass; returns the events and the raw bytes read.
+// far) or `limit` passes (checked as data arrives); returns the events and the raw bytes read.
 std::vector<Event> ReadStream(const Server& s, const std::string& last_event_id,
                               const std::function<bool(const std::vector<Event>&)>& done,
-                              std::size_t* bytes = nullptr) {
+                              std::size_t* bytes = nullptr,
+                              std::chrono::seconds limit = std::chrono::seconds(10)) {
   auto c = s.Client();
   httplib::Headers h;
   if (!last_event_id.empty()) h.emplace("Last-Event-ID", last_event_id);
   std::string buffer;
   std::vector<Event> events;
   std::size_t total = 0;
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
   auto r = c->Get("/api/v1/events/stream", h, [&](const char* data, std::size_t n) {
     total += n;
     buffer.append(data, n);
@@ -295,13 +296,25 @@ TEST(HttpServerTest, AClientThatNeverReadsBlocksNothing) {
       "GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.token +
       "\r\n\r\n";
   ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
-  // 40 jobs of a quarter GPU, one after the other: each one's placement and end are deltas.
-  std::atomic<std::size_t> deltas{0};
+  // 40 jobs of a quarter GPU, one after the other, are answered and run; then one job of 0.6 GPU
+  // that keeps running. The pool's allocation is a multiple of 250 milli while only quarter jobs
+  // run, so a delta with 600 allocated can only be the long job's, sent after all of them: the
+  // other client is still being sent deltas. (How many deltas the 40 give is not fixed: deltas
+  // are coalesced, at most about 5 per second.)
+  std::atomic<bool> saw_long{false};
   std::thread reader([&] {
-    ReadStream(s, "", [&](const std::vector<Event>& ev) {
-      deltas = Count(ev, "delta");
-      return deltas.load() >= 5;
-    });
+    ReadStream(
+        s, "",
+        [&](const std::vector<Event>& ev) {
+          for (const Event& e : ev) {
+            if (e.type == "delta" && e.data.contains("pool") &&
+                e.data["pool"]["milli"]["allocated"] == 600) {
+              saw_long = true;
+            }
+          }
+          return saw_long.load();
+        },
+        nullptr, std::chrono::seconds(60));
   });
   auto c = s.Client();
   for (int i = 0; i < 40; ++i) {
@@ -310,8 +323,16 @@ TEST(HttpServerTest, AClientThatNeverReadsBlocksNothing) {
     EXPECT_EQ(r->status, 201);
   }
   EXPECT_TRUE(s.service->WaitIdle(20s));  // every job ran and ended
+  auto long_job =
+      c->Post("/api/v1/jobs", R"({"gpus": 0.6, "command": ["sleep", "60"]})", "application/json");
+  ASSERT_TRUE(long_job);
+  ASSERT_EQ(long_job->status, 201);
   reader.join();
-  EXPECT_GE(deltas.load(), 5u);  // the other client kept getting deltas
+  EXPECT_TRUE(saw_long.load());  // the other client kept getting deltas
+  const auto id = json::parse(long_job->body)["id"].get<std::int64_t>();
+  auto cancelled = c->Delete("/api/v1/jobs/" + std::to_string(id));
+  ASSERT_TRUE(cancelled);
+  EXPECT_TRUE(s.service->WaitIdle(20s));
   ::close(fd);
 }
 
