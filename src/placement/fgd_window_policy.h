@@ -63,12 +63,12 @@
 // FGD's ties and near ties go to best fit instead (FgdWindowOptions::pack_near_ties: score = FGD
 // x 20 + best fit, so best fit's whole range, 100, is worth 5 of FGD's 100 levels, about 0.2 GPU
 // of expected fragment near FGD's midpoint; a larger FGD difference still decides). A node that
-// jobs leave must be
-// kept whole for the rare large request, and FGD's target workload cannot do it: it covers 95 %
-// of the pods, so a class of 8-GPU pods (44 of the 8,152 pods of the default list) is not in it,
-// and a tie broken by the node order (the replay's lowest index, the service's seeded order)
-// puts a long-running 1-GPU pod on an 8-GPU node as readily as on a 2-GPU one; and where the
-// 8-GPU class is a little more popular, FGD's score prefers the 8-GPU node by a level or two.
+// jobs leave must be kept whole for the rare large request, and FGD's target workload cannot do
+// it: it covers 95 % of the pods, so a class of 8-GPU pods (44 of the 8,152 pods of the default
+// list) is not in it, and a tie broken by the node order (the replay's lowest index, the
+// service's seeded order) puts a long-running 1-GPU pod on an 8-GPU node as readily as on a 2-GPU
+// one; and where the 8-GPU class is a little more popular, FGD's score prefers the 8-GPU node by
+// a level or two.
 // Measured on the openb pod lists replayed with their real times (`gpupool sim replay --openb`,
 // docs/replay.md and docs/adr/0001-own-policy.md, which also separate calibration from
 // validation), 13 nodes: average queueing on the default list 424 s -> 11 s (best fit 14 s). The
