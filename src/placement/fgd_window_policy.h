@@ -72,9 +72,10 @@
 // Measured on the openb pod lists replayed with their real times (`gpupool sim replay --openb`,
 // docs/replay.md and docs/adr/0001-own-policy.md, which also separate calibration from
 // validation), 13 nodes: average queueing on the default list 424 s -> 11 s (best fit 14 s). The
-// weight 20 was chosen on five lists at 13 nodes (5, 10, 20 and 50 all mended them; 20 queued
-// least). In the fill experiment (pods never leave) packing FGD's exact ties alone costs 0.33
-// point (3.96 % -> 4.29 % on default, seeds 42-51), so the fill keeps the seeded order.
+// weight 20 was chosen on five lists at 13 nodes, the default among them, so that figure is
+// calibration (5, 10, 20 and 50 all mended them; 20 queued least). In the fill experiment (pods
+// never leave) packing FGD's exact ties alone costs 0.33 point (3.96 % -> 4.29 % on default, seeds
+// 42-51), so the fill keeps the seeded order.
 //
 // Which K (max_wait): 64, the largest window the project allows. Waiting pods count as arrived
 // but not allocated. At K = 1 the policy is FGD.

@@ -969,13 +969,17 @@ GP_EXPORT CUresult cuGetProcAddress_v2(const char* symbol, void** pfn, int versi
   return rc;
 }
 
-// NVML's memory query reports the share, as cuMemGetInfo does.
-GP_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t* memory) {
-  auto real = reinterpret_cast<decltype(&::nvmlDeviceGetMemoryInfo)>(
-      g_nvml_memory.load(std::memory_order_acquire));
+namespace {
+
+// NVML's memory query, both versions: the real one (`slot` once known, else the next library's
+// `name`), then the job's share in place of the GPU's (total = the cap), as cuMemGetInfo does.
+template <typename Memory>
+nvmlReturn_t NvmlMemoryWithShare(std::atomic<void*>& slot, const char* name, nvmlDevice_t device,
+                                 Memory* memory) {
+  using Fn = nvmlReturn_t (*)(nvmlDevice_t, Memory*);
+  auto real = reinterpret_cast<Fn>(slot.load(std::memory_order_acquire));
   if (real == nullptr) {
-    real = reinterpret_cast<decltype(&::nvmlDeviceGetMemoryInfo)>(
-        RealDlsym()(RTLD_NEXT, "nvmlDeviceGetMemoryInfo"));
+    real = reinterpret_cast<Fn>(RealDlsym()(RTLD_NEXT, name));
     if (real == nullptr) return NVML_ERROR_UNINITIALIZED;
   }
   const nvmlReturn_t rc = real(device, memory);
@@ -983,30 +987,22 @@ GP_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t
   std::uint64_t used = 0;
   if (rc == NVML_SUCCESS && memory != nullptr && NvmlShare(device, &cap, &used, memory->total)) {
     memory->total = cap;
+    if constexpr (requires { memory->reserved; }) memory->reserved = 0;
     memory->used = used < cap ? used : cap;
     memory->free = cap - memory->used;
   }
   return rc;
 }
 
+}  // namespace
+
+// NVML's memory query reports the share, as cuMemGetInfo does.
+GP_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t* memory) {
+  return NvmlMemoryWithShare(g_nvml_memory, "nvmlDeviceGetMemoryInfo", device, memory);
+}
+
 GP_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t* memory) {
-  auto real = reinterpret_cast<decltype(&::nvmlDeviceGetMemoryInfo_v2)>(
-      g_nvml_memory_v2.load(std::memory_order_acquire));
-  if (real == nullptr) {
-    real = reinterpret_cast<decltype(&::nvmlDeviceGetMemoryInfo_v2)>(
-        RealDlsym()(RTLD_NEXT, "nvmlDeviceGetMemoryInfo_v2"));
-    if (real == nullptr) return NVML_ERROR_UNINITIALIZED;
-  }
-  const nvmlReturn_t rc = real(device, memory);
-  std::uint64_t cap = 0;
-  std::uint64_t used = 0;
-  if (rc == NVML_SUCCESS && memory != nullptr && NvmlShare(device, &cap, &used, memory->total)) {
-    memory->total = cap;
-    memory->reserved = 0;
-    memory->used = used < cap ? used : cap;
-    memory->free = cap - memory->used;
-  }
-  return rc;
+  return NvmlMemoryWithShare(g_nvml_memory_v2, "nvmlDeviceGetMemoryInfo_v2", device, memory);
 }
 
 // dlsym: a hooked name gets the hook (the real function is kept from the caller's handle); any
