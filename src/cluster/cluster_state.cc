@@ -143,18 +143,46 @@ Result<std::pair<NodeState, ClusterState::NodeBook>> ClusterState::MakeNode(cons
   return std::pair<NodeState, NodeBook>{n, std::move(b)};
 }
 
-bool Fits(const PodRequest& r, const NodeState& n) {
-  if (!n.schedulable) return false;
-  if (r.cpu_milli > n.cpu_left || r.memory_mib > n.memory_left) return false;
-  if (r.num_gpu == 0) return true;
-  if (n.num_gpus < r.num_gpu || !ModelAllowed(r.allowed_models, n.model)) return false;
-  if (r.needs_one_island()) return MostFittingInOneIsland(r, n) >= r.num_gpu;
-  if (r.gpu_milli >= 1000 && r.gpu_memory_mib == 0) return n.num_free_gpus >= r.num_gpu;
+Misfit WhyNotFits(const PodRequest& r, const NodeState& n) {
+  if (!n.schedulable) return Misfit::kNotSchedulable;
+  if (r.cpu_milli > n.cpu_left) return Misfit::kCpu;
+  if (r.memory_mib > n.memory_left) return Misfit::kMemory;
+  if (r.num_gpu == 0) return Misfit::kFits;
+  if (n.num_gpus < r.num_gpu) return Misfit::kTooFewGpus;
+  if (!ModelAllowed(r.allowed_models, n.model)) return Misfit::kModel;
+  if (r.needs_one_island()) {
+    return MostFittingInOneIsland(r, n) >= r.num_gpu ? Misfit::kFits : Misfit::kIsland;
+  }
+  if (r.gpu_milli >= 1000 && r.gpu_memory_mib == 0) {
+    return n.num_free_gpus >= r.num_gpu ? Misfit::kFits : Misfit::kGpus;
+  }
   int fitting = 0;
   for (int g = 0; g < n.num_gpus; ++g) {
-    if (GpuFits(r, n, g) && ++fitting == r.num_gpu) return true;
+    if (GpuFits(r, n, g) && ++fitting == r.num_gpu) return Misfit::kFits;
   }
-  return false;
+  return Misfit::kGpus;
+}
+
+std::string_view MisfitName(Misfit m) {
+  switch (m) {
+    case Misfit::kFits:
+      return "fits";
+    case Misfit::kNotSchedulable:
+      return "not_schedulable";
+    case Misfit::kCpu:
+      return "cpu";
+    case Misfit::kMemory:
+      return "memory";
+    case Misfit::kTooFewGpus:
+      return "too_few_gpus";
+    case Misfit::kModel:
+      return "model";
+    case Misfit::kIsland:
+      return "island";
+    case Misfit::kGpus:
+      return "gpus";
+  }
+  return "fits";
 }
 
 std::uint32_t IslandFitting(const PodRequest& r, const NodeState& n, int island) {

@@ -43,6 +43,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -99,10 +100,28 @@ struct Allocation {
   friend bool operator==(const Allocation&, const Allocation&) = default;
 };
 
+// Why `r` does not fit node `n` now, the first of Fits' checks that fails, in this order.
+enum class Misfit {
+  kFits,            // it fits
+  kNotSchedulable,  // cordoned, draining, unhealthy or removed
+  kCpu,             // not enough CPU left
+  kMemory,          // not enough host memory left
+  kTooFewGpus,      // the node has fewer GPUs than one replica asks for
+  kModel,           // the node's GPU model is not one the pod allows
+  kIsland,          // not enough fitting GPUs inside one NVLink island
+  kGpus,            // not enough GPUs with the milli (and GPU memory) the pod asks for
+};
+Misfit WhyNotFits(const PodRequest& r, const NodeState& n);
+// The API's name of a Misfit: "fits", "not_schedulable", "cpu", "memory", "too_few_gpus",
+// "model", "island", "gpus".
+std::string_view MisfitName(Misfit m);
+
 // True when `r` fits node `n` now: the node takes work (schedulable, not removed), CPU, memory,
 // model constraint and GPUs; for a pod that needs one NVLink island (PodRequest::needs_one_island),
 // one island of `n` with num_gpu GPUs that fit (never on a node with unknown islands).
-bool Fits(const PodRequest& r, const NodeState& n);
+inline bool Fits(const PodRequest& r, const NodeState& n) {
+  return WhyNotFits(r, n) == Misfit::kFits;
+}
 
 // GPUs of island `island` of `n` that can take one GPU's worth of `r` (GpuFits), as a mask.
 std::uint32_t IslandFitting(const PodRequest& r, const NodeState& n, int island);

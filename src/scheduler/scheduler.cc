@@ -816,6 +816,33 @@ std::optional<PendingPosition> Scheduler::QueuePosition(JobId id) const {
   return out;
 }
 
+std::optional<JobId> Scheduler::HeadOfQueue() const {
+  for (const JobId r : ranked_) {
+    if (pending_.contains(r)) return r;
+  }
+  return std::nullopt;
+}
+
+std::vector<StrandedGpus> Scheduler::StrandedFor(JobId id) const {
+  std::vector<StrandedGpus> out;
+  const auto job = pending_.find(id);
+  if (job == pending_.end() || job->second.request.replica.num_gpu == 0) return out;
+  const PodRequest& r = job->second.request.replica;
+  for (int i = 0; i < state_.num_nodes(); ++i) {
+    const cluster::NodeState& n = state_.node(i);
+    if (n.removed) continue;
+    const cluster::Misfit node_why = cluster::WhyNotFits(r, n);
+    StrandedGpus s{i, 0, node_why == cluster::Misfit::kFits ? cluster::Misfit::kGpus : node_why};
+    for (int g = 0; g < n.num_gpus; ++g) {
+      const bool has_free = n.gpu_left[static_cast<std::size_t>(g)] > 0;
+      if (has_free && (node_why != cluster::Misfit::kFits || !cluster::GpuFits(r, n, g)))
+        s.gpus |= 1U << g;
+    }
+    if (s.gpus != 0) out.push_back(s);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- the cycle
 
 void Scheduler::MaybeRelearn() {

@@ -331,6 +331,13 @@ class Scheduler {
   // there. nullopt when it is not pending or no cycle has ranked it yet (a preempted job until
   // the next cycle). Recomputed on the first call after a change (O(pending)), not in the cycle.
   std::optional<PendingPosition> QueuePosition(JobId id) const;
+  // The head of the queue: the first job still pending in the rank QueuePosition uses (across
+  // queues, the one a cycle tries first); nullopt when none is pending or ranked yet.
+  std::optional<JobId> HeadOfQueue() const;
+  // For pending job `id`, per node in node order, the healthy GPUs with something free that
+  // cannot take a GPU's worth of one of its replicas now (cluster::WhyNotFits, GpuFits). Empty
+  // when `id` is not pending or asks for no GPU.
+  std::vector<StrandedGpus> StrandedFor(JobId id) const;
   std::size_t num_pending() const { return pending_.size(); }
   std::size_t num_placed() const { return placed_.size(); }
 

@@ -71,6 +71,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster/cluster_state.h"
 #include "scheduler/job.h"
 
 namespace gpupool::scheduler {
@@ -144,6 +145,16 @@ struct PendingPosition {
   std::string queue;  // "" without queues: the whole pool is one queue
   int position = 0;   // 1-based
   int count = 0;      // pending jobs ranked in that queue
+};
+
+// GPUs of one node with something free that cannot take a GPU's worth of one replica of a given
+// job now (Scheduler::StrandedFor): free capacity stranded for that job.
+struct StrandedGpus {
+  int node = -1;
+  std::uint32_t gpus = 0;  // bit g = GPU g
+  // The node's misfit when a replica does not fit the node; kGpus when it does but these GPUs'
+  // free share (or GPU memory) is below the replica's ask per GPU.
+  cluster::Misfit why = cluster::Misfit::kGpus;
 };
 
 }  // namespace gpupool::scheduler

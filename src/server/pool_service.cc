@@ -1369,7 +1369,30 @@ json PoolService::StreamState() const {
     std::string name = n["name"].get<std::string>();
     nodes[name] = std::move(n);
   }
-  return json{{"pool", PoolLocked(false)}, {"nodes", std::move(nodes)}};
+  return json{{"pool", PoolLocked(false)}, {"nodes", std::move(nodes)}, {"head", HeadLocked()}};
+}
+
+json PoolService::HeadLocked() const {
+  const std::optional<std::int64_t> head = scheduler_->HeadOfQueue();
+  if (!head) return nullptr;
+  const auto it = active_.find(*head);
+  if (it == active_.end()) return nullptr;
+  const scheduler::JobRequest& r = it->second->request;
+  json stranded = json::array();
+  for (const scheduler::StrandedGpus& s : scheduler_->StrandedFor(*head)) {
+    std::vector<int> gpus;
+    for (std::uint32_t m = s.gpus; m != 0; m &= m - 1) gpus.push_back(std::countr_zero(m));
+    stranded.push_back({{"node", scheduler_->node_spec(s.node).name},
+                        {"gpus", std::move(gpus)},
+                        {"why", std::string(cluster::MisfitName(s.why))}});
+  }
+  return json{{"job", *head},
+              {"queue", r.queue},
+              {"replicas", r.replicas},
+              {"gpus_per_replica", r.replica.num_gpu},
+              {"gpu_milli", r.replica.num_gpu > 0 ? r.replica.gpu_milli : 0},
+              {"gpu_memory_mib", r.replica.gpu_memory_mib},
+              {"stranded", std::move(stranded)}};
 }
 
 json PoolService::NodesLocked() const {
@@ -1459,7 +1482,9 @@ ApiResult<json> PoolService::SetNodeCondition(const Principal& p, const std::str
 
 json PoolService::Pool() const {
   std::lock_guard lock(mu_);
-  return PoolLocked(true);
+  json pool = PoolLocked(true);
+  pool["head"] = HeadLocked();
+  return pool;
 }
 
 json PoolService::PoolLocked(bool gpu_list_wanted) const {

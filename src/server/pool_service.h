@@ -222,6 +222,9 @@ class PoolService {
   nlohmann::json QueuesLocked() const;
   nlohmann::json NodesLocked() const;
   nlohmann::json PoolLocked(bool gpu_list_wanted) const;
+  // The head of the queue and the free GPUs that cannot take it (Scheduler::HeadOfQueue,
+  // StrandedFor); null when nothing is pending. docs/api.md, GET /api/v1/pool, "head".
+  nlohmann::json HeadLocked() const;
   void Loop();
   void Monitor();
   // Under mu_: the job object of an active job.

@@ -306,6 +306,34 @@ TEST(ClusterStateTest, ACordonedNodeTakesNoWorkButReleases) {
   EXPECT_EQ(s->SetSchedulable(3, false).code(), StatusCode::kInvalidArgument);
 }
 
+// Each of Fits' checks, in its order, named by WhyNotFits: a 4-GPU T4 node with 32 CPUs and
+// 64 GiB, GPU 0 half taken.
+TEST(ClusterStateTest, WhyNotFitsNamesTheFirstCheckThatFails) {
+  ModelTable models;
+  auto s = ClusterState::Build({Spec("a", 32000, 4, "T4")}, models);
+  ASSERT_TRUE(s.has_value());
+  ASSERT_TRUE(s->Allocate(MakeAllocation(Pod(1000, 1, 500), 0, 0b0001)).ok());
+  const NodeState& n = s->node(0);
+  EXPECT_EQ(WhyNotFits(Pod(1000, 3, 1000), n), Misfit::kFits);  // GPUs 1-3 are free
+  EXPECT_EQ(WhyNotFits(Pod(1000, 4, 1000), n), Misfit::kGpus);  // GPU 0 is not whole
+  EXPECT_EQ(WhyNotFits(Pod(1000, 4, 500), n), Misfit::kFits);   // but has 500 left
+  EXPECT_EQ(WhyNotFits(Pod(1000, 4, 600), n), Misfit::kGpus);
+  EXPECT_EQ(WhyNotFits(Pod(1000, 5, 100), n), Misfit::kTooFewGpus);
+  EXPECT_EQ(WhyNotFits(Pod(32000, 1, 1000), n), Misfit::kCpu);  // 1 CPU is taken
+  PodRequest big_memory = Pod(1000, 1, 1000);
+  big_memory.memory_mib = 65536 + 1;
+  EXPECT_EQ(WhyNotFits(big_memory, n), Misfit::kMemory);
+  PodRequest other_model = Pod(1000, 1, 1000);
+  other_model.allowed_models = ModelMask{1} << 5;  // a model id the node's T4 (id 0) is not
+  EXPECT_EQ(WhyNotFits(other_model, n), Misfit::kModel);
+  PodRequest island = Pod(1000, 2, 1000);
+  island.require_nvlink = true;  // the node's islands are unknown
+  EXPECT_EQ(WhyNotFits(island, n), Misfit::kIsland);
+  ASSERT_TRUE(s->SetSchedulable(0, false).ok());
+  EXPECT_EQ(WhyNotFits(Pod(0, 0, 0), s->node(0)), Misfit::kNotSchedulable);
+  EXPECT_EQ(MisfitName(Misfit::kTooFewGpus), "too_few_gpus");
+}
+
 TEST(ClusterStateTest, AnUnhealthyGpuTakesNoWorkAndKeepsExactBooks) {
   ModelTable models;
   NodeSpec spec = Spec("a", 32000, 2, "T4");

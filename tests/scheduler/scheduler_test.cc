@@ -2503,5 +2503,53 @@ TEST(SchedulerTest, MaxReservationsBelowOneIsRefused) {
             "max_reservations: 0 is not >= 1");
 }
 
+// The head of the queue and the free GPUs that cannot take it (what the dashboard's heat map marks
+// fragmented). Node a: 4 H100, job 9 holding 500 milli of GPU 0; node b: 2 H100; node c: 4 A100,
+// cordoned. Jobs 1 (3 whole GPUs) and 2 (2) fill a's GPUs 1-3 and b; job 3 (8) waits first.
+TEST(SchedulerTest, TheHeadOfTheQueueAndTheGpusThatCannotTakeIt) {
+  auto s = Make({Node("a", 4), Node("b", 2), Node("c", 4, "A100")}, "bestfit");
+  ASSERT_TRUE(s->SetNodeCondition("c", NodeCondition::kCordoned).ok());
+  JobRequest half = Share(500);
+  ASSERT_TRUE(s->Allocate(9, {cluster::MakeAllocation(half.replica, 0, 0b0001)}, half).ok());
+  EXPECT_EQ(s->HeadOfQueue(), std::nullopt);  // nothing pending
+  ASSERT_TRUE(s->AddPending(1, Whole(3)).ok());
+  ASSERT_TRUE(s->AddPending(2, Whole(2)).ok());
+  ASSERT_TRUE(s->AddPending(3, Whole(8)).ok());
+  EXPECT_EQ(s->HeadOfQueue(), std::nullopt);  // not ranked before a cycle
+  s->RunCycle();
+  // Job 1 took a's GPUs 1-3, job 2 b's two GPUs; job 3 (8 GPUs) waits first, then nothing.
+  ASSERT_TRUE(s->is_pending(3));
+  ASSERT_FALSE(s->is_pending(1));
+  ASSERT_FALSE(s->is_pending(2));
+  EXPECT_EQ(s->HeadOfQueue(), 3);
+  // For job 3 only a's GPU 0 has something free (500 milli): a has 4 GPUs, fewer than 8. c is
+  // cordoned, its GPUs all free.
+  const std::vector<StrandedGpus> stranded = s->StrandedFor(3);
+  ASSERT_EQ(stranded.size(), 2u);
+  EXPECT_EQ(stranded[0].node, 0);
+  EXPECT_EQ(stranded[0].gpus, 0b0001u);
+  EXPECT_EQ(stranded[0].why, cluster::Misfit::kTooFewGpus);
+  EXPECT_EQ(stranded[1].node, 2);
+  EXPECT_EQ(stranded[1].gpus, 0b1111u);
+  EXPECT_EQ(stranded[1].why, cluster::Misfit::kNotSchedulable);
+  // A 1-GPU whole job behind it: on a, GPU 0 (500 free) cannot take a whole GPU, though the node
+  // could hold the job were a GPU free: "gpus". Job 3 stays the head.
+  ASSERT_TRUE(s->AddPending(4, Whole(1)).ok());
+  s->RunCycle();
+  EXPECT_EQ(s->HeadOfQueue(), 3);
+  ASSERT_TRUE(s->RemovePending(3).ok());
+  EXPECT_EQ(s->HeadOfQueue(), 4);
+  const std::vector<StrandedGpus> for4 = s->StrandedFor(4);
+  ASSERT_EQ(for4.size(), 2u);
+  EXPECT_EQ(for4[0].node, 0);
+  EXPECT_EQ(for4[0].gpus, 0b0001u);
+  EXPECT_EQ(for4[0].why, cluster::Misfit::kGpus);
+  // A share of 400 fits GPU 0's 500: nothing of a is stranded for it.
+  ASSERT_TRUE(s->RemovePending(4).ok());
+  ASSERT_TRUE(s->AddPending(5, Share(400)).ok());
+  EXPECT_EQ(s->StrandedFor(5).size(), 1u);  // only the cordoned c
+  EXPECT_TRUE(s->StrandedFor(77).empty());  // not pending
+}
+
 }  // namespace
 }  // namespace gpupool::scheduler

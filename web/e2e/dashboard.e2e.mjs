@@ -1,6 +1,6 @@
 // The dashboard in a real browser against a real `gpupool serve` on the demo inventory: Debian's
 // Chromium driven by playwright-core. Every page renders with no console error; the heat map has
-// one cell per GPU of /api/v1/pool; a pending job's page shows the scheduler's reason; a job
+// one cell per GPU of /api/v1/pool, those that cannot take the head of the queue marked; a pending job's page shows the scheduler's reason; a job
 // submitted through the API is listed live (the time printed); the Chinese page shows no English navigation;
 // with the stream blocked the header says so and polling fills the page. Screenshots of each page
 // go to OUT. Runs as e2e/harness.mjs says.
@@ -40,6 +40,15 @@ await run(async ({ check }) => {
   await page.waitForSelector("g.cell");
   const cells = await page.$$eval("g.cell", (els) => els.length);
   check(cells === pool.gpus.total, `heat map: ${cells} cells, /api/v1/pool: ${pool.gpus.total} GPUs`);
+  // The job that waits is the head of the queue; the cells marked fragmented are the GPUs the
+  // scheduler lists as unable to take it (all on ready nodes, healthy, not full here).
+  const head = (await api("GET", "/api/v1/pool")).head;
+  const strandedCount = (head?.stranded ?? []).reduce((n, s) => n + s.gpus.length, 0);
+  const fragmented = await page.$$eval("g.cell-fragmented", (els) => els.length);
+  check(head?.job === pending.id && strandedCount > 0 && fragmented === strandedCount,
+    `heat map: ${fragmented} fragmented cells; /api/v1/pool head: job ${head?.job}, ${strandedCount} GPUs that cannot take it`);
+  const hover = await page.$eval("g.cell-fragmented title", (e) => e.textContent);
+  check(hover.includes(`job ${pending.id}, first in the queue`), `heat map hover: ${hover}`);
   await page.screenshot({ path: join(out, "heatmap.png"), fullPage: true });
 
   await page.goto(base + "#/jobs?state=running");

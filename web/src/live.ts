@@ -93,7 +93,7 @@ export class LiveFeed {
     const now = Date.now();
     if (event === "snapshot") {
       const s = JSON.parse(data);
-      this.set({ connection: "live", state: { pool: s.pool, nodes: s.nodes ?? {} }, updatedAt: now, error: null });
+      this.set({ connection: "live", state: { pool: s.pool, nodes: s.nodes ?? {}, head: s.head ?? null }, updatedAt: now, error: null });
     } else if (event === "delta" && this.live.state) {
       this.set({ connection: "live", state: applyDelta(this.live.state, JSON.parse(data)), updatedAt: now });
     } else if (event === "heartbeat") {
@@ -122,10 +122,12 @@ export class LiveFeed {
 
   private async poll() {
     try {
-      const [pool, nodes] = await Promise.all([api("/api/v1/pool"), api<{ nodes: NodeInfo[] }>("/api/v1/nodes")]);
+      const [pool, nodes] = await Promise.all([
+        api<Record<string, unknown>>("/api/v1/pool"), api<{ nodes: NodeInfo[] }>("/api/v1/nodes")]);
       const byName: Record<string, NodeInfo> = {};
       for (const n of nodes.nodes) byName[n.name] = n;
-      if (this.live.connection !== "live") this.set({ state: { pool, nodes: byName }, updatedAt: Date.now() });
+      const head = pool.head ?? null;
+      if (this.live.connection !== "live") this.set({ state: { pool, nodes: byName, head }, updatedAt: Date.now() });
     } catch (e) {
       this.set({ error: String(e) });
     }

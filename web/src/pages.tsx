@@ -7,7 +7,7 @@ import type { T } from "./main";
 import { routeHash } from "./route";
 import {
   cellColour, formatCount, formatGpus, formatMib, formatPct, heatRows, jobGpus, nodeList,
-  overview, smallestPendingMilli, stableRows, type Cell, type JobRow, type NodeInfo,
+  overview, stableRows, type Cell, type Head, type JobRow, type NodeInfo,
 } from "./view";
 
 function Figure({ label, value, help }: { label: string; value: string; help?: string }) {
@@ -70,20 +70,19 @@ export function OverviewPage({ t, live }: { t: T; live: Live | null }) {
 const CELL_W = 14, CELL_H = 12, LABEL_W = 120;
 
 export function HeatmapPage({ t, live, params }: { t: T; live: Live | null; params: Record<string, string> }) {
-  const [pendingMin, setPendingMin] = useState<number | null>(null);
-  useEffect(() => {
-    api<{ jobs: JobRow[] }>("/api/v1/jobs?state=pending&limit=1000")
-      .then((r) => setPendingMin(smallestPendingMilli(r.jobs)))
-      .catch(() => setPendingMin(null));
-  }, [live?.state?.pool]);
   if (!live?.state) return <Loading t={t} error={live?.error} />;
   const filter = params.node ?? "";
   const nodes = nodeList(live.state.nodes).filter((n) => n.name.includes(filter));
-  const { columns, rows } = heatRows(nodes, pendingMin);
+  const head = (live.state.head ?? null) as Head | null;
+  const { columns, rows } = heatRows(nodes, head);
   const u = t("unknown");
   const title = (c: Cell) => {
     let s = t("cell_title", { node: c.node, gpu: c.gpu, used: formatGpus(c.usedMilli, u), jobs: c.jobs.join(", ") || t("none") });
-    if (c.why) s += " — " + t(c.why as Parameters<T>[0], { need: formatGpus(pendingMin, u) });
+    if (c.why) {
+      s += " — " + t(c.why as Parameters<T>[0], {
+        job: head?.job ?? u, count: head?.gpus_per_replica ?? u, share: formatGpus(head?.gpu_milli, u),
+      });
+    }
     return s;
   };
   return (

@@ -138,11 +138,36 @@ export interface Cell {
   why: string | null; // why a free part cannot be used (a key of the string table and numbers)
 }
 
-// A cell: a GPU of a node. `smallestPendingMilli`: the smallest GPU share a pending job asks for
-// (null: none pending); a GPU whose free part is smaller than that is marked fragmented: free, but
-// no waiting job fits in it. Unusable: an unhealthy GPU or a node that takes no work.
-// A GPU whose use the API does not give is "unknown" (drawn apart, never as free).
-export function cellOf(node: NodeInfo, gpu: GpuInfo, smallestPendingMilli: Maybe<number>): Cell {
+// The head of the queue as the API gives it (GET /api/v1/pool "head", the stream's "head"): the
+// job the scheduler tries first and, per node, the GPUs with something free that cannot take a
+// GPU's worth of one of its replicas, with the scheduler's words for why. null: nothing pending.
+export interface Head {
+  job: number;
+  queue?: string;
+  replicas?: number;
+  gpus_per_replica?: number;
+  gpu_milli?: number;
+  stranded?: { node: string; gpus: number[]; why: string }[];
+}
+
+// The head's stranded GPUs as node -> GPU index -> why.
+export function strandedIndex(head: unknown): Map<string, Map<number, string>> {
+  const out = new Map<string, Map<number, string>>();
+  const list = (head as Head | null)?.stranded;
+  if (!Array.isArray(list)) return out;
+  for (const s of list) {
+    const byGpu = out.get(s.node) ?? new Map<number, string>();
+    for (const g of s.gpus ?? []) byGpu.set(g, s.why);
+    out.set(s.node, byGpu);
+  }
+  return out;
+}
+
+// A cell: a GPU of a node. A GPU with something free that the scheduler says cannot take the head
+// of the queue (`stranded`, from strandedIndex) is fragmented: free, but not for the job that waits
+// first; `why` is then "why_stranded_" + the scheduler's reason ("gpus", "model", "cpu", ...). Unusable: an unhealthy GPU or a node that takes no
+// work. A GPU whose use the API does not give is "unknown" (drawn apart, never as free).
+export function cellOf(node: NodeInfo, gpu: GpuInfo, stranded: Map<string, Map<number, string>>): Cell {
   const known = num(gpu.milli_used);
   const used = known ?? 1000;
   const free = Math.max(0, 1000 - used);
@@ -156,9 +181,9 @@ export function cellOf(node: NodeInfo, gpu: GpuInfo, smallestPendingMilli: Maybe
     why = !gpu.healthy ? "why_gpu_unhealthy" : "why_node_" + node.condition;
   } else if (used >= 1000) {
     kind = "whole";
-  } else if (used > 0 && smallestPendingMilli !== null && free < smallestPendingMilli) {
+  } else if (stranded.get(node.name)?.has(gpu.index)) {
     kind = "fragmented";
-    why = "why_fragmented";
+    why = "why_stranded_" + stranded.get(node.name)!.get(gpu.index);
   } else if (used > 0) {
     kind = "fractional";
   } else {
@@ -168,12 +193,13 @@ export function cellOf(node: NodeInfo, gpu: GpuInfo, smallestPendingMilli: Maybe
 }
 
 // The heat map's layout: one row per node, in the API's order, `columns` wide (the most GPUs of
-// any node); cells in GPU order.
-export function heatRows(nodes: NodeInfo[], smallestPendingMilli: Maybe<number>): { columns: number; rows: Cell[][] } {
+// any node); cells in GPU order. `head`: the API's head of the queue (null: nothing pending).
+export function heatRows(nodes: NodeInfo[], head: unknown): { columns: number; rows: Cell[][] } {
+  const stranded = strandedIndex(head);
   let columns = 0;
   const rows = nodes.map((n) => {
     columns = Math.max(columns, n.gpus.length);
-    return n.gpus.map((g) => cellOf(n, g, smallestPendingMilli));
+    return n.gpus.map((g) => cellOf(n, g, stranded));
   });
   return { columns, rows };
 }
@@ -215,30 +241,18 @@ export function jobGpus(j: JobRow, unknownText: string): string {
   return (r.replicas ?? 1) > 1 ? `${per}x${r.replicas}` : per;
 }
 
-// The smallest GPU share (milli) that a pending job asks for, from job rows; null when none.
-export function smallestPendingMilli(rows: JobRow[]): Maybe<number> {
-  let best: number | null = null;
-  for (const j of rows) {
-    if (j.state !== "pending") continue;
-    const m = num(j.resources?.gpu_milli);
-    const n = num(j.resources?.num_gpu);
-    if (m === null || n === null || n === 0) continue;
-    if (best === null || m < best) best = m;
-  }
-  return best;
-}
-
 // ---- the live stream's state (see docs/api.md, GET /api/v1/events/stream)
 
 export interface StreamState {
   pool: unknown;
   nodes: Record<string, NodeInfo>;
+  head?: unknown; // the head of the queue (Head), null when nothing is pending
 }
 
 // Applies a delta: each section replaced, or for per-member sections ("nodes") each member
 // replaced, or removed when null. Returns a new object (the old one is not changed).
 export function applyDelta(state: StreamState, delta: Record<string, unknown>): StreamState {
-  const next: StreamState = { pool: state.pool, nodes: { ...state.nodes } };
+  const next: StreamState = { pool: state.pool, nodes: { ...state.nodes }, head: state.head };
   for (const [section, value] of Object.entries(delta)) {
     if (section === "nodes") {
       for (const [name, node] of Object.entries(obj(value))) {
@@ -247,6 +261,8 @@ export function applyDelta(state: StreamState, delta: Record<string, unknown>): 
       }
     } else if (section === "pool") {
       next.pool = value;
+    } else if (section === "head") {
+      next.head = value;
     }
   }
   return next;

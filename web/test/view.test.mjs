@@ -92,32 +92,41 @@ test("heat map cells: whole, fractional, fragmented, free, unusable", () => {
     ],
     jobs: [1, 2, 3, 4],
   };
-  // The smallest waiting job takes 500 milli: GPU 2 has 250 free (< 500): fragmented; GPU 1 has
-  // 500 free: fractional, it fits.
-  const { columns, rows } = v.heatRows([node], 500);
+  // The scheduler says GPU 2 (250 free) cannot take job 9 at the head of the queue (a 500 share):
+  // fragmented, with its reason; GPU 1 (500 free) is not listed: fractional, it fits.
+  const head = { job: 9, gpus_per_replica: 1, gpu_milli: 500, stranded: [{ node: "l40s-0", gpus: [2], why: "gpus" }] };
+  const { columns, rows } = v.heatRows([node], head);
   assert.equal(columns, 5);
   assert.deepEqual(rows[0].map((c) => c.kind), ["whole", "fractional", "fragmented", "free", "unusable"]);
-  assert.equal(rows[0][2].why, "why_fragmented");
+  assert.equal(rows[0][2].why, "why_stranded_gpus");
   assert.equal(rows[0][2].freeFraction, 0.25);
   assert.equal(rows[0][4].why, "why_gpu_unhealthy");
+  // A stranded GPU on another node, or a full GPU listed by mistake, changes nothing here: a full
+  // GPU stays whole, an unhealthy one unusable.
+  const other = { ...head, stranded: [{ node: "x", gpus: [2], why: "model" }, { node: "l40s-0", gpus: [0, 4], why: "cpu" }] };
+  assert.deepEqual(v.heatRows([node], other).rows[0].map((c) => c.kind), ["whole", "fractional", "fractional", "free", "unusable"]);
+  // A whole free GPU can be stranded too (the node lacks what a replica needs).
+  const wide = { ...head, stranded: [{ node: "l40s-0", gpus: [1, 2, 3], why: "too_few_gpus" }] };
+  assert.equal(v.heatRows([node], wide).rows[0][3].kind, "fragmented");
+  assert.equal(v.heatRows([node], wide).rows[0][3].why, "why_stranded_too_few_gpus");
   // A GPU whose use the API does not give is unknown, not free (unknown is never 0).
   const vague = { ...node, gpus: [{ index: 0, healthy: true, jobs: [] }, { index: 1, milli_used: null, healthy: true, jobs: [] }] };
   assert.deepEqual(v.heatRows([vague], null).rows[0].map((c) => [c.kind, c.usedMilli]), [["unknown", null], ["unknown", null]]);
   // With nothing waiting no free part is fragmented.
   assert.equal(v.heatRows([node], null).rows[0][2].kind, "fractional");
   // A cordoned node's GPUs take no work.
-  assert.equal(v.heatRows([{ ...node, condition: "cordoned" }], null).rows[0][3].why, "why_node_cordoned");
+  assert.equal(v.heatRows([{ ...node, condition: "cordoned" }], head).rows[0][3].why, "why_node_cordoned");
 });
 
-test("smallest pending share, from the job rows", () => {
-  const rows = [
-    { id: 3, state: "pending", resources: { gpu_milli: 1000, num_gpu: 8 } },
-    { id: 2, state: "pending", resources: { gpu_milli: 250, num_gpu: 1 } },
-    { id: 1, state: "running", resources: { gpu_milli: 100, num_gpu: 1 } },
-    { id: 4, state: "pending", resources: { gpu_milli: 0, num_gpu: 0 } }, // CPU only
-  ];
-  assert.equal(v.smallestPendingMilli(rows), 250);
-  assert.equal(v.smallestPendingMilli([]), null);
+test("every reason the scheduler may give for a stranded GPU has its words in every language", async () => {
+  const { en, zh } = await load("i18n.ts");
+  // The names of cluster::MisfitName (src/cluster/cluster_state.cc) but "fits".
+  for (const why of ["gpus", "too_few_gpus", "island", "model", "cpu", "memory", "not_schedulable"]) {
+    assert.ok(en["why_stranded_" + why] && zh["why_stranded_" + why], why);
+  }
+});
+
+test("job GPUs", () => {
   assert.equal(v.jobGpus({ id: 1, state: "x", resources: { gpus: 8, replicas: 2 } }, "?"), "8x2");
   assert.equal(v.jobGpus({ id: 1, state: "x" }, "?"), "?");
 });
