@@ -23,7 +23,9 @@
 
 #include "scheduler/job.h"
 #include "server/event_stream.h"
+#include "server/job_cursor.h"
 #include "server/web_ui.h"
+#include "store/job_sort.h"
 
 namespace gpupool::server {
 namespace {
@@ -484,6 +486,7 @@ Status HttpServer::Start() {
       "GET", "/api/v1/jobs",
       authed([&service, reply](const Principal& p, const Request& req, Response& res) {
         store::JobQuery q;
+        std::optional<std::string> cursor;
         for (const auto& [k, v] : req.params) {
           if (k == "state") {
             if (!scheduler::ParseJobState(v)) {
@@ -501,14 +504,29 @@ Status HttpServer::Start() {
             }
             q.limit = static_cast<int>(*n);
           } else if (k == "cursor") {
-            const auto n = ParseId(v);
-            if (!n)
-              return SendError(res, BadRequest("cursor", "cursor: '" + v + "' is not a cursor"));
-            q.before_id = *n;
+            cursor = v;
+          } else if (k == "sort") {
+            const auto key = store::ParseJobSortKey(v);
+            if (!key) {
+              return SendError(res, BadRequest("sort", "sort: '" + v + "' is not a sort key (" +
+                                                           store::JobSortKeyNames() + ")"));
+            }
+            q.sort = *key;
+          } else if (k == "order") {
+            if (v != "asc" && v != "desc") {
+              return SendError(res, BadRequest("order", "order: '" + v + "' is not asc or desc"));
+            }
+            q.descending = v == "desc";
           } else {
-            return SendError(
-                res, BadRequest(k, k + ": unknown parameter (state, user, queue, limit, cursor)"));
+            return SendError(res, BadRequest(k, k + ": unknown parameter (state, user, queue, "
+                                                    "limit, cursor, sort, order)"));
           }
+        }
+        // The cursor last: it must be one of the sort given, wherever `sort` stands.
+        if (cursor) {
+          auto after = DecodeJobCursor(*cursor, q.sort, q.descending);
+          if (!after) return SendError(res, after.error());
+          q.after = *after;
         }
         reply(res, service.ListJobs(p, q));
       }));

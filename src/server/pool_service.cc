@@ -21,6 +21,7 @@
 #include "discovery/nvml_library.h"
 #include "discovery/prometheus_exporter.h"
 #include "executor/process_ref.h"
+#include "server/job_cursor.h"
 #include "server/queue_file.h"
 
 namespace gpupool::server {
@@ -985,6 +986,11 @@ void PoolService::Monitor() {
       }
     }
     lock.lock();
+    // The readings GET /api/v1/nodes shows (NodesLocked); none when NVML could not be read.
+    nvml_samples_.clear();
+    if (samples) {
+      for (const auto& s : *samples) nvml_samples_[s.uuid] = s;
+    }
     if (samples) {
       for (const auto& [uuid, pos] : where) {
         const auto& [node, g] = pos;
@@ -1230,8 +1236,9 @@ ApiResult<json> PoolService::ListJobs(const Principal& p, const store::JobQuery&
     }
   }
   return json{{"jobs", std::move(jobs)},
-              {"next_cursor", page->next_before_id > 0 ? json(std::to_string(page->next_before_id))
-                                                       : json(nullptr)},
+              {"next_cursor", page->next_before_id > 0 && !page->jobs.empty()
+                                  ? json(EncodeJobCursor(q.sort, q.descending, page->jobs.back()))
+                                  : json(nullptr)},
               {"total", page->total - moved_on}};
 }
 
@@ -1395,18 +1402,38 @@ json PoolService::HeadLocked() const {
               {"stranded", std::move(stranded)}};
 }
 
+namespace {
+
+// A GPU's NVML reading as GET /api/v1/nodes shows it: each figure null when NVML did not give it.
+json NvmlJson(const discovery::GpuSample& s) {
+  const auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
+  const auto watts = [](const std::optional<std::int64_t>& mw) {
+    return mw ? json(static_cast<double>(*mw) / 1000.0) : json(nullptr);
+  };
+  return json{{"error", s.error.empty() ? json(nullptr) : json(s.error)},
+              {"utilization_pct", opt(s.gpu_util_pct)},
+              {"memory_used_mib", opt(s.memory_used_mib)},
+              {"memory_total_mib", opt(s.memory_total_mib)},
+              {"temperature_c", opt(s.temperature_c)},
+              {"power_w", watts(s.power_draw_mw)},
+              {"power_limit_w", watts(s.power_limit_mw)}};
+}
+
+}  // namespace
+
 json PoolService::NodesLocked() const {
-  // node -> gpu -> jobs, and node -> jobs.
-  std::map<int, std::map<int, std::vector<std::int64_t>>> gpu_jobs;
+  // node -> gpu -> (job, share), and node -> jobs.
+  struct Share {
+    std::int64_t job;
+    std::int32_t milli, memory_mib;
+  };
+  std::map<int, std::map<int, std::vector<Share>>> gpu_shares;
   std::map<int, std::set<std::int64_t>> node_jobs;
-  std::map<int, std::map<int, std::int64_t>> gpu_memory_used;
   for (const auto& [id, placement] : scheduler_->placements()) {
     for (const auto& a : placement) {
       node_jobs[a.node].insert(id);
       for (std::uint32_t m = a.gpu_mask; m != 0; m &= m - 1) {
-        const int g = std::countr_zero(m);
-        gpu_jobs[a.node][g].push_back(id);
-        gpu_memory_used[a.node][g] += a.gpu_memory_mib;
+        gpu_shares[a.node][std::countr_zero(m)].push_back({id, a.gpu_milli, a.gpu_memory_mib});
       }
     }
   }
@@ -1419,16 +1446,31 @@ json PoolService::NodesLocked() const {
     json gpus = json::array();
     for (std::size_t g = 0; g < spec.gpus.size(); ++g) {
       const int gi = static_cast<int>(g);
-      auto jobs = gpu_jobs[i][gi];
-      std::sort(jobs.begin(), jobs.end());
+      auto shares = gpu_shares[i][gi];
+      std::sort(shares.begin(), shares.end(),
+                [](const Share& a, const Share& b) { return a.job < b.job; });
+      std::vector<std::int64_t> jobs;
+      std::int64_t memory_allocated = 0;
+      json shares_json = json::array();
+      for (const Share& sh : shares) {
+        jobs.push_back(sh.job);
+        memory_allocated += sh.memory_mib;
+        shares_json.push_back(
+            {{"job", sh.job}, {"milli", sh.milli}, {"memory_mib", sh.memory_mib}});
+      }
+      const auto sample = nvml_samples_.find(spec.gpus[g].uuid);
       gpus.push_back({{"index", gi},
                       {"uuid", spec.gpus[g].uuid},
                       {"model", spec.gpus[g].model},
                       {"memory_mib", spec.gpus[g].memory_mib},
                       {"milli_used", state.gpu_used_milli(i, gi)},
-                      {"memory_used_mib", gpu_memory_used[i][gi]},
+                      {"memory_used_mib", memory_allocated},
                       {"healthy", scheduler_->gpu_healthy(i, gi)},
-                      {"jobs", jobs}});
+                      {"jobs", jobs},
+                      {"shares", std::move(shares_json)},
+                      {"nvml", sample == nvml_samples_.end() || spec.gpus[g].uuid.empty()
+                                   ? json(nullptr)
+                                   : NvmlJson(sample->second)}});
     }
     const auto& nj = node_jobs[i];
     nodes.push_back({{"name", spec.name},

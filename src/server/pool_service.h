@@ -66,6 +66,7 @@
 #include <vector>
 
 #include "cluster/node_spec.h"
+#include "discovery/gpu_info.h"
 #include "executor/executor.h"
 #include "scheduler/duration_estimator.h"
 #include "scheduler/scheduler.h"
@@ -280,6 +281,8 @@ class PoolService {
   // Submissions between their check and their AddPending (a queue change counts them as jobs).
   std::map<std::int64_t, scheduler::JobRequest> submitting_;
   std::int64_t next_submitting_ = 0;
+  // The latest NVML reading of each GPU of this host by UUID (Monitor; empty without NVML).
+  std::map<std::string, discovery::GpuSample> nvml_samples_;
   std::thread loop_;
   std::thread monitor_;
   int lock_fd_ = -1;  // flock on DATA_DIR/gpupool.lock, held for the service's life

@@ -78,17 +78,38 @@ struct FinishedRunRow {
   friend bool operator==(const FinishedRunRow&, const FinishedRunRow&) = default;
 };
 
-// A filtered, newest-first page of jobs. Unset filters match everything; set ones must match
-// exactly.
+// The orders a page of jobs can come in: one column of `jobs` each (store/job_sort.h). Ties are
+// broken by id in the same direction, so the order is total and a row moves between two reads only
+// when its key changed. Text keys compare as SQLite's BINARY (bytes); states by their names; a time
+// of 0 (not yet) comes before every time.
+enum class JobSortKey { kId, kName, kUser, kQueue, kState, kPriority, kStarted, kFinished };
+
+// Where a page starts under a sort: strictly after the row with this key value and id. `text`
+// holds the value of a text key (name, user, queue, state), `number` that of a number key
+// (priority, started, finished); kId uses `id` only.
+struct JobCursor {
+  std::int64_t id = 0;
+  std::string text;
+  std::int64_t number = 0;
+
+  friend bool operator==(const JobCursor&, const JobCursor&) = default;
+};
+
+// A filtered, sorted page of jobs. Unset filters match everything; set ones must match exactly.
+// The default is newest first (id descending).
 struct JobQuery {
   std::optional<std::string> user, state, queue;
   std::int64_t before_id = 0;  // 0 = start from the newest job; else only ids < before_id
-  int limit = 100;             // 1 .. kMaxPageLimit
+                               // (kId descending only; the same as after = {before_id})
+  JobSortKey sort = JobSortKey::kId;
+  bool descending = true;
+  std::optional<JobCursor> after;  // start after this row in the order (see JobCursor)
+  int limit = 100;                 // 1 .. kMaxPageLimit
 };
 
 struct JobPage {
-  std::vector<JobRow> jobs;         // newest (largest id) first
-  std::int64_t next_before_id = 0;  // before_id of the next page; 0 = no more
+  std::vector<JobRow> jobs;         // in the query's order
+  std::int64_t next_before_id = 0;  // the last row's id when another page follows; 0 = no more
   std::int64_t total = 0;           // jobs matching the filters, all pages together
 };
 

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "store/job_sort.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
 
@@ -531,6 +532,10 @@ Result<JobPage> Store::ListJobs(const JobQuery& query) {
     return Error(
         Status::InvalidArgument("before_id " + std::to_string(query.before_id) + " is negative"));
   }
+  if (query.before_id > 0 && (query.after || query.sort != JobSortKey::kId || !query.descending)) {
+    return Error(Status::InvalidArgument(
+        "before_id is for the newest-first order only; use after for another order"));
+  }
   std::string where = " WHERE 1";
   std::vector<const std::string*> texts;
   if (query.user) {
@@ -569,14 +574,39 @@ Result<JobPage> Store::ListJobs(const JobQuery& query) {
     page.total = *row ? count->ColumnInt64(0) : 0;
   }
   {
+    // Keyset paging: the rows after the cursor's (key, id) in the order (row values compare
+    // column by column, as the ORDER BY orders them).
+    const std::string column(JobSortColumn(query.sort));
+    const char* dir = query.descending ? " DESC" : " ASC";
+    const char* after_op = query.descending ? " < " : " > ";
     std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs" + where;
     int next = n + 1;
+    const bool by_id = query.sort == JobSortKey::kId;
     if (query.before_id > 0) sql += " AND id < ?" + std::to_string(next++);
-    sql += " ORDER BY id DESC LIMIT ?" + std::to_string(next);
+    if (query.after) {
+      if (by_id) {
+        sql += std::string(" AND id") + after_op + "?" + std::to_string(next++);
+      } else {
+        sql += " AND (" + column + ", id)" + after_op + "(?" + std::to_string(next) + ", ?" +
+               std::to_string(next + 1) + ")";
+        next += 2;
+      }
+    }
+    sql += " ORDER BY ";
+    if (!by_id) sql += column + dir + ", ";
+    sql += std::string("id") + dir + " LIMIT ?" + std::to_string(next);
     Result<Statement> s = db.Prepare(sql);
     if (!s) return Error(s.error());
     st = bind_filters(*s);
-    if (st.ok() && query.before_id > 0) st = s->Bind(n + 1, query.before_id);
+    int bind = n + 1;
+    if (st.ok() && query.before_id > 0) st = s->Bind(bind++, query.before_id);
+    if (st.ok() && query.after) {
+      if (!by_id) {
+        st = JobSortKeyIsText(query.sort) ? s->Bind(bind++, query.after->text)
+                                          : s->Bind(bind++, query.after->number);
+      }
+      if (st.ok()) st = s->Bind(bind++, query.after->id);
+    }
     // One row more than asked says whether another page follows.
     if (st.ok()) st = s->Bind(next, std::int64_t{query.limit} + 1);
     if (!st.ok()) return Error(st);

@@ -94,8 +94,11 @@ class Store {
 
   // The job, or nullopt when there is no job `id`.
   Result<std::optional<JobRow>> GetJob(std::int64_t id);
-  // A page of jobs matching `query`, newest first. kInvalidArgument when query.limit is outside
-  // 1..kMaxPageLimit or query.before_id is negative.
+  // A page of jobs matching `query`, in its order (newest first unless query.sort and
+  // query.descending say otherwise; ties by id, JobSortKey), from after query.after (keyset
+  // paging: a page stays correct while rows are added or change). kInvalidArgument when
+  // query.limit is outside 1..kMaxPageLimit, query.before_id is negative, or before_id is set
+  // with another order or with after.
   Result<JobPage> ListJobs(const JobQuery& query);
   // The job's events in time order (ties in the order they were written); empty when none.
   Result<std::vector<EventRow>> ListEvents(std::int64_t job_id);

@@ -940,6 +940,71 @@ TEST(ServiceTest, PoolAndMetricsCountWhatIsAllocated) {
   WaitState(*c, id, "cancelled");
 }
 
+// The ids of a page of GET /api/v1/jobs, and its next cursor ("" none).
+std::vector<std::int64_t> PageIds(const json& page, std::string* next = nullptr) {
+  std::vector<std::int64_t> ids;
+  for (const auto& j : page["jobs"]) ids.push_back(j["id"].get<std::int64_t>());
+  if (next != nullptr) *next = page["next_cursor"].is_string() ? page["next_cursor"] : "";
+  return ids;
+}
+
+TEST(ServiceTest, JobsSortOnTheServerAndPageAcrossATieWithTheirCursor) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 1)});
+  auto c = s.Client(s.admin_token);
+  // Five jobs that wait (2 GPUs on a node of 1 is refused, so hold the node with a first job):
+  // id 1 holds the GPU; 2..6 wait. Names: 1 "z", 2 "b", 3 "a", 4 "b", 5 "a", 6 "b".
+  const std::vector<std::string> names = {"z", "b", "a", "b", "a", "b"};
+  std::vector<std::int64_t> ids;
+  for (const auto& name : names) {
+    ids.push_back(Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 1}, {"name", name}})["id"]);
+  }
+  ASSERT_EQ(ids, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6}));
+  WaitState(*c, 1, "running");
+  // name ascending, ties by id ascending: a 3 5, b 2 4 6, z 1. Pages of 2: [3 5] [2 4] [6 1]: the
+  // tie of "b" spans the second and third pages.
+  std::string next;
+  EXPECT_EQ(PageIds(Body(c->Get("/api/v1/jobs?sort=name&order=asc&limit=2")), &next),
+            (std::vector<std::int64_t>{3, 5}));
+  EXPECT_EQ(next, "name:asc:5:a");
+  EXPECT_EQ(PageIds(Body(c->Get("/api/v1/jobs?sort=name&order=asc&limit=2&cursor=" + next)), &next),
+            (std::vector<std::int64_t>{2, 4}));
+  EXPECT_EQ(next, "name:asc:4:b");
+  EXPECT_EQ(
+      PageIds(Body(c->Get("/api/v1/jobs?limit=2&cursor=" + next + "&order=asc&sort=name")), &next),
+      (std::vector<std::int64_t>{6, 1}));
+  EXPECT_EQ(next, "");
+  // name descending, ties by id descending: z 1, b 6 4 2, a 5 3.
+  EXPECT_EQ(PageIds(Body(c->Get("/api/v1/jobs?sort=name&limit=3")), &next),
+            (std::vector<std::int64_t>{1, 6, 4}));
+  EXPECT_EQ(PageIds(Body(c->Get("/api/v1/jobs?sort=name&limit=3&cursor=" + next))),
+            (std::vector<std::int64_t>{2, 5, 3}));
+  // state ascending: pending 2..6, running 1; the default is newest first with a plain id cursor.
+  EXPECT_EQ(PageIds(Body(c->Get("/api/v1/jobs?sort=state&order=asc"))),
+            (std::vector<std::int64_t>{2, 3, 4, 5, 6, 1}));
+  EXPECT_EQ(PageIds(Body(c->Get("/api/v1/jobs?limit=4")), &next),
+            (std::vector<std::int64_t>{6, 5, 4, 3}));
+  EXPECT_EQ(next, "3");
+  EXPECT_EQ(PageIds(Body(c->Get("/api/v1/jobs?sort=id&order=asc&limit=4")), &next),
+            (std::vector<std::int64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(next, "id:asc:4");
+  // Bad keys, orders and cursors are named.
+  json bad = Body(c->Get("/api/v1/jobs?sort=gpus"));
+  EXPECT_EQ(bad["error"]["member"], "sort");
+  EXPECT_EQ(bad["error"]["message"],
+            "sort: 'gpus' is not a sort key (id, name, user, queue, state, priority, started, "
+            "finished)");
+  EXPECT_EQ(Body(c->Get("/api/v1/jobs?order=up"))["error"]["member"], "order");
+  bad = Body(c->Get("/api/v1/jobs?sort=user&cursor=name:asc:4:b"));
+  EXPECT_EQ(bad["error"]["member"], "cursor");
+  EXPECT_EQ(bad["error"]["message"],
+            "cursor: 'name:asc:4:b' is not a cursor of sort=user&order=desc");
+  EXPECT_EQ(c->Get("/api/v1/jobs?sort=priority&cursor=priority:desc:4:x")->status, 400);
+  EXPECT_EQ(c->Get("/api/v1/jobs?cursor=name:asc:4:b")->status, 400);
+  for (const std::int64_t id : ids) c->Delete("/api/v1/jobs/" + std::to_string(id));
+  WaitState(*c, 1, "cancelled");
+}
+
 #ifdef FAKE_NVML_LIBRARY
 TEST(ServiceTest, AGpuLostWhileAJobRunsMarksItUnhealthyAndTheJobLost) {
   TempDir dir;
@@ -988,6 +1053,75 @@ TEST(ServiceTest, AGpuLostWhileAJobRunsMarksItUnhealthyAndTheJobLost) {
     const std::int64_t one = Submit(*c, {{"command", {"true"}}, {"gpus", 1}})["id"];
     const json done = WaitState(*c, one, "succeeded");
     EXPECT_EQ(done["placement"][0]["gpus"][0]["uuid"], "GPU-aaaa-0");
+  }
+  unsetenv("FAKE_NVML_SCRIPT");
+}
+
+// GET /api/v1/nodes gives each GPU's NVML reading where NVML reads it (this host's node), null
+// where nothing does (a described node), and which job holds which share.
+TEST(ServiceTest, NodesShowNvmlReadingsWhereNvmlReadsThemAndEveryShare) {
+  TempDir dir;
+  const auto script = dir.path() / "nvml.json";
+  // GPU 0: 37 % busy, 61 C, 212.5 W of 700 W, 30000 MiB used; GPU 1 has no power reading.
+  std::ofstream(script) << json{{"gpus",
+                                 {{{"name", "NVIDIA H100 80GB HBM3"},
+                                   {"uuid", "GPU-bbbb-0"},
+                                   {"bus_id", "00000000:18:00.0"},
+                                   {"memory_total_mib", 81559},
+                                   {"memory_used_mib", 30000},
+                                   {"util", {37, 20}},
+                                   {"temp", 61},
+                                   {"power_mw", 212500},
+                                   {"power_limit_mw", 700000}},
+                                  {{"name", "NVIDIA H100 80GB HBM3"},
+                                   {"uuid", "GPU-bbbb-1"},
+                                   {"bus_id", "00000000:2A:00.0"},
+                                   {"memory_total_mib", 81559},
+                                   {"unsupported", {"nvmlDeviceGetPowerUsage"}}}}}}
+                               .dump();
+  setenv("FAKE_NVML_SCRIPT", script.c_str(), 1);
+  auto nvml = discovery::NvmlLibrary::Open({FAKE_NVML_LIBRARY});
+  ASSERT_TRUE(nvml.has_value()) << nvml.error().ToString();
+  auto node = discovery::DiscoverNode(**nvml);
+  ASSERT_TRUE(node.has_value());
+  {
+    Server s(dir.path() / "data", {discovery::ToNodeSpec(*node), Node("sim", 1)}, 64, nvml->get());
+    auto c = s.Client(s.admin_token);
+    const std::int64_t id =
+        Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 0.25}, {"gpu_memory_mib", 1024}})["id"];
+    WaitState(*c, id, "running");
+    json nodes;
+    for (int i = 0; i < 500; ++i) {  // until the monitor's first reading
+      nodes = Body(c->Get("/api/v1/nodes"));
+      if (!nodes["nodes"][0]["gpus"][0]["nvml"].is_null()) break;
+      std::this_thread::sleep_for(10ms);
+    }
+    const json& g0 = nodes["nodes"][0]["gpus"][0];
+    EXPECT_EQ(g0["nvml"]["utilization_pct"], 37);
+    EXPECT_EQ(g0["nvml"]["temperature_c"], 61);
+    EXPECT_EQ(g0["nvml"]["power_w"], 212.5);  // 212500 mW
+    EXPECT_EQ(g0["nvml"]["power_limit_w"], 700.0);
+    EXPECT_EQ(g0["nvml"]["memory_used_mib"], 30000);
+    EXPECT_TRUE(g0["nvml"]["error"].is_null());
+    const json& g1 = nodes["nodes"][0]["gpus"][1];
+    EXPECT_TRUE(g1["nvml"]["power_w"].is_null()) << g1;  // unsupported: unknown, not 0
+    EXPECT_EQ(g1["nvml"]["temperature_c"], 30);          // the fake's default
+    // The described node: no reading at all.
+    EXPECT_EQ(nodes["nodes"][1]["name"], "sim");
+    EXPECT_TRUE(nodes["nodes"][1]["gpus"][0]["nvml"].is_null());
+    // The quarter GPU: on the first GPU of the first node that fits, with its memory.
+    json held;
+    for (const auto& n : nodes["nodes"]) {
+      for (const auto& g : n["gpus"]) {
+        if (!g["shares"].empty()) held = g;
+      }
+    }
+    ASSERT_FALSE(held.is_null());
+    EXPECT_EQ(held["shares"], json::array({{{"job", id}, {"milli", 250}, {"memory_mib", 1024}}}));
+    EXPECT_EQ(held["jobs"], json::array({id}));
+    EXPECT_EQ(held["memory_used_mib"], 1024);
+    c->Delete("/api/v1/jobs/" + std::to_string(id));
+    WaitState(*c, id, "cancelled");
   }
   unsetenv("FAKE_NVML_SCRIPT");
 }

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "store/job_sort.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
 #include "store/temp_dir.h"
@@ -667,6 +668,81 @@ TEST_F(StoreQueryTest, Filters) {
   EXPECT_TRUE(dave.jobs.empty());
   EXPECT_EQ(dave.total, 0);
   EXPECT_EQ(dave.next_before_id, 0);
+}
+
+// Sorted pages: the order by hand from the table above, ties broken by id in the sort's direction,
+// and the next page starting after the last row's (key, id), so that a tie spans two pages.
+JobQuery Sorted(JobSortKey key, bool descending, int limit, std::optional<JobCursor> after = {}) {
+  JobQuery q;
+  q.sort = key;
+  q.descending = descending;
+  q.limit = limit;
+  q.after = std::move(after);
+  return q;
+}
+
+TEST_F(StoreQueryTest, SortedByUserPagesAcrossATieInBothDirections) {
+  // user ascending, id ascending within a user: alice 1 3 4 7 9 10, bob 2 5 8, carol 6.
+  JobPage p1 = List(Sorted(JobSortKey::kUser, false, 4));
+  EXPECT_EQ(Ids(p1.jobs), (std::vector<std::int64_t>{1, 3, 4, 7}));
+  EXPECT_EQ(p1.next_before_id, 7);
+  EXPECT_EQ(p1.total, 10);
+  EXPECT_EQ(CursorAfter(p1.jobs.back(), JobSortKey::kUser), (JobCursor{7, "alice", 0}));
+  // A job of alice's added between the pages sorts after (alice, 10) and before bob: the second
+  // page shows it in its place, and nothing of the first page comes again.
+  ASSERT_TRUE(store_->InsertJob(Job("alice", "pending", "gpu"), Event(2, "pending")).has_value());
+  JobPage p2 = List(Sorted(JobSortKey::kUser, false, 4, JobCursor{7, "alice", 0}));
+  EXPECT_EQ(Ids(p2.jobs), (std::vector<std::int64_t>{9, 10, 11, 2}));
+  JobPage p3 = List(Sorted(JobSortKey::kUser, false, 4, JobCursor{2, "bob", 0}));
+  EXPECT_EQ(Ids(p3.jobs), (std::vector<std::int64_t>{5, 8, 6}));
+  EXPECT_EQ(p3.next_before_id, 0);
+  // user descending, id descending within a user: carol 6, bob 8 5 2, alice 11 10 9 7 4 3 1.
+  JobPage d1 = List(Sorted(JobSortKey::kUser, true, 3));
+  EXPECT_EQ(Ids(d1.jobs), (std::vector<std::int64_t>{6, 8, 5}));
+  JobPage d2 = List(Sorted(JobSortKey::kUser, true, 3, JobCursor{5, "bob", 0}));
+  EXPECT_EQ(Ids(d2.jobs), (std::vector<std::int64_t>{2, 11, 10}));
+  JobPage d3 = List(Sorted(JobSortKey::kUser, true, 5, JobCursor{10, "alice", 0}));
+  EXPECT_EQ(Ids(d3.jobs), (std::vector<std::int64_t>{9, 7, 4, 3, 1}));
+  EXPECT_EQ(d3.next_before_id, 0);
+}
+
+TEST_F(StoreQueryTest, SortedWithFiltersAndByNumbers) {
+  // alice's jobs by state ascending: pending 1 4 7 10, running 3 9.
+  JobQuery q = Sorted(JobSortKey::kState, false, 3);
+  q.user = "alice";
+  JobPage a1 = List(q);
+  EXPECT_EQ(Ids(a1.jobs), (std::vector<std::int64_t>{1, 4, 7}));
+  EXPECT_EQ(a1.total, 6);
+  q.after = CursorAfter(a1.jobs.back(), JobSortKey::kState);
+  EXPECT_EQ(Ids(List(q).jobs), (std::vector<std::int64_t>{10, 3, 9}));
+  // Priorities (a job's priority is set at its insert): 1 -> 0, 2 -> 5, 3 -> 5, 4 -> 7, 5 -> -1.
+  // Descending, ties by id descending: 4 (7), 3 (5), 2 (5), 1 (0), 5 (-1); pages of 2 split the
+  // tie of 5.
+  auto other = OpenOrDie(dir_.File("p.db"));
+  ASSERT_NE(other, nullptr);
+  for (const int priority : {0, 5, 5, 7, -1}) {
+    JobRow r = Job("dave", "pending", "q");
+    r.priority = priority;
+    ASSERT_TRUE(other->InsertJob(r, Event(1, "pending")).has_value());
+  }
+  auto p1 = other->ListJobs(Sorted(JobSortKey::kPriority, true, 2));
+  ASSERT_TRUE(p1.has_value());
+  EXPECT_EQ(Ids(p1->jobs), (std::vector<std::int64_t>{4, 3}));
+  EXPECT_EQ(CursorAfter(p1->jobs.back(), JobSortKey::kPriority), (JobCursor{3, "", 5}));
+  auto p2 = other->ListJobs(Sorted(JobSortKey::kPriority, true, 2, JobCursor{3, "", 5}));
+  ASSERT_TRUE(p2.has_value());
+  EXPECT_EQ(Ids(p2->jobs), (std::vector<std::int64_t>{2, 1}));
+  auto p3 = other->ListJobs(Sorted(JobSortKey::kPriority, true, 2, JobCursor{1, "", 0}));
+  ASSERT_TRUE(p3.has_value());
+  EXPECT_EQ(Ids(p3->jobs), (std::vector<std::int64_t>{5}));
+  EXPECT_EQ(p3->next_before_id, 0);
+  // id ascending from after 8: 9, 10.
+  EXPECT_EQ(Ids(List(Sorted(JobSortKey::kId, false, 10, JobCursor{8, "", 0})).jobs),
+            (std::vector<std::int64_t>{9, 10}));
+  // before_id belongs to the newest-first order only.
+  JobQuery mixed = Sorted(JobSortKey::kName, true, 10);
+  mixed.before_id = 5;
+  EXPECT_EQ(store_->ListJobs(mixed).error().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(StoreQueryTest, BadPageArgumentsAreRefused) {

@@ -49,8 +49,10 @@ export function checker() {
 export async function startServe(gpupool, { inventory = "data/inventory/demo.yaml", basePath = null,
   args = [], env = {} } = {}) {
   const data = mkdtempSync(join(tmpdir(), "gpupool-e2e-"));
+  // inventory null: none given, so the service discovers this host's GPUs (NVML, e.g. the fake
+  // one that `env` points GPUPOOL_NVML_LIBRARY at).
   const argv = ["serve", "--listen", "127.0.0.1:0", "--data-dir", join(data, "d"),
-    "--inventory", join(root, inventory), ...(basePath ? ["--base-path", basePath] : []), ...args];
+    ...(inventory ? ["--inventory", join(root, inventory)] : []), ...(basePath ? ["--base-path", basePath] : []), ...args];
   const server = spawn(gpupool, argv, { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, ...env } });
   const exited = new Promise((r) => server.once("exit", r));
   const urlFile = join(data, "d", "server.url");

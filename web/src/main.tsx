@@ -6,6 +6,7 @@ import { api, getToken, setToken } from "./api";
 import { type Key, type Lang, languages, translate } from "./i18n";
 import { LiveFeed, type Live } from "./live";
 import { HeatmapPage, JobPage, JobsPage, OverviewPage } from "./pages";
+import { NodePage, NodesPage } from "./pages/nodes";
 import { parseRoute } from "./route";
 import "./style.css";
 
@@ -88,7 +89,8 @@ function App() {
   const conn = live?.connection ?? "connecting";
   const connText = t(conn === "signed-out" ? "conn_signed_out" : (("conn_" + conn) as Key));
   const nav: [string, Key][] = [["overview", "nav_overview"], ["heatmap", "nav_heatmap"], ["jobs", "nav_jobs"]];
-  const current = route.page === "job" ? "jobs" : route.page;
+  nav.push(["nodes", "nav_nodes"]); // Nodes and GPUs (pages/nodes.tsx)
+  const current = route.page === "job" ? "jobs" : route.page === "node" ? "nodes" : route.page;
 
   let page;
   if (!signedIn) page = <SignIn t={t} onDone={() => setSignedIn(true)} />;
@@ -96,6 +98,8 @@ function App() {
   else if (route.page === "heatmap") page = <HeatmapPage t={t} live={live} params={route.params} />;
   else if (route.page === "jobs") page = <JobsPage t={t} live={live} params={route.params} />;
   else if (route.page === "job" && route.id) page = <JobPage t={t} id={route.id} live={live} />;
+  else if (route.page === "nodes") page = <NodesPage t={t} live={live} params={route.params} />;
+  else if (route.page === "node" && route.id) page = <NodePage t={t} live={live} name={route.id} />;
   else page = <p>{t("not_found")}</p>;
 
   return (

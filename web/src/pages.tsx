@@ -4,6 +4,12 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "./api";
 import type { Live } from "./live";
 import type { T } from "./main";
+import { CancelJob, useWhoAmI } from "./actions";
+import {
+  ariaSort, columnsParam, JOB_COLUMNS, nextSort, parseColumns, parseSort, sortParams, toggleColumn, type JobColumn,
+} from "./jobs_table";
+import type { Key } from "./i18n";
+import { mayCancel } from "./nodes_view";
 import { routeHash } from "./route";
 import {
   cellColour, formatCount, formatGpus, formatMib, formatPct, heatRows, jobGpus, nodeList,
@@ -123,9 +129,18 @@ export function HeatmapPage({ t, live, params }: { t: T; live: Live | null; para
 
 const STATES = ["pending", "running", "succeeded", "failed", "cancelled", "timed_out", "lost"];
 
+// The string of each column's header.
+const COL_LABEL: Record<JobColumn, Key> = {
+  id: "col_id", name: "col_name", user: "col_user", queue: "col_queue", state: "col_state", gpus: "col_gpus",
+  node: "col_node", priority: "jcol_priority", submitted: "col_submitted", started: "jcol_started",
+  finished: "jcol_finished", reason: "col_reason",
+};
+
 export function JobsPage({ t, live, params }: { t: T; live: Live | null; params: Record<string, string> }) {
   const [page, setPage] = useState<{ jobs: JobRow[]; next: string | null; total: number | null } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [refresh, setRefresh] = useState(0);
+  const who = useWhoAmI();
   const key = routeHash("jobs", params);
   // Reloads: new filters at once; a change of the pool at most twice a second (a change within
   // the half second is loaded when it ends, not dropped). Only the latest request's answer shows.
@@ -140,6 +155,9 @@ export function JobsPage({ t, live, params }: { t: T; live: Live | null; params:
       last.current = { at: Date.now(), key: routeHash("jobs", p) };
       const q = new URLSearchParams({ limit: "50" });
       for (const k of ["state", "user", "queue", "cursor"]) if (p[k]) q.set(k, p[k]);
+      const sort = sortParams(parseSort(p)); // sorted on the server (jobs_table.ts)
+      if (sort.sort) q.set("sort", sort.sort);
+      if (sort.order) q.set("order", sort.order);
       api<{ jobs: JobRow[]; next_cursor: string | null; total: number }>(`/api/v1/jobs?${q}`)
         .then((r) => {
           if (seq !== latest.current.seq) return;
@@ -157,10 +175,44 @@ export function JobsPage({ t, live, params }: { t: T; live: Live | null; params:
         load();
       }, wait);
     }
-  }, [key, live?.state?.pool]);
+  }, [key, live?.state?.pool, refresh]);
   useEffect(() => () => { if (timer.current !== null) clearTimeout(timer.current); }, []);
   const go = (patch: Record<string, string | null>) => { location.hash = routeHash("jobs", { ...params, ...patch }); };
   const u = t("unknown");
+  const cols = parseColumns(params.cols);
+  const colLabel = (c: JobColumn) => t(COL_LABEL[c]);
+  const sort = parseSort(params);
+  const cell = (j: JobRow, c: JobColumn) => {
+    switch (c) {
+      case "id": return <td class="num"><a href={`#/jobs/${j.id}`}>{j.id}</a></td>;
+      case "name": return <td>{j.name ?? u}</td>;
+      case "user": return <td>{j.user ?? u}</td>;
+      case "queue": return <td>{j.queue ?? u}</td>;
+      case "state": return <td><span class={`state state-${j.state}`}>{j.state}</span></td>;
+      case "gpus": return <td class="num">{jobGpus(j, u)}</td>;
+      case "node": return <td>{j.placement?.length ? j.placement.map((p) => p.node).join("+") : "-"}</td>;
+      case "priority": return <td class="num">{formatCount(j.priority, u)}</td>;
+      case "submitted": return <td>{j.submitted_at ?? u}</td>;
+      case "started": return <td>{j.started_at ?? "-"}</td>;
+      case "finished": return <td>{j.finished_at ?? "-"}</td>;
+      case "reason": return <td class="reason">{j.reason ?? ""}</td>;
+    }
+  };
+  const header = (c: JobColumn) => {
+    const label = colLabel(c);
+    const next = nextSort(sort, c);
+    const aria = ariaSort(sort, c);
+    return (
+      <th scope="col" aria-sort={aria} data-col={c}>
+        {next ? (
+          <a href={routeHash("jobs", { ...params, ...sortParams(next), cursor: null })} class="sort"
+            title={t("sort_by", { column: label })}>
+            {label}{aria ? (aria === "ascending" ? " ▲" : " ▼") : ""}
+          </a>
+        ) : label}
+      </th>
+    );
+  };
   return (
     <section aria-labelledby="jobs-title">
       <h2 id="jobs-title">{t("jobs_title")}</h2>
@@ -178,28 +230,34 @@ export function JobsPage({ t, live, params }: { t: T; live: Live | null; params:
           <input value={params.queue ?? ""} onChange={(e) => go({ queue: (e.target as HTMLInputElement).value, cursor: null })} />
         </label>
         {page && <span class="muted">{t("total_jobs", { total: formatCount(page.total, u) })}</span>}
+        <details class="columns">
+          <summary>{t("columns")}</summary>
+          <fieldset>
+            <legend class="sr-only">{t("columns")}</legend>
+            {JOB_COLUMNS.map((c) => (
+              <label><input type="checkbox" name="col" value={c} checked={cols.includes(c)}
+                onChange={() => go({ cols: columnsParam(toggleColumn(cols, c)) })} /> {colLabel(c)}</label>
+            ))}
+          </fieldset>
+        </details>
       </div>
       {!page ? <Loading t={t} error={error} /> : (
         <>
+          {error && <p role="alert" class="error">{t("error", { message: error })}</p>}
           <table class="jobs">
-            <thead><tr>{(["col_id", "col_name", "col_user", "col_queue", "col_state", "col_gpus", "col_node", "col_reason"] as const)
-              .map((k) => <th scope="col">{t(k)}</th>)}</tr></thead>
+            <thead><tr>{cols.map(header)}<th scope="col"><span class="sr-only">{t("ncol_actions")}</span></th></tr></thead>
             <tbody>
               {page.jobs.map((j) => (
-                <tr key={j.id}>
-                  <td class="num"><a href={`#/jobs/${j.id}`}>{j.id}</a></td>
-                  <td>{j.name ?? u}</td><td>{j.user ?? u}</td><td>{j.queue ?? u}</td>
-                  <td><span class={`state state-${j.state}`}>{j.state}</span></td>
-                  <td class="num">{jobGpus(j, u)}</td>
-                  <td>{j.placement?.length ? j.placement.map((p) => p.node).join("+") : "-"}</td>
-                  <td class="reason">{j.reason ?? ""}</td>
+                <tr key={j.id} data-id={j.id}>
+                  {cols.map((c) => cell(j, c))}
+                  <td>{mayCancel(who, j) && <CancelJob t={t} job={j} onDone={() => setRefresh((n) => n + 1)} />}</td>
                 </tr>
               ))}
             </tbody>
           </table>
           <nav class="pager" aria-label="pages of jobs">
-            {params.cursor && <a href={routeHash("jobs", { ...params, cursor: null })}>{t("newer")}</a>}
-            {page.next && <a href={routeHash("jobs", { ...params, cursor: page.next })}>{t("older")}</a>}
+            {params.cursor && <a href={routeHash("jobs", { ...params, cursor: null })}>{t(sort.key === "id" && sort.order === "desc" ? "newer" : "first_page")}</a>}
+            {page.next && <a href={routeHash("jobs", { ...params, cursor: page.next })}>{t(sort.key === "id" && sort.order === "desc" ? "older" : "next_page")}</a>}
           </nav>
         </>
       )}
@@ -220,10 +278,12 @@ export function JobPage({ t, id, live }: { t: T; id: string; live: Live | null }
   const [events, setEvents] = useState<{ time: string; state: string; reason: string }[]>([]);
   const [log, setLog] = useState<{ text: string; offset: number; eof: boolean }>({ text: "", offset: 0, eof: false });
   const [error, setError] = useState<string | null>(null);
+  const [reload, setReload] = useState(0);
+  const who = useWhoAmI();
   useEffect(() => {
     api<JobDetail>(`/api/v1/jobs/${id}`).then(setJob).catch((e) => setError(e.message));
     api<{ events: typeof events }>(`/api/v1/jobs/${id}/events`).then((r) => setEvents(r.events)).catch(() => {});
-  }, [id, live?.state?.pool]);
+  }, [id, live?.state?.pool, reload]);
   useEffect(() => {
     if (log.eof) return;
     let cancelled = false;
@@ -244,6 +304,7 @@ export function JobPage({ t, id, live }: { t: T; id: string; live: Live | null }
     <section aria-labelledby="job-title">
       <p><a href="#/jobs">{t("back_to_jobs")}</a></p>
       <h2 id="job-title">{t("job_title", { id: job.id })}: {job.name ?? u} <span class={`state state-${job.state}`}>{job.state}</span></h2>
+      {mayCancel(who, job) && <CancelJob t={t} job={job} onDone={() => setReload((n) => n + 1)} />}
       <h3>{t("lifecycle")}</h3>
       <ol class="lifecycle">
         <li>{t("submitted")}: {job.submitted_at ?? u}</li>

@@ -2,8 +2,8 @@
 // filters, so a URL can be shared; the server only ever serves the base path's index.
 
 export interface Route {
-  page: string; // "overview", "heatmap", "jobs", "job"
-  id: string | null; // the job of "#/jobs/ID"
+  page: string; // "overview", "heatmap", "jobs", "job", "nodes", "node"
+  id: string | null; // the job of "#/jobs/ID", the node of "#/nodes/NAME"
   params: Record<string, string>;
 }
 
@@ -15,6 +15,8 @@ export function parseRoute(hash: string): Route {
   for (const [k, v] of new URLSearchParams(query)) params[k] = v;
   if (parts.length === 0) return { page: "overview", id: null, params };
   if (parts[0] === "jobs" && parts.length === 2) return { page: "job", id: parts[1], params };
+  // Nodes and GPUs: "#/nodes/NAME" is a node (its name URI-encoded).
+  if (parts[0] === "nodes" && parts.length === 2) return { page: "node", id: decodeURIComponent(parts[1]), params };
   return { page: parts[0], id: null, params };
 }
 

@@ -222,15 +222,21 @@ export interface JobRow {
   reason?: string | null;
   resources?: { gpus?: number; gpu_milli?: number; num_gpu?: number; replicas?: number };
   submitted_at?: string | null;
+  started_at?: string | null;
+  finished_at?: string | null;
+  priority?: number;
   placement?: { node: string }[] | null;
 }
 
-// The rows of a refreshed page in a stable order: the server's sort key (id, newest first), so a
-// row never moves because its state or reason changed. Duplicate ids keep the newest data.
+// The rows of a refreshed page in the server's order: the server sorts by the page's key with
+// ties broken by id (GET /api/v1/jobs?sort=), so a row moves only when its sort key changed, never
+// because its state or reason did under another key. A duplicate id keeps its first place and the
+// newest data.
 export function stableRows(rows: JobRow[]): JobRow[] {
   const byId = new Map<number, JobRow>();
   for (const r of rows) byId.set(r.id, r);
-  return [...byId.values()].sort((a, b) => b.id - a.id);
+  const seen = new Set<number>();
+  return rows.filter((r) => !seen.has(r.id) && seen.add(r.id)).map((r) => byId.get(r.id)!);
 }
 
 // The GPUs a job asks for: "0.5", "8", "8x2" (replicas).

@@ -68,15 +68,18 @@ test("node counts by condition", () => {
   assert.deepEqual(o.nodes, { schedulable: 2, cordoned: 2, unhealthy: 1, total: 5 });
 });
 
-test("job rows keep the server's order (id, newest first) whatever changes", () => {
-  const first = [{ id: 14, state: "running" }, { id: 13, state: "pending" }, { id: 12, state: "running" }];
-  // A refresh where job 13 started and 12 ended, in a shuffled answer with a duplicate.
-  const again = [{ id: 12, state: "succeeded" }, { id: 14, state: "running" }, { id: 13, state: "running" }, { id: 13, state: "running", reason: "newest" }];
-  const a = v.stableRows(first).map((r) => r.id);
-  const b = v.stableRows(again).map((r) => r.id);
-  assert.deepEqual(a, [14, 13, 12]);
-  assert.deepEqual(b, [14, 13, 12]);
+test("job rows keep the server's order whatever changes", () => {
+  // The server sorts (here by name ascending, ties by id): a 14, b 13, c 12.
+  const first = [{ id: 14, name: "a", state: "running" }, { id: 13, name: "b", state: "pending" }, { id: 12, name: "c", state: "running" }];
+  // A refresh where job 13 started and 12 ended, with a duplicate of 13 (the newer data wins):
+  // the order is the server's, not the ids'.
+  const again = [{ id: 14, name: "a", state: "running" }, { id: 13, name: "b", state: "running" }, { id: 12, name: "c", state: "succeeded" }, { id: 13, name: "b", state: "running", reason: "newest" }];
+  assert.deepEqual(v.stableRows(first).map((r) => r.id), [14, 13, 12]);
+  assert.deepEqual(v.stableRows(again).map((r) => r.id), [14, 13, 12]);
   assert.equal(v.stableRows(again).find((r) => r.id === 13).reason, "newest");
+  // Sorted by name descending the server answers c, b, a: shown so, not re-sorted by id.
+  const desc = [{ id: 12, name: "c" }, { id: 13, name: "b" }, { id: 14, name: "a" }];
+  assert.deepEqual(v.stableRows(desc).map((r) => r.id), [12, 13, 14]);
 });
 
 test("heat map cells: whole, fractional, fragmented, free, unusable", () => {
