@@ -128,6 +128,17 @@ await run(async ({ check }) => {
   await page.waitForSelector("th[data-col=priority]");
   check(/cols=[^&]*priority/.test(decodeURIComponent(colsHash)), `column chooser: ${decodeURIComponent(colsHash)}`);
   await page.screenshot({ path: join(out, "jobs-sorted-columns.png"), fullPage: true });
+  // In Chinese: the node page's headings, figures and source tags have no English left (names
+  // and units such as GPU, UUID, NVML, CPU, GiB stay).
+  await page.selectOption("#lang", "zh");
+  await page.goto(base + `#/nodes/${encodeURIComponent(name)}`);
+  await page.waitForSelector("table.gpus th");
+  const labels = await page.$$eval("main th, main .figure .label, main h2, main h3, main p, main button",
+    (els) => els.map((e) => e.textContent));
+  const latin = labels.map((l) => l.replace(/GPU|UUID|NVML|CPU|GiB|h100-\d|[#\d]/g, "")).filter((l) => /[A-Za-z]/.test(l));
+  check(latin.length === 0, `zh node page: no untranslated text${latin.length ? ": " + latin.join(" | ") : ""}`);
+  await page.screenshot({ path: join(out, "node-zh.png"), fullPage: true });
+  await page.selectOption("#lang", "en");
   check(errors.length === 0, `no console errors${errors.length ? ": " + errors.join(" | ") : ""}`);
 
   // A user: sees the pool's totals and their own jobs, no node actions, not another's job.
