@@ -576,12 +576,17 @@ Result<JobPage> Store::ListJobs(const JobQuery& query) {
   {
     // Keyset paging: the rows after the cursor's (key, id) in the order (row values compare
     // column by column, as the ORDER BY orders them).
+    // A key without an index: the page's ids are chosen first, so that SQLite sorts (key, id)
+    // pairs rather than whole rows (their specs), then its rows are read by id.
     const std::string column(JobSortColumn(query.sort));
     const char* dir = query.descending ? " DESC" : " ASC";
     const char* after_op = query.descending ? " < " : " > ";
-    std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs" + where;
-    int next = n + 1;
     const bool by_id = query.sort == JobSortKey::kId;
+    const std::string order =
+        std::string(" ORDER BY ") + (by_id ? "" : column + dir + ", ") + "id" + dir;
+    std::string sql = by_id ? std::string("SELECT ") + kJobColumns + " FROM jobs" + where
+                            : "SELECT id FROM jobs" + where;
+    int next = n + 1;
     if (query.before_id > 0) sql += " AND id < ?" + std::to_string(next++);
     if (query.after) {
       if (by_id) {
@@ -592,9 +597,10 @@ Result<JobPage> Store::ListJobs(const JobQuery& query) {
         next += 2;
       }
     }
-    sql += " ORDER BY ";
-    if (!by_id) sql += column + dir + ", ";
-    sql += std::string("id") + dir + " LIMIT ?" + std::to_string(next);
+    sql += order + " LIMIT ?" + std::to_string(next);
+    if (!by_id) {
+      sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id IN (" + sql + ")" + order;
+    }
     Result<Statement> s = db.Prepare(sql);
     if (!s) return Error(s.error());
     st = bind_filters(*s);
