@@ -840,6 +840,23 @@ class Conformance:
                            f"?{q} gave {[(j.get('id'), j.get(key)) for j in got]}")
                 self.check(r.json.get("total") == len(got),
                            f"?{q}: total {r.json.get('total')!r} for {len(got)} jobs")
+        # Sorted on the server: pages of 2 by name ascending give every job once, in the order
+        # (name as bytes, id) computed here from the whole list; an unknown key is a 400 naming it.
+        whole = self.call("GET", "/api/v1/jobs?limit=1000", expect=200).json.get("jobs", [])
+        want = [j.get("id") for j in sorted(whole, key=lambda j: (j.get("name", "").encode(), j.get("id")))]
+        got, cursor = [], None
+        for _ in range(len(whole) + 2):
+            q = {"sort": "name", "order": "asc", "limit": 2}
+            if cursor:
+                q["cursor"] = cursor
+            r = self.call("GET", "/api/v1/jobs?" + urllib.parse.urlencode(q), expect=200)
+            got += [j.get("id") for j in r.json.get("jobs", [])]
+            cursor = r.json.get("next_cursor")
+            if not cursor:
+                break
+        self.check(got == want, f"sort=name&order=asc in pages of 2: {got}, by hand {want}")
+        r = self.call("GET", "/api/v1/jobs?sort=gpus", expect=400, what="unknown sort key")
+        self.check(self.error_member(r) == "sort", f"sort=gpus: member {self.error_member(r)!r}")
 
     def nodes(self):
         r = self.call("GET", "/api/v1/nodes", expect=200)
