@@ -24,6 +24,7 @@ const { api, submit, token, base } = serve;
 const tmp = mkdtempSync(join(tmpdir(), "gpupool-nodes-e2e-"));
 let nvmlServe = null;
 let browser;
+let userJob = null; // submitted with a user's token: cancelled at the end whatever happens
 
 const nodeOf = async (name) => (await api("GET", "/api/v1/nodes")).nodes.find((n) => n.name === name);
 const stateOf = async (id) => (await api("GET", `/api/v1/jobs/${id}`)).state;
@@ -74,7 +75,7 @@ await run(async ({ check }) => {
   await page.keyboard.press("Enter");
   const cordoned = await until(async () => (await nodeOf(name)).condition === "cordoned", 5000);
   check(!!cordoned, `cordon through the dialog: the API says ${(await nodeOf(name)).condition}`);
-  await page.waitForSelector("h2#node-title .cond-cordoned", { timeout: 5000 });
+  await page.waitForSelector("h2#node-title .cond-cordoned", { timeout: 10000 });
   // The filter in the URL: the cordoned nodes.
   await page.goto(base + "#/nodes?condition=cordoned");
   await page.waitForSelector("table.nodes tbody tr");
@@ -110,7 +111,7 @@ await run(async ({ check }) => {
   const got = await until(async () => {
     const ids = (await page.$$eval("table.jobs tbody tr", (els) => els.map((e) => e.dataset.id))).join();
     return ids === want ? ids : null;
-  }, 5000);
+  }, 10000);
   check(got === want, `name ascending: page ${got}, API ${want}`);
   await page.click('th[data-col=name] a');
   await page.waitForFunction(() => location.hash.includes("order=desc"));
@@ -118,7 +119,7 @@ await run(async ({ check }) => {
   const gotDesc = await until(async () => {
     const ids = (await page.$$eval("table.jobs tbody tr", (els) => els.map((e) => e.dataset.id))).join();
     return ids === wantDesc ? ids : null;
-  }, 5000);
+  }, 10000);
   check(gotDesc === wantDesc, `a second click: name descending, page ${gotDesc}, API ${wantDesc}`);
   // The column chooser: Priority shown, in the URL.
   await page.click("details.columns summary");
@@ -144,6 +145,7 @@ await run(async ({ check }) => {
   // A user: sees the pool's totals and their own jobs, no node actions, not another's job.
   const alice = await api("POST", "/api/v1/tokens", { user: "alice", queues: ["default"] });
   const own = await api("POST", "/api/v1/jobs", { name: "alices", gpus: 1, command: ["sleep", "60"] }, alice.token);
+  userJob = own.id;
   const user = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await signIn(user, base, alice.token);
   await user.waitForSelector(".figure .value");
@@ -167,7 +169,6 @@ await run(async ({ check }) => {
   const refusal = await user.textContent(".action-error[role=alert]");
   check(refusal.startsWith("Refused:") && (await stateOf(own.id)) !== "cancelled", `the server's refusal is shown: ${refusal}`);
   await user.screenshot({ path: join(out, "jobs-refused.png"), fullPage: true });
-  await api("DELETE", `/api/v1/jobs/${own.id}`);
 
   // The fake NVML: a host's GPUs discovered, NVML's figures shown.
   if (!fakeNvml) {
@@ -208,6 +209,7 @@ await run(async ({ check }) => {
   console.log(`screenshots in ${out}`);
 }, async () => {
   await browser?.close();
+  if (userJob !== null) await api("DELETE", `/api/v1/jobs/${userJob}`).catch(() => {});
   await serve.stop();
   await nvmlServe?.stop();
   rmSync(tmp, { recursive: true, force: true });
