@@ -191,6 +191,9 @@ export const en = {
   sort_by: "Sort by {column}",
   first_page: "First page",
   next_page: "Next page",
+  // landmarks (main.tsx, pages.tsx)
+  nav_pages: "Pages",
+  pager_jobs: "Pages of jobs",
 };
 
 export type Key = keyof typeof en;
@@ -381,6 +384,9 @@ export const zh: Record<Key, string> = {
   sort_by: "按{column}排序",
   first_page: "第一页",
   next_page: "下一页",
+  // landmarks (main.tsx, pages.tsx)
+  nav_pages: "页面",
+  pager_jobs: "作业分页",
 };
 
 export const languages = { en, zh } as const;

@@ -106,14 +106,14 @@ function App() {
     <>
       <header>
         <strong>{t("app_title")}</strong>
-        <nav aria-label="pages">
+        <nav aria-label={t("nav_pages")}>
           {nav.map(([p, k]) => (
             <a href={`#/${p}`} aria-current={current === p ? "page" : undefined}>{t(k)}</a>
           ))}
         </nav>
         <span class={`conn conn-${conn}`} role="status" aria-live="polite" data-testid="connection">
           {connText}
-          {live?.updatedAt ? " · " + t("updated", { time: new Date(live.updatedAt).toLocaleTimeString() }) : ""}
+          {live?.updatedAt ? " · " + t("updated", { time: new Date(live.updatedAt).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en") }) : ""}
         </span>
         <label class="sr-only" for="lang">{t("language")}</label>
         <select id="lang" value={lang} onChange={(e) => setLang((e.target as HTMLSelectElement).value as Lang)}>

@@ -11,6 +11,7 @@ import {
 import type { Key } from "./i18n";
 import { mayCancel } from "./nodes_view";
 import { routeHash } from "./route";
+import { JOB_STATES, ReasonTiers, StateBadge, stateWord, WithData } from "./words";
 import {
   cellColour, formatCount, formatGpus, formatMib, formatPct, heatRows, jobGpus, nodeList,
   overview, stableRows, type Cell, type Head, type JobRow, type NodeInfo,
@@ -64,7 +65,7 @@ export function OverviewPage({ t, live }: { t: T; live: Live | null }) {
           <th scope="col">{t("free_gpus")}</th><th scope="col">{t("allocated_gpus")}</th></tr></thead>
         <tbody>
           {o.models.map((m) => (
-            <tr key={m.model}><td>{m.model}</td><td class="num">{formatCount(m.gpus, u)}</td>
+            <tr key={m.model}><td translate={false}>{m.model}</td><td class="num">{formatCount(m.gpus, u)}</td>
               <td class="num">{formatCount(m.free_gpus, u)}</td><td class="num">{formatGpus(m.allocated_milli, u)}</td></tr>
           ))}
         </tbody>
@@ -108,7 +109,7 @@ export function HeatmapPage({ t, live, params }: { t: T; live: Live | null; para
           data-cells={rows.reduce((a, r) => a + r.length, 0)}>
           {rows.map((row, i) => (
             <g key={nodes[i].name} transform={`translate(0 ${i * CELL_H})`}>
-              <text x={LABEL_W - 4} y={CELL_H - 2} text-anchor="end" class="node-label">{nodes[i].name}</text>
+              <text x={LABEL_W - 4} y={CELL_H - 2} text-anchor="end" class="node-label" translate={false}>{nodes[i].name}</text>
               {row.map((c) => (
                 <g class={`cell cell-${c.kind}`} transform={`translate(${LABEL_W + c.gpu * CELL_W} 0)`}>
                   <title>{title(c)}</title>
@@ -127,7 +128,6 @@ export function HeatmapPage({ t, live, params }: { t: T; live: Live | null; para
   );
 }
 
-const STATES = ["pending", "running", "succeeded", "failed", "cancelled", "timed_out", "lost"];
 
 // The string of each column's header.
 const COL_LABEL: Record<JobColumn, Key> = {
@@ -185,17 +185,17 @@ export function JobsPage({ t, live, params }: { t: T; live: Live | null; params:
   const cell = (j: JobRow, c: JobColumn) => {
     switch (c) {
       case "id": return <td class="num"><a href={`#/jobs/${j.id}`}>{j.id}</a></td>;
-      case "name": return <td>{j.name ?? u}</td>;
-      case "user": return <td>{j.user ?? u}</td>;
-      case "queue": return <td>{j.queue ?? u}</td>;
-      case "state": return <td><span class={`state state-${j.state}`}>{j.state}</span></td>;
+      case "name": return <td translate={j.name === undefined}>{j.name ?? u}</td>;
+      case "user": return <td translate={j.user === undefined}>{j.user ?? u}</td>;
+      case "queue": return <td translate={j.queue === undefined}>{j.queue ?? u}</td>;
+      case "state": return <td><StateBadge t={t} state={j.state} /></td>;
       case "gpus": return <td class="num">{jobGpus(j, u)}</td>;
-      case "node": return <td>{j.placement?.length ? j.placement.map((p) => p.node).join("+") : "-"}</td>;
+      case "node": return <td translate={false}>{j.placement?.length ? j.placement.map((p) => p.node).join("+") : "-"}</td>;
       case "priority": return <td class="num">{formatCount(j.priority, u)}</td>;
-      case "submitted": return <td>{j.submitted_at ?? u}</td>;
-      case "started": return <td>{j.started_at ?? "-"}</td>;
-      case "finished": return <td>{j.finished_at ?? "-"}</td>;
-      case "reason": return <td class="reason">{j.reason ?? ""}</td>;
+      case "submitted": return <td translate={!j.submitted_at}>{j.submitted_at ?? u}</td>;
+      case "started": return <td translate={false}>{j.started_at ?? "-"}</td>;
+      case "finished": return <td translate={false}>{j.finished_at ?? "-"}</td>;
+      case "reason": return <td class="reason" translate={false} lang="en">{j.reason ?? ""}</td>;
     }
   };
   const header = (c: JobColumn) => {
@@ -220,7 +220,7 @@ export function JobsPage({ t, live, params }: { t: T; live: Live | null; params:
         <label>{t("filter_state")}{" "}
           <select value={params.state ?? ""} onChange={(e) => go({ state: (e.target as HTMLSelectElement).value, cursor: null })}>
             <option value="">{t("any")}</option>
-            {STATES.map((s) => <option value={s}>{s}</option>)}
+            {JOB_STATES.map((s) => <option value={s}>{stateWord(t, s)}</option>)}
           </select>
         </label>
         <label>{t("filter_user")}{" "}
@@ -255,7 +255,7 @@ export function JobsPage({ t, live, params }: { t: T; live: Live | null; params:
               ))}
             </tbody>
           </table>
-          <nav class="pager" aria-label="pages of jobs">
+          <nav class="pager" aria-label={t("pager_jobs")}>
             {params.cursor && <a href={routeHash("jobs", { ...params, cursor: null })}>{t(sort.key === "id" && sort.order === "desc" ? "newer" : "first_page")}</a>}
             {page.next && <a href={routeHash("jobs", { ...params, cursor: page.next })}>{t(sort.key === "id" && sort.order === "desc" ? "older" : "next_page")}</a>}
           </nav>
@@ -303,33 +303,34 @@ export function JobPage({ t, id, live }: { t: T; id: string; live: Live | null }
   return (
     <section aria-labelledby="job-title">
       <p><a href="#/jobs">{t("back_to_jobs")}</a></p>
-      <h2 id="job-title">{t("job_title", { id: job.id })}: {job.name ?? u} <span class={`state state-${job.state}`}>{job.state}</span></h2>
+      <h2 id="job-title">{t("job_title", { id: job.id })}: <span translate={job.name === undefined}>{job.name ?? u}</span> <StateBadge t={t} state={job.state} /></h2>
       {mayCancel(who, job) && <CancelJob t={t} job={job} onDone={() => setReload((n) => n + 1)} />}
       <h3>{t("lifecycle")}</h3>
       <ol class="lifecycle">
-        <li>{t("submitted")}: {job.submitted_at ?? u}</li>
-        <li>{t("started")}: {job.started_at ?? "-"}</li>
-        <li>{t("finished")}: {job.finished_at ?? "-"}</li>
+        <li>{t("submitted")}: <time translate={!job.submitted_at}>{job.submitted_at ?? u}</time></li>
+        <li>{t("started")}: <time translate={false}>{job.started_at ?? "-"}</time></li>
+        <li>{t("finished")}: <time translate={false}>{job.finished_at ?? "-"}</time></li>
         {job.exit_code !== null && job.exit_code !== undefined && <li>{t("exit_code")}: {job.exit_code}</li>}
       </ol>
       {job.state === "pending" && (
         <>
           <h3>{t("why_waiting")}</h3>
           <p>{job.pending?.position
-            ? t("queue_position", { pos: job.pending.position.in_queue, of: job.pending.position.of, queue: job.pending.position.queue || job.queue || u })
+            ? <WithData text={t("queue_position", { pos: job.pending.position.in_queue, of: job.pending.position.of })}
+              data={{ queue: job.pending.position.queue || job.queue || u }} />
             : t("not_ranked")}</p>
-          <ul>{(job.pending?.reasons ?? []).map((r) => <li><code>{r.code}</code> {r.message}</li>)}</ul>
-          {!job.pending?.reasons?.length && job.reason && <p>{job.reason}</p>}
+          <ReasonTiers t={t} reasons={job.pending?.reasons ?? []} />
+          {!job.pending?.reasons?.length && job.reason && <p translate={false} lang="en">{job.reason}</p>}
         </>
       )}
       <h3>{t("placement")}</h3>
       {job.placement?.length ? (
         <ul>{job.placement.map((p) => p.gpus.map((g) => (
-          <li>{p.node} GPU {g.index} ({g.uuid}): {formatGpus(g.milli, u)} GPU, {g.memory_mib ? formatMib(g.memory_mib, u) : "-"}</li>
+          <li><span translate={false}>{p.node}</span> GPU {g.index} (<span translate={false}>{g.uuid}</span>): {formatGpus(g.milli, u)} GPU, {g.memory_mib ? formatMib(g.memory_mib, u) : "-"}</li>
         )))}</ul>
       ) : <p>-</p>}
       <h3>{t("events")}</h3>
-      <ol class="events">{events.map((e) => <li><time>{e.time}</time> <b>{e.state}</b> {e.reason}</li>)}</ol>
+      <ol class="events">{events.map((e) => <li><time translate={false}>{e.time}</time> <b>{stateWord(t, e.state)}</b> <span translate={false} lang="en">{e.reason}</span></li>)}</ol>
       <h3>{t("log_tail")}</h3>
       <pre class="log" tabIndex={0}>{log.text}</pre>
     </section>

@@ -65,3 +65,14 @@ export function ReasonTiers({ t, reasons }: { t: T; reasons: Reason[] }) {
     </div>
   );
 }
+
+// A translated sentence whose `data` arguments are names (a queue, a node): each is drawn inside
+// an element marked translate="no", the rest of the sentence in the reader's language.
+export function WithData({ text, data }: { text: string; data: Record<string, string> }) {
+  const parts = text.split(/\{(\w+)\}/);
+  return (
+    <>
+      {parts.map((p, i) => (i % 2 === 0 ? p : p in data ? <span translate={false}>{data[p]}</span> : `{${p}}`))}
+    </>
+  );
+}
