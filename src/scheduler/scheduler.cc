@@ -2171,6 +2171,70 @@ std::optional<Placement> Scheduler::PlaceOn(const JobRequest& r,
   return p;
 }
 
+std::string_view NodeVerdictName(Scheduler::NodeVerdict v) {
+  switch (v) {
+    case Scheduler::NodeVerdict::kNow:
+      return "now";
+    case Scheduler::NodeVerdict::kAfterPreemption:
+      return "after_preemption";
+    case Scheduler::NodeVerdict::kLater:
+      return "later";
+    case Scheduler::NodeVerdict::kNever:
+      return "never";
+  }
+  return "never";
+}
+
+std::vector<Scheduler::NodeVerdict> Scheduler::NodeVerdicts(const JobRequest& r) const {
+  const PodRequest& p = r.replica;
+  std::vector<NodeVerdict> out(static_cast<std::size_t>(state_.num_nodes()), NodeVerdict::kNever);
+  // The waiting job as the order sees one submitted now: after every job known.
+  PendingJob waiting;
+  waiting.request = r;
+  waiting.seq = std::numeric_limits<std::int64_t>::max();
+  // Victims per node: the running jobs the order lets it stop (the candidates of the cycle's
+  // preemption step, without reclaim).
+  std::vector<std::vector<JobId>> victims(out.size());
+  if (preemption_ && order_->preemptive()) {
+    for (const auto& [rid, run] : running_) {
+      if (!run.job.request.preemptible || stopping_.contains(rid)) continue;
+      if (now_s_ - run.since_s < min_run_s_) continue;
+      if (queues_ && run.job.request.queue != r.queue) continue;
+      if (!order_->Preempts(waiting, RunningView(rid))) continue;
+      for (const auto& a : placed_.at(rid)) {
+        auto& v = victims[static_cast<std::size_t>(a.node)];
+        if (std::find(v.begin(), v.end(), rid) == v.end()) v.push_back(rid);
+      }
+    }
+  }
+  std::optional<cluster::ClusterState> without;  // copied once, when a node has victims
+  for (int i = 0; i < state_.num_nodes(); ++i) {
+    const auto ui = static_cast<std::size_t>(i);
+    if (conditions_[ui] == NodeCondition::kRemoved) continue;
+    if (Holdable(p, empty_.node(i), 1) == 0) continue;  // kNever
+    const bool takes_work = conditions_[ui] == NodeCondition::kReady;
+    out[ui] = NodeVerdict::kLater;
+    if (!takes_work) continue;
+    if (Holdable(p, state_.node(i), 1) > 0) {
+      out[ui] = NodeVerdict::kNow;
+      continue;
+    }
+    if (victims[ui].empty()) continue;
+    if (!without) without = state_;
+    std::vector<cluster::Allocation> freed;
+    for (const JobId v : victims[ui]) {
+      for (const auto& a : placed_.at(v)) {
+        if (a.node != i) continue;
+        GP_CHECK(without->Release(a).ok());
+        freed.push_back(a);
+      }
+    }
+    if (Holdable(p, without->node(i), 1) > 0) out[ui] = NodeVerdict::kAfterPreemption;
+    for (const auto& a : freed) GP_CHECK(without->Allocate(a).ok());
+  }
+  return out;
+}
+
 bool Scheduler::FitsOn(const JobRequest& r, const cluster::ClusterState& s) const {
   return PlaceOn(r, s).has_value();
 }

@@ -273,6 +273,22 @@ class Scheduler {
   // The jobs holding anything on node `i`, by id.
   std::vector<JobId> JobsOnNode(int i) const;
 
+  // ---- where a job could go (the dashboard's planner, POST /api/v1/plan)
+  // Per node (index order), for a request not yet submitted, where one replica of `r` stands:
+  //   kNow:              it fits the node as allocated now, and the node takes work;
+  //   kAfterPreemption:  with preemption on, it fits once the running jobs on this node that the
+  //                      waiting job may stop are stopped (preemptible, past min_run_s, not
+  //                      already being stopped, ranked below it by the order, JobOrder::Preempts,
+  //                      and with queues in its own queue; reclaim across queues is not counted);
+  //   kLater:            it fits the node empty, but not now nor by preemption (running jobs must
+  //                      end, or the node must take work again: cordoned, draining, unhealthy);
+  //   kNever:            not even on the node empty (model, size, memory, topology), or removed.
+  // Node-level only: a gang's other replicas, queue limits and the order of the jobs ahead are
+  // CheckFeasible's and the cycle's business. The request is seen as a job submitted now (its
+  // priority, queue and preemptibility as given, no GPU time attained).
+  enum class NodeVerdict { kNow, kAfterPreemption, kLater, kNever };
+  std::vector<NodeVerdict> NodeVerdicts(const JobRequest& r) const;
+
   // ---- jobs
   // What a job brings back when its caller restores it (the service after a restart): its GPU
   // time and restarts so far, and for a running job when its current run began and when it last
@@ -578,5 +594,8 @@ class Scheduler {
   JobId blocked_head_ = 0;  // strict order: the job that stopped the last cycle (0: none)
   bool freed_ = true;       // something was freed since the last cycle
 };
+
+// "now", "after_preemption", "later", "never" (the API's names).
+std::string_view NodeVerdictName(Scheduler::NodeVerdict v);
 
 }  // namespace gpupool::scheduler

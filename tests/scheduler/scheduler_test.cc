@@ -605,6 +605,52 @@ JobRequest Preemptible(int gpus) {
   return r;
 }
 
+// A request for 4 whole GPUs at priority 3, on a hand-built pool (priority order, preemption on):
+//   a: 8 GPUs, all held by job 1 (priority 0, preemptible): 0 free; stopping job 1 frees 8 >= 4
+//      -> after_preemption
+//   b: 8 GPUs, 6 held by job 2 (priority 5 > 3: not below the request): 2 free < 4, nothing it
+//      may stop -> later
+//   c: 2 GPUs: 2 < 4 even empty -> never
+//   d: 8 GPUs free but cordoned -> later
+//   e: 8 GPUs, 4 held by job 3 (priority 0, not preemptible): 4 free >= 4 -> now
+//   f: 8 GPUs, all held by job 4 (priority 0, not preemptible) -> later
+TEST(SchedulerTest, NodeVerdictsSayNowAfterPreemptionLaterOrNeverPerNode) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = "priority";
+  opt.preemption = true;
+  auto made = Scheduler::Create(
+      {Node("a", 8), Node("b", 8), Node("c", 2), Node("d", 8), Node("e", 8), Node("f", 8)}, opt);
+  ASSERT_TRUE(made.has_value()) << made.error().ToString();
+  Scheduler& s = **made;
+  const auto hold = [&](JobId id, int node, std::uint32_t mask, int priority, bool preemptible) {
+    JobRequest r = Whole(std::popcount(mask), 1, priority);
+    r.preemptible = preemptible;
+    ASSERT_TRUE(s.Allocate(id, {cluster::MakeAllocation(r.replica, node, mask)}, r).ok());
+  };
+  hold(1, 0, 0xFF, 0, true);
+  hold(2, 1, 0x3F, 5, true);
+  hold(3, 4, 0x0F, 0, false);
+  hold(4, 5, 0xFF, 0, false);
+  ASSERT_TRUE(s.SetNodeCondition("d", NodeCondition::kCordoned).ok());
+  using V = Scheduler::NodeVerdict;
+  EXPECT_EQ(
+      s.NodeVerdicts(Whole(4, 1, 3)),
+      (std::vector<V>{V::kAfterPreemption, V::kLater, V::kNever, V::kLater, V::kNow, V::kLater}));
+  // At priority 0 job 1 is not below it: a is "later" too.
+  EXPECT_EQ(s.NodeVerdicts(Whole(4, 1, 0)),
+            (std::vector<V>{V::kLater, V::kLater, V::kNever, V::kLater, V::kNow, V::kLater}));
+  // Without preemption nothing is "after preemption".
+  opt.preemption = false;
+  auto plain = Scheduler::Create({Node("a", 8)}, opt);
+  ASSERT_TRUE(plain.has_value());
+  JobRequest low = Whole(8);
+  low.preemptible = true;
+  ASSERT_TRUE((*plain)->Allocate(1, {cluster::MakeAllocation(low.replica, 0, 0xFF)}, low).ok());
+  EXPECT_EQ((*plain)->NodeVerdicts(Whole(4, 1, 3)), (std::vector<V>{V::kLater}));
+  EXPECT_EQ(NodeVerdictName(V::kAfterPreemption), "after_preemption");
+}
+
 // Job 1 (8 GPUs) runs from t 0; at t 20 it has 160 GPU-seconds (level 1). Job 2 (4 GPUs, level
 // 0) does not fit, so it preempts job 1, which comes back pending with its history.
 TEST(SchedulerTest, AWaitingJobPreemptsOneTheOrderRanksBelowIt) {
