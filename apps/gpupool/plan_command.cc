@@ -15,7 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "cluster/job_request.h"
 #include "commands.h"
 #include "common/data_dir.h"
 #include "hw/catalog.h"
@@ -25,6 +24,7 @@
 #include "planner/inference_estimate.h"
 #include "planner/layout_search.h"
 #include "planner/model_loader.h"
+#include "planner/plan_inputs.h"
 #include "planner/plan_json.h"
 #include "planner/training_estimate.h"
 
@@ -63,100 +63,54 @@ const pl::TrainOptions kTrain{};
 const pl::InferOptions kInfer{};
 
 struct Common {
-  std::string model;
-  std::string gpu = "H100";
-  std::string precision = "auto";
-  std::string network{pl::kDefaultNetwork};
-  int gpus_per_node = 0;  // 0: 8 (72 for GB200 NVL72)
+  pl::PlanInputs in;  // --model --gpu --precision --network --gpus-per-node and the overrides
   bool json = false;
   bool emit_request = false;
-  pl::ShapeOverrides shape;
 };
 
 void AddCommonFlags(CLI::App* c, Common& f, bool gpu_required) {
-  c->add_option("--model", f.model,
+  c->add_option("--model", f.in.model,
                 "preset name (see `gpupool plan models`), config.json path, or a folder with one")
       ->required();
   auto* g =
-      c->add_option("--gpu", f.gpu, "GPU model (catalog name or alias: H100, a100-80gb, ...)");
+      c->add_option("--gpu", f.in.gpu, "GPU model (catalog name or alias: H100, a100-80gb, ...)");
   if (gpu_required) g->required();
-  c->add_option("--precision", f.precision,
+  c->add_option("--precision", f.in.precision,
                 "auto|bf16|fp16|fp8|int8|int4 (auto: serve the weights as the checkpoint's "
                 "quantization_config stores them, else bf16; train in bf16)" +
                     Default(std::string("auto")));
-  c->add_option("--network", f.network,
+  c->add_option("--network", f.in.network,
                 "scale-out network between nodes, a scale-out link of the hardware catalog: "
                 "IB-HDR, IB-NDR, IB-XDR, RoCE-100G, RoCE-200G, RoCE-400G" +
                     Default(std::string(pl::kDefaultNetwork)));
-  c->add_option("--gpus-per-node", f.gpus_per_node,
+  c->add_option("--gpus-per-node", f.in.gpus_per_node,
                 "GPUs in one scale-up domain (default 8; 72 for GB200)");
   c->add_flag("--json", f.json, "print JSON (see docs/planner.md)");
   c->add_flag("--emit-request", f.emit_request,
               "print the scheduler job request {num_gpu, gpu_milli, gpu_models, gpu_memory_mib, "
               "replicas}: num_gpu per node, replicas = nodes (absent when one)");
-  c->add_option("--layers", f.shape.layers, "override: decoder layers");
-  c->add_option("--hidden", f.shape.hidden, "override: hidden size");
-  c->add_option("--heads", f.shape.heads, "override: attention heads");
-  c->add_option("--kv-heads", f.shape.kv_heads, "override: KV heads (GQA)");
-  c->add_option("--ffn", f.shape.ffn, "override: FFN intermediate size");
-  c->add_option("--vocab", f.shape.vocab, "override: vocabulary size");
-  c->add_option("--experts", f.shape.experts, "override: routed experts");
-  c->add_option("--top-k", f.shape.top_k, "override: experts per token");
+  c->add_option("--layers", f.in.shape.layers, "override: decoder layers");
+  c->add_option("--hidden", f.in.shape.hidden, "override: hidden size");
+  c->add_option("--heads", f.in.shape.heads, "override: attention heads");
+  c->add_option("--kv-heads", f.in.shape.kv_heads, "override: KV heads (GQA)");
+  c->add_option("--ffn", f.in.shape.ffn, "override: FFN intermediate size");
+  c->add_option("--vocab", f.in.shape.vocab, "override: vocabulary size");
+  c->add_option("--experts", f.in.shape.experts, "override: routed experts");
+  c->add_option("--top-k", f.in.shape.top_k, "override: experts per token");
 }
 
-struct Resolved {
-  pl::ModelSpec model;
-  const hw::GpuModel* gpu = nullptr;
-  const hw::Catalog* catalog = nullptr;
-  pl::Fabric fabric;
-  hw::Precision precision = hw::Precision::kBf16;        // training
-  hw::Precision infer_precision = hw::Precision::kBf16;  // serving: the matmuls' rate
-  bool checkpoint_weights = false;  // serving prices the checkpoint's own quantisation
-};
+using Resolved = pl::ResolvedPlan;
 
 Result<Resolved> Resolve(const Common& f) {
-  Resolved r;
-  auto model = pl::LoadModel(f.model, DataDir() / "models");
-  if (!model) return Error(model.error());
-  r.model = std::move(*model);
-  if (Status s = pl::ApplyOverrides(f.shape, r.model); !s.ok()) return Error(s);
-  auto cat = hw::Catalog::Default();
-  if (!cat) return Error(cat.error());
-  r.catalog = *cat;
-  auto gpu = r.catalog->FindGpu(f.gpu);
-  if (!gpu) return Error(gpu.error());
-  r.gpu = *gpu;
-  auto fab = pl::CatalogFabric(*r.catalog, *r.gpu, f.network, f.gpus_per_node);
-  if (!fab) return Error(fab.error());
-  r.fabric = *fab;
-  for (const std::string& w : r.model.warnings) std::cerr << "gpupool plan: warning: " << w << "\n";
-  if (f.precision == "auto") {
-    r.precision = hw::Precision::kBf16;
-    r.checkpoint_weights = r.model.quant.method != pl::QuantMethod::kNone;
-    r.infer_precision =
-        r.model.quant.method == pl::QuantMethod::kFp8 ? hw::Precision::kFp8 : hw::Precision::kBf16;
-    return r;
-  }
-  auto p = pl::ParsePrecisionLabel(f.precision);
-  if (!p) return Error(p.error());
-  r.precision = r.infer_precision = *p;
+  auto r = pl::ResolvePlan(f.in, DataDir() / "models");
+  if (!r) return r;
+  for (const std::string& w : r->model.warnings)
+    std::cerr << "gpupool plan: warning: " << w << "\n";
   return r;
 }
 
-// The scheduler's job request for a plan of `gpus` GPUs whose tensor-parallel groups are `tp`
-// wide: a gang of one replica per node of the plan's fabric (cluster::SplitIntoGang keeps a TP
-// group inside a node), e.g. 64 GPUs on 8-GPU nodes -> "replicas": 8, "num_gpu": 8. The
-// gpu_memory_mib is per GPU, so it is the same for every replica. "replicas" is left out when it
-// is 1, so a one-node request reads exactly as before gangs.
 Result<nlohmann::json> EmitRequest(int gpus, int tp, const Resolved& r, double gib_per_gpu) {
-  auto shape = cluster::SplitIntoGang(gpus, r.fabric.gpus_per_node, tp);
-  if (!shape) {
-    return Error(Status::InvalidArgument("no job request for " + std::to_string(gpus) + " x " +
-                                         r.gpu->name + ": " + shape.error().message()));
-  }
-  nlohmann::json j = pl::JobRequestJson(shape->gpus_per_replica, r.gpu->name, gib_per_gpu);
-  if (shape->replicas > 1) j["replicas"] = shape->replicas;
-  return j;
+  return pl::PlanJobRequest(gpus, tp, r, gib_per_gpu);
 }
 
 void Fail(const Status& s, int& exit_code) {
