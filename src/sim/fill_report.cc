@@ -105,6 +105,12 @@ nlohmann::json ToJson(const std::string& trace, const std::vector<PolicySummary>
   j["tune"] = opt.tune;
   j["policies"] = nlohmann::json::array();
   for (const auto& s : rows) {
+    // The mean curve, one value per arrived-% bin (null where no seed reached it), for plots
+    // (the dashboard's Experiments page) without the --out files.
+    nlohmann::json curve = nlohmann::json::array();
+    for (const double v : s.mean_unallocated_curve) {
+      curve.push_back(std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v));
+    }
     j["policies"].push_back({{"policy", s.policy},
                              {"batch", s.window},
                              {"seeds", s.seeds},
@@ -112,7 +118,8 @@ nlohmann::json ToJson(const std::string& trace, const std::vector<PolicySummary>
                              {"allocation_at_130", StatJson(s.allocation_at_130)},
                              {"frag_amount_at_100", StatJson(s.frag_amount_at_100)},
                              {"frag_ratio_at_100", StatJson(s.frag_ratio_at_100)},
-                             {"pods_per_second", s.pods_per_second}});
+                             {"pods_per_second", s.pods_per_second},
+                             {"unallocated_curve", std::move(curve)}});
   }
   j["wall_seconds"] = wall_seconds;
   return j;

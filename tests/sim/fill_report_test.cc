@@ -45,5 +45,23 @@ TEST(FillReportTest, JsonHasTheDocumentedMembers) {
   EXPECT_DOUBLE_EQ(j["wall_seconds"].get<double>(), 0.5);
 }
 
+// The mean unallocated curve in the JSON: per bin x, mean over seeds of x - allocation%:
+// bin 0: (0 + 0) / 2 = 0; bin 1: ((1 - 0.5) + (1 - 1)) / 2 = 0.25; bin 2: no seed reached it: null.
+TEST(FillReportTest, JsonCarriesTheMeanUnallocatedCurveWithNullForBinsNoSeedReached) {
+  FillRun a;
+  a.policy = "fgd";
+  a.seed = 1;
+  a.curve.allocation_pct = {0.0, 0.5, std::nan("")};
+  FillRun b = a;
+  b.seed = 2;
+  b.curve.allocation_pct = {0.0, 1.0, std::nan("")};
+  const auto j = ToJson("default", SummarizeRuns({a, b}, {"fgd"}), 0.5, FillOptions{});
+  const auto& c = j["policies"][0]["unallocated_curve"];
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_DOUBLE_EQ(c[0].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(c[1].get<double>(), 0.25);
+  EXPECT_TRUE(c[2].is_null());
+}
+
 }  // namespace
 }  // namespace gpupool::sim
