@@ -48,6 +48,7 @@ struct ServeFlags {
   std::string listen = "127.0.0.1:8080";
   std::string base_path;
   std::string data_dir = "gpupool-data";
+  std::string experiments;  // "" = DATA_DIR/experiments
   std::string inventory;
   std::string policy = "fgd-window";
   int window = 0;
@@ -238,6 +239,9 @@ int RunServe(const ServeFlags& f) {
   http.max_connections = f.max_connections;
   http.openapi_json = openapi.str();
   http.base_path = *base_path;
+  http.experiments_dir = f.experiments.empty()
+                             ? (std::filesystem::path(f.data_dir) / "experiments").string()
+                             : f.experiments;
   server::HttpServer httpd(**service, http);
   if (Status st = httpd.Start(); !st.ok()) return fail(st);
 
@@ -311,6 +315,9 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
                   "the dashboard's API calls go under it");
   cmd->add_option("--data-dir", flags->data_dir, "Database, job logs and the admin token live here")
       ->capture_default_str();
+  cmd->add_option("--experiments", flags->experiments,
+                  "Folder of `sim fill --json` / `sim replay --json` outputs (*.json) that the "
+                  "dashboard's Experiments page shows (default DATA_DIR/experiments)");
   cmd->add_option("--inventory", flags->inventory,
                   "Cluster inventory (YAML: nodes, GPU models and counts, CPU, memory, NVLink "
                   "islands); see data/inventory/demo.yaml");

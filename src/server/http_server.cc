@@ -21,9 +21,12 @@
 #include <utility>
 #include <vector>
 
+#include "common/data_dir.h"
 #include "scheduler/job.h"
 #include "server/event_stream.h"
+#include "server/experiments.h"
 #include "server/job_cursor.h"
+#include "server/plan_request.h"
 #include "server/web_ui.h"
 #include "store/job_sort.h"
 
@@ -614,6 +617,35 @@ Status HttpServer::Start() {
         }
         reply(res, service.SetQueues(p, req.body));
       }));
+
+  // The dashboard's planner (plan_request.h) and experiments (experiments.h).
+  router.Add(
+      "POST", "/api/v1/plan",
+      authed([&service, body_json, reply](const Principal&, const Request& req, Response& res) {
+        auto body = body_json(req, res);
+        if (!body) return;
+        reply(res, service.Plan(*body));
+      }));
+  router.Add("GET", "/api/v1/plan/models",
+             authed([reply](const Principal&, const Request&, Response& res) {
+               reply(res, PlanPresets(DataDir() / "models"));
+             }));
+  const std::string experiments = opt_.experiments_dir;
+  router.Add("GET", "/api/v1/experiments",
+             authed([experiments](const Principal&, const Request&, Response& res) {
+               if (experiments.empty()) {
+                 return SendJson(res, 200, json{{"dir", ""}, {"experiments", json::array()}});
+               }
+               SendJson(res, 200, ListExperiments(experiments));
+             }));
+  router.Add("GET", "/api/v1/experiments/:name",
+             authed([experiments, reply](const Principal&, const Request& req, Response& res) {
+               if (experiments.empty()) {
+                 return SendError(res,
+                                  NotFoundError("no experiments folder (serve --experiments)"));
+               }
+               reply(res, ReadExperiment(experiments, req.matches[1]));
+             }));
 
   router.Add(
       "POST", "/api/v1/tokens",

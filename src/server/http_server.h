@@ -54,6 +54,9 @@ struct HttpOptions {
   std::chrono::milliseconds stream_interval{200};  // at most 5 deltas a second
   std::chrono::milliseconds stream_heartbeat{15000};
   std::size_t stream_resume = 1024;  // deltas kept for Last-Event-ID
+  // The outputs of `sim fill --json` / `sim replay --json` served by GET /api/v1/experiments
+  // (experiments.h); "" serves none (an empty list).
+  std::string experiments_dir;
 };
 
 // A base path as given (`--base-path`): "" or "/" for none, else "/a/b" with no trailing slash,

@@ -17,11 +17,13 @@
 #include <set>
 
 #include "common/check.h"
+#include "common/data_dir.h"
 #include "discovery/nvml_discovery.h"
 #include "discovery/nvml_library.h"
 #include "discovery/prometheus_exporter.h"
 #include "executor/process_ref.h"
 #include "server/job_cursor.h"
+#include "server/plan_request.h"
 #include "server/queue_file.h"
 
 namespace gpupool::server {
@@ -84,6 +86,10 @@ struct RunHistory {
   std::string preempt_reason;      // "preempted by job 7 (priority order)"
   std::int64_t ran_ms = 0;         // time run before the current run (its earlier runs)
   std::int64_t seen_runs = 0;      // its horizon: the ends counted when it was submitted
+  // Who preempted whom, kept for the job's life (the dashboard links both ways): the jobs that
+  // preempted this one, and the jobs this one preempted, each in the order it happened.
+  std::vector<std::int64_t> preempted_by_jobs;
+  std::vector<std::int64_t> victims;
 };
 
 std::string HistoryToJson(const RunHistory& h) {
@@ -95,6 +101,8 @@ std::string HistoryToJson(const RunHistory& h) {
     j["preempted_by"] = h.preempted_by;
     j["preempt_reason"] = h.preempt_reason;
   }
+  if (!h.preempted_by_jobs.empty()) j["preempted_by_jobs"] = h.preempted_by_jobs;
+  if (!h.victims.empty()) j["victims"] = h.victims;
   return j.dump();
 }
 
@@ -111,6 +119,8 @@ Result<RunHistory> HistoryFromJson(const std::string& text) {
     h.preempt_reason = j.value("preempt_reason", std::string());
     h.ran_ms = j.value("ran_ms", std::int64_t{0});
     h.seen_runs = j.value("seen_runs", std::int64_t{0});
+    h.preempted_by_jobs = j.value("preempted_by_jobs", std::vector<std::int64_t>{});
+    h.victims = j.value("victims", std::vector<std::int64_t>{});
   } catch (const json::exception& e) {
     return Error(Status::InvalidArgument(std::string("history: ") + e.what()));
   }
@@ -874,12 +884,29 @@ void PoolService::Loop() {
         job.stop_reason = scheduler_->PreemptionReason(id);
         job.history.preempted_by = scheduler_->PreemptedBy(id).value_or(0);
         job.history.preempt_reason = job.stop_reason;
+        if (job.history.preempted_by != 0)
+          job.history.preempted_by_jobs.push_back(job.history.preempted_by);
         job.row.history_json = HistoryToJson(job.history);
         ops.push_back(store::UpdateJobOp{
             job.row,
             {store::EventRow{id, now, "running",
                              fmt::format("{}: SIGTERM, SIGKILL after {} s", job.stop_reason,
                                          Seconds(opt_.preempt_grace.count()))}}});
+        // The other end of the link: the preemptor (pending) records its victim, in the same
+        // commit as the victim's record.
+        if (const auto by = active_.find(job.history.preempted_by); by != active_.end()) {
+          ActiveJob& preemptor = *by->second;
+          preemptor.history.victims.push_back(id);
+          preemptor.row.history_json = HistoryToJson(preemptor.history);
+          ops.push_back(store::UpdateJobOp{preemptor.row, {}});
+          recent_preemptions_.push_back({{"victim", id},
+                                         {"victim_queue", job.row.queue},
+                                         {"by", preemptor.row.id},
+                                         {"by_queue", preemptor.row.queue},
+                                         {"at", TimeJson(now)},
+                                         {"reason", job.stop_reason}});
+          if (recent_preemptions_.size() > kRecentPreemptions) recent_preemptions_.pop_front();
+        }
         if (job.launched) preempted.push_back(id);
       }
       for (const auto& [id, placement] : cycle.placed) {
@@ -1099,6 +1126,8 @@ json PoolService::RowJson(const store::JobRow& row, const json& spec) const {
               {"exit_code", row.exit_code ? json(*row.exit_code) : json(nullptr)},
               {"placement", std::move(placement)},
               {"restarts", h.restarts},
+              {"preempted_by_jobs", h.preempted_by_jobs},
+              {"victims", h.victims},
               {"attained_gpu_s", ShownGpuSeconds(h.attained_gpu_s)},
               {"checkpoint_at", TimeJson(h.checkpoint_ms)}};
 }
@@ -1240,6 +1269,47 @@ ApiResult<json> PoolService::ListJobs(const Principal& p, const store::JobQuery&
                                   ? json(EncodeJobCursor(q.sort, q.descending, page->jobs.back()))
                                   : json(nullptr)},
               {"total", page->total - moved_on}};
+}
+
+ApiResult<json> PoolService::Plan(const json& body) const {
+  auto q = ParsePlanQuery(body);
+  if (!q) return Fail(q.error());
+  auto out = RunPlan(*q, DataDir() / "models");
+  if (!out) return out;
+  json& o = *out;
+  std::lock_guard lock(mu_);
+  std::vector<scheduler::Scheduler::NodeVerdict> verdicts;
+  std::string never = "no tensor-parallel degree up to 64 holds the model";
+  if (!o["submit"].is_null()) {
+    // Checked as a submission would be (the command is not the plan's business).
+    json as_submitted = o["submit"];
+    as_submitted["command"] = json::array({"true"});
+    auto spec = ParseSubmission(as_submitted, ModelNames(), false);
+    if (!spec) {
+      never = spec.error().message;
+    } else if (auto r = ToJobRequest(*spec, scheduler_->models()); !r) {
+      never = r.error().message();
+    } else {
+      const Status st = scheduler_->CheckFeasible(*r);
+      never = st.ok() ? "" : st.message();
+      verdicts = scheduler_->NodeVerdicts(*r);
+    }
+  }
+  json nodes = json::array();
+  for (int i = 0; i < scheduler_->num_nodes(); ++i) {
+    const cluster::NodeSpec& n = scheduler_->node_spec(i);
+    const auto verdict = verdicts.empty() ? scheduler::Scheduler::NodeVerdict::kNever
+                                          : verdicts[static_cast<std::size_t>(i)];
+    nodes.push_back({{"name", n.name},
+                     {"model", n.gpus.empty() ? "" : n.gpus.front().model},
+                     {"gpus", n.gpus.size()},
+                     {"condition", scheduler::NodeConditionName(scheduler_->node_condition(i))},
+                     {"verdict", scheduler::NodeVerdictName(verdict)}});
+  }
+  o["feasible"] = never.empty();
+  o["never"] = never;
+  o["nodes"] = std::move(nodes);
+  return out;
 }
 
 ApiResult<json> PoolService::Events(const Principal& p, std::int64_t id) {
@@ -1607,8 +1677,13 @@ json PoolService::Queues() const {
 
 json PoolService::QueuesLocked() const {
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> jobs;  // pending, running
+  std::map<std::string, std::int64_t> oldest;  // the earliest submission of a pending job
   for (const auto& [id, job] : active_) {
-    if (job->row.state == "pending") ++jobs[job->row.queue].first;
+    if (job->row.state == "pending") {
+      ++jobs[job->row.queue].first;
+      auto [at, fresh] = oldest.emplace(job->row.queue, job->row.submitted_ms);
+      if (!fresh) at->second = std::min(at->second, job->row.submitted_ms);
+    }
     if (job->row.state == "running") ++jobs[job->row.queue].second;
   }
   const auto gpus = [](double v) { return std::round(v * 1000.0) / 1000.0; };
@@ -1632,20 +1707,29 @@ json PoolService::QueuesLocked() const {
       for (const auto& [m, used] : set->UsedByModel(q.name)) {
         if (!models.contains(m)) models[m] = model_json(m);
       }
-      list.push_back({{"name", q.name},
-                      {"parent", q.parent.empty() ? json(nullptr) : json(q.parent)},
-                      {"guaranteed", q.guaranteed_gpus},
-                      {"limit", std::isinf(q.limit_gpus) ? json(nullptr) : json(q.limit_gpus)},
-                      {"weight", q.weight},
-                      {"used", gpus(set->Used(q.name))},
-                      {"borrowed", gpus(set->Borrowed(q.name))},
-                      {"pending", it == jobs.end() ? 0 : it->second.first},
-                      {"running", it == jobs.end() ? 0 : it->second.second}});
+      list.push_back(
+          {{"name", q.name},
+           {"parent", q.parent.empty() ? json(nullptr) : json(q.parent)},
+           {"guaranteed", q.guaranteed_gpus},
+           {"limit", std::isinf(q.limit_gpus) ? json(nullptr) : json(q.limit_gpus)},
+           {"weight", q.weight},
+           {"used", gpus(set->Used(q.name))},
+           {"borrowed", gpus(set->Borrowed(q.name))},
+           {"pending", it == jobs.end() ? 0 : it->second.first},
+           {"running", it == jobs.end() ? 0 : it->second.second},
+           // used / (weight x guarantee): the scheduler's fair-share key (null without a guarantee)
+           {"share_ratio", q.guaranteed_gpus > 0 ? json(set->ShareRatio(q.name)) : json(nullptr)},
+           {"oldest_pending_at", TimeJson(oldest.contains(q.name) ? oldest.at(q.name) : 0)}});
       if (by_model) list.back()["models"] = std::move(models);
     }
   }
   const bool stored = queue_config_.id != 0;
+  json preemptions = json::array();
+  for (auto it = recent_preemptions_.rbegin(); it != recent_preemptions_.rend(); ++it) {
+    preemptions.push_back(*it);
+  }
   return json{{"queues", std::move(list)},
+              {"preemptions", std::move(preemptions)},
               {"order", order_name_},
               {"order_source", config_order_.empty() ? "start options" : "configuration"},
               {"applied_at", TimeJson(stored ? queue_config_.applied_ms : 0)},

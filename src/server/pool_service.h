@@ -52,6 +52,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -189,6 +190,13 @@ class PoolService {
   // configuration in force changes and stores nothing.
   ApiResult<nlohmann::json> SetQueues(const Principal& p, const std::string& body);
   std::string Metrics() const;
+  // POST /api/v1/plan (plan_request.h): the planner's answer, and where the job it plans could
+  // run, as the scheduler sees the pool now: "feasible" and "never" (CheckFeasible's message when
+  // no part of the pool could ever hold it, "" otherwise), and "nodes": [{name, model, condition,
+  // verdict}] with Scheduler::NodeVerdicts' answer per node ("now", "after_preemption", "later",
+  // "never"). The submission is checked as POST /api/v1/jobs would check it (ParseSubmission), so
+  // a GPU model the pool lacks is "never" with that message. 400 naming the member for bad input.
+  ApiResult<nlohmann::json> Plan(const nlohmann::json& body) const;
 
   ApiResult<nlohmann::json> CreateToken(const Principal& p, const nlohmann::json& body);
   ApiResult<nlohmann::json> ListTokens(const Principal& p);
@@ -280,6 +288,10 @@ class PoolService {
   std::string config_order_;  // the order the queue configuration in force names ("" none)
   // Submissions between their check and their AddPending (a queue change counts them as jobs).
   std::map<std::int64_t, scheduler::JobRequest> submitting_;
+  // The last kRecentPreemptions preemptions since the start, oldest first (Queues()): {victim,
+  // victim_queue, by, by_queue, at, reason}. Each job keeps its own both ways (its history).
+  static constexpr std::size_t kRecentPreemptions = 100;
+  std::deque<nlohmann::json> recent_preemptions_;
   std::int64_t next_submitting_ = 0;
   // The latest NVML reading of each GPU of this host by UUID (Monitor; empty without NVML).
   std::map<std::string, discovery::GpuSample> nvml_samples_;

@@ -1124,7 +1124,8 @@ class Conformance:
     def queues(self):
         # The demo server starts without --queues: none, and nothing applied yet.
         r = self.call("GET", "/api/v1/queues", expect=200, what="none yet")
-        self.check(r.json == {"queues": [], "order": "priority", "order_source": "start options",
+        self.check(r.json == {"queues": [], "preemptions": [], "order": "priority",
+                              "order_source": "start options",
                               "applied_at": None, "applied_by": None, "source": None},
                    f"GET /api/v1/queues before any: {r.json!r}")
         # A bad body: 400 naming line and member; nothing changes.
@@ -1200,6 +1201,24 @@ class Conformance:
             r = self.call("PUT", "/api/v1/queues", body={"queues": []}, expect=200, what=what)
             self.check(r.status == 200 and r.json.get("queues") == [] and
                        len(r.json.get("changes", [])) == changes, f"{what}: {_excerpt(r.body)}")
+
+    def plan_and_experiments(self):
+        r = self.call("POST", "/api/v1/plan", expect=200,
+                      body={"model": "llama-3-8b", "gpu": "H100", "context": 4096})
+        self.check(r.json.get("gpus") == 1 and len(r.json.get("nodes", [])) > 0,
+                   f"POST /api/v1/plan: {_excerpt(r.body)}")
+        r = self.call("POST", "/api/v1/plan", expect=400, body={"model": "llama-3-8b", "gpu": "Z9"},
+                      what="unknown GPU")
+        self.check(r.json.get("error", {}).get("member") == "gpu", f"plan: {_excerpt(r.body)}")
+        self.call("POST", "/api/v1/plan", expect=415, raw=b"model: x", content_type="text/yaml",
+                  what="not JSON")
+        self.call("POST", "/api/v1/plan", token=None, expect=401, body={"model": "llama-3-8b"},
+                  what="no token")
+        self.call("GET", "/api/v1/plan/models", expect=200)
+        r = self.call("GET", "/api/v1/experiments", expect=200)
+        self.check(r.json.get("experiments") == [], f"no experiments yet: {_excerpt(r.body)}")
+        self.call("GET", "/api/v1/experiments/none.json", expect=404)
+        self.call("GET", "/api/v1/experiments/notes.txt", expect=400, what="not a .json name")
 
     def metrics_again(self):
         r = self.call("GET", "/metrics", token=None, expect=200, what="after the traffic")
@@ -1294,6 +1313,7 @@ def main():
                        ("pool", t.pool), ("event stream", t.event_stream),
                        ("user token", t.user_token), ("tokens", t.tokens),
                        ("cancel", t.cancel), ("queues", t.queues),
+                       ("plan and experiments", t.plan_and_experiments),
                        ("metrics", t.metrics_again),
                        ("coverage", t.coverage)])
     except KeyboardInterrupt as e:

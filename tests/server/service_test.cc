@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <map>
 #include <thread>
 
 #include "discovery/node_inventory.h"
@@ -612,10 +613,13 @@ TEST(ServiceTest, TheAdminChangesALimitAndAHeldJobStarts) {
   });
 
   const json before = Body(alice->Get("/api/v1/queues"));
-  EXPECT_EQ(QueueOf(before, "default"),
-            json::parse(R"({"name": "default", "parent": null, "guaranteed": 0.0, "limit": 1.0,
-                            "weight": 1.0, "used": 1.0, "borrowed": 1.0, "pending": 1,
-                            "running": 1})"));
+  // No guarantee: no share ratio; the oldest wait is the held job's submission.
+  json expected = json::parse(R"({"name": "default", "parent": null, "guaranteed": 0.0,
+                                  "limit": 1.0, "weight": 1.0, "used": 1.0, "borrowed": 1.0,
+                                  "pending": 1, "running": 1, "share_ratio": null})");
+  expected["oldest_pending_at"] =
+      Body(admin->Get("/api/v1/jobs/" + std::to_string(held)))["submitted_at"];
+  EXPECT_EQ(QueueOf(before, "default"), expected);
   EXPECT_EQ(before["source"], "file (start options)");
   EXPECT_EQ(before["applied_by"], nullptr);
 
@@ -1609,6 +1613,193 @@ TEST(ServiceTest, PreemptWithAnOrderThatNeverPreemptsNeedsQueuesGivenOrStored) {
   auto stored = start({});
   ASSERT_TRUE(stored.has_value()) << stored.error().ToString();
   EXPECT_EQ((*stored)->Queues()["queues"].size(), 1U) << (*stored)->Queues().dump();
+}
+
+}  // namespace
+}  // namespace gpupool::server
+
+// ---- the dashboard's planner (POST /api/v1/plan) and experiments (GET /api/v1/experiments)
+namespace gpupool::server {
+namespace {
+
+std::map<std::string, std::string> Verdicts(const json& plan) {
+  std::map<std::string, std::string> out;
+  for (const auto& n : plan["nodes"]) out[n["name"]] = n["verdict"];
+  return out;
+}
+
+json PostPlan(httplib::Client& c, const json& body, int expect = 200) {
+  auto r = c.Post("/api/v1/plan", body.dump(), "application/json");
+  EXPECT_TRUE(r);
+  if (!r) return json();
+  EXPECT_EQ(r->status, expect) << r->body;
+  return json::parse(r->body, nullptr, false);
+}
+
+// Llama-3-405B in bf16, batch 1 x context 4096, on H100 (80 GB; the planner's budget is
+// 0.9 x 80 = 72 GiB per GPU). By hand from its published 405,853,388,800 parameters
+// (docs/planner.md) at 2 bytes each:
+//   tp 8:  405.85e9 x 2 / 8 = 101.5e9 B = 94.5 GiB of weights alone > 72: does not fit;
+//   tp 16: 47.2 GiB of weights; KV 126 layers x (K, V) x 1 KV head per GPU x 128 x 2 B = 64,512
+//          B/token x 4096 = 0.25 GiB; the runtime overhead is a few GiB: about 50 < 72: fits.
+// So 16 GPUs, which on 8-GPU nodes is a gang of 2 replicas x 8.
+// The pool: a and b with 8 H100 each, c with 4. Job 1 (8 GPUs, preemptible, priority 0) holds
+// one of a, b. For the plan at priority 5: that node "after_preemption" (priority order,
+// preemption on), the other "now", c "never" (4 < 8 GPUs). At priority 0 job 1 is not below it:
+// that node is "later".
+TEST(ServiceTest, PlanGivesTheFewestGpusAndWhereTheSchedulerCouldPlaceThem) {
+  TempDir dir;
+  Server srv(dir.path(), {Node("a", 8), Node("b", 8), Node("c", 4)}, 64, nullptr, {},
+             [](ServiceOptions& opt) {
+               opt.scheduler.preemption = true;
+               opt.scheduler.order = "priority";
+             });
+  auto c = srv.Client(srv.admin_token);
+  const std::int64_t id =
+      Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 8}, {"preemptible", true}})["id"];
+  const json job = WaitState(*c, id, "running");
+  const std::string held = job["placement"][0]["node"];
+  const std::string other = held == "a" ? "b" : "a";
+
+  json plan = PostPlan(*c, {{"model", "llama-3-405b"},
+                            {"gpu", "H100"},
+                            {"precision", "bf16"},
+                            {"context", 4096},
+                            {"priority", 5}});
+  EXPECT_EQ(plan["gpus"], 16);
+  EXPECT_EQ(plan["submit"]["gpus"], 8);
+  EXPECT_EQ(plan["submit"]["replicas"], 2);
+  EXPECT_EQ(plan["submit"]["gpu_models"], json::array({"H100-SXM"}));
+  EXPECT_EQ(plan["submit"]["priority"], 5);
+  EXPECT_EQ(plan["plan"]["tp"], 16);
+  EXPECT_EQ(plan["feasible"], true);
+  EXPECT_EQ(Verdicts(plan), (std::map<std::string, std::string>{
+                                {held, "after_preemption"}, {other, "now"}, {"c", "never"}}));
+
+  plan = PostPlan(*c, {{"model", "llama-3-405b"}, {"precision", "bf16"}, {"priority", 0}});
+  EXPECT_EQ(Verdicts(plan),
+            (std::map<std::string, std::string>{{held, "later"}, {other, "now"}, {"c", "never"}}));
+
+  // A GPU model the pool lacks: never, with the submission's own message.
+  plan = PostPlan(*c, {{"model", "llama-3-8b"}, {"gpu", "A100-80GB"}});
+  EXPECT_EQ(plan["gpus"], 1);
+  EXPECT_EQ(plan["feasible"], false);
+  EXPECT_TRUE(Contains(plan["never"].get<std::string>(), "A100")) << plan["never"];
+  EXPECT_EQ(Verdicts(plan),
+            (std::map<std::string, std::string>{{"a", "never"}, {"b", "never"}, {"c", "never"}}));
+}
+
+// Who preempted whom, both ways: the victim names its preemptor, the preemptor its victim, and
+// the queues' answer lists the preemption; the links outlive a restart (they are stored).
+TEST(ServiceTest, APreemptionIsLinkedBothWaysAndListedWithTheQueues) {
+  TempDir dir;
+  std::int64_t low = 0, high = 0;
+  {
+    Server s(dir.path(), {Node("a", 2)}, 64, nullptr, {}, Preempting(5s));
+    auto c = s.Client(s.admin_token);
+    low = Submit(*c, {{"command", kTermAware}, {"gpus", 2}, {"preemptible", true}})["id"];
+    WaitJob(*c, low, [](const json& j) { return j["state"] == "running"; });
+    high = Submit(*c, {{"command", {"sleep", "0.2"}}, {"gpus", 2}, {"priority", 5}})["id"];
+    WaitState(*c, high, "succeeded");
+    const json queues = Body(c->Get("/api/v1/queues"));
+    ASSERT_EQ(queues["preemptions"].size(), 1u) << queues.dump();
+    EXPECT_EQ(queues["preemptions"][0]["victim"], low);
+    EXPECT_EQ(queues["preemptions"][0]["by"], high);
+    EXPECT_EQ(queues["preemptions"][0]["victim_queue"], "default");
+    EXPECT_EQ(queues["preemptions"][0]["reason"],
+              "preempted by job " + std::to_string(high) + " (priority order)");
+  }
+  Server s(dir.path(), {Node("a", 2)}, 64, nullptr, {}, Preempting(5s));
+  auto c = s.Client(s.admin_token);
+  EXPECT_EQ(Body(c->Get("/api/v1/jobs/" + std::to_string(low)))["preempted_by_jobs"],
+            json::array({high}));
+  EXPECT_EQ(Body(c->Get("/api/v1/jobs/" + std::to_string(high)))["victims"], json::array({low}));
+  EXPECT_EQ(Body(c->Get("/api/v1/jobs/" + std::to_string(high)))["preempted_by_jobs"],
+            json::array());
+}
+
+TEST(ServiceTest, BadPlanInputIsNamedByMember) {
+  TempDir dir;
+  Server srv(dir.path(), {Node("a", 8)});
+  auto c = srv.Client(srv.admin_token);
+  const struct {
+    json body;
+    std::string member;
+  } cases[] = {
+      {{{"gpu", "H100"}}, "model"},
+      {{{"model", "no-such-model"}}, "model"},
+      {{{"model", "llama-3-8b"}, {"gpu", "Z9000"}}, "gpu"},
+      {{{"model", "llama-3-8b"}, {"precision", "fp7"}}, "precision"},
+      {{{"model", "llama-3-8b"}, {"context", 0}}, "context"},
+      {{{"model", "llama-3-8b"}, {"batch", "two"}}, "batch"},
+      {{{"model", "llama-3-8b"}, {"tp", 2}}, "tp"},
+      {{{"config", {{"model_type", "llama"}}}}, "config"},
+      {{{"model", "/etc"}}, "model"},
+  };
+  for (const auto& k : cases) {
+    const json e = PostPlan(*c, k.body, 400);
+    EXPECT_EQ(e["error"]["member"], k.member) << k.body.dump() << " -> " << e.dump();
+  }
+  // Without a token: 401.
+  auto anon = srv.Client("");
+  auto r = anon->Post("/api/v1/plan", R"({"model": "llama-3-8b"})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+}
+
+TEST(ServiceTest, ExperimentsAreListedAndReadByNameWithBadFilesNamed) {
+  TempDir dir;
+  const auto exp = dir.path() / "exp";
+  std::filesystem::create_directories(exp);
+  std::ofstream(exp / "fill.json") << R"({"trace": "default", "tune": false, "policies": [
+      {"policy": "fgd", "unallocated_at_100": {"mean": 4.5}, "allocation_at_130": {"mean": 95},
+       "frag_amount_at_100": {"mean": 1}, "unallocated_curve": [0, 0.5, null]}]})";
+  std::ofstream(exp / "replay.json") << R"({"trace": "t", "jobs": 10, "pools": 1, "gpus": 8,
+      "policies": [{"policy": "fifo", "avg_jct_seconds": 10, "avg_queue_seconds": 2,
+                    "makespan_seconds": 100, "utilization": 0.5, "jobs": 10}]})";
+  std::ofstream(exp / "bad.json") << R"({"trace": "t", "policies": [{"policy": 3}]})";
+  std::ofstream(exp / "notes.txt") << "not listed";
+  TempDir data;
+  ServiceOptions opt;
+  opt.data_dir = data.path();
+  opt.nodes = {Node("a", 1)};
+  opt.synchronous_full = false;
+  auto service = PoolService::Start(opt, std::make_unique<executor::LocalExecutor>());
+  ASSERT_TRUE(service.has_value());
+  std::string token;
+  std::ifstream(data.path() / "admin.token") >> token;
+  HttpOptions http;
+  http.port = 0;
+  http.experiments_dir = exp.string();
+  HttpServer httpd(**service, http);
+  ASSERT_TRUE(httpd.Start().ok());
+  httplib::Client c("127.0.0.1", httpd.port());
+  c.set_bearer_token_auth(token);
+
+  const json list = Body(c.Get("/api/v1/experiments"));
+  ASSERT_EQ(list["experiments"].size(), 3u) << list.dump();
+  EXPECT_EQ(list["experiments"][0]["name"], "bad.json");
+  EXPECT_EQ(list["experiments"][0]["error"],
+            "bad.json: policies[0].policy: must be a string, not number");
+  EXPECT_EQ(list["experiments"][1]["kind"], "fill");
+  EXPECT_EQ(list["experiments"][2]["kind"], "replay");
+
+  const json fill = Body(c.Get("/api/v1/experiments/fill.json"));
+  EXPECT_EQ(fill["kind"], "fill");
+  EXPECT_EQ(fill["data"]["policies"][0]["unallocated_at_100"]["mean"], 4.5);
+  auto r = c.Get("/api/v1/experiments/bad.json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409);
+  EXPECT_EQ(json::parse(r->body)["error"]["message"],
+            "bad.json: policies[0].policy: must be a string, not number");
+  r = c.Get("/api/v1/experiments/missing.json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  r = c.Get("/api/v1/experiments/notes.txt");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(json::parse(r->body)["error"]["member"], "name");
+  httpd.Stop();
 }
 
 }  // namespace
