@@ -20,6 +20,7 @@ export class ApiError extends Error {
   constructor(
     public status: number,
     message: string,
+    public member = "", // the request member the API names as at fault ("" none)
   ) {
     super(message);
   }
@@ -37,6 +38,6 @@ export async function api<T = unknown>(path: string, init: RequestInit = {}): Pr
   } catch {
     body = null;
   }
-  if (!res.ok) throw new ApiError(res.status, body?.error?.message ?? `HTTP ${res.status}`);
+  if (!res.ok) throw new ApiError(res.status, body?.error?.message ?? `HTTP ${res.status}`, body?.error?.member ?? "");
   return body as T;
 }

@@ -7,6 +7,10 @@ import { type Key, type Lang, languages, translate } from "./i18n";
 import { LiveFeed, type Live } from "./live";
 import { HeatmapPage, JobPage, JobsPage, OverviewPage } from "./pages";
 import { NodePage, NodesPage } from "./pages/nodes";
+import { ExperimentsPage } from "./pages/experiments";
+import { PlanPage } from "./pages/plan";
+import { QueuesPage } from "./pages/queues";
+import { SubmitPage } from "./pages/submit";
 import { parseRoute } from "./route";
 import "./style.css";
 
@@ -90,6 +94,8 @@ function App() {
   const connText = t(conn === "signed-out" ? "conn_signed_out" : (("conn_" + conn) as Key));
   const nav: [string, Key][] = [["overview", "nav_overview"], ["heatmap", "nav_heatmap"], ["jobs", "nav_jobs"]];
   nav.push(["nodes", "nav_nodes"]); // Nodes and GPUs (pages/nodes.tsx)
+  // web-plan's pages
+  nav.push(["queues", "nav_queues"], ["submit", "nav_submit"], ["plan", "nav_plan"], ["experiments", "nav_experiments"]);
   const current = route.page === "job" ? "jobs" : route.page === "node" ? "nodes" : route.page;
 
   let page;
@@ -100,6 +106,11 @@ function App() {
   else if (route.page === "job" && route.id) page = <JobPage t={t} id={route.id} live={live} />;
   else if (route.page === "nodes") page = <NodesPage t={t} live={live} params={route.params} />;
   else if (route.page === "node" && route.id) page = <NodePage t={t} live={live} name={route.id} />;
+  // web-plan's pages
+  else if (route.page === "queues") page = <QueuesPage t={t} live={live} />;
+  else if (route.page === "submit") page = <SubmitPage key={hash} t={t} params={route.params} />;
+  else if (route.page === "plan") page = <PlanPage t={t} params={route.params} />;
+  else if (route.page === "experiments") page = <ExperimentsPage t={t} params={route.params} />;
   else page = <p>{t("not_found")}</p>;
 
   return (

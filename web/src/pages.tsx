@@ -10,6 +10,7 @@ import {
 } from "./jobs_table";
 import type { Key } from "./i18n";
 import { mayCancel } from "./nodes_view";
+import { PreemptionLinks } from "./pages/preemption_links";
 import { routeHash } from "./route";
 import { JOB_STATES, ReasonTiers, StateBadge, stateWord, WithData } from "./words";
 import {
@@ -329,6 +330,7 @@ export function JobPage({ t, id, live }: { t: T; id: string; live: Live | null }
           <li><span translate={false}>{p.node}</span> GPU {g.index} (<span translate={false}>{g.uuid}</span>): {formatGpus(g.milli, u)} GPU, {g.memory_mib ? formatMib(g.memory_mib, u) : "-"}</li>
         )))}</ul>
       ) : <p>-</p>}
+      <PreemptionLinks t={t} job={job as { preempted_by_jobs?: number[]; victims?: number[] }} />
       <h3>{t("events")}</h3>
       <ol class="events">{events.map((e) => <li><time translate={false}>{e.time}</time> <b>{stateWord(t, e.state)}</b> <span translate={false} lang="en">{e.reason}</span></li>)}</ol>
       <h3>{t("log_tail")}</h3>
