@@ -3,8 +3,9 @@
 // renders with no console error; the queue tree matches /api/v1/queues (names, parents, depth,
 // guarantees); a job submitted through the form appears in /api/v1/jobs; a bad member is shown
 // next to its field; the plan page's GPU count equals POST /api/v1/plan's; "Submit this plan"
-// fills the form with the plan's resources; an experiment file shows as charts. Screenshots go
-// to OUT. Runs as e2e/harness.mjs says.
+// fills the form with the plan's resources; a `gpupool sim fill --json` output shows as charts.
+// Screenshots go to OUT. Runs as e2e/harness.mjs says.
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,18 +32,16 @@ writeFileSync(queueFile, [
 ].join("\n"));
 const expDir = join(tmp, "experiments");
 mkdirSync(expDir);
-// A fill output with the members `gpupool sim fill --json` writes (docs/fill-experiment.md).
-writeFileSync(join(expDir, "fill-small.json"), JSON.stringify({
-  trace: "default", tune: false, wall_seconds: 1,
-  policies: [
-    { policy: "fgd", batch: 1, seeds: 2, unallocated_at_100: { mean: 4.5 }, allocation_at_130: { mean: 95 },
-      frag_amount_at_100: { mean: 1.5 }, frag_ratio_at_100: { mean: 2 }, pods_per_second: 1000,
-      unallocated_curve: [0, 0.5, 1, 2, null] },
-    { policy: "bestfit", batch: 1, seeds: 2, unallocated_at_100: { mean: 7.25 }, allocation_at_130: { mean: 92 },
-      frag_amount_at_100: { mean: 3 }, frag_ratio_at_100: { mean: 4 }, pods_per_second: 2000,
-      unallocated_curve: [0, 1, 2, 3, 5] },
-  ],
-}));
+// A real fill output (one seed of two policies: a fraction of a second), written as a user would.
+const fill = spawnSync(gpupool, ["sim", "fill", "--policy", "fgd,bestfit", "--seeds", "42", "--json"], { encoding: "utf8" });
+if (fill.status !== 0) throw new Error(`gpupool sim fill failed: ${fill.stderr}`);
+writeFileSync(join(expDir, "fill-small.json"), fill.stdout);
+const fillData = JSON.parse(fill.stdout);
+// A real replay output (the Philly trace on a quarter of its nodes, two orders: about 2 s).
+const replay = spawnSync(gpupool, ["sim", "replay", "--policy", "fifo,sjf", "--scale", "0.25", "--json"], { encoding: "utf8" });
+if (replay.status !== 0) throw new Error(`gpupool sim replay failed: ${replay.stderr}`);
+writeFileSync(join(expDir, "replay-philly.json"), replay.stdout);
+const replayData = JSON.parse(replay.stdout);
 writeFileSync(join(expDir, "broken.json"), JSON.stringify({ trace: "t", policies: [{ policy: 7 }] }));
 
 const serve = await startServe(gpupool, { args: ["--queues", queueFile, "--experiments", expDir] });
@@ -132,10 +131,17 @@ await run(async ({ check }) => {
   await page.click("a[href='#/experiments?name=fill-small.json']");
   await page.waitForSelector("[data-testid=experiment][data-kind=fill] [data-testid=fill-bars] rect");
   const bars = await page.$$eval("[data-testid=fill-bars] rect", (els) => els.map((e) => Number(e.dataset.value)));
-  check(JSON.stringify(bars) === "[4.5,7.25]", `experiments: unallocated bars ${JSON.stringify(bars)}`);
+  const means = fillData.policies.map((p) => p.unallocated_at_100.mean);
+  check(JSON.stringify(bars) === JSON.stringify(means), `experiments: unallocated bars ${JSON.stringify(bars)} = the file's ${JSON.stringify(means)}`);
   const curves = await page.$$eval("[data-testid=fill-curves] path[data-policy]", (els) => els.length);
   check(curves === 2, `experiments: ${curves} curves`);
   await page.screenshot({ path: join(out, "experiments.png"), fullPage: true });
+  await page.click("a[href='#/experiments?name=replay-philly.json']");
+  await page.waitForSelector("[data-testid=experiment][data-kind=replay] [data-testid=replay-avg_jct_seconds] rect");
+  const jct = await page.$$eval("[data-testid=replay-avg_jct_seconds] rect", (els) => els.map((e) => Number(e.dataset.value)));
+  const jctFile = replayData.policies.map((p) => p.avg_jct_seconds);
+  check(JSON.stringify(jct) === JSON.stringify(jctFile), `experiments: replay JCT bars ${JSON.stringify(jct)} = the file's ${JSON.stringify(jctFile)}`);
+  await page.screenshot({ path: join(out, "experiments-replay.png"), fullPage: true });
 
   // The two bad requests above (gpus -1, GPU Z9000) are the only failed loads the browser logs.
   const unexpected = errors.filter((e) => !e.includes("the server responded with a status of 400"));

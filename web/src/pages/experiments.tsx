@@ -19,8 +19,9 @@ const COLOURS = ["var(--accent)", "hsl(140 50% 40%)", "hsl(30 80% 50%)", "hsl(28
 // Horizontal bars, one per label, scaled to the largest value.
 function Bars({ title, rows, unit, testid }: { title: string; rows: { label: string; value: number | null }[]; unit: string; testid: string }) {
   const max = niceMax(Math.max(0, ...rows.map((r) => r.value ?? 0)));
-  const L = 150, W = 520, RH = 20;
-  const x = scale(0, max, L, W - 10);
+  const L = 150, W = 600, RH = 20;
+  const x = scale(0, max, L, W - 90); // room on the right for the value
+  const shown = (v: number) => (Math.abs(v) >= 100 ? String(Math.round(v)) : String(Math.round(v * 100) / 100));
   return (
     <figure>
       <figcaption>{title}</figcaption>
@@ -31,11 +32,11 @@ function Bars({ title, rows, unit, testid }: { title: string; rows: { label: str
             <rect x={L} y={i * RH + 3} width={Math.max(0, x(r.value ?? 0) - L)} height={RH - 6} fill={COLOURS[i % COLOURS.length]} data-value={r.value ?? ""}>
               <title>{`${r.label}: ${r.value === null ? "?" : r.value} ${unit}`}</title>
             </rect>
-            <text x={x(r.value ?? 0) + 4} y={i * RH + 14} class="node-label">{r.value === null ? "?" : Math.round(r.value * 100) / 100}</text>
+            <text x={x(r.value ?? 0) + 4} y={i * RH + 14} class="node-label">{r.value === null ? "?" : shown(r.value)}</text>
           </g>
         ))}
         {ticks(max).map((v) => (
-          <text key={v} x={x(v)} y={rows.length * RH + 18} text-anchor="middle" class="node-label">{`${Math.round(v * 100) / 100}`}</text>
+          <text key={v} x={x(v)} y={rows.length * RH + 18} text-anchor="middle" class="node-label">{shown(v)}</text>
         ))}
       </svg>
     </figure>
