@@ -3,8 +3,9 @@
 // renders with no console error; the queue tree matches /api/v1/queues (names, parents, depth,
 // guarantees); a job submitted through the form appears in /api/v1/jobs; a bad member is shown
 // next to its field; the plan page's GPU count equals POST /api/v1/plan's; "Submit this plan"
-// fills the form with the plan's resources; a `gpupool sim fill --json` output shows as charts.
-// Screenshots go to OUT. Runs as e2e/harness.mjs says.
+// fills the form with the plan's resources; a `gpupool sim fill --json` output shows as charts;
+// a preemption is linked both ways (Queues page, victim's and preemptor's job pages). Screenshots
+// go to OUT. Runs as e2e/harness.mjs says.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -44,8 +45,8 @@ writeFileSync(join(expDir, "replay-philly.json"), replay.stdout);
 const replayData = JSON.parse(replay.stdout);
 writeFileSync(join(expDir, "broken.json"), JSON.stringify({ trace: "t", policies: [{ policy: 7 }] }));
 
-const serve = await startServe(gpupool, { args: ["--queues", queueFile, "--experiments", expDir] });
-const { api, token, base } = serve;
+const serve = await startServe(gpupool, { args: ["--queues", queueFile, "--experiments", expDir, "--preempt"] });
+const { api, submit, token, base } = serve;
 let browser;
 await run(async ({ check }) => {
   browser = await launch(chromiumPath);
@@ -142,6 +143,32 @@ await run(async ({ check }) => {
   const jctFile = replayData.policies.map((p) => p.avg_jct_seconds);
   check(JSON.stringify(jct) === JSON.stringify(jctFile), `experiments: replay JCT bars ${JSON.stringify(jct)} = the file's ${JSON.stringify(jctFile)}`);
   await page.screenshot({ path: join(out, "experiments-replay.png"), fullPage: true });
+
+  // ---- Who preempted whom, linked both ways: two preemptible jobs fill the 16 H100s, a job of
+  // a higher priority preempts one of them.
+  const low = [];
+  for (const name of ["low-a", "low-b"]) {
+    low.push(await submit({ name, gpus: 8, gpu_models: ["H100"], preemptible: true, command: ["sleep", "120"] }));
+  }
+  await until(async () => (await api("GET", "/api/v1/pool")).jobs.running === 2, 10000);
+  const high = await submit({ name: "high", gpus: 8, gpu_models: ["H100"], priority: 5, command: ["sleep", "120"] });
+  const pre = await until(async () => (await api("GET", "/api/v1/queues")).preemptions?.[0], 10000);
+  check(!!pre && pre.by === high.id && low.some((j) => j.id === pre.victim),
+    `preemption: job ${pre?.victim} preempted by ${pre?.by} (high is ${high.id})`);
+  if (pre) {
+    await page.goto(base + "#/queues");
+    await page.waitForSelector("[data-testid=preemptions] tbody tr");
+    const links = await page.$$eval("[data-testid=preemptions] tbody tr:first-child a", (as) => as.map((a) => a.getAttribute("href")));
+    check(JSON.stringify(links) === JSON.stringify([`#/jobs/${pre.victim}`, `#/jobs/${pre.by}`]), `queues: the preemption links ${links.join(" ")}`);
+    await page.screenshot({ path: join(out, "queues-preemption.png"), fullPage: true });
+    await page.click(`[data-testid=preemptions] a[href="#/jobs/${pre.victim}"]`);
+    const back = await page.waitForSelector(`[data-testid=preempted-by] a[href="#/jobs/${pre.by}"]`, { timeout: 5000 }).then(() => true, () => false);
+    check(back, `job ${pre.victim}: links to its preemptor ${pre.by}`);
+    await page.click(`[data-testid=preempted-by] a[href="#/jobs/${pre.by}"]`);
+    const fwd = await page.waitForSelector(`[data-testid=victims] a[href="#/jobs/${pre.victim}"]`, { timeout: 5000 }).then(() => true, () => false);
+    check(fwd, `job ${pre.by}: links to its victim ${pre.victim}`);
+    await page.screenshot({ path: join(out, "job-preemptor.png"), fullPage: true });
+  }
 
   // The two bad requests above (gpus -1, GPU Z9000) are the only failed loads the browser logs.
   const unexpected = errors.filter((e) => !e.includes("the server responded with a status of 400"));
