@@ -25,9 +25,8 @@ bool SpansNodes(int n, int stride, const Fabric& fabric) {
   return static_cast<long long>(n - 1) * stride + 1 > fabric.gpus_per_node;
 }
 
-double CollectiveSeconds(Collective c, double bytes, int n, int stride, const Fabric& fabric) {
+double CollectiveOnLinkSeconds(Collective c, double bytes, int n, const LinkTier& link) {
   if (n <= 1 || bytes <= 0) return 0;
-  const LinkTier& link = SpansNodes(n, stride, fabric) ? fabric.scale_out : fabric.scale_up;
   const double nn = n;
   const double bw = link.EffectiveBytesPerSecond();
   const double alpha = link.latency_us * 1e-6;
@@ -42,6 +41,61 @@ double CollectiveSeconds(Collective c, double bytes, int n, int stride, const Fa
       return bytes / bw + alpha;
   }
   return 0;
+}
+
+double CollectiveSeconds(Collective c, double bytes, int n, int stride, const Fabric& fabric) {
+  if (n <= 1 || bytes <= 0) return 0;
+  const LinkTier& link = SpansNodes(n, stride, fabric) ? fabric.scale_out : fabric.scale_up;
+  return CollectiveOnLinkSeconds(c, bytes, n, link);
+}
+
+std::string CollectiveAlgorithm(Collective c, double bytes, int n, const LinkTier& link) {
+  if (c == Collective::kSendRecv) return "p2p";
+  if (c != Collective::kAllReduce) return "ring";
+  return TreeAllReduceSeconds(bytes, n, link) < RingAllReduceSeconds(bytes, n, link) ? "tree"
+                                                                                     : "ring";
+}
+
+double BusBandwidthFactor(Collective c, int n) {
+  if (n <= 1) return 0;
+  const double nn = n;
+  switch (c) {
+    case Collective::kAllReduce:
+      return 2.0 * (nn - 1) / nn;
+    case Collective::kAllGather:
+    case Collective::kReduceScatter:
+    case Collective::kAllToAll:
+      return (nn - 1) / nn;
+    case Collective::kSendRecv:
+      return 1.0;
+  }
+  return 0;
+}
+
+CollectiveTiming TimeCollective(Collective c, double bytes, int n, const LinkTier& link) {
+  CollectiveTiming t;
+  t.bytes = bytes;
+  t.seconds = CollectiveOnLinkSeconds(c, bytes, n, link);
+  t.algbw_gbs = t.seconds > 0 ? bytes / t.seconds / 1e9 : 0;
+  t.busbw_gbs = t.algbw_gbs * BusBandwidthFactor(c, n);
+  t.algorithm = CollectiveAlgorithm(c, bytes, n, link);
+  return t;
+}
+
+std::string_view CollectiveName(Collective c) {
+  switch (c) {
+    case Collective::kAllReduce:
+      return "all-reduce";
+    case Collective::kAllGather:
+      return "all-gather";
+    case Collective::kReduceScatter:
+      return "reduce-scatter";
+    case Collective::kAllToAll:
+      return "all-to-all";
+    case Collective::kSendRecv:
+      return "send-recv";
+  }
+  return "?";
 }
 
 }  // namespace gpupool::planner

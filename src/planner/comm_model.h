@@ -18,6 +18,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace gpupool::planner {
 
@@ -47,5 +48,34 @@ double CollectiveSeconds(Collective c, double bytes, int n, int stride, const Fa
 
 // True when a group of n ranks at `stride` spans more than one node.
 bool SpansNodes(int n, int stride, const Fabric& fabric);
+
+// One collective of `bytes` over `n` ranks that all use `link` (the formulas above). n <= 1 or
+// bytes <= 0 costs nothing.
+double CollectiveOnLinkSeconds(Collective c, double bytes, int n, const LinkTier& link);
+
+// Which all-reduce algorithm the model picks on `link` ("ring" or "tree"); the other collectives
+// are rings ("ring"), send/recv "p2p".
+std::string CollectiveAlgorithm(Collective c, double bytes, int n, const LinkTier& link);
+
+// nccl-tests' bus-bandwidth factor (NVIDIA/nccl-tests doc/PERFORMANCE.md): busbw = algbw x factor
+// with algbw = bytes / time; all-reduce 2(n-1)/n, all-gather, reduce-scatter and all-to-all
+// (n-1)/n, send/recv 1. It makes busbw comparable with the link's bandwidth whatever n is.
+double BusBandwidthFactor(Collective c, int n);
+
+// A collective as nccl-tests reports it: time, algorithm bandwidth and bus bandwidth (GB/s,
+// 1e9 bytes/s). `bytes` is the size nccl-tests prints: the whole buffer for all-reduce, the
+// gathered (all-gather) or input (reduce-scatter) buffer, what one rank sends in all for
+// all-to-all.
+struct CollectiveTiming {
+  double bytes = 0;
+  double seconds = 0;
+  double algbw_gbs = 0;
+  double busbw_gbs = 0;
+  std::string algorithm;
+};
+CollectiveTiming TimeCollective(Collective c, double bytes, int n, const LinkTier& link);
+
+// "all-reduce", "all-gather", "reduce-scatter", "all-to-all", "send-recv".
+std::string_view CollectiveName(Collective c);
 
 }  // namespace gpupool::planner
