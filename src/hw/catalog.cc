@@ -65,14 +65,28 @@ Result<YamlReader> ReadEntryHead(const std::string& file, const YAML::Node& node
 
 Result<GpuModel> ReadGpu(const std::string& file, const YAML::Node& node) {
   GpuModel g;
-  GP_ASSIGN_OR_RETURN(
-      const YamlReader r,
-      ReadEntryHead(file, node,
-                    {"name", "aliases", "vendor", "architecture", "year", "form_factor", "pcie_gen",
-                     "scale_up_link", "sparsity", "source", "sources", "verified", "memory_gib",
-                     "memory_bandwidth_gbs", "tdp_w", "scale_up_bandwidth_gbs", "dense_tflops",
-                     "vector_tflops", "notes"},
-                    g));
+  GP_ASSIGN_OR_RETURN(const YamlReader r, ReadEntryHead(file, node,
+                                                        {"name",
+                                                         "aliases",
+                                                         "vendor",
+                                                         "architecture",
+                                                         "year",
+                                                         "form_factor",
+                                                         "pcie_gen",
+                                                         "scale_up_link",
+                                                         "sparsity",
+                                                         "source",
+                                                         "sources",
+                                                         "verified",
+                                                         "memory_gib",
+                                                         "cuda_total_gib",
+                                                         "memory_bandwidth_gbs",
+                                                         "tdp_w",
+                                                         "scale_up_bandwidth_gbs",
+                                                         "dense_tflops",
+                                                         "vector_tflops",
+                                                         "notes"},
+                                                        g));
   g.verified = r.default_verified();
   GP_ASSIGN_OR_RETURN(g.vendor, r.String("vendor"));
   GP_ASSIGN_OR_RETURN(g.architecture, r.String("architecture"));
@@ -83,6 +97,9 @@ Result<GpuModel> ReadGpu(const std::string& file, const YAML::Node& node) {
   GP_ASSIGN_OR_RETURN(g.structured_sparsity, r.BoolOr("sparsity", false));
   GP_ASSIGN_OR_RETURN(g.memory_gib, r.Figure("memory_gib"));
   GP_ASSIGN_OR_RETURN(g.memory_bandwidth_gbs, r.Figure("memory_bandwidth_gbs"));
+  if (r.Has("cuda_total_gib")) {
+    GP_ASSIGN_OR_RETURN(g.cuda_total_gib, r.Figure("cuda_total_gib"));
+  }
   GP_ASSIGN_OR_RETURN(g.tdp_w, r.Figure("tdp_w"));
   GP_ASSIGN_OR_RETURN(g.scale_up_bandwidth_gbs, r.Figure("scale_up_bandwidth_gbs"));
   if (!r.Has("dense_tflops")) return Error(r.Bad("dense_tflops", "missing"));
@@ -93,6 +110,9 @@ Result<GpuModel> ReadGpu(const std::string& file, const YAML::Node& node) {
     return Error(r.Bad("source", "missing (every entry needs a default source)"));
   if (g.pcie_gen < 1 || g.pcie_gen > 7) return Error(r.Bad("pcie_gen", "expected 1..7"));
   if (g.memory_gib.value <= 0) return Error(r.Bad("memory_gib", "must be positive"));
+  if (g.cuda_total_gib.value < 0 || g.cuda_total_gib.value > g.memory_gib.value) {
+    return Error(r.Bad("cuda_total_gib", "must be positive and at most memory_gib"));
+  }
   return g;
 }
 

@@ -42,6 +42,10 @@ struct GpuModel {
   std::string form_factor;  // "SXM", "PCIe", "OAM", ...
   Sourced memory_gib;
   Sourced memory_bandwidth_gbs;  // GB/s
+  // What the CUDA driver reports as the device's total memory (cudaMemGetInfo), GiB: a little
+  // under memory_gib. 0 = not given (then memory_gib is used). Serving engines size their memory
+  // budget as this x gpu_memory_utilization.
+  Sourced cuda_total_gib;
   Sourced tdp_w;
   int pcie_gen = 0;
   std::string scale_up_link;       // interconnect name in the catalog ("NVLink4"), "" = PCIe only
