@@ -394,6 +394,70 @@ Result<int64_t> VisionParams(const json& v, std::string_view origin, int64_t tex
   return p;
 }
 
+// compressed-tensors (llm-compressor): the first config group targeting linear layers gives the
+// weights' bits and strategy and whether the input activations are quantised (W8A8) or not
+// (weight-only). Bytes per weight: bits / 8, plus one 16-bit scale per group for the "group"
+// strategy (and a zero point of the same bits when not symmetric); per-channel and per-tensor
+// scales are negligible.
+Status ParseCompressedTensors(const json& q, const std::string& where, QuantSpec& s) {
+  s.method = QuantMethod::kCompressedTensors;
+  // Members read without throwing: a missing or mistyped optional member takes its default.
+  const auto str = [](const json& o, const char* k, const char* d) {
+    auto it = o.find(k);
+    return it != o.end() && it->is_string() ? it->get<std::string>() : std::string(d);
+  };
+  const auto flag = [](const json& o, const char* k, bool d) {
+    auto it = o.find(k);
+    return it != o.end() && it->is_boolean() ? it->get<bool>() : d;
+  };
+  const auto integer = [](const json& o, const char* k, int d) {
+    auto it = o.find(k);
+    return it != o.end() && it->is_number_integer() ? it->get<int>() : d;
+  };
+  auto groups = q.find("config_groups");
+  if (groups == q.end() || !groups->is_object() || groups->empty()) {
+    return Status::InvalidArgument(where + ": missing field 'config_groups' (an object of groups)");
+  }
+  const std::string gname = groups->begin().key();
+  const json& g = groups->begin().value();
+  const std::string gwhere = where + ".config_groups." + gname;
+  if (!g.is_object()) return WrongType(where, "config_groups." + gname, "an object", g);
+  auto w = g.find("weights");
+  if (w == g.end() || !w->is_object()) {
+    return Status::InvalidArgument(gwhere + ": missing field 'weights' (an object)");
+  }
+  auto bits_it = w->find("num_bits");
+  if (bits_it == w->end() || !bits_it->is_number_integer() || bits_it->get<int>() < 1 ||
+      bits_it->get<int>() > 8) {
+    return Status::InvalidArgument(gwhere + ".weights: field 'num_bits' must be an integer 1..8");
+  }
+  const int bits = bits_it->get<int>();
+  const std::string type = str(*w, "type", "int");
+  const std::string strategy = str(*w, "strategy", "tensor");
+  s.bytes_per_weight = bits / 8.0;
+  if (strategy == "group") {
+    auto gs = w->find("group_size");
+    if (gs == w->end() || !gs->is_number_integer() || gs->get<int>() <= 0) {
+      return Status::InvalidArgument(gwhere +
+                                     ".weights: strategy 'group' needs a positive 'group_size'");
+    }
+    const bool symmetric = flag(*w, "symmetric", true);
+    s.bytes_per_weight += (16.0 + (symmetric ? 0.0 : bits)) / gs->get<int>() / 8.0;
+  }
+  std::string act = "16-bit";
+  if (auto a = g.find("input_activations"); a != g.end() && a->is_object()) {
+    const int abits = integer(*a, "num_bits", 16);
+    const std::string atype = str(*a, "type", "int");
+    if (abits == 8) {
+      s.activations = atype == "float" ? QuantActivations::kFp8 : QuantActivations::kInt8;
+      act = atype == "float" ? "fp8" : "int8";
+    }
+  }
+  s.label = "compressed-tensors " + std::string(type == "float" ? "float" : "int") +
+            std::to_string(bits) + " weights (" + strategy + "), " + act + " activations";
+  return Status::Ok();
+}
+
 // quantization_config: the method, its bytes per weight with the scales, and which linear parts
 // stay 16-bit (modules_to_not_convert). An unknown method is refused: weights would be priced
 // wrongly otherwise.
@@ -440,11 +504,15 @@ Result<QuantSpec> ParseQuantization(const json& q, std::string_view origin) {
     s.bytes_per_weight = g > 0 ? (bits + (16.0 + bits) / g) / 8.0 : bits / 8.0;
     s.label = method + " int" + std::to_string(bits) +
               (g > 0 ? " group " + std::to_string(g) : " per channel");
+  } else if (method == "compressed-tensors") {
+    GP_RETURN_IF_ERROR(ParseCompressedTensors(q, where, s));
   } else {
-    return Error(Status::InvalidArgument(where + ": quant_method '" + method +
-                                         "' is not priced (known: mxfp4, fp8, awq, gptq)"));
+    return Error(Status::InvalidArgument(
+        where + ": quant_method '" + method +
+        "' is not priced (known: mxfp4, fp8, awq, gptq, compressed-tensors)"));
   }
-  for (const char* key : {"modules_to_not_convert", "ignored_layers"}) {
+  if (method == "fp8") s.activations = QuantActivations::kFp8;
+  for (const char* key : {"modules_to_not_convert", "ignored_layers", "ignore"}) {
     auto it = q.find(key);
     if (it == q.end() || it->is_null()) continue;
     if (!it->is_array()) return Error(WrongType(where, key, "an array of strings", *it));
@@ -454,23 +522,60 @@ Result<QuantSpec> ParseQuantization(const json& q, std::string_view origin) {
         return Error(
             WrongType(where, std::string(key) + "[" + std::to_string(i) + "]", "a string", e));
       }
-      const std::string n = e.get<std::string>();
+      std::string n = e.get<std::string>();
+      if (n.rfind("re:", 0) == 0) n = n.substr(3);  // compressed-tensors' regular expressions
       auto has = [&n](const char* part) { return n.find(part) != std::string::npos; };
+      // "model.layers.12.self_attn": only layer 12's part stays 16-bit.
+      int layer = -1;
+      if (const size_t at = n.find("layers."); at != std::string::npos) {
+        size_t end = at + 7;
+        int v = 0;
+        while (end < n.size() && n[end] >= '0' && n[end] <= '9' && v < 1000000) {
+          v = v * 10 + (n[end++] - '0');
+        }
+        if (end > at + 7 && end < n.size() && n[end] == '.') layer = v;
+      }
+      QuantParts parts = layer >= 0
+                             ? s.PartsAt(layer)
+                             : QuantParts{s.attention, s.dense_ffn, s.experts, s.shared_experts};
+      bool placed = true;
       if (has("shared_expert")) {
-        s.shared_experts = false;
+        parts.shared_experts = false;
       } else if (has("experts")) {
-        s.experts = false;
+        parts.experts = false;
       } else if (has("attn") || has("attention")) {
-        s.attention = false;
+        parts.attention = false;
       } else if (has("router") || has("embed") || has("lm_head") || has("norm") || has("vision") ||
                  has("visual") || has("multi_modal") ||
                  (has("gate") && !has("gate_proj") && !has("gate_up"))) {
         // Kept 16-bit by the planner anyway (embeddings, head, routers, norms, vision tower).
       } else if (has("mlp")) {
-        s.dense_ffn = false;
+        parts.dense_ffn = false;
       } else {
+        placed = false;
         s.notes.push_back(std::string(key) + " entry '" + n +
                           "' names no part the planner prices apart; ignored");
+      }
+      if (!placed) continue;
+      if (layer < 0) {
+        s.attention = parts.attention;
+        s.dense_ffn = parts.dense_ffn;
+        s.experts = parts.experts;
+        s.shared_experts = parts.shared_experts;
+        continue;
+      }
+      bool found = false;
+      for (auto& [l, p] : s.layer_parts) {
+        if (l == layer) {
+          p = parts;
+          found = true;
+        }
+      }
+      if (!found) s.layer_parts.emplace_back(layer, parts);
+      if (has("_proj")) {
+        s.notes.push_back(std::string(key) + " entry '" + n +
+                          "' names one projection: the planner keeps that layer's whole part "
+                          "16-bit (it prices parts, not single projections)");
       }
     }
   }

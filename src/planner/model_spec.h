@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gpupool::planner {
@@ -84,17 +85,47 @@ enum class QuantMethod {
   kMxfp4,     // OCP microscaling FP4: 4-bit E2M1 values + one 8-bit E8M0 scale per 32 -> 4.25 bits
   kFp8,       // FP8 E4M3, with one FP32 scale per block (weight_block_size) or per tensor
   kIntGroup,  // AWQ / GPTQ: b-bit integers, per group an FP16 scale and a b-bit zero point
+  // llm-compressor's compressed-tensors: config_groups give the weights' bits (float or int),
+  // strategy (tensor, channel, group) and the input activations' precision; `ignore` lists the
+  // modules kept 16-bit.
+  kCompressedTensors,
+};
+
+// The precision a quantised checkpoint's matmuls run at: 16-bit for weight-only formats, FP8 or
+// INT8 when the activations are quantised too (W8A8).
+enum class QuantActivations { kSixteenBit, kFp8, kInt8 };
+
+// Which linear parts of a layer are stored quantised (false = kept 16-bit).
+struct QuantParts {
+  bool attention = true;
+  bool dense_ffn = true;
+  bool experts = true;
+  bool shared_experts = true;
 };
 
 struct QuantSpec {
   QuantMethod method = QuantMethod::kNone;
   std::string label;              // "mxfp4", "fp8 block 128x128", "awq int4 group 128"
   double bytes_per_weight = 2.0;  // quantised linear layers, scales included
-  bool attention = true;          // which linear parts are stored quantised
+  bool attention = true;          // which linear parts are stored quantised (every layer)
   bool dense_ffn = true;
   bool experts = true;
   bool shared_experts = true;
+  QuantActivations activations = QuantActivations::kSixteenBit;
+  // Layers an entry of modules_to_not_convert / ignore / ignored_layers names by index
+  // ("model.layers.0.mlp.down_proj"): that layer's part is kept 16-bit. A projection inside a part
+  // keeps the whole part 16-bit (stated in notes).
+  std::vector<std::pair<int, QuantParts>> layer_parts;
   std::vector<std::string> notes;  // patterns of modules_to_not_convert the planner did not place
+
+  // The parts of layer `i` stored quantised: the global flags, less what names layer i.
+  QuantParts PartsAt(int i) const {
+    QuantParts p{attention, dense_ffn, experts, shared_experts};
+    for (const auto& [layer, parts] : layer_parts) {
+      if (layer == i) p = parts;
+    }
+    return p;
+  }
 };
 
 struct MoeSpec {

@@ -438,7 +438,7 @@ TEST(ModelLoaderTest, QuantizationConfigPricesScales) {
   ASSERT_FALSE(m.has_value());
   EXPECT_EQ(m.error().message(),
             "q.json: quantization_config: quant_method 'bitsandbytes' is not priced (known: "
-            "mxfp4, fp8, awq, gptq)");
+            "mxfp4, fp8, awq, gptq, compressed-tensors)");
   j["quantization_config"] = {{"quant_method", "mxfp4"},
                               {"modules_to_not_convert", {"model.layers.*.self_attn", "lm_head"}}};
   m = ParseHfConfig(j, "q.json");
