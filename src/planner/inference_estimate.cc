@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "planner/gpu_rates.h"
 
@@ -14,7 +15,24 @@ constexpr double kInt4GroupOverheadBits = 16.0 + 4.0;
 
 std::string Name(hw::Precision p) { return PrecisionLabel(p); }
 
+std::string Fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
 }  // namespace
+
+std::string_view ServingEngineName(ServingEngine e) {
+  return e == ServingEngine::kVllm ? "vllm" : "generic";
+}
+
+Result<ServingEngine> ParseServingEngine(std::string_view s) {
+  if (s == "vllm") return ServingEngine::kVllm;
+  if (s == "generic") return ServingEngine::kGeneric;
+  return Error(Status::InvalidArgument("--engine '" + std::string(s) +
+                                       "' is not an accounting the planner knows (vllm, generic)"));
+}
 
 double QuantizedBytesPerParam(hw::Precision p) {
   if (p == hw::Precision::kInt4 || p == hw::Precision::kFp4) {
@@ -154,28 +172,39 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   const double embed = double(pc.embedding + pc.lm_head);
   norms += double(pc.final_norm);
   const bool stored = o.checkpoint_weights && m.quant.method != QuantMethod::kNone;
-  // Bytes per weight of each linear part.
-  double b_attention = QuantizedBytesPerParam(o.precision);
-  double b_dense = b_attention, b_experts = b_attention, b_shared = b_attention;
+  // Bytes per weight of each linear part, layer by layer (a checkpoint may keep one layer's part
+  // 16-bit: quantization_config's modules_to_not_convert / ignore name it).
+  const double b_low = QuantizedBytesPerParam(o.precision);
+  double linear_bytes = 0, experts_bytes = 0;
+  for (int i = 0; i < m.num_layers; ++i) {
+    const LayerParams lp = CountLayer(m, i);
+    const QuantParts parts = stored ? m.quant.PartsAt(i) : QuantParts{};
+    const double b = stored ? m.quant.bytes_per_weight : b_low;
+    const auto at = [b](bool quantised) { return quantised ? b : 2.0; };
+    const double layer_experts = double(lp.routed_experts) * at(parts.experts);
+    linear_bytes += double(lp.attention) * at(parts.attention) +
+                    double(lp.dense_ffn) * at(parts.dense_ffn) + layer_experts +
+                    double(lp.shared_experts) * at(parts.shared_experts);
+    experts_bytes += layer_experts;
+  }
+  const double b_attention = stored ? m.quant.bytes_per_weight : b_low;
   if (stored) {
     const QuantSpec& q = m.quant;
-    b_attention = q.attention ? q.bytes_per_weight : 2.0;
-    b_dense = q.dense_ffn ? q.bytes_per_weight : 2.0;
-    b_experts = q.experts ? q.bytes_per_weight : 2.0;
-    b_shared = q.shared_experts ? q.bytes_per_weight : 2.0;
     e.weights_format = q.label;
-    e.notes.push_back(
-        "weights as the checkpoint stores them (" + q.label + ", " +
-        std::to_string(q.bytes_per_weight).substr(0, 6) + " B/weight with scales" +
-        (q.attention ? "" : "; attention 16-bit") + (q.experts ? "" : "; experts 16-bit") +
-        (q.shared_experts ? "" : "; shared experts 16-bit") +
-        (q.dense_ffn ? "" : "; dense MLPs 16-bit") + "; embeddings, head, routers, norms 16-bit)");
+    e.notes.push_back("weights as the checkpoint stores them (" + q.label + ", " +
+                      std::to_string(q.bytes_per_weight).substr(0, 6) + " B/weight with scales" +
+                      (q.attention ? "" : "; attention 16-bit") +
+                      (q.experts ? "" : "; experts 16-bit") +
+                      (q.shared_experts ? "" : "; shared experts 16-bit") +
+                      (q.dense_ffn ? "" : "; dense MLPs 16-bit") +
+                      (q.layer_parts.empty()
+                           ? std::string()
+                           : "; " + std::to_string(q.layer_parts.size()) + " layers named apart") +
+                      "; embeddings, head, routers, norms 16-bit)");
     for (const std::string& n : q.notes) e.notes.push_back(n);
   } else {
     e.weights_format = Name(o.precision);
   }
-  const double linear_bytes =
-      attention * b_attention + dense * b_dense + experts * b_experts + shared * b_shared;
   e.weight_bytes_per_param = linear > 0 ? linear_bytes / linear : b_attention;
   const double embed_bytes =
       o.quantize_embeddings && !stored ? QuantizedBytesPerParam(o.precision) : 2.0;
@@ -241,16 +270,36 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
       double(std::min<int64_t>(o.max_batched_tokens, int64_t(o.batch) * o.context));
   // residual + norm output (2 x 2h), QKV (2 bytes each), MLP gate/up/product (3 x 2 bytes).
   const double per_token = 4.0 * h + 2.0 * qkv / tp + 6.0 * ffn_tokens / tp;
-  const double logits = double(o.batch) * double(m.vocab) / tp * 4.0 * 2.0;  // fp32 + softmax
-  e.cuda_context_gib = o.cuda_context_gib;
-  e.workspace_gib = o.workspace_gib + (tp > 1 ? 0.25 : 0.0);
-  e.activation_gib = o.activation_gib.value_or((act_tokens * per_token + logits) / kGiB);
-  e.overhead_gib = o.overhead_gib.value_or(e.cuda_context_gib + e.workspace_gib + e.activation_gib);
+  e.engine = std::string(ServingEngineName(o.engine));
+  e.forward_activation_gib = act_tokens * per_token / kGiB;
+  double memory_total_gib = gpu.memory_gib.value;
+  if (o.engine == ServingEngine::kVllm) {
+    if (o.max_num_seqs < 1) return Error(Status::InvalidArgument("--max-num-seqs must be >= 1"));
+    if (gpu.cuda_total_gib.value > 0) memory_total_gib = gpu.cuda_total_gib.value;
+    // The profile run's tokens are max_batched_tokens whatever the batch asked for.
+    const double tokens = double(o.max_batched_tokens);
+    e.forward_activation_gib = tokens * per_token / kGiB;
+    e.sampler_activation_gib =
+        (tokens * h * 2.0 + double(o.max_num_seqs) * double(m.vocab) * kVllmSamplerBytesPerLogit) /
+        kGiB;
+    e.non_torch_gib = kVllmNonTorchGib + (tp > 1 ? kVllmCommBuffersGib : 0.0);
+    e.activation_gib =
+        o.activation_gib.value_or(std::max(e.forward_activation_gib, e.sampler_activation_gib));
+    e.overhead_gib = o.overhead_gib.value_or(e.non_torch_gib + e.activation_gib);
+  } else {
+    const double logits = double(o.batch) * double(m.vocab) / tp * 4.0 * 2.0;  // fp32 + softmax
+    e.cuda_context_gib = o.cuda_context_gib;
+    e.workspace_gib = o.workspace_gib + (tp > 1 ? 0.25 : 0.0);
+    e.activation_gib = o.activation_gib.value_or((act_tokens * per_token + logits) / kGiB);
+    e.overhead_gib =
+        o.overhead_gib.value_or(e.cuda_context_gib + e.workspace_gib + e.activation_gib);
+  }
 
   e.total_gib_per_gpu = e.weights_gib_per_gpu + e.kv_gib_per_gpu + e.overhead_gib;
-  e.budget_gib_per_gpu = gpu.memory_gib.value * o.gpu_memory_utilization;
+  e.budget_gib_per_gpu = memory_total_gib * o.gpu_memory_utilization;
   e.fits = e.total_gib_per_gpu <= e.budget_gib_per_gpu;
   const double free_gib = e.budget_gib_per_gpu - e.weights_gib_per_gpu - e.overhead_gib;
+  e.kv_budget_gib_per_gpu = free_gib;
   e.max_kv_tokens =
       free_gib > 0 ? int64_t(std::floor(free_gib * kGiB / e.kv_bytes_per_token_per_gpu)) : 0;
   e.max_sequences_at_context =
@@ -271,12 +320,7 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   if (m.IsMoe()) {
     const double ek = double(m.moe.num_experts);
     const double frac = 1.0 - std::pow(1.0 - double(m.moe.top_k) / ek, double(o.batch));
-    double experts_bytes = 0;
-    for (int i = 0; i < m.num_layers; ++i) {
-      experts_bytes += double(CountLayer(m, i).routed_experts);
-    }
-    experts_bytes *= b_experts / tp;
-    touched_bytes -= experts_bytes * (1.0 - frac);
+    touched_bytes -= experts_bytes / tp * (1.0 - frac);
   }
   const double kv_read = e.kv_bytes_per_sequence_per_gpu * o.batch;
   const double decode_mem = (touched_bytes + kv_read) / mem_bw;
@@ -294,10 +338,53 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   // Linear layers at the compute rate; attention (causal: half the context on average) at 16-bit.
   const double prefill_linear = prefill_tokens * 2.0 * active_linear / tp;
   const double prefill_attn = prefill_tokens * AttentionFlopsPerToken(m, prompt / 2.0) / tp;
-  e.prefill_seconds = prefill_linear / (peak * o.compute_efficiency) +
-                      prefill_attn / (peak16 * o.compute_efficiency) +
-                      e.weights_bytes_per_gpu / mem_bw +
-                      2.0 * m.num_layers * tp_allreduce(prefill_tokens * h * 2.0);
+  e.prefill_compute_seconds = prefill_linear / (peak * o.compute_efficiency) +
+                              prefill_attn / (peak16 * o.compute_efficiency);
+  e.prefill_memory_seconds = e.weights_bytes_per_gpu / mem_bw;
+  e.prefill_comm_seconds = 2.0 * m.num_layers * tp_allreduce(prefill_tokens * h * 2.0);
+  e.prefill_seconds =
+      std::max(e.prefill_compute_seconds, e.prefill_memory_seconds) + e.prefill_comm_seconds;
+
+  // --- What is modelled and what is assumed.
+  e.modelled = {
+      "weights: parameter count from the config x bytes per weight of each part (" +
+          e.weights_format + ")",
+      "KV cache: bytes per token from layers, KV heads per GPU, head size and KV precision",
+      "decode step: max(weights + KV read at HBM bandwidth, FLOPs at the compute rate) + 2 TP "
+      "all-reduces per layer (alpha-beta model, planner/comm_model.h)",
+      "prefill: max(FLOPs at the compute rate, weights read once) + 2 TP all-reduces per layer",
+  };
+  if (o.engine == ServingEngine::kVllm) {
+    e.modelled.push_back("vLLM start-up profile: activation peak = max(forward over " +
+                         std::to_string(o.max_batched_tokens) + " tokens, sampler over " +
+                         std::to_string(o.max_num_seqs) + " sequences x the vocabulary); KV gets " +
+                         Fixed(memory_total_gib, 2) + " GiB x " +
+                         Fixed(o.gpu_memory_utilization, 2) +
+                         " less weights, activation peak and non-torch memory");
+    e.assumptions.push_back("vLLM non-torch memory " + Fixed(kVllmNonTorchGib, 2) + " GiB" +
+                            (tp > 1 ? " + " + Fixed(kVllmCommBuffersGib, 2) +
+                                          " GiB of NCCL / custom all-reduce buffers with TP"
+                                    : std::string()) +
+                            " (calibrated on vLLM V1 start-up logs, H100)");
+    e.assumptions.push_back("vLLM sampler peak " + Fixed(kVllmSamplerBytesPerLogit, 2) +
+                            " B per sequence x vocabulary entry (calibrated on one log)");
+    e.assumptions.push_back(
+        "CUDA context and CUDA-graph pools sit in the 1 - gpu_memory_utilization headroom");
+    if (gpu.cuda_total_gib.value <= 0) {
+      e.assumptions.push_back("the catalog gives no CUDA-reported total for " + gpu.name +
+                              ": the full " + Fixed(gpu.memory_gib.value, 0) + " GiB is used");
+    }
+  } else {
+    e.assumptions.push_back("runtime overhead: CUDA context " + Fixed(e.cuda_context_gib, 2) +
+                            " GiB and workspace " + Fixed(e.workspace_gib, 2) +
+                            " GiB (planner defaults)");
+  }
+  if (o.overhead_gib) e.assumptions.push_back("runtime overhead given: --overhead-gib");
+  e.assumptions.push_back("compute efficiency " + Fixed(o.compute_efficiency, 2) +
+                          " of the dense peak, HBM efficiency " + Fixed(o.memory_efficiency, 2) +
+                          " (planner constants)");
+  e.assumptions.push_back(
+      "per-step serving costs (scheduling, sampling, detokenising) are not included");
   return e;
 }
 

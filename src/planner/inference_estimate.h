@@ -19,15 +19,31 @@
 //   window for sliding and chunked layers), and each linear-attention layer a fixed state of
 //   LinearStateElements x kLinearStateBytes (FP32, as the reference kernels keep it), split over
 //   TP by heads. kv_bytes_per_token_per_gpu is that per-sequence figure divided by the context.
-// - Runtime overhead: CUDA context + workspace (cuBLAS, NCCL) + peak activations of one forward
-//   over `max_batched_tokens` tokens (residual, norm, QKV, MLP intermediates, and FP32 logits for
-//   `batch` sequences). Each part is stated and can be overridden.
+// - Runtime overhead, in the accounting of a serving engine (`engine`):
+//   vLLM (the default; vllm/v1/worker/gpu_worker.py determine_available_memory and
+//   vllm/utils memory_profiling, read for the mechanism): the budget is the total CUDA reports
+//   (the catalog's cuda_total_gib) x gpu_memory_utilization; what the KV cache gets is the budget
+//   less the weights, less the peak PyTorch memory of the start-up profile run, less the non-torch
+//   memory the run added. The profile run is one forward over `max_batched_tokens` tokens and then
+//   the sampler over `max_num_seqs` rows of logits; their peaks do not overlap, so the activation
+//   peak is the larger of the forward's working set (residual, norm, QKV, MLP intermediates per
+//   token) and the sampler's: the kept hidden states (tokens x h x 2 B) plus max_num_seqs x vocab
+//   x kVllmSamplerBytesPerLogit (the logits and the sampler's FP32 copies, sort and probability
+//   buffers; the sampler sees the whole vocabulary on every TP rank). Non-torch memory: kVllm-
+//   NonTorchGib, plus kVllmCommBuffersGib when tp > 1 (NCCL channel buffers and vLLM's custom
+//   all-reduce IPC buffers: a ring or tree has two peers per channel whatever the TP degree, so
+//   the figure does not grow beyond TP 2). The CUDA context and CUDA-graph pools are outside the
+//   budget (they live in the 1 - gpu_memory_utilization headroom).
+//   generic: CUDA context + workspace (cuBLAS, NCCL; +0.25 GiB with TP) + the forward's peak plus
+//   FP32 logits for `batch` sequences, all inside memory_gib x gpu_memory_utilization.
+//   Each part is stated and can be overridden.
 // - Decode step (one token for each of `batch` sequences): max(memory time, compute time) + TP
 //   all-reduces, where memory time reads the weights touched this step (MoE: only the experts the
 //   batch routes to, expected count E(1-(1-k/E)^batch)) and the batch's KV cache at HBM bandwidth x
 //   memory_efficiency; compute is 2 x active params + attention FLOPs at the compute rate.
-// - Prefill of `prompt_tokens` x batch: compute-bound at peak x compute_efficiency, plus weights
-//   read once and TP all-reduces of the activations.
+// - Prefill of `prompt_tokens` x batch: max(compute time, weight-read time) + TP all-reduces of
+//   the activations (the roofline: the GEMMs stream the weights while they compute, so the two
+//   overlap rather than add).
 // - Precision: FP8/INT8 weights compute at the GPU's FP8/INT8 rate (W8A8) when it has one; INT4 is
 //   weight-only and computes at the 16-bit rate (stated as a fallback); INT8 on a GPU without an
 //   INT8 rate falls back to weight-only. FP8 on a GPU without FP8 (A100, V100) is refused: FP8
@@ -40,6 +56,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -48,6 +65,24 @@
 #include "planner/model_spec.h"
 
 namespace gpupool::planner {
+
+// Whose start-up memory accounting the overhead and KV capacity follow.
+enum class ServingEngine { kVllm, kGeneric };
+std::string_view ServingEngineName(ServingEngine e);
+// "vllm" or "generic"; anything else is InvalidArgument naming --engine.
+Result<ServingEngine> ParseServingEngine(std::string_view s);
+
+// vLLM constants (see the header comment; docs/planner-validation.md "Serving" lists the cases):
+// - non-torch memory the profile run adds on one GPU: 0.13 GiB in every TP-1 log of the llm-d
+//   table (Llama-3.1-8B, gpt-oss-20b/120b, Qwen3-0.6B/32B on H100, vLLM V1). Calibration.
+// - + NCCL and custom all-reduce buffers with TP > 1: 0.55 - 0.13 = 0.42 GiB, from the one TP-2
+//   log of that table (Llama-3.3-70B FP8). Calibration; TP 4 and 8 assume the same (see above).
+// - bytes per logit row entry of the sampler's peak: 38.3, from Qwen3-0.6B's 5.56 GiB activation
+//   peak (vocab 151,936, 1,024 sequences, its forward far below): (5.56 - 8192 x 1024 x 2 / 2^30)
+//   x 2^30 / (1024 x 151936) = 38.26. Calibration.
+inline constexpr double kVllmNonTorchGib = 0.13;
+inline constexpr double kVllmCommBuffersGib = 0.42;
+inline constexpr double kVllmSamplerBytesPerLogit = 38.26;
 
 struct InferOptions {
   hw::Precision precision = hw::Precision::kBf16;  // weights of linear layers
@@ -62,7 +97,10 @@ struct InferOptions {
   int64_t context = 4096;     // tokens per sequence held in the KV cache
   int64_t prompt_tokens = 0;  // prefill length; 0 = context
   double gpu_memory_utilization = 0.9;
-  int64_t max_batched_tokens = 8192;     // tokens in one prefill forward (activation peak)
+  ServingEngine engine = ServingEngine::kVllm;
+  int64_t max_batched_tokens = 8192;  // tokens in one prefill forward (activation peak)
+  int max_num_seqs = 1024;  // vLLM: sequences the sampler's profile run covers (vLLM >= 0.10's
+                            // default for `vllm serve` on GPUs of 70 GiB and more; 256 before)
   double cuda_context_gib = 1.0;         // CUDA context + non-torch allocations (cuBLAS, NCCL)
   double workspace_gib = 0.5;            // CUDA-graph pool, sampler; + 0.25 GiB when tp > 1
   std::optional<double> activation_gib;  // override the computed activation peak
@@ -88,9 +126,17 @@ struct InferEstimate {
   double cuda_context_gib = 0;
   double workspace_gib = 0;
   double activation_gib = 0;
+  double forward_activation_gib = 0;  // the forward's part of the activation peak
+  double sampler_activation_gib = 0;  // vLLM: the sampler's part (0 for generic)
+  double non_torch_gib = 0;           // vLLM: non-torch memory of the profile run
   double overhead_gib = 0;
+  std::string engine;                  // "vllm" or "generic"
+  double prefill_compute_seconds = 0;  // linear + attention at the compute rates
+  double prefill_memory_seconds = 0;   // weights read once
+  double prefill_comm_seconds = 0;     // TP all-reduces
   double total_gib_per_gpu = 0;
-  double budget_gib_per_gpu = 0;  // memory x utilisation
+  double budget_gib_per_gpu = 0;     // memory x utilisation
+  double kv_budget_gib_per_gpu = 0;  // what the KV cache gets: budget - weights - overhead
   bool fits = false;
   int64_t max_kv_tokens = 0;  // KV cache capacity per replica (0 if weights alone overflow)
   int64_t max_sequences_at_context = 0;
@@ -99,6 +145,9 @@ struct InferEstimate {
   double decode_tokens_per_second = 0;  // batch / step
   std::string decode_bound;             // "memory" or "compute"
   std::vector<std::string> notes;       // fallbacks, replication, assumptions
+  // Which figures come from a model of a mechanism, and which rest on assumed constants.
+  std::vector<std::string> modelled;
+  std::vector<std::string> assumptions;
 };
 
 Result<InferEstimate> EstimateInference(const ModelSpec& model, const hw::GpuModel& gpu,

@@ -60,8 +60,33 @@ json LayoutJson(const Layout& l) {
           {"micro_batch", l.micro_batch}};
 }
 
+namespace {
+json InferCoreJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& o,
+                   const InferEstimate& e);
+}  // namespace
+
 json InferJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& o,
                const InferEstimate& e) {
+  json j = InferCoreJson(m, gpu, o, e);
+  // Serving engine accounting, prefill parts, modelled vs assumed (issue 12).
+  j["engine"] = e.engine;
+  j["overhead_parts_gib"]["non_torch"] = e.non_torch_gib;
+  j["overhead_parts_gib"]["forward_activations"] = e.forward_activation_gib;
+  j["overhead_parts_gib"]["sampler_activations"] = e.sampler_activation_gib;
+  j["kv_budget_gib_per_gpu"] = e.kv_budget_gib_per_gpu;
+  j["max_num_seqs"] = o.max_num_seqs;
+  j["max_batched_tokens"] = o.max_batched_tokens;
+  j["prefill_parts_seconds"] = {{"compute", e.prefill_compute_seconds},
+                                {"weights_read", e.prefill_memory_seconds},
+                                {"tp_comm", e.prefill_comm_seconds}};
+  j["modelled"] = e.modelled;
+  j["assumptions"] = e.assumptions;
+  return j;
+}
+
+namespace {
+json InferCoreJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& o,
+                   const InferEstimate& e) {
   return {{"model", ModelJson(m)},
           {"gpu", gpu.name},
           {"precision", e.weights_format},
@@ -95,6 +120,8 @@ json InferJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& 
           {"fabric", FabricJson(o.fabric)},
           {"notes", e.notes}};
 }
+
+}  // namespace
 
 json LinkJson(const LinkTier& t) {
   return {{"name", t.name},

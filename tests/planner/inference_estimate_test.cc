@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+#include <string>
+
 #include "planner/gpu_rates.h"
+#include "planner/model_loader.h"
 #include "planner_fixtures.h"
 
 namespace gpupool::planner {
@@ -163,12 +167,77 @@ TEST(InferenceTest, TensorParallelSplitsWeights) {
 
 TEST(InferenceTest, MaxKvTokensFromTheMemoryLeft) {
   InferOptions o = Opts(hw::Precision::kBf16);
+  o.engine = ServingEngine::kGeneric;  // the budget is memory_gib x utilisation
   o.overhead_gib = 2.0;
   auto e = EstimateInference(Preset("Llama-3-8B"), H100(), o);
   ASSERT_TRUE(e.has_value());
   // 80 x 0.9 = 72 GiB budget - 14.9575 GiB weights - 2 GiB = 55.0425 GiB / 131,072 B.
   const double free_bytes = (72.0 - 16'060'522'496.0 / kGiB - 2.0) * kGiB;
   EXPECT_EQ(e->max_kv_tokens, static_cast<int64_t>(free_bytes / 131072.0));
+}
+
+TEST(InferenceTest, VllmProfileRunByHand) {
+  // Llama-3-8B bf16 on one H100 as vLLM profiles it: 8192 batched tokens, 1024 sequences.
+  // Forward per token: 4h + 2 (q+k+v) + 6 ffn = 16384 + 2 x (4096 + 2 x 1024) + 6 x 14336
+  //   = 16384 + 20480 + 86016 = 122,880 B; x 8192 = 1,006,632,960 B = 0.9375 GiB.
+  // Sampler: 8192 x 4096 x 2 = 67,108,864 B of hidden states + 1024 x 128,256 x 38.26 B
+  //   = 5,024,844,349 B -> 5,091,953,213 B = 4.7422 GiB: larger, so it is the peak.
+  // Non-torch 0.13 GiB. Budget: 79.18 GiB (what CUDA reports, catalog) x 0.9 = 71.262 GiB.
+  // KV: 71.262 - 14.9575 (16,060,522,496 B) - 4.7422 - 0.13 = 51.432 GiB.
+  InferOptions o = Opts(hw::Precision::kBf16);
+  auto e = EstimateInference(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->engine, "vllm");
+  EXPECT_NEAR(e->forward_activation_gib, 0.9375, 1e-6);
+  EXPECT_NEAR(e->sampler_activation_gib, 5'091'953'213.0 / kGiB, 1e-5);
+  EXPECT_NEAR(e->activation_gib, e->sampler_activation_gib, 1e-12);
+  EXPECT_NEAR(e->non_torch_gib, 0.13, 1e-12);
+  EXPECT_NEAR(e->budget_gib_per_gpu, 71.262, 1e-9);
+  EXPECT_NEAR(e->kv_budget_gib_per_gpu, 71.262 - 16'060'522'496.0 / kGiB - 4.7422 - 0.13, 1e-4);
+  EXPECT_FALSE(e->modelled.empty());
+  EXPECT_FALSE(e->assumptions.empty());
+}
+
+TEST(InferenceTest, VllmCommunicationBuffersComeWithTensorParallelism) {
+  // TP 1: 0.13 GiB non-torch; TP 2, 4, 8: + 0.42 GiB of NCCL / custom all-reduce buffers, the
+  // same at every degree (two ring / tree peers per channel). The sampler sees the whole
+  // vocabulary on every rank, so its peak does not shrink with TP
+  // (nor are the hidden states it keeps).
+  const ModelSpec m = Preset("Llama-3-70B");
+  for (int tp : {2, 4, 8}) {
+    auto e = EstimateInference(m, H100(), Opts(hw::Precision::kBf16, tp));
+    ASSERT_TRUE(e.has_value());
+    EXPECT_NEAR(e->non_torch_gib, 0.55, 1e-12) << tp;
+    // 8192 x 8192 x 2 + 1024 x 128,256 x 38.26 = 134,217,728 + 5,024,844,349 B = 4.8047 GiB.
+    EXPECT_NEAR(e->sampler_activation_gib, 5'159'062'077.0 / kGiB, 1e-5) << tp;
+  }
+}
+
+TEST(InferenceTest, PrefillOverlapsWeightReadsWithCompute) {
+  // A 16-token prompt on Llama-3-8B (TP 1) is bound by reading the weights once:
+  // prefill = max(compute, 16,060,522,496 B / (HBM x 0.8)), not their sum.
+  InferOptions o = Opts(hw::Precision::kBf16);
+  o.context = 16;
+  auto e = EstimateInference(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  const double read = 16'060'522'496.0 / (MemoryBytesPerSecond(H100()) * 0.8);
+  EXPECT_NEAR(e->prefill_memory_seconds, read, 1e-12);
+  EXPECT_LT(e->prefill_compute_seconds, read);
+  EXPECT_NEAR(e->prefill_seconds, read, 1e-12);
+  // A long prompt is bound by compute: then the weight read adds nothing.
+  o.context = 8192;
+  e = EstimateInference(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_GT(e->prefill_compute_seconds, e->prefill_memory_seconds);
+  EXPECT_NEAR(e->prefill_seconds, e->prefill_compute_seconds, 1e-12);
+}
+
+TEST(InferenceTest, EngineNamesAreChecked) {
+  EXPECT_EQ(ParseServingEngine("vllm").value_or(ServingEngine::kGeneric), ServingEngine::kVllm);
+  EXPECT_EQ(ParseServingEngine("generic").value_or(ServingEngine::kVllm), ServingEngine::kGeneric);
+  auto bad = ParseServingEngine("tgi");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("--engine 'tgi'"), std::string::npos);
 }
 
 TEST(InferenceTest, DoesNotFitIsAnAnswerNotAnError) {
@@ -244,6 +313,87 @@ TEST(QuantizationTest, CheckpointWeightsAsStored) {
   e = EstimateInference(Preset("GPT-OSS-120B"), H100(), o);
   ASSERT_TRUE(e.has_value());
   EXPECT_DOUBLE_EQ(e->weights_bytes_per_gpu, 116'829'156'672.0 * 2);
+}
+
+// A small Llama-shaped checkpoint written here: h 1024, 4 layers, 8 heads of 128 (MHA), MLP 4096,
+// vocabulary 32,000, untied head, quantised by compressed-tensors, and the modules it ignores.
+ModelSpec CompressedTensorsModel(const std::string& weights, const std::string& activations,
+                                 const std::string& ignore) {
+  const std::string text = R"({"model_type": "llama", "hidden_size": 1024,
+    "intermediate_size": 4096, "num_attention_heads": 8, "num_key_value_heads": 8,
+    "num_hidden_layers": 4, "vocab_size": 32000, "rms_norm_eps": 1e-5,
+    "tie_word_embeddings": false,
+    "quantization_config": {"quant_method": "compressed-tensors", "format": "float-quantized",
+      "config_groups": {"group_0": {"targets": ["Linear"], "weights": )" +
+                           weights + R"(, "input_activations": )" + activations +
+                           R"(}}, "ignore": )" + ignore + "}}";
+  auto m = ParseHfConfig(nlohmann::json::parse(text), "test config");
+  EXPECT_TRUE(m.has_value()) << (m ? "" : m.error().ToString());
+  return m.value_or(ModelSpec{});
+}
+
+TEST(QuantizationTest, CompressedTensorsKeepsIgnoredModulesSixteenBit) {
+  // Per layer: attention 4 x 1024 x 1024 = 4,194,304; MLP 3 x 1024 x 4096 = 12,582,912.
+  // FP8 per channel (1 B), W8A8. Ignored: lm_head (16-bit anyway), layer 0's down_proj (the
+  // planner keeps layer 0's whole MLP 16-bit: it prices parts), layer 3's attention.
+  //   layers 1, 2: 2 x (4,194,304 + 12,582,912)            = 33,554,432
+  //   layer 0:     4,194,304 + 12,582,912 x 2              = 29,360,128
+  //   layer 3:     4,194,304 x 2 + 12,582,912              = 20,971,520
+  //   embedding + head 2 x 32,000 x 1024 x 2               = 131,072,000
+  //   norms (4 x 2 x 1024 + 1024) x 2                      = 18,432
+  //   total                                                = 214,976,512 B
+  const ModelSpec m = CompressedTensorsModel(
+      R"({"num_bits": 8, "type": "float", "strategy": "channel", "symmetric": true})",
+      R"({"num_bits": 8, "type": "float", "dynamic": true})",
+      R"(["lm_head", "model.layers.0.mlp.down_proj", "re:model.layers.3.self_attn.*"])");
+  EXPECT_EQ(m.quant.activations, QuantActivations::kFp8);
+  InferOptions o = Opts(hw::Precision::kFp8);
+  o.checkpoint_weights = true;
+  auto e = EstimateInference(m, H100(), o);
+  ASSERT_TRUE(e.has_value()) << e.error().ToString();
+  EXPECT_DOUBLE_EQ(e->weights_bytes_per_gpu, 214'976'512.0);
+  EXPECT_EQ(e->compute_precision, "fp8");
+  // Without ignores every linear layer is 1 B: 4 x 16,777,216 + 131,072,000 + 18,432.
+  const ModelSpec all =
+      CompressedTensorsModel(R"({"num_bits": 8, "type": "float", "strategy": "channel"})",
+                             R"({"num_bits": 8, "type": "float"})", R"(["lm_head"])");
+  e = EstimateInference(all, H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_DOUBLE_EQ(e->weights_bytes_per_gpu, 67'108'864.0 + 131'072'000.0 + 18'432.0);
+}
+
+TEST(QuantizationTest, CompressedTensorsWeightOnlyGroups) {
+  // W4A16, group 128, symmetric: 4/8 + 16/128/8 = 0.515625 B per weight; asymmetric adds a
+  // 4-bit zero point per group: 0.5 + 20/128/8 = 0.51953125. No input_activations: 16-bit matmuls.
+  const ModelSpec sym = CompressedTensorsModel(
+      R"({"num_bits": 4, "type": "int", "strategy": "group", "group_size": 128})", "null",
+      R"(["lm_head"])");
+  EXPECT_DOUBLE_EQ(sym.quant.bytes_per_weight, 0.515625);
+  EXPECT_EQ(sym.quant.activations, QuantActivations::kSixteenBit);
+  const ModelSpec asym = CompressedTensorsModel(
+      R"({"num_bits": 4, "type": "int", "strategy": "group", "group_size": 128,
+          "symmetric": false})",
+      "null", "[]");
+  EXPECT_DOUBLE_EQ(asym.quant.bytes_per_weight, 0.51953125);
+  // W8A8 INT8: the matmuls run at INT8.
+  const ModelSpec int8 =
+      CompressedTensorsModel(R"({"num_bits": 8, "type": "int", "strategy": "channel"})",
+                             R"({"num_bits": 8, "type": "int", "dynamic": true})", "[]");
+  EXPECT_EQ(int8.quant.activations, QuantActivations::kInt8);
+  EXPECT_DOUBLE_EQ(int8.quant.bytes_per_weight, 1.0);
+}
+
+TEST(QuantizationTest, CompressedTensorsErrorsNameTheField) {
+  auto bad = ParseHfConfig(nlohmann::json::parse(R"({"model_type": "llama", "hidden_size": 64,
+    "intermediate_size": 128, "num_attention_heads": 1, "num_hidden_layers": 1,
+    "vocab_size": 10, "quantization_config": {"quant_method": "compressed-tensors",
+    "config_groups": {"g": {"weights": {"num_bits": 16}}}}})"),
+                           "c.json");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("c.json: quantization_config.config_groups.g.weights: "
+                                       "field 'num_bits'"),
+            std::string::npos)
+      << bad.error().message();
 }
 
 }  // namespace
