@@ -3,6 +3,7 @@
 //   plan infer  --model --gpu ...     memory, KV capacity, prefill/decode time for serving
 //   plan train  --model --gpu --gpus  memory of the heaviest stage, step time, MFU, GPU-hours
 //   plan search --model --gpu --goal  fewest GPUs and best layouts, with discarded reasons
+//   plan comm   --op --bytes --gpus --link   one collective as nccl-tests reports it
 // Thin: parse flags, resolve the model and GPU, call the planner, print (text or --json).
 // --emit-request prints the scheduler's job request instead (cluster/job_request.h): one replica
 // per node of the plan's fabric. Exit codes: 0, 2 bad input, 1 other.
@@ -18,6 +19,7 @@
 #include "commands.h"
 #include "common/data_dir.h"
 #include "hw/catalog.h"
+#include "planner/comm_benchmark.h"
 #include "planner/comm_model.h"
 #include "planner/fabric.h"
 #include "planner/gpu_rates.h"
@@ -122,6 +124,7 @@ void Fail(const Status& s, int& exit_code) {
 struct InferFlags {
   Common c;
   pl::InferOptions o;
+  std::string engine = "vllm";
   std::string kv_precision;
   std::optional<double> overhead_gib;
 };
@@ -141,12 +144,20 @@ void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOp
                     ? " (" + std::to_string(e.kv_heads_per_gpu) + " KV heads per GPU)"
                     : "")
             << "; " << F(e.kv_gib_per_gpu) << " GiB for the batch\n";
-  std::cout << "  runtime overhead   " << F(e.overhead_gib) << " GiB (CUDA context "
-            << F(e.cuda_context_gib) << ", workspace " << F(e.workspace_gib) << ", activations "
-            << F(e.activation_gib) << ")\n";
+  if (o.engine == pl::ServingEngine::kVllm) {
+    std::cout << "  runtime overhead   " << F(e.overhead_gib)
+              << " GiB as vLLM profiles it (activation peak " << F(e.activation_gib) << ": forward "
+              << F(e.forward_activation_gib) << ", sampler " << F(e.sampler_activation_gib)
+              << "; non-torch " << F(e.non_torch_gib) << ")\n";
+  } else {
+    std::cout << "  runtime overhead   " << F(e.overhead_gib) << " GiB (CUDA context "
+              << F(e.cuda_context_gib) << ", workspace " << F(e.workspace_gib) << ", activations "
+              << F(e.activation_gib) << ")\n";
+  }
   std::cout << "  total              " << F(e.total_gib_per_gpu) << " GiB per GPU of "
             << F(e.budget_gib_per_gpu) << " (" << F(o.gpu_memory_utilization, 2) << " x "
-            << F(g.memory_gib.value, 0) << ") -> " << (e.fits ? "FITS" : "DOES NOT FIT") << "\n";
+            << F(e.budget_gib_per_gpu / o.gpu_memory_utilization) << ") -> "
+            << (e.fits ? "FITS" : "DOES NOT FIT") << "\n";
   std::cout << "  max KV tokens      " << e.max_kv_tokens << " (" << e.max_sequences_at_context
             << " sequences at " << o.context << ")\n";
   std::cout << "  prefill            " << F(e.prefill_seconds * 1e3, 1) << " ms for "
@@ -155,6 +166,8 @@ void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOp
   std::cout << "  decode             " << F(e.decode_ms_per_token) << " ms per step ("
             << e.decode_bound << "-bound), " << F(e.decode_tokens_per_second, 0) << " tokens/s\n";
   for (const auto& n : e.notes) std::cout << "  note: " << n << "\n";
+  for (const auto& n : e.modelled) std::cout << "  modelled: " << n << "\n";
+  for (const auto& n : e.assumptions) std::cout << "  assumption: " << n << "\n";
 }
 
 void RunInfer(InferFlags& f, int& exit_code) {
@@ -165,6 +178,9 @@ void RunInfer(InferFlags& f, int& exit_code) {
   o.checkpoint_weights = r->checkpoint_weights;
   o.fabric = r->fabric;
   o.overhead_gib = f.overhead_gib;
+  auto engine = pl::ParseServingEngine(f.engine);
+  if (!engine) return Fail(engine.error(), exit_code);
+  o.engine = *engine;
   if (!f.kv_precision.empty()) {
     auto kp = pl::ParsePrecisionLabel(f.kv_precision);
     if (!kp) return Fail(kp.error(), exit_code);
@@ -460,6 +476,62 @@ void RunSearch(SearchFlags& f, int& exit_code) {
   exit_code = 0;
 }
 
+// --- plan comm ---------------------------------------------------------------------------
+struct CommFlags {
+  std::string op = "all-reduce";
+  std::string bytes;
+  int gpus = 8;
+  std::string link;
+  double factor = 2;
+  bool json = false;
+};
+
+void RunComm(const CommFlags& f, int& exit_code) {
+  auto op = pl::ParseCollective(f.op);
+  if (!op) return Fail(op.error(), exit_code);
+  auto range = pl::ParseByteRange(f.bytes);
+  if (!range) return Fail(range.error(), exit_code);
+  auto cat = hw::Catalog::Default();
+  if (!cat) return Fail(cat.error(), exit_code);
+  auto ic = (*cat)->FindInterconnect(f.link);
+  if (!ic) {
+    std::string names;
+    for (const hw::Interconnect& i : (*cat)->interconnects()) {
+      names += (names.empty() ? "" : ", ") + i.name;
+    }
+    return Fail(Status::NotFound("unknown --link '" + f.link + "' (" + names + ")"), exit_code);
+  }
+  const pl::LinkTier link = pl::TierOf(**ic);
+  pl::CommSweepOptions o;
+  o.op = *op;
+  o.gpus = f.gpus;
+  o.bytes = *range;
+  o.factor = f.factor;
+  auto rows = pl::SweepCollective(o, link);
+  if (!rows) return Fail(rows.error(), exit_code);
+  if (f.json) {
+    std::cout << pl::CommSweepJson(o, link, *rows).dump(2) << "\n";
+    exit_code = 0;
+    return;
+  }
+  std::cout << pl::CollectiveName(o.op) << " over " << o.gpus << " GPUs on " << link.name << " ("
+            << F(link.bandwidth_gbs, 1) << " GB/s per direction x " << F(link.achievable_fraction)
+            << ", " << F(link.latency_us, 1) << " us per step); busbw = algbw x "
+            << F(pl::BusBandwidthFactor(o.op, o.gpus), 4) << "\n";
+  std::printf("%15s %12s %12s %12s  %s\n", "size (B)", "time (us)", "algbw (GB/s)", "busbw (GB/s)",
+              "algorithm");
+  for (const pl::CollectiveTiming& t : *rows) {
+    std::printf("%15.0f %12.2f %12.2f %12.2f  %s\n", t.bytes, t.seconds * 1e6, t.algbw_gbs,
+                t.busbw_gbs, t.algorithm.c_str());
+  }
+  std::fflush(stdout);
+  for (const std::string& m : pl::CommModelled(o, link)) std::cout << "  modelled: " << m << "\n";
+  for (const std::string& a : pl::CommAssumptions(o, link)) {
+    std::cout << "  assumption: " << a << "\n";
+  }
+  exit_code = 0;
+}
+
 void RunModels(bool json, int& exit_code) {
   auto presets = pl::ListPresets(DataDir() / "models");
   if (!presets) return Fail(presets.error(), exit_code);
@@ -515,11 +587,19 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
                   "store embeddings and head at --precision too");
   infer->add_option("--overhead-gib", inf.overhead_gib,
                     "replace the runtime overhead (CUDA context + workspace + activations)");
-  infer->add_option("--cuda-context-gib", inf.o.cuda_context_gib,
-                    "CUDA context and non-torch memory" + Default(kInfer.cuda_context_gib));
   infer->add_option(
-      "--workspace-gib", inf.o.workspace_gib,
-      "CUDA-graph pool, sampler workspace; +0.25 with tp > 1" + Default(kInfer.workspace_gib));
+      "--cuda-context-gib", inf.o.cuda_context_gib,
+      "generic: CUDA context and non-torch memory" + Default(kInfer.cuda_context_gib));
+  infer->add_option("--workspace-gib", inf.o.workspace_gib,
+                    "generic: CUDA-graph pool, sampler workspace; +0.25 with tp > 1" +
+                        Default(kInfer.workspace_gib));
+  infer->add_option("--engine", inf.engine,
+                    "whose start-up memory accounting to follow: vllm (profile run: activation "
+                    "peak, non-torch memory) or generic (fixed CUDA context + workspace)" +
+                        Default(std::string(pl::ServingEngineName(kInfer.engine))));
+  infer->add_option(
+      "--max-num-seqs", inf.o.max_num_seqs,
+      "vllm: sequences the sampler's profile run covers" + Default(double(kInfer.max_num_seqs)));
   infer->add_option("--max-batched-tokens", inf.o.max_batched_tokens,
                     "tokens in one prefill forward (activation peak)" +
                         Default(double(kInfer.max_batched_tokens)));
@@ -580,6 +660,23 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   search->add_option("--gpu-memory-utilization", se.infer.gpu_memory_utilization,
                      "serve: share of GPU memory usable");
   search->callback([&exit_code] { RunSearch(se, exit_code); });
+
+  static CommFlags cm;
+  auto* comm = plan->add_subcommand(
+      "comm", "One collective on one link: time, algorithm and bus bandwidth as nccl-tests");
+  comm->add_option("--op", cm.op,
+                   "all-reduce|all-gather|reduce-scatter|all-to-all" + Default(cm.op));
+  comm->add_option("--bytes", cm.bytes,
+                   "size in bytes (K/M/G/T = powers of 1024, nccl-tests' sizes), or a sweep "
+                   "MIN:MAX")
+      ->required();
+  comm->add_option("--gpus", cm.gpus, "ranks" + Default(double(cm.gpus)));
+  comm->add_option("--link", cm.link,
+                   "a link of the hardware catalog: NVLink4, PCIe5-x16, IB-NDR, RoCE-400G, ...")
+      ->required();
+  comm->add_option("--factor", cm.factor, "sweep step (nccl-tests -f)" + Default(cm.factor));
+  comm->add_flag("--json", cm.json, "print JSON (see docs/planner.md)");
+  comm->callback([&exit_code] { RunComm(cm, exit_code); });
 }
 
 }  // namespace gpupool::app

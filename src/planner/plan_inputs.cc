@@ -36,8 +36,19 @@ Result<ResolvedPlan> ResolvePlan(ModelSpec model, const PlanInputs& in, std::str
   if (in.precision == "auto") {
     r.precision = hw::Precision::kBf16;
     r.checkpoint_weights = r.model.quant.method != QuantMethod::kNone;
-    r.infer_precision =
-        r.model.quant.method == QuantMethod::kFp8 ? hw::Precision::kFp8 : hw::Precision::kBf16;
+    // The matmuls run at the activations' precision: FP8 / INT8 for W8A8 checkpoints, 16-bit for
+    // weight-only formats.
+    switch (r.model.quant.activations) {
+      case QuantActivations::kFp8:
+        r.infer_precision = hw::Precision::kFp8;
+        break;
+      case QuantActivations::kInt8:
+        r.infer_precision = hw::Precision::kInt8;
+        break;
+      case QuantActivations::kSixteenBit:
+        r.infer_precision = hw::Precision::kBf16;
+        break;
+    }
     return r;
   }
   auto p = ParsePrecisionLabel(in.precision);

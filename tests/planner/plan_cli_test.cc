@@ -6,6 +6,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "testing/run_program.h"
 
@@ -227,6 +229,53 @@ TEST(PlanCliTest, AwqCheckpointPricedWithItsScales) {
   EXPECT_EQ(j["precision"].get<std::string>(), "bf16");
   EXPECT_NEAR(j["weights_gib_per_gpu"].get<double>() * 1024 * 1024 * 1024, 7'615'616'512.0 * 2,
               1.0);
+}
+
+TEST(PlanCliTest, CommPrintsBusBandwidthAsNcclTests) {
+  // 1 GiB all-reduce on 8 ranks of NVLink4 (catalog: 450 GB/s x 0.8 = 360 GB/s, 5 us per step):
+  // ring 1.75 x 2^30 / 360e9 + 14 x 5 us = 5.2896 ms; busbw = 1.75 x 2^30 / 5.2896e-3 / 1e9.
+  const CliRun r = Gpupool("plan comm --op all-reduce --bytes 1G --gpus 8 --link NVLink4 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = Json(r);
+  ASSERT_EQ(j["rows"].size(), 1u);
+  const double t = 1.75 * 1073741824.0 / 360e9 + 14 * 5e-6;
+  EXPECT_NEAR(j["rows"][0]["time_us"].get<double>(), t * 1e6, 1e-6);
+  EXPECT_NEAR(j["rows"][0]["busbw_gbs"].get<double>(), 1.75 * 1073741824.0 / t / 1e9, 1e-6);
+  for (const char* k : {"op", "gpus", "link", "bus_factor", "modelled", "assumptions"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+  // A sweep 8 B .. 8 KiB by 4: 8, 32, 128, 512, 2048, 8192.
+  const CliRun sweep =
+      Gpupool("plan comm --op all-gather --bytes 8:8K --factor 4 --link IB-NDR --json");
+  ASSERT_EQ(sweep.code, 0) << sweep.out;
+  EXPECT_EQ(Json(sweep)["rows"].size(), 6u);
+}
+
+TEST(PlanCliTest, CommBadArgumentsAreNamed) {
+  for (const auto& [args, flag] : std::vector<std::pair<std::string, std::string>>{
+           {"plan comm --op broadcast --bytes 8 --link NVLink4", "--op"},
+           {"plan comm --bytes 8Q --link NVLink4", "--bytes"},
+           {"plan comm --bytes 8 --gpus 1 --link NVLink4", "--gpus"},
+           {"plan comm --bytes 8 --link NVLink9", "--link"},
+           {"plan comm --bytes 8:64 --factor 1 --link NVLink4", "--factor"}}) {
+    const CliRun r = Gpupool(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(flag), std::string::npos) << args << "\n" << r.out;
+  }
+}
+
+TEST(PlanCliTest, InferSaysWhatIsModelledAndAssumed) {
+  const CliRun r = Gpupool("plan infer --model llama-3-8b --gpu h100 --tp 2 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = Json(r);
+  EXPECT_EQ(j["engine"], "vllm");
+  EXPECT_FALSE(j["modelled"].empty());
+  EXPECT_FALSE(j["assumptions"].empty());
+  // TP 2: 0.13 + 0.42 GiB non-torch.
+  EXPECT_NEAR(j["overhead_parts_gib"]["non_torch"].get<double>(), 0.55, 1e-12);
+  const CliRun bad = Gpupool("plan infer --model llama-3-8b --gpu h100 --engine tgi");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("--engine 'tgi'"), std::string::npos) << bad.out;
 }
 
 }  // namespace
