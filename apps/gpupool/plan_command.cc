@@ -125,6 +125,7 @@ struct InferFlags {
   Common c;
   pl::InferOptions o;
   std::string engine = "vllm";
+  bool eager = false;
   std::string kv_precision;
   std::optional<double> overhead_gib;
 };
@@ -181,6 +182,7 @@ void RunInfer(InferFlags& f, int& exit_code) {
   auto engine = pl::ParseServingEngine(f.engine);
   if (!engine) return Fail(engine.error(), exit_code);
   o.engine = *engine;
+  o.flash_attention = !f.eager;
   if (!f.kv_precision.empty()) {
     auto kp = pl::ParsePrecisionLabel(f.kv_precision);
     if (!kp) return Fail(kp.error(), exit_code);
@@ -597,6 +599,9 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
                     "whose start-up memory accounting to follow: vllm (profile run: activation "
                     "peak, non-torch memory) or generic (fixed CUDA context + workspace)" +
                         Default(std::string(pl::ServingEngineName(kInfer.engine))));
+  infer->add_flag("--eager-attention", inf.eager,
+                  "generic engine: attention without a fused kernel (the scores in memory, their "
+                  "HBM round trips in prefill)");
   infer->add_option(
       "--max-num-seqs", inf.o.max_num_seqs,
       "vllm: sequences the sampler's profile run covers" + Default(double(kInfer.max_num_seqs)));

@@ -271,7 +271,21 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   // residual + norm output (2 x 2h), QKV (2 bytes each), MLP gate/up/product (3 x 2 bytes).
   const double per_token = 4.0 * h + 2.0 * qkv / tp + 6.0 * ffn_tokens / tp;
   e.engine = std::string(ServingEngineName(o.engine));
-  e.forward_activation_gib = act_tokens * per_token / kGiB;
+  const double prompt = double(o.prompt_tokens > 0 ? o.prompt_tokens : o.context);
+  const double heads_per_gpu = double(m.num_heads) / tp;
+  if (!o.flash_attention) {
+    if (o.engine == ServingEngine::kVllm) {
+      return Error(Status::InvalidArgument(
+          "--eager-attention: vLLM always runs a fused attention kernel; use --engine generic "
+          "for an eager (Hugging Face transformers) server"));
+    }
+    // One forward holds floor(tokens / q) sequences of q = min(prompt, tokens) tokens; each layer
+    // in turn materialises heads x q x q scores (the full square: the mask is added, not skipped).
+    const double q = std::min(prompt, act_tokens);
+    const double seqs = std::max(1.0, std::floor(act_tokens / q));
+    e.eager_scores_gib = heads_per_gpu * seqs * q * q * kEagerScoreBytes / kGiB;
+  }
+  e.forward_activation_gib = act_tokens * per_token / kGiB + e.eager_scores_gib;
   double memory_total_gib = gpu.memory_gib.value;
   if (o.engine == ServingEngine::kVllm) {
     if (o.max_num_seqs < 1) return Error(Status::InvalidArgument("--max-num-seqs must be >= 1"));
@@ -290,7 +304,7 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
     const double logits = double(o.batch) * double(m.vocab) / tp * 4.0 * 2.0;  // fp32 + softmax
     e.cuda_context_gib = o.cuda_context_gib;
     e.workspace_gib = o.workspace_gib + (tp > 1 ? 0.25 : 0.0);
-    e.activation_gib = o.activation_gib.value_or((act_tokens * per_token + logits) / kGiB);
+    e.activation_gib = o.activation_gib.value_or(e.forward_activation_gib + logits / kGiB);
     e.overhead_gib =
         o.overhead_gib.value_or(e.cuda_context_gib + e.workspace_gib + e.activation_gib);
   }
@@ -333,13 +347,20 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   e.decode_ms_per_token = step * 1e3;
   e.decode_tokens_per_second = double(o.batch) / step;
 
-  const double prompt = double(o.prompt_tokens > 0 ? o.prompt_tokens : o.context);
   const double prefill_tokens = prompt * o.batch;
-  // Linear layers at the compute rate; attention (causal: half the context on average) at 16-bit.
+  // Linear layers at the compute rate; attention (causal: half the context on average; eager
+  // computes the whole square) at 16-bit.
   const double prefill_linear = prefill_tokens * 2.0 * active_linear / tp;
-  const double prefill_attn = prefill_tokens * AttentionFlopsPerToken(m, prompt / 2.0) / tp;
+  const double prefill_attn =
+      prefill_tokens * AttentionFlopsPerToken(m, o.flash_attention ? prompt / 2.0 : prompt) / tp;
   e.prefill_compute_seconds = prefill_linear / (peak * o.compute_efficiency) +
                               prefill_attn / (peak16 * o.compute_efficiency);
+  if (!o.flash_attention) {
+    // The scores' round trips through HBM, layer after layer, serialised with the matmuls.
+    const int softmax_layers = m.num_layers - m.CountAttention(AttentionKind::kLinear);
+    e.prefill_compute_seconds += double(softmax_layers) * double(o.batch) * heads_per_gpu * prompt *
+                                 prompt * kEagerScoreTrafficBytes / mem_bw;
+  }
   e.prefill_memory_seconds = e.weights_bytes_per_gpu / mem_bw;
   e.prefill_comm_seconds = 2.0 * m.num_layers * tp_allreduce(prefill_tokens * h * 2.0);
   e.prefill_seconds =
@@ -378,6 +399,12 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
     e.assumptions.push_back("runtime overhead: CUDA context " + Fixed(e.cuda_context_gib, 2) +
                             " GiB and workspace " + Fixed(e.workspace_gib, 2) +
                             " GiB (planner defaults)");
+  }
+  if (!o.flash_attention) {
+    e.modelled.push_back("eager attention: one layer's heads x q x q scores in memory (" +
+                         Fixed(kEagerScoreBytes, 0) +
+                         " B per element) and their HBM round trips in prefill (" +
+                         Fixed(kEagerScoreTrafficBytes, 0) + " B per element per layer)");
   }
   if (o.overhead_gib) e.assumptions.push_back("runtime overhead given: --overhead-gib");
   e.assumptions.push_back("compute efficiency " + Fixed(o.compute_efficiency, 2) +

@@ -83,6 +83,8 @@ Result<ServingEngine> ParseServingEngine(std::string_view s);
 inline constexpr double kVllmNonTorchGib = 0.13;
 inline constexpr double kVllmCommBuffersGib = 0.42;
 inline constexpr double kVllmSamplerBytesPerLogit = 38.26;
+inline constexpr double kEagerScoreBytes = 2.0 + 4.0 + 2.0;
+inline constexpr double kEagerScoreTrafficBytes = 2.0 + 2.0 + 2.0 + 2.0 + 4.0 + 4.0 + 2.0 + 2.0;
 
 struct InferOptions {
   hw::Precision precision = hw::Precision::kBf16;  // weights of linear layers
@@ -98,6 +100,14 @@ struct InferOptions {
   int64_t prompt_tokens = 0;  // prefill length; 0 = context
   double gpu_memory_utilization = 0.9;
   ServingEngine engine = ServingEngine::kVllm;
+  // false: eager attention (no fused kernel; --engine generic only, as in Hugging Face
+  // transformers' "eager" implementation): each layer materialises the heads x q x k scores,
+  // kEagerScoreBytes per element at the softmax's peak (the 16-bit scores with the mask added,
+  // their FP32 softmax, its 16-bit copy) and kEagerScoreTrafficBytes of HBM traffic per element
+  // (written by QK^T, read and rewritten by the mask, read by the softmax, its FP32 output written
+  // and read by the cast, the 16-bit probabilities written and read by PV); the masked half of the
+  // causal square is computed too.
+  bool flash_attention = true;
   int64_t max_batched_tokens = 8192;  // tokens in one prefill forward (activation peak)
   int max_num_seqs = 1024;  // vLLM: sequences the sampler's profile run covers (vLLM >= 0.10's
                             // default for `vllm serve` on GPUs of 70 GiB and more; 256 before)
@@ -134,6 +144,7 @@ struct InferEstimate {
   double prefill_compute_seconds = 0;  // linear + attention at the compute rates
   double prefill_memory_seconds = 0;   // weights read once
   double prefill_comm_seconds = 0;     // TP all-reduces
+  double eager_scores_gib = 0;         // eager attention: one layer's scores in the forward
   double total_gib_per_gpu = 0;
   double budget_gib_per_gpu = 0;     // memory x utilisation
   double kv_budget_gib_per_gpu = 0;  // what the KV cache gets: budget - weights - overhead

@@ -201,8 +201,7 @@ TEST(InferenceTest, VllmProfileRunByHand) {
 TEST(InferenceTest, VllmCommunicationBuffersComeWithTensorParallelism) {
   // TP 1: 0.13 GiB non-torch; TP 2, 4, 8: + 0.42 GiB of NCCL / custom all-reduce buffers, the
   // same at every degree (two ring / tree peers per channel). The sampler sees the whole
-  // vocabulary on every rank, so its peak does not shrink with TP
-  // (nor are the hidden states it keeps).
+  // vocabulary and keeps every token's hidden states on every rank: its peak does not shrink.
   const ModelSpec m = Preset("Llama-3-70B");
   for (int tp : {2, 4, 8}) {
     auto e = EstimateInference(m, H100(), Opts(hw::Precision::kBf16, tp));
@@ -230,6 +229,34 @@ TEST(InferenceTest, PrefillOverlapsWeightReadsWithCompute) {
   ASSERT_TRUE(e.has_value());
   EXPECT_GT(e->prefill_compute_seconds, e->prefill_memory_seconds);
   EXPECT_NEAR(e->prefill_seconds, e->prefill_compute_seconds, 1e-12);
+}
+
+TEST(InferenceTest, EagerAttentionMaterialisesTheScores) {
+  // Llama-3-8B, generic engine, one 1024-token prompt on one H100.
+  // Memory: one layer's 32 heads x 1024 x 1024 scores x 8 B = 268,435,456 B = 0.25 GiB, on top of
+  // the forward's 1024 x 122,880 B = 125,829,120 B.
+  InferOptions o = Opts(hw::Precision::kBf16);
+  o.engine = ServingEngine::kGeneric;
+  o.context = 1024;
+  auto flash = EstimateInference(Preset("Llama-3-8B"), H100(), o);
+  o.flash_attention = false;
+  auto eager = EstimateInference(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(flash.has_value() && eager.has_value());
+  EXPECT_NEAR(eager->eager_scores_gib, 0.25, 1e-12);
+  EXPECT_NEAR(eager->forward_activation_gib, (125'829'120.0 + 268'435'456.0) / kGiB, 1e-12);
+  EXPECT_NEAR(eager->activation_gib - flash->activation_gib, 0.25, 1e-12);
+  // Prefill: attention over the whole square instead of the causal half, 1024 x 2 x 32 x (128 +
+  // 128) x 32 layers x (1024 - 512) = 274,877,906,944 more FLOPs at the 16-bit rate x 0.6, and
+  // 32 layers x 32 heads x 1024^2 x 20 B = 21,474,836,480 B of score traffic at HBM x 0.8.
+  const double flops = 274'877'906'944.0 / (*PeakTflops(H100(), hw::Precision::kBf16) * 1e12 * 0.6);
+  const double traffic = 21'474'836'480.0 / (MemoryBytesPerSecond(H100()) * 0.8);
+  EXPECT_NEAR(eager->prefill_compute_seconds - flash->prefill_compute_seconds, flops + traffic,
+              1e-12);
+  // vLLM has no eager path: refused, naming the flag.
+  o.engine = ServingEngine::kVllm;
+  auto refused = EstimateInference(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message().find("--eager-attention"), std::string::npos);
 }
 
 TEST(InferenceTest, EngineNamesAreChecked) {
