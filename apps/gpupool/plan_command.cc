@@ -599,6 +599,10 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
                     "whose start-up memory accounting to follow: vllm (profile run: activation "
                     "peak, non-torch memory) or generic (fixed CUDA context + workspace)" +
                         Default(std::string(pl::ServingEngineName(kInfer.engine))));
+  infer->add_option("--step-overhead-ms", inf.o.step_overhead_ms,
+                    "fixed cost of one engine step (scheduling, sampling, detokenising) added to "
+                    "each decode step and the prefill" +
+                        Default(kInfer.step_overhead_ms));
   infer->add_flag("--eager-attention", inf.eager,
                   "generic engine: attention without a fused kernel (the scores in memory, their "
                   "HBM round trips in prefill)");

@@ -343,7 +343,11 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   const double decode_compute = decode_flops / (peak * o.compute_efficiency);
   const double decode_comm = 2.0 * m.num_layers * tp_allreduce(double(o.batch) * h * 2.0);
   e.decode_bound = decode_mem >= decode_compute ? "memory" : "compute";
-  const double step = std::max(decode_mem, decode_compute) + decode_comm;
+  if (o.step_overhead_ms < 0) {
+    return Error(Status::InvalidArgument("--step-overhead-ms must be >= 0"));
+  }
+  const double step_overhead = o.step_overhead_ms * 1e-3;
+  const double step = std::max(decode_mem, decode_compute) + decode_comm + step_overhead;
   e.decode_ms_per_token = step * 1e3;
   e.decode_tokens_per_second = double(o.batch) / step;
 
@@ -363,8 +367,8 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   }
   e.prefill_memory_seconds = e.weights_bytes_per_gpu / mem_bw;
   e.prefill_comm_seconds = 2.0 * m.num_layers * tp_allreduce(prefill_tokens * h * 2.0);
-  e.prefill_seconds =
-      std::max(e.prefill_compute_seconds, e.prefill_memory_seconds) + e.prefill_comm_seconds;
+  e.prefill_seconds = std::max(e.prefill_compute_seconds, e.prefill_memory_seconds) +
+                      e.prefill_comm_seconds + step_overhead;
 
   // --- What is modelled and what is assumed.
   e.modelled = {
@@ -411,7 +415,11 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
                           " of the dense peak, HBM efficiency " + Fixed(o.memory_efficiency, 2) +
                           " (planner constants)");
   e.assumptions.push_back(
-      "per-step serving costs (scheduling, sampling, detokenising) are not included");
+      o.step_overhead_ms > 0
+          ? "per-step serving cost " + Fixed(o.step_overhead_ms, 2) +
+                " ms (scheduling, sampling, detokenising; --step-overhead-ms)"
+          : "per-step serving costs (scheduling, sampling, detokenising) are not included "
+            "(--step-overhead-ms)");
   return e;
 }
 

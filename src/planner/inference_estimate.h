@@ -108,6 +108,11 @@ struct InferOptions {
   // and read by the cast, the 16-bit probabilities written and read by PV); the masked half of the
   // causal square is computed too.
   bool flash_attention = true;
+  // Fixed cost of one engine step outside the GPU's work (scheduling, input preparation,
+  // sampling's host sync, detokenising), added to each decode step and to the prefill. 0 unless
+  // given: no published figure for a current engine was found (vLLM's V0 measured 4-13 ms of GPU
+  // idle per decode step in 2024, vllm-project/vllm issue 6854, which its later releases cut).
+  double step_overhead_ms = 0;
   int64_t max_batched_tokens = 8192;  // tokens in one prefill forward (activation peak)
   int max_num_seqs = 1024;  // vLLM: sequences the sampler's profile run covers (vLLM >= 0.10's
                             // default for `vllm serve` on GPUs of 70 GiB and more; 256 before)

@@ -259,6 +259,21 @@ TEST(InferenceTest, EagerAttentionMaterialisesTheScores) {
   EXPECT_NE(refused.error().message().find("--eager-attention"), std::string::npos);
 }
 
+TEST(InferenceTest, StepOverheadAddsToEveryStep) {
+  // 2 ms per engine step: each decode step and the prefill take 2 ms more; tokens/s follow.
+  InferOptions o = Opts(hw::Precision::kBf16);
+  o.batch = 8;
+  auto base = EstimateInference(Preset("Llama-3-8B"), H100(), o);
+  o.step_overhead_ms = 2.0;
+  auto slow = EstimateInference(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(base.has_value() && slow.has_value());
+  EXPECT_NEAR(slow->decode_ms_per_token - base->decode_ms_per_token, 2.0, 1e-9);
+  EXPECT_NEAR(slow->prefill_seconds - base->prefill_seconds, 2e-3, 1e-12);
+  EXPECT_NEAR(slow->decode_tokens_per_second, 8.0 / (slow->decode_ms_per_token * 1e-3), 1e-9);
+  o.step_overhead_ms = -1;
+  EXPECT_FALSE(EstimateInference(Preset("Llama-3-8B"), H100(), o).has_value());
+}
+
 TEST(InferenceTest, EngineNamesAreChecked) {
   EXPECT_EQ(ParseServingEngine("vllm").value_or(ServingEngine::kGeneric), ServingEngine::kVllm);
   EXPECT_EQ(ParseServingEngine("generic").value_or(ServingEngine::kVllm), ServingEngine::kGeneric);
