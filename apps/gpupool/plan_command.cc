@@ -606,12 +606,13 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   infer->add_flag("--eager-attention", inf.eager,
                   "generic engine: attention without a fused kernel (the scores in memory, their "
                   "HBM round trips in prefill)");
-  infer->add_option(
-      "--max-num-seqs", inf.o.max_num_seqs,
-      "vllm: sequences the sampler's profile run covers" + Default(double(kInfer.max_num_seqs)));
+  infer->add_option("--max-num-seqs", inf.o.max_num_seqs,
+                    "vllm: sequences the sampler's profile run covers (default as `vllm serve`: "
+                    "1024 on GPUs of 70 GiB and more other than the A100, else 256)");
   infer->add_option("--max-batched-tokens", inf.o.max_batched_tokens,
-                    "tokens in one prefill forward (activation peak)" +
-                        Default(double(kInfer.max_batched_tokens)));
+                    "tokens in one prefill forward, the activation peak (default as `vllm "
+                    "serve`: 8192 on GPUs of 70 GiB and more other than the A100, else 2048; "
+                    "generic engine 8192)");
   infer->callback([&exit_code] { RunInfer(inf, exit_code); });
 
   static TrainFlags tr;

@@ -1,6 +1,7 @@
 #include "planner/inference_estimate.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 
@@ -266,8 +267,18 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   const double qkv = double(m.num_heads) * QkHeadDim(m) * 2.0 +
                      (m.mla.enabled ? double(m.num_heads) * VHeadDim(m)
                                     : double(m.num_kv_heads) * m.head_dim * 2.0);
+  // vLLM's serve defaults by device (see the header); the generic engine's 8192 tokens.
+  std::string lower_name = gpu.name;
+  for (char& c : lower_name) c = char(std::tolower(static_cast<unsigned char>(c)));
+  const bool big_gpu = gpu.memory_gib.value >= 70 && lower_name.find("a100") == std::string::npos;
+  e.max_batched_tokens =
+      o.max_batched_tokens.value_or(o.engine == ServingEngine::kVllm && !big_gpu ? 2048 : 8192);
+  e.max_num_seqs = o.max_num_seqs.value_or(big_gpu ? 1024 : 256);
+  if (e.max_batched_tokens < 1) {
+    return Error(Status::InvalidArgument("--max-batched-tokens must be >= 1"));
+  }
   const double act_tokens =
-      double(std::min<int64_t>(o.max_batched_tokens, int64_t(o.batch) * o.context));
+      double(std::min<int64_t>(e.max_batched_tokens, int64_t(o.batch) * o.context));
   // residual + norm output (2 x 2h), QKV (2 bytes each), MLP gate/up/product (3 x 2 bytes).
   const double per_token = 4.0 * h + 2.0 * qkv / tp + 6.0 * ffn_tokens / tp;
   e.engine = std::string(ServingEngineName(o.engine));
@@ -288,13 +299,13 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   e.forward_activation_gib = act_tokens * per_token / kGiB + e.eager_scores_gib;
   double memory_total_gib = gpu.memory_gib.value;
   if (o.engine == ServingEngine::kVllm) {
-    if (o.max_num_seqs < 1) return Error(Status::InvalidArgument("--max-num-seqs must be >= 1"));
+    if (e.max_num_seqs < 1) return Error(Status::InvalidArgument("--max-num-seqs must be >= 1"));
     if (gpu.cuda_total_gib.value > 0) memory_total_gib = gpu.cuda_total_gib.value;
     // The profile run's tokens are max_batched_tokens whatever the batch asked for.
-    const double tokens = double(o.max_batched_tokens);
+    const double tokens = double(e.max_batched_tokens);
     e.forward_activation_gib = tokens * per_token / kGiB;
     e.sampler_activation_gib =
-        (tokens * h * 2.0 + double(o.max_num_seqs) * double(m.vocab) * kVllmSamplerBytesPerLogit) /
+        (tokens * h * 2.0 + double(e.max_num_seqs) * double(m.vocab) * kVllmSamplerBytesPerLogit) /
         kGiB;
     e.non_torch_gib = kVllmNonTorchGib + (tp > 1 ? kVllmCommBuffersGib : 0.0);
     e.activation_gib =
@@ -381,8 +392,8 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   };
   if (o.engine == ServingEngine::kVllm) {
     e.modelled.push_back("vLLM start-up profile: activation peak = max(forward over " +
-                         std::to_string(o.max_batched_tokens) + " tokens, sampler over " +
-                         std::to_string(o.max_num_seqs) + " sequences x the vocabulary); KV gets " +
+                         std::to_string(e.max_batched_tokens) + " tokens, sampler over " +
+                         std::to_string(e.max_num_seqs) + " sequences x the vocabulary); KV gets " +
                          Fixed(memory_total_gib, 2) + " GiB x " +
                          Fixed(o.gpu_memory_utilization, 2) +
                          " less weights, activation peak and non-torch memory");

@@ -113,9 +113,12 @@ struct InferOptions {
   // given: no published figure for a current engine was found (vLLM's V0 measured 4-13 ms of GPU
   // idle per decode step in 2024, vllm-project/vllm issue 6854, which its later releases cut).
   double step_overhead_ms = 0;
-  int64_t max_batched_tokens = 8192;  // tokens in one prefill forward (activation peak)
-  int max_num_seqs = 1024;  // vLLM: sequences the sampler's profile run covers (vLLM >= 0.10's
-                            // default for `vllm serve` on GPUs of 70 GiB and more; 256 before)
+  // Tokens in one prefill forward (the activation peak) and, for vLLM, the sequences its sampler
+  // profile covers. Unset: vLLM's `vllm serve` defaults (vllm/engine/arg_utils.py
+  // get_batch_defaults): 8192 and 1024 on GPUs of 70 GiB and more whose name has no "A100", 2048
+  // and 256 otherwise; the generic engine takes 8192 tokens.
+  std::optional<int64_t> max_batched_tokens;
+  std::optional<int> max_num_seqs;
   double cuda_context_gib = 1.0;         // CUDA context + non-torch allocations (cuBLAS, NCCL)
   double workspace_gib = 0.5;            // CUDA-graph pool, sampler; + 0.25 GiB when tp > 1
   std::optional<double> activation_gib;  // override the computed activation peak
@@ -146,6 +149,8 @@ struct InferEstimate {
   double non_torch_gib = 0;           // vLLM: non-torch memory of the profile run
   double overhead_gib = 0;
   std::string engine;                  // "vllm" or "generic"
+  int64_t max_batched_tokens = 0;      // as used (the option or the engine's default)
+  int max_num_seqs = 0;                // as used (vLLM)
   double prefill_compute_seconds = 0;  // linear + attention at the compute rates
   double prefill_memory_seconds = 0;   // weights read once
   double prefill_comm_seconds = 0;     // TP all-reduces

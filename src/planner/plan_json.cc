@@ -74,8 +74,8 @@ json InferJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& 
   j["overhead_parts_gib"]["forward_activations"] = e.forward_activation_gib;
   j["overhead_parts_gib"]["sampler_activations"] = e.sampler_activation_gib;
   j["kv_budget_gib_per_gpu"] = e.kv_budget_gib_per_gpu;
-  j["max_num_seqs"] = o.max_num_seqs;
-  j["max_batched_tokens"] = o.max_batched_tokens;
+  j["max_num_seqs"] = e.max_num_seqs;
+  j["max_batched_tokens"] = e.max_batched_tokens;
   j["prefill_parts_seconds"] = {{"compute", e.prefill_compute_seconds},
                                 {"weights_read", e.prefill_memory_seconds},
                                 {"tp_comm", e.prefill_comm_seconds}};

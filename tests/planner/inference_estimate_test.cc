@@ -274,6 +274,31 @@ TEST(InferenceTest, StepOverheadAddsToEveryStep) {
   EXPECT_FALSE(EstimateInference(Preset("Llama-3-8B"), H100(), o).has_value());
 }
 
+TEST(InferenceTest, VllmServeDefaultsFollowTheDevice) {
+  // `vllm serve` takes 8192 tokens / 1024 sequences on GPUs of 70 GiB and more whose name has no
+  // "A100" (H100), 2048 / 256 otherwise (A100 80GB, L4); the generic engine 8192 tokens.
+  InferOptions o = Opts(hw::Precision::kBf16);
+  auto h100 = EstimateInference(Preset("Llama-3-8B"), H100(), o);
+  auto a100 = EstimateInference(Preset("Llama-3-8B"), A100(), o);
+  ASSERT_TRUE(h100.has_value() && a100.has_value());
+  EXPECT_EQ(h100->max_batched_tokens, 8192);
+  EXPECT_EQ(h100->max_num_seqs, 1024);
+  EXPECT_EQ(a100->max_batched_tokens, 2048);
+  EXPECT_EQ(a100->max_num_seqs, 256);
+  o.engine = ServingEngine::kGeneric;
+  a100 = EstimateInference(Preset("Llama-3-8B"), A100(), o);
+  ASSERT_TRUE(a100.has_value());
+  EXPECT_EQ(a100->max_batched_tokens, 8192);
+  // Given values win.
+  o.engine = ServingEngine::kVllm;
+  o.max_batched_tokens = 4096;
+  o.max_num_seqs = 64;
+  h100 = EstimateInference(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(h100.has_value());
+  EXPECT_EQ(h100->max_batched_tokens, 4096);
+  EXPECT_EQ(h100->max_num_seqs, 64);
+}
+
 TEST(InferenceTest, EngineNamesAreChecked) {
   EXPECT_EQ(ParseServingEngine("vllm").value_or(ServingEngine::kGeneric), ServingEngine::kVllm);
   EXPECT_EQ(ParseServingEngine("generic").value_or(ServingEngine::kVllm), ServingEngine::kGeneric);
