@@ -9,6 +9,7 @@
 #include "common/data_dir.h"
 #include "hw/catalog.h"
 #include "planner/fabric.h"
+#include "planner/kernel_efficiency.h"
 #include "planner/layout_search.h"
 #include "planner/model_loader.h"
 
@@ -39,6 +40,9 @@ SearchOptions Options() {
   auto fabric = CatalogFabric(**hw::Catalog::Default(), H100(), "IB-NDR");
   if (!fabric) throw std::runtime_error(fabric.error().ToString());
   so.base.fabric = *fabric;
+  auto kernels = LoadKernelEfficiency((DataDir() / kKernelEfficiencyFile).string());
+  if (!kernels) throw std::runtime_error(kernels.error().ToString());
+  so.base.kernels = KernelEfficiencyFor(*kernels, H100());
   return so;
 }
 

@@ -24,6 +24,7 @@
 #include "planner/fabric.h"
 #include "planner/gpu_rates.h"
 #include "planner/inference_estimate.h"
+#include "planner/kernel_efficiency.h"
 #include "planner/layout_search.h"
 #include "planner/model_loader.h"
 #include "planner/plan_inputs.h"
@@ -109,6 +110,14 @@ Result<Resolved> Resolve(const Common& f) {
   for (const std::string& w : r->model.warnings)
     std::cerr << "gpupool plan: warning: " << w << "\n";
   return r;
+}
+
+// The kernel efficiency row of the plan's GPU architecture (data/planner/kernel_efficiency.yaml,
+// the table the planner's tests read too).
+Result<pl::KernelEfficiency> Kernels(const Resolved& r) {
+  auto t = pl::LoadKernelEfficiency((DataDir() / pl::kKernelEfficiencyFile).string());
+  if (!t) return Error(t.error());
+  return pl::KernelEfficiencyFor(*t, *r.gpu);
 }
 
 Result<nlohmann::json> EmitRequest(int gpus, int tp, const Resolved& r, double gib_per_gpu) {
@@ -214,6 +223,7 @@ struct TrainFlags {
   Common c;
   pl::TrainOptions o;
   std::string recompute = "selective";
+  std::string cross_entropy = "fused";
   bool eager = false;
   bool no_sp = false;
 };
@@ -263,6 +273,15 @@ void RunTrain(TrainFlags& f, int& exit_code) {
   pl::TrainOptions o = f.o;
   o.precision = r->precision;
   o.fabric = r->fabric;
+  auto kernels = Kernels(*r);
+  if (!kernels) return Fail(kernels.error(), exit_code);
+  o.kernels = *kernels;
+  o.fused_cross_entropy = f.cross_entropy == "fused";
+  if (f.cross_entropy != "fused" && f.cross_entropy != "eager") {
+    return Fail(Status::InvalidArgument("--cross-entropy must be fused or eager, not '" +
+                                        f.cross_entropy + "'"),
+                exit_code);
+  }
   auto rc = pl::ParseRecompute(f.recompute);
   if (!rc) return Fail(rc.error(), exit_code);
   o.layout.recompute = *rc;
@@ -370,6 +389,9 @@ void RunSearch(SearchFlags& f, int& exit_code) {
   so.base.seq = f.seq;
   so.base.tokens = f.tokens;
   so.base.fabric = r->fabric;
+  auto kernels = Kernels(*r);
+  if (!kernels) return Fail(kernels.error(), exit_code);
+  so.base.kernels = *kernels;
   so.global_batch_tokens = f.batch_tokens;
   const pl::ModelProfile prof = pl::MakeProfile(r->model);
   auto roce = pl::ScaleOutTier(*r->catalog, "RoCE-400G");
@@ -626,7 +648,19 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   train->add_option("--ep", tr.o.layout.ep, "expert parallel (inside dp x cp)");
   train->add_option("--vp", tr.o.layout.vp, "virtual stages per GPU (interleaved 1F1B)");
   train->add_option("--zero", tr.o.layout.zero, "ZeRO stage 0-3 (1 = distributed optimizer)");
-  train->add_option("--recompute", tr.recompute, "none|selective|full");
+  train->add_option("--recompute", tr.recompute,
+                    "none|selective|op|full (selective: Megatron's; op: torchtitan's per-operation "
+                    "checkpointing, every other matmul recomputed)");
+  train->add_option("--cross-entropy", tr.cross_entropy,
+                    "fused (Megatron's vocab-parallel kernel: logits 6 B per vocab entry) or eager "
+                    "(PyTorch F.cross_entropy: 18 B)" +
+                        Default(std::string("fused")));
+  train->add_option("--allocator-fragmentation", tr.o.allocator_fragmentation,
+                    "caching-allocator reserve over allocated memory, as a fraction" +
+                        Default(kTrain.allocator_fragmentation));
+  train->add_flag("--fsdp-pp-resharded{false}", tr.o.fsdp_pp_unsharded,
+                  "with ZeRO-3 and pp > 1, assume weights are resharded after each forward "
+                  "(default: kept gathered for the step, as torchtitan does under PP)");
   train->add_option("--micro-batch", tr.o.layout.micro_batch, "sequences per microbatch");
   train->add_option("--global-batch", tr.o.global_batch, "sequences per step (default ~4M tokens)");
   train->add_option("--seq", tr.o.seq, "sequence length");
@@ -641,15 +675,27 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   train->add_option("--buffers-gib", tr.o.buffers_gib,
                     "CUDA context + NCCL + slack" + Default(kTrain.buffers_gib));
   train->add_option("--efficiency", tr.o.compute_efficiency,
-                    "share of the 16-bit dense peak GEMMs reach (linear layers; attention too "
-                    "with --eager-attention)" +
-                        Default(kTrain.compute_efficiency));
+                    "asymptotic share of the 16-bit dense peak large GEMMs reach (linear layers; "
+                    "attention too with --eager-attention); default: the GPU architecture's row "
+                    "of data/planner/kernel_efficiency.yaml");
   train->add_option("--fp8-efficiency", tr.o.fp8_compute_efficiency,
-                    "share of the FP8 dense peak" + Default(kTrain.fp8_compute_efficiency));
+                    "the same for FP8 GEMMs, of the FP8 dense peak (default: the table's)");
+  train->add_option(
+      "--flash-efficiency", tr.o.flash_efficiency,
+      "share of the 16-bit dense peak flash attention reaches (default: the table's)");
+  train->add_option("--elementwise-bytes", tr.o.elementwise_bytes_per_hidden,
+                    "element-wise traffic per token per layer per pass, in units of the hidden "
+                    "size" +
+                        Default(kTrain.elementwise_bytes_per_hidden));
+  train->add_option("--tp-overlap", tr.o.tp_overlap,
+                    "share of TP communication hidden (default: the table's fp8_tp_overlap when "
+                    "training in fp8, else 0)");
   train->add_option("--dp-overlap", tr.o.dp_overlap,
                     "share of DP comm hidden" + Default(kTrain.dp_overlap));
   train->add_option("--ep-overlap", tr.o.ep_overlap,
-                    "share of EP all-to-all hidden" + Default(kTrain.ep_overlap));
+                    "share of EP all-to-all hidden (default " + F(pl::kMoeA2aOverlap, 1) +
+                        " with two or more microbatches per pipeline, as DualPipe / Megatron-Core "
+                        "1F1B all-to-all overlap; 0 with one)");
   train->callback([&exit_code] { RunTrain(tr, exit_code); });
 
   static SearchFlags se;

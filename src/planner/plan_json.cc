@@ -1,6 +1,7 @@
 #include "planner/plan_json.h"
 
 #include <cmath>
+#include <optional>
 
 #include "planner/gpu_rates.h"
 
@@ -136,9 +137,26 @@ json FabricJson(const Fabric& f) {
           {"gpus_per_node", f.gpus_per_node}};
 }
 
+// The kernel-efficiency figures a training estimate used, each with where it came from.
+json KernelsJson(const TrainOptions& o, const TrainEstimate& e) {
+  auto fig = [](const hw::Sourced& s, const std::optional<double>& over) {
+    if (over) return json{{"value", *over}, {"source", "command line"}};
+    return json{{"value", s.value}, {"source", s.source}};
+  };
+  return {{"architecture", o.kernels.architecture},
+          {"gemm_16bit", fig(o.kernels.gemm_16bit, o.compute_efficiency)},
+          {"gemm_fp8", fig(o.kernels.gemm_fp8, o.fp8_compute_efficiency)},
+          {"flash", fig(o.kernels.flash, o.flash_efficiency)},
+          {"gemm_efficiency_used", e.gemm_efficiency},
+          {"elementwise_bytes_per_hidden", o.elementwise_bytes_per_hidden},
+          {"tp_overlap", e.tp_overlap},
+          {"ep_overlap", e.ep_overlap}};
+}
+
 json TrainJson(const ModelSpec& m, const hw::GpuModel& gpu, const TrainOptions& o,
                const TrainEstimate& e) {
   return {{"model", ModelJson(m)},
+          {"kernels", KernelsJson(o, e)},
           {"gpu", gpu.name},
           {"precision", PrecisionLabel(o.precision)},
           {"gpus", o.gpus},

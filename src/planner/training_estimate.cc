@@ -15,6 +15,8 @@ std::string RecomputeName(Recompute r) {
       return "none";
     case Recompute::kSelective:
       return "selective";
+    case Recompute::kOp:
+      return "op";
     case Recompute::kFull:
       return "full";
   }
@@ -24,9 +26,10 @@ std::string RecomputeName(Recompute r) {
 Result<Recompute> ParseRecompute(std::string_view s) {
   if (s == "none") return Recompute::kNone;
   if (s == "selective") return Recompute::kSelective;
+  if (s == "op") return Recompute::kOp;
   if (s == "full") return Recompute::kFull;
   return Error(Status::InvalidArgument("unknown --recompute '" + std::string(s) +
-                                       "' (one of none, selective, full)"));
+                                       "' (one of none, selective, op, full)"));
 }
 
 ModelProfile MakeProfile(const ModelSpec& model) {
@@ -60,6 +63,21 @@ double LayerActivationBytesPerToken(const ModelSpec& m, bool moe_layer, int tp, 
     tp_part += (gpt_style ? 5.0 : 2.0) * a * double(seq);
   }
   const double mlp_bytes_per_width = m.ffn_kind == FfnKind::kGated ? 6.0 : 4.0;
+  if (recompute == Recompute::kOp) {
+    // torchtitan's op-level SAC keeps the layer input, the attention kernel's output and the
+    // outputs of every other matmul (its policy counts mm calls and recomputes the even ones);
+    // norms, activation functions and the other matmuls are recomputed. Matmul outputs of one
+    // layer: q, k, v, o (h), the MLP's up (and gate) and down (h); experts top_k times.
+    const double gated = m.ffn_kind == FfnKind::kGated ? 2.0 : 1.0;
+    double mm_out = 2.0 * a * dqk + 2.0 * kv * dqk + 2.0 * kv * dv + 2.0 * h;
+    if (moe_layer) {
+      mm_out += m.moe.top_k * (2.0 * gated * double(m.moe.expert_ffn) + 2.0 * h);
+      mm_out += 2.0 * gated * double(m.moe.shared_ffn) + (m.moe.shared_ffn > 0 ? 2.0 * h : 0.0);
+    } else {
+      mm_out += 2.0 * gated * double(m.ffn) + 2.0 * h;
+    }
+    return 2.0 * h / sp_div + (2.0 * a * dv + 0.5 * mm_out) / t;
+  }
   if (moe_layer) {
     const double k = m.moe.top_k;
     tp_part += k * (4.0 * h + mlp_bytes_per_width * double(m.moe.expert_ffn));
@@ -72,11 +90,6 @@ double LayerActivationBytesPerToken(const ModelSpec& m, bool moe_layer, int tp, 
 
 namespace {
 
-// Bytes read and written by element-wise kernels per token per layer per pass, in units of the
-// hidden size: two norms (read 2h, write 2h each), two residual adds with bias/dropout (read 4h,
-// write 2h, mask h each), and the MLP activation (read/write about 16h for a 4h-wide GELU or
-// SwiGLU's gate and up): about 40 h.
-constexpr double kElementwiseBytesPerHidden = 40.0;
 constexpr double kHbmEfficiency = 0.8;
 
 }  // namespace
@@ -210,11 +223,18 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     if (sixteen) why += "; use --precision " + PrecisionLabel(*sixteen);
     return Error(Status::InvalidArgument(why));
   }
+  if (!o.kernels.loaded()) {
+    return Error(Status::InvalidArgument(std::string("no kernel efficiency row for ") + gpu.name +
+                                         ": load " + kKernelEfficiencyFile));
+  }
   const bool fp8 = o.precision == hw::Precision::kFp8;
   const double peak16 = *PeakTflops(gpu, sixteen.value_or(o.precision)) * 1e12;
   const double peak_train = *PeakTflops(gpu, o.precision) * 1e12;
-  const double rate_linear =
-      fp8 ? peak_train * o.fp8_compute_efficiency : peak_train * o.compute_efficiency;
+  const double gemm16 = o.compute_efficiency.value_or(o.kernels.gemm_16bit.value);
+  e.gemm_efficiency = fp8 ? o.fp8_compute_efficiency.value_or(o.kernels.gemm_fp8.value) : gemm16;
+  const double rate_linear = peak_train * e.gemm_efficiency;
+  const double flash_eff = o.flash_efficiency.value_or(o.kernels.flash.value);
+  e.tp_overlap = o.tp_overlap.value_or(fp8 ? o.kernels.fp8_tp_overlap.value : 0.0);
 
   // --- Batch.
   const int64_t dp_mb = int64_t{l.dp} * l.micro_batch;
@@ -230,6 +250,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   }
   e.microbatches = e.global_batch / dp_mb;
   const double m_count = double(e.microbatches);
+  e.ep_overlap = o.ep_overlap.value_or(e.microbatches >= 2 ? kMoeA2aOverlap : 0.0);
 
   // --- Memory and time, stage by stage.
   const double h = double(m.hidden);
@@ -281,12 +302,17 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   const bool attn_recomputed = l.recompute == Recompute::kFull ||
                                (l.recompute == Recompute::kSelective && !o.flash_attention);
   const double attn_passes = 3.0 + (attn_recomputed ? 1.0 : 0.0);
-  const double rate_attn = peak16 * (o.flash_attention ? o.flash_efficiency : o.compute_efficiency);
+  const double rate_attn = peak16 * (o.flash_attention ? flash_eff : gemm16);
+  // Forward passes of the linear layers per step: 3 (forward, two backward GEMMs), +1 with full
+  // recompute, +1/2 with op-level SAC (every other matmul recomputed).
+  const double linear_passes = l.recompute == Recompute::kFull ? 8.0
+                               : l.recompute == Recompute::kOp ? 7.0
+                                                               : 6.0;
   // Memory-bound element-wise work (norms, residual adds, activation functions, dropout; with
   // eager attention also the softmax/mask/dropout passes over the a x s scores), per token per
   // layer: passes x kElementwiseBytesPerHidden x h + attention passes x (9 or 6) x a x s bytes.
   const double passes = 3.0 + (l.recompute == Recompute::kFull ? 1.0 : 0.0);
-  double bytes_tok_layer = passes * kElementwiseBytesPerHidden * h / (sp ? l.tp : 1);
+  double bytes_tok_layer = passes * o.elementwise_bytes_per_hidden * h / (sp ? l.tp : 1);
   if (!o.flash_attention) {
     const double per_score = m.ffn_kind == FfnKind::kPlain ? 9.0 : 6.0;
     bytes_tok_layer += attn_passes * per_score * m.num_heads * double(o.seq) / l.tp;
@@ -313,7 +339,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       moe_layers += moe ? 1 : 0;
       const double linear = double(lp.Active(m.moe.top_k) - lp.norms);
       flops_model += 6.0 * linear + 3.0 * attn_fwd_per_layer;
-      linear_hw += (l.recompute == Recompute::kFull ? 8.0 : 6.0) * linear;
+      linear_hw += linear_passes * linear;
       act += LayerActivationBytesPerToken(m, moe, l.tp, sp, l.recompute, o.flash_attention, o.seq);
       act_one_layer_max = std::max(act_one_layer_max,
                                    LayerActivationBytesPerToken(m, moe, l.tp, sp, Recompute::kNone,
@@ -325,8 +351,12 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     if (s == l.pp - 1) {
       ne += double(prof.counts.lm_head + prof.counts.final_norm) + (last_tied_copy ? vocab_h : 0);
       flops_model += 6.0 * vocab_h;
-      linear_hw += (l.recompute == Recompute::kFull ? 8.0 : 6.0) * vocab_h;
-      logits_bytes = 4.0 * tokens_mb * double(m.vocab) / l.tp;
+      linear_hw += linear_passes * vocab_h;
+      // Logits and loss: Megatron's fused vocab-parallel cross-entropy keeps the 16-bit logits
+      // and one FP32 copy whose softmax gradient it writes in place (2 + 4 B); PyTorch's eager
+      // F.cross_entropy upcasts to FP32 (4), log_softmax saves its FP32 result (4), and the
+      // backward holds the FP32 gradients of both (4 + 4) beside the 16-bit logits (2): 18 B.
+      logits_bytes = (o.fused_cross_entropy ? 6.0 : 18.0) * tokens_mb * double(m.vocab) / l.tp;
       if (m.mtp_layers > 0) {
         // DeepSeek's multi-token prediction module trains with the model on the last stage: per
         // depth one more decoder layer, the 2h x h projection and another pass through the
@@ -336,8 +366,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
         ne += m.mtp_layers * (double(last.Total() - last.routed_experts) + 2.0 * h * h);
         ex += m.mtp_layers * double(last.routed_experts);
         flops_model += m.mtp_layers * (6.0 * (mtp_linear + vocab_h) + 3.0 * attn_fwd_per_layer);
-        linear_hw +=
-            m.mtp_layers * (l.recompute == Recompute::kFull ? 8.0 : 6.0) * (mtp_linear + vocab_h);
+        linear_hw += m.mtp_layers * linear_passes * (mtp_linear + vocab_h);
         moe_layers += m.mtp_layers;
         attn_layers += m.mtp_layers;
         act += m.mtp_layers * LayerActivationBytesPerToken(m, true, l.tp, sp, l.recompute,
@@ -353,7 +382,12 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
         (p_ne / (l.zero >= 2 ? d_ne : 1.0) + p_e / (l.zero >= 2 ? d_e : 1.0)) * g_bytes;
     const double op =
         (p_ne / (l.zero >= 1 ? d_ne : 1.0) + p_e / (l.zero >= 1 ? d_e : 1.0)) * opt_bytes;
-    const double in_flight = std::min<double>(l.pp - s, m_count);
+    double in_flight = std::min<double>(l.pp - s, m_count);
+    // The interleaved schedule's warm-up runs more microbatch chunks on the first stage: its
+    // activations are (1 + (pp - 1) / (pp x vp)) times 1F1B's (Korthikanti et al. 2022, 4.2.3).
+    if (s == 0 && l.vp > 1 && m_count > 1) {
+      in_flight *= 1.0 + double(l.pp - 1) / (double(l.pp) * l.vp);
+    }
     double act_bytes = in_flight * act * tokens_mb + logits_bytes;
     if (l.recompute == Recompute::kFull) act_bytes += act_one_layer_max * tokens_mb;
     mp.weights_gib = w / kGiB;
@@ -361,13 +395,23 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     mp.optimizer_gib = op / kGiB;
     mp.activations_gib = act_bytes / kGiB;
     mp.buffers_gib = o.buffers_gib;
-    if (l.zero >= 3 && count > 0) {
+    if (l.zero >= 3 && l.pp > 1 && o.fsdp_pp_unsharded) {
+      // FSDP with pipeline stages keeps the stage's gathered 16-bit weights from the first
+      // microbatch's forward to the last one's backward (torchtitan turns reshard_after_forward
+      // off under PP, so each microbatch does not gather again): the stage's full TP shard.
+      mp.buffers_gib += (p_ne + p_e) * 2.0 / kGiB;
+    } else if (l.zero >= 3 && count > 0) {
       // ZeRO-3 gathers each layer's full (TP-sharded) weights before use, and prefetches the
       // next: two layers of 16-bit weights live at once.
       mp.buffers_gib += 2.0 * largest_layer / l.tp * 2.0 / kGiB;
     }
     mp.total_gib =
         mp.weights_gib + mp.gradients_gib + mp.optimizer_gib + mp.activations_gib + mp.buffers_gib;
+    // The caching allocator reserves more than the tensors allocate (block rounding and
+    // fragmentation); reported in the buffers part.
+    const double frag = o.allocator_fragmentation * (mp.total_gib - o.buffers_gib);
+    mp.buffers_gib += frag;
+    mp.total_gib += frag;
     if (mp.total_gib > best_total) {
       best_total = mp.total_gib;
       e.memory = mp;
@@ -384,8 +428,8 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
             (linear_hw / rate_linear + attn_passes * attn_fwd_per_layer * attn_layers / rate_attn) +
         tokens_mb * bytes_tok_layer * attn_layers / hbm;
     hw_per_token += linear_hw + attn_passes * attn_fwd_per_layer * attn_layers;
-    const double tp_c = n_tp * tp_ar_layer * count;
-    const double ep_c = n_tp * ep_a2a * moe_layers * (1.0 - o.ep_overlap);
+    const double tp_c = n_tp * tp_ar_layer * count * (1.0 - e.tp_overlap);
+    const double ep_c = n_tp * ep_a2a * moe_layers * (1.0 - e.ep_overlap);
     const double cp_c = cp_layer * count;
     if (compute + tp_c + ep_c + cp_c > stage_total) {
       stage_total = compute + tp_c + ep_c + cp_c;
@@ -458,11 +502,9 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
                       " spans nodes: TP all-reduces cross the "
                       "scale-out network");
   }
-  if (l.vp > 1) {
-    e.notes.push_back(
-        "interleaved schedule: the first stage also holds up to (pp-1)/(pp x vp) "
-        "more microbatches than estimated");
-  }
+  e.notes.push_back("kernel efficiency: " + o.kernels.architecture + " row of " +
+                    kKernelEfficiencyFile + " (GEMMs at " +
+                    std::to_string(e.gemm_efficiency).substr(0, 4) + " of the dense peak)");
   if (!e.fits) {
     e.notes.push_back("does not fit: heaviest stage needs " +
                       std::to_string(static_cast<int>(std::ceil(e.memory.total_gib))) + " GiB of " +

@@ -55,13 +55,30 @@
 #include "common/status.h"
 #include "hw/catalog.h"
 #include "planner/comm_model.h"
+#include "planner/kernel_efficiency.h"
 #include "planner/model_spec.h"
 
 namespace gpupool::planner {
 
-enum class Recompute { kNone, kSelective, kFull };
+// none: keep every activation; selective: Megatron's selective recompute (the attention score
+// products, Korthikanti et al. 2022); op: per-operation selective checkpointing as torchtitan's
+// `op` mode (saves the outputs of every other matmul and of the attention kernel, recomputes the
+// rest: about half the linear forward again); full: keep each layer's input, recompute the layer.
+enum class Recompute { kNone, kSelective, kOp, kFull };
 std::string RecomputeName(Recompute r);
 Result<Recompute> ParseRecompute(std::string_view s);
+
+// Element-wise traffic per token per layer per pass (3 passes: forward, backward; 4 with full
+// recompute), in units of the hidden size h: norms, residual adds, activation functions, casts and
+// layout copies, at HBM bandwidth x 0.8. Fully fused kernels would move about 40 h (two norms
+// read 2h and write 2h each, two residual adds read 4h and write 2h, the MLP activation about
+// 16h); unfused PyTorch ops move several times that (an eager RMSNorm alone upcasts to FP32 and
+// makes four passes). 100 was chosen on the MPT H100 calibration rows (24-26 of
+// docs/planner-validation.md) together with Hopper's GEMM efficiency. This traffic runs at the
+// GPU's bandwidth while GEMMs run at its tensor-core rate: FLOPs per token grow with h^2, these
+// bytes with h, so it weighs most on small models and on GPUs with a high FLOP-per-byte ratio
+// (H100 295, A100 153).
+inline constexpr double kElementwiseBytesPerHidden = 100.0;
 
 struct Layout {
   int tp = 1;
@@ -88,11 +105,32 @@ struct TrainOptions {
   bool sequence_parallel = true;  // with TP > 1
   bool uneven_stages = false;     // allow pp not dividing the layers (middle stages get +1)
   double buffers_gib = 2.0;
-  double compute_efficiency = 0.7;       // share of the 16-bit dense peak GEMMs reach
-  double flash_efficiency = 0.5;         // share of the 16-bit peak flash attention reaches
-  double fp8_compute_efficiency = 0.42;  // share of the FP8 peak (FP8 GEMMs scale less than 2x)
-  double dp_overlap = 0.5;               // share of DP communication hidden behind backward
-  double ep_overlap = 0.0;               // share of EP all-to-all hidden (DualPipe-style ~1)
+  // Bytes the element-wise kernels read and write per token per layer per pass, in units of the
+  // hidden size (see kElementwiseBytesPerHidden).
+  double elementwise_bytes_per_hidden = kElementwiseBytesPerHidden;
+  // Kernel efficiencies: the GPU architecture's row of data/planner/kernel_efficiency.yaml
+  // (required: EstimateTraining refuses options without it). The optionals below replace one of
+  // its figures (the CLI's --efficiency, --fp8-efficiency, --flash-efficiency, --gemm-k-half).
+  KernelEfficiency kernels;
+  std::optional<double> compute_efficiency;      // asymptotic share of the 16-bit dense peak
+  std::optional<double> fp8_compute_efficiency;  // the same of the FP8 peak
+  std::optional<double> flash_efficiency;        // share of the 16-bit peak flash attention reaches
+  double dp_overlap = 0.5;                       // share of DP communication hidden behind backward
+  // Share of the EP all-to-all hidden behind computation; unset: kMoeA2aOverlap when a pipeline
+  // has two or more microbatches (one microbatch's all-to-all runs under another's compute, as
+  // DualPipe and Megatron-Core's 1F1B A2A overlap do), else 0.
+  std::optional<double> ep_overlap;
+  // Share of TP communication hidden; unset: the kernel row's fp8_tp_overlap when training in
+  // FP8 (Transformer Engine's userbuffer overlap, which FP8 recipes enable), else 0.
+  std::optional<double> tp_overlap;
+  // Cross-entropy: fused (Megatron's vocab-parallel kernel, logits kept once in FP32 with the
+  // gradient written in place) or eager (PyTorch F.cross_entropy on 16-bit logits).
+  bool fused_cross_entropy = true;
+  // FSDP-style ZeRO-3 with pipeline stages keeps the stage's weights gathered from the first
+  // forward to the last backward (torchtitan: reshard_after_forward is off when PP is on).
+  bool fsdp_pp_unsharded = true;
+  // Caching-allocator fragmentation: reserved memory = allocated x (1 + this).
+  double allocator_fragmentation = 0.0;
   Fabric fabric;
 };
 
@@ -138,6 +176,9 @@ struct TrainEstimate {
   double tokens_per_second_per_gpu = 0;
   double tokens = 0;
   double gpu_hours = 0;
+  double gemm_efficiency = 0;  // the asymptote used (16-bit or FP8)
+  double ep_overlap = 0;       // as used
+  double tp_overlap = 0;       // as used
   double days = 0;
   std::vector<std::string> notes;
 };
@@ -162,6 +203,11 @@ std::vector<int> StageLayerCounts(int layers, int pp);
 // largest stage cost (dynamic programme over cut points), the last stage carrying `last_extra`.
 std::vector<int> BalancedStageLayerCounts(const std::vector<double>& layer_cost, double last_extra,
                                           int pp);
+
+// Share of the EP all-to-all hidden by default with two or more microbatches per pipeline: chosen
+// on the DeepSeek-V3 case of docs/planner-validation.md (DualPipe, "near-zero all-to-all
+// overhead"; calibration).
+inline constexpr double kMoeA2aOverlap = 0.8;
 
 // Activation bytes per token of one layer (no pipeline factor), see the header comment.
 double LayerActivationBytesPerToken(const ModelSpec& m, bool moe_layer, int tp, bool sp,

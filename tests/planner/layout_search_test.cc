@@ -16,6 +16,7 @@ SearchOptions Opts() {
   SearchOptions so;
   so.base.seq = 4096;
   so.base.fabric = testing::WithNetwork(H100());
+  so.base.kernels = testing::KernelsFor(H100());
   return so;
 }
 
@@ -96,6 +97,7 @@ TEST(FewestGpusTest, OneNodeMeansNvlinkOnly) {
   TrainOptions o;
   o.gpus = 8;
   o.fabric = testing::WithNetwork(H100());
+  o.kernels = testing::KernelsFor(H100());
   std::string choice, reason;
   RecommendInterconnect(p, H100(), o, testing::Network("RoCE-400G"), testing::Network("IB-NDR"),
                         choice, reason);
@@ -111,6 +113,7 @@ TEST(FewestGpusTest, SlowNetworkRecommendsInfiniBand) {
   o.layout.pp = 1;
   o.layout.zero = 3;
   o.fabric = testing::WithNetwork(H100());
+  o.kernels = testing::KernelsFor(H100());
   std::string choice, reason;
   RecommendInterconnect(p, H100(), o, testing::Network("RoCE-100G"), testing::Network("IB-NDR"),
                         choice, reason);

@@ -74,6 +74,7 @@ TEST(PlanCatalogTest, EveryScaleOutNetworkComesFromTheCatalog) {
     o.layout.pp = 2;
     o.tokens = 1e11;
     o.fabric = f;
+    o.kernels = testing::KernelsFor(h100);
     auto e = EstimateTraining(testing::Preset("llama-3-70b"), h100, o);
     ASSERT_TRUE(e.has_value()) << e.error().ToString();
     EXPECT_GT(e->inter_node_comm_seconds, 0.0) << "the case must cross nodes";

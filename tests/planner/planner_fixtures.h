@@ -15,6 +15,7 @@
 #include "hw/catalog.h"
 #include "planner/comm_model.h"
 #include "planner/fabric.h"
+#include "planner/kernel_efficiency.h"
 #include "planner/model_loader.h"
 
 namespace gpupool::planner::testing {
@@ -83,6 +84,24 @@ inline Fabric WithNetwork(const hw::GpuModel& g, std::string_view net = kDefault
   EXPECT_TRUE(f.has_value()) << g.name << " " << net;
   return f.value_or(Fabric{});
 }
+// The kernel efficiency table of data/planner, loaded once (the file `gpupool plan` reads).
+inline const KernelEfficiencyTable& Kernels() {
+  static const KernelEfficiencyTable* table = [] {
+    auto t = LoadKernelEfficiency((DataDir() / kKernelEfficiencyFile).string());
+    if (!t) {
+      std::fprintf(stderr, "planner tests: the kernel efficiency table does not load: %s\n",
+                   t.error().ToString().c_str());
+      std::abort();
+    }
+    return new KernelEfficiencyTable(std::move(*t));
+  }();
+  return *table;
+}
+// The row `gpupool plan` uses for `g`.
+inline KernelEfficiency KernelsFor(const hw::GpuModel& g) {
+  return KernelEfficiencyFor(Kernels(), g);
+}
+
 // A catalog scale-out link as a tier.
 inline LinkTier Network(std::string_view net) {
   auto t = ScaleOutTier(Catalog(), net);

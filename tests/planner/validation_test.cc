@@ -2,9 +2,11 @@
 // and the test checks that the page prints exactly the rows the planner produces now.
 // Each case states the published figure, its source, the setup the planner is given, the
 // tolerance (memory 10 %, step time / throughput and GPU-hours 15 %), and its role:
-// - calibration: a case the planner's constants were chosen on (the 16-bit GEMM efficiency and
-//   element-wise traffic on Megatron-LM's Table 1, flash attention on Llama 3's Table 4, FP8 on
-//   DeepSeek-V3, the inference overheads on the vLLM log). It shows the fit, it validates nothing.
+// - calibration: a case the planner's constants were chosen on (Ampere's 16-bit GEMM efficiency
+//   on Megatron-LM's Table 1; Hopper's and the element-wise traffic on llm-foundry's MPT-1B, 7B
+//   and 30B H100 rows and Llama 3's Table 4; flash attention on Llama 3's Table 4; FP8 and the
+//   expert all-to-all overlap on DeepSeek-V3; the inference overheads on the vLLM log). It shows
+//   the fit, it validates nothing.
 // - out-of-sample: no constant was chosen on it; only these count as validation.
 // A case outside its tolerance carries the reason in `miss`; the test then checks that it still
 // misses (so fixing the model forces the page to be updated) and stays within `miss_bound`.
@@ -50,10 +52,13 @@ struct Case {
 };
 
 // The page's counts: change them only together with docs/planner-validation.md.
-constexpr size_t kCases = 23;
-constexpr int kCalibrationCases = 15;
-constexpr int kOutOfSampleCases = 8;
-constexpr int kOutOfSampleWithin = 4;
+constexpr size_t kCases = 43;
+constexpr int kCalibrationCases = 18;
+constexpr int kOutOfSampleCases = 25;
+constexpr int kOutOfSampleWithin = 17;
+// Out-of-sample cases within 10 % and 25 % of the published figure, whatever their tolerance.
+constexpr int kOutOfSampleWithin10 = 13;
+constexpr int kOutOfSampleWithin25 = 19;
 
 ModelSpec Gpt(int layers, int64_t hidden, int heads, int64_t vocab) {
   ModelSpec m = Preset("GPT-3-175B");
@@ -76,6 +81,7 @@ TrainEstimate Train(const ModelSpec& m, const hw::GpuModel& g, const std::string
   o.global_batch = global_batch;
   o.seq = seq;
   o.fabric = WithNetwork(g, net);
+  o.kernels = testing::KernelsFor(g);
   if (tweak) tweak(o);
   auto e = EstimateTraining(m, g, o);
   EXPECT_TRUE(e.has_value()) << m.name << ": " << (e ? "" : e.error().ToString());
@@ -123,6 +129,130 @@ constexpr MegatronRow kMegatron[] = {{"1.7", 24, 2304, 24, 1, 1, 32, 512, 137},
                                      {"310.1", 128, 16384, 96, 8, 16, 1920, 2160, 155},
                                      {"529.6", 128, 20480, 105, 8, 35, 2520, 2520, 163},
                                      {"1008", 160, 25600, 128, 8, 64, 3072, 3072, 163}};
+
+// --- Framework benchmark tables (issue 12): the same software on two GPU generations, and
+// FSDP-style memory. Throughput rows compare tokens per second per GPU.
+
+// llm-foundry's MPT benchmark table (mosaicml/llm-foundry, scripts/train/benchmarking/README.md):
+// MPT models (GPT shape without biases, ALiBi, vocabulary 50,368, MLP 4h), PyTorch FSDP
+// FULL_SHARD (ZeRO-3), flash attention, sequence 2048 unless stated; "Activation Checkpointing
+// True" = full recompute. Networks: the A100 table states 1600 Gb/s RoCE per node (RoCE-200G per
+// GPU); for H100 RoCE-400G is assumed (only the 16- and 64-GPU rows cross nodes).
+struct MptRow {
+  const char* name;  // as in the table: 760m, 1b, ...
+  int layers;
+  int64_t hidden;
+  int heads;
+  bool h100;
+  int gpus, micro_batch;
+  int64_t global_batch, seq;
+  bool checkpointing;
+  bool fp8;
+  double tokens_per_gpu;
+  Role role;
+};
+constexpr MptRow kMpt[] = {
+    // Calibration: Hopper's GEMM efficiency and the element-wise traffic were chosen on these.
+    {"1b", 24, 2048, 16, true, 8, 14, 112, 2048, false, false, 45455, Role::kCalibration},
+    {"7b", 32, 4096, 32, true, 8, 6, 48, 2048, false, false, 10643, Role::kCalibration},
+    {"30b", 48, 7168, 64, true, 8, 3, 504, 2048, true, false, 2002, Role::kCalibration},
+    // Out-of-sample.
+    {"760m", 24, 1536, 12, true, 16, 24, 384, 2048, false, false, 68551, Role::kOutOfSample},
+    {"3b", 32, 2560, 20, true, 16, 10, 480, 2048, false, false, 24142, Role::kOutOfSample},
+    {"13b", 40, 5120, 40, true, 8, 2, 16, 2048, false, false, 4792, Role::kOutOfSample},
+    {"70b", 80, 8192, 64, true, 64, 8, 2048, 2048, true, false, 1039, Role::kOutOfSample},
+    {"760m", 24, 1536, 12, false, 8, 24, 384, 2048, false, false, 32434, Role::kOutOfSample},
+    {"1b", 24, 2048, 16, false, 8, 14, 448, 2048, false, false, 20513, Role::kOutOfSample},
+    {"3b", 32, 2560, 20, false, 8, 10, 160, 2048, false, false, 10811, Role::kOutOfSample},
+    {"7b", 32, 4096, 32, false, 8, 6, 96, 2048, false, false, 4641, Role::kOutOfSample},
+    {"13b", 40, 5120, 40, false, 8, 2, 48, 2048, false, false, 2262, Role::kOutOfSample},
+    {"30b", 48, 7168, 64, false, 8, 3, 504, 2048, true, false, 916, Role::kOutOfSample},
+    {"70b", 80, 8192, 64, false, 64, 8, 2048, 2048, true, false, 410, Role::kOutOfSample},
+    {"3b", 32, 2560, 20, true, 8, 10, 480, 2048, false, true, 30586, Role::kOutOfSample},
+    {"3b", 32, 2560, 20, true, 8, 3, 144, 8192, false, true, 19146, Role::kOutOfSample},
+};
+
+void AddFrameworkTableCases(std::vector<Case>& c) {
+  const std::string foundry =
+      "mosaicml/llm-foundry, scripts/train/benchmarking/README.md (MPT training benchmarks)";
+  for (const MptRow& r : kMpt) {
+    const std::string name = std::string("MPT-") + r.name + ", " + std::to_string(r.gpus) +
+                             (r.h100 ? " H100" : " A100") + (r.fp8 ? " FP8" : "") + ", FSDP" +
+                             (r.seq != 2048 ? ", seq " + std::to_string(r.seq) : "");
+    std::string miss;
+    double bound = 0;
+    if (r.fp8 && r.seq == 8192) {
+      miss =
+          "FP8 at sequence 8192: the measured FP8 speed-up over BF16 is 1.15x at 8192 (19,146 vs "
+          "16,578 tokens/s) but 1.27x at 2048; the planner's FP8 GEMM efficiency was chosen on "
+          "DeepSeek-V3 and its casts and amax updates, which grow with the activations, are not "
+          "modelled";
+      bound = 0.30;
+    }
+    c.push_back({name, "tokens/s per GPU", r.tokens_per_gpu,
+                 [r] {
+                   ModelSpec m = Gpt(r.layers, r.hidden, r.heads, 50368);
+                   const hw::GpuModel g = r.h100 ? H100() : A100();
+                   Layout l = Lay(1, 1, 3, r.checkpointing ? Recompute::kFull : Recompute::kNone);
+                   l.micro_batch = r.micro_batch;
+                   const TrainEstimate e = Train(m, g, r.h100 ? "RoCE-400G" : "RoCE-200G", r.gpus,
+                                                 l, r.global_batch, r.seq, [r](TrainOptions& o) {
+                                                   if (r.fp8) o.precision = hw::Precision::kFp8;
+                                                 });
+                   return e.tokens_per_second_per_gpu;
+                 },
+                 0.15, r.role, foundry, miss, bound});
+  }
+  // torchtitan (pytorch/torchtitan docs/performance.md): Llama 3 with FSDP2 (ZeRO-3), sequence
+  // 8192, local batch 1 on 64 A100 80GB ("selective op" activation checkpointing for 8B, full for
+  // 70B); Llama 3.1 8B on 8 H100 (Grand Teton: 96 GB HBM2e at 2.4 TB/s, 500 W power limit), local
+  // batch 2, selective AC, plain FSDP (no torch.compile), with its peak memory. torchtitan computes
+  // the loss with F.cross_entropy on FP32 logits (eager cross-entropy). A100 network assumed
+  // HDR InfiniBand.
+  const std::string titan = "pytorch/torchtitan docs/performance.md";
+  auto titan_opts = [](TrainOptions& o) { o.fused_cross_entropy = false; };
+  const std::string fsdp_overlap =
+      "with batch 1 per GPU on 64 A100 FSDP's all-gathers and reduce-scatters take about as long "
+      "as the compute; the planner hides a fixed half of DP communication (--dp-overlap 0.5, an "
+      "assumption) while FSDP2 prefetches them under the compute. Hiding all of it that fits "
+      "under the compute gives 0.99 / 0.97 here but moves OPT-175B, Llama-2-7B and MPT-13B 15-20 "
+      "points the wrong way, so the default stays";
+  c.push_back({"torchtitan Llama-3-8B, 64 A100, FSDP, op SAC", "tokens/s per GPU", 2973,
+               [titan_opts] {
+                 Layout l = Lay(1, 1, 3, Recompute::kOp);
+                 return Train(Preset("Llama-3-8B"), A100(), "IB-HDR", 64, l, 64, 8192, titan_opts)
+                     .tokens_per_second_per_gpu;
+               },
+               0.15, Role::kOutOfSample, titan, fsdp_overlap, 0.35});
+  c.push_back({"torchtitan Llama-3-70B, 64 A100, FSDP, full AC", "tokens/s per GPU", 323,
+               [titan_opts] {
+                 Layout l = Lay(1, 1, 3, Recompute::kFull);
+                 return Train(Preset("Llama-3-70B"), A100(), "IB-HDR", 64, l, 64, 8192, titan_opts)
+                     .tokens_per_second_per_gpu;
+               },
+               0.15, Role::kOutOfSample, titan, fsdp_overlap, 0.35});
+  c.push_back(
+      {"torchtitan Llama-3.1-8B, 8 H100 (500 W), FSDP, op SAC", "tokens/s per GPU", 5762,
+       [titan_opts] {
+         Layout l = Lay(1, 1, 3, Recompute::kOp);
+         l.micro_batch = 2;
+         return Train(Preset("Llama-3-8B"), H100(), "RoCE-400G", 8, l, 16, 8192, titan_opts)
+             .tokens_per_second_per_gpu;
+       },
+       0.15, Role::kOutOfSample, titan,
+       "the run's H100s are capped at 500 W (of 700) with 2.4 TB/s HBM2e (the catalog's H100-SXM: "
+       "3.35 TB/s); torchtitan reports 33-39 % MFU for this model, the planner assumes the 700 W "
+       "part",
+       0.40});
+  c.push_back({"torchtitan Llama-3.1-8B, 8 H100, FSDP, op SAC: peak memory", "GiB", 82.4,
+               [titan_opts] {
+                 Layout l = Lay(1, 1, 3, Recompute::kOp);
+                 l.micro_batch = 2;
+                 return Train(Preset("Llama-3-8B"), H100(), "RoCE-400G", 8, l, 16, 8192, titan_opts)
+                     .memory.total_gib;
+               },
+               0.10, Role::kOutOfSample, titan, "", 0});
+}
 
 std::vector<Case> Cases() {
   std::vector<Case> c;
@@ -172,7 +302,13 @@ std::vector<Case> Cases() {
            return ModelTflops(e, gpus);
          },
          0.15, Role::kCalibration,
-         "Dubey et al. 2024, The Llama 3 Herd of Models (arXiv 2407.21783), Table 4", "", 0});
+         "Dubey et al. 2024, The Llama 3 Herd of Models (arXiv 2407.21783), Table 4",
+         gpus == 16384
+             ? "Hopper's GEMM efficiency 0.63 is a compromise between MPT's PyTorch-FSDP rows "
+               "(0.60 fits them) and Meta's production stack (0.70 fits this row); at 16,384 GPUs "
+               "16 microbatches on 16 stages make the bubble a third of the step and amplify it"
+             : "",
+         0.25});
   }
 
   // --- GPU-hours.
@@ -324,6 +460,7 @@ std::vector<Case> Cases() {
                0.45});
   // The ZeRO paper's Figure 1 (model states per GPU) is a formula, checked as a unit test:
   // TrainingMemoryTest.ZeroFigureOneOfThePaper.
+  AddFrameworkTableCases(c);
   return c;
 }
 
@@ -377,6 +514,7 @@ TEST(ValidationTest, PlannerAgainstPublishedMeasurements) {
   const std::string page = ReadPage();
   ASSERT_FALSE(page.empty()) << "docs/planner-validation.md not found";
   int calibration = 0, out_of_sample = 0, out_of_sample_within = 0, calibration_within = 0;
+  int within10 = 0, within25 = 0;
   std::printf("| # | case | metric | published | planner | ratio | verdict | set |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   for (size_t i = 0; i < cases.size(); ++i) {
@@ -390,6 +528,8 @@ TEST(ValidationTest, PlannerAgainstPublishedMeasurements) {
     } else {
       ++out_of_sample;
       out_of_sample_within += ok ? 1 : 0;
+      within10 += std::abs(ratio - 1.0) <= 0.10 ? 1 : 0;
+      within25 += std::abs(ratio - 1.0) <= 0.25 ? 1 : 0;
     }
     const std::string row = Row(int(i) + 1, k, v, ok);
     std::printf("%s\n", row.c_str());
@@ -407,11 +547,19 @@ TEST(ValidationTest, PlannerAgainstPublishedMeasurements) {
       EXPECT_LE(std::abs(ratio - 1.0), k.miss_bound) << k.name << ": " << k.miss;
     }
   }
-  std::printf("out-of-sample: %d of %d within tolerance; calibration: %d of %d\n",
-              out_of_sample_within, out_of_sample, calibration_within, calibration);
+  std::printf(
+      "out-of-sample: %d of %d within tolerance, %d within 10 %%, %d within 25 %%; calibration: %d "
+      "of %d\n",
+      out_of_sample_within, out_of_sample, within10, within25, calibration_within, calibration);
   EXPECT_EQ(calibration, kCalibrationCases);
   EXPECT_EQ(out_of_sample, kOutOfSampleCases);
   EXPECT_EQ(out_of_sample_within, kOutOfSampleWithin);
+  EXPECT_EQ(within10, kOutOfSampleWithin10);
+  EXPECT_EQ(within25, kOutOfSampleWithin25);
+  const std::string bands = "**" + std::to_string(within10) + " of " +
+                            std::to_string(out_of_sample) + " within 10 %, " +
+                            std::to_string(within25) + " within 25 %**";
+  EXPECT_NE(page.find(bands), std::string::npos) << "the page must say: " << bands;
   const std::string summary = "**" + std::to_string(out_of_sample_within) + " of " +
                               std::to_string(out_of_sample) +
                               " out-of-sample cases are within tolerance**";

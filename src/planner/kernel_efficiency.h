@@ -1,0 +1,47 @@
+// Kernel efficiency per GPU architecture and precision: the share of the dense peak that training
+// kernels reach, read from data/planner/kernel_efficiency.yaml (the one source of these figures;
+// `gpupool plan` and the planner's tests load the same file through LoadKernelEfficiency).
+//
+// The linear layers run at `gemm` x the dense peak; what differs between GPU generations beyond
+// that is modelled, not tabled: the element-wise kernels (norms, activation functions, residual
+// adds, casts) run at HBM bandwidth, so a GPU whose tensor cores outgrew its memory (H100: 295
+// FLOP/B, A100: 153) and a small model (GEMM FLOPs grow with h^2 per token, element-wise bytes with
+// h) spend a larger share of the step outside GEMMs (training_estimate.h, "Step time").
+//
+// Errors: LoadKernelEfficiency returns NotFound for a missing file and InvalidArgument naming
+// file:line and the field for a malformed row, a figure outside (0, 1], a duplicate architecture
+// or a missing `default` row. Thread safety: values and pure functions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "hw/catalog.h"
+
+namespace gpupool::planner {
+
+struct KernelEfficiency {
+  std::string architecture;    // the row used: the GPU's architecture, or "default"
+  hw::Sourced gemm_16bit;      // asymptotic share of the 16-bit dense peak a large GEMM reaches
+  hw::Sourced gemm_fp8;        // the same for FP8 GEMMs, of the FP8 dense peak
+  hw::Sourced flash;           // share of the 16-bit dense peak flash attention reaches
+  hw::Sourced fp8_tp_overlap;  // share of TP communication hidden when training in FP8 (TE)
+  bool loaded() const { return !architecture.empty(); }
+};
+
+struct KernelEfficiencyTable {
+  std::string file;
+  std::vector<KernelEfficiency> rows;  // one per architecture, "default" among them
+};
+
+// The table file shipped with gpupool: DATA_DIR/planner/kernel_efficiency.yaml.
+inline constexpr const char* kKernelEfficiencyFile = "planner/kernel_efficiency.yaml";
+
+Result<KernelEfficiencyTable> LoadKernelEfficiency(const std::string& path);
+
+// The row for `gpu.architecture` (case-insensitive), else the "default" row.
+const KernelEfficiency& KernelEfficiencyFor(const KernelEfficiencyTable& table,
+                                            const hw::GpuModel& gpu);
+
+}  // namespace gpupool::planner
