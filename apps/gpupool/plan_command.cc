@@ -224,6 +224,7 @@ struct TrainFlags {
   pl::TrainOptions o;
   std::string recompute = "selective";
   std::string cross_entropy = "fused";
+  std::string finetune = "full";
   bool eager = false;
   bool no_sp = false;
 };
@@ -248,11 +249,22 @@ void PrintTrain(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::TrainOp
             << F(e.memory.activations_gib, 1) << ", buffers " << F(e.memory.buffers_gib, 1)
             << " -> " << (e.fits ? "FITS" : "DOES NOT FIT") << "\n";
   std::cout << "  bytes per param    " << F(e.bytes_per_param, 0)
+            << (o.finetune == pl::Finetune::kFull ? "" : " per adapter param")
             << " before sharding (bf16 weights 2 + grads " << (o.grad_fp32 ? 4 : 2)
             << " + Adam fp32 master/m/v 12" << (e.bytes_per_param == 17 ? " + fp8 copy 1" : "")
             << ")\n";
+  if (o.finetune != pl::Finetune::kFull) {
+    std::cout << "  fine-tuning        " << pl::FinetuneName(o.finetune) << " rank " << o.lora_rank
+              << ": " << Big(e.trainable_params) << " trainable adapter params; base weights "
+              << (o.finetune == pl::Finetune::kQlora ? "NF4 with double quantization (0.516 B)"
+                                                     : "16-bit")
+              << ", no gradients or optimizer states\n";
+  }
   std::cout << "  FLOPs              " << Big(e.model_flops_per_token)
-            << " per token (6N + attention), " << Big(e.model_flops_per_step) << " per step\n";
+            << (o.finetune == pl::Finetune::kFull
+                    ? " per token (6N + attention), "
+                    : " per token (4N frozen + 6 x adapters + attention), ")
+            << Big(e.model_flops_per_step) << " per step\n";
   std::cout << "  step               " << F(e.step_seconds, 3) << " s: compute "
             << F(e.compute_seconds, 3) << ", bubble " << F(e.bubble_seconds, 3) << ", TP "
             << F(e.tp_comm_seconds, 3) << ", CP " << F(e.cp_comm_seconds, 3) << ", EP "
@@ -277,6 +289,9 @@ void RunTrain(TrainFlags& f, int& exit_code) {
   if (!kernels) return Fail(kernels.error(), exit_code);
   o.kernels = *kernels;
   o.fused_cross_entropy = f.cross_entropy == "fused";
+  auto ft = pl::ParseFinetune(f.finetune);
+  if (!ft) return Fail(ft.error(), exit_code);
+  o.finetune = *ft;
   if (f.cross_entropy != "fused" && f.cross_entropy != "eager") {
     return Fail(Status::InvalidArgument("--cross-entropy must be fused or eager, not '" +
                                         f.cross_entropy + "'"),
@@ -651,6 +666,13 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   train->add_option("--recompute", tr.recompute,
                     "none|selective|op|full (selective: Megatron's; op: torchtitan's per-operation "
                     "checkpointing, every other matmul recomputed)");
+  train->add_option(
+      "--finetune", tr.finetune,
+      "full, lora (rank-r adapters on every linear projection, 16-bit frozen base) or "
+      "qlora (the same on an NF4 double-quantized base)" +
+          Default(std::string("full")));
+  train->add_option("--lora-rank", tr.o.lora_rank,
+                    "LoRA / QLoRA adapter rank" + Default(double(kTrain.lora_rank)));
   train->add_option("--cross-entropy", tr.cross_entropy,
                     "fused (Megatron's vocab-parallel kernel: logits 6 B per vocab entry) or eager "
                     "(PyTorch F.cross_entropy: 18 B)" +

@@ -157,6 +157,9 @@ json TrainJson(const ModelSpec& m, const hw::GpuModel& gpu, const TrainOptions& 
                const TrainEstimate& e) {
   return {{"model", ModelJson(m)},
           {"kernels", KernelsJson(o, e)},
+          {"finetune", FinetuneName(o.finetune)},
+          {"lora_rank", o.finetune == Finetune::kFull ? 0 : o.lora_rank},
+          {"trainable_params", e.trainable_params},
           {"gpu", gpu.name},
           {"precision", PrecisionLabel(o.precision)},
           {"gpus", o.gpus},

@@ -32,6 +32,45 @@ Result<Recompute> ParseRecompute(std::string_view s) {
                                        "' (one of none, selective, op, full)"));
 }
 
+std::string FinetuneName(Finetune f) {
+  switch (f) {
+    case Finetune::kFull:
+      return "full";
+    case Finetune::kLora:
+      return "lora";
+    case Finetune::kQlora:
+      return "qlora";
+  }
+  return "?";
+}
+
+Result<Finetune> ParseFinetune(std::string_view s) {
+  if (s == "full") return Finetune::kFull;
+  if (s == "lora") return Finetune::kLora;
+  if (s == "qlora") return Finetune::kQlora;
+  return Error(Status::InvalidArgument("unknown --finetune '" + std::string(s) +
+                                       "' (one of full, lora, qlora)"));
+}
+
+double LoraLayerParams(const ModelSpec& m, bool moe_layer, int rank) {
+  const double r = rank;
+  const double h = double(m.hidden);
+  const double a = m.num_heads;
+  const double kv = m.mla.enabled ? a : double(m.num_kv_heads);
+  const double dqk = QkHeadDim(m);
+  const double dv = VHeadDim(m);
+  double p = r * ((h + a * dqk) + (h + kv * dqk) + (h + kv * dv) + (a * dv + h));
+  const double mats = m.ffn_kind == FfnKind::kGated ? 3.0 : 2.0;  // gate, up, down
+  auto mlp = [&](double width) { return mats * r * (h + width); };
+  if (moe_layer) {
+    p += m.moe.num_experts * mlp(double(m.moe.expert_ffn));
+    if (m.moe.shared_ffn > 0) p += mlp(double(m.moe.shared_ffn));
+  } else {
+    p += mlp(double(m.ffn));
+  }
+  return p;
+}
+
 ModelProfile MakeProfile(const ModelSpec& model) {
   ModelProfile p;
   p.spec = model;
@@ -273,6 +312,23 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   const double g_bytes = o.grad_fp32 ? 4.0 : 2.0;
   const double opt_bytes = 12.0;
   e.bytes_per_param = w_bytes + g_bytes + opt_bytes;
+  const bool adapters = o.finetune != Finetune::kFull;
+  if (adapters && (o.lora_rank < 1 || fp8)) {
+    return Error(Status::InvalidArgument(o.lora_rank < 1 ? "--lora-rank must be >= 1"
+                                                         : "LoRA / QLoRA are priced in bf16 only"));
+  }
+  const double base_linear_bytes = o.finetune == Finetune::kQlora ? kNf4DoubleQuantBytes : 2.0;
+  // Linear passes over frozen base weights: the weight-gradient GEMM is skipped.
+  const double base_pass_cut = adapters ? 2.0 : 0.0;
+  const double lora_dense = adapters ? LoraLayerParams(m, false, o.lora_rank) : 0.0;
+  const double lora_moe = adapters && m.IsMoe() ? LoraLayerParams(m, true, o.lora_rank) : 0.0;
+  // The MoE layer's adapters outside the routed experts (attention, shared experts).
+  double lora_moe_unrouted = 0;
+  if (adapters && m.IsMoe()) {
+    ModelSpec no_routed = m;
+    no_routed.moe.num_experts = 0;
+    lora_moe_unrouted = LoraLayerParams(no_routed, true, o.lora_rank);
+  }
   const double d_ne = double(l.dp) * l.cp;
   const double d_e = d_ne / l.ep;
   const double tokens_mb = double(o.seq) * l.micro_batch / l.cp;
@@ -326,6 +382,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   for (int s = 0; s < l.pp; ++s) {
     const int count = stage_layers[static_cast<size_t>(s)];
     double ne = 0, ex = 0, flops_model = 0, linear_hw = 0, act = 0, act_one_layer_max = 0;
+    double lora = 0, base_linear = 0;  // adapter parameters; base weights of linear layers
     int moe_layers = 0;
     int attn_layers = count;
     double largest_layer = 0;  // parameters of the largest layer on one EP rank
@@ -338,8 +395,19 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       const bool moe = lp.routed_experts > 0;
       moe_layers += moe ? 1 : 0;
       const double linear = double(lp.Active(m.moe.top_k) - lp.norms);
-      flops_model += 6.0 * linear + 3.0 * attn_fwd_per_layer;
-      linear_hw += linear_passes * linear;
+      flops_model += (6.0 - base_pass_cut) * linear + 3.0 * attn_fwd_per_layer;
+      linear_hw += (linear_passes - base_pass_cut) * linear;
+      if (adapters) {
+        const double layer_lora = moe ? lora_moe : lora_dense;
+        lora += layer_lora;
+        base_linear += double(lp.attention + lp.dense_ffn + lp.shared_experts + lp.routed_experts);
+        // Adapters a token passes through: top_k of the routed experts' ones, all others.
+        const double routed = moe ? lora_moe - lora_moe_unrouted : 0.0;
+        const double touched =
+            layer_lora - routed + routed * m.moe.top_k / std::max(1, m.moe.num_experts);
+        flops_model += 6.0 * touched;
+        linear_hw += linear_passes * touched;
+      }
       act += LayerActivationBytesPerToken(m, moe, l.tp, sp, l.recompute, o.flash_attention, o.seq);
       act_one_layer_max = std::max(act_one_layer_max,
                                    LayerActivationBytesPerToken(m, moe, l.tp, sp, Recompute::kNone,
@@ -350,8 +418,8 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     double logits_bytes = 0;
     if (s == l.pp - 1) {
       ne += double(prof.counts.lm_head + prof.counts.final_norm) + (last_tied_copy ? vocab_h : 0);
-      flops_model += 6.0 * vocab_h;
-      linear_hw += linear_passes * vocab_h;
+      flops_model += (6.0 - base_pass_cut) * vocab_h;
+      linear_hw += (linear_passes - base_pass_cut) * vocab_h;
       // Logits and loss: Megatron's fused vocab-parallel cross-entropy keeps the 16-bit logits
       // and one FP32 copy whose softmax gradient it writes in place (2 + 4 B); PyTorch's eager
       // F.cross_entropy upcasts to FP32 (4), log_softmax saves its FP32 result (4), and the
@@ -376,12 +444,25 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     const double p_ne = ne / l.tp;
     const double p_e = ex / (double(l.ep) * l.tp);
     MemoryParts mp;
-    const double w =
-        (p_ne / (l.zero >= 3 ? d_ne : 1.0) + p_e / (l.zero >= 3 ? d_e : 1.0)) * w_bytes;
-    const double g =
-        (p_ne / (l.zero >= 2 ? d_ne : 1.0) + p_e / (l.zero >= 2 ? d_e : 1.0)) * g_bytes;
-    const double op =
-        (p_ne / (l.zero >= 1 ? d_ne : 1.0) + p_e / (l.zero >= 1 ? d_e : 1.0)) * opt_bytes;
+    double w = (p_ne / (l.zero >= 3 ? d_ne : 1.0) + p_e / (l.zero >= 3 ? d_e : 1.0)) * w_bytes;
+    double g = (p_ne / (l.zero >= 2 ? d_ne : 1.0) + p_e / (l.zero >= 2 ? d_e : 1.0)) * g_bytes;
+    double op = (p_ne / (l.zero >= 1 ? d_ne : 1.0) + p_e / (l.zero >= 1 ? d_e : 1.0)) * opt_bytes;
+    // Gradients and optimizer states exist for these parameters per GPU (all, or the adapters).
+    double grad_ne = p_ne, grad_e = p_e;
+    if (adapters) {
+      // Frozen base: linear weights at 2 B (LoRA) or NF4 (QLoRA), the rest (embeddings, head,
+      // norms, routers) at 2 B; the adapters train with 16-bit weights and gradients and FP32
+      // Adam states (sharded like full training), split over TP with their layers.
+      const double base = (base_linear * base_linear_bytes + (ne + ex - base_linear) * 2.0) / l.tp /
+                          (l.zero >= 3 ? d_ne : 1.0);
+      const double ad = lora / l.tp;
+      w = base + ad * 2.0 / (l.zero >= 3 ? d_ne : 1.0);
+      g = ad * g_bytes / (l.zero >= 2 ? d_ne : 1.0);
+      op = ad * opt_bytes / (l.zero >= 1 ? d_ne : 1.0);
+      grad_ne = ad;
+      grad_e = 0;
+      e.trainable_params += lora;
+    }
     double in_flight = std::min<double>(l.pp - s, m_count);
     // The interleaved schedule's warm-up runs more microbatch chunks on the first stage: its
     // activations are (1 + (pp - 1) / (pp x vp)) times 1F1B's (Korthikanti et al. 2022, 4.2.3).
@@ -418,12 +499,18 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       e.heaviest_stage = s;
       e.params_per_gpu = p_ne + p_e;
     }
-    max_ne = std::max(max_ne, p_ne);
-    max_e = std::max(max_e, p_e);
+    max_ne = std::max(max_ne, grad_ne);
+    max_e = std::max(max_e, grad_e);
     e.model_flops_per_token += flops_model;
 
     // Time of one microbatch (forward + backward) on this stage.
+    // QLoRA dequantizes each NF4 weight to 16 bit before its forward and backward GEMMs (read
+    // the NF4 bytes, write 2 B), at HBM bandwidth, once per pass and microbatch.
+    const double dequant = o.finetune == Finetune::kQlora ? (passes - 1.0) * base_linear / l.tp *
+                                                                (kNf4DoubleQuantBytes + 2.0) / hbm
+                                                          : 0.0;
     const double compute =
+        dequant +
         tokens_mb / l.tp *
             (linear_hw / rate_linear + attn_passes * attn_fwd_per_layer * attn_layers / rate_attn) +
         tokens_mb * bytes_tok_layer * attn_layers / hbm;
@@ -439,6 +526,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       stage_cp = cp_c;
     }
   }
+  if (!adapters) e.trainable_params = double(prof.counts.total);
   e.memory_budget_gib = gpu.memory_gib.value;
   e.fits = e.memory.total_gib <= e.memory_budget_gib;
 

@@ -80,6 +80,23 @@ Result<Recompute> ParseRecompute(std::string_view s);
 // (H100 295, A100 153).
 inline constexpr double kElementwiseBytesPerHidden = 100.0;
 
+// Fine-tuning with frozen base weights (docs/planner.md "Fine-tuning"): LoRA (Hu et al. 2021)
+// trains rank-r adapters A (r x in) and B (out x r) beside every linear projection of every layer
+// (q, k, v, o and the MLP's or each expert's matrices, as QLoRA and PEFT's "all-linear" do); the
+// base weights stay 16-bit (LoRA) or NF4 (QLoRA, Dettmers et al. 2023) and get no gradients or
+// optimizer states. Backward computes input gradients through the base weights but no weight
+// gradients: 4 instead of 6 FLOPs per base parameter per token.
+enum class Finetune { kFull, kLora, kQlora };
+std::string FinetuneName(Finetune f);
+Result<Finetune> ParseFinetune(std::string_view s);
+
+// Bytes per NF4 weight with double quantization (QLoRA section 3): 4 bits, an 8-bit absmax per
+// block of 64 weights and an FP32 scale per 256 such blocks: (4 + 8/64 + 32/(64 x 256)) / 8.
+inline constexpr double kNf4DoubleQuantBytes = (4.0 + 8.0 / 64.0 + 32.0 / (64.0 * 256.0)) / 8.0;
+
+// LoRA adapter parameters of one layer at rank r: r x (in + out) for each linear projection.
+double LoraLayerParams(const ModelSpec& m, bool moe_layer, int rank);
+
 struct Layout {
   int tp = 1;
   int pp = 1;
@@ -104,6 +121,8 @@ struct TrainOptions {
   bool flash_attention = true;    // false: eager attention stores the s x s scores (5as term)
   bool sequence_parallel = true;  // with TP > 1
   bool uneven_stages = false;     // allow pp not dividing the layers (middle stages get +1)
+  Finetune finetune = Finetune::kFull;
+  int lora_rank = 16;
   double buffers_gib = 2.0;
   // Bytes the element-wise kernels read and write per token per layer per pass, in units of the
   // hidden size (see kElementwiseBytesPerHidden).
@@ -146,8 +165,9 @@ struct MemoryParts {
 struct TrainEstimate {
   Layout layout;  // resolved (dp filled in)
   int64_t global_batch = 0;
-  int64_t microbatches = 0;    // per pipeline per step
-  double bytes_per_param = 0;  // weights + grads + optimizer before sharding (16 or 18, +1 FP8)
+  int64_t microbatches = 0;     // per pipeline per step
+  double bytes_per_param = 0;   // weights + grads + optimizer before sharding (16 or 18, +1 FP8)
+  double trainable_params = 0;  // all parameters, or the LoRA adapters
   int heaviest_stage = 0;
   MemoryParts memory;  // of the heaviest stage, per GPU
   double memory_budget_gib = 0;

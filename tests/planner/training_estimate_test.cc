@@ -383,3 +383,60 @@ TEST(TrainingTimeTest, RefusesOptionsWithoutAKernelRow) {
 
 }  // namespace
 }  // namespace gpupool::planner
+
+namespace gpupool::planner {
+namespace {
+
+// --- Fine-tuning with LoRA / QLoRA.
+
+TEST(FinetuneTest, LoraAdaptersOfLlama3At16) {
+  // Rank 16 on every projection of a Llama-3-8B layer: q 16 x (4096 + 4096) = 131,072, k and v
+  // 16 x (4096 + 1024) = 81,920 each, o 131,072, gate, up and down 16 x (4096 + 14336) = 294,912
+  // each: 1,310,720 per layer, x 32 = 41,943,040 (the count PEFT prints for this model, r 16,
+  // all linear layers).
+  const ModelSpec m = Preset("Llama-3-8B");
+  EXPECT_DOUBLE_EQ(LoraLayerParams(m, false, 16), 1'310'720.0);
+  TrainOptions o = Opts(1, L(1, 1, 0, Recompute::kFull));
+  o.finetune = Finetune::kLora;
+  o.global_batch = 1;
+  auto e = EstimateTraining(m, H100(), o);
+  ASSERT_TRUE(e.has_value()) << e.error().ToString();
+  EXPECT_DOUBLE_EQ(e->trainable_params, 41'943'040.0);
+  // Gradients 2 B and Adam (FP32 master, m, v) 12 B for the adapters only.
+  EXPECT_NEAR(e->memory.gradients_gib, 41'943'040.0 * 2 / kGiB, 1e-12);
+  EXPECT_NEAR(e->memory.optimizer_gib, 41'943'040.0 * 12 / kGiB, 1e-12);
+}
+
+TEST(FinetuneTest, QloraStoresTheBaseInNf4WithDoubleQuantization) {
+  // QLoRA section 3: 4 bits + 8/64 (absmax) + 32/(64 x 256) (second-level scale) = 4.127 bits.
+  EXPECT_DOUBLE_EQ(kNf4DoubleQuantBytes, 0.515869140625);
+  // Llama-3-8B: linear weights in the layers 32 x 218,103,808 = 6,979,321,856 in NF4; embedding
+  // and head 2 x 525,336,576 and norms 32 x 8192 + 4096 at 2 B; adapters 41,943,040 at 2 B:
+  // 3,600,416,768 + 2,101,878,784 + 83,886,080 = 5,786,181,632 B.
+  TrainOptions o = Opts(1, L(1, 1, 0, Recompute::kFull));
+  o.finetune = Finetune::kQlora;
+  o.global_batch = 1;
+  auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value()) << e.error().ToString();
+  EXPECT_NEAR(e->memory.weights_gib, 5'786'181'632.0 / kGiB, 1e-9);
+}
+
+TEST(FinetuneTest, FrozenBaseSkipsTheWeightGradient) {
+  // Per token: 4 x 7,504,658,432 (forward and input gradients through the base) + 6 x 41,943,040
+  // (adapters) + 6,442,450,944 (attention at 4096) = 36,712,742,912 FLOPs.
+  TrainOptions o = Opts(8, L(1, 1));
+  o.finetune = Finetune::kLora;
+  auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_DOUBLE_EQ(e->model_flops_per_token, 36'712'742'912.0);
+}
+
+TEST(FinetuneTest, ParsesItsNamesAndRefusesOthers) {
+  EXPECT_EQ(ParseFinetune("qlora").value_or(Finetune::kFull), Finetune::kQlora);
+  auto bad = ParseFinetune("dora");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("full, lora, qlora"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gpupool::planner
