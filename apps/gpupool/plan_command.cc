@@ -225,6 +225,7 @@ struct TrainFlags {
   std::string recompute = "selective";
   std::string cross_entropy = "fused";
   std::string finetune = "full";
+  std::string offload = "none";
   bool eager = false;
   bool no_sp = false;
 };
@@ -270,7 +271,12 @@ void PrintTrain(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::TrainOp
             << F(e.tp_comm_seconds, 3) << ", CP " << F(e.cp_comm_seconds, 3) << ", EP "
             << F(e.ep_comm_seconds, 3) << ", PP " << F(e.pp_comm_seconds, 3) << ", DP exposed "
             << F(e.dp_exposed_seconds, 3) << " (of " << F(e.dp_comm_seconds, 3) << "), optimizer "
-            << F(e.optimizer_seconds, 3) << "\n";
+            << F(e.optimizer_seconds, 3)
+            << (o.offload != pl::Offload::kNone
+                    ? ", CPU offload " + F(e.offload_seconds, 3) + " (" +
+                          F(e.offload_pcie_bytes_per_step / 1e9, 1) + " GB over PCIe)"
+                    : "")
+            << "\n";
   std::cout << "  MFU                " << F(100 * e.mfu, 1) << " % (HFU " << F(100 * e.hfu, 1)
             << " %), " << F(e.tokens_per_second_per_gpu, 0) << " tokens/s per GPU, comm share "
             << F(100 * e.comm_share, 1) << " %\n";
@@ -289,6 +295,9 @@ void RunTrain(TrainFlags& f, int& exit_code) {
   if (!kernels) return Fail(kernels.error(), exit_code);
   o.kernels = *kernels;
   o.fused_cross_entropy = f.cross_entropy == "fused";
+  auto off = pl::ParseOffload(f.offload);
+  if (!off) return Fail(off.error(), exit_code);
+  o.offload = *off;
   auto ft = pl::ParseFinetune(f.finetune);
   if (!ft) return Fail(ft.error(), exit_code);
   o.finetune = *ft;
@@ -666,6 +675,13 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   train->add_option("--recompute", tr.recompute,
                     "none|selective|op|full (selective: Megatron's; op: torchtitan's per-operation "
                     "checkpointing, every other matmul recomputed)");
+  train->add_option("--offload", tr.offload,
+                    "none, optimizer (ZeRO-Offload: Adam states and step on the CPU, gradients and "
+                    "weights over PCIe) or params (also the 16-bit weights, with --zero 3)" +
+                        Default(std::string("none")));
+  train->add_option("--host-memory-gbs", tr.o.host_memory_gbs_per_gpu,
+                    "host memory bandwidth per GPU for the CPU Adam step" +
+                        Default(kTrain.host_memory_gbs_per_gpu));
   train->add_option(
       "--finetune", tr.finetune,
       "full, lora (rank-r adapters on every linear projection, 16-bit frozen base) or "

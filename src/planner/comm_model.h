@@ -35,6 +35,7 @@ struct Fabric {
   LinkTier scale_up;   // inside a node
   LinkTier scale_out;  // between nodes
   int gpus_per_node = 8;
+  LinkTier host;  // GPU <-> host memory (the GPU's PCIe generation, x16): CPU offload traffic
 };
 
 enum class Collective { kAllReduce, kAllGather, kReduceScatter, kAllToAll, kSendRecv };

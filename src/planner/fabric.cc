@@ -69,6 +69,10 @@ Result<Fabric> CatalogFabric(const hw::Catalog& catalog, const hw::GpuModel& gpu
   f.scale_up = *up;
   f.scale_out = *out;
   f.gpus_per_node = gpus_per_node > 0 ? gpus_per_node : DefaultGpusPerNode(gpu);
+  const int gen = gpu.pcie_gen > 0 ? gpu.pcie_gen : 4;
+  auto host = catalog.FindInterconnect("PCIe" + std::to_string(gen) + "-x16");
+  if (!host) return Error(host.error());
+  f.host = TierOf(**host);
   return f;
 }
 

@@ -13,6 +13,7 @@
 // - Per-step latency alpha is NOT the catalog's wire latency (well under a microsecond): it is
 //   NCCL's per-step software overhead, a planner model constant (kStepLatencyUs below).
 // - gpus_per_node: 8, or 72 for the GB200 (NVL72 domain), unless given.
+// - Host link (CPU offload): the catalog's "PCIe<gen>-x16" entry of the GPU's PCIe generation.
 //
 // Errors: NotFound for an unknown network (listing the catalog's scale-out links),
 // InvalidArgument for a link that is not scale-out. Thread safety: pure functions.

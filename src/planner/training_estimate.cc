@@ -32,6 +32,26 @@ Result<Recompute> ParseRecompute(std::string_view s) {
                                        "' (one of none, selective, op, full)"));
 }
 
+std::string OffloadName(Offload o) {
+  switch (o) {
+    case Offload::kNone:
+      return "none";
+    case Offload::kOptimizer:
+      return "optimizer";
+    case Offload::kParams:
+      return "params";
+  }
+  return "?";
+}
+
+Result<Offload> ParseOffload(std::string_view s) {
+  if (s == "none") return Offload::kNone;
+  if (s == "optimizer") return Offload::kOptimizer;
+  if (s == "params") return Offload::kParams;
+  return Error(Status::InvalidArgument("unknown --offload '" + std::string(s) +
+                                       "' (one of none, optimizer, params)"));
+}
+
 std::string FinetuneName(Finetune f) {
   switch (f) {
     case Finetune::kFull:
@@ -313,6 +333,12 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   const double opt_bytes = 12.0;
   e.bytes_per_param = w_bytes + g_bytes + opt_bytes;
   const bool adapters = o.finetune != Finetune::kFull;
+  if (o.offload == Offload::kParams && l.zero < 3) {
+    return Error(Status::InvalidArgument("--offload params needs --zero 3 (ZeRO-Infinity)"));
+  }
+  if (o.offload != Offload::kNone && o.fabric.host.bandwidth_gbs <= 0) {
+    return Error(Status::InvalidArgument("CPU offload needs the fabric's host (PCIe) link"));
+  }
   if (adapters && (o.lora_rank < 1 || fp8)) {
     return Error(Status::InvalidArgument(o.lora_rank < 1 ? "--lora-rank must be >= 1"
                                                          : "LoRA / QLoRA are priced in bf16 only"));
@@ -336,7 +362,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   const bool last_tied_copy = m.tied_embeddings && l.pp > 1;
 
   double best_total = -1;
-  double max_ne = 0, max_e = 0;
+  double max_ne = 0, max_e = 0, max_stage_params = 0;
   const double attn_fwd_per_layer = AttentionFlopsPerToken(m, double(o.seq)) / m.num_layers;
   const double tp_ar_layer =
       l.tp > 1 ? CollectiveSeconds(Collective::kAllReduce, tokens_mb * h * 2.0, l.tp, 1, o.fabric)
@@ -476,6 +502,13 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     mp.optimizer_gib = op / kGiB;
     mp.activations_gib = act_bytes / kGiB;
     mp.buffers_gib = o.buffers_gib;
+    if (o.offload != Offload::kNone) {
+      // Optimizer states (and FP32 master weights) and the gradients' home are in host memory;
+      // gradients stream down in buckets as the backward produces them.
+      mp.gradients_gib = 0;
+      mp.optimizer_gib = 0;
+    }
+    if (o.offload == Offload::kParams) mp.weights_gib = 0;
     if (l.zero >= 3 && l.pp > 1 && o.fsdp_pp_unsharded) {
       // FSDP with pipeline stages keeps the stage's gathered 16-bit weights from the first
       // microbatch's forward to the last one's backward (torchtitan turns reshard_after_forward
@@ -499,6 +532,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       e.heaviest_stage = s;
       e.params_per_gpu = p_ne + p_e;
     }
+    max_stage_params = std::max(max_stage_params, p_ne + p_e + (adapters ? lora / l.tp : 0.0));
     max_ne = std::max(max_ne, grad_ne);
     max_e = std::max(max_e, grad_e);
     e.model_flops_per_token += flops_model;
@@ -562,7 +596,26 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       (max_ne / (l.zero >= 1 ? d_ne : 1.0) + max_e / (l.zero >= 1 ? d_e : 1.0));
   e.optimizer_seconds =
       2.0 * opt_shard * (opt_bytes + w_bytes + g_bytes) / (MemoryBytesPerSecond(gpu) * 0.8);
-  e.step_seconds = pipeline + e.dp_exposed_seconds + e.optimizer_seconds;
+  if (o.offload != Offload::kNone) {
+    // Per step, of this GPU's partition: 16-bit gradients down, updated 16-bit weights up (PCIe,
+    // one direction each, not overlapped), and the Adam step at host memory bandwidth instead of
+    // the GPU's.
+    const double pcie = o.fabric.host.bandwidth_gbs * 1e9 * o.fabric.host.achievable_fraction;
+    const double shard = opt_shard;  // parameters this GPU's optimizer owns
+    e.offload_pcie_bytes_per_step = shard * (g_bytes + 2.0);
+    e.optimizer_seconds = 0;
+    e.offload_seconds = e.offload_pcie_bytes_per_step / pcie +
+                        shard * kCpuAdamBytesPerParam / (o.host_memory_gbs_per_gpu * 1e9 * 0.8);
+    if (o.offload == Offload::kParams) {
+      // Each microbatch fetches the stage's 16-bit weights (its TP shard) before the forward and
+      // the backward (and the recompute): exposed where the fetch outlasts the compute it hides
+      // under.
+      const double fetch = (passes - 1.0) * (max_stage_params * 2.0) / pcie;
+      e.offload_pcie_bytes_per_step += m_count * (passes - 1.0) * max_stage_params * 2.0;
+      e.offload_seconds += m_count * std::max(0.0, fetch - stage_compute);
+    }
+  }
+  e.step_seconds = pipeline + e.dp_exposed_seconds + e.optimizer_seconds + e.offload_seconds;
 
   // Exposed communication, and the part of it that crosses nodes.
   const double exposed = e.tp_comm_seconds + e.ep_comm_seconds + e.cp_comm_seconds +

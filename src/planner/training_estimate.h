@@ -97,6 +97,22 @@ inline constexpr double kNf4DoubleQuantBytes = (4.0 + 8.0 / 64.0 + 32.0 / (64.0 
 // LoRA adapter parameters of one layer at rank r: r x (in + out) for each linear projection.
 double LoraLayerParams(const ModelSpec& m, bool moe_layer, int rank);
 
+// CPU offload (Ren et al. 2021, ZeRO-Offload; Rajbhandari et al. 2021, ZeRO-Infinity):
+// optimizer: FP32 master weights and Adam states live in host memory and the Adam step runs on
+// the CPU; 16-bit gradients go down and updated 16-bit weights come back over PCIe each step (of
+// the GPU's ZeRO partition). params (ZeRO-3 only): the 16-bit weights live in host memory too and
+// each layer is fetched over PCIe before each pass, prefetched under the previous layer's compute.
+enum class Offload { kNone, kOptimizer, kParams };
+std::string OffloadName(Offload o);
+Result<Offload> ParseOffload(std::string_view s);
+
+// Host memory bandwidth per GPU the CPU Adam step can use: an assumption, a DGX-class host's two
+// sockets x 8 DDR5-4800 channels x 8 B = 614.4 GB/s shared by 8 GPUs.
+inline constexpr double kHostMemoryGbsPerGpu = 2 * 8 * 4.8 * 8 / 8.0;
+// Bytes the CPU Adam step moves per parameter: reads FP32 weight, m, v and the 16-bit gradient,
+// writes FP32 weight, m, v and the 16-bit copy sent back.
+inline constexpr double kCpuAdamBytesPerParam = 28.0;
+
 struct Layout {
   int tp = 1;
   int pp = 1;
@@ -121,6 +137,8 @@ struct TrainOptions {
   bool flash_attention = true;    // false: eager attention stores the s x s scores (5as term)
   bool sequence_parallel = true;  // with TP > 1
   bool uneven_stages = false;     // allow pp not dividing the layers (middle stages get +1)
+  Offload offload = Offload::kNone;
+  double host_memory_gbs_per_gpu = kHostMemoryGbsPerGpu;
   Finetune finetune = Finetune::kFull;
   int lora_rank = 16;
   double buffers_gib = 2.0;
@@ -187,8 +205,10 @@ struct TrainEstimate {
   double dp_comm_seconds = 0;  // total DP collective time
   double dp_exposed_seconds = 0;
   double optimizer_seconds = 0;
-  double inter_node_comm_seconds = 0;  // exposed communication over scale-out links
-  double comm_share = 0;               // exposed communication / step
+  double offload_seconds = 0;  // exposed PCIe transfers and the CPU Adam step (CPU offload)
+  double offload_pcie_bytes_per_step = 0;  // per GPU
+  double inter_node_comm_seconds = 0;      // exposed communication over scale-out links
+  double comm_share = 0;                   // exposed communication / step
   double step_seconds = 0;
   double mfu = 0;       // against the training precision's dense peak
   double mfu_bf16 = 0;  // against the BF16 (16-bit) dense peak

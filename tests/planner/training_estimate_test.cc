@@ -440,3 +440,62 @@ TEST(FinetuneTest, ParsesItsNamesAndRefusesOthers) {
 
 }  // namespace
 }  // namespace gpupool::planner
+
+namespace gpupool::planner {
+namespace {
+
+// --- CPU offload (ZeRO-Offload / ZeRO-Infinity).
+
+TEST(OffloadTest, ZeroOffloadFitsThirteenBillionOnOneV100) {
+  // ZeRO-Offload (Ren et al. 2021): "over 13 billion parameters on a single GPU" (a 32 GB V100).
+  // Without offload Llama-2-13B needs 16 B/param = 194 GiB; with the optimizer offloaded only the
+  // 16-bit weights stay: 13,015,864,320 x 2 B = 24.24 GiB, plus activations and buffers.
+  const ModelSpec m = Preset("Llama-2-13B");
+  TrainOptions o = Opts(1, L(1, 1, 0, Recompute::kFull));
+  o.fabric = testing::WithNetwork(testing::V100());
+  o.kernels = testing::KernelsFor(testing::V100());
+  o.precision = hw::Precision::kFp16;
+  o.seq = 512;
+  o.global_batch = 1;
+  auto on_gpu = EstimateTraining(m, testing::V100(), o);
+  o.offload = Offload::kOptimizer;
+  auto offload = EstimateTraining(m, testing::V100(), o);
+  ASSERT_TRUE(on_gpu.has_value() && offload.has_value()) << offload.error().ToString();
+  EXPECT_FALSE(on_gpu->fits);
+  EXPECT_TRUE(offload->fits) << offload->memory.total_gib;
+  EXPECT_NEAR(offload->memory.weights_gib, double(CountParams(m).total) * 2.0 / kGiB, 1e-9);
+  EXPECT_DOUBLE_EQ(offload->memory.gradients_gib, 0.0);
+  EXPECT_DOUBLE_EQ(offload->memory.optimizer_gib, 0.0);
+}
+
+TEST(OffloadTest, PcieTrafficAndCpuAdamTime) {
+  // Llama-3-8B on one H100 (PCIe 5: 63 GB/s per direction in the catalog x its achievable
+  // fraction): per step 8,030,261,248 params x (2 B gradients down + 2 B weights up) =
+  // 32,121,044,992 B, and the CPU Adam step moves 28 B per param at 614.4 / 8 = 76.8 GB/s x 0.8.
+  TrainOptions o = Opts(1, L(1, 1, 0, Recompute::kFull));
+  o.global_batch = 1;
+  o.offload = Offload::kOptimizer;
+  auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_DOUBLE_EQ(e->offload_pcie_bytes_per_step, 32'121'044'992.0);
+  auto pcie = testing::Catalog().FindInterconnect("PCIe5-x16");
+  ASSERT_TRUE(pcie.has_value());
+  const double link = (*pcie)->bandwidth_gbs.value * 1e9 * (*pcie)->achievable_fraction;
+  EXPECT_NEAR(e->offload_seconds, 32'121'044'992.0 / link + 8'030'261'248.0 * 28.0 / (76.8e9 * 0.8),
+              1e-9);
+  EXPECT_DOUBLE_EQ(e->optimizer_seconds, 0.0);
+  EXPECT_NEAR(e->step_seconds, e->compute_seconds + e->offload_seconds + e->dp_exposed_seconds,
+              1e-9);
+}
+
+TEST(OffloadTest, ParameterOffloadNeedsZeroThree) {
+  TrainOptions o = Opts(8, L(1, 1, 2));
+  o.offload = Offload::kParams;
+  auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_NE(e.error().message().find("--zero 3"), std::string::npos);
+  EXPECT_FALSE(ParseOffload("disk").has_value());
+}
+
+}  // namespace
+}  // namespace gpupool::planner
