@@ -643,7 +643,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
                       " spans nodes: TP all-reduces cross the "
                       "scale-out network");
   }
-  e.notes.push_back("kernel efficiency: " + o.kernels.architecture + " row of " +
+  e.notes.push_back("kernel efficiency: " + o.kernels.architecture + " row of data/" +
                     kKernelEfficiencyFile + " (GEMMs at " +
                     std::to_string(e.gemm_efficiency).substr(0, 4) + " of the dense peak)");
   if (!e.fits) {
