@@ -180,9 +180,18 @@ void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOp
   for (const auto& n : e.assumptions) std::cout << "  assumption: " << n << "\n";
 }
 
+// Encoder-only models have no KV cache or decoding to plan for serving.
+Status RefuseEncoderOnly(const pl::ModelSpec& m) {
+  if (!m.encoder_only) return Status::Ok();
+  return Status::InvalidArgument(m.name +
+                                 " is encoder-only (no KV cache or decoding to plan for "
+                                 "serving); `gpupool plan train` prices its training");
+}
+
 void RunInfer(InferFlags& f, int& exit_code) {
   auto r = Resolve(f.c);
   if (!r) return Fail(r.error(), exit_code);
+  if (Status s = RefuseEncoderOnly(r->model); !s.ok()) return Fail(s, exit_code);
   pl::InferOptions o = f.o;
   o.precision = r->infer_precision;
   o.checkpoint_weights = r->checkpoint_weights;
@@ -362,6 +371,7 @@ void RunSearch(SearchFlags& f, int& exit_code) {
   if (!r) return Fail(r.error(), exit_code);
   using nlohmann::json;
   if (f.goal == "serve") {
+    if (Status s = RefuseEncoderOnly(r->model); !s.ok()) return Fail(s, exit_code);
     pl::InferOptions o = f.infer;
     o.precision = r->infer_precision;
     o.checkpoint_weights = r->checkpoint_weights;

@@ -211,6 +211,7 @@ constexpr Family kFamilies[] = {
     {"deepseek_v2", {"deepseek_v2"}},
     {"deepseek_v3", {"deepseek_v3", "kimi_k2"}},
     {"gpt2", {"gpt2"}},
+    {"bert", {"bert", "roberta"}},
     {"gpt_neox", {"gpt_neox"}},
     {"gemma", {"gemma"}},
     {"gemma2", {"gemma2"}},
@@ -677,13 +678,34 @@ Result<ModelSpec> ParseLanguageModel(const json& config, std::string_view origin
   };
 
   const bool gpt2 = family == "gpt2";
+  const bool bert = family == "bert";
   const bool neox = family == "gpt_neox";
   const bool chatglm = family == "chatglm";
   const bool falcon = family == "falcon";
   const bool deepseek = family == "deepseek_v2" || family == "deepseek_v3";
   const bool gemma = family == "gemma" || family == "gemma2" || family == "gemma3";
 
-  if (gpt2) {
+  if (bert) {
+    // BERT / RoBERTa (encoder-only): word, position and token-type embeddings with a LayerNorm
+    // (the same 2h as GPT-2's final norm), post-LN layers with biases on every linear layer, a
+    // GELU MLP, and the pooler (BertModel, as the published 110M / 340M count it; the MLM head's
+    // decoder is tied to the word embedding).
+    GP_ASSIGN_OR_RETURN(m.num_layers, r.Int<int>({"num_hidden_layers"}));
+    GP_ASSIGN_OR_RETURN(m.hidden, r.Int<int64_t>({"hidden_size"}));
+    GP_ASSIGN_OR_RETURN(m.num_heads, r.Int<int>({"num_attention_heads"}));
+    GP_ASSIGN_OR_RETURN(m.vocab, r.Int<int64_t>({"vocab_size"}));
+    GP_ASSIGN_OR_RETURN(m.ffn, r.Int<int64_t>({"intermediate_size"}));
+    GP_ASSIGN_OR_RETURN(m.max_positions, r.Int<int64_t>({"max_position_embeddings"}));
+    GP_ASSIGN_OR_RETURN(m.token_types, r.IntOr<int64_t>("type_vocab_size", 2));
+    m.num_kv_heads = m.num_heads;
+    m.learned_positions = true;
+    m.tied_embeddings = true;
+    m.ffn_kind = FfnKind::kPlain;
+    m.norm_kind = NormKind::kLayer;
+    m.linear_bias = true;
+    m.encoder_only = true;
+    m.pooler = true;
+  } else if (gpt2) {
     GP_ASSIGN_OR_RETURN(m.num_layers, r.Int<int>({"n_layer", "num_hidden_layers"}));
     GP_ASSIGN_OR_RETURN(m.hidden, r.Int<int64_t>({"n_embd", "hidden_size"}));
     GP_ASSIGN_OR_RETURN(m.num_heads, r.Int<int>({"n_head", "num_attention_heads"}));

@@ -173,8 +173,10 @@ LayerParams CountLayer(const ModelSpec& m, int layer) {
 
 ParamCounts CountParams(const ModelSpec& m) {
   ParamCounts c;
-  c.embedding = m.vocab * m.hidden + (m.learned_positions ? m.max_positions * m.hidden : 0);
+  c.embedding = m.vocab * m.hidden + (m.learned_positions ? m.max_positions * m.hidden : 0) +
+                m.token_types * m.hidden;
   c.lm_head = m.tied_embeddings ? 0 : m.vocab * m.hidden;
+  if (m.pooler) c.lm_head += m.hidden * m.hidden + m.hidden;
   c.final_norm = NormParams(m, m.hidden);
   for (int i = 0; i < m.num_layers; ++i) {
     const LayerParams lp = CountLayer(m, i);

@@ -174,6 +174,12 @@ struct ModelSpec {
   bool expert_bias = false;      // gpt_oss: biases on the experts' projections
   int norms_per_layer = 2;       // Gemma 2/3 sandwich norms: 4
   int mtp_layers = 0;            // deepseek / glm4_moe num_nextn_predict_layers
+  // Encoder-only models (bert, roberta): bidirectional attention, no KV cache or decoding;
+  // token-type (segment) embedding rows counted with the embedding; the pooler (dense h x h + bias)
+  // counted as the model's output projection (ParamCounts::lm_head).
+  bool encoder_only = false;
+  int64_t token_types = 0;
+  bool pooler = false;
   MoeSpec moe;
   MlaSpec mla;
   // One entry per layer; empty means every layer is full attention (the common case).

@@ -538,3 +538,34 @@ TEST(ModelLoaderTest, QwenVisionTowerCountedApart) {
 
 }  // namespace
 }  // namespace gpupool::planner
+
+namespace gpupool::planner {
+namespace {
+
+// --- Encoder-only models (issue 12).
+
+TEST(EncoderOnlyTest, BertBaseAndLargeCountAsPublished) {
+  // BERT-base (Devlin et al. 2019, "110M"): embeddings 30,522 x 768 + 512 x 768 + 2 x 768 + a
+  // LayerNorm 1,536 = 23,837,184; per layer attention 4 x 768^2 + 4 x 768 = 2,362,368, MLP
+  // 2 x 768 x 3072 + 3072 + 768 = 4,722,432, two LayerNorms 3,072 -> 7,087,872, x 12 =
+  // 85,054,464; pooler 768^2 + 768 = 590,592: 109,482,240.
+  auto m = LoadModel((testing::ModelsDir() / "samples" / "bert-base-uncased").string(),
+                     testing::ModelsDir());
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  EXPECT_TRUE(m->encoder_only);
+  EXPECT_EQ(CountParams(*m).total, 109'482'240);
+  // BERT-large ("340M"): h 1024, 24 layers, 16 heads, MLP 4096. Embeddings 31,254,528 + 524,288
+  // + 2,048 + 2,048 = 31,782,912; per layer 4,198,400 + 8,393,728 + 4,096 = 12,596,224, x 24 =
+  // 302,309,376; pooler 1,049,600: 335,141,888.
+  ShapeOverrides o;
+  o.hidden = 1024;
+  o.layers = 24;
+  o.heads = 16;
+  o.ffn = 4096;
+  ModelSpec large = *m;
+  ASSERT_TRUE(ApplyOverrides(o, large).ok());
+  EXPECT_EQ(CountParams(large).total, 335'141'888);
+}
+
+}  // namespace
+}  // namespace gpupool::planner
