@@ -2,7 +2,8 @@
 # Lint, with the repository's configs: clang-format (.clang-format) over every C++ file git
 # tracks, then clang-tidy (.clang-tidy: which checks and why the others are off) over the sources
 # of src/ and apps/, with the compile database of the Release build (scripts/test.sh builds it
-# first). Fails on the first file that is not formatted or on any clang-tidy finding.
+# first). Fails on merge conflict markers in a tracked file, on the first file that is not
+# formatted or on any clang-tidy finding.
 #   scripts/lint.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,12 @@ build="${1:-build}"
 if [ ! -f "$build/compile_commands.json" ]; then
   echo "lint: $build/compile_commands.json is missing; configure the build first" >&2
   exit 2
+fi
+
+# Merge conflict markers left in any tracked text file (a rebase resolved by hand).
+if git grep -n -I -E '^(<<<<<<< |>>>>>>> )' -- . ':!data/traces'; then
+  echo "lint: merge conflict markers (above)" >&2
+  exit 1
 fi
 
 mapfile -t sources < <(git ls-files '*.cc' '*.h')

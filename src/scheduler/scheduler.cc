@@ -1333,6 +1333,9 @@ CycleResult Scheduler::RunCycle(bool full) {
   // charged by the model it lands on); a job with none left waits like one over its limit.
   std::vector<std::pair<const PendingJob*, std::vector<WaitReason>>> over_limit_jobs;
   std::unordered_map<JobId, cluster::ModelMask> narrowed;
+  // Jobs held back because a job that may not be preempted does not borrow: preempting for one
+  // helps only if its queue's use then falls inside its guarantee (see the preemption below).
+  std::unordered_set<JobId> borrow_held;
   auto over_limit = [&](const PendingJob* j) {
     if (!queues_) return false;
     const double gpus = JobGpus(j->request);
@@ -1374,6 +1377,7 @@ CycleResult Scheduler::RunCycle(bool full) {
                         "): a job that may not be preempted does not borrow (its owner could "
                         "not take it back), so it waits until its queue's guarantee holds it";
             over_limit_jobs.emplace_back(j, std::vector<WaitReason>{std::move(w)});
+            borrow_held.insert(j->id);
             return true;
           }
           mask = covered;
@@ -1385,6 +1389,7 @@ CycleResult Scheduler::RunCycle(bool full) {
                            ": a job that may not be preempted does not borrow (its owner could "
                            "not take it back), so it waits until its queue's guarantee holds it";
           over_limit_jobs.emplace_back(j, std::vector<WaitReason>{std::move(*quota)});
+          borrow_held.insert(j->id);
           return true;
         }
       }
@@ -1860,6 +1865,22 @@ CycleResult Scheduler::RunCycle(bool full) {
         candidates = by_lost_work(std::move(candidates));
         if (!candidates.empty())
           victims = ChooseVictims(id, w.request, candidates, base(), &place_as);
+      }
+      // A job held back from borrowing still may not borrow once the victims are gone: it goes
+      // only if its queue's use then falls inside its guarantee (with per-model guarantees, not
+      // at all). Otherwise the victims would stop for nothing, be requeued onto the GPUs they
+      // left, and be preempted again in the next cycle.
+      if (!victims.empty() && borrow_held.contains(id)) {
+        const std::string& q = w.request.queue;
+        double freed = 0;
+        for (const JobId v : victims) {
+          const JobRequest& vr = running_.at(v).job.request;
+          if (vr.queue == q) freed += JobGpus(vr);
+        }
+        if (queues_->HasModelGuarantees(q) || queues_->Used(q) - freed + JobGpus(w.request) >
+                                                  queues_->spec(q).guaranteed_gpus + 1e-9) {
+          victims.clear();
+        }
       }
       if (victims.empty()) continue;
       const PendingJob waiting = w;

@@ -2597,5 +2597,52 @@ TEST(SchedulerTest, TheHeadOfTheQueueAndTheGpusThatCannotTakeIt) {
   EXPECT_TRUE(s->StrandedFor(77).empty());  // not pending
 }
 
+// With queues and wait_for_victims (the service), a job that may not be preempted (so may not
+// borrow) preempts only when its queue's use, without the victims, then falls inside its
+// guarantee; otherwise its victims would stop, come back onto the GPUs they left and be preempted
+// again, over and over. Two 8-GPU nodes, two preemptible 8-GPU jobs of one queue, then an 8-GPU
+// job of priority 5 that may not be preempted.
+TEST(SchedulerTest, WithQueuesAJobThatMayNotBorrowPreemptsOnlyWhenItCanThenStart) {
+  for (const double guaranteed : {0.0, 16.0}) {
+    SCOPED_TRACE(guaranteed);
+    SchedulerOptions opt;
+    opt.policy = "bestfit";
+    opt.order = "priority";
+    opt.preemption = true;
+    opt.wait_for_victims = true;
+    opt.queues = {{"default", "", guaranteed}};
+    auto made = Scheduler::Create({Node("a", 8), Node("b", 8)}, opt);
+    ASSERT_TRUE(made.has_value()) << made.error().ToString();
+    Scheduler& s = **made;
+    ASSERT_TRUE(s.AddPending(1, InQueue("default", 8)).ok());
+    ASSERT_TRUE(s.AddPending(2, InQueue("default", 8)).ok());
+    ASSERT_EQ(s.RunCycle().placed.size(), 2u);
+    JobRequest high = InQueue("default", 8, /*preemptible=*/false);
+    high.priority = 5;
+    ASSERT_TRUE(s.AddPending(3, high).ok());
+    const auto c = s.RunCycle();
+    if (guaranteed == 0) {
+      // 16 used - 8 freed + 8 asked > 0 guaranteed: it could not start; nothing is preempted.
+      EXPECT_TRUE(c.preempted.empty());
+      EXPECT_TRUE(s.is_pending(3));
+      EXPECT_NE(s.PendingReason(3).find("does not borrow"), std::string::npos)
+          << s.PendingReason(3);
+      EXPECT_TRUE(s.RunCycle(/*full=*/true).preempted.empty());
+      continue;
+    }
+    // 16 - 8 + 8 <= 16: one victim; once its process has ended and the caller has put it back
+    // in the queue, job 3 takes its GPUs and the victim waits.
+    ASSERT_EQ(c.preempted.size(), 1u);
+    const JobId victim = c.preempted[0];
+    ASSERT_TRUE(s.Requeue(victim).ok());
+    const auto next = s.RunCycle();
+    EXPECT_TRUE(next.preempted.empty());
+    ASSERT_EQ(next.placed.size(), 1u);
+    EXPECT_EQ(next.placed[0].first, 3);
+    EXPECT_TRUE(s.is_pending(victim));
+    EXPECT_TRUE(s.RunCycle(/*full=*/true).preempted.empty());
+  }
+}
+
 }  // namespace
 }  // namespace gpupool::scheduler
