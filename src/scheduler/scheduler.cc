@@ -2403,33 +2403,48 @@ std::vector<JobId> Scheduler::ChooseVictims(JobId id, const JobRequest& request,
   return victims;
 }
 
+void Scheduler::AddNodeTotals(int i, PoolTotals& t) const {
+  const auto c = conditions_[static_cast<std::size_t>(i)];
+  const NodeState& n = state_.node(i);
+  const std::uint32_t unhealthy = n.unhealthy_gpus;
+  for (int g = 0; g < n.num_gpus; ++g) {
+    // What jobs hold, also on a lost GPU (whose NodeState shows nothing left).
+    const int left = 1000 - state_.gpu_used_milli(i, g);
+    ++t.gpus;
+    t.capacity_milli += 1000;
+    t.allocated_milli += 1000 - left;
+    if (left == 0) {
+      ++t.gpus_whole_allocated;
+    } else if (left < 1000) {
+      ++t.gpus_shared;
+    } else {
+      ++t.gpus_free;
+    }
+    if (c != NodeCondition::kReady || ((unhealthy >> g) & 1U) != 0) ++t.gpus_unusable;
+  }
+  if (c == NodeCondition::kReady && !workload_.classes.empty()) {
+    t.fragmented_milli += placement::NodeFragment(workload_, n);
+  }
+}
+
 PoolTotals Scheduler::Totals() const {
   PoolTotals t;
   for (int i = 0; i < state_.num_nodes(); ++i) {
-    const auto c = conditions_[static_cast<std::size_t>(i)];
-    if (c == NodeCondition::kRemoved) continue;
-    const NodeState& n = state_.node(i);
-    const std::uint32_t unhealthy = n.unhealthy_gpus;
-    for (int g = 0; g < n.num_gpus; ++g) {
-      // What jobs hold, also on a lost GPU (whose NodeState shows nothing left).
-      const int left = 1000 - state_.gpu_used_milli(i, g);
-      ++t.gpus;
-      t.capacity_milli += 1000;
-      t.allocated_milli += 1000 - left;
-      if (left == 0) {
-        ++t.gpus_whole_allocated;
-      } else if (left < 1000) {
-        ++t.gpus_shared;
-      } else {
-        ++t.gpus_free;
-      }
-      if (c != NodeCondition::kReady || ((unhealthy >> g) & 1U) != 0) ++t.gpus_unusable;
-    }
-    if (c == NodeCondition::kReady && !workload_.classes.empty()) {
-      t.fragmented_milli += placement::NodeFragment(workload_, n);
-    }
+    if (conditions_[static_cast<std::size_t>(i)] == NodeCondition::kRemoved) continue;
+    AddNodeTotals(i, t);
   }
   return t;
+}
+
+std::map<std::string, PoolTotals> Scheduler::TotalsByModel() const {
+  std::map<std::string, PoolTotals> out;
+  for (int i = 0; i < state_.num_nodes(); ++i) {
+    if (conditions_[static_cast<std::size_t>(i)] == NodeCondition::kRemoved) continue;
+    const NodeState& n = state_.node(i);
+    if (n.num_gpus == 0) continue;
+    AddNodeTotals(i, out[models_.Name(n.model)]);
+  }
+  return out;
 }
 
 }  // namespace gpupool::scheduler

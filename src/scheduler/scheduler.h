@@ -60,6 +60,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -422,12 +423,19 @@ class Scheduler {
   void SetOrder(std::unique_ptr<JobOrder> order) { order_ = std::move(order); }
 
   PoolTotals Totals() const;
+  // The same per GPU model (by name; a node has one model, nodes without GPUs are left out), each
+  // model's by the same measure as Totals() (its fragmented_milli: FGD's expected fragment of its
+  // schedulable nodes against the one learned workload). The models' figures add up to Totals()'s
+  // (fragmented_milli up to floating-point rounding).
+  std::map<std::string, PoolTotals> TotalsByModel() const;
   // The workload the FGD score currently targets (learned).
   const placement::Workload& workload() const { return workload_; }
 
  private:
   Scheduler() = default;
   Status ValidateRequest(const JobRequest& r) const;
+  // Adds node `i` (not removed) to `t`: Totals()'s measure, one node at a time.
+  void AddNodeTotals(int i, PoolTotals& t) const;
   void MaybeRelearn();
   // Places the gang on the real state (all replicas or none).
   std::optional<Placement> PlaceGang(const cluster::PodRequest& replica, int replicas);

@@ -396,6 +396,62 @@ TEST(SchedulerTest, LostGpuTakesNoNewWork) {
   EXPECT_TRUE(s->gpu_healthy(0, 1));
 }
 
+TEST(SchedulerTest, TotalsByModelWorkedByHandAddUpToThePools) {
+  // Two models; the learned workload is one class, 1 GPU x 500 milli (weight 1), so a node's
+  // fragment is the milli left on its GPUs with less than 500 left when one GPU has >= 500 left,
+  // else all it has left (fragmentation.h); cordoned nodes count no fragment.
+  auto s = Make(
+      {Node("h0", 2, "H100"), Node("h1", 2, "H100"), Node("l0", 4, "L40S"), Node("l1", 4, "L40S")},
+      "bestfit");
+  ASSERT_TRUE(s->AddPending(99, Share(500)).ok());
+  s->RunCycle();  // learns the workload (and places job 99, released again)
+  ASSERT_TRUE(s->Release(99).ok());
+  ASSERT_EQ(s->workload().classes.size(), 1U);
+  ASSERT_EQ(s->workload().classes[0].gpu_milli, 500);
+  const auto take = [&](JobId id, int node, int gpu, int milli) {
+    const JobRequest r = Share(milli);
+    ASSERT_TRUE(s->Allocate(id, {cluster::MakeAllocation(r.replica, node, 1U << gpu)}, r).ok());
+  };
+  take(1, 0, 0, 700);  // h0: left 300, 0  -> nothing has 500 left: fragment 300
+  take(2, 0, 1, 1000);
+  take(3, 1, 0, 800);  // h1: left 200, 1000 -> fits: fragment 200
+  take(4, 2, 0, 600);  // l0: left 400, 100, 1000, 1000 -> fits: fragment 400 + 100 = 500
+  take(5, 2, 1, 900);
+  take(6, 3, 0, 300);  // l1, cordoned: left 700, 1000 x 3; free but no fragment counted
+  ASSERT_TRUE(s->SetNodeCondition("l1", NodeCondition::kCordoned).ok());
+  const std::map<std::string, PoolTotals> m = s->TotalsByModel();
+  ASSERT_EQ(m.size(), 2U);
+  const PoolTotals& h = m.at("H100");
+  EXPECT_EQ(h.gpus, 4);
+  EXPECT_EQ(h.capacity_milli, 4000);
+  EXPECT_EQ(h.allocated_milli, 2500);  // 700 + 1000 + 800: 1500 free
+  EXPECT_EQ(h.gpus_whole_allocated, 1);
+  EXPECT_EQ(h.gpus_shared, 2);
+  EXPECT_EQ(h.gpus_free, 1);
+  EXPECT_EQ(h.gpus_unusable, 0);
+  EXPECT_DOUBLE_EQ(h.fragmented_milli, 500.0);  // 300 + 200: a third of the 1500 free
+  const PoolTotals& l = m.at("L40S");
+  EXPECT_EQ(l.gpus, 8);
+  EXPECT_EQ(l.capacity_milli, 8000);
+  EXPECT_EQ(l.allocated_milli, 1800);  // 600 + 900 + 300: 6200 free
+  EXPECT_EQ(l.gpus_whole_allocated, 0);
+  EXPECT_EQ(l.gpus_shared, 3);
+  EXPECT_EQ(l.gpus_free, 5);
+  EXPECT_EQ(l.gpus_unusable, 4);                // l1 is cordoned
+  EXPECT_DOUBLE_EQ(l.fragmented_milli, 500.0);  // l0's 400 + 100; l1 counts none
+  // The models add up to the pool.
+  const PoolTotals t = s->Totals();
+  EXPECT_EQ(h.gpus + l.gpus, t.gpus);
+  EXPECT_EQ(h.capacity_milli + l.capacity_milli, t.capacity_milli);
+  EXPECT_EQ(h.allocated_milli + l.allocated_milli, t.allocated_milli);
+  EXPECT_EQ(h.gpus_whole_allocated + l.gpus_whole_allocated, t.gpus_whole_allocated);
+  EXPECT_EQ(h.gpus_shared + l.gpus_shared, t.gpus_shared);
+  EXPECT_EQ(h.gpus_free + l.gpus_free, t.gpus_free);
+  EXPECT_EQ(h.gpus_unusable + l.gpus_unusable, t.gpus_unusable);
+  EXPECT_NEAR(h.fragmented_milli + l.fragmented_milli, t.fragmented_milli, 1e-9);
+  EXPECT_DOUBLE_EQ(t.fragmented_milli, 1000.0);
+}
+
 TEST(SchedulerTest, NodesComeAndGo) {
   auto s = Make({Node("a", 2)}, "fgd");
   ASSERT_TRUE(s->AddPending(1, Whole(4)).ok());
