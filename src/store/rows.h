@@ -78,6 +78,56 @@ struct FinishedRunRow {
   friend bool operator==(const FinishedRunRow&, const FinishedRunRow&) = default;
 };
 
+// One sample of the pool's figures over time (the service's history, GET /api/v1/pool/history),
+// pool-wide (scope "") or of one GPU model (scope: its name). At tier 0 a sample as taken at
+// time_ms (`samples` 1); at a coarser tier (kHistoryTiers) the mean of the `samples` tier-0 samples
+// of its bucket [time_ms, time_ms + resolution), each figure averaged over the samples that know
+// it. The figures are gauges, opaque here (the service says what each means); nullopt: not known
+// in any of them (in use without NVML readings, pending jobs of one model).
+struct PoolSampleRow {
+  int tier = 0;
+  std::int64_t time_ms = 0;
+  std::string scope;
+  std::int64_t samples = 1;
+  double gpus = 0;
+  double capacity_milli = 0;
+  double allocated_milli = 0;
+  std::optional<double> in_use_milli;
+  double reporting_gpus = 0;  // GPUs with a reading behind in_use_milli
+  double whole_gpus = 0;
+  double shared_gpus = 0;
+  double fragmented_milli = 0;
+  double nodes_schedulable = 0;
+  double nodes_cordoned = 0;
+  double nodes_unhealthy = 0;
+  double jobs_running = 0;
+  std::optional<double> jobs_pending;
+
+  friend bool operator==(const PoolSampleRow&, const PoolSampleRow&) = default;
+};
+
+// The history's resolutions, finest first. Tier 0 holds the samples as taken (the service samples
+// every few seconds); each coarser tier holds one row per scope and bucket of `resolution_ms`,
+// the mean of the finer tier's rows in it (weighted by their samples: the mean of the raw samples),
+// written once the bucket has passed. A tier's rows are kept for `keep_ms`, long enough for the
+// longest range read from it (1 h, 6 h, 24 h, 7 d, 30 d) plus one bucket of the next tier (whose
+// open bucket is rolled up from it). Each resolution is a multiple of the one before, so every
+// bucket of a tier falls inside one bucket of the next. Rows in all: about 360 per scope per tier
+// (30 d at 2 h is 360), some 1,800 per scope whatever the service's age.
+struct HistoryTier {
+  std::int64_t resolution_ms;  // 0 for tier 0: as sampled
+  std::int64_t keep_ms;
+};
+inline constexpr std::int64_t kMinuteMs = 60 * 1000;
+inline constexpr HistoryTier kHistoryTiers[] = {
+    {0, 61 * kMinuteMs},                              // 1 h, as sampled (every 10 s: 360 points)
+    {kMinuteMs, 6 * 60 * kMinuteMs + 5 * kMinuteMs},  // 6 h at 1 min: 360
+    {5 * kMinuteMs, 24 * 60 * kMinuteMs + 30 * kMinuteMs},          // 24 h at 5 min: 288
+    {30 * kMinuteMs, 7 * 24 * 60 * kMinuteMs + 120 * kMinuteMs},    // 7 d at 30 min: 336
+    {120 * kMinuteMs, 30 * 24 * 60 * kMinuteMs + 120 * kMinuteMs},  // 30 d at 2 h: 360
+};
+inline constexpr int kHistoryTierCount = 5;
+
 // The orders a page of jobs can come in: one column of `jobs` each (store/job_sort.h). Ties are
 // broken by id in the same direction, so the order is total and a row moves between two reads only
 // when its key changed. Text keys compare as SQLite's BINARY (bytes); states by their names; a time

@@ -81,6 +81,30 @@ CREATE TABLE finished_runs(
   gpu_milli INTEGER NOT NULL,
   run_ms INTEGER NOT NULL);
 )sql",
+    // Version 5: the pool's figures over time (the dashboard's trends), at several resolutions
+    // (store/rows.h: kHistoryTiers); none for version 4. Keyed by tier and time first: a tier's
+    // newest bucket and a range of it are one index range.
+    R"sql(
+CREATE TABLE pool_samples(
+  tier INTEGER NOT NULL,
+  time_ms INTEGER NOT NULL,
+  scope TEXT NOT NULL,
+  samples INTEGER NOT NULL,
+  gpus REAL NOT NULL,
+  capacity_milli REAL NOT NULL,
+  allocated_milli REAL NOT NULL,
+  in_use_milli REAL,
+  reporting_gpus REAL NOT NULL,
+  whole_gpus REAL NOT NULL,
+  shared_gpus REAL NOT NULL,
+  fragmented_milli REAL NOT NULL,
+  nodes_schedulable REAL NOT NULL,
+  nodes_cordoned REAL NOT NULL,
+  nodes_unhealthy REAL NOT NULL,
+  jobs_running REAL NOT NULL,
+  jobs_pending REAL,
+  PRIMARY KEY(tier, time_ms, scope)) WITHOUT ROWID;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

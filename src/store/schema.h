@@ -5,8 +5,8 @@
 // transaction; a newer one (written by a later gpupool) is refused, because this binary cannot
 // know what the later version means.
 //
-// Tables (version 4; version 2 added jobs.history_json, version 3 queue_configs, version 4
-// finished_runs):
+// Tables (version 5; version 2 added jobs.history_json, version 3 queue_configs, version 4
+// finished_runs, version 5 pool_samples):
 //   meta(key PRIMARY KEY, value)                        service metadata and the schema version
 //   jobs(id INTEGER PRIMARY KEY AUTOINCREMENT, ...)     one row per job; AUTOINCREMENT so that an
 //                                                       id is never reused, even after deletes
@@ -18,6 +18,9 @@
 //                 source, text)                         latest (largest id) in force
 //   finished_runs(seq PRIMARY KEY, job_id, finished_ms,  every job that ran and ended, in the
 //                 user, queue, gpus, gpu_milli, run_ms)  service's finish order (seq)
+//   pool_samples(tier, time_ms, scope, samples,        the pool's figures over time, one row per
+//                gpus, ..., PRIMARY KEY(tier,          tier, instant (bucket) and scope (pool or
+//                time_ms, scope))                      GPU model); rows.h, kHistoryTiers
 // Indexes serve the reads of Store: jobs by (state, id), (user, id), (queue, id), (user, state,
 // id), (user, queue, id) and (state, queue, id), so that every combination of ListJobs filters
 // finds an index whose equality columns cover at least two of its filters and whose last column
@@ -33,7 +36,7 @@
 
 namespace gpupool::store {
 
-inline constexpr std::int64_t kSchemaVersion = 4;
+inline constexpr std::int64_t kSchemaVersion = 5;
 inline constexpr std::string_view kSchemaVersionKey = "schema_version";
 
 // Brings the database behind `db` (the writer connection, no transaction open) to kSchemaVersion.

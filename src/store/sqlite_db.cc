@@ -61,6 +61,11 @@ Status Statement::Bind(int index, const std::optional<int>& value) {
   return rc == SQLITE_OK ? Status::Ok() : BindError(rc, index);
 }
 
+Status Statement::BindReal(int index, std::optional<double> value) {
+  int rc = value ? sqlite3_bind_double(stmt_, index, *value) : sqlite3_bind_null(stmt_, index);
+  return rc == SQLITE_OK ? Status::Ok() : BindError(rc, index);
+}
+
 Result<bool> Statement::Step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
@@ -77,6 +82,8 @@ Status Statement::Run() {
 }
 
 std::int64_t Statement::ColumnInt64(int index) const { return sqlite3_column_int64(stmt_, index); }
+
+double Statement::ColumnReal(int index) const { return sqlite3_column_double(stmt_, index); }
 
 std::string Statement::ColumnText(int index) const {
   const unsigned char* text = sqlite3_column_text(stmt_, index);

@@ -40,6 +40,9 @@ class Statement {
   Status Bind(int index, std::int64_t value);
   Status Bind(int index, std::string_view value);
   Status Bind(int index, const std::optional<int>& value);  // nullopt binds NULL
+  // A REAL (a name of its own: an int argument would make Bind's overloads ambiguous); nullopt
+  // binds NULL.
+  Status BindReal(int index, std::optional<double> value);
 
   // Runs one step: true when a row is available, false when the statement is done.
   Result<bool> Step();
@@ -48,6 +51,7 @@ class Statement {
 
   std::int64_t ColumnInt64(int index) const;
   std::string ColumnText(int index) const;
+  double ColumnReal(int index) const;
   bool ColumnIsNull(int index) const;
 
  private:

@@ -221,6 +221,90 @@ Result<std::int64_t> Apply(SqliteDb& db, const InsertFinishedRunOp& op) {
   return 0;
 }
 
+// The pool's history (rows.h: PoolSampleRow, kHistoryTiers).
+constexpr const char* kSampleColumns =
+    "tier, time_ms, scope, samples, gpus, capacity_milli, allocated_milli, in_use_milli, "
+    "reporting_gpus, whole_gpus, shared_gpus, fragmented_milli, nodes_schedulable, "
+    "nodes_cordoned, nodes_unhealthy, jobs_running, jobs_pending";
+
+// A bucket's mean of figure `c` over the finer rows that know it (weighted by their samples; NULL
+// when none does). REAL columns: no integer division.
+std::string MeanOf(const std::string& c) {
+  return "SUM(" + c + " * samples) / SUM(CASE WHEN " + c + " IS NULL THEN NULL ELSE samples END)";
+}
+
+Result<std::int64_t> Apply(SqliteDb& db, const InsertPoolSamplesOp& op) {
+  for (const PoolSampleRow& r : op.rows) {
+    // Borrowed per row: a Statement is reset when it is returned.
+    Result<Statement> s = db.Prepare(std::string("INSERT INTO pool_samples(") + kSampleColumns +
+                                     ") VALUES (0, ?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                                     "?11, ?12, ?13, ?14, ?15)");
+    if (!s) return Error(s.error());
+    {
+      Status st = s->Bind(1, r.time_ms);
+      if (st.ok()) st = s->Bind(2, r.scope);
+      int i = 3;
+      for (const std::optional<double> v :
+           {std::optional<double>(r.gpus), std::optional<double>(r.capacity_milli),
+            std::optional<double>(r.allocated_milli), r.in_use_milli,
+            std::optional<double>(r.reporting_gpus), std::optional<double>(r.whole_gpus),
+            std::optional<double>(r.shared_gpus), std::optional<double>(r.fragmented_milli),
+            std::optional<double>(r.nodes_schedulable), std::optional<double>(r.nodes_cordoned),
+            std::optional<double>(r.nodes_unhealthy), std::optional<double>(r.jobs_running),
+            r.jobs_pending}) {
+        if (st.ok()) st = s->BindReal(i++, v);
+      }
+      if (st.ok()) st = s->Run();
+      if (st.code() == StatusCode::kFailedPrecondition) {
+        return Error(Status::FailedPrecondition("a pool sample of time " +
+                                                std::to_string(r.time_ms) + " and scope '" +
+                                                r.scope + "' is already stored"));
+      }
+      if (!st.ok()) return Error(st);
+    }
+  }
+  // Each coarser tier, finest first: the buckets that have passed since its newest row, each
+  // the mean of the finer tier's rows in it (the finer tier's buckets of this instant are
+  // written just before).
+  std::string means;
+  for (const char* c :
+       {"gpus", "capacity_milli", "allocated_milli", "in_use_milli", "reporting_gpus", "whole_gpus",
+        "shared_gpus", "fragmented_milli", "nodes_schedulable", "nodes_cordoned", "nodes_unhealthy",
+        "jobs_running", "jobs_pending"}) {
+    means += ", " + MeanOf(c);
+  }
+  for (int tier = 1; tier < kHistoryTierCount; ++tier) {
+    const std::int64_t res = kHistoryTiers[tier].resolution_ms;
+    std::int64_t from = 0;
+    {
+      Result<Statement> last = db.Prepare("SELECT MAX(time_ms) FROM pool_samples WHERE tier = ?1");
+      if (!last) return Error(last.error());
+      GP_RETURN_IF_ERROR(last->Bind(1, std::int64_t{tier}));
+      Result<bool> row = last->Step();
+      if (!row) return Error(row.error());
+      if (*row && !last->ColumnIsNull(0)) from = last->ColumnInt64(0) + res;
+    }
+    const std::int64_t until = op.now_ms / res * res;  // the start of the bucket still open
+    if (until <= from) continue;
+    Result<Statement> roll = db.Prepare(
+        std::string("INSERT INTO pool_samples(") + kSampleColumns +
+        ") SELECT ?1, time_ms / ?2 * ?2 AS bucket, scope, SUM(samples)" + means +
+        " FROM pool_samples WHERE tier = ?3 AND time_ms >= ?4 AND time_ms < ?5 GROUP BY bucket, "
+        "scope");
+    if (!roll) return Error(roll.error());
+    Status st = BindAndRun(*roll, std::int64_t{tier}, res, std::int64_t{tier - 1}, from, until);
+    if (!st.ok()) return Error(st);
+  }
+  for (int tier = 0; tier < kHistoryTierCount; ++tier) {
+    Result<Statement> prune =
+        db.Prepare("DELETE FROM pool_samples WHERE tier = ?1 AND time_ms < ?2");
+    if (!prune) return Error(prune.error());
+    Status st = BindAndRun(*prune, std::int64_t{tier}, op.now_ms - kHistoryTiers[tier].keep_ms);
+    if (!st.ok()) return Error(st);
+  }
+  return 0;
+}
+
 // One caller's Write, waiting in the queue.
 struct WriteRequest {
   std::vector<WriteOp> ops;
@@ -505,6 +589,9 @@ Result<std::int64_t> Store::InsertQueueConfig(QueueConfigRow row) {
 }
 Status Store::InsertFinishedRun(FinishedRunRow row) {
   return Done(Write(One(InsertFinishedRunOp{std::move(row)})));
+}
+Status Store::InsertPoolSamples(std::vector<PoolSampleRow> rows, std::int64_t now_ms) {
+  return Done(Write(One(InsertPoolSamplesOp{std::move(rows), now_ms})));
 }
 
 // ---- Reads ----
@@ -802,6 +889,53 @@ Status Store::ForEachFinishedRun(std::int64_t after_seq,
     fn(r);
   }
   return Status::Ok();
+}
+
+Result<std::vector<PoolSampleRow>> Store::LoadPoolSamples(int tier, const std::string& scope,
+                                                          std::int64_t from_ms) {
+  if (tier < 0 || tier >= kHistoryTierCount) {
+    return Error(Status::InvalidArgument("tier " + std::to_string(tier) + " is outside 0.." +
+                                         std::to_string(kHistoryTierCount - 1)));
+  }
+  Result<Impl::ReaderLease> lease = impl_->AcquireReader();
+  if (!lease) return Error(lease.error());
+  Result<Statement> s = lease->db().Prepare(
+      std::string("SELECT ") + kSampleColumns +
+      " FROM pool_samples WHERE tier = ?1 AND time_ms >= ?2 AND scope = ?3 ORDER BY time_ms");
+  if (!s) return Error(s.error());
+  Status st = s->Bind(1, std::int64_t{tier});
+  if (st.ok()) st = s->Bind(2, from_ms);
+  if (st.ok()) st = s->Bind(3, scope);
+  if (!st.ok()) return Error(st);
+  std::vector<PoolSampleRow> rows;
+  const auto optional = [&](int c) {
+    return s->ColumnIsNull(c) ? std::nullopt : std::optional<double>(s->ColumnReal(c));
+  };
+  for (;;) {
+    Result<bool> row = s->Step();
+    if (!row) return Error(row.error());
+    if (!*row) break;
+    PoolSampleRow r;
+    r.tier = static_cast<int>(s->ColumnInt64(0));
+    r.time_ms = s->ColumnInt64(1);
+    r.scope = s->ColumnText(2);
+    r.samples = s->ColumnInt64(3);
+    r.gpus = s->ColumnReal(4);
+    r.capacity_milli = s->ColumnReal(5);
+    r.allocated_milli = s->ColumnReal(6);
+    r.in_use_milli = optional(7);
+    r.reporting_gpus = s->ColumnReal(8);
+    r.whole_gpus = s->ColumnReal(9);
+    r.shared_gpus = s->ColumnReal(10);
+    r.fragmented_milli = s->ColumnReal(11);
+    r.nodes_schedulable = s->ColumnReal(12);
+    r.nodes_cordoned = s->ColumnReal(13);
+    r.nodes_unhealthy = s->ColumnReal(14);
+    r.jobs_running = s->ColumnReal(15);
+    r.jobs_pending = optional(16);
+    rows.push_back(std::move(r));
+  }
+  return rows;
 }
 
 Result<std::optional<std::string>> Store::GetMeta(const std::string& key) {

@@ -1,5 +1,6 @@
 // Store: the durable state of `gpupool serve` -- jobs, their events, API tokens, node conditions,
-// queue configurations and metadata -- in one SQLite database file (WAL mode).
+// queue configurations, the jobs that ended, the pool's history and metadata -- in one SQLite
+// database file (WAL mode).
 //
 // Durability. A write returns only after the transaction holding it has committed; with
 // StoreOptions::synchronous_full (the default) SQLite fsyncs the write-ahead log before the
@@ -89,6 +90,7 @@ class Store {
   Status SetMeta(std::string key, std::string value);
   Result<std::int64_t> InsertQueueConfig(QueueConfigRow row);
   Status InsertFinishedRun(FinishedRunRow row);
+  Status InsertPoolSamples(std::vector<PoolSampleRow> rows, std::int64_t now_ms);
 
   // ---- Reads ----
 
@@ -120,6 +122,10 @@ class Store {
   // store.
   Status ForEachFinishedRun(std::int64_t after_seq,
                             const std::function<void(const FinishedRunRow&)>& fn);
+  // The pool's history at `tier` (kHistoryTiers) for `scope` ("" the pool, else a GPU model),
+  // every row with time_ms >= from_ms, oldest first. kInvalidArgument for a tier out of range.
+  Result<std::vector<PoolSampleRow>> LoadPoolSamples(int tier, const std::string& scope,
+                                                     std::int64_t from_ms);
   // The value of a metadata key, nullopt when unset.
   Result<std::optional<std::string>> GetMeta(const std::string& key);
 

@@ -21,6 +21,14 @@
 //                      configuration in force, the earlier ones its history. Result: the new id.
 //   InsertFinishedRunOp appends the record of a job that ran and ended (row.seq is the caller's
 //                      finish order and must be new). kFailedPrecondition if row.seq is taken.
+//   InsertPoolSamplesOp adds the samples of one instant (rows at tier 0, each at its time_ms; tier
+//                      and samples are ignored), then rolls up every bucket of each coarser tier
+//                      that has passed by now_ms and was not yet written (kHistoryTiers, finest
+//                      first: a bucket's row is the mean of the finer tier's rows in it), then
+//                      deletes each tier's rows older than now_ms - keep_ms. A restart loses
+//                      nothing: a bucket that passed while the service was down is rolled up from
+//                      the rows it has at the next sample. kFailedPrecondition if a sample of that
+//                      time and scope exists.
 //
 // Thread safety: plain values.
 #pragma once
@@ -68,8 +76,13 @@ struct InsertFinishedRunOp {
   FinishedRunRow row;
 };
 
-using WriteOp =
-    std::variant<InsertJobOp, UpdateJobOp, DeleteJobOp, InsertTokenOp, RevokeTokenOp,
-                 SetNodeConditionOp, SetMetaOp, InsertQueueConfigOp, InsertFinishedRunOp>;
+struct InsertPoolSamplesOp {
+  std::vector<PoolSampleRow> rows;
+  std::int64_t now_ms = 0;
+};
+
+using WriteOp = std::variant<InsertJobOp, UpdateJobOp, DeleteJobOp, InsertTokenOp, RevokeTokenOp,
+                             SetNodeConditionOp, SetMetaOp, InsertQueueConfigOp,
+                             InsertFinishedRunOp, InsertPoolSamplesOp>;
 
 }  // namespace gpupool::store

@@ -29,16 +29,16 @@ TEST(SchemaTest, NewDatabaseGetsCurrentVersionAndTables) {
   ASSERT_NE(db, nullptr);
   Status st = EnsureSchema(*db);
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "4");
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "5");
   EXPECT_EQ(Query(*db,
                   "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
                   "('jobs', 'events', 'tokens', 'token_queues', 'node_conditions', 'meta', "
-                  "'queue_configs', 'finished_runs')"),
-            "8");
+                  "'queue_configs', 'finished_runs', 'pool_samples')"),
+            "9");
   EXPECT_FALSE(db->InTransaction());
 }
 
-// A version 1 database (jobs without history_json) is brought to version 4: its rows are kept
+// A version 1 database (jobs without history_json) is brought to version 5: its rows are kept
 // and read back with an empty history.
 TEST(SchemaTest, VersionOneGetsTheHistoryColumn) {
   TempDir dir;
@@ -52,11 +52,11 @@ TEST(SchemaTest, VersionOneGetsTheHistoryColumn) {
                   .ok());
   Status st = EnsureSchema(*db);
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "4");
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "5");
   EXPECT_EQ(Query(*db, "SELECT name || ':' || history_json || ':' FROM jobs"), "old::");
 }
 
-// A version 2 database (no queue_configs) is brought to version 4: its rows are kept, the new
+// A version 2 database (no queue_configs) is brought to version 5: its rows are kept, the new
 // table is there, empty (no configuration stored yet: the service's --queues file, if any, is
 // taken as at any first start), and takes a row.
 TEST(SchemaTest, VersionTwoGetsTheQueueConfigsTable) {
@@ -72,7 +72,7 @@ TEST(SchemaTest, VersionTwoGetsTheQueueConfigsTable) {
                   .ok());
   Status st = EnsureSchema(*db);
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "4");
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "5");
   EXPECT_EQ(Query(*db, "SELECT name || ':' || history_json FROM jobs"), "old:{}");
   EXPECT_EQ(Query(*db, "SELECT COUNT(*) FROM queue_configs"), "0");
   ASSERT_TRUE(db->Exec("INSERT INTO queue_configs(applied_ms, user, source, text) "
@@ -83,7 +83,7 @@ TEST(SchemaTest, VersionTwoGetsTheQueueConfigsTable) {
             "1:admin:queues: []");
 }
 
-// A version 3 database is brought to version 4: its jobs and queue configurations are kept, and
+// A version 3 database is brought to version 5: its jobs and queue configurations are kept, and
 // the history of finished runs is there, empty (the jobs that ended before are not counted: their
 // specs are opaque to the store), and takes rows in the service's finish order.
 TEST(SchemaTest, VersionThreeGetsTheFinishedRunsTable) {
@@ -104,7 +104,7 @@ TEST(SchemaTest, VersionThreeGetsTheFinishedRunsTable) {
                   .ok());
   Status st = EnsureSchema(*db);
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "4");
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "5");
   EXPECT_EQ(Query(*db, "SELECT name || ':' || state || ':' || history_json FROM jobs"),
             "old:succeeded:{}");
   EXPECT_EQ(Query(*db, "SELECT user || ':' || text FROM queue_configs"), "admin:queues: []");
@@ -117,6 +117,36 @@ TEST(SchemaTest, VersionThreeGetsTheFinishedRunsTable) {
                   "SELECT group_concat(user, ',') FROM (SELECT user FROM finished_runs "
                   "ORDER BY seq)"),
             "bob,ann");
+}
+
+// A version 4 database is brought to version 5: its jobs and finished runs are kept, and the pool's
+// history is there, empty (nothing was sampled before), and takes rows.
+TEST(SchemaTest, VersionFourGetsThePoolSamplesTable) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("v4.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Exec("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                       "INSERT INTO meta VALUES ('schema_version', '4');"
+                       "CREATE TABLE jobs(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT);"
+                       "INSERT INTO jobs(name) VALUES ('old');"
+                       "CREATE TABLE finished_runs(seq INTEGER PRIMARY KEY, user TEXT);"
+                       "INSERT INTO finished_runs VALUES (1, 'ann');",
+                       "a version 4 database")
+                  .ok());
+  Status st = EnsureSchema(*db);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Query(*db, "SELECT value FROM meta WHERE key = 'schema_version'"), "5");
+  EXPECT_EQ(Query(*db, "SELECT name FROM jobs"), "old");
+  EXPECT_EQ(Query(*db, "SELECT user FROM finished_runs"), "ann");
+  EXPECT_EQ(Query(*db, "SELECT COUNT(*) FROM pool_samples"), "0");
+  ASSERT_TRUE(db->Exec("INSERT INTO pool_samples VALUES (0, 1000, '', 1, 48, 48000, 31750, NULL, "
+                       "0, 30, 2, 7614, 8, 0, 0, 12, 1)",
+                       "a sample")
+                  .ok());
+  EXPECT_EQ(Query(*db,
+                  "SELECT allocated_milli || ':' || COALESCE(in_use_milli, 'null') FROM "
+                  "pool_samples"),
+            "31750.0:null");
 }
 
 TEST(SchemaTest, SecondRunChangesNothing) {

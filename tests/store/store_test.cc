@@ -359,6 +359,114 @@ TEST(StoreTest, FinishedRunsComeBackInFinishOrderAndCommitWithTheJob) {
 
 // ---- Ids ----
 
+// A pool sample at `t_ms` (scope "" unless given) with `allocated` milli-GPU and in use `in_use`.
+PoolSampleRow Sample(std::int64_t t_ms, double allocated, std::optional<double> in_use,
+                     std::string scope = "") {
+  PoolSampleRow r;
+  r.time_ms = t_ms;
+  r.scope = std::move(scope);
+  r.gpus = 8;
+  r.capacity_milli = 8000;
+  r.allocated_milli = allocated;
+  r.in_use_milli = in_use;
+  r.reporting_gpus = in_use ? 8 : 0;
+  r.jobs_running = allocated / 1000;
+  return r;
+}
+
+std::vector<double> Allocated(const std::vector<PoolSampleRow>& rows) {
+  std::vector<double> out;
+  for (const auto& r : rows) out.push_back(r.allocated_milli);
+  return out;
+}
+
+// Downsampling worked out by hand. Tier 1 is 1 min, tier 2 5 min (rows.h: kHistoryTiers).
+TEST(StoreTest, PoolSamplesRollUpIntoCoarserTiersByTheMeanOfTheRawSamples) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.File("h.db"));
+  ASSERT_NE(store, nullptr);
+  ASSERT_EQ(kHistoryTiers[1].resolution_ms, 60000);
+  ASSERT_EQ(kHistoryTiers[2].resolution_ms, 300000);
+  // Minute 0: allocated 1000, 2000, 6000; in use unknown, 500, 1500. An L40S scope beside.
+  ASSERT_TRUE(
+      store->InsertPoolSamples({Sample(0, 1000, std::nullopt), Sample(0, 10, 5, "L40S")}, 0).ok());
+  ASSERT_TRUE(store->InsertPoolSamples({Sample(20000, 2000, 500)}, 20000).ok());
+  ASSERT_TRUE(store->InsertPoolSamples({Sample(40000, 6000, 1500)}, 40000).ok());
+  // Nothing rolled up while minute 0 is open.
+  EXPECT_TRUE(store->LoadPoolSamples(1, "", 0)->empty());
+  // The sample of 60 s closes minute 0: its row is the mean of its 3 samples.
+  ASSERT_TRUE(store->InsertPoolSamples({Sample(60000, 4000, 1000)}, 60000).ok());
+  auto minute = store->LoadPoolSamples(1, "", 0);
+  ASSERT_TRUE(minute.has_value()) << minute.error().ToString();
+  ASSERT_EQ(minute->size(), 1U);
+  const PoolSampleRow& m0 = (*minute)[0];
+  EXPECT_EQ(m0.tier, 1);
+  EXPECT_EQ(m0.time_ms, 0);
+  EXPECT_EQ(m0.samples, 3);
+  EXPECT_DOUBLE_EQ(m0.allocated_milli, 3000);  // (1000 + 2000 + 6000) / 3
+  ASSERT_TRUE(m0.in_use_milli.has_value());
+  EXPECT_DOUBLE_EQ(*m0.in_use_milli, 1000);       // (500 + 1500) / 2: the unknown one is left out
+  EXPECT_DOUBLE_EQ(m0.reporting_gpus, 16.0 / 3);  // (0 + 8 + 8) / 3
+  EXPECT_FALSE(m0.jobs_pending.has_value());      // unknown in every sample: unknown
+  EXPECT_DOUBLE_EQ(m0.capacity_milli, 8000);
+  // The L40S scope rolls up on its own (one sample, no later one needed: the bucket passed).
+  auto l40s = store->LoadPoolSamples(1, "L40S", 0);
+  ASSERT_EQ(l40s->size(), 1U);
+  EXPECT_DOUBLE_EQ((*l40s)[0].allocated_milli, 10);
+  EXPECT_EQ((*l40s)[0].samples, 1);
+  // At 300 s the 5-minute bucket [0, 300 s) closes. Its tier-1 rows: minute 0 (3 samples, mean
+  // 3000) and minute 1 (the one sample of 60 s, 4000); weighted by samples it is the mean of the 4
+  // raw samples, (1000 + 2000 + 6000 + 4000) / 4 = 3250 (the mean of the two means would be 3500).
+  ASSERT_TRUE(store->InsertPoolSamples({Sample(300000, 0, 0)}, 300000).ok());
+  EXPECT_EQ(Allocated(*store->LoadPoolSamples(1, "", 0)), (std::vector<double>{3000, 4000}));
+  auto five = store->LoadPoolSamples(2, "", 0);
+  ASSERT_EQ(five->size(), 1U);
+  EXPECT_EQ((*five)[0].time_ms, 0);
+  EXPECT_EQ((*five)[0].samples, 4);
+  EXPECT_DOUBLE_EQ((*five)[0].allocated_milli, 3250);
+  EXPECT_DOUBLE_EQ(*(*five)[0].in_use_milli, 1000);  // (500 + 1500 + 1000) / 3 known
+  // Tier 0 keeps 61 minutes: at 61 min 40 s the samples before 40 s are gone, the rest stay, and
+  // the coarser tiers keep what was rolled up (plus the minute of the 300 s sample).
+  const std::int64_t later = 61 * 60000 + 40000;
+  ASSERT_TRUE(store->InsertPoolSamples({Sample(later, 8000, 8000)}, later).ok());
+  EXPECT_EQ(Allocated(*store->LoadPoolSamples(0, "", 0)),
+            (std::vector<double>{6000, 4000, 0, 8000}));
+  EXPECT_EQ(Allocated(*store->LoadPoolSamples(1, "", 0)), (std::vector<double>{3000, 4000, 0}));
+  EXPECT_EQ(Allocated(*store->LoadPoolSamples(0, "", 60000)), (std::vector<double>{4000, 0, 8000}));
+  // A sample of the same time and scope again is refused; a bad tier is named.
+  EXPECT_EQ(store->InsertPoolSamples({Sample(later, 1, 1)}, later).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->LoadPoolSamples(5, "", 0).error().code(), StatusCode::kInvalidArgument);
+  // Durable: a store opened again reads the same rows.
+  store.reset();
+  store = OpenOrDie(dir.File("h.db"));
+  EXPECT_EQ(Allocated(*store->LoadPoolSamples(1, "", 0)), (std::vector<double>{3000, 4000, 0}));
+}
+
+// Every tier stays bounded however long the service samples: 31 days at one sample every 10 minutes
+// (the bound holds at any rate: one row per bucket).
+TEST(StoreTest, PoolHistoryStaysBoundedOverAMonth) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.File("b.db"), StoreOptions{.synchronous_full = false});
+  ASSERT_NE(store, nullptr);
+  const std::int64_t step = 10 * 60000;
+  const std::int64_t end = 31LL * 24 * 60 * 60000;
+  for (std::int64_t t = 0; t <= end; t += step) {
+    ASSERT_TRUE(store->InsertPoolSamples({Sample(t, 1000, std::nullopt)}, t).ok());
+  }
+  for (int tier = 0; tier < kHistoryTierCount; ++tier) {
+    const auto rows = store->LoadPoolSamples(tier, "", 0);
+    ASSERT_TRUE(rows.has_value());
+    const HistoryTier& h = kHistoryTiers[tier];
+    // At most one row per resolution (per sample at tier 0) over the tier's keep, plus one.
+    const std::int64_t res = std::max(step, h.resolution_ms);
+    EXPECT_LE(static_cast<std::int64_t>(rows->size()), h.keep_ms / res + 1) << "tier " << tier;
+    EXPECT_GE(rows->front().time_ms, end - h.keep_ms) << "tier " << tier;
+  }
+  // The 30-day tier covers 30 days: 360 buckets of 2 h.
+  EXPECT_GE(store->LoadPoolSamples(4, "", end - 30LL * 24 * 60 * 60000)->size(), 359U);
+}
+
 TEST(StoreTest, IdsIncreaseAndAreNeverReusedAfterDeletesAndRestarts) {
   TempDir dir;
   auto file = dir.File("s.db");
