@@ -2,7 +2,9 @@
 """The event stream's bytes under load: `gpupool serve` on a generated pool of NODES x 8 GPUs
 (simulated), kept busy by jobs of 1-8 GPUs (and shares of one) that run `sleep` for 1-6 s, submitted
 at RATE per second for SECONDS; one client reads GET /api/v1/events/stream meanwhile. Prints the
-snapshot's size, the deltas' count and bytes, bytes per second, and the service's CPU time.
+snapshot's size, the deltas' count, rate and bytes, bytes per second, the service's CPU time, and
+how long each read of the pool's state for the stream took and held the service's lock (from
+/metrics: gpupool_stream_state_seconds, gpupool_stream_state_lock_seconds).
   bench/stream_load.py --gpupool build/apps/gpupool/gpupool [--nodes 1000] [--rate 50] [--seconds 20]
 Not a test: figures for docs (docs/api.md, Live events). The jobs it submits are cancelled at the end.
 """
@@ -85,6 +87,18 @@ elapsed = time.monotonic() - t0
 before = dict(stats)
 pool = call("GET", "/api/v1/pool")
 stop.set()
+c = http.client.HTTPConnection(host, int(port), timeout=30)
+c.request("GET", "/metrics")
+metrics = c.getresponse().read().decode()
+c.close()
+
+def histogram(name):
+    got = {}
+    for line in metrics.splitlines():
+        for part in ("_sum", "_count"):
+            if line.startswith(name + part + " "):
+                got[part] = float(line.split()[1])
+    return got.get("_sum", 0.0), int(got.get("_count", 0))
 with open(f"/proc/{srv.pid}/stat") as f:
     fields = f.read().split(")")[1].split()
 cpu_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -97,7 +111,12 @@ print(f"pool: {a.nodes} nodes x 8 GPUs; {n} jobs submitted over {elapsed:.1f} s 
       f"({pool['jobs']['running']} running, {pool['jobs']['pending']} pending at the end; "
       f"{pool['milli']['allocated'] / 1000:g} of {pool['gpus']['total']} GPUs allocated)")
 print(f"snapshot: {before['snapshot']} bytes")
-print(f"deltas: {before['deltas']} ({before['deltas'] / elapsed:.1f}/s), {before['delta_bytes']} bytes; "
+print(f"deltas: {before['deltas']} ({before['deltas'] / elapsed:.2f}/s), {before['delta_bytes']} bytes; "
       f"heartbeats {before['heartbeats']}")
 print(f"stream after the snapshot: {steady / elapsed / 1024:.1f} KiB/s")
 print(f"service CPU (user+sys, whole run incl. start): {cpu_s:.1f} s")
+for name, what in (("gpupool_stream_state_seconds", "read of the state"),
+                   ("gpupool_stream_state_lock_seconds", "of it under the service's lock")):
+    total, count = histogram(name)
+    if count:
+        print(f"{what}: {count} reads, mean {1000 * total / count:.1f} ms")

@@ -56,6 +56,7 @@ struct ServeFlags {
   std::string sync = "full";
   int max_connections = 128;
   int stop_grace_s = 10;
+  int history_interval_s = 10;
   std::string queues;  // the queue file; "" = the queues stored in the database, if any
   bool queues_reset = false;
   std::string order = "priority";
@@ -170,6 +171,7 @@ int RunServe(const ServeFlags& f) {
   }
   opt.synchronous_full = f.sync == "full";
   opt.stop_grace = std::chrono::seconds(f.stop_grace_s);
+  opt.history_interval = std::chrono::seconds(f.history_interval_s);
 
   // The inventory: a file, else this host's GPUs, else the demo.
   std::unique_ptr<discovery::NvmlLibrary> nvml;
@@ -347,6 +349,11 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
                   "Concurrent HTTP connections; more are answered 503")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
+  cmd->add_option("--history-interval", flags->history_interval_s,
+                  "Seconds between two samples of the pool's figures for its history "
+                  "(GET /api/v1/pool/history, the dashboard's trends)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 60));
   cmd->add_option("--stop-grace", flags->stop_grace_s,
                   "Seconds between SIGTERM and SIGKILL when a job is cancelled or times out")
       ->capture_default_str()

@@ -23,8 +23,9 @@
 // The event stream (GET /api/v1/events/stream, docs/api.md; event_stream.h): a publisher thread
 // reads PoolService::StreamState (the pool and the nodes) every `stream_interval` while a stream
 // client is connected, and publishes what changed; so a client gets at most one delta per interval
-// whatever the scheduler does. Reading the state holds the service's lock, so the publisher also
-// waits nine times as long as its last read took: at most a tenth of the time is spent on it. Each
+// whatever the scheduler does. Reading the state holds the service's lock only while it copies
+// the figures (PoolService::View; the JSON is built after it), and the publisher waits nine times
+// as long as its last read took, so it spends at most a tenth of a core on the stream. Each
 // client's connection thread waits for the next delta or its heartbeat (`stream_heartbeat`) and
 // writes it; the publisher never waits for a client, a slow client only falls behind (it then gets
 // a fresh snapshot), and a client that is gone is noticed at the next write. Stop closes the stream

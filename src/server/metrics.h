@@ -34,6 +34,10 @@ struct ServiceMetrics {
   ServiceMetrics();
   Histogram cycle_seconds;
   Histogram submit_seconds;
+  // The event stream's read of the pool's state (PoolService::StreamState): the whole read, and
+  // the part of it that holds the service's lock.
+  Histogram stream_state_seconds;
+  Histogram stream_state_lock_seconds;
   std::atomic<std::uint64_t> submitted{0};
   std::atomic<std::uint64_t> rejected{0};
   std::atomic<std::uint64_t> placed{0};

@@ -234,6 +234,26 @@ struct PoolService::Restored {
   RunHistory history;
 };
 
+struct PoolService::View {
+  struct Node {
+    int index = 0;  // the scheduler's
+    scheduler::NodeCondition condition = scheduler::NodeCondition::kReady;
+    std::int64_t cpu_used_milli = 0;
+    std::int64_t memory_used_mib = 0;
+    std::vector<int> milli_used;  // per GPU: what jobs hold, also on a lost GPU
+    std::vector<char> healthy;    // per GPU
+    std::vector<int> util_pct;    // per GPU: NVML's utilization; -1 no reading
+    std::vector<std::optional<discovery::GpuSample>> nvml;  // per GPU: NVML's last reading
+  };
+  std::vector<Node> nodes;  // the nodes not removed, by index
+  std::vector<std::pair<std::int64_t, scheduler::Placement>> placements;
+  scheduler::PoolTotals totals;
+  std::map<std::string, scheduler::PoolTotals> by_model;
+  std::int64_t running = 0;
+  std::int64_t pending = 0;
+  json head;  // HeadLocked(): small, built under the lock
+};
+
 PoolService::PoolService(ServiceOptions options) : opt_(std::move(options)) {}
 
 PoolService::~PoolService() {
@@ -242,8 +262,10 @@ PoolService::~PoolService() {
     stop_ = true;
   }
   cv_.notify_all();
+  sampler_cv_.notify_all();
   if (loop_.joinable()) loop_.join();
   if (monitor_.joinable()) monitor_.join();
+  if (sampler_.joinable()) sampler_.join();
   store_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
@@ -256,6 +278,9 @@ Result<std::unique_ptr<PoolService>> PoolService::Start(
   if (Status st = s->Restore(admin_token); !st.ok()) return Error(st);
   s->loop_ = std::thread([p = s.get()] { p->Loop(); });
   if (s->opt_.nvml != nullptr) s->monitor_ = std::thread([p = s.get()] { p->Monitor(); });
+  if (s->opt_.history_interval.count() > 0) {
+    s->sampler_ = std::thread([p = s.get()] { p->Sampler(); });
+  }
   return s;
 }
 
@@ -1434,19 +1459,35 @@ ApiResult<json> PoolService::Checkpoint(const Principal& p, std::int64_t id) {
 // ---------------------------------------------------------------- nodes and the pool
 
 json PoolService::Nodes() const {
-  std::lock_guard lock(mu_);
-  return NodesLocked();
+  View v;
+  {
+    std::lock_guard lock(mu_);
+    v = ViewLocked();
+  }
+  return NodesJson(v);
 }
 
 json PoolService::StreamState() const {
-  std::lock_guard lock(mu_);
-  json list = NodesLocked();
+  const auto t0 = std::chrono::steady_clock::now();
+  View v;
+  {
+    std::unique_lock lock(mu_);
+    const auto locked = std::chrono::steady_clock::now();
+    v = ViewLocked();
+    lock.unlock();
+    metrics_.stream_state_lock_seconds.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - locked).count());
+  }
+  json list = NodesJson(v);
   json nodes = json::object();
   for (json& n : list["nodes"]) {
     std::string name = n["name"].get<std::string>();
     nodes[name] = std::move(n);
   }
-  return json{{"pool", PoolLocked(false)}, {"nodes", std::move(nodes)}, {"head", HeadLocked()}};
+  json out{{"pool", PoolJson(v, false)}, {"nodes", std::move(nodes)}, {"head", v.head}};
+  metrics_.stream_state_seconds.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  return out;
 }
 
 json PoolService::HeadLocked() const {
@@ -1491,32 +1532,76 @@ json NvmlJson(const discovery::GpuSample& s) {
 
 }  // namespace
 
-json PoolService::NodesLocked() const {
-  // node -> gpu -> (job, share), and node -> jobs.
+PoolService::View PoolService::ViewLocked() const {
+  View v;
+  const auto& state = scheduler_->state();
+  v.nodes.reserve(static_cast<std::size_t>(scheduler_->num_nodes()));
+  for (int i = 0; i < scheduler_->num_nodes(); ++i) {
+    const auto c = scheduler_->node_condition(i);
+    if (c == scheduler::NodeCondition::kRemoved) continue;
+    const auto& spec = scheduler_->node_spec(i);
+    const auto& n = state.node(i);
+    View::Node& vn = v.nodes.emplace_back();
+    vn.index = i;
+    vn.condition = c;
+    vn.cpu_used_milli = spec.cpu_milli - n.cpu_left;
+    vn.memory_used_mib = spec.memory_mib - n.memory_left;
+    const int gpus = static_cast<int>(spec.gpus.size());
+    vn.milli_used.resize(static_cast<std::size_t>(gpus));
+    vn.healthy.resize(static_cast<std::size_t>(gpus));
+    vn.util_pct.assign(static_cast<std::size_t>(gpus), -1);
+    vn.nvml.resize(static_cast<std::size_t>(gpus));
+    for (int g = 0; g < gpus; ++g) {
+      const auto gi = static_cast<std::size_t>(g);
+      vn.milli_used[gi] = state.gpu_used_milli(i, g);
+      vn.healthy[gi] = scheduler_->gpu_healthy(i, g) ? 1 : 0;
+      // NVML's last reading (Monitor), for this host's GPUs only.
+      if (nvml_samples_.empty() || spec.gpus[gi].uuid.empty()) continue;
+      const auto sample = nvml_samples_.find(spec.gpus[gi].uuid);
+      if (sample == nvml_samples_.end()) continue;
+      vn.nvml[gi] = sample->second;
+      if (sample->second.ok() && sample->second.gpu_util_pct) {
+        vn.util_pct[gi] = *sample->second.gpu_util_pct;
+      }
+    }
+  }
+  v.placements.assign(scheduler_->placements().begin(), scheduler_->placements().end());
+  v.totals = scheduler_->Totals();
+  v.by_model = scheduler_->TotalsByModel();
+  for (const auto& [id, job] : active_) v.running += job->row.state == "running";
+  v.pending = static_cast<std::int64_t>(scheduler_->num_pending());
+  v.head = HeadLocked();
+  return v;
+}
+
+json PoolService::NodesJson(const View& v) const {
+  // node -> gpu -> (job, share), and node -> jobs, by the scheduler's node index.
   struct Share {
     std::int64_t job;
     std::int32_t milli, memory_mib;
   };
-  std::map<int, std::map<int, std::vector<Share>>> gpu_shares;
-  std::map<int, std::set<std::int64_t>> node_jobs;
-  for (const auto& [id, placement] : scheduler_->placements()) {
+  const auto num_nodes = static_cast<std::size_t>(scheduler_->num_nodes());
+  std::vector<std::vector<std::vector<Share>>> gpu_shares(num_nodes);
+  std::vector<std::set<std::int64_t>> node_jobs(num_nodes);
+  for (const auto& [id, placement] : v.placements) {
     for (const auto& a : placement) {
-      node_jobs[a.node].insert(id);
+      const auto ni = static_cast<std::size_t>(a.node);
+      node_jobs[ni].insert(id);
       for (std::uint32_t m = a.gpu_mask; m != 0; m &= m - 1) {
-        gpu_shares[a.node][std::countr_zero(m)].push_back({id, a.gpu_milli, a.gpu_memory_mib});
+        const auto g = static_cast<std::size_t>(std::countr_zero(m));
+        if (gpu_shares[ni].size() <= g) gpu_shares[ni].resize(g + 1);
+        gpu_shares[ni][g].push_back({id, a.gpu_milli, a.gpu_memory_mib});
       }
     }
   }
   json nodes = json::array();
-  const auto& state = scheduler_->state();
-  for (int i = 0; i < scheduler_->num_nodes(); ++i) {
-    if (scheduler_->node_condition(i) == scheduler::NodeCondition::kRemoved) continue;
-    const auto& spec = scheduler_->node_spec(i);
-    const auto& n = state.node(i);
+  for (const View::Node& vn : v.nodes) {
+    const auto i = static_cast<std::size_t>(vn.index);
+    const auto& spec = scheduler_->node_spec(vn.index);
     json gpus = json::array();
     for (std::size_t g = 0; g < spec.gpus.size(); ++g) {
-      const int gi = static_cast<int>(g);
-      auto shares = gpu_shares[i][gi];
+      std::vector<Share> shares;
+      if (g < gpu_shares[i].size()) shares = gpu_shares[i][g];
       std::sort(shares.begin(), shares.end(),
                 [](const Share& a, const Share& b) { return a.job < b.job; });
       std::vector<std::int64_t> jobs;
@@ -1528,29 +1613,26 @@ json PoolService::NodesLocked() const {
         shares_json.push_back(
             {{"job", sh.job}, {"milli", sh.milli}, {"memory_mib", sh.memory_mib}});
       }
-      const auto sample = nvml_samples_.find(spec.gpus[g].uuid);
-      gpus.push_back({{"index", gi},
+      gpus.push_back({{"index", static_cast<int>(g)},
                       {"uuid", spec.gpus[g].uuid},
                       {"model", spec.gpus[g].model},
                       {"memory_mib", spec.gpus[g].memory_mib},
-                      {"milli_used", state.gpu_used_milli(i, gi)},
+                      {"milli_used", vn.milli_used[g]},
                       {"memory_used_mib", memory_allocated},
-                      {"healthy", scheduler_->gpu_healthy(i, gi)},
+                      {"healthy", vn.healthy[g] != 0},
                       {"jobs", jobs},
                       {"shares", std::move(shares_json)},
-                      {"nvml", sample == nvml_samples_.end() || spec.gpus[g].uuid.empty()
-                                   ? json(nullptr)
-                                   : NvmlJson(sample->second)}});
+                      {"nvml", vn.nvml[g] ? NvmlJson(*vn.nvml[g]) : json(nullptr)}});
     }
     const auto& nj = node_jobs[i];
     nodes.push_back({{"name", spec.name},
                      {"simulated", opt_.simulated},
-                     {"condition", scheduler::NodeConditionName(scheduler_->node_condition(i))},
+                     {"condition", scheduler::NodeConditionName(vn.condition)},
                      {"gpu_model", spec.gpus.empty() ? json(nullptr) : json(spec.gpus[0].model)},
                      {"cpu_milli", spec.cpu_milli},
-                     {"cpu_used_milli", spec.cpu_milli - n.cpu_left},
+                     {"cpu_used_milli", vn.cpu_used_milli},
                      {"memory_mib", spec.memory_mib},
-                     {"memory_used_mib", spec.memory_mib - n.memory_left},
+                     {"memory_used_mib", vn.memory_used_mib},
                      {"nvlink_islands", spec.nvlink_islands},
                      {"jobs", std::vector<std::int64_t>(nj.begin(), nj.end())},
                      {"gpus", std::move(gpus)}});
@@ -1593,62 +1675,84 @@ ApiResult<json> PoolService::SetNodeCondition(const Principal& p, const std::str
 }
 
 json PoolService::Pool() const {
-  std::lock_guard lock(mu_);
-  json pool = PoolLocked(true);
-  pool["head"] = HeadLocked();
+  View v;
+  {
+    std::lock_guard lock(mu_);
+    v = ViewLocked();
+  }
+  json pool = PoolJson(v, true);
+  pool["head"] = v.head;
   return pool;
 }
 
-json PoolService::PoolLocked(bool gpu_list_wanted) const {
-  const scheduler::PoolTotals t = scheduler_->Totals();
-  struct ByModel {
-    int gpus = 0, free_gpus = 0;
-    std::int64_t allocated = 0, capacity = 0;
-  };
-  std::map<std::string, ByModel> by_model;
+namespace {
+
+// NVML's utilization summed over the GPUs that report it, in milli-GPU (a GPU at 100 % is 1000),
+// and how many report it (none: unknown, null in the JSON).
+struct InUse {
+  std::int64_t milli = 0;
+  int reporting = 0;
+  json Json() const { return reporting > 0 ? json(milli) : json(nullptr); }
+};
+
+// The share of the free milli-GPU that is fragmented, in percent; 0 with nothing free. The pool's
+// figure, each model's and each point of the history's.
+double FragmentationPct(double fragmented_milli, double free_milli) {
+  return free_milli > 0 ? 100.0 * fragmented_milli / free_milli : 0.0;
+}
+
+}  // namespace
+
+json PoolService::PoolJson(const View& v, bool gpu_list_wanted) const {
+  const scheduler::PoolTotals& t = v.totals;
+  InUse in_use;
+  std::map<std::string, InUse> model_in_use;
   json gpu_list = json::array();
   std::map<std::pair<int, int>, std::int64_t> memory_used;
-  for (const auto& [id, placement] : scheduler_->placements()) {
-    for (const auto& a : placement) {
-      for (std::uint32_t m = a.gpu_mask; m != 0; m &= m - 1) {
-        memory_used[{a.node, std::countr_zero(m)}] += a.gpu_memory_mib;
+  if (gpu_list_wanted) {
+    for (const auto& [id, placement] : v.placements) {
+      for (const auto& a : placement) {
+        for (std::uint32_t m = a.gpu_mask; m != 0; m &= m - 1) {
+          memory_used[{a.node, std::countr_zero(m)}] += a.gpu_memory_mib;
+        }
       }
     }
   }
-  const auto& state = scheduler_->state();
-  for (int i = 0; i < scheduler_->num_nodes(); ++i) {
-    if (scheduler_->node_condition(i) == scheduler::NodeCondition::kRemoved) continue;
-    const auto& spec = scheduler_->node_spec(i);
+  for (const View::Node& vn : v.nodes) {
+    const auto& spec = scheduler_->node_spec(vn.index);
     for (std::size_t g = 0; g < spec.gpus.size(); ++g) {
-      // What jobs hold, also on a lost GPU (whose NodeState shows nothing left).
-      const int left = 1000 - state.gpu_used_milli(i, static_cast<int>(g));
-      ByModel& b = by_model[spec.gpus[g].model];
-      ++b.gpus;
-      if (left == 1000) ++b.free_gpus;
-      b.allocated += 1000 - left;
-      b.capacity += 1000;
+      if (vn.util_pct[g] >= 0) {
+        for (InUse* u : {&in_use, &model_in_use[spec.gpus[g].model]}) {
+          u->milli += std::int64_t{vn.util_pct[g]} * 10;
+          ++u->reporting;
+        }
+      }
       if (!gpu_list_wanted) continue;
-      const auto key = std::make_pair(i, static_cast<int>(g));
+      const auto key = std::make_pair(vn.index, static_cast<int>(g));
       gpu_list.push_back({{"node", spec.name},
                           {"index", static_cast<int>(g)},
                           {"uuid", spec.gpus[g].uuid},
                           {"model", spec.gpus[g].model},
-                          {"milli_used", 1000 - left},
+                          {"milli_used", vn.milli_used[g]},
                           {"memory_mib", spec.gpus[g].memory_mib},
                           {"memory_used_mib", memory_used.contains(key) ? memory_used.at(key) : 0},
-                          {"healthy", scheduler_->gpu_healthy(i, static_cast<int>(g))}});
+                          {"healthy", vn.healthy[g] != 0}});
     }
   }
   json models = json::array();
-  for (const auto& [name, b] : by_model) {
-    models.push_back({{"model", name},
-                      {"gpus", b.gpus},
-                      {"free_gpus", b.free_gpus},
-                      {"allocated_milli", b.allocated},
-                      {"capacity_milli", b.capacity}});
+  for (const auto& [name, b] : v.by_model) {
+    const std::int64_t free = b.capacity_milli - b.allocated_milli;
+    const auto u = model_in_use.find(name);
+    models.push_back(
+        {{"model", name},
+         {"gpus", b.gpus},
+         {"free_gpus", b.gpus_free},
+         {"allocated_milli", b.allocated_milli},
+         {"capacity_milli", b.capacity_milli},
+         {"in_use_milli", u == model_in_use.end() ? json(nullptr) : u->second.Json()},
+         {"fragmented_milli", b.fragmented_milli},
+         {"fragmentation_pct", FragmentationPct(b.fragmented_milli, static_cast<double>(free))}});
   }
-  std::int64_t running = 0;
-  for (const auto& [id, job] : active_) running += job->row.state == "running";
   const std::int64_t free_milli = t.capacity_milli - t.allocated_milli;
   json pool{
       {"simulated", opt_.simulated},
@@ -1657,17 +1761,188 @@ json PoolService::PoolLocked(bool gpu_list_wanted) const {
         {"free", t.gpus_free},
         {"shared", t.gpus_shared},
         {"allocated", t.gpus_whole_allocated},
-        {"unusable", t.gpus_unusable}}},
+        {"unusable", t.gpus_unusable},
+        {"reporting_utilization", in_use.reporting}}},
       {"milli",
-       {{"capacity", t.capacity_milli}, {"allocated", t.allocated_milli}, {"free", free_milli}}},
+       {{"capacity", t.capacity_milli},
+        {"allocated", t.allocated_milli},
+        {"free", free_milli},
+        {"in_use", in_use.Json()}}},
       {"fragmented_milli", t.fragmented_milli},
-      {"fragmentation_pct",
-       free_milli > 0 ? 100.0 * t.fragmented_milli / static_cast<double>(free_milli) : 0.0},
+      {"fragmentation_pct", FragmentationPct(t.fragmented_milli, static_cast<double>(free_milli))},
       {"by_model", std::move(models)},
-      {"jobs",
-       {{"pending", static_cast<std::int64_t>(scheduler_->num_pending())}, {"running", running}}}};
+      {"jobs", {{"pending", v.pending}, {"running", v.running}}}};
   if (gpu_list_wanted) pool["gpu_list"] = std::move(gpu_list);
   return pool;
+}
+
+// ---------------------------------------------------------------- the pool over time
+
+void PoolService::Sampler() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    if (Status st = SampleHistory(); !st.ok()) Log("history: " + st.ToString());
+    lock.lock();
+    sampler_cv_.wait_for(lock, opt_.history_interval, [this] { return stop_; });
+  }
+}
+
+Status PoolService::SampleHistory() {
+  View v;
+  std::int64_t now = 0;
+  {
+    std::lock_guard lock(mu_);
+    v = ViewLocked();
+    now = NowMs();
+  }
+  // Per scope ("" the pool, else a model): nodes by condition, GPUs in use, running jobs.
+  struct Scope {
+    double schedulable = 0, cordoned = 0, unhealthy = 0;
+    InUse in_use;
+    std::set<std::int64_t> jobs;
+  };
+  std::map<std::string, Scope> scopes;
+  std::vector<const std::string*> model_of(static_cast<std::size_t>(scheduler_->num_nodes()),
+                                           nullptr);
+  for (const View::Node& vn : v.nodes) {
+    const auto& spec = scheduler_->node_spec(vn.index);
+    std::vector<Scope*> in{&scopes[""]};
+    if (!spec.gpus.empty()) {
+      model_of[static_cast<std::size_t>(vn.index)] = &spec.gpus[0].model;
+      in.push_back(&scopes[spec.gpus[0].model]);
+    }
+    for (Scope* sc : in) {
+      sc->schedulable += vn.condition == scheduler::NodeCondition::kReady;
+      sc->cordoned += vn.condition == scheduler::NodeCondition::kCordoned ||
+                      vn.condition == scheduler::NodeCondition::kDraining;
+      sc->unhealthy += vn.condition == scheduler::NodeCondition::kUnhealthy;
+      for (const int pct : vn.util_pct) {
+        if (pct < 0) continue;
+        sc->in_use.milli += std::int64_t{pct} * 10;
+        ++sc->in_use.reporting;
+      }
+    }
+  }
+  for (const auto& [id, placement] : v.placements) {
+    for (const auto& a : placement) {
+      if (const std::string* m = model_of[static_cast<std::size_t>(a.node)]) {
+        scopes[*m].jobs.insert(id);
+      }
+    }
+  }
+  const auto row = [&](const std::string& scope, const scheduler::PoolTotals& t) {
+    const Scope& sc = scopes[scope];
+    store::PoolSampleRow r;
+    r.time_ms = now;
+    r.scope = scope;
+    r.gpus = t.gpus;
+    r.capacity_milli = static_cast<double>(t.capacity_milli);
+    r.allocated_milli = static_cast<double>(t.allocated_milli);
+    if (sc.in_use.reporting > 0) r.in_use_milli = static_cast<double>(sc.in_use.milli);
+    r.reporting_gpus = sc.in_use.reporting;
+    r.whole_gpus = t.gpus_whole_allocated;
+    r.shared_gpus = t.gpus_shared;
+    r.fragmented_milli = t.fragmented_milli;
+    r.nodes_schedulable = sc.schedulable;
+    r.nodes_cordoned = sc.cordoned;
+    r.nodes_unhealthy = sc.unhealthy;
+    r.jobs_running =
+        scope.empty() ? static_cast<double>(v.running) : static_cast<double>(sc.jobs.size());
+    // A waiting job has no model yet: pending jobs are counted for the pool only.
+    if (scope.empty()) r.jobs_pending = static_cast<double>(v.pending);
+    return r;
+  };
+  std::vector<store::PoolSampleRow> rows{row("", v.totals)};
+  for (const auto& [model, t] : v.by_model) rows.push_back(row(model, t));
+  return store_->InsertPoolSamples(std::move(rows), now);
+}
+
+ApiResult<json> PoolService::PoolHistory(const std::string& range, const std::string& model) const {
+  const HistoryRange* r = nullptr;
+  std::string names;
+  for (const HistoryRange& h : kHistoryRanges) {
+    if (h.name == range) r = &h;
+    names += (names.empty() ? "" : ", ") + std::string(h.name);
+  }
+  if (r == nullptr) {
+    return Fail(BadRequest("range", "range: '" + range + "' is not one of " + names));
+  }
+  if (!model.empty()) {
+    std::vector<std::string> models;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [name, t] : scheduler_->TotalsByModel()) models.push_back(name);
+    }
+    if (std::find(models.begin(), models.end(), model) == models.end()) {
+      std::string have;
+      for (const auto& m : models) have += (have.empty() ? "" : ", ") + m;
+      return Fail(BadRequest(
+          "model",
+          "model: '" + model + "' is not a GPU model of this pool (it has: " + have + ")"));
+    }
+  }
+  const std::int64_t now = NowMs();
+  auto rows = store_->LoadPoolSamples(r->tier, model, now - r->ms);
+  if (!rows) return Fail(FromStatus(rows.error()));
+  // Means to 3 decimals (milli-milli-GPU): no noise of the averaging in the answer.
+  const auto round = [](double x) { return std::round(x * 1000.0) / 1000.0; };
+  const auto maybe = [&](const std::optional<double>& x) {
+    return x ? json(round(*x)) : json(nullptr);
+  };
+  json time_ms = json::array(), samples = json::array(), gpus = json::array(),
+       capacity = json::array(), allocated = json::array(), free = json::array(),
+       in_use = json::array(), reporting = json::array(), whole = json::array(),
+       shared = json::array(), fragmented = json::array(), pct = json::array(),
+       schedulable = json::array(), cordoned = json::array(), unhealthy = json::array(),
+       running = json::array(), pending = json::array();
+  for (const store::PoolSampleRow& s : *rows) {
+    time_ms.push_back(s.time_ms);
+    samples.push_back(s.samples);
+    gpus.push_back(round(s.gpus));
+    capacity.push_back(round(s.capacity_milli));
+    allocated.push_back(round(s.allocated_milli));
+    free.push_back(round(s.capacity_milli - s.allocated_milli));
+    in_use.push_back(maybe(s.in_use_milli));
+    reporting.push_back(round(s.reporting_gpus));
+    whole.push_back(round(s.whole_gpus));
+    shared.push_back(round(s.shared_gpus));
+    fragmented.push_back(round(s.fragmented_milli));
+    pct.push_back(
+        round(FragmentationPct(s.fragmented_milli, s.capacity_milli - s.allocated_milli)));
+    schedulable.push_back(round(s.nodes_schedulable));
+    cordoned.push_back(round(s.nodes_cordoned));
+    unhealthy.push_back(round(s.nodes_unhealthy));
+    running.push_back(round(s.jobs_running));
+    pending.push_back(maybe(s.jobs_pending));
+  }
+  const std::int64_t resolution_ms = r->tier == 0
+                                         ? static_cast<std::int64_t>(opt_.history_interval.count())
+                                         : store::kHistoryTiers[r->tier].resolution_ms;
+  return json{{"range", range},
+              {"model", model.empty() ? json(nullptr) : json(model)},
+              {"from", TimeJson(now - r->ms)},
+              {"to", TimeJson(now)},
+              {"resolution_s", static_cast<double>(resolution_ms) / 1000.0},
+              {"sample_interval_s", static_cast<double>(opt_.history_interval.count()) / 1000.0},
+              {"series",
+               {{"time_ms", std::move(time_ms)},
+                {"samples", std::move(samples)},
+                {"gpus", std::move(gpus)},
+                {"capacity_milli", std::move(capacity)},
+                {"allocated_milli", std::move(allocated)},
+                {"free_milli", std::move(free)},
+                {"in_use_milli", std::move(in_use)},
+                {"reporting_gpus", std::move(reporting)},
+                {"whole_gpus", std::move(whole)},
+                {"shared_gpus", std::move(shared)},
+                {"fragmented_milli", std::move(fragmented)},
+                {"fragmentation_pct", std::move(pct)},
+                {"nodes_schedulable", std::move(schedulable)},
+                {"nodes_cordoned", std::move(cordoned)},
+                {"nodes_unhealthy", std::move(unhealthy)},
+                {"jobs_running", std::move(running)},
+                {"jobs_pending", std::move(pending)}}}};
 }
 
 json PoolService::Queues() const {
@@ -1900,6 +2175,11 @@ std::string PoolService::Metrics() const {
                                        "Time of one scheduling cycle.");
   out += metrics_.submit_seconds.Format("gpupool_submit_seconds",
                                         "Time from a submission's arrival to its acknowledgement.");
+  out += metrics_.stream_state_seconds.Format(
+      "gpupool_stream_state_seconds", "Time of one read of the pool's state for the event stream.");
+  out += metrics_.stream_state_lock_seconds.Format(
+      "gpupool_stream_state_lock_seconds",
+      "Time the event stream's read of the pool's state holds the service's lock.");
   if (opt_.nvml != nullptr) {
     if (auto nvml = discovery::CollectPrometheusMetrics(*opt_.nvml)) out += *nvml;
   }

@@ -32,6 +32,12 @@
 //            jobs that had ended by then say (`qssf`: its duration estimate; `gittins`: its class's
 //            profile), never revised while it waits or runs, as in the replay; it records how many
 //            ends it had seen (its horizon), so that a restart gives it the same again.
+//   Trends:  the pool's figures (GPUs, allocated, in use, whole and shared GPUs, fragmentation,
+//            nodes by condition, running and pending jobs; pool-wide and per GPU model) are
+//            sampled every history_interval into the store, which rolls them up into coarser
+//            resolutions and keeps 30 days (GET /api/v1/pool/history). "In use" is NVML's
+//            utilization summed over the GPUs that report it (a GPU at 100 % counts 1000 milli),
+//            known only where NVML reads this host's GPUs: otherwise null, never 0.
 //   Restart: pending jobs are queued again; running jobs get their placements back (a placement
 //            that no longer fits, a node that is gone, a share booked twice: the job is lost with
 //            the reason) and are adopted when their process still runs or left an exit record,
@@ -62,6 +68,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -83,6 +90,20 @@ class NvmlLibrary;
 }
 
 namespace gpupool::server {
+
+// The ranges of GET /api/v1/pool/history, each read from one tier of the store's history
+// (store/rows.h: kHistoryTiers): 1 h of the samples as taken, 6 h at 1 min, 24 h at 5 min, 7 d at
+// 30 min, 30 d at 2 h (some 300-360 points each).
+struct HistoryRange {
+  std::string_view name;
+  std::int64_t ms;
+  int tier;
+};
+inline constexpr HistoryRange kHistoryRanges[] = {{"1h", 3600000LL, 0},
+                                                  {"6h", 6 * 3600000LL, 1},
+                                                  {"24h", 24 * 3600000LL, 2},
+                                                  {"7d", 7 * 24 * 3600000LL, 3},
+                                                  {"30d", 30 * 24 * 3600000LL, 4}};
 
 struct ServiceOptions {
   std::filesystem::path data_dir = "gpupool-data";
@@ -128,6 +149,10 @@ struct ServiceOptions {
   // (executor::LaunchSpec::gpu_shim, docs/shim.md); empty: jobs run without it.
   std::string gpu_shim;
   std::chrono::milliseconds nvml_interval{2000};
+  // The pool's history (GET /api/v1/pool/history): its figures are sampled at the start and then
+  // this often into the store, which keeps them at coarser resolutions for 30 days
+  // (store/rows.h: kHistoryTiers). 0: no sampling.
+  std::chrono::milliseconds history_interval{10000};
   // At start, the jobs that ran and ended are read back into the history (see History above):
   // this many before the horizon of the oldest job restored (or before the last end, if that is
   // older), and every one after it. The estimator keeps the last 100 of each class; this bounds
@@ -172,6 +197,14 @@ class PoolService {
   ApiResult<nlohmann::json> SetNodeCondition(const Principal& p, const std::string& node,
                                              const std::string& action);
   nlohmann::json Pool() const;
+  // The pool over time: `range` one of kHistoryRanges ("1h" ... "30d"; the handler checks it),
+  // `model` "" for the pool or one of its GPU models (else 400 naming `model`). The series of the
+  // store's tier for that range (one point per resolution; at "1h" the samples as taken), as
+  // columns of equal length: time_ms and each figure, null where it was not known.
+  ApiResult<nlohmann::json> PoolHistory(const std::string& range, const std::string& model) const;
+  // Takes one sample of the pool's figures now (pool-wide and per model) and stores it (the
+  // sampling thread's work; tests call it to sample at a chosen time of ServiceOptions::now_ms).
+  Status SampleHistory();
   // What the event stream follows (http_server.h, event_stream.h): {"pool": Pool() without
   // "gpu_list", "nodes": {NAME: the node of Nodes()}}, both read at one instant.
   nlohmann::json StreamState() const;
@@ -227,13 +260,24 @@ class PoolService {
   // QueueChanges'.
   static std::vector<std::string> ConfigChanges(const QueueConfig& before,
                                                 const QueueConfig& after);
-  // Under mu_: Queues(), Nodes(), Pool() (with its "gpu_list" or without it).
+  // Under mu_: Queues().
   nlohmann::json QueuesLocked() const;
-  nlohmann::json NodesLocked() const;
-  nlohmann::json PoolLocked(bool gpu_list_wanted) const;
   // The head of the queue and the free GPUs that cannot take it (Scheduler::HeadOfQueue,
   // StrandedFor); null when nothing is pending. docs/api.md, GET /api/v1/pool, "head".
   nlohmann::json HeadLocked() const;
+  // What Nodes(), Pool(), the event stream and the history show, copied under mu_: per node its
+  // condition, CPU and memory used, and per GPU its share used, health and NVML reading; the
+  // placements; the scheduler's totals, pool-wide and per model; the job counts; the head of the
+  // queue. Plain values (the head's small JSON aside), so the lock is held for the copy only (a
+  // few ms at 1,000 nodes x 8 GPUs) and the JSON is built after it is released. The node specs
+  // (names, models, UUIDs) are read from the scheduler without the lock: the service never adds
+  // or removes a node after its start.
+  struct View;
+  View ViewLocked() const;
+  nlohmann::json NodesJson(const View& v) const;
+  // Pool() from a view, with its "gpu_list" or without it (the stream's).
+  nlohmann::json PoolJson(const View& v, bool gpu_list_wanted) const;
+  void Sampler();
   void Loop();
   void Monitor();
   // Under mu_: the job object of an active job.
@@ -265,11 +309,12 @@ class PoolService {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<executor::Executor> executor_;
   TokenRegistry tokens_;
-  ServiceMetrics metrics_;
+  mutable ServiceMetrics metrics_;  // the stream's read (const) observes its time
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable idle_cv_;
+  std::condition_variable sampler_cv_;  // the sampler's wait between samples (mu_)
   bool dirty_ = true;
   bool retry_ = false;                // the last cycle deferred jobs: run one again after a tick
   std::int64_t next_recheck_ms_ = 0;  // preemption: the next full cycle at the latest
@@ -297,6 +342,7 @@ class PoolService {
   std::map<std::string, discovery::GpuSample> nvml_samples_;
   std::thread loop_;
   std::thread monitor_;
+  std::thread sampler_;
   int lock_fd_ = -1;  // flock on DATA_DIR/gpupool.lock, held for the service's life
 };
 

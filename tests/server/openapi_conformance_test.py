@@ -463,7 +463,8 @@ class Conformance:
         r = self.call("GET", "/metrics", token=None, expect=200)
         self.metrics_look_right(r)
         for path in ["/api/v1/jobs", "/api/v1/jobs/1", "/api/v1/jobs/1/events",
-                     "/api/v1/jobs/1/logs", "/api/v1/nodes", "/api/v1/pool", "/api/v1/queues",
+                     "/api/v1/jobs/1/logs", "/api/v1/nodes", "/api/v1/pool",
+                     "/api/v1/pool/history", "/api/v1/queues",
                      "/api/v1/tokens", "/api/v1/whoami", "/api/v1/openapi.json",
                      "/api/v1/events/stream"]:
             self.call("GET", path, token=None, expect=401, what="no token")
@@ -932,6 +933,34 @@ class Conformance:
             self.check(p.get("jobs", {}).get("running", 0) >= 1,
                        f"jobs.running {p.get('jobs', {}).get('running')!r}")
 
+    def pool_history(self):
+        """GET /api/v1/pool/history: the service sampled the pool at its start, so the last hour
+        has a point of 48 GPUs; every range answers; a bad range or model is 400 naming it."""
+        r = self.call("GET", "/api/v1/pool/history", expect=200)
+        h = r.json if isinstance(r.json, dict) else {}
+        series = h.get("series", {})
+        times = series.get("time_ms", [])
+        self.check(h.get("range") == "1h" and len(times) >= 1,
+                   f"history: range {h.get('range')!r}, {len(times)} point(s) of the last hour")
+        self.check(all(len(v) == len(times) for v in series.values()),
+                   "history: every series has one value per time")
+        self.check(series.get("gpus", [None])[-1] == 48, f"history: gpus {series.get('gpus')!r}")
+        self.check(all(v is None for v in series.get("in_use_milli", [])),
+                   "history: in use is unknown (null) on the simulated demo pool, never 0")
+        for rng in ("6h", "24h", "7d", "30d"):
+            r = self.call("GET", f"/api/v1/pool/history?range={rng}", expect=200)
+            self.check(isinstance(r.json, dict) and r.json.get("range") == rng,
+                       f"history?range={rng}: {_excerpt(r.body)}")
+        r = self.call("GET", "/api/v1/pool/history?range=1h&model=L40S", expect=200)
+        self.check(isinstance(r.json, dict) and r.json.get("model") == "L40S" and
+                   r.json.get("series", {}).get("gpus", [None])[-1] == 16,
+                   f"history?model=L40S: {_excerpt(r.body)}")
+        for query, member in (("range=2h", "range"), ("model=V100", "model"),
+                              ("every=1m", "every")):
+            r = self.call("GET", f"/api/v1/pool/history?{query}", expect=400, what=query)
+            got = r.json.get("error", {}).get("member") if isinstance(r.json, dict) else None
+            self.check(got == member, f"history?{query}: member {got!r}, expected {member!r}")
+
     def event_stream(self):
         """GET /api/v1/events/stream: 401 without a token; with one, a text/event-stream whose
         first event is the snapshot (a StreamSnapshot of the demo pool); a bogus Last-Event-ID
@@ -1310,7 +1339,8 @@ def main():
                        ("openapi", t.openapi), ("submit", t.submissions),
                        ("bad bodies", t.bad_bodies), ("oversized", t.oversized),
                        ("one job", t.one_job), ("list", t.listing), ("nodes", t.nodes),
-                       ("pool", t.pool), ("event stream", t.event_stream),
+                       ("pool", t.pool), ("pool history", t.pool_history),
+                       ("event stream", t.event_stream),
                        ("user token", t.user_token), ("tokens", t.tokens),
                        ("cancel", t.cancel), ("queues", t.queues),
                        ("plan and experiments", t.plan_and_experiments),

@@ -1009,6 +1009,136 @@ TEST(ServiceTest, JobsSortOnTheServerAndPageAcrossATieWithTheirCursor) {
   WaitState(*c, 1, "cancelled");
 }
 
+// Fragmentation per GPU model, worked by hand: 2 H100 and 2 L40S; one job of a quarter L40S. The
+// learned workload is that job's one class (1 GPU x 250 milli, L40S only), so an H100 node's
+// fragment is all it has free (the class may not run there: 2000), an L40S node's the milli left on
+// GPUs with less than 250 left (none: 0). The models add up to the pool.
+TEST(ServiceTest, PoolGivesFragmentationPerModelThatAddsUpToThePools) {
+  TempDir dir;
+  Server s(dir.path(), {Node("a", 2), Node("b", 2, "L40S")});
+  auto c = s.Client(s.admin_token);
+  const std::int64_t id =
+      Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 0.25}, {"gpu_models", {"L40S"}}})["id"];
+  WaitState(*c, id, "running");
+  const json pool = Body(c->Get("/api/v1/pool"));
+  ASSERT_EQ(pool["by_model"].size(), 2U);
+  const json& h = pool["by_model"][0];
+  const json& l = pool["by_model"][1];
+  EXPECT_EQ(h["model"], "H100-SXM");
+  EXPECT_DOUBLE_EQ(h["fragmented_milli"].get<double>(), 2000.0);
+  EXPECT_DOUBLE_EQ(h["fragmentation_pct"].get<double>(), 100.0);  // 2000 of 2000 free
+  EXPECT_EQ(l["model"], "L40S");
+  EXPECT_DOUBLE_EQ(l["fragmented_milli"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(l["fragmentation_pct"].get<double>(), 0.0);
+  EXPECT_EQ(l["allocated_milli"], 250);
+  // The pool: 2000 of 3750 free milli-GPU.
+  EXPECT_DOUBLE_EQ(pool["fragmented_milli"].get<double>(), 2000.0);
+  EXPECT_NEAR(pool["fragmentation_pct"].get<double>(), 100.0 * 2000 / 3750, 1e-9);
+  double frag = 0;
+  std::int64_t gpus = 0, capacity = 0, allocated = 0, free_gpus = 0;
+  for (const json& m : pool["by_model"]) {
+    frag += m["fragmented_milli"].get<double>();
+    gpus += m["gpus"].get<std::int64_t>();
+    capacity += m["capacity_milli"].get<std::int64_t>();
+    allocated += m["allocated_milli"].get<std::int64_t>();
+    free_gpus += m["free_gpus"].get<std::int64_t>();
+    // No NVML here: in use is unknown, not 0.
+    EXPECT_TRUE(m["in_use_milli"].is_null()) << m;
+  }
+  EXPECT_NEAR(frag, pool["fragmented_milli"].get<double>(), 1e-9);
+  EXPECT_EQ(gpus, pool["gpus"]["total"]);
+  EXPECT_EQ(capacity, pool["milli"]["capacity"]);
+  EXPECT_EQ(allocated, pool["milli"]["allocated"]);
+  EXPECT_EQ(free_gpus, pool["gpus"]["free"]);
+  EXPECT_TRUE(pool["milli"]["in_use"].is_null());
+  EXPECT_EQ(pool["gpus"]["reporting_utilization"], 0);
+  c->Delete("/api/v1/jobs/" + std::to_string(id));
+  WaitState(*c, id, "cancelled");
+}
+
+// The pool's history: samples taken at chosen times (a fake clock, no sampling thread), read back
+// through the API, across a restart of the service; per model; the parameters checked.
+TEST(ServiceTest, PoolHistoryIsSampledReadBackAcrossARestartAndValidated) {
+  TempDir dir;
+  std::atomic<std::int64_t> now_ms{1'796'083'200'000};
+  const auto tweak = [&now_ms](ServiceOptions& opt) {
+    opt.now_ms = [&now_ms] { return now_ms.load(); };
+    opt.history_interval = std::chrono::milliseconds(0);
+  };
+  const auto series = [](const json& h, const char* name) {
+    std::vector<json> out;
+    for (const json& v : h["series"][name]) out.push_back(v);
+    return out;
+  };
+  std::int64_t id = 0;
+  {
+    Server s(dir.path(), {Node("a", 2), Node("b", 2, "L40S")}, 64, nullptr, {}, tweak);
+    auto c = s.Client(s.admin_token);
+    ASSERT_TRUE(s.service->SampleHistory().ok());  // empty pool
+    id = Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 0.5}, {"gpu_models", {"L40S"}}})["id"];
+    WaitState(*c, id, "running");
+    now_ms += 10'000;
+    ASSERT_TRUE(s.service->SampleHistory().ok());  // half an L40S allocated
+    const json h = Body(c->Get("/api/v1/pool/history?range=1h"));
+    EXPECT_EQ(h["range"], "1h");
+    EXPECT_TRUE(h["model"].is_null());
+    EXPECT_EQ(series(h, "time_ms"), (std::vector<json>{1'796'083'200'000, 1'796'083'210'000}));
+    EXPECT_EQ(series(h, "allocated_milli"), (std::vector<json>{0.0, 500.0}));
+    EXPECT_EQ(series(h, "capacity_milli"), (std::vector<json>{4000.0, 4000.0}));
+    EXPECT_EQ(series(h, "jobs_running"), (std::vector<json>{0.0, 1.0}));
+    EXPECT_EQ(series(h, "shared_gpus"), (std::vector<json>{0.0, 1.0}));
+    EXPECT_EQ(series(h, "nodes_schedulable"), (std::vector<json>{2.0, 2.0}));
+    // Without NVML, in use is unknown (null), never 0.
+    EXPECT_EQ(series(h, "in_use_milli"), (std::vector<json>{nullptr, nullptr}));
+  }
+  // The service is stopped and started again on the same data directory: the samples are there,
+  // and new ones follow them.
+  {
+    Server s(dir.path(), {Node("a", 2), Node("b", 2, "L40S")}, 64, nullptr, {}, tweak);
+    auto c = s.Client(s.admin_token);
+    WaitState(*c, id, "running");  // adopted
+    now_ms += 10'000;
+    ASSERT_TRUE(s.service->SampleHistory().ok());
+    const json h = Body(c->Get("/api/v1/pool/history?range=1h"));
+    EXPECT_EQ(series(h, "allocated_milli"), (std::vector<json>{0.0, 500.0, 500.0}));
+    EXPECT_EQ(h["resolution_s"], 0.0);  // the samples as taken (no sampling thread here)
+    // Per model: the L40S holds the job; the H100 nothing; pending jobs are the pool's only.
+    const json l = Body(c->Get("/api/v1/pool/history?range=1h&model=L40S"));
+    EXPECT_EQ(l["model"], "L40S");
+    EXPECT_EQ(series(l, "allocated_milli"), (std::vector<json>{0.0, 500.0, 500.0}));
+    EXPECT_EQ(series(l, "capacity_milli"), (std::vector<json>{2000.0, 2000.0, 2000.0}));
+    EXPECT_EQ(series(l, "jobs_running"), (std::vector<json>{0.0, 1.0, 1.0}));
+    EXPECT_EQ(series(l, "jobs_pending"), (std::vector<json>{nullptr, nullptr, nullptr}));
+    const json a = Body(c->Get("/api/v1/pool/history?range=1h&model=H100-SXM"));
+    EXPECT_EQ(series(a, "allocated_milli"), (std::vector<json>{0.0, 0.0, 0.0}));
+    // Longer ranges read the coarser tiers: nothing rolled up within the first minute.
+    for (const char* r : {"6h", "24h", "7d", "30d"}) {
+      const json longer = Body(c->Get(std::string("/api/v1/pool/history?range=") + r));
+      EXPECT_EQ(longer["range"], r);
+      EXPECT_TRUE(longer["series"]["time_ms"].empty()) << r;
+    }
+    EXPECT_EQ(Body(c->Get("/api/v1/pool/history?range=6h"))["resolution_s"], 60.0);
+    // Bad parameters are named.
+    const auto refused = [&](const std::string& query, const std::string& member) {
+      auto r = c->Get("/api/v1/pool/history" + query);
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 400) << query;
+      const json e = json::parse(r->body, nullptr, false);
+      EXPECT_EQ(e["error"]["member"], member) << r->body;
+    };
+    refused("?range=2h", "range");
+    refused("?range=", "range");
+    refused("?model=V100", "model");
+    refused("?model=", "model");
+    refused("?step=60", "step");
+    const json e = Body(c->Get("/api/v1/pool/history?model=V100"));
+    EXPECT_NE(e["error"]["message"].get<std::string>().find("H100-SXM, L40S"), std::string::npos)
+        << e;
+    c->Delete("/api/v1/jobs/" + std::to_string(id));
+    WaitState(*c, id, "cancelled");
+  }
+}
+
 #ifdef FAKE_NVML_LIBRARY
 TEST(ServiceTest, AGpuLostWhileAJobRunsMarksItUnhealthyAndTheJobLost) {
   TempDir dir;
@@ -1021,7 +1151,8 @@ TEST(ServiceTest, AGpuLostWhileAJobRunsMarksItUnhealthyAndTheJobLost) {
                                    {"uuid", "GPU-aaaa-0"},
                                    {"bus_id", "00000000:18:00.0"},
                                    {"memory_total_mib", 81559},
-                                   {"memory_used_mib", 0}},
+                                   {"memory_used_mib", 0},
+                                   {"util", {37, 5}}},
                                   {{"name", "NVIDIA H100 80GB HBM3"},
                                    {"uuid", "GPU-aaaa-1"},
                                    {"bus_id", "00000000:2A:00.0"},
@@ -1040,6 +1171,15 @@ TEST(ServiceTest, AGpuLostWhileAJobRunsMarksItUnhealthyAndTheJobLost) {
   {
     Server s(dir.path() / "data", {spec}, 64, nvml->get());
     auto c = s.Client(s.admin_token);
+    // In use: NVML's utilization summed, 37 % + 0 % = 370 milli-GPU, both GPUs reporting.
+    json pool;
+    for (int i = 0; i < 500; ++i) {
+      pool = Body(c->Get("/api/v1/pool"));
+      if (pool["gpus"]["reporting_utilization"] == 2) break;
+      std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_EQ(pool["milli"]["in_use"], 370) << pool;
+    EXPECT_EQ(pool["by_model"][0]["in_use_milli"], 370) << pool;
     // Both GPUs: the job holds GPU 1, which is then lost; a requeued job waits again.
     const std::int64_t id =
         Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 2}, {"requeue", false}})["id"];
