@@ -100,7 +100,7 @@ function App() {
 
   let page;
   if (!signedIn) page = <SignIn t={t} onDone={() => setSignedIn(true)} />;
-  else if (route.page === "overview") page = <OverviewPage t={t} live={live} />;
+  else if (route.page === "overview") page = <OverviewPage t={t} live={live} params={route.params} />;
   else if (route.page === "heatmap") page = <HeatmapPage t={t} live={live} params={route.params} />;
   else if (route.page === "jobs") page = <JobsPage t={t} live={live} params={route.params} />;
   else if (route.page === "job" && route.id) page = <JobPage t={t} id={route.id} live={live} />;

@@ -13,6 +13,7 @@ import { mayCancel } from "./nodes_view";
 import { PreemptionLinks } from "./pages/preemption_links";
 import { routeHash } from "./route";
 import { JOB_STATES, ReasonTiers, StateBadge, stateWord, WithData } from "./words";
+import { Trends } from "./trends";
 import {
   cellColour, formatCount, formatGpus, formatMib, formatPct, heatRows, jobGpus, nodeList,
   overview, stableRows, type Cell, type Head, type JobRow, type NodeInfo,
@@ -31,7 +32,7 @@ function Loading({ t, error }: { t: T; error?: string | null }) {
   return error ? <p role="alert" class="error">{t("error", { message: error })}</p> : <p class="muted">{t("loading")}</p>;
 }
 
-export function OverviewPage({ t, live }: { t: T; live: Live | null }) {
+export function OverviewPage({ t, live, params }: { t: T; live: Live | null; params: Record<string, string> }) {
   if (!live?.state) return <Loading t={t} error={live?.error} />;
   const u = t("unknown");
   const o = overview(live.state.pool, nodeList(live.state.nodes));
@@ -41,6 +42,7 @@ export function OverviewPage({ t, live }: { t: T; live: Live | null }) {
       <h2 id="ov-gpus">{t("gpus")}</h2>
       <div class="figures">
         <Figure label={t("gpus_allocated")} value={allocated} />
+        <Figure label={t("gpus_in_use")} value={formatGpus(o.gpusInUseMilli, u)} help={t("gpus_in_use_help")} />
         <Figure label={t("gpus_whole")} value={formatCount(o.gpusWhole, u)} />
         <Figure label={t("gpus_shared")} value={formatCount(o.gpusShared, u)} />
         <Figure label={t("gpus_free")} value={formatCount(o.gpusFree, u)} />
@@ -61,16 +63,22 @@ export function OverviewPage({ t, live }: { t: T; live: Live | null }) {
         <Figure label={t("jobs_pending")} value={formatCount(o.jobs.pending, u)} />
       </div>
       <h2>{t("by_model")}</h2>
-      <table>
+      <table class="by-model">
         <thead><tr><th scope="col">{t("model")}</th><th scope="col">{t("gpus_total")}</th>
-          <th scope="col">{t("free_gpus")}</th><th scope="col">{t("allocated_gpus")}</th></tr></thead>
+          <th scope="col">{t("free_gpus")}</th><th scope="col">{t("allocated_gpus")}</th>
+          <th scope="col">{t("in_use_gpus")}</th><th scope="col">{t("fragmented_gpus")}</th>
+          <th scope="col">{t("fragmentation_pct_col")}</th></tr></thead>
         <tbody>
           {o.models.map((m) => (
-            <tr key={m.model}><td translate={false}>{m.model}</td><td class="num">{formatCount(m.gpus, u)}</td>
-              <td class="num">{formatCount(m.free_gpus, u)}</td><td class="num">{formatGpus(m.allocated_milli, u)}</td></tr>
+            <tr key={m.model} data-model={m.model}><td translate={false}>{m.model}</td><td class="num">{formatCount(m.gpus, u)}</td>
+              <td class="num">{formatCount(m.free_gpus, u)}</td><td class="num">{formatGpus(m.allocated_milli, u)}</td>
+              <td class="num">{formatGpus(m.in_use_milli, u)}</td>
+              <td class="num frag-gpus">{formatGpus(m.fragmented_milli, u)}</td>
+              <td class="num frag-pct">{formatPct(m.fragmentation_pct, u)}</td></tr>
           ))}
         </tbody>
       </table>
+      <Trends t={t} params={params} models={o.models.map((m) => m.model)} />
     </section>
   );
 }

@@ -57,12 +57,16 @@ export interface PoolModel {
   free_gpus: number;
   allocated_milli: number;
   capacity_milli: number;
+  fragmented_milli?: number; // the scheduler's measure on this model's nodes (GET /api/v1/pool)
+  fragmentation_pct?: number; // of this model's free milli-GPU
+  in_use_milli?: number | null; // NVML utilization summed, in milli-GPU; null: no GPU reports it
 }
 
 export interface Overview {
   gpusTotal: Maybe<number>;
   gpusAllocatedMilli: Maybe<number>;
   gpusCapacityMilli: Maybe<number>;
+  gpusInUseMilli: Maybe<number>; // null where no GPU reports NVML utilization
   gpusWhole: Maybe<number>; // GPUs with nothing left
   gpusShared: Maybe<number>; // GPUs partly allocated (fractional jobs)
   gpusFree: Maybe<number>;
@@ -87,6 +91,7 @@ export function overview(pool: unknown, nodes: Maybe<NodeInfo[]>): Overview {
     gpusTotal: num(g.total),
     gpusAllocatedMilli: num(m.allocated),
     gpusCapacityMilli: num(m.capacity),
+    gpusInUseMilli: num(m.in_use),
     gpusWhole: num(g.allocated),
     gpusShared: num(g.shared),
     gpusFree: num(g.free),
@@ -279,4 +284,65 @@ export function nodeList(nodes: Record<string, NodeInfo>): NodeInfo[] {
   return Object.keys(nodes)
     .sort()
     .map((k) => nodes[k]);
+}
+
+// ---- the pool over time (GET /api/v1/pool/history)
+
+// The time ranges the API serves, shortest first; the first is the default.
+export const RANGES = ["1h", "6h", "24h", "7d", "30d"] as const;
+export type Range = (typeof RANGES)[number];
+
+// A range from the URL: one of RANGES, else the default ("1h").
+export function parseRange(v: unknown): Range {
+  return (RANGES as readonly unknown[]).includes(v) ? (v as Range) : RANGES[0];
+}
+
+// The trend chart's series, in uPlot's layout: x in Unix seconds, then capacity, allocated, in use
+// and fragmented, in GPUs. A point the API gives as null (in use without NVML readings) or not at
+// all stays null, which the chart draws as a gap, never as 0; and where two points are further
+// apart than 1.5 resolutions (the service was down, or sampled nothing), a null point is put
+// between them so that the line breaks there instead of joining across the hole.
+export const TREND_SERIES = ["capacity_milli", "allocated_milli", "in_use_milli", "fragmented_milli"] as const;
+export interface Trend {
+  data: Maybe<number>[][]; // [x, ...one array per TREND_SERIES]
+  resolutionS: Maybe<number>;
+  points: number; // points from the API (the gaps' nulls not counted)
+  span: [number, number] | null; // the range asked for (from, to) in Unix seconds: the x axis
+}
+
+export function trendData(history: unknown): Trend {
+  const h = obj(history), series = obj(h.series);
+  const times = Array.isArray(series.time_ms) ? (series.time_ms as unknown[]) : [];
+  const resolutionS = num(h.resolution_s);
+  const columns = TREND_SERIES.map((k) => (Array.isArray(series[k]) ? (series[k] as unknown[]) : []));
+  const data: Maybe<number>[][] = [[], ...TREND_SERIES.map(() => [])];
+  let points = 0;
+  let prev: number | null = null;
+  for (let i = 0; i < times.length; i++) {
+    const t = num(times[i]);
+    if (t === null) continue;
+    const x = t / 1000;
+    if (prev !== null && resolutionS !== null && x - prev > 1.5 * resolutionS) {
+      data[0].push(prev + resolutionS);
+      for (let s = 0; s < columns.length; s++) data[s + 1].push(null);
+    }
+    data[0].push(x);
+    for (let s = 0; s < columns.length; s++) {
+      const v = num(columns[s][i]);
+      data[s + 1].push(v === null ? null : v / 1000);
+    }
+    prev = x;
+    points++;
+  }
+  const from = typeof h.from === "string" ? Date.parse(h.from) : NaN;
+  const to = typeof h.to === "string" ? Date.parse(h.to) : NaN;
+  const span: [number, number] | null = Number.isFinite(from) && Number.isFinite(to) && from < to ? [from / 1000, to / 1000] : null;
+  return { data, resolutionS, points, span };
+}
+
+// How often the chart reloads: once per point of its resolution, at least every 10 s and at most
+// every 5 minutes.
+export function trendRefreshMs(resolutionS: Maybe<number>): number {
+  const s = resolutionS === null ? 10 : Math.min(300, Math.max(10, resolutionS));
+  return s * 1000;
 }
