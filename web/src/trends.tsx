@@ -43,7 +43,7 @@ function Chart({ t, trend }: { t: T; trend: Trend }) {
       },
       axes: [axis, { ...axis, label: t("trend_axis_gpus") }],
       series: [
-        {},
+        { label: t("trend_time") },
         ...SERIES.map((s) => ({
           label: t(s.key),
           stroke: cssVar(s.colour),
