@@ -99,11 +99,12 @@ struct HistoryRange {
   std::int64_t ms;
   int tier;
 };
-inline constexpr HistoryRange kHistoryRanges[] = {{"1h", 3600000LL, 0},
-                                                  {"6h", 6 * 3600000LL, 1},
-                                                  {"24h", 24 * 3600000LL, 2},
-                                                  {"7d", 7 * 24 * 3600000LL, 3},
-                                                  {"30d", 30 * 24 * 3600000LL, 4}};
+inline constexpr std::int64_t kHourMs = 3600000;
+inline constexpr HistoryRange kHistoryRanges[] = {{"1h", kHourMs, 0},
+                                                  {"6h", kHourMs * 6, 1},
+                                                  {"24h", kHourMs * 24, 2},
+                                                  {"7d", kHourMs * 24 * 7, 3},
+                                                  {"30d", kHourMs * 24 * 30, 4}};
 
 struct ServiceOptions {
   std::filesystem::path data_dir = "gpupool-data";

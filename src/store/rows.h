@@ -118,13 +118,13 @@ struct HistoryTier {
   std::int64_t resolution_ms;  // 0 for tier 0: as sampled
   std::int64_t keep_ms;
 };
-inline constexpr std::int64_t kMinuteMs = 60 * 1000;
+inline constexpr std::int64_t kMinuteMs = 60000;
 inline constexpr HistoryTier kHistoryTiers[] = {
-    {0, 61 * kMinuteMs},                              // 1 h, as sampled (every 10 s: 360 points)
-    {kMinuteMs, 6 * 60 * kMinuteMs + 5 * kMinuteMs},  // 6 h at 1 min: 360
-    {5 * kMinuteMs, 24 * 60 * kMinuteMs + 30 * kMinuteMs},          // 24 h at 5 min: 288
-    {30 * kMinuteMs, 7 * 24 * 60 * kMinuteMs + 120 * kMinuteMs},    // 7 d at 30 min: 336
-    {120 * kMinuteMs, 30 * 24 * 60 * kMinuteMs + 120 * kMinuteMs},  // 30 d at 2 h: 360
+    {0, kMinuteMs * 61},                                            // 1 h, as sampled (10 s: 360)
+    {kMinuteMs, kMinuteMs * 60 * 6 + kMinuteMs * 5},                // 6 h at 1 min: 360
+    {kMinuteMs * 5, kMinuteMs * 60 * 24 + kMinuteMs * 30},          // 24 h at 5 min: 288
+    {kMinuteMs * 30, kMinuteMs * 60 * 24 * 7 + kMinuteMs * 120},    // 7 d at 30 min: 336
+    {kMinuteMs * 120, kMinuteMs * 60 * 24 * 30 + kMinuteMs * 120},  // 30 d at 2 h: 360
 };
 inline constexpr int kHistoryTierCount = 5;
 
