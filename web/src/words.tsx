@@ -66,13 +66,11 @@ export function ReasonTiers({ t, reasons }: { t: T; reasons: Reason[] }) {
   );
 }
 
-// A translated sentence whose `data` arguments are names (a queue, a node): each is drawn inside
-// an element marked translate="no", the rest of the sentence in the reader's language.
-export function WithData({ text, data }: { text: string; data: Record<string, string> }) {
+// A translated sentence whose `data` arguments are names (a queue, a node) or, with `code`,
+// commands and file names: each is drawn inside an element marked translate="no" (<code> for
+// `code`), the rest of the sentence in the reader's language.
+export function WithData({ text, data, code = false }: { text: string; data: Record<string, string>; code?: boolean }) {
   const parts = text.split(/\{(\w+)\}/);
-  return (
-    <>
-      {parts.map((p, i) => (i % 2 === 0 ? p : p in data ? <span translate={false}>{data[p]}</span> : `{${p}}`))}
-    </>
-  );
+  const datum = (v: string) => (code ? <code translate={false}>{v}</code> : <span translate={false}>{v}</span>);
+  return <>{parts.map((p, i) => (i % 2 === 0 ? p : p in data ? datum(data[p]) : `{${p}}`))}</>;
 }

@@ -3,6 +3,7 @@
 // one at a time (#/experiments?name=FILE): a fill as bars of each policy's unallocated GPUs at
 // 100 % arrived and its mean unallocated curve; a replay as bars of each policy's mean JCT, mean
 // queueing time and utilization. A file that is not a valid output is listed with its error.
+import { WithData } from "../words";
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Key } from "../i18n";
@@ -122,14 +123,14 @@ export function ExperimentsPage({ t, params }: { t: T; params: Record<string, st
       {error && <p role="alert" class="error">{t("error", { message: error })}</p>}
       {!list ? <p class="muted">{t("loading")}</p> : (
         <>
-          <p class="muted">{t("e_dir", { dir: list.dir || "–" })}</p>
-          {list.experiments.length === 0 ? <p>{t("e_none")}</p> : (
+          <p class="muted"><WithData code text={t("e_dir")} data={{ dir: list.dir || "–", cmd: "gpupool serve --experiments DIR" }} /></p>
+          {list.experiments.length === 0 ? <p><WithData code text={t("e_none")} data={{ cmd: "gpupool sim fill --json > DIR/NAME.json" }} /></p> : (
             <ul data-testid="experiments">
               {list.experiments.map((e) => (
                 <li key={e.name}>
-                  {e.error ? <span>{e.name} <span class="error">{e.error}</span></span> : (
-                    <a href={routeHash("experiments", { name: e.name })} aria-current={e.name === name ? "page" : undefined}>{e.name}</a>
-                  )} {e.kind && <span class="muted">({e.kind})</span>}
+                  {e.error ? <span><span translate={false}>{e.name}</span> <span class="error" translate={false} lang="en">{e.error}</span></span> : (
+                    <a href={routeHash("experiments", { name: e.name })} aria-current={e.name === name ? "page" : undefined} translate={false}>{e.name}</a>
+                  )} {e.kind && <span class="muted" translate={false}>({e.kind})</span>}
                 </li>
               ))}
             </ul>
@@ -138,7 +139,7 @@ export function ExperimentsPage({ t, params }: { t: T; params: Record<string, st
       )}
       {shown && (
         <div data-testid="experiment" data-kind={shown.kind}>
-          <h3>{shown.name}: {String(shown.data.trace ?? "")}</h3>
+          <h3 translate={false}>{shown.name}: {String(shown.data.trace ?? "")}</h3>
           {shown.kind === "fill" ? <Fill t={t} data={shown.data} /> : <Replay t={t} data={shown.data} />}
         </div>
       )}

@@ -3,6 +3,7 @@
 // code as `gpupool plan`) and where the scheduler could place the job. Shown: the GPUs needed, the
 // memory of one GPU as a bar (weights, KV cache, runtime overhead against the budget), and the
 // nodes that could take it now, after preemption, later or never. The inputs live in the URL.
+import { WithData } from "../words";
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "../api";
 import type { Key } from "../i18n";
@@ -139,7 +140,7 @@ export function PlanPage({ t, params }: { t: T; params: Record<string, string> }
         {input("model", "p_model", { list: "presets" })}
         <datalist id="presets">{presets.map((p) => <option value={p} />)}</datalist>
         <div class="field">
-          <label for="p-config">{t("p_config")}</label>
+          <label for="p-config"><WithData code text={t("p_config")} data={{ file: "config.json" }} /></label>
           <textarea id="p-config" name="config" rows={2} value={form.config}
             onInput={(e) => setForm({ ...form, config: (e.target as HTMLTextAreaElement).value })} />
           {error?.member === "config" && <p role="alert" class="error" data-testid="plan-error-config">{error.message}</p>}

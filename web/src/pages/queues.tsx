@@ -1,6 +1,7 @@
 // The Queues page (#/queues): the hierarchy of GET /api/v1/queues as a tree with each queue's
 // guarantee, limit, use, borrowing and waiting jobs (per GPU model where the queue file has
 // `models:`), and the preemptions since the service started, each linked both ways.
+import { WithData } from "../words";
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Live } from "../live";
@@ -45,9 +46,9 @@ export function QueuesPage({ t, live }: { t: T; live: Live | null }) {
   return (
     <section aria-labelledby="queues-title">
       <h2 id="queues-title">{t("q_title")}</h2>
-      <p class="muted">{t("q_order", { order: data.order })}
+      <p class="muted"><WithData text={t("q_order")} data={{ order: data.order }} />
         {data.applied_at ? " · " + t("q_applied", { at: data.applied_at, by: data.applied_by ?? u, source: data.source ?? u }) : ""}</p>
-      {rows.length === 0 ? <p>{t("q_none")}</p> : (
+      {rows.length === 0 ? <p><WithData code text={t("q_none")} data={{ cmd: "gpupool serve --queues FILE", api: "PUT /api/v1/queues" }} /></p> : (
         <table data-testid="queue-tree">
           <thead><tr>
             <th scope="col">{t("q_queue")}</th><th scope="col">{t("q_guaranteed")}</th>

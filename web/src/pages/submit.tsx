@@ -1,6 +1,7 @@
 // The Submit page (#/submit): a form with the job spec's members as POST /api/v1/jobs takes them
 // (docs/api.md). The URL's parameters fill it (the plan page's "Submit this plan" goes here with
 // the plan's resources). The server's error is shown next to the member it names.
+import { WithData } from "../words";
 import { useState } from "preact/hooks";
 import { api, ApiError } from "../api";
 import type { Key } from "../i18n";
@@ -71,9 +72,9 @@ export function SubmitPage({ t, params }: { t: T; params: Record<string, string>
         };
         return (
           <div class="field" key={f.key}>
-            <label for={id}>{f.key}</label>
+            <label for={id}><code>{f.key}</code></label>
             {f.area ? <textarea rows={3} {...common} /> : <input type="text" {...common} />}
-            {f.help && <span class="muted">{t(f.help)}</span>}
+            {f.help && <span class="muted"><WithData code text={t(f.help)} data={{ any: "any", nvlink: "nvlink", kv: "KEY=VALUE" }} /></span>}
             {fieldError(f.key)}
           </div>
         );
@@ -81,7 +82,7 @@ export function SubmitPage({ t, params }: { t: T; params: Record<string, string>
       {(["preemptible", "requeue"] as const).map((k) => (
         <div class="field" key={k}>
           <label><input type="checkbox" name={k} checked={fields[k]}
-            onChange={(e) => set(k, (e.target as HTMLInputElement).checked)} /> {k}</label>
+            onChange={(e) => set(k, (e.target as HTMLInputElement).checked)} /> <code>{k}</code></label>
           {fieldError(k)}
         </div>
       ))}
