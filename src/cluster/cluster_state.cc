@@ -100,11 +100,18 @@ Result<std::pair<NodeState, ClusterState::NodeBook>> ClusterState::MakeNode(cons
                                            " and " + gpu.model +
                                            "; one model per node is supported"));
     }
+    b.gpu_memory_capacity[gi] = static_cast<std::int32_t>(gpu.memory_mib);
+    if (gpu.mig_enabled) {
+      // Offers nothing to new work, like an unhealthy GPU (RefreshGpuView's rule).
+      b.mig_gpus |= 1U << g;
+      n.unhealthy_gpus |= 1U << g;
+      --n.num_free_gpus;
+      continue;
+    }
     n.gpu_left[gi] = 1000;
-    n.gpu_memory_left[gi] = static_cast<std::int32_t>(gpu.memory_mib);
-    b.gpu_memory_capacity[gi] = n.gpu_memory_left[gi];
+    n.gpu_memory_left[gi] = b.gpu_memory_capacity[gi];
+    n.gpu_left_sum += 1000;
   }
-  n.gpu_left_sum = 1000 * n.num_gpus;
   if (spec.nvlink_islands.size() > static_cast<std::size_t>(kMaxIslandsPerNode)) {
     return Error(Status::InvalidArgument(
         who + Str(static_cast<std::int64_t>(spec.nvlink_islands.size())) +
@@ -225,7 +232,7 @@ Result<ClusterState> ClusterState::Build(const std::vector<NodeSpec>& nodes, Mod
 Result<int> ClusterState::AddNode(const NodeSpec& spec, ModelTable& models) {
   auto made = MakeNode(spec, models);
   if (!made) return Error(made.error());
-  gpu_capacity_milli_ += made->first.gpu_left_sum;
+  gpu_capacity_milli_ += 1000 * std::int64_t{made->first.num_gpus};  // MIG-mode GPUs included
   num_gpus_ += made->first.num_gpus;
   nodes_.push_back(made->first);
   books_.push_back(std::move(made->second));
@@ -300,6 +307,9 @@ Status ClusterState::Allocate(const Allocation& a) {
   for (std::uint32_t m = a.gpu_mask; m != 0; m &= m - 1) {
     const int g = std::countr_zero(m);
     const auto gi = static_cast<std::size_t>(g);
+    if (((b.mig_gpus >> g) & 1U) != 0) {
+      return Status::FailedPrecondition(who() + "GPU " + Str(g) + " is in MIG mode");
+    }
     if (((n.unhealthy_gpus >> g) & 1U) != 0) {
       return Status::FailedPrecondition(who() + "GPU " + Str(g) + " is unhealthy");
     }
@@ -405,9 +415,11 @@ Status ClusterState::SetGpuHealthy(int node, int gpu, bool healthy) {
     return Status::InvalidArgument(NodeLabel(node) + ": GPU " + Str(gpu) + " out of range (" +
                                    Str(n.num_gpus) + " GPUs)");
   }
-  const bool is_healthy = ((n.unhealthy_gpus >> gpu) & 1U) == 0;
+  NodeBook& b = books_[static_cast<std::size_t>(node)];
+  const bool is_healthy = ((b.down_gpus >> gpu) & 1U) == 0;
   if (is_healthy == healthy) return Status::Ok();
-  n.unhealthy_gpus ^= 1U << gpu;
+  b.down_gpus ^= 1U << gpu;
+  n.unhealthy_gpus = b.down_gpus | b.mig_gpus;
   RefreshGpuView(node, gpu);
   Touch(node);
   return Status::Ok();

@@ -36,6 +36,8 @@
 // which can be released as usual. An unhealthy GPU reads 0 milli and 0 MiB left in NodeState
 // (it offers nothing to new work; the scorers and the fragmentation measure see it as full); its
 // true use is kept apart (gpu_used_milli()) and comes back into view when it is healthy again.
+// A GPU in MIG mode (GpuSpec::mig_enabled) is kept out of new work the same way, for as long as the
+// node is in the pool, whatever its health: gpupool does not place jobs on MIG instances yet.
 //
 // Thread safety: none; one scheduler thread owns it. Copies are independent values.
 #pragma once
@@ -75,7 +77,7 @@ struct NodeState {
   std::int32_t gpu_left_sum = 0;  // sum of gpu_left
   std::int32_t num_gpus = 0;
   std::int32_t num_free_gpus = 0;    // GPUs with all 1000 milli left (healthy ones only)
-  std::uint32_t unhealthy_gpus = 0;  // bit g = GPU g takes no new work
+  std::uint32_t unhealthy_gpus = 0;  // bit g = GPU g takes no new work (unhealthy or MIG mode)
   ModelId model = 0;                 // the node's GPU model (meaningless when num_gpus == 0)
   bool schedulable = true;           // false: cordoned (or removed); takes no new work
   bool removed = false;              // a tombstone: empty, never fits
@@ -153,6 +155,14 @@ class ClusterState {
   const NodeState& node(int i) const { return nodes_[static_cast<std::size_t>(i)]; }
   const std::vector<NodeState>& nodes() const { return nodes_; }
   const std::string& node_name(int i) const { return books_[static_cast<std::size_t>(i)].name; }
+  // GPU `gpu` of node `node` is healthy (SetGpuHealthy), whether or not it is in MIG mode.
+  bool gpu_healthy(int node, int gpu) const {
+    return ((books_[static_cast<std::size_t>(node)].down_gpus >> gpu) & 1U) == 0;
+  }
+  // GPU `gpu` of node `node` is in MIG mode (from its NodeSpec): it takes no new work.
+  bool gpu_in_mig_mode(int node, int gpu) const {
+    return ((books_[static_cast<std::size_t>(node)].mig_gpus >> gpu) & 1U) != 0;
+  }
   // Milli allocated on GPU `gpu` of node `node`, healthy or not.
   std::int32_t gpu_used_milli(int node, int gpu) const {
     return books_[static_cast<std::size_t>(node)].gpu_used_milli[static_cast<std::size_t>(gpu)];
@@ -167,8 +177,8 @@ class ClusterState {
   Result<int> AddNode(const NodeSpec& spec, ModelTable& models);
   // Cordons (false) or uncordons (true) a node. FailedPrecondition for a removed node.
   Status SetSchedulable(int node, bool schedulable);
-  // Takes GPU `gpu` of `node` out of service (false) or back (true). FailedPrecondition for a
-  // removed node.
+  // Takes GPU `gpu` of `node` out of service (false) or back (true); a GPU in MIG mode stays out
+  // of new work when back. FailedPrecondition for a removed node.
   Status SetGpuHealthy(int node, int gpu, bool healthy);
   // Leaves a tombstone in the slot: FailedPrecondition while anything is allocated on the node or
   // when it is removed already. The node's GPUs leave the capacity totals.
@@ -216,6 +226,8 @@ class ClusterState {
     std::array<std::int32_t, kMaxGpusPerNode> gpu_memory_used{};
     std::array<std::int32_t, kMaxGpusPerNode> gpu_memory_capacity{};
     std::array<std::int32_t, 32> tag_count{};
+    std::uint32_t down_gpus = 0;  // bit g = GPU g is unhealthy (SetGpuHealthy)
+    std::uint32_t mig_gpus = 0;   // bit g = GPU g is in MIG mode (GpuSpec::mig_enabled)
   };
 
   // Validates `spec` and makes its node view and books.

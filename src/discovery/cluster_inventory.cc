@@ -252,6 +252,112 @@ Result<std::vector<cluster::NicSpec>> Nics(const Where& w, const YAML::Node& ent
   return nics;
 }
 
+// "3g.40gb" (or "1g.10gb+me"): its compute slices (3) and nominal memory in GB (40); nullopt when
+// the text is not of that form.
+std::optional<std::pair<int, std::int64_t>> MigProfile(const std::string& text) {
+  std::size_t i = 0;
+  const auto number = [&]() -> std::int64_t {
+    std::int64_t v = 0;
+    const std::size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9' && i - start < 6) {
+      v = v * 10 + (text[i++] - '0');
+    }
+    return i == start ? -1 : v;
+  };
+  const std::int64_t slices = number();
+  if (slices < 1 || slices > kMaxMigSlices || text.compare(i, 2, "g.") != 0) return std::nullopt;
+  i += 2;
+  const std::int64_t gb = number();
+  if (gb < 1 || text.compare(i, 2, "gb") != 0) return std::nullopt;
+  i += 2;
+  if (i != text.size() && text.substr(i) != "+me") return std::nullopt;
+  return std::make_pair(static_cast<int>(slices), gb);
+}
+
+// The entry's `mig` member: GPU index -> its MIG instances (profile and memory; the UUIDs are set
+// once the node has its name).
+Result<std::map<int, std::vector<cluster::MigInstanceSpec>>> Mig(const Where& w,
+                                                                 const YAML::Node& entry,
+                                                                 int gpus) {
+  std::map<int, std::vector<cluster::MigInstanceSpec>> out;
+  const YAML::Node list = entry["mig"];
+  if (!list.IsDefined()) return out;
+  if (!list.IsSequence()) {
+    return Error(w.Bad(list, "mig", "expected a list of {gpu, instances}, got " + Scalar(list)));
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node item = list[i];
+    const std::string where = "mig[" + std::to_string(i) + "]";
+    if (!item.IsMap()) {
+      return Error(w.Bad(item, where, "expected {gpu, instances}, got " + Scalar(item)));
+    }
+    const Where inner{w.file, w.who.empty() ? where : w.who + ": " + where};
+    if (Status s = CheckKeys(inner, item, {"gpu", "instances"}); !s.ok()) return Error(s);
+    for (const char* required : {"gpu", "instances"}) {
+      if (!item[required].IsDefined()) return Error(inner.Bad(item, required, "missing"));
+    }
+    auto gpu = WholeNumber(inner, item["gpu"], "gpu");
+    if (!gpu) return Error(gpu.error());
+    if (*gpu < 0 || *gpu >= gpus) {
+      return Error(inner.Bad(item["gpu"], "gpu",
+                             "GPU " + std::to_string(*gpu) + " is out of range (the node has " +
+                                 std::to_string(gpus) + " GPUs: 0-" + std::to_string(gpus - 1) +
+                                 ")"));
+    }
+    const int g = static_cast<int>(*gpu);
+    if (out.contains(g)) {
+      return Error(inner.Bad(item["gpu"], "gpu", "GPU " + std::to_string(g) + " is listed twice"));
+    }
+    const YAML::Node instances = item["instances"];
+    if (!instances.IsSequence()) {
+      return Error(inner.Bad(
+          instances, "instances",
+          "expected a list of MIG profiles such as [3g.40gb, 4g.40gb], got " + Scalar(instances)));
+    }
+    std::vector<cluster::MigInstanceSpec> made;
+    int slices = 0;
+    for (std::size_t k = 0; k < instances.size(); ++k) {
+      const YAML::Node inst = instances[k];
+      const std::string at = "instances[" + std::to_string(k) + "]";
+      YAML::Node profile_node = inst;
+      std::optional<std::int64_t> memory_mib;
+      if (inst.IsMap()) {
+        const Where in_inst{inner.file, inner.who + ": " + at};
+        if (Status s = CheckKeys(in_inst, inst, {"profile", "memory_mib"}); !s.ok()) {
+          return Error(s);
+        }
+        if (!inst["profile"].IsDefined()) return Error(in_inst.Bad(inst, "profile", "missing"));
+        profile_node = inst["profile"];
+        if (inst["memory_mib"].IsDefined()) {
+          auto mib = Positive(in_inst, inst["memory_mib"], "memory_mib", std::int64_t{1} << 40,
+                              "any GPU has");
+          if (!mib) return Error(mib.error());
+          memory_mib = *mib;
+        }
+      }
+      const std::string text = profile_node.IsScalar() ? profile_node.Scalar() : "";
+      const auto profile = MigProfile(text);
+      if (!profile) {
+        return Error(inner.Bad(profile_node, at,
+                               Scalar(profile_node) +
+                                   " is not a MIG profile (<slices>g.<memory>gb, e.g. 3g.40gb, "
+                                   "with 1 to " +
+                                   std::to_string(kMaxMigSlices) + " slices)"));
+      }
+      slices += profile->first;
+      if (slices > kMaxMigSlices) {
+        return Error(inner.Bad(profile_node, at,
+                               "the instances take " + std::to_string(slices) +
+                                   " compute slices, more than a GPU has (" +
+                                   std::to_string(kMaxMigSlices) + ")"));
+      }
+      made.push_back({text, memory_mib.value_or(profile->second * 1024), ""});
+    }
+    out.emplace(g, std::move(made));
+  }
+  return out;
+}
+
 bool ValidName(const std::string& name) {
   for (char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -289,7 +395,7 @@ Result<Entry> ParseEntry(const std::string& file, const YAML::Node& n, std::size
   if (Status s =
           CheckKeys(w, n,
                     {"name", "count", "gpu_model", "gpus", "gpu_memory_mib", "cpu", "cpu_milli",
-                     "memory", "memory_mib", "nvlink", "nvlink_islands", "nics"});
+                     "memory", "memory_mib", "nvlink", "nvlink_islands", "nics", "mig"});
       !s.ok()) {
     return Error(s);
   }
@@ -337,6 +443,8 @@ Result<Entry> ParseEntry(const std::string& file, const YAML::Node& n, std::size
   if (!islands) return Error(islands.error());
   auto nics = Nics(w, n);
   if (!nics) return Error(nics.error());
+  auto mig = Mig(w, n, gpu_count);
+  if (!mig) return Error(mig.error());
 
   e.node.cpu_milli = *cpu;
   e.node.memory_mib = *memory;
@@ -344,6 +452,11 @@ Result<Entry> ParseEntry(const std::string& file, const YAML::Node& n, std::size
                      cluster::GpuSpec{(*model)->name, gpu_mib, "", -1});
   e.node.nvlink_islands = std::move(*islands);
   e.node.nics = std::move(*nics);
+  for (auto& [g, instances] : *mig) {
+    cluster::GpuSpec& gpu = e.node.gpus[static_cast<std::size_t>(g)];
+    gpu.mig_enabled = true;
+    gpu.mig_instances = std::move(instances);
+  }
   return e;
 }
 
@@ -409,6 +522,10 @@ Result<ClusterInventory> ParseClusterInventory(std::string_view yaml_text,
       }
       for (std::size_t g = 0; g < node.gpus.size(); ++g) {
         node.gpus[g].uuid = "GPU-sim-" + node.name + "-" + std::to_string(g);
+        for (std::size_t k = 0; k < node.gpus[g].mig_instances.size(); ++k) {
+          node.gpus[g].mig_instances[k].uuid =
+              "MIG-sim-" + node.name + "-" + std::to_string(g) + "-" + std::to_string(k);
+        }
       }
       out.nodes.push_back(std::move(node));
     }

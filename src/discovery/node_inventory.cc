@@ -83,6 +83,15 @@ cluster::NodeSpec ToNodeSpec(const NodeInventory& inv) {
     gs.memory_mib = g.memory_total_mib.value_or(0);
     gs.uuid = g.uuid;
     gs.numa_node = g.numa_node;
+    gs.mig_enabled = g.mig_enabled.value_or(false);
+    if (gs.mig_enabled) {
+      for (const MigInstance& m : g.mig_instances) {
+        // NVML names an instance "<GPU name> MIG <profile>": "NVIDIA A100-SXM4-80GB MIG 3g.40gb".
+        const std::size_t at = m.name.rfind("MIG ");
+        gs.mig_instances.push_back({at == std::string::npos ? m.name : m.name.substr(at + 4),
+                                    m.memory_total_mib.value_or(0), m.uuid});
+      }
+    }
     spec.gpus.push_back(std::move(gs));
   }
   for (const std::vector<int>& island : NvlinkIslands(inv.topology)) {

@@ -39,6 +39,8 @@ struct NodeInventory {
 
 // GPUs that are lost are left out (the scheduler must not place work on them); NVLink islands are
 // renumbered to the kept GPUs' positions. NICs with an unknown link layer are left out.
+// A GPU in MIG mode carries its instances, each with its profile ("3g.40gb", the tail of
+// NVML's instance name after "MIG "), memory (0 when unknown) and UUID.
 cluster::NodeSpec ToNodeSpec(const NodeInventory& inventory);
 
 nlohmann::ordered_json InventoryToJson(const NodeInventory& inventory);

@@ -258,8 +258,12 @@ std::optional<int> Scheduler::NodeIndex(std::string_view name) const {
   return it->second;
 }
 
-bool Scheduler::gpu_healthy(int node, int gpu) const {
-  return ((state_.node(node).unhealthy_gpus >> gpu) & 1U) == 0;
+bool Scheduler::gpu_healthy(int node, int gpu) const { return state_.gpu_healthy(node, gpu); }
+
+std::optional<std::string_view> Scheduler::gpu_no_work_reason(int node, int gpu) const {
+  if (state_.gpu_in_mig_mode(node, gpu)) return kMigNoWorkReason;
+  if (!state_.gpu_healthy(node, gpu)) return kUnhealthyNoWorkReason;
+  return std::nullopt;
 }
 
 Result<int> Scheduler::AddNode(const cluster::NodeSpec& spec) {

@@ -82,6 +82,11 @@
 
 namespace gpupool::scheduler {
 
+// Why a GPU takes no new work (Scheduler::gpu_no_work_reason).
+inline constexpr std::string_view kMigNoWorkReason =
+    "MIG mode: gpupool does not place jobs on MIG instances yet";
+inline constexpr std::string_view kUnhealthyNoWorkReason = "unhealthy: lost or unreadable (NVML)";
+
 enum class NodeCondition { kReady, kCordoned, kDraining, kUnhealthy, kRemoved };
 // "ready", "cordoned", "draining", "unhealthy", "removed".
 std::string_view NodeConditionName(NodeCondition c);
@@ -268,7 +273,11 @@ class Scheduler {
   int num_nodes() const { return static_cast<int>(specs_.size()); }
   const cluster::NodeSpec& node_spec(int i) const { return specs_[static_cast<std::size_t>(i)]; }
   NodeCondition node_condition(int i) const { return conditions_[static_cast<std::size_t>(i)]; }
+  // The GPU is healthy (not lost), whether or not it takes work (a GPU in MIG mode is healthy).
   bool gpu_healthy(int node, int gpu) const;
+  // Why GPU `gpu` of node `node` takes no new work, in words (kMigNoWorkReason,
+  // kUnhealthyNoWorkReason); nullopt when it takes work (the node's condition aside).
+  std::optional<std::string_view> gpu_no_work_reason(int node, int gpu) const;
   const cluster::ClusterState& state() const { return state_; }
   const cluster::ModelTable& models() const { return models_; }
   // The jobs holding anything on node `i`, by id.

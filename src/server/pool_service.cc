@@ -242,6 +242,8 @@ struct PoolService::View {
     std::int64_t memory_used_mib = 0;
     std::vector<int> milli_used;  // per GPU: what jobs hold, also on a lost GPU
     std::vector<char> healthy;    // per GPU
+    // per GPU: why it takes no new work (Scheduler::gpu_no_work_reason: static text), or none
+    std::vector<std::optional<std::string_view>> no_work;
     std::vector<int> util_pct;    // per GPU: NVML's utilization; -1 no reading
     std::vector<std::optional<discovery::GpuSample>> nvml;  // per GPU: NVML's last reading
   };
@@ -1549,12 +1551,14 @@ PoolService::View PoolService::ViewLocked() const {
     const int gpus = static_cast<int>(spec.gpus.size());
     vn.milli_used.resize(static_cast<std::size_t>(gpus));
     vn.healthy.resize(static_cast<std::size_t>(gpus));
+    vn.no_work.resize(static_cast<std::size_t>(gpus));
     vn.util_pct.assign(static_cast<std::size_t>(gpus), -1);
     vn.nvml.resize(static_cast<std::size_t>(gpus));
     for (int g = 0; g < gpus; ++g) {
       const auto gi = static_cast<std::size_t>(g);
       vn.milli_used[gi] = state.gpu_used_milli(i, g);
       vn.healthy[gi] = scheduler_->gpu_healthy(i, g) ? 1 : 0;
+      vn.no_work[gi] = scheduler_->gpu_no_work_reason(i, g);
       // NVML's last reading (Monitor), for this host's GPUs only.
       if (nvml_samples_.empty() || spec.gpus[gi].uuid.empty()) continue;
       const auto sample = nvml_samples_.find(spec.gpus[gi].uuid);
@@ -1613,6 +1617,17 @@ json PoolService::NodesJson(const View& v) const {
         shares_json.push_back(
             {{"job", sh.job}, {"milli", sh.milli}, {"memory_mib", sh.memory_mib}});
       }
+      json mig = nullptr;
+      if (spec.gpus[g].mig_enabled) {
+        json instances = json::array();
+        for (const auto& m : spec.gpus[g].mig_instances) {
+          instances.push_back({{"profile", m.profile},
+                               {"memory_mib", m.memory_mib},
+                               {"uuid", m.uuid.empty() ? json(nullptr) : json(m.uuid)}});
+        }
+        mig = {{"instances", std::move(instances)}};
+      }
+      const std::optional<std::string_view> no_work = vn.no_work[g];
       gpus.push_back({{"index", static_cast<int>(g)},
                       {"uuid", spec.gpus[g].uuid},
                       {"model", spec.gpus[g].model},
@@ -1620,6 +1635,8 @@ json PoolService::NodesJson(const View& v) const {
                       {"milli_used", vn.milli_used[g]},
                       {"memory_used_mib", memory_allocated},
                       {"healthy", vn.healthy[g] != 0},
+                      {"no_work_reason", no_work ? json(std::string(*no_work)) : json(nullptr)},
+                      {"mig", std::move(mig)},
                       {"jobs", jobs},
                       {"shares", std::move(shares_json)},
                       {"nvml", vn.nvml[g] ? NvmlJson(*vn.nvml[g]) : json(nullptr)}});
@@ -2104,7 +2121,7 @@ std::string PoolService::Metrics() const {
         const int left = 1000 - state.gpu_used_milli(i, static_cast<int>(g));
         std::string s = left == 1000 ? "free" : (left == 0 ? "allocated" : "shared");
         if (c != scheduler::NodeCondition::kReady ||
-            !scheduler_->gpu_healthy(i, static_cast<int>(g))) {
+            scheduler_->gpu_no_work_reason(i, static_cast<int>(g))) {
           s = "unusable";
         }
         ++counts[{s, spec.gpus[g].model}];

@@ -373,6 +373,50 @@ TEST(ClusterStateTest, AnUnhealthyGpuTakesNoWorkAndKeepsExactBooks) {
   EXPECT_EQ(s->SetGpuHealthy(0, 2, false).code(), StatusCode::kInvalidArgument);
 }
 
+TEST(ClusterStateTest, AGpuInMigModeTakesNoWorkWhateverItsHealth) {
+  ModelTable models;
+  NodeSpec spec = Spec("a", 32000, 3, "A100");
+  for (auto& g : spec.gpus) g.memory_mib = 81920;
+  spec.gpus[1].mig_enabled = true;
+  spec.gpus[1].mig_instances = {{"3g.40gb", 40960, "MIG-1"}, {"4g.40gb", 40960, "MIG-2"}};
+  auto s = ClusterState::Build({spec}, models);
+  ASSERT_TRUE(s.has_value()) << s.error().ToString();
+  // GPU1 offers nothing; GPUs 0 and 2 offer 1000 each: sum 2000, two free GPUs.
+  const NodeState& n = s->node(0);
+  EXPECT_EQ(n.gpu_left[1], 0);
+  EXPECT_EQ(n.gpu_memory_left[1], 0);
+  EXPECT_EQ(n.gpu_left_sum, 2000);
+  EXPECT_EQ(n.num_free_gpus, 2);
+  EXPECT_EQ(n.unhealthy_gpus, 0b010u);
+  // Capacity counts it, as it counts an unhealthy GPU: 3 GPUs, 3000 milli.
+  EXPECT_EQ(s->num_gpus(), 3);
+  EXPECT_EQ(s->gpu_capacity_milli(), 3000);
+  EXPECT_TRUE(s->gpu_in_mig_mode(0, 1));
+  EXPECT_FALSE(s->gpu_in_mig_mode(0, 0));
+  EXPECT_TRUE(s->gpu_healthy(0, 1));
+  // Three whole GPUs do not fit; two do (GPUs 0 and 2); a share does not fit GPU1 alone.
+  EXPECT_FALSE(Fits(Pod(1000, 3, 1000), n));
+  EXPECT_TRUE(Fits(Pod(1000, 2, 1000), n));
+  EXPECT_FALSE(GpuFits(Pod(1000, 1, 100), n, 1));
+  const Status refused = s->Allocate(Allocation{.node = 0, .gpu_mask = 0b010, .gpu_milli = 100});
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Contains(refused, "GPU 1 is in MIG mode"));
+  // Lost and back: still out of work, as MIG mode is still on.
+  ASSERT_TRUE(s->SetGpuHealthy(0, 1, false).ok());
+  EXPECT_FALSE(s->gpu_healthy(0, 1));
+  ASSERT_TRUE(s->SetGpuHealthy(0, 1, true).ok());
+  EXPECT_TRUE(s->gpu_healthy(0, 1));
+  EXPECT_EQ(s->node(0).unhealthy_gpus, 0b010u);
+  EXPECT_EQ(s->node(0).gpu_left[1], 0);
+  EXPECT_EQ(s->node(0).gpu_left_sum, 2000);
+  // A healthy-GPU change on a neighbour leaves the MIG bit alone: bits 0 and 1, then bit 1.
+  ASSERT_TRUE(s->SetGpuHealthy(0, 0, false).ok());
+  EXPECT_EQ(s->node(0).unhealthy_gpus, 0b011u);
+  ASSERT_TRUE(s->SetGpuHealthy(0, 0, true).ok());
+  EXPECT_EQ(s->node(0).unhealthy_gpus, 0b010u);
+  EXPECT_EQ(s->node(0).gpu_left[0], 1000);
+}
+
 TEST(ClusterStateTest, RemoveNodeLeavesATombstone) {
   ModelTable models;
   auto s = ClusterState::Build({Spec("a", 32000, 2, "T4"), Spec("b", 32000, 4, "T4")}, models);

@@ -134,7 +134,7 @@ TEST(ClusterInventoryTest, ErrorsNameFileLineAndField) {
       // unknown member, in a node and at the top level
       {std::string(kNode) + "    gpu_mem: 5\n",
        "inv.yaml:7: nodes[0] a: gpu_mem: unknown member (known: name, count, gpu_model, gpus, "
-       "gpu_memory_mib, cpu, cpu_milli, memory, memory_mib, nvlink, nvlink_islands, nics)"},
+       "gpu_memory_mib, cpu, cpu_milli, memory, memory_mib, nvlink, nvlink_islands, nics, mig)"},
       {std::string("simulate: true\n") + kNode,
        "inv.yaml:1: simulate: unknown member (known: simulated, nodes)"},
       {std::string(kNode) + "    gpus: 2\n", "inv.yaml:7: nodes[0] a: gpus: given twice"},
@@ -199,6 +199,37 @@ TEST(ClusterInventoryTest, ErrorsNameFileLineAndField) {
        "inv.yaml:8: nodes[0] a: nvlink_islands: give nvlink or nvlink_islands, not both"},
       {std::string(kNode) + "    nvlink: some\n",
        "inv.yaml:7: nodes[0] a: nvlink: expected all or none, got 'some'"},
+      // mig: the member's shape, the GPU index, the profiles and the slices
+      {std::string(kNode) + "    mig: {gpu: 1}\n",
+       "inv.yaml:7: nodes[0] a: mig: expected a list of {gpu, instances}, got a mapping"},
+      {std::string(kNode) + "    mig: [{gpu: 1, instance: [1g.10gb]}]\n",
+       "inv.yaml:7: nodes[0] a: mig[0]: instance: unknown member (known: gpu, instances)"},
+      {std::string(kNode) + "    mig: [{gpu: 1}]\n",
+       "inv.yaml:7: nodes[0] a: mig[0]: instances: missing"},
+      {std::string(kNode) +
+           "    mig:\n      - {gpu: 0, instances: []}\n      - {gpu: 4, instances: []}\n",
+       "inv.yaml:9: nodes[0] a: mig[1]: gpu: GPU 4 is out of range (the node has 4 GPUs: 0-3)"},
+      {std::string(kNode) +
+           "    mig:\n      - {gpu: 2, instances: []}\n      - {gpu: 2, instances: []}\n",
+       "inv.yaml:9: nodes[0] a: mig[1]: gpu: GPU 2 is listed twice"},
+      {std::string(kNode) + "    mig: [{gpu: 1, instances: 3g.40gb}]\n",
+       "inv.yaml:7: nodes[0] a: mig[0]: instances: expected a list of MIG profiles such as "
+       "[3g.40gb, 4g.40gb], got '3g.40gb'"},
+      {std::string(kNode) + "    mig:\n      - gpu: 1\n        instances: [3g.40gb, 3g40gb]\n",
+       "inv.yaml:9: nodes[0] a: mig[0]: instances[1]: '3g40gb' is not a MIG profile "
+       "(<slices>g.<memory>gb, e.g. 3g.40gb, with 1 to 8 slices)"},
+      {std::string(kNode) + "    mig: [{gpu: 1, instances: [9g.90gb]}]\n",
+       "inv.yaml:7: nodes[0] a: mig[0]: instances[0]: '9g.90gb' is not a MIG profile "
+       "(<slices>g.<memory>gb, e.g. 3g.40gb, with 1 to 8 slices)"},
+      // 4 + 3 + 2 = 9 slices: the third instance is one too many
+      {std::string(kNode) + "    mig: [{gpu: 1, instances: [4g.40gb, 3g.40gb, 2g.20gb]}]\n",
+       "inv.yaml:7: nodes[0] a: mig[0]: instances[2]: the instances take 9 compute slices, more "
+       "than a GPU has (8)"},
+      {std::string(kNode) + "    mig: [{gpu: 1, instances: [{profile: 1g.10gb, memory: 9856}]}]\n",
+       "inv.yaml:7: nodes[0] a: mig[0]: instances[0]: memory: unknown member (known: profile, "
+       "memory_mib)"},
+      {std::string(kNode) + "    mig: [{gpu: 1, instances: [{profile: 1g.10gb, memory_mib: 0}]}]\n",
+       "inv.yaml:7: nodes[0] a: mig[0]: instances[0]: memory_mib: 0 is not positive"},
       // the file itself
       {"", "inv.yaml: (file): empty (expected simulated: and nodes:)"},
       {"nodes: [\n", "inv.yaml:2: malformed YAML: end of sequence flow not found"},
@@ -209,6 +240,40 @@ TEST(ClusterInventoryTest, ErrorsNameFileLineAndField) {
     EXPECT_EQ(inv.error().code(), StatusCode::kInvalidArgument) << c.yaml;
     EXPECT_EQ(inv.error().message(), c.message) << c.yaml;
   }
+}
+
+TEST(ClusterInventoryTest, MigGpusCarryTheirInstances) {
+  auto inv = Parse(
+      "nodes:\n"
+      "  - name: m\n"
+      "    count: 2\n"
+      "    gpu_model: A100-SXM-80GB\n"
+      "    gpus: 4\n"
+      "    cpu: 64\n"
+      "    memory: 512Gi\n"
+      "    mig:\n"
+      "      - gpu: 2\n"
+      "        instances: [3g.40gb, {profile: 2g.20gb, memory_mib: 19968}, 1g.10gb+me]\n"
+      "      - {gpu: 3, instances: []}\n");
+  ASSERT_TRUE(inv.has_value()) << inv.error().ToString();
+  ASSERT_EQ(inv->nodes.size(), 2u);
+  for (const auto& n : inv->nodes) {
+    ASSERT_EQ(n.gpus.size(), 4u);
+    EXPECT_FALSE(n.gpus[0].mig_enabled);
+    EXPECT_FALSE(n.gpus[1].mig_enabled);
+    EXPECT_TRUE(n.gpus[0].mig_instances.empty());
+    // GPU 3: MIG mode on, no instances made yet.
+    EXPECT_TRUE(n.gpus[3].mig_enabled);
+    EXPECT_TRUE(n.gpus[3].mig_instances.empty());
+    EXPECT_TRUE(n.gpus[2].mig_enabled);
+    EXPECT_EQ(n.gpus[2].memory_mib, 81920);  // the parent GPU keeps its memory
+  }
+  // Memory: 40 x 1024 = 40960 (nominal), 19968 as given, 10 x 1024 = 10240 (nominal).
+  EXPECT_EQ(inv->nodes[1].gpus[2].mig_instances,
+            (std::vector<cluster::MigInstanceSpec>{{"3g.40gb", 40960, "MIG-sim-m-1-2-0"},
+                                                   {"2g.20gb", 19968, "MIG-sim-m-1-2-1"},
+                                                   {"1g.10gb+me", 10240, "MIG-sim-m-1-2-2"}}));
+  EXPECT_EQ(inv->nodes[0].gpus[2].mig_instances[0].uuid, "MIG-sim-m-0-2-0");
 }
 
 TEST(ClusterInventoryTest, UnknownGpuModelListsCloseNames) {

@@ -56,6 +56,12 @@ TEST(NodeInventoryTest, NodeSpecLeavesLostGpusOutAndRenumbersIslands) {
   EXPECT_EQ(spec.gpus[0].model, "H100-SXM");
   EXPECT_EQ(spec.gpus[0].memory_mib, 81559);
   EXPECT_EQ(spec.gpus[1].numa_node, 1);
+  // GPU 2 (position 1) is in MIG mode with one 3g.40gb instance; the profile is the name's tail.
+  EXPECT_FALSE(spec.gpus[0].mig_enabled);
+  EXPECT_TRUE(spec.gpus[0].mig_instances.empty());
+  EXPECT_TRUE(spec.gpus[1].mig_enabled);
+  EXPECT_EQ(spec.gpus[1].mig_instances,
+            (std::vector<cluster::MigInstanceSpec>{{"3g.40gb", 40192, "MIG-a"}}));
   // GPUs 1 and 2 are NVLinked; in the spec they sit at positions 0 and 1.
   EXPECT_EQ(spec.nvlink_islands, (std::vector<std::vector<int>>{{0, 1}}));
   ASSERT_EQ(spec.nics.size(), 1u);  // the NIC with no link layer is left out

@@ -452,6 +452,44 @@ TEST(SchedulerTest, TotalsByModelWorkedByHandAddUpToThePools) {
   EXPECT_DOUBLE_EQ(t.fragmented_milli, 1000.0);
 }
 
+TEST(SchedulerTest, GpuInMigModeTakesNoJobWhileItsNeighboursDo) {
+  NodeSpec a = Node("a", 4, "A100-SXM-80GB");
+  a.gpus[1].mig_enabled = true;
+  a.gpus[1].mig_instances = {{"7g.80gb", 81920, "MIG-a-1-0"}};
+  for (const std::string policy : {"bestfit", "fgd"}) {
+    SCOPED_TRACE(policy);
+    auto s = Make({a}, policy);
+    // Three one-GPU jobs take GPUs 0, 2 and 3; a fourth, and a share, find nothing: GPU 1 is
+    // in MIG mode.
+    for (JobId id = 1; id <= 4; ++id) ASSERT_TRUE(s->AddPending(id, Whole(1)).ok());
+    ASSERT_TRUE(s->AddPending(5, Share(100)).ok());
+    s->RunCycle();
+    std::uint32_t taken = 0;
+    for (JobId id = 1; id <= 3; ++id) {
+      ASSERT_NE(s->placement(id), nullptr) << id;
+      taken |= (*s->placement(id))[0].gpu_mask;
+    }
+    EXPECT_EQ(taken, 0b1101U);
+    EXPECT_EQ(s->placement(4), nullptr);
+    EXPECT_EQ(s->placement(5), nullptr);
+    EXPECT_EQ(s->gpu_no_work_reason(0, 1),
+              "MIG mode: gpupool does not place jobs on MIG instances yet");
+    EXPECT_EQ(s->gpu_no_work_reason(0, 0), std::nullopt);
+    EXPECT_TRUE(s->gpu_healthy(0, 1));
+    // Totals: 3 GPUs allocated; GPU 1 holds nothing, so it counts free and unusable, as a lost
+    // GPU does (LostGpuTakesNoNewWork).
+    const PoolTotals t = s->Totals();
+    EXPECT_EQ(t.gpus_whole_allocated, 3);
+    EXPECT_EQ(t.gpus_free, 1);
+    EXPECT_EQ(t.gpus_unusable, 1);
+    EXPECT_EQ(t.allocated_milli, 3000);
+  }
+  // A lost GPU gives the other reason.
+  auto s = Make({Node("b", 2)}, "bestfit");
+  ASSERT_TRUE(s->SetGpuHealthy("b", 0, false).ok());
+  EXPECT_EQ(s->gpu_no_work_reason(0, 0), "unhealthy: lost or unreadable (NVML)");
+}
+
 TEST(SchedulerTest, NodesComeAndGo) {
   auto s = Make({Node("a", 2)}, "fgd");
   ASSERT_TRUE(s->AddPending(1, Whole(4)).ok());

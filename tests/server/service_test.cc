@@ -1203,6 +1203,43 @@ TEST(ServiceTest, AGpuLostWhileAJobRunsMarksItUnhealthyAndTheJobLost) {
 
 // GET /api/v1/nodes gives each GPU's NVML reading where NVML reads it (this host's node), null
 // where nothing does (a described node), and which job holds which share.
+TEST(ServiceTest, AGpuInMigModeShowsItsInstancesAndTakesNoJob) {
+  TempDir dir;
+  cluster::NodeSpec m = Node("m", 2, "A100-SXM-80GB");
+  m.gpus[0].mig_enabled = true;
+  m.gpus[0].mig_instances = {{"4g.40gb", 40960, "MIG-m-0-0"}, {"3g.40gb", 40960, ""}};
+  Server s(dir.path() / "data", {m});
+  auto c = s.Client(s.admin_token);
+  // Two one-GPU jobs: the first takes GPU 1, the second waits (GPU 0 is in MIG mode).
+  const std::int64_t first = Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 1}})["id"];
+  WaitState(*c, first, "running");
+  const std::int64_t second = Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 1}})["id"];
+  // GPU 0 offers nothing to the scheduler: the pool has 0 GPUs free for it.
+  const json waiting = WaitJob(
+      *c, second, [](const json& x) { return x.value("reason", "").starts_with("not now"); });
+  EXPECT_EQ(waiting["reason"], "not now: needs 1 GPU(s) free, the pool has 0 free");
+  const json nodes = Body(c->Get("/api/v1/nodes"));
+  ASSERT_EQ(nodes["nodes"].size(), 1u);
+  const json& g0 = nodes["nodes"][0]["gpus"][0];
+  const json& g1 = nodes["nodes"][0]["gpus"][1];
+  EXPECT_EQ(g0["mig"],
+            (json{{"instances",
+                   {{{"profile", "4g.40gb"}, {"memory_mib", 40960}, {"uuid", "MIG-m-0-0"}},
+                    {{"profile", "3g.40gb"}, {"memory_mib", 40960}, {"uuid", nullptr}}}}}));
+  EXPECT_EQ(g0["no_work_reason"], "MIG mode: gpupool does not place jobs on MIG instances yet");
+  EXPECT_EQ(g0["healthy"], true);
+  EXPECT_EQ(g0["jobs"], json::array());
+  EXPECT_TRUE(g1["mig"].is_null());
+  EXPECT_TRUE(g1["no_work_reason"].is_null());
+  EXPECT_EQ(g1["jobs"], json::array({first}));
+  // The pool counts GPU 0 unusable.
+  const json pool = Body(c->Get("/api/v1/pool"));
+  EXPECT_EQ(pool["gpus"]["unusable"], 1);
+  EXPECT_EQ(pool["gpus"]["allocated"], 1);
+  c->Delete("/api/v1/jobs/" + std::to_string(first));
+  c->Delete("/api/v1/jobs/" + std::to_string(second));
+}
+
 TEST(ServiceTest, NodesShowNvmlReadingsWhereNvmlReadsThemAndEveryShare) {
   TempDir dir;
   const auto script = dir.path() / "nvml.json";

@@ -293,6 +293,10 @@ export const en = {
   trend_fragmented: "fragmented",
   trend_in_use_help: "In use: the GPUs' NVML utilization summed (100 % of one GPU = 1 GPU); a gap where it was not measured.",
   trend_in_use_unknown: "In use: unknown here (no GPU reports NVML utilization: a simulated node or no driver), shown as a gap, not 0.",
+  // MIG GPUs on the heat map
+  legend_mig: "MIG mode (its instances; takes no job)",
+  mig_instances: "MIG instances: {profiles}",
+  why_mig: "MIG mode: gpupool does not place jobs on MIG instances yet",
 };
 
 export type Key = keyof typeof en;
@@ -585,6 +589,9 @@ export const zh: Record<Key, string> = {
   trend_fragmented: "碎片",
   trend_in_use_help: "使用中：各 GPU 的 NVML 利用率之和（一块 GPU 的 100 % = 1 GPU）；未测量处留空。",
   trend_in_use_unknown: "使用中：此处未知（没有 GPU 报告 NVML 利用率：模拟节点或无驱动），显示为空缺而非 0。",
+  legend_mig: "MIG 模式（显示其实例；不接受作业）",
+  mig_instances: "MIG 实例：{profiles}",
+  why_mig: "MIG 模式：gpupool 暂不在 MIG 实例上放置作业",
 };
 
 export const languages = { en, zh } as const;

@@ -99,6 +99,9 @@ export function HeatmapPage({ t, live, params }: { t: T; live: Live | null; para
         job: head?.job ?? u, count: head?.gpus_per_replica ?? u, share: formatGpus(head?.gpu_milli, u),
       });
     }
+    if (c.kind === "mig") {
+      s += " — " + t("mig_instances", { profiles: c.mig.map((m) => m.profile).join(", ") || t("none") });
+    }
     return s;
   };
   return (
@@ -109,7 +112,7 @@ export function HeatmapPage({ t, live, params }: { t: T; live: Live | null; para
       <input id="node-filter" value={filter}
         onChange={(e) => { location.hash = routeHash("heatmap", { node: (e.target as HTMLInputElement).value }); }} />
       <ul class="legend">
-        {(["free", "fractional", "whole", "fragmented", "unusable", "unknown"] as const).map((k) => (
+        {(["free", "fractional", "whole", "fragmented", "unusable", "unknown", "mig"] as const).map((k) => (
           <li><span class={`swatch swatch-${k}`} />{t(`legend_${k}`)}</li>
         ))}
       </ul>
@@ -127,6 +130,12 @@ export function HeatmapPage({ t, live, params }: { t: T; live: Live | null; para
                     ? <rect width={((CELL_W - 2) * (c.usedMilli ?? 0)) / 1000} height={3} y={CELL_H - 5} class="share" />
                     : null}
                   {c.kind === "fragmented" ? <path d={`M0 0 L${CELL_W - 2} ${CELL_H - 2}`} class="frag-mark" /> : null}
+                  {c.mig.map((m, k) => (
+                    <rect class="mig-instance" data-profile={m.profile} data-index={k} translate={false}
+                      x={m.x * (CELL_W - 2)} width={m.width * (CELL_W - 2)} y={2} height={CELL_H - 6}>
+                      <title>{`${m.profile} (${m.memoryMib} MiB)`}</title>
+                    </rect>
+                  ))}
                 </g>
               ))}
             </g>

@@ -121,6 +121,15 @@ export interface GpuInfo {
   memory_used_mib: number;
   healthy: boolean;
   jobs: number[];
+  // Why the GPU takes no new work (the scheduler's words); null or absent when it takes work.
+  no_work_reason?: string | null;
+  // MIG mode: the GPU's instances; null or absent when MIG is off or unknown.
+  mig?: { instances: MigInstanceInfo[] } | null;
+}
+export interface MigInstanceInfo {
+  profile: string; // "3g.40gb"
+  memory_mib: number; // 0: unknown
+  uuid: string | null;
 }
 export interface NodeInfo {
   name: string;
@@ -131,7 +140,16 @@ export interface NodeInfo {
   jobs: number[];
 }
 
-export type CellKind = "free" | "fractional" | "whole" | "fragmented" | "unusable" | "unknown";
+export type CellKind = "free" | "fractional" | "whole" | "fragmented" | "unusable" | "unknown" | "mig";
+
+// One MIG instance drawn inside its GPU's cell: `x` and `width` are fractions of the cell's width.
+export interface MigSlot {
+  profile: string;
+  memoryMib: number;
+  slices: number; // compute slices, the profile's "<N>g"
+  x: number;
+  width: number;
+}
 
 export interface Cell {
   node: string;
@@ -141,6 +159,25 @@ export interface Cell {
   usedMilli: Maybe<number>; // null: the API did not say
   jobs: number[];
   why: string | null; // why a free part cannot be used (a key of the string table and numbers)
+  mig: MigSlot[]; // kind "mig": its instances, left to right; otherwise empty
+}
+
+// A MIG GPU's instances side by side, in the API's order, each as wide as its compute slices (the
+// profile's "<N>g": 3g.40gb -> 3) out of the GPU's: 7 (A100, H100: 7g is the whole GPU), or the
+// instances' sum when it is more (8 at most, the inventory's limit). A profile without "<N>g" counts
+// one slice.
+export function migSlots(instances: MigInstanceInfo[]): MigSlot[] {
+  const slices = instances.map((m) => {
+    const n = /^(\d+)g\./.exec(m.profile ?? "");
+    return n ? Math.max(1, Number(n[1])) : 1;
+  });
+  const of = Math.max(7, slices.reduce((a, b) => a + b, 0));
+  let at = 0;
+  return instances.map((m, i) => {
+    const slot = { profile: m.profile, memoryMib: num(m.memory_mib) ?? 0, slices: slices[i], x: at / of, width: slices[i] / of };
+    at += slices[i];
+    return slot;
+  });
 }
 
 // The head of the queue as the API gives it (GET /api/v1/pool "head", the stream's "head"): the
@@ -171,14 +208,20 @@ export function strandedIndex(head: unknown): Map<string, Map<number, string>> {
 // A cell: a GPU of a node. A GPU with something free that the scheduler says cannot take the head
 // of the queue (`stranded`, from strandedIndex) is fragmented: free, but not for the job that waits
 // first; `why` is then "why_stranded_" + the scheduler's reason ("gpus", "model", "cpu", ...). Unusable: an unhealthy GPU or a node that takes no
-// work. A GPU whose use the API does not give is "unknown" (drawn apart, never as free).
+// work. A GPU in MIG mode (the API's `mig`) is "mig": its instances are drawn inside the cell
+// (migSlots) and it takes no job (gpupool does not place jobs on MIG instances yet). A GPU whose
+// use the API does not give is "unknown" (drawn apart, never as free).
 export function cellOf(node: NodeInfo, gpu: GpuInfo, stranded: Map<string, Map<number, string>>): Cell {
   const known = num(gpu.milli_used);
   const used = known ?? 1000;
   const free = Math.max(0, 1000 - used);
   let kind: CellKind;
   let why: string | null = null;
-  if (known === null) {
+  const instances = gpu.mig && Array.isArray(gpu.mig.instances) ? gpu.mig.instances : null;
+  if (instances !== null) {
+    kind = "mig";
+    why = "why_mig";
+  } else if (known === null) {
     kind = "unknown";
     why = "why_unknown";
   } else if (!gpu.healthy || node.condition !== "ready") {
@@ -194,7 +237,10 @@ export function cellOf(node: NodeInfo, gpu: GpuInfo, stranded: Map<string, Map<n
   } else {
     kind = "free";
   }
-  return { node: node.name, gpu: gpu.index, kind, freeFraction: free / 1000, usedMilli: known, jobs: gpu.jobs ?? [], why };
+  return {
+    node: node.name, gpu: gpu.index, kind, freeFraction: free / 1000, usedMilli: known, jobs: gpu.jobs ?? [], why,
+    mig: instances === null ? [] : migSlots(instances),
+  };
 }
 
 // The heat map's layout: one row per node, in the API's order, `columns` wide (the most GPUs of
@@ -213,6 +259,7 @@ export function heatRows(nodes: NodeInfo[], head: unknown): { columns: number; r
 export function cellColour(c: Cell): string {
   if (c.kind === "unusable") return "var(--cell-unusable)";
   if (c.kind === "unknown") return "var(--cell-unknown)";
+  if (c.kind === "mig") return "var(--cell-mig)";
   return `hsl(${Math.round(c.freeFraction * 120)} 60% 45%)`;
 }
 

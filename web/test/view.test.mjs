@@ -121,6 +121,51 @@ test("heat map cells: whole, fractional, fragmented, free, unusable", () => {
   assert.equal(v.heatRows([{ ...node, condition: "cordoned" }], head).rows[0][3].why, "why_node_cordoned");
 });
 
+test("heat map cells: a MIG GPU is drawn as its instances, each as wide as its slices", () => {
+  const node = {
+    name: "a100-0",
+    condition: "ready",
+    gpus: [
+      { index: 0, milli_used: 0, healthy: true, jobs: [], mig: null },
+      {
+        index: 1, milli_used: 0, healthy: true, jobs: [],
+        no_work_reason: "MIG mode: gpupool does not place jobs on MIG instances yet",
+        mig: { instances: [
+          { profile: "3g.40gb", memory_mib: 40960, uuid: "MIG-a" },
+          { profile: "2g.20gb", memory_mib: 19968, uuid: "MIG-b" },
+          { profile: "1g.10gb", memory_mib: 9856, uuid: null },
+          { profile: "1g.10gb+me", memory_mib: 9856, uuid: null },
+        ] },
+      },
+      { index: 2, milli_used: 0, healthy: true, jobs: [], mig: { instances: [] } },
+    ],
+    jobs: [],
+  };
+  const row = v.heatRows([node], null).rows[0];
+  assert.deepEqual(row.map((c) => c.kind), ["free", "mig", "mig"]);
+  assert.deepEqual(row[0].mig, []);
+  assert.equal(row[1].why, "why_mig");
+  // 3 + 2 + 1 + 1 = 7 slices of 7: widths 3/7, 2/7, 1/7, 1/7, starting at 0, 3/7, 5/7, 6/7.
+  assert.deepEqual(row[1].mig.map((m) => [m.profile, m.slices, m.x, m.width, m.memoryMib]), [
+    ["3g.40gb", 3, 0, 3 / 7, 40960],
+    ["2g.20gb", 2, 3 / 7, 2 / 7, 19968],
+    ["1g.10gb", 1, 5 / 7, 1 / 7, 9856],
+    ["1g.10gb+me", 1, 6 / 7, 1 / 7, 9856],
+  ]);
+  // MIG mode with no instances yet: an empty MIG cell.
+  assert.deepEqual(row[2].mig, []);
+  // Fewer slices than the GPU has leave the rest of the cell empty: 4g of 7 is 4/7 wide.
+  assert.deepEqual(v.migSlots([{ profile: "4g.40gb", memory_mib: 40960, uuid: null }]).map((m) => [m.x, m.width]), [[0, 4 / 7]]);
+  // Eight slices (two 4g): each is 4/8 = half the cell.
+  assert.deepEqual(
+    v.migSlots([{ profile: "4g.48gb", memory_mib: 0, uuid: null }, { profile: "4g.48gb", memory_mib: 0, uuid: null }]).map((m) => [m.x, m.width]),
+    [[0, 0.5], [0.5, 0.5]]);
+  // A profile without "<N>g" counts one slice: 1 + 3 of 7.
+  assert.deepEqual(
+    v.migSlots([{ profile: "odd", memory_mib: 0, uuid: null }, { profile: "3g.40gb", memory_mib: 0, uuid: null }]).map((m) => [m.slices, m.x, m.width]),
+    [[1, 0, 1 / 7], [3, 1 / 7, 3 / 7]]);
+});
+
 test("every reason the scheduler may give for a stranded GPU has its words in every language", async () => {
   const { en, zh } = await load("i18n.ts");
   // The names of cluster::MisfitName (src/cluster/cluster_state.cc) but "fits".
