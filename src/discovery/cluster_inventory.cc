@@ -319,7 +319,6 @@ Result<std::map<int, std::vector<cluster::MigInstanceSpec>>> Mig(const Where& w,
     for (std::size_t k = 0; k < instances.size(); ++k) {
       const YAML::Node inst = instances[k];
       const std::string at = "instances[" + std::to_string(k) + "]";
-      YAML::Node profile_node = inst;
       std::optional<std::int64_t> memory_mib;
       if (inst.IsMap()) {
         const Where in_inst{inner.file, inner.who + ": " + at};
@@ -327,7 +326,6 @@ Result<std::map<int, std::vector<cluster::MigInstanceSpec>>> Mig(const Where& w,
           return Error(s);
         }
         if (!inst["profile"].IsDefined()) return Error(in_inst.Bad(inst, "profile", "missing"));
-        profile_node = inst["profile"];
         if (inst["memory_mib"].IsDefined()) {
           auto mib = Positive(in_inst, inst["memory_mib"], "memory_mib", std::int64_t{1} << 40,
                               "any GPU has");
@@ -335,6 +333,8 @@ Result<std::map<int, std::vector<cluster::MigInstanceSpec>>> Mig(const Where& w,
           memory_mib = *mib;
         }
       }
+      // Chosen, not assigned: assigning a YAML::Node writes through to the node it refers to.
+      const YAML::Node profile_node = inst.IsMap() ? inst["profile"] : inst;
       const std::string text = profile_node.IsScalar() ? profile_node.Scalar() : "";
       const auto profile = MigProfile(text);
       if (!profile) {

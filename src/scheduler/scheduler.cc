@@ -179,6 +179,20 @@ std::string_view NodeConditionName(NodeCondition c) {
 
 Scheduler::~Scheduler() = default;
 
+namespace {
+
+// `nodes` with MIG mode off on every GPU: what "never" is checked against (empty_) counts a GPU in
+// MIG mode as usable, as it counts a lost one, since MIG mode can be turned off: a job that needs
+// it waits "not now" with the free counts that leave it out, rather than being refused.
+std::vector<cluster::NodeSpec> WithoutMig(std::vector<cluster::NodeSpec> nodes) {
+  for (cluster::NodeSpec& n : nodes) {
+    for (cluster::GpuSpec& g : n.gpus) g.mig_enabled = false;
+  }
+  return nodes;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::NodeSpec>& nodes,
                                                      const SchedulerOptions& opt) {
   std::unique_ptr<Scheduler> s(new Scheduler());
@@ -193,7 +207,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const std::vector<cluster::
   auto state = cluster::ClusterState::Build(nodes, s->models_);
   if (!state) return Error(state.error());
   s->state_ = std::move(*state);
-  auto empty = cluster::ClusterState::Build(nodes, s->models_);
+  auto empty = cluster::ClusterState::Build(WithoutMig(nodes), s->models_);
   if (!empty) return Error(empty.error());
   s->empty_ = std::move(*empty);
   s->specs_ = nodes;
@@ -273,7 +287,7 @@ Result<int> Scheduler::AddNode(const cluster::NodeSpec& spec) {
   }
   auto index = state_.AddNode(spec, models_);
   if (!index) return Error(index.error());
-  auto empty_index = empty_.AddNode(spec, models_);
+  auto empty_index = empty_.AddNode(WithoutMig({spec})[0], models_);
   GP_CHECK(empty_index && *empty_index == *index);
   placer_->OnNodeAdded(*index);
   freed_ = true;

@@ -554,7 +554,8 @@ class Scheduler {
   std::unordered_map<std::string, int> node_index_;
   cluster::ModelTable models_;
   cluster::ClusterState state_;
-  cluster::ClusterState empty_;  // every node as if nothing ran: what "never" is checked against
+  // Every node as if nothing ran and no GPU were in MIG mode: what "never" is checked against.
+  cluster::ClusterState empty_;
   std::unique_ptr<placement::Policy> policy_;
   std::unique_ptr<placement::Placer> placer_;
   std::unique_ptr<JobOrder> order_;

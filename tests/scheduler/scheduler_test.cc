@@ -483,6 +483,12 @@ TEST(SchedulerTest, GpuInMigModeTakesNoJobWhileItsNeighboursDo) {
     EXPECT_EQ(t.gpus_free, 1);
     EXPECT_EQ(t.gpus_unusable, 1);
     EXPECT_EQ(t.allocated_milli, 3000);
+    // A job for all four GPUs is not refused (MIG mode can be turned off): it waits, and the free
+    // count leaves GPU 1 out (0 free now).
+    ASSERT_TRUE(s->AddPending(6, Whole(4)).ok());
+    s->RunCycle();
+    EXPECT_EQ(s->placement(6), nullptr);
+    EXPECT_EQ(s->PendingReason(6), "not now: needs 4 GPU(s) free, the pool has 0 free");
   }
   // A lost GPU gives the other reason.
   auto s = Make({Node("b", 2)}, "bestfit");

@@ -5,7 +5,7 @@
 //     one-GPU jobs: three run, on GPUs 0, 2 and 3, and the fourth waits (no job lands on GPU 1);
 //   - the heat map draws GPU 1 as a MIG cell holding its four instances, left to right, widths
 //     3:2:1:1 of the cell (7 slices), its hover naming the profiles; the legend has the MIG
-//     entry; the node's name is marked translate="no"; no console error.
+//     entry; the node's name sits inside translate="no"; no console error.
 // Screenshots go to OUT. Runs as e2e/harness.mjs says.
 import { join } from "node:path";
 import { launch, newPage, options, run, signIn, startServe, until } from "./harness.mjs";
@@ -38,8 +38,14 @@ await run(async ({ check }) => {
   const gpusTaken = (placed ?? []).flatMap((j) => (j.placement ?? []).flatMap((r) => r.gpus.map((g) => g.uuid))).sort();
   check(JSON.stringify(gpusTaken) === JSON.stringify(["GPU-sim-a100-mig-0", "GPU-sim-a100-mig-2", "GPU-sim-a100-mig-3"]),
     `the jobs hold GPUs 0, 2, 3, never the MIG GPU 1: ${gpusTaken.join(", ")}`);
-  const waiting = (placed ?? []).find((j) => !(j.placement?.length > 0));
-  check(waiting?.state === "pending", `the fourth job waits (${waiting?.state}: ${waiting?.reason})`);
+  // The fourth waits with the scheduler's reason: GPU 1 is not counted free.
+  const waitingId = (placed ?? []).find((j) => !(j.placement?.length > 0))?.id;
+  const waiting = await until(async () => {
+    const j = await api("GET", `/api/v1/jobs/${waitingId}`);
+    return j.reason?.startsWith("not now") ? j : null;
+  }, 10000);
+  check(waiting?.state === "pending" && waiting?.reason === "not now: needs 1 GPU(s) free, the pool has 0 free",
+    `the fourth job waits: ${waiting?.state}: ${waiting?.reason}`);
   const after = (await api("GET", "/api/v1/nodes")).nodes[0];
   check(after.gpus[1].jobs.length === 0, `GPU 1 holds no job (${JSON.stringify(after.gpus[1].jobs)})`);
 
@@ -69,7 +75,7 @@ await run(async ({ check }) => {
     `the MIG cell's hover: ${hover}`);
   const legend = await page.$eval("ul.legend", (e) => e.textContent);
   check((await page.$("ul.legend .swatch-mig")) !== null && legend.includes("MIG"), "the legend has the MIG entry");
-  const label = await page.$eval("text.node-label", (e) => [e.textContent, e.getAttribute("translate")]);
+  const label = await page.$eval("text.node-label", (e) => [e.textContent, e.closest("[translate]")?.getAttribute("translate")]);
   check(label[0] === "a100-mig" && label[1] === "no", `the node's name is data, not translated: ${label.join(" ")}`);
   await page.screenshot({ path: join(out, "heatmap-mig.png"), fullPage: true });
   check(errors.length === 0, `no console errors${errors.length ? ": " + errors.join(" | ") : ""}`);

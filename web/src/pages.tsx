@@ -116,12 +116,14 @@ export function HeatmapPage({ t, live, params }: { t: T; live: Live | null; para
           <li><span class={`swatch swatch-${k}`} />{t(`legend_${k}`)}</li>
         ))}
       </ul>
-      <div class="heatmap">
+      {/* translate: the cells hold data (node names, MIG profiles) and text already in the page's
+          language; SVG elements take no translate attribute of their own, so it is set here. */}
+      <div class="heatmap" translate={false}>
         <svg role="img" aria-label={t("heatmap_title")} width={LABEL_W + columns * CELL_W} height={rows.length * CELL_H}
           data-cells={rows.reduce((a, r) => a + r.length, 0)}>
           {rows.map((row, i) => (
             <g key={nodes[i].name} transform={`translate(0 ${i * CELL_H})`}>
-              <text x={LABEL_W - 4} y={CELL_H - 2} text-anchor="end" class="node-label" translate={false}>{nodes[i].name}</text>
+              <text x={LABEL_W - 4} y={CELL_H - 2} text-anchor="end" class="node-label">{nodes[i].name}</text>
               {row.map((c) => (
                 <g class={`cell cell-${c.kind}`} transform={`translate(${LABEL_W + c.gpu * CELL_W} 0)`}>
                   <title>{title(c)}</title>
@@ -131,7 +133,7 @@ export function HeatmapPage({ t, live, params }: { t: T; live: Live | null; para
                     : null}
                   {c.kind === "fragmented" ? <path d={`M0 0 L${CELL_W - 2} ${CELL_H - 2}`} class="frag-mark" /> : null}
                   {c.mig.map((m, k) => (
-                    <rect class="mig-instance" data-profile={m.profile} data-index={k} translate={false}
+                    <rect class="mig-instance" data-profile={m.profile} data-index={k}
                       x={m.x * (CELL_W - 2)} width={m.width * (CELL_W - 2)} y={2} height={CELL_H - 6}>
                       <title>{`${m.profile} (${m.memoryMib} MiB)`}</title>
                     </rect>
