@@ -1240,6 +1240,65 @@ TEST(ServiceTest, AGpuInMigModeShowsItsInstancesAndTakesNoJob) {
   c->Delete("/api/v1/jobs/" + std::to_string(second));
 }
 
+// The same through NVML discovery (the fake NVML): the MIG GPU's instances come from NVML, and the
+// monitor's readings leave it out of work (healthy, but in MIG mode).
+TEST(ServiceTest, ADiscoveredGpuInMigModeTakesNoJob) {
+  TempDir dir;
+  const auto script = dir.path() / "nvml.json";
+  std::ofstream(script) << json{
+      {"gpus",
+       {{{"name", "NVIDIA A100-SXM4-80GB"},
+         {"uuid", "GPU-mig-0"},
+         {"bus_id", "00000000:18:00.0"},
+         {"memory_total_mib", 81920},
+         {"mig", true},
+         {"mig_devices",
+          {{{"name", "NVIDIA A100-SXM4-80GB MIG 4g.40gb"},
+            {"uuid", "MIG-1"},
+            {"memory_total_mib", 40192},
+            {"gi", 1}},
+           {{"name", "NVIDIA A100-SXM4-80GB MIG 3g.40gb"},
+            {"uuid", "MIG-2"},
+            {"memory_total_mib", 40192},
+            {"gi", 2}}}}},
+        {{"name", "NVIDIA A100-SXM4-80GB"},
+         {"uuid", "GPU-mig-1"},
+         {"bus_id", "00000000:2A:00.0"},
+         {"memory_total_mib", 81920},
+         {"mig", false}}}}}.dump();
+  setenv("FAKE_NVML_SCRIPT", script.c_str(), 1);
+  auto nvml = discovery::NvmlLibrary::Open({FAKE_NVML_LIBRARY});
+  ASSERT_TRUE(nvml.has_value()) << nvml.error().ToString();
+  auto node = discovery::DiscoverNode(**nvml);
+  ASSERT_TRUE(node.has_value());
+  {
+    Server s(dir.path() / "data", {discovery::ToNodeSpec(*node)}, 64, nvml->get());
+    auto c = s.Client(s.admin_token);
+    const std::int64_t id = Submit(*c, {{"command", {"sleep", "30"}}, {"gpus", 1}})["id"];
+    const json running = WaitState(*c, id, "running");
+    EXPECT_EQ(running["placement"][0]["gpus"][0]["uuid"], "GPU-mig-1");
+    json nodes;
+    for (int i = 0; i < 500; ++i) {  // until the monitor's first reading
+      nodes = Body(c->Get("/api/v1/nodes"));
+      if (!nodes["nodes"][0]["gpus"][0]["nvml"].is_null()) break;
+      std::this_thread::sleep_for(10ms);
+    }
+    const json& g0 = nodes["nodes"][0]["gpus"][0];
+    ASSERT_FALSE(g0["nvml"].is_null());
+    EXPECT_EQ(g0["mig"],
+              (json{{"instances",
+                     {{{"profile", "4g.40gb"}, {"memory_mib", 40192}, {"uuid", "MIG-1"}},
+                      {{"profile", "3g.40gb"}, {"memory_mib", 40192}, {"uuid", "MIG-2"}}}}}));
+    EXPECT_EQ(g0["healthy"], true);
+    EXPECT_EQ(g0["no_work_reason"], "MIG mode: gpupool does not place jobs on MIG instances yet");
+    EXPECT_EQ(g0["jobs"], json::array());
+    EXPECT_TRUE(nodes["nodes"][0]["gpus"][1]["mig"].is_null());
+    c->Delete("/api/v1/jobs/" + std::to_string(id));
+    WaitState(*c, id, "cancelled");
+  }
+  unsetenv("FAKE_NVML_SCRIPT");
+}
+
 TEST(ServiceTest, NodesShowNvmlReadingsWhereNvmlReadsThemAndEveryShare) {
   TempDir dir;
   const auto script = dir.path() / "nvml.json";
