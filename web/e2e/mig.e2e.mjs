@@ -5,7 +5,7 @@
 //     one-GPU jobs: three run, on GPUs 0, 2 and 3, and the fourth waits (no job lands on GPU 1);
 //   - the heat map draws GPU 1 as a MIG cell holding its four instances, left to right, widths
 //     3:2:1:1 of the cell (7 slices), its hover naming the profiles; the legend has the MIG
-//     entry; the node's name sits inside translate="no"; no console error.
+//     entry; the node's name sits inside translate="no"; the same in Chinese; no console error.
 // Screenshots go to OUT. Runs as e2e/harness.mjs says.
 import { join } from "node:path";
 import { launch, newPage, options, run, signIn, startServe, until } from "./harness.mjs";
@@ -78,6 +78,20 @@ await run(async ({ check }) => {
   const label = await page.$eval("text.node-label", (e) => [e.textContent, e.closest("[translate]")?.getAttribute("translate")]);
   check(label[0] === "a100-mig" && label[1] === "no", `the node's name is data, not translated: ${label.join(" ")}`);
   await page.screenshot({ path: join(out, "heatmap-mig.png"), fullPage: true });
+
+  // In Chinese: the legend and the hover in the Chinese table's words, the profiles as they are.
+  const zh = await newPage(browser);
+  await zh.page.addInitScript(() => localStorage.setItem("gpupool.lang", "zh"));
+  await signIn(zh.page, base, token);
+  await zh.page.goto(base + "#/heatmap");
+  await zh.page.waitForSelector("g.cell-mig rect.mig-instance");
+  const zhLegend = await zh.page.$eval("ul.legend", (e) => e.textContent);
+  const zhHover = await zh.page.$eval("g.cell-mig > title", (e) => e.textContent);
+  check(zhLegend.includes("MIG 模式（显示其实例；不接受作业）"), `zh legend: ${zhLegend}`);
+  check(zhHover.includes("MIG 实例：3g.40gb, 2g.20gb, 1g.10gb, 1g.10gb") && zhHover.includes("暂不在 MIG 实例上放置作业"),
+    `zh hover: ${zhHover}`);
+  await zh.page.screenshot({ path: join(out, "heatmap-mig-zh.png"), fullPage: true });
+  errors.push(...zh.errors);
   check(errors.length === 0, `no console errors${errors.length ? ": " + errors.join(" | ") : ""}`);
 }, async () => {
   await browser?.close();
