@@ -93,7 +93,10 @@ export function HeatmapPage({ t, live, params }: { t: T; live: Live | null; para
   const { columns, rows } = heatRows(nodes, head);
   const u = t("unknown");
   const title = (c: Cell) => {
-    let s = t("cell_title", { node: c.node, gpu: c.gpu, used: formatGpus(c.usedMilli, u), jobs: c.jobs.join(", ") || t("none") });
+    let s = t("cell_title", {
+      node: c.node, gpu: c.gpu, used: formatGpus(c.usedMilli, u), jobs: c.jobs.join(", ") || t("none"),
+      mem: formatMib(c.memoryAllocatedMib, u), memTotal: formatMib(c.memoryMib, u),
+    });
     if (c.why) {
       s += " — " + t(c.why as Parameters<T>[0], {
         job: head?.job ?? u, count: head?.gpus_per_replica ?? u, share: formatGpus(head?.gpu_milli, u),

@@ -160,6 +160,8 @@ export interface Cell {
   jobs: number[];
   why: string | null; // why a free part cannot be used (a key of the string table and numbers)
   mig: MigSlot[]; // kind "mig": its instances, left to right; otherwise empty
+  memoryMib: Maybe<number>; // the GPU's memory (null: unknown, as for trace nodes: 0 in the API)
+  memoryAllocatedMib: Maybe<number>; // what jobs asked for of it
 }
 
 // A MIG GPU's instances side by side, in the API's order, each as wide as its compute slices (the
@@ -240,6 +242,8 @@ export function cellOf(node: NodeInfo, gpu: GpuInfo, stranded: Map<string, Map<n
   return {
     node: node.name, gpu: gpu.index, kind, freeFraction: free / 1000, usedMilli: known, jobs: gpu.jobs ?? [], why,
     mig: instances === null ? [] : migSlots(instances),
+    memoryMib: num(gpu.memory_mib) || null,
+    memoryAllocatedMib: num(gpu.memory_used_mib),
   };
 }
 

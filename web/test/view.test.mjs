@@ -112,6 +112,12 @@ test("heat map cells: whole, fractional, fragmented, free, unusable", () => {
   const wide = { ...head, stranded: [{ node: "l40s-0", gpus: [1, 2, 3], why: "too_few_gpus" }] };
   assert.equal(v.heatRows([node], wide).rows[0][3].kind, "fragmented");
   assert.equal(v.heatRows([node], wide).rows[0][3].why, "why_stranded_too_few_gpus");
+  // Memory for the hover: the API's 0 (a trace node) is unknown, not 0 GiB.
+  const mem = { ...node, gpus: [{ index: 0, milli_used: 500, memory_mib: 81920, memory_used_mib: 16384, healthy: true, jobs: [2] },
+    { index: 1, milli_used: 0, memory_mib: 0, memory_used_mib: 0, healthy: true, jobs: [] }] };
+  const [m0, m1] = v.heatRows([mem], null).rows[0];
+  assert.deepEqual([m0.memoryMib, m0.memoryAllocatedMib, v.formatMib(m0.memoryAllocatedMib, "?")], [81920, 16384, "16 GiB"]);
+  assert.equal(m1.memoryMib, null);
   // A GPU whose use the API does not give is unknown, not free (unknown is never 0).
   const vague = { ...node, gpus: [{ index: 0, healthy: true, jobs: [] }, { index: 1, milli_used: null, healthy: true, jobs: [] }] };
   assert.deepEqual(v.heatRows([vague], null).rows[0].map((c) => [c.kind, c.usedMilli]), [["unknown", null], ["unknown", null]]);
