@@ -244,7 +244,7 @@ struct PoolService::View {
     std::vector<char> healthy;    // per GPU
     // per GPU: why it takes no new work (Scheduler::gpu_no_work_reason: static text), or none
     std::vector<std::optional<std::string_view>> no_work;
-    std::vector<int> util_pct;    // per GPU: NVML's utilization; -1 no reading
+    std::vector<int> util_pct;  // per GPU: NVML's utilization; -1 no reading
     std::vector<std::optional<discovery::GpuSample>> nvml;  // per GPU: NVML's last reading
   };
   std::vector<Node> nodes;  // the nodes not removed, by index

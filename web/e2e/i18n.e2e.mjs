@@ -9,7 +9,7 @@ import { launch, newPage, options, run, signIn, startServe, until } from "./harn
 
 // Names written the same in Chinese technical text.
 const ALLOWED = new Set(["GPU", "GPUs", "CPU", "NVML", "NVLink", "MIG", "UUID", "API", "ID", "MiB", "GiB", "TiB", "KB",
-  "MB", "GB", "TB", "W", "gpupool", "Token", "FP", "FP8", "FP16", "BF16", "INT8", "INT4", "TFLOP", "TFLOPs", "SSE",
+  "MB", "GB", "TB", "W", "gpupool", "Token", "token", "FP", "FP8", "FP16", "BF16", "INT8", "INT4", "TFLOP", "TFLOPs", "SSE",
   "PCIe", "InfiniBand", "RoCE", "HBM", "KV", "TP", "PP", "DP", "EP", "JSON", "URL", "stdout", "h", "d", "s", "ms", "min", "C"]);
 
 const { gpupool, out, chromiumPath } = options("i18n.e2e");
