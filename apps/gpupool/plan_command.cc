@@ -235,6 +235,8 @@ struct TrainFlags {
   std::string cross_entropy = "fused";
   std::string finetune = "full";
   std::string offload = "none";
+  std::string framework = "auto";
+  std::string fp8_recipe = "tensorwise";
   bool eager = false;
   bool no_sp = false;
 };
@@ -275,6 +277,8 @@ void PrintTrain(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::TrainOp
                     ? " per token (6N + attention), "
                     : " per token (4N frozen + 6 x adapters + attention), ")
             << Big(e.model_flops_per_step) << " per step\n";
+  std::cout << "  framework          " << pl::FrameworkName(e.framework)
+            << (o.framework == pl::Framework::kAuto ? " (auto)" : "") << "\n";
   std::cout << "  step               " << F(e.step_seconds, 3) << " s: compute "
             << F(e.compute_seconds, 3) << ", bubble " << F(e.bubble_seconds, 3) << ", TP "
             << F(e.tp_comm_seconds, 3) << ", CP " << F(e.cp_comm_seconds, 3) << ", EP "
@@ -292,6 +296,9 @@ void PrintTrain(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::TrainOp
   std::cout << "  budget             " << Big(e.tokens) << " tokens: " << Big(e.gpu_hours)
             << " GPU-hours, " << F(e.days, 1) << " days on " << o.gpus << " GPUs\n";
   for (const auto& n : e.notes) std::cout << "  note: " << n << "\n";
+  const pl::TrainBasis basis = pl::TrainingBasis(m, g, o, e);
+  for (const auto& n : basis.modelled) std::cout << "  modelled: " << n << "\n";
+  for (const auto& n : basis.assumptions) std::cout << "  assumption: " << n << "\n";
 }
 
 void RunTrain(TrainFlags& f, int& exit_code) {
@@ -318,6 +325,12 @@ void RunTrain(TrainFlags& f, int& exit_code) {
   auto rc = pl::ParseRecompute(f.recompute);
   if (!rc) return Fail(rc.error(), exit_code);
   o.layout.recompute = *rc;
+  auto fw = pl::ParseFramework(f.framework);
+  if (!fw) return Fail(fw.error(), exit_code);
+  o.framework = *fw;
+  auto recipe = pl::ParseFp8Recipe(f.fp8_recipe);
+  if (!recipe) return Fail(recipe.error(), exit_code);
+  o.fp8_recipe = *recipe;
   o.flash_attention = !f.eager;
   o.sequence_parallel = !f.no_sp;
   auto e = pl::EstimateTraining(r->model, *r->gpu, o);
@@ -353,6 +366,7 @@ struct SearchFlags {
   int64_t batch_tokens = int64_t{4} << 20;
   int top = 5;
   int show_discarded = 10;
+  std::string framework = "auto";
   pl::InferOptions infer;
 };
 
@@ -426,6 +440,9 @@ void RunSearch(SearchFlags& f, int& exit_code) {
   auto kernels = Kernels(*r);
   if (!kernels) return Fail(kernels.error(), exit_code);
   so.base.kernels = *kernels;
+  auto fw = pl::ParseFramework(f.framework);
+  if (!fw) return Fail(fw.error(), exit_code);
+  so.base.framework = *fw;
   so.global_batch_tokens = f.batch_tokens;
   const pl::ModelProfile prof = pl::MakeProfile(r->model);
   auto roce = pl::ScaleOutTier(*r->catalog, "RoCE-400G");
@@ -511,6 +528,14 @@ void RunSearch(SearchFlags& f, int& exit_code) {
       std::cout << line;
     }
     std::cout << "Interconnect: " << g.interconnect << " (" << g.interconnect_reason << ")\n";
+    {
+      pl::TrainOptions chosen = so.base;
+      chosen.gpus = best.gpus;
+      const pl::TrainBasis basis = pl::TrainingBasis(r->model, *r->gpu, chosen, top);
+      std::cout << "Basis of the first layout:\n";
+      for (const auto& n : basis.modelled) std::cout << "  modelled: " << n << "\n";
+      for (const auto& n : basis.assumptions) std::cout << "  assumption: " << n << "\n";
+    }
     std::cout << "Discarded " << best.discarded.size() << " layouts, e.g.:\n";
     // One example of each kind of reason first (does not divide, needs memory, misses the
     // deadline, ...), then more of the rest up to --show-discarded.
@@ -731,15 +756,29 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   train->add_option(
       "--flash-efficiency", tr.o.flash_efficiency,
       "share of the 16-bit dense peak flash attention reaches (default: the table's)");
+  train->add_option("--framework", tr.framework,
+                    "software stack whose kernels and overlaps to price: megatron (Megatron-Core, "
+                    "NeMo, Megatron-Bridge with Transformer Engine: fused element-wise kernels, "
+                    "cuDNN attention, overlapped parameter gather), pytorch (eager PyTorch: "
+                    "torchtitan, llm-foundry, Hugging Face with FSDP or DeepSpeed: unfused "
+                    "element-wise ops, flash-attn 2, FP32 gradient reduction) or auto (pytorch "
+                    "with --zero 3, megatron otherwise)" +
+                        Default(std::string("auto")));
+  train->add_option("--fp8-recipe", tr.fp8_recipe,
+                    "FP8 scaling: tensorwise (Transformer Engine, torchao) or blockwise "
+                    "(DeepSeek-V3's 128-element tiles)" +
+                        Default(std::string("tensorwise")));
   train->add_option("--elementwise-bytes", tr.o.elementwise_bytes_per_hidden,
                     "element-wise traffic per token per layer per pass, in units of the hidden "
-                    "size" +
-                        Default(kTrain.elementwise_bytes_per_hidden));
+                    "size (default: the framework's: pytorch " +
+                        F(pl::kElementwiseBytesPerHidden, 0) +
+                        ", megatron counted per fused kernel)");
   train->add_option("--tp-overlap", tr.o.tp_overlap,
                     "share of TP communication hidden (default: the table's fp8_tp_overlap when "
                     "training in fp8, else 0)");
   train->add_option("--dp-overlap", tr.o.dp_overlap,
-                    "share of DP comm hidden" + Default(kTrain.dp_overlap));
+                    "share of DP communication hidden behind compute (default: modelled: FSDP "
+                    "prefetch per layer, bucketed gradient reduction under the last backward)");
   train->add_option("--ep-overlap", tr.o.ep_overlap,
                     "share of EP all-to-all hidden (default " + F(pl::kMoeA2aOverlap, 1) +
                         " with two or more microbatches per pipeline, as DualPipe / Megatron-Core "
@@ -758,6 +797,10 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   search->add_option("--seq", se.seq, "train: sequence length");
   search->add_option("--batch-tokens", se.batch_tokens, "train: tokens per step (4Mi)");
   search->add_option("--top", se.top, "layouts to show");
+  search->add_option("--framework", se.framework,
+                     "train: software stack to price (megatron, pytorch, or auto: each layout by "
+                     "its ZeRO stage, pytorch for ZeRO-3, as `plan train` does)" +
+                         Default(std::string("auto")));
   search->add_option("--show-discarded", se.show_discarded, "discarded layouts to show");
   search->add_option("--batch", se.infer.batch, "serve: concurrent sequences");
   search->add_option("--context", se.infer.context, "serve: tokens per sequence");

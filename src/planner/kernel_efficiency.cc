@@ -41,8 +41,9 @@ Result<KernelEfficiencyTable> LoadKernelEfficiency(const std::string& path) {
                                            ": expected a row (a mapping)"));
     }
     hw::YamlReader r(path, node, "");
-    GP_RETURN_IF_ERROR(r.OnlyKeys({"architecture", "source", "sources", "verified", "gemm_16bit",
-                                   "gemm_fp8", "flash", "fp8_tp_overlap"}));
+    GP_RETURN_IF_ERROR(
+        r.OnlyKeys({"architecture", "source", "sources", "verified", "gemm_16bit", "gemm_fp8",
+                    "gemm_fp8_blockwise", "flash", "flash_te", "fp8_tp_overlap", "nccl_sm_share"}));
     GP_RETURN_IF_ERROR(r.LoadDefaults());
     KernelEfficiency k;
     GP_ASSIGN_OR_RETURN(k.architecture, r.String("architecture"));
@@ -50,7 +51,13 @@ Result<KernelEfficiencyTable> LoadKernelEfficiency(const std::string& path) {
     GP_RETURN_IF_ERROR(named.LoadDefaults());
     GP_ASSIGN_OR_RETURN(k.gemm_16bit, Share(named, "gemm_16bit"));
     GP_ASSIGN_OR_RETURN(k.gemm_fp8, Share(named, "gemm_fp8"));
+    GP_ASSIGN_OR_RETURN(k.gemm_fp8_blockwise, Share(named, "gemm_fp8_blockwise"));
     GP_ASSIGN_OR_RETURN(k.flash, Share(named, "flash"));
+    GP_ASSIGN_OR_RETURN(k.flash_te, Share(named, "flash_te"));
+    GP_ASSIGN_OR_RETURN(k.nccl_sm_share, named.Figure("nccl_sm_share"));
+    if (k.nccl_sm_share.value < 0 || k.nccl_sm_share.value >= 1) {
+      return Error(named.Bad("nccl_sm_share", "must be in [0, 1)"));
+    }
     GP_ASSIGN_OR_RETURN(k.fp8_tp_overlap, named.Figure("fp8_tp_overlap"));
     if (k.fp8_tp_overlap.value < 0 || k.fp8_tp_overlap.value > 1) {
       return Error(named.Bad("fp8_tp_overlap", "must be in [0, 1]"));

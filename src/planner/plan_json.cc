@@ -137,6 +137,9 @@ json FabricJson(const Fabric& f) {
           {"gpus_per_node", f.gpus_per_node}};
 }
 
+static json TrainCoreJson(const ModelSpec& m, const hw::GpuModel& gpu, const TrainOptions& o,
+                          const TrainEstimate& e);
+
 // The kernel-efficiency figures a training estimate used, each with where it came from.
 json KernelsJson(const TrainOptions& o, const TrainEstimate& e) {
   auto fig = [](const hw::Sourced& s, const std::optional<double>& over) {
@@ -147,14 +150,32 @@ json KernelsJson(const TrainOptions& o, const TrainEstimate& e) {
           {"gemm_16bit", fig(o.kernels.gemm_16bit, o.compute_efficiency)},
           {"gemm_fp8", fig(o.kernels.gemm_fp8, o.fp8_compute_efficiency)},
           {"flash", fig(o.kernels.flash, o.flash_efficiency)},
+          {"flash_te", fig(o.kernels.flash_te, o.flash_efficiency)},
+          {"gemm_fp8_blockwise", fig(o.kernels.gemm_fp8_blockwise, o.fp8_compute_efficiency)},
+          {"nccl_sm_share", fig(o.kernels.nccl_sm_share, std::nullopt)},
           {"gemm_efficiency_used", e.gemm_efficiency},
-          {"elementwise_bytes_per_hidden", o.elementwise_bytes_per_hidden},
+          {"elementwise_bytes_per_token_layer", e.elementwise_bytes_per_token_layer},
+          {"fp8_cast_bytes_per_token_layer", e.fp8_cast_bytes_per_token_layer},
+          {"flash_efficiency_used", e.flash_efficiency},
           {"tp_overlap", e.tp_overlap},
           {"ep_overlap", e.ep_overlap}};
 }
 
 json TrainJson(const ModelSpec& m, const hw::GpuModel& gpu, const TrainOptions& o,
                const TrainEstimate& e) {
+  json j = TrainCoreJson(m, gpu, o, e);
+  // Framework, FP8 recipe and each figure's basis (issue 12).
+  j["framework"] = FrameworkName(e.framework);
+  j["fp8_recipe"] = Fp8RecipeName(o.fp8_recipe);
+  j["step_parts_seconds"]["dp_interference"] = e.dp_interference_seconds;
+  const TrainBasis basis = TrainingBasis(m, gpu, o, e);
+  j["modelled"] = basis.modelled;
+  j["assumptions"] = basis.assumptions;
+  return j;
+}
+
+static json TrainCoreJson(const ModelSpec& m, const hw::GpuModel& gpu, const TrainOptions& o,
+                          const TrainEstimate& e) {
   return {{"model", ModelJson(m)},
           {"kernels", KernelsJson(o, e)},
           {"finetune", FinetuneName(o.finetune)},

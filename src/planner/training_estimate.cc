@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <optional>
+#include <string>
 
 #include "planner/gpu_rates.h"
 
@@ -70,6 +73,114 @@ Result<Finetune> ParseFinetune(std::string_view s) {
   if (s == "qlora") return Finetune::kQlora;
   return Error(Status::InvalidArgument("unknown --finetune '" + std::string(s) +
                                        "' (one of full, lora, qlora)"));
+}
+
+std::string FrameworkName(Framework f) {
+  switch (f) {
+    case Framework::kAuto:
+      return "auto";
+    case Framework::kMegatron:
+      return "megatron";
+    case Framework::kPyTorch:
+      return "pytorch";
+  }
+  return "?";
+}
+
+Result<Framework> ParseFramework(std::string_view s) {
+  if (s == "auto") return Framework::kAuto;
+  if (s == "megatron") return Framework::kMegatron;
+  if (s == "pytorch") return Framework::kPyTorch;
+  return Error(Status::InvalidArgument("unknown --framework '" + std::string(s) +
+                                       "' (one of auto, megatron, pytorch)"));
+}
+
+Framework ResolveFramework(Framework f, int zero) {
+  if (f != Framework::kAuto) return f;
+  return zero >= 3 ? Framework::kPyTorch : Framework::kMegatron;
+}
+
+std::string Fp8RecipeName(Fp8Recipe r) {
+  return r == Fp8Recipe::kBlockwise ? "blockwise" : "tensorwise";
+}
+
+Result<Fp8Recipe> ParseFp8Recipe(std::string_view s) {
+  if (s == "tensorwise") return Fp8Recipe::kTensorwise;
+  if (s == "blockwise") return Fp8Recipe::kBlockwise;
+  return Error(Status::InvalidArgument("unknown --fp8-recipe '" + std::string(s) +
+                                       "' (one of tensorwise, blockwise)"));
+}
+
+namespace {
+
+// Input and output widths of one layer's linear projections as one token passes through them
+// (routed experts top_k times).
+struct LinearShape {
+  double in = 0, out = 0;
+};
+std::vector<LinearShape> LayerLinears(const ModelSpec& m, bool moe_layer) {
+  const double h = double(m.hidden);
+  const double a = m.num_heads;
+  const double kv = m.mla.enabled ? a : double(m.num_kv_heads);
+  const double dqk = QkHeadDim(m);
+  const double dv = VHeadDim(m);
+  std::vector<LinearShape> v = {{h, a * dqk + kv * dqk + kv * dv}, {a * dv, h}};
+  const double gate = m.ffn_kind == FfnKind::kGated ? 2.0 : 1.0;
+  auto mlp = [&](double width, double times) {
+    if (width <= 0 || times <= 0) return;
+    v.push_back({h * times, gate * width * times});
+    v.push_back({width * times, h * times});
+  };
+  if (moe_layer) {
+    mlp(double(m.moe.expert_ffn), m.moe.top_k);
+    mlp(double(m.moe.shared_ffn), 1.0);
+  } else {
+    mlp(double(m.ffn), 1.0);
+  }
+  return v;
+}
+
+}  // namespace
+
+double ElementwiseBytesPerToken(const ModelSpec& m, bool moe_layer, Framework fw,
+                                std::optional<double> per_hidden, int tp, bool sp) {
+  const double h = double(m.hidden);
+  const double sp_div = sp ? tp : 1;
+  if (per_hidden) return *per_hidden * h / sp_div;
+  if (fw != Framework::kMegatron) return kElementwiseBytesPerHidden * h / sp_div;
+  // Norms (read h, write h) and the two residual adds (read 2h, write h), 2 B each: sharded over
+  // TP only with sequence parallelism.
+  const double seq_part = m.norms_per_layer * 4.0 * h + 2.0 * 6.0 * h;
+  // The activation (SwiGLU reads gate and up and writes their product: 3 x 2 B per ffn element;
+  // GELU reads and writes: 2 x 2 B) on each MLP a token passes through, split over TP.
+  const double act = m.ffn_kind == FfnKind::kGated ? 6.0 : 4.0;
+  double width = 0;
+  if (moe_layer) {
+    width = m.moe.top_k * double(m.moe.expert_ffn) + double(m.moe.shared_ffn);
+  } else {
+    width = double(m.ffn);
+  }
+  // Fused RoPE reads and writes the rotated parts of q and k.
+  double rope = 0;
+  if (m.mla.enabled) {
+    rope = 4.0 * (m.num_heads + 1.0) * m.mla.qk_rope_head_dim;
+  } else if (!m.learned_positions) {
+    rope = 4.0 * (m.num_heads + m.num_kv_heads) * double(m.head_dim);
+  }
+  return seq_part / sp_div + (act * width + rope) / tp;
+}
+
+double Fp8CastBytesPerToken(const ModelSpec& m, bool moe_layer, Framework fw, int tp,
+                            bool full_recompute) {
+  double fwd = 0, bwd = 0;
+  const std::vector<LinearShape> lin = LayerLinears(m, moe_layer);
+  for (const LinearShape& l : lin) {
+    bwd += 4.0 * l.out;
+    fwd += (fw == Framework::kMegatron ? 1.0 : 4.0) * l.in;
+  }
+  // megatron: the attention output (flash attention writes 16 bit) is cast like any input.
+  if (fw == Framework::kMegatron) fwd += 3.0 * lin[1].in;
+  return (fwd * (full_recompute ? 2.0 : 1.0) + bwd) / tp;
 }
 
 double LoraLayerParams(const ModelSpec& m, bool moe_layer, int rank) {
@@ -152,6 +263,21 @@ namespace {
 constexpr double kHbmEfficiency = 0.8;
 
 }  // namespace
+
+// See the header (one ring per NIC; g members of the group in a node share g rails).
+double GroupCollectiveSeconds(Collective c, double bytes, int n, int stride, const Fabric& f) {
+  if (n <= 1 || bytes <= 0) return 0;
+  if (!SpansNodes(n, stride, f) || c == Collective::kAllToAll || c == Collective::kSendRecv ||
+      stride >= f.gpus_per_node || f.scale_out.achievable_fraction <= 0) {
+    return CollectiveSeconds(c, bytes, n, stride, f);
+  }
+  const int per_node = std::min(n, std::max(1, f.gpus_per_node / std::max(1, stride)));
+  LinkTier link = f.scale_out;
+  const double bw = std::min(per_node * f.scale_out.EffectiveBytesPerSecond(),
+                             f.scale_up.EffectiveBytesPerSecond());
+  link.bandwidth_gbs = bw / 1e9 / link.achievable_fraction;
+  return CollectiveOnLinkSeconds(c, bytes, n, link);
+}
 
 std::vector<int> StageLayerCounts(int layers, int pp) {
   std::vector<int> counts(static_cast<size_t>(pp), layers / pp);
@@ -289,10 +415,16 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   const bool fp8 = o.precision == hw::Precision::kFp8;
   const double peak16 = *PeakTflops(gpu, sixteen.value_or(o.precision)) * 1e12;
   const double peak_train = *PeakTflops(gpu, o.precision) * 1e12;
+  const Framework fw = ResolveFramework(o.framework, l.zero);
+  e.framework = fw;
   const double gemm16 = o.compute_efficiency.value_or(o.kernels.gemm_16bit.value);
-  e.gemm_efficiency = fp8 ? o.fp8_compute_efficiency.value_or(o.kernels.gemm_fp8.value) : gemm16;
+  const hw::Sourced& fp8_row =
+      o.fp8_recipe == Fp8Recipe::kBlockwise ? o.kernels.gemm_fp8_blockwise : o.kernels.gemm_fp8;
+  e.gemm_efficiency = fp8 ? o.fp8_compute_efficiency.value_or(fp8_row.value) : gemm16;
   const double rate_linear = peak_train * e.gemm_efficiency;
-  const double flash_eff = o.flash_efficiency.value_or(o.kernels.flash.value);
+  const double flash_eff = o.flash_efficiency.value_or(
+      fw == Framework::kMegatron ? o.kernels.flash_te.value : o.kernels.flash.value);
+  e.flash_efficiency = flash_eff;
   e.tp_overlap = o.tp_overlap.value_or(fp8 ? o.kernels.fp8_tp_overlap.value : 0.0);
 
   // --- Batch.
@@ -365,8 +497,9 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   double max_ne = 0, max_e = 0, max_stage_params = 0;
   const double attn_fwd_per_layer = AttentionFlopsPerToken(m, double(o.seq)) / m.num_layers;
   const double tp_ar_layer =
-      l.tp > 1 ? CollectiveSeconds(Collective::kAllReduce, tokens_mb * h * 2.0, l.tp, 1, o.fabric)
-               : 0.0;
+      l.tp > 1
+          ? GroupCollectiveSeconds(Collective::kAllReduce, tokens_mb * h * 2.0, l.tp, 1, o.fabric)
+          : 0.0;
   const double n_tp = l.recompute == Recompute::kFull ? 6.0 : 4.0;
   const double a2a_bytes = tokens_mb / (sp ? l.tp : 1) * m.moe.top_k * h * (fp8 ? 1.5 : 2.0);
   const double ep_a2a =
@@ -376,9 +509,9 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       m.mla.enabled ? double(m.num_heads) * (QkHeadDim(m) + VHeadDim(m))
                     : 2.0 * std::max(1, m.num_kv_heads / l.tp) * double(m.head_dim) * l.tp;
   const double cp_bytes = double(o.seq) * l.micro_batch * kv_width * 2.0 / l.tp;
-  const double cp_layer =
-      l.cp > 1 ? 3.0 * CollectiveSeconds(Collective::kAllGather, cp_bytes, l.cp, l.tp, o.fabric)
-               : 0.0;
+  const double cp_layer = l.cp > 1 ? 3.0 * GroupCollectiveSeconds(Collective::kAllGather, cp_bytes,
+                                                                  l.cp, l.tp, o.fabric)
+                                   : 0.0;
   // Attention products run at 16-bit: flash kernels at flash_efficiency, eager batched GEMMs at
   // compute_efficiency; linear layers at the training precision's rate.
   const bool attn_recomputed = l.recompute == Recompute::kFull ||
@@ -394,11 +527,30 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   // eager attention also the softmax/mask/dropout passes over the a x s scores), per token per
   // layer: passes x kElementwiseBytesPerHidden x h + attention passes x (9 or 6) x a x s bytes.
   const double passes = 3.0 + (l.recompute == Recompute::kFull ? 1.0 : 0.0);
-  double bytes_tok_layer = passes * o.elementwise_bytes_per_hidden * h / (sp ? l.tp : 1);
+  // Per token per layer on one GPU: the element-wise kernels in every pass, FP8's casts, and with
+  // eager attention the passes over the scores.
+  const bool full_rc = l.recompute == Recompute::kFull;
+  auto layer_bytes = [&](bool moe_layer) {
+    double b = passes *
+               ElementwiseBytesPerToken(m, moe_layer, fw, o.elementwise_bytes_per_hidden, l.tp, sp);
+    if (fp8) b += Fp8CastBytesPerToken(m, moe_layer, fw, l.tp, full_rc);
+    return b;
+  };
+  const double dense_layer_bytes = layer_bytes(false);
+  const double moe_layer_bytes = m.IsMoe() ? layer_bytes(true) : dense_layer_bytes;
+  e.elementwise_bytes_per_token_layer =
+      ElementwiseBytesPerToken(m, m.IsMoe(), fw, o.elementwise_bytes_per_hidden, l.tp, sp);
+  e.fp8_cast_bytes_per_token_layer =
+      fp8 ? Fp8CastBytesPerToken(m, m.IsMoe(), fw, l.tp, full_rc) : 0.0;
+  double score_bytes = 0;
   if (!o.flash_attention) {
     const double per_score = m.ffn_kind == FfnKind::kPlain ? 9.0 : 6.0;
-    bytes_tok_layer += attn_passes * per_score * m.num_heads * double(o.seq) / l.tp;
+    score_bytes = attn_passes * per_score * m.num_heads * double(o.seq) / l.tp;
   }
+  // FP8 covers the transformer layers' linear projections; the output layer stays 16-bit
+  // (Megatron-Core / Transformer Engine apply FP8 inside the transformer layers only, torchao's
+  // float8 conversion skips the output projection).
+  const double rate_head = peak16 * gemm16;
   const double hbm = MemoryBytesPerSecond(gpu) * kHbmEfficiency;
 
   // The slowest stage sets the pipeline's pace.
@@ -408,6 +560,8 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   for (int s = 0; s < l.pp; ++s) {
     const int count = stage_layers[static_cast<size_t>(s)];
     double ne = 0, ex = 0, flops_model = 0, linear_hw = 0, act = 0, act_one_layer_max = 0;
+    double head_hw = 0;                // output-layer FLOPs per token (16-bit)
+    double ew_bytes = 0;               // element-wise bytes per token, all layers of the stage
     double lora = 0, base_linear = 0;  // adapter parameters; base weights of linear layers
     int moe_layers = 0;
     int attn_layers = count;
@@ -434,6 +588,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
         flops_model += 6.0 * touched;
         linear_hw += linear_passes * touched;
       }
+      ew_bytes += (moe ? moe_layer_bytes : dense_layer_bytes) + score_bytes;
       act += LayerActivationBytesPerToken(m, moe, l.tp, sp, l.recompute, o.flash_attention, o.seq);
       act_one_layer_max = std::max(act_one_layer_max,
                                    LayerActivationBytesPerToken(m, moe, l.tp, sp, Recompute::kNone,
@@ -445,7 +600,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     if (s == l.pp - 1) {
       ne += double(prof.counts.lm_head + prof.counts.final_norm) + (last_tied_copy ? vocab_h : 0);
       flops_model += (6.0 - base_pass_cut) * vocab_h;
-      linear_hw += (linear_passes - base_pass_cut) * vocab_h;
+      head_hw += (linear_passes - base_pass_cut) * vocab_h;
       // Logits and loss: Megatron's fused vocab-parallel cross-entropy keeps the 16-bit logits
       // and one FP32 copy whose softmax gradient it writes in place (2 + 4 B); PyTorch's eager
       // F.cross_entropy upcasts to FP32 (4), log_softmax saves its FP32 result (4), and the
@@ -460,7 +615,9 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
         ne += m.mtp_layers * (double(last.Total() - last.routed_experts) + 2.0 * h * h);
         ex += m.mtp_layers * double(last.routed_experts);
         flops_model += m.mtp_layers * (6.0 * (mtp_linear + vocab_h) + 3.0 * attn_fwd_per_layer);
-        linear_hw += m.mtp_layers * linear_passes * (mtp_linear + vocab_h);
+        linear_hw += m.mtp_layers * linear_passes * mtp_linear;
+        head_hw += m.mtp_layers * linear_passes * vocab_h;
+        ew_bytes += m.mtp_layers * (moe_layer_bytes + score_bytes);
         moe_layers += m.mtp_layers;
         attn_layers += m.mtp_layers;
         act += m.mtp_layers * LayerActivationBytesPerToken(m, true, l.tp, sp, l.recompute,
@@ -543,15 +700,20 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     const double dequant = o.finetune == Finetune::kQlora ? (passes - 1.0) * base_linear / l.tp *
                                                                 (kNf4DoubleQuantBytes + 2.0) / hbm
                                                           : 0.0;
-    const double compute =
-        dequant +
-        tokens_mb / l.tp *
-            (linear_hw / rate_linear + attn_passes * attn_fwd_per_layer * attn_layers / rate_attn) +
-        tokens_mb * bytes_tok_layer * attn_layers / hbm;
-    hw_per_token += linear_hw + attn_passes * attn_fwd_per_layer * attn_layers;
+    const double compute = dequant +
+                           tokens_mb / l.tp *
+                               (linear_hw / rate_linear + head_hw / rate_head +
+                                attn_passes * attn_fwd_per_layer * attn_layers / rate_attn) +
+                           tokens_mb * ew_bytes / hbm;
+    hw_per_token += linear_hw + head_hw + attn_passes * attn_fwd_per_layer * attn_layers;
     const double tp_c = n_tp * tp_ar_layer * count * (1.0 - e.tp_overlap);
     const double ep_c = n_tp * ep_a2a * moe_layers * (1.0 - e.ep_overlap);
-    const double cp_c = cp_layer * count;
+    // Context parallelism exchanges K/V around a ring while each step's attention runs on the
+    // block already received (ring attention: Liu et al. 2023; Megatron-Core's context parallel
+    // and torchtitan's both overlap the P2P with the attention kernel): per layer only what
+    // outlasts that layer's attention is exposed.
+    const double attn_layer_time = tokens_mb / l.tp * attn_passes * attn_fwd_per_layer / rate_attn;
+    const double cp_c = std::max(0.0, cp_layer - attn_layer_time) * count;
     if (compute + tp_c + ep_c + cp_c > stage_total) {
       stage_total = compute + tp_c + ep_c + cp_c;
       stage_compute = compute;
@@ -583,15 +745,71 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   e.cp_comm_seconds = m_count * stage_cp;
   e.pp_comm_seconds = m_count * pp_p2p;
 
-  // DP: gradients of the heaviest stage, non-expert over DP x CP, experts over DP x CP / EP.
-  const double zero3 = l.zero >= 3 ? 1.5 : 1.0;
+  // DP: the heaviest stage's parameters, non-expert over DP x CP, experts over DP x CP / EP.
   const int dne = static_cast<int>(d_ne);
   const int de = static_cast<int>(d_e);
-  e.dp_comm_seconds =
-      zero3 * (CollectiveSeconds(Collective::kAllReduce, max_ne * g_bytes, dne, l.tp, o.fabric) +
-               CollectiveSeconds(Collective::kAllReduce, max_e * g_bytes, de, l.tp * l.cp * l.ep,
-                                 o.fabric));
-  e.dp_exposed_seconds = e.dp_comm_seconds * (1.0 - o.dp_overlap);
+  const int e_stride = l.tp * l.cp * l.ep;
+  // Gradients travel in 16 bit under megatron (FP32 with --grad-fp32); PyTorch reduces them in
+  // FP32 (AMP keeps FP32 gradients for DDP; FSDP's MixedPrecision reduce_dtype is FP32 in
+  // torchtitan and Composer).
+  const double rs_bytes = fw == Framework::kPyTorch ? 4.0 : g_bytes;
+  // `pieces` collectives of equal size (FSDP issues one per layer, DDP one per bucket): each pays
+  // the ring's per-step latency.
+  auto dp_coll = [&](Collective c, double bytes_per_param, double pieces = 1.0) {
+    pieces = std::max(1.0, pieces);
+    return pieces *
+           (GroupCollectiveSeconds(c, max_ne * bytes_per_param / pieces, dne, l.tp, o.fabric) +
+            GroupCollectiveSeconds(c, max_e * bytes_per_param / pieces, de, e_stride, o.fabric));
+  };
+  // Compute one microbatch spends in its forward and in its backward (recompute included).
+  const double fwd_mb = stage_compute * 2.0 / linear_passes;
+  const double bwd_mb = stage_compute - fwd_mb;
+  const double layers_per_stage = std::max(1.0, double(m.num_layers) / l.pp);
+  double dp_exposed = 0;
+  if (l.zero >= 3) {
+    // FSDP / ZeRO-3: every layer's 16-bit weights are gathered before its forward and again
+    // before its backward, and its gradients reduce-scattered after it; each prefetched under
+    // the neighbouring layer's compute, so only what outlasts the compute is exposed, and at
+    // least the first gather and the last reduce-scatter (one layer's).
+    const double ag = dp_coll(Collective::kAllGather, 2.0, layers_per_stage);
+    const double rs = dp_coll(Collective::kReduceScatter, rs_bytes, layers_per_stage);
+    if (l.pp > 1 && o.fsdp_pp_unsharded) {
+      // Under PP the stage stays gathered for the step: one gather, one reduce-scatter.
+      e.dp_comm_seconds = ag + rs;
+      dp_exposed = std::max(ag / layers_per_stage, ag - fwd_mb) +
+                   std::max(rs / layers_per_stage, rs - bwd_mb);
+    } else {
+      // Gathered and reduced again for every microbatch (FSDP's default with accumulation).
+      e.dp_comm_seconds = m_count * (2.0 * ag + rs);
+      dp_exposed = m_count * (std::max(ag / layers_per_stage, ag - fwd_mb) +
+                              std::max(rs / layers_per_stage, ag + rs - bwd_mb));
+    }
+  } else {
+    // ZeRO-0/1/2: gradients are reduced in buckets as the last microbatch's backward produces
+    // them (Megatron-Core buckets of max(40M, 1M x DP) parameters, PyTorch DDP's 25 MiB); what
+    // outlasts that backward, and at least the last bucket, is exposed. ZeRO-1/2 then gather the
+    // updated parameters: under the next step's first forward with megatron
+    // (--overlap-param-gather), after the optimizer step with pytorch (DeepSpeed).
+    const Collective red = l.zero == 0 ? Collective::kAllReduce : Collective::kReduceScatter;
+    const double bucket_params =
+        fw == Framework::kMegatron ? std::max(40e6, 1e6 * d_ne) : 25.0 * 1024 * 1024 / rs_bytes;
+    const double grads = dp_coll(red, rs_bytes, std::ceil((max_ne + max_e) / bucket_params));
+    const double tail = GroupCollectiveSeconds(
+        red, std::min(max_ne + max_e, bucket_params) * rs_bytes, dne, l.tp, o.fabric);
+    const double ag = l.zero >= 1 ? dp_coll(Collective::kAllGather, 2.0) : 0.0;
+    e.dp_comm_seconds = grads + ag;
+    dp_exposed = std::max(std::min(tail, grads), grads - bwd_mb) +
+                 (fw == Framework::kMegatron ? std::max(0.0, ag - fwd_mb) : ag);
+  }
+  if (o.dp_overlap) {
+    e.dp_exposed_seconds = e.dp_comm_seconds * (1.0 - *o.dp_overlap);
+  } else {
+    // While DP traffic overlaps compute, NCCL's kernels hold some of the SMs (one CTA per
+    // channel), and the compute they share the GPU with runs that much slower.
+    e.dp_interference_seconds =
+        std::max(0.0, e.dp_comm_seconds - dp_exposed) * o.kernels.nccl_sm_share.value;
+    e.dp_exposed_seconds = dp_exposed + e.dp_interference_seconds;
+  }
   const double opt_shard =
       (max_ne / (l.zero >= 1 ? d_ne : 1.0) + max_e / (l.zero >= 1 ? d_e : 1.0));
   e.optimizer_seconds =
@@ -652,6 +870,196 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
                       std::to_string(static_cast<int>(e.memory_budget_gib)) + " GiB");
   }
   return e;
+}
+
+}  // namespace gpupool::planner
+
+namespace gpupool::planner {
+
+namespace {
+
+std::string Fix(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+// "0.63 (Hopper row of data/planner/kernel_efficiency.yaml: calibration: ...)" or "0.7 (given:
+// --efficiency)".
+std::string Figure(const std::string& what, const hw::Sourced& row, const std::string& arch,
+                   std::optional<double> given, const std::string& flag) {
+  if (given) return what + " " + Fix(*given, 2) + " (given: " + flag + ")";
+  return what + " " + Fix(row.value, 2) + " (" + arch + " row of data/" + kKernelEfficiencyFile +
+         ": " + row.source + ")";
+}
+
+}  // namespace
+
+TrainBasis TrainingBasis(const ModelSpec& m, const hw::GpuModel& gpu, const TrainOptions& o,
+                         const TrainEstimate& e) {
+  TrainBasis b;
+  const Layout& l = e.layout;
+  const bool fp8 = o.precision == hw::Precision::kFp8;
+  const bool megatron = e.framework == Framework::kMegatron;
+  const std::string arch = o.kernels.architecture;
+  const auto peak = PeakTflops(gpu, o.precision);
+  const std::string rc = RecomputeName(l.recompute);
+
+  // --- Modelled: computed from the model, the layout and the catalog.
+  b.modelled.push_back(
+      m.name +
+      ": FLOPs per token: 6 x the linear parameters a token passes through (incl. the output "
+      "layer) + 12 x layers x sequence x attention width (the full s x s scores, as Narayanan et "
+      "al. 2021 count them); hardware FLOPs add the recomputed forward (recompute " +
+      rc + ")");
+  b.modelled.push_back(
+      "memory: weights, gradients and Adam states at " + Fix(e.bytes_per_param, 0) +
+      " B per parameter before sharding, ZeRO-" + std::to_string(l.zero) + " over DP x CP = " +
+      std::to_string(l.dp * l.cp) + "; activations per Korthikanti et al. 2022 (recompute " + rc +
+      ", " + (o.flash_attention ? "flash attention" : "eager attention") +
+      "), the 1F1B schedule's microbatches in flight; logits " +
+      (o.fused_cross_entropy ? "6 B (fused cross-entropy)" : "18 B (eager F.cross_entropy)") +
+      " per vocabulary entry");
+  b.modelled.push_back("GEMMs: linear FLOPs at " + Fix(e.gemm_efficiency, 2) + " x the " +
+                       PrecisionLabel(o.precision) + " dense peak of " + gpu.name + " (" +
+                       (peak ? Fix(*peak, 0) : std::string("?")) + " TFLOPS, data/hw/gpus.yaml)" +
+                       (fp8 ? "; the output layer at the 16-bit rate (FP8 covers the "
+                              "transformer layers' projections)"
+                            : ""));
+  b.modelled.push_back(std::string("attention: ") +
+                       (o.flash_attention
+                            ? (megatron ? "Transformer Engine's fused attention" : "flash-attn 2") +
+                                  std::string(" at ") + Fix(e.flash_efficiency, 2) +
+                                  " of the 16-bit peak"
+                            : std::string("eager batched GEMMs at the GEMM efficiency, softmax and "
+                                          "mask passes over the scores at HBM bandwidth")));
+  b.modelled.push_back(
+      "element-wise kernels: " + Fix(e.elementwise_bytes_per_token_layer, 0) +
+      " B per token per layer per pass on each GPU (" +
+      (o.elementwise_bytes_per_hidden ? std::string("given: --elementwise-bytes ") +
+                                            Fix(*o.elementwise_bytes_per_hidden, 0) + " x h"
+       : megatron ? std::string("megatron: the fused norm, residual, activation and RoPE "
+                                "kernels counted")
+                  : std::string("pytorch: ") + Fix(kElementwiseBytesPerHidden, 0) +
+                        " x h of unfused ops") +
+      ") at 80 % of " + Fix(gpu.memory_bandwidth_gbs.value, 0) + " GB/s HBM");
+  if (fp8) {
+    b.modelled.push_back("FP8 casts: " + Fix(e.fp8_cast_bytes_per_token_layer, 0) +
+                         " B per token per layer per step (" + Fp8RecipeName(o.fp8_recipe) +
+                         " scaling; " +
+                         (megatron ? "norms and activations write FP8 themselves"
+                                   : "every linear input and output gradient cast") +
+                         ")");
+  }
+  const std::string up = o.fabric.scale_up.name + " " + Fix(o.fabric.scale_up.bandwidth_gbs, 0) +
+                         " GB/s x " + Fix(o.fabric.scale_up.achievable_fraction, 2);
+  const std::string out = o.fabric.scale_out.name + " " + Fix(o.fabric.scale_out.bandwidth_gbs, 0) +
+                          " GB/s x " + Fix(o.fabric.scale_out.achievable_fraction, 2);
+  b.modelled.push_back("links (data/hw/interconnects.yaml): " + up + " inside a node of " +
+                       std::to_string(o.fabric.gpus_per_node) + ", " + out +
+                       " per GPU between nodes; a ring over g GPUs of each node gets g rails");
+  if (l.tp > 1) {
+    b.modelled.push_back("TP: " + std::string(l.recompute == Recompute::kFull ? "6" : "4") +
+                         " all-reduce volumes of tokens x h x 2 B per layer per microbatch, " +
+                         Fix(100 * e.tp_overlap, 0) + " % hidden");
+  }
+  if (l.cp > 1) {
+    b.modelled.push_back(
+        "CP: K/V ring exchange (3 all-gather volumes per layer), exposed only where it outlasts "
+        "the layer's attention (ring attention)");
+  }
+  if (l.pp > 1) {
+    b.modelled.push_back("PP: (microbatches + (pp - 1) / vp) stage times (" +
+                         std::to_string(e.microbatches) + " microbatches, vp " +
+                         std::to_string(l.vp) + "), one activation send and receive each");
+  }
+  if (l.ep > 1) {
+    b.modelled.push_back(
+        "EP: dispatch and combine all-to-alls forward and backward per MoE "
+        "layer, " +
+        Fix(100 * e.ep_overlap, 0) + " % hidden");
+  }
+  if (!o.dp_overlap && e.dp_comm_seconds > 0) {
+    b.modelled.push_back(
+        l.zero >= 3
+            ? "DP (FSDP / ZeRO-3): each layer's 16-bit weights gathered before its forward and "
+              "backward and its gradients reduce-scattered, prefetched under the neighbouring "
+              "layer: exposed where it outlasts the compute, at least one layer's gather and "
+              "reduce-scatter; NCCL's CTAs take " +
+                  Fix(100 * o.kernels.nccl_sm_share.value, 0) + " % of the SMs while it overlaps"
+            : "DP (ZeRO-" + std::to_string(l.zero) +
+                  "): gradients reduced in buckets under the last microbatch's backward, the "
+                  "rest and at least the last bucket exposed" +
+                  (l.zero >= 1 ? std::string(megatron ? "; parameters gathered under the first "
+                                                        "forward"
+                                                      : "; parameters gathered after the "
+                                                        "optimizer step")
+                               : std::string()) +
+                  "; NCCL's CTAs take " + Fix(100 * o.kernels.nccl_sm_share.value, 0) +
+                  " % of the SMs while it overlaps");
+  }
+  b.modelled.push_back("optimizer step: reads and writes its states at 80 % of HBM bandwidth");
+
+  // --- Assumptions: constants, fitted figures and given values.
+  b.assumptions.push_back(
+      "framework " + FrameworkName(e.framework) +
+      (o.framework == Framework::kAuto
+           ? std::string(" (auto: pytorch with ZeRO-3, megatron otherwise; --framework)")
+           : std::string(" (given: --framework)")));
+  b.assumptions.push_back(
+      Figure(fp8 ? "FP8 GEMM efficiency" : "GEMM efficiency",
+             fp8 ? (o.fp8_recipe == Fp8Recipe::kBlockwise ? o.kernels.gemm_fp8_blockwise
+                                                          : o.kernels.gemm_fp8)
+                 : o.kernels.gemm_16bit,
+             arch, fp8 ? o.fp8_compute_efficiency : o.compute_efficiency,
+             fp8 ? "--fp8-efficiency" : "--efficiency"));
+  if (fp8) {
+    b.assumptions.push_back(Figure("16-bit GEMM efficiency (output layer)", o.kernels.gemm_16bit,
+                                   arch, o.compute_efficiency, "--efficiency"));
+  }
+  if (o.flash_attention) {
+    b.assumptions.push_back(Figure(megatron ? "fused-attention efficiency"
+                                            : "flash-attn 2 "
+                                              "efficiency",
+                                   megatron ? o.kernels.flash_te : o.kernels.flash, arch,
+                                   o.flash_efficiency, "--flash-efficiency"));
+  }
+  if (!megatron && !o.elementwise_bytes_per_hidden) {
+    b.assumptions.push_back("eager element-wise traffic " + Fix(kElementwiseBytesPerHidden, 0) +
+                            " x h per token per layer per pass (calibration: llm-foundry MPT-1b, "
+                            "7b, 30b on H100, rows 24-26 of docs/planner-validation.md)");
+  }
+  b.assumptions.push_back("HBM at 80 % of its peak bandwidth (planner constant)");
+  if (l.tp > 1) {
+    b.assumptions.push_back(
+        o.tp_overlap ? "TP overlap " + Fix(*o.tp_overlap, 2) + " (given: --tp-overlap)"
+        : fp8        ? Figure("TP overlap", o.kernels.fp8_tp_overlap, arch, std::nullopt, "")
+                     : std::string("TP communication not overlapped (--tp-overlap)"));
+  }
+  if (l.ep > 1) {
+    b.assumptions.push_back(o.ep_overlap
+                                ? "EP overlap " + Fix(*o.ep_overlap, 2) + " (given: --ep-overlap)"
+                                : "EP overlap " + Fix(e.ep_overlap, 2) +
+                                      " (calibration: DeepSeek-V3, row 14 of "
+                                      "docs/planner-validation.md)");
+  }
+  if (o.dp_overlap) {
+    b.assumptions.push_back("DP overlap " + Fix(*o.dp_overlap, 2) + " (given: --dp-overlap)");
+  } else if (e.dp_comm_seconds > 0) {
+    b.assumptions.push_back(
+        Figure("NCCL SM share", o.kernels.nccl_sm_share, arch, std::nullopt, ""));
+  }
+  b.assumptions.push_back("buffers " + Fix(o.buffers_gib, 1) +
+                          " GiB per GPU for the CUDA context, NCCL and allocator slack "
+                          "(--buffers-gib; planner default 2)");
+  if (o.allocator_fragmentation > 0) {
+    b.assumptions.push_back("allocator fragmentation " + Fix(o.allocator_fragmentation, 2) +
+                            " (given: --allocator-fragmentation)");
+  }
+  b.assumptions.push_back(
+      "not included: host-side overheads (kernel launches, data loading), checkpointing, "
+      "evaluation and restarts after failures");
+  return b;
 }
 
 }  // namespace gpupool::planner

@@ -68,13 +68,38 @@ enum class Recompute { kNone, kSelective, kOp, kFull };
 std::string RecomputeName(Recompute r);
 Result<Recompute> ParseRecompute(std::string_view s);
 
-// Element-wise traffic per token per layer per pass (3 passes: forward, backward; 4 with full
-// recompute), in units of the hidden size h: norms, residual adds, activation functions, casts and
-// layout copies, at HBM bandwidth x 0.8. Fully fused kernels would move about 40 h (two norms
-// read 2h and write 2h each, two residual adds read 4h and write 2h, the MLP activation about
-// 16h); unfused PyTorch ops move several times that (an eager RMSNorm alone upcasts to FP32 and
-// makes four passes). 100 was chosen on the MPT H100 calibration rows (24-26 of
-// docs/planner-validation.md) together with Hopper's GEMM efficiency. This traffic runs at the
+// The software stack whose kernels and overlaps the step follows (docs/planner.md "Framework").
+// megatron: Megatron-Core / NeMo / Megatron-Bridge with Transformer Engine: fused element-wise
+//   kernels (norm + cast fused into the next GEMM, fused bias-activation, fused bias-dropout-add,
+//   fused RoPE; counted per kernel below), TE's fused attention (cuDNN), FP8 casts fused into the
+//   norms and activations, the distributed optimizer's all-gather hidden under the next forward
+//   (--overlap-param-gather) and its reduce-scatter under the last backward.
+// pytorch: eager PyTorch modules (torchtitan without torch.compile, llm-foundry / Composer, Hugging
+//   Face with FSDP or DeepSpeed): unfused element-wise ops (kElementwiseBytesPerHidden), the
+//   flash-attn 2 kernel (SDPA), FSDP gradients reduced in FP32, ZeRO-1/2 parameter all-gather after
+//   the optimizer step.
+// auto (the default): pytorch with ZeRO-3 (FSDP is PyTorch's and DeepSpeed's sharding; Megatron
+//   runs ZeRO-1 as its distributed optimizer), megatron otherwise. Say --framework to choose.
+enum class Framework { kAuto, kMegatron, kPyTorch };
+std::string FrameworkName(Framework f);
+Result<Framework> ParseFramework(std::string_view s);
+// kAuto resolved for a ZeRO stage (see above); the others unchanged.
+Framework ResolveFramework(Framework f, int zero);
+
+// FP8 scaling: tensorwise (one scale per tensor: Transformer Engine's delayed or current scaling,
+// torchao's tensorwise float8; the default) or blockwise (DeepSeek-V3's 1 x 128 activation and
+// 128 x 128 weight tiles, whose scales are applied on CUDA cores every 128 elements of K, section
+// 3.3.2 of its report): each has its GEMM efficiency in data/planner/kernel_efficiency.yaml.
+enum class Fp8Recipe { kTensorwise, kBlockwise };
+std::string Fp8RecipeName(Fp8Recipe r);
+Result<Fp8Recipe> ParseFp8Recipe(std::string_view s);
+
+// Element-wise traffic of eager PyTorch per token per layer per pass (3 passes: forward, backward;
+// 4 with full recompute), in units of the hidden size h: norms, residual adds, activation
+// functions, casts and layout copies as separate kernels, at HBM bandwidth x 0.8 (an eager RMSNorm
+// alone upcasts to FP32 and makes four passes). 100 was chosen on the MPT H100 calibration rows
+// (24-26 of docs/planner-validation.md) together with Hopper's GEMM efficiency. The megatron
+// framework counts its fused kernels instead (ElementwiseBytesPerToken). This traffic runs at the
 // GPU's bandwidth while GEMMs run at its tensor-core rate: FLOPs per token grow with h^2, these
 // bytes with h, so it weighs most on small models and on GPUs with a high FLOP-per-byte ratio
 // (H100 295, A100 153).
@@ -142,9 +167,13 @@ struct TrainOptions {
   Finetune finetune = Finetune::kFull;
   int lora_rank = 16;
   double buffers_gib = 2.0;
+  // Software stack (see Framework); kAuto resolves by the ZeRO stage.
+  Framework framework = Framework::kAuto;
+  Fp8Recipe fp8_recipe = Fp8Recipe::kTensorwise;
   // Bytes the element-wise kernels read and write per token per layer per pass, in units of the
-  // hidden size (see kElementwiseBytesPerHidden).
-  double elementwise_bytes_per_hidden = kElementwiseBytesPerHidden;
+  // hidden size; unset: the framework's (kElementwiseBytesPerHidden for pytorch, the fused kernels
+  // counted by ElementwiseBytesPerToken for megatron).
+  std::optional<double> elementwise_bytes_per_hidden;
   // Kernel efficiencies: the GPU architecture's row of data/planner/kernel_efficiency.yaml
   // (required: EstimateTraining refuses options without it). The optionals below replace one of
   // its figures (the CLI's --efficiency, --fp8-efficiency, --flash-efficiency, --gemm-k-half).
@@ -152,7 +181,14 @@ struct TrainOptions {
   std::optional<double> compute_efficiency;      // asymptotic share of the 16-bit dense peak
   std::optional<double> fp8_compute_efficiency;  // the same of the FP8 peak
   std::optional<double> flash_efficiency;        // share of the 16-bit peak flash attention reaches
-  double dp_overlap = 0.5;                       // share of DP communication hidden behind backward
+  // Share of DP communication hidden; unset: the overlap mechanism (docs/planner.md "Data
+  // parallelism"): FSDP / ZeRO-3 prefetches each layer's all-gather under the previous layer's
+  // compute and reduce-scatters under the backward, so per microbatch only what exceeds the
+  // compute it runs under (and the first gather, the last reduce-scatter) is exposed; ZeRO-0/1/2
+  // reduce gradients in buckets under the last microbatch's backward (the last bucket exposed) and
+  // gather ZeRO-1/2 parameters under the first forward (megatron) or after the step (pytorch).
+  // NCCL's kernels take SMs from the compute they overlap (the kernel row's nccl_sm_share).
+  std::optional<double> dp_overlap;
   // Share of the EP all-to-all hidden behind computation; unset: kMoeA2aOverlap when a pipeline
   // has two or more microbatches (one microbatch's all-to-all runs under another's compute, as
   // DualPipe and Megatron-Core's 1F1B A2A overlap do), else 0.
@@ -216,12 +252,28 @@ struct TrainEstimate {
   double tokens_per_second_per_gpu = 0;
   double tokens = 0;
   double gpu_hours = 0;
-  double gemm_efficiency = 0;  // the asymptote used (16-bit or FP8)
-  double ep_overlap = 0;       // as used
-  double tp_overlap = 0;       // as used
+  Framework framework = Framework::kMegatron;    // as resolved
+  double gemm_efficiency = 0;                    // the asymptote used (16-bit or FP8)
+  double flash_efficiency = 0;                   // as used (the framework's attention kernel)
+  double elementwise_bytes_per_token_layer = 0;  // per pass, per GPU, of the heaviest stage
+  double fp8_cast_bytes_per_token_layer = 0;     // per step (forward and backward), per GPU
+  double dp_interference_seconds = 0;  // compute lost to NCCL's SMs while DP traffic overlaps it
+                                       // (part of dp_exposed_seconds)
+  double ep_overlap = 0;               // as used
+  double tp_overlap = 0;               // as used
   double days = 0;
   std::vector<std::string> notes;
 };
+
+// Each figure's basis (issue 12): what the estimate computes from the model, the layout and the
+// hardware catalog ("modelled"), and what it takes as given: a planner constant, a fitted figure
+// with the rows it was chosen on, or a value the caller gave (e.g. "given: --dp-overlap 0.5").
+struct TrainBasis {
+  std::vector<std::string> modelled;
+  std::vector<std::string> assumptions;
+};
+TrainBasis TrainingBasis(const ModelSpec& model, const hw::GpuModel& gpu, const TrainOptions& o,
+                         const TrainEstimate& e);
 
 // Precomputed per-layer parameters of a model, reused across many layouts by the search.
 struct ModelProfile {
@@ -236,6 +288,15 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& model, const hw::GpuM
 Result<TrainEstimate> EstimateTraining(const ModelSpec& model, const hw::GpuModel& gpu,
                                        const TrainOptions& options);
 
+// One collective of `bytes` over a DP, CP or TP group of n ranks `stride` apart (ranks laid out
+// node by node). Inside a node: the scale-up link. Across nodes NCCL runs one ring per NIC and each
+// ring crosses the node boundary once, so the g group members in one node share its g rails:
+// min(g x rail, scale-up) per rank (nccl-tests over whole nodes report a bus bandwidth of about
+// the NICs' sum: ~95 GB/s on 4 x 200 Gb/s NICs, NVIDIA/nccl-tests issue 252; ~350 GB/s on
+// 8 x 400 Gb/s H200 nodes, issue 283). A group with one member per node (stride >= node size, e.g.
+// DP beside TP 8), all-to-all and send/recv keep one rail, as comm_model.h prices them.
+double GroupCollectiveSeconds(Collective c, double bytes, int n, int stride, const Fabric& f);
+
 // Layers per pipeline stage: layers / pp each, the remainder to the middle stages first.
 std::vector<int> StageLayerCounts(int layers, int pp);
 
@@ -248,6 +309,24 @@ std::vector<int> BalancedStageLayerCounts(const std::vector<double>& layer_cost,
 // on the DeepSeek-V3 case of docs/planner-validation.md (DualPipe, "near-zero all-to-all
 // overhead"; calibration).
 inline constexpr double kMoeA2aOverlap = 0.8;
+
+// Element-wise bytes per token of one layer per pass on one GPU (TP-split parts divided by `tp`,
+// the norm/residual part only with sequence parallelism). megatron counts Transformer Engine's
+// fused kernels, each reading its inputs and writing its output once in 16 bit: every norm reads
+// and writes h (4h bytes), each residual add reads 2h and writes h (6h), the activation reads its
+// input and writes its output (SwiGLU 3 x ffn elements: 6 ffn bytes; GELU 4 ffn), fused RoPE reads
+// and writes q and k; pytorch: kElementwiseBytesPerHidden x h (fitted). `per_hidden` replaces both.
+double ElementwiseBytesPerToken(const ModelSpec& m, bool moe_layer, Framework fw,
+                                std::optional<double> per_hidden, int tp, bool sp);
+
+// FP8 casts per token of one layer per step on one GPU (Transformer Engine / torchao, tensorwise):
+// backward, every linear's output gradient is cast and transposed (read 2 B, write 1 + 1 B: 4 B per
+// element of its output); forward, every linear's input is cast the same way (4 B per input
+// element) under pytorch, while megatron's fused norm and activation kernels write FP8 themselves
+// (only the transposed copy, 1 B) and only the attention output is cast (4 B); the forward casts
+// repeat with full recompute.
+double Fp8CastBytesPerToken(const ModelSpec& m, bool moe_layer, Framework fw, int tp,
+                            bool full_recompute);
 
 // Activation bytes per token of one layer (no pipeline factor), see the header comment.
 double LayerActivationBytesPerToken(const ModelSpec& m, bool moe_layer, int tp, bool sp,

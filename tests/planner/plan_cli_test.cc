@@ -286,3 +286,47 @@ TEST(PlanCliTest, InferSaysWhatIsModelledAndAssumed) {
 }
 
 }  // namespace
+
+namespace {
+
+bool AnyContains(const nlohmann::json& list, const std::string& what) {
+  for (const auto& s : list) {
+    if (s.get<std::string>().find(what) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(PlanCliTest, TrainSaysWhatIsModelledAndAssumed) {
+  const CliRun r =
+      Gpupool("plan train --model llama-3-8b --gpu h100 --gpus 64 --zero 3 --recompute op --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = Json(r);
+  EXPECT_EQ(j["framework"], "pytorch");
+  EXPECT_TRUE(AnyContains(j["assumptions"], "Hopper row of data/planner/kernel_efficiency.yaml"));
+  EXPECT_TRUE(AnyContains(j["assumptions"], "framework pytorch (auto"));
+  EXPECT_TRUE(AnyContains(j["modelled"], "DP (FSDP / ZeRO-3)"));
+  EXPECT_TRUE(j["step_parts_seconds"].contains("dp_interference"));
+  // A figure given by flag is reported as given.
+  const CliRun given = Gpupool(
+      "plan train --model llama-3-8b --gpu h100 --gpus 64 --zero 3 --efficiency 0.5 "
+      "--dp-overlap 0.5 --framework megatron --json");
+  ASSERT_EQ(given.code, 0) << given.out;
+  const auto g = Json(given);
+  EXPECT_TRUE(AnyContains(g["assumptions"], "GEMM efficiency 0.50 (given: --efficiency)"));
+  EXPECT_TRUE(AnyContains(g["assumptions"], "DP overlap 0.50 (given: --dp-overlap)"));
+  EXPECT_EQ(g["framework"], "megatron");
+  // The text output prints the same lines; the search prints them for its first layout.
+  const CliRun text = Gpupool("plan train --model llama-3-8b --gpu h100 --gpus 8");
+  ASSERT_EQ(text.code, 0) << text.out;
+  EXPECT_NE(text.out.find("  modelled: "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("  assumption: GEMM efficiency 0.63"), std::string::npos) << text.out;
+  const CliRun search =
+      Gpupool("plan search --model llama-3-8b --gpu h100 --gpus 8 --top 1 --show-discarded 0");
+  ASSERT_EQ(search.code, 0) << search.out;
+  EXPECT_NE(search.out.find("  assumption: framework"), std::string::npos) << search.out;
+  const CliRun bad = Gpupool("plan train --model llama-3-8b --gpu h100 --gpus 8 --framework jax");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("--framework 'jax'"), std::string::npos) << bad.out;
+}
+
+}  // namespace

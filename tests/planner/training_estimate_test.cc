@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
 #include "planner/gpu_rates.h"
 #include "planner_fixtures.h"
 
@@ -150,6 +155,7 @@ TEST(TrainingFlopsTest, SixNPlusAttentionByHand) {
 TEST(TrainingTimeTest, SingleGpuStepIsComputePlusOptimizer) {
   TrainOptions o = Opts(1, L(1, 1, 0));
   o.global_batch = 4;
+  o.framework = Framework::kMegatron;
   auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
   ASSERT_TRUE(e.has_value());
   // The catalog's H100 SXM figures (BF16 dense peak 989.5 TFLOPS = the datasheet's 1,979 sparse
@@ -157,19 +163,38 @@ TEST(TrainingTimeTest, SingleGpuStepIsComputePlusOptimizer) {
   const double peak = PeakTflops(H100(), hw::Precision::kBf16).value_or(0) * 1e12;
   const double hbm = MemoryBytesPerSecond(H100());
   // Per token: linear 6 x 7,504,658,432 = 45,027,950,592 FLOPs at peak x 0.63 (the Hopper row of
-  // data/planner/kernel_efficiency.yaml); attention 6,442,450,944 at peak x 0.5 (flash);
-  // element-wise 3 passes x 100 x 4096 x 32 layers = 39,321,600 bytes at HBM x 0.8. Times
-  // 4 x 4096 tokens = 1.6372 s at 989.5 and 3,350.
+  // data/planner/kernel_efficiency.yaml); attention 6,442,450,944 at peak x 0.55 (Transformer
+  // Engine's fused attention); element-wise, Megatron's fused kernels per layer and pass: two
+  // RMSNorms 2 x 4 x 4096, two residual adds 2 x 6 x 4096, SwiGLU 6 x 14,336, RoPE on q and k
+  // 4 x (32 + 8) x 128 = 188,416 bytes, x 3 passes x 32 layers = 18,087,936 bytes at HBM x 0.8.
+  // Times 4 x 4096 tokens = 1.48797 s at 989.5 and 3,350.
   const double gemm = o.kernels.gemm_16bit.value;
   ASSERT_DOUBLE_EQ(gemm, 0.63) << "the table changed: redo the arithmetic above";
-  const double per_token = 45'027'950'592.0 / (peak * gemm) + 6'442'450'944.0 / (peak * 0.5) +
-                           39'321'600.0 / (hbm * 0.8);
+  ASSERT_DOUBLE_EQ(o.kernels.flash_te.value, 0.55) << "the table changed";
+  const double per_token = 45'027'950'592.0 / (peak * gemm) + 6'442'450'944.0 / (peak * 0.55) +
+                           18'087'936.0 / (hbm * 0.8);
   EXPECT_NEAR(e->compute_seconds, 4 * 4096 * per_token, 1e-9);
-  EXPECT_NEAR(e->compute_seconds, 1.6372, 0.0001);
+  EXPECT_NEAR(e->compute_seconds, 1.48797, 0.0001);
   EXPECT_DOUBLE_EQ(e->tp_comm_seconds + e->dp_comm_seconds + e->pp_comm_seconds, 0.0);
   EXPECT_NEAR(e->step_seconds, e->compute_seconds + e->optimizer_seconds, 1e-12);
   // MFU = model FLOPs / (peak x step).
   EXPECT_NEAR(e->mfu, 4 * 4096 * 51'470'401'536.0 / (peak * e->step_seconds), 1e-9);
+}
+
+TEST(TrainingTimeTest, EagerPyTorchStepHasUnfusedTrafficAndFlashAttention2) {
+  // The same step priced as eager PyTorch: 100 x 4096 bytes per layer per pass (the fitted eager
+  // figure) x 3 x 32 = 39,321,600 bytes, attention at flash-attn 2's 0.30:
+  // 4 x 4096 x (45,027,950,592 / (989.5e12 x 0.63) + 6,442,450,944 / (989.5e12 x 0.30) +
+  // 39,321,600 / (3.35e12 x 0.8)) = 1.77941 s.
+  TrainOptions o = Opts(1, L(1, 1, 0));
+  o.global_batch = 4;
+  o.framework = Framework::kPyTorch;
+  ASSERT_DOUBLE_EQ(o.kernels.flash.value, 0.30) << "the table changed";
+  auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_NEAR(e->compute_seconds, 1.77941, 0.0001);
+  EXPECT_DOUBLE_EQ(e->elementwise_bytes_per_token_layer, 409'600.0);
+  EXPECT_DOUBLE_EQ(e->flash_efficiency, 0.30);
 }
 
 TEST(TrainingTimeTest, GpuHoursFromTokensPerSecond) {
@@ -371,6 +396,207 @@ TEST(TrainingTimeTest, Fp8HidesTensorParallelCommunication) {
   EXPECT_DOUBLE_EQ(def->tp_overlap, share);
   EXPECT_GT(exposed->tp_comm_seconds, 0.0);
   EXPECT_NEAR(def->tp_comm_seconds, (1.0 - share) * exposed->tp_comm_seconds, 1e-12);
+}
+
+// --- Issue 12: frameworks, FP8 casts, DP / FSDP overlap, multi-rail rings.
+
+TEST(FrameworkTest, AutoFollowsTheZeroStage) {
+  EXPECT_EQ(ResolveFramework(Framework::kAuto, 3), Framework::kPyTorch);
+  for (int zero : {0, 1, 2})
+    EXPECT_EQ(ResolveFramework(Framework::kAuto, zero), Framework::kMegatron);
+  EXPECT_EQ(ResolveFramework(Framework::kPyTorch, 1), Framework::kPyTorch);
+  EXPECT_EQ(ResolveFramework(Framework::kMegatron, 3), Framework::kMegatron);
+  ASSERT_TRUE(ParseFramework("megatron").has_value());
+  auto bad = ParseFramework("jax");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("--framework"), std::string::npos);
+  EXPECT_FALSE(ParseFp8Recipe("mxfp8").has_value());
+  EXPECT_EQ(*ParseFp8Recipe("blockwise"), Fp8Recipe::kBlockwise);
+}
+
+TEST(ElementwiseTest, MegatronCountsItsFusedKernels) {
+  const ModelSpec m = Preset("Llama-3-8B");
+  // Per token per layer per pass, by hand: norms 2 x 4 x 4096 + residual adds 2 x 6 x 4096 =
+  // 81,920 (sequence-parallel part), SwiGLU 6 x 14,336 = 86,016 and RoPE 4 x 40 x 128 = 20,480
+  // (TP part).
+  EXPECT_DOUBLE_EQ(ElementwiseBytesPerToken(m, false, Framework::kMegatron, std::nullopt, 1, false),
+                   188'416.0);
+  EXPECT_DOUBLE_EQ(ElementwiseBytesPerToken(m, false, Framework::kMegatron, std::nullopt, 2, true),
+                   188'416.0 / 2);
+  // Without sequence parallelism the norms and residuals are not split over TP.
+  EXPECT_DOUBLE_EQ(ElementwiseBytesPerToken(m, false, Framework::kMegatron, std::nullopt, 2, false),
+                   81'920.0 + 106'496.0 / 2);
+  EXPECT_DOUBLE_EQ(ElementwiseBytesPerToken(m, false, Framework::kPyTorch, std::nullopt, 1, false),
+                   100.0 * 4096);
+  EXPECT_DOUBLE_EQ(ElementwiseBytesPerToken(m, false, Framework::kMegatron, 40.0, 1, false),
+                   40.0 * 4096);
+}
+
+TEST(Fp8Test, CastsOfEveryLinearCountedByHand) {
+  const ModelSpec m = Preset("Llama-3-8B");
+  // Linear inputs: qkv 4096, o 4096, gate+up 4096, down 14,336 (26,624); outputs: 6,144, 4,096,
+  // 28,672, 4,096 (43,008). Backward casts every output gradient (4 B per element): 172,032.
+  // PyTorch casts every input in the forward (4 B): 106,496. Megatron's fused norms and
+  // activation write FP8 themselves (the transposed copy, 1 B: 26,624) and the attention output
+  // is cast (3 B more per element: 12,288).
+  EXPECT_DOUBLE_EQ(Fp8CastBytesPerToken(m, false, Framework::kPyTorch, 1, false), 278'528.0);
+  EXPECT_DOUBLE_EQ(Fp8CastBytesPerToken(m, false, Framework::kMegatron, 1, false), 210'944.0);
+  // Full recompute repeats the forward casts; TP divides all of them.
+  EXPECT_DOUBLE_EQ(Fp8CastBytesPerToken(m, false, Framework::kPyTorch, 2, true),
+                   (2 * 106'496.0 + 172'032.0) / 2);
+}
+
+TEST(Fp8Test, OutputLayerStaysSixteenBit) {
+  // With the FP8 GEMM efficiency set so that FP8 GEMMs run at the 16-bit rate, an FP8 step differs
+  // from a BF16 one only by the casts' traffic (and the output layer is at the 16-bit rate either
+  // way).
+  TrainOptions o = Opts(1, L(1, 1, 0));
+  o.global_batch = 4;
+  o.framework = Framework::kMegatron;
+  auto bf16 = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  o.precision = hw::Precision::kFp8;
+  o.fp8_compute_efficiency = o.kernels.gemm_16bit.value / 2.0;  // FP8 peak = 2 x BF16 peak
+  auto fp8 = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(bf16.has_value() && fp8.has_value());
+  const double casts = 4 * 4096.0 * 32 * 210'944.0 / (MemoryBytesPerSecond(H100()) * 0.8);
+  EXPECT_NEAR(fp8->compute_seconds - bf16->compute_seconds, casts, 1e-9);
+  EXPECT_DOUBLE_EQ(fp8->fp8_cast_bytes_per_token_layer, 210'944.0);
+}
+
+TEST(DataParallelTest, RingsOverWholeNodesUseEveryRail) {
+  const Fabric f = testing::WithNetwork(H100(), "IB-NDR");
+  const double bytes = 16e9;
+  // 16 ranks, consecutive (TP 1): 8 of them per node share the node's 8 NDR rails, capped by
+  // NVLink: min(8 x 50 x 0.9, 450 x 0.8) = 360 GB/s. 16 ranks 8 apart (TP 8): one rail each.
+  LinkTier wide = f.scale_out;
+  wide.bandwidth_gbs =
+      std::min(8 * f.scale_out.EffectiveBytesPerSecond(), f.scale_up.EffectiveBytesPerSecond()) /
+      1e9 / wide.achievable_fraction;
+  EXPECT_NEAR(GroupCollectiveSeconds(Collective::kAllGather, bytes, 16, 1, f),
+              CollectiveOnLinkSeconds(Collective::kAllGather, bytes, 16, wide), 1e-12);
+  EXPECT_NEAR(wide.bandwidth_gbs * wide.achievable_fraction, 360.0, 1e-9);
+  EXPECT_DOUBLE_EQ(GroupCollectiveSeconds(Collective::kAllGather, bytes, 16, 8, f),
+                   CollectiveSeconds(Collective::kAllGather, bytes, 16, 8, f));
+  // Inside a node nothing changes; all-to-all keeps one rail.
+  EXPECT_DOUBLE_EQ(GroupCollectiveSeconds(Collective::kAllReduce, bytes, 8, 1, f),
+                   CollectiveSeconds(Collective::kAllReduce, bytes, 8, 1, f));
+  EXPECT_DOUBLE_EQ(GroupCollectiveSeconds(Collective::kAllToAll, bytes, 16, 1, f),
+                   CollectiveSeconds(Collective::kAllToAll, bytes, 16, 1, f));
+}
+
+TEST(DataParallelTest, FsdpHidesWhatFitsUnderTheCompute) {
+  // Llama-3-8B on 8 H100 with FSDP and 4 microbatches: per microbatch two gathers and one
+  // reduce-scatter over NVLink, far less than the compute: exposed is one layer's gather and one
+  // layer's reduce-scatter per microbatch, plus NCCL's share of the SMs while the rest overlaps.
+  TrainOptions o = Opts(8, L(1, 1, 3));
+  o.global_batch = 32;
+  auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->framework, Framework::kPyTorch);
+  const Fabric& f = o.fabric;
+  const double p = 8'030'261'248.0;  // the stage's parameters, all of Llama-3-8B
+  const double ag = 32 * CollectiveSeconds(Collective::kAllGather, p * 2 / 32, 8, 1, f);
+  const double rs = 32 * CollectiveSeconds(Collective::kReduceScatter, p * 4 / 32, 8, 1, f);
+  EXPECT_NEAR(e->dp_comm_seconds, 4 * (2 * ag + rs), 1e-9);
+  const double floor = 4 * (ag / 32 + rs / 32);
+  EXPECT_NEAR(e->dp_interference_seconds,
+              (e->dp_comm_seconds - floor) * o.kernels.nccl_sm_share.value, 1e-9);
+  EXPECT_NEAR(e->dp_exposed_seconds, floor + e->dp_interference_seconds, 1e-9);
+  // A given overlap is used as it is, without the mechanism.
+  o.dp_overlap = 0.5;
+  auto given = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(given.has_value());
+  EXPECT_NEAR(given->dp_exposed_seconds, 0.5 * given->dp_comm_seconds, 1e-12);
+  EXPECT_DOUBLE_EQ(given->dp_interference_seconds, 0.0);
+}
+
+TEST(DataParallelTest, FsdpOverASlowNetworkExposesWhatOutlastsTheCompute) {
+  // Llama-3-70B with FSDP on 64 A100 over a crawling 2 GB/s network, one sequence each: the
+  // gathers outlast the compute they run under, and the excess is exposed.
+  TrainOptions o = Opts(64, L(1, 1, 3, Recompute::kFull));
+  o.fabric = testing::WithNetwork(A100(), "RoCE-100G");
+  o.fabric.scale_out.bandwidth_gbs = 2.0;
+  o.kernels = testing::KernelsFor(A100());
+  o.global_batch = 64;
+  o.seq = 8192;
+  auto e = EstimateTraining(Preset("Llama-3-70B"), A100(), o);
+  ASSERT_TRUE(e.has_value());
+  // One microbatch: whatever of the two gathers and the reduce-scatter outlasts its forward and
+  // backward is exposed.
+  EXPECT_EQ(e->microbatches, 1);
+  EXPECT_GT(e->dp_comm_seconds, e->compute_seconds);
+  EXPECT_GE(e->dp_exposed_seconds - e->dp_interference_seconds,
+            e->dp_comm_seconds - e->compute_seconds - 1e-9);
+}
+
+TEST(DataParallelTest, BucketedReductionHidesUnderTheLastBackward) {
+  // ZeRO-1 (megatron): the reduce-scatter runs under the last microbatch's backward and the
+  // parameter all-gather under the first forward; on NVLink both fit, so only the last bucket
+  // (40M parameters) is exposed besides NCCL's share of the SMs.
+  TrainOptions o = Opts(8, L(1, 1, 1));
+  o.global_batch = 32;
+  auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  const Fabric& f = o.fabric;
+  const double p = 8'030'261'248.0;
+  const double buckets = std::ceil(p / 40e6);
+  const double rs =
+      buckets * CollectiveSeconds(Collective::kReduceScatter, p * 2 / buckets, 8, 1, f);
+  const double ag = CollectiveSeconds(Collective::kAllGather, p * 2, 8, 1, f);
+  const double tail = CollectiveSeconds(Collective::kReduceScatter, 40e6 * 2, 8, 1, f);
+  EXPECT_NEAR(e->dp_comm_seconds, rs + ag, 1e-9);
+  EXPECT_NEAR(e->dp_exposed_seconds - e->dp_interference_seconds, tail, 1e-9);
+}
+
+TEST(ContextParallelTest, RingExchangeHidesUnderTheAttention) {
+  // Llama-3-8B at 128K tokens with CP 4 on H100: each layer's K/V exchange is shorter than its
+  // attention, so none of it is exposed; at 8K with CP 8 over slow links it is.
+  TrainOptions o = Opts(8, L(1, 1));
+  o.layout.cp = 4;
+  o.seq = 131072;
+  o.global_batch = 2;
+  auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_DOUBLE_EQ(e->cp_comm_seconds, 0.0);
+  o.layout.cp = 8;
+  o.seq = 8192;
+  o.global_batch = 8;
+  o.fabric.scale_up.bandwidth_gbs = 1.0;  // a crawling link
+  auto slow = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(slow.has_value());
+  EXPECT_GT(slow->cp_comm_seconds, 0.0);
+}
+
+TEST(TrainBasisTest, NamesTheEfficiencyRowTheOverlapsAndWhatWasGiven) {
+  TrainOptions o = Opts(64, L(1, 1, 3));
+  o.global_batch = 64;
+  auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  const TrainBasis b = TrainingBasis(Preset("Llama-3-8B"), H100(), o, *e);
+  auto has = [](const std::vector<std::string>& v, const std::string& what) {
+    for (const auto& s : v) {
+      if (s.find(what) != std::string::npos) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has(b.assumptions,
+                  "GEMM efficiency 0.63 (Hopper row of data/planner/kernel_efficiency.yaml"));
+  EXPECT_TRUE(has(b.assumptions, "framework pytorch (auto"));
+  EXPECT_TRUE(has(b.assumptions, "NCCL SM share 0.18"));
+  EXPECT_TRUE(has(b.modelled, "DP (FSDP / ZeRO-3)"));
+  EXPECT_TRUE(has(b.modelled, "Korthikanti et al. 2022"));
+  EXPECT_TRUE(has(b.modelled, "IB-NDR"));
+  // Values given by flag are reported as given.
+  o.compute_efficiency = 0.5;
+  o.dp_overlap = 0.25;
+  o.framework = Framework::kMegatron;
+  auto g = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(g.has_value());
+  const TrainBasis bg = TrainingBasis(Preset("Llama-3-8B"), H100(), o, *g);
+  EXPECT_TRUE(has(bg.assumptions, "GEMM efficiency 0.50 (given: --efficiency)"));
+  EXPECT_TRUE(has(bg.assumptions, "DP overlap 0.25 (given: --dp-overlap)"));
+  EXPECT_TRUE(has(bg.assumptions, "framework megatron (given: --framework)"));
+  EXPECT_FALSE(has(bg.modelled, "DP (FSDP"));
 }
 
 TEST(TrainingTimeTest, RefusesOptionsWithoutAKernelRow) {

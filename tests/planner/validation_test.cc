@@ -52,13 +52,13 @@ struct Case {
 };
 
 // The page's counts: change them only together with docs/planner-validation.md.
-constexpr size_t kCases = 43;
-constexpr int kCalibrationCases = 18;
-constexpr int kOutOfSampleCases = 25;
-constexpr int kOutOfSampleWithin = 17;
+constexpr size_t kCases = 76;
+constexpr int kCalibrationCases = 22;
+constexpr int kOutOfSampleCases = 54;
+constexpr int kOutOfSampleWithin = 47;
 // Out-of-sample cases within 10 % and 25 % of the published figure, whatever their tolerance.
-constexpr int kOutOfSampleWithin10 = 13;
-constexpr int kOutOfSampleWithin25 = 19;
+constexpr int kOutOfSampleWithin10 = 40;
+constexpr int kOutOfSampleWithin25 = 50;
 
 ModelSpec Gpt(int layers, int64_t hidden, int heads, int64_t vocab) {
   ModelSpec m = Preset("GPT-3-175B");
@@ -181,13 +181,13 @@ void AddFrameworkTableCases(std::vector<Case>& c) {
                              (r.seq != 2048 ? ", seq " + std::to_string(r.seq) : "");
     std::string miss;
     double bound = 0;
-    if (r.fp8 && r.seq == 8192) {
+    if (std::string(r.name) == "13b" && r.h100) {
       miss =
-          "FP8 at sequence 8192: the measured FP8 speed-up over BF16 is 1.15x at 8192 (19,146 vs "
-          "16,578 tokens/s) but 1.27x at 2048; the planner's FP8 GEMM efficiency was chosen on "
-          "DeepSeek-V3 and its casts and amax updates, which grow with the activations, are not "
-          "modelled";
-      bound = 0.30;
+          "MPT-13b on 8 H100 at micro-batch 2 runs at 39.8 % MFU where 7b (micro-batch 6) reaches "
+          "46 % and 30b 38 % with recompute; its per-microbatch FSDP gathers (0.25 s) fit under "
+          "the compute (0.67 s), so the model hides them, and the eager stack's per-layer host "
+          "overheads at 4,096 tokens per microbatch are not modelled";
+      bound = 0.20;
     }
     c.push_back({name, "tokens/s per GPU", r.tokens_per_gpu,
                  [r] {
@@ -197,6 +197,7 @@ void AddFrameworkTableCases(std::vector<Case>& c) {
                    l.micro_batch = r.micro_batch;
                    const TrainEstimate e = Train(m, g, r.h100 ? "RoCE-400G" : "RoCE-200G", r.gpus,
                                                  l, r.global_batch, r.seq, [r](TrainOptions& o) {
+                                                   o.framework = Framework::kPyTorch;
                                                    if (r.fp8) o.precision = hw::Precision::kFp8;
                                                  });
                    return e.tokens_per_second_per_gpu;
@@ -210,27 +211,24 @@ void AddFrameworkTableCases(std::vector<Case>& c) {
   // the loss with F.cross_entropy on FP32 logits (eager cross-entropy). A100 network assumed
   // HDR InfiniBand.
   const std::string titan = "pytorch/torchtitan docs/performance.md";
-  auto titan_opts = [](TrainOptions& o) { o.fused_cross_entropy = false; };
-  const std::string fsdp_overlap =
-      "with batch 1 per GPU on 64 A100 FSDP's all-gathers and reduce-scatters take about as long "
-      "as the compute; the planner hides a fixed half of DP communication (--dp-overlap 0.5, an "
-      "assumption) while FSDP2 prefetches them under the compute. Hiding all of it that fits "
-      "under the compute gives 0.99 / 0.97 here but moves OPT-175B, Llama-2-7B and MPT-13B 15-20 "
-      "points the wrong way, so the default stays";
+  auto titan_opts = [](TrainOptions& o) {
+    o.fused_cross_entropy = false;
+    o.framework = Framework::kPyTorch;
+  };
   c.push_back({"torchtitan Llama-3-8B, 64 A100, FSDP, op SAC", "tokens/s per GPU", 2973,
                [titan_opts] {
                  Layout l = Lay(1, 1, 3, Recompute::kOp);
                  return Train(Preset("Llama-3-8B"), A100(), "IB-HDR", 64, l, 64, 8192, titan_opts)
                      .tokens_per_second_per_gpu;
                },
-               0.15, Role::kOutOfSample, titan, fsdp_overlap, 0.35});
+               0.15, Role::kOutOfSample, titan, "", 0});
   c.push_back({"torchtitan Llama-3-70B, 64 A100, FSDP, full AC", "tokens/s per GPU", 323,
                [titan_opts] {
                  Layout l = Lay(1, 1, 3, Recompute::kFull);
                  return Train(Preset("Llama-3-70B"), A100(), "IB-HDR", 64, l, 64, 8192, titan_opts)
                      .tokens_per_second_per_gpu;
                },
-               0.15, Role::kOutOfSample, titan, fsdp_overlap, 0.35});
+               0.15, Role::kOutOfSample, titan, "", 0});
   c.push_back(
       {"torchtitan Llama-3.1-8B, 8 H100 (500 W), FSDP, op SAC", "tokens/s per GPU", 5762,
        [titan_opts] {
@@ -254,6 +252,255 @@ void AddFrameworkTableCases(std::vector<Case>& c) {
                0.10, Role::kOutOfSample, titan, "", 0});
 }
 
+// --- Issue 12: NeMo, Megatron-Bridge, NeMo AutoModel, llm-foundry at long sequences and at
+// scale, torchtitan's memory at 128 GPUs. Each row states the stack it ran on (--framework).
+// Calibration (chosen before the planner's output for them was looked at): the NeMo LLAMA2-7B
+// FP8 row on 8 H100 (Hopper's tensorwise FP8 GEMM efficiency), NeMo's LLAMA2-7B at 128K tokens
+// (Transformer Engine's fused attention on Hopper), llm-foundry's MPT-1b at 32K tokens on H100
+// (flash-attn 2 on Hopper) and Megatron-Bridge's LLAMA3_8B on 8 B200 (Blackwell's FP8 GEMM
+// efficiency). The others are out-of-sample.
+struct StackRow {
+  std::string name;
+  double published;
+  std::function<ModelSpec()> model;
+  std::string gpu, net;
+  int gpus, tp, pp, cp, vp, zero;
+  Recompute recompute;
+  int micro_batch;
+  int64_t global_batch, seq;
+  bool fp8;
+  Framework framework;
+  Role role;
+  std::string source;
+  bool memory = false;  // compare peak memory (GiB) instead of tokens/s per GPU
+  std::function<void(TrainOptions&)> tweak = {};
+  std::string miss = {};
+  double miss_bound = 0;
+};
+
+ModelSpec GptShape(int layers, int64_t hidden, int heads, int64_t vocab, int kv_heads = 0) {
+  ModelSpec m = Gpt(layers, hidden, heads, vocab);
+  if (kv_heads > 0) {
+    ShapeOverrides o;
+    o.kv_heads = kv_heads;
+    EXPECT_TRUE(ApplyOverrides(o, m).ok());
+  }
+  return m;
+}
+
+void AddStackCases(std::vector<Case>& c) {
+  const std::string nemo =
+      "NVIDIA/NeMo docs/source/performance/performance_summary.md at 8e3d65dc (NeMo 24.07, "
+      "DGX-H100, FP8; last version before the page moved to the NeMo documentation site)";
+  const std::string nemo_long =
+      "NVIDIA/NeMo docs/source/performance/performance_summary.md at 35029a0c (pull request "
+      "10784, 'Long Input Sequences': NeMo 24.03.01, DGX-H100, LLAMA2-7B FP8)";
+  const std::string bridge =
+      "NVIDIA-NeMo/Megatron-Bridge docs/performance-summary-archive.md, 25.11 NeMo container "
+      "(FP8-CS: Transformer Engine's current scaling)";
+  const std::string automodel =
+      "NeMo AutoModel performance summary (docs.nvidia.com/nemo/automodel, pre-training, "
+      "DGX-H100, BF16: PyTorch FSDP2 with Transformer Engine kernels)";
+  const std::string foundry =
+      "mosaicml/llm-foundry, scripts/train/benchmarking/README.md (MPT training benchmarks)";
+  const std::string titan =
+      "pytorch/torchtitan docs/performance.md at d4c86e37 (Table 3, Llama 3.1 8B on 128 H100)";
+  auto gpt = [](int layers, int64_t hidden, int heads, int64_t vocab, int kv = 0) {
+    return [=] { return GptShape(layers, hidden, heads, vocab, kv); };
+  };
+  auto preset = [](const char* name) { return [name] { return Preset(name); }; };
+  // Nemotron (NeMo's nemotron yamls): the GPT shape with rotary positions and an untied output
+  // layer; its squared-ReLU MLP is priced as GELU's (one fused kernel).
+  auto nemotron = [](int layers, int64_t hidden, int heads, int kv = 0) {
+    return [=] {
+      ModelSpec m = GptShape(layers, hidden, heads, 256000, kv);
+      m.learned_positions = false;
+      m.max_positions = 0;
+      m.tied_embeddings = false;
+      m.name = "Nemotron-" + std::to_string(layers) + "x" + std::to_string(hidden);
+      return m;
+    };
+  };
+  const Framework mg = Framework::kMegatron;
+  const Framework pt = Framework::kPyTorch;
+  const Recompute none = Recompute::kNone;
+  const Role oos = Role::kOutOfSample;
+  const Role cal = Role::kCalibration;
+  auto uneven = [](TrainOptions& o) { o.uneven_stages = true; };
+  std::vector<StackRow> rows = {
+      // NeMo 24.07 on DGX-H100 (8 x 400 Gb/s InfiniBand NDR), FP8, no recomputation, sequence
+      // parallelism with TP, the distributed optimizer (NeMo-Megatron-Launcher's
+      // conf/training yamls). GPT-3 vocabulary padded to 50,304; Nemotron's 256,000.
+      {"NeMo GPT3-5B, 64 H100 FP8", 23406, gpt(24, 4096, 32, 50304), "H100-SXM", "IB-NDR", 64, 1, 1,
+       1, 1, 1, none, 4, 2048, 2048, true, mg, oos, nemo},
+      {"NeMo GPT3-20B, 64 H100 FP8, TP2", 5851, gpt(44, 6144, 48, 50304), "H100-SXM", "IB-NDR", 64,
+       2, 1, 1, 1, 1, none, 2, 256, 2048, true, mg, oos, nemo},
+      {"NeMo GPT3-175B, 128 H100 FP8, TP4 PP8 VP6", 716, gpt(96, 12288, 96, 50304), "H100-SXM",
+       "IB-NDR", 128, 4, 8, 1, 6, 1, none, 1, 256, 2048, true, mg, oos, nemo},
+      {"NeMo GPT3-175B, 512 H100 FP8, TP4 PP8 VP6", 825, gpt(96, 12288, 96, 50304), "H100-SXM",
+       "IB-NDR", 512, 4, 8, 1, 6, 1, none, 2, 2048, 2048, true, mg, oos, nemo},
+      {"NeMo LLAMA2-7B, 8 H100 FP8", 16934, preset("Llama-2-7B"), "H100-SXM", "IB-NDR", 8, 1, 1, 1,
+       1, 1, none, 1, 128, 4096, true, mg, cal, nemo},
+      {"NeMo LLAMA2-13B, 16 H100 FP8, PP4 VP10", 8715, preset("Llama-2-13B"), "H100-SXM", "IB-NDR",
+       16, 1, 4, 1, 10, 1, none, 1, 128, 4096, true, mg, oos, nemo},
+      {"NeMo LLAMA2-70B, 64 H100 FP8, TP4 PP4 VP20", 1728, preset("Llama-2-70B"), "H100-SXM",
+       "IB-NDR", 64, 4, 4, 1, 20, 1, none, 1, 128, 4096, true, mg, oos, nemo},
+      {"NeMo Nemotron-8B, 64 H100 FP8, TP2", 12507, nemotron(32, 4096, 32), "H100-SXM", "IB-NDR",
+       64, 2, 1, 1, 1, 1, none, 4, 256, 4096, true, mg, oos, nemo},
+      {"NeMo Nemotron-22B, 64 H100 FP8, TP2 PP4 VP10", 4312, nemotron(40, 6144, 48), "H100-SXM",
+       "IB-NDR", 64, 2, 4, 1, 10, 1, none, 2, 256, 4096, true, mg, oos, nemo},
+      {"NeMo Nemotron-340B, 128 H100 FP8, TP8 PP8 VP12", 326, nemotron(96, 18432, 96, 8),
+       "H100-SXM", "IB-NDR", 128, 8, 8, 1, 12, 1, none, 1, 32, 4096, true, mg, oos, nemo},
+      {"NeMo LLAMA3-8B, 8 H100 FP8, CP2", 12273, preset("Llama-3-8B"), "H100-SXM", "IB-NDR", 8, 1,
+       1, 2, 1, 1, none, 1, 128, 8192, true, mg, oos, nemo},
+      {"NeMo LLAMA3-70B, 64 H100 FP8, TP4 PP4 CP2 VP5", 1524, preset("Llama-3-70B"), "H100-SXM",
+       "IB-NDR", 64, 4, 4, 2, 5, 1, none, 1, 128, 8192, true, mg, oos, nemo},
+      // NeMo 24.03.01 long sequences, LLAMA2-7B FP8 with context parallelism.
+      {"NeMo LLAMA2-7B FP8 at 8K, 8 H100, PP2", 13907, preset("Llama-2-7B"), "H100-SXM", "IB-NDR",
+       8, 1, 2, 1, 1, 1, none, 1, 512, 8192, true, mg, oos, nemo_long},
+      {"NeMo LLAMA2-7B FP8 at 32K, 32 H100, TP2 CP2", 6687, preset("Llama-2-7B"), "H100-SXM",
+       "IB-NDR", 32, 2, 1, 2, 1, 1, none, 1, 128, 32768, true, mg, oos, nemo_long},
+      {"NeMo LLAMA2-7B FP8 at 128K, 128 H100, TP4 CP4", 2260, preset("Llama-2-7B"), "H100-SXM",
+       "IB-NDR", 128, 4, 1, 4, 1, 1, none, 1, 32, 131072, true, mg, cal, nemo_long},
+      {"NeMo LLAMA2-7B FP8 at 1M, 1024 H100, TP8 CP32", 318, preset("Llama-2-7B"), "H100-SXM",
+       "IB-NDR", 1024, 8, 1, 32, 1, 1, none, 1, 4, 1048576, true, mg, oos, nemo_long},
+      // Megatron-Bridge 25.11 (FP8-CS). FSDP > 0 is Megatron-FSDP: --zero 3 with the
+      // megatron stack (auto would price PyTorch's FSDP).
+      {"Megatron-Bridge LLAMA3_8B, 8 H100 FP8, FSDP", 14451, preset("Llama-3-8B"), "H100-SXM",
+       "IB-NDR", 8, 1, 1, 1, 1, 3, none, 1, 128, 8192, true, mg, oos, bridge},
+      {"Megatron-Bridge LLAMA3_70B, 64 H100 FP8, TP4 PP8 VP5", 1602, preset("Llama-3-70B"),
+       "H100-SXM", "IB-NDR", 64, 4, 8, 1, 5, 1, none, 1, 128, 8192, true, mg, oos, bridge},
+      {"Megatron-Bridge LLAMA3.1_405B, 1024 H100 FP8, TP8 PP8 CP2 VP8",
+       292,
+       preset("Llama-3-405B"),
+       "H100-SXM",
+       "IB-NDR",
+       1024,
+       8,
+       8,
+       2,
+       8,
+       1,
+       none,
+       1,
+       512,
+       8192,
+       true,
+       mg,
+       oos,
+       bridge,
+       false,
+       uneven},
+      {"Megatron-Bridge LLAMA3_8B, 8 B200 FP8", 30624, preset("Llama-3-8B"), "B200", "IB-NDR", 8, 1,
+       1, 1, 1, 1, none, 2, 128, 8192, true, mg, cal, bridge},
+      {"Megatron-Bridge LLAMA3.1_405B, 128 B200 FP8, TP4 PP8 CP2 VP8",
+       661,
+       preset("Llama-3-405B"),
+       "B200",
+       "IB-NDR",
+       128,
+       4,
+       8,
+       2,
+       8,
+       1,
+       none,
+       1,
+       64,
+       8192,
+       true,
+       mg,
+       oos,
+       bridge,
+       false,
+       uneven},
+      {"Megatron-Bridge LLAMA3_8B, 8 GB200 FP8", 31508, preset("Llama-3-8B"), "GB200", "IB-NDR", 8,
+       1, 1, 1, 1, 1, none, 2, 128, 8192, true, mg, oos, bridge},
+      {"Megatron-Bridge LLAMA3_70B, 64 GB200 FP8, FSDP", 4312, preset("Llama-3-70B"), "GB200",
+       "IB-NDR", 64, 1, 1, 1, 1, 3, none, 2, 256, 8192, true, mg, oos, bridge},
+      {"Megatron-Bridge LLAMA3.1_405B, 256 GB200 FP8, TP4 PP16 VP4",
+       813,
+       preset("Llama-3-405B"),
+       "GB200",
+       "IB-NDR",
+       256,
+       4,
+       16,
+       1,
+       4,
+       1,
+       none,
+       1,
+       1536,
+       8192,
+       true,
+       mg,
+       oos,
+       bridge,
+       false,
+       uneven},
+      // NeMo AutoModel: Llama3 70B, 64 H100, FSDP2 over 32 with CP 2, local batch 1, GA 4.
+      {"NeMo AutoModel Llama3 70B, 64 H100 BF16, FSDP2 CP2", 866.77, preset("Llama-3-70B"),
+       "H100-SXM", "IB-NDR", 64, 1, 1, 2, 1, 3, none, 1, 128, 8192, false, pt, oos, automodel},
+      // llm-foundry (Composer, PyTorch FSDP FULL_SHARD, flash-attn 2) at long sequences and at
+      // 512 GPUs; networks as for rows 24-39.
+      {"MPT-1b, 8 H100, FSDP, seq 32768", 12025, gpt(24, 2048, 16, 50368), "H100-SXM", "RoCE-400G",
+       8, 1, 1, 1, 1, 3, none, 1, 32, 32768, false, pt, cal, foundry},
+      {"MPT-760m, 8 H100, FSDP, seq 16384", 27815, gpt(24, 1536, 12, 50368), "H100-SXM",
+       "RoCE-400G", 8, 1, 1, 1, 1, 3, none, 3, 48, 16384, false, pt, oos, foundry},
+      {"MPT-3b, 8 H100, FSDP, seq 8192", 16578, gpt(32, 2560, 20, 50368), "H100-SXM", "RoCE-400G",
+       8, 1, 1, 1, 1, 3, none, 3, 144, 8192, false, pt, oos, foundry},
+      {"MPT-7b, 8 H100, FSDP, seq 8192, full AC", 6935, gpt(32, 4096, 32, 50368), "H100-SXM",
+       "RoCE-400G", 8, 1, 1, 1, 1, 3, Recompute::kFull, 8, 128, 8192, false, pt, oos, foundry},
+      {"MPT-3b, 8 A100, FSDP, seq 8192", 7695, gpt(32, 2560, 20, 50368), "A100-SXM-80GB",
+       "RoCE-200G", 8, 1, 1, 1, 1, 3, none, 3, 144, 8192, false, pt, oos, foundry},
+      {"MPT-7b, 512 H100, FSDP", 9670, gpt(32, 4096, 32, 50368), "H100-SXM", "RoCE-400G", 512, 1, 1,
+       1, 1, 3, none, 6, 3072, 2048, false, pt, oos, foundry},
+      {"MPT-70b, 512 H100, FSDP, full AC", 1007, gpt(80, 8192, 64, 50368), "H100-SXM", "RoCE-400G",
+       512, 1, 1, 1, 1, 3, Recompute::kFull, 8, 4096, 2048, false, pt, oos, foundry},
+      // torchtitan Table 3: FSDP, local batch 2, selective (op) AC, eager cross-entropy.
+      {"torchtitan Llama-3.1-8B, 128 H100, FSDP, op SAC: peak memory",
+       67.0,
+       preset("Llama-3-8B"),
+       "H100-SXM",
+       "RoCE-400G",
+       128,
+       1,
+       1,
+       1,
+       1,
+       3,
+       Recompute::kOp,
+       2,
+       256,
+       8192,
+       false,
+       pt,
+       oos,
+       titan,
+       true,
+       [](TrainOptions& o) { o.fused_cross_entropy = false; }},
+  };
+  for (StackRow& r : rows) {
+    const bool mem = r.memory;
+    c.push_back({r.name, mem ? "GiB" : "tokens/s per GPU", r.published,
+                 [r] {
+                   const hw::GpuModel g = testing::Gpu(r.gpu);
+                   Layout l = Lay(r.tp, r.pp, r.zero, r.recompute, r.vp);
+                   l.cp = r.cp;
+                   l.micro_batch = r.micro_batch;
+                   const TrainEstimate e = Train(r.model(), g, r.net, r.gpus, l, r.global_batch,
+                                                 r.seq, [r](TrainOptions& o) {
+                                                   o.framework = r.framework;
+                                                   if (r.fp8) o.precision = hw::Precision::kFp8;
+                                                   if (r.tweak) r.tweak(o);
+                                                 });
+                   return r.memory ? e.memory.total_gib : e.tokens_per_second_per_gpu;
+                 },
+                 mem ? 0.10 : 0.15, r.role, r.source, r.miss, r.miss_bound});
+  }
+}
+
 std::vector<Case> Cases() {
   std::vector<Case> c;
   const std::string megatron =
@@ -267,9 +514,16 @@ std::vector<Case> Cases() {
                  "TFLOP/s per GPU", r.tflops,
                  [r] {
                    const ModelSpec m = Gpt(r.layers, r.hidden, r.heads, 51200);
+                   // Megatron-LM of 2021 all-reduced the gradients after the whole backward
+                   // (train_step calls allreduce_gradients() after forward_backward_func; the
+                   // overlap arrived with --overlap-grad-reduce in 2023): nothing hidden.
                    const TrainEstimate e =
                        Train(m, A100(), "IB-HDR", r.gpus, Lay(r.tp, r.pp, 0, Recompute::kFull),
-                             r.batch, 2048, [](TrainOptions& o) { o.flash_attention = false; });
+                             r.batch, 2048, [](TrainOptions& o) {
+                               o.flash_attention = false;
+                               o.framework = Framework::kMegatron;
+                               o.dp_overlap = 0.0;
+                             });
                    return HardwareTflops(e, r.gpus);
                  },
                  0.15, Role::kCalibration, megatron, "", 0});
@@ -278,9 +532,13 @@ std::vector<Case> Cases() {
   // 992 A100 80GB, FSDP with Megatron tensor parallelism, "up to 147 TFLOP/s per GPU".
   c.push_back({"OPT-175B, 992 A100, FSDP + TP8", "TFLOP/s per GPU", 147,
                [] {
-                 const TrainEstimate e = Train(Preset("GPT-3-175B"), A100(), "RoCE-200G", 992,
-                                               Lay(8, 1, 3, Recompute::kFull), 992, 2048,
-                                               [](TrainOptions& o) { o.flash_attention = false; });
+                 // 992 / TP 8 = 124 data-parallel ranks of 8 sequences each, run as one
+                 // microbatch (metaseq's --update-freq 1: no gradient accumulation).
+                 Layout l = Lay(8, 1, 3, Recompute::kFull);
+                 l.micro_batch = 8;
+                 const TrainEstimate e =
+                     Train(Preset("GPT-3-175B"), A100(), "RoCE-200G", 992, l, 992, 2048,
+                           [](TrainOptions& o) { o.flash_attention = false; });
                  return HardwareTflops(e, 992);
                },
                0.15, Role::kOutOfSample,
@@ -303,12 +561,7 @@ std::vector<Case> Cases() {
          },
          0.15, Role::kCalibration,
          "Dubey et al. 2024, The Llama 3 Herd of Models (arXiv 2407.21783), Table 4",
-         gpus == 16384
-             ? "Hopper's GEMM efficiency 0.63 is a compromise between MPT's PyTorch-FSDP rows "
-               "(0.60 fits them) and Meta's production stack (0.70 fits this row); at 16,384 GPUs "
-               "16 microbatches on 16 stages make the bubble a third of the step and amplify it"
-             : "",
-         0.25});
+         "", 0});
   }
 
   // --- GPU-hours.
@@ -322,6 +575,7 @@ std::vector<Case> Cases() {
                                                Lay(1, 16, 1, Recompute::kSelective, 1, 64), 15360,
                                                4096, [](TrainOptions& o) {
                                                  o.precision = hw::Precision::kFp8;
+                                                 o.fp8_recipe = Fp8Recipe::kBlockwise;
                                                  o.uneven_stages = true;
                                                  o.ep_overlap = 0.8;
                                                  o.tokens = 1e12;
@@ -341,7 +595,13 @@ std::vector<Case> Cases() {
                               [](TrainOptions& o) { o.tokens = 2e12; })
                      .gpu_hours;
                },
-               0.15, Role::kOutOfSample, llama2, "", 0});
+               0.15, Role::kOutOfSample, llama2,
+               "the hours imply 39 % MFU over the whole run; the assumed FSDP layout on 256 GPUs "
+               "now prices the gathers over all 8 rails of a node and hides them under the "
+               "compute (48 % MFU in steady state); like rows 19-20, the published hours include "
+               "what the steady state leaves out (evaluation, restarts) and the layout is not "
+               "published",
+               0.25});
   c.push_back({"Llama-2-13B, 2T tokens", "A100 GPU-hours", 368640,
                [] {
                  return Train(Preset("Llama-2-13B"), A100(), "IB-HDR", 512,
@@ -353,8 +613,9 @@ std::vector<Case> Cases() {
                "the published hours imply 37.7 % MFU for 13B against 39 % for 7B and 43 % for 70B "
                "of the same recipe; the planner's efficiency rises with size (bigger GEMMs) and "
                "cannot reproduce a dip at 13B. Cluster (RSC InfiniBand vs production RoCE) and "
-               "layout are not published.",
-               0.30});
+               "layout are not published; under the megatron stack (the assumed TP 2 layout) its "
+               "fused element-wise kernels widen the gap",
+               0.35});
   c.push_back({"Llama-2-70B, 2T tokens", "A100 GPU-hours", 1720320,
                [] {
                  return Train(Preset("Llama-2-70B"), A100(), "IB-HDR", 2048,
@@ -461,6 +722,7 @@ std::vector<Case> Cases() {
   // The ZeRO paper's Figure 1 (model states per GPU) is a formula, checked as a unit test:
   // TrainingMemoryTest.ZeroFigureOneOfThePaper.
   AddFrameworkTableCases(c);
+  AddStackCases(c);
   return c;
 }
 
