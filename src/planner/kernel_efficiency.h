@@ -2,11 +2,13 @@
 // kernels reach, read from data/planner/kernel_efficiency.yaml (the one source of these figures;
 // `gpupool plan` and the planner's tests load the same file through LoadKernelEfficiency).
 //
-// The linear layers run at `gemm` x the dense peak; what differs between GPU generations beyond
-// that is modelled, not tabled: the element-wise kernels (norms, activation functions, residual
-// adds, casts) run at HBM bandwidth, so a GPU whose tensor cores outgrew its memory (H100: 295
-// FLOP/B, A100: 153) and a small model (GEMM FLOPs grow with h^2 per token, element-wise bytes with
-// h) spend a larger share of the step outside GEMMs (training_estimate.h, "Step time").
+// The linear layers run at `gemm` x the dense peak (FP8: tensorwise or blockwise), attention at the
+// stack's kernel figure (flash-attn 2 or Transformer Engine's fused attention); what differs
+// between GPU generations beyond that is modelled, not tabled: the element-wise kernels (norms,
+// activation functions, residual adds, casts) run at HBM bandwidth, so a GPU whose tensor cores
+// outgrew its memory (H100: 295 FLOP/B, A100: 153) and a small model (GEMM FLOPs grow with h^2 per
+// token, element-wise bytes with h) spend a larger share of the step outside GEMMs
+// (training_estimate.h, "Step time").
 //
 // Errors: LoadKernelEfficiency returns NotFound for a missing file and InvalidArgument naming
 // file:line and the field for a malformed row, a figure outside (0, 1], a duplicate architecture

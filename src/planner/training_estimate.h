@@ -22,24 +22,32 @@
 // - Buffers: CUDA context, NCCL and bucket buffers, allocator slack (buffers_gib, default 2); with
 //   ZeRO-3 also two gathered layers of 16-bit weights (the one in use and the prefetched one).
 //
-// Time per step:
+// Time per step (docs/planner.md "Framework", "Step time", "Data parallelism"):
 // - FLOPs per token (model FLOPs, MFU numerator): 6 x linear params touched (incl. the head, not
-// the
-//   embedding lookup) + 12 x L x s x (a d_qk + a d_v)/2 attention (= 12 L s h for MHA; the full
+//   the embedding lookup) + 12 x L x s x (a d_qk + a d_v)/2 attention (= 12 L s h for MHA; the full
 //   s x s score matrix, as Narayanan et al. 2021 and PaLM count it). Hardware FLOPs add the
 //   recomputed forward (full: everything; selective with eager attention: the score products).
-// - Stage time per microbatch = linear FLOPs / (TP x peak x compute_efficiency) + attention FLOPs /
-//   (TP x 16-bit peak x flash_efficiency) + memory-bound element-wise passes (norms, residuals,
-//   activation functions: ~40 h bytes per token per layer per pass; eager attention adds the
-//   softmax/mask/dropout passes over the a x s scores) at HBM bandwidth + TP all-reduces
-//   (4 per layer, 6 with full recompute, of s b h x 2 bytes) + CP K/V all-gathers + EP all-to-alls
-//   (dispatch and combine, forward and backward) + the PP send/recv; the pipeline takes
-//   (m + (PP-1)/V) stage times (V = virtual stages, interleaved 1F1B bubble).
-// - DP gradient reduction (1.5x with ZeRO-3 for the parameter all-gathers) over the DP x CP group,
-//   with dp_overlap of it hidden behind backward; the optimizer step reads/writes its states at
-//   HBM bandwidth.
+// - The software stack (Framework: megatron or pytorch, auto by the ZeRO stage) selects the
+//   element-wise traffic, the attention kernel and how DP traffic overlaps.
+// - Stage time per microbatch = linear FLOPs / (TP x peak x GEMM efficiency; FP8 for the layers'
+//   projections, the output layer at 16 bit) + attention FLOPs / (TP x 16-bit peak x the stack's
+//   attention efficiency) + element-wise bytes (ElementwiseBytesPerToken per pass, FP8 casts per
+//   step; eager attention adds the softmax/mask/dropout passes over the a x s scores) at HBM
+//   bandwidth x 0.8 + TP all-reduces (4 per layer, 6 with full recompute, of s b h x 2 bytes) + CP
+//   K/V exchange beyond the layer's attention (ring attention) + EP all-to-alls (dispatch and
+//   combine, forward and backward) + the PP send/recv; the pipeline takes (m + (PP-1)/V) stage
+//   times (V = virtual stages, interleaved 1F1B bubble).
+// - DP: ZeRO-3 gathers every layer's weights before its forward and backward and reduce-scatters
+//   its gradients, per microbatch, prefetched under the neighbouring layer's compute; ZeRO-0/1/2
+//   reduce gradients in buckets under the last microbatch's backward and gather ZeRO-1/2
+//   parameters under the first forward (megatron) or after the step (pytorch). What outlasts the
+//   compute is exposed (at least one layer's / bucket's collective), each collective pays its
+//   ring latency, and NCCL's CTAs slow the compute they overlap (nccl_sm_share). --dp-overlap
+//   replaces all this by a fixed hidden share. The optimizer step reads/writes its states at HBM
+//   bandwidth.
 // - Collectives come from comm_model.h over the fabric's scale-up (inside a node) and scale-out
-//   links, with ranks ordered TP, CP, EP/DP, PP (TP innermost, as Megatron-LM).
+//   links, with ranks ordered TP, CP, EP/DP, PP (TP innermost, as Megatron-LM); a DP or CP ring
+//   with g members in a node uses g rails (GroupCollectiveSeconds).
 //
 // Errors: InvalidArgument naming the flag that does not divide (GPU count, layers, heads, KV
 // heads, experts, batch) or a precision the GPU cannot train in. "Does not fit" is not an error:
