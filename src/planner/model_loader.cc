@@ -223,6 +223,7 @@ constexpr Family kFamilies[] = {
     {"phi3", {"phi3"}},
     {"internlm2", {"internlm2"}},
     {"falcon", {"falcon"}},
+    {"nemotron", {"nemotron"}},
     {"minimax", {"minimax", "minimax_m1", "minimax_text_01"}},
 };
 
@@ -777,6 +778,16 @@ Result<ModelSpec> ParseLanguageModel(const json& config, std::string_view origin
   GP_ASSIGN_OR_RETURN(m.head_dim, r.IntOr<int>(chatglm ? "kv_channels" : "head_dim",
                                                static_cast<int>(m.hidden / m.num_heads)));
 
+  if (family == "nemotron") {
+    // Nemotron-4 / Minitron (transformers' NemotronForCausalLM): a two-matrix MLP with squared
+    // ReLU (up_proj, down_proj), LayerNorm1P norms (weight and bias), biases only where
+    // attention_bias / mlp_bias say.
+    m.ffn_kind = FfnKind::kPlain;
+    m.norm_kind = NormKind::kLayer;
+  }
+  if (!bert && !gpt2 && !chatglm && !falcon && !neox) {
+    GP_ASSIGN_OR_RETURN(m.mlp_bias, r.BoolOr("mlp_bias", false));
+  }
   if (neox) {
     m.ffn_kind = FfnKind::kPlain;
     m.norm_kind = NormKind::kLayer;
@@ -790,7 +801,9 @@ Result<ModelSpec> ParseLanguageModel(const json& config, std::string_view origin
     GP_ASSIGN_OR_RETURN(const bool attention_bias, r.BoolOr("attention_bias", false));
     if (attention_bias) m.qkv_bias = true;
     // gpt_oss and llama put attention_bias on o_proj too; glm4_moe only on q/k/v.
-    if (attention_bias && (family == "gpt_oss" || family == "llama")) m.o_bias = true;
+    if (attention_bias && (family == "gpt_oss" || family == "llama" || family == "nemotron")) {
+      m.o_bias = true;
+    }
   }
   if (family == "internlm2") {
     GP_ASSIGN_OR_RETURN(const bool bias, r.BoolOr("bias", false));
@@ -1093,6 +1106,54 @@ Result<std::vector<PresetInfo>> ListPresets(const std::filesystem::path& models_
   return out;
 }
 
+namespace {
+
+// Words that name a variant of a model rather than its shape: fine-tunes and quantised copies.
+constexpr std::string_view kTuneWords[] = {"instruct", "chat", "hf", "base", "it", "sft", "dpo"};
+constexpr std::string_view kQuantWords[] = {"fp8",  "int8",  "int4",  "awq",     "gptq",
+                                            "w8a8", "w4a16", "w8a16", "dynamic", "quantized",
+                                            "bnb",  "4bit",  "8bit",  "nvfp4",   "mxfp4"};
+
+bool IsQuantisationWord(std::string_view w) {
+  return std::find(std::begin(kQuantWords), std::end(kQuantWords), w) != std::end(kQuantWords);
+}
+
+// The part after the organisation ("meta-llama/Llama-3.1-8B" -> "Llama-3.1-8B").
+std::string_view TailOfName(std::string_view name) {
+  const auto slash = name.rfind('/');
+  return slash == std::string_view::npos ? name : name.substr(slash + 1);
+}
+
+// `name` split at '-', '_' and ' ', lower-cased, without the variant words (collected in
+// `dropped` when given), joined as Normalize joins: "Llama-3.1-8B-Instruct" -> "llama318b".
+std::string WithoutVariantWords(std::string_view name, std::vector<std::string>* dropped) {
+  std::string out;
+  std::string word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    const std::string lower = AlnumLower(word);
+    const bool tune =
+        std::find(std::begin(kTuneWords), std::end(kTuneWords), lower) != std::end(kTuneWords);
+    if (tune || IsQuantisationWord(lower)) {
+      if (dropped != nullptr) dropped->push_back(lower);
+    } else {
+      out += lower;
+    }
+    word.clear();
+  };
+  for (char c : name) {
+    if (c == '-' || c == '_' || c == ' ') {
+      flush();
+    } else {
+      word += c;
+    }
+  }
+  flush();
+  return out;
+}
+
+}  // namespace
+
 Result<ModelSpec> LoadModel(std::string_view name_or_path,
                             const std::filesystem::path& models_dir) {
   std::error_code ec;
@@ -1116,19 +1177,52 @@ Result<ModelSpec> LoadModel(std::string_view name_or_path,
   if (auto slash = name_or_path.rfind('/'); slash != std::string_view::npos) {
     tail_key = Normalize(name_or_path.substr(slash + 1));
   }
+  auto load = [](const PresetInfo& p) -> Result<ModelSpec> {
+    auto j = ReadJsonFile(p.path);
+    if (!j) return Error(j.error());
+    auto m = ParseHfConfig(*j, p.path.string());
+    if (m) m->name = p.name;
+    return m;
+  };
   std::string known;
   for (const PresetInfo& p : *presets) {
     bool match = Normalize(p.name) == key || Normalize(p.name) == tail_key;
     for (const auto& a : p.aliases)
       match = match || Normalize(a) == key || Normalize(a) == tail_key;
-    if (match) {
-      auto j = ReadJsonFile(p.path);
-      if (!j) return Error(j.error());
-      auto m = ParseHfConfig(*j, p.path.string());
-      if (m) m->name = p.name;
+    if (match) return load(p);
+    known += (known.empty() ? "" : ", ") + p.name;
+  }
+  // "meta-llama/Llama-3.1-8B-Instruct", "Llama-3.3-70B-Instruct-FP8": the repository of a
+  // fine-tune or a quantised copy of a preset's model. Match without the variant words, once.
+  std::vector<std::string> dropped;
+  const std::string base = WithoutVariantWords(TailOfName(name_or_path), &dropped);
+  if (!dropped.empty() && !base.empty()) {
+    const PresetInfo* found = nullptr;
+    for (const PresetInfo& p : *presets) {
+      bool match = WithoutVariantWords(p.name, nullptr) == base;
+      for (const auto& a : p.aliases) match = match || WithoutVariantWords(a, nullptr) == base;
+      if (match) {
+        found = &p;
+        break;
+      }
+    }
+    if (found != nullptr) {
+      auto m = load(*found);
+      if (!m) return m;
+      std::string words;
+      bool quantised = false;
+      for (const std::string& w : dropped) {
+        words += (words.empty() ? "'" : ", '") + w + "'";
+        quantised = quantised || IsQuantisationWord(w);
+      }
+      m->warnings.push_back("'" + std::string(name_or_path) + "' read as the preset " +
+                            found->name + " (the same shape without " + words + ")" +
+                            (quantised ? "; a checkpoint's own quantisation is not known from "
+                                         "its name: give --precision, or --model with its "
+                                         "config.json"
+                                       : ""));
       return m;
     }
-    known += (known.empty() ? "" : ", ") + p.name;
   }
   return Error(Status::NotFound("unknown model '" + std::string(name_or_path) +
                                 "': not a preset, a config.json or a folder holding one "

@@ -158,15 +158,15 @@ LayerParams CountLayer(const ModelSpec& m, int layer) {
   lp.attention = AttentionParams(m, layer);
   lp.norms = m.norms_per_layer * NormParams(m, m.hidden);
   if (m.IsMoeLayer(layer)) {
-    lp.one_expert = MlpParams(m, m.moe.expert_ffn, m.linear_bias || m.expert_bias);
+    lp.one_expert = MlpParams(m, m.moe.expert_ffn, m.linear_bias || m.mlp_bias || m.expert_bias);
     lp.routed_experts = lp.one_expert * m.moe.num_experts;
     if (m.moe.shared_ffn > 0) {
-      lp.shared_experts =
-          MlpParams(m, m.moe.shared_ffn, m.linear_bias) + (m.moe.shared_expert_gate ? m.hidden : 0);
+      lp.shared_experts = MlpParams(m, m.moe.shared_ffn, m.linear_bias || m.mlp_bias) +
+                          (m.moe.shared_expert_gate ? m.hidden : 0);
     }
     lp.router = m.hidden * m.moe.num_experts + (m.moe.router_bias ? m.moe.num_experts : 0);
   } else {
-    lp.dense_ffn = MlpParams(m, m.ffn, m.linear_bias);
+    lp.dense_ffn = MlpParams(m, m.ffn, m.linear_bias || m.mlp_bias);
   }
   return lp;
 }

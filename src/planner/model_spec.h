@@ -167,6 +167,7 @@ struct ModelSpec {
   NormKind norm_kind = NormKind::kRms;
   bool qkv_bias = false;         // qwen2: biases on q, k, v
   bool linear_bias = false;      // gpt2/gpt_neox: biases on every linear layer
+  bool mlp_bias = false;         // config `mlp_bias` (llama, nemotron): biases on the MLP only
   bool qk_norm = false;          // qwen3: RMSNorm on q and k per head
   bool o_bias = false;           // bias on the attention output projection (gpt_oss)
   bool attention_sinks = false;  // gpt_oss: one learned sink logit per head per layer

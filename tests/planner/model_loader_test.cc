@@ -50,6 +50,33 @@ TEST(ModelLoaderTest, PresetNamesMatchLoosely) {
   }
 }
 
+// A fine-tune's or a quantised copy's repository name finds the preset of the same shape, and
+// says so; the quantisation words add that the precision is not known from a name.
+TEST(ModelLoaderTest, VariantRepositoryNamesFindTheirPreset) {
+  auto m = LoadModel("meta-llama/Llama-3.1-8B-Instruct", kModels);
+  ASSERT_TRUE(m.has_value()) << m.error().message();
+  EXPECT_EQ(m->name, "Llama-3-8B");
+  ASSERT_EQ(m->warnings.size(), 1u);
+  EXPECT_NE(m->warnings[0].find("without 'instruct'"), std::string::npos) << m->warnings[0];
+  EXPECT_EQ(m->warnings[0].find("--precision"), std::string::npos) << m->warnings[0];
+
+  auto q = LoadModel("RedHatAI/Llama-3.3-70B-Instruct-FP8-dynamic", kModels);
+  ASSERT_TRUE(q.has_value()) << q.error().message();
+  EXPECT_EQ(q->name, "Llama-3-70B");
+  ASSERT_EQ(q->warnings.size(), 1u);
+  EXPECT_NE(q->warnings[0].find("'instruct', 'fp8', 'dynamic'"), std::string::npos)
+      << q->warnings[0];
+  EXPECT_NE(q->warnings[0].find("--precision"), std::string::npos) << q->warnings[0];
+
+  // An exact name gives no warning; variant words on an unknown model still fail.
+  auto exact = LoadModel("Llama-3.1-8B", kModels);
+  ASSERT_TRUE(exact.has_value());
+  EXPECT_TRUE(exact->warnings.empty());
+  auto unknown = LoadModel("llama-9-1b-instruct", kModels);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code(), StatusCode::kNotFound);
+}
+
 TEST(ModelLoaderTest, UnknownModelListsPresets) {
   auto m = LoadModel("llama-9-1b", kModels);
   ASSERT_FALSE(m.has_value());

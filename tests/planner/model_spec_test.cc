@@ -101,7 +101,19 @@ INSTANTIATE_TEST_SUITE_P(
         // MiniMax-M1: 70 lightning layers 6144x24576 + 6144x8192 + 8192 + 8192x6144 =
         // 251,666,432 and 10 softmax layers 6144x(8192x2+2048) = 113,246,208; every layer 32
         // experts of 3x6144x9216, router 32x6144, norms 12,288; + 2 x 200064x6144 + 6144.
-        CountCase{"MiniMax-M1", 456'089'655'296, 48'403'306'496}));
+        CountCase{"MiniMax-M1", 456'089'655'296, 48'403'306'496},
+        // Mixtral-8x22B: attention 2 x 6144^2 + 2 x 6144 x 1024 = 88,080,384; 8 experts of
+        // 3 x 6144 x 16384 = 301,989,888; router 8 x 6144; norms 2 x 6144; x 56 layers;
+        // + 2 x 32000 x 6144 + 6144. Active: 2 experts instead of 8.
+        CountCase{"Mixtral-8x22B", 140'620'634'112, 39'152'031'744},
+        // Nemotron-4-15B: attention 88,080,384 (as above); MLP 2 x 6144 x 24576 = 301,989,888;
+        // two LayerNorms 4 x 6144; x 32 layers; + 2 x 256000 x 6144 + 2 x 6144.
+        CountCase{"Nemotron-4-15B", 15'628'775'424, 0},
+        // Nemotron-4-340B: heads of 18432 / 96 = 192, so K and V are 8 x 192 = 1536 wide:
+        // attention 2 x 18432^2 + 2 x 18432 x 1536 = 736,100,352; MLP 2 x 18432 x 73728 =
+        // 2,717,908,992; norms 4 x 18432; x 96 = 331,591,974,912 (the report's 331.6B
+        // non-embedding); + 2 x 256000 x 18432 + 2 x 18432.
+        CountCase{"Nemotron-4-340B", 341'029'195'776, 0}));
 
 // How a preset's published figures are counted, and how far from the planner's count they may be.
 // Presets not listed: the total is the main model, within 0.5 % (published figures carry 3 or
