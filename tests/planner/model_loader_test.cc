@@ -85,6 +85,28 @@ TEST(ModelLoaderTest, UnknownModelListsPresets) {
   EXPECT_EQ(m.error().ExitCode(), 2);
 }
 
+// `mlp_bias` (LlamaConfig, NemotronConfig) adds biases to the MLP only: a gated MLP of width f
+// gets 2f + h (gate and up, down), a Nemotron two-matrix MLP f + h; attention stays bias-free.
+TEST(ModelLoaderTest, MlpBiasAddsTheMlpsBiasesOnly) {
+  nlohmann::json j = {{"model_type", "llama"},    {"hidden_size", 64},
+                      {"num_hidden_layers", 2},   {"num_attention_heads", 4},
+                      {"intermediate_size", 256}, {"vocab_size", 1000}};
+  auto plain = ParseHfConfig(j, "config.json");
+  ASSERT_TRUE(plain.has_value()) << plain.error().message();
+  j["mlp_bias"] = true;
+  auto biased = ParseHfConfig(j, "config.json");
+  ASSERT_TRUE(biased.has_value()) << biased.error().message();
+  EXPECT_EQ(CountLayer(*biased, 0).dense_ffn - CountLayer(*plain, 0).dense_ffn, 2 * 256 + 64);
+  EXPECT_EQ(CountLayer(*biased, 0).attention, CountLayer(*plain, 0).attention);
+
+  j["model_type"] = "nemotron";
+  auto nemotron = ParseHfConfig(j, "config.json");
+  ASSERT_TRUE(nemotron.has_value()) << nemotron.error().message();
+  // up 64 x 256 + down 256 x 64 + biases 256 + 64; LayerNorm1P: weight and bias, two per layer.
+  EXPECT_EQ(CountLayer(*nemotron, 0).dense_ffn, 2 * 64 * 256 + 256 + 64);
+  EXPECT_EQ(CountLayer(*nemotron, 0).norms, 2 * 2 * 64);
+}
+
 TEST(ModelLoaderTest, MissingFieldNamed) {
   nlohmann::json j = {{"model_type", "llama"},
                       {"hidden_size", 4096},
