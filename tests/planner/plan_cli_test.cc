@@ -120,13 +120,11 @@ TEST(PlanCliTest, BadInputExitsTwoWithTheReason) {
            Bad{"plan train --model llama-3-8b --gpu h100 --gpus 24 --tp 8 --pp 3", "layers"},
            Bad{"plan train --model llama-3-8b --gpu h100 --gpus 8 --kv-heads 3", "kv heads"},
            Bad{"plan train --model llama-3-8b --gpu h100 --gpus 8 --recompute some", "recompute"},
-           // Issue 12: the new options name themselves; an encoder-only model is not served.
+           // Issue 12: the new options name themselves; an encoder-decoder has no pipeline.
            Bad{"plan train --model llama-3-8b --gpu h100 --gpus 8 --finetune dora", "finetune"},
            Bad{"plan train --model llama-3-8b --gpu h100 --gpus 8 --offload disk", "offload"},
            Bad{"plan train --model llama-3-8b --gpu h100 --gpus 8 --cross-entropy x", "entropy"},
-           Bad{"plan infer --model " + std::string(GPUPOOL_SOURCE_DATA_DIR) +
-                   "/models/samples/bert-base-uncased --gpu h100",
-               "encoder-only"},
+           Bad{"plan train --model t5-base --gpu h100 --gpus 8 --pp 2", "pipeline"},
        }) {
     const CliRun r = Gpupool(b.args);
     EXPECT_EQ(r.code, 2) << b.args << "\n" << r.out;
