@@ -284,3 +284,29 @@ TEST(PlanCliTest, InferSaysWhatIsModelledAndAssumed) {
 }
 
 }  // namespace
+
+namespace {
+
+// Issue 12: encoder-only and encoder-decoder models are served, searched and trained.
+TEST(PlanCliTest, EncodersAndEncoderDecodersServeSearchAndTrain) {
+  CliRun r = Gpupool("plan infer --model t5-base --gpu a100 --prompt 128 --context 64 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = Json(r);
+  // 12 decoder layers x 2 x 12 heads x 64 x 2 B = 36,864 B per input token of cross K/V.
+  EXPECT_EQ(j["encoder"]["cross_kv_bytes_per_token_per_gpu"].get<double>(), 36864.0);
+  EXPECT_EQ(j["model"]["encoder_layers"].get<int>(), 12);
+  EXPECT_EQ(j["model"]["decoder_layers"].get<int>(), 12);
+  r = Gpupool("plan infer --model bert-base-uncased --gpu a100 --batch 32 --context 384");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("sequences/s"), std::string::npos) << r.out;
+  r = Gpupool(
+      "plan search --model bert-base-uncased --gpu a100 --goal serve --batch 8 --context 512");
+  EXPECT_EQ(r.code, 0) << r.out;
+  r = Gpupool("plan train --model t5-small --gpu a100 --gpus 8 --seq 512 --target-seq 114 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  j = Json(r);
+  EXPECT_EQ(j["target_seq"].get<int>(), 114);
+  EXPECT_EQ(j["seq"].get<int>(), 512);
+}
+
+}  // namespace
