@@ -139,6 +139,21 @@ TEST(EncoderDecoderTrainingTest, FlopsPerInputTokenByHand) {
   EXPECT_NEAR(e->tokens_per_second_per_gpu * 8 * e->step_seconds, 64.0 * 512, 1e-6);
 }
 
+TEST(EncoderDecoderTrainingTest, ActivationsOfBothStacksByHand) {
+  // T5-Small (h 512, 8 heads x 64, MLP 2048 ReLU, 6 + 6 layers), TP 1, no recompute, flash
+  // attention, micro-batch 1, 512 input / 128 target tokens. Korthikanti et al.'s 34h bytes per
+  // token per layer without the score term: 10h + 8 a d + 4 x 2048 = 5,120 + 4,096 + 8,192 =
+  // 17,408. Encoder 512 x 17,408 x 6 = 53,477,376. Decoder per target token the same plus the
+  // cross-attention's norm input and dropout mask 3h = 1,536 and Q and the output projection's
+  // input 4 a d = 2,048: (17,408 + 3,584) x 128 x 6 = 16,121,856. Cross K and V per input token
+  // per decoder layer 4 a d: 512 x 2,048 x 6 = 6,291,456. The encoder output 2h x 512 = 524,288.
+  // Logits of the 128 targets (fused cross-entropy, 6 B): 6 x 128 x 32,128 = 24,674,304.
+  const double bytes = 53'477'376.0 + 16'121'856 + 6'291'456 + 524'288 + 24'674'304;
+  auto e = EstimateTraining(Preset("T5-Small"), A100(), Train(8, 1, 512, 128));
+  ASSERT_TRUE(e.has_value()) << e.error().ToString();
+  EXPECT_NEAR(e->memory.activations_gib, bytes / kGiB, 1e-12);
+}
+
 TEST(EncoderDecoderTrainingTest, UnmodelledLayoutsAreRefusedWithTheReason) {
   TrainOptions pp = Train(8, 1, 512, 128);
   pp.layout.pp = 2;
