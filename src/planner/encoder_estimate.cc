@@ -206,15 +206,31 @@ Result<EncoderInferEstimate> EstimateEncoderInference(const ModelSpec& m, const 
                                                  "memory budget"));
   }
 
-  // --- The encoder's forward (the prefill of an encoder-decoder).
+  // --- The encoder's forward (the prefill of an encoder-decoder), kernel by kernel: each takes
+  // the longer of its FLOPs at the compute rate and its bytes at HBM bandwidth, and at least
+  // kMinKernelSeconds.
   const auto tp_allreduce = [&](double bytes) {
     return CollectiveSeconds(Collective::kAllReduce, bytes, tp, 1, o.fabric);
   };
-  const double attn_per_token_layer = 2.0 * m.num_heads * (2.0 * m.head_dim) * in_tokens;
-  r.forward_gemm_seconds = batch_in * 2.0 * (st.encoder_linear + st.cross_kv) / tp / peak;
-  r.forward_attention_seconds = batch_in * attn_per_token_layer * st.encoder_layers / tp / peak16;
-  r.forward_elementwise_seconds =
-      batch_in * st.encoder_layers * kEncoderElementwiseBytesPerHidden * h / mem_bw;
+  const double ad = double(m.num_heads) * m.head_dim;  // q (and k, v) width
+  const double f_in = double(m.ffn) * (m.ffn_kind == FfnKind::kGated ? 2.0 : 1.0);
+  const auto kernel = [](double seconds) { return std::max(kMinKernelSeconds, seconds); };
+  // A GEMM of `tokens` rows through a weight of `in` x `out` split over TP.
+  const auto gemm = [&](double tokens, double in, double out) {
+    return kernel(std::max(2.0 * tokens * in * out / tp / peak, in * out * b_linear / tp / mem_bw));
+  };
+  const double attn_fwd = batch_in * 2.0 * m.num_heads * (2.0 * m.head_dim) * in_tokens / tp;
+  const double enc_gemms = gemm(batch_in, h, 3.0 * ad) + gemm(batch_in, ad, h) +
+                           gemm(batch_in, h, f_in) + gemm(batch_in, double(m.ffn), h);
+  const double enc_attention = kernel(attn_fwd / peak16);
+  const double enc_elementwise =
+      kEncoderElementwiseKernels * kernel(batch_in * kEncoderElementwiseBytesPerHidden * h /
+                                          kEncoderElementwiseKernels / mem_bw);
+  // The decoder layers' cross-attention K and V of the encoder output: one GEMM each layer.
+  const double cross_kv = gemm(batch_in, h, 2.0 * ad);
+  r.forward_gemm_seconds = st.encoder_layers * enc_gemms + st.decoder_layers * cross_kv;
+  r.forward_attention_seconds = st.encoder_layers * enc_attention;
+  r.forward_elementwise_seconds = st.encoder_layers * enc_elementwise;
   r.forward_weights_read_seconds = (st.encoder_linear + st.cross_kv) * b_linear / tp / mem_bw;
   r.forward_comm_seconds = 2.0 * st.encoder_layers * tp_allreduce(batch_in * h * 2.0);
   const double step_overhead = o.step_overhead_ms * 1e-3;
@@ -222,29 +238,44 @@ Result<EncoderInferEstimate> EstimateEncoderInference(const ModelSpec& m, const 
       r.forward_gemm_seconds + r.forward_attention_seconds + r.forward_elementwise_seconds;
   e.prefill_memory_seconds = r.forward_weights_read_seconds;
   e.prefill_comm_seconds = r.forward_comm_seconds;
-  e.prefill_seconds = std::max(e.prefill_compute_seconds, e.prefill_memory_seconds) +
-                      e.prefill_comm_seconds + step_overhead;
+  e.prefill_seconds = e.prefill_compute_seconds + e.prefill_comm_seconds + step_overhead;
   if (!r.encoder_decoder) {
     r.sequences_per_second = double(o.batch) / e.prefill_seconds;
     r.tokens_per_second = batch_in / e.prefill_seconds;
   }
 
-  // --- The decoder's step (encoder-decoder).
+  // --- The decoder's step (encoder-decoder), kernel by kernel as the forward: per layer the
+  // self-attention's QKV and output GEMMs and its attention over the cached context, the
+  // cross-attention's Q and output GEMMs and its attention over the input's K/V, the MLP's two
+  // GEMMs and the element-wise kernels; then the head.
   if (r.encoder_decoder) {
-    const double head = double(m.vocab) * h;
-    const double dec_touched = st.decoder_linear - st.cross_kv;
-    const double touched_bytes = dec_touched * b_linear / tp + head * b_embed / tp;
-    const double kv_read = e.kv_bytes_per_sequence_per_gpu * o.batch;
-    const double mem = (touched_bytes + kv_read) / mem_bw;
-    const double attn = double(st.decoder_layers) * 2.0 * m.num_heads * (2.0 * m.head_dim) *
-                        (double(o.context) + in_tokens);
-    const double flops = double(o.batch) * (2.0 * (dec_touched + head)) / tp;
-    const double comp = flops / peak + double(o.batch) * attn / tp / peak16;
-    const double comm = 3.0 * st.decoder_layers * tp_allreduce(double(o.batch) * h * 2.0);
-    e.decode_bound = mem >= comp ? "memory" : "compute";
-    const double step = std::max(mem, comp) + comm + step_overhead;
+    const double b = o.batch;
+    const double ctx = double(o.context);
+    const double kv_per_token_layer = KvBytesPerTokenPerLayerPerGpu(m, tp, kv_bytes, nullptr);
+    const double attn_per_ctx = 2.0 * m.num_heads * (2.0 * m.head_dim) / tp;
+    const auto attention = [&](double context) {
+      return kernel(
+          std::max(b * attn_per_ctx * context / peak16, b * context * kv_per_token_layer / mem_bw));
+    };
+    const double layer = gemm(b, h, 3.0 * ad) + attention(ctx) + gemm(b, ad, h) + gemm(b, h, ad) +
+                         attention(in_tokens) + gemm(b, ad, h) + gemm(b, h, f_in) +
+                         gemm(b, double(m.ffn), h) + kDecoderElementwiseKernels * kernel(0.0);
+    const double head = kernel(std::max(2.0 * b * h * double(m.vocab) / tp / peak,
+                                        h * double(m.vocab) * b_embed / tp / mem_bw));
+    const double comm = 3.0 * st.decoder_layers * tp_allreduce(b * h * 2.0);
+    // Which roofline the step's kernels sit on, before their floor.
+    const double touched_bytes =
+        (st.decoder_linear - st.cross_kv) * b_linear / tp + double(m.vocab) * h * b_embed / tp;
+    const double mem = (touched_bytes + e.kv_bytes_per_sequence_per_gpu * b) / mem_bw;
+    const double comp =
+        b * 2.0 * (st.decoder_linear - st.cross_kv + double(m.vocab) * h) / tp / peak;
+    const double kernels = st.decoder_layers * layer + head;
+    e.decode_bound = kernels > 1.5 * std::max(mem, comp) ? "launch"
+                     : mem >= comp                       ? "memory"
+                                                         : "compute";
+    const double step = kernels + comm + step_overhead;
     e.decode_ms_per_token = step * 1e3;
-    e.decode_tokens_per_second = double(o.batch) / step;
+    e.decode_tokens_per_second = b / step;
   }
 
   // --- What is modelled and what is assumed.
@@ -264,8 +295,9 @@ Result<EncoderInferEstimate> EstimateEncoderInference(const ModelSpec& m, const 
         "KV cache: the decoder's self-attention K/V per output token plus the cross-attention K/V "
         "of the encoder output per input token, every decoder layer");
     e.modelled.push_back(
-        "decode step: max(decoder weights, head and K/V read at HBM bandwidth, FLOPs at the "
-        "compute rate) + 3 TP all-reduces per decoder layer");
+        "decode step, kernel by kernel: each GEMM the longer of its weights' read and its FLOPs, "
+        "each attention the longer of its K/V read and its FLOPs, each kernel at least the "
+        "kernel floor; + 3 TP all-reduces per decoder layer");
   }
   e.assumptions.push_back("runtime overhead: CUDA context " + Fixed(e.cuda_context_gib, 2) +
                           " GiB and workspace " + Fixed(e.workspace_gib, 2) +
@@ -277,9 +309,12 @@ Result<EncoderInferEstimate> EstimateEncoderInference(const ModelSpec& m, const 
                           " h bytes per token per layer (fused kernels; training_estimate.h's "
                           "figure for them)");
   e.assumptions.push_back(
-      "kernel-launch and host costs are not modelled: small batches (a few thousand tokens or "
-      "fewer) run slower than this (docs/planner-validation.md, \"Encoders and "
-      "encoder-decoders\")");
+      "every kernel takes at least " + Fixed(kMinKernelSeconds * 1e6, 2) +
+      " us (launch and tail; calibrated on FasterTransformer's BERT-Base at batch 1 x 128 on "
+      "A100): " +
+      std::to_string(kEncoderLayerKernels) + " kernels per encoder layer" +
+      (r.encoder_decoder ? ", " + std::to_string(kDecoderLayerKernels) + " per decoder layer"
+                         : std::string()));
   if (r.encoder_decoder) {
     e.assumptions.push_back("beam search is priced as batch x beams independent sequences");
   }

@@ -12,13 +12,16 @@
 //   Q/K/V and attention output (4 x a x d_kv x 2 B) and its MLP intermediate (ffn x 2 B, the
 //   gated MLP's two halves and their product 3 x ffn x 2 B), split over TP, for batch x tokens;
 //   runtime overhead as the generic engine's (CUDA context + workspace, +0.25 GiB with TP).
-// - Forward time = GEMM FLOPs at the compute rate (2 x linear parameters per token) + attention
-//   FLOPs at the 16-bit rate (the full bidirectional s x s square, 2 a (d_qk + d_v) s per token per
-//   layer) + element-wise traffic at HBM bandwidth, then max with the weights read once, plus the
-//   TP all-reduces (2 per layer). The element-wise traffic is kEncoderElementwiseBytesPerHidden x h
-//   bytes per token per layer: the figure training_estimate.h gives for fully fused kernels (two
-//   norms read and write 2h each, two residual adds, the activation about 16h), which is what the
-//   inference engines measured here (FasterTransformer, TensorRT) run.
+// - Forward time = the sum over each layer's kernels (kEncoderLayerKernels) of the longer of the
+//   kernel's FLOPs at its rate and its bytes at HBM bandwidth, and at least kMinKernelSeconds (a
+//   kernel's launch and tail), plus the TP all-reduces (2 per layer). GEMMs: 2 x tokens x in x out
+//   FLOPs at the compute rate against their weights' bytes; attention: the full bidirectional s x
+//   s square, 2 a (d_qk + d_v) s FLOPs per token, at the 16-bit rate; element-wise:
+//   kEncoderElementwiseBytesPerHidden x h bytes per token per layer over 4 kernels, the figure
+//   training_estimate.h gives for fully fused kernels (two norms read and write 2h each, two
+//   residual adds, the activation about 16h), which is what the engines measured here
+//   (FasterTransformer, TensorRT) run. Large batches are GEMM-bound; under a few thousand tokens
+//   the kernel floor dominates.
 //
 // Serving an encoder-decoder: `prompt_tokens` (default `context`) input tokens the encoder reads,
 // `context` output tokens the decoder generates and caches per sequence.
@@ -29,10 +32,12 @@
 // - Encoder pass (the prefill): the encoder's forward over batch x input tokens as above, plus the
 //   decoder layers' cross-attention K/V projections of the encoder output (2 x 2 x h x a x d_kv
 //   FLOPs per input token per decoder layer).
-// - Decode step (one token for each of `batch` sequences): max(decoder weights, the head and the
-//   batch's self and cross K/V read at HBM bandwidth, FLOPs of the decoder's q/k/v/o, cross q/o,
-//   MLP and head at the compute rate) + 3 TP all-reduces per decoder layer, as the decode step of
-//   inference_estimate.h; the encoder and the cross K/V projections are not read again.
+// - Decode step (one token for each of `batch` sequences), kernel by kernel as the forward
+//   (kDecoderLayerKernels per layer): each GEMM the longer of its weights' read and its FLOPs,
+//   each attention the longer of its K/V read (self: the cached output tokens, cross: the input
+//   tokens) and its FLOPs, each kernel at least kMinKernelSeconds; then the head; + 3 TP
+//   all-reduces per decoder layer. The encoder and the cross K/V projections are not run again.
+//   decode_bound is "launch" when the floors make the step more than 1.5 x its roofline.
 //
 // Training an encoder-decoder (`seq` input tokens, `target_seq` target tokens per sequence; 0 =
 // seq / 4, Megatron-LM's and NeMo's T5 recipes' 512 / 128):
@@ -73,6 +78,23 @@ namespace gpupool::planner {
 
 // Element-wise bytes per token per layer of a fused inference forward, in units of h (see above).
 inline constexpr double kEncoderElementwiseBytesPerHidden = 40.0;
+
+// Kernels per layer, as FasterTransformer launches them. Encoder layer (its BERT layer): QKV GEMM,
+// bias + transpose, fused attention, output GEMM, bias + residual + LayerNorm, MLP GEMM, bias +
+// activation, MLP GEMM, bias + residual + LayerNorm: 4 GEMMs, 1 attention, 4 element-wise.
+// Decoder layer (its T5 decoder): self QKV GEMM, self attention over the cache, output GEMM, cross
+// Q GEMM, cross attention, output GEMM, two MLP GEMMs, and 5 element-wise kernels (three norms
+// with their residual adds, the activation, the last residual add): 13.
+inline constexpr int kEncoderElementwiseKernels = 4;
+inline constexpr int kEncoderLayerKernels = 9;
+inline constexpr int kDecoderElementwiseKernels = 5;
+inline constexpr int kDecoderLayerKernels = 13;
+
+// The shortest time one kernel takes, launch and tail included: FasterTransformer's BERT-Base at
+// batch 1 x 128 on A100 takes 1.00 ms (docs/planner-validation.md E5), 12 layers x 9 kernels all
+// far below it in FLOPs and bytes: 1.00 ms / 108 = 9.26 us. Calibration (E5), one figure for
+// every GPU (untested beyond A100 and V100).
+inline constexpr double kMinKernelSeconds = 1.00e-3 / (12 * kEncoderLayerKernels);
 
 struct EncoderInferEstimate {
   InferEstimate base;  // memory, fits, prefill_seconds = the forward (or encoder pass)

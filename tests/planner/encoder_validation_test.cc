@@ -2,11 +2,12 @@
 // encoder-decoders" section of docs/planner-validation.md is this table, and the test checks that
 // the page prints exactly the rows the planner computes now, with the counts within 10 % and
 // 25 %. Each case states the published figure, its source, the setup and its tolerance (time and
-// throughput 15 %, as the other tables). No constant was chosen on these rows: the compute
-// efficiency (0.6) and HBM efficiency (0.8) of inference, the kernel efficiency table of training
-// and the fused element-wise figure (40 h, training_estimate.h's) were set before them, so every
-// row is out-of-sample. A case outside its tolerance carries its reason in `miss`; the test checks
-// it still misses and stays within `miss_bound`.
+// throughput 15 %, as the other tables) and its role: one constant was chosen on these rows, the
+// kernel floor (kMinKernelSeconds) on E5, which is therefore calibration; the compute efficiency
+// (0.6) and HBM efficiency (0.8) of inference, the kernel efficiency table of training and the
+// fused element-wise figure (40 h, training_estimate.h's) were set before them, so the other rows
+// are out-of-sample and only they count. A case outside its tolerance carries its reason in
+// `miss`; the test checks it still misses and stays within `miss_bound`.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -31,6 +32,8 @@ using testing::A100;
 using testing::Preset;
 using testing::V100;
 
+enum class Role { kCalibration, kOutOfSample };
+
 struct Case {
   std::string name;
   std::string metric;
@@ -40,12 +43,14 @@ struct Case {
   std::string source;
   std::string miss;
   double miss_bound = 0;
+  Role role = Role::kOutOfSample;
 };
 
 // The page's counts: change them only together with docs/planner-validation.md.
 constexpr size_t kCases = 14;
+constexpr int kOutOfSample = 13;
 constexpr int kWithin10 = 5;
-constexpr int kWithin25 = 9;
+constexpr int kWithin25 = 12;
 
 // FasterTransformer's BERT encoder (docs/bert_guide.md, "BERT performance on A100 / V100 and
 // TensorFlow", FP16, the FT column: padding kept, so batch x seq tokens): BERT-Base, one GPU.
@@ -117,9 +122,8 @@ std::vector<Case> Cases() {
   std::vector<Case> c;
   const std::string ft = "NVIDIA/FasterTransformer docs/bert_guide.md (FT, FP16)";
   const std::string small =
-      "a few thousand tokens or fewer: the forward is about ten kernels per layer whose launch and "
-      "tail latency the roofline leaves out, and GEMMs of so few rows run below the efficiency "
-      "of large ones (FT's own batch-1 rows take 0.9-1.3 ms whatever the length)";
+      "3,072 tokens: above the kernel floor, and GEMMs of so few rows (768 to 3072 wide) run "
+      "below the efficiency of large ones";
   // --- BERT-Base forward latency, FasterTransformer (TensorFlow op), A100 80GB and V100 SXM2.
   struct Ft {
     const char* gpu;
@@ -129,16 +133,16 @@ std::vector<Case> Cases() {
     const char* miss;
     double bound;
   };
-  for (const Ft& f :
-       {Ft{"A100", 32, 384, 14.67, "", 0}, Ft{"A100", 32, 128, 4.81, "", 0},
-        Ft{"A100", 8, 384, 4.39, "small", 0.20}, Ft{"A100", 8, 128, 1.77, "small", 0.40},
-        Ft{"A100", 1, 128, 1.00, "small", 0.90}, Ft{"V100", 32, 384, 40.20, "", 0},
-        Ft{"V100", 32, 128, 12.41, "", 0}, Ft{"V100", 8, 384, 10.60, "", 0}}) {
+  for (const Ft& f : {Ft{"A100", 32, 384, 14.67, "", 0}, Ft{"A100", 32, 128, 4.81, "", 0},
+                      Ft{"A100", 8, 384, 4.39, "small", 0.20}, Ft{"A100", 8, 128, 1.77, "", 0},
+                      Ft{"A100", 1, 128, 1.00, "", 0}, Ft{"V100", 32, 384, 40.20, "", 0},
+                      Ft{"V100", 32, 128, 12.41, "", 0}, Ft{"V100", 8, 384, 10.60, "", 0}}) {
     const hw::GpuModel g = std::string(f.gpu) == "A100" ? A100() : V100();
     c.push_back({"BERT-Base FT FP16, " + std::string(f.gpu) + ", batch " + std::to_string(f.batch) +
                      " x " + std::to_string(f.seq),
                  "forward ms", f.ms, [g, f] { return FtBertMs(g, f.batch, f.seq); }, 0.15, ft,
-                 std::string(f.miss).empty() ? "" : small, f.bound});
+                 std::string(f.miss).empty() ? "" : small, f.bound,
+                 f.batch == 1 ? Role::kCalibration : Role::kOutOfSample});
   }
   // --- T5 pre-training throughput, NeMo-Megatron-Launcher README (7.2 T5 Results).
   const std::string nemo = "NVIDIA/NeMo-Megatron-Launcher README, 7.2 T5 results (22.08)";
@@ -164,15 +168,16 @@ std::vector<Case> Cases() {
        0.15, nemo + ", training table", "", 0});
   // --- T5 serving latency, NeMo-Megatron-Launcher README (7.2.3 inference performance).
   const std::string launch =
-      "batch 1 decoding: 20 steps of 24 decoder layers, each step hundreds of small kernels and "
-      "72 small TP all-reduces (launch- and latency-bound); the roofline prices the weights' "
-      "read and the all-reduces' alpha only";
+      "batch 1 decoding is kernel- and latency-bound (24 layers x 13 kernels at the floor and 72 "
+      "small TP all-reduces a step); the planner's all-reduce of a few KiB costs its alpha "
+      "(5 us a step), and sampling, the beam bookkeeping and Triton's request handling are not "
+      "priced";
   c.push_back({"NeMo T5 3B, batch 1, 60 -> 20 tokens, 2 A100 (TP2)", "latency ms", 94,
                [] { return NemoT5LatencyMs(NemoT5(24, 2048, 32, 5120, 30720), 2); }, 0.15,
-               nemo + ", inference table", launch, 0.75});
+               nemo + ", inference table", launch, 0.25});
   c.push_back({"NeMo T5 11B, batch 1, 60 -> 20 tokens, 4 A100 (TP4)", "latency ms", 123,
                [] { return NemoT5LatencyMs(NemoT5(24, 4096, 64, 10240, 30720), 4); }, 0.15,
-               nemo + ", inference table", launch, 0.75});
+               nemo + ", inference table", launch, 0.25});
   return c;
 }
 
@@ -191,7 +196,7 @@ std::string Row(int number, const Case& k, double value, bool within) {
   std::snprintf(ratio, sizeof ratio, "%.3f", value / k.published);
   return "| E" + std::to_string(number) + " | " + k.name + " | " + k.metric + " | " + published +
          " | " + Significant4(value) + " | " + ratio + " | " + (within ? "within" : "**miss**") +
-         " | out-of-sample |";
+         " | " + (k.role == Role::kCalibration ? "calibration" : "out-of-sample") + " |";
 }
 
 std::string ReadPage() {
@@ -206,7 +211,7 @@ TEST(EncoderValidationTest, EncodersAndEncoderDecodersAgainstPublishedMeasuremen
   ASSERT_EQ(cases.size(), kCases);
   const std::string page = ReadPage();
   ASSERT_FALSE(page.empty());
-  int within10 = 0, within25 = 0;
+  int out = 0, within10 = 0, within25 = 0;
   std::printf("| # | case | metric | published | planner | ratio | verdict | set |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   for (size_t i = 0; i < cases.size(); ++i) {
@@ -214,8 +219,11 @@ TEST(EncoderValidationTest, EncodersAndEncoderDecodersAgainstPublishedMeasuremen
     const double v = k.planner();
     const double ratio = v / k.published;
     const bool ok = std::abs(ratio - 1.0) <= k.tolerance;
-    within10 += std::abs(ratio - 1.0) <= 0.10 ? 1 : 0;
-    within25 += std::abs(ratio - 1.0) <= 0.25 ? 1 : 0;
+    if (k.role == Role::kOutOfSample) {
+      ++out;
+      within10 += std::abs(ratio - 1.0) <= 0.10 ? 1 : 0;
+      within25 += std::abs(ratio - 1.0) <= 0.25 ? 1 : 0;
+    }
     const std::string row = Row(int(i) + 1, k, v, ok);
     std::printf("%s\n", row.c_str());
     EXPECT_NE(page.find(row + "\n"), std::string::npos) << "docs/planner-validation.md lacks\n"
@@ -228,13 +236,13 @@ TEST(EncoderValidationTest, EncodersAndEncoderDecodersAgainstPublishedMeasuremen
       EXPECT_LE(std::abs(ratio - 1.0), k.miss_bound) << k.name << ": " << k.miss;
     }
   }
-  std::printf("encoders out-of-sample: %d of %zu within 10 %%, %d within 25 %%\n", within10,
-              cases.size(), within25);
+  std::printf("encoders out-of-sample: %d of %d within 10 %%, %d within 25 %%\n", within10, out,
+              within25);
+  EXPECT_EQ(out, kOutOfSample);
   EXPECT_EQ(within10, kWithin10);
   EXPECT_EQ(within25, kWithin25);
-  const std::string summary = "**" + std::to_string(within10) + " of " +
-                              std::to_string(cases.size()) +
-                              " encoder and encoder-decoder cases are within 10 %, " +
+  const std::string summary = "**" + std::to_string(within10) + " of " + std::to_string(out) +
+                              " out-of-sample encoder and encoder-decoder cases are within 10 %, " +
                               std::to_string(within25) + " within 25 %**";
   EXPECT_NE(page.find(summary), std::string::npos) << "the page must say: " << summary;
 }
