@@ -212,6 +212,7 @@ constexpr Family kFamilies[] = {
     {"deepseek_v3", {"deepseek_v3", "kimi_k2"}},
     {"gpt2", {"gpt2"}},
     {"bert", {"bert", "roberta"}},
+    {"t5", {"t5", "mt5", "umt5"}},
     {"gpt_neox", {"gpt_neox"}},
     {"gemma", {"gemma"}},
     {"gemma2", {"gemma2"}},
@@ -270,6 +271,7 @@ const char* GuessFamily(const json& j, std::string* because) {
       {"qwen3_moe", {"num_experts", "moe_intermediate_size"}},
       {"mixtral", {"num_local_experts", "num_experts_per_tok", "intermediate_size"}},
       {"gpt2", {"n_embd", "n_layer", "n_head"}},
+      {"t5", {"d_model", "d_kv", "d_ff", "num_heads", "num_layers"}},
       {"llama",
        {"hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
         "vocab_size"}},
@@ -680,6 +682,7 @@ Result<ModelSpec> ParseLanguageModel(const json& config, std::string_view origin
 
   const bool gpt2 = family == "gpt2";
   const bool bert = family == "bert";
+  const bool t5 = family == "t5";
   const bool neox = family == "gpt_neox";
   const bool chatglm = family == "chatglm";
   const bool falcon = family == "falcon";
@@ -706,6 +709,47 @@ Result<ModelSpec> ParseLanguageModel(const json& config, std::string_view origin
     m.linear_bias = true;
     m.encoder_only = true;
     m.pooler = true;
+  } else if (t5) {
+    // T5 / mT5 / umT5 / Flan-T5 / UL2 (T5ForConditionalGeneration): the shared embedding, an
+    // encoder of num_layers blocks and a decoder of num_decoder_layers blocks (cross-attention
+    // added), RMS-style norms with one vector and no biases anywhere, q/k/v/o of num_heads x d_kv
+    // (not d_model / heads: T5-3B and 11B have 32 and 128 heads of 128 over d_model 1024), the
+    // DenseReluDense MLP (wi, wo) or the gated one (wi_0, wi_1, wo) of feed_forward_proj
+    // "gated-*", and an lm_head that is the shared embedding unless tie_word_embeddings is false
+    // (T5 v1.1, mT5, Flan-T5, UL2). is_encoder_decoder false: the encoder alone (T5EncoderModel).
+    GP_ASSIGN_OR_RETURN(const int encoder, r.Int<int>({"num_layers"}));
+    GP_ASSIGN_OR_RETURN(const int decoder, r.IntOr<int>("num_decoder_layers", encoder));
+    GP_ASSIGN_OR_RETURN(m.hidden, r.Int<int64_t>({"d_model"}));
+    GP_ASSIGN_OR_RETURN(m.num_heads, r.Int<int>({"num_heads"}));
+    GP_ASSIGN_OR_RETURN(m.head_dim, r.Int<int>({"d_kv"}));
+    GP_ASSIGN_OR_RETURN(m.ffn, r.Int<int64_t>({"d_ff"}));
+    GP_ASSIGN_OR_RETURN(m.vocab, r.Int<int64_t>({"vocab_size"}));
+    GP_ASSIGN_OR_RETURN(m.relative_attention_buckets,
+                        r.IntOr<int>("relative_attention_num_buckets", 32));
+    GP_ASSIGN_OR_RETURN(const bool enc_dec, r.BoolOr("is_encoder_decoder", true));
+    if (encoder <= 0 || (enc_dec && decoder <= 0)) {
+      return Error(Status::InvalidArgument(std::string(origin) +
+                                           ": num_layers and num_decoder_layers must be > 0"));
+    }
+    std::string proj = "relu";
+    if (auto fp = config.find("feed_forward_proj"); fp != config.end() && !fp->is_null()) {
+      if (!fp->is_string()) return Error(WrongType(origin, "feed_forward_proj", "a string", *fp));
+      proj = fp->get<std::string>();
+    }
+    m.ffn_kind = proj.rfind("gated-", 0) == 0 ? FfnKind::kGated : FfnKind::kPlain;
+    // T5Config and UMT5Config tie the head by default, MT5Config does not.
+    GP_ASSIGN_OR_RETURN(m.tied_embeddings, r.BoolOr("tie_word_embeddings", type != "mt5"));
+    m.relative_bias_every_layer = type == "umt5";  // UMT5: a bias table in every self-attention
+    m.num_kv_heads = m.num_heads;
+    m.norm_kind = NormKind::kRms;
+    if (enc_dec) {
+      m.num_layers = encoder + decoder;
+      m.encoder_layers = encoder;
+    } else {
+      m.num_layers = encoder;
+      m.encoder_only = true;
+      m.tied_embeddings = true;  // T5EncoderModel has no head
+    }
   } else if (gpt2) {
     GP_ASSIGN_OR_RETURN(m.num_layers, r.Int<int>({"n_layer", "num_hidden_layers"}));
     GP_ASSIGN_OR_RETURN(m.hidden, r.Int<int64_t>({"n_embd", "hidden_size"}));
@@ -775,8 +819,10 @@ Result<ModelSpec> ParseLanguageModel(const json& config, std::string_view origin
     return Error(
         Status::InvalidArgument(std::string(origin) + ": num_attention_heads must be > 0"));
   }
-  GP_ASSIGN_OR_RETURN(m.head_dim, r.IntOr<int>(chatglm ? "kv_channels" : "head_dim",
-                                               static_cast<int>(m.hidden / m.num_heads)));
+  if (!t5) {
+    GP_ASSIGN_OR_RETURN(m.head_dim, r.IntOr<int>(chatglm ? "kv_channels" : "head_dim",
+                                                 static_cast<int>(m.hidden / m.num_heads)));
+  }
 
   if (family == "nemotron") {
     // Nemotron-4 / Minitron (transformers' NemotronForCausalLM): a two-matrix MLP with squared
@@ -1052,6 +1098,12 @@ Status ApplyOverrides(const ShapeOverrides& o, ModelSpec& m) {
       !m.mla.enabled && static_cast<std::int64_t>(m.head_dim) * m.num_heads == m.hidden;
   // GPT-style configs derive the FFN width as 4 x hidden; keep that rule when only hidden changes.
   const bool ffn_follows = m.ffn_kind == FfnKind::kPlain && m.ffn == 4 * m.hidden;
+  if (o.layers && m.IsEncoderDecoder()) {
+    return Status::InvalidArgument(m.name +
+                                   ": --layers does not apply to an encoder-decoder model (its "
+                                   "encoder and decoder depths are num_layers and "
+                                   "num_decoder_layers of its config.json)");
+  }
   if (o.layers) m.num_layers = *o.layers;
   if (o.hidden) {
     m.hidden = *o.hidden;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "planner/encoder_estimate.h"
 #include "planner/gpu_rates.h"
 
 namespace gpupool::planner {
@@ -265,6 +266,7 @@ Result<TrainEstimate> EstimateTraining(const ModelSpec& model, const hw::GpuMode
 Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuModel& gpu,
                                        const TrainOptions& o) {
   const ModelSpec& m = prof.spec;
+  if (m.IsEncoderDecoder()) return EstimateEncoderDecoderTraining(prof, gpu, o);
   TrainEstimate e;
   Layout l = o.layout;
   if (Status st = CheckLayout(m, o, l); !st.ok()) return Error(st);
