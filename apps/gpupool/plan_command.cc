@@ -21,6 +21,7 @@
 #include "hw/catalog.h"
 #include "planner/comm_benchmark.h"
 #include "planner/comm_model.h"
+#include "planner/encoder_estimate.h"
 #include "planner/fabric.h"
 #include "planner/gpu_rates.h"
 #include "planner/inference_estimate.h"
@@ -180,18 +181,52 @@ void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOp
   for (const auto& n : e.assumptions) std::cout << "  assumption: " << n << "\n";
 }
 
-// Encoder-only models have no KV cache or decoding to plan for serving.
-Status RefuseEncoderOnly(const pl::ModelSpec& m) {
-  if (!m.encoder_only) return Status::Ok();
-  return Status::InvalidArgument(m.name +
-                                 " is encoder-only (no KV cache or decoding to plan for "
-                                 "serving); `gpupool plan train` prices its training");
+// Encoder-only and encoder-decoder models (planner/encoder_estimate.h): the forward (encoder
+// pass), and for an encoder-decoder the cross-attention K/V and the decode step.
+void PrintEncoderInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOptions& o,
+                       const pl::EncoderInferEstimate& x) {
+  const pl::InferEstimate& e = x.base;
+  std::cout << m.name << " (" << Big(double(pl::CountParams(m).total)) << " params, "
+            << (x.encoder_decoder ? "encoder-decoder" : "encoder-only") << ") on " << o.tp << " x "
+            << g.name << ", " << e.weights_format << " weights (matmuls " << e.compute_precision
+            << "), batch " << o.batch << " x " << x.input_tokens << " input tokens"
+            << (x.encoder_decoder ? " -> " + std::to_string(x.output_tokens) + " output tokens"
+                                  : std::string())
+            << "\n";
+  std::cout << "  weights            " << F(e.weights_gib_per_gpu) << " GiB per GPU\n";
+  if (x.encoder_decoder) {
+    std::cout << "  KV cache           " << F(x.self_kv_bytes_per_token_per_gpu, 0)
+              << " B per output token (decoder self-attention) + "
+              << F(x.cross_kv_bytes_per_token_per_gpu, 0)
+              << " B per input token (cross-attention K/V) per GPU; " << F(e.kv_gib_per_gpu)
+              << " GiB for the batch\n";
+  }
+  std::cout << "  runtime overhead   " << F(e.overhead_gib) << " GiB (CUDA context "
+            << F(e.cuda_context_gib) << ", workspace " << F(e.workspace_gib) << ", activations "
+            << F(e.activation_gib) << ")\n";
+  std::cout << "  total              " << F(e.total_gib_per_gpu) << " GiB per GPU of "
+            << F(e.budget_gib_per_gpu) << " -> " << (e.fits ? "FITS" : "DOES NOT FIT") << "\n";
+  std::cout << "  " << (x.encoder_decoder ? "encoder pass     " : "forward          ") << "  "
+            << F(e.prefill_seconds * 1e3, 2) << " ms: GEMMs " << F(x.forward_gemm_seconds * 1e3, 2)
+            << ", attention " << F(x.forward_attention_seconds * 1e3, 2) << ", element-wise "
+            << F(x.forward_elementwise_seconds * 1e3, 2) << " (weights read "
+            << F(x.forward_weights_read_seconds * 1e3, 2) << "), TP "
+            << F(x.forward_comm_seconds * 1e3, 2) << "\n";
+  if (x.encoder_decoder) {
+    std::cout << "  decode             " << F(e.decode_ms_per_token) << " ms per step ("
+              << e.decode_bound << "-bound), " << F(e.decode_tokens_per_second, 0) << " tokens/s\n";
+  } else {
+    std::cout << "  throughput         " << F(x.sequences_per_second, 0) << " sequences/s, "
+              << F(x.tokens_per_second, 0) << " tokens/s\n";
+  }
+  for (const auto& n : e.notes) std::cout << "  note: " << n << "\n";
+  for (const auto& n : e.modelled) std::cout << "  modelled: " << n << "\n";
+  for (const auto& n : e.assumptions) std::cout << "  assumption: " << n << "\n";
 }
 
 void RunInfer(InferFlags& f, int& exit_code) {
   auto r = Resolve(f.c);
   if (!r) return Fail(r.error(), exit_code);
-  if (Status s = RefuseEncoderOnly(r->model); !s.ok()) return Fail(s, exit_code);
   pl::InferOptions o = f.o;
   o.precision = r->infer_precision;
   o.checkpoint_weights = r->checkpoint_weights;
@@ -208,6 +243,35 @@ void RunInfer(InferFlags& f, int& exit_code) {
   }
   auto e = pl::EstimateInference(r->model, *r->gpu, o);
   if (!e) return Fail(e.error(), exit_code);
+  const bool encoder = r->model.encoder_only || r->model.IsEncoderDecoder();
+  if (encoder && !f.c.emit_request) {
+    auto x = pl::EstimateEncoderInference(r->model, *r->gpu, o);
+    if (!x) return Fail(x.error(), exit_code);
+    if (f.c.json) {
+      nlohmann::json j = pl::InferJson(r->model, *r->gpu, o, x->base);
+      j["encoder"] = {
+          {"encoder_decoder", x->encoder_decoder},
+          {"input_tokens", x->input_tokens},
+          {"output_tokens", x->output_tokens},
+          {"forward_seconds", x->base.prefill_seconds},
+          {"forward_parts_seconds",
+           {{"gemm", x->forward_gemm_seconds},
+            {"attention", x->forward_attention_seconds},
+            {"elementwise", x->forward_elementwise_seconds},
+            {"weights_read", x->forward_weights_read_seconds},
+            {"tp_comm", x->forward_comm_seconds}}},
+          {"sequences_per_second", x->sequences_per_second},
+          {"tokens_per_second", x->tokens_per_second},
+          {"self_kv_bytes_per_token_per_gpu", x->self_kv_bytes_per_token_per_gpu},
+          {"cross_kv_bytes_per_token_per_gpu", x->cross_kv_bytes_per_token_per_gpu},
+          {"cross_kv_bytes_per_sequence_per_gpu", x->cross_kv_bytes_per_sequence_per_gpu}};
+      std::cout << j.dump(2) << "\n";
+    } else {
+      PrintEncoderInfer(r->model, *r->gpu, o, *x);
+    }
+    exit_code = 0;
+    return;
+  }
   if (f.c.emit_request && !e->fits) {
     return Fail(
         Status::FailedPrecondition(r->model.name + " does not fit: " + F(e->total_gib_per_gpu, 1) +
@@ -363,6 +427,7 @@ struct SearchFlags {
   int max_gpus = 65536;
   int gpus = 0;  // search layouts on exactly this count instead of a goal
   int64_t seq = 4096;
+  int64_t target_seq = 0;
   int64_t batch_tokens = int64_t{4} << 20;
   int top = 5;
   int show_discarded = 10;
@@ -385,7 +450,6 @@ void RunSearch(SearchFlags& f, int& exit_code) {
   if (!r) return Fail(r.error(), exit_code);
   using nlohmann::json;
   if (f.goal == "serve") {
-    if (Status s = RefuseEncoderOnly(r->model); !s.ok()) return Fail(s, exit_code);
     pl::InferOptions o = f.infer;
     o.precision = r->infer_precision;
     o.checkpoint_weights = r->checkpoint_weights;
@@ -435,6 +499,7 @@ void RunSearch(SearchFlags& f, int& exit_code) {
   pl::SearchOptions so;
   so.base.precision = r->precision;
   so.base.seq = f.seq;
+  so.base.target_seq = f.target_seq;
   so.base.tokens = f.tokens;
   so.base.fabric = r->fabric;
   auto kernels = Kernels(*r);
@@ -736,7 +801,10 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
                   "(default: kept gathered for the step, as torchtitan does under PP)");
   train->add_option("--micro-batch", tr.o.layout.micro_batch, "sequences per microbatch");
   train->add_option("--global-batch", tr.o.global_batch, "sequences per step (default ~4M tokens)");
-  train->add_option("--seq", tr.o.seq, "sequence length");
+  train->add_option("--seq", tr.o.seq, "sequence length (encoder-decoder: input tokens)");
+  train->add_option("--target-seq", tr.o.target_seq,
+                    "encoder-decoder: target (decoder) tokens per sequence (default --seq / 4, "
+                    "as Megatron-LM's and NeMo's T5 recipes' 512 / 128)");
   train->add_option("--tokens", tr.o.tokens, "training tokens" + Default(kTrain.tokens));
   train->add_flag("--grad-fp32", tr.o.grad_fp32, "FP32 gradient buffers (18 B/param)");
   train->add_flag("--eager-attention", tr.eager, "no flash attention: store the s x s scores");
@@ -795,6 +863,8 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   search->add_option("--max-gpus", se.max_gpus, "train: largest GPU count to try");
   search->add_option("--gpus", se.gpus, "train: rank layouts on exactly this many GPUs");
   search->add_option("--seq", se.seq, "train: sequence length");
+  search->add_option("--target-seq", se.target_seq,
+                     "train, encoder-decoder: target tokens per sequence (default --seq / 4)");
   search->add_option("--batch-tokens", se.batch_tokens, "train: tokens per step (4Mi)");
   search->add_option("--top", se.top, "layouts to show");
   search->add_option("--framework", se.framework,

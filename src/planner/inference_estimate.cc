@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "planner/encoder_estimate.h"
 #include "planner/gpu_rates.h"
 
 namespace gpupool::planner {
@@ -78,6 +79,10 @@ double KvBytesPerSequencePerGpu(const ModelSpec& m, int tp, double kv_bytes, int
 
 Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& gpu,
                                         const InferOptions& o) {
+  if (m.encoder_only || m.IsEncoderDecoder()) {  // encoder_estimate.h
+    GP_ASSIGN_OR_RETURN(EncoderInferEstimate r, EstimateEncoderInference(m, gpu, o));
+    return std::move(r.base);
+  }
   InferEstimate e;
   const int tp = o.tp;
   if (tp < 1) return Error(Status::InvalidArgument("--tp must be >= 1"));

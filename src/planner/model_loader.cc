@@ -212,6 +212,7 @@ constexpr Family kFamilies[] = {
     {"deepseek_v3", {"deepseek_v3", "kimi_k2"}},
     {"gpt2", {"gpt2"}},
     {"bert", {"bert", "roberta"}},
+    {"t5", {"t5", "mt5", "umt5"}},
     {"gpt_neox", {"gpt_neox"}},
     {"gemma", {"gemma"}},
     {"gemma2", {"gemma2"}},
@@ -223,6 +224,7 @@ constexpr Family kFamilies[] = {
     {"phi3", {"phi3"}},
     {"internlm2", {"internlm2"}},
     {"falcon", {"falcon"}},
+    {"nemotron", {"nemotron"}},
     {"minimax", {"minimax", "minimax_m1", "minimax_text_01"}},
 };
 
@@ -269,6 +271,7 @@ const char* GuessFamily(const json& j, std::string* because) {
       {"qwen3_moe", {"num_experts", "moe_intermediate_size"}},
       {"mixtral", {"num_local_experts", "num_experts_per_tok", "intermediate_size"}},
       {"gpt2", {"n_embd", "n_layer", "n_head"}},
+      {"t5", {"d_model", "d_kv", "d_ff", "num_heads", "num_layers"}},
       {"llama",
        {"hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
         "vocab_size"}},
@@ -679,6 +682,7 @@ Result<ModelSpec> ParseLanguageModel(const json& config, std::string_view origin
 
   const bool gpt2 = family == "gpt2";
   const bool bert = family == "bert";
+  const bool t5 = family == "t5";
   const bool neox = family == "gpt_neox";
   const bool chatglm = family == "chatglm";
   const bool falcon = family == "falcon";
@@ -705,6 +709,47 @@ Result<ModelSpec> ParseLanguageModel(const json& config, std::string_view origin
     m.linear_bias = true;
     m.encoder_only = true;
     m.pooler = true;
+  } else if (t5) {
+    // T5 / mT5 / umT5 / Flan-T5 / UL2 (T5ForConditionalGeneration): the shared embedding, an
+    // encoder of num_layers blocks and a decoder of num_decoder_layers blocks (cross-attention
+    // added), RMS-style norms with one vector and no biases anywhere, q/k/v/o of num_heads x d_kv
+    // (not d_model / heads: T5-3B and 11B have 32 and 128 heads of 128 over d_model 1024), the
+    // DenseReluDense MLP (wi, wo) or the gated one (wi_0, wi_1, wo) of feed_forward_proj
+    // "gated-*", and an lm_head that is the shared embedding unless tie_word_embeddings is false
+    // (T5 v1.1, mT5, Flan-T5, UL2). is_encoder_decoder false: the encoder alone (T5EncoderModel).
+    GP_ASSIGN_OR_RETURN(const int encoder, r.Int<int>({"num_layers"}));
+    GP_ASSIGN_OR_RETURN(const int decoder, r.IntOr<int>("num_decoder_layers", encoder));
+    GP_ASSIGN_OR_RETURN(m.hidden, r.Int<int64_t>({"d_model"}));
+    GP_ASSIGN_OR_RETURN(m.num_heads, r.Int<int>({"num_heads"}));
+    GP_ASSIGN_OR_RETURN(m.head_dim, r.Int<int>({"d_kv"}));
+    GP_ASSIGN_OR_RETURN(m.ffn, r.Int<int64_t>({"d_ff"}));
+    GP_ASSIGN_OR_RETURN(m.vocab, r.Int<int64_t>({"vocab_size"}));
+    GP_ASSIGN_OR_RETURN(m.relative_attention_buckets,
+                        r.IntOr<int>("relative_attention_num_buckets", 32));
+    GP_ASSIGN_OR_RETURN(const bool enc_dec, r.BoolOr("is_encoder_decoder", true));
+    if (encoder <= 0 || (enc_dec && decoder <= 0)) {
+      return Error(Status::InvalidArgument(std::string(origin) +
+                                           ": num_layers and num_decoder_layers must be > 0"));
+    }
+    std::string proj = "relu";
+    if (auto fp = config.find("feed_forward_proj"); fp != config.end() && !fp->is_null()) {
+      if (!fp->is_string()) return Error(WrongType(origin, "feed_forward_proj", "a string", *fp));
+      proj = fp->get<std::string>();
+    }
+    m.ffn_kind = proj.rfind("gated-", 0) == 0 ? FfnKind::kGated : FfnKind::kPlain;
+    // T5Config and UMT5Config tie the head by default, MT5Config does not.
+    GP_ASSIGN_OR_RETURN(m.tied_embeddings, r.BoolOr("tie_word_embeddings", type != "mt5"));
+    m.relative_bias_every_layer = type == "umt5";  // UMT5: a bias table in every self-attention
+    m.num_kv_heads = m.num_heads;
+    m.norm_kind = NormKind::kRms;
+    if (enc_dec) {
+      m.num_layers = encoder + decoder;
+      m.encoder_layers = encoder;
+    } else {
+      m.num_layers = encoder;
+      m.encoder_only = true;
+      m.tied_embeddings = true;  // T5EncoderModel has no head
+    }
   } else if (gpt2) {
     GP_ASSIGN_OR_RETURN(m.num_layers, r.Int<int>({"n_layer", "num_hidden_layers"}));
     GP_ASSIGN_OR_RETURN(m.hidden, r.Int<int64_t>({"n_embd", "hidden_size"}));
@@ -774,9 +819,21 @@ Result<ModelSpec> ParseLanguageModel(const json& config, std::string_view origin
     return Error(
         Status::InvalidArgument(std::string(origin) + ": num_attention_heads must be > 0"));
   }
-  GP_ASSIGN_OR_RETURN(m.head_dim, r.IntOr<int>(chatglm ? "kv_channels" : "head_dim",
-                                               static_cast<int>(m.hidden / m.num_heads)));
+  if (!t5) {
+    GP_ASSIGN_OR_RETURN(m.head_dim, r.IntOr<int>(chatglm ? "kv_channels" : "head_dim",
+                                                 static_cast<int>(m.hidden / m.num_heads)));
+  }
 
+  if (family == "nemotron") {
+    // Nemotron-4 / Minitron (transformers' NemotronForCausalLM): a two-matrix MLP with squared
+    // ReLU (up_proj, down_proj), LayerNorm1P norms (weight and bias), biases only where
+    // attention_bias / mlp_bias say.
+    m.ffn_kind = FfnKind::kPlain;
+    m.norm_kind = NormKind::kLayer;
+  }
+  if (!bert && !gpt2 && !chatglm && !falcon && !neox) {
+    GP_ASSIGN_OR_RETURN(m.mlp_bias, r.BoolOr("mlp_bias", false));
+  }
   if (neox) {
     m.ffn_kind = FfnKind::kPlain;
     m.norm_kind = NormKind::kLayer;
@@ -790,7 +847,9 @@ Result<ModelSpec> ParseLanguageModel(const json& config, std::string_view origin
     GP_ASSIGN_OR_RETURN(const bool attention_bias, r.BoolOr("attention_bias", false));
     if (attention_bias) m.qkv_bias = true;
     // gpt_oss and llama put attention_bias on o_proj too; glm4_moe only on q/k/v.
-    if (attention_bias && (family == "gpt_oss" || family == "llama")) m.o_bias = true;
+    if (attention_bias && (family == "gpt_oss" || family == "llama" || family == "nemotron")) {
+      m.o_bias = true;
+    }
   }
   if (family == "internlm2") {
     GP_ASSIGN_OR_RETURN(const bool bias, r.BoolOr("bias", false));
@@ -1039,6 +1098,12 @@ Status ApplyOverrides(const ShapeOverrides& o, ModelSpec& m) {
       !m.mla.enabled && static_cast<std::int64_t>(m.head_dim) * m.num_heads == m.hidden;
   // GPT-style configs derive the FFN width as 4 x hidden; keep that rule when only hidden changes.
   const bool ffn_follows = m.ffn_kind == FfnKind::kPlain && m.ffn == 4 * m.hidden;
+  if (o.layers && m.IsEncoderDecoder()) {
+    return Status::InvalidArgument(m.name +
+                                   ": --layers does not apply to an encoder-decoder model (its "
+                                   "encoder and decoder depths are num_layers and "
+                                   "num_decoder_layers of its config.json)");
+  }
   if (o.layers) m.num_layers = *o.layers;
   if (o.hidden) {
     m.hidden = *o.hidden;
@@ -1093,6 +1158,54 @@ Result<std::vector<PresetInfo>> ListPresets(const std::filesystem::path& models_
   return out;
 }
 
+namespace {
+
+// Words that name a variant of a model rather than its shape: fine-tunes and quantised copies.
+constexpr std::string_view kTuneWords[] = {"instruct", "chat", "hf", "base", "it", "sft", "dpo"};
+constexpr std::string_view kQuantWords[] = {"fp8",  "int8",  "int4",  "awq",     "gptq",
+                                            "w8a8", "w4a16", "w8a16", "dynamic", "quantized",
+                                            "bnb",  "4bit",  "8bit",  "nvfp4",   "mxfp4"};
+
+bool IsQuantisationWord(std::string_view w) {
+  return std::find(std::begin(kQuantWords), std::end(kQuantWords), w) != std::end(kQuantWords);
+}
+
+// The part after the organisation ("meta-llama/Llama-3.1-8B" -> "Llama-3.1-8B").
+std::string_view TailOfName(std::string_view name) {
+  const auto slash = name.rfind('/');
+  return slash == std::string_view::npos ? name : name.substr(slash + 1);
+}
+
+// `name` split at '-', '_' and ' ', lower-cased, without the variant words (collected in
+// `dropped` when given), joined as Normalize joins: "Llama-3.1-8B-Instruct" -> "llama318b".
+std::string WithoutVariantWords(std::string_view name, std::vector<std::string>* dropped) {
+  std::string out;
+  std::string word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    const std::string lower = AlnumLower(word);
+    const bool tune =
+        std::find(std::begin(kTuneWords), std::end(kTuneWords), lower) != std::end(kTuneWords);
+    if (tune || IsQuantisationWord(lower)) {
+      if (dropped != nullptr) dropped->push_back(lower);
+    } else {
+      out += lower;
+    }
+    word.clear();
+  };
+  for (char c : name) {
+    if (c == '-' || c == '_' || c == ' ') {
+      flush();
+    } else {
+      word += c;
+    }
+  }
+  flush();
+  return out;
+}
+
+}  // namespace
+
 Result<ModelSpec> LoadModel(std::string_view name_or_path,
                             const std::filesystem::path& models_dir) {
   std::error_code ec;
@@ -1116,19 +1229,52 @@ Result<ModelSpec> LoadModel(std::string_view name_or_path,
   if (auto slash = name_or_path.rfind('/'); slash != std::string_view::npos) {
     tail_key = Normalize(name_or_path.substr(slash + 1));
   }
+  auto load = [](const PresetInfo& p) -> Result<ModelSpec> {
+    auto j = ReadJsonFile(p.path);
+    if (!j) return Error(j.error());
+    auto m = ParseHfConfig(*j, p.path.string());
+    if (m) m->name = p.name;
+    return m;
+  };
   std::string known;
   for (const PresetInfo& p : *presets) {
     bool match = Normalize(p.name) == key || Normalize(p.name) == tail_key;
     for (const auto& a : p.aliases)
       match = match || Normalize(a) == key || Normalize(a) == tail_key;
-    if (match) {
-      auto j = ReadJsonFile(p.path);
-      if (!j) return Error(j.error());
-      auto m = ParseHfConfig(*j, p.path.string());
-      if (m) m->name = p.name;
+    if (match) return load(p);
+    known += (known.empty() ? "" : ", ") + p.name;
+  }
+  // "meta-llama/Llama-3.1-8B-Instruct", "Llama-3.3-70B-Instruct-FP8": the repository of a
+  // fine-tune or a quantised copy of a preset's model. Match without the variant words, once.
+  std::vector<std::string> dropped;
+  const std::string base = WithoutVariantWords(TailOfName(name_or_path), &dropped);
+  if (!dropped.empty() && !base.empty()) {
+    const PresetInfo* found = nullptr;
+    for (const PresetInfo& p : *presets) {
+      bool match = WithoutVariantWords(p.name, nullptr) == base;
+      for (const auto& a : p.aliases) match = match || WithoutVariantWords(a, nullptr) == base;
+      if (match) {
+        found = &p;
+        break;
+      }
+    }
+    if (found != nullptr) {
+      auto m = load(*found);
+      if (!m) return m;
+      std::string words;
+      bool quantised = false;
+      for (const std::string& w : dropped) {
+        words += (words.empty() ? "'" : ", '") + w + "'";
+        quantised = quantised || IsQuantisationWord(w);
+      }
+      m->warnings.push_back("'" + std::string(name_or_path) + "' read as the preset " +
+                            found->name + " (the same shape without " + words + ")" +
+                            (quantised ? "; a checkpoint's own quantisation is not known from "
+                                         "its name: give --precision, or --model with its "
+                                         "config.json"
+                                       : ""));
       return m;
     }
-    known += (known.empty() ? "" : ", ") + p.name;
   }
   return Error(Status::NotFound("unknown model '" + std::string(name_or_path) +
                                 "': not a preset, a config.json or a folder holding one "

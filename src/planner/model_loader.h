@@ -3,24 +3,28 @@
 // - ParseHfConfig reads one config.json document. Families (model_type values): llama, mistral,
 //   mixtral, qwen2 (qwen2_5_vl), qwen2_moe, qwen3, qwen3_moe, qwen3_next, deepseek_v2, deepseek_v3
 //   (kimi_k2), gpt2, gpt_neox, gemma, gemma2, gemma3 (gemma3_text), llama4 (llama4_text), gpt_oss,
-//   glm4_moe, chatglm, phi3, internlm2, falcon, minimax (minimax_m1, minimax_text_01). A multimodal
-//   config's language model is read from `text_config` (errors then name "FILE: text_config") and
-//   its `vision_config` counted into ModelSpec::vision_params; `quantization_config` fills
-//   ModelSpec::quant (mxfp4, fp8, awq, gptq; any other quant_method is an InvalidArgument). The
-//   layer pattern (`layer_types` and the family fields, model_spec.h) fills ModelSpec::attention.
-//   A missing required field is an InvalidArgument naming the field and the model_type. An unknown
-//   model_type whose fields match a family is read as that family, with a warning in
-//   ModelSpec::warnings naming the type, the fields and the family (as are defaults the family's
-//   code supplies for a field the file leaves out); one matching no family is an InvalidArgument
-//   listing the known types. Every member read is strict: one of the wrong JSON type is an
-//   InvalidArgument naming the document and the member, never a default
+//   glm4_moe, chatglm, phi3, internlm2, falcon, nemotron, minimax (minimax_m1, minimax_text_01). A
+//   multimodal config's language model is read from `text_config` (errors then name "FILE:
+//   text_config") and its `vision_config` counted into ModelSpec::vision_params;
+//   `quantization_config` fills ModelSpec::quant (mxfp4, fp8, awq, gptq; any other quant_method is
+//   an InvalidArgument). The layer pattern (`layer_types` and the family fields, model_spec.h)
+//   fills ModelSpec::attention. A missing required field is an InvalidArgument naming the field and
+//   the model_type. An unknown model_type whose fields match a family is read as that family, with
+//   a warning in ModelSpec::warnings naming the type, the fields and the family (as are defaults
+//   the family's code supplies for a field the file leaves out); one matching no family is an
+//   InvalidArgument listing the known types. Every member read is strict: one of the wrong JSON
+//   type is an InvalidArgument naming the document and the member, never a default
 //   (`"num_key_value_heads": 8.0` is refused: HF configs write integers); absent or null means
 //   "not given". Nothing is half applied: on error no ModelSpec is returned.
 // - A file that is not valid JSON is an InvalidArgument "PATH:LINE:COLUMN: not valid JSON: why"
 //   (the column counted in bytes).
 // - LoadModel resolves --model: a preset name (case-insensitive, punctuation-insensitive:
 //   "llama-3-8b", "Llama3-8B", "meta-llama/Meta-Llama-3-8B"), a path to a config.json, or a folder
-//   holding one. NotFound lists the presets.
+//   holding one. A name that matches no preset as it is but does once its variant words are
+//   left out (fine-tunes: instruct, chat, hf, base, it, sft, dpo; quantised copies: fp8, int8,
+//   int4, awq, gptq, w8a8, w4a16, w8a16, dynamic, quantized, bnb, 4bit, 8bit, nvfp4, mxfp4) is
+//   that preset, with a warning naming the words left out (and, for quantisation words, that the
+//   precision must be given). NotFound lists the presets.
 // - Presets are config.json documents with an extra "gpupool" member: {"name", "aliases",
 //   "published_total", "published_active", "source"}; the published figures are what the tests
 //   compare parameter counts with.

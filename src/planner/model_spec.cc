@@ -157,16 +157,28 @@ LayerParams CountLayer(const ModelSpec& m, int layer) {
   LayerParams lp;
   lp.attention = AttentionParams(m, layer);
   lp.norms = m.norms_per_layer * NormParams(m, m.hidden);
+  // T5: the relative position bias (buckets x heads) of each stack's first layer, or of every
+  // layer (umt5); a decoder block adds cross-attention (q, k, v, o of the same widths, no bias
+  // table) and its norm (T5's EncDecAttention and its layer_norm).
+  const bool first_of_stack = layer == 0 || (m.IsEncoderDecoder() && layer == m.encoder_layers);
+  if (m.relative_attention_buckets > 0 && (first_of_stack || m.relative_bias_every_layer)) {
+    lp.attention += int64_t{m.relative_attention_buckets} * m.num_heads;
+  }
+  if (m.IsCrossAttentionLayer(layer)) {
+    lp.cross_attention = AttentionParams(m, layer);
+    lp.attention += lp.cross_attention;
+    lp.norms += NormParams(m, m.hidden);
+  }
   if (m.IsMoeLayer(layer)) {
-    lp.one_expert = MlpParams(m, m.moe.expert_ffn, m.linear_bias || m.expert_bias);
+    lp.one_expert = MlpParams(m, m.moe.expert_ffn, m.linear_bias || m.mlp_bias || m.expert_bias);
     lp.routed_experts = lp.one_expert * m.moe.num_experts;
     if (m.moe.shared_ffn > 0) {
-      lp.shared_experts =
-          MlpParams(m, m.moe.shared_ffn, m.linear_bias) + (m.moe.shared_expert_gate ? m.hidden : 0);
+      lp.shared_experts = MlpParams(m, m.moe.shared_ffn, m.linear_bias || m.mlp_bias) +
+                          (m.moe.shared_expert_gate ? m.hidden : 0);
     }
     lp.router = m.hidden * m.moe.num_experts + (m.moe.router_bias ? m.moe.num_experts : 0);
   } else {
-    lp.dense_ffn = MlpParams(m, m.ffn, m.linear_bias);
+    lp.dense_ffn = MlpParams(m, m.ffn, m.linear_bias || m.mlp_bias);
   }
   return lp;
 }
@@ -177,7 +189,7 @@ ParamCounts CountParams(const ModelSpec& m) {
                 m.token_types * m.hidden;
   c.lm_head = m.tied_embeddings ? 0 : m.vocab * m.hidden;
   if (m.pooler) c.lm_head += m.hidden * m.hidden + m.hidden;
-  c.final_norm = NormParams(m, m.hidden);
+  c.final_norm = NormParams(m, m.hidden) * (m.IsEncoderDecoder() ? 2 : 1);
   for (int i = 0; i < m.num_layers; ++i) {
     const LayerParams lp = CountLayer(m, i);
     c.layers_total += lp.Total();

@@ -167,6 +167,7 @@ struct ModelSpec {
   NormKind norm_kind = NormKind::kRms;
   bool qkv_bias = false;         // qwen2: biases on q, k, v
   bool linear_bias = false;      // gpt2/gpt_neox: biases on every linear layer
+  bool mlp_bias = false;         // config `mlp_bias` (llama, nemotron): biases on the MLP only
   bool qk_norm = false;          // qwen3: RMSNorm on q and k per head
   bool o_bias = false;           // bias on the attention output projection (gpt_oss)
   bool attention_sinks = false;  // gpt_oss: one learned sink logit per head per layer
@@ -180,6 +181,15 @@ struct ModelSpec {
   bool encoder_only = false;
   int64_t token_types = 0;
   bool pooler = false;
+  // Encoder-decoder models (t5, mt5, umt5): layers [0, encoder_layers) are the encoder's blocks
+  // (self-attention, FFN, two norms), layers [encoder_layers, num_layers) the decoder's (causal
+  // self-attention, cross-attention over the encoder's output, FFN, three norms); 0 for every
+  // other model. The shared token embedding feeds both stacks; each stack ends in its own final
+  // norm. T5's relative position bias (buckets x heads) sits in the first self-attention layer of
+  // each stack (every self-attention layer for umt5: relative_bias_every_layer).
+  int encoder_layers = 0;
+  int relative_attention_buckets = 0;
+  bool relative_bias_every_layer = false;
   MoeSpec moe;
   MlaSpec mla;
   // One entry per layer; empty means every layer is full attention (the common case).
@@ -192,6 +202,11 @@ struct ModelSpec {
   std::vector<std::string> warnings;
 
   bool IsMoe() const { return moe.num_experts > 0; }
+  bool IsEncoderDecoder() const { return encoder_layers > 0; }
+  // Blocks of the decoder stack of an encoder-decoder model (0 otherwise).
+  int DecoderLayers() const { return IsEncoderDecoder() ? num_layers - encoder_layers : 0; }
+  // True for a decoder block of an encoder-decoder model (it has cross-attention).
+  bool IsCrossAttentionLayer(int i) const { return IsEncoderDecoder() && i >= encoder_layers; }
   // Layer `i`'s attention (kFull when `attention` is empty).
   LayerAttention AttentionAt(int i) const;
   // Layers of each kind.
@@ -210,6 +225,10 @@ struct LayerParams {
   int64_t one_expert = 0;      // a single routed expert
   int64_t shared_experts = 0;  // shared expert(s), incl. their gate
   int64_t router = 0;          // router weight (+ bias)
+
+  // Encoder-decoder decoder blocks: their cross-attention (q, k, v, o over the encoder's output),
+  // a part of `attention`, as are T5's relative bias table and the third norm a part of `norms`.
+  int64_t cross_attention = 0;
 
   int64_t Total() const {
     return attention + norms + dense_ffn + routed_experts + shared_experts + router;

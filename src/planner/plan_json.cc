@@ -3,6 +3,7 @@
 #include <cmath>
 #include <optional>
 
+#include "planner/encoder_estimate.h"
 #include "planner/gpu_rates.h"
 
 namespace gpupool::planner {
@@ -32,6 +33,11 @@ json ModelJson(const ModelSpec& m) {
     j["mla"] = {{"kv_lora_rank", m.mla.kv_lora_rank}, {"qk_rope_head_dim", m.mla.qk_rope_head_dim}};
   }
   if (pc.mtp > 0) j["params_mtp_module"] = pc.mtp;
+  if (m.IsEncoderDecoder()) {
+    j["encoder_layers"] = m.encoder_layers;
+    j["decoder_layers"] = m.DecoderLayers();
+  }
+  if (m.encoder_only) j["encoder_only"] = true;
   if (m.vision_params > 0) j["params_vision"] = m.vision_params;
   if (!m.attention.empty()) {
     json layers = json::object();
@@ -188,6 +194,7 @@ static json TrainCoreJson(const ModelSpec& m, const hw::GpuModel& gpu, const Tra
           {"gpus", o.gpus},
           {"layout", LayoutJson(e.layout)},
           {"seq", o.seq},
+          {"target_seq", m.IsEncoderDecoder() ? TargetSeq(o) : 0},
           {"global_batch", e.global_batch},
           {"microbatches", e.microbatches},
           {"bytes_per_param", e.bytes_per_param},

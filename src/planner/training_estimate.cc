@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "planner/encoder_estimate.h"
 #include "planner/gpu_rates.h"
 
 namespace gpupool::planner {
@@ -391,6 +392,7 @@ Result<TrainEstimate> EstimateTraining(const ModelSpec& model, const hw::GpuMode
 Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuModel& gpu,
                                        const TrainOptions& o) {
   const ModelSpec& m = prof.spec;
+  if (m.IsEncoderDecoder()) return EstimateEncoderDecoderTraining(prof, gpu, o);
   TrainEstimate e;
   Layout l = o.layout;
   if (Status st = CheckLayout(m, o, l); !st.ok()) return Error(st);
@@ -999,6 +1001,13 @@ TrainBasis TrainingBasis(const ModelSpec& m, const hw::GpuModel& gpu, const Trai
                   " % of the SMs while it overlaps");
   }
   b.modelled.push_back("optimizer step: reads and writes its states at 80 % of HBM bandwidth");
+
+  if (m.IsEncoderDecoder()) {
+    b.modelled.push_back(
+        "encoder-decoder: both stacks priced by encoder_estimate.h (eager element-wise traffic, "
+        "a fixed half of DP communication hidden); the framework, FP8-cast and DP-overlap "
+        "mechanisms apply to decoder-only models");
+  }
 
   // --- Assumptions: constants, fitted figures and given values.
   b.assumptions.push_back(

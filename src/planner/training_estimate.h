@@ -165,6 +165,7 @@ struct TrainOptions {
   int64_t global_batch = 0;  // sequences per step; 0 = the multiple of dp x micro_batch
                              // nearest above 4 Mi tokens
   int64_t seq = 4096;
+  int64_t target_seq = 0;         // encoder-decoder: decoder tokens per sequence; 0 = seq / 4
   double tokens = 1e12;           // training budget for gpu_hours / days
   bool grad_fp32 = false;         // 18 B/param instead of 16 (Megatron FP32 main grads)
   bool flash_attention = true;    // false: eager attention stores the s x s scores (5as term)

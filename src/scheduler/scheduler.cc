@@ -1855,7 +1855,8 @@ CycleResult Scheduler::RunCycle(bool full) {
           reclaim_tried = true;
           JobRequest on_model = w.request;
           on_model.replica.allowed_models = cluster::ModelMask{1} << *models_.Find(m);
-          victims = ChooseVictims(id, on_model, candidates, base(), &place_as);
+          victims = ChooseVictims(id, on_model, candidates, base(), &place_as,
+                                  /*inside_guarantee=*/false);
           if (!victims.empty()) {
             reclaimed = "its guarantee of " + m;
             break;
@@ -1866,7 +1867,8 @@ CycleResult Scheduler::RunCycle(bool full) {
             ReclaimCandidates(w.request.queue, by_lost_work(ranked), nullptr);
         if (!candidates.empty()) {
           reclaim_tried = true;
-          victims = ChooseVictims(id, w.request, candidates, base(), &place_as);
+          victims = ChooseVictims(id, w.request, candidates, base(), &place_as,
+                                  /*inside_guarantee=*/false);
           if (!victims.empty()) reclaimed = "its guarantee";
         }
       }
@@ -1881,23 +1883,12 @@ CycleResult Scheduler::RunCycle(bool full) {
           candidates.push_back(r);
         }
         candidates = by_lost_work(std::move(candidates));
-        if (!candidates.empty())
-          victims = ChooseVictims(id, w.request, candidates, base(), &place_as);
-      }
-      // A job held back from borrowing still may not borrow once the victims are gone: it goes
-      // only if its queue's use then falls inside its guarantee (with per-model guarantees, not
-      // at all). Otherwise the victims would stop for nothing, be requeued onto the GPUs they
-      // left, and be preempted again in the next cycle.
-      if (!victims.empty() && borrow_held.contains(id)) {
-        const std::string& q = w.request.queue;
-        double freed = 0;
-        for (const JobId v : victims) {
-          const JobRequest& vr = running_.at(v).job.request;
-          if (vr.queue == q) freed += JobGpus(vr);
-        }
-        if (queues_->HasModelGuarantees(q) || queues_->Used(q) - freed + JobGpus(w.request) >
-                                                  queues_->spec(q).guaranteed_gpus + 1e-9) {
-          victims.clear();
+        // A job held back from borrowing still may not borrow once the victims are gone: they
+        // are chosen so that its queue's use then falls inside its guarantee too. Otherwise they
+        // would stop for nothing, be requeued onto the GPUs they left, and be preempted again.
+        if (!candidates.empty()) {
+          victims = ChooseVictims(id, w.request, candidates, base(), &place_as,
+                                  /*inside_guarantee=*/borrow_held.contains(id));
         }
       }
       if (victims.empty()) continue;
@@ -2348,8 +2339,8 @@ std::vector<std::string> Scheduler::ReclaimModels(const JobRequest& r) const {
 
 std::vector<JobId> Scheduler::ChooseVictims(JobId id, const JobRequest& request,
                                             const std::vector<const PendingJob*>& ranked,
-                                            const cluster::ClusterState& base,
-                                            JobRequest* place_as) const {
+                                            const cluster::ClusterState& base, JobRequest* place_as,
+                                            bool inside_guarantee) const {
   const PendingJob& waiting = pending_.at(id);
   // Stop the candidates one by one, in their order, until the waiting job fits; then keep running
   // every victim it can do without (latest chosen first), so that exactly what is needed is freed.
@@ -2364,8 +2355,17 @@ std::vector<JobId> Scheduler::ChooseVictims(JobId id, const JobRequest& request,
                ? JobGpus(running_.at(v).job.request)
                : 0.0;
   };
+  // A job that may not borrow: its queue's use, less its own queue's victims, plus the job must
+  // fall inside the guarantee (no victims can make that hold per model).
+  const std::string& queue = waiting.request.queue;
+  if (inside_guarantee && queues_->HasModelGuarantees(queue)) return {};
   auto within_limit = [&](double freed) {
-    return !queues_ || queues_->LimitBlocker(waiting.request.queue, need - freed).empty();
+    if (!queues_) return true;
+    if (inside_guarantee &&
+        queues_->Used(queue) - freed + need > queues_->spec(queue).guaranteed_gpus + 1e-9) {
+      return false;
+    }
+    return queues_->LimitBlocker(queue, need - freed).empty();
   };
   queue::ModelGpus freed_by_model;  // of the waiting job's own queue, among the victims
   auto add_model_gpus = [&](JobId v, double sign) {

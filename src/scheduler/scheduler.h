@@ -475,9 +475,13 @@ class Scheduler {
   // it fit (empty: none would); *place_as is then the request it fits as (narrowed further to
   // the models under their per-model limits).
   // `base`: the state with the placements of the victims already being stopped freed.
+  // `inside_guarantee`: the job may not borrow (it may not be preempted and its queue is over
+  // its guarantee): the victims must also bring its queue's use, with the job, inside the
+  // guarantee (none can with per-model guarantees).
   std::vector<JobId> ChooseVictims(JobId id, const JobRequest& request,
                                    const std::vector<const PendingJob*>& candidates,
-                                   const cluster::ClusterState& base, JobRequest* place_as) const;
+                                   const cluster::ClusterState& base, JobRequest* place_as,
+                                   bool inside_guarantee) const;
   // Reclaim: the running jobs of queues above their guarantee that a job of `queue` within its
   // guarantee may stop, most borrowing queue first, lowest ranked first inside a queue, no more
   // from a queue than it borrows. With `model`: only jobs wholly on GPUs of that model, of

@@ -50,12 +50,61 @@ TEST(ModelLoaderTest, PresetNamesMatchLoosely) {
   }
 }
 
+// A fine-tune's or a quantised copy's repository name finds the preset of the same shape, and
+// says so; the quantisation words add that the precision is not known from a name.
+TEST(ModelLoaderTest, VariantRepositoryNamesFindTheirPreset) {
+  auto m = LoadModel("meta-llama/Llama-3.1-8B-Instruct", kModels);
+  ASSERT_TRUE(m.has_value()) << m.error().message();
+  EXPECT_EQ(m->name, "Llama-3-8B");
+  ASSERT_EQ(m->warnings.size(), 1u);
+  EXPECT_NE(m->warnings[0].find("without 'instruct'"), std::string::npos) << m->warnings[0];
+  EXPECT_EQ(m->warnings[0].find("--precision"), std::string::npos) << m->warnings[0];
+
+  auto q = LoadModel("RedHatAI/Llama-3.3-70B-Instruct-FP8-dynamic", kModels);
+  ASSERT_TRUE(q.has_value()) << q.error().message();
+  EXPECT_EQ(q->name, "Llama-3-70B");
+  ASSERT_EQ(q->warnings.size(), 1u);
+  EXPECT_NE(q->warnings[0].find("'instruct', 'fp8', 'dynamic'"), std::string::npos)
+      << q->warnings[0];
+  EXPECT_NE(q->warnings[0].find("--precision"), std::string::npos) << q->warnings[0];
+
+  // An exact name gives no warning; variant words on an unknown model still fail.
+  auto exact = LoadModel("Llama-3.1-8B", kModels);
+  ASSERT_TRUE(exact.has_value());
+  EXPECT_TRUE(exact->warnings.empty());
+  auto unknown = LoadModel("llama-9-1b-instruct", kModels);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code(), StatusCode::kNotFound);
+}
+
 TEST(ModelLoaderTest, UnknownModelListsPresets) {
   auto m = LoadModel("llama-9-1b", kModels);
   ASSERT_FALSE(m.has_value());
   EXPECT_EQ(m.error().code(), StatusCode::kNotFound);
   EXPECT_NE(m.error().message().find("Llama-3-8B"), std::string::npos);
   EXPECT_EQ(m.error().ExitCode(), 2);
+}
+
+// `mlp_bias` (LlamaConfig, NemotronConfig) adds biases to the MLP only: a gated MLP of width f
+// gets 2f + h (gate and up, down), a Nemotron two-matrix MLP f + h; attention stays bias-free.
+TEST(ModelLoaderTest, MlpBiasAddsTheMlpsBiasesOnly) {
+  nlohmann::json j = {{"model_type", "llama"},    {"hidden_size", 64},
+                      {"num_hidden_layers", 2},   {"num_attention_heads", 4},
+                      {"intermediate_size", 256}, {"vocab_size", 1000}};
+  auto plain = ParseHfConfig(j, "config.json");
+  ASSERT_TRUE(plain.has_value()) << plain.error().message();
+  j["mlp_bias"] = true;
+  auto biased = ParseHfConfig(j, "config.json");
+  ASSERT_TRUE(biased.has_value()) << biased.error().message();
+  EXPECT_EQ(CountLayer(*biased, 0).dense_ffn - CountLayer(*plain, 0).dense_ffn, 2 * 256 + 64);
+  EXPECT_EQ(CountLayer(*biased, 0).attention, CountLayer(*plain, 0).attention);
+
+  j["model_type"] = "nemotron";
+  auto nemotron = ParseHfConfig(j, "config.json");
+  ASSERT_TRUE(nemotron.has_value()) << nemotron.error().message();
+  // up 64 x 256 + down 256 x 64 + biases 256 + 64; LayerNorm1P: weight and bias, two per layer.
+  EXPECT_EQ(CountLayer(*nemotron, 0).dense_ffn, 2 * 64 * 256 + 256 + 64);
+  EXPECT_EQ(CountLayer(*nemotron, 0).norms, 2 * 2 * 64);
 }
 
 TEST(ModelLoaderTest, MissingFieldNamed) {
@@ -565,6 +614,84 @@ TEST(EncoderOnlyTest, BertBaseAndLargeCountAsPublished) {
   ModelSpec large = *m;
   ASSERT_TRUE(ApplyOverrides(o, large).ok());
   EXPECT_EQ(CountParams(large).total, 335'141'888);
+}
+
+}  // namespace
+}  // namespace gpupool::planner
+
+namespace gpupool::planner {
+namespace {
+
+// --- Encoder-decoder models (issue 12): T5 / mT5 / umT5 config.json files.
+
+// A tiny T5 config: d_model 8, 2 heads of d_kv 4 (inner 8), d_ff 16, vocabulary 10, 4 buckets.
+nlohmann::json TinyT5(const char* type) {
+  return {{"model_type", type}, {"d_model", 8},
+          {"d_kv", 4},          {"d_ff", 16},
+          {"num_heads", 2},     {"num_layers", 2},
+          {"vocab_size", 10},   {"relative_attention_num_buckets", 4}};
+}
+
+TEST(EncoderDecoderTest, T5FieldsGiveTheCheckpointsCount) {
+  // t5 (ReLU, tied): attention 4 x 8 x 8 = 256, MLP 2 x 8 x 16 = 256. Encoder 2 x (256 + 256 +
+  // 16) + bias 4 x 2 + final 8 = 1,072; decoder (num_decoder_layers 1) 512 + 256 + 24 + 8 + 8 =
+  // 808; shared embedding 80 -> 1,960.
+  nlohmann::json j = TinyT5("t5");
+  j["num_decoder_layers"] = 1;
+  auto m = ParseHfConfig(j, "t5.json");
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  EXPECT_EQ(m->encoder_layers, 2);
+  EXPECT_EQ(m->DecoderLayers(), 1);
+  EXPECT_EQ(m->head_dim, 4);
+  EXPECT_TRUE(m->tied_embeddings);
+  EXPECT_EQ(m->ffn_kind, FfnKind::kPlain);
+  EXPECT_EQ(CountParams(*m).total, 1'960);
+  // umt5 (gated, untied): a bias table in every self-attention layer. MLP 3 x 8 x 16 = 384;
+  // encoder 2 x (256 + 384 + 16 + 8) + 8 = 1,336; decoder 2 x (512 + 384 + 24 + 8) + 8 = 1,864;
+  // embedding and head 2 x 80 -> 3,360.
+  nlohmann::json u = TinyT5("umt5");
+  u["feed_forward_proj"] = "gated-gelu";
+  u["tie_word_embeddings"] = false;
+  auto um = ParseHfConfig(u, "umt5.json");
+  ASSERT_TRUE(um.has_value()) << um.error().ToString();
+  EXPECT_EQ(um->ffn_kind, FfnKind::kGated);
+  EXPECT_EQ(CountParams(*um).total, 3'360);
+  // mt5 leaves tie_word_embeddings to MT5Config's default, false: the head is counted.
+  auto mt = ParseHfConfig(TinyT5("mt5"), "mt5.json");
+  ASSERT_TRUE(mt.has_value()) << mt.error().ToString();
+  EXPECT_FALSE(mt->tied_embeddings);
+  // is_encoder_decoder false (T5EncoderModel): the encoder alone, 1,072 + 80 = 1,152.
+  nlohmann::json e = TinyT5("t5");
+  e["is_encoder_decoder"] = false;
+  auto enc = ParseHfConfig(e, "enc.json");
+  ASSERT_TRUE(enc.has_value()) << enc.error().ToString();
+  EXPECT_TRUE(enc->encoder_only);
+  EXPECT_FALSE(enc->IsEncoderDecoder());
+  EXPECT_EQ(CountParams(*enc).total, 1'152);
+}
+
+TEST(EncoderDecoderTest, BadT5ConfigsAreRefusedNamingTheField) {
+  nlohmann::json j = TinyT5("t5");
+  j.erase("d_kv");
+  auto m = ParseHfConfig(j, "t5.json");
+  ASSERT_FALSE(m.has_value());
+  EXPECT_NE(m.error().message().find("'d_kv'"), std::string::npos) << m.error().message();
+  nlohmann::json f = TinyT5("t5");
+  f["feed_forward_proj"] = 3;
+  auto bad = ParseHfConfig(f, "t5.json");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("feed_forward_proj"), std::string::npos);
+  // An unknown type with T5's fields is read as t5, with a warning.
+  nlohmann::json x = TinyT5("my_t5");
+  auto guessed = ParseHfConfig(x, "x.json");
+  ASSERT_TRUE(guessed.has_value()) << guessed.error().ToString();
+  EXPECT_TRUE(guessed->IsEncoderDecoder());
+  ASSERT_FALSE(guessed->warnings.empty());
+  // --layers cannot say which stack it means.
+  ModelSpec t5 = testing::Preset("T5-Base");
+  ShapeOverrides o;
+  o.layers = 6;
+  EXPECT_FALSE(ApplyOverrides(o, t5).ok());
 }
 
 }  // namespace

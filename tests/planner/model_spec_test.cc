@@ -101,7 +101,54 @@ INSTANTIATE_TEST_SUITE_P(
         // MiniMax-M1: 70 lightning layers 6144x24576 + 6144x8192 + 8192 + 8192x6144 =
         // 251,666,432 and 10 softmax layers 6144x(8192x2+2048) = 113,246,208; every layer 32
         // experts of 3x6144x9216, router 32x6144, norms 12,288; + 2 x 200064x6144 + 6144.
-        CountCase{"MiniMax-M1", 456'089'655'296, 48'403'306'496}));
+        CountCase{"MiniMax-M1", 456'089'655'296, 48'403'306'496},
+        // Mixtral-8x22B: attention 2 x 6144^2 + 2 x 6144 x 1024 = 88,080,384; 8 experts of
+        // 3 x 6144 x 16384 = 301,989,888; router 8 x 6144; norms 2 x 6144; x 56 layers;
+        // + 2 x 32000 x 6144 + 6144. Active: 2 experts instead of 8.
+        CountCase{"Mixtral-8x22B", 140'620'634'112, 39'152'031'744},
+        // Nemotron-4-15B: attention 88,080,384 (as above); MLP 2 x 6144 x 24576 = 301,989,888;
+        // two LayerNorms 4 x 6144; x 32 layers; + 2 x 256000 x 6144 + 2 x 6144.
+        CountCase{"Nemotron-4-15B", 15'628'775'424, 0},
+        // Nemotron-4-340B: heads of 18432 / 96 = 192, so K and V are 8 x 192 = 1536 wide:
+        // attention 2 x 18432^2 + 2 x 18432 x 1536 = 736,100,352; MLP 2 x 18432 x 73728 =
+        // 2,717,908,992; norms 4 x 18432; x 96 = 331,591,974,912 (the report's 331.6B
+        // non-embedding); + 2 x 256000 x 18432 + 2 x 18432.
+        CountCase{"Nemotron-4-340B", 341'029'195'776, 0},
+        // T5 (original, tied head, ReLU MLP wi/wo, no biases, one-vector norms), inner = heads x
+        // d_kv. T5-Small: shared 32128x512 = 16,449,536; encoder 6 x (4x512x512 + 2x512x2048 +
+        // 2x512) = 18,880,512 + relative bias 32x8 + final norm 512; decoder 6 x (8x512x512 +
+        // 2x512x2048 + 3x512) = 25,175,040 + 256 + 512 -> 60,506,624.
+        CountCase{"T5-Small", 60'506'624, 0},
+        // T5-Base: 32128x768 + 12 x (4x768^2 + 2x768x3072 + 1,536) + 32x12 + 768 + 12 x (8x768^2 +
+        // 2x768x3072 + 2,304) + 384 + 768 = 24,674,304 + 84,954,240 + 113,275,008.
+        CountCase{"T5-Base", 222'903'552, 0},
+        // T5-Large: 32128x1024 + 24 x (4x1024^2 + 2x1024x4096 + 2,048) + 512 + 1,024 + 24 x
+        // (8x1024^2 + 2x1024x4096 + 3,072) + 512 + 1,024.
+        CountCase{"T5-Large", 737'668'096, 0},
+        // T5-3B: inner 32x128 = 4096 over d_model 1024: attention 4x1024x4096 = 16,777,216, MLP
+        // 2x1024x16384 = 33,554,432; 24 encoder blocks (+ 2,048 norms) + 32x32 bias + 1,024 =
+        // 1,208,010,752; 24 decoder blocks (2 attentions, 3,072 norms) + 1,024 + 1,024 =
+        // 1,610,688,512; + 32,899,072.
+        CountCase{"T5-3B", 2'851'598'336, 0},
+        // T5-11B: inner 128x128 = 16384: attention 4x1024x16384 = 67,108,864, MLP 2x1024x65536 =
+        // 134,217,728; 24 x 201,328,640 + 4,096 + 1,024 = 4,831,892,480 encoder; 24 x 268,437,504 +
+        // 4,096 + 1,024 = 6,442,529,792 decoder; + 32,899,072.
+        CountCase{"T5-11B", 11'307'321'344, 0},
+        // Flan-T5-XL (T5 v1.1 shape): gated-GELU wi_0/wi_1/wo 3x2048x5120 = 31,457,280, attention
+        // 4x2048x2048 = 16,777,216; encoder 24 x 48,238,592 + 32x32 + 2,048 = 1,157,729,280;
+        // decoder 24 x 65,019,904 + 1,024 + 2,048 = 1,560,431,616; untied: 2 x 32128x2048.
+        CountCase{"Flan-T5-XL", 2'849'757'184, 0},
+        // Flan-T5-XXL: attention 4x4096x4096 = 67,108,864 (64 heads x 64), MLP 3x4096x10240 =
+        // 125,829,120; encoder 24 x 192,946,176 + 64x32 + 4,096 = 4,630,714,368; decoder 24 x
+        // 260,067,328 + 2,048 + 4,096 = 6,241,425,408; + 2 x 32128x4096 = 263,192,576.
+        CountCase{"Flan-T5-XXL", 11'135'332'352, 0},
+        // BERT-Base (BertModel): embeddings (30522 + 512 + 2) x 768 + LayerNorm 1,536; 12 layers of
+        // 4 x (768^2 + 768) + 768x3072 + 3072 + 3072x768 + 768 + 2 LayerNorms 3,072 = 7,087,872;
+        // pooler 768^2 + 768 -> 23,837,184 + 85,054,464 + 590,592.
+        CountCase{"BERT-Base", 109'482'240, 0},
+        // BERT-Large: (30522 + 512 + 2) x 1024 + 2,048; 24 x (4 x (1024^2 + 1024) + 2 x 1024x4096 +
+        // 4096 + 1024 + 4,096) = 24 x 12,596,224; pooler 1024^2 + 1024.
+        CountCase{"BERT-Large", 335'141'888, 0}));
 
 // How a preset's published figures are counted, and how far from the planner's count they may be.
 // Presets not listed: the total is the main model, within 0.5 % (published figures carry 3 or
@@ -143,7 +190,45 @@ const PublishedRule kPublishedRules[] = {
     {"InternLM2.5-7B", PublishedTotal::kMainModel, 0.11, PublishedActive::kNone, "7.74B named 7B"},
     // MiniMax's 45.9B active leaves out embedding and head.
     {"MiniMax-M1", PublishedTotal::kMainModel, 0.005, PublishedActive::kWithoutEmbeddings, ""},
+    // T5 (Raffel et al. 2020, 3.7) writes its sizes rounded: 60.51M "60 million", 222.90M "220
+    // million", 2.85B "about 2.8 billion", 11.31B "about 11 billion". Its Large "770 million" is
+    // the count with the output layer apart from the embedding (737.67M + 32128 x 1024 =
+    // 770.57M); the released checkpoint ties them, as the paper's other sizes are counted.
+    {"T5-Small", PublishedTotal::kMainModel, 0.01, PublishedActive::kNone, "60.51M as 60M"},
+    {"T5-Base", PublishedTotal::kMainModel, 0.015, PublishedActive::kNone, "222.90M as 220M"},
+    {"T5-Large", PublishedTotal::kMainModel, 0.045, PublishedActive::kNone,
+     "770M counts the tied head apart"},
+    {"T5-3B", PublishedTotal::kMainModel, 0.02, PublishedActive::kNone, "2.85B as 2.8B"},
+    {"T5-11B", PublishedTotal::kMainModel, 0.03, PublishedActive::kNone, "11.31B as 11B"},
+    // Flan-T5 (Chung et al. 2022) publishes the names: XL 3B, XXL 11B.
+    {"Flan-T5-XL", PublishedTotal::kMainModel, 0.06, PublishedActive::kNone, "2.85B named 3B"},
+    {"Flan-T5-XXL", PublishedTotal::kMainModel, 0.015, PublishedActive::kNone, "11.14B named 11B"},
+    // BERT (Devlin et al. 2019): 335.14M written 340M.
+    {"BERT-Large", PublishedTotal::kMainModel, 0.015, PublishedActive::kNone, "335.14M as 340M"},
 };
+
+TEST(ModelSpecTest, T5LargeHeadCountedApartIsThePapersFigure) {
+  // 770,567,168 = 737,668,096 + 32128 x 1024: the paper's 770M within 0.1 %.
+  const ParamCounts pc = CountParams(Load("T5-Large"));
+  EXPECT_NEAR(double(pc.total + 32128 * 1024) / 770e6, 1.0, 0.001);
+}
+
+TEST(ModelSpecTest, EncoderDecoderLayersByStack) {
+  const ModelSpec m = Load("T5-Base");
+  EXPECT_TRUE(m.IsEncoderDecoder());
+  EXPECT_EQ(m.encoder_layers, 12);
+  EXPECT_EQ(m.DecoderLayers(), 12);
+  EXPECT_EQ(m.num_layers, 24);
+  // Encoder block 0: 4 x 768^2 + 2 x 768 x 3072 + the 32 x 12 bias table; norms 2 x 768.
+  EXPECT_EQ(CountLayer(m, 0).attention, 4 * 768 * 768 + 384);
+  EXPECT_EQ(CountLayer(m, 0).norms, 2 * 768);
+  EXPECT_EQ(CountLayer(m, 1).attention, 4 * 768 * 768);
+  // Decoder block 12: self-attention with its bias table and cross-attention; three norms.
+  EXPECT_EQ(CountLayer(m, 12).attention, 8 * 768 * 768 + 384);
+  EXPECT_EQ(CountLayer(m, 12).cross_attention, 4 * 768 * 768);
+  EXPECT_EQ(CountLayer(m, 13).norms, 3 * 768);
+  EXPECT_EQ(CountParams(m).final_norm, 2 * 768);
+}
 
 TEST(PresetCountTest, MatchesPublishedTotals) {
   auto presets = ListPresets(kModels);

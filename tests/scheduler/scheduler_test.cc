@@ -2744,5 +2744,42 @@ TEST(SchedulerTest, WithQueuesAJobThatMayNotBorrowPreemptsOnlyWhenItCanThenStart
   }
 }
 
+// The victims of a job that may not borrow are chosen to bring its queue inside its guarantee,
+// not only to make room: on 3 nodes of 8 GPUs with 8 + 8 + 4 GPUs running (20 used, 16
+// guaranteed), an 8-GPU job that may not be preempted fits once the 4-GPU job stops (node c),
+// but 20 - 4 + 8 = 24 > 16; it needs 20 - 16 + 8 = 12 GPUs of its queue stopped, so two victims
+// (4 + 8 or 8 + 8), after which it starts.
+TEST(SchedulerTest, AJobThatMayNotBorrowChoosesVictimsThatBringItsQueueInsideItsGuarantee) {
+  SchedulerOptions opt;
+  opt.policy = "bestfit";
+  opt.order = "priority";
+  opt.preemption = true;
+  opt.wait_for_victims = true;
+  opt.queues = {{"default", "", 16.0}};
+  auto made = Scheduler::Create({Node("a", 8), Node("b", 8), Node("c", 8)}, opt);
+  ASSERT_TRUE(made.has_value()) << made.error().ToString();
+  Scheduler& s = **made;
+  const std::map<JobId, double> gpus = {{1, 8}, {2, 8}, {3, 4}};
+  for (const auto& [id, n] : gpus) {
+    ASSERT_TRUE(s.AddPending(id, InQueue("default", static_cast<int>(n))).ok());
+  }
+  ASSERT_EQ(s.RunCycle().placed.size(), 3u);
+  JobRequest high = InQueue("default", 8, /*preemptible=*/false);
+  high.priority = 5;
+  ASSERT_TRUE(s.AddPending(4, high).ok());
+  const auto c = s.RunCycle();
+  ASSERT_EQ(c.preempted.size(), 2u);
+  double freed = 0;
+  for (const JobId v : c.preempted) freed += gpus.at(v);
+  EXPECT_GE(freed, 12.0);
+  for (const JobId v : c.preempted) ASSERT_TRUE(s.Requeue(v).ok());
+  const auto next = s.RunCycle();
+  EXPECT_TRUE(next.preempted.empty());
+  bool placed = false;
+  for (const auto& p : next.placed) placed = placed || p.first == 4;
+  EXPECT_TRUE(placed);
+  EXPECT_TRUE(s.RunCycle(/*full=*/true).preempted.empty());
+}
+
 }  // namespace
 }  // namespace gpupool::scheduler
