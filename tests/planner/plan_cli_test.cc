@@ -339,6 +339,19 @@ TEST(PlanCliTest, InferWithAnOutputLengthGivesLatencyAndThroughput) {
   ASSERT_EQ(text.code, 0) << text.out;
   EXPECT_NE(text.out.find("max throughput"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("TTFT"), std::string::npos) << text.out;
+  // The serve search takes the same engine and lengths, and refuses an unknown engine.
+  const CliRun serve = Gpupool(
+      "plan search --goal serve --model llama-3-70b --gpu h100 --batch 8 --context 4096 "
+      "--prompt 2048 --output-len 2048 --engine trtllm --json");
+  ASSERT_EQ(serve.code, 0) << serve.out;
+  const auto js = Json(serve);
+  ASSERT_FALSE(js["ranked"].empty());
+  EXPECT_EQ(js["ranked"][0]["engine"], "trtllm");
+  EXPECT_TRUE(js["ranked"][0].contains("max_throughput"));
+  const CliRun unknown =
+      Gpupool("plan search --goal serve --model llama-3-70b --gpu h100 --engine tgi");
+  EXPECT_EQ(unknown.code, 2) << unknown.out;
+  EXPECT_NE(unknown.out.find("--engine 'tgi'"), std::string::npos) << unknown.out;
 }
 
 }  // namespace
