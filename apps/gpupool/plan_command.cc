@@ -121,6 +121,15 @@ Result<pl::KernelEfficiency> Kernels(const Resolved& r) {
   return pl::KernelEfficiencyFor(*t, *r.gpu);
 }
 
+// The kernel table's row for the GPU's architecture, for a serving estimate (plan infer and the
+// serve search) as for training.
+Status ApplyServingKernels(const Resolved& r, pl::InferOptions& o) {
+  auto kernels = Kernels(r);
+  if (!kernels) return kernels.error();
+  o.kernels = *kernels;
+  return Status::Ok();
+}
+
 Result<nlohmann::json> EmitRequest(int gpus, int tp, const Resolved& r, double gib_per_gpu) {
   return pl::PlanJobRequest(gpus, tp, r, gib_per_gpu);
 }
@@ -138,6 +147,8 @@ struct InferFlags {
   bool eager = false;
   std::string kv_precision;
   std::optional<double> overhead_gib;
+  bool graphs_on = false;
+  bool graphs_off = false;
 };
 
 void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOptions& o,
@@ -155,7 +166,7 @@ void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOp
                     ? " (" + std::to_string(e.kv_heads_per_gpu) + " KV heads per GPU)"
                     : "")
             << "; " << F(e.kv_gib_per_gpu) << " GiB for the batch\n";
-  if (o.engine == pl::ServingEngine::kVllm) {
+  if (pl::UsesVllmAccounting(o.engine)) {
     std::cout << "  runtime overhead   " << F(e.overhead_gib)
               << " GiB as vLLM profiles it (activation peak " << F(e.activation_gib) << ": forward "
               << F(e.forward_activation_gib) << ", sampler " << F(e.sampler_activation_gib)
@@ -165,10 +176,17 @@ void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOp
               << F(e.cuda_context_gib) << ", workspace " << F(e.workspace_gib) << ", activations "
               << F(e.activation_gib) << ")\n";
   }
-  std::cout << "  total              " << F(e.total_gib_per_gpu) << " GiB per GPU of "
-            << F(e.budget_gib_per_gpu) << " (" << F(o.gpu_memory_utilization, 2) << " x "
-            << F(e.budget_gib_per_gpu / o.gpu_memory_utilization) << ") -> "
-            << (e.fits ? "FITS" : "DOES NOT FIT") << "\n";
+  if (o.engine == pl::ServingEngine::kTensorRtLlm) {
+    std::cout << "  total              " << F(e.total_gib_per_gpu) << " GiB per GPU of "
+              << F(e.budget_gib_per_gpu) << " (weights and overhead + "
+              << F(o.gpu_memory_utilization, 2) << " x the rest) -> "
+              << (e.fits ? "FITS" : "DOES NOT FIT") << "\n";
+  } else {
+    std::cout << "  total              " << F(e.total_gib_per_gpu) << " GiB per GPU of "
+              << F(e.budget_gib_per_gpu) << " (" << F(o.gpu_memory_utilization, 2) << " x "
+              << F(e.budget_gib_per_gpu / o.gpu_memory_utilization) << ") -> "
+              << (e.fits ? "FITS" : "DOES NOT FIT") << "\n";
+  }
   std::cout << "  max KV tokens      " << e.max_kv_tokens << " (" << e.max_sequences_at_context
             << " sequences at " << o.context << ")\n";
   std::cout << "  prefill            " << F(e.prefill_seconds * 1e3, 1) << " ms for "
@@ -176,6 +194,26 @@ void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOp
             << "\n";
   std::cout << "  decode             " << F(e.decode_ms_per_token) << " ms per step ("
             << e.decode_bound << "-bound), " << F(e.decode_tokens_per_second, 0) << " tokens/s\n";
+  std::cout << "  decode step parts  memory " << F(e.decode_memory_ms) << " ms, compute "
+            << F(e.decode_compute_ms) << ", kernels " << F(e.decode_kernel_ms) << " ("
+            << e.kernels_per_step << " x " << F(e.kernel_us, 1) << " us, "
+            << (e.cuda_graphs ? "CUDA graphs" : "no CUDA graphs") << "), TP all-reduces "
+            << F(e.decode_comm_ms) << ", host " << F(e.decode_host_ms) << "\n";
+  if (e.output_tokens > 0) {
+    std::cout << "  request            TTFT " << F(e.ttft_seconds * 1e3, 1) << " ms, TPOT "
+              << F(e.tpot_ms) << " ms (mean over " << e.output_tokens
+              << " output tokens), end to end " << F(e.e2e_latency_seconds * 1e3, 1) << " ms; "
+              << F(e.output_tokens_per_second, 0) << " output tokens/s at batch " << o.batch
+              << "\n";
+    std::cout << "  max throughput     "
+              << (e.max_throughput_batch > 0
+                      ? F(e.max_throughput_tokens_per_second, 0) + " output tokens/s (" +
+                            F(e.max_throughput_tokens_per_second / o.tp, 0) +
+                            " per GPU) at batch " + std::to_string(e.max_throughput_batch) +
+                            ", TPOT " + F(e.max_throughput_tpot_ms) + " ms"
+                      : std::string("no sequence of prompt + output tokens fits"))
+              << "\n";
+  }
   for (const auto& n : e.notes) std::cout << "  note: " << n << "\n";
   for (const auto& n : e.modelled) std::cout << "  modelled: " << n << "\n";
   for (const auto& n : e.assumptions) std::cout << "  assumption: " << n << "\n";
@@ -232,6 +270,12 @@ void RunInfer(InferFlags& f, int& exit_code) {
   o.checkpoint_weights = r->checkpoint_weights;
   o.fabric = r->fabric;
   o.overhead_gib = f.overhead_gib;
+  if (f.graphs_on && f.graphs_off) {
+    return Fail(Status::InvalidArgument("--cuda-graphs and --no-cuda-graphs contradict each other"),
+                exit_code);
+  }
+  if (f.graphs_on || f.graphs_off) o.cuda_graphs = f.graphs_on;
+  if (Status s = ApplyServingKernels(*r, o); !s.ok()) return Fail(s, exit_code);
   auto engine = pl::ParseServingEngine(f.engine);
   if (!engine) return Fail(engine.error(), exit_code);
   o.engine = *engine;
@@ -433,6 +477,7 @@ struct SearchFlags {
   int show_discarded = 10;
   std::string framework = "auto";
   pl::InferOptions infer;
+  std::string engine;  // serve: --engine (default vllm)
 };
 
 std::string LayoutText(const pl::Layout& l) {
@@ -454,6 +499,12 @@ void RunSearch(SearchFlags& f, int& exit_code) {
     o.precision = r->infer_precision;
     o.checkpoint_weights = r->checkpoint_weights;
     o.fabric = r->fabric;
+    if (Status st = ApplyServingKernels(*r, o); !st.ok()) return Fail(st, exit_code);
+    if (!f.engine.empty()) {
+      auto engine = pl::ParseServingEngine(f.engine);
+      if (!engine) return Fail(engine.error(), exit_code);
+      o.engine = *engine;
+    }
     pl::ServeGoalResult s = pl::FewestGpusForServing(r->model, *r->gpu, o);
     if (!s.found) {
       std::cerr << "gpupool plan: no tensor-parallel degree up to 64 serves " << r->model.name
@@ -487,7 +538,13 @@ void RunSearch(SearchFlags& f, int& exit_code) {
         std::cout << "  tp " << l.tp << ": " << F(l.estimate.total_gib_per_gpu, 1)
                   << " GiB/GPU, max KV tokens " << l.estimate.max_kv_tokens << ", decode "
                   << F(l.estimate.decode_ms_per_token) << " ms/step, prefill "
-                  << F(l.estimate.prefill_seconds * 1e3, 0) << " ms\n";
+                  << F(l.estimate.prefill_seconds * 1e3, 0) << " ms"
+                  << (l.estimate.output_tokens > 0
+                          ? ", " + F(l.estimate.max_throughput_tokens_per_second, 0) +
+                                " output tokens/s at batch " +
+                                std::to_string(l.estimate.max_throughput_batch)
+                          : std::string())
+                  << "\n";
       }
     }
     exit_code = 0;
@@ -631,6 +688,7 @@ struct CommFlags {
   int gpus = 8;
   std::string link;
   double factor = 2;
+  std::string algorithm = "auto";
   bool json = false;
 };
 
@@ -655,6 +713,9 @@ void RunComm(const CommFlags& f, int& exit_code) {
   o.gpus = f.gpus;
   o.bytes = *range;
   o.factor = f.factor;
+  auto algorithm = pl::ParseAllReduceAlgorithm(f.algorithm);
+  if (!algorithm) return Fail(algorithm.error(), exit_code);
+  o.algorithm = *algorithm;
   auto rows = pl::SweepCollective(o, link);
   if (!rows) return Fail(rows.error(), exit_code);
   if (f.json) {
@@ -664,8 +725,12 @@ void RunComm(const CommFlags& f, int& exit_code) {
   }
   std::cout << pl::CollectiveName(o.op) << " over " << o.gpus << " GPUs on " << link.name << " ("
             << F(link.bandwidth_gbs, 1) << " GB/s per direction x " << F(link.achievable_fraction)
-            << ", " << F(link.latency_us, 1) << " us per step); busbw = algbw x "
-            << F(pl::BusBandwidthFactor(o.op, o.gpus), 4) << "\n";
+            << ", " << F(link.latency_us, 1) << " us per step"
+            << (link.nvls ? ", NVLink SHARP" : "")
+            << (o.algorithm != pl::AllReduceAlgorithm::kAuto
+                    ? ", algorithm " + std::string(pl::AllReduceAlgorithmName(o.algorithm))
+                    : std::string())
+            << "); busbw = algbw x " << F(pl::BusBandwidthFactor(o.op, o.gpus), 4) << "\n";
   std::printf("%15s %12s %12s %12s  %s\n", "size (B)", "time (us)", "algbw (GB/s)", "busbw (GB/s)",
               "algorithm");
   for (const pl::CollectiveTiming& t : *rows) {
@@ -742,13 +807,33 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
                     "generic: CUDA-graph pool, sampler workspace; +0.25 with tp > 1" +
                         Default(kInfer.workspace_gib));
   infer->add_option("--engine", inf.engine,
-                    "whose start-up memory accounting to follow: vllm (profile run: activation "
-                    "peak, non-torch memory) or generic (fixed CUDA context + workspace)" +
+                    "whose accounting to follow: vllm (V1: start-up profile run, CUDA graphs), "
+                    "vllm-v0 (V0: the same profile, 4 ms of host time per step), trtllm (KV gets "
+                    "the free memory's fraction, CUDA graphs), fastertransformer (kernels "
+                    "launched one by one) or generic (fixed CUDA context + workspace)" +
                         Default(std::string(pl::ServingEngineName(kInfer.engine))));
   infer->add_option("--step-overhead-ms", inf.o.step_overhead_ms,
-                    "fixed cost of one engine step (scheduling, sampling, detokenising) added to "
-                    "each decode step and the prefill" +
+                    "a further fixed host cost of one engine step (scheduling, sampling, "
+                    "detokenising) added to each decode step and the prefill, beyond the "
+                    "engine's own (vllm-v0: 4 ms)" +
                         Default(kInfer.step_overhead_ms));
+  infer->add_option(
+      "--output-len", inf.o.output_tokens,
+      "generated tokens per sequence (OSL): adds TTFT, mean TPOT, end-to-end latency, "
+      "and output throughput at --batch and at the largest batch the KV cache holds");
+  infer->add_flag("--cuda-graphs", inf.graphs_on,
+                  "steps replayed from CUDA graphs (default: the engine's: vllm, vllm-v0 and "
+                  "trtllm yes, fastertransformer and generic no)");
+  infer->add_flag("--no-cuda-graphs", inf.graphs_off,
+                  "kernels launched one by one (TensorRT-LLM's C++ session runtime before its "
+                  "PyTorch backend, vLLM --enforce-eager)");
+  infer->add_option("--kernel-us", inf.o.kernel_us,
+                    "time per kernel beyond its bytes and FLOPs, microseconds (default " +
+                        F(pl::kKernelUsCudaGraph, 1) + " with CUDA graphs, " +
+                        F(pl::kKernelUsLaunched, 1) + " without)");
+  infer->add_option("--efficiency", inf.o.compute_efficiency,
+                    "share of the dense peak the matmuls reach (default: the GPU architecture's "
+                    "row of data/planner/kernel_efficiency.yaml)");
   infer->add_flag("--eager-attention", inf.eager,
                   "generic engine: attention without a fused kernel (the scores in memory, their "
                   "HBM round trips in prefill)");
@@ -876,6 +961,13 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   search->add_option("--context", se.infer.context, "serve: tokens per sequence");
   search->add_option("--gpu-memory-utilization", se.infer.gpu_memory_utilization,
                      "serve: share of GPU memory usable");
+  search->add_option("--prompt", se.infer.prompt_tokens,
+                     "serve: prefill tokens (default: context)");
+  search->add_option(
+      "--output-len", se.infer.output_tokens,
+      "serve: generated tokens per sequence: adds end-to-end latency and throughput");
+  search->add_option("--engine", se.engine,
+                     "serve: vllm, vllm-v0, trtllm, fastertransformer or generic (default vllm)");
   search->callback([&exit_code] { RunSearch(se, exit_code); });
 
   static CommFlags cm;
@@ -892,6 +984,10 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
                    "a link of the hardware catalog: NVLink4, PCIe5-x16, IB-NDR, RoCE-400G, ...")
       ->required();
   comm->add_option("--factor", cm.factor, "sweep step (nccl-tests -f)" + Default(cm.factor));
+  comm->add_option("--algorithm", cm.algorithm,
+                   "all-reduce: auto (NCCL's pick: ring, tree, or NVLS on NVLink4/5), ring, tree "
+                   "or nvls (as NCCL_ALGO=...)" +
+                       Default(cm.algorithm));
   comm->add_flag("--json", cm.json, "print JSON (see docs/planner.md)");
   comm->callback([&exit_code] { RunComm(cm, exit_code); });
 }

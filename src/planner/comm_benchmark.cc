@@ -33,6 +33,15 @@ Result<Collective> ParseCollective(std::string_view s) {
       "all-to-all)"));
 }
 
+Result<AllReduceAlgorithm> ParseAllReduceAlgorithm(std::string_view s) {
+  for (AllReduceAlgorithm a : {AllReduceAlgorithm::kAuto, AllReduceAlgorithm::kRing,
+                               AllReduceAlgorithm::kTree, AllReduceAlgorithm::kNvls}) {
+    if (s == AllReduceAlgorithmName(a)) return a;
+  }
+  return Error(Status::InvalidArgument("--algorithm '" + std::string(s) +
+                                       "' is not one the model prices (auto, ring, tree, nvls)"));
+}
+
 Result<double> ParseByteSize(std::string_view s) {
   const auto bad = [&s] {
     return Error(Status::InvalidArgument("--bytes '" + std::string(s) +
@@ -96,6 +105,15 @@ Result<std::vector<CollectiveTiming>> SweepCollective(const CommSweepOptions& o,
   if (o.bytes.min_bytes <= 0 || o.bytes.max_bytes < o.bytes.min_bytes) {
     return Error(Status::InvalidArgument("--bytes: a positive size or range MIN:MAX is needed"));
   }
+  if (o.algorithm != AllReduceAlgorithm::kAuto && o.op != Collective::kAllReduce) {
+    return Error(Status::InvalidArgument("--algorithm chooses an all-reduce algorithm; " +
+                                         std::string(CollectiveName(o.op)) + " is a ring"));
+  }
+  if (o.algorithm == AllReduceAlgorithm::kNvls && !link.nvls) {
+    return Error(Status::InvalidArgument(
+        "--algorithm nvls: " + link.name +
+        " has no NVLink SHARP (NVSwitch systems of NVLink 4 and later: NVLink4, NVLink5)"));
+  }
   const bool range = o.bytes.max_bytes > o.bytes.min_bytes;
   if (range && !(o.factor > 1)) {
     return Error(Status::InvalidArgument("--factor must be greater than 1 (got " +
@@ -108,7 +126,7 @@ Result<std::vector<CollectiveTiming>> SweepCollective(const CommSweepOptions& o,
                                            std::to_string(kMaxSweepSizes) +
                                            " sizes; use a larger --factor"));
     }
-    rows.push_back(TimeCollective(o.op, std::floor(b), o.gpus, link));
+    rows.push_back(TimeCollective(o.op, std::floor(b), o.gpus, link, o.algorithm));
     if (!range) break;
   }
   return rows;
@@ -118,10 +136,23 @@ std::vector<std::string> CommModelled(const CommSweepOptions& o, const LinkTier&
   std::vector<std::string> m;
   const std::string n = std::to_string(o.gpus);
   if (o.op == Collective::kAllReduce) {
-    m.push_back(
-        "all-reduce time: the faster of ring 2(n-1)/n S/B + 2(n-1) alpha and double "
-        "binary tree 2 S/B + 2 log2(n) alpha, n = " +
-        n);
+    const std::string nvls = "NVLS S/(B x " + Fixed(kNvlsBandwidthRatio, 3) + ") + " +
+                             Fixed(kNvlsLatencyUs, 0) +
+                             " us (NVLink SHARP; NCCL src/graph/tuning.cc's model)";
+    if (o.algorithm == AllReduceAlgorithm::kAuto) {
+      m.push_back(
+          "all-reduce time: the fastest of ring 2(n-1)/n S/B + 2(n-1) alpha, double "
+          "binary tree 2 S/B + 2 log2(n) alpha" +
+          (link.nvls ? ", and " + nvls : std::string(" (") + link.name + " has no NVLink SHARP)") +
+          ", n = " + n);
+    } else {
+      m.push_back("all-reduce time, algorithm forced to " +
+                  std::string(AllReduceAlgorithmName(o.algorithm)) + ": " +
+                  (o.algorithm == AllReduceAlgorithm::kRing   ? "2(n-1)/n S/B + 2(n-1) alpha"
+                   : o.algorithm == AllReduceAlgorithm::kTree ? "2 S/B + 2 log2(n) alpha"
+                                                              : nvls) +
+                  ", n = " + n);
+    }
   } else {
     m.push_back(std::string(CollectiveName(o.op)) +
                 " time: ring (n-1)/n S/B + (n-1) alpha, n = " + n);
@@ -141,7 +172,8 @@ std::vector<std::string> CommAssumptions(const CommSweepOptions& /*o*/, const Li
       "achievable fraction " + Fixed(link.achievable_fraction, 2) +
           " of the link's per-direction bandwidth (catalog, data/hw/interconnects.yaml)",
       "every rank has its own link of this kind (one NIC rail per GPU for a scale-out link); "
-      "NVLink SHARP (NVLS), CollNet and protocol switches (LL, LL128, Simple) are not modelled",
+      "CollNet (in-network reduction over InfiniBand SHARP), NVLS across nodes and NCCL's "
+      "protocol switches (LL, LL128, Simple) are not modelled",
   };
 }
 
@@ -153,7 +185,9 @@ nlohmann::json CommSweepJson(const CommSweepOptions& o, const LinkTier& link,
                        {{"name", link.name},
                         {"bandwidth_gbs", link.bandwidth_gbs},
                         {"achievable_fraction", link.achievable_fraction},
-                        {"latency_us", link.latency_us}}},
+                        {"latency_us", link.latency_us},
+                        {"nvls", link.nvls}}},
+                      {"algorithm", std::string(AllReduceAlgorithmName(o.algorithm))},
                       {"bus_factor", BusBandwidthFactor(o.op, o.gpus)},
                       {"rows", nlohmann::json::array()},
                       {"modelled", CommModelled(o, link)},

@@ -44,10 +44,15 @@ struct CommSweepOptions {
   int gpus = 8;
   ByteRange bytes;
   double factor = 2;  // multiplicative step of a sweep (nccl-tests -f), > 1
+  // All-reduce only: NCCL's pick (ring, tree, or NVLS where the link has it), or one forced.
+  AllReduceAlgorithm algorithm = AllReduceAlgorithm::kAuto;
 };
 
+// "auto", "ring", "tree", "nvls"; anything else is InvalidArgument naming --algorithm.
+Result<AllReduceAlgorithm> ParseAllReduceAlgorithm(std::string_view s);
+
 // Every size of the sweep on `link`. Errors: gpus < 2, factor <= 1 for a range, more than 200
-// sizes.
+// sizes, an algorithm forced on another collective than all-reduce, NVLS on a link without it.
 Result<std::vector<CollectiveTiming>> SweepCollective(const CommSweepOptions& o,
                                                       const LinkTier& link);
 
@@ -55,7 +60,8 @@ Result<std::vector<CollectiveTiming>> SweepCollective(const CommSweepOptions& o,
 std::vector<std::string> CommModelled(const CommSweepOptions& o, const LinkTier& link);
 std::vector<std::string> CommAssumptions(const CommSweepOptions& o, const LinkTier& link);
 
-// {"op", "gpus", "link" {name, bandwidth_gbs, achievable_fraction, latency_us}, "bus_factor",
+// {"op", "gpus", "link" {name, bandwidth_gbs, achievable_fraction, latency_us, nvls},
+//  "algorithm" ("auto" or the one forced), "bus_factor",
 //  "rows" [{bytes, time_us, algbw_gbs, busbw_gbs, algorithm}], "modelled", "assumptions"}.
 nlohmann::json CommSweepJson(const CommSweepOptions& o, const LinkTier& link,
                              const std::vector<CollectiveTiming>& rows);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace gpupool::planner {
 
@@ -16,6 +17,50 @@ double TreeAllReduceSeconds(double bytes, int n, const LinkTier& link) {
   if (n <= 1) return 0;
   return 2.0 * bytes / link.EffectiveBytesPerSecond() +
          2.0 * std::log2(static_cast<double>(n)) * link.latency_us * 1e-6;
+}
+
+double NvlsAllReduceSeconds(double bytes, int n, const LinkTier& link) {
+  if (n <= 1) return 0;
+  if (!link.nvls) return std::numeric_limits<double>::infinity();
+  return bytes / (link.EffectiveBytesPerSecond() * kNvlsBandwidthRatio) + kNvlsLatencyUs * 1e-6;
+}
+
+std::string_view AllReduceAlgorithmName(AllReduceAlgorithm a) {
+  switch (a) {
+    case AllReduceAlgorithm::kAuto:
+      return "auto";
+    case AllReduceAlgorithm::kRing:
+      return "ring";
+    case AllReduceAlgorithm::kTree:
+      return "tree";
+    case AllReduceAlgorithm::kNvls:
+      return "nvls";
+  }
+  return "auto";
+}
+
+double AllReduceSeconds(double bytes, int n, const LinkTier& link, AllReduceAlgorithm a) {
+  if (n <= 1 || bytes <= 0) return 0;
+  switch (a) {
+    case AllReduceAlgorithm::kRing:
+      return RingAllReduceSeconds(bytes, n, link);
+    case AllReduceAlgorithm::kTree:
+      return TreeAllReduceSeconds(bytes, n, link);
+    case AllReduceAlgorithm::kNvls:
+      return NvlsAllReduceSeconds(bytes, n, link);
+    case AllReduceAlgorithm::kAuto:
+      break;
+  }
+  return std::min({RingAllReduceSeconds(bytes, n, link), TreeAllReduceSeconds(bytes, n, link),
+                   NvlsAllReduceSeconds(bytes, n, link)});
+}
+
+double AllReduceSeconds(double bytes, int n, int stride, const Fabric& fabric) {
+  if (n <= 1 || bytes <= 0) return 0;
+  if (SpansNodes(n, stride, fabric)) {
+    return CollectiveOnLinkSeconds(Collective::kAllReduce, bytes, n, fabric.scale_out);
+  }
+  return AllReduceSeconds(bytes, n, fabric.scale_up);
 }
 
 bool SpansNodes(int n, int stride, const Fabric& fabric) {
@@ -52,8 +97,11 @@ double CollectiveSeconds(Collective c, double bytes, int n, int stride, const Fa
 std::string CollectiveAlgorithm(Collective c, double bytes, int n, const LinkTier& link) {
   if (c == Collective::kSendRecv) return "p2p";
   if (c != Collective::kAllReduce) return "ring";
-  return TreeAllReduceSeconds(bytes, n, link) < RingAllReduceSeconds(bytes, n, link) ? "tree"
-                                                                                     : "ring";
+  const double ring = RingAllReduceSeconds(bytes, n, link);
+  const double tree = TreeAllReduceSeconds(bytes, n, link);
+  const double nvls = NvlsAllReduceSeconds(bytes, n, link);
+  if (nvls < ring && nvls < tree) return "nvls";
+  return tree < ring ? "tree" : "ring";
 }
 
 double BusBandwidthFactor(Collective c, int n) {
@@ -72,13 +120,21 @@ double BusBandwidthFactor(Collective c, int n) {
   return 0;
 }
 
-CollectiveTiming TimeCollective(Collective c, double bytes, int n, const LinkTier& link) {
+CollectiveTiming TimeCollective(Collective c, double bytes, int n, const LinkTier& link,
+                                AllReduceAlgorithm algorithm) {
   CollectiveTiming t;
   t.bytes = bytes;
-  t.seconds = CollectiveOnLinkSeconds(c, bytes, n, link);
+  if (c == Collective::kAllReduce) {
+    t.seconds = AllReduceSeconds(bytes, n, link, algorithm);
+    t.algorithm = algorithm == AllReduceAlgorithm::kAuto
+                      ? CollectiveAlgorithm(c, bytes, n, link)
+                      : std::string(AllReduceAlgorithmName(algorithm));
+  } else {
+    t.seconds = CollectiveOnLinkSeconds(c, bytes, n, link);
+    t.algorithm = CollectiveAlgorithm(c, bytes, n, link);
+  }
   t.algbw_gbs = t.seconds > 0 ? bytes / t.seconds / 1e9 : 0;
   t.busbw_gbs = t.algbw_gbs * BusBandwidthFactor(c, n);
-  t.algorithm = CollectiveAlgorithm(c, bytes, n, link);
   return t;
 }
 

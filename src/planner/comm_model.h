@@ -11,8 +11,21 @@
 //   all-gather/red-scat  (n-1)/n * S/B + (n-1) alpha (ring; S = gathered size)
 //   all-to-all           (n-1)/n * S/B + (n-1) alpha (S = bytes one rank sends in all)
 //   send/recv            S/B + alpha
+//   NVLS all-reduce      S/(B x 5/6) + 23 us        (NVLink SHARP, below)
 // A group whose ranks all sit in one node uses the scale-up tier; a group that spans nodes is
 // limited by each GPU's scale-out rail (rings cross the node boundary on every rail at once).
+//
+// NVLink SHARP (NVLS): on NVSwitch systems of NVLink 4 and later (HGX H100/H200/H800/H20, B200,
+// GB200 NVL72) the switch reduces, and NCCL (2.17 and later) picks its NVLS algorithm for an
+// all-reduce inside one node where it is faster. NCCL's own tuning model
+// (NVIDIA/nccl src/graph/tuning.cc, ncclTopoTuneModel) gives it an algorithm bandwidth of 5/6 of
+// the link's bus bandwidth (a ring all-reduce's is n / (2(n-1)) of it) and a latency of 23 us
+// (hwLat NVLink NVLS Simple), so busbw = 5/6 x 2(n-1)/n x B: 1.46 x the ring's at n = 8, and it
+// loses to the tree and ring for small messages. AllReduceSeconds and TimeCollective include it
+// where the link has it (LinkTier::nvls); CollectiveSeconds / CollectiveOnLinkSeconds keep ring
+// and tree only, for callers whose "all-reduce" stands for a reduce-scatter + all-gather pair
+// (Megatron's sequence parallelism), which NVLS does not speed up (its 5/6 is below a ring's
+// n/(n-1) for those).
 //
 // Thread safety: values; functions are pure.
 #pragma once
@@ -27,9 +40,20 @@ struct LinkTier {
   double bandwidth_gbs = 0;  // per direction per GPU, GB/s (1e9 bytes/s)
   double latency_us = 0;     // per collective step
   double achievable_fraction = 0.8;
+  bool nvls = false;  // the link's switch reduces (NVLink SHARP): NVLink 4 and later
 
   double EffectiveBytesPerSecond() const { return bandwidth_gbs * 1e9 * achievable_fraction; }
 };
+
+// NCCL's NVLS figures (src/graph/tuning.cc): algorithm bandwidth 5/6 of the bus bandwidth, and
+// 23 us of latency.
+inline constexpr double kNvlsBandwidthRatio = 5.0 / 6.0;
+inline constexpr double kNvlsLatencyUs = 23.0;
+
+// All-reduce algorithms: the cheapest NCCL would pick (kAuto), or one forced (nccl-tests with
+// NCCL_ALGO=...). kNvls on a link without NVLS is not available.
+enum class AllReduceAlgorithm { kAuto, kRing, kTree, kNvls };
+std::string_view AllReduceAlgorithmName(AllReduceAlgorithm a);  // "auto", "ring", "tree", "nvls"
 
 struct Fabric {
   LinkTier scale_up;   // inside a node
@@ -42,6 +66,16 @@ enum class Collective { kAllReduce, kAllGather, kReduceScatter, kAllToAll, kSend
 
 double RingAllReduceSeconds(double bytes, int n, const LinkTier& link);
 double TreeAllReduceSeconds(double bytes, int n, const LinkTier& link);
+// NVLS all-reduce on `link` (see above); infinite when the link has no NVLS.
+double NvlsAllReduceSeconds(double bytes, int n, const LinkTier& link);
+
+// An all-reduce of `bytes` over n ranks on `link` with algorithm `a` (kAuto: the fastest of ring,
+// tree and, where the link has it, NVLS). n <= 1 or bytes <= 0 costs nothing.
+double AllReduceSeconds(double bytes, int n, const LinkTier& link,
+                        AllReduceAlgorithm a = AllReduceAlgorithm::kAuto);
+// The same over a group of the fabric (scale-up tier inside a node, NVLS only there; scale-out
+// tier across nodes, ring or tree): a true all-reduce, as a TP group's in inference.
+double AllReduceSeconds(double bytes, int n, int stride, const Fabric& fabric);
 
 // Time of one collective of `bytes` over a group of `n` ranks whose consecutive members are
 // `stride` global ranks apart (ranks are laid out node by node). n <= 1 costs nothing.
@@ -54,8 +88,8 @@ bool SpansNodes(int n, int stride, const Fabric& fabric);
 // bytes <= 0 costs nothing.
 double CollectiveOnLinkSeconds(Collective c, double bytes, int n, const LinkTier& link);
 
-// Which all-reduce algorithm the model picks on `link` ("ring" or "tree"); the other collectives
-// are rings ("ring"), send/recv "p2p".
+// Which all-reduce algorithm the model picks on `link` ("ring" or "tree"; "nvls" too where the
+// link has it); the other collectives are rings ("ring"), send/recv "p2p".
 std::string CollectiveAlgorithm(Collective c, double bytes, int n, const LinkTier& link);
 
 // nccl-tests' bus-bandwidth factor (NVIDIA/nccl-tests doc/PERFORMANCE.md): busbw = algbw x factor
@@ -74,7 +108,10 @@ struct CollectiveTiming {
   double busbw_gbs = 0;
   std::string algorithm;
 };
-CollectiveTiming TimeCollective(Collective c, double bytes, int n, const LinkTier& link);
+// An all-reduce uses `algorithm` (kAuto: NCCL's pick, NVLS included where the link has it);
+// other collectives ignore it.
+CollectiveTiming TimeCollective(Collective c, double bytes, int n, const LinkTier& link,
+                                AllReduceAlgorithm algorithm = AllReduceAlgorithm::kAuto);
 
 // "all-reduce", "all-gather", "reduce-scatter", "all-to-all", "send-recv".
 std::string_view CollectiveName(Collective c);

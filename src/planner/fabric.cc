@@ -23,7 +23,11 @@ LinkTier TierOf(const hw::Interconnect& link) {
     // The catalog's canonical names: "RoCE-100G", ... for Ethernet, "IB-..." for InfiniBand.
     alpha = link.name.rfind("RoCE", 0) == 0 ? StepLatencyUs::kRoce : StepLatencyUs::kInfiniBand;
   }
-  return LinkTier{link.name, link.bandwidth_gbs.value, alpha, link.achievable_fraction};
+  LinkTier t{link.name, link.bandwidth_gbs.value, alpha, link.achievable_fraction};
+  // NVLink SHARP: the NVSwitch of NVLink 4 and later reduces (planner/comm_model.h).
+  t.nvls =
+      link.kind == hw::LinkKind::kScaleUp && (link.name == "NVLink4" || link.name == "NVLink5");
+  return t;
 }
 
 Result<LinkTier> ScaleOutTier(const hw::Catalog& catalog, std::string_view network) {

@@ -12,6 +12,8 @@
 //   IB-NDR, IB-XDR, RoCE-100G, ...): bandwidth per direction per NIC rail and achievable fraction.
 // - Per-step latency alpha is NOT the catalog's wire latency (well under a microsecond): it is
 //   NCCL's per-step software overhead, a planner model constant (kStepLatencyUs below).
+// - NVLink SHARP (LinkTier::nvls): the catalog's NVLink4 and NVLink5 links, whose systems put
+//   the GPUs on NVSwitches that reduce (HGX H100/H200/H800/H20, B200, GB200 NVL72).
 // - gpus_per_node: 8, or 72 for the GB200 (NVL72 domain), unless given.
 // - Host link (CPU offload): the catalog's "PCIe<gen>-x16" entry of the GPU's PCIe generation.
 //

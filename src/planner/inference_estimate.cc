@@ -26,14 +26,43 @@ std::string Fixed(double v, int digits) {
 }  // namespace
 
 std::string_view ServingEngineName(ServingEngine e) {
-  return e == ServingEngine::kVllm ? "vllm" : "generic";
+  switch (e) {
+    case ServingEngine::kVllm:
+      return "vllm";
+    case ServingEngine::kVllmV0:
+      return "vllm-v0";
+    case ServingEngine::kTensorRtLlm:
+      return "trtllm";
+    case ServingEngine::kFasterTransformer:
+      return "fastertransformer";
+    case ServingEngine::kGeneric:
+      return "generic";
+  }
+  return "generic";
 }
 
 Result<ServingEngine> ParseServingEngine(std::string_view s) {
-  if (s == "vllm") return ServingEngine::kVllm;
+  if (s == "vllm" || s == "vllm-v1") return ServingEngine::kVllm;
+  if (s == "vllm-v0") return ServingEngine::kVllmV0;
+  if (s == "trtllm" || s == "tensorrt-llm" || s == "trt-llm") return ServingEngine::kTensorRtLlm;
+  if (s == "fastertransformer" || s == "ft") return ServingEngine::kFasterTransformer;
   if (s == "generic") return ServingEngine::kGeneric;
-  return Error(Status::InvalidArgument("--engine '" + std::string(s) +
-                                       "' is not an accounting the planner knows (vllm, generic)"));
+  return Error(Status::InvalidArgument(
+      "--engine '" + std::string(s) +
+      "' is not an engine the planner knows (vllm, vllm-v0, trtllm, fastertransformer, generic)"));
+}
+
+double EngineHostMsPerStep(ServingEngine e) {
+  return e == ServingEngine::kVllmV0 ? kVllmV0HostMsPerStep : 0.0;
+}
+
+bool UsesVllmAccounting(ServingEngine e) {
+  return e == ServingEngine::kVllm || e == ServingEngine::kVllmV0;
+}
+
+bool UsesCudaGraphs(ServingEngine e) {
+  return e == ServingEngine::kVllm || e == ServingEngine::kVllmV0 ||
+         e == ServingEngine::kTensorRtLlm;
 }
 
 double QuantizedBytesPerParam(hw::Precision p) {
@@ -276,9 +305,14 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   std::string lower_name = gpu.name;
   for (char& c : lower_name) c = char(std::tolower(static_cast<unsigned char>(c)));
   const bool big_gpu = gpu.memory_gib.value >= 70 && lower_name.find("a100") == std::string::npos;
-  e.max_batched_tokens =
-      o.max_batched_tokens.value_or(o.engine == ServingEngine::kVllm && !big_gpu ? 2048 : 8192);
-  e.max_num_seqs = o.max_num_seqs.value_or(big_gpu ? 1024 : 256);
+  const bool vllm = UsesVllmAccounting(o.engine);
+  e.max_batched_tokens = o.max_batched_tokens.value_or(vllm && !big_gpu ? 2048 : 8192);
+  // vLLM V1's serve defaults by device; V0's 256; TensorRT-LLM's max_batch_size 2048
+  // (tensorrt_llm/llmapi/llm_args.py).
+  int default_seqs = big_gpu ? 1024 : 256;
+  if (o.engine == ServingEngine::kVllmV0) default_seqs = 256;
+  if (o.engine == ServingEngine::kTensorRtLlm) default_seqs = 2048;
+  e.max_num_seqs = o.max_num_seqs.value_or(default_seqs);
   if (e.max_batched_tokens < 1) {
     return Error(Status::InvalidArgument("--max-batched-tokens must be >= 1"));
   }
@@ -290,7 +324,7 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   const double prompt = double(o.prompt_tokens > 0 ? o.prompt_tokens : o.context);
   const double heads_per_gpu = double(m.num_heads) / tp;
   if (!o.flash_attention) {
-    if (o.engine == ServingEngine::kVllm) {
+    if (vllm) {
       return Error(Status::InvalidArgument(
           "--eager-attention: vLLM always runs a fused attention kernel; use --engine generic "
           "for an eager (Hugging Face transformers) server"));
@@ -303,16 +337,21 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   }
   e.forward_activation_gib = act_tokens * per_token / kGiB + e.eager_scores_gib;
   double memory_total_gib = gpu.memory_gib.value;
-  if (o.engine == ServingEngine::kVllm) {
+  const bool trtllm = o.engine == ServingEngine::kTensorRtLlm;
+  if ((vllm || trtllm) && gpu.cuda_total_gib.value > 0) memory_total_gib = gpu.cuda_total_gib.value;
+  if (vllm) {
     if (e.max_num_seqs < 1) return Error(Status::InvalidArgument("--max-num-seqs must be >= 1"));
-    if (gpu.cuda_total_gib.value > 0) memory_total_gib = gpu.cuda_total_gib.value;
     // The profile run's tokens are max_batched_tokens whatever the batch asked for.
     const double tokens = double(e.max_batched_tokens);
     e.forward_activation_gib = tokens * per_token / kGiB;
     e.sampler_activation_gib =
         (tokens * h * 2.0 + double(e.max_num_seqs) * double(m.vocab) * kVllmSamplerBytesPerLogit) /
         kGiB;
-    e.non_torch_gib = kVllmNonTorchGib + (tp > 1 ? kVllmCommBuffersGib : 0.0);
+    // NCCL's NVLS buffers: NVLS on this link, above 2 GPUs, inside one node.
+    if (tp > 2 && o.fabric.scale_up.nvls && tp <= o.fabric.gpus_per_node) {
+      e.nvls_buffers_gib = kNcclNvlsBytesPerHead * tp / kGiB;
+    }
+    e.non_torch_gib = kVllmNonTorchGib + (tp > 1 ? kVllmCommBuffersGib : 0.0) + e.nvls_buffers_gib;
     e.activation_gib =
         o.activation_gib.value_or(std::max(e.forward_activation_gib, e.sampler_activation_gib));
     e.overhead_gib = o.overhead_gib.value_or(e.non_torch_gib + e.activation_gib);
@@ -327,6 +366,13 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
 
   e.total_gib_per_gpu = e.weights_gib_per_gpu + e.kv_gib_per_gpu + e.overhead_gib;
   e.budget_gib_per_gpu = memory_total_gib * o.gpu_memory_utilization;
+  if (trtllm) {
+    // TensorRT-LLM: the KV cache gets kv_cache_free_gpu_mem_fraction of what is free after the
+    // weights and the runtime (tensorrt_llm/_torch/pyexecutor/_util.py KvCacheCreator).
+    const double rest = memory_total_gib - e.weights_gib_per_gpu - e.overhead_gib;
+    e.budget_gib_per_gpu = e.weights_gib_per_gpu + e.overhead_gib +
+                           (rest > 0 ? rest * o.gpu_memory_utilization : rest);
+  }
   e.fits = e.total_gib_per_gpu <= e.budget_gib_per_gpu;
   const double free_gib = e.budget_gib_per_gpu - e.weights_gib_per_gpu - e.overhead_gib;
   e.kv_budget_gib_per_gpu = free_gib;
@@ -343,59 +389,150 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   const double mem_bw = MemoryBytesPerSecond(gpu) * o.memory_efficiency;
   const double active_linear = double(pc.active) - double(pc.embedding) + double(m.vocab) * h;
   const auto tp_allreduce = [&](double bytes) {
-    return CollectiveSeconds(Collective::kAllReduce, bytes, tp, 1, o.fabric);
+    return AllReduceSeconds(bytes, tp, 1, o.fabric);  // NVLS where NCCL would use it
   };
-  // Decode: weights touched this step.
-  double touched_bytes = e.weights_bytes_per_gpu;
-  if (m.IsMoe()) {
-    const double ek = double(m.moe.num_experts);
-    const double frac = 1.0 - std::pow(1.0 - double(m.moe.top_k) / ek, double(o.batch));
-    touched_bytes -= experts_bytes / tp * (1.0 - frac);
+  // Efficiencies: the option, else the kernel table's row (8-bit matmuls at gemm_fp8), else 0.6.
+  const bool eight_bit = compute == hw::Precision::kFp8 || compute == hw::Precision::kInt8;
+  if (o.compute_efficiency) {
+    e.gemm_efficiency = e.attention_efficiency = *o.compute_efficiency;
+  } else if (o.kernels.loaded()) {
+    e.gemm_efficiency = eight_bit ? o.kernels.gemm_fp8.value : o.kernels.gemm_16bit.value;
+    e.attention_efficiency = o.kernels.flash.value;
+  } else {
+    e.gemm_efficiency = e.attention_efficiency = kDefaultInferComputeEfficiency;
   }
-  const double kv_read = e.kv_bytes_per_sequence_per_gpu * o.batch;
-  const double decode_mem = (touched_bytes + kv_read) / mem_bw;
-  const double decode_flops =
-      double(o.batch) * (2.0 * active_linear + AttentionFlopsPerToken(m, double(o.context))) / tp;
-  const double decode_compute = decode_flops / (peak * o.compute_efficiency);
-  const double decode_comm = 2.0 * m.num_layers * tp_allreduce(double(o.batch) * h * 2.0);
-  e.decode_bound = decode_mem >= decode_compute ? "memory" : "compute";
+  if (!(e.gemm_efficiency > 0) || !(e.attention_efficiency > 0)) {
+    return Error(Status::InvalidArgument("--efficiency must be > 0"));
+  }
+  // Kernel costs: kernels per forward x time per kernel.
+  e.cuda_graphs = o.cuda_graphs.value_or(UsesCudaGraphs(o.engine));
+  e.kernel_us = o.kernel_us.value_or(e.cuda_graphs ? kKernelUsCudaGraph : kKernelUsLaunched);
+  if (e.kernel_us < 0) return Error(Status::InvalidArgument("--kernel-us must be >= 0"));
+  int moe_layers = 0;
+  for (int i = 0; i < m.num_layers; ++i) moe_layers += CountLayer(m, i).routed_experts > 0 ? 1 : 0;
+  e.kernels_per_step =
+      m.num_layers * kKernelsPerLayer + moe_layers * kMoeExtraKernelsPerLayer + kKernelsPerStep;
+  const double kernel_seconds = e.kernels_per_step * e.kernel_us * 1e-6;
   if (o.step_overhead_ms < 0) {
     return Error(Status::InvalidArgument("--step-overhead-ms must be >= 0"));
   }
-  const double step_overhead = o.step_overhead_ms * 1e-3;
-  const double step = std::max(decode_mem, decode_compute) + decode_comm + step_overhead;
-  e.decode_ms_per_token = step * 1e3;
-  e.decode_tokens_per_second = double(o.batch) / step;
+  const double step_overhead = (EngineHostMsPerStep(o.engine) + o.step_overhead_ms) * 1e-3;
 
-  const double prefill_tokens = prompt * o.batch;
-  // Linear layers at the compute rate; attention (causal: half the context on average; eager
-  // computes the whole square) at 16-bit.
-  const double prefill_linear = prefill_tokens * 2.0 * active_linear / tp;
-  const double prefill_attn =
-      prefill_tokens * AttentionFlopsPerToken(m, o.flash_attention ? prompt / 2.0 : prompt) / tp;
-  e.prefill_compute_seconds = prefill_linear / (peak * o.compute_efficiency) +
-                              prefill_attn / (peak16 * o.compute_efficiency);
-  if (!o.flash_attention) {
-    // The scores' round trips through HBM, layer after layer, serialised with the matmuls.
-    const int softmax_layers = m.num_layers - m.CountAttention(AttentionKind::kLinear);
-    e.prefill_compute_seconds += double(softmax_layers) * double(o.batch) * heads_per_gpu * prompt *
-                                 prompt * kEagerScoreTrafficBytes / mem_bw;
+  // One decode step of `b` sequences holding `ctx` tokens each.
+  struct Step {
+    double memory = 0, compute = 0, comm = 0, total = 0;
+  };
+  const auto decode_step = [&](int b, int64_t ctx) {
+    Step st;
+    double touched = e.weights_bytes_per_gpu;
+    if (m.IsMoe()) {  // only the experts the batch routes to
+      const double ek = double(m.moe.num_experts);
+      const double frac = 1.0 - std::pow(1.0 - double(m.moe.top_k) / ek, double(b));
+      touched -= experts_bytes / tp * (1.0 - frac);
+    }
+    const double kv_read = KvBytesPerSequencePerGpu(m, tp, kv_bytes, ctx) * b;
+    st.memory = (touched + kv_read) / mem_bw;
+    st.compute =
+        double(b) * 2.0 * active_linear / tp / (peak * e.gemm_efficiency) +
+        double(b) * AttentionFlopsPerToken(m, double(ctx)) / tp / (peak16 * e.attention_efficiency);
+    st.comm = 2.0 * m.num_layers * tp_allreduce(double(b) * h * 2.0);
+    st.total = std::max(st.memory, st.compute) + kernel_seconds + st.comm + step_overhead;
+    return st;
+  };
+  // The prefill of `b` sequences of `p` tokens in one forward (roofline of its FLOPs and one read
+  // of the weights; attention causal: half the prompt on average, eager: the whole square).
+  struct Prefill {
+    double compute = 0, memory = 0, comm = 0, total = 0;
+  };
+  const auto prefill = [&](int b, double p) {
+    Prefill pf;
+    const double tokens = p * b;
+    const double linear_flops = tokens * 2.0 * active_linear / tp;
+    const double attn_flops =
+        tokens * AttentionFlopsPerToken(m, o.flash_attention ? p / 2.0 : p) / tp;
+    pf.compute =
+        linear_flops / (peak * e.gemm_efficiency) + attn_flops / (peak16 * e.attention_efficiency);
+    if (!o.flash_attention) {
+      // The scores' round trips through HBM, layer after layer, serialised with the matmuls.
+      const int softmax_layers = m.num_layers - m.CountAttention(AttentionKind::kLinear);
+      pf.compute += double(softmax_layers) * double(b) * heads_per_gpu * p * p *
+                    kEagerScoreTrafficBytes / mem_bw;
+    }
+    pf.memory = e.weights_bytes_per_gpu / mem_bw;
+    pf.comm = 2.0 * m.num_layers * tp_allreduce(tokens * h * 2.0);
+    pf.total = std::max(pf.compute, pf.memory) + kernel_seconds + pf.comm + step_overhead;
+    return pf;
+  };
+
+  const Step step = decode_step(o.batch, o.context);
+  e.decode_bound = step.memory >= step.compute ? "memory" : "compute";
+  e.decode_memory_ms = step.memory * 1e3;
+  e.decode_compute_ms = step.compute * 1e3;
+  e.decode_kernel_ms = kernel_seconds * 1e3;
+  e.decode_comm_ms = step.comm * 1e3;
+  e.decode_host_ms = step_overhead * 1e3;
+  e.decode_ms_per_token = step.total * 1e3;
+  e.decode_tokens_per_second = double(o.batch) / step.total;
+
+  const Prefill pf = prefill(o.batch, prompt);
+  e.prefill_compute_seconds = pf.compute;
+  e.prefill_memory_seconds = pf.memory;
+  e.prefill_comm_seconds = pf.comm;
+  e.prefill_kernel_seconds = kernel_seconds;
+  e.prefill_seconds = pf.total;
+
+  // --- A request end to end, and batched throughput, with an output length.
+  if (o.output_tokens < 0) return Error(Status::InvalidArgument("--output-len must be >= 0"));
+  e.output_tokens = o.output_tokens;
+  if (o.output_tokens > 0) {
+    const double osl = double(o.output_tokens);
+    // The step at the mean context over the output: KV reads are linear in the context.
+    const auto mean_ctx = int64_t(std::llround(prompt + osl / 2.0));
+    e.ttft_seconds = e.prefill_seconds;
+    e.tpot_ms = decode_step(o.batch, mean_ctx).total * 1e3;
+    e.e2e_latency_seconds = e.ttft_seconds + (osl - 1.0) * e.tpot_ms * 1e-3;
+    e.output_tokens_per_second = double(o.batch) * osl / e.e2e_latency_seconds;
+    // The largest batch the KV cache holds at prompt + output tokens each, up to max_num_seqs:
+    // the offline throughput engines report (all requests queued at once; each batch's prefill,
+    // then its output steps).
+    const double seq_bytes =
+        KvBytesPerSequencePerGpu(m, tp, kv_bytes, int64_t(std::llround(prompt + osl)));
+    const int64_t fit = free_gib > 0 ? int64_t(std::floor(free_gib * kGiB / seq_bytes)) : 0;
+    e.max_throughput_batch = int(std::min<int64_t>(fit, e.max_num_seqs));
+    if (e.max_throughput_batch >= 1) {
+      const int b = e.max_throughput_batch;
+      const double t_step = decode_step(b, mean_ctx).total;
+      e.max_throughput_tpot_ms = t_step * 1e3;
+      const double t = prefill(b, prompt).total + (osl - 1.0) * t_step;
+      e.max_throughput_tokens_per_second = double(b) * osl / t;
+    }
   }
-  e.prefill_memory_seconds = e.weights_bytes_per_gpu / mem_bw;
-  e.prefill_comm_seconds = 2.0 * m.num_layers * tp_allreduce(prefill_tokens * h * 2.0);
-  e.prefill_seconds = std::max(e.prefill_compute_seconds, e.prefill_memory_seconds) +
-                      e.prefill_comm_seconds + step_overhead;
 
   // --- What is modelled and what is assumed.
   e.modelled = {
       "weights: parameter count from the config x bytes per weight of each part (" +
           e.weights_format + ")",
       "KV cache: bytes per token from layers, KV heads per GPU, head size and KV precision",
-      "decode step: max(weights + KV read at HBM bandwidth, FLOPs at the compute rate) + 2 TP "
-      "all-reduces per layer (alpha-beta model, planner/comm_model.h)",
-      "prefill: max(FLOPs at the compute rate, weights read once) + 2 TP all-reduces per layer",
+      "decode step: max(weights + KV read at HBM bandwidth, FLOPs at the compute rate) + " +
+          std::to_string(e.kernels_per_step) + " kernels x " + Fixed(e.kernel_us, 1) + " us (" +
+          (e.cuda_graphs ? "CUDA graphs" : "launched one by one") +
+          ") + 2 TP all-reduces per layer (alpha-beta model, planner/comm_model.h)",
+      "prefill: max(FLOPs at the compute rate, weights read once) + the same kernel costs + 2 TP "
+      "all-reduces per layer",
   };
-  if (o.engine == ServingEngine::kVllm) {
+  if (o.output_tokens > 0) {
+    e.modelled.push_back(
+        "end to end: TTFT (the prefill) + (output - 1) x the decode step at the mean context "
+        "(prompt + output / 2); throughput: batch x output / that, and at the largest batch the KV "
+        "cache holds at prompt + output tokens (up to max_num_seqs " +
+        std::to_string(e.max_num_seqs) + ")");
+  }
+  if (trtllm) {
+    e.modelled.push_back("TensorRT-LLM: the KV cache gets " + Fixed(o.gpu_memory_utilization, 2) +
+                         " of the " + Fixed(memory_total_gib, 2) +
+                         " GiB left after weights and runtime overhead");
+  }
+  if (vllm) {
     e.modelled.push_back("vLLM start-up profile: activation peak = max(forward over " +
                          std::to_string(e.max_batched_tokens) + " tokens, sampler over " +
                          std::to_string(e.max_num_seqs) + " sequences x the vocabulary); KV gets " +
@@ -406,6 +543,10 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
                             (tp > 1 ? " + " + Fixed(kVllmCommBuffersGib, 2) +
                                           " GiB of NCCL / custom all-reduce buffers with TP"
                                     : std::string()) +
+                            (e.nvls_buffers_gib > 0
+                                 ? " + " + Fixed(e.nvls_buffers_gib, 3) +
+                                       " GiB of NCCL NVLS buffers (32 MiB x tp, NCCL's nvls.cc)"
+                                 : std::string()) +
                             " (calibrated on vLLM V1 start-up logs, H100)");
     e.assumptions.push_back("vLLM sampler peak " + Fixed(kVllmSamplerBytesPerLogit, 2) +
                             " B per sequence x vocabulary entry (calibrated on one log)");
@@ -427,15 +568,35 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
                          Fixed(kEagerScoreTrafficBytes, 0) + " B per element per layer)");
   }
   if (o.overhead_gib) e.assumptions.push_back("runtime overhead given: --overhead-gib");
-  e.assumptions.push_back("compute efficiency " + Fixed(o.compute_efficiency, 2) +
-                          " of the dense peak, HBM efficiency " + Fixed(o.memory_efficiency, 2) +
-                          " (planner constants)");
+  e.assumptions.push_back("compute efficiency " + Fixed(e.gemm_efficiency, 2) + " of the " +
+                          e.compute_precision + " dense peak for the linear layers and " +
+                          Fixed(e.attention_efficiency, 2) + " of the 16-bit peak for attention (" +
+                          (o.compute_efficiency ? std::string("--efficiency")
+                           : o.kernels.loaded() ? "kernel table, " + o.kernels.architecture + " row"
+                                                : std::string("planner default")) +
+                          "), HBM efficiency " + Fixed(o.memory_efficiency, 2) +
+                          " (planner constant)");
+  e.assumptions.push_back(
+      "kernel cost " + Fixed(e.kernel_us, 1) + " us per kernel" +
+      (o.kernel_us ? std::string(" (--kernel-us)")
+                   : std::string(e.cuda_graphs ? " under CUDA graphs (calibrated on a vLLM V1 "
+                                                 "latency on H100)"
+                                               : " launched one by one (calibrated on a "
+                                                 "FasterTransformer latency on A100)")) +
+      ", " + std::to_string(kKernelsPerLayer) + " kernels per layer (" +
+      std::to_string(kMoeExtraKernelsPerLayer) + " more with experts) + " +
+      std::to_string(kKernelsPerStep) + " per step");
+  if (EngineHostMsPerStep(o.engine) > 0) {
+    e.assumptions.push_back("vLLM V0's host time per step " +
+                            Fixed(EngineHostMsPerStep(o.engine), 1) +
+                            " ms (the GPU bubble of vllm-project/vllm issue 6854's profiles)");
+  }
   e.assumptions.push_back(
       o.step_overhead_ms > 0
-          ? "per-step serving cost " + Fixed(o.step_overhead_ms, 2) +
+          ? "further per-step serving cost " + Fixed(o.step_overhead_ms, 2) +
                 " ms (scheduling, sampling, detokenising; --step-overhead-ms)"
-          : "per-step serving costs (scheduling, sampling, detokenising) are not included "
-            "(--step-overhead-ms)");
+          : "no further per-step host cost beyond the engine's (--step-overhead-ms); host work "
+            "that grows with the batch (scheduling, detokenising each sequence) is not modelled");
   return e;
 }
 

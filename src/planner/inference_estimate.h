@@ -32,18 +32,31 @@
 //   buffers; the sampler sees the whole vocabulary on every TP rank). Non-torch memory: kVllm-
 //   NonTorchGib, plus kVllmCommBuffersGib when tp > 1 (NCCL channel buffers and vLLM's custom
 //   all-reduce IPC buffers: a ring or tree has two peers per channel whatever the TP degree, so
-//   the figure does not grow beyond TP 2). The CUDA context and CUDA-graph pools are outside the
-//   budget (they live in the 1 - gpu_memory_utilization headroom).
+//   the figure does not grow beyond TP 2), plus NCCL's NVLink SHARP buffers when tp > 2 on a link
+//   with NVLS (NCCL enables NVLS only above 2 GPUs and allocates, per rank, NVLS_NCHANNELS (16) x
+//   2 x NVLS_CHUNKSIZE (128 KiB) x NCCL_STEPS (8) for each of the tp NVLS heads: 32 MiB x tp;
+//   NVIDIA/nccl src/transport/nvls.cc ncclNvlsInit / ncclNvlsBufferSetup). The CUDA context and
+//   CUDA-graph pools are outside the budget (they live in the 1 - gpu_memory_utilization
+//   headroom; vLLM V1 logs the graphs' memory apart, after the KV cache is sized).
 //   generic: CUDA context + workspace (cuBLAS, NCCL; +0.25 GiB with TP) + the forward's peak plus
 //   FP32 logits for `batch` sequences, all inside memory_gib x gpu_memory_utilization.
 //   Each part is stated and can be overridden.
-// - Decode step (one token for each of `batch` sequences): max(memory time, compute time) + TP
-//   all-reduces, where memory time reads the weights touched this step (MoE: only the experts the
-//   batch routes to, expected count E(1-(1-k/E)^batch)) and the batch's KV cache at HBM bandwidth x
-//   memory_efficiency; compute is 2 x active params + attention FLOPs at the compute rate.
-// - Prefill of `prompt_tokens` x batch: max(compute time, weight-read time) + TP all-reduces of
-//   the activations (the roofline: the GEMMs stream the weights while they compute, so the two
-//   overlap rather than add).
+// - Decode step (one token for each of `batch` sequences): max(memory time, compute time) + the
+//   forward's kernel costs + TP all-reduces + the engine's host time, where memory time reads the
+//   weights touched this step (MoE: only the experts the batch routes to, expected count
+//   E(1-(1-k/E)^batch)) and the batch's KV cache at HBM bandwidth x memory_efficiency; compute is
+//   2 x active params at the compute precision's peak x the GEMM efficiency + attention FLOPs at
+//   the 16-bit peak x the flash efficiency (the kernel table's row, InferOptions::kernels). Kernel
+//   costs: kernels per forward (kKernelsPerLayer ...) x the time per kernel of the engine (CUDA
+//   graphs or launched one by one). TP all-reduces: NCCL's pick among ring, tree and NVLS
+//   (planner/comm_model.h AllReduceSeconds).
+// - Prefill of `prompt_tokens` x batch: max(compute time, weight-read time) + the same kernel
+//   costs + TP all-reduces of the activations + the host time (the roofline: the GEMMs stream the
+//   weights while they compute, so the two overlap rather than add).
+// - With output_tokens (OSL): TTFT = the prefill; TPOT = the decode step at the mean context
+//   prompt + OSL / 2; end to end = TTFT + (OSL - 1) x TPOT; output tokens per second of `batch`
+//   sequences started together; and the same at the largest batch the KV cache holds at prompt +
+//   OSL tokens each, up to max_num_seqs (the offline throughput vLLM and trtllm-bench report).
 // - Precision: FP8/INT8 weights compute at the GPU's FP8/INT8 rate (W8A8) when it has one; INT4 is
 //   weight-only and computes at the 16-bit rate (stated as a fallback); INT8 on a GPU without an
 //   INT8 rate falls back to weight-only. FP8 on a GPU without FP8 (A100, V100) is refused: FP8
@@ -62,15 +75,30 @@
 #include "common/status.h"
 #include "hw/catalog.h"
 #include "planner/comm_model.h"
+#include "planner/kernel_efficiency.h"
 #include "planner/model_spec.h"
 
 namespace gpupool::planner {
 
-// Whose start-up memory accounting the overhead and KV capacity follow.
-enum class ServingEngine { kVllm, kGeneric };
+// The serving engine whose accounting a figure follows: its start-up memory (the KV capacity) and
+// the fixed costs of its steps (kernel launches, CUDA graphs).
+// - vllm: vLLM V1 (the default): start-up profile run (below), decode from CUDA graphs.
+// - vllm-v0: vLLM's V0 engine: the same profile, max_num_seqs 256 by default, CUDA graphs.
+// - trtllm: TensorRT-LLM: the KV cache gets gpu_memory_utilization (its
+//   kv_cache_free_gpu_mem_fraction, 0.9) of the memory left after weights and the runtime, decode
+//   from CUDA graphs (the PyTorch backend's default), max_num_seqs (max_batch_size) 2048.
+// - fastertransformer: FasterTransformer: the generic accounting; kernels launched one by one from
+//   C++ with a host synchronisation each step (no CUDA graphs).
+// - generic: fixed CUDA context + workspace; kernels launched one by one (no CUDA graphs).
+enum class ServingEngine { kVllm, kVllmV0, kTensorRtLlm, kFasterTransformer, kGeneric };
 std::string_view ServingEngineName(ServingEngine e);
-// "vllm" or "generic"; anything else is InvalidArgument naming --engine.
+// "vllm", "vllm-v0", "trtllm" (also "tensorrt-llm", "trt-llm"), "fastertransformer" (also
+// "ft") or "generic"; anything else is InvalidArgument naming --engine.
 Result<ServingEngine> ParseServingEngine(std::string_view s);
+// Whether the engine's memory follows vLLM's start-up profile (vllm, vllm-v0).
+bool UsesVllmAccounting(ServingEngine e);
+// Whether the engine replays its decode steps from CUDA graphs by default.
+bool UsesCudaGraphs(ServingEngine e);
 
 // vLLM constants (see the header comment; docs/planner-validation.md "Serving" lists the cases):
 // - non-torch memory the profile run adds on one GPU: 0.13 GiB in every TP-1 log of the llm-d
@@ -82,9 +110,49 @@ Result<ServingEngine> ParseServingEngine(std::string_view s);
 //   x 2^30 / (1024 x 151936) = 38.26. Calibration.
 inline constexpr double kVllmNonTorchGib = 0.13;
 inline constexpr double kVllmCommBuffersGib = 0.42;
+// NCCL's NVLS buffers per rank and per NVLS head (= per rank of the group inside one node):
+// 16 channels x 2 (reduce and broadcast) x 128 KiB x 8 steps (NVIDIA/nccl src/transport/nvls.cc).
+inline constexpr double kNcclNvlsBytesPerHead = 16.0 * 2.0 * 128.0 * 1024.0 * 8.0;
 inline constexpr double kVllmSamplerBytesPerLogit = 38.26;
 inline constexpr double kEagerScoreBytes = 2.0 + 4.0 + 2.0;
 inline constexpr double kEagerScoreTrafficBytes = 2.0 + 2.0 + 2.0 + 2.0 + 4.0 + 4.0 + 2.0 + 2.0;
+
+// Fixed costs of one forward step (docs/planner.md "Step costs"). A decode step is a chain of
+// small kernels; each costs a fixed time beyond the bytes it reads: the launch (from the host, or
+// from a CUDA graph), the ramp-up and tail of a grid too small to fill the GPU, and the gap before
+// the next kernel may start (NVIDIA, "Getting Started with CUDA Graphs", 2019: a short kernel's
+// launch overhead is of the order of its run time; CUDA graphs cut the host's part, not the
+// GPU's). Kernels per layer in a decode step of a transformer layer: input norm, QKV GEMM, rotary
+// embedding / KV-cache write, attention, output GEMM, residual add + norm, gate/up GEMM,
+// activation, down GEMM, residual add = 10 (vLLM's LlamaDecoderLayer, FasterTransformer's
+// ParallelGptDecoder and TensorRT-LLM's plugins each fuse a little differently, 9 to 11); an MoE
+// layer adds the router GEMM, top-k, the token permutation and the weighted combine (+4). A step
+// adds the embedding lookup, the final norm, the LM head and the sampler's kernels (6). TP
+// all-reduces are priced by the communication model instead.
+inline constexpr int kKernelsPerLayer = 10;
+inline constexpr int kMoeExtraKernelsPerLayer = 4;
+inline constexpr int kKernelsPerStep = 6;
+// Time per kernel beyond its bytes and FLOPs, microseconds:
+// - launched one by one from the host (FasterTransformer, a host synchronisation each step):
+//   calibration on FasterTransformer's GPT-1.3B and GPT-6.7B on one A100
+//   (docs/planner-validation.md, rows S15 and S17).
+// - replayed from a CUDA graph (vLLM, TensorRT-LLM's PyTorch backend; also a TensorRT engine,
+//   enqueued whole from C++): calibration on vLLM V1's Llama-3-8B latency on one H100 (row S25).
+inline constexpr double kKernelUsLaunched = 12.5;
+inline constexpr double kKernelUsCudaGraph = 4.0;
+// The engine's own host time per step, ms, outside the GPU's work: vLLM's V0 engine synchronised
+// with the host after every decode step to schedule, prepare inputs and process outputs in
+// Python, "about 4ms of GPU bubble" per decode step in the profiles of vllm-project/vllm issue
+// 6854 (July 2024, "5-13ms" in its summary; multi-step scheduling and V1 later hid it). 0 for the
+// other engines, whose host work overlaps the GPU's (V1's separate engine-core process and
+// asynchronous output, TensorRT-LLM's C++ executor) or is counted in the kernel costs
+// (FasterTransformer's per-step synchronisation, calibrated with them).
+inline constexpr double kVllmV0HostMsPerStep = 4.0;
+double EngineHostMsPerStep(ServingEngine e);
+
+// Share of the dense peak the matmuls reach when no kernel table is given (the table's per
+// architecture and precision figures are used when it is: InferOptions::kernels).
+inline constexpr double kDefaultInferComputeEfficiency = 0.6;
 
 struct InferOptions {
   hw::Precision precision = hw::Precision::kBf16;  // weights of linear layers
@@ -108,11 +176,20 @@ struct InferOptions {
   // and read by the cast, the 16-bit probabilities written and read by PV); the masked half of the
   // causal square is computed too.
   bool flash_attention = true;
-  // Fixed cost of one engine step outside the GPU's work (scheduling, input preparation,
-  // sampling's host sync, detokenising), added to each decode step and to the prefill. 0 unless
-  // given: no published figure for a current engine was found (vLLM's V0 measured 4-13 ms of GPU
-  // idle per decode step in 2024, vllm-project/vllm issue 6854, which its later releases cut).
+  // A further fixed cost of one engine step outside the GPU's work (scheduling, input
+  // preparation, sampling's host sync, detokenising), added to each decode step and to the
+  // prefill on top of the kernel costs and the engine's own (EngineHostMsPerStep). 0 unless given.
   double step_overhead_ms = 0;
+  // Kernel costs (see kKernelsPerLayer): whether steps replay CUDA graphs (default: the engine's,
+  // UsesCudaGraphs) and the time per kernel (default kKernelUsCudaGraph or kKernelUsLaunched
+  // accordingly), counted once per kernel in every decode step and in the prefill forward.
+  std::optional<bool> cuda_graphs;
+  std::optional<double> kernel_us;
+  // Generated tokens per sequence (the output length, OSL). With it the estimate also gives the
+  // request's end-to-end latency (TTFT + (OSL - 1) x the mean decode step over the output) and the
+  // output throughput of `batch` sequences served together, and of the largest batch the KV cache
+  // and max_num_seqs allow (the offline throughput engines report). 0: not computed.
+  int64_t output_tokens = 0;
   // Tokens in one prefill forward (the activation peak) and, for vLLM, the sequences its sampler
   // profile covers. Unset: vLLM's `vllm serve` defaults (vllm/engine/arg_utils.py
   // get_batch_defaults): 8192 and 1024 on GPUs of 70 GiB and more whose name has no "A100", 2048
@@ -123,9 +200,14 @@ struct InferOptions {
   double workspace_gib = 0.5;            // CUDA-graph pool, sampler; + 0.25 GiB when tp > 1
   std::optional<double> activation_gib;  // override the computed activation peak
   std::optional<double> overhead_gib;    // override the whole runtime overhead
-  double compute_efficiency = 0.6;       // share of dense peak a prefill reaches
-  double memory_efficiency = 0.8;        // share of HBM bandwidth a decode step reaches
-  Fabric fabric;                         // for TP all-reduces
+  // Share of the dense peak the matmuls reach (linear layers and attention). Unset: the kernel
+  // table's row for the GPU's architecture (gemm_16bit or gemm_fp8 for the linear layers at the
+  // compute precision, flash for attention) when `kernels` is loaded, else
+  // kDefaultInferComputeEfficiency.
+  std::optional<double> compute_efficiency;
+  KernelEfficiency kernels;        // data/planner/kernel_efficiency.yaml's row for the GPU
+  double memory_efficiency = 0.8;  // share of HBM bandwidth a decode step reaches
+  Fabric fabric;                   // for TP all-reduces
 };
 
 struct InferEstimate {
@@ -147,6 +229,7 @@ struct InferEstimate {
   double forward_activation_gib = 0;  // the forward's part of the activation peak
   double sampler_activation_gib = 0;  // vLLM: the sampler's part (0 for generic)
   double non_torch_gib = 0;           // vLLM: non-torch memory of the profile run
+  double nvls_buffers_gib = 0;        // part of non_torch_gib: NCCL's NVLS buffers (tp > 2)
   double overhead_gib = 0;
   std::string engine;                  // "vllm" or "generic"
   int64_t max_batched_tokens = 0;      // as used (the option or the engine's default)
@@ -162,10 +245,35 @@ struct InferEstimate {
   int64_t max_kv_tokens = 0;  // KV cache capacity per replica (0 if weights alone overflow)
   int64_t max_sequences_at_context = 0;
   double prefill_seconds = 0;
+  double prefill_kernel_seconds = 0;    // fixed kernel costs of the prefill forward
   double decode_ms_per_token = 0;       // one decode step for the whole batch
   double decode_tokens_per_second = 0;  // batch / step
   std::string decode_bound;             // "memory" or "compute"
-  std::vector<std::string> notes;       // fallbacks, replication, assumptions
+  // The decode step's parts, ms: max(memory, compute) + kernels + TP all-reduces + host.
+  double decode_memory_ms = 0;
+  double decode_compute_ms = 0;
+  double decode_kernel_ms = 0;
+  double decode_comm_ms = 0;
+  double decode_host_ms = 0;
+  bool cuda_graphs = false;         // as used
+  double kernel_us = 0;             // time per kernel, as used
+  int kernels_per_step = 0;         // kernels of one decode forward (TP all-reduces apart)
+  double gemm_efficiency = 0;       // share of the compute precision's peak the linear layers get
+  double attention_efficiency = 0;  // share of the 16-bit peak attention gets
+  // With output_tokens (OSL > 0): TTFT = prefill_seconds; the mean decode step over the output
+  // (the KV read grows linearly with the context, so the step at prompt + OSL / 2);
+  // e2e = TTFT + (OSL - 1) x tpot; output tokens per second of `batch` sequences started together,
+  // batch x OSL / e2e (all GPUs of the replica); and the largest batch the KV cache (at prompt +
+  // OSL tokens each) and max_num_seqs allow, with its output tokens per second.
+  int64_t output_tokens = 0;
+  double ttft_seconds = 0;
+  double tpot_ms = 0;
+  double e2e_latency_seconds = 0;
+  double output_tokens_per_second = 0;
+  int max_throughput_batch = 0;
+  double max_throughput_tpot_ms = 0;
+  double max_throughput_tokens_per_second = 0;
+  std::vector<std::string> notes;  // fallbacks, replication, assumptions
   // Which figures come from a model of a mechanism, and which rest on assumed constants.
   std::vector<std::string> modelled;
   std::vector<std::string> assumptions;

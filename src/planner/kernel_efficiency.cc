@@ -41,9 +41,9 @@ Result<KernelEfficiencyTable> LoadKernelEfficiency(const std::string& path) {
                                            ": expected a row (a mapping)"));
     }
     hw::YamlReader r(path, node, "");
-    GP_RETURN_IF_ERROR(
-        r.OnlyKeys({"architecture", "source", "sources", "verified", "gemm_16bit", "gemm_fp8",
-                    "gemm_fp8_blockwise", "flash", "flash_te", "fp8_tp_overlap", "nccl_sm_share"}));
+    GP_RETURN_IF_ERROR(r.OnlyKeys({"architecture", "source", "sources", "verified", "gemm_16bit",
+                                   "gemm_fp8", "gemm_fp8_tensorwise", "flash_fa2", "flash",
+                                   "flash_te", "fp8_tp_overlap", "nccl_sm_share"}));
     GP_RETURN_IF_ERROR(r.LoadDefaults());
     KernelEfficiency k;
     GP_ASSIGN_OR_RETURN(k.architecture, r.String("architecture"));
@@ -51,8 +51,9 @@ Result<KernelEfficiencyTable> LoadKernelEfficiency(const std::string& path) {
     GP_RETURN_IF_ERROR(named.LoadDefaults());
     GP_ASSIGN_OR_RETURN(k.gemm_16bit, Share(named, "gemm_16bit"));
     GP_ASSIGN_OR_RETURN(k.gemm_fp8, Share(named, "gemm_fp8"));
-    GP_ASSIGN_OR_RETURN(k.gemm_fp8_blockwise, Share(named, "gemm_fp8_blockwise"));
+    GP_ASSIGN_OR_RETURN(k.gemm_fp8_tensorwise, Share(named, "gemm_fp8_tensorwise"));
     GP_ASSIGN_OR_RETURN(k.flash, Share(named, "flash"));
+    GP_ASSIGN_OR_RETURN(k.flash_fa2, Share(named, "flash_fa2"));
     GP_ASSIGN_OR_RETURN(k.flash_te, Share(named, "flash_te"));
     GP_ASSIGN_OR_RETURN(k.nccl_sm_share, named.Figure("nccl_sm_share"));
     if (k.nccl_sm_share.value < 0 || k.nccl_sm_share.value >= 1) {

@@ -26,11 +26,13 @@ namespace gpupool::planner {
 struct KernelEfficiency {
   std::string architecture;  // the row used: the GPU's architecture, or "default"
   hw::Sourced gemm_16bit;    // asymptotic share of the 16-bit dense peak a large GEMM reaches
-  hw::Sourced gemm_fp8;      // the same for FP8 GEMMs with tensorwise scaling, of the FP8 peak
-  hw::Sourced gemm_fp8_blockwise;  // FP8 GEMMs with DeepSeek-V3's 128-element block scales
-  hw::Sourced flash;     // share of the 16-bit dense peak flash-attn 2 reaches (pytorch: SDPA),
-                         // counting the full s x s score FLOPs as MFU does
-  hw::Sourced flash_te;  // the same for Transformer Engine's fused attention (cuDNN; megatron)
+  hw::Sourced gemm_fp8;      // the same for FP8 GEMMs, of the FP8 dense peak (serving; training's
+                             // blockwise recipe, DeepSeek-V3's 128-element block scales)
+  hw::Sourced gemm_fp8_tensorwise;  // FP8 training GEMMs with tensorwise scaling (TE, torchao)
+  hw::Sourced flash;      // share of the 16-bit dense peak flash attention reaches (serving)
+  hw::Sourced flash_fa2;  // training under pytorch: flash-attn 2 (SDPA), counting the full
+                          // s x s score FLOPs as MFU does
+  hw::Sourced flash_te;   // the same for Transformer Engine's fused attention (cuDNN; megatron)
   hw::Sourced fp8_tp_overlap;  // share of TP communication hidden when training in FP8 (TE)
   hw::Sourced nccl_sm_share;   // share of the SMs NCCL's kernels occupy while they overlap compute
   bool loaded() const { return !architecture.empty(); }

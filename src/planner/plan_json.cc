@@ -78,6 +78,7 @@ json InferJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& 
   // Serving engine accounting, prefill parts, modelled vs assumed (issue 12).
   j["engine"] = e.engine;
   j["overhead_parts_gib"]["non_torch"] = e.non_torch_gib;
+  j["overhead_parts_gib"]["nvls_buffers"] = e.nvls_buffers_gib;
   j["overhead_parts_gib"]["forward_activations"] = e.forward_activation_gib;
   j["overhead_parts_gib"]["sampler_activations"] = e.sampler_activation_gib;
   j["kv_budget_gib_per_gpu"] = e.kv_budget_gib_per_gpu;
@@ -85,7 +86,33 @@ json InferJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& 
   j["max_batched_tokens"] = e.max_batched_tokens;
   j["prefill_parts_seconds"] = {{"compute", e.prefill_compute_seconds},
                                 {"weights_read", e.prefill_memory_seconds},
-                                {"tp_comm", e.prefill_comm_seconds}};
+                                {"tp_comm", e.prefill_comm_seconds},
+                                {"kernels", e.prefill_kernel_seconds}};
+  // Decode step parts and the kernel costs (issue 12, serving latency).
+  j["decode_parts_ms"] = {{"memory", e.decode_memory_ms},
+                          {"compute", e.decode_compute_ms},
+                          {"kernels", e.decode_kernel_ms},
+                          {"tp_comm", e.decode_comm_ms},
+                          {"host", e.decode_host_ms}};
+  j["step_costs"] = {{"cuda_graphs", e.cuda_graphs},
+                     {"kernel_us", e.kernel_us},
+                     {"kernels_per_step", e.kernels_per_step},
+                     {"gemm_efficiency", e.gemm_efficiency},
+                     {"attention_efficiency", e.attention_efficiency},
+                     {"memory_efficiency", o.memory_efficiency}};
+  j["prompt_tokens"] = o.prompt_tokens > 0 ? o.prompt_tokens : o.context;
+  j["output_tokens"] = e.output_tokens;
+  if (e.output_tokens > 0) {
+    j["ttft_seconds"] = e.ttft_seconds;
+    j["tpot_ms"] = e.tpot_ms;
+    j["e2e_latency_seconds"] = e.e2e_latency_seconds;
+    j["output_tokens_per_second"] = e.output_tokens_per_second;
+    j["max_throughput"] = {
+        {"batch", e.max_throughput_batch},
+        {"tpot_ms", e.max_throughput_tpot_ms},
+        {"output_tokens_per_second", e.max_throughput_tokens_per_second},
+        {"output_tokens_per_second_per_gpu", e.max_throughput_tokens_per_second / o.tp}};
+  }
   j["modelled"] = e.modelled;
   j["assumptions"] = e.assumptions;
   return j;
@@ -157,7 +184,8 @@ json KernelsJson(const TrainOptions& o, const TrainEstimate& e) {
           {"gemm_fp8", fig(o.kernels.gemm_fp8, o.fp8_compute_efficiency)},
           {"flash", fig(o.kernels.flash, o.flash_efficiency)},
           {"flash_te", fig(o.kernels.flash_te, o.flash_efficiency)},
-          {"gemm_fp8_blockwise", fig(o.kernels.gemm_fp8_blockwise, o.fp8_compute_efficiency)},
+          {"gemm_fp8_tensorwise", fig(o.kernels.gemm_fp8_tensorwise, o.fp8_compute_efficiency)},
+          {"flash_fa2", fig(o.kernels.flash_fa2, o.flash_efficiency)},
           {"nccl_sm_share", fig(o.kernels.nccl_sm_share, std::nullopt)},
           {"gemm_efficiency_used", e.gemm_efficiency},
           {"elementwise_bytes_per_token_layer", e.elementwise_bytes_per_token_layer},

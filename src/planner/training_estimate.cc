@@ -421,11 +421,11 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   e.framework = fw;
   const double gemm16 = o.compute_efficiency.value_or(o.kernels.gemm_16bit.value);
   const hw::Sourced& fp8_row =
-      o.fp8_recipe == Fp8Recipe::kBlockwise ? o.kernels.gemm_fp8_blockwise : o.kernels.gemm_fp8;
+      o.fp8_recipe == Fp8Recipe::kBlockwise ? o.kernels.gemm_fp8 : o.kernels.gemm_fp8_tensorwise;
   e.gemm_efficiency = fp8 ? o.fp8_compute_efficiency.value_or(fp8_row.value) : gemm16;
   const double rate_linear = peak_train * e.gemm_efficiency;
   const double flash_eff = o.flash_efficiency.value_or(
-      fw == Framework::kMegatron ? o.kernels.flash_te.value : o.kernels.flash.value);
+      fw == Framework::kMegatron ? o.kernels.flash_te.value : o.kernels.flash_fa2.value);
   e.flash_efficiency = flash_eff;
   e.tp_overlap = o.tp_overlap.value_or(fp8 ? o.kernels.fp8_tp_overlap.value : 0.0);
 
@@ -1017,8 +1017,8 @@ TrainBasis TrainingBasis(const ModelSpec& m, const hw::GpuModel& gpu, const Trai
            : std::string(" (given: --framework)")));
   b.assumptions.push_back(
       Figure(fp8 ? "FP8 GEMM efficiency" : "GEMM efficiency",
-             fp8 ? (o.fp8_recipe == Fp8Recipe::kBlockwise ? o.kernels.gemm_fp8_blockwise
-                                                          : o.kernels.gemm_fp8)
+             fp8 ? (o.fp8_recipe == Fp8Recipe::kBlockwise ? o.kernels.gemm_fp8
+                                                          : o.kernels.gemm_fp8_tensorwise)
                  : o.kernels.gemm_16bit,
              arch, fp8 ? o.fp8_compute_efficiency : o.compute_efficiency,
              fp8 ? "--fp8-efficiency" : "--efficiency"));
@@ -1030,7 +1030,7 @@ TrainBasis TrainingBasis(const ModelSpec& m, const hw::GpuModel& gpu, const Trai
     b.assumptions.push_back(Figure(megatron ? "fused-attention efficiency"
                                             : "flash-attn 2 "
                                               "efficiency",
-                                   megatron ? o.kernels.flash_te : o.kernels.flash, arch,
+                                   megatron ? o.kernels.flash_te : o.kernels.flash_fa2, arch,
                                    o.flash_efficiency, "--flash-efficiency"));
   }
   if (!megatron && !o.elementwise_bytes_per_hidden) {

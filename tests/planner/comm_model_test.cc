@@ -54,5 +54,41 @@ TEST(CommModelTest, GroupsSpanningNodesUseScaleOut) {
   EXPECT_NEAR(CollectiveSeconds(Collective::kSendRecv, 1e9, 2, 8, f), 0.02, 1e-9);
 }
 
+TEST(CommModelTest, NvlinkSharpAllReduce) {
+  // NCCL's model (src/graph/tuning.cc): NVLS moves an all-reduce at 5/6 of the bus bandwidth with
+  // 23 us of latency; busbw = 5/6 x 2(n-1)/n x B = 1.458 x the ring's at n = 8.
+  LinkTier nvl = Link(450, 5);
+  nvl.achievable_fraction = 0.8;
+  nvl.nvls = true;
+  const double b = 8.0 * 1024 * 1024 * 1024;
+  EXPECT_NEAR(NvlsAllReduceSeconds(b, 8, nvl), b / (360e9 * 5.0 / 6.0) + 23e-6, 1e-12);
+  const CollectiveTiming t = TimeCollective(Collective::kAllReduce, b, 8, nvl);
+  EXPECT_EQ(t.algorithm, "nvls");
+  EXPECT_NEAR(t.busbw_gbs, 360.0 * 5.0 / 6.0 * 1.75, 0.5);  // the 23 us shave 0.4 GB/s
+  // Forced: the ring gives the link's bus bandwidth.
+  const CollectiveTiming ring =
+      TimeCollective(Collective::kAllReduce, b, 8, nvl, AllReduceAlgorithm::kRing);
+  EXPECT_EQ(ring.algorithm, "ring");
+  EXPECT_NEAR(ring.busbw_gbs, 360.0, 0.7);  // 14 steps x 5 us shave 0.6 GB/s
+  // A small message on 2 ranks: the ring's 2 x 5 us beats NVLS's 23 us.
+  EXPECT_EQ(CollectiveAlgorithm(Collective::kAllReduce, 1024, 2, nvl), "ring");
+  // Without NVLS (NVLink3), no NVLS: infinite when forced, never picked.
+  LinkTier a100 = nvl;
+  a100.nvls = false;
+  EXPECT_TRUE(std::isinf(NvlsAllReduceSeconds(b, 8, a100)));
+  EXPECT_EQ(TimeCollective(Collective::kAllReduce, b, 8, a100).algorithm, "ring");
+  // CollectiveSeconds keeps ring and tree (an SP "all-reduce" is a reduce-scatter + all-gather),
+  // AllReduceSeconds over a fabric takes NVLS inside a node and never across nodes.
+  Fabric f;
+  f.scale_up = nvl;
+  f.scale_out = Link(50, 10);
+  f.gpus_per_node = 8;
+  EXPECT_NEAR(CollectiveSeconds(Collective::kAllReduce, b, 8, 1, f),
+              RingAllReduceSeconds(b, 8, nvl), 1e-12);
+  EXPECT_NEAR(AllReduceSeconds(b, 8, 1, f), NvlsAllReduceSeconds(b, 8, nvl), 1e-12);
+  EXPECT_NEAR(AllReduceSeconds(b, 16, 1, f),
+              CollectiveOnLinkSeconds(Collective::kAllReduce, b, 16, f.scale_out), 1e-12);
+}
+
 }  // namespace
 }  // namespace gpupool::planner

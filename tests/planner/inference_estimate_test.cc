@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "planner/gpu_rates.h"
@@ -200,13 +203,17 @@ TEST(InferenceTest, VllmProfileRunByHand) {
 
 TEST(InferenceTest, VllmCommunicationBuffersComeWithTensorParallelism) {
   // TP 1: 0.13 GiB non-torch; TP 2, 4, 8: + 0.42 GiB of NCCL / custom all-reduce buffers, the
-  // same at every degree (two ring / tree peers per channel). The sampler sees the whole
-  // vocabulary and keeps every token's hidden states on every rank: its peak does not shrink.
+  // same at every degree (two ring / tree peers per channel); above 2 GPUs on the H100's
+  // NVLink4 NCCL adds its NVLS buffers, 16 x 2 x 128 KiB x 8 = 32 MiB per rank of the group.
+  // The sampler sees the whole vocabulary and keeps every token's hidden states on every rank:
+  // its peak does not shrink.
   const ModelSpec m = Preset("Llama-3-70B");
   for (int tp : {2, 4, 8}) {
     auto e = EstimateInference(m, H100(), Opts(hw::Precision::kBf16, tp));
     ASSERT_TRUE(e.has_value());
-    EXPECT_NEAR(e->non_torch_gib, 0.55, 1e-12) << tp;
+    const double nvls = tp > 2 ? 32.0 * tp / 1024.0 : 0.0;
+    EXPECT_NEAR(e->nvls_buffers_gib, nvls, 1e-12) << tp;
+    EXPECT_NEAR(e->non_torch_gib, 0.55 + nvls, 1e-12) << tp;
     // 8192 x 8192 x 2 + 1024 x 128,256 x 38.26 = 134,217,728 + 5,024,844,349 B = 4.8047 GiB.
     EXPECT_NEAR(e->sampler_activation_gib, 5'159'062'077.0 / kGiB, 1e-5) << tp;
   }
@@ -222,13 +229,15 @@ TEST(InferenceTest, PrefillOverlapsWeightReadsWithCompute) {
   const double read = 16'060'522'496.0 / (MemoryBytesPerSecond(H100()) * 0.8);
   EXPECT_NEAR(e->prefill_memory_seconds, read, 1e-12);
   EXPECT_LT(e->prefill_compute_seconds, read);
-  EXPECT_NEAR(e->prefill_seconds, read, 1e-12);
+  // The forward's fixed kernel costs come on top: 326 kernels x 4 us (vLLM, CUDA graphs).
+  EXPECT_NEAR(e->prefill_kernel_seconds, 326 * 4e-6, 1e-12);
+  EXPECT_NEAR(e->prefill_seconds, read + e->prefill_kernel_seconds, 1e-12);
   // A long prompt is bound by compute: then the weight read adds nothing.
   o.context = 8192;
   e = EstimateInference(Preset("Llama-3-8B"), H100(), o);
   ASSERT_TRUE(e.has_value());
   EXPECT_GT(e->prefill_compute_seconds, e->prefill_memory_seconds);
-  EXPECT_NEAR(e->prefill_seconds, e->prefill_compute_seconds, 1e-12);
+  EXPECT_NEAR(e->prefill_seconds, e->prefill_compute_seconds + e->prefill_kernel_seconds, 1e-12);
 }
 
 TEST(InferenceTest, EagerAttentionMaterialisesTheScores) {
@@ -302,6 +311,18 @@ TEST(InferenceTest, VllmServeDefaultsFollowTheDevice) {
 TEST(InferenceTest, EngineNamesAreChecked) {
   EXPECT_EQ(ParseServingEngine("vllm").value_or(ServingEngine::kGeneric), ServingEngine::kVllm);
   EXPECT_EQ(ParseServingEngine("generic").value_or(ServingEngine::kVllm), ServingEngine::kGeneric);
+  for (ServingEngine e : {ServingEngine::kVllm, ServingEngine::kVllmV0, ServingEngine::kTensorRtLlm,
+                          ServingEngine::kFasterTransformer, ServingEngine::kGeneric}) {
+    EXPECT_EQ(ParseServingEngine(ServingEngineName(e)).value_or(ServingEngine::kGeneric), e);
+  }
+  EXPECT_EQ(ParseServingEngine("ft").value_or(ServingEngine::kGeneric),
+            ServingEngine::kFasterTransformer);
+  EXPECT_EQ(ParseServingEngine("tensorrt-llm").value_or(ServingEngine::kGeneric),
+            ServingEngine::kTensorRtLlm);
+  EXPECT_TRUE(UsesVllmAccounting(ServingEngine::kVllmV0));
+  EXPECT_FALSE(UsesVllmAccounting(ServingEngine::kTensorRtLlm));
+  EXPECT_TRUE(UsesCudaGraphs(ServingEngine::kTensorRtLlm));
+  EXPECT_FALSE(UsesCudaGraphs(ServingEngine::kFasterTransformer));
   auto bad = ParseServingEngine("tgi");
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().message().find("--engine 'tgi'"), std::string::npos);
@@ -343,14 +364,122 @@ TEST(InferenceTest, TpMustDivideHeads) {
 }
 
 TEST(InferenceTest, DecodeIsMemoryBoundAtBatchOne) {
-  // Batch 1: reading 16.06 GB of weights at 3.35 TB/s x 0.8 = 5.99 ms dominates compute.
+  // Batch 1: reading 16.06 GB of weights at 3.35 TB/s x 0.8 = 5.99 ms dominates compute; the
+  // step adds its kernels' fixed costs: (32 layers x 10 + 6) x 4 us = 1.304 ms (CUDA graphs).
   InferOptions o = Opts(hw::Precision::kBf16);
   o.context = 1;
   auto e = EstimateInference(Preset("Llama-3-8B"), H100(), o);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->decode_bound, "memory");
-  EXPECT_NEAR(e->decode_ms_per_token, 16'060'522'496.0 / (MemoryBytesPerSecond(H100()) * 0.8) * 1e3,
-              0.01);
+  const double read_ms = 16'060'522'496.0 / (MemoryBytesPerSecond(H100()) * 0.8) * 1e3;
+  EXPECT_NEAR(e->decode_memory_ms, read_ms, 0.01);
+  EXPECT_EQ(e->kernels_per_step, 326);
+  EXPECT_NEAR(e->decode_kernel_ms, 1.304, 1e-9);
+  EXPECT_NEAR(e->decode_ms_per_token, read_ms + 1.304, 0.01);
+}
+
+TEST(InferenceTest, KernelCostsFollowTheEngine) {
+  // The same step under each engine: CUDA graphs (vLLM, TensorRT-LLM) cost 4 us per kernel,
+  // kernels launched one by one (FasterTransformer, generic) 12.5 us; an option overrides both.
+  const ModelSpec m = Preset("Llama-3-8B");
+  const auto kernel_ms = [&m](ServingEngine engine, std::optional<bool> graphs,
+                              std::optional<double> us) {
+    InferOptions o = Opts(hw::Precision::kBf16);
+    o.engine = engine;
+    o.cuda_graphs = graphs;
+    o.kernel_us = us;
+    auto e = EstimateInference(m, H100(), o);
+    EXPECT_TRUE(e.has_value());
+    return e ? e->decode_kernel_ms : -1.0;
+  };
+  EXPECT_NEAR(kernel_ms(ServingEngine::kVllm, {}, {}), 326 * kKernelUsCudaGraph * 1e-3, 1e-12);
+  EXPECT_NEAR(kernel_ms(ServingEngine::kTensorRtLlm, {}, {}), 326 * kKernelUsCudaGraph * 1e-3,
+              1e-12);
+  EXPECT_NEAR(kernel_ms(ServingEngine::kFasterTransformer, {}, {}), 326 * kKernelUsLaunched * 1e-3,
+              1e-12);
+  EXPECT_NEAR(kernel_ms(ServingEngine::kGeneric, {}, {}), 326 * kKernelUsLaunched * 1e-3, 1e-12);
+  EXPECT_NEAR(kernel_ms(ServingEngine::kVllm, false, {}), 326 * kKernelUsLaunched * 1e-3, 1e-12);
+  EXPECT_NEAR(kernel_ms(ServingEngine::kVllm, {}, 0.0), 0.0, 1e-12);
+  // An MoE layer adds the router, top-k, permutation and combine: Mixtral's 32 MoE layers.
+  auto moe = EstimateInference(Preset("Mixtral-8x7B"), H100(), Opts(hw::Precision::kBf16, 2));
+  ASSERT_TRUE(moe.has_value());
+  EXPECT_EQ(moe->kernels_per_step, 32 * (kKernelsPerLayer + kMoeExtraKernelsPerLayer) + 6);
+  InferOptions bad = Opts(hw::Precision::kBf16);
+  bad.kernel_us = -1;
+  EXPECT_FALSE(EstimateInference(m, H100(), bad).has_value());
+}
+
+TEST(InferenceTest, EfficiencyFromTheKernelTable) {
+  // Without a table the matmuls get 0.6; with it, the architecture's GEMM figure at the compute
+  // precision (Hopper: 16-bit and FP8 rows) and its flash figure for attention; an explicit
+  // efficiency overrides both.
+  const ModelSpec m = Preset("Llama-3-8B");
+  InferOptions o = Opts(hw::Precision::kBf16);
+  auto e = EstimateInference(m, H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_DOUBLE_EQ(e->gemm_efficiency, kDefaultInferComputeEfficiency);
+  o.kernels = testing::KernelsFor(H100());
+  e = EstimateInference(m, H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_DOUBLE_EQ(e->gemm_efficiency, o.kernels.gemm_16bit.value);
+  EXPECT_DOUBLE_EQ(e->attention_efficiency, o.kernels.flash.value);
+  o.precision = hw::Precision::kFp8;
+  e = EstimateInference(m, H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_DOUBLE_EQ(e->gemm_efficiency, o.kernels.gemm_fp8.value);
+  o.compute_efficiency = 0.5;
+  e = EstimateInference(m, H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_DOUBLE_EQ(e->gemm_efficiency, 0.5);
+  EXPECT_DOUBLE_EQ(e->attention_efficiency, 0.5);
+}
+
+TEST(InferenceTest, EndToEndLatencyAndThroughputFromTheOutputLength) {
+  // 4 sequences of 512 prompt tokens and 256 output tokens: TTFT is the prefill, the mean TPOT
+  // the step at the mean context 512 + 128, the request takes TTFT + 255 steps, and the batch
+  // puts out 4 x 256 tokens in that time.
+  const ModelSpec m = Preset("Llama-3-8B");
+  InferOptions o = Opts(hw::Precision::kBf16);
+  o.batch = 4;
+  o.prompt_tokens = 512;
+  o.context = 768;
+  o.output_tokens = 256;
+  auto e = EstimateInference(m, H100(), o);
+  ASSERT_TRUE(e.has_value());
+  InferOptions mid = o;
+  mid.context = 640;
+  mid.output_tokens = 0;
+  auto at_mean = EstimateInference(m, H100(), mid);
+  ASSERT_TRUE(at_mean.has_value());
+  EXPECT_EQ(at_mean->output_tokens, 0);
+  EXPECT_DOUBLE_EQ(at_mean->e2e_latency_seconds, 0.0);
+  EXPECT_NEAR(e->tpot_ms, at_mean->decode_ms_per_token, 1e-12);
+  EXPECT_DOUBLE_EQ(e->ttft_seconds, e->prefill_seconds);
+  EXPECT_NEAR(e->e2e_latency_seconds, e->ttft_seconds + 255 * e->tpot_ms * 1e-3, 1e-12);
+  EXPECT_NEAR(e->output_tokens_per_second, 4 * 256 / e->e2e_latency_seconds, 1e-9);
+  // The largest batch: the sequences of 768 tokens the KV cache holds, up to max_num_seqs.
+  const double seq_bytes = KvBytesPerSequencePerGpu(m, 1, 2.0, 768);
+  const auto fit = int64_t(std::floor(e->kv_budget_gib_per_gpu * kGiB / seq_bytes));
+  EXPECT_EQ(e->max_throughput_batch, std::min<int64_t>(fit, e->max_num_seqs));
+  EXPECT_GT(e->max_throughput_tokens_per_second, e->output_tokens_per_second);
+  o.max_num_seqs = 8;
+  e = EstimateInference(m, H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->max_throughput_batch, 8);
+  o.output_tokens = -1;
+  EXPECT_FALSE(EstimateInference(m, H100(), o).has_value());
+}
+
+TEST(InferenceTest, TensorRtLlmKvGetsTheFreeMemorysFraction) {
+  // TensorRT-LLM: the KV cache gets 0.9 of what CUDA's total leaves after weights and overhead.
+  InferOptions o = Opts(hw::Precision::kBf16);
+  o.engine = ServingEngine::kTensorRtLlm;
+  auto e = EstimateInference(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  const double rest = H100().cuda_total_gib.value - e->weights_gib_per_gpu - e->overhead_gib;
+  EXPECT_NEAR(e->kv_budget_gib_per_gpu, 0.9 * rest, 1e-9);
+  EXPECT_EQ(e->max_num_seqs, 2048);
+  EXPECT_EQ(e->engine, "trtllm");
 }
 
 TEST(InferenceTest, MoeDecodeReadsOnlyRoutedExperts) {

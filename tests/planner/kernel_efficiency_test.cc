@@ -21,8 +21,9 @@ const char* kRow =
     "- architecture: default\n"
     "  gemm_16bit: {value: 0.7, source: a}\n"
     "  gemm_fp8: {value: 0.4, source: b}\n"
-    "  gemm_fp8_blockwise: {value: 0.4, source: b}\n"
+    "  gemm_fp8_tensorwise: {value: 0.4, source: b}\n"
     "  flash: {value: 0.5, source: c}\n"
+    "  flash_fa2: {value: 0.5, source: c}\n"
     "  flash_te: {value: 0.5, source: c}\n"
     "  fp8_tp_overlap: {value: 0, source: d}\n"
     "  nccl_sm_share: {value: 0.1, source: e}\n";

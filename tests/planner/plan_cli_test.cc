@@ -237,18 +237,30 @@ TEST(PlanCliTest, AwqCheckpointPricedWithItsScales) {
 }
 
 TEST(PlanCliTest, CommPrintsBusBandwidthAsNcclTests) {
-  // 1 GiB all-reduce on 8 ranks of NVLink4 (catalog: 450 GB/s x 0.8 = 360 GB/s, 5 us per step):
-  // ring 1.75 x 2^30 / 360e9 + 14 x 5 us = 5.2896 ms; busbw = 1.75 x 2^30 / 5.2896e-3 / 1e9.
-  const CliRun r = Gpupool("plan comm --op all-reduce --bytes 1G --gpus 8 --link NVLink4 --json");
+  // 1 GiB all-reduce on 8 ranks of NVLink4 (catalog: 450 GB/s x 0.8 = 360 GB/s, 5 us per step),
+  // ring forced: 1.75 x 2^30 / 360e9 + 14 x 5 us = 5.2896 ms; busbw = 1.75 x 2^30 / 5.2896e-3.
+  const CliRun r = Gpupool(
+      "plan comm --op all-reduce --bytes 1G --gpus 8 --link NVLink4 --algorithm ring --json");
   ASSERT_EQ(r.code, 0) << r.out;
   const auto j = Json(r);
   ASSERT_EQ(j["rows"].size(), 1u);
   const double t = 1.75 * 1073741824.0 / 360e9 + 14 * 5e-6;
   EXPECT_NEAR(j["rows"][0]["time_us"].get<double>(), t * 1e6, 1e-6);
   EXPECT_NEAR(j["rows"][0]["busbw_gbs"].get<double>(), 1.75 * 1073741824.0 / t / 1e9, 1e-6);
+  EXPECT_EQ(j["rows"][0]["algorithm"], "ring");
+  EXPECT_EQ(j["algorithm"], "ring");
   for (const char* k : {"op", "gpus", "link", "bus_factor", "modelled", "assumptions"}) {
     EXPECT_TRUE(j.contains(k)) << k;
   }
+  // By default NCCL's pick: NVLink SHARP on NVLink4, 2^30 / (360e9 x 5/6) + 23 us.
+  const CliRun nvls =
+      Gpupool("plan comm --op all-reduce --bytes 1G --gpus 8 --link NVLink4 --json");
+  ASSERT_EQ(nvls.code, 0) << nvls.out;
+  const auto jn = Json(nvls);
+  EXPECT_EQ(jn["rows"][0]["algorithm"], "nvls");
+  EXPECT_TRUE(jn["link"]["nvls"].get<bool>());
+  EXPECT_NEAR(jn["rows"][0]["time_us"].get<double>(),
+              (1073741824.0 / (360e9 * 5.0 / 6.0) + 23e-6) * 1e6, 1e-6);
   // A sweep 8 B .. 8 KiB by 4: 8, 32, 128, 512, 2048, 8192.
   const CliRun sweep =
       Gpupool("plan comm --op all-gather --bytes 8:8K --factor 4 --link IB-NDR --json");
@@ -262,7 +274,11 @@ TEST(PlanCliTest, CommBadArgumentsAreNamed) {
            {"plan comm --bytes 8Q --link NVLink4", "--bytes"},
            {"plan comm --bytes 8 --gpus 1 --link NVLink4", "--gpus"},
            {"plan comm --bytes 8 --link NVLink9", "--link"},
-           {"plan comm --bytes 8:64 --factor 1 --link NVLink4", "--factor"}}) {
+           {"plan comm --bytes 8:64 --factor 1 --link NVLink4", "--factor"},
+           {"plan comm --bytes 8 --link NVLink4 --algorithm star", "--algorithm"},
+           {"plan comm --bytes 8 --link NVLink3 --algorithm nvls", "--algorithm nvls"},
+           {"plan comm --op all-gather --bytes 8 --link NVLink4 --algorithm tree",
+            "--algorithm"}}) {
     const CliRun r = Gpupool(args);
     EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
     EXPECT_NE(r.out.find(flag), std::string::npos) << args << "\n" << r.out;
@@ -281,6 +297,59 @@ TEST(PlanCliTest, InferSaysWhatIsModelledAndAssumed) {
   const CliRun bad = Gpupool("plan infer --model llama-3-8b --gpu h100 --engine tgi");
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.out.find("--engine 'tgi'"), std::string::npos) << bad.out;
+}
+
+TEST(PlanCliTest, InferWithAnOutputLengthGivesLatencyAndThroughput) {
+  // --prompt and --output-len: TTFT, mean TPOT, end to end, and the throughput at the batch and
+  // at the largest batch the KV cache holds; the decode step's parts and the kernel costs.
+  const CliRun r = Gpupool(
+      "plan infer --model llama-3-8b --gpu h100 --precision fp8 --engine trtllm --prompt 1000 "
+      "--context 2000 --output-len 1000 --kv-precision fp8 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = Json(r);
+  EXPECT_EQ(j["engine"], "trtllm");
+  EXPECT_EQ(j["prompt_tokens"], 1000);
+  EXPECT_EQ(j["output_tokens"], 1000);
+  for (const char* k :
+       {"ttft_seconds", "tpot_ms", "e2e_latency_seconds", "output_tokens_per_second",
+        "max_throughput", "decode_parts_ms", "step_costs"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+  EXPECT_NEAR(j["e2e_latency_seconds"].get<double>(),
+              j["ttft_seconds"].get<double>() + 999 * j["tpot_ms"].get<double>() * 1e-3, 1e-9);
+  EXPECT_TRUE(j["step_costs"]["cuda_graphs"].get<bool>());
+  EXPECT_GT(j["max_throughput"]["batch"].get<int>(), 1);
+  EXPECT_GT(j["max_throughput"]["output_tokens_per_second"].get<double>(),
+            j["output_tokens_per_second"].get<double>());
+  // --no-cuda-graphs and --kernel-us change the kernel costs; both graph flags contradict.
+  const CliRun eager =
+      Gpupool("plan infer --model llama-3-8b --gpu h100 --no-cuda-graphs --kernel-us 10 --json");
+  ASSERT_EQ(eager.code, 0) << eager.out;
+  const auto je = Json(eager);
+  EXPECT_FALSE(je["step_costs"]["cuda_graphs"].get<bool>());
+  EXPECT_NEAR(je["decode_parts_ms"]["kernels"].get<double>(), 326 * 10e-3, 1e-9);
+  const CliRun both =
+      Gpupool("plan infer --model llama-3-8b --gpu h100 --cuda-graphs --no-cuda-graphs");
+  EXPECT_EQ(both.code, 2) << both.out;
+  // The text output prints the request and the throughput lines.
+  const CliRun text = Gpupool(
+      "plan infer --model llama-3-8b --gpu h100 --prompt 128 --context 256 --output-len 128");
+  ASSERT_EQ(text.code, 0) << text.out;
+  EXPECT_NE(text.out.find("max throughput"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("TTFT"), std::string::npos) << text.out;
+  // The serve search takes the same engine and lengths, and refuses an unknown engine.
+  const CliRun serve = Gpupool(
+      "plan search --goal serve --model llama-3-70b --gpu h100 --batch 8 --context 4096 "
+      "--prompt 2048 --output-len 2048 --engine trtllm --json");
+  ASSERT_EQ(serve.code, 0) << serve.out;
+  const auto js = Json(serve);
+  ASSERT_FALSE(js["ranked"].empty());
+  EXPECT_EQ(js["ranked"][0]["engine"], "trtllm");
+  EXPECT_TRUE(js["ranked"][0].contains("max_throughput"));
+  const CliRun unknown =
+      Gpupool("plan search --goal serve --model llama-3-70b --gpu h100 --engine tgi");
+  EXPECT_EQ(unknown.code, 2) << unknown.out;
+  EXPECT_NE(unknown.out.find("--engine 'tgi'"), std::string::npos) << unknown.out;
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
-// Serving memory and collectives against published measurements (issue 12): the "Serving and
+// Serving and collectives against published measurements (issue 12): the "Serving and
 // collectives" section of docs/planner-validation.md is this table, and the test checks that the
 // page prints exactly the rows the planner computes now, with the counts within 10 % and 25 %.
 // Each case states the published figure, its source, the setup, its tolerance (memory 10 %,
-// bandwidth and time 15 %, as the training table) and its role:
+// bandwidth, time and throughput 15 %, as the training table) and its role (validation_rows.h):
 // - calibration: a constant was chosen on it (vLLM's non-torch memory, its TP-2 communication
 //   buffers and the sampler's bytes per logit on the llm-d logs named below; the catalog's
-//   NVLink achievable fraction 0.8 on measured NVLink ring bandwidths). It validates nothing.
+//   NVLink achievable fraction 0.8 on measured NVLink ring bandwidths; the kernel costs per
+//   forward on FasterTransformer's GPT-1.3B and GPT-6.7B and on one vLLM V1 latency). It
+//   validates nothing.
 // - out-of-sample: no constant was chosen on it; only these count as validation.
 // A case outside its tolerance carries its reason in `miss`; the test checks it still misses and
 // stays within `miss_bound`.
@@ -13,10 +15,9 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,33 +27,23 @@
 #include "planner/inference_estimate.h"
 #include "planner/model_loader.h"
 #include "planner_fixtures.h"
+#include "validation_rows.h"
 
 namespace gpupool::planner {
 namespace {
 
+using testing::A100;
+using testing::Case;
 using testing::H100;
 using testing::Preset;
+using testing::Role;
 using testing::WithNetwork;
 
-enum class Role { kCalibration, kOutOfSample };
-
-struct Case {
-  std::string name;
-  std::string metric;
-  double published;
-  std::function<double()> planner;
-  double tolerance;
-  Role role;
-  std::string source;
-  std::string miss;
-  double miss_bound = 0;
-};
-
 // The page's counts: change them only together with docs/planner-validation.md.
-constexpr size_t kCases = 14;
-constexpr int kOutOfSampleCases = 10;
-constexpr int kOutOfSampleWithin10 = 5;
-constexpr int kOutOfSampleWithin25 = 7;
+constexpr size_t kCases = 37;
+constexpr int kOutOfSampleCases = 30;
+constexpr int kOutOfSampleWithin10 = 18;
+constexpr int kOutOfSampleWithin25 = 26;
 
 LinkTier Link(const std::string& name) {
   auto ic = testing::Catalog().FindInterconnect(name);
@@ -102,6 +93,47 @@ InferEstimate Vllm(const ModelSpec& m, int tp, hw::Precision p, bool checkpoint 
   return e.value_or(InferEstimate{});
 }
 
+// A GPT of FasterTransformer's tables (docs/gpt_guide.md): GPT-2's layout (learned positions,
+// biases, GELU MLP of 4h, tied head) with the table's heads x size_per_head, layers and vocabulary
+// 51,200.
+ModelSpec FtGpt(int layers, int heads, int head_size) {
+  return Config(R"({"model_type": "gpt2", "n_positions": 2048, "vocab_size": 51200,
+                   "tie_word_embeddings": true, "n_layer": )" +
+                std::to_string(layers) + R"(, "n_head": )" + std::to_string(heads) +
+                R"(, "n_embd": )" + std::to_string(heads * head_size) + "}");
+}
+
+// One serving run: `batch` sequences of `in` prompt tokens and `out` generated tokens on `tp`
+// GPUs, with the engine's defaults and the kernel table and fabric `gpupool plan` uses.
+struct Run {
+  ServingEngine engine = ServingEngine::kVllm;
+  int tp = 1;
+  hw::Precision precision = hw::Precision::kBf16;
+  std::optional<hw::Precision> kv;
+  int batch = 1;
+  int64_t in = 128, out = 128;
+  std::optional<bool> cuda_graphs;
+  bool flash_attention = true;
+};
+InferEstimate Serve(const ModelSpec& m, const hw::GpuModel& g, const Run& r) {
+  InferOptions o;
+  o.engine = r.engine;
+  o.tp = r.tp;
+  o.precision = r.precision;
+  o.kv_precision = r.kv;
+  o.batch = r.batch;
+  o.prompt_tokens = r.in;
+  o.context = r.in + r.out;
+  o.output_tokens = r.out;
+  o.cuda_graphs = r.cuda_graphs;
+  o.flash_attention = r.flash_attention;
+  o.fabric = WithNetwork(g);
+  o.kernels = testing::KernelsFor(g);
+  auto e = EstimateInference(m, g, o);
+  EXPECT_TRUE(e.has_value()) << m.name << ": " << (e ? "" : e.error().ToString());
+  return e.value_or(InferEstimate{});
+}
+
 std::vector<Case> Cases() {
   std::vector<Case> c;
   const double gib = 1024.0 * 1024 * 1024;
@@ -116,13 +148,11 @@ std::vector<Case> Cases() {
   c.push_back({"8 x H100 NVLink4 all-gather 8 GiB", "busbw GB/s", 370,
                [gib] { return BusBw(Collective::kAllGather, 8 * gib, 8, "NVLink4"); }, 0.15,
                Role::kCalibration, "NVIDIA/nccl-tests issue 212 (maintainer's figure)", "", 0});
-  // Same thread: all-reduce with NVLink SHARP (the default on H100) peaks at "~480GB/s".
+  // Same thread: all-reduce with NVLink SHARP (the default on H100) peaks at "~480GB/s". The
+  // planner prices NVLS from NCCL's own tuning model (5/6 of the bus bandwidth, 23 us).
   c.push_back({"8 x H100 NVLink4 all-reduce 8 GiB (NVLS)", "busbw GB/s", 480,
                [gib] { return BusBw(Collective::kAllReduce, 8 * gib, 8, "NVLink4"); }, 0.15,
-               Role::kOutOfSample, "NVIDIA/nccl-tests issue 212 (maintainer's figure)",
-               "NVLink SHARP reduces in the switch, so an all-reduce moves about half the bytes "
-               "per GPU of a ring; the model has rings and trees only",
-               0.30});
+               Role::kOutOfSample, "NVIDIA/nccl-tests issue 212 (maintainer's figure)", "", 0});
   // NVIDIA/nccl-tests issue 290, NCCL maintainer: 2 nodes of 8 H100, NDR 400 Gb/s, ring:
   // "you should see 46-48GB/s per NIC" (the middle, 47, is compared).
   c.push_back({"2 x 8 H100 IB-NDR ring all-reduce 8 GiB", "busbw GB/s", 47,
@@ -181,95 +211,249 @@ std::vector<Case> Cases() {
       {"vLLM Qwen3-235B-A22B FP8, 4 H100 (TP 4)", "KV GiB", 8.11,
        [] { return Vllm(Preset("Qwen3-235B-A22B"), 4, hw::Precision::kFp8).kv_budget_gib_per_gpu; },
        0.10, Role::kOutOfSample, "vllm-project/vllm issue 21348 (start-up log)",
-       "the planner leaves 1.9 GiB more for the KV cache; not explained: the run used the "
-       "LMCache KV connector, whose GPU buffers the profile would count, and it is the "
-       "only TP-4 log, so the TP-2 communication-buffer figure is untested at TP 4",
+       "the planner leaves 1.8 GiB more for the KV cache; NCCL's NVLS buffers (0.125 GiB at TP "
+       "4) are counted; not explained: the run used the LMCache KV connector, whose GPU "
+       "buffers the profile would count, and it is the only TP-4 log",
        0.30});
 
   // --- Decode latency. vllm-project/vllm issue 6913 (July 2024, vLLM V0): Llama-3-70B-Instruct
   // FP8 (dynamic scales) on 4 H100, 128 input tokens: time per output token 19 ms at batch 1,
   // 25 ms at batch 32 (the author's own table; the batch-1024 row, 19 ms, is left out as
   // inconsistent with the others).
+  // Engine vllm-v0: its host time per step (4 ms, from issue 6854's profiles, not these rows).
   const std::string rfc = "vllm-project/vllm issue 6913 (TPOT table)";
+  const std::string v0_batch_miss =
+      "at batch 32 the step grows by 6 ms over batch 1 where the planner adds 0.7 ms: V0's host "
+      "work per sequence (scheduling, sampling's host sync, _process_model_outputs: 3.4 ms at "
+      "batch 32 in the same table) grows with the batch, which the planner does not model";
   for (auto [batch, ms] : {std::pair{1, 19.0}, std::pair{32, 25.0}}) {
-    c.push_back({"vLLM Llama-3-70B FP8, 4 H100, decode batch " + std::to_string(batch), "TPOT ms",
-                 ms,
-                 [batch] {
-                   InferOptions o;
-                   o.tp = 4;
-                   o.precision = hw::Precision::kFp8;
-                   o.batch = batch;
-                   o.context = 256;
-                   o.fabric = WithNetwork(H100());
-                   auto e = EstimateInference(Preset("Llama-3-70B"), H100(), o);
-                   EXPECT_TRUE(e.has_value());
-                   return e ? e->decode_ms_per_token : 0.0;
+    c.push_back(
+        {"vLLM Llama-3-70B FP8, 4 H100, decode batch " + std::to_string(batch), "TPOT ms", ms,
+         [batch] {
+           InferOptions o;
+           o.engine = ServingEngine::kVllmV0;
+           o.tp = 4;
+           o.precision = hw::Precision::kFp8;
+           o.batch = batch;
+           o.context = 256;
+           o.fabric = WithNetwork(H100());
+           o.kernels = testing::KernelsFor(H100());
+           auto e = EstimateInference(Preset("Llama-3-70B"), H100(), o);
+           EXPECT_TRUE(e.has_value());
+           return e ? e->decode_ms_per_token : 0.0;
+         },
+         0.15, Role::kOutOfSample, rfc, batch == 1 ? "" : v0_batch_miss, batch == 1 ? 0.0 : 0.35});
+  }
+  // --- Latency and throughput of serving engines (issue 12). Engines and their kernel costs:
+  // docs/planner.md "Step costs". Calibration: the kernel cost launched one by one on S15 (and
+  // the per-kernel vs per-step split on S15 with S17), the kernel cost under CUDA graphs on S25.
+  //
+  // FasterTransformer (NVIDIA/FasterTransformer docs/gpt_guide.md, "Performance"): GPT models
+  // in FP16 on A100-80GB SXM (DGX A100, NVSwitch), top_p 0.9, end-to-end latency of a batch
+  // (the context, then the output tokens), tables "Performance of GPT-1.3B / 6.7B / 20B / 89B /
+  // 175B". No CUDA graphs: FasterTransformer launches each kernel from C++ and synchronises with
+  // the host every step (ParallelGpt.cc). Its context phase computes attention unfused ("in the
+  // ContextSelfAttention ... we use cuBLAS", the guide's Workflow section): --eager-attention.
+  const std::string ft = "NVIDIA/FasterTransformer docs/gpt_guide.md (Performance tables)";
+  struct FtRow {
+    const char* name;
+    int layers, heads, head_size, tp, batch;
+    int64_t in, out;
+    double ms;
+    Role role;
+    const char* miss = "";
+    double bound = 0;
+  };
+  const char* ft_first_step =
+      "the table's two GPT-1.3B rows put FasterTransformer's decode step at 4.0 ms and its "
+      "first token at 9 ms (solving 128/8 and 512/32 together); the kernel cost, calibrated on "
+      "the 128/8 rows alone, puts all of it in the steps (4.7 ms)";
+  const FtRow ft_rows[] = {
+      {"GPT-1.3B", 24, 32, 64, 1, 1, 128, 8, 36.76, Role::kCalibration},
+      {"GPT-1.3B", 24, 32, 64, 1, 1, 512, 32, 135.85, Role::kOutOfSample, ft_first_step, 0.25},
+      {"GPT-6.7B", 32, 32, 128, 1, 1, 128, 8, 98.29, Role::kCalibration},
+      {"GPT-6.7B", 32, 32, 128, 1, 1, 512, 32, 384.70, Role::kOutOfSample},
+      {"GPT-6.7B", 32, 32, 128, 1, 64, 512, 32, 3306.41, Role::kOutOfSample},
+      {"GPT-20B", 44, 48, 128, 1, 1, 200, 200, 5648, Role::kOutOfSample},
+      {"GPT-20B", 44, 48, 128, 8, 1, 200, 200, 2080, Role::kOutOfSample},
+      {"GPT-89B", 48, 96, 128, 8, 1, 512, 32, 887.52, Role::kOutOfSample},
+      {"GPT-175B", 96, 96, 128, 8, 1, 512, 32, 1719.96, Role::kOutOfSample},
+      {"GPT-175B", 96, 96, 128, 8, 16, 512, 32, 3706.23, Role::kOutOfSample},
+  };
+  for (const FtRow& r : ft_rows) {
+    const std::string name =
+        std::string("FasterTransformer ") + r.name + ", " +
+        (r.tp > 1 ? std::to_string(r.tp) + " A100 (TP " + std::to_string(r.tp) + ")"
+                  : std::string("1 A100")) +
+        ", batch " + std::to_string(r.batch) + ", " + std::to_string(r.in) + " in / " +
+        std::to_string(r.out) + " out";
+    c.push_back(
+        {name, "latency ms", r.ms,
+         [r] {
+           Run run;
+           run.engine = ServingEngine::kFasterTransformer;
+           run.flash_attention = false;
+           run.tp = r.tp;
+           run.precision = hw::Precision::kFp16;
+           run.batch = r.batch;
+           run.in = r.in;
+           run.out = r.out;
+           return Serve(FtGpt(r.layers, r.heads, r.head_size), A100(), run).e2e_latency_seconds *
+                  1e3;
+         },
+         0.15, r.role, ft, r.miss, r.bound});
+  }
+
+  // vLLM V1 (vllm-project/vllm pull request 11000, December 2024): `VLLM_USE_V1=1
+  // benchmark_latency.py --model meta-llama/Meta-Llama-3-8B --batch-size 1` (its defaults: 32
+  // input, 128 output tokens, BF16): average latency 0.9447 s. The GPU is not stated; an H100 is
+  // assumed (on an A100 the weights' read alone would take longer than the measured step).
+  // Calibration: the kernel cost under CUDA graphs.
+  c.push_back({"vLLM V1 Llama-3-8B, 1 H100, batch 1, 32 in / 128 out", "latency ms", 944.7,
+               [] {
+                 Run run;
+                 run.in = 32;
+                 run.out = 128;
+                 return Serve(Preset("Llama-3-8B"), H100(), run).e2e_latency_seconds * 1e3;
+               },
+               0.15, Role::kCalibration, "vllm-project/vllm pull request 11000 (benchmark_latency)",
+               "", 0});
+
+  // TensorRT-LLM v0.5 "Low Latency" tables (NVIDIA/TensorRT-LLM docs/source/performance.md):
+  // first-token latency at batch 1 (gptSessionBenchmark with one output token): H100 in FP8 with
+  // an FP8 KV cache (the build commands' --enable_fp8 --fp8_kv_cache), A100 in FP16. LLaMA 7B is
+  // Llama-2-7B's shape, LLaMA 70B Llama-2-70B's. Engine trtllm with its defaults: a TensorRT
+  // engine is enqueued whole from C++ (no per-operation dispatch), so the host stays ahead of
+  // the GPU and a kernel costs the GPU-side gap of the CUDA-graph figure.
+  const std::string trt = "NVIDIA/TensorRT-LLM docs/source/performance.md";
+  struct TtftRow {
+    const char* name;
+    const char* preset;
+    bool h100;
+    int tp;
+    int64_t in;
+    double ms;
+    const char* miss = "";
+    double bound = 0;
+  };
+  const TtftRow ttft_rows[] = {
+      {"LLaMA 7B, 1 A100 FP16", "Llama-2-7B", false, 1, 2048, 133},
+      {"LLaMA 7B, 1 H100 FP8", "Llama-2-7B", true, 1, 2048, 36},
+      {"LLaMA 70B, 4 H100 FP8 (TP 4)", "Llama-2-70B", true, 4, 2048, 109},
+      {"LLaMA 70B, 4 A100 FP16 (TP 4)", "Llama-2-70B", false, 4, 128, 47,
+       "a 128-token prefill of 70B on 4 A100 is the weights' read (21 ms) plus 160 all-reduces "
+       "of 2 MiB and the kernels' fixed costs (9 ms); the published 47 ms leaves 17 ms the "
+       "planner does not place (TensorRT-LLM v0.5's NCCL all-reduce plugin before its custom "
+       "all-reduce, the first token's sampling and session set-up are candidates)",
+       0.40},
+  };
+  for (const TtftRow& r : ttft_rows) {
+    c.push_back(
+        {std::string("TensorRT-LLM ") + r.name + ", batch 1, " + std::to_string(r.in) + " in",
+         "TTFT ms", r.ms,
+         [r] {
+           Run run;
+           run.engine = ServingEngine::kTensorRtLlm;
+           run.tp = r.tp;
+           run.precision = r.h100 ? hw::Precision::kFp8 : hw::Precision::kFp16;
+           if (r.h100) run.kv = hw::Precision::kFp8;
+           run.in = r.in;
+           run.out = 1;
+           return Serve(Preset(r.preset), r.h100 ? H100() : A100(), run).ttft_seconds * 1e3;
+         },
+         0.15, Role::kOutOfSample, trt + " (Low Latency, v0.5)", r.miss, r.bound});
+  }
+
+  // TensorRT-LLM v0.6.1 "Peak Throughput" tables (same file): a static batch of the stated size
+  // (gptSessionBenchmark: all sequences start together), output tokens per second per GPU;
+  // H100 in FP8 with an FP8 KV cache, A100 in FP16, engine trtllm as above.
+  struct ThroughputRow {
+    const char* name;
+    const char* preset;
+    bool h100;
+    int tp, batch;
+    int64_t in, out;
+    double per_gpu;
+    const char* miss = "";
+    double bound = 0;
+  };
+  const ThroughputRow static_rows[] = {
+      {"LLaMA 7B, 1 H100 FP8", "Llama-2-7B", true, 1, 768, 128, 128, 19694,
+       "768 sequences of 128 + 128 tokens: half the time is the prefill of 98,304 tokens at "
+       "the FP8 GEMM efficiency of training (0.42 of the FP8 peak) and the decode steps are "
+       "near the ridge (768 tokens a step), where the roofline's max(memory, compute) is "
+       "optimistic; not explained further",
+       0.35},
+      {"LLaMA 7B, 1 H100 FP8", "Llama-2-7B", true, 1, 112, 128, 2048, 6818},
+      {"LLaMA 70B, 2 H100 FP8 (TP 2)", "Llama-2-70B", true, 2, 64, 2048, 2048, 547,
+       "64 sequences of 2048 + 2048 tokens on LLaMA-2-70B (GQA, 8 KV heads): the published "
+       "figure implies 57 ms per decode step where the weights (34 GB) and the FP8 KV cache "
+       "(16 GB) read in 19 ms; not explained (the release's decode attention may read each KV "
+       "head once per query head at long contexts)",
+       1.00},
+      {"LLaMA 7B, 1 A100 FP16", "Llama-2-7B", false, 1, 60, 128, 2048, 1928},
+  };
+  for (const ThroughputRow& r : static_rows) {
+    c.push_back(
+        {std::string("TensorRT-LLM ") + r.name + ", batch " + std::to_string(r.batch) + ", " +
+             std::to_string(r.in) + " in / " + std::to_string(r.out) + " out",
+         "tokens/s per GPU", r.per_gpu,
+         [r] {
+           Run run;
+           run.engine = ServingEngine::kTensorRtLlm;
+           run.tp = r.tp;
+           run.precision = r.h100 ? hw::Precision::kFp8 : hw::Precision::kFp16;
+           if (r.h100) run.kv = hw::Precision::kFp8;
+           run.batch = r.batch;
+           run.in = r.in;
+           run.out = r.out;
+           return Serve(Preset(r.preset), r.h100 ? H100() : A100(), run).output_tokens_per_second /
+                  r.tp;
+         },
+         0.15, Role::kOutOfSample, trt + " (Peak Throughput, v0.6.1)", r.miss, r.bound});
+  }
+
+  // TensorRT-LLM v1.0 (NVIDIA/TensorRT-LLM docs/source/performance/perf-overview.md, "Throughput
+  // Measurements"): trtllm-bench with the PyTorch backend and CUDA graphs, every request queued
+  // at once, "Total Output Throughput (tokens/sec)"; nvidia/Llama-3.1-8B-Instruct-FP8 and
+  // Llama-3.3-70B-Instruct-FP8 on H100 SXM, quantised with NVIDIA's Model Optimizer, whose
+  // exporter quantises the KV cache to FP8 unless told otherwise (NVIDIA/TensorRT-Model-Optimizer
+  // examples/llm_ptq/hf_ptq.py, --kv_cache_qformat default "fp8"): FP8 KV cache. The KV cache's
+  // share of the free memory is the default 0.9 (the page says 0.95 was used "in many cases");
+  // the batch is what the KV cache holds, up to TensorRT-LLM's max_batch_size 2048.
+  const std::string overview = "NVIDIA/TensorRT-LLM docs/source/performance/perf-overview.md";
+  const ThroughputRow max_rows[] = {
+      {"Llama 3.1 8B, 1 H100 FP8", "Llama-3-8B", true, 1, 0, 128, 2048, 22714},
+      {"Llama 3.1 8B, 1 H100 FP8", "Llama-3-8B", true, 1, 0, 1000, 1000, 15220},
+      {"Llama 3.1 8B, 1 H100 FP8", "Llama-3-8B", true, 1, 0, 2048, 2048, 9305},
+      {"Llama 3.3 70B, 2 H100 FP8 (TP 2)", "Llama-3-70B", true, 2, 0, 1000, 1000, 4205},
+  };
+  for (const ThroughputRow& r : max_rows) {
+    c.push_back({std::string("TensorRT-LLM ") + r.name + ", max throughput, " +
+                     std::to_string(r.in) + " in / " + std::to_string(r.out) + " out",
+                 "tokens/s", r.per_gpu,
+                 [r] {
+                   Run run;
+                   run.engine = ServingEngine::kTensorRtLlm;
+                   run.tp = r.tp;
+                   run.precision = hw::Precision::kFp8;
+                   run.kv = hw::Precision::kFp8;
+                   run.in = r.in;
+                   run.out = r.out;
+                   return Serve(Preset(r.preset), H100(), run).max_throughput_tokens_per_second;
                  },
-                 0.15, Role::kOutOfSample, rfc,
-                 "the step is the weights' read at 80 % of HBM (6.8 ms) plus 160 small TP "
-                 "all-reduces (3.2 ms); the engine's per-step host work (4-13 ms of GPU idle per "
-                 "step in vLLM V0, issue 6854) and FP8 GEMV kernels below 80 % of HBM are not in "
-                 "the default (--step-overhead-ms)",
-                 0.65});
+                 0.15, Role::kOutOfSample, overview + " (v1.0 throughput tables)", "", 0});
   }
   return c;
-}
-
-std::string Significant4(double v) {
-  char buf[64];
-  const int magnitude = v == 0 ? 0 : static_cast<int>(std::floor(std::log10(std::abs(v))));
-  const int decimals = std::max(0, 3 - magnitude);
-  const double step = std::pow(10.0, magnitude - 3);
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, std::round(v / step) * step);
-  return buf;
-}
-
-std::string Row(int number, const Case& k, double value, bool within) {
-  char published[64], ratio[32];
-  std::snprintf(published, sizeof published, "%.10g", k.published);
-  std::snprintf(ratio, sizeof ratio, "%.3f", value / k.published);
-  return "| S" + std::to_string(number) + " | " + k.name + " | " + k.metric + " | " + published +
-         " | " + Significant4(value) + " | " + ratio + " | " + (within ? "within" : "**miss**") +
-         " | " + (k.role == Role::kCalibration ? "calibration" : "out-of-sample") + " |";
-}
-
-std::string ReadPage() {
-  std::ifstream in(testing::DataDir() / ".." / "docs" / "planner-validation.md");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 TEST(ServingValidationTest, ServingAndCollectivesAgainstPublishedMeasurements) {
   const std::vector<Case> cases = Cases();
   ASSERT_EQ(cases.size(), kCases);
-  const std::string page = ReadPage();
+  const std::string page = testing::ReadPage();
   ASSERT_FALSE(page.empty());
-  int out = 0, within10 = 0, within25 = 0;
-  std::printf("| # | case | metric | published | planner | ratio | verdict | set |\n");
-  std::printf("|---|---|---|---|---|---|---|---|\n");
-  for (size_t i = 0; i < cases.size(); ++i) {
-    const Case& k = cases[i];
-    const double v = k.planner();
-    const double ratio = v / k.published;
-    const bool ok = std::abs(ratio - 1.0) <= k.tolerance;
-    if (k.role == Role::kOutOfSample) {
-      ++out;
-      within10 += std::abs(ratio - 1.0) <= 0.10 ? 1 : 0;
-      within25 += std::abs(ratio - 1.0) <= 0.25 ? 1 : 0;
-    }
-    const std::string row = Row(int(i) + 1, k, v, ok);
-    std::printf("%s\n", row.c_str());
-    EXPECT_NE(page.find(row + "\n"), std::string::npos) << "docs/planner-validation.md lacks\n"
-                                                        << row;
-    EXPECT_FALSE(k.source.empty()) << k.name;
-    if (k.miss.empty()) {
-      EXPECT_NEAR(ratio, 1.0, k.tolerance) << k.name << " (" << k.source << ")";
-    } else {
-      EXPECT_GT(std::abs(ratio - 1.0), k.tolerance) << k.name << " now within tolerance";
-      EXPECT_LE(std::abs(ratio - 1.0), k.miss_bound) << k.name << ": " << k.miss;
-    }
-  }
+  const testing::RowCounts n = testing::CheckRows(cases, "S", page);
+  const int out = n.out_of_sample, within10 = n.within10, within25 = n.within25;
   std::printf("serving out-of-sample: %d of %d within 10 %%, %d within 25 %%\n", within10, out,
               within25);
   EXPECT_EQ(out, kOutOfSampleCases);

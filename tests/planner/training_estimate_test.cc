@@ -189,7 +189,7 @@ TEST(TrainingTimeTest, EagerPyTorchStepHasUnfusedTrafficAndFlashAttention2) {
   TrainOptions o = Opts(1, L(1, 1, 0));
   o.global_batch = 4;
   o.framework = Framework::kPyTorch;
-  ASSERT_DOUBLE_EQ(o.kernels.flash.value, 0.30) << "the table changed";
+  ASSERT_DOUBLE_EQ(o.kernels.flash_fa2.value, 0.30) << "the table changed";
   auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
   ASSERT_TRUE(e.has_value());
   EXPECT_NEAR(e->compute_seconds, 1.77941, 0.0001);

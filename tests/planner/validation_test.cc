@@ -27,6 +27,7 @@
 #include "planner/inference_estimate.h"
 #include "planner/training_estimate.h"
 #include "planner_fixtures.h"
+#include "validation_rows.h"
 
 namespace gpupool::planner {
 namespace {
@@ -37,19 +38,8 @@ using testing::H800;
 using testing::Preset;
 using testing::WithNetwork;
 
-enum class Role { kCalibration, kOutOfSample };
-
-struct Case {
-  std::string name;    // as in the page's table
-  std::string metric;  // as in the page's table
-  double published;
-  std::function<double()> planner;
-  double tolerance;
-  Role role;
-  std::string source;
-  std::string miss;  // empty: must be within tolerance
-  double miss_bound = 0;
-};
+using testing::Case;
+using testing::Role;
 
 // The page's counts: change them only together with docs/planner-validation.md.
 constexpr size_t kCases = 76;
@@ -726,89 +716,17 @@ std::vector<Case> Cases() {
   return c;
 }
 
-// 1234567 -> "1,234,567" (the integer part of a decimal string gets thousands separators).
-std::string Thousands(std::string s) {
-  const size_t dot = s.find('.');
-  size_t end = dot == std::string::npos ? s.size() : dot;
-  const size_t begin = s[0] == '-' ? 1 : 0;
-  for (size_t i = end; i > begin + 3; i -= 3) s.insert(i - 3, ",");
-  return s;
-}
-
-// The planner's value as the page prints it: 4 significant digits.
-std::string Significant4(double v) {
-  char buf[64];
-  const int magnitude = v == 0 ? 0 : static_cast<int>(std::floor(std::log10(std::abs(v))));
-  const int decimals = std::max(0, 3 - magnitude);
-  const double step = std::pow(10.0, magnitude - 3);
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, std::round(v / step) * step);
-  return Thousands(buf);
-}
-
-// A published figure exactly as published.
-std::string Published(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  return Thousands(buf);
-}
-
-// The page's table row for case `number`.
-std::string Row(int number, const Case& k, double value, bool within) {
-  char ratio[32];
-  std::snprintf(ratio, sizeof ratio, "%.3f", value / k.published);
-  return "| " + std::to_string(number) + " | " + k.name + " | " + k.metric + " | " +
-         Published(k.published) + " | " + Significant4(value) + " | " + ratio + " | " +
-         (within ? "within" : "**miss**") + " | " +
-         (k.role == Role::kCalibration ? "calibration" : "out-of-sample") + " |";
-}
-
-std::string ReadPage() {
-  std::ifstream in(testing::DataDir() / ".." / "docs" / "planner-validation.md");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 TEST(ValidationTest, PlannerAgainstPublishedMeasurements) {
   const std::vector<Case> cases = Cases();
   ASSERT_EQ(cases.size(), kCases) << "a case was added or removed: update the counts here and "
                                      "in docs/planner-validation.md";
-  const std::string page = ReadPage();
+  const std::string page = testing::ReadPage();
   ASSERT_FALSE(page.empty()) << "docs/planner-validation.md not found";
-  int calibration = 0, out_of_sample = 0, out_of_sample_within = 0, calibration_within = 0;
-  int within10 = 0, within25 = 0;
-  std::printf("| # | case | metric | published | planner | ratio | verdict | set |\n");
-  std::printf("|---|---|---|---|---|---|---|---|\n");
-  for (size_t i = 0; i < cases.size(); ++i) {
-    const Case& k = cases[i];
-    const double v = k.planner();
-    const double ratio = v / k.published;
-    const bool ok = std::abs(ratio - 1.0) <= k.tolerance;
-    if (k.role == Role::kCalibration) {
-      ++calibration;
-      calibration_within += ok ? 1 : 0;
-    } else {
-      ++out_of_sample;
-      out_of_sample_within += ok ? 1 : 0;
-      within10 += std::abs(ratio - 1.0) <= 0.10 ? 1 : 0;
-      within25 += std::abs(ratio - 1.0) <= 0.25 ? 1 : 0;
-    }
-    const std::string row = Row(int(i) + 1, k, v, ok);
-    std::printf("%s\n", row.c_str());
-    // The page shows what the planner computes now, to the digits it prints.
-    EXPECT_NE(page.find(row + "\n"), std::string::npos)
-        << "docs/planner-validation.md lacks the row\n"
-        << row;
-    EXPECT_FALSE(k.source.empty()) << k.name;
-    if (k.miss.empty()) {
-      EXPECT_NEAR(ratio, 1.0, k.tolerance) << k.name << " (" << k.source << ")";
-    } else {
-      // A documented miss: still a miss, and no worse than its bound.
-      EXPECT_GT(std::abs(ratio - 1.0), k.tolerance)
-          << k.name << " now within tolerance: update docs/planner-validation.md";
-      EXPECT_LE(std::abs(ratio - 1.0), k.miss_bound) << k.name << ": " << k.miss;
-    }
-  }
+  const testing::RowCounts n = testing::CheckRows(cases, "", page);
+  const int calibration = n.calibration, out_of_sample = n.out_of_sample;
+  const int out_of_sample_within = n.out_of_sample_within,
+            calibration_within = n.calibration_within;
+  const int within10 = n.within10, within25 = n.within25;
   std::printf(
       "out-of-sample: %d of %d within tolerance, %d within 10 %%, %d within 25 %%; calibration: %d "
       "of %d\n",
