@@ -115,11 +115,7 @@ Result<Resolved> Resolve(const Common& f) {
 
 // The kernel efficiency row of the plan's GPU architecture (data/planner/kernel_efficiency.yaml,
 // the table the planner's tests read too).
-Result<pl::KernelEfficiency> Kernels(const Resolved& r) {
-  auto t = pl::LoadKernelEfficiency((DataDir() / pl::kKernelEfficiencyFile).string());
-  if (!t) return Error(t.error());
-  return pl::KernelEfficiencyFor(*t, *r.gpu);
-}
+Result<pl::KernelEfficiency> Kernels(const Resolved& r) { return r.kernels; }
 
 // The kernel table's row for the GPU's architecture, for a serving estimate (plan infer and the
 // serve search) as for training.

@@ -124,10 +124,11 @@ Result<EncoderInferEstimate> EstimateEncoderInference(const ModelSpec& m, const 
   }
   e.compute_precision = PrecisionLabel(compute);
   e.weights_format = PrecisionLabel(o.precision);
-  const double peak = *PeakTflops(gpu, compute) * 1e12 *
-                      o.compute_efficiency.value_or(kDefaultInferComputeEfficiency);
-  const double peak16 = *PeakTflops(gpu, *sixteen) * 1e12 *
-                        o.compute_efficiency.value_or(kDefaultInferComputeEfficiency);
+  // The flat default, not the kernel table's row that decoder serving reads: the encoder rows
+  // of docs/planner-validation.md were computed with it (following the table is not done).
+  const double efficiency = o.compute_efficiency.value_or(kDefaultInferComputeEfficiency);
+  const double peak = *PeakTflops(gpu, compute) * 1e12 * efficiency;
+  const double peak16 = *PeakTflops(gpu, *sixteen) * 1e12 * efficiency;
   const double mem_bw = MemoryBytesPerSecond(gpu) * o.memory_efficiency;
   const double kv_bytes = BytesPerElement(o.kv_precision.value_or(*sixteen));
 

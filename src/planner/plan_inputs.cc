@@ -1,6 +1,7 @@
 #include "planner/plan_inputs.h"
 
 #include "cluster/job_request.h"
+#include "common/data_dir.h"
 #include "planner/gpu_rates.h"
 #include "planner/plan_json.h"
 
@@ -33,6 +34,9 @@ Result<ResolvedPlan> ResolvePlan(ModelSpec model, const PlanInputs& in, std::str
   auto fab = CatalogFabric(*r.catalog, *r.gpu, in.network, in.gpus_per_node);
   if (!fab) return fail("network", fab.error());
   r.fabric = *fab;
+  auto table = LoadKernelEfficiency((DataDir() / kKernelEfficiencyFile).string());
+  if (!table) return fail("gpu", table.error());
+  r.kernels = KernelEfficiencyFor(*table, *r.gpu);
   if (in.precision == "auto") {
     r.precision = hw::Precision::kBf16;
     r.checkpoint_weights = r.model.quant.method != QuantMethod::kNone;

@@ -6,7 +6,9 @@
 //
 // Errors: ResolvePlan returns the loader's or catalog's error (unknown model or GPU, a config.json
 // missing a field, a precision the GPU cannot run: InvalidArgument) and names the input at fault
-// in `*member` ("model", "gpu", "precision", "network", "shape"). Warnings of the model loader
+// in `*member` ("model", "gpu", "precision", "network", "shape"); the kernel table's error (a
+// missing or malformed data/planner/kernel_efficiency.yaml, no row for the GPU's architecture)
+// names "gpu". Warnings of the model loader
 // stay in ResolvedPlan::model.warnings for the caller to show.
 // Thread safety: pure functions (they read the data directory).
 #pragma once
@@ -18,6 +20,7 @@
 #include "common/status.h"
 #include "hw/catalog.h"
 #include "planner/fabric.h"
+#include "planner/kernel_efficiency.h"
 #include "planner/model_loader.h"
 #include "planner/model_spec.h"
 
@@ -40,6 +43,9 @@ struct ResolvedPlan {
   hw::Precision precision = hw::Precision::kBf16;        // training
   hw::Precision infer_precision = hw::Precision::kBf16;  // serving: the matmuls' rate
   bool checkpoint_weights = false;  // serving prices the checkpoint's own quantisation
+  // The kernel table's row for the GPU's architecture (data/planner/kernel_efficiency.yaml), which
+  // training and serving estimates take as their efficiencies.
+  KernelEfficiency kernels;
 };
 
 // "auto" precision: serve the weights as the checkpoint's quantization_config stores them (FP8

@@ -144,6 +144,7 @@ ApiResult<json> RunPlan(const PlanQuery& q, const std::filesystem::path& models_
   o.precision = r->infer_precision;
   o.checkpoint_weights = r->checkpoint_weights;
   o.fabric = r->fabric;
+  o.kernels = r->kernels;  // as `gpupool plan infer` and the serve search take them
   const planner::ServeGoalResult s = planner::FewestGpusForServing(r->model, *r->gpu, o);
   json out = {{"found", s.found},
               {"model", r->model.name},

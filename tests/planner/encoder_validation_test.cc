@@ -12,10 +12,8 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,6 +22,7 @@
 #include "planner/model_loader.h"
 #include "planner/training_estimate.h"
 #include "planner_fixtures.h"
+#include "validation_rows.h"
 
 namespace gpupool::planner {
 namespace {
@@ -32,9 +31,11 @@ using testing::A100;
 using testing::Preset;
 using testing::V100;
 
-enum class Role { kCalibration, kOutOfSample };
+using testing::Role;
 
-struct Case {
+// A case as written below (its role last: most are out-of-sample); Cases() turns them into the
+// shared testing::Case of validation_rows.h.
+struct EncoderCase {
   std::string name;
   std::string metric;
   double published;
@@ -118,8 +119,8 @@ double NemoT5LatencyMs(const ModelSpec& m, int tp) {
   return e ? e->base.prefill_seconds * 1e3 + 20 * e->base.decode_ms_per_token : 0.0;
 }
 
-std::vector<Case> Cases() {
-  std::vector<Case> c;
+std::vector<testing::Case> Cases() {
+  std::vector<EncoderCase> c;
   const std::string ft = "NVIDIA/FasterTransformer docs/bert_guide.md (FT, FP16)";
   const std::string small =
       "3,072 tokens: above the kernel floor, and GEMMs of so few rows (768 to 3072 wide) run "
@@ -178,72 +179,29 @@ std::vector<Case> Cases() {
   c.push_back({"NeMo T5 11B, batch 1, 60 -> 20 tokens, 4 A100 (TP4)", "latency ms", 123,
                [] { return NemoT5LatencyMs(NemoT5(24, 4096, 64, 10240, 30720), 4); }, 0.15,
                nemo + ", inference table", launch, 0.25});
-  return c;
-}
-
-std::string Significant4(double v) {
-  char buf[64];
-  const int magnitude = v == 0 ? 0 : static_cast<int>(std::floor(std::log10(std::abs(v))));
-  const int decimals = std::max(0, 3 - magnitude);
-  const double step = std::pow(10.0, magnitude - 3);
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, std::round(v / step) * step);
-  return buf;
-}
-
-std::string Row(int number, const Case& k, double value, bool within) {
-  char published[64], ratio[32];
-  std::snprintf(published, sizeof published, "%.10g", k.published);
-  std::snprintf(ratio, sizeof ratio, "%.3f", value / k.published);
-  return "| E" + std::to_string(number) + " | " + k.name + " | " + k.metric + " | " + published +
-         " | " + Significant4(value) + " | " + ratio + " | " + (within ? "within" : "**miss**") +
-         " | " + (k.role == Role::kCalibration ? "calibration" : "out-of-sample") + " |";
-}
-
-std::string ReadPage() {
-  std::ifstream in(testing::DataDir() / ".." / "docs" / "planner-validation.md");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::vector<testing::Case> out;
+  for (EncoderCase& k : c) {
+    out.push_back({std::move(k.name), std::move(k.metric), k.published, std::move(k.planner),
+                   k.tolerance, k.role, std::move(k.source), std::move(k.miss), k.miss_bound});
+  }
+  return out;
 }
 
 TEST(EncoderValidationTest, EncodersAndEncoderDecodersAgainstPublishedMeasurements) {
-  const std::vector<Case> cases = Cases();
+  const std::vector<testing::Case> cases = Cases();
   ASSERT_EQ(cases.size(), kCases);
-  const std::string page = ReadPage();
+  const std::string page = testing::ReadPage();
   ASSERT_FALSE(page.empty());
-  int out = 0, within10 = 0, within25 = 0;
-  std::printf("| # | case | metric | published | planner | ratio | verdict | set |\n");
-  std::printf("|---|---|---|---|---|---|---|---|\n");
-  for (size_t i = 0; i < cases.size(); ++i) {
-    const Case& k = cases[i];
-    const double v = k.planner();
-    const double ratio = v / k.published;
-    const bool ok = std::abs(ratio - 1.0) <= k.tolerance;
-    if (k.role == Role::kOutOfSample) {
-      ++out;
-      within10 += std::abs(ratio - 1.0) <= 0.10 ? 1 : 0;
-      within25 += std::abs(ratio - 1.0) <= 0.25 ? 1 : 0;
-    }
-    const std::string row = Row(int(i) + 1, k, v, ok);
-    std::printf("%s\n", row.c_str());
-    EXPECT_NE(page.find(row + "\n"), std::string::npos) << "docs/planner-validation.md lacks\n"
-                                                        << row;
-    EXPECT_FALSE(k.source.empty()) << k.name;
-    if (k.miss.empty()) {
-      EXPECT_NEAR(ratio, 1.0, k.tolerance) << k.name << " (" << k.source << ")";
-    } else {
-      EXPECT_GT(std::abs(ratio - 1.0), k.tolerance) << k.name << " now within tolerance";
-      EXPECT_LE(std::abs(ratio - 1.0), k.miss_bound) << k.name << ": " << k.miss;
-    }
-  }
-  std::printf("encoders out-of-sample: %d of %d within 10 %%, %d within 25 %%\n", within10, out,
-              within25);
-  EXPECT_EQ(out, kOutOfSample);
-  EXPECT_EQ(within10, kWithin10);
-  EXPECT_EQ(within25, kWithin25);
-  const std::string summary = "**" + std::to_string(within10) + " of " + std::to_string(out) +
+  const testing::RowCounts n = testing::CheckRows(cases, "E", page);
+  std::printf("encoders out-of-sample: %d of %d within 10 %%, %d within 25 %%\n", n.within10,
+              n.out_of_sample, n.within25);
+  EXPECT_EQ(n.out_of_sample, kOutOfSample);
+  EXPECT_EQ(n.within10, kWithin10);
+  EXPECT_EQ(n.within25, kWithin25);
+  const std::string summary = "**" + std::to_string(n.within10) + " of " +
+                              std::to_string(n.out_of_sample) +
                               " out-of-sample encoder and encoder-decoder cases are within 10 %, " +
-                              std::to_string(within25) + " within 25 %**";
+                              std::to_string(n.within25) + " within 25 %**";
   EXPECT_NE(page.find(summary), std::string::npos) << "the page must say: " << summary;
 }
 

@@ -14,10 +14,13 @@
 #include <map>
 #include <thread>
 
+#include "common/data_dir.h"
 #include "discovery/node_inventory.h"
 #include "discovery/nvml_discovery.h"
 #include "discovery/nvml_library.h"
 #include "executor/local_executor.h"
+#include "hw/catalog.h"
+#include "planner/kernel_efficiency.h"
 #include "server/http_server.h"
 #include "server/pool_service.h"
 #include "testing/scripted_executor.h"
@@ -1909,6 +1912,16 @@ TEST(ServiceTest, PlanGivesTheFewestGpusAndWhereTheSchedulerCouldPlaceThem) {
   EXPECT_EQ(plan["submit"]["priority"], 5);
   EXPECT_EQ(plan["plan"]["tp"], 16);
   EXPECT_EQ(plan["feasible"], true);
+  // The browser's plan takes the efficiencies `gpupool plan infer` takes: the kernel table's row
+  // for the GPU's architecture (Hopper's 16-bit GEMM figure here), read from the same file.
+  auto table = planner::LoadKernelEfficiency((DataDir() / planner::kKernelEfficiencyFile).string());
+  ASSERT_TRUE(table.has_value()) << table.error().ToString();
+  auto catalog = hw::Catalog::Default();
+  ASSERT_TRUE(catalog.has_value());
+  auto h100 = (*catalog)->FindGpu("H100");
+  ASSERT_TRUE(h100.has_value());
+  EXPECT_DOUBLE_EQ(plan["plan"]["step_costs"]["gemm_efficiency"].get<double>(),
+                   planner::KernelEfficiencyFor(*table, **h100).gemm_16bit.value);
   EXPECT_EQ(Verdicts(plan), (std::map<std::string, std::string>{
                                 {held, "after_preemption"}, {other, "now"}, {"c", "never"}}));
 
