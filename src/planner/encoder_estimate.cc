@@ -91,37 +91,16 @@ Result<EncoderInferEstimate> EstimateEncoderInference(const ModelSpec& m, const 
         "measured run fused attention)"));
   }
 
-  // --- Which rate the matmuls run at (as inference_estimate.cc).
+  // --- Which rate the matmuls run at (ServingComputePrecision, as decoders).
   const auto sixteen = SixteenBitPrecision(gpu);
   if (!sixteen) {
     return Error(Status::InvalidArgument(gpu.name + " has no 16-bit tensor rate in the catalog"));
   }
-  hw::Precision compute = o.precision;
-  switch (o.precision) {
-    case hw::Precision::kBf16:
-    case hw::Precision::kFp16:
-    case hw::Precision::kFp8:
-      if (!PeakTflops(gpu, o.precision)) {
-        return Error(Status::InvalidArgument(
-            gpu.name + " (" + gpu.architecture + ") cannot run " + PrecisionLabel(o.precision) +
-            " natively; use --precision " + PrecisionLabel(*sixteen)));
-      }
-      break;
-    case hw::Precision::kInt8:
-      if (!PeakTflops(gpu, hw::Precision::kInt8)) {
-        compute = *sixteen;
-        e.notes.push_back(gpu.name + " has no INT8 tensor rate: weight-only INT8, matmuls at " +
-                          PrecisionLabel(*sixteen));
-      }
-      break;
-    case hw::Precision::kInt4:
-      compute = *sixteen;
-      e.notes.push_back("INT4 is weight-only: matmuls at " + PrecisionLabel(*sixteen));
-      break;
-    default:
-      return Error(Status::InvalidArgument(
-          "inference precision must be one of bf16, fp16, fp8, int8, int4"));
+  if (o.precision == hw::Precision::kFp4) {
+    return Error(Status::InvalidArgument(
+        "--precision fp4 is not modelled for encoder and encoder-decoder models"));
   }
+  GP_ASSIGN_OR_RETURN(const hw::Precision compute, ServingComputePrecision(m, gpu, o, &e.notes));
   e.compute_precision = PrecisionLabel(compute);
   e.weights_format = PrecisionLabel(o.precision);
   // The flat default, not the kernel table's row that decoder serving reads: the encoder rows
@@ -404,15 +383,7 @@ Result<TrainEstimate> EstimateEncoderDecoderTraining(const ModelProfile& prof,
   const double s = double(o.seq);
   const double t = double(TargetSeq(o));
   const int64_t dp_mb = int64_t{l.dp} * l.micro_batch;
-  e.global_batch = o.global_batch;
-  if (e.global_batch == 0) {
-    const int64_t target = (int64_t{4} << 20) / o.seq;
-    e.global_batch = std::max<int64_t>(1, (target + dp_mb - 1) / dp_mb) * dp_mb;
-  }
-  if (e.global_batch % dp_mb != 0) {
-    return bad("--global-batch " + std::to_string(e.global_batch) +
-               " is not a multiple of dp x micro-batch = " + std::to_string(dp_mb));
-  }
+  GP_ASSIGN_OR_RETURN(e.global_batch, GlobalBatch(o, dp_mb));
   e.microbatches = e.global_batch / dp_mb;
   const double mb = l.micro_batch;
 

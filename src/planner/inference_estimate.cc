@@ -106,6 +106,65 @@ double KvBytesPerSequencePerGpu(const ModelSpec& m, int tp, double kv_bytes, int
   return per_layer * tokens + LinearStateBytesPerSequencePerGpu(m, tp);
 }
 
+Result<hw::Precision> ServingComputePrecision(const ModelSpec& m, const hw::GpuModel& gpu,
+                                              const InferOptions& o,
+                                              std::vector<std::string>* notes) {
+  const auto sixteen = SixteenBitPrecision(gpu);
+  if (!sixteen) {
+    return Error(Status::InvalidArgument(gpu.name + " has no 16-bit tensor rate in the catalog"));
+  }
+  hw::Precision compute = o.precision;
+  switch (o.precision) {
+    case hw::Precision::kBf16:
+    case hw::Precision::kFp16:
+      if (!PeakTflops(gpu, o.precision)) {
+        return Error(Status::InvalidArgument(gpu.name + " cannot run " + Name(o.precision) +
+                                             " natively (" + gpu.architecture +
+                                             "); use --precision " + Name(*sixteen)));
+      }
+      break;
+    case hw::Precision::kFp8:
+      if (!PeakTflops(gpu, hw::Precision::kFp8)) {
+        return Error(Status::InvalidArgument(
+            gpu.name + " (" + gpu.architecture +
+            ") has no FP8 tensor cores, so FP8 weights and activations cannot run natively; use "
+            "--precision int8 (W8A8" +
+            std::string(PeakTflops(gpu, hw::Precision::kInt8) ? "" : ", weight-only here") +
+            "), int4 (weight-only) or " + Name(*sixteen)));
+      }
+      break;
+    case hw::Precision::kInt8:
+      if (!PeakTflops(gpu, hw::Precision::kInt8)) {
+        compute = *sixteen;
+        notes->push_back(gpu.name + " has no INT8 tensor rate: weight-only INT8, matmuls at " +
+                         Name(*sixteen));
+      }
+      break;
+    case hw::Precision::kInt4:
+      compute = *sixteen;
+      if (o.checkpoint_weights && m.quant.method != QuantMethod::kNone) break;
+      notes->push_back(
+          "INT4 is weight-only (AWQ/GPTQ style): weights dequantised in the kernel, "
+          "matmuls at " +
+          Name(*sixteen) +
+          "; group size 128 with FP16 scale and "
+          "4-bit zero point");
+      break;
+    case hw::Precision::kFp4:
+      if (!PeakTflops(gpu, hw::Precision::kFp4)) {
+        return Error(Status::InvalidArgument(gpu.name +
+                                             " has no FP4 tensor cores (Blackwell "
+                                             "and later); use --precision int4 (weight-only)"));
+      }
+      break;
+    default:
+      return Error(
+          Status::InvalidArgument("inference precision must be one of bf16, fp16, fp8, "
+                                  "int8, int4"));
+  }
+  return compute;
+}
+
 Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& gpu,
                                         const InferOptions& o) {
   if (m.encoder_only || m.IsEncoderDecoder()) {  // encoder_estimate.h
@@ -136,55 +195,7 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   if (!sixteen) {
     return Error(Status::InvalidArgument(gpu.name + " has no 16-bit tensor rate in the catalog"));
   }
-  hw::Precision compute = o.precision;
-  switch (o.precision) {
-    case hw::Precision::kBf16:
-    case hw::Precision::kFp16:
-      if (!PeakTflops(gpu, o.precision)) {
-        return Error(Status::InvalidArgument(gpu.name + " cannot run " + Name(o.precision) +
-                                             " natively (" + gpu.architecture +
-                                             "); use --precision " + Name(*sixteen)));
-      }
-      break;
-    case hw::Precision::kFp8:
-      if (!PeakTflops(gpu, hw::Precision::kFp8)) {
-        return Error(Status::InvalidArgument(
-            gpu.name + " (" + gpu.architecture +
-            ") has no FP8 tensor cores, so FP8 weights and activations cannot run natively; use "
-            "--precision int8 (W8A8" +
-            std::string(PeakTflops(gpu, hw::Precision::kInt8) ? "" : ", weight-only here") +
-            "), int4 (weight-only) or " + Name(*sixteen)));
-      }
-      break;
-    case hw::Precision::kInt8:
-      if (!PeakTflops(gpu, hw::Precision::kInt8)) {
-        compute = *sixteen;
-        e.notes.push_back(gpu.name + " has no INT8 tensor rate: weight-only INT8, matmuls at " +
-                          Name(*sixteen));
-      }
-      break;
-    case hw::Precision::kInt4:
-      compute = *sixteen;
-      if (o.checkpoint_weights && m.quant.method != QuantMethod::kNone) break;
-      e.notes.push_back(
-          "INT4 is weight-only (AWQ/GPTQ style): weights dequantised in the kernel, "
-          "matmuls at " +
-          Name(*sixteen) +
-          "; group size 128 with FP16 scale and "
-          "4-bit zero point");
-      break;
-    case hw::Precision::kFp4:
-      if (!PeakTflops(gpu, hw::Precision::kFp4)) {
-        return Error(Status::InvalidArgument(gpu.name +
-                                             " has no FP4 tensor cores (Blackwell "
-                                             "and later); use --precision int4 (weight-only)"));
-      }
-      break;
-    default:
-      return Error(
-          Status::InvalidArgument("inference precision must be one of bf16, fp16, fp8, "
-                                  "int8, int4"));
-  }
+  GP_ASSIGN_OR_RETURN(const hw::Precision compute, ServingComputePrecision(m, gpu, o, &e.notes));
   e.compute_precision = Name(compute);
   const double peak = *PeakTflops(gpu, compute) * 1e12;
   const double peak16 = *PeakTflops(gpu, *sixteen) * 1e12;

@@ -210,6 +210,15 @@ struct InferOptions {
   Fabric fabric;                   // for TP all-reduces
 };
 
+// The precision the matmuls of a serving estimate run at for weights at `o.precision` on `gpu`
+// (the header's "Precision" rules: FP8 / INT8 at their own rates where the GPU has them, INT8
+// weight-only without, INT4 weight-only at the 16-bit rate), with each fallback explained in
+// `*notes`. InvalidArgument naming --precision's alternatives for one the GPU cannot run.
+// EstimateInference and the encoder estimates share it.
+Result<hw::Precision> ServingComputePrecision(const ModelSpec& m, const hw::GpuModel& gpu,
+                                              const InferOptions& o,
+                                              std::vector<std::string>* notes);
+
 struct InferEstimate {
   std::string compute_precision;      // precision the matmuls run at
   double weight_bytes_per_param = 0;  // of quantised linear layers (INT4 incl. scales)

@@ -384,6 +384,20 @@ Status CheckLayout(const ModelSpec& m, const TrainOptions& o, Layout& l) {
 
 }  // namespace
 
+Result<int64_t> GlobalBatch(const TrainOptions& o, int64_t dp_mb) {
+  int64_t batch = o.global_batch;
+  if (batch == 0) {
+    const int64_t target = (int64_t{4} << 20) / o.seq;
+    batch = std::max<int64_t>(1, (target + dp_mb - 1) / dp_mb) * dp_mb;
+  }
+  if (batch % dp_mb != 0) {
+    return Error(Status::InvalidArgument(
+        "--global-batch " + std::to_string(batch) +
+        " is not a multiple of dp x micro-batch = " + std::to_string(dp_mb)));
+  }
+  return batch;
+}
+
 Result<TrainEstimate> EstimateTraining(const ModelSpec& model, const hw::GpuModel& gpu,
                                        const TrainOptions& options) {
   return EstimateTraining(MakeProfile(model), gpu, options);
@@ -431,16 +445,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
 
   // --- Batch.
   const int64_t dp_mb = int64_t{l.dp} * l.micro_batch;
-  e.global_batch = o.global_batch;
-  if (e.global_batch == 0) {
-    const int64_t target = (int64_t{4} << 20) / o.seq;
-    e.global_batch = std::max<int64_t>(1, (target + dp_mb - 1) / dp_mb) * dp_mb;
-  }
-  if (e.global_batch % dp_mb != 0) {
-    return Error(Status::InvalidArgument("--global-batch " + std::to_string(e.global_batch) +
-                                         " is not a multiple of dp x " +
-                                         "micro-batch = " + std::to_string(dp_mb)));
-  }
+  GP_ASSIGN_OR_RETURN(e.global_batch, GlobalBatch(o, dp_mb));
   e.microbatches = e.global_batch / dp_mb;
   const double m_count = double(e.microbatches);
   e.ep_overlap = o.ep_overlap.value_or(e.microbatches >= 2 ? kMoeA2aOverlap : 0.0);

@@ -292,6 +292,12 @@ struct ModelProfile {
 };
 ModelProfile MakeProfile(const ModelSpec& model);
 
+// The global batch in sequences: --global-batch, or by default the smallest multiple of dp x
+// micro-batch (`dp_mb`) of at least 4 x 2^20 / seq sequences (4M tokens); InvalidArgument naming
+// --global-batch when it is not a multiple of `dp_mb`. Decoder and encoder-decoder estimates share
+// it.
+Result<int64_t> GlobalBatch(const TrainOptions& o, int64_t dp_mb);
+
 Result<TrainEstimate> EstimateTraining(const ModelProfile& model, const hw::GpuModel& gpu,
                                        const TrainOptions& options);
 Result<TrainEstimate> EstimateTraining(const ModelSpec& model, const hw::GpuModel& gpu,
