@@ -601,7 +601,9 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
     e.assumptions.push_back(
         "expert parallelism: tokens spread evenly over the experts (no hot expert or rank; no "
         "EPLB redundant experts), 16-bit dispatch (no FP8 dispatch), the all-to-alls not "
-        "overlapped with compute");
+        "overlapped with compute; the all-to-alls price a DeepEP / pplx-style dispatch (with DP 1 "
+        "vLLM's tokens already sit on every rank, and its default path may instead run the local "
+        "experts on all of them and all-reduce, the TP figure)");
   }
   if (o.output_tokens > 0) {
     e.modelled.push_back(
