@@ -195,6 +195,13 @@ void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOp
             << e.kernels_per_step << " x " << F(e.kernel_us, 1) << " us, "
             << (e.cuda_graphs ? "CUDA graphs" : "no CUDA graphs") << "), TP all-reduces "
             << F(e.decode_comm_ms) << ", host " << F(e.decode_host_ms) << "\n";
+  if (e.ep > 1) {
+    std::cout << "  expert parallel    EP " << e.ep << " (" << m.moe.num_experts / e.ep
+              << " routed experts per GPU per MoE layer): all-to-all "
+              << F(e.decode_ep_all_to_all_ms) << " ms of the decode step ("
+              << F(e.ep_all_to_all_bytes_decode, 0) << " B per rank per dispatch), "
+              << F(e.prefill_ep_all_to_all_seconds * 1e3, 1) << " ms of the prefill\n";
+  }
   if (e.output_tokens > 0) {
     std::cout << "  request            TTFT " << F(e.ttft_seconds * 1e3, 1) << " ms, TPOT "
               << F(e.tpot_ms) << " ms (mean over " << e.output_tokens
@@ -785,6 +792,9 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   auto* infer = plan->add_subcommand("infer", "Serving: per-GPU memory, KV capacity, latency");
   AddCommonFlags(infer, inf.c, true);
   infer->add_option("--tp", inf.o.tp, "tensor-parallel GPUs");
+  infer->add_option("--ep", inf.o.ep,
+                    "expert-parallel degree for a MoE model (vLLM --enable-expert-parallel: whole "
+                    "experts per GPU, all-to-all dispatch; must equal --tp)");
   infer->add_option("--batch", inf.o.batch, "concurrent sequences");
   infer->add_option("--context", inf.o.context, "tokens per sequence in the KV cache");
   infer->add_option("--prompt", inf.o.prompt_tokens, "prefill tokens (default: context)");

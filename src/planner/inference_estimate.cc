@@ -65,6 +65,11 @@ bool UsesCudaGraphs(ServingEngine e) {
          e == ServingEngine::kTensorRtLlm;
 }
 
+double EpAllToAllBytes(const ModelSpec& m, double tokens) {
+  if (!m.IsMoe()) return 0;
+  return tokens * double(m.moe.top_k) * double(m.hidden) * kEpActivationBytes;
+}
+
 double QuantizedBytesPerParam(hw::Precision p) {
   if (p == hw::Precision::kInt4 || p == hw::Precision::kFp4) {
     return (4.0 + kInt4GroupOverheadBits / kInt4GroupSize) / 8.0;
@@ -167,6 +172,26 @@ Result<hw::Precision> ServingComputePrecision(const ModelSpec& m, const hw::GpuM
 
 Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& gpu,
                                         const InferOptions& o) {
+  // Expert parallelism: vLLM's --enable-expert-parallel layout (the header comment).
+  if (o.ep < 1) return Error(Status::InvalidArgument("--ep must be >= 1"));
+  if (o.ep > 1) {
+    const std::string flag = "--ep " + std::to_string(o.ep);
+    if (!m.IsMoe()) {
+      return Error(Status::InvalidArgument(flag + ": " + m.name +
+                                           " is a dense model (no routed experts to spread)"));
+    }
+    if (m.moe.num_experts % o.ep != 0) {
+      return Error(Status::InvalidArgument(flag + " does not divide the " +
+                                           std::to_string(m.moe.num_experts) +
+                                           " routed experts of " + m.name));
+    }
+    if (o.ep != o.tp) {
+      return Error(Status::InvalidArgument(
+          flag + " must equal --tp " + std::to_string(o.tp) +
+          ": vLLM's --enable-expert-parallel spreads the experts over all TP x DP ranks of the "
+          "replica (EP size = TP x DP, DP 1 here)"));
+    }
+  }
   if (m.encoder_only || m.IsEncoderDecoder()) {  // encoder_estimate.h
     GP_ASSIGN_OR_RETURN(EncoderInferEstimate r, EstimateEncoderInference(m, gpu, o));
     return std::move(r.base);
@@ -255,8 +280,13 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   const double embed_bytes =
       o.quantize_embeddings && !stored ? QuantizedBytesPerParam(o.precision) : 2.0;
   const double vision_bytes = double(m.vision_params) * 2.0 / tp;
-  e.weights_bytes_per_gpu =
-      (linear_bytes + embed * embed_bytes) / tp + (router + norms) * 2.0 + vision_bytes;
+  // Routed experts: whole experts, E / ep per GPU, under EP (ep == tp, so the same bytes as TP's
+  // slices); the rest TP-split.
+  const int ep = o.ep;
+  e.ep = ep;
+  e.weights_bytes_per_gpu = experts_bytes / (ep > 1 ? ep : tp) +
+                            (linear_bytes - experts_bytes + embed * embed_bytes) / tp +
+                            (router + norms) * 2.0 + vision_bytes;
   e.weights_gib_per_gpu = e.weights_bytes_per_gpu / kGiB;
   e.weights_vision_gib_per_gpu = vision_bytes / kGiB;
   if (m.vision_params > 0) {
@@ -402,6 +432,24 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   const auto tp_allreduce = [&](double bytes) {
     return AllReduceSeconds(bytes, tp, 1, o.fabric);  // NVLS where NCCL would use it
   };
+  int moe_layers = 0;
+  for (int i = 0; i < m.num_layers; ++i) moe_layers += CountLayer(m, i).routed_experts > 0 ? 1 : 0;
+  // The communication of one forward over `tokens` tokens: TP all-reduces (2 per layer) and, with
+  // EP, a dispatch + combine all-to-all per MoE layer in place of that layer's MLP all-reduce.
+  struct Comm {
+    double allreduce = 0, all_to_all = 0;
+  };
+  const auto forward_comm = [&](double tokens) {
+    Comm c;
+    const int moe_reduces = ep > 1 ? moe_layers : 0;
+    c.allreduce = double(2 * m.num_layers - moe_reduces) * tp_allreduce(tokens * h * 2.0);
+    if (ep > 1) {
+      const double bytes = EpAllToAllBytes(m, tokens);
+      c.all_to_all =
+          2.0 * moe_layers * CollectiveSeconds(Collective::kAllToAll, bytes, ep, 1, o.fabric);
+    }
+    return c;
+  };
   // Efficiencies: the option, else the kernel table's row (8-bit matmuls at gemm_fp8), else 0.6.
   const bool eight_bit = compute == hw::Precision::kFp8 || compute == hw::Precision::kInt8;
   if (o.compute_efficiency) {
@@ -419,8 +467,6 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   e.cuda_graphs = o.cuda_graphs.value_or(UsesCudaGraphs(o.engine));
   e.kernel_us = o.kernel_us.value_or(e.cuda_graphs ? kKernelUsCudaGraph : kKernelUsLaunched);
   if (e.kernel_us < 0) return Error(Status::InvalidArgument("--kernel-us must be >= 0"));
-  int moe_layers = 0;
-  for (int i = 0; i < m.num_layers; ++i) moe_layers += CountLayer(m, i).routed_experts > 0 ? 1 : 0;
   e.kernels_per_step =
       m.num_layers * kKernelsPerLayer + moe_layers * kMoeExtraKernelsPerLayer + kKernelsPerStep;
   const double kernel_seconds = e.kernels_per_step * e.kernel_us * 1e-6;
@@ -431,7 +477,7 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
 
   // One decode step of `b` sequences holding `ctx` tokens each.
   struct Step {
-    double memory = 0, compute = 0, comm = 0, total = 0;
+    double memory = 0, compute = 0, comm = 0, all_to_all = 0, total = 0;
   };
   const auto decode_step = [&](int b, int64_t ctx) {
     Step st;
@@ -446,14 +492,17 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
     st.compute =
         double(b) * 2.0 * active_linear / tp / (peak * e.gemm_efficiency) +
         double(b) * AttentionFlopsPerToken(m, double(ctx)) / tp / (peak16 * e.attention_efficiency);
-    st.comm = 2.0 * m.num_layers * tp_allreduce(double(b) * h * 2.0);
-    st.total = std::max(st.memory, st.compute) + kernel_seconds + st.comm + step_overhead;
+    const Comm c = forward_comm(double(b));
+    st.comm = c.allreduce;
+    st.all_to_all = c.all_to_all;
+    st.total =
+        std::max(st.memory, st.compute) + kernel_seconds + st.comm + st.all_to_all + step_overhead;
     return st;
   };
   // The prefill of `b` sequences of `p` tokens in one forward (roofline of its FLOPs and one read
   // of the weights; attention causal: half the prompt on average, eager: the whole square).
   struct Prefill {
-    double compute = 0, memory = 0, comm = 0, total = 0;
+    double compute = 0, memory = 0, comm = 0, all_to_all = 0, total = 0;
   };
   const auto prefill = [&](int b, double p) {
     Prefill pf;
@@ -470,8 +519,11 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
                     kEagerScoreTrafficBytes / mem_bw;
     }
     pf.memory = e.weights_bytes_per_gpu / mem_bw;
-    pf.comm = 2.0 * m.num_layers * tp_allreduce(tokens * h * 2.0);
-    pf.total = std::max(pf.compute, pf.memory) + kernel_seconds + pf.comm + step_overhead;
+    const Comm c = forward_comm(tokens);
+    pf.comm = c.allreduce;
+    pf.all_to_all = c.all_to_all;
+    pf.total =
+        std::max(pf.compute, pf.memory) + kernel_seconds + pf.comm + pf.all_to_all + step_overhead;
     return pf;
   };
 
@@ -482,6 +534,8 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   e.decode_kernel_ms = kernel_seconds * 1e3;
   e.decode_comm_ms = step.comm * 1e3;
   e.decode_host_ms = step_overhead * 1e3;
+  e.decode_ep_all_to_all_ms = step.all_to_all * 1e3;
+  e.ep_all_to_all_bytes_decode = ep > 1 ? EpAllToAllBytes(m, double(o.batch)) : 0.0;
   e.decode_ms_per_token = step.total * 1e3;
   e.decode_tokens_per_second = double(o.batch) / step.total;
 
@@ -489,6 +543,7 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   e.prefill_compute_seconds = pf.compute;
   e.prefill_memory_seconds = pf.memory;
   e.prefill_comm_seconds = pf.comm;
+  e.prefill_ep_all_to_all_seconds = pf.all_to_all;
   e.prefill_kernel_seconds = kernel_seconds;
   e.prefill_seconds = pf.total;
 
@@ -520,17 +575,36 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   }
 
   // --- What is modelled and what is assumed.
+  const std::string reduces =
+      ep > 1 ? "2 TP all-reduces per dense layer, 1 per MoE layer (EP's combine replaces the other)"
+             : "2 TP all-reduces per layer";
   e.modelled = {
       "weights: parameter count from the config x bytes per weight of each part (" +
           e.weights_format + ")",
       "KV cache: bytes per token from layers, KV heads per GPU, head size and KV precision",
       "decode step: max(weights + KV read at HBM bandwidth, FLOPs at the compute rate) + " +
           std::to_string(e.kernels_per_step) + " kernels x " + Fixed(e.kernel_us, 1) + " us (" +
-          (e.cuda_graphs ? "CUDA graphs" : "launched one by one") +
-          ") + 2 TP all-reduces per layer (alpha-beta model, planner/comm_model.h)",
-      "prefill: max(FLOPs at the compute rate, weights read once) + the same kernel costs + 2 TP "
-      "all-reduces per layer",
+          (e.cuda_graphs ? "CUDA graphs" : "launched one by one") + ") + " + reduces +
+          " (alpha-beta model, planner/comm_model.h)",
+      "prefill: max(FLOPs at the compute rate, weights read once) + the same kernel costs + " +
+          reduces,
   };
+  if (ep > 1) {
+    e.modelled.push_back(
+        "expert parallelism " + std::to_string(ep) +
+        " (vLLM --enable-expert-parallel, EP = TP): " + std::to_string(m.moe.num_experts / ep) +
+        " whole routed experts per GPU per MoE layer, attention and the rest TP-split; per MoE "
+        "layer a dispatch and a combine all-to-all of tokens x top_k " +
+        std::to_string(m.moe.top_k) + " x hidden x 2 B (" + Fixed(e.ep_all_to_all_bytes_decode, 0) +
+        " B per rank in a decode step; alpha-beta model, planner/comm_model.h) in place of its "
+        "MLP all-reduce");
+    e.assumptions.push_back(
+        "expert parallelism: tokens spread evenly over the experts (no hot expert or rank; no "
+        "EPLB redundant experts), 16-bit dispatch (no FP8 dispatch), the all-to-alls not "
+        "overlapped with compute; the all-to-alls price a DeepEP / pplx-style dispatch (with DP 1 "
+        "vLLM's tokens already sit on every rank, and its default path may instead run the local "
+        "experts on all of them and all-reduce, the TP figure)");
+  }
   if (o.output_tokens > 0) {
     e.modelled.push_back(
         "end to end: TTFT (the prefill) + (output - 1) x the decode step at the mean context "

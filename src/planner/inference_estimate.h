@@ -57,6 +57,18 @@
 //   prompt + OSL / 2; end to end = TTFT + (OSL - 1) x TPOT; output tokens per second of `batch`
 //   sequences started together; and the same at the largest batch the KV cache holds at prompt +
 //   OSL tokens each, up to max_num_seqs (the offline throughput vLLM and trtllm-bench report).
+// - Expert parallelism (`ep` > 1, MoE models only), after vLLM's `--enable-expert-parallel`
+//   (docs.vllm.ai "Expert Parallel Deployment": EP size = TP size x DP size; the planner's replica
+//   has DP 1, so ep must equal tp): the routed experts are not split by TP but placed whole, E / ep
+//   experts per GPU (ep must divide E); attention, dense MLPs, shared experts, embeddings and the
+//   head stay TP-split, so the KV cache is the TP layout's. Weights per GPU: routed experts / ep +
+//   the rest as TP places it. A step reads, on each GPU, its share of the distinct experts the
+//   batch hits (E(1-(1-k/E)^tokens) / ep, the TP model's figure). Each MoE layer dispatches the
+//   tokens to the experts' ranks and combines them back: two all-to-alls of tokens x top_k x
+//   hidden x 2 B (16-bit activations) that one rank sends (CollectiveSeconds kAllToAll on the
+//   fabric, its per-step latency included: the small-message cost of a decode step); the combine
+//   returns the tokens' expert outputs, so it replaces the MoE layer's TP all-reduce (the
+//   attention's all-reduce stays).
 // - Precision: FP8/INT8 weights compute at the GPU's FP8/INT8 rate (W8A8) when it has one; INT4 is
 //   weight-only and computes at the 16-bit rate (stated as a fallback); INT8 on a GPU without an
 //   INT8 rate falls back to weight-only. FP8 on a GPU without FP8 (A100, V100) is refused: FP8
@@ -163,6 +175,9 @@ struct InferOptions {
   // checkpoints, 16-bit for weight-only MXFP4 / AWQ / GPTQ).
   bool checkpoint_weights = false;
   int tp = 1;
+  // Expert-parallel degree (vLLM --enable-expert-parallel; see the header comment): 1 = off; else
+  // a MoE model only, dividing its routed experts, equal to tp.
+  int ep = 1;
   int batch = 1;              // concurrent sequences
   int64_t context = 4096;     // tokens per sequence held in the KV cache
   int64_t prompt_tokens = 0;  // prefill length; 0 = context
@@ -264,6 +279,13 @@ struct InferEstimate {
   double decode_kernel_ms = 0;
   double decode_comm_ms = 0;
   double decode_host_ms = 0;
+  // Expert parallelism (ep > 1): the degree, the dispatch + combine all-to-alls of all MoE layers
+  // in a decode step (ms) and in the prefill (s), and the bytes one rank sends in one all-to-all
+  // of one decode step.
+  int ep = 1;
+  double decode_ep_all_to_all_ms = 0;
+  double prefill_ep_all_to_all_seconds = 0;
+  double ep_all_to_all_bytes_decode = 0;
   bool cuda_graphs = false;         // as used
   double kernel_us = 0;             // time per kernel, as used
   int kernels_per_step = 0;         // kernels of one decode forward (TP all-reduces apart)
@@ -294,6 +316,12 @@ Result<InferEstimate> EstimateInference(const ModelSpec& model, const hw::GpuMod
 // Bytes per weight of a quantised linear layer at `p`: INT4 4.156/8 (group 128 scales), FP8/INT8 1,
 // 16-bit 2.
 double QuantizedBytesPerParam(hw::Precision p);
+
+// Expert parallelism: bytes one rank sends in one dispatch (or combine) all-to-all of one MoE
+// layer over `tokens` tokens: tokens x top_k x hidden x kEpActivationBytes (16-bit activations).
+// 0 for a dense model.
+inline constexpr double kEpActivationBytes = 2.0;
+double EpAllToAllBytes(const ModelSpec& model, double tokens);
 
 // Bytes of a linear-attention state element (FP32).
 inline constexpr double kLinearStateBytes = 4.0;

@@ -89,11 +89,13 @@ json InferJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& 
                                 {"tp_comm", e.prefill_comm_seconds},
                                 {"kernels", e.prefill_kernel_seconds}};
   // Decode step parts and the kernel costs (issue 12, serving latency).
-  j["decode_parts_ms"] = {{"memory", e.decode_memory_ms},
-                          {"compute", e.decode_compute_ms},
-                          {"kernels", e.decode_kernel_ms},
-                          {"tp_comm", e.decode_comm_ms},
-                          {"host", e.decode_host_ms}};
+  j["decode_parts_ms"] = {
+      {"memory", e.decode_memory_ms},  {"compute", e.decode_compute_ms},
+      {"kernels", e.decode_kernel_ms}, {"tp_comm", e.decode_comm_ms},
+      {"host", e.decode_host_ms},      {"ep_all_to_all", e.decode_ep_all_to_all_ms}};
+  j["prefill_parts_seconds"]["ep_all_to_all"] = e.prefill_ep_all_to_all_seconds;
+  j["ep"] = e.ep;
+  j["ep_all_to_all_bytes_decode"] = e.ep_all_to_all_bytes_decode;
   j["step_costs"] = {{"cuda_graphs", e.cuda_graphs},
                      {"kernel_us", e.kernel_us},
                      {"kernels_per_step", e.kernels_per_step},

@@ -493,6 +493,97 @@ TEST(InferenceTest, MoeDecodeReadsOnlyRoutedExperts) {
   EXPECT_LT(e->decode_ms_per_token, 0.5 * all_weights_ms);
 }
 
+// Expert parallelism (vLLM --enable-expert-parallel, EP = TP x DP with DP 1).
+TEST(InferenceTest, ExpertParallelMixtralWeightsAndAllToAllByHand) {
+  // Mixtral-8x7B (hidden 4096, expert FFN 14336, 32 heads, 8 KV heads x 128, 32 layers, vocab
+  // 32000, 8 experts, top-2), BF16, EP 8 = TP 8 on H100:
+  //   routed experts: 32 layers x 8 x 3 x 4096 x 14336 = 45,097,156,608 params; whole experts,
+  //     one per layer per GPU: x 2 B / 8 = 11,274,289,152 B
+  //   attention: 32 x (2 x 4096 x 4096 + 2 x 4096 x 1024) = 1,342,177,280 x 2 / 8 = 335,544,320
+  //   embedding + head: 2 x 32000 x 4096 = 262,144,000 x 2 / 8 = 65,536,000
+  //   routers (replicated): 32 x 4096 x 8 x 2 = 2,097,152; norms: (32 x 2 + 1) x 4096 x 2 = 532,480
+  //   total 11,677,999,104 B per GPU.
+  InferOptions o = Opts(hw::Precision::kBf16, 8);
+  o.ep = 8;
+  o.batch = 64;
+  o.context = 1024;
+  auto e = EstimateInference(Preset("Mixtral-8x7B"), H100(), o);
+  ASSERT_TRUE(e.has_value()) << e.error().ToString();
+  EXPECT_EQ(e->ep, 8);
+  EXPECT_NEAR(e->weights_bytes_per_gpu, 11'677'999'104.0, 1.0);
+  // KV: attention stays TP-split: 8 KV heads / 8 = 1 per GPU: 2 x 1 x 128 x 2 x 32 = 16,384 B.
+  EXPECT_DOUBLE_EQ(e->kv_bytes_per_token_per_gpu, 16384.0);
+  // One dispatch of one layer in a decode step of 64 tokens: 64 x top-2 x 4096 x 2 B = 1,048,576.
+  EXPECT_DOUBLE_EQ(e->ep_all_to_all_bytes_decode, 1'048'576.0);
+  EXPECT_DOUBLE_EQ(EpAllToAllBytes(Preset("Mixtral-8x7B"), 64), 1'048'576.0);
+  // Ring all-to-all over 8 ranks on the H100 node's NVLink: 7/8 x S / B + 7 alpha, a dispatch
+  // and a combine in each of the 32 MoE layers.
+  const LinkTier& nv = o.fabric.scale_up;
+  const double one = 7.0 / 8.0 * 1'048'576.0 / (nv.bandwidth_gbs * 1e9 * nv.achievable_fraction) +
+                     7.0 * nv.latency_us * 1e-6;
+  EXPECT_NEAR(e->decode_ep_all_to_all_ms, 2 * 32 * one * 1e3, 1e-9);
+  // Prefill of 64 x 1024 tokens: the same at 1024 x the bytes.
+  const double one_prefill =
+      7.0 / 8.0 * 1024 * 1'048'576.0 / (nv.bandwidth_gbs * 1e9 * nv.achievable_fraction) +
+      7.0 * nv.latency_us * 1e-6;
+  EXPECT_NEAR(e->prefill_ep_all_to_all_seconds, 2 * 32 * one_prefill, 1e-12);
+
+  // Against TP 8 alone: the same weights per GPU (whole experts or slices, 1/8 of each either
+  // way) and the same reads and FLOPs; the combine replaces each MoE layer's all-reduce, so the
+  // TP all-reduces halve (32 of 64 remain) and the all-to-alls are added.
+  InferOptions t = o;
+  t.ep = 1;
+  auto tp = EstimateInference(Preset("Mixtral-8x7B"), H100(), t);
+  ASSERT_TRUE(tp.has_value());
+  EXPECT_NEAR(tp->weights_bytes_per_gpu, e->weights_bytes_per_gpu, 1.0);
+  EXPECT_DOUBLE_EQ(tp->decode_ep_all_to_all_ms, 0.0);
+  EXPECT_NEAR(e->decode_comm_ms, tp->decode_comm_ms / 2, 1e-12);
+  EXPECT_NEAR(e->decode_ms_per_token,
+              tp->decode_ms_per_token - tp->decode_comm_ms / 2 + e->decode_ep_all_to_all_ms, 1e-9);
+  // The text output's lines say so.
+  const auto has = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::any_of(v.begin(), v.end(),
+                       [&](const std::string& x) { return x.find(s) != std::string::npos; });
+  };
+  EXPECT_TRUE(has(e->modelled, "expert parallelism 8")) << e->modelled.size();
+  EXPECT_TRUE(has(e->assumptions, "expert parallelism"));
+}
+
+TEST(InferenceTest, ExpertParallelDeepSeekV3ExpertsPerGpu) {
+  // DeepSeek-V3: 256 routed experts (top-8) of expert FFN 2048 in 58 of its 61 layers, hidden
+  // 7168. At EP 8 each GPU holds 32 whole experts per MoE layer:
+  //   58 x 32 x 3 x 7168 x 2048 = 81,738,596,352 params x 1 B (FP8) = 76.12 GiB per GPU,
+  // beyond vLLM's 0.9 x 79.18 = 71.26 GiB budget on an H100 whatever the rest: it does not fit
+  // (an answer, not an error).
+  InferOptions o = Opts(hw::Precision::kFp8, 8);
+  o.ep = 8;
+  auto e = EstimateInference(Preset("DeepSeek-V3"), H100(), o);
+  ASSERT_TRUE(e.has_value()) << e.error().ToString();
+  EXPECT_GT(e->weights_bytes_per_gpu, 81'738'596'352.0);
+  EXPECT_FALSE(e->fits);
+  // One decode dispatch of one token: 1 x top-8 x 7168 x 2 B = 114,688 B.
+  EXPECT_DOUBLE_EQ(EpAllToAllBytes(Preset("DeepSeek-V3"), 1), 114'688.0);
+}
+
+TEST(InferenceTest, ExpertParallelRefusalsNameTheFlag) {
+  const auto error = [](const char* preset, int tp, int ep) {
+    InferOptions o = Opts(hw::Precision::kBf16, tp);
+    o.ep = ep;
+    auto e = EstimateInference(Preset(preset), H100(), o);
+    EXPECT_FALSE(e.has_value()) << preset << " ep " << ep;
+    return e.has_value() ? std::string() : e.error().ToString();
+  };
+  // A dense model has no experts to spread.
+  EXPECT_NE(error("Llama-3-8B", 8, 8).find("--ep 8"), std::string::npos);
+  EXPECT_NE(error("Llama-3-8B", 8, 8).find("dense"), std::string::npos);
+  // 3 does not divide Mixtral's 8 experts.
+  EXPECT_NE(error("Mixtral-8x7B", 4, 3).find("--ep 3 does not divide the 8 routed experts"),
+            std::string::npos);
+  // EP must cover the replica's GPUs (EP = TP x DP, DP 1).
+  EXPECT_NE(error("Mixtral-8x7B", 8, 4).find("--ep 4 must equal --tp 8"), std::string::npos);
+  EXPECT_NE(error("Mixtral-8x7B", 8, 0).find("--ep must be >= 1"), std::string::npos);
+}
+
 TEST(QuantizationTest, CheckpointWeightsAsStored) {
   // GPT-OSS-120B as published: experts MXFP4 (36 x 128 x 24,891,840 x 0.53125 B), attention
   // 16-bit (36 x 26,550,144 x 2), embedding + head 2 x 201088x2880 x 2, routers 36 x

@@ -45,6 +45,43 @@ TEST(PlanCliTest, InferJsonHasTheDocumentedMembers) {
   EXPECT_EQ(j["kv_bytes_per_token_per_gpu"].get<double>(), 131072.0);
 }
 
+TEST(PlanCliTest, InferExpertParallel) {
+  // Mixtral-8x7B BF16 at EP 8 = TP 8: one whole expert of each layer per GPU; 11,677,999,104 B
+  // per GPU (worked in inference_estimate_test.cc) = 10.876 GiB. Batch 64: one dispatch of one
+  // layer is 64 x top-2 x 4096 x 2 B = 1,048,576 B per rank.
+  const CliRun r = Gpupool(
+      "plan infer --model mixtral-8x7b --gpu h100 --tp 8 --ep 8 --batch 64 --context 1024 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = Json(r);
+  EXPECT_EQ(j["ep"].get<int>(), 8);
+  EXPECT_NEAR(j["weights_gib_per_gpu"].get<double>(), 10.876, 0.001);
+  EXPECT_EQ(j["ep_all_to_all_bytes_decode"].get<double>(), 1048576.0);
+  EXPECT_GT(j["decode_parts_ms"]["ep_all_to_all"].get<double>(), 0.0);
+  EXPECT_GT(j["prefill_parts_seconds"]["ep_all_to_all"].get<double>(), 0.0);
+  // Without --ep the member is there and 0.
+  const CliRun tp = Gpupool("plan infer --model mixtral-8x7b --gpu h100 --tp 8 --json");
+  ASSERT_EQ(tp.code, 0) << tp.out;
+  EXPECT_EQ(Json(tp)["decode_parts_ms"]["ep_all_to_all"].get<double>(), 0.0);
+  // The text output names the EP degree and what it models.
+  const CliRun text = Gpupool("plan infer --model mixtral-8x7b --gpu h100 --tp 8 --ep 8");
+  ASSERT_EQ(text.code, 0) << text.out;
+  EXPECT_NE(text.out.find("expert parallel    EP 8 (1 routed experts per GPU per MoE layer)"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("modelled: expert parallelism 8"), std::string::npos) << text.out;
+  // Refusals name the flag: a dense model, an EP that does not divide the experts, an EP that is
+  // not the replica's GPUs.
+  const CliRun dense = Gpupool("plan infer --model llama-3-8b --gpu h100 --tp 8 --ep 8");
+  EXPECT_EQ(dense.code, 2) << dense.out;
+  EXPECT_NE(dense.out.find("--ep 8"), std::string::npos) << dense.out;
+  const CliRun three = Gpupool("plan infer --model mixtral-8x7b --gpu h100 --tp 4 --ep 3");
+  EXPECT_EQ(three.code, 2) << three.out;
+  EXPECT_NE(three.out.find("--ep 3 does not divide"), std::string::npos) << three.out;
+  const CliRun half = Gpupool("plan infer --model mixtral-8x7b --gpu h100 --tp 8 --ep 4");
+  EXPECT_EQ(half.code, 2) << half.out;
+  EXPECT_NE(half.out.find("--ep 4 must equal --tp 8"), std::string::npos) << half.out;
+}
+
 TEST(PlanCliTest, TrainJsonHasTheDocumentedMembers) {
   const CliRun r = Gpupool(
       "plan train --model llama-3-70b --gpu h100 --gpus 64 --tp 8 --pp 2 --tokens 1e11 --json");
