@@ -197,10 +197,15 @@ void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOp
             << F(e.decode_comm_ms) << ", host " << F(e.decode_host_ms) << "\n";
   if (e.ep > 1) {
     std::cout << "  expert parallel    EP " << e.ep << " (" << m.moe.num_experts / e.ep
-              << " routed experts per GPU per MoE layer): all-to-all "
-              << F(e.decode_ep_all_to_all_ms) << " ms of the decode step ("
-              << F(e.ep_all_to_all_bytes_decode, 0) << " B per rank per dispatch), "
-              << F(e.prefill_ep_all_to_all_seconds * 1e3, 1) << " ms of the prefill\n";
+              << " routed experts per GPU per MoE layer): ";
+    if (e.ep_all_to_all_bytes_decode > 0) {
+      std::cout << "all-to-all " << F(e.decode_ep_all_to_all_ms) << " ms of the decode step ("
+                << F(e.ep_all_to_all_bytes_decode, 0) << " B per rank per dispatch), "
+                << F(e.prefill_ep_all_to_all_seconds * 1e3, 1) << " ms of the prefill\n";
+    } else {
+      std::cout << "TP's all-reduces combine the experts (vLLM's DP-1 path; --ep-all-to-all for "
+                   "DeepEP / pplx dispatch)\n";
+    }
   }
   if (e.output_tokens > 0) {
     std::cout << "  request            TTFT " << F(e.ttft_seconds * 1e3, 1) << " ms, TPOT "
@@ -794,7 +799,10 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   infer->add_option("--tp", inf.o.tp, "tensor-parallel GPUs");
   infer->add_option("--ep", inf.o.ep,
                     "expert-parallel degree for a MoE model (vLLM --enable-expert-parallel: whole "
-                    "experts per GPU, all-to-all dispatch; must equal --tp)");
+                    "experts per GPU, TP's all-reduces; must equal --tp)");
+  infer->add_flag("--ep-all-to-all", inf.o.ep_all_to_all,
+                  "with --ep: a dispatch and a combine all-to-all per MoE layer (DeepEP / pplx "
+                  "kernels) instead of the TP all-reduce");
   infer->add_option("--batch", inf.o.batch, "concurrent sequences");
   infer->add_option("--context", inf.o.context, "tokens per sequence in the KV cache");
   infer->add_option("--prompt", inf.o.prompt_tokens, "prefill tokens (default: context)");

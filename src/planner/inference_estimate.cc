@@ -70,6 +70,21 @@ double EpAllToAllBytes(const ModelSpec& m, double tokens) {
   return tokens * double(m.moe.top_k) * double(m.hidden) * kEpActivationBytes;
 }
 
+double ExpectedBusiestRankExperts(int experts, int ep, double p) {
+  const int n = experts / ep;
+  // Binomial(n, p) CDF by its terms; then E[max] = sum_{j<n} (1 - F(j)^ep).
+  double term = std::pow(1.0 - p, n);  // P(X = 0)
+  double cdf = 0;
+  double expected = 0;
+  for (int j = 0; j < n; ++j) {
+    cdf += term;
+    expected += 1.0 - std::pow(std::min(cdf, 1.0), ep);
+    // P(X = j + 1) from P(X = j); p = 1 leaves every term 0 below n (cdf 0: the max is n).
+    term = p >= 1.0 ? 0.0 : term * double(n - j) / double(j + 1) * p / (1.0 - p);
+  }
+  return expected;
+}
+
 double QuantizedBytesPerParam(hw::Precision p) {
   if (p == hw::Precision::kInt4 || p == hw::Precision::kFp4) {
     return (4.0 + kInt4GroupOverheadBits / kInt4GroupSize) / 8.0;
@@ -441,9 +456,10 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   };
   const auto forward_comm = [&](double tokens) {
     Comm c;
-    const int moe_reduces = ep > 1 ? moe_layers : 0;
+    const bool a2a = ep > 1 && o.ep_all_to_all;
+    const int moe_reduces = a2a ? moe_layers : 0;
     c.allreduce = double(2 * m.num_layers - moe_reduces) * tp_allreduce(tokens * h * 2.0);
-    if (ep > 1) {
+    if (a2a) {
       const double bytes = EpAllToAllBytes(m, tokens);
       c.all_to_all =
           2.0 * moe_layers * CollectiveSeconds(Collective::kAllToAll, bytes, ep, 1, o.fabric);
@@ -485,7 +501,11 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
     if (m.IsMoe()) {  // only the experts the batch routes to
       const double ek = double(m.moe.num_experts);
       const double frac = 1.0 - std::pow(1.0 - double(m.moe.top_k) / ek, double(b));
-      touched -= experts_bytes / tp * (1.0 - frac);
+      // TP: a 1/tp slice of every expert hit; EP: whole experts, the busiest GPU's.
+      const double read = ep > 1 ? ExpectedBusiestRankExperts(m.moe.num_experts, ep, frac) /
+                                       double(m.moe.num_experts / ep)
+                                 : frac;
+      touched -= experts_bytes / (ep > 1 ? ep : tp) * (1.0 - read);
     }
     const double kv_read = KvBytesPerSequencePerGpu(m, tp, kv_bytes, ctx) * b;
     st.memory = (touched + kv_read) / mem_bw;
@@ -535,7 +555,8 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   e.decode_comm_ms = step.comm * 1e3;
   e.decode_host_ms = step_overhead * 1e3;
   e.decode_ep_all_to_all_ms = step.all_to_all * 1e3;
-  e.ep_all_to_all_bytes_decode = ep > 1 ? EpAllToAllBytes(m, double(o.batch)) : 0.0;
+  e.ep_all_to_all_bytes_decode =
+      ep > 1 && o.ep_all_to_all ? EpAllToAllBytes(m, double(o.batch)) : 0.0;
   e.decode_ms_per_token = step.total * 1e3;
   e.decode_tokens_per_second = double(o.batch) / step.total;
 
@@ -576,8 +597,9 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
 
   // --- What is modelled and what is assumed.
   const std::string reduces =
-      ep > 1 ? "2 TP all-reduces per dense layer, 1 per MoE layer (EP's combine replaces the other)"
-             : "2 TP all-reduces per layer";
+      ep > 1 && o.ep_all_to_all
+          ? "2 TP all-reduces per dense layer, 1 per MoE layer (EP's combine replaces the other)"
+          : "2 TP all-reduces per layer";
   e.modelled = {
       "weights: parameter count from the config x bytes per weight of each part (" +
           e.weights_format + ")",
@@ -590,20 +612,30 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
           reduces,
   };
   if (ep > 1) {
-    e.modelled.push_back(
+    const std::string base =
         "expert parallelism " + std::to_string(ep) +
         " (vLLM --enable-expert-parallel, EP = TP): " + std::to_string(m.moe.num_experts / ep) +
-        " whole routed experts per GPU per MoE layer, attention and the rest TP-split; per MoE "
-        "layer a dispatch and a combine all-to-all of tokens x top_k " +
-        std::to_string(m.moe.top_k) + " x hidden x 2 B (" + Fixed(e.ep_all_to_all_bytes_decode, 0) +
-        " B per rank in a decode step; alpha-beta model, planner/comm_model.h) in place of its "
-        "MLP all-reduce");
+        " whole routed experts per GPU per MoE layer, attention and the rest "
+        "TP-split; a step reads the busiest GPU's experts (the expected "
+        "maximum over the GPUs of the experts the batch hits on each)";
+    if (o.ep_all_to_all) {
+      e.modelled.push_back(
+          base + "; per MoE layer a dispatch and a combine all-to-all of tokens x top_k " +
+          std::to_string(m.moe.top_k) + " x hidden x 2 B (" +
+          Fixed(e.ep_all_to_all_bytes_decode, 0) +
+          " B per rank in a decode step; alpha-beta model, planner/comm_model.h) "
+          "in place of its MLP all-reduce");
+    } else {
+      e.modelled.push_back(base +
+                           "; communication as TP's (vLLM's DP-1 path: every rank holds the "
+                           "tokens, the MLP's all-reduce combines the experts' outputs)");
+    }
     e.assumptions.push_back(
-        "expert parallelism: tokens spread evenly over the experts (no hot expert or rank; no "
-        "EPLB redundant experts), 16-bit dispatch (no FP8 dispatch), the all-to-alls not "
-        "overlapped with compute; the all-to-alls price a DeepEP / pplx-style dispatch (with DP 1 "
-        "vLLM's tokens already sit on every rank, and its default path may instead run the local "
-        "experts on all of them and all-reduce, the TP figure)");
+        std::string("expert parallelism: each expert hit independently with the batch's routing "
+                    "probability (no hot expert; no EPLB redundant experts)") +
+        (o.ep_all_to_all ? ", 16-bit dispatch (no FP8 dispatch), the all-to-alls not overlapped "
+                           "with compute (DeepEP / pplx kernels: --ep-all-to-all)"
+                         : ""));
   }
   if (o.output_tokens > 0) {
     e.modelled.push_back(

@@ -63,12 +63,21 @@
 //   experts per GPU (ep must divide E); attention, dense MLPs, shared experts, embeddings and the
 //   head stay TP-split, so the KV cache is the TP layout's. Weights per GPU: routed experts / ep +
 //   the rest as TP places it. A step reads, on each GPU, its share of the distinct experts the
-//   batch hits (E(1-(1-k/E)^tokens) / ep, the TP model's figure). Each MoE layer dispatches the
-//   tokens to the experts' ranks and combines them back: two all-to-alls of tokens x top_k x
-//   hidden x 2 B (16-bit activations) that one rank sends (CollectiveSeconds kAllToAll on the
-//   fabric, its per-step latency included: the small-message cost of a decode step); the combine
-//   returns the tokens' expert outputs, so it replaces the MoE layer's TP all-reduce (the
-//   attention's all-reduce stays).
+//   batch hits, and the step waits for the busiest GPU: each expert is hit with probability
+//   p = 1-(1-k/E)^tokens (the TP model's expected share), a GPU's E / ep experts are hit
+//   Binomial(E / ep, p) times (hits taken as independent), and a GPU reads the expected maximum
+//   over the ep GPUs, sum over j < E/ep of 1 - F(j)^ep (F the binomial CDF; the order statistic
+//   of ep independent draws), whole experts each (ExpectedBusiestRankExperts). At batch 1 on
+//   Mixtral (E 8, k 2, ep 8) that is 0.90 of an expert against TP's 0.25: EP reads more per GPU at
+//   small batches; at large ones both read every expert. Communication, vLLM's DP-1 path (the
+//   default): every TP rank holds all the tokens after the attention's all-reduce, runs its own
+//   experts on those routed to them, and the MLP's TP all-reduce combines them, so the
+//   communication is TP's. With ep_all_to_all (DeepEP / pplx kernels, vLLM's --all2all-backend
+//   with DP > 1): each MoE layer dispatches the tokens to the experts' ranks and combines them
+//   back, two all-to-alls of tokens x top_k x hidden x 2 B (16-bit activations) that one rank
+//   sends (CollectiveSeconds kAllToAll on the fabric, its per-step latency included: the
+//   small-message cost of a decode step), the combine in place of the MoE layer's TP all-reduce
+//   (the attention's all-reduce stays).
 // - Precision: FP8/INT8 weights compute at the GPU's FP8/INT8 rate (W8A8) when it has one; INT4 is
 //   weight-only and computes at the 16-bit rate (stated as a fallback); INT8 on a GPU without an
 //   INT8 rate falls back to weight-only. FP8 on a GPU without FP8 (A100, V100) is refused: FP8
@@ -178,6 +187,10 @@ struct InferOptions {
   // Expert-parallel degree (vLLM --enable-expert-parallel; see the header comment): 1 = off; else
   // a MoE model only, dividing its routed experts, equal to tp.
   int ep = 1;
+  // With ep > 1: price a dispatch and a combine all-to-all per MoE layer (DeepEP / pplx kernels,
+  // vLLM's --all2all-backend for DP > 1) instead of the DP-1 path (each rank runs its experts on
+  // the tokens every rank already holds, and the TP all-reduce combines them).
+  bool ep_all_to_all = false;
   int batch = 1;              // concurrent sequences
   int64_t context = 4096;     // tokens per sequence held in the KV cache
   int64_t prompt_tokens = 0;  // prefill length; 0 = context
@@ -322,6 +335,12 @@ double QuantizedBytesPerParam(hw::Precision p);
 // 0 for a dense model.
 inline constexpr double kEpActivationBytes = 2.0;
 double EpAllToAllBytes(const ModelSpec& model, double tokens);
+
+// Expert parallelism: the expected number of experts the busiest of `ep` GPUs runs in one MoE
+// layer, each GPU holding experts / ep of them, each hit with probability `p` (independently):
+// E[max of ep draws of Binomial(experts / ep, p)] = sum over j = 0 .. experts/ep - 1 of
+// 1 - F(j)^ep. ep = 1 gives experts x p (the mean); p = 1 gives experts / ep.
+double ExpectedBusiestRankExperts(int experts, int ep, double p);
 
 // Bytes of a linear-attention state element (FP32).
 inline constexpr double kLinearStateBytes = 4.0;

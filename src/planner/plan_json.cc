@@ -95,6 +95,7 @@ json InferJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& 
       {"host", e.decode_host_ms},      {"ep_all_to_all", e.decode_ep_all_to_all_ms}};
   j["prefill_parts_seconds"]["ep_all_to_all"] = e.prefill_ep_all_to_all_seconds;
   j["ep"] = e.ep;
+  j["ep_all_to_all"] = e.ep > 1 && o.ep_all_to_all;
   j["ep_all_to_all_bytes_decode"] = e.ep_all_to_all_bytes_decode;
   j["step_costs"] = {{"cuda_graphs", e.cuda_graphs},
                      {"kernel_us", e.kernel_us},

@@ -505,6 +505,7 @@ TEST(InferenceTest, ExpertParallelMixtralWeightsAndAllToAllByHand) {
   //   total 11,677,999,104 B per GPU.
   InferOptions o = Opts(hw::Precision::kBf16, 8);
   o.ep = 8;
+  o.ep_all_to_all = true;  // DeepEP / pplx-style dispatch and combine
   o.batch = 64;
   o.context = 1024;
   auto e = EstimateInference(Preset("Mixtral-8x7B"), H100(), o);
@@ -529,17 +530,20 @@ TEST(InferenceTest, ExpertParallelMixtralWeightsAndAllToAllByHand) {
   EXPECT_NEAR(e->prefill_ep_all_to_all_seconds, 2 * 32 * one_prefill, 1e-12);
 
   // Against TP 8 alone: the same weights per GPU (whole experts or slices, 1/8 of each either
-  // way) and the same reads and FLOPs; the combine replaces each MoE layer's all-reduce, so the
-  // TP all-reduces halve (32 of 64 remain) and the all-to-alls are added.
+  // way) and, at batch 64, the same reads (every expert is hit: 1 - (6/8)^64 = 1 - 1e-8, so the
+  // busiest GPU reads its one expert, as TP reads 1/8 of all eight) and FLOPs; the combine
+  // replaces each MoE layer's all-reduce, so the TP all-reduces halve (32 of 64 remain) and the
+  // all-to-alls are added.
   InferOptions t = o;
   t.ep = 1;
+  t.ep_all_to_all = false;
   auto tp = EstimateInference(Preset("Mixtral-8x7B"), H100(), t);
   ASSERT_TRUE(tp.has_value());
   EXPECT_NEAR(tp->weights_bytes_per_gpu, e->weights_bytes_per_gpu, 1.0);
   EXPECT_DOUBLE_EQ(tp->decode_ep_all_to_all_ms, 0.0);
   EXPECT_NEAR(e->decode_comm_ms, tp->decode_comm_ms / 2, 1e-12);
   EXPECT_NEAR(e->decode_ms_per_token,
-              tp->decode_ms_per_token - tp->decode_comm_ms / 2 + e->decode_ep_all_to_all_ms, 1e-9);
+              tp->decode_ms_per_token - tp->decode_comm_ms / 2 + e->decode_ep_all_to_all_ms, 1e-6);
   // The text output's lines say so.
   const auto has = [](const std::vector<std::string>& v, const std::string& s) {
     return std::any_of(v.begin(), v.end(),
@@ -547,6 +551,39 @@ TEST(InferenceTest, ExpertParallelMixtralWeightsAndAllToAllByHand) {
   };
   EXPECT_TRUE(has(e->modelled, "expert parallelism 8")) << e->modelled.size();
   EXPECT_TRUE(has(e->assumptions, "expert parallelism"));
+}
+
+// The busiest GPU's experts: E[max of ep draws of Binomial(E / ep, p)], worked by hand.
+TEST(InferenceTest, ExpectedBusiestRankExpertsByHand) {
+  // One expert per GPU: the max of 8 Bernoulli(0.25) is 1 - 0.75^8 = 0.8998870849609375.
+  EXPECT_NEAR(ExpectedBusiestRankExperts(8, 8, 0.25), 1.0 - std::pow(0.75, 8), 1e-12);
+  // One GPU: the mean, 8 x 0.25 = 2.
+  EXPECT_NEAR(ExpectedBusiestRankExperts(8, 1, 0.25), 2.0, 1e-12);
+  // Every expert hit: each GPU runs all of its 4.
+  EXPECT_NEAR(ExpectedBusiestRankExperts(8, 2, 1.0), 4.0, 1e-12);
+  // Two GPUs of 2 experts, p = 0.5: X ~ Binomial(2, 0.5), F(0) = 1/4, F(1) = 3/4;
+  // E[max] = (1 - (1/4)^2) + (1 - (3/4)^2) = 15/16 + 7/16 = 1.375.
+  EXPECT_NEAR(ExpectedBusiestRankExperts(4, 2, 0.5), 1.375, 1e-12);
+}
+
+// vLLM's DP-1 path (the default): communication as TP's; at batch 1 the busiest GPU reads a
+// whole expert where TP reads a slice of two. Mixtral-8x7B BF16 on 8 H100, one MoE layer's expert
+// 3 x 4096 x 14336 x 2 B = 352,321,536 B: EP's step reads 32 x 0.8998871 experts, TP's 32 x 2/8.
+TEST(InferenceTest, ExpertParallelAtBatchOneReadsTheBusiestGpusExperts) {
+  InferOptions o = Opts(hw::Precision::kBf16, 8);
+  o.batch = 1;
+  o.context = 1;
+  auto tp = EstimateInference(Preset("Mixtral-8x7B"), H100(), o);
+  o.ep = 8;
+  auto ep = EstimateInference(Preset("Mixtral-8x7B"), H100(), o);
+  ASSERT_TRUE(tp.has_value() && ep.has_value());
+  const double expert = 3.0 * 4096 * 14336 * 2;
+  const double extra_bytes = 32 * expert * ((1.0 - std::pow(0.75, 8)) - 2.0 / 8.0);
+  const double bw = MemoryBytesPerSecond(H100()) * 0.8;
+  EXPECT_NEAR(ep->decode_memory_ms - tp->decode_memory_ms, extra_bytes / bw * 1e3, 1e-9);
+  EXPECT_DOUBLE_EQ(ep->decode_comm_ms, tp->decode_comm_ms);
+  EXPECT_DOUBLE_EQ(ep->decode_ep_all_to_all_ms, 0.0);
+  EXPECT_DOUBLE_EQ(ep->ep_all_to_all_bytes_decode, 0.0);
 }
 
 TEST(InferenceTest, ExpertParallelDeepSeekV3ExpertsPerGpu) {

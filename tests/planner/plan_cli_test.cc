@@ -50,7 +50,8 @@ TEST(PlanCliTest, InferExpertParallel) {
   // per GPU (worked in inference_estimate_test.cc) = 10.876 GiB. Batch 64: one dispatch of one
   // layer is 64 x top-2 x 4096 x 2 B = 1,048,576 B per rank.
   const CliRun r = Gpupool(
-      "plan infer --model mixtral-8x7b --gpu h100 --tp 8 --ep 8 --batch 64 --context 1024 --json");
+      "plan infer --model mixtral-8x7b --gpu h100 --tp 8 --ep 8 --ep-all-to-all --batch 64 "
+      "--context 1024 --json");
   ASSERT_EQ(r.code, 0) << r.out;
   const auto j = Json(r);
   EXPECT_EQ(j["ep"].get<int>(), 8);
@@ -62,6 +63,13 @@ TEST(PlanCliTest, InferExpertParallel) {
   const CliRun tp = Gpupool("plan infer --model mixtral-8x7b --gpu h100 --tp 8 --json");
   ASSERT_EQ(tp.code, 0) << tp.out;
   EXPECT_EQ(Json(tp)["decode_parts_ms"]["ep_all_to_all"].get<double>(), 0.0);
+  // --ep without --ep-all-to-all: vLLM's DP-1 path, TP's communication and no all-to-all.
+  const CliRun dp1 =
+      Gpupool("plan infer --model mixtral-8x7b --gpu h100 --tp 8 --ep 8 --batch 64 --json");
+  ASSERT_EQ(dp1.code, 0) << dp1.out;
+  EXPECT_EQ(Json(dp1)["ep_all_to_all"].get<bool>(), false);
+  EXPECT_EQ(Json(dp1)["decode_parts_ms"]["ep_all_to_all"].get<double>(), 0.0);
+  EXPECT_EQ(j["ep_all_to_all"].get<bool>(), true);
   // The text output names the EP degree and what it models.
   const CliRun text = Gpupool("plan infer --model mixtral-8x7b --gpu h100 --tp 8 --ep 8");
   ASSERT_EQ(text.code, 0) << text.out;
