@@ -550,8 +550,7 @@ std::vector<Case> Cases() {
            return ModelTflops(e, gpus);
          },
          0.15, Role::kCalibration,
-         "Dubey et al. 2024, The Llama 3 Herd of Models (arXiv 2407.21783), Table 4",
-         "", 0});
+         "Dubey et al. 2024, The Llama 3 Herd of Models (arXiv 2407.21783), Table 4", "", 0});
   }
 
   // --- GPU-hours.
