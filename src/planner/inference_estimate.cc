@@ -502,9 +502,8 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
       const double ek = double(m.moe.num_experts);
       const double frac = 1.0 - std::pow(1.0 - double(m.moe.top_k) / ek, double(b));
       // TP: a 1/tp slice of every expert hit; EP: whole experts, the busiest GPU's.
-      const double read = ep > 1 ? ExpectedBusiestRankExperts(m.moe.num_experts, ep, frac) /
-                                       double(m.moe.num_experts / ep)
-                                 : frac;
+      const double read =
+          ep > 1 ? ExpectedBusiestRankExperts(m.moe.num_experts, ep, frac) / (ek / ep) : frac;
       touched -= experts_bytes / (ep > 1 ? ep : tp) * (1.0 - read);
     }
     const double kv_read = KvBytesPerSequencePerGpu(m, tp, kv_bytes, ctx) * b;
