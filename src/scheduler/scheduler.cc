@@ -1856,7 +1856,7 @@ CycleResult Scheduler::RunCycle(bool full) {
           JobRequest on_model = w.request;
           on_model.replica.allowed_models = cluster::ModelMask{1} << *models_.Find(m);
           victims = ChooseVictims(id, on_model, candidates, base(), &place_as,
-                                  /*inside_guarantee=*/false);
+                                  /*inside_guarantee=*/borrow_held.contains(id));
           if (!victims.empty()) {
             reclaimed = "its guarantee of " + m;
             break;
@@ -1868,7 +1868,7 @@ CycleResult Scheduler::RunCycle(bool full) {
         if (!candidates.empty()) {
           reclaim_tried = true;
           victims = ChooseVictims(id, w.request, candidates, base(), &place_as,
-                                  /*inside_guarantee=*/false);
+                                  /*inside_guarantee=*/borrow_held.contains(id));
           if (!victims.empty()) reclaimed = "its guarantee";
         }
       }
