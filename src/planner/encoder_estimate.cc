@@ -456,16 +456,11 @@ Result<TrainEstimate> EstimateEncoderDecoderTraining(const ModelProfile& prof,
   mp.activations_gib = (act + logits) * mb / kGiB;
   mp.buffers_gib = o.buffers_gib;
   if (l.zero >= 3) {
-    // Two layers of gathered 16-bit weights (the one in use and the prefetched one).
     double largest = 0;
     for (const LayerParams& lp : prof.layers) largest = std::max(largest, double(lp.Total()));
-    mp.buffers_gib += 2.0 * largest / l.tp * 2.0 / kGiB;
+    mp.buffers_gib += ZeroThreeGatherGib(largest, l.tp);
   }
-  mp.total_gib =
-      mp.weights_gib + mp.gradients_gib + mp.optimizer_gib + mp.activations_gib + mp.buffers_gib;
-  const double frag = o.allocator_fragmentation * (mp.total_gib - o.buffers_gib);
-  mp.buffers_gib += frag;
-  mp.total_gib += frag;
+  TotalWithFragmentation(mp, o);
   e.heaviest_stage = 0;
   e.memory_budget_gib = gpu.memory_gib.value;
   e.fits = mp.total_gib <= e.memory_budget_gib;

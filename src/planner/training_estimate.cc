@@ -384,6 +384,20 @@ Status CheckLayout(const ModelSpec& m, const TrainOptions& o, Layout& l) {
 
 }  // namespace
 
+double ZeroThreeGatherGib(double largest_layer_params, int tp) {
+  return 2.0 * largest_layer_params / tp * 2.0 / kGiB;
+}
+
+void TotalWithFragmentation(MemoryParts& mp, const TrainOptions& o) {
+  mp.total_gib =
+      mp.weights_gib + mp.gradients_gib + mp.optimizer_gib + mp.activations_gib + mp.buffers_gib;
+  // The caching allocator reserves more than the tensors allocate (block rounding and
+  // fragmentation); reported in the buffers part.
+  const double frag = o.allocator_fragmentation * (mp.total_gib - o.buffers_gib);
+  mp.buffers_gib += frag;
+  mp.total_gib += frag;
+}
+
 Result<int64_t> GlobalBatch(const TrainOptions& o, int64_t dp_mb) {
   int64_t batch = o.global_batch;
   if (batch == 0) {
@@ -679,17 +693,9 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       // off under PP, so each microbatch does not gather again): the stage's full TP shard.
       mp.buffers_gib += (p_ne + p_e) * 2.0 / kGiB;
     } else if (l.zero >= 3 && count > 0) {
-      // ZeRO-3 gathers each layer's full (TP-sharded) weights before use, and prefetches the
-      // next: two layers of 16-bit weights live at once.
-      mp.buffers_gib += 2.0 * largest_layer / l.tp * 2.0 / kGiB;
+      mp.buffers_gib += ZeroThreeGatherGib(largest_layer, l.tp);
     }
-    mp.total_gib =
-        mp.weights_gib + mp.gradients_gib + mp.optimizer_gib + mp.activations_gib + mp.buffers_gib;
-    // The caching allocator reserves more than the tensors allocate (block rounding and
-    // fragmentation); reported in the buffers part.
-    const double frag = o.allocator_fragmentation * (mp.total_gib - o.buffers_gib);
-    mp.buffers_gib += frag;
-    mp.total_gib += frag;
+    TotalWithFragmentation(mp, o);
     if (mp.total_gib > best_total) {
       best_total = mp.total_gib;
       e.memory = mp;

@@ -225,6 +225,13 @@ struct MemoryParts {
   double total_gib = 0;
 };
 
+// ZeRO-3 gathers each layer's full (TP-sharded) weights before use and prefetches the next: two
+// layers of 16-bit weights live at once, the largest layer's (`largest_layer_params`), GiB.
+double ZeroThreeGatherGib(double largest_layer_params, int tp);
+// Sums `mp` into total_gib, then adds the caching allocator's reserve beyond what the tensors
+// allocate (allocator_fragmentation x everything but the fixed buffers) to buffers and total.
+void TotalWithFragmentation(MemoryParts& mp, const TrainOptions& o);
+
 struct TrainEstimate {
   Layout layout;  // resolved (dp filled in)
   int64_t global_batch = 0;
