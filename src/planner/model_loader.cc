@@ -1251,8 +1251,11 @@ Result<ModelSpec> LoadModel(std::string_view name_or_path,
   if (!dropped.empty() && !base.empty()) {
     const PresetInfo* found = nullptr;
     for (const PresetInfo& p : *presets) {
+      // Aliases may name the organisation ("mistralai/Mixtral-8x7B-v0.1"): compare their tails.
       bool match = WithoutVariantWords(p.name, nullptr) == base;
-      for (const auto& a : p.aliases) match = match || WithoutVariantWords(a, nullptr) == base;
+      for (const auto& a : p.aliases) {
+        match = match || WithoutVariantWords(TailOfName(a), nullptr) == base;
+      }
       if (match) {
         found = &p;
         break;

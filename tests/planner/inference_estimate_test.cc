@@ -106,12 +106,10 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(KvCacheTest, SampleMistralWindowCapsEveryLayer) {
   // Mistral 7B v0.1: sliding_window 4096 on all 32 layers; 2x8x128x2 = 4,096 B per layer.
-  auto m =
-      LoadModel((testing::ModelsDir() / "samples" / "mistral-7b").string(), testing::ModelsDir());
-  ASSERT_TRUE(m.has_value());
-  EXPECT_DOUBLE_EQ(KvBytesPerSequencePerGpu(*m, 1, 2.0, 4096) / 4096, 131'072);
+  const ModelSpec m = Preset("Mistral-7B");
+  EXPECT_DOUBLE_EQ(KvBytesPerSequencePerGpu(m, 1, 2.0, 4096) / 4096, 131'072);
   // 128k: 32 x 4,096 x 4096/131072 = 4,096.
-  EXPECT_DOUBLE_EQ(KvBytesPerSequencePerGpu(*m, 1, 2.0, 131072) / 131072, 4'096);
+  EXPECT_DOUBLE_EQ(KvBytesPerSequencePerGpu(m, 1, 2.0, 131072) / 131072, 4'096);
 }
 
 TEST(KvCacheTest, LinearStateSplitsOverTp) {

@@ -148,7 +148,33 @@ INSTANTIATE_TEST_SUITE_P(
         CountCase{"BERT-Base", 109'482'240, 0},
         // BERT-Large: (30522 + 512 + 2) x 1024 + 2,048; 24 x (4 x (1024^2 + 1024) + 2 x 1024x4096 +
         // 4096 + 1024 + 4,096) = 24 x 12,596,224; pooler 1024^2 + 1024.
-        CountCase{"BERT-Large", 335'141'888, 0}));
+        CountCase{"BERT-Large", 335'141'888, 0},
+        // Qwen3 dense, a layer: q h x 128n, k and v h x 1024 (8 KV heads of 128), o 128n x h,
+        // q/k norms 2 x 128, two norms 2h, MLP 3hf; + V x h (x 2 untied) + final norm h.
+        // 0.6B: 28 x (2 x 1024 x 2048 + 2 x 1024 x 1024 + 256 + 2048 + 3 x 1024 x 3072)
+        // = 28 x 15,730,944 = 440,466,432 (the card's 0.44B non-embedding) + 155,582,464 + 1024.
+        CountCase{"Qwen3-0.6B", 596'049'920, 0},
+        // 1.7B: 28 x 50,336,000 + 151,936 x 2048 + 2048 (1.4B non-embedding).
+        CountCase{"Qwen3-1.7B", 1'720'574'976, 0},
+        // 4B: 36 x 100,930,816 + 151,936 x 2560 + 2560 (3.6B non-embedding).
+        CountCase{"Qwen3-4B", 4'022'468'096, 0},
+        // 8B: 36 x 192,946,432 + 2 x 151,936 x 4096 + 4096 (6.95B non-embedding).
+        CountCase{"Qwen3-8B", 8'190'735'360, 0},
+        // 14B: 40 x 330,311,936 + 2 x 151,936 x 5120 + 5120 (13.2B non-embedding).
+        CountCase{"Qwen3-14B", 14'768'307'200, 0},
+        // 32B: 64 x 487,598,336 + 2 x 151,936 x 5120 + 5120 (31.2B non-embedding).
+        CountCase{"Qwen3-32B", 32'762'123'264, 0},
+        // 30B-A3B, 48 layers: attention 2 x 2048 x 4096 + 2 x 2048 x 512 + 256 + 4096 =
+        // 18,878,720, router 2048 x 128, experts 128 x 3 x 2048 x 768 (8 active); + 2 x 151,936
+        // x 2048 + 2048.
+        CountCase{"Qwen3-30B-A3B", 30'532'122'624, 3'353'032'704},
+        // Llama 3.2, tied: 1B 16 x (2 x 2048 x 2048 + 2 x 2048 x 512 + 4096 + 3 x 2048 x 8192)
+        // + 128,256 x 2048 + 2048; 3B 28 x (2 x 3072 x 3072 + 2 x 3072 x 1024 + 6144 + 3 x
+        // 3072 x 8192) + 128,256 x 3072 + 3072.
+        CountCase{"Llama-3.2-1B", 1'235'814'400, 0}, CountCase{"Llama-3.2-3B", 3'212'749'824, 0},
+        // Mistral 7B: 32 x (2 x 4096^2 + 2 x 4096 x 1024 + 8192 + 3 x 4096 x 14336) + 2 x
+        // 32,000 x 4096 + 4096.
+        CountCase{"Mistral-7B", 7'241'732'096, 0}));
 
 // How a preset's published figures are counted, and how far from the planner's count they may be.
 // Presets not listed: the total is the main model, within 0.5 % (published figures carry 3 or
@@ -194,6 +220,11 @@ const PublishedRule kPublishedRules[] = {
     // million", 2.85B "about 2.8 billion", 11.31B "about 11 billion". Its Large "770 million" is
     // the count with the output layer apart from the embedding (737.67M + 32128 x 1024 =
     // 770.57M); the released checkpoint ties them, as the paper's other sizes are counted.
+    // Qwen3's cards give one decimal: 0.596B as 0.6B, 1.72B as 1.7B, 4.02B as 4.0B (their
+    // non-embedding figures, 0.44B, 1.4B and 3.6B, match the count; see the cases above).
+    {"Qwen3-0.6B", PublishedTotal::kMainModel, 0.01, PublishedActive::kNone, "0.596B as 0.6B"},
+    {"Qwen3-1.7B", PublishedTotal::kMainModel, 0.015, PublishedActive::kNone, "1.72B as 1.7B"},
+    {"Qwen3-4B", PublishedTotal::kMainModel, 0.01, PublishedActive::kNone, "4.02B as 4.0B"},
     {"T5-Small", PublishedTotal::kMainModel, 0.01, PublishedActive::kNone, "60.51M as 60M"},
     {"T5-Base", PublishedTotal::kMainModel, 0.015, PublishedActive::kNone, "222.90M as 220M"},
     {"T5-Large", PublishedTotal::kMainModel, 0.045, PublishedActive::kNone,

@@ -62,18 +62,6 @@ ModelSpec Config(const std::string& text) {
   return m.value_or(ModelSpec{});
 }
 
-// Qwen3-0.6B and Qwen3-32B as their config.json files publish them (Qwen/Qwen3-0.6B, -32B).
-ModelSpec Qwen3(int layers, int hidden, int heads, int ffn, bool tied) {
-  return Config(R"({"model_type": "qwen3", "hidden_size": )" + std::to_string(hidden) +
-                R"(, "intermediate_size": )" + std::to_string(ffn) +
-                R"(, "num_attention_heads": )" + std::to_string(heads) +
-                R"(, "num_key_value_heads": 8, "head_dim": 128, "num_hidden_layers": )" +
-                std::to_string(layers) +
-                R"(, "vocab_size": 151936, "rms_norm_eps": 1e-06, "attention_bias": false,
-                   "tie_word_embeddings": )" +
-                (tied ? "true" : "false") + "}");
-}
-
 // vLLM V1 on one H100 80GB as the llm-d logs run it: gpu_memory_utilization 0.9, vLLM's
 // defaults for `vllm serve` on a GPU of 70 GiB and more (max_num_batched_tokens 8192,
 // max_num_seqs 1024), max-model-len 16000.
@@ -173,12 +161,10 @@ std::vector<Case> Cases() {
   // (Qwen3-0.6B) and the TP-2 communication buffers (Llama-3.3-70B FP8); the 0.13 GiB non-torch
   // figure is in every TP-1 row, so those rows share it (it moves each by under 0.3 %).
   const std::string llmd = "llm-d/llm-d-benchmark empirical-vllm-memory-results.md";
-  c.push_back({"vLLM Qwen3-0.6B, 1 H100", "KV GiB", 64.45,
-               [] {
-                 return Vllm(Qwen3(28, 1024, 16, 3072, true), 1, hw::Precision::kBf16)
-                     .kv_budget_gib_per_gpu;
-               },
-               0.10, Role::kCalibration, llmd, "", 0});
+  c.push_back(
+      {"vLLM Qwen3-0.6B, 1 H100", "KV GiB", 64.45,
+       [] { return Vllm(Preset("Qwen3-0.6B"), 1, hw::Precision::kBf16).kv_budget_gib_per_gpu; },
+       0.10, Role::kCalibration, llmd, "", 0});
   c.push_back(
       {"vLLM Llama-3.3-70B FP8, 2 H100 (TP 2)", "KV GiB", 32.0,
        [] { return Vllm(Preset("Llama-3-70B"), 2, hw::Precision::kFp8).kv_budget_gib_per_gpu; },
@@ -199,12 +185,10 @@ std::vector<Case> Cases() {
          return Vllm(Preset("GPT-OSS-120B"), 1, hw::Precision::kBf16, true).kv_budget_gib_per_gpu;
        },
        0.10, Role::kOutOfSample, llmd, "", 0});
-  c.push_back({"vLLM Qwen3-32B, 1 H100", "KV GiB", 4.45,
-               [] {
-                 return Vllm(Qwen3(64, 5120, 64, 25600, false), 1, hw::Precision::kBf16)
-                     .kv_budget_gib_per_gpu;
-               },
-               0.10, Role::kOutOfSample, llmd, "", 0});
+  c.push_back(
+      {"vLLM Qwen3-32B, 1 H100", "KV GiB", 4.45,
+       [] { return Vllm(Preset("Qwen3-32B"), 1, hw::Precision::kBf16).kv_budget_gib_per_gpu; },
+       0.10, Role::kOutOfSample, llmd, "", 0});
   // vllm-project/vllm issue 21348: Qwen3-235B-A22B-FP8 (block 128x128) on 4 H100, TP 4, vLLM's
   // defaults: "Available KV cache memory: 8.11 GiB".
   c.push_back(
