@@ -51,6 +51,8 @@ TEST(CatalogTest, FindsGpusByTheirCommonSpellings) {
       {"gb200", "GB200"},
       {"v100", "V100-SXM2"},
       {"Tesla V100", "V100-SXM2"},
+      {"NVIDIA A10", "A10"},
+      {"Tesla T4", "T4"},
   };
   for (const auto& [query, canonical] : table) {
     auto g = Shipped().FindGpu(query);
@@ -108,6 +110,13 @@ TEST(CatalogTest, StoresDenseRatesAsHalfTheSparseDatasheetFigure) {
   // B200: FP4 sparse 18,000 / 2 = 9,000; GB200: 20,000 / 2 = 10,000.
   EXPECT_DOUBLE_EQ(*(*Shipped().FindGpu("B200"))->DenseTflops(Precision::kFp4), 9000.0);
   EXPECT_DOUBLE_EQ(*(*Shipped().FindGpu("GB200"))->DenseTflops(Precision::kFp4), 10000.0);
+  // A10 datasheet: BF16 250 and INT8 500 with sparsity -> 125 and 250 dense. T4 (Turing, no
+  // sparsity): FP16 65 as printed.
+  const GpuModel& a10 = **Shipped().FindGpu("A10");
+  EXPECT_DOUBLE_EQ(*a10.DenseTflops(Precision::kBf16), 125.0);
+  EXPECT_DOUBLE_EQ(*a10.DenseTflops(Precision::kInt8), 250.0);
+  EXPECT_DOUBLE_EQ(*(*Shipped().FindGpu("T4"))->DenseTflops(Precision::kFp16), 65.0);
+  EXPECT_FALSE((*Shipped().FindGpu("T4"))->SparseTflops(Precision::kFp16).has_value());
 }
 
 TEST(CatalogTest, AbsentPrecisionMeansNoNativeSupport) {
@@ -116,10 +125,11 @@ TEST(CatalogTest, AbsentPrecisionMeansNoNativeSupport) {
     Precision p;
   };
   // V100: no BF16/TF32/FP8; A100/A800: no FP8; Hopper and Ada: no FP4; 910B: no FP8.
-  const Case absent[] = {{"V100", Precision::kBf16}, {"V100", Precision::kTf32},
-                         {"V100", Precision::kFp8},  {"A100", Precision::kFp8},
-                         {"A800", Precision::kFp8},  {"H100", Precision::kFp4},
-                         {"L40S", Precision::kFp4},  {"910B", Precision::kFp8}};
+  const Case absent[] = {
+      {"V100", Precision::kBf16}, {"V100", Precision::kTf32}, {"V100", Precision::kFp8},
+      {"A100", Precision::kFp8},  {"A800", Precision::kFp8},  {"H100", Precision::kFp4},
+      {"L40S", Precision::kFp4},  {"910B", Precision::kFp8},  {"T4", Precision::kBf16},
+      {"T4", Precision::kFp8},    {"A10", Precision::kFp8}};
   for (const auto& [gpu, p] : absent) {
     EXPECT_FALSE((*Shipped().FindGpu(gpu))->DenseTflops(p).has_value())
         << gpu << " " << PrecisionName(p);
