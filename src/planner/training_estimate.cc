@@ -492,11 +492,19 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   if (o.offload != Offload::kNone && o.fabric.host.bandwidth_gbs <= 0) {
     return Error(Status::InvalidArgument("CPU offload needs the fabric's host (PCIe) link"));
   }
-  if (adapters && (o.lora_rank < 1 || fp8)) {
-    return Error(Status::InvalidArgument(o.lora_rank < 1 ? "--lora-rank must be >= 1"
-                                                         : "LoRA / QLoRA are priced in bf16 only"));
+  if (adapters && o.lora_rank < 1) {
+    return Error(Status::InvalidArgument("--lora-rank must be >= 1"));
   }
-  const double base_linear_bytes = o.finetune == Finetune::kQlora ? kNf4DoubleQuantBytes : 2.0;
+  if (o.finetune == Finetune::kQlora && fp8) {
+    return Error(Status::InvalidArgument(
+        "--finetune qlora with --precision fp8: QLoRA dequantizes its NF4 base to 16 bit for "
+        "every GEMM; price it in bf16"));
+  }
+  // Frozen base weights of the linear layers: NF4 (QLoRA), 16-bit (LoRA), or with FP8 the
+  // 16-bit weights plus the FP8 copy Transformer Engine casts them to for the GEMMs (as in full
+  // FP8 training, w_bytes): NeMo's LoRA recipes run the frozen base in FP8.
+  const double base_linear_bytes =
+      o.finetune == Finetune::kQlora ? kNf4DoubleQuantBytes : (fp8 ? w_bytes : 2.0);
   // Linear passes over frozen base weights: the weight-gradient GEMM is skipped.
   const double base_pass_cut = adapters ? 2.0 : 0.0;
   const double lora_dense = adapters ? LoraLayerParams(m, false, o.lora_rank) : 0.0;

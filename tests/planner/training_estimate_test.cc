@@ -647,6 +647,27 @@ TEST(FinetuneTest, QloraStoresTheBaseInNf4WithDoubleQuantization) {
   EXPECT_NEAR(e->memory.weights_gib, 5'786'181'632.0 / kGiB, 1e-9);
 }
 
+TEST(FinetuneTest, LoraInFp8KeepsTheBaseWithItsFp8Copy) {
+  // NeMo's FP8 LoRA: the frozen base's GEMMs run in FP8, so each linear weight of the layers
+  // keeps its 16-bit value and the FP8 copy (3 B, as full FP8 training's weights); embeddings,
+  // head and norms 2 B, adapters 2 B. Llama-3-8B: 6,979,321,856 x 3 + 1,050,939,392 x 2 +
+  // 41,943,040 x 2 = 20,937,965,568 + 2,101,878,784 + 83,886,080 = 23,123,730,432 B.
+  TrainOptions o = Opts(1, L(1, 1, 0, Recompute::kFull));
+  o.finetune = Finetune::kLora;
+  o.precision = hw::Precision::kFp8;
+  o.global_batch = 1;
+  auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value()) << e.error().ToString();
+  EXPECT_NEAR(e->memory.weights_gib, 23'123'730'432.0 / kGiB, 1e-9);
+  EXPECT_DOUBLE_EQ(e->trainable_params, 41'943'040.0);
+  // QLoRA's NF4 base is dequantized to 16 bit for its GEMMs: FP8 is refused, naming the flags.
+  o.finetune = Finetune::kQlora;
+  auto q = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_FALSE(q.has_value());
+  EXPECT_NE(q.error().message().find("--finetune qlora with --precision fp8"), std::string::npos)
+      << q.error().message();
+}
+
 TEST(FinetuneTest, FrozenBaseSkipsTheWeightGradient) {
   // Per token: 4 x 7,504,658,432 (forward and input gradients through the base) + 6 x 41,943,040
   // (adapters) + 6,442,450,944 (attention at 4096) = 36,712,742,912 FLOPs.

@@ -42,13 +42,13 @@ using testing::Case;
 using testing::Role;
 
 // The page's counts: change them only together with docs/planner-validation.md.
-constexpr size_t kCases = 76;
+constexpr size_t kCases = 82;
 constexpr int kCalibrationCases = 22;
-constexpr int kOutOfSampleCases = 54;
-constexpr int kOutOfSampleWithin = 47;
+constexpr int kOutOfSampleCases = 60;
+constexpr int kOutOfSampleWithin = 51;
 // Out-of-sample cases within 10 % and 25 % of the published figure, whatever their tolerance.
-constexpr int kOutOfSampleWithin10 = 40;
-constexpr int kOutOfSampleWithin25 = 50;
+constexpr int kOutOfSampleWithin10 = 42;
+constexpr int kOutOfSampleWithin25 = 56;
 
 ModelSpec Gpt(int layers, int64_t hidden, int heads, int64_t vocab) {
   ModelSpec m = Preset("GPT-3-175B");
@@ -471,6 +471,118 @@ void AddStackCases(std::vector<Case>& c) {
        true,
        [](TrainOptions& o) { o.fused_cross_entropy = false; }},
   };
+  // NeMo 24.07 fine-tuning on DGX-H100, FP8, SQuAD packed to 4096 tokens, GBS 32, MBS 1: SFT
+  // (full fine-tuning, set up as the pre-training rows) and LoRA (NeMo's adapter dimension 32;
+  // the planner puts adapters on every projection where NeMo's default is the fused QKV only,
+  // under 1 % of the FLOPs either way). Attention is priced over the whole 4096 tokens.
+  const std::string nemo_ft =
+      "NVIDIA/NeMo docs/source/performance/performance_summary.md at 070a0bb1 (NeMo 24.07, "
+      "'Finetuning', DGX-H100, FP8, SQuAD-v1.1 packed to 4096 tokens)";
+  auto lora = [](TrainOptions& o) {
+    o.finetune = Finetune::kLora;
+    o.lora_rank = 32;
+  };
+  const std::vector<StackRow> finetune = {
+      {"NeMo LLAMA2-7B SFT, 8 H100 FP8", 17120, preset("Llama-2-7B"), "H100-SXM", "IB-NDR", 8, 1, 1,
+       1, 1, 1, none, 1, 32, 4096, true, mg, oos, nemo_ft},
+      {"NeMo LLAMA2-13B SFT, 8 H100 FP8, PP4",
+       9741,
+       preset("Llama-2-13B"),
+       "H100-SXM",
+       "IB-NDR",
+       8,
+       1,
+       4,
+       1,
+       1,
+       1,
+       none,
+       1,
+       32,
+       4096,
+       true,
+       mg,
+       oos,
+       nemo_ft,
+       false,
+       {},
+       "a pipeline of 4 stages over 16 microbatches without the interleaved schedule (the table "
+       "gives no VP) spends 16 % of the step in the bubble, yet NeMo's SFT runs 12 % faster per "
+       "GPU than its 16-GPU pre-training with VP 10 (row 49); an interleaved or packed-sequence "
+       "setup the table does not state is the likely difference",
+       0.30},
+      {"NeMo LLAMA2-70B SFT, 16 H100 FP8, TP4 PP4", 1833, preset("Llama-2-70B"), "H100-SXM",
+       "IB-NDR", 16, 4, 4, 1, 1, 1, none, 1, 32, 4096, true, mg, oos, nemo_ft},
+      {"NeMo LLAMA2-7B LoRA, 8 H100 FP8",
+       25206,
+       preset("Llama-2-7B"),
+       "H100-SXM",
+       "IB-NDR",
+       8,
+       1,
+       1,
+       1,
+       1,
+       1,
+       none,
+       1,
+       32,
+       4096,
+       true,
+       mg,
+       oos,
+       nemo_ft,
+       false,
+       lora,
+       "LoRA is 1.47x SFT in the table and 1.29x in the planner: the frozen base skips its weight "
+       "gradients (4 of 6 FLOPs per parameter), but attention over 4096 tokens and the "
+       "element-wise traffic stay whole; the table's SFT figures do not show the attention cost "
+       "either (its model FLOPs are 6N)",
+       0.25},
+      {"NeMo LLAMA2-13B LoRA, 8 H100 FP8",
+       14161,
+       preset("Llama-2-13B"),
+       "H100-SXM",
+       "IB-NDR",
+       8,
+       1,
+       1,
+       1,
+       1,
+       1,
+       none,
+       1,
+       32,
+       4096,
+       true,
+       mg,
+       oos,
+       nemo_ft,
+       false,
+       lora},
+      {"NeMo LLAMA2-70B LoRA, 8 H100 FP8, TP2 PP4",
+       2557,
+       preset("Llama-2-70B"),
+       "H100-SXM",
+       "IB-NDR",
+       8,
+       2,
+       4,
+       1,
+       1,
+       1,
+       none,
+       1,
+       32,
+       4096,
+       true,
+       mg,
+       oos,
+       nemo_ft,
+       false,
+       lora},
+  };
+  rows.insert(rows.end(), finetune.begin(), finetune.end());
   for (StackRow& r : rows) {
     const bool mem = r.memory;
     c.push_back({r.name, mem ? "GiB" : "tokens/s per GPU", r.published,
