@@ -288,9 +288,14 @@ void RunInfer(InferFlags& f, int& exit_code) {
   if (!engine) return Fail(engine.error(), exit_code);
   o.engine = *engine;
   o.flash_attention = !f.eager;
-  if (!f.kv_precision.empty()) {
-    auto kp = pl::ParsePrecisionLabel(f.kv_precision);
-    if (!kp) return Fail(kp.error(), exit_code);
+  // vLLM's --kv-cache-dtype spellings: "auto" is the model's 16-bit, fp8_e4m3 / fp8_e5m2 are FP8.
+  if (!f.kv_precision.empty() && f.kv_precision != "auto") {
+    const std::string label =
+        f.kv_precision == "fp8_e4m3" || f.kv_precision == "fp8_e5m2" ? "fp8" : f.kv_precision;
+    auto kp = pl::ParsePrecisionLabel(label);
+    if (!kp) {
+      return Fail(Status::InvalidArgument("--kv-precision: " + kp.error().message()), exit_code);
+    }
     o.kv_precision = *kp;
   }
   auto e = pl::EstimateInference(r->model, *r->gpu, o);
@@ -796,7 +801,7 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   static InferFlags inf;
   auto* infer = plan->add_subcommand("infer", "Serving: per-GPU memory, KV capacity, latency");
   AddCommonFlags(infer, inf.c, true);
-  infer->add_option("--tp", inf.o.tp, "tensor-parallel GPUs");
+  infer->add_option("--tp,--tensor-parallel-size", inf.o.tp, "tensor-parallel GPUs");
   infer->add_option("--ep", inf.o.ep,
                     "expert-parallel degree for a MoE model (vLLM --enable-expert-parallel: whole "
                     "experts per GPU, TP's all-reduces; must equal --tp)");
@@ -804,12 +809,15 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
                   "with --ep: a dispatch and a combine all-to-all per MoE layer (DeepEP / pplx "
                   "kernels) instead of the TP all-reduce");
   infer->add_option("--batch", inf.o.batch, "concurrent sequences");
-  infer->add_option("--context", inf.o.context, "tokens per sequence in the KV cache");
+  infer->add_option("--context,--max-model-len", inf.o.context,
+                    "tokens per sequence in the KV cache (vLLM's --max-model-len)");
   infer->add_option("--prompt", inf.o.prompt_tokens, "prefill tokens (default: context)");
   infer->add_option(
       "--gpu-memory-utilization", inf.o.gpu_memory_utilization,
       "share of GPU memory the server may use" + Default(kInfer.gpu_memory_utilization));
-  infer->add_option("--kv-precision", inf.kv_precision, "KV cache precision (default 16-bit)");
+  infer->add_option("--kv-precision,--kv-cache-dtype", inf.kv_precision,
+                    "KV cache precision (default 16-bit; vLLM's auto, fp8, fp8_e4m3, fp8_e5m2 "
+                    "are accepted)");
   infer->add_flag("--quantize-embeddings", inf.o.quantize_embeddings,
                   "store embeddings and head at --precision too");
   infer->add_option("--overhead-gib", inf.overhead_gib,
@@ -838,7 +846,7 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   infer->add_flag("--cuda-graphs", inf.graphs_on,
                   "steps replayed from CUDA graphs (default: the engine's: vllm, vllm-v0 and "
                   "trtllm yes, fastertransformer and generic no)");
-  infer->add_flag("--no-cuda-graphs", inf.graphs_off,
+  infer->add_flag("--no-cuda-graphs,--enforce-eager", inf.graphs_off,
                   "kernels launched one by one (TensorRT-LLM's C++ session runtime before its "
                   "PyTorch backend, vLLM --enforce-eager)");
   infer->add_option("--kernel-us", inf.o.kernel_us,
@@ -854,7 +862,7 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   infer->add_option("--max-num-seqs", inf.o.max_num_seqs,
                     "vllm: sequences the sampler's profile run covers (default as `vllm serve`: "
                     "1024 on GPUs of 70 GiB and more other than the A100, else 256)");
-  infer->add_option("--max-batched-tokens", inf.o.max_batched_tokens,
+  infer->add_option("--max-batched-tokens,--max-num-batched-tokens", inf.o.max_batched_tokens,
                     "tokens in one prefill forward, the activation peak (default as `vllm "
                     "serve`: 8192 on GPUs of 70 GiB and more other than the A100, else 2048; "
                     "generic engine 8192)");

@@ -45,6 +45,29 @@ TEST(PlanCliTest, InferJsonHasTheDocumentedMembers) {
   EXPECT_EQ(j["kv_bytes_per_token_per_gpu"].get<double>(), 131072.0);
 }
 
+TEST(PlanCliTest, InferTakesVllmsFlagNames) {
+  // A `vllm serve` command's flags: --tensor-parallel-size, --max-model-len, --kv-cache-dtype
+  // (fp8_e4m3 is FP8), --max-num-batched-tokens and --enforce-eager. Llama-3-8B at TP 2 with an
+  // FP8 cache: 32 layers x 2 x (8 / 2) KV heads x 128 x 1 B = 32,768 B per token per GPU.
+  const CliRun r = Gpupool(
+      "plan infer --model llama-3-8b --gpu h100 --tensor-parallel-size 2 --max-model-len 16000 "
+      "--kv-cache-dtype fp8_e4m3 --max-num-batched-tokens 4096 --enforce-eager --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = Json(r);
+  EXPECT_EQ(j["kv_bytes_per_token_per_gpu"].get<double>(), 32768.0);
+  EXPECT_EQ(j["context"].get<int>(), 16000);
+  EXPECT_EQ(j["max_batched_tokens"].get<int>(), 4096);
+  EXPECT_FALSE(j["step_costs"]["cuda_graphs"].get<bool>());
+  // "auto" is the model's own 16-bit cache: 131,072 B at TP 1.
+  const CliRun a = Gpupool("plan infer --model llama-3-8b --gpu h100 --kv-cache-dtype auto --json");
+  ASSERT_EQ(a.code, 0) << a.out;
+  EXPECT_EQ(Json(a)["kv_bytes_per_token_per_gpu"].get<double>(), 131072.0);
+  // A spelling of neither names the flag.
+  const CliRun bad = Gpupool("plan infer --model llama-3-8b --gpu h100 --kv-cache-dtype fp7");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("--kv-precision: unknown precision 'fp7'"), std::string::npos) << bad.out;
+}
+
 TEST(PlanCliTest, InferExpertParallel) {
   // Mixtral-8x7B BF16 at EP 8 = TP 8: one whole expert of each layer per GPU; 11,677,999,104 B
   // per GPU (worked in inference_estimate_test.cc) = 10.876 GiB. Batch 64: one dispatch of one
