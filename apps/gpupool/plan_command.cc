@@ -880,8 +880,12 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   train->add_option("--vp", tr.o.layout.vp, "virtual stages per GPU (interleaved 1F1B)");
   train->add_option("--zero", tr.o.layout.zero, "ZeRO stage 0-3 (1 = distributed optimizer)");
   train->add_option("--recompute", tr.recompute,
-                    "none|selective|op|full (selective: Megatron's; op: torchtitan's per-operation "
-                    "checkpointing, every other matmul recomputed)");
+                    "none|selective|op|full|layer (selective: Megatron's; op: torchtitan's "
+                    "per-operation checkpointing, every other matmul recomputed; layer: every "
+                    "--recompute-every-th layer fully recomputed, torchtitan's selective layer "
+                    "checkpointing)");
+  train->add_option("--recompute-every", tr.o.layout.recompute_every,
+                    "with --recompute layer: recompute every k-th layer (default 2)");
   train->add_option("--offload", tr.offload,
                     "none, optimizer (ZeRO-Offload: Adam states and step on the CPU, gradients and "
                     "weights over PCIe) or params (also the 16-bit weights, with --zero 3)" +

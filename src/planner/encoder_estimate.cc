@@ -343,8 +343,9 @@ Result<TrainEstimate> EstimateEncoderDecoderTraining(const ModelProfile& prof,
   if (l.micro_batch < 1) return bad("--micro-batch must be >= 1");
   if (o.seq < 1) return bad("--seq must be >= 1");
   if (o.target_seq < 0) return bad("--target-seq must be >= 0");
-  if (l.recompute == Recompute::kOp) {
-    return bad("--recompute op is not modelled for encoder-decoder models");
+  if (l.recompute == Recompute::kOp || l.recompute == Recompute::kLayer) {
+    return bad("--recompute " + RecomputeName(l.recompute) +
+               " is not modelled for encoder-decoder models");
   }
   if (o.finetune != Finetune::kFull) {
     return bad("--finetune " + FinetuneName(o.finetune) +

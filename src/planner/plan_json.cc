@@ -56,15 +56,17 @@ json ModelJson(const ModelSpec& m) {
 }
 
 json LayoutJson(const Layout& l) {
-  return {{"tp", l.tp},
-          {"pp", l.pp},
-          {"dp", l.dp},
-          {"cp", l.cp},
-          {"ep", l.ep},
-          {"vp", l.vp},
-          {"zero", l.zero},
-          {"recompute", RecomputeName(l.recompute)},
-          {"micro_batch", l.micro_batch}};
+  json j = {{"tp", l.tp},
+            {"pp", l.pp},
+            {"dp", l.dp},
+            {"cp", l.cp},
+            {"ep", l.ep},
+            {"vp", l.vp},
+            {"zero", l.zero},
+            {"recompute", RecomputeName(l.recompute)},
+            {"micro_batch", l.micro_batch}};
+  if (l.recompute == Recompute::kLayer) j["recompute_every"] = l.recompute_every;
+  return j;
 }
 
 namespace {

@@ -23,6 +23,8 @@ std::string RecomputeName(Recompute r) {
       return "op";
     case Recompute::kFull:
       return "full";
+    case Recompute::kLayer:
+      return "layer";
   }
   return "?";
 }
@@ -32,8 +34,9 @@ Result<Recompute> ParseRecompute(std::string_view s) {
   if (s == "selective") return Recompute::kSelective;
   if (s == "op") return Recompute::kOp;
   if (s == "full") return Recompute::kFull;
+  if (s == "layer") return Recompute::kLayer;
   return Error(Status::InvalidArgument("unknown --recompute '" + std::string(s) +
-                                       "' (one of none, selective, op, full)"));
+                                       "' (one of none, selective, op, full, layer)"));
 }
 
 std::string OffloadName(Offload o) {
@@ -172,7 +175,7 @@ double ElementwiseBytesPerToken(const ModelSpec& m, bool moe_layer, Framework fw
 }
 
 double Fp8CastBytesPerToken(const ModelSpec& m, bool moe_layer, Framework fw, int tp,
-                            bool full_recompute) {
+                            double recomputed) {
   double fwd = 0, bwd = 0;
   const std::vector<LinearShape> lin = LayerLinears(m, moe_layer);
   for (const LinearShape& l : lin) {
@@ -181,7 +184,7 @@ double Fp8CastBytesPerToken(const ModelSpec& m, bool moe_layer, Framework fw, in
   }
   // megatron: the attention output (flash attention writes 16 bit) is cast like any input.
   if (fw == Framework::kMegatron) fwd += 3.0 * lin[1].in;
-  return (fwd * (full_recompute ? 2.0 : 1.0) + bwd) / tp;
+  return (fwd * (1.0 + recomputed) + bwd) / tp;
 }
 
 double LoraLayerParams(const ModelSpec& m, bool moe_layer, int rank) {
@@ -342,6 +345,7 @@ Status CheckLayout(const ModelSpec& m, const TrainOptions& o, Layout& l) {
   if (l.tp < 1 || l.pp < 1 || l.cp < 1 || l.ep < 1 || l.vp < 1 || l.dp < 0) {
     return bad("--tp, --pp, --cp, --ep must be >= 1");
   }
+  if (l.recompute_every < 1) return bad("--recompute-every must be >= 1");
   const int64_t tpc = int64_t{l.tp} * l.pp * l.cp;
   if (l.dp == 0) {
     if (o.gpus % tpc != 0) {
@@ -529,7 +533,17 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       l.tp > 1
           ? GroupCollectiveSeconds(Collective::kAllReduce, tokens_mb * h * 2.0, l.tp, 1, o.fabric)
           : 0.0;
-  const double n_tp = l.recompute == Recompute::kFull ? 6.0 : 4.0;
+  // Share of the layers fully recomputed: all with full, one in recompute_every with layer.
+  const double rc_share = l.recompute == Recompute::kFull    ? 1.0
+                          : l.recompute == Recompute::kLayer ? 1.0 / l.recompute_every
+                                                             : 0.0;
+  // The recompute mode of layer i (0-based in the model): layer mode recomputes the k-th, 2k-th,
+  // ... layer (1-based) in full and keeps every activation of the others.
+  const auto layer_recompute = [&l](int i) {
+    if (l.recompute != Recompute::kLayer) return l.recompute;
+    return (i + 1) % l.recompute_every == 0 ? Recompute::kFull : Recompute::kNone;
+  };
+  const double n_tp = 4.0 + 2.0 * rc_share;
   const double a2a_bytes = tokens_mb / (sp ? l.tp : 1) * m.moe.top_k * h * (fp8 ? 1.5 : 2.0);
   const double ep_a2a =
       l.ep > 1 ? CollectiveSeconds(Collective::kAllToAll, a2a_bytes, l.ep, l.tp * l.cp, o.fabric)
@@ -543,22 +557,22 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
                                    : 0.0;
   // Attention products run at 16-bit: flash kernels at flash_efficiency, eager batched GEMMs at
   // compute_efficiency; linear layers at the training precision's rate.
-  const bool attn_recomputed = l.recompute == Recompute::kFull ||
-                               (l.recompute == Recompute::kSelective && !o.flash_attention);
-  const double attn_passes = 3.0 + (attn_recomputed ? 1.0 : 0.0);
+  const double attn_recomputed =
+      rc_share + (l.recompute == Recompute::kSelective && !o.flash_attention ? 1.0 : 0.0);
+  const double attn_passes = 3.0 + attn_recomputed;
   const double rate_attn = peak16 * (o.flash_attention ? flash_eff : gemm16);
   // Forward passes of the linear layers per step: 3 (forward, two backward GEMMs), +1 with full
   // recompute, +1/2 with op-level SAC (every other matmul recomputed).
-  const double linear_passes = l.recompute == Recompute::kFull ? 8.0
+  const double linear_passes = rc_share > 0                    ? 6.0 + 2.0 * rc_share
                                : l.recompute == Recompute::kOp ? 7.0
                                                                : 6.0;
   // Memory-bound element-wise work (norms, residual adds, activation functions, dropout; with
   // eager attention also the softmax/mask/dropout passes over the a x s scores), per token per
   // layer: passes x kElementwiseBytesPerHidden x h + attention passes x (9 or 6) x a x s bytes.
-  const double passes = 3.0 + (l.recompute == Recompute::kFull ? 1.0 : 0.0);
+  const double passes = 3.0 + rc_share;
   // Per token per layer on one GPU: the element-wise kernels in every pass, FP8's casts, and with
   // eager attention the passes over the scores.
-  const bool full_rc = l.recompute == Recompute::kFull;
+  const double full_rc = rc_share;
   auto layer_bytes = [&](bool moe_layer) {
     double b = passes *
                ElementwiseBytesPerToken(m, moe_layer, fw, o.elementwise_bytes_per_hidden, l.tp, sp);
@@ -618,7 +632,8 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
         linear_hw += linear_passes * touched;
       }
       ew_bytes += (moe ? moe_layer_bytes : dense_layer_bytes) + score_bytes;
-      act += LayerActivationBytesPerToken(m, moe, l.tp, sp, l.recompute, o.flash_attention, o.seq);
+      act += LayerActivationBytesPerToken(m, moe, l.tp, sp, layer_recompute(i), o.flash_attention,
+                                          o.seq);
       act_one_layer_max = std::max(act_one_layer_max,
                                    LayerActivationBytesPerToken(m, moe, l.tp, sp, Recompute::kNone,
                                                                 o.flash_attention, o.seq));
@@ -649,7 +664,8 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
         ew_bytes += m.mtp_layers * (moe_layer_bytes + score_bytes);
         moe_layers += m.mtp_layers;
         attn_layers += m.mtp_layers;
-        act += m.mtp_layers * LayerActivationBytesPerToken(m, true, l.tp, sp, l.recompute,
+        act += m.mtp_layers * LayerActivationBytesPerToken(m, true, l.tp, sp,
+                                                           layer_recompute(m.num_layers),
                                                            o.flash_attention, o.seq);
       }
     }
@@ -682,7 +698,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       in_flight *= 1.0 + double(l.pp - 1) / (double(l.pp) * l.vp);
     }
     double act_bytes = in_flight * act * tokens_mb + logits_bytes;
-    if (l.recompute == Recompute::kFull) act_bytes += act_one_layer_max * tokens_mb;
+    if (rc_share > 0) act_bytes += act_one_layer_max * tokens_mb;
     mp.weights_gib = w / kGiB;
     mp.gradients_gib = g / kGiB;
     mp.optimizer_gib = op / kGiB;
@@ -924,7 +940,9 @@ TrainBasis TrainingBasis(const ModelSpec& m, const hw::GpuModel& gpu, const Trai
   const bool megatron = e.framework == Framework::kMegatron;
   const std::string arch = o.kernels.architecture;
   const auto peak = PeakTflops(gpu, o.precision);
-  const std::string rc = RecomputeName(l.recompute);
+  const std::string rc =
+      RecomputeName(l.recompute) +
+      (l.recompute == Recompute::kLayer ? " every " + std::to_string(l.recompute_every) : "");
 
   // --- Modelled: computed from the model, the layout and the catalog.
   b.modelled.push_back(
@@ -980,7 +998,10 @@ TrainBasis TrainingBasis(const ModelSpec& m, const hw::GpuModel& gpu, const Trai
                        std::to_string(o.fabric.gpus_per_node) + ", " + out +
                        " per GPU between nodes; a ring over g GPUs of each node gets g rails");
   if (l.tp > 1) {
-    b.modelled.push_back("TP: " + std::string(l.recompute == Recompute::kFull ? "6" : "4") +
+    const double n_tp = 4.0 + (l.recompute == Recompute::kFull    ? 2.0
+                               : l.recompute == Recompute::kLayer ? 2.0 / l.recompute_every
+                                                                  : 0.0);
+    b.modelled.push_back("TP: " + Fix(n_tp, n_tp == std::floor(n_tp) ? 0 : 2) +
                          " all-reduce volumes of tokens x h x 2 B per layer per microbatch, " +
                          Fix(100 * e.tp_overlap, 0) + " % hidden");
   }

@@ -71,8 +71,11 @@ namespace gpupool::planner {
 // none: keep every activation; selective: Megatron's selective recompute (the attention score
 // products, Korthikanti et al. 2022); op: per-operation selective checkpointing as torchtitan's
 // `op` mode (saves the outputs of every other matmul and of the attention kernel, recomputes the
-// rest: about half the linear forward again); full: keep each layer's input, recompute the layer.
-enum class Recompute { kNone, kSelective, kOp, kFull };
+// rest: about half the linear forward again); full: keep each layer's input, recompute the layer;
+// layer: full recompute on every k-th layer (Layout::recompute_every, default 2) and none on the
+// others, as torchtitan's `selective` mode with a number (`selective_ac_option = "2"`: its
+// checkpoint wrapper counts the blocks and wraps those whose count is a multiple of k).
+enum class Recompute { kNone, kSelective, kOp, kFull, kLayer };
 std::string RecomputeName(Recompute r);
 Result<Recompute> ParseRecompute(std::string_view s);
 
@@ -155,6 +158,7 @@ struct Layout {
   int vp = 1;  // virtual pipeline stages per GPU (interleaved schedule)
   int zero = 1;
   Recompute recompute = Recompute::kSelective;
+  int recompute_every = 2;  // with Recompute::kLayer: every k-th layer (1-based) recomputed
   int micro_batch = 1;
 };
 
@@ -347,8 +351,9 @@ double ElementwiseBytesPerToken(const ModelSpec& m, bool moe_layer, Framework fw
 // element) under pytorch, while megatron's fused norm and activation kernels write FP8 themselves
 // (only the transposed copy, 1 B) and only the attention output is cast (4 B); the forward casts
 // repeat with full recompute.
+// `recomputed` is the share of layers fully recomputed (0 to 1).
 double Fp8CastBytesPerToken(const ModelSpec& m, bool moe_layer, Framework fw, int tp,
-                            bool full_recompute);
+                            double recomputed);
 
 // Activation bytes per token of one layer (no pipeline factor), see the header comment.
 double LayerActivationBytesPerToken(const ModelSpec& m, bool moe_layer, int tp, bool sp,

@@ -313,6 +313,38 @@ TEST(TrainingMemoryTest, OpLevelCheckpointingRecomputesHalfTheLinearForward) {
   EXPECT_DOUBLE_EQ(op->model_flops_per_step, none->model_flops_per_step);
 }
 
+TEST(TrainingMemoryTest, LayerCheckpointingRecomputesEveryKthLayer) {
+  // torchtitan's selective layer checkpointing with k = 2 on Llama-3-8B (32 layers): layers 2,
+  // 4, ..., 32 fully recomputed (their forward runs again in the backward), the other 16 keep
+  // every activation.
+  TrainOptions o = Opts(8, L(1, 1, 3, Recompute::kNone));
+  o.global_batch = 8;
+  auto none = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  o.layout.recompute = Recompute::kFull;
+  auto full = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  o.layout.recompute = Recompute::kLayer;
+  auto layer = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  o.layout.recompute_every = 1;  // every layer: full recompute
+  auto every = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(none.has_value() && full.has_value() && layer.has_value() && every.has_value());
+  // Recomputing half the layers costs half of what recomputing all of them costs.
+  EXPECT_NEAR(layer->hardware_flops_per_step - none->hardware_flops_per_step,
+              (full->hardware_flops_per_step - none->hardware_flops_per_step) / 2, 1e3);
+  EXPECT_DOUBLE_EQ(layer->model_flops_per_step, none->model_flops_per_step);
+  // Memory: 16 layers hold only their input (2h = 8192 B per token), 16 hold everything, and
+  // the recompute of one layer needs that layer's full activations again: per token, 16 x 8192 +
+  // 16 x A + A, where A is one kept layer's bytes (none's activations without the logits / 32).
+  const double tokens = 4096;  // one microbatch of one sequence per GPU
+  const double kept_layer = LayerActivationBytesPerToken(Preset("Llama-3-8B"), false, 1, false,
+                                                         Recompute::kNone, true, 4096);
+  EXPECT_NEAR((layer->memory.activations_gib - none->memory.activations_gib) * kGiB,
+              (16 * 8192.0 + 16 * kept_layer + kept_layer - 32 * kept_layer) * tokens, 1.0);
+  // k = 1 is full recompute.
+  EXPECT_DOUBLE_EQ(every->hardware_flops_per_step, full->hardware_flops_per_step);
+  EXPECT_DOUBLE_EQ(every->memory.activations_gib, full->memory.activations_gib);
+  EXPECT_DOUBLE_EQ(every->step_seconds, full->step_seconds);
+}
+
 TEST(TrainingMemoryTest, InterleavedScheduleHoldsMoreOnTheFirstStage) {
   // PP 4 with 2 virtual stages: the first stage's activations are 1 + (4 - 1)/(4 x 2) = 1.375
   // times those of plain 1F1B (Korthikanti et al. 2022, 4.2.3).
