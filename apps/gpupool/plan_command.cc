@@ -190,8 +190,9 @@ void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOp
             << "\n";
   std::cout << "  decode             " << F(e.decode_ms_per_token) << " ms per step ("
             << e.decode_bound << "-bound), " << F(e.decode_tokens_per_second, 0) << " tokens/s\n";
-  std::cout << "  decode step parts  memory " << F(e.decode_memory_ms) << " ms, compute "
-            << F(e.decode_compute_ms) << ", kernels " << F(e.decode_kernel_ms) << " ("
+  std::cout << "  decode step parts  GEMMs " << F(e.decode_gemm_ms) << " ms, attention "
+            << F(e.decode_attention_ms) << " (reads " << F(e.decode_memory_ms) << ", FLOPs "
+            << F(e.decode_compute_ms) << "), kernels " << F(e.decode_kernel_ms) << " ("
             << e.kernels_per_step << " x " << F(e.kernel_us, 1) << " us, "
             << (e.cuda_graphs ? "CUDA graphs" : "no CUDA graphs") << "), TP all-reduces "
             << F(e.decode_comm_ms) << ", host " << F(e.decode_host_ms) << "\n";

@@ -471,7 +471,12 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   if (o.compute_efficiency) {
     e.gemm_efficiency = e.attention_efficiency = *o.compute_efficiency;
   } else if (o.kernels.loaded()) {
-    e.gemm_efficiency = eight_bit ? o.kernels.gemm_fp8.value : o.kernels.gemm_16bit.value;
+    // 8-bit: block-scaled checkpoints at gemm_fp8 (DeepSeek-V3's blockwise recipe), per-tensor
+    // and per-channel scales (vLLM's --quantization fp8, ModelOpt's TensorRT-LLM checkpoints,
+    // FP8-dynamic, INT8 W8A8) at gemm_fp8_tensorwise.
+    e.gemm_efficiency = !eight_bit             ? o.kernels.gemm_16bit.value
+                        : m.quant.block_scaled ? o.kernels.gemm_fp8.value
+                                               : o.kernels.gemm_fp8_tensorwise.value;
     e.attention_efficiency = o.kernels.flash.value;
   } else {
     e.gemm_efficiency = e.attention_efficiency = kDefaultInferComputeEfficiency;
@@ -492,8 +497,13 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   const double step_overhead = (EngineHostMsPerStep(o.engine) + o.step_overhead_ms) * 1e-3;
 
   // One decode step of `b` sequences holding `ctx` tokens each.
+  // Roofline per kernel class, then summed (the kernels of a step run one after another): the
+  // GEMMs stream the weights while they compute, max(weight read, linear FLOPs); attention
+  // streams the KV cache, max(KV read, attention FLOPs). A step whose GEMMs are compute-bound and
+  // whose attention is memory-bound pays both, which one max over the whole step would hide.
   struct Step {
     double memory = 0, compute = 0, comm = 0, all_to_all = 0, total = 0;
+    double gemm_memory = 0, gemm_compute = 0, attn_memory = 0, attn_compute = 0;
   };
   const auto decode_step = [&](int b, int64_t ctx) {
     Step st;
@@ -507,15 +517,19 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
       touched -= experts_bytes / (ep > 1 ? ep : tp) * (1.0 - read);
     }
     const double kv_read = KvBytesPerSequencePerGpu(m, tp, kv_bytes, ctx) * b;
-    st.memory = (touched + kv_read) / mem_bw;
-    st.compute =
-        double(b) * 2.0 * active_linear / tp / (peak * e.gemm_efficiency) +
+    st.gemm_memory = touched / mem_bw;
+    st.attn_memory = kv_read / mem_bw;
+    st.gemm_compute = double(b) * 2.0 * active_linear / tp / (peak * e.gemm_efficiency);
+    st.attn_compute =
         double(b) * AttentionFlopsPerToken(m, double(ctx)) / tp / (peak16 * e.attention_efficiency);
+    st.memory = st.gemm_memory + st.attn_memory;
+    st.compute = st.gemm_compute + st.attn_compute;
     const Comm c = forward_comm(double(b));
     st.comm = c.allreduce;
     st.all_to_all = c.all_to_all;
-    st.total =
-        std::max(st.memory, st.compute) + kernel_seconds + st.comm + st.all_to_all + step_overhead;
+    st.total = std::max(st.gemm_memory, st.gemm_compute) +
+               std::max(st.attn_memory, st.attn_compute) + kernel_seconds + st.comm +
+               st.all_to_all + step_overhead;
     return st;
   };
   // The prefill of `b` sequences of `p` tokens in one forward (roofline of its FLOPs and one read
@@ -529,27 +543,34 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
     const double linear_flops = tokens * 2.0 * active_linear / tp;
     const double attn_flops =
         tokens * AttentionFlopsPerToken(m, o.flash_attention ? p / 2.0 : p) / tp;
-    pf.compute =
-        linear_flops / (peak * e.gemm_efficiency) + attn_flops / (peak16 * e.attention_efficiency);
+    const double linear_seconds = linear_flops / (peak * e.gemm_efficiency);
+    double attn_seconds = attn_flops / (peak16 * e.attention_efficiency);
     if (!o.flash_attention) {
       // The scores' round trips through HBM, layer after layer, serialised with the matmuls.
       const int softmax_layers = m.num_layers - m.CountAttention(AttentionKind::kLinear);
-      pf.compute += double(softmax_layers) * double(b) * heads_per_gpu * p * p *
-                    kEagerScoreTrafficBytes / mem_bw;
+      attn_seconds += double(softmax_layers) * double(b) * heads_per_gpu * p * p *
+                      kEagerScoreTrafficBytes / mem_bw;
     }
+    pf.compute = linear_seconds + attn_seconds;
     pf.memory = e.weights_bytes_per_gpu / mem_bw;
     const Comm c = forward_comm(tokens);
     pf.comm = c.allreduce;
     pf.all_to_all = c.all_to_all;
-    pf.total =
-        std::max(pf.compute, pf.memory) + kernel_seconds + pf.comm + pf.all_to_all + step_overhead;
+    // Per kernel class as in the decode step: the GEMMs overlap their weights' read, attention
+    // (flash: its K/V from on-chip tiles) adds its own time.
+    pf.total = std::max(linear_seconds, pf.memory) + attn_seconds + kernel_seconds + pf.comm +
+               pf.all_to_all + step_overhead;
     return pf;
   };
 
   const Step step = decode_step(o.batch, o.context);
-  e.decode_bound = step.memory >= step.compute ? "memory" : "compute";
+  e.decode_bound = step.gemm_memory >= step.gemm_compute
+                       ? (step.attn_memory >= step.attn_compute ? "memory" : "mixed")
+                       : (step.attn_memory >= step.attn_compute ? "mixed" : "compute");
   e.decode_memory_ms = step.memory * 1e3;
   e.decode_compute_ms = step.compute * 1e3;
+  e.decode_gemm_ms = std::max(step.gemm_memory, step.gemm_compute) * 1e3;
+  e.decode_attention_ms = std::max(step.attn_memory, step.attn_compute) * 1e3;
   e.decode_kernel_ms = kernel_seconds * 1e3;
   e.decode_comm_ms = step.comm * 1e3;
   e.decode_host_ms = step_overhead * 1e3;
@@ -603,11 +624,13 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
       "weights: parameter count from the config x bytes per weight of each part (" +
           e.weights_format + ")",
       "KV cache: bytes per token from layers, KV heads per GPU, head size and KV precision",
-      "decode step: max(weights + KV read at HBM bandwidth, FLOPs at the compute rate) + " +
+      "decode step: max(weights read, GEMM FLOPs) + max(KV read, attention FLOPs) (a roofline "
+      "per kernel class: the GEMMs and attention run one after the other; reads at HBM "
+      "bandwidth, FLOPs at the compute rates) + " +
           std::to_string(e.kernels_per_step) + " kernels x " + Fixed(e.kernel_us, 1) + " us (" +
           (e.cuda_graphs ? "CUDA graphs" : "launched one by one") + ") + " + reduces +
           " (alpha-beta model, planner/comm_model.h)",
-      "prefill: max(FLOPs at the compute rate, weights read once) + the same kernel costs + " +
+      "prefill: max(GEMM FLOPs, weights read once) + attention FLOPs + the same kernel costs + " +
           reduces,
   };
   if (ep > 1) {
@@ -684,14 +707,18 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
                          Fixed(kEagerScoreTrafficBytes, 0) + " B per element per layer)");
   }
   if (o.overhead_gib) e.assumptions.push_back("runtime overhead given: --overhead-gib");
-  e.assumptions.push_back("compute efficiency " + Fixed(e.gemm_efficiency, 2) + " of the " +
-                          e.compute_precision + " dense peak for the linear layers and " +
-                          Fixed(e.attention_efficiency, 2) + " of the 16-bit peak for attention (" +
-                          (o.compute_efficiency ? std::string("--efficiency")
-                           : o.kernels.loaded() ? "kernel table, " + o.kernels.architecture + " row"
-                                                : std::string("planner default")) +
-                          "), HBM efficiency " + Fixed(o.memory_efficiency, 2) +
-                          " (planner constant)");
+  e.assumptions.push_back(
+      "compute efficiency " + Fixed(e.gemm_efficiency, 2) + " of the " + e.compute_precision +
+      " dense peak for the linear layers and " + Fixed(e.attention_efficiency, 2) +
+      " of the 16-bit peak for attention (" +
+      (o.compute_efficiency ? std::string("--efficiency")
+       : o.kernels.loaded()
+           ? "kernel table, " + o.kernels.architecture + " row" +
+                 (!eight_bit             ? ""
+                  : m.quant.block_scaled ? ", gemm_fp8: weights scaled per block"
+                                         : ", gemm_fp8_tensorwise: scales per tensor or channel")
+           : std::string("planner default")) +
+      "), HBM efficiency " + Fixed(o.memory_efficiency, 2) + " (planner constant)");
   e.assumptions.push_back(
       "kernel cost " + Fixed(e.kernel_us, 1) + " us per kernel" +
       (o.kernel_us ? std::string(" (--kernel-us)")

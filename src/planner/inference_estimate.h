@@ -41,18 +41,21 @@
 //   generic: CUDA context + workspace (cuBLAS, NCCL; +0.25 GiB with TP) + the forward's peak plus
 //   FP32 logits for `batch` sequences, all inside memory_gib x gpu_memory_utilization.
 //   Each part is stated and can be overridden.
-// - Decode step (one token for each of `batch` sequences): max(memory time, compute time) + the
-//   forward's kernel costs + TP all-reduces + the engine's host time, where memory time reads the
-//   weights touched this step (MoE: only the experts the batch routes to, expected count
-//   E(1-(1-k/E)^batch)) and the batch's KV cache at HBM bandwidth x memory_efficiency; compute is
-//   2 x active params at the compute precision's peak x the GEMM efficiency + attention FLOPs at
-//   the 16-bit peak x the flash efficiency (the kernel table's row, InferOptions::kernels). Kernel
+// - Decode step (one token for each of `batch` sequences): a roofline per kernel class, summed
+//   (the GEMMs and the attention kernels run one after the other): max(weights read, GEMM time)
+//   + max(KV read, attention time) + the forward's kernel costs + TP all-reduces + the engine's
+//   host time. Reads: the weights touched this step (MoE: only the experts the batch routes to,
+//   expected count E(1-(1-k/E)^batch)) and the batch's KV cache at HBM bandwidth x
+//   memory_efficiency; GEMM time: 2 x active params at the compute precision's peak x the GEMM
+//   efficiency (FP8 / INT8: gemm_fp8_tensorwise for scales per tensor or channel, gemm_fp8 for a
+//   checkpoint scaled per block); attention time: its FLOPs at the 16-bit peak x the flash
+//   efficiency (the kernel table's row, InferOptions::kernels). Kernel
 //   costs: kernels per forward (kKernelsPerLayer ...) x the time per kernel of the engine (CUDA
 //   graphs or launched one by one). TP all-reduces: NCCL's pick among ring, tree and NVLS
 //   (planner/comm_model.h AllReduceSeconds).
-// - Prefill of `prompt_tokens` x batch: max(compute time, weight-read time) + the same kernel
-//   costs + TP all-reduces of the activations + the host time (the roofline: the GEMMs stream the
-//   weights while they compute, so the two overlap rather than add).
+// - Prefill of `prompt_tokens` x batch: max(GEMM time, weight-read time) + attention time + the
+//   same kernel costs + TP all-reduces of the activations + the host time (the GEMMs stream the
+//   weights while they compute, so those two overlap rather than add; attention comes after).
 // - With output_tokens (OSL): TTFT = the prefill; TPOT = the decode step at the mean context
 //   prompt + OSL / 2; end to end = TTFT + (OSL - 1) x TPOT; output tokens per second of `batch`
 //   sequences started together; and the same at the largest batch the KV cache holds at prompt +
@@ -285,10 +288,15 @@ struct InferEstimate {
   double prefill_kernel_seconds = 0;    // fixed kernel costs of the prefill forward
   double decode_ms_per_token = 0;       // one decode step for the whole batch
   double decode_tokens_per_second = 0;  // batch / step
-  std::string decode_bound;             // "memory" or "compute"
+  std::string decode_bound;             // "memory", "compute" or "mixed" (GEMMs one, attention the
+                                        // other)
   // The decode step's parts, ms: max(memory, compute) + kernels + TP all-reduces + host.
-  double decode_memory_ms = 0;
-  double decode_compute_ms = 0;
+  double decode_memory_ms = 0;   // weights and KV read
+  double decode_compute_ms = 0;  // GEMM and attention FLOPs
+  // The step's two kernel classes, each its own roofline: max(weights read, GEMM FLOPs) and
+  // max(KV read, attention FLOPs); the step is their sum + kernels + all-reduces + host.
+  double decode_gemm_ms = 0;
+  double decode_attention_ms = 0;
   double decode_kernel_ms = 0;
   double decode_comm_ms = 0;
   double decode_host_ms = 0;

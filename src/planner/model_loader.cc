@@ -457,6 +457,7 @@ Status ParseCompressedTensors(const json& q, const std::string& where, QuantSpec
       act = atype == "float" ? "fp8" : "int8";
     }
   }
+  s.block_scaled = strategy == "block" || strategy == "group";
   s.label = "compressed-tensors " + std::string(type == "float" ? "float" : "int") +
             std::to_string(bits) + " weights (" + strategy + "), " + act + " activations";
   return Status::Ok();
@@ -493,6 +494,7 @@ Result<QuantSpec> ParseQuantization(const json& q, std::string_view origin) {
       const int64_t cols = (*b)[1].get<int64_t>();
       s.bytes_per_weight += 4.0 / double(rows * cols);  // one FP32 scale per block
       s.label = "fp8 block " + std::to_string(rows) + "x" + std::to_string(cols);
+      s.block_scaled = true;
     } else {
       s.label = "fp8 per tensor";  // one scale per matrix: negligible
     }

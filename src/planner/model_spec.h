@@ -112,6 +112,10 @@ struct QuantSpec {
   bool experts = true;
   bool shared_experts = true;
   QuantActivations activations = QuantActivations::kSixteenBit;
+  // 8-bit matmuls with a scale per block or group of the weights (FP8 weight_block_size,
+  // compressed-tensors strategy "block" / "group"): DeepSeek-V3's recipe, whose GEMMs apply the
+  // scales inside the K loop; per-tensor and per-channel scales are applied once in the epilogue.
+  bool block_scaled = false;
   // Layers an entry of modules_to_not_convert / ignore / ignored_layers names by index
   // ("model.layers.0.mlp.down_proj"): that layer's part is kept 16-bit. A projection inside a part
   // keeps the whole part 16-bit (stated in notes).

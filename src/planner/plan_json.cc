@@ -94,7 +94,8 @@ json InferJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& 
   j["decode_parts_ms"] = {
       {"memory", e.decode_memory_ms},  {"compute", e.decode_compute_ms},
       {"kernels", e.decode_kernel_ms}, {"tp_comm", e.decode_comm_ms},
-      {"host", e.decode_host_ms},      {"ep_all_to_all", e.decode_ep_all_to_all_ms}};
+      {"host", e.decode_host_ms},      {"ep_all_to_all", e.decode_ep_all_to_all_ms},
+      {"gemms", e.decode_gemm_ms},     {"attention", e.decode_attention_ms}};
   j["prefill_parts_seconds"]["ep_all_to_all"] = e.prefill_ep_all_to_all_seconds;
   j["ep"] = e.ep;
   j["ep_all_to_all"] = e.ep > 1 && o.ep_all_to_all;

@@ -227,9 +227,12 @@ TEST(InferenceTest, PrefillOverlapsWeightReadsWithCompute) {
   const double read = 16'060'522'496.0 / (MemoryBytesPerSecond(H100()) * 0.8);
   EXPECT_NEAR(e->prefill_memory_seconds, read, 1e-12);
   EXPECT_LT(e->prefill_compute_seconds, read);
-  // The forward's fixed kernel costs come on top: 326 kernels x 4 us (vLLM, CUDA graphs).
+  // The forward's fixed kernel costs come on top: 326 kernels x 4 us (vLLM, CUDA graphs), and
+  // attention, a kernel of its own after the GEMMs: 16 tokens x 4 x 32 layers x 4096 x 8 (half
+  // the prompt, causal) = 67,108,864 FLOPs at 0.6 of the 989.5 TFLOP/s BF16 peak.
   EXPECT_NEAR(e->prefill_kernel_seconds, 326 * 4e-6, 1e-12);
-  EXPECT_NEAR(e->prefill_seconds, read + e->prefill_kernel_seconds, 1e-12);
+  const double attention = 67'108'864.0 / (989.5e12 * 0.6);
+  EXPECT_NEAR(e->prefill_seconds, read + attention + e->prefill_kernel_seconds, 1e-12);
   // A long prompt is bound by compute: then the weight read adds nothing.
   o.context = 8192;
   e = EstimateInference(Preset("Llama-3-8B"), H100(), o);
@@ -421,8 +424,16 @@ TEST(InferenceTest, EfficiencyFromTheKernelTable) {
   ASSERT_TRUE(e.has_value());
   EXPECT_DOUBLE_EQ(e->gemm_efficiency, o.kernels.gemm_16bit.value);
   EXPECT_DOUBLE_EQ(e->attention_efficiency, o.kernels.flash.value);
+  // FP8 with a scale per tensor or channel (vLLM's --quantization fp8, ModelOpt's checkpoints)
+  // runs at the tensorwise figure; a checkpoint with a scale per block (weight_block_size, as
+  // DeepSeek-V3's) at the blockwise one.
   o.precision = hw::Precision::kFp8;
   e = EstimateInference(m, H100(), o);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_DOUBLE_EQ(e->gemm_efficiency, o.kernels.gemm_fp8_tensorwise.value);
+  ModelSpec blocks = m;
+  blocks.quant.block_scaled = true;
+  e = EstimateInference(blocks, H100(), o);
   ASSERT_TRUE(e.has_value());
   EXPECT_DOUBLE_EQ(e->gemm_efficiency, o.kernels.gemm_fp8.value);
   o.compute_efficiency = 0.5;

@@ -454,6 +454,7 @@ TEST(ModelLoaderTest, QuantizationConfigPricesScales) {
     QuantMethod method;
     double bytes;  // per weight, scales included
     const char* label;
+    bool block_scaled = false;  // a scale per block of the weights (the GEMMs apply it per tile)
   };
   const std::vector<Case> table = {
       // MXFP4: 4 bits + one 8-bit scale per 32 -> 4.25 / 8.
@@ -462,7 +463,10 @@ TEST(ModelLoaderTest, QuantizationConfigPricesScales) {
       {{{"quant_method", "fp8"}, {"weight_block_size", {128, 128}}},
        QuantMethod::kFp8,
        1.000244140625,
-       "fp8 block 128x128"},
+       "fp8 block 128x128",
+       true},
+      // FP8 with one scale per tensor.
+      {{{"quant_method", "fp8"}}, QuantMethod::kFp8, 1.0, "fp8 per tensor"},
       // AWQ 4-bit group 128: (4 + (16 + 4)/128) / 8 = 0.51953125.
       {{{"quant_method", "awq"}, {"bits", 4}, {"group_size", 128}, {"zero_point", true}},
        QuantMethod::kIntGroup,
@@ -482,6 +486,7 @@ TEST(ModelLoaderTest, QuantizationConfigPricesScales) {
     EXPECT_EQ(m->quant.method, c.method) << c.label;
     EXPECT_DOUBLE_EQ(m->quant.bytes_per_weight, c.bytes) << c.label;
     EXPECT_EQ(m->quant.label, c.label);
+    EXPECT_EQ(m->quant.block_scaled, c.block_scaled) << c.label;
   }
   nlohmann::json j = Llama();
   j["quantization_config"] = {{"quant_method", "bitsandbytes"}};
