@@ -290,7 +290,8 @@ struct InferEstimate {
   double decode_tokens_per_second = 0;  // batch / step
   std::string decode_bound;             // "memory", "compute" or "mixed" (GEMMs one, attention the
                                         // other)
-  // The decode step's parts, ms: max(memory, compute) + kernels + TP all-reduces + host.
+  // The decode step's parts, ms: gemms + attention + kernels + TP all-reduces + host (memory and
+  // compute are the reads and the FLOPs of both classes, for the record).
   double decode_memory_ms = 0;   // weights and KV read
   double decode_compute_ms = 0;  // GEMM and attention FLOPs
   // The step's two kernel classes, each its own roofline: max(weights read, GEMM FLOPs) and
