@@ -45,19 +45,28 @@ cluster::NodeSpec Node(const std::string& name, int gpus, const std::string& mod
   return n;
 }
 
+// The options every service in these tests starts from: its data directory, its nodes, and no
+// fsync on every commit (synchronous_full off: these tests do not crash the machine). Each test
+// adds its own.
+ServiceOptions BasicOptions(const std::filesystem::path& dir,
+                            std::vector<cluster::NodeSpec> nodes) {
+  ServiceOptions opt;
+  opt.data_dir = dir;
+  opt.nodes = std::move(nodes);
+  opt.synchronous_full = false;
+  return opt;
+}
+
 // One service on a free port, torn down (jobs left running are killed by the test's end).
 struct Server {
   explicit Server(const std::filesystem::path& dir, std::vector<cluster::NodeSpec> nodes,
                   int max_connections = 64, const discovery::NvmlLibrary* nvml = nullptr,
                   std::vector<queue::QueueSpec> queues = {},
                   const std::function<void(ServiceOptions&)>& tweak = nullptr) {
-    ServiceOptions opt;
+    ServiceOptions opt = BasicOptions(dir, std::move(nodes));
     opt.scheduler.queues = std::move(queues);
-    opt.data_dir = dir;
-    opt.nodes = std::move(nodes);
     opt.stop_grace = 300ms;
     opt.tick = 10ms;
-    opt.synchronous_full = false;
     opt.nvml = nvml;
     opt.nvml_interval = 50ms;
     if (tweak) tweak(opt);
@@ -781,12 +790,9 @@ TEST(ServiceTest, TheJobOrderIsSetByTheQueueConfiguration) {
     auto c = s.Client(s.admin_token);
     EXPECT_EQ(Body(c->Get("/api/v1/queues"))["order"], "fifo");
   }
-  ServiceOptions opt;
-  opt.data_dir = dir.path();
-  opt.nodes = {Node("n", 1)};
+  ServiceOptions opt = BasicOptions(dir.path(), {Node("n", 1)});
   opt.scheduler.order = "priority";
   opt.order_given = true;
-  opt.synchronous_full = false;
   auto refused = PoolService::Start(opt, std::make_unique<executor::LocalExecutor>());
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code(), StatusCode::kFailedPrecondition);
@@ -823,12 +829,9 @@ TEST(ServiceTest, AQueueChangeSurvivesARestart) {
     EXPECT_EQ(q["source"], "api");
   }
   {
-    ServiceOptions opt;
-    opt.data_dir = dir.path();
-    opt.nodes = {Node("a", 2)};
+    ServiceOptions opt = BasicOptions(dir.path(), {Node("a", 2)});
     opt.scheduler.queues = file;
     opt.queues_file = "q.yaml";
-    opt.synchronous_full = false;
     auto refused = PoolService::Start(opt, std::make_unique<executor::LocalExecutor>());
     ASSERT_FALSE(refused.has_value());
     const std::string m = refused.error().message();
@@ -1630,11 +1633,8 @@ TEST(ServiceTest, AJobEndingAsItsTimeLimitComesIsNotStopped) {
   const auto clock = [&now_ms] { return now_ms.load(); };
   auto executor = std::make_unique<gpupool::testing::ScriptedExecutor>(clock, true);
   auto& x = *executor;
-  ServiceOptions opt;
-  opt.data_dir = dir.path();
-  opt.nodes = {Node("a", 1)};
+  ServiceOptions opt = BasicOptions(dir.path(), {Node("a", 1)});
   opt.tick = 1ms;
-  opt.synchronous_full = false;
   opt.now_ms = clock;
   std::string token;
   auto service = PoolService::Start(opt, std::move(executor), &token);
@@ -1671,13 +1671,10 @@ class HistoryPool {
   void Start() {
     auto executor = std::make_unique<gpupool::testing::ScriptedExecutor>(clock_, true);
     x_ = executor.get();
-    ServiceOptions opt;
-    opt.data_dir = dir_;
-    opt.nodes = {Node("a", 1)};
+    ServiceOptions opt = BasicOptions(dir_, {Node("a", 1)});
     opt.scheduler.order = order_;
     opt.scheduler.policy = "bestfit";
     opt.tick = 1ms;
-    opt.synchronous_full = false;
     opt.now_ms = clock_;
     auto s = PoolService::Start(opt, std::move(executor));
     ASSERT_TRUE(s.has_value()) << s.error().ToString();
@@ -1731,6 +1728,15 @@ class HistoryPool {
     EXPECT_EQ(Step(), std::vector<std::int64_t>{id});
     EXPECT_EQ(EndAfter(id, s), std::vector<std::int64_t>{});
   }
+  // The history the tests below rank by: ann's three jobs of 60 s (1-3), then bob's three of
+  // 3600 s (4-6), each alone (three is the estimator's minimum for a user's class); then cat's
+  // job 7 takes the GPU.
+  void RunClassHistoryThenHoldTheGpu() {
+    for (int k = 0; k < 3; ++k) RunAlone("ann", 60);
+    for (int k = 0; k < 3; ++k) RunAlone("bob", 3600);
+    EXPECT_EQ(Submit("cat"), 7);
+    EXPECT_EQ(Step(), std::vector<std::int64_t>{7});
+  }
   std::string State(std::int64_t id) {
     auto job = service_->GetJob(users_.at("admin"), id);
     return job ? (*job)["state"].get<std::string>() : job.error().message;
@@ -1755,10 +1761,7 @@ TEST(ServiceTest, GittinsStartsAJobOfAShortClassBeforeAnEarlierOneOfALongClass) 
   TempDir dir;
   HistoryPool pool(dir.path(), "gittins");
   pool.Start();
-  for (int k = 0; k < 3; ++k) pool.RunAlone("ann", 60);    // jobs 1-3
-  for (int k = 0; k < 3; ++k) pool.RunAlone("bob", 3600);  // jobs 4-6
-  EXPECT_EQ(pool.Submit("cat"), 7);
-  EXPECT_EQ(pool.Step(), std::vector<std::int64_t>{7});
+  pool.RunClassHistoryThenHoldTheGpu();
   EXPECT_EQ(pool.Submit("bob"), 8);
   EXPECT_EQ(pool.Step(), std::vector<std::int64_t>{});
   EXPECT_EQ(pool.Submit("ann"), 9);
@@ -1778,10 +1781,7 @@ TEST(ServiceTest, TheHistoryOfFinishedJobsSurvivesARestart) {
   TempDir dir;
   HistoryPool pool(dir.path(), "gittins");
   pool.Start();
-  for (int k = 0; k < 3; ++k) pool.RunAlone("ann", 60);
-  for (int k = 0; k < 3; ++k) pool.RunAlone("bob", 3600);
-  EXPECT_EQ(pool.Submit("cat"), 7);
-  EXPECT_EQ(pool.Step(), std::vector<std::int64_t>{7});
+  pool.RunClassHistoryThenHoldTheGpu();
   EXPECT_EQ(pool.Submit("bob"), 8);
   EXPECT_EQ(pool.Submit("ann"), 9);
   EXPECT_EQ(pool.Step(), std::vector<std::int64_t>{});
@@ -1804,10 +1804,7 @@ TEST(ServiceTest, QssfRanksByTheLearnedMeanRunTimeOfTheJobsClass) {
   TempDir dir;
   HistoryPool pool(dir.path(), "qssf");
   pool.Start();
-  for (int k = 0; k < 3; ++k) pool.RunAlone("ann", 60);
-  for (int k = 0; k < 3; ++k) pool.RunAlone("bob", 3600);
-  EXPECT_EQ(pool.Submit("cat"), 7);
-  EXPECT_EQ(pool.Step(), std::vector<std::int64_t>{7});
+  pool.RunClassHistoryThenHoldTheGpu();
   EXPECT_EQ(pool.Submit("bob"), 8);
   EXPECT_EQ(pool.Submit("ann"), 9);
   EXPECT_EQ(pool.Step(), std::vector<std::int64_t>{});
@@ -1820,13 +1817,10 @@ TEST(ServiceTest, QssfRanksByTheLearnedMeanRunTimeOfTheJobsClass) {
 TEST(ServiceTest, PreemptWithAnOrderThatNeverPreemptsNeedsQueuesGivenOrStored) {
   TempDir dir;
   const auto start = [&](std::vector<queue::QueueSpec> queues) {
-    ServiceOptions opt;
-    opt.data_dir = dir.path();
-    opt.nodes = {Node("a", 1)};
+    ServiceOptions opt = BasicOptions(dir.path(), {Node("a", 1)});
     opt.scheduler.order = "fifo";
     opt.scheduler.preemption = true;
     opt.scheduler.queues = std::move(queues);
-    opt.synchronous_full = false;
     return PoolService::Start(opt, std::make_unique<executor::LocalExecutor>());
   };
   {
@@ -2009,10 +2003,7 @@ TEST(ServiceTest, ExperimentsAreListedAndReadByNameWithBadFilesNamed) {
   std::ofstream(exp / "bad.json") << R"({"trace": "t", "policies": [{"policy": 3}]})";
   std::ofstream(exp / "notes.txt") << "not listed";
   TempDir data;
-  ServiceOptions opt;
-  opt.data_dir = data.path();
-  opt.nodes = {Node("a", 1)};
-  opt.synchronous_full = false;
+  ServiceOptions opt = BasicOptions(data.path(), {Node("a", 1)});
   auto service = PoolService::Start(opt, std::make_unique<executor::LocalExecutor>());
   ASSERT_TRUE(service.has_value());
   std::string token;
