@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <set>
+#include <string>
 
 #include "executor/exit_record.h"
 #include "executor_test_util.h"
@@ -33,6 +34,12 @@ std::set<std::string> OpenFds(int pid) {
   return fds;
 }
 
+std::string Listed(const std::set<std::string>& fds) {
+  std::string out;
+  for (const std::string& fd : fds) out += (out.empty() ? "" : " ") + fd;
+  return "open descriptors: " + out;
+}
+
 TEST(ShepherdTest, IsolatesTheJobAndWritesItsExitRecord) {
   testing::ScratchDir dir;
   const std::filesystem::path job_dir = dir.path() / "job";  // created by StartShepherd
@@ -52,12 +59,14 @@ TEST(ShepherdTest, IsolatesTheJobAndWritesItsExitRecord) {
   EXPECT_EQ(testing::StatField(job, 4), std::to_string(shepherd));
   EXPECT_EQ(testing::ReadFile("/proc/" + std::to_string(shepherd) + "/comm"), "gp-shepherd\n");
   // Nothing of the service's survives in either process: just stdin, stdout and stderr.
-  // (Until the job has exec'd, it may still hold the shepherd's close-on-exec descriptors: wait
-  // for both, as for the shepherd; under a loaded machine the exec can come late.)
-  EXPECT_TRUE(testing::WaitFor([&] { return OpenFds(shepherd).size() == 3; }));
-  EXPECT_TRUE(testing::WaitFor([&] { return OpenFds(job).size() == 3; }));
-  EXPECT_EQ(OpenFds(shepherd), (std::set<std::string>{"0", "1", "2"}));
-  EXPECT_EQ(OpenFds(job), (std::set<std::string>{"0", "1", "2"}));
+  // (Until the job has exec'd, it may still hold the shepherd's close-on-exec descriptors, and
+  // right after its exec `sleep` opens and closes files of its own while it sets its locale: so
+  // wait until each process holds exactly these three. A leaked descriptor is never closed, so
+  // the wait then fails.)
+  const std::set<std::string> stdio{"0", "1", "2"};
+  EXPECT_TRUE(testing::WaitFor([&] { return OpenFds(shepherd) == stdio; }))
+      << Listed(OpenFds(shepherd));
+  EXPECT_TRUE(testing::WaitFor([&] { return OpenFds(job) == stdio; })) << Listed(OpenFds(job));
   EXPECT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(job) + "/fd/1"),
             job_dir / "stdout.log");
   EXPECT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(job) + "/fd/0"), "/dev/null");
