@@ -374,7 +374,8 @@ Result<TrainEstimate> EstimateEncoderDecoderTraining(const ModelProfile& prof,
   const double peak16 = *PeakTflops(gpu, sixteen.value_or(o.precision)) * 1e12;
   const double peak_train = *PeakTflops(gpu, o.precision) * 1e12;
   const double gemm16 = o.compute_efficiency.value_or(o.kernels.gemm_16bit.value);
-  e.gemm_efficiency = fp8 ? o.fp8_compute_efficiency.value_or(o.kernels.gemm_fp8.value) : gemm16;
+  const double fp8_gemm = o.kernels.Fp8Gemm(o.fp8_recipe == Fp8Recipe::kBlockwise).value;
+  e.gemm_efficiency = fp8 ? o.fp8_compute_efficiency.value_or(fp8_gemm) : gemm16;
   const double rate_linear = peak_train * e.gemm_efficiency;
   const double rate_attn =
       peak16 * (o.flash_attention ? o.flash_efficiency.value_or(o.kernels.flash.value) : gemm16);

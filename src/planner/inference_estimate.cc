@@ -466,17 +466,15 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
     }
     return c;
   };
-  // Efficiencies: the option, else the kernel table's row (8-bit matmuls at gemm_fp8), else 0.6.
+  // Efficiencies: the option, else the kernel table's row, else 0.6. 8-bit matmuls take the FP8
+  // figure for the checkpoint's scaling: per block (DeepSeek-V3's recipe) or per tensor / channel
+  // (vLLM's --quantization fp8, ModelOpt's checkpoints, FP8-dynamic, INT8 W8A8, a preset).
   const bool eight_bit = compute == hw::Precision::kFp8 || compute == hw::Precision::kInt8;
   if (o.compute_efficiency) {
     e.gemm_efficiency = e.attention_efficiency = *o.compute_efficiency;
   } else if (o.kernels.loaded()) {
-    // 8-bit: block-scaled checkpoints at gemm_fp8 (DeepSeek-V3's blockwise recipe), per-tensor
-    // and per-channel scales (vLLM's --quantization fp8, ModelOpt's TensorRT-LLM checkpoints,
-    // FP8-dynamic, INT8 W8A8) at gemm_fp8_tensorwise.
-    e.gemm_efficiency = !eight_bit             ? o.kernels.gemm_16bit.value
-                        : m.quant.block_scaled ? o.kernels.gemm_fp8.value
-                                               : o.kernels.gemm_fp8_tensorwise.value;
+    e.gemm_efficiency =
+        eight_bit ? o.kernels.Fp8Gemm(m.quant.block_scaled).value : o.kernels.gemm_16bit.value;
     e.attention_efficiency = o.kernels.flash.value;
   } else {
     e.gemm_efficiency = e.attention_efficiency = kDefaultInferComputeEfficiency;
@@ -502,8 +500,8 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   // streams the KV cache, max(KV read, attention FLOPs). A step whose GEMMs are compute-bound and
   // whose attention is memory-bound pays both, which one max over the whole step would hide.
   struct Step {
-    double memory = 0, compute = 0, comm = 0, all_to_all = 0, total = 0;
     double gemm_memory = 0, gemm_compute = 0, attn_memory = 0, attn_compute = 0;
+    double comm = 0, all_to_all = 0, total = 0;
   };
   const auto decode_step = [&](int b, int64_t ctx) {
     Step st;
@@ -522,8 +520,6 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
     st.gemm_compute = double(b) * 2.0 * active_linear / tp / (peak * e.gemm_efficiency);
     st.attn_compute =
         double(b) * AttentionFlopsPerToken(m, double(ctx)) / tp / (peak16 * e.attention_efficiency);
-    st.memory = st.gemm_memory + st.attn_memory;
-    st.compute = st.gemm_compute + st.attn_compute;
     const Comm c = forward_comm(double(b));
     st.comm = c.allreduce;
     st.all_to_all = c.all_to_all;
@@ -567,8 +563,8 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   e.decode_bound = step.gemm_memory >= step.gemm_compute
                        ? (step.attn_memory >= step.attn_compute ? "memory" : "mixed")
                        : (step.attn_memory >= step.attn_compute ? "mixed" : "compute");
-  e.decode_memory_ms = step.memory * 1e3;
-  e.decode_compute_ms = step.compute * 1e3;
+  e.decode_memory_ms = (step.gemm_memory + step.attn_memory) * 1e3;
+  e.decode_compute_ms = (step.gemm_compute + step.attn_compute) * 1e3;
   e.decode_gemm_ms = std::max(step.gemm_memory, step.gemm_compute) * 1e3;
   e.decode_attention_ms = std::max(step.attn_memory, step.attn_compute) * 1e3;
   e.decode_kernel_ms = kernel_seconds * 1e3;

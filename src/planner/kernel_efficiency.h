@@ -26,9 +26,10 @@ namespace gpupool::planner {
 struct KernelEfficiency {
   std::string architecture;  // the row used: the GPU's architecture, or "default"
   hw::Sourced gemm_16bit;    // asymptotic share of the 16-bit dense peak a large GEMM reaches
-  hw::Sourced gemm_fp8;      // the same for FP8 GEMMs, of the FP8 dense peak (serving; training's
-                             // blockwise recipe, DeepSeek-V3's 128-element block scales)
-  hw::Sourced gemm_fp8_tensorwise;  // FP8 training GEMMs with tensorwise scaling (TE, torchao)
+  hw::Sourced gemm_fp8;      // the same for FP8 GEMMs, of the FP8 dense peak, with a scale per
+                             // block (DeepSeek-V3's recipe: 128-element block scales)
+  hw::Sourced gemm_fp8_tensorwise;  // FP8 GEMMs with a scale per tensor or channel (TE, torchao,
+                                    // ModelOpt and vLLM's fp8 checkpoints)
   hw::Sourced flash;      // share of the 16-bit dense peak flash attention reaches (serving)
   hw::Sourced flash_fa2;  // training under pytorch: flash-attn 2 (SDPA), counting the full
                           // s x s score FLOPs as MFU does
@@ -36,6 +37,12 @@ struct KernelEfficiency {
   hw::Sourced fp8_tp_overlap;  // share of TP communication hidden when training in FP8 (TE)
   hw::Sourced nccl_sm_share;   // share of the SMs NCCL's kernels occupy while they overlap compute
   bool loaded() const { return !architecture.empty(); }
+  // The FP8 GEMM figure for a scaling: per block (the GEMM applies the scales inside its K loop)
+  // or per tensor / channel (applied once in the epilogue). Training's --fp8-recipe and a served
+  // checkpoint's quantization_config both choose through this.
+  const hw::Sourced& Fp8Gemm(bool block_scaled) const {
+    return block_scaled ? gemm_fp8 : gemm_fp8_tensorwise;
+  }
 };
 
 struct KernelEfficiencyTable {

@@ -338,6 +338,13 @@ std::vector<int> BalancedStageLayerCounts(const std::vector<double>& layer_cost,
 
 namespace {
 
+// Share of the layers fully recomputed: all with full, one in recompute_every with layer.
+double RecomputedShare(const Layout& l) {
+  if (l.recompute == Recompute::kFull) return 1.0;
+  if (l.recompute == Recompute::kLayer) return 1.0 / l.recompute_every;
+  return 0.0;
+}
+
 Status CheckLayout(const ModelSpec& m, const TrainOptions& o, Layout& l) {
   auto bad = [](std::string s) { return Status::InvalidArgument(std::move(s)); };
   const auto str = [](auto v) { return std::to_string(v); };
@@ -452,8 +459,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   const Framework fw = ResolveFramework(o.framework, l.zero);
   e.framework = fw;
   const double gemm16 = o.compute_efficiency.value_or(o.kernels.gemm_16bit.value);
-  const hw::Sourced& fp8_row =
-      o.fp8_recipe == Fp8Recipe::kBlockwise ? o.kernels.gemm_fp8 : o.kernels.gemm_fp8_tensorwise;
+  const hw::Sourced& fp8_row = o.kernels.Fp8Gemm(o.fp8_recipe == Fp8Recipe::kBlockwise);
   e.gemm_efficiency = fp8 ? o.fp8_compute_efficiency.value_or(fp8_row.value) : gemm16;
   const double rate_linear = peak_train * e.gemm_efficiency;
   const double flash_eff = o.flash_efficiency.value_or(
@@ -533,10 +539,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       l.tp > 1
           ? GroupCollectiveSeconds(Collective::kAllReduce, tokens_mb * h * 2.0, l.tp, 1, o.fabric)
           : 0.0;
-  // Share of the layers fully recomputed: all with full, one in recompute_every with layer.
-  const double rc_share = l.recompute == Recompute::kFull    ? 1.0
-                          : l.recompute == Recompute::kLayer ? 1.0 / l.recompute_every
-                                                             : 0.0;
+  const double rc_share = RecomputedShare(l);
   // The recompute mode of layer i (0-based in the model): layer mode recomputes the k-th, 2k-th,
   // ... layer (1-based) in full and keeps every activation of the others.
   const auto layer_recompute = [&l](int i) {
@@ -572,11 +575,10 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   const double passes = 3.0 + rc_share;
   // Per token per layer on one GPU: the element-wise kernels in every pass, FP8's casts, and with
   // eager attention the passes over the scores.
-  const double full_rc = rc_share;
   auto layer_bytes = [&](bool moe_layer) {
     double b = passes *
                ElementwiseBytesPerToken(m, moe_layer, fw, o.elementwise_bytes_per_hidden, l.tp, sp);
-    if (fp8) b += Fp8CastBytesPerToken(m, moe_layer, fw, l.tp, full_rc);
+    if (fp8) b += Fp8CastBytesPerToken(m, moe_layer, fw, l.tp, rc_share);
     return b;
   };
   const double dense_layer_bytes = layer_bytes(false);
@@ -584,7 +586,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   e.elementwise_bytes_per_token_layer =
       ElementwiseBytesPerToken(m, m.IsMoe(), fw, o.elementwise_bytes_per_hidden, l.tp, sp);
   e.fp8_cast_bytes_per_token_layer =
-      fp8 ? Fp8CastBytesPerToken(m, m.IsMoe(), fw, l.tp, full_rc) : 0.0;
+      fp8 ? Fp8CastBytesPerToken(m, m.IsMoe(), fw, l.tp, rc_share) : 0.0;
   double score_bytes = 0;
   if (!o.flash_attention) {
     const double per_score = m.ffn_kind == FfnKind::kPlain ? 9.0 : 6.0;
@@ -998,9 +1000,7 @@ TrainBasis TrainingBasis(const ModelSpec& m, const hw::GpuModel& gpu, const Trai
                        std::to_string(o.fabric.gpus_per_node) + ", " + out +
                        " per GPU between nodes; a ring over g GPUs of each node gets g rails");
   if (l.tp > 1) {
-    const double n_tp = 4.0 + (l.recompute == Recompute::kFull    ? 2.0
-                               : l.recompute == Recompute::kLayer ? 2.0 / l.recompute_every
-                                                                  : 0.0);
+    const double n_tp = 4.0 + 2.0 * RecomputedShare(l);
     b.modelled.push_back("TP: " + Fix(n_tp, n_tp == std::floor(n_tp) ? 0 : 2) +
                          " all-reduce volumes of tokens x h x 2 B per layer per microbatch, " +
                          Fix(100 * e.tp_overlap, 0) + " % hidden");
@@ -1057,9 +1057,7 @@ TrainBasis TrainingBasis(const ModelSpec& m, const hw::GpuModel& gpu, const Trai
            : std::string(" (given: --framework)")));
   b.assumptions.push_back(
       Figure(fp8 ? "FP8 GEMM efficiency" : "GEMM efficiency",
-             fp8 ? (o.fp8_recipe == Fp8Recipe::kBlockwise ? o.kernels.gemm_fp8
-                                                          : o.kernels.gemm_fp8_tensorwise)
-                 : o.kernels.gemm_16bit,
+             fp8 ? o.kernels.Fp8Gemm(o.fp8_recipe == Fp8Recipe::kBlockwise) : o.kernels.gemm_16bit,
              arch, fp8 ? o.fp8_compute_efficiency : o.compute_efficiency,
              fp8 ? "--fp8-efficiency" : "--efficiency"));
   if (fp8) {

@@ -157,6 +157,23 @@ TEST(EncoderDecoderTrainingTest, ActivationsOfBothStacksByHand) {
   EXPECT_NEAR(e->memory.activations_gib, bytes / kGiB, 1e-12);
 }
 
+TEST(EncoderDecoderTrainingTest, Fp8FollowsTheRecipeAsDecoderTrainingDoes) {
+  // FP8 on H100: the default tensorwise recipe at the table's gemm_fp8_tensorwise, --fp8-recipe
+  // blockwise at gemm_fp8, as for decoders (the encoder-decoder path once took gemm_fp8 always).
+  TrainOptions o = Train(8, 1, 512, 128);
+  o.fabric = testing::WithNetwork(testing::H100());
+  o.kernels = testing::KernelsFor(testing::H100());
+  o.precision = hw::Precision::kFp8;
+  auto tensorwise = EstimateTraining(Preset("T5-Base"), testing::H100(), o);
+  ASSERT_TRUE(tensorwise.has_value()) << tensorwise.error().ToString();
+  EXPECT_DOUBLE_EQ(tensorwise->gemm_efficiency, o.kernels.gemm_fp8_tensorwise.value);
+  o.fp8_recipe = Fp8Recipe::kBlockwise;
+  auto blockwise = EstimateTraining(Preset("T5-Base"), testing::H100(), o);
+  ASSERT_TRUE(blockwise.has_value());
+  EXPECT_DOUBLE_EQ(blockwise->gemm_efficiency, o.kernels.gemm_fp8.value);
+  EXPECT_NE(o.kernels.gemm_fp8.value, o.kernels.gemm_fp8_tensorwise.value);
+}
+
 TEST(EncoderDecoderTrainingTest, UnmodelledLayoutsAreRefusedWithTheReason) {
   TrainOptions pp = Train(8, 1, 512, 128);
   pp.layout.pp = 2;
