@@ -145,6 +145,8 @@ struct InferFlags {
   std::optional<double> overhead_gib;
   bool graphs_on = false;
   bool graphs_off = false;
+  std::string graph_padding;  // "on", "off" or empty (the engine's default)
+  std::string fp8_context;    // the same for --fp8-context-attention
 };
 
 void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOptions& o,
@@ -194,8 +196,12 @@ void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOp
             << F(e.decode_attention_ms) << " (reads " << F(e.decode_memory_ms) << ", FLOPs "
             << F(e.decode_compute_ms) << "), kernels " << F(e.decode_kernel_ms) << " ("
             << e.kernels_per_step << " x " << F(e.kernel_us, 1) << " us, "
-            << (e.cuda_graphs ? "CUDA graphs" : "no CUDA graphs") << "), TP all-reduces "
-            << F(e.decode_comm_ms) << ", host " << F(e.decode_host_ms) << "\n";
+            << (e.cuda_graphs ? "CUDA graphs" : "no CUDA graphs")
+            << (e.cuda_graph_padding && e.decode_graph_batch > o.batch
+                    ? ", padded to " + std::to_string(e.decode_graph_batch)
+                    : std::string())
+            << "), TP all-reduces " << F(e.decode_comm_ms) << ", host " << F(e.decode_host_ms)
+            << "\n";
   if (e.ep > 1) {
     std::cout << "  expert parallel    EP " << e.ep << " (" << m.moe.num_experts / e.ep
               << " routed experts per GPU per MoE layer): ";
@@ -219,6 +225,14 @@ void PrintInfer(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::InferOp
                       ? F(e.max_throughput_tokens_per_second, 0) + " output tokens/s (" +
                             F(e.max_throughput_tokens_per_second / o.tp, 0) +
                             " per GPU) at batch " + std::to_string(e.max_throughput_batch) +
+                            (e.max_throughput_graph_batch > e.max_throughput_batch
+                                 ? " (a graph of " + std::to_string(e.max_throughput_graph_batch) +
+                                       ")"
+                                 : std::string()) +
+                            (e.max_throughput_waves > 0
+                                 ? " over " + std::to_string(o.num_requests) + " requests in " +
+                                       std::to_string(e.max_throughput_waves) + " waves"
+                                 : std::string()) +
                             ", TPOT " + F(e.max_throughput_tpot_ms) + " ms"
                       : std::string("no sequence of prompt + output tokens fits"))
               << "\n";
@@ -284,6 +298,22 @@ void RunInfer(InferFlags& f, int& exit_code) {
                 exit_code);
   }
   if (f.graphs_on || f.graphs_off) o.cuda_graphs = f.graphs_on;
+  const auto on_off = [](const std::string& flag, const std::string& v,
+                         std::optional<bool>* out) -> Status {
+    if (v.empty()) return Status::Ok();
+    if (v != "on" && v != "off") {
+      return Status::InvalidArgument(flag + " must be on or off, not '" + v + "'");
+    }
+    *out = v == "on";
+    return Status::Ok();
+  };
+  if (Status s = on_off("--cuda-graph-padding", f.graph_padding, &o.cuda_graph_padding); !s.ok()) {
+    return Fail(s, exit_code);
+  }
+  if (Status s = on_off("--fp8-context-attention", f.fp8_context, &o.fp8_context_attention);
+      !s.ok()) {
+    return Fail(s, exit_code);
+  }
   if (Status s = ApplyServingKernels(*r, o); !s.ok()) return Fail(s, exit_code);
   auto engine = pl::ParseServingEngine(f.engine);
   if (!engine) return Fail(engine.error(), exit_code);
@@ -850,6 +880,17 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   infer->add_flag("--no-cuda-graphs,--enforce-eager", inf.graphs_off,
                   "kernels launched one by one (TensorRT-LLM's C++ session runtime before its "
                   "PyTorch backend, vLLM --enforce-eager)");
+  infer->add_option("--num-requests,--num-prompts", inf.o.num_requests,
+                    "requests of an offline throughput benchmark queued at once (trtllm-bench's "
+                    "dataset, vLLM's --num-prompts): max throughput over waves of the largest "
+                    "batch, the last holding the rest (default: the steady state)");
+  infer->add_option("--cuda-graph-padding", inf.graph_padding,
+                    "on|off: decode batches padded up to a captured CUDA graph size, their GEMMs "
+                    "and all-reduces run at it (default: on for trtllm, as trtllm-bench runs it; "
+                    "off for the other engines)");
+  infer->add_option("--fp8-context-attention", inf.fp8_context,
+                    "on|off: prefill attention in FP8 (TensorRT-LLM's FP8 context FMHA; default: "
+                    "on for trtllm with an FP8 KV cache and FP8 matmuls, else off)");
   infer->add_option("--kernel-us", inf.o.kernel_us,
                     "time per kernel beyond its bytes and FLOPs, microseconds (default " +
                         F(pl::kKernelUsCudaGraph, 1) + " with CUDA graphs, " +
@@ -862,11 +903,13 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
                   "HBM round trips in prefill)");
   infer->add_option("--max-num-seqs", inf.o.max_num_seqs,
                     "vllm: sequences the sampler's profile run covers (default as `vllm serve`: "
-                    "1024 on GPUs of 70 GiB and more other than the A100, else 256)");
+                    "1024 on GPUs of 70 GiB and more other than the A100, else 256); trtllm: "
+                    "max_batch_size (default 2048; with --output-len trtllm-bench's heuristic)");
   infer->add_option("--max-batched-tokens,--max-num-batched-tokens", inf.o.max_batched_tokens,
                     "tokens in one prefill forward, the activation peak (default as `vllm "
                     "serve`: 8192 on GPUs of 70 GiB and more other than the A100, else 2048; "
-                    "generic engine 8192)");
+                    "generic engine 8192; trtllm max_num_tokens, 8192, with --output-len "
+                    "trtllm-bench's heuristic)");
   infer->callback([&exit_code] { RunInfer(inf, exit_code); });
 
   static TrainFlags tr;

@@ -65,6 +65,40 @@ bool UsesCudaGraphs(ServingEngine e) {
          e == ServingEngine::kTensorRtLlm;
 }
 
+TrtllmBenchSettings TrtllmBenchHeuristic(double kv_cache_requests, int64_t isl, int64_t osl) {
+  TrtllmBenchSettings s;
+  if (!(kv_cache_requests > 0) || isl < 1 || osl < 1) return s;
+  const double raw_bs = std::min(kv_cache_requests, 4096.0);
+  const double raw_tokens = std::min(raw_bs * (1.0 + double(isl) / double(osl)), 32768.0);
+  const auto round_up = [](double v, double step) { return int64_t(std::ceil(v / step) * step); };
+  if (raw_bs < 256) {
+    s.max_batch_size = int(std::max<int64_t>(64, round_up(raw_bs, 32)));
+  } else if (raw_bs < 1024) {
+    s.max_batch_size = int(round_up(raw_bs, 128));
+  } else {
+    s.max_batch_size = int(round_up(raw_bs, 256));
+  }
+  if (raw_tokens < 4096) {
+    s.max_num_tokens = std::max<int64_t>(2048, round_up(raw_tokens, 256));
+  } else if (raw_tokens < 8192) {
+    s.max_num_tokens = round_up(raw_tokens, 512);
+  } else {
+    s.max_num_tokens = round_up(raw_tokens, 1024);
+  }
+  // Without chunked prefill a prompt must fit one iteration.
+  if (s.max_num_tokens < isl) s.max_num_tokens = isl + s.max_batch_size;
+  return s;
+}
+
+int TrtllmCudaGraphBatch(int batch, int max_batch_size, int64_t max_num_tokens) {
+  const int64_t bound = std::min<int64_t>(max_batch_size, max_num_tokens);
+  if (batch < 1 || batch > bound) return 0;
+  for (const int size : kTrtllmCudaGraphBatchSizes) {
+    if (size >= batch) return int(std::min<int64_t>(size, bound));
+  }
+  return 0;
+}
+
 double EpAllToAllBytes(const ModelSpec& m, double tokens) {
   if (!m.IsMoe()) return 0;
   return tokens * double(m.moe.top_k) * double(m.hidden) * kEpActivationBytes;
@@ -362,12 +396,33 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   for (char& c : lower_name) c = char(std::tolower(static_cast<unsigned char>(c)));
   const bool big_gpu = gpu.memory_gib.value >= 70 && lower_name.find("a100") == std::string::npos;
   const bool vllm = UsesVllmAccounting(o.engine);
-  e.max_batched_tokens = o.max_batched_tokens.value_or(vllm && !big_gpu ? 2048 : 8192);
+  const bool trtllm = o.engine == ServingEngine::kTensorRtLlm;
+  double memory_total_gib = gpu.memory_gib.value;
+  if ((vllm || trtllm) && gpu.cuda_total_gib.value > 0) memory_total_gib = gpu.cuda_total_gib.value;
+  const double prompt = double(o.prompt_tokens > 0 ? o.prompt_tokens : o.context);
+  int64_t default_tokens = vllm && !big_gpu ? 2048 : 8192;
   // vLLM V1's serve defaults by device; V0's 256; TensorRT-LLM's max_batch_size 2048
   // (tensorrt_llm/llmapi/llm_args.py).
   int default_seqs = big_gpu ? 1024 : 256;
   if (o.engine == ServingEngine::kVllmV0) default_seqs = 256;
-  if (o.engine == ServingEngine::kTensorRtLlm) default_seqs = 2048;
+  if (trtllm) default_seqs = 2048;
+  if (trtllm && o.output_tokens > 0 && !o.max_batched_tokens && !o.max_num_seqs) {
+    // trtllm-bench's estimate of the sequences the KV cache holds: its fraction of all GPUs'
+    // memory less the weights, over the KV bytes of one sequence of prompt + output tokens.
+    const double seq_bytes =
+        KvBytesPerSequencePerGpu(m, tp, kv_bytes, int64_t(std::llround(prompt)) + o.output_tokens) *
+        tp;
+    const double requests = (memory_total_gib * kGiB - e.weights_bytes_per_gpu) * tp *
+                            o.gpu_memory_utilization / seq_bytes;
+    const TrtllmBenchSettings bench =
+        TrtllmBenchHeuristic(requests, int64_t(std::llround(prompt)), o.output_tokens);
+    if (bench.max_batch_size > 0) {
+      default_seqs = bench.max_batch_size;
+      default_tokens = bench.max_num_tokens;
+      e.trtllm_bench_settings = true;
+    }
+  }
+  e.max_batched_tokens = o.max_batched_tokens.value_or(default_tokens);
   e.max_num_seqs = o.max_num_seqs.value_or(default_seqs);
   if (e.max_batched_tokens < 1) {
     return Error(Status::InvalidArgument("--max-batched-tokens must be >= 1"));
@@ -377,7 +432,6 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   // residual + norm output (2 x 2h), QKV (2 bytes each), MLP gate/up/product (3 x 2 bytes).
   const double per_token = 4.0 * h + 2.0 * qkv / tp + 6.0 * ffn_tokens / tp;
   e.engine = std::string(ServingEngineName(o.engine));
-  const double prompt = double(o.prompt_tokens > 0 ? o.prompt_tokens : o.context);
   const double heads_per_gpu = double(m.num_heads) / tp;
   if (!o.flash_attention) {
     if (vllm) {
@@ -392,9 +446,6 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
     e.eager_scores_gib = heads_per_gpu * seqs * q * q * kEagerScoreBytes / kGiB;
   }
   e.forward_activation_gib = act_tokens * per_token / kGiB + e.eager_scores_gib;
-  double memory_total_gib = gpu.memory_gib.value;
-  const bool trtllm = o.engine == ServingEngine::kTensorRtLlm;
-  if ((vllm || trtllm) && gpu.cuda_total_gib.value > 0) memory_total_gib = gpu.cuda_total_gib.value;
   if (vllm) {
     if (e.max_num_seqs < 1) return Error(Status::InvalidArgument("--max-num-seqs must be >= 1"));
     // The profile run's tokens are max_batched_tokens whatever the batch asked for.
@@ -482,6 +533,17 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   if (!(e.gemm_efficiency > 0) || !(e.attention_efficiency > 0)) {
     return Error(Status::InvalidArgument("--efficiency must be > 0"));
   }
+  // TensorRT-LLM's context attention in FP8: with an FP8 KV cache its paged context FMHA needs
+  // FP8 attention, which an FP8 checkpoint (quantised activations) provides.
+  const bool fp8_context_default =
+      trtllm && kv_precision == hw::Precision::kFp8 && compute == hw::Precision::kFp8;
+  e.fp8_context_attention = o.fp8_context_attention.value_or(fp8_context_default);
+  if (e.fp8_context_attention && !PeakTflops(gpu, hw::Precision::kFp8)) {
+    return Error(Status::InvalidArgument("--fp8-context-attention: " + gpu.name +
+                                         " has no FP8 tensor rate in the catalog"));
+  }
+  const double prefill_attention_rate =
+      peak16 * e.attention_efficiency * (e.fp8_context_attention ? kFp8AttentionSpeedup : 1.0);
   // Kernel costs: kernels per forward x time per kernel.
   e.cuda_graphs = o.cuda_graphs.value_or(UsesCudaGraphs(o.engine));
   e.kernel_us = o.kernel_us.value_or(e.cuda_graphs ? kKernelUsCudaGraph : kKernelUsLaunched);
@@ -489,6 +551,14 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   e.kernels_per_step =
       m.num_layers * kKernelsPerLayer + moe_layers * kMoeExtraKernelsPerLayer + kKernelsPerStep;
   const double kernel_seconds = e.kernels_per_step * e.kernel_us * 1e-6;
+  e.cuda_graph_padding = e.cuda_graphs && o.cuda_graph_padding.value_or(trtllm);
+  // The batch a decode step's GEMMs and all-reduces run at: padded up to a captured graph. A
+  // batch no graph holds runs without one, its kernels launched one by one.
+  const auto graph_batch = [&](int b) {
+    return e.cuda_graph_padding ? TrtllmCudaGraphBatch(b, e.max_num_seqs, e.max_batched_tokens) : b;
+  };
+  const double launched_kernel_seconds =
+      e.kernels_per_step * o.kernel_us.value_or(kKernelUsLaunched) * 1e-6;
   if (o.step_overhead_ms < 0) {
     return Error(Status::InvalidArgument("--step-overhead-ms must be >= 0"));
   }
@@ -501,14 +571,16 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   // whose attention is memory-bound pays both, which one max over the whole step would hide.
   struct Step {
     double gemm_memory = 0, gemm_compute = 0, attn_memory = 0, attn_compute = 0;
-    double comm = 0, all_to_all = 0, total = 0;
+    double comm = 0, all_to_all = 0, kernels = 0, total = 0;
   };
   const auto decode_step = [&](int b, int64_t ctx) {
     Step st;
+    const int padded = graph_batch(b);
+    const int gb = padded > 0 ? padded : b;  // the rows the GEMMs and all-reduces carry
     double touched = e.weights_bytes_per_gpu;
     if (m.IsMoe()) {  // only the experts the batch routes to
       const double ek = double(m.moe.num_experts);
-      const double frac = 1.0 - std::pow(1.0 - double(m.moe.top_k) / ek, double(b));
+      const double frac = 1.0 - std::pow(1.0 - double(m.moe.top_k) / ek, double(gb));
       // TP: a 1/tp slice of every expert hit; EP: whole experts, the busiest GPU's.
       const double read =
           ep > 1 ? ExpectedBusiestRankExperts(m.moe.num_experts, ep, frac) / (ek / ep) : frac;
@@ -517,15 +589,16 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
     const double kv_read = KvBytesPerSequencePerGpu(m, tp, kv_bytes, ctx) * b;
     st.gemm_memory = touched / mem_bw;
     st.attn_memory = kv_read / mem_bw;
-    st.gemm_compute = double(b) * 2.0 * active_linear / tp / (peak * e.gemm_efficiency);
+    st.gemm_compute = double(gb) * 2.0 * active_linear / tp / (peak * e.gemm_efficiency);
     st.attn_compute =
         double(b) * AttentionFlopsPerToken(m, double(ctx)) / tp / (peak16 * e.attention_efficiency);
-    const Comm c = forward_comm(double(b));
+    const Comm c = forward_comm(double(gb));
     st.comm = c.allreduce;
     st.all_to_all = c.all_to_all;
+    st.kernels = padded > 0 ? kernel_seconds : launched_kernel_seconds;
     st.total = std::max(st.gemm_memory, st.gemm_compute) +
-               std::max(st.attn_memory, st.attn_compute) + kernel_seconds + st.comm +
-               st.all_to_all + step_overhead;
+               std::max(st.attn_memory, st.attn_compute) + st.kernels + st.comm + st.all_to_all +
+               step_overhead;
     return st;
   };
   // The prefill of `b` sequences of `p` tokens in one forward (roofline of its FLOPs and one read
@@ -540,7 +613,7 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
     const double attn_flops =
         tokens * AttentionFlopsPerToken(m, o.flash_attention ? p / 2.0 : p) / tp;
     const double linear_seconds = linear_flops / (peak * e.gemm_efficiency);
-    double attn_seconds = attn_flops / (peak16 * e.attention_efficiency);
+    double attn_seconds = attn_flops / prefill_attention_rate;
     if (!o.flash_attention) {
       // The scores' round trips through HBM, layer after layer, serialised with the matmuls.
       const int softmax_layers = m.num_layers - m.CountAttention(AttentionKind::kLinear);
@@ -567,7 +640,8 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
   e.decode_compute_ms = (step.gemm_compute + step.attn_compute) * 1e3;
   e.decode_gemm_ms = std::max(step.gemm_memory, step.gemm_compute) * 1e3;
   e.decode_attention_ms = std::max(step.attn_memory, step.attn_compute) * 1e3;
-  e.decode_kernel_ms = kernel_seconds * 1e3;
+  e.decode_kernel_ms = step.kernels * 1e3;
+  e.decode_graph_batch = e.cuda_graphs ? graph_batch(o.batch) : 0;
   e.decode_comm_ms = step.comm * 1e3;
   e.decode_host_ms = step_overhead * 1e3;
   e.decode_ep_all_to_all_ms = step.all_to_all * 1e3;
@@ -586,6 +660,7 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
 
   // --- A request end to end, and batched throughput, with an output length.
   if (o.output_tokens < 0) return Error(Status::InvalidArgument("--output-len must be >= 0"));
+  if (o.num_requests < 0) return Error(Status::InvalidArgument("--num-requests must be >= 0"));
   e.output_tokens = o.output_tokens;
   if (o.output_tokens > 0) {
     const double osl = double(o.output_tokens);
@@ -604,10 +679,22 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
     e.max_throughput_batch = int(std::min<int64_t>(fit, e.max_num_seqs));
     if (e.max_throughput_batch >= 1) {
       const int b = e.max_throughput_batch;
+      e.max_throughput_graph_batch = e.cuda_graphs ? graph_batch(b) : 0;
       const double t_step = decode_step(b, mean_ctx).total;
       e.max_throughput_tpot_ms = t_step * 1e3;
       const double t = prefill(b, prompt).total + (osl - 1.0) * t_step;
       e.max_throughput_tokens_per_second = double(b) * osl / t;
+      if (o.num_requests > 0) {
+        // A benchmark of num_requests requests queued at once: full waves of b, then the rest.
+        const int64_t full = o.num_requests / b;
+        const int rest = int(o.num_requests % b);
+        double total = double(full) * t;
+        if (rest > 0) {
+          total += prefill(rest, prompt).total + (osl - 1.0) * decode_step(rest, mean_ctx).total;
+        }
+        e.max_throughput_waves = full + (rest > 0 ? 1 : 0);
+        e.max_throughput_tokens_per_second = double(o.num_requests) * osl / total;
+      }
     }
   }
 
@@ -661,6 +748,49 @@ Result<InferEstimate> EstimateInference(const ModelSpec& m, const hw::GpuModel& 
         "(prompt + output / 2); throughput: batch x output / that, and at the largest batch the KV "
         "cache holds at prompt + output tokens (up to max_num_seqs " +
         std::to_string(e.max_num_seqs) + ")");
+  }
+  if (o.num_requests > 0 && e.max_throughput_waves > 0) {
+    e.modelled.push_back(
+        "max throughput of " + std::to_string(o.num_requests) +
+        " requests queued at once: " + std::to_string(e.max_throughput_waves) + " waves of up to " +
+        std::to_string(e.max_throughput_batch) +
+        " sequences, each its prefill then its output steps, the last holding " +
+        std::to_string(o.num_requests - (e.max_throughput_waves - 1) * e.max_throughput_batch));
+  }
+  if (e.trtllm_bench_settings) {
+    e.modelled.push_back(
+        "trtllm-bench's throughput settings (tensorrt_llm/bench/build/tuning.py): max_batch_size " +
+        std::to_string(e.max_num_seqs) + " and max_num_tokens " +
+        std::to_string(e.max_batched_tokens) + " from its estimate of the sequences of " +
+        std::to_string(int64_t(std::llround(prompt)) + o.output_tokens) +
+        " tokens the KV cache holds (--max-num-seqs or --max-batched-tokens replace both)");
+  }
+  if (e.fp8_context_attention) {
+    e.assumptions.push_back(
+        "prefill attention in FP8 (TensorRT-LLM's FP8 context FMHA, used with "
+        "an FP8 KV cache and an FP8 checkpoint): the 16-bit flash rate x " +
+        Fixed(kFp8AttentionSpeedup, 2) +
+        ", FlashAttention-3's FP8 over BF16 forward throughput on H100 "
+        "(--fp8-context-attention off: 16-bit)");
+  }
+  if (e.cuda_graph_padding) {
+    std::string sizes;
+    for (const int size : kTrtllmCudaGraphBatchSizes) {
+      if (size > std::min<int64_t>(e.max_num_seqs, e.max_batched_tokens)) break;
+      sizes += (sizes.empty() ? "" : ", ") + std::to_string(size);
+    }
+    e.modelled.push_back(
+        "CUDA graph padding: a decode batch runs its GEMMs and all-reduces at the smallest "
+        "captured "
+        "size that holds it (" +
+        sizes + ", and min(max_batch_size, max_num_tokens) " +
+        std::to_string(std::min<int64_t>(e.max_num_seqs, e.max_batched_tokens)) +
+        "; TensorRT-LLM perf-overview.md's cuda_graph_config), attention at its real size" +
+        (e.max_throughput_graph_batch > 0
+             ? ": the max-throughput batch " + std::to_string(e.max_throughput_batch) +
+                   " runs as " + std::to_string(e.max_throughput_graph_batch)
+             : std::string()) +
+        " (--cuda-graph-padding off: none)");
   }
   if (trtllm) {
     e.modelled.push_back("TensorRT-LLM: the KV cache gets " + Fixed(o.gpu_memory_utilization, 2) +

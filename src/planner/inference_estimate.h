@@ -110,7 +110,12 @@ namespace gpupool::planner {
 // - vllm-v0: vLLM's V0 engine: the same profile, max_num_seqs 256 by default, CUDA graphs.
 // - trtllm: TensorRT-LLM: the KV cache gets gpu_memory_utilization (its
 //   kv_cache_free_gpu_mem_fraction, 0.9) of the memory left after weights and the runtime, decode
-//   from CUDA graphs (the PyTorch backend's default), max_num_seqs (max_batch_size) 2048.
+//   from CUDA graphs (the PyTorch backend's default), max_num_seqs (max_batch_size) 2048 and
+//   max_batched_tokens (max_num_tokens) 8192, the LLM API's defaults. With an output length the
+//   figures follow trtllm-bench's throughput run instead, the way TensorRT-LLM's own throughput
+//   tables are measured: max_batch_size and max_num_tokens from its heuristic
+//   (TrtllmBenchSettings) and decode batches padded up to a captured CUDA graph
+//   (TrtllmCudaGraphBatch).
 // - fastertransformer: FasterTransformer: the generic accounting; kernels launched one by one from
 //   C++ with a host synchronisation each step (no CUDA graphs).
 // - generic: fixed CUDA context + workspace; kernels launched one by one (no CUDA graphs).
@@ -123,6 +128,31 @@ Result<ServingEngine> ParseServingEngine(std::string_view s);
 bool UsesVllmAccounting(ServingEngine e);
 // Whether the engine replays its decode steps from CUDA graphs by default.
 bool UsesCudaGraphs(ServingEngine e);
+
+// trtllm-bench's throughput settings when the user gives neither (NVIDIA/TensorRT-LLM
+// tensorrt_llm/bench/build/tuning.py, calc_engine_setting and finetune_setting; the PyTorch
+// backend's benchmark passes both to the executor). `kv_cache_requests`: the sequences of
+// isl + osl tokens the KV cache holds by its estimate, kv_cache_free_gpu_mem_fraction x (GPU
+// memory x GPUs - the weights) / KV bytes per sequence. The batch is capped at 4096 and rounded up
+// (to 32, at least 64, below 256; to 128 below 1024; to 256 above); the tokens per iteration,
+// batch x (1 + isl / osl) capped at 32768, are rounded up (to 256, at least 2048, below 4096; to
+// 512 below 8192; to 1024 above), and raised to isl + the batch when the prompt would not fit
+// (chunked prefill is off by default). Pure: no model or GPU.
+struct TrtllmBenchSettings {
+  int max_batch_size = 0;
+  int64_t max_num_tokens = 0;
+};
+TrtllmBenchSettings TrtllmBenchHeuristic(double kv_cache_requests, int64_t isl, int64_t osl);
+// The CUDA graph batch sizes of TensorRT-LLM's published throughput runs (perf-overview.md's
+// llm_options: cuda_graph_config with enable_padding and these sizes).
+inline constexpr int kTrtllmCudaGraphBatchSizes[] = {1,   2,   4,   8,    16,   32,   64,  128,
+                                                     256, 384, 512, 1024, 2048, 4096, 8192};
+// The batch a decode step of `batch` sequences runs at under CUDA graphs with padding: the
+// smallest captured size that holds it. The PyTorch backend keeps the sizes up to
+// min(max_batch_size, max_num_tokens) and pads to that bound when the next size is beyond it
+// (tensorrt_llm/_torch/pyexecutor/model_engine.py, _filter_cuda_graph_batch_sizes). 0 when no
+// graph holds the batch (it runs without one).
+int TrtllmCudaGraphBatch(int batch, int max_batch_size, int64_t max_num_tokens);
 
 // vLLM constants (see the header comment; docs/planner-validation.md "Serving" lists the cases):
 // - non-torch memory the profile run adds on one GPU: 0.13 GiB in every TP-1 log of the llm-d
@@ -162,6 +192,10 @@ inline constexpr int kKernelsPerStep = 6;
 //   (docs/planner-validation.md, rows S15 and S17).
 // - replayed from a CUDA graph (vLLM, TensorRT-LLM's PyTorch backend; also a TensorRT engine,
 //   enqueued whole from C++): calibration on vLLM V1's Llama-3-8B latency on one H100 (row S25).
+// FP8 attention's speed over 16-bit attention: FlashAttention-3's forward pass on H100 reaches
+// about 1.2 PFLOPS in FP8 and 740 TFLOPS in BF16 (Shah et al. 2024, "FlashAttention-3", abstract
+// and section 4): 1200 / 740 = 1.62. A published figure; no validation row chose it.
+inline constexpr double kFp8AttentionSpeedup = 1200.0 / 740.0;
 inline constexpr double kKernelUsLaunched = 12.5;
 inline constexpr double kKernelUsCudaGraph = 4.0;
 // The engine's own host time per step, ms, outside the GPU's work: vLLM's V0 engine synchronised
@@ -216,11 +250,25 @@ struct InferOptions {
   // accordingly), counted once per kernel in every decode step and in the prefill forward.
   std::optional<bool> cuda_graphs;
   std::optional<double> kernel_us;
+  // Whether decode batches are padded up to a captured CUDA graph batch size
+  // (TrtllmCudaGraphBatch): the GEMMs and all-reduces run at the padded batch, attention at the
+  // real one (a padding sequence holds one token). Default: on for trtllm (trtllm-bench turns it
+  // on), off for the other engines. Only with CUDA graphs.
+  std::optional<bool> cuda_graph_padding;
+  // Prefill attention in FP8 (TensorRT-LLM's FP8 context FMHA) at kFp8AttentionSpeedup x the
+  // 16-bit flash rate. Default: on for trtllm with an FP8 KV cache and FP8 matmuls (its paged
+  // context FMHA over an FP8 cache requires FP8 attention, tensorrt_llm/_torch/attention_backend/
+  // trtllm.py); the GPU needs an FP8 rate.
+  std::optional<bool> fp8_context_attention;
   // Generated tokens per sequence (the output length, OSL). With it the estimate also gives the
   // request's end-to-end latency (TTFT + (OSL - 1) x the mean decode step over the output) and the
   // output throughput of `batch` sequences served together, and of the largest batch the KV cache
   // and max_num_seqs allow (the offline throughput engines report). 0: not computed.
   int64_t output_tokens = 0;
+  // Requests in an offline throughput benchmark (trtllm-bench's dataset, vLLM's --num-prompts),
+  // all queued at once: served in waves of the max-throughput batch, the last wave holding the
+  // rest. 0: the steady state of full batches.
+  int64_t num_requests = 0;
   // Tokens in one prefill forward (the activation peak) and, for vLLM, the sequences its sampler
   // profile covers. Unset: vLLM's `vllm serve` defaults (vllm/engine/arg_utils.py
   // get_batch_defaults): 8192 and 1024 on GPUs of 70 GiB and more whose name has no "A100", 2048
@@ -273,7 +321,8 @@ struct InferEstimate {
   double overhead_gib = 0;
   std::string engine;                  // "vllm" or "generic"
   int64_t max_batched_tokens = 0;      // as used (the option or the engine's default)
-  int max_num_seqs = 0;                // as used (vLLM)
+  int max_num_seqs = 0;                // as used (vLLM; TensorRT-LLM's max_batch_size)
+  bool trtllm_bench_settings = false;  // both from TrtllmBenchHeuristic
   double prefill_compute_seconds = 0;  // linear + attention at the compute rates
   double prefill_memory_seconds = 0;   // weights read once
   double prefill_comm_seconds = 0;     // TP all-reduces
@@ -308,9 +357,13 @@ struct InferEstimate {
   double decode_ep_all_to_all_ms = 0;
   double prefill_ep_all_to_all_seconds = 0;
   double ep_all_to_all_bytes_decode = 0;
-  bool cuda_graphs = false;         // as used
-  double kernel_us = 0;             // time per kernel, as used
-  int kernels_per_step = 0;         // kernels of one decode forward (TP all-reduces apart)
+  bool cuda_graphs = false;            // as used
+  bool cuda_graph_padding = false;     // as used
+  bool fp8_context_attention = false;  // as used
+  int decode_graph_batch = 0;          // the batch's decode step as a graph runs it (0: no graph)
+  int max_throughput_graph_batch = 0;  // the same for max_throughput_batch
+  double kernel_us = 0;                // time per kernel, as used
+  int kernels_per_step = 0;            // kernels of one decode forward (TP all-reduces apart)
   double gemm_efficiency = 0;       // share of the compute precision's peak the linear layers get
   double attention_efficiency = 0;  // share of the 16-bit peak attention gets
   // With output_tokens (OSL > 0): TTFT = prefill_seconds; the mean decode step over the output
@@ -324,6 +377,7 @@ struct InferEstimate {
   double e2e_latency_seconds = 0;
   double output_tokens_per_second = 0;
   int max_throughput_batch = 0;
+  int64_t max_throughput_waves = 0;  // with num_requests: the waves they are served in
   double max_throughput_tpot_ms = 0;
   double max_throughput_tokens_per_second = 0;
   std::vector<std::string> notes;  // fallbacks, replication, assumptions

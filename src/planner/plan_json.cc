@@ -86,6 +86,7 @@ json InferJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& 
   j["kv_budget_gib_per_gpu"] = e.kv_budget_gib_per_gpu;
   j["max_num_seqs"] = e.max_num_seqs;
   j["max_batched_tokens"] = e.max_batched_tokens;
+  j["trtllm_bench_settings"] = e.trtllm_bench_settings;
   j["prefill_parts_seconds"] = {{"compute", e.prefill_compute_seconds},
                                 {"weights_read", e.prefill_memory_seconds},
                                 {"tp_comm", e.prefill_comm_seconds},
@@ -101,6 +102,9 @@ json InferJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& 
   j["ep_all_to_all"] = e.ep > 1 && o.ep_all_to_all;
   j["ep_all_to_all_bytes_decode"] = e.ep_all_to_all_bytes_decode;
   j["step_costs"] = {{"cuda_graphs", e.cuda_graphs},
+                     {"cuda_graph_padding", e.cuda_graph_padding},
+                     {"fp8_context_attention", e.fp8_context_attention},
+                     {"decode_graph_batch", e.decode_graph_batch},
                      {"kernel_us", e.kernel_us},
                      {"kernels_per_step", e.kernels_per_step},
                      {"gemm_efficiency", e.gemm_efficiency},
@@ -115,6 +119,9 @@ json InferJson(const ModelSpec& m, const hw::GpuModel& gpu, const InferOptions& 
     j["output_tokens_per_second"] = e.output_tokens_per_second;
     j["max_throughput"] = {
         {"batch", e.max_throughput_batch},
+        {"graph_batch", e.max_throughput_graph_batch},
+        {"num_requests", o.num_requests},
+        {"waves", e.max_throughput_waves},
         {"tpot_ms", e.max_throughput_tpot_ms},
         {"output_tokens_per_second", e.max_throughput_tokens_per_second},
         {"output_tokens_per_second_per_gpu", e.max_throughput_tokens_per_second / o.tp}};

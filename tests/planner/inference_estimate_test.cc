@@ -491,6 +491,128 @@ TEST(InferenceTest, TensorRtLlmKvGetsTheFreeMemorysFraction) {
   EXPECT_EQ(e->engine, "trtllm");
 }
 
+TEST(InferenceTest, TrtllmBenchHeuristicByHand) {
+  // tensorrt_llm/bench/build/tuning.py's rules worked by hand: the batch is the KV cache's
+  // requests capped at 4096, rounded up to 32 (at least 64) below 256, to 128 below 1024, to 256
+  // above; the tokens are batch x (1 + isl / osl) capped at 32768, rounded up to 256 (at least
+  // 2048) below 4096, to 512 below 8192, to 1024 above; a prompt longer than that gets isl + batch.
+  struct Case {
+    double requests;
+    int64_t isl, osl;
+    int batch;
+    int64_t tokens;
+  };
+  const Case cases[] = {
+      {242.1, 128, 4096, 256, 2048},      // 32 x ceil(7.57); 249.7 tokens -> the floor 2048
+      {10, 128, 128, 64, 2048},           // the batch's floor of 64
+      {300, 1000, 1000, 384, 2048},       // 128 x 3; 600 tokens
+      {1344, 128, 2048, 1536, 2048},      // 256 x ceil(5.25); 1428 tokens
+      {2000, 1000, 1000, 2048, 4096},     // 4000 tokens -> 256 x 16
+      {2100, 1000, 1000, 2304, 4608},     // 4200 tokens -> 512 x 9
+      {5000, 128, 128, 4096, 8192},       // capped at 4096; 8192 tokens -> 1024 x 8
+      {3000, 5000, 500, 3072, 32768},     // 33000 tokens capped at 32768
+      {40, 20000, 2000, 64, 20000 + 64},  // 440 tokens -> 2048 < the prompt: 20000 + 64
+  };
+  for (const Case& c : cases) {
+    const TrtllmBenchSettings s = TrtllmBenchHeuristic(c.requests, c.isl, c.osl);
+    EXPECT_EQ(s.max_batch_size, c.batch) << c.requests << " requests, " << c.isl << "/" << c.osl;
+    EXPECT_EQ(s.max_num_tokens, c.tokens) << c.requests << " requests, " << c.isl << "/" << c.osl;
+  }
+  EXPECT_EQ(TrtllmBenchHeuristic(0, 128, 128).max_batch_size, 0);
+}
+
+TEST(InferenceTest, TrtllmCudaGraphBatchPadsToTheNextCapturedSize) {
+  // Sizes 1, 2, 4, ..., 128, 256, 384, 512, 1024, ... up to min(max_batch_size, max_num_tokens),
+  // which stands in for the first size beyond it; a batch beyond that bound has no graph.
+  EXPECT_EQ(TrtllmCudaGraphBatch(5, 64, 2048), 8);
+  EXPECT_EQ(TrtllmCudaGraphBatch(128, 256, 2048), 128);
+  EXPECT_EQ(TrtllmCudaGraphBatch(207, 256, 2048), 256);
+  EXPECT_EQ(TrtllmCudaGraphBatch(207, 224, 2048), 224);
+  EXPECT_EQ(TrtllmCudaGraphBatch(352, 512, 2048), 384);
+  EXPECT_EQ(TrtllmCudaGraphBatch(1256, 1536, 2048), 1536);
+  EXPECT_EQ(TrtllmCudaGraphBatch(1024, 4096, 8192), 1024);
+  EXPECT_EQ(TrtllmCudaGraphBatch(300, 256, 2048), 0);      // beyond max_batch_size
+  EXPECT_EQ(TrtllmCudaGraphBatch(3000, 4096, 2048), 0);    // beyond max_num_tokens
+  EXPECT_EQ(TrtllmCudaGraphBatch(9000, 16384, 16384), 0);  // beyond the largest size, 8192
+}
+
+TEST(InferenceTest, CudaGraphPaddingRunsTheGemmsAtThePaddedBatch) {
+  // 300 sequences under a graph of 384: the GEMMs and all-reduces are those of 384 sequences,
+  // attention that of the 300 (a padding sequence holds one token).
+  const ModelSpec m = Preset("Llama-3-8B");
+  const auto run = [&m](int batch, std::optional<bool> padding, int seqs) {
+    InferOptions o = Opts(hw::Precision::kBf16, 2);
+    o.engine = ServingEngine::kTensorRtLlm;
+    o.batch = batch;
+    o.context = 1000;
+    o.cuda_graph_padding = padding;
+    o.max_num_seqs = seqs;
+    o.max_batched_tokens = 8192;
+    auto e = EstimateInference(m, H100(), o);
+    EXPECT_TRUE(e.has_value()) << e.error().ToString();
+    return *e;
+  };
+  const InferEstimate padded = run(300, {}, 512);  // trtllm pads by default
+  const InferEstimate as_384 = run(384, false, 512);
+  const InferEstimate as_300 = run(300, false, 512);
+  EXPECT_TRUE(padded.cuda_graph_padding);
+  EXPECT_EQ(padded.decode_graph_batch, 384);
+  EXPECT_GT(padded.decode_compute_ms, as_300.decode_compute_ms);
+  EXPECT_NEAR(padded.decode_gemm_ms, as_384.decode_gemm_ms, 1e-9);
+  EXPECT_NEAR(padded.decode_comm_ms, as_384.decode_comm_ms, 1e-9);
+  EXPECT_NEAR(padded.decode_attention_ms, as_300.decode_attention_ms, 1e-9);
+  EXPECT_NEAR(padded.decode_kernel_ms, as_300.decode_kernel_ms, 1e-9);
+  EXPECT_FALSE(as_300.cuda_graph_padding);
+  // Beyond max_batch_size no graph holds the batch: its kernels are launched one by one.
+  const InferEstimate eager = run(300, true, 256);
+  EXPECT_EQ(eager.decode_graph_batch, 0);
+  EXPECT_NEAR(eager.decode_kernel_ms, 326 * kKernelUsLaunched * 1e-3, 1e-12);
+  EXPECT_NEAR(eager.decode_gemm_ms, as_300.decode_gemm_ms, 1e-9);
+  // vLLM does not pad (not modelled for it).
+  InferOptions v = Opts(hw::Precision::kBf16);
+  v.batch = 300;
+  auto vllm = EstimateInference(m, H100(), v);
+  ASSERT_TRUE(vllm.has_value());
+  EXPECT_FALSE(vllm->cuda_graph_padding);
+  EXPECT_EQ(vllm->decode_graph_batch, 300);
+}
+
+TEST(InferenceTest, TrtllmThroughputFollowsTrtllmBenchsSettings) {
+  // Llama-3-8B in BF16 on one H100, 1000 in / 1000 out. trtllm-bench's estimate of the
+  // sequences the KV cache holds: (79.18 GiB - 16,060,522,496 B of weights) x 0.9 over
+  // 2 x 32 layers x 8 KV heads x 128 x 2 B x 2000 tokens = 262,144,000 B: 236.75 sequences;
+  // batch 32 x ceil(236.75 / 32) = 256, tokens 473.5 -> 2048.
+  InferOptions o = Opts(hw::Precision::kBf16);
+  o.engine = ServingEngine::kTensorRtLlm;
+  o.prompt_tokens = 1000;
+  o.context = 2000;
+  o.output_tokens = 1000;
+  auto e = EstimateInference(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value()) << e.error().ToString();
+  EXPECT_TRUE(e->trtllm_bench_settings);
+  EXPECT_EQ(e->max_num_seqs, 256);
+  EXPECT_EQ(e->max_batched_tokens, 2048);
+  EXPECT_LE(e->max_throughput_batch, 256);
+  EXPECT_EQ(e->max_throughput_graph_batch,
+            TrtllmCudaGraphBatch(e->max_throughput_batch, 256, 2048));
+  // Either option given: the user's settings, the LLM API's defaults for the other.
+  o.max_num_seqs = 128;
+  auto given = EstimateInference(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(given.has_value());
+  EXPECT_FALSE(given->trtllm_bench_settings);
+  EXPECT_EQ(given->max_num_seqs, 128);
+  EXPECT_EQ(given->max_batched_tokens, 8192);
+  EXPECT_LE(given->max_throughput_batch, 128);
+  // No output length: no benchmark, the LLM API's defaults.
+  InferOptions plain = Opts(hw::Precision::kBf16);
+  plain.engine = ServingEngine::kTensorRtLlm;
+  auto p = EstimateInference(Preset("Llama-3-8B"), H100(), plain);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_FALSE(p->trtllm_bench_settings);
+  EXPECT_EQ(p->max_num_seqs, 2048);
+  EXPECT_EQ(p->max_batched_tokens, 8192);
+}
+
 TEST(InferenceTest, MoeDecodeReadsOnlyRoutedExperts) {
   // Mixtral batch 1 reads 2 of 8 experts: far less than all 46.7B params.
   InferOptions o = Opts(hw::Precision::kBf16, 2);

@@ -68,6 +68,34 @@ TEST(PlanCliTest, InferTakesVllmsFlagNames) {
   EXPECT_NE(bad.out.find("--kv-precision: unknown precision 'fp7'"), std::string::npos) << bad.out;
 }
 
+TEST(PlanCliTest, InferTrtllmPadsToCudaGraphsAndTakesTheFlag) {
+  // Llama-3-8B BF16 on one H100 at batch 300 and 1000 in / 1000 out under trtllm: trtllm-bench's
+  // max_batch_size is 256 (worked in inference_estimate_test.cc), so 300 sequences have no
+  // graph; at --max-num-seqs 512 they run as a graph of 384 (the next captured size).
+  const std::string base =
+      "plan infer --model llama-3-8b --gpu h100 --engine trtllm --batch 300 --prompt 1000 "
+      "--context 2000 --output-len 1000 --json";
+  const CliRun r = Gpupool(base);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = Json(r);
+  EXPECT_TRUE(j["trtllm_bench_settings"].get<bool>());
+  EXPECT_EQ(j["max_num_seqs"].get<int>(), 256);
+  EXPECT_TRUE(j["step_costs"]["cuda_graph_padding"].get<bool>());
+  EXPECT_EQ(j["step_costs"]["decode_graph_batch"].get<int>(), 0);
+  const CliRun wide = Gpupool(base + " --max-num-seqs 512");
+  ASSERT_EQ(wide.code, 0) << wide.out;
+  EXPECT_EQ(Json(wide)["step_costs"]["decode_graph_batch"].get<int>(), 384);
+  const CliRun off = Gpupool(base + " --max-num-seqs 512 --cuda-graph-padding off");
+  ASSERT_EQ(off.code, 0) << off.out;
+  EXPECT_FALSE(Json(off)["step_costs"]["cuda_graph_padding"].get<bool>());
+  EXPECT_LT(Json(off)["decode_parts_ms"]["gemms"].get<double>(),
+            Json(wide)["decode_parts_ms"]["gemms"].get<double>());
+  const CliRun bad = Gpupool(base + " --cuda-graph-padding maybe");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("--cuda-graph-padding must be on or off, not 'maybe'"), std::string::npos)
+      << bad.out;
+}
+
 TEST(PlanCliTest, InferExpertParallel) {
   // Mixtral-8x7B BF16 at EP 8 = TP 8: one whole expert of each layer per GPU; 11,677,999,104 B
   // per GPU (worked in inference_estimate_test.cc) = 10.876 GiB. Batch 64: one dispatch of one
