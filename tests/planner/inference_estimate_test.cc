@@ -613,6 +613,45 @@ TEST(InferenceTest, TrtllmThroughputFollowsTrtllmBenchsSettings) {
   EXPECT_EQ(p->max_batched_tokens, 8192);
 }
 
+TEST(InferenceTest, WavesOfTheBatchThenTheRest) {
+  // N requests queued at once: full waves of the max-throughput batch b, then one of the rest r;
+  // each wave takes its batch's end-to-end latency (prefill, then OSL - 1 steps), computed here
+  // by running those batches apart. N = 2b + r: N x OSL / (2 T(b) + T(r)).
+  const ModelSpec m = Preset("Llama-3-8B");
+  const auto run = [&m](int batch, int64_t requests) {
+    InferOptions o = Opts(hw::Precision::kBf16);
+    o.batch = batch;
+    o.prompt_tokens = 1000;
+    o.context = 2000;
+    o.output_tokens = 1000;
+    o.num_requests = requests;
+    auto e = EstimateInference(m, H100(), o);
+    EXPECT_TRUE(e.has_value()) << e.error().ToString();
+    return *e;
+  };
+  const InferEstimate steady = run(1, 0);
+  const int b = steady.max_throughput_batch;
+  ASSERT_GT(b, 3);
+  const int r = b / 3;
+  const InferEstimate waves = run(1, 2 * int64_t(b) + r);
+  EXPECT_EQ(waves.max_throughput_batch, b);
+  EXPECT_EQ(waves.max_throughput_waves, 3);
+  const double t_b = run(b, 0).e2e_latency_seconds;
+  const double t_r = run(r, 0).e2e_latency_seconds;
+  EXPECT_NEAR(waves.max_throughput_tokens_per_second, (2.0 * b + r) * 1000.0 / (2.0 * t_b + t_r),
+              1e-6);
+  // Whole waves only: the steady state's figure; no request count: no waves.
+  const InferEstimate whole = run(1, 2 * int64_t(b));
+  EXPECT_EQ(whole.max_throughput_waves, 2);
+  EXPECT_NEAR(whole.max_throughput_tokens_per_second, steady.max_throughput_tokens_per_second,
+              1e-9);
+  EXPECT_EQ(steady.max_throughput_waves, 0);
+  InferOptions bad = Opts(hw::Precision::kBf16);
+  bad.output_tokens = 10;
+  bad.num_requests = -1;
+  EXPECT_FALSE(EstimateInference(m, H100(), bad).has_value());
+}
+
 TEST(InferenceTest, MoeDecodeReadsOnlyRoutedExperts) {
   // Mixtral batch 1 reads 2 of 8 experts: far less than all 46.7B params.
   InferOptions o = Opts(hw::Precision::kBf16, 2);

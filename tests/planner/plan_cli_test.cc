@@ -90,6 +90,16 @@ TEST(PlanCliTest, InferTrtllmPadsToCudaGraphsAndTakesTheFlag) {
   EXPECT_FALSE(Json(off)["step_costs"]["cuda_graph_padding"].get<bool>());
   EXPECT_LT(Json(off)["decode_parts_ms"]["gemms"].get<double>(),
             Json(wide)["decode_parts_ms"]["gemms"].get<double>());
+  // --num-requests: waves of the max-throughput batch; a negative count names the flag.
+  const CliRun n = Gpupool(base + " --num-requests 1000");
+  ASSERT_EQ(n.code, 0) << n.out;
+  const auto waves = Json(n)["max_throughput"];
+  EXPECT_EQ(waves["num_requests"].get<int>(), 1000);
+  const int batch = waves["batch"].get<int>();
+  EXPECT_EQ(waves["waves"].get<int>(), (1000 + batch - 1) / batch);
+  const CliRun negative = Gpupool(base + " --num-requests -5");
+  EXPECT_NE(negative.code, 0);
+  EXPECT_NE(negative.out.find("--num-requests must be >= 0"), std::string::npos) << negative.out;
   const CliRun bad = Gpupool(base + " --cuda-graph-padding maybe");
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.out.find("--cuda-graph-padding must be on or off, not 'maybe'"), std::string::npos)
