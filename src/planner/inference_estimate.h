@@ -114,8 +114,9 @@ namespace gpupool::planner {
 //   max_batched_tokens (max_num_tokens) 8192, the LLM API's defaults. With an output length the
 //   figures follow trtllm-bench's throughput run instead, the way TensorRT-LLM's own throughput
 //   tables are measured: max_batch_size and max_num_tokens from its heuristic
-//   (TrtllmBenchSettings) and decode batches padded up to a captured CUDA graph
-//   (TrtllmCudaGraphBatch).
+//   (TrtllmBenchHeuristic) and decode batches padded up to a captured CUDA graph
+//   (TrtllmCudaGraphBatch). With an FP8 KV cache and FP8 matmuls its context attention runs in
+//   FP8 (InferOptions::fp8_context_attention).
 // - fastertransformer: FasterTransformer: the generic accounting; kernels launched one by one from
 //   C++ with a host synchronisation each step (no CUDA graphs).
 // - generic: fixed CUDA context + workspace; kernels launched one by one (no CUDA graphs).
@@ -192,12 +193,12 @@ inline constexpr int kKernelsPerStep = 6;
 //   (docs/planner-validation.md, rows S15 and S17).
 // - replayed from a CUDA graph (vLLM, TensorRT-LLM's PyTorch backend; also a TensorRT engine,
 //   enqueued whole from C++): calibration on vLLM V1's Llama-3-8B latency on one H100 (row S25).
+inline constexpr double kKernelUsLaunched = 12.5;
+inline constexpr double kKernelUsCudaGraph = 4.0;
 // FP8 attention's speed over 16-bit attention: FlashAttention-3's forward pass on H100 reaches
 // about 1.2 PFLOPS in FP8 and 740 TFLOPS in BF16 (Shah et al. 2024, "FlashAttention-3", abstract
 // and section 4): 1200 / 740 = 1.62. A published figure; no validation row chose it.
 inline constexpr double kFp8AttentionSpeedup = 1200.0 / 740.0;
-inline constexpr double kKernelUsLaunched = 12.5;
-inline constexpr double kKernelUsCudaGraph = 4.0;
 // The engine's own host time per step, ms, outside the GPU's work: vLLM's V0 engine synchronised
 // with the host after every decode step to schedule, prepare inputs and process outputs in
 // Python, "about 4ms of GPU bubble" per decode step in the profiles of vllm-project/vllm issue
