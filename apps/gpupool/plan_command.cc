@@ -946,14 +946,16 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
                     "LoRA / QLoRA adapter rank" + Default(double(kTrain.lora_rank)));
   train->add_option("--cross-entropy", tr.cross_entropy,
                     "fused (Megatron's vocab-parallel kernel: logits 6 B per vocab entry) or eager "
-                    "(PyTorch F.cross_entropy: 18 B)" +
+                    "(PyTorch F.cross_entropy: 12 B)" +
                         Default(std::string("fused")));
   train->add_option("--allocator-fragmentation", tr.o.allocator_fragmentation,
                     "caching-allocator reserve over allocated memory, as a fraction" +
                         Default(kTrain.allocator_fragmentation));
   train->add_flag("--fsdp-pp-resharded{false}", tr.o.fsdp_pp_unsharded,
-                  "with ZeRO-3 and pp > 1, assume weights are resharded after each forward "
-                  "(default: kept gathered for the step, as torchtitan does under PP)");
+                  "with ZeRO-3 and pp > 1, assume weights are resharded after each forward and "
+                  "gradients reduced after each backward (default: as torch's pipeline schedules "
+                  "run FSDP2, weights kept gathered and FP32 gradients accumulated unsharded for "
+                  "the step)");
   train->add_option("--micro-batch", tr.o.layout.micro_batch, "sequences per microbatch");
   train->add_option("--global-batch", tr.o.global_batch, "sequences per step (default ~4M tokens)");
   train->add_option("--seq", tr.o.seq, "sequence length (encoder-decoder: input tokens)");

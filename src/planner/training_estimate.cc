@@ -649,9 +649,12 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       head_hw += (linear_passes - base_pass_cut) * vocab_h;
       // Logits and loss: Megatron's fused vocab-parallel cross-entropy keeps the 16-bit logits
       // and one FP32 copy whose softmax gradient it writes in place (2 + 4 B); PyTorch's eager
-      // F.cross_entropy upcasts to FP32 (4), log_softmax saves its FP32 result (4), and the
-      // backward holds the FP32 gradients of both (4 + 4) beside the 16-bit logits (2): 18 B.
-      logits_bytes = (o.fused_cross_entropy ? 6.0 : 18.0) * tokens_mb * double(m.vocab) / l.tp;
+      // F.cross_entropy on FP32-upcast logits peaks in its backward, where log_softmax's saved
+      // FP32 result (4), the incoming FP32 gradient (4) and the gradient it computes (4) are
+      // alive at once: 12 B (torchtitan deletes the 16-bit logits before the backward; the FP32
+      // copy is not saved).
+      logits_bytes = (o.fused_cross_entropy ? kFusedCrossEntropyBytes : kEagerCrossEntropyBytes) *
+                     tokens_mb * double(m.vocab) / l.tp;
       if (m.mtp_layers > 0) {
         // DeepSeek's multi-token prediction module trains with the model on the last stage: per
         // depth one more decoder layer, the 2h x h projection and another pass through the
@@ -718,6 +721,11 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       // microbatch's forward to the last one's backward (torchtitan turns reshard_after_forward
       // off under PP, so each microbatch does not gather again): the stage's full TP shard.
       mp.buffers_gib += (p_ne + p_e) * 2.0 / kGiB;
+      // ... and defers the gradient reduction to the last microbatch's backward: each backward
+      // leaves the stage's unsharded gradients, which FSDP2 upcasts to its FP32 reduce dtype and
+      // accumulates (torch.distributed.pipelining stage.py backward_maybe_with_nosync turns
+      // requires_gradient_sync off; _fsdp_param.py to_accumulated_grad_if_needed).
+      mp.gradients_gib += (grad_ne + grad_e) * kFsdpAccumulatedGradBytes / kGiB;
     } else if (l.zero >= 3 && count > 0) {
       mp.buffers_gib += ZeroThreeGatherGib(largest_layer, l.tp);
     }
@@ -813,10 +821,13 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     const double ag = dp_coll(Collective::kAllGather, 2.0, layers_per_stage);
     const double rs = dp_coll(Collective::kReduceScatter, rs_bytes, layers_per_stage);
     if (l.pp > 1 && o.fsdp_pp_unsharded) {
-      // Under PP the stage stays gathered for the step: one gather, one reduce-scatter.
+      // Under PP the stage stays gathered for the step: one gather, one reduce-scatter. The
+      // gather is prefetched under the first forward; the reduce-scatter runs after the last
+      // microbatch's backward, when the schedule calls FSDP's post-backward for the whole stage
+      // (torch.distributed.pipelining, backward_maybe_with_nosync), with nothing left to hide
+      // it under on the first stage, which finishes last.
       e.dp_comm_seconds = ag + rs;
-      dp_exposed = std::max(ag / layers_per_stage, ag - fwd_mb) +
-                   std::max(rs / layers_per_stage, rs - bwd_mb);
+      dp_exposed = std::max(ag / layers_per_stage, ag - fwd_mb) + rs;
     } else {
       // Gathered and reduced again for every microbatch (FSDP's default with accumulation).
       e.dp_comm_seconds = m_count * (2.0 * ag + rs);
@@ -959,7 +970,7 @@ TrainBasis TrainingBasis(const ModelSpec& m, const hw::GpuModel& gpu, const Trai
       std::to_string(l.dp * l.cp) + "; activations per Korthikanti et al. 2022 (recompute " + rc +
       ", " + (o.flash_attention ? "flash attention" : "eager attention") +
       "), the 1F1B schedule's microbatches in flight; logits " +
-      (o.fused_cross_entropy ? "6 B (fused cross-entropy)" : "18 B (eager F.cross_entropy)") +
+      (o.fused_cross_entropy ? "6 B (fused cross-entropy)" : "12 B (eager F.cross_entropy)") +
       " per vocabulary entry");
   b.modelled.push_back("GEMMs: linear FLOPs at " + Fix(e.gemm_efficiency, 2) + " x the " +
                        PrecisionLabel(o.precision) + " dense peak of " + gpu.name + " (" +

@@ -126,6 +126,18 @@ enum class Finetune { kFull, kLora, kQlora };
 std::string FinetuneName(Finetune f);
 Result<Finetune> ParseFinetune(std::string_view s);
 
+// Bytes per token per vocabulary entry (/ TP) of the logits and loss at their peak: Megatron's
+// fused vocab-parallel cross-entropy (16-bit logits and one FP32 copy whose softmax gradient is
+// written in place: 2 + 4) and PyTorch's eager F.cross_entropy on FP32-upcast logits (its
+// backward holds log_softmax's saved FP32 output, the incoming FP32 gradient and the one it
+// computes: 4 + 4 + 4; the 16-bit logits are deleted before the backward, as torchtitan does).
+inline constexpr double kFusedCrossEntropyBytes = 6.0;
+inline constexpr double kEagerCrossEntropyBytes = 12.0;
+
+// FSDP2's unsharded gradients accumulated across a pipeline's microbatches, in its reduce dtype:
+// FP32 in torchtitan (mixed_precision_reduce = float32) and Composer.
+inline constexpr double kFsdpAccumulatedGradBytes = 4.0;
+
 // Bytes per NF4 weight with double quantization (QLoRA section 3): 4 bits, an 8-bit absmax per
 // block of 64 weights and an FP32 scale per 256 such blocks: (4 + 8/64 + 32/(64 x 256)) / 8.
 inline constexpr double kNf4DoubleQuantBytes = (4.0 + 8.0 / 64.0 + 32.0 / (64.0 * 256.0)) / 8.0;
@@ -210,10 +222,13 @@ struct TrainOptions {
   // FP8 (Transformer Engine's userbuffer overlap, which FP8 recipes enable), else 0.
   std::optional<double> tp_overlap;
   // Cross-entropy: fused (Megatron's vocab-parallel kernel, logits kept once in FP32 with the
-  // gradient written in place) or eager (PyTorch F.cross_entropy on 16-bit logits).
+  // gradient written in place) or eager (PyTorch F.cross_entropy on FP32-upcast logits); bytes
+  // per logit: kFusedCrossEntropyBytes, kEagerCrossEntropyBytes.
   bool fused_cross_entropy = true;
   // FSDP-style ZeRO-3 with pipeline stages keeps the stage's weights gathered from the first
-  // forward to the last backward (torchtitan: reshard_after_forward is off when PP is on).
+  // forward to the last backward (torchtitan: reshard_after_forward is off when PP is on) and
+  // its FP32 gradients unsharded until the last microbatch's backward (torch.distributed.
+  // pipelining turns requires_gradient_sync off), then reduces them once.
   bool fsdp_pp_unsharded = true;
   // Caching-allocator fragmentation: reserved memory = allocated x (1 + this).
   double allocator_fragmentation = 0.0;

@@ -359,16 +359,17 @@ TEST(TrainingMemoryTest, InterleavedScheduleHoldsMoreOnTheFirstStage) {
   EXPECT_NEAR(inter->memory.activations_gib / plain->memory.activations_gib, 1.375, 1e-12);
 }
 
-TEST(TrainingMemoryTest, EagerCrossEntropyHoldsEighteenBytesPerLogit) {
-  // One GPU, 4096 tokens, vocabulary 128,256: fused 6 B, eager 18 B per logit; the difference
-  // 12 x 4096 x 128,256 = 6,304,038,912 B = 5.8711 GiB.
+TEST(TrainingMemoryTest, EagerCrossEntropyHoldsTwelveBytesPerLogit) {
+  // One GPU, 4096 tokens, vocabulary 128,256: fused 6 B, eager 12 B per logit (log_softmax's
+  // saved FP32 output, the FP32 gradient coming in and the one going out); the difference
+  // 6 x 4096 x 128,256 = 3,152,019,456 B = 2.9355 GiB.
   TrainOptions o = Opts(1, L(1, 1, 0));
   o.global_batch = 1;
   auto fused = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
   o.fused_cross_entropy = false;
   auto eager = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
   ASSERT_TRUE(fused.has_value() && eager.has_value());
-  EXPECT_NEAR(eager->memory.activations_gib - fused->memory.activations_gib, 6'304'038'912.0 / kGiB,
+  EXPECT_NEAR(eager->memory.activations_gib - fused->memory.activations_gib, 3'152'019'456.0 / kGiB,
               1e-9);
 }
 
@@ -384,6 +385,23 @@ TEST(TrainingMemoryTest, FsdpWithPipelineKeepsTheStageGathered) {
   ASSERT_TRUE(resharded.has_value());
   // Two Llama-3-8B layers of 218,112,000 parameters at 2 B.
   EXPECT_NEAR(resharded->memory.buffers_gib, 2.0 + 2.0 * 218'112'000.0 * 2.0 / kGiB, 1e-9);
+}
+
+TEST(TrainingMemoryTest, FsdpWithPipelineAccumulatesUnshardedFp32Gradients) {
+  // The same layout: under PP the stage's gradients are not reduce-scattered per microbatch but
+  // accumulated unsharded in FP32 (4 B per parameter of the stage) until the last backward.
+  // The heaviest stage of Llama-3-8B on PP 2 is the last (it holds the logits): 16 layers of
+  // 218,112,000, the final norm (4,096) and the output layer (128,256 x 4,096 = 525,336,576) =
+  // 4,015,132,672 parameters; x 4 B = 16,060,530,688 B on top of the sharded gradients.
+  TrainOptions o = Opts(16, L(1, 2, 3, Recompute::kFull));
+  auto kept = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  o.fsdp_pp_unsharded = false;
+  auto resharded = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(kept.has_value() && resharded.has_value());
+  EXPECT_EQ(kept->heaviest_stage, 1);
+  EXPECT_NEAR(kept->params_per_gpu, 4'015'132'672.0, 1.0);
+  EXPECT_NEAR(kept->memory.gradients_gib - resharded->memory.gradients_gib, 16'060'530'688.0 / kGiB,
+              1e-9);
 }
 
 TEST(TrainingMemoryTest, AllocatorFragmentationScalesWhatTensorsAllocate) {
@@ -540,6 +558,24 @@ TEST(DataParallelTest, FsdpHidesWhatFitsUnderTheCompute) {
   ASSERT_TRUE(given.has_value());
   EXPECT_NEAR(given->dp_exposed_seconds, 0.5 * given->dp_comm_seconds, 1e-12);
   EXPECT_DOUBLE_EQ(given->dp_interference_seconds, 0.0);
+}
+
+TEST(DataParallelTest, FsdpUnderPipelineStagesReducesOnceAfterTheLastBackward) {
+  // Llama-3-8B with FSDP over 8 and PP 2 (16 GPUs): the stage is gathered once (16 layers' worth
+  // of per-layer gathers, prefetched: one layer's exposed) and its FP32 gradients are
+  // reduce-scattered once, after the last microbatch's backward, when nothing is left to hide
+  // them under. The heaviest stage holds 4,015,132,672 parameters (the last: 16 layers, the
+  // final norm and the output layer).
+  TrainOptions o = Opts(16, L(1, 2, 3, Recompute::kFull));
+  auto e = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(e.has_value());
+  ASSERT_GT(e->microbatches, 1);
+  const Fabric& f = o.fabric;
+  const double p = 4'015'132'672.0;
+  const double ag = 16 * CollectiveSeconds(Collective::kAllGather, p * 2 / 16, 8, 1, f);
+  const double rs = 16 * CollectiveSeconds(Collective::kReduceScatter, p * 4 / 16, 8, 1, f);
+  EXPECT_NEAR(e->dp_comm_seconds, ag + rs, 1e-9);
+  EXPECT_NEAR(e->dp_exposed_seconds - e->dp_interference_seconds, ag / 16 + rs, 1e-9);
 }
 
 TEST(DataParallelTest, FsdpOverASlowNetworkExposesWhatOutlastsTheCompute) {
