@@ -411,6 +411,9 @@ void PrintTrain(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::TrainOp
             << F(e.memory.weights_gib, 1) << ", grads " << F(e.memory.gradients_gib, 1)
             << ", optimizer " << F(e.memory.optimizer_gib, 1) << ", activations "
             << F(e.memory.activations_gib, 1) << ", buffers " << F(e.memory.buffers_gib, 1)
+            << (e.memory.allocator_reserve_gib > 0
+                    ? ", allocator reserve " + F(e.memory.allocator_reserve_gib, 1)
+                    : std::string())
             << " -> " << (e.fits ? "FITS" : "DOES NOT FIT") << "\n";
   std::cout << "  bytes per param    " << F(e.bytes_per_param, 0)
             << (o.finetune == pl::Finetune::kFull ? "" : " per adapter param")
@@ -949,8 +952,10 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
                     "(PyTorch F.cross_entropy: 12 B)" +
                         Default(std::string("fused")));
   train->add_option("--allocator-fragmentation", tr.o.allocator_fragmentation,
-                    "caching-allocator reserve over allocated memory, as a fraction" +
-                        Default(kTrain.allocator_fragmentation));
+                    "caching-allocator reserve over allocated memory, as a fraction (default: " +
+                        F(pl::kPyTorchAllocatorReserve, 2) +
+                        " with the pytorch stack, whose peak is PyTorch's reserved memory; 0 with "
+                        "megatron)");
   train->add_flag("--fsdp-pp-resharded{false}", tr.o.fsdp_pp_unsharded,
                   "with ZeRO-3 and pp > 1, assume weights are resharded after each forward and "
                   "gradients reduced after each backward (default: as torch's pipeline schedules "

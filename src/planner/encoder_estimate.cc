@@ -454,7 +454,9 @@ Result<TrainEstimate> EstimateEncoderDecoderTraining(const ModelProfile& prof,
     act = s * enc_tok * st.encoder_layers + t * (dec_self + cross) * st.decoder_layers +
           s * kv_width * st.decoder_layers + 2.0 * h * s;
   }
-  const double logits = (o.fused_cross_entropy ? 6.0 : 18.0) * t * double(m.vocab) / l.tp;
+  const double logits =
+      (o.fused_cross_entropy ? kFusedCrossEntropyBytes : kEagerCrossEntropyBytes) * t *
+      double(m.vocab) / l.tp;
   mp.activations_gib = (act + logits) * mb / kGiB;
   mp.buffers_gib = o.buffers_gib;
   if (l.zero >= 3) {
@@ -462,7 +464,7 @@ Result<TrainEstimate> EstimateEncoderDecoderTraining(const ModelProfile& prof,
     for (const LayerParams& lp : prof.layers) largest = std::max(largest, double(lp.Total()));
     mp.buffers_gib += ZeroThreeGatherGib(largest, l.tp);
   }
-  TotalWithFragmentation(mp, o);
+  TotalWithFragmentation(mp, o.allocator_fragmentation.value_or(0.0), o.buffers_gib);
   e.heaviest_stage = 0;
   e.memory_budget_gib = gpu.memory_gib.value;
   e.fits = mp.total_gib <= e.memory_budget_gib;

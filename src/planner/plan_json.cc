@@ -247,6 +247,7 @@ static json TrainCoreJson(const ModelSpec& m, const hw::GpuModel& gpu, const Tra
             {"optimizer", e.memory.optimizer_gib},
             {"activations", e.memory.activations_gib},
             {"buffers", e.memory.buffers_gib},
+            {"allocator_reserve", e.memory.allocator_reserve_gib},
             {"total", e.memory.total_gib}}},
           {"memory_budget_gib", e.memory_budget_gib},
           {"fits", e.fits},

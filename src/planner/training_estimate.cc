@@ -399,13 +399,18 @@ double ZeroThreeGatherGib(double largest_layer_params, int tp) {
   return 2.0 * largest_layer_params / tp * 2.0 / kGiB;
 }
 
-void TotalWithFragmentation(MemoryParts& mp, const TrainOptions& o) {
+double AllocatorReserve(const TrainOptions& o, Framework fw) {
+  return o.allocator_fragmentation.value_or(fw == Framework::kPyTorch ? kPyTorchAllocatorReserve
+                                                                      : 0.0);
+}
+
+void TotalWithFragmentation(MemoryParts& mp, double reserve, double buffers_gib) {
   mp.total_gib =
       mp.weights_gib + mp.gradients_gib + mp.optimizer_gib + mp.activations_gib + mp.buffers_gib;
   // The caching allocator reserves more than the tensors allocate (block rounding and
-  // fragmentation); reported in the buffers part.
-  const double frag = o.allocator_fragmentation * (mp.total_gib - o.buffers_gib);
-  mp.buffers_gib += frag;
+  // fragmentation); reported as its own part.
+  const double frag = reserve * (mp.total_gib - buffers_gib);
+  mp.allocator_reserve_gib = frag;
   mp.total_gib += frag;
 }
 
@@ -729,7 +734,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     } else if (l.zero >= 3 && count > 0) {
       mp.buffers_gib += ZeroThreeGatherGib(largest_layer, l.tp);
     }
-    TotalWithFragmentation(mp, o);
+    TotalWithFragmentation(mp, AllocatorReserve(o, fw), o.buffers_gib);
     if (mp.total_gib > best_total) {
       best_total = mp.total_gib;
       e.memory = mp;
@@ -1110,9 +1115,15 @@ TrainBasis TrainingBasis(const ModelSpec& m, const hw::GpuModel& gpu, const Trai
   b.assumptions.push_back("buffers " + Fix(o.buffers_gib, 1) +
                           " GiB per GPU for the CUDA context, NCCL and allocator slack "
                           "(--buffers-gib; planner default 2)");
-  if (o.allocator_fragmentation > 0) {
-    b.assumptions.push_back("allocator fragmentation " + Fix(o.allocator_fragmentation, 2) +
-                            " (given: --allocator-fragmentation)");
+  if (o.allocator_fragmentation) {
+    b.assumptions.push_back("allocator reserve " + Fix(*o.allocator_fragmentation, 2) +
+                            " of the allocated memory (given: --allocator-fragmentation)");
+  } else if (AllocatorReserve(o, e.framework) > 0) {
+    b.assumptions.push_back(
+        "allocator reserve " + Fix(AllocatorReserve(o, e.framework), 2) +
+        " of the allocated memory: the pytorch stack's peak is what PyTorch's caching allocator "
+        "reserves (calibration: torchtitan Llama 3.1 8B with FSDP on 8 H100, row 43 of "
+        "docs/planner-validation.md; --allocator-fragmentation)");
   }
   b.assumptions.push_back(
       "not included: host-side overheads (kernel launches, data loading), checkpointing, "

@@ -230,8 +230,9 @@ struct TrainOptions {
   // its FP32 gradients unsharded until the last microbatch's backward (torch.distributed.
   // pipelining turns requires_gradient_sync off), then reduces them once.
   bool fsdp_pp_unsharded = true;
-  // Caching-allocator fragmentation: reserved memory = allocated x (1 + this).
-  double allocator_fragmentation = 0.0;
+  // Caching-allocator reserve: reserved memory = allocated x (1 + this); unset: the stack's
+  // (kPyTorchAllocatorReserve with pytorch, 0 with megatron, whose figures count allocations).
+  std::optional<double> allocator_fragmentation;
   Fabric fabric;
 };
 
@@ -241,15 +242,24 @@ struct MemoryParts {
   double optimizer_gib = 0;
   double activations_gib = 0;
   double buffers_gib = 0;
+  double allocator_reserve_gib = 0;  // reserved by the caching allocator beyond the tensors
   double total_gib = 0;
 };
 
 // ZeRO-3 gathers each layer's full (TP-sharded) weights before use and prefetches the next: two
 // layers of 16-bit weights live at once, the largest layer's (`largest_layer_params`), GiB.
 double ZeroThreeGatherGib(double largest_layer_params, int tp);
+// The PyTorch caching allocator's reserve over what the tensors allocate, as a share of the
+// allocated memory, for the pytorch stack's peak memory (what torchtitan logs and what an OOM
+// depends on: reserved, not allocated). Calibration: torchtitan's Llama 3.1 8B with FSDP on 8
+// H100 (row 43 of docs/planner-validation.md): 82.4 GiB reserved over 68.25 GiB the planner
+// counts allocated = 0.18.
+inline constexpr double kPyTorchAllocatorReserve = 0.18;
+// The allocator reserve a run uses: the given one, else the stack's default.
+double AllocatorReserve(const TrainOptions& o, Framework fw);
 // Sums `mp` into total_gib, then adds the caching allocator's reserve beyond what the tensors
-// allocate (allocator_fragmentation x everything but the fixed buffers) to buffers and total.
-void TotalWithFragmentation(MemoryParts& mp, const TrainOptions& o);
+// allocate (`reserve` x everything but the fixed buffers) as allocator_reserve_gib and to total.
+void TotalWithFragmentation(MemoryParts& mp, double reserve, double buffers_gib);
 
 struct TrainEstimate {
   Layout layout;  // resolved (dp filled in)

@@ -406,6 +406,7 @@ TEST(TrainingMemoryTest, FsdpWithPipelineAccumulatesUnshardedFp32Gradients) {
 
 TEST(TrainingMemoryTest, AllocatorFragmentationScalesWhatTensorsAllocate) {
   TrainOptions o = Opts(8, L(1, 1, 3));
+  o.allocator_fragmentation = 0.0;
   auto base = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
   o.allocator_fragmentation = 0.1;
   auto frag = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
@@ -413,6 +414,23 @@ TEST(TrainingMemoryTest, AllocatorFragmentationScalesWhatTensorsAllocate) {
   // allocated = total - the 2 GiB of context/NCCL buffers; reserved adds 10 % of it.
   EXPECT_NEAR(frag->memory.total_gib, base->memory.total_gib + 0.1 * (base->memory.total_gib - 2.0),
               1e-9);
+  // Unset, the pytorch stack (ZeRO-3 resolves to it) reserves 18 % over what it allocates; the
+  // megatron stack nothing.
+  o.allocator_fragmentation.reset();
+  auto pytorch = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(pytorch.has_value());
+  EXPECT_EQ(pytorch->framework, Framework::kPyTorch);
+  EXPECT_NEAR(pytorch->memory.total_gib,
+              base->memory.total_gib + 0.18 * (base->memory.total_gib - 2.0), 1e-9);
+  // Reported as its own part, not in the buffers.
+  EXPECT_NEAR(pytorch->memory.allocator_reserve_gib, 0.18 * (base->memory.total_gib - 2.0), 1e-9);
+  EXPECT_DOUBLE_EQ(pytorch->memory.buffers_gib, base->memory.buffers_gib);
+  o.framework = Framework::kMegatron;
+  auto megatron = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  o.allocator_fragmentation = 0.0;
+  auto megatron_none = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(megatron.has_value() && megatron_none.has_value());
+  EXPECT_DOUBLE_EQ(megatron->memory.total_gib, megatron_none->memory.total_gib);
 }
 
 TEST(TrainingTimeTest, ExpertAllToAllOverlapNeedsTwoMicrobatches) {
