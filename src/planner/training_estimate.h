@@ -252,8 +252,8 @@ double ZeroThreeGatherGib(double largest_layer_params, int tp);
 // The PyTorch caching allocator's reserve over what the tensors allocate, as a share of the
 // allocated memory, for the pytorch stack's peak memory (what torchtitan logs and what an OOM
 // depends on: reserved, not allocated). Calibration: torchtitan's Llama 3.1 8B with FSDP on 8
-// H100 (row 43 of docs/planner-validation.md): 82.4 GiB reserved over 68.25 GiB the planner
-// counts allocated = 0.18.
+// H100 (row 43 of docs/planner-validation.md) reserves 82.4 GiB where the planner counts 70.25,
+// of which 68.25 allocated besides the 2 GiB of fixed buffers: (82.4 - 70.25) / 68.25 = 0.178.
 inline constexpr double kPyTorchAllocatorReserve = 0.18;
 // The allocator reserve a run uses: the given one, else the stack's default.
 double AllocatorReserve(const TrainOptions& o, Framework fw);
