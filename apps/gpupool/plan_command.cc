@@ -418,8 +418,9 @@ void PrintTrain(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::TrainOp
   std::cout << "  bytes per param    " << F(e.bytes_per_param, 0)
             << (o.finetune == pl::Finetune::kFull ? "" : " per adapter param")
             << " before sharding (bf16 weights 2 + grads " << (o.grad_fp32 ? 4 : 2)
-            << " + Adam fp32 master/m/v 12" << (e.bytes_per_param == 17 ? " + fp8 copy 1" : "")
-            << ")\n";
+            << (o.master_weights ? " + Adam fp32 master/m/v " : " + Adam bf16 m/v, no master ")
+            << F(pl::OptimizerBytesPerParam(o), 0)
+            << (o.precision == hw::Precision::kFp8 ? " + fp8 copy 1" : "") << ")\n";
   if (o.finetune != pl::Finetune::kFull) {
     std::cout << "  fine-tuning        " << pl::FinetuneName(o.finetune) << " rank " << o.lora_rank
               << ": " << Big(e.trainable_params) << " trainable adapter params; base weights "
@@ -969,6 +970,15 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
                     "as Megatron-LM's and NeMo's T5 recipes' 512 / 128)");
   train->add_option("--tokens", tr.o.tokens, "training tokens" + Default(kTrain.tokens));
   train->add_flag("--grad-fp32", tr.o.grad_fp32, "FP32 gradient buffers (18 B/param)");
+  train->add_flag("--no-master-weights{false}", tr.o.master_weights,
+                  "pure 16-bit training: no FP32 master weights, Adam's two moments in the "
+                  "parameters' 16-bit dtype (8 B/param: NeMo AutoModel, a Hugging Face model "
+                  "loaded in bf16 without autocast)");
+  train->add_option("--pipeline-runs", tr.o.pipeline_runs,
+                    "with --pp > 1: the step's microbatches run as this many pipeline schedules, "
+                    "each filling and draining the pipeline (gradient accumulation around "
+                    "torch.distributed.pipelining's schedule.step(), as NeMo AutoModel does)" +
+                        Default(double(kTrain.pipeline_runs)));
   train->add_flag("--eager-attention", tr.eager, "no flash attention: store the s x s scores");
   train->add_flag("--no-sequence-parallel", tr.no_sp, "TP without sequence parallelism");
   train->add_flag("--uneven-stages", tr.o.uneven_stages,

@@ -354,6 +354,10 @@ Result<TrainEstimate> EstimateEncoderDecoderTraining(const ModelProfile& prof,
   if (o.offload != Offload::kNone) {
     return bad("--offload is not modelled for encoder-decoder models");
   }
+  if (o.pipeline_runs != 1) {
+    return bad("--pipeline-runs needs pipeline stages; encoder-decoder plans have none");
+  }
+  if (Status s = CheckOptimizerOptions(o); !s.ok()) return Error(s);
   e.layout = l;
 
   // --- Precision and rates (as training_estimate.cc).
@@ -416,7 +420,7 @@ Result<TrainEstimate> EstimateEncoderDecoderTraining(const ModelProfile& prof,
   const double d_ne = l.dp;
   const double w_bytes = 2.0 + (fp8 ? 1.0 : 0.0);
   const double g_bytes = o.grad_fp32 ? 4.0 : 2.0;
-  const double opt_bytes = 12.0;
+  const double opt_bytes = OptimizerBytesPerParam(o);
   e.bytes_per_param = w_bytes + g_bytes + opt_bytes;
   e.trainable_params = params;
   const double p = params / l.tp;

@@ -353,6 +353,10 @@ Status CheckLayout(const ModelSpec& m, const TrainOptions& o, Layout& l) {
     return bad("--tp, --pp, --cp, --ep must be >= 1");
   }
   if (l.recompute_every < 1) return bad("--recompute-every must be >= 1");
+  if (o.pipeline_runs != 1 && l.pp == 1) {
+    return bad("--pipeline-runs " + str(o.pipeline_runs) + " needs pipeline stages (--pp > 1)");
+  }
+  if (Status s = CheckOptimizerOptions(o); !s.ok()) return s;
   const int64_t tpc = int64_t{l.tp} * l.pp * l.cp;
   if (l.dp == 0) {
     if (o.gpus % tpc != 0) {
@@ -394,6 +398,24 @@ Status CheckLayout(const ModelSpec& m, const TrainOptions& o, Layout& l) {
 }
 
 }  // namespace
+
+Status CheckOptimizerOptions(const TrainOptions& o) {
+  if (!o.master_weights && o.grad_fp32) {
+    return Status::InvalidArgument(
+        "--no-master-weights with --grad-fp32: FP32 gradient buffers go with FP32 master weights "
+        "(Megatron's main grads); pure 16-bit training keeps 16-bit gradients");
+  }
+  if (!o.master_weights && o.offload != Offload::kNone) {
+    return Status::InvalidArgument(
+        "--no-master-weights with --offload: ZeRO-Offload keeps FP32 master weights and Adam "
+        "states in host memory");
+  }
+  return Status::Ok();
+}
+
+double OptimizerBytesPerParam(const TrainOptions& o) {
+  return o.master_weights ? kAdamMixedPrecisionBytes : kAdamPure16BitBytes;
+}
 
 double ZeroThreeGatherGib(double largest_layer_params, int tp) {
   return 2.0 * largest_layer_params / tp * 2.0 / kGiB;
@@ -476,8 +498,17 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   const int64_t dp_mb = int64_t{l.dp} * l.micro_batch;
   GP_ASSIGN_OR_RETURN(e.global_batch, GlobalBatch(o, dp_mb));
   e.microbatches = e.global_batch / dp_mb;
+  if (o.pipeline_runs < 1 || e.microbatches % o.pipeline_runs != 0) {
+    return Error(Status::InvalidArgument(
+        "--pipeline-runs " + std::to_string(o.pipeline_runs) + " does not divide the " +
+        std::to_string(e.microbatches) + " microbatches of a step (global batch " +
+        std::to_string(e.global_batch) + " / (dp " + std::to_string(l.dp) + " x micro-batch " +
+        std::to_string(l.micro_batch) + "))"));
+  }
   const double m_count = double(e.microbatches);
-  e.ep_overlap = o.ep_overlap.value_or(e.microbatches >= 2 ? kMoeA2aOverlap : 0.0);
+  // Microbatches one pipeline schedule runs (the step runs pipeline_runs of them in turn).
+  const double m_run = m_count / o.pipeline_runs;
+  e.ep_overlap = o.ep_overlap.value_or(m_run >= 2 ? kMoeA2aOverlap : 0.0);
 
   // --- Memory and time, stage by stage.
   const double h = double(m.hidden);
@@ -498,7 +529,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   }
   const double w_bytes = 2.0 + (fp8 ? 1.0 : 0.0);
   const double g_bytes = o.grad_fp32 ? 4.0 : 2.0;
-  const double opt_bytes = 12.0;
+  const double opt_bytes = OptimizerBytesPerParam(o);
   e.bytes_per_param = w_bytes + g_bytes + opt_bytes;
   const bool adapters = o.finetune != Finetune::kFull;
   if (o.offload == Offload::kParams && l.zero < 3) {
@@ -701,10 +732,10 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       grad_e = 0;
       e.trainable_params += lora;
     }
-    double in_flight = std::min<double>(l.pp - s, m_count);
+    double in_flight = std::min<double>(l.pp - s, m_run);
     // The interleaved schedule's warm-up runs more microbatch chunks on the first stage: its
     // activations are (1 + (pp - 1) / (pp x vp)) times 1F1B's (Korthikanti et al. 2022, 4.2.3).
-    if (s == 0 && l.vp > 1 && m_count > 1) {
+    if (s == 0 && l.vp > 1 && m_run > 1) {
       in_flight *= 1.0 + double(l.pp - 1) / (double(l.pp) * l.vp);
     }
     double act_bytes = in_flight * act * tokens_mb + logits_bytes;
@@ -725,12 +756,18 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
       // FSDP with pipeline stages keeps the stage's gathered 16-bit weights from the first
       // microbatch's forward to the last one's backward (torchtitan turns reshard_after_forward
       // off under PP, so each microbatch does not gather again): the stage's full TP shard.
-      mp.buffers_gib += (p_ne + p_e) * 2.0 / kGiB;
+      // Routed experts whose expert-data-parallel group is one GPU (EP = DP x CP) have nothing
+      // to shard: FSDP does not manage them (NeMo AutoModel's MoE parallelizer leaves them out
+      // of fully_shard), so they have no gathered copy and their 16-bit gradients accumulate in
+      // place (counted in g above).
+      const bool fsdp_experts = d_e > 1.0;
+      mp.buffers_gib += (p_ne + (fsdp_experts ? p_e : 0.0)) * 2.0 / kGiB;
       // ... and defers the gradient reduction to the last microbatch's backward: each backward
       // leaves the stage's unsharded gradients, which FSDP2 upcasts to its FP32 reduce dtype and
       // accumulates (torch.distributed.pipelining stage.py backward_maybe_with_nosync turns
       // requires_gradient_sync off; _fsdp_param.py to_accumulated_grad_if_needed).
-      mp.gradients_gib += (grad_ne + grad_e) * kFsdpAccumulatedGradBytes / kGiB;
+      mp.gradients_gib +=
+          (grad_ne + (fsdp_experts ? grad_e : 0.0)) * kFsdpAccumulatedGradBytes / kGiB;
     } else if (l.zero >= 3 && count > 0) {
       mp.buffers_gib += ZeroThreeGatherGib(largest_layer, l.tp);
     }
@@ -787,11 +824,12 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
                                                            l.tp * l.cp * l.dp, o.fabric)
                                  : 0.0;
   const double stage_time = stage_total + pp_p2p;
-  const double slots = m_count + double(l.pp - 1) / l.vp;
+  // Each pipeline run fills and drains the pipeline: (pp - 1) / vp stage times of bubble each.
+  const double slots = m_count + o.pipeline_runs * double(l.pp - 1) / l.vp;
   const double pipeline = slots * stage_time;
   // Parts add up to the step: m stage times split by kind, plus the bubble.
   e.compute_seconds = m_count * stage_compute;
-  e.bubble_seconds = double(l.pp - 1) / l.vp * stage_time;
+  e.bubble_seconds = o.pipeline_runs * double(l.pp - 1) / l.vp * stage_time;
   e.tp_comm_seconds = m_count * stage_tp;
   e.ep_comm_seconds = m_count * stage_ep;
   e.cp_comm_seconds = m_count * stage_cp;
@@ -1027,7 +1065,11 @@ TrainBasis TrainingBasis(const ModelSpec& m, const hw::GpuModel& gpu, const Trai
         "the layer's attention (ring attention)");
   }
   if (l.pp > 1) {
-    b.modelled.push_back("PP: (microbatches + (pp - 1) / vp) stage times (" +
+    const std::string runs = std::to_string(o.pipeline_runs);
+    b.modelled.push_back((o.pipeline_runs == 1
+                              ? "PP: (microbatches + (pp - 1) / vp) stage times ("
+                              : "PP: (microbatches + " + runs + " x (pp - 1) / vp) stage times (" +
+                                    runs + " pipeline runs, ") +
                          std::to_string(e.microbatches) + " microbatches, vp " +
                          std::to_string(l.vp) + "), one activation send and receive each");
   }
@@ -1091,6 +1133,20 @@ TrainBasis TrainingBasis(const ModelSpec& m, const hw::GpuModel& gpu, const Trai
     b.assumptions.push_back("eager element-wise traffic " + Fix(kElementwiseBytesPerHidden, 0) +
                             " x h per token per layer per pass (calibration: llm-foundry MPT-1b, "
                             "7b, 30b on H100, rows 24-26 of docs/planner-validation.md)");
+  }
+  b.assumptions.push_back(
+      o.master_weights
+          ? std::string("optimizer: Adam with FP32 master weights and moments (mixed precision; "
+                        "--no-master-weights for pure 16-bit training)")
+          : std::string("optimizer: pure 16-bit training, no master weights, Adam's moments in "
+                        "16 bit (given: --no-master-weights)"));
+  if (l.pp > 1) {
+    b.assumptions.push_back(
+        o.pipeline_runs == 1
+            ? std::string("one pipeline schedule over the step's microbatches (--pipeline-runs)")
+            : std::to_string(o.pipeline_runs) +
+                  " pipeline schedules per step, each filling and draining the pipeline (given: "
+                  "--pipeline-runs)");
   }
   b.assumptions.push_back("HBM at 80 % of its peak bandwidth (planner constant)");
   if (l.tp > 1) {

@@ -6,7 +6,8 @@
 // - Weights 2 B/param (+1 B FP8 cast cache when training in FP8), gradients 2 B (bf16, the
 //   16 B/param convention of ZeRO, Rajbhandari et al. 2020) or 4 B (--grad-fp32: Megatron's FP32
 //   main-grad buffer, giving the 18 B/param that Megatron's distributed-optimizer notes quote),
-//   Adam states 12 B (FP32 master weights + two FP32 moments). ZeRO stage 1/2/3 divides optimizer /
+//   Adam states 12 B (FP32 master weights + two FP32 moments; 4 B, the moments in 16 bit, without
+//   master weights: pure 16-bit training). ZeRO stage 1/2/3 divides optimizer /
 //   +gradients / +weights by the data-parallel group (DP x CP; experts by DP x CP / EP).
 // - Non-expert weights split over TP; routed experts over EP x TP. Stages get L/PP consecutive
 //   layers; the first holds the embedding, the last the final norm and the head (and a copy of a
@@ -181,9 +182,19 @@ struct TrainOptions {
   int64_t global_batch = 0;  // sequences per step; 0 = the multiple of dp x micro_batch
                              // nearest above 4 Mi tokens
   int64_t seq = 4096;
-  int64_t target_seq = 0;         // encoder-decoder: decoder tokens per sequence; 0 = seq / 4
-  double tokens = 1e12;           // training budget for gpu_hours / days
-  bool grad_fp32 = false;         // 18 B/param instead of 16 (Megatron FP32 main grads)
+  int64_t target_seq = 0;  // encoder-decoder: decoder tokens per sequence; 0 = seq / 4
+  double tokens = 1e12;    // training budget for gpu_hours / days
+  bool grad_fp32 = false;  // 18 B/param instead of 16 (Megatron FP32 main grads)
+  // FP32 master weights beside the 16-bit ones (mixed precision, the 16 B/param of ZeRO). false:
+  // pure 16-bit training: the parameters themselves are 16-bit and torch.optim.Adam keeps its
+  // two moments in their dtype (2 + 2 + 4 B/param), as NeMo AutoModel trains (its models cast
+  // to bf16 before FSDP2) and a Hugging Face model loaded in bf16 without autocast.
+  bool master_weights = true;
+  // Pipeline schedules per step: the step's microbatches run as this many schedule calls, each
+  // filling and draining the pipeline (gradient accumulation around torch.distributed.
+  // pipelining's schedule.step(), as NeMo AutoModel's recipes accumulate); 1: one schedule over
+  // every microbatch of the step (Megatron-LM, torchtitan). Divides the microbatches.
+  int pipeline_runs = 1;
   bool flash_attention = true;    // false: eager attention stores the s x s scores (5as term)
   bool sequence_parallel = true;  // with TP > 1
   bool uneven_stages = false;     // allow pp not dividing the layers (middle stages get +1)
@@ -278,7 +289,7 @@ struct TrainEstimate {
   // Step parts (they add up to step_seconds): m stage times split by kind, the bubble, exposed DP,
   // the optimizer.
   double compute_seconds = 0;  // m x the slowest stage's compute
-  double bubble_seconds = 0;   // (pp - 1) / vp stage times
+  double bubble_seconds = 0;   // (pp - 1) / vp stage times per pipeline run, every run
   double tp_comm_seconds = 0;  // per step, exposed
   double cp_comm_seconds = 0;
   double ep_comm_seconds = 0;
@@ -347,6 +358,16 @@ Result<TrainEstimate> EstimateTraining(const ModelSpec& model, const hw::GpuMode
 // 8 x 400 Gb/s H200 nodes, issue 283). A group with one member per node (stride >= node size, e.g.
 // DP beside TP 8), all-to-all and send/recv keep one rail, as comm_model.h prices them.
 double GroupCollectiveSeconds(Collective c, double bytes, int n, int stride, const Fabric& f);
+
+// Optimizer bytes per trained parameter before sharding: Adam with FP32 master weights and two
+// FP32 moments (Rajbhandari et al. 2020), or, without master weights, the two moments in the
+// parameters' 16-bit dtype.
+inline constexpr double kAdamMixedPrecisionBytes = 12.0;
+inline constexpr double kAdamPure16BitBytes = 4.0;
+double OptimizerBytesPerParam(const TrainOptions& o);
+// InvalidArgument when the optimizer options contradict each other (no master weights with
+// FP32 gradient buffers or with CPU offload, which keeps FP32 master weights on the host).
+Status CheckOptimizerOptions(const TrainOptions& o);
 
 // Layers per pipeline stage: layers / pp each, the remainder to the middle stages first.
 std::vector<int> StageLayerCounts(int layers, int pp);

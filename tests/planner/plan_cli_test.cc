@@ -524,4 +524,34 @@ TEST(PlanCliTest, TrainSaysWhatIsModelledAndAssumed) {
   EXPECT_NE(bad.out.find("--framework 'jax'"), std::string::npos) << bad.out;
 }
 
+TEST(PlanCliTest, TrainTakesPureSixteenBitAndPipelineRuns) {
+  // Pure 16-bit: 8 B per parameter before sharding, said on the bytes line and as an assumption.
+  const CliRun text = Gpupool(
+      "plan train --model llama-3-8b --gpu h100 --gpus 16 --pp 2 --zero 3 --global-batch 64 "
+      "--no-master-weights --pipeline-runs 2");
+  ASSERT_EQ(text.code, 0) << text.out;
+  EXPECT_NE(text.out.find("bytes per param    8 before sharding"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("Adam bf16 m/v, no master 4"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("assumption: optimizer: pure 16-bit training"), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("2 pipeline schedules per step"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("(microbatches + 2 x (pp - 1) / vp) stage times"), std::string::npos)
+      << text.out;
+  const auto j = Json(Gpupool(
+      "plan train --model llama-3-8b --gpu h100 --gpus 8 --zero 3 --no-master-weights --json"));
+  EXPECT_EQ(j["bytes_per_param"], 8.0);
+  // Contradictions and runs that do not divide are refused with exit 2 and the flags named.
+  const CliRun fp32 =
+      Gpupool("plan train --model llama-3-8b --gpu h100 --gpus 8 --no-master-weights --grad-fp32");
+  EXPECT_EQ(fp32.code, 2);
+  EXPECT_NE(fp32.out.find("--no-master-weights with --grad-fp32"), std::string::npos) << fp32.out;
+  const CliRun runs = Gpupool(
+      "plan train --model llama-3-8b --gpu h100 --gpus 16 --pp 2 --global-batch 64 "
+      "--pipeline-runs 3");
+  EXPECT_EQ(runs.code, 2);
+  EXPECT_NE(runs.out.find("--pipeline-runs 3 does not divide the 8 microbatches"),
+            std::string::npos)
+      << runs.out;
+}
+
 }  // namespace

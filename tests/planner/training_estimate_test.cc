@@ -82,6 +82,33 @@ TEST(TrainingMemoryTest, BytesPerParamConventions) {
   EXPECT_DOUBLE_EQ(EstimateTraining(m, H100(), o)->bytes_per_param, 17.0);
 }
 
+TEST(TrainingMemoryTest, PureSixteenBitTrainingKeepsNoMasterWeights) {
+  // Without FP32 master weights the parameters are bf16 and Adam's two moments take their dtype:
+  // 2 (weights) + 2 (gradients) + 2 x 2 (m, v) = 8 B per parameter, the optimizer's part a
+  // third of the mixed-precision 12 B. Llama-3-8B on 8 GPUs with ZeRO-3: each holds 1/8.
+  const ModelSpec m = Preset("Llama-3-8B");
+  TrainOptions o = Opts(8, L(1, 1, 3));
+  o.master_weights = false;
+  auto e = EstimateTraining(m, H100(), o);
+  ASSERT_TRUE(e.has_value()) << e.error().ToString();
+  EXPECT_DOUBLE_EQ(e->bytes_per_param, 8.0);
+  const double p = 8'030'261'248.0;
+  EXPECT_NEAR(e->memory.optimizer_gib * kGiB, 4 * p / 8, 1.0);
+  EXPECT_NEAR(e->memory.weights_gib * kGiB, 2 * p / 8, 1.0);
+  EXPECT_NEAR(e->memory.gradients_gib * kGiB, 2 * p / 8, 1.0);
+  // FP32 gradient buffers and CPU offload both presuppose FP32 master weights: refused, naming
+  // the flags.
+  o.grad_fp32 = true;
+  auto fp32_grads = EstimateTraining(m, H100(), o);
+  ASSERT_FALSE(fp32_grads.has_value());
+  EXPECT_NE(fp32_grads.error().message().find("--grad-fp32"), std::string::npos);
+  o.grad_fp32 = false;
+  o.offload = Offload::kOptimizer;
+  auto offload = EstimateTraining(m, H100(), o);
+  ASSERT_FALSE(offload.has_value());
+  EXPECT_NE(offload.error().message().find("--offload"), std::string::npos);
+}
+
 TEST(TrainingMemoryTest, ZeroStagesAsInTheZeroPaper) {
   // ZeRO (Rajbhandari et al. 2020) Figure 1, N_d = 64, K = 12, per parameter:
   // stage 0: 16; 1: 2 + 2 + 12/64 = 4.1875; 2: 2 + 14/64 = 2.21875; 3: 16/64 = 0.25.
@@ -219,6 +246,33 @@ TEST(TrainingTimeTest, PipelineBubble) {
               e->compute_seconds + e->tp_comm_seconds + e->pp_comm_seconds + e->bubble_seconds +
                   e->dp_exposed_seconds + e->optimizer_seconds,
               1e-9);
+}
+
+TEST(TrainingTimeTest, EachPipelineRunFillsAndDrainsThePipeline) {
+  // 8 microbatches on 4 stages: one schedule takes 8 + 3 stage times; as 2 schedules of 4
+  // microbatches each (gradient accumulation around schedule.step()), 8 + 2 x 3 = 14.
+  TrainOptions o = Opts(32, L(1, 4));
+  o.global_batch = 64;
+  auto one = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  o.pipeline_runs = 2;
+  auto two = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_TRUE(one.has_value() && two.has_value());
+  const double slot = one->bubble_seconds / 3.0;
+  EXPECT_NEAR(two->bubble_seconds, 6.0 * slot, 1e-9);
+  EXPECT_NEAR(two->step_seconds - one->step_seconds, 3.0 * slot, 1e-9);
+  // A run of 4 microbatches keeps at most 4 in flight on the first stage (1F1B holds
+  // min(pp - stage, microbatches)): here pp = 4 bounds it either way, so memory is unchanged.
+  EXPECT_DOUBLE_EQ(two->memory.total_gib, one->memory.total_gib);
+  // Runs must divide the microbatches and need pipeline stages.
+  o.pipeline_runs = 3;
+  auto uneven = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_FALSE(uneven.has_value());
+  EXPECT_NE(uneven.error().message().find("does not divide the 8 microbatches"), std::string::npos);
+  o = Opts(8, L(1, 1));
+  o.pipeline_runs = 2;
+  auto no_pp = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_FALSE(no_pp.has_value());
+  EXPECT_NE(no_pp.error().message().find("--pp > 1"), std::string::npos);
 }
 
 struct BadLayout {
@@ -402,6 +456,34 @@ TEST(TrainingMemoryTest, FsdpWithPipelineAccumulatesUnshardedFp32Gradients) {
   EXPECT_NEAR(kept->params_per_gpu, 4'015'132'672.0, 1.0);
   EXPECT_NEAR(kept->memory.gradients_gib - resharded->memory.gradients_gib, 16'060'530'688.0 / kGiB,
               1e-9);
+}
+
+TEST(TrainingMemoryTest, FsdpUnderPipelineLeavesUnshardableExpertsAlone) {
+  // Mixtral-8x7B on 16 GPUs, PP 2, ZeRO-3. A stage holds 16 layers; per layer the non-expert
+  // parameters are q, o 4096 x 4096, k, v 4096 x 1024 (41,943,040), the router 4096 x 8 and
+  // two norms: 41,984,000; x 16 = 671,744,000, plus the embedding or the output layer 32,000 x
+  // 4,096 = 131,072,000 (and the final norm, 4,096, on the last stage). The experts: 8 x 3 x
+  // 4,096 x 14,336 = 1,409,286,144 per layer, 22,548,578,304 per stage.
+  const double non_expert = 671'744'000.0 + 131'072'000.0;
+  const double experts = 22'548'578'304.0;
+  const ModelSpec m = Preset("Mixtral-8x7B");
+  auto accumulated = [&](int ep) {
+    TrainOptions o = Opts(16, L(1, 2, 3, Recompute::kFull));
+    o.layout.ep = ep;
+    auto kept = EstimateTraining(m, H100(), o);
+    o.fsdp_pp_unsharded = false;
+    auto resharded = EstimateTraining(m, H100(), o);
+    EXPECT_TRUE(kept.has_value() && resharded.has_value());
+    if (!kept || !resharded) return 0.0;
+    EXPECT_EQ(kept->heaviest_stage, resharded->heaviest_stage);
+    return (kept->memory.gradients_gib - resharded->memory.gradients_gib) * kGiB;
+  };
+  // EP 4 inside DP 8: each expert is sharded over 2 GPUs, FSDP manages it, and its FP32
+  // accumulation counts the stage's experts on this GPU (a quarter) with the rest.
+  EXPECT_NEAR(accumulated(4), 4.0 * (non_expert + experts / 4), 4.0 * 4096 + 1);
+  // EP 8 = DP: each GPU holds its experts whole; FSDP leaves them alone, so only the
+  // non-expert parameters accumulate in FP32.
+  EXPECT_NEAR(accumulated(8), 4.0 * non_expert, 4.0 * 4096 + 1);
 }
 
 TEST(TrainingMemoryTest, AllocatorFragmentationScalesWhatTensorsAllocate) {
