@@ -60,13 +60,13 @@ constexpr const char* kTitanInterleaved =
     "within 7 %";
 
 // The page's counts: change them only together with docs/planner-validation.md.
-constexpr size_t kCases = 121;
+constexpr size_t kCases = 136;
 constexpr int kCalibrationCases = 23;
-constexpr int kOutOfSampleCases = 98;
-constexpr int kOutOfSampleWithin = 84;
+constexpr int kOutOfSampleCases = 113;
+constexpr int kOutOfSampleWithin = 94;
 // Out-of-sample cases within 10 % and 25 % of the published figure, whatever their tolerance.
-constexpr int kOutOfSampleWithin10 = 75;
-constexpr int kOutOfSampleWithin25 = 92;
+constexpr int kOutOfSampleWithin10 = 85;
+constexpr int kOutOfSampleWithin25 = 103;
 
 ModelSpec Gpt(int layers, int64_t hidden, int heads, int64_t vocab) {
   ModelSpec m = Preset("GPT-3-175B");
@@ -294,6 +294,171 @@ ModelSpec GptShape(int layers, int64_t hidden, int heads, int64_t vocab, int kv_
     EXPECT_TRUE(ApplyOverrides(o, m).ok());
   }
   return m;
+}
+
+TrainEstimate EstimateRow(const StackRow& r) {
+  const hw::GpuModel g = testing::Gpu(r.gpu);
+  Layout l = Lay(r.tp, r.pp, r.zero, r.recompute, r.vp);
+  l.cp = r.cp;
+  l.micro_batch = r.micro_batch;
+  return Train(r.model(), g, r.net, r.gpus, l, r.global_batch, r.seq, [r](TrainOptions& o) {
+    o.framework = r.framework;
+    if (r.fp8) o.precision = hw::Precision::kFp8;
+    if (r.tweak) r.tweak(o);
+  });
+}
+
+// MoE training on H100 (rows 122-130): NeMo AutoModel's pre-training table (PyTorch FSDP2 with
+// Transformer Engine's linear and attention kernels and DeepEP's dispatch; every MoE row of its
+// page that the planner can express) and Megatron-Bridge's H100 MoE rows. Both balance the
+// tokens over the experts by force. The setup is each recipe's at the page's commit.
+void AddMoeTrainingRows(std::vector<StackRow>& rows) {
+  const std::string automodel =
+      "NVIDIA-NeMo/Automodel docs/performance-summary.md at 8d9bfb90 (2025-10-08, pre-training, "
+      "DGX-H100, BF16, fake balanced gate) and examples/benchmark/configs/*_te_deepep.yaml at the "
+      "same commit";
+  const std::string bridge =
+      "NVIDIA-NeMo/Megatron-Bridge docs/performance-summary-archive.md, 25.11 NeMo container, "
+      "DGX-H100 (FP8-CS: Transformer Engine's current scaling; MoE token-dropless, balanced by "
+      "force)";
+  const std::string bridge_2509 =
+      "NVIDIA-NeMo/Megatron-Bridge docs/performance-summary-archive.md, 25.09 NeMo container, "
+      "DGX-H100, DeepSeekV3 (dropless)";
+  auto preset = [](const char* name) { return [name] { return Preset(name); }; };
+  // AutoModel's DeepSeek-V3 has no multi-token-prediction layer.
+  auto no_mtp = [] {
+    ModelSpec m = Preset("DeepSeek-V3");
+    m.mtp_layers = 0;
+    return m;
+  };
+  auto ep = [](int degree, bool uneven) {
+    return [degree, uneven](TrainOptions& o) {
+      o.layout.ep = degree;
+      o.uneven_stages = uneven;
+    };
+  };
+  // AutoModel trains pure bf16 (its models are cast to bf16; torch.optim.Adam's moments follow)
+  // and runs each of the GA local batches as one pipeline schedule.
+  auto automodel_ep = [](int degree, bool uneven, int ga) {
+    return [degree, uneven, ga](TrainOptions& o) {
+      o.layout.ep = degree;
+      o.uneven_stages = uneven;
+      o.master_weights = false;
+      o.pipeline_runs = ga;
+    };
+  };
+  const Framework mg = Framework::kMegatron;
+  const Framework pt = Framework::kPyTorch;
+  const Recompute full = Recompute::kFull;
+  const Recompute sel = Recompute::kSelective;
+  const Role oos = Role::kOutOfSample;
+  const std::string qwen_attention =
+      "attention is over a third of this model's FLOPs at 4,096 tokens (32 heads of 128 on a "
+      "2,048-wide model) and is priced at the pytorch stack's flash-attn 2 figure, as row 68 of "
+      "the same stack is; the recipe runs Transformer Engine's attention, whose figure (0.55) "
+      "puts this row at 1.006 and row 68 at 1.229";
+  const std::string sequential_a2a =
+      "without pipeline stages the default hides 80 % of the expert all-to-all (2.7 s a step "
+      "over 8 nodes) behind another microbatch's compute, which needs a schedule that "
+      "interleaves microbatches (DualPipe, Megatron's 1F1B overlap); AutoModel runs its four "
+      "one after another (with --ep-overlap 0: 0.818), and DeepEP sends a token once per node, "
+      "not once per expert, which the planner does not price either";
+  const std::string megatron_moe =
+      "Megatron-Core's MoE on Hopper in these releases runs far below what its model and layout "
+      "price at: the same Qwen3-30B-A3B layout ran 10,494 tokens/s per GPU with token dropping "
+      "in 25.09 and 5,275 dropless in 25.11, and AutoModel trains that model at 12,040 (row "
+      "125); software cost per expert and per dispatch the planner does not model";
+  // clang-format off
+  const std::vector<StackRow> moe = {
+      // AutoModel: FSDP2 over DP x CP (experts over DP / EP), activation checkpointing per block
+      // where the recipe turns it on, torch's interleaved 1F1B with one sequence per microbatch.
+      {"NeMo AutoModel DeepSeek V3, 1024 H100 BF16, PP4 VP8 EP64, full AC", 865, no_mtp,
+       "H100-SXM", "IB-NDR", 1024, 1, 4, 1, 8, 3, full, 1, 8192, 4096, false, pt, oos,
+       automodel, false, automodel_ep(64, true, 4)},
+      {"NeMo AutoModel DeepSeek V3, 256 H100 BF16, PP4 VP8 EP64, full AC", 1002, no_mtp,
+       "H100-SXM", "IB-NDR", 256, 1, 4, 1, 8, 3, full, 1, 512, 4096, false, pt, oos,
+       automodel, false, automodel_ep(64, true, 1)},
+      {"NeMo AutoModel Kimi K2, 256 H100 BF16, PP8 VP4 EP32, full AC", 924, preset("Kimi-K2"),
+       "H100-SXM", "IB-NDR", 256, 1, 8, 1, 4, 3, full, 1, 512, 4096, false, pt, oos,
+       automodel, false, automodel_ep(32, true, 2)},
+      {"NeMo AutoModel Qwen3 MoE 30B, 8 H100 BF16, EP8, full AC", 12040, preset("Qwen3-30B-A3B"),
+       "H100-SXM", "IB-NDR", 8, 1, 1, 1, 1, 3, full, 4, 512, 4096, false, pt, oos,
+       automodel, false, automodel_ep(8, false, 1), qwen_attention, 0.25},
+      {"NeMo AutoModel GPT-OSS 20B, 8 H100 BF16, EP8, full AC", 13058, preset("GPT-OSS-20B"),
+       "H100-SXM", "IB-NDR", 8, 1, 1, 1, 1, 3, full, 2, 256, 4096, false, pt, oos,
+       automodel, false, automodel_ep(8, false, 1)},
+      {"NeMo AutoModel GPT-OSS 120B, 64 H100 BF16, EP64", 7626, preset("GPT-OSS-120B"),
+       "H100-SXM", "IB-NDR", 64, 1, 1, 1, 1, 3, Recompute::kNone, 2, 512, 4096, false, pt, oos,
+       automodel, false, automodel_ep(64, false, 1), sequential_a2a, 0.50},
+      // Megatron-Bridge: the distributed optimizer (--zero 1), its recipes' layouts.
+      {"Megatron-Bridge GPT OSS 120B, 64 H100 BF16, PP4 EP8", 5630, preset("GPT-OSS-120B"),
+       "H100-SXM", "IB-NDR", 64, 1, 4, 1, 1, 1, sel, 4, 512, 4096, false, mg, oos, bridge,
+       false, ep(8, false), megatron_moe, 0.70},
+      {"Megatron-Bridge Qwen3_30B_a3B, 16 H100 FP8, PP2 VP24 EP8", 5275, preset("Qwen3-30B-A3B"),
+       "H100-SXM", "IB-NDR", 16, 1, 2, 1, 24, 1, sel, 2, 512, 4096, true, mg, oos, bridge,
+       false, ep(8, false), megatron_moe, 3.0},
+      {"Megatron-Bridge DeepSeekV3, 1024 H100 FP8, TP2 PP8 VP4 EP64", 1297, preset("DeepSeek-V3"),
+       "H100-SXM", "IB-NDR", 1024, 2, 8, 1, 4, 1, sel, 1, 8192, 4096, true, mg, oos,
+       bridge_2509, false, ep(64, true), megatron_moe, 0.60},
+  };
+  // clang-format on
+  rows.insert(rows.end(), moe.begin(), moe.end());
+}
+
+// NeMo AutoModel's LoRA table (rows 131-136): rank 16 on every linear projection (its
+// match_all_linear), bf16 base, sequences of 4,096, local batch 2, global batch 32; the 8B and
+// 7B runs on one GPU without activation checkpointing, the 70B and 32B ones with TP 2 and FSDP
+// over the rest, checkpointing every block. Llama 3.3 70B has Llama 3 70B's shape; Qwen2.5-32B
+// is the Qwen2.5 shape at 64 layers of 5,120 (40 heads, 8 KV heads, FFN 27,648).
+void AddAutoModelLoraRows(std::vector<StackRow>& rows) {
+  const std::string automodel_lora =
+      "NVIDIA-NeMo/Automodel docs/performance-summary.md at 2013a4dd (2026-04-10, 'Fine-Tuning "
+      "(LoRA) Performance', DGX-H100, BF16) and its examples/llm_finetune/*_peft_benchmark*.yaml "
+      "at the same commit";
+  auto preset = [](const char* name) { return [name] { return Preset(name); }; };
+  auto qwen25_32b = [] {
+    ModelSpec m = Preset("Qwen2.5-72B");
+    ShapeOverrides o;
+    o.layers = 64;
+    o.hidden = 5120;
+    o.heads = 40;
+    o.kv_heads = 8;
+    o.ffn = 27648;
+    EXPECT_TRUE(ApplyOverrides(o, m).ok());
+    m.name = "Qwen2.5-32B";
+    return m;
+  };
+  auto lora16 = [](TrainOptions& o) {
+    o.finetune = Finetune::kLora;
+    o.lora_rank = 16;
+  };
+  const Framework pt = Framework::kPyTorch;
+  const Recompute none = Recompute::kNone;
+  const Recompute full = Recompute::kFull;
+  const Role oos = Role::kOutOfSample;
+  // clang-format off
+  const std::vector<StackRow> lora = {
+      {"NeMo AutoModel Llama3 8B LoRA, 1 H100 BF16", 12472.87, preset("Llama-3-8B"), "H100-SXM",
+       "IB-NDR", 1, 1, 1, 1, 1, 0, none, 2, 32, 4096, false, pt, oos, automodel_lora, false,
+       lora16},
+      {"NeMo AutoModel Qwen2.5 7B LoRA, 1 H100 BF16", 14110.05, preset("Qwen2.5-7B"), "H100-SXM",
+       "IB-NDR", 1, 1, 1, 1, 1, 0, none, 2, 32, 4096, false, pt, oos, automodel_lora, false,
+       lora16},
+      {"NeMo AutoModel Llama3 70B LoRA, 8 H100 BF16, TP2 FSDP4", 1091.85, preset("Llama-3-70B"),
+       "H100-SXM", "IB-NDR", 8, 2, 1, 1, 1, 3, full, 2, 32, 4096, false, pt, oos, automodel_lora,
+       false, lora16},
+      {"NeMo AutoModel Qwen2.5 32B LoRA, 8 H100 BF16, TP2 FSDP4", 2250.31, qwen25_32b,
+       "H100-SXM", "IB-NDR", 8, 2, 1, 1, 1, 3, full, 2, 32, 4096, false, pt, oos, automodel_lora,
+       false, lora16},
+      {"NeMo AutoModel Llama3 70B LoRA, 16 H100 BF16, TP2 FSDP8", 984.85, preset("Llama-3-70B"),
+       "H100-SXM", "IB-NDR", 16, 2, 1, 1, 1, 3, full, 2, 32, 4096, false, pt, oos, automodel_lora,
+       false, lora16},
+      {"NeMo AutoModel Qwen2.5 32B LoRA, 16 H100 BF16, TP2 FSDP8", 2072.89, qwen25_32b,
+       "H100-SXM", "IB-NDR", 16, 2, 1, 1, 1, 3, full, 2, 32, 4096, false, pt, oos, automodel_lora,
+       false, lora16},
+  };
+  // clang-format on
+  rows.insert(rows.end(), lora.begin(), lora.end());
 }
 
 void AddStackCases(std::vector<Case>& c) {
@@ -853,20 +1018,13 @@ void AddStackCases(std::vector<Case>& c) {
       row(t.name + ": peak memory", t.memory_gib, true, t.memory_miss, t.memory_bound);
     }
   }
+  AddMoeTrainingRows(rows);
+  AddAutoModelLoraRows(rows);
   for (StackRow& r : rows) {
     const bool mem = r.memory;
     c.push_back({r.name, mem ? "GiB" : "tokens/s per GPU", r.published,
                  [r] {
-                   const hw::GpuModel g = testing::Gpu(r.gpu);
-                   Layout l = Lay(r.tp, r.pp, r.zero, r.recompute, r.vp);
-                   l.cp = r.cp;
-                   l.micro_batch = r.micro_batch;
-                   const TrainEstimate e = Train(r.model(), g, r.net, r.gpus, l, r.global_batch,
-                                                 r.seq, [r](TrainOptions& o) {
-                                                   o.framework = r.framework;
-                                                   if (r.fp8) o.precision = hw::Precision::kFp8;
-                                                   if (r.tweak) r.tweak(o);
-                                                 });
+                   const TrainEstimate e = EstimateRow(r);
                    return r.memory ? e.memory.total_gib : e.tokens_per_second_per_gpu;
                  },
                  mem ? 0.10 : 0.15, r.role, r.source, r.miss, r.miss_bound});
@@ -1095,6 +1253,23 @@ std::vector<Case> Cases() {
   AddFrameworkTableCases(c);
   AddStackCases(c);
   return c;
+}
+
+TEST(ValidationTest, AutoModelMoeRunsFitTheirGpus) {
+  // The runs of rows 122-126 trained on 80 GB H100s, so the planner must not say they do not
+  // fit. Pure bf16 (no FP32 master weights) and experts left out of FSDP where EP = DP are what
+  // make three of them fit. Row 127 (GPT-OSS 120B without activation checkpointing) is priced
+  // at the limit, within the estimate's error either way: not asserted.
+  std::vector<StackRow> rows;
+  AddMoeTrainingRows(rows);
+  int checked = 0;
+  for (const StackRow& r : rows) {
+    if (r.name.rfind("NeMo AutoModel", 0) != 0 || r.recompute != Recompute::kFull) continue;
+    const TrainEstimate e = EstimateRow(r);
+    EXPECT_TRUE(e.fits) << r.name << ": " << e.memory.total_gib << " GiB";
+    ++checked;
+  }
+  EXPECT_EQ(checked, 5);
 }
 
 TEST(ValidationTest, PlannerAgainstPublishedMeasurements) {
