@@ -353,6 +353,7 @@ Status CheckLayout(const ModelSpec& m, const TrainOptions& o, Layout& l) {
     return bad("--tp, --pp, --cp, --ep must be >= 1");
   }
   if (l.recompute_every < 1) return bad("--recompute-every must be >= 1");
+  if (o.pipeline_runs < 1) return bad("--pipeline-runs must be >= 1");
   if (o.pipeline_runs != 1 && l.pp == 1) {
     return bad("--pipeline-runs " + str(o.pipeline_runs) + " needs pipeline stages (--pp > 1)");
   }
@@ -498,7 +499,7 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
   const int64_t dp_mb = int64_t{l.dp} * l.micro_batch;
   GP_ASSIGN_OR_RETURN(e.global_batch, GlobalBatch(o, dp_mb));
   e.microbatches = e.global_batch / dp_mb;
-  if (o.pipeline_runs < 1 || e.microbatches % o.pipeline_runs != 0) {
+  if (e.microbatches % o.pipeline_runs != 0) {
     return Error(Status::InvalidArgument(
         "--pipeline-runs " + std::to_string(o.pipeline_runs) + " does not divide the " +
         std::to_string(e.microbatches) + " microbatches of a step (global batch " +

@@ -268,6 +268,10 @@ TEST(TrainingTimeTest, EachPipelineRunFillsAndDrainsThePipeline) {
   auto uneven = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
   ASSERT_FALSE(uneven.has_value());
   EXPECT_NE(uneven.error().message().find("does not divide the 8 microbatches"), std::string::npos);
+  o.pipeline_runs = 0;
+  auto none = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
+  ASSERT_FALSE(none.has_value());
+  EXPECT_NE(none.error().message().find("--pipeline-runs must be >= 1"), std::string::npos);
   o = Opts(8, L(1, 1));
   o.pipeline_runs = 2;
   auto no_pp = EstimateTraining(Preset("Llama-3-8B"), H100(), o);
