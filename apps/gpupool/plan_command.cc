@@ -101,6 +101,9 @@ void AddCommonFlags(CLI::App* c, Common& f, bool gpu_required) {
   c->add_option("--vocab", f.in.shape.vocab, "override: vocabulary size");
   c->add_option("--experts", f.in.shape.experts, "override: routed experts");
   c->add_option("--top-k", f.in.shape.top_k, "override: experts per token");
+  c->add_option("--mtp-layers", f.in.shape.mtp_layers,
+                "override: multi-token-prediction layers trained with the model (DeepSeek's "
+                "num_nextn_predict_layers; 0 trains without them, as NeMo AutoModel does)");
 }
 
 using Resolved = pl::ResolvedPlan;

@@ -1127,6 +1127,13 @@ Status ApplyOverrides(const ShapeOverrides& o, ModelSpec& m) {
     if (m.moe.num_experts > 0 && m.moe.expert_ffn == 0) m.moe.expert_ffn = m.ffn;
   }
   if (o.top_k) m.moe.top_k = *o.top_k;
+  if (o.mtp_layers) {
+    if (*o.mtp_layers < 0) {
+      return Status::InvalidArgument(m.name + ": --mtp-layers must be >= 0, not " +
+                                     std::to_string(*o.mtp_layers));
+    }
+    m.mtp_layers = *o.mtp_layers;
+  }
   if (m.num_heads > 0 && head_dim_follows && (o.hidden || o.heads)) {
     if (m.hidden % m.num_heads != 0) {
       return Status::InvalidArgument(m.name + ": heads (" + std::to_string(m.num_heads) +

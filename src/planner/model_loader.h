@@ -73,6 +73,7 @@ struct ShapeOverrides {
   std::optional<int64_t> vocab;
   std::optional<int> experts;
   std::optional<int> top_k;
+  std::optional<int> mtp_layers;  // multi-token-prediction layers trained with the model
 };
 
 // Applies the overrides (head_dim follows hidden/heads unless the config set it apart) and

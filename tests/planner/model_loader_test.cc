@@ -168,6 +168,18 @@ TEST(ModelLoaderTest, BadOverridesRefused) {
   o.top_k = 4;
   ASSERT_TRUE(ApplyOverrides(o, m).ok());
   EXPECT_EQ(m.moe.num_experts, 16);
+  // DeepSeek-V3's config trains one multi-token-prediction layer; --mtp-layers 0 drops it and a
+  // negative count is refused, naming the flag.
+  m = Load("DeepSeek-V3");
+  EXPECT_EQ(m.mtp_layers, 1);
+  o = ShapeOverrides{};
+  o.mtp_layers = 0;
+  ASSERT_TRUE(ApplyOverrides(o, m).ok());
+  EXPECT_EQ(m.mtp_layers, 0);
+  o.mtp_layers = -1;
+  const Status negative = ApplyOverrides(o, m);
+  EXPECT_EQ(negative.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(negative.message().find("--mtp-layers must be >= 0"), std::string::npos);
 }
 
 // --- Strict input: a wrong JSON type is an error naming the document and the member -------------

@@ -325,10 +325,12 @@ void AddMoeTrainingRows(std::vector<StackRow>& rows) {
       "NVIDIA-NeMo/Megatron-Bridge docs/performance-summary-archive.md, 25.09 NeMo container, "
       "DGX-H100, DeepSeekV3 (dropless)";
   auto preset = [](const char* name) { return [name] { return Preset(name); }; };
-  // AutoModel's DeepSeek-V3 has no multi-token-prediction layer.
+  // AutoModel's DeepSeek-V3 has no multi-token-prediction layer (`--mtp-layers 0`).
   auto no_mtp = [] {
     ModelSpec m = Preset("DeepSeek-V3");
-    m.mtp_layers = 0;
+    ShapeOverrides o;
+    o.mtp_layers = 0;
+    EXPECT_TRUE(ApplyOverrides(o, m).ok());
     return m;
   };
   auto ep = [](int degree, bool uneven) {
