@@ -276,7 +276,7 @@ struct TrainEstimate {
   Layout layout;  // resolved (dp filled in)
   int64_t global_batch = 0;
   int64_t microbatches = 0;     // per pipeline per step
-  double bytes_per_param = 0;   // weights + grads + optimizer before sharding (16 or 18, +1 FP8)
+  double bytes_per_param = 0;   // weights + grads + optimizer before sharding (16, 18, 8; +1 FP8)
   double trainable_params = 0;  // all parameters, or the LoRA adapters
   int heaviest_stage = 0;
   MemoryParts memory;  // of the heaviest stage, per GPU
