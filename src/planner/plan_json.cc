@@ -238,6 +238,8 @@ static json TrainCoreJson(const ModelSpec& m, const hw::GpuModel& gpu, const Tra
           {"target_seq", m.IsEncoderDecoder() ? TargetSeq(o) : 0},
           {"global_batch", e.global_batch},
           {"microbatches", e.microbatches},
+          {"pipeline_runs", o.pipeline_runs},
+          {"master_weights", o.master_weights},
           {"bytes_per_param", e.bytes_per_param},
           {"heaviest_stage", e.heaviest_stage},
           {"params_per_gpu", e.params_per_gpu},

@@ -538,8 +538,11 @@ TEST(PlanCliTest, TrainTakesPureSixteenBitAndPipelineRuns) {
   EXPECT_NE(text.out.find("(microbatches + 2 x (pp - 1) / vp) stage times"), std::string::npos)
       << text.out;
   const auto j = Json(Gpupool(
-      "plan train --model llama-3-8b --gpu h100 --gpus 8 --zero 3 --no-master-weights --json"));
+      "plan train --model llama-3-8b --gpu h100 --gpus 16 --pp 2 --zero 3 --global-batch 64 "
+      "--no-master-weights --pipeline-runs 2 --json"));
   EXPECT_EQ(j["bytes_per_param"], 8.0);
+  EXPECT_EQ(j["master_weights"], false);
+  EXPECT_EQ(j["pipeline_runs"], 2);
   // Contradictions and runs that do not divide are refused with exit 2 and the flags named.
   const CliRun fp32 =
       Gpupool("plan train --model llama-3-8b --gpu h100 --gpus 8 --no-master-weights --grad-fp32");
