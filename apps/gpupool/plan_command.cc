@@ -418,12 +418,13 @@ void PrintTrain(const pl::ModelSpec& m, const hw::GpuModel& g, const pl::TrainOp
                     ? ", allocator reserve " + F(e.memory.allocator_reserve_gib, 1)
                     : std::string())
             << " -> " << (e.fits ? "FITS" : "DOES NOT FIT") << "\n";
+  const pl::StateBytes state = pl::TrainingStateBytes(o);
   std::cout << "  bytes per param    " << F(e.bytes_per_param, 0)
             << (o.finetune == pl::Finetune::kFull ? "" : " per adapter param")
-            << " before sharding (bf16 weights 2 + grads " << (o.grad_fp32 ? 4 : 2)
+            << " before sharding (bf16 weights 2 + grads " << F(state.gradients, 0)
             << (o.master_weights ? " + Adam fp32 master/m/v " : " + Adam bf16 m/v, no master ")
-            << F(pl::OptimizerBytesPerParam(o), 0)
-            << (o.precision == hw::Precision::kFp8 ? " + fp8 copy 1" : "") << ")\n";
+            << F(state.optimizer, 0)
+            << (state.weights > 2.0 ? " + fp8 copy " + F(state.weights - 2.0, 0) : "") << ")\n";
   if (o.finetune != pl::Finetune::kFull) {
     std::cout << "  fine-tuning        " << pl::FinetuneName(o.finetune) << " rank " << o.lora_rank
               << ": " << Big(e.trainable_params) << " trainable adapter params; base weights "

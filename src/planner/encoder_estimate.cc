@@ -418,10 +418,11 @@ Result<TrainEstimate> EstimateEncoderDecoderTraining(const ModelProfile& prof,
   // --- Memory per GPU (one stage: pp = 1).
   const double params = double(prof.counts.total);
   const double d_ne = l.dp;
-  const double w_bytes = 2.0 + (fp8 ? 1.0 : 0.0);
-  const double g_bytes = o.grad_fp32 ? 4.0 : 2.0;
-  const double opt_bytes = OptimizerBytesPerParam(o);
-  e.bytes_per_param = w_bytes + g_bytes + opt_bytes;
+  const StateBytes state = TrainingStateBytes(o);
+  const double w_bytes = state.weights;
+  const double g_bytes = state.gradients;
+  const double opt_bytes = state.optimizer;
+  e.bytes_per_param = state.Total();
   e.trainable_params = params;
   const double p = params / l.tp;
   e.params_per_gpu = p;

@@ -414,8 +414,12 @@ Status CheckOptimizerOptions(const TrainOptions& o) {
   return Status::Ok();
 }
 
-double OptimizerBytesPerParam(const TrainOptions& o) {
-  return o.master_weights ? kAdamMixedPrecisionBytes : kAdamPure16BitBytes;
+StateBytes TrainingStateBytes(const TrainOptions& o) {
+  StateBytes b;
+  b.weights = 2.0 + (o.precision == hw::Precision::kFp8 ? 1.0 : 0.0);
+  b.gradients = o.grad_fp32 ? 4.0 : 2.0;
+  b.optimizer = o.master_weights ? kAdamMixedPrecisionBytes : kAdamPure16BitBytes;
+  return b;
 }
 
 double ZeroThreeGatherGib(double largest_layer_params, int tp) {
@@ -528,10 +532,11 @@ Result<TrainEstimate> EstimateTraining(const ModelProfile& prof, const hw::GpuMo
     if (m.mtp_layers > 0) last_extra = last_extra * (1 + m.mtp_layers) + m.mtp_layers * cost.back();
     stage_layers = BalancedStageLayerCounts(cost, last_extra, l.pp);
   }
-  const double w_bytes = 2.0 + (fp8 ? 1.0 : 0.0);
-  const double g_bytes = o.grad_fp32 ? 4.0 : 2.0;
-  const double opt_bytes = OptimizerBytesPerParam(o);
-  e.bytes_per_param = w_bytes + g_bytes + opt_bytes;
+  const StateBytes state = TrainingStateBytes(o);
+  const double w_bytes = state.weights;
+  const double g_bytes = state.gradients;
+  const double opt_bytes = state.optimizer;
+  e.bytes_per_param = state.Total();
   const bool adapters = o.finetune != Finetune::kFull;
   if (o.offload == Offload::kParams && l.zero < 3) {
     return Error(Status::InvalidArgument("--offload params needs --zero 3 (ZeRO-Infinity)"));

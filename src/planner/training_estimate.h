@@ -364,7 +364,16 @@ double GroupCollectiveSeconds(Collective c, double bytes, int n, int stride, con
 // parameters' 16-bit dtype.
 inline constexpr double kAdamMixedPrecisionBytes = 12.0;
 inline constexpr double kAdamPure16BitBytes = 4.0;
-double OptimizerBytesPerParam(const TrainOptions& o);
+// Bytes per trained parameter before sharding, the one source for both estimators and `plan
+// train`'s text: 16-bit weights (+1 B FP8 cast cache when training in FP8), gradients (2 B, 4 B
+// with --grad-fp32) and the optimizer's states (above).
+struct StateBytes {
+  double weights = 0;
+  double gradients = 0;
+  double optimizer = 0;
+  double Total() const { return weights + gradients + optimizer; }
+};
+StateBytes TrainingStateBytes(const TrainOptions& o);
 // InvalidArgument when the optimizer options contradict each other (no master weights with
 // FP32 gradient buffers or with CPU offload, which keeps FP32 master weights on the host).
 Status CheckOptimizerOptions(const TrainOptions& o);
